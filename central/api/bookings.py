@@ -1,0 +1,149 @@
+"""Bookings pushed by booking systems; kiosks check citizens in against them."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from central import changes, codes
+from central.api.schemas import errors
+from central.db.models import Booking, Service, Site
+from central.errors import ApiError
+from central.policy import Access, allowed
+
+router = APIRouter(tags=["bookings"])
+
+
+class BookingIn(BaseModel):
+    external_id: str = Field(min_length=1, max_length=200)
+    site_id: str = Field(min_length=1, max_length=64)
+    service_id: str = Field(min_length=1, max_length=64)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    display_name: str = Field(
+        min_length=1, max_length=40, description="Short name shown on the kiosk, e.g. 'Maija V.'"
+    )
+    mode: Literal["in_person", "remote"] = "in_person"
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> BookingIn:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class BookingOut(BaseModel):
+    id: str
+    external_id: str
+    code: str
+    site_id: str
+    service_id: str
+    starts_at: str
+    ends_at: str
+    display_name: str
+    mode: str
+    status: str
+
+
+def booking_out(b: Booking) -> BookingOut:
+    return BookingOut(
+        id=b.id,
+        external_id=b.external_id,
+        code=codes.format_code(b.code),
+        site_id=b.site_id,
+        service_id=b.service_id,
+        starts_at=b.starts_at.isoformat(),
+        ends_at=b.ends_at.isoformat(),
+        display_name=b.display_name,
+        mode=b.mode,
+        status=b.status,
+    )
+
+
+def _unused_code(db: Session, site: Site) -> str:
+    for _ in range(20):
+        code = codes.new_code()
+        taken = db.scalar(
+            select(Booking.id).where(
+                Booking.site_id == site.id, Booking.code == code, Booking.status != "cancelled"
+            )
+        )
+        if taken is None:
+            return code
+    raise ApiError(409, "conflict", "Could not find a free booking code; try again.")
+
+
+def _existing(db: Session, org_id: str, external_id: str) -> Booking | None:
+    return db.scalar(
+        select(Booking).where(Booking.org_id == org_id, Booking.external_id == external_id)
+    )
+
+
+@router.post(
+    "/bookings",
+    status_code=201,
+    response_model=BookingOut,
+    responses={200: {"model": BookingOut}, **errors(401, 403, 404, 409, 422)},
+)
+def create_booking(
+    body: BookingIn, response: Response, access: Access = Depends(allowed("booking.write"))
+) -> BookingOut:
+    db = access.db
+    site = access.site(body.site_id)
+    existing = _existing(db, site.org_id, body.external_id)
+    if existing is not None:
+        response.status_code = 200
+        return booking_out(existing)
+    if db.get(Service, body.service_id) is None:
+        raise ApiError(422, "unknown_service", "service_id is not in the catalogue.")
+    code = _unused_code(db, site)
+    booking = Booking(
+        org_id=site.org_id,
+        external_id=body.external_id,
+        site_id=site.id,
+        service_id=body.service_id,
+        starts_at=body.starts_at.astimezone(UTC),
+        ends_at=body.ends_at.astimezone(UTC),
+        display_name=body.display_name.strip(),
+        mode=body.mode,
+        code=code,
+        code_hash=codes.code_hash(code, site.code_salt),
+    )
+    db.add(booking)
+    try:
+        db.flush()
+        changes.record(db, [site.id], changes.BOOKING, booking.id, deleted=False)
+        changes.prune(db, site)
+        db.commit()
+    except IntegrityError:
+        # A concurrent request with the same external_id won the race.
+        db.rollback()
+        existing = _existing(db, site.org_id, body.external_id)
+        if existing is None:
+            raise
+        response.status_code = 200
+        return booking_out(existing)
+    return booking_out(booking)
+
+
+@router.get("/bookings/{booking_id}", response_model=BookingOut, responses=errors(401, 403, 404))
+def get_booking(booking_id: str, access: Access = Depends(allowed("booking.write"))) -> BookingOut:
+    return booking_out(access.booking(booking_id))
+
+
+@router.delete("/bookings/{booking_id}", response_model=BookingOut, responses=errors(401, 403, 404))
+def cancel_booking(
+    booking_id: str, access: Access = Depends(allowed("booking.write"))
+) -> BookingOut:
+    booking = access.booking(booking_id)
+    if booking.status != "cancelled":
+        booking.status = "cancelled"
+        changes.record(access.db, [booking.site_id], changes.BOOKING, booking.id, deleted=True)
+        access.db.commit()
+    return booking_out(booking)

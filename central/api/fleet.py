@@ -1,0 +1,133 @@
+"""The fleet as people see it: kiosks, their health and remote commands."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from central import commands
+from central.api.schemas import errors
+from central.db.models import Command, CommandArtifact, Kiosk
+from central.db.types import utcnow
+from central.errors import forbidden, not_found
+from central.policy import TECHNICIAN_COMMANDS, Access, allowed
+from central.settings import Settings
+
+router = APIRouter(tags=["fleet"])
+
+
+def kiosk_summary(kiosk: Kiosk, settings: Settings) -> dict[str, Any]:
+    online = kiosk.last_seen is not None and utcnow() - kiosk.last_seen < timedelta(
+        seconds=settings.offline_after_s
+    )
+    return {
+        "id": kiosk.id,
+        "site_id": kiosk.site_id,
+        "org_id": kiosk.org_id,
+        "name": kiosk.name,
+        "hardware_id": kiosk.hardware_id,
+        "online": online,
+        "last_seen": kiosk.last_seen.isoformat() if kiosk.last_seen else None,
+        "software_version": kiosk.software_version,
+        "config_version": kiosk.config_version,
+        "devices": (kiosk.health or {}).get("devices", []),
+        "outbox_depth": kiosk.outbox_depth,
+        "dropped_events": kiosk.dropped_events,
+    }
+
+
+def _artifact_url(command: Command) -> str:
+    return f"/api/v1/kiosks/{command.kiosk_id}/commands/{command.id}/artifact"
+
+
+@router.get("/kiosks", responses=errors(401, 403))
+def list_kiosks(
+    request: Request,
+    site_id: str | None = None,
+    access: Access = Depends(allowed("kiosk.read")),
+) -> dict[str, Any]:
+    query = select(Kiosk).where(access.org_filter(Kiosk.org_id)).order_by(Kiosk.name)
+    if site_id is not None:
+        query = query.where(Kiosk.site_id == site_id)
+    settings = request.app.state.settings
+    return {"items": [kiosk_summary(k, settings) for k in access.db.scalars(query)]}
+
+
+@router.get("/kiosks/{kiosk_id}", responses=errors(401, 403, 404))
+def get_kiosk(
+    kiosk_id: str, request: Request, access: Access = Depends(allowed("kiosk.read"))
+) -> dict[str, Any]:
+    kiosk = access.kiosk(kiosk_id)
+    commands.expire_overdue(access.db, kiosk.id)
+    access.db.commit()
+    recent = access.db.scalars(
+        select(Command)
+        .where(Command.kiosk_id == kiosk.id)
+        .order_by(Command.created_at.desc())
+        .limit(20)
+    )
+    out = kiosk_summary(kiosk, request.app.state.settings)
+    out["health"] = kiosk.health or {}
+    out["recent_commands"] = [commands.as_json(c, _artifact_url(c)) for c in recent]
+    return out
+
+
+class CommandIn(BaseModel):
+    type: Literal[commands.TYPES]  # type: ignore[valid-type]
+    args: dict[str, Any] = Field(default_factory=dict)
+    expires_in_s: int | None = Field(default=None, ge=60, le=7 * 86400)
+
+
+@router.post("/kiosks/{kiosk_id}/commands", status_code=201, responses=errors(401, 403, 404, 422))
+def create_command(
+    kiosk_id: str,
+    body: CommandIn,
+    request: Request,
+    access: Access = Depends(allowed("command.create")),
+) -> dict[str, Any]:
+    kiosk = access.kiosk(kiosk_id)
+    if access.person.role == "technician" and body.type not in TECHNICIAN_COMMANDS:
+        raise forbidden(f"A technician may send {', '.join(sorted(TECHNICIAN_COMMANDS))} only.")
+    settings: Settings = request.app.state.settings
+    ttl = body.expires_in_s or settings.command_ttl_s
+    command = Command(
+        kiosk_id=kiosk.id,
+        type=body.type,
+        args=body.args,
+        status="pending",
+        created_by=access.person.user_id,
+        expires_at=utcnow() + timedelta(seconds=ttl),
+    )
+    access.db.add(command)
+    access.db.commit()
+    return commands.as_json(command)
+
+
+@router.get("/kiosks/{kiosk_id}/commands/{command_id}", responses=errors(401, 403, 404))
+def get_command(
+    kiosk_id: str, command_id: str, access: Access = Depends(allowed("command.read"))
+) -> dict[str, Any]:
+    kiosk = access.kiosk(kiosk_id)
+    commands.expire_overdue(access.db, kiosk.id)
+    access.db.commit()
+    command = access.command(kiosk, command_id)
+    return commands.as_json(command, _artifact_url(command))
+
+
+@router.get(
+    "/kiosks/{kiosk_id}/commands/{command_id}/artifact",
+    responses={200: {"content": {"image/png": {}}}, **errors(401, 403, 404)},
+    response_class=Response,
+)
+def get_artifact(
+    kiosk_id: str, command_id: str, access: Access = Depends(allowed("command.read"))
+) -> Response:
+    command = access.command(access.kiosk(kiosk_id), command_id)
+    artifact = access.db.get(CommandArtifact, command.id)
+    if artifact is None:
+        raise not_found("artifact for this command")
+    return Response(content=artifact.content, media_type=artifact.content_type)

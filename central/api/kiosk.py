@@ -1,0 +1,417 @@
+"""The kiosks' side of the contract: enrolment, heartbeat, sync, check-ins, usage events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from central import changes, codes, commands, events
+from central.api.schemas import errors
+from central.db.models import (
+    Booking,
+    CheckIn,
+    Command,
+    CommandArtifact,
+    EnrollmentToken,
+    Kiosk,
+    Service,
+    Site,
+    SiteService,
+    UsageEvent,
+)
+from central.db.types import utcnow
+from central.errors import ApiError, not_found
+from central.kiosk_config import etag, kiosk_document
+from central.policy import DEVICE_TOKEN_PREFIX, Device, authenticate_device, get_session
+from central.security import new_token, token_hash
+
+router = APIRouter(tags=["kiosk"])
+device_router = APIRouter(prefix="/kiosk", tags=["kiosk"], dependencies=[])
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+# --- enrolment -------------------------------------------------------------
+
+
+class EnrollIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+    hardware_id: str = Field(min_length=1, max_length=128)
+    hostname: str | None = Field(default=None, max_length=200)
+    software_version: str | None = Field(default=None, max_length=64)
+
+
+@router.post("/enroll", status_code=201, responses=errors(401, 410, 422))
+def enroll(body: EnrollIn, db: Session = Depends(get_session)) -> dict[str, Any]:
+    """Trade a one-time enrolment token for this kiosk's own device token."""
+    enrollment = db.get(EnrollmentToken, token_hash(body.token.strip()))
+    if enrollment is None:
+        raise ApiError(401, "unknown_token", "This enrolment token is not known to central.")
+    if enrollment.used_at is not None:
+        raise ApiError(410, "token_used", "This enrolment token was used; ask for a new one.")
+    if enrollment.expires_at <= utcnow():
+        raise ApiError(410, "token_expired", "This enrolment token has expired; ask for a new one.")
+    site = db.get(Site, enrollment.site_id)
+    assert site is not None
+    device_token = new_token(DEVICE_TOKEN_PREFIX)
+    kiosk = db.scalar(select(Kiosk).where(Kiosk.hardware_id == body.hardware_id))
+    if kiosk is None:
+        kiosk = Kiosk(hardware_id=body.hardware_id, name=body.hostname or body.hardware_id)
+        db.add(kiosk)
+    elif body.hostname:
+        kiosk.name = body.hostname
+    kiosk.site_id = site.id
+    kiosk.org_id = site.org_id
+    kiosk.device_token_hash = token_hash(device_token)
+    kiosk.software_version = body.software_version
+    kiosk.enrolled_at = utcnow()
+    db.flush()
+    enrollment.used_at = utcnow()
+    enrollment.used_by_kiosk = kiosk.id
+    db.commit()
+    return {
+        "kiosk_id": kiosk.id,
+        "device_token": device_token,
+        "site": {"id": site.id, "name": site.name, "timezone": site.timezone},
+        "config": kiosk_document(site.config, site.config_version),
+    }
+
+
+# --- heartbeat and commands -------------------------------------------------
+
+
+class DeviceHealth(BaseModel):
+    kind: str = Field(max_length=32)
+    name: str = Field(default="", max_length=100)
+    state: str = Field(max_length=32)
+    detail: Any = None
+
+
+class UiHealth(BaseModel):
+    state: str = Field(default="unknown", max_length=32)
+    since: str | None = Field(default=None, max_length=40)
+
+
+class HeartbeatIn(BaseModel):
+    software_version: str | None = Field(default=None, max_length=64)
+    config_version: int | None = None
+    uptime_s: float | None = Field(default=None, ge=0)
+    outbox_depth: int = Field(default=0, ge=0)
+    dropped_events: int = Field(default=0, ge=0)
+    ui: UiHealth = Field(default_factory=UiHealth)
+    devices: list[DeviceHealth] = Field(default_factory=list, max_length=50)
+    disk_free_mb: float | None = Field(default=None, ge=0)
+
+
+@device_router.post("/heartbeat", responses=errors(401, 403, 422))
+def heartbeat(
+    body: HeartbeatIn,
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> dict[str, Any]:
+    kiosk = db.get(Kiosk, device.kiosk_id)
+    site = db.get(Site, device.site_id)
+    assert kiosk is not None and site is not None
+    now = utcnow()
+    kiosk.last_seen = now
+    kiosk.software_version = body.software_version
+    kiosk.config_version = body.config_version
+    kiosk.outbox_depth = body.outbox_depth
+    kiosk.dropped_events = body.dropped_events
+    kiosk.health = {**body.model_dump(mode="json"), "received_at": now.isoformat()}
+    handed_out = commands.hand_out(db, kiosk.id)
+    db.commit()
+    return {
+        "commands": handed_out,
+        "config_version": site.config_version,
+        "server_time": now.isoformat(),
+    }
+
+
+class CommandResultIn(BaseModel):
+    status: Literal["succeeded", "failed"]
+    detail: str | None = Field(default=None, max_length=4000)
+
+
+def _own_command(db: Session, device: Device, command_id: str) -> Command:
+    command = db.get(Command, command_id)
+    if command is None or command.kiosk_id != device.kiosk_id:
+        raise not_found("command for this kiosk")
+    return command
+
+
+@device_router.post("/commands/{command_id}/result", responses=errors(401, 403, 404, 409, 422))
+def command_result(
+    command_id: str,
+    body: CommandResultIn,
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> dict[str, Any]:
+    command = _own_command(db, device, command_id)
+    if command.status in ("succeeded", "failed"):
+        if command.status != body.status:
+            raise ApiError(409, "already_finished", f"This command already {command.status}.")
+    else:
+        command.status = body.status
+        command.detail = body.detail
+        command.completed_at = utcnow()
+        db.commit()
+    return commands.as_json(command)
+
+
+@device_router.put(
+    "/commands/{command_id}/artifact",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    responses=errors(401, 403, 404, 413, 415, 422),
+)
+async def command_artifact(
+    command_id: str,
+    request: Request,
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "image/png":
+        raise ApiError(415, "unsupported_media_type", "Upload the screenshot as image/png.")
+    content = await request.body()
+    if not content.startswith(PNG_SIGNATURE):
+        raise ApiError(422, "invalid_png", "The upload is not a PNG image.")
+
+    def store() -> dict[str, Any]:
+        command = _own_command(db, device, command_id)
+        artifact = db.get(CommandArtifact, command.id)
+        if artifact is None:
+            db.add(
+                CommandArtifact(command_id=command.id, content_type="image/png", content=content)
+            )
+        else:
+            artifact.content = content
+            artifact.uploaded_at = utcnow()
+        command.has_artifact = True
+        db.commit()
+        return {"command_id": command.id, "bytes": len(content)}
+
+    return await run_in_threadpool(store)
+
+
+# --- configuration and delta sync ------------------------------------------
+
+
+@device_router.get("/config", responses={304: {"description": "Not modified"}, **errors(401, 403)})
+def config(
+    request: Request,
+    response: Response,
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> Any:
+    site = db.get(Site, device.site_id)
+    assert site is not None
+    document = kiosk_document(site.config, site.config_version)
+    tag = etag(document)
+    wanted = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+    if tag in wanted or "*" in wanted:
+        return Response(status_code=304, headers={"ETag": tag})
+    response.headers["ETag"] = tag
+    return document
+
+
+def _site(db: Session, device: Device) -> Site:
+    site = db.get(Site, device.site_id)
+    assert site is not None
+    return site
+
+
+@device_router.get("/catalogue", responses=errors(400, 401, 403, 422))
+def catalogue(
+    since: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=200, ge=1, le=1000),
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> dict[str, Any]:
+    site = _site(db, device)
+
+    def load(ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        rows = db.execute(
+            select(Service, SiteService.position)
+            .join(SiteService, SiteService.service_id == Service.id)
+            .where(SiteService.site_id == site.id, Service.id.in_(ids))
+        ).all()
+        return {
+            s.id: None
+            if s.withdrawn
+            else {**s.item, "position": pos, "updated_at": s.updated_at.isoformat()}
+            for s, pos in rows
+        }
+
+    return changes.read(db, site, changes.SERVICE, since, limit, load).as_json()
+
+
+def _start_of_today(site: Site) -> datetime:
+    zone = ZoneInfo(site.timezone)
+    return datetime.combine(utcnow().astimezone(zone).date(), time(), zone)
+
+
+def booking_item(booking: Booking, site: Site) -> dict[str, Any]:
+    """What a kiosk may know of a booking: never the plain code or a full name."""
+    return {
+        "id": booking.id,
+        "service_id": booking.service_id,
+        "starts_at": booking.starts_at.isoformat(),
+        "ends_at": booking.ends_at.isoformat(),
+        "display_name": booking.display_name,
+        "mode": booking.mode,
+        "status": "checked_in" if booking.checked_in_at else "booked",
+        "code_hash": booking.code_hash,
+        "code_salt": site.code_salt,
+        "code_hash_alg": f"{codes.HASH_ALGORITHM}:{codes.HASH_ITERATIONS}",
+    }
+
+
+@device_router.get("/bookings", responses=errors(400, 401, 403, 422))
+def bookings(
+    since: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=200, ge=1, le=1000),
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> dict[str, Any]:
+    site = _site(db, device)
+    today = _start_of_today(site)
+
+    def load(ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        rows = db.scalars(select(Booking).where(Booking.id.in_(ids)))
+        return {
+            b.id: booking_item(b, site) if b.status != "cancelled" and b.ends_at >= today else None
+            for b in rows
+        }
+
+    return changes.read(db, site, changes.BOOKING, since, limit, load).as_json()
+
+
+# --- check-ins and usage events ----------------------------------------------
+
+
+class CheckInIn(BaseModel):
+    event_id: str = Field(min_length=1, max_length=64)
+    booking_id: str = Field(min_length=1, max_length=64)
+    at: str = Field(max_length=40)
+
+
+@device_router.post("/checkins", responses=errors(401, 403, 409, 422))
+def checkin(
+    body: CheckInIn,
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> dict[str, Any]:
+    try:
+        at = events.parse_time(body.at)
+    except events.InvalidEvent as exc:
+        raise ApiError(422, "invalid_input", str(exc)) from exc
+    earlier = db.get(CheckIn, body.event_id)
+    if earlier is not None:
+        if earlier.kiosk_id != device.kiosk_id or earlier.booking_id != body.booking_id:
+            raise ApiError(409, "conflict", "This event_id was used for another check-in.")
+        return {"status": earlier.status, "booking_id": earlier.booking_id}
+    booking = db.get(Booking, body.booking_id)
+    if booking is None or booking.site_id != device.site_id:
+        status = "unknown"
+    elif booking.status == "cancelled":
+        status = "cancelled"
+    elif booking.checked_in_at is not None:
+        status = "already_checked_in"
+    else:
+        status = "checked_in"
+        booking.checked_in_at = at
+        changes.record(db, [booking.site_id], changes.BOOKING, booking.id, deleted=False)
+    db.add(
+        CheckIn(
+            event_id=body.event_id,
+            kiosk_id=device.kiosk_id,
+            booking_id=body.booking_id,
+            at=at,
+            status=status,
+        )
+    )
+    db.commit()
+    return {"status": status, "booking_id": body.booking_id}
+
+
+class EventBatch(BaseModel):
+    events: list[Any] = Field(description=f"at most {events.MAX_BATCH} events")
+
+
+def _insert_ignoring_duplicates(db: Session, rows: list[dict[str, Any]]) -> None:
+    dialect = db.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.execute(insert(UsageEvent).on_conflict_do_nothing(index_elements=["id"]), rows)
+
+
+@device_router.post("/events", responses=errors(401, 403, 413, 422))
+def upload_events(
+    body: EventBatch,
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> dict[str, Any]:
+    if len(body.events) > events.MAX_BATCH:
+        raise ApiError(
+            413, "too_large", f"Send at most {events.MAX_BATCH} events a request; split the batch."
+        )
+    now = utcnow()
+    valid: dict[str, events.ValidEvent] = {}
+    rejected: list[dict[str, str]] = []
+    duplicates: list[str] = []
+    for raw in body.events:
+        try:
+            event = events.validate(raw, now)
+        except events.InvalidEvent as exc:
+            raw_id = raw.get("id") if isinstance(raw, dict) else None
+            rejected.append(
+                {"id": str(raw_id)[:64] if raw_id is not None else "", "error": str(exc)}
+            )
+            continue
+        if event.id in valid:
+            duplicates.append(event.id)
+        else:
+            valid[event.id] = event
+    if valid:
+        known = set(db.scalars(select(UsageEvent.id).where(UsageEvent.id.in_(list(valid)))))
+        duplicates.extend(i for i in valid if i in known)
+        fresh = [e for i, e in valid.items() if i not in known]
+        if fresh:
+            _insert_ignoring_duplicates(
+                db,
+                [
+                    {
+                        "id": e.id,
+                        "kiosk_id": device.kiosk_id,
+                        "site_id": device.site_id,
+                        "org_id": device.org_id,
+                        "type": e.type,
+                        "at": e.at,
+                        "local_day": e.local_day,
+                        "session_id": e.session_id,
+                        "service_id": e.service_id,
+                        "data": e.data,
+                        "received_at": now,
+                    }
+                    for e in fresh
+                ],
+            )
+        db.commit()
+        accepted = [e.id for e in fresh]
+    else:
+        accepted = []
+    return {"accepted": accepted, "duplicates": duplicates, "rejected": rejected}

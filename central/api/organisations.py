@@ -1,0 +1,128 @@
+"""Organisations (municipalities, agencies) and their sites (service points)."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from central.api.schemas import errors
+from central.codes import new_salt
+from central.db.models import Organisation, Site
+from central.errors import ApiError
+from central.policy import Access, allowed
+
+router = APIRouter(tags=["organisations"])
+
+
+class OrganisationIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    ptv_id: str | None = Field(default=None, max_length=64)
+
+
+class OrganisationOut(BaseModel):
+    id: str
+    name: str
+    ptv_id: str | None = None
+
+
+class SiteIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    timezone: str = Field(default="Europe/Helsinki", max_length=64)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone such as Europe/Helsinki") from exc
+        return value
+
+
+class SiteOut(BaseModel):
+    id: str
+    name: str
+    org_id: str
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    timezone: str
+
+
+def site_out(site: Site) -> SiteOut:
+    return SiteOut(
+        id=site.id,
+        name=site.name,
+        org_id=site.org_id,
+        address=site.address,
+        latitude=site.latitude,
+        longitude=site.longitude,
+        timezone=site.timezone,
+    )
+
+
+@router.post(
+    "/organisations",
+    status_code=201,
+    response_model=OrganisationOut,
+    responses=errors(401, 403, 409, 422),
+)
+def create_organisation(
+    body: OrganisationIn, access: Access = Depends(allowed("organisation.create"))
+) -> OrganisationOut:
+    org = Organisation(name=body.name.strip(), ptv_id=body.ptv_id)
+    access.db.add(org)
+    try:
+        access.db.commit()
+    except IntegrityError as exc:
+        raise ApiError(409, "conflict", "An organisation with this ptv_id exists.") from exc
+    return OrganisationOut(id=org.id, name=org.name, ptv_id=org.ptv_id)
+
+
+@router.get("/organisations", responses=errors(401, 403))
+def list_organisations(access: Access = Depends(allowed("kiosk.read"))) -> dict[str, Any]:
+    rows = access.db.scalars(
+        select(Organisation).where(access.org_filter(Organisation.id)).order_by(Organisation.name)
+    )
+    return {"items": [OrganisationOut(id=o.id, name=o.name, ptv_id=o.ptv_id) for o in rows]}
+
+
+@router.post(
+    "/organisations/{org_id}/sites",
+    status_code=201,
+    response_model=SiteOut,
+    responses=errors(401, 403, 404, 422),
+)
+def create_site(
+    org_id: str, body: SiteIn, access: Access = Depends(allowed("site.create"))
+) -> SiteOut:
+    org = access.org(org_id)
+    site = Site(
+        org_id=org.id,
+        name=body.name.strip(),
+        address=body.address,
+        latitude=body.latitude,
+        longitude=body.longitude,
+        timezone=body.timezone,
+        config={},
+        config_version=1,
+        code_salt=new_salt(),
+    )
+    access.db.add(site)
+    access.db.commit()
+    return site_out(site)
+
+
+@router.get("/organisations/{org_id}/sites", responses=errors(401, 403, 404))
+def list_sites(org_id: str, access: Access = Depends(allowed("kiosk.read"))) -> dict[str, Any]:
+    org = access.org(org_id)
+    sites = access.db.scalars(select(Site).where(Site.org_id == org.id).order_by(Site.name))
+    return {"items": [site_out(s) for s in sites]}

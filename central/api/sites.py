@@ -1,0 +1,132 @@
+"""What a site's kiosks get: enrolment tokens, configuration and catalogue selection."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from central import changes
+from central.api.schemas import errors
+from central.db.models import EnrollmentToken, Service, SiteService
+from central.db.types import utcnow
+from central.errors import ApiError
+from central.kiosk_config import kiosk_document, merge_patch
+from central.policy import Access, allowed
+from central.security import new_token, token_hash
+
+router = APIRouter(tags=["sites"])
+
+ENROLLMENT_TOKEN_PREFIX = "enr"
+MAX_CONFIG_BYTES = 64 * 1024
+
+
+class EnrollmentTokenIn(BaseModel):
+    expires_in_s: int = Field(default=86400, ge=60, le=30 * 86400)
+
+
+class EnrollmentTokenOut(BaseModel):
+    token: str
+    expires_at: str
+    site_id: str
+
+
+@router.post(
+    "/sites/{site_id}/enrollment-tokens",
+    status_code=201,
+    response_model=EnrollmentTokenOut,
+    responses=errors(401, 403, 404, 422),
+)
+def create_enrollment_token(
+    site_id: str,
+    body: EnrollmentTokenIn | None = None,
+    access: Access = Depends(allowed("enrollment_token.create")),
+) -> EnrollmentTokenOut:
+    site = access.site(site_id)
+    body = body or EnrollmentTokenIn()
+    token = new_token(ENROLLMENT_TOKEN_PREFIX)
+    expires_at = utcnow() + timedelta(seconds=body.expires_in_s)
+    access.db.add(
+        EnrollmentToken(
+            token_hash=token_hash(token),
+            site_id=site.id,
+            created_by=access.person.user_id,
+            expires_at=expires_at,
+        )
+    )
+    access.db.commit()
+    return EnrollmentTokenOut(token=token, expires_at=expires_at.isoformat(), site_id=site.id)
+
+
+@router.get("/sites/{site_id}/config", responses=errors(401, 403, 404))
+def get_site_config(
+    site_id: str, access: Access = Depends(allowed("site.config.write"))
+) -> dict[str, Any]:
+    site = access.site(site_id)
+    return {"site": site.config, "kiosk": kiosk_document(site.config, site.config_version)}
+
+
+@router.patch("/sites/{site_id}/config", responses=errors(400, 401, 403, 404, 413, 422))
+def patch_site_config(
+    site_id: str,
+    patch: dict[str, Any] = Body(..., description="RFC 7386 merge patch; null removes a key"),
+    access: Access = Depends(allowed("site.config.write")),
+) -> dict[str, Any]:
+    site = access.site(site_id)
+    if "version" in patch:
+        raise ApiError(400, "invalid_config", "'version' is set by central; leave it out.")
+    merged = merge_patch(site.config or {}, patch)
+    if len(json.dumps(merged)) > MAX_CONFIG_BYTES:
+        raise ApiError(413, "too_large", "The configuration may be at most 64 KiB.")
+    if merged != site.config:
+        site.config = merged
+        site.config_version += 1
+    access.db.commit()
+    return kiosk_document(site.config, site.config_version)
+
+
+class CatalogueSelection(BaseModel):
+    service_ids: list[str] = Field(max_length=5000)
+
+
+@router.put("/sites/{site_id}/catalogue", responses=errors(401, 403, 404, 422))
+def put_site_catalogue(
+    site_id: str,
+    body: CatalogueSelection,
+    access: Access = Depends(allowed("site.catalogue.write")),
+) -> dict[str, Any]:
+    site = access.site(site_id)
+    db = access.db
+    wanted = list(dict.fromkeys(body.service_ids))
+    known = set(db.scalars(select(Service.id).where(Service.id.in_(wanted))))
+    unknown = [s for s in wanted if s not in known]
+    if unknown:
+        raise ApiError(
+            422,
+            "unknown_service",
+            f"{len(unknown)} service id(s) are not in the catalogue, e.g. {unknown[0][:64]}; "
+            "import them first.",
+        )
+    current = {
+        row.service_id: row
+        for row in db.scalars(select(SiteService).where(SiteService.site_id == site.id))
+    }
+    for position, service_id in enumerate(wanted):
+        row = current.pop(service_id, None)
+        if row is None:
+            db.add(SiteService(site_id=site.id, service_id=service_id, position=position))
+        elif row.position == position:
+            continue
+        else:
+            row.position = position
+        changes.record(db, [site.id], changes.SERVICE, service_id, deleted=False)
+    for service_id, row in current.items():
+        db.delete(row)
+        changes.record(db, [site.id], changes.SERVICE, service_id, deleted=True)
+    changes.prune(db, site)
+    db.commit()
+    return {"site_id": site.id, "service_ids": wanted}

@@ -1,0 +1,143 @@
+"""`central` command line: serve the API and bootstrap users (API.md "Bootstrap")."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from central.db.engine import DEFAULT_DATABASE_URL, make_engine, make_session_factory, session_scope
+from central.db.migrate import upgrade
+from central.db.models import Organisation, User
+from central.policy import ROLES
+from central.security import hash_password
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="central", description="Palvelupiste central server")
+    parser.add_argument(
+        "--database",
+        default=DEFAULT_DATABASE_URL,
+        help="SQLAlchemy URL: sqlite:///path/central.db (default) or postgresql://user@host/db",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="create or migrate the schema, then serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (uvicorn)")
+    serve.add_argument("--log-level", default="info")
+
+    migrate = sub.add_parser("migrate", help="create or migrate the schema and exit")
+    migrate.set_defaults()
+
+    user = sub.add_parser("user", help="manage people and systems")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    create = user_sub.add_parser("create", help="create a user")
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument(
+        "--org", dest="org_id", help="organisation id (all roles but national_admin)"
+    )
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+    imp = sub.add_parser("import-catalogue", help="import a PTV service list JSON file")
+    imp.add_argument("file", type=Path)
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"central: {message}", file=sys.stderr)
+    return 2
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    if args.role == "national_admin" and args.org_id:
+        return _fail("a national_admin belongs to no organisation; leave out --org")
+    if args.role != "national_admin" and not args.org_id:
+        return _fail(f"a {args.role} needs --org ORG_ID")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+    if len(password) < 10:
+        return _fail("the password must be at least 10 characters")
+    engine = make_engine(args.database)
+    upgrade(engine)
+    with session_scope(make_session_factory(engine)) as db:
+        if args.org_id and db.get(Organisation, args.org_id) is None:
+            return _fail(f"no organisation {args.org_id}")
+        email = args.email.strip().lower()
+        if db.scalar(select(User.id).where(User.email == email)):
+            return _fail(f"a user {email} exists already")
+        user = User(
+            email=email, password_hash=hash_password(password), role=args.role, org_id=args.org_id
+        )
+        db.add(user)
+        db.flush()
+        print(json.dumps({"id": user.id, "email": email, "role": args.role, "org_id": args.org_id}))
+    return 0
+
+
+def _import_catalogue(args: argparse.Namespace) -> int:
+    from central.api.catalogue import import_documents
+    from central.ptv import InvalidService, service_documents
+
+    try:
+        body = json.loads(args.file.read_text(encoding="utf-8"))
+        documents = service_documents(body)
+    except (OSError, ValueError, InvalidService) as exc:
+        return _fail(f"cannot read {args.file}: {exc}")
+    engine = make_engine(args.database)
+    upgrade(engine)
+    with session_scope(make_session_factory(engine)) as db:
+        result = import_documents(db, documents)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    engine = make_engine(args.database)
+    upgrade(engine)
+    engine.dispose()
+    os.environ["CENTRAL_DATABASE"] = args.database
+    uvicorn.run(
+        "central.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "migrate":
+            upgrade(make_engine(args.database))
+            print("schema is up to date")
+            return 0
+        if args.command == "import-catalogue":
+            return _import_catalogue(args)
+        return _create_user(args)
+    except OperationalError as exc:
+        return _fail(f"cannot use the database {args.database}: {exc.orig}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

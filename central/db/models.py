@@ -1,0 +1,245 @@
+"""The tables of central. One class per thing the domain talks about."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from central.db.types import UTCDateTime, utcnow
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    ptv_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccessToken(Base):
+    """A person's or system's bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "access_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LoginThrottle(Base):
+    """Failed logins per e-mail address, known or not, to slow password guessing."""
+
+    __tablename__ = "login_throttle"
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None] = mapped_column()
+
+
+class Site(Base):
+    __tablename__ = "sites"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    config_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Salt for booking code hashes sent to this site's kiosks.
+    code_salt: Mapped[str] = mapped_column(String(64))
+    # Change-log ids at or below this were pruned: older cursors need a full resync.
+    pruned_through: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EnrollmentToken(Base):
+    __tablename__ = "enrollment_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    used_by_kiosk: Mapped[str | None] = mapped_column(String(36))
+
+
+class Kiosk(Base):
+    __tablename__ = "kiosks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    hardware_id: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    device_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    software_version: Mapped[str | None] = mapped_column(String(64))
+    config_version: Mapped[int | None] = mapped_column(Integer)
+    last_seen: Mapped[datetime | None] = mapped_column()
+    outbox_depth: Mapped[int] = mapped_column(Integer, default=0)
+    dropped_events: Mapped[int] = mapped_column(Integer, default=0)
+    health: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Command(Base):
+    __tablename__ = "commands"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    args: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    completed_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    has_artifact: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_commands_kiosk_status", "kiosk_id", "status"),)
+
+
+class CommandArtifact(Base):
+    """A screenshot (PNG) a kiosk uploaded as the result of a command."""
+
+    __tablename__ = "command_artifacts"
+    command_id: Mapped[str] = mapped_column(
+        ForeignKey("commands.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Service(Base):
+    """A service from the national catalogue, stored in the kiosk's view of it."""
+
+    __tablename__ = "services"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item: Mapped[dict[str, Any]] = mapped_column()
+    content_hash: Mapped[str] = mapped_column(String(64))
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SiteService(Base):
+    """Which services a site's kiosks show, in which order."""
+
+    __tablename__ = "site_services"
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class ChangeLogEntry(Base):
+    """Latest change of one entity for one site; the id is the delta cursor.
+
+    Each (site, kind, entity) has at most one row: a newer change replaces the
+    older row, so the log is bounded by what a site has ever shown.
+    """
+
+    __tablename__ = "change_log"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("site_id", "kind", "entity_id", name="uq_change_log_entity"),
+        Index("ix_change_log_site_kind_id", "site_id", "kind", "id"),
+        # Without AUTOINCREMENT SQLite reuses the highest id after a delete,
+        # and a kiosk holding that id as its cursor would miss a change.
+        {"sqlite_autoincrement": True},
+    )
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"))
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    display_name: Mapped[str] = mapped_column(String(60))
+    mode: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    checked_in_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "external_id", name="uq_bookings_external"),
+        Index("ix_bookings_site_code", "site_id", "code"),
+    )
+
+
+class CheckIn(Base):
+    """A check-in a kiosk reported; the stored answer makes replays idempotent."""
+
+    __tablename__ = "checkins"
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"))
+    booking_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(24))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UsageEvent(Base):
+    __tablename__ = "usage_events"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"))
+    site_id: Mapped[str] = mapped_column(String(36))
+    org_id: Mapped[str] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column()
+    local_day: Mapped[str] = mapped_column(String(10))
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    service_id: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_usage_events_org_day", "org_id", "local_day"),
+        Index("ix_usage_events_site_day", "site_id", "local_day"),
+    )

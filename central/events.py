@@ -1,0 +1,156 @@
+"""Validation of usage events ("suoritteet") uploaded by kiosks.
+
+Each event is checked alone so one bad event never stops a batch. Events
+must not carry personal data: no identity codes anywhere, no names, and no
+search text containing digits (which could be an identity code or a phone
+number typed into search).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+EVENT_TYPES = frozenset(
+    {
+        "session_started",
+        "session_ended",
+        "language_changed",
+        "service_viewed",
+        "search",
+        "booking_checked_in",
+        "ticket_printed",
+        "document_scanned",
+        "document_printed",
+        "call_requested",
+        "call_started",
+        "call_ended",
+        "satisfaction",
+        "accessibility_used",
+        "device_fault",
+        "device_recovered",
+    }
+)
+MAX_BATCH = 500
+MAX_BATCH_BYTES = 1024 * 1024
+MAX_DATA_BYTES = 4096
+MAX_FUTURE = timedelta(days=1)
+MAX_AGE = timedelta(days=400)
+FORBIDDEN_KEYS = frozenset(
+    {
+        "name",
+        "first_name",
+        "last_name",
+        "display_name",
+        "hetu",
+        "ssn",
+        "personal_id",
+        "identity_code",
+        "email",
+        "phone",
+        "code",
+        "booking_code",
+    }
+)
+# Finnish personal identity code: DDMMYY, century sign, 3 digits, check character.
+IDENTITY_CODE = re.compile(r"\b\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]\b", re.IGNORECASE)
+REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "session_ended": {"reason": str, "duration_s": (int, float)},
+    "call_ended": {"duration_s": (int, float), "outcome": str},
+    "satisfaction": {"score": int},
+    "language_changed": {"language": str},
+    "service_viewed": {"service_id": str},
+    "device_fault": {"device": str},
+    "device_recovered": {"device": str},
+}
+
+
+class InvalidEvent(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ValidEvent:
+    id: str
+    type: str
+    at: datetime
+    local_day: str
+    session_id: str | None
+    service_id: str | None
+    data: dict[str, Any]
+
+
+def parse_time(value: Any, field: str = "at") -> datetime:
+    """RFC 3339 with an offset; a naive time is refused because its day is ambiguous."""
+    if not isinstance(value, str):
+        raise InvalidEvent(f"{field} must be an RFC 3339 time string")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidEvent(f"{field} is not an RFC 3339 time: {value[:40]!r}") from exc
+    if parsed.tzinfo is None:
+        raise InvalidEvent(f"{field} needs a UTC offset, e.g. 2026-01-31T09:30:00+02:00")
+    return parsed
+
+
+def _check_privacy(event_type: str, data: dict[str, Any]) -> None:
+    bad_keys = FORBIDDEN_KEYS.intersection(k.lower() for k in data)
+    if bad_keys:
+        raise InvalidEvent(f"data must not carry personal fields: {', '.join(sorted(bad_keys))}")
+    if IDENTITY_CODE.search(json.dumps(data, ensure_ascii=False)):
+        raise InvalidEvent("data contains something that looks like a personal identity code")
+    if event_type == "search":
+        query = data.get("query", "")
+        if not isinstance(query, str):
+            raise InvalidEvent("search data.query must be text")
+        if any(ch.isdigit() for ch in query):
+            raise InvalidEvent("search text must not contain digits; send it without them")
+
+
+def validate(raw: Any, now: datetime | None = None) -> ValidEvent:
+    if not isinstance(raw, dict):
+        raise InvalidEvent("an event must be an object")
+    try:
+        event_id = str(uuid.UUID(str(raw.get("id"))))
+    except ValueError as exc:
+        raise InvalidEvent("id must be a UUID made on the kiosk") from exc
+    event_type = raw.get("type")
+    if event_type not in EVENT_TYPES:
+        raise InvalidEvent(f"unknown event type {str(event_type)[:40]!r}")
+    at = parse_time(raw.get("at"))
+    now = now or datetime.now(UTC)
+    if at > now + MAX_FUTURE:
+        raise InvalidEvent("at is more than a day in the future; check the kiosk's clock")
+    if at < now - MAX_AGE:
+        raise InvalidEvent("at is more than 400 days old")
+    session_id = raw.get("session_id")
+    if session_id is not None and (not isinstance(session_id, str) or len(session_id) > 64):
+        raise InvalidEvent("session_id must be a string of at most 64 characters")
+    data = raw.get("data", {})
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidEvent("data must be an object")
+    if len(json.dumps(data)) > MAX_DATA_BYTES:
+        raise InvalidEvent(f"data is larger than {MAX_DATA_BYTES} bytes")
+    for key, kind in REQUIRED.get(event_type, {}).items():
+        value = data.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise InvalidEvent(f"{event_type} needs data.{key}")
+    if event_type == "satisfaction" and not 1 <= data["score"] <= 5:
+        raise InvalidEvent("satisfaction data.score must be 1 to 5")
+    _check_privacy(event_type, data)
+    service_id = data.get("service_id")
+    return ValidEvent(
+        id=event_id,
+        type=event_type,
+        at=at.astimezone(UTC),
+        local_day=at.date().isoformat(),
+        session_id=session_id,
+        service_id=service_id if isinstance(service_id, str) else None,
+        data=data,
+    )

@@ -1,0 +1,185 @@
+"""Who may do what: authentication, roles and tenancy, in one place.
+
+Every endpoint declares the action it performs; the dependency here checks
+the caller's role for that action and hands back an `Access` whose loaders
+are the only way endpoints fetch organisation-owned rows. A loader refuses
+a row of another organisation, so no endpoint has to remember to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
+
+from central.db.models import AccessToken, Booking, Command, Kiosk, Organisation, Site, User
+from central.errors import ApiError, forbidden, not_found
+from central.security import token_hash
+
+ROLES = ("national_admin", "org_admin", "technician", "official", "booking_system")
+
+NATIONAL = frozenset({"national_admin"})
+ADMINS = frozenset({"national_admin", "org_admin"})
+FLEET = frozenset({"national_admin", "org_admin", "technician"})
+
+# action -> roles allowed to perform it (within their own organisation,
+# except national_admin who spans all).
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "organisation.create": NATIONAL,
+    "site.create": ADMINS,
+    "enrollment_token.create": FLEET,
+    "kiosk.read": FLEET,
+    "command.create": FLEET,
+    "command.read": FLEET,
+    "catalogue.import": NATIONAL,
+    "site.catalogue.write": ADMINS,
+    "site.config.write": ADMINS,
+    "booking.write": frozenset({"national_admin", "org_admin", "booking_system"}),
+    "stats.read": ADMINS,
+}
+
+# Commands a technician may send; the rest change a kiosk's service and need an admin.
+TECHNICIAN_COMMANDS = frozenset({"self_test", "print_test_page", "screenshot", "sync_now"})
+
+DEVICE_TOKEN_PREFIX = "dev"
+PERSON_TOKEN_PREFIX = "usr"
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    role: str
+    org_id: str | None
+
+
+@dataclass(frozen=True)
+class Device:
+    kiosk_id: str
+    site_id: str
+    org_id: str
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    session: Session = request.app.state.sessions()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Send 'Authorization: Bearer <token>'; log in to get a token.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return token.strip()
+
+
+def _unknown_token() -> ApiError:
+    return ApiError(
+        401,
+        "unauthorized",
+        "The token is unknown or has expired; log in again.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+M = TypeVar("M")
+
+
+class Access:
+    """A person's view of the data: loaders that enforce the organisation boundary."""
+
+    def __init__(self, person: Person, db: Session) -> None:
+        self.person = person
+        self.db = db
+
+    @property
+    def is_national(self) -> bool:
+        return self.person.role == "national_admin"
+
+    def may_touch_org(self, org_id: str) -> bool:
+        return self.is_national or self.person.org_id == org_id
+
+    def own(self, row: M | None, org_id: Callable[[M], str], what: str) -> M:
+        if row is None:
+            raise not_found(what)
+        if not self.may_touch_org(org_id(row)):
+            raise forbidden(f"This {what} belongs to another organisation.")
+        return row
+
+    def org(self, org_id: str) -> Organisation:
+        return self.own(self.db.get(Organisation, org_id), lambda o: o.id, "organisation")
+
+    def site(self, site_id: str) -> Site:
+        return self.own(self.db.get(Site, site_id), lambda s: s.org_id, "site")
+
+    def kiosk(self, kiosk_id: str) -> Kiosk:
+        return self.own(self.db.get(Kiosk, kiosk_id), lambda k: k.org_id, "kiosk")
+
+    def booking(self, booking_id: str) -> Booking:
+        return self.own(self.db.get(Booking, booking_id), lambda b: b.org_id, "booking")
+
+    def command(self, kiosk: Kiosk, command_id: str) -> Command:
+        command = self.db.get(Command, command_id)
+        if command is None or command.kiosk_id != kiosk.id:
+            raise not_found("command")
+        return command
+
+    def org_filter(self, column: Any) -> ColumnElement[bool]:
+        """A WHERE clause limiting a listing to what the caller may see."""
+        return true() if self.is_national else column == self.person.org_id
+
+
+def authenticate_person(request: Request, db: Session) -> Person:
+    token = _bearer(request)
+    if token.startswith(DEVICE_TOKEN_PREFIX + "_"):
+        raise forbidden("A kiosk's device token only works on /api/v1/kiosk/*.")
+    row = db.execute(
+        select(User.id, User.role, User.org_id, AccessToken.expires_at)
+        .join(AccessToken, AccessToken.user_id == User.id)
+        .where(AccessToken.token_hash == token_hash(token))
+    ).first()
+    if row is None or row.expires_at <= datetime.now(UTC):
+        raise _unknown_token()
+    return Person(user_id=row.id, role=row.role, org_id=row.org_id)
+
+
+def allowed(action: str) -> Callable[..., Access]:
+    """Dependency: the caller is a person whose role may perform `action`."""
+    roles = PERMISSIONS[action]
+
+    def dependency(request: Request, db: Session = Depends(get_session)) -> Access:
+        person = authenticate_person(request, db)
+        if person.role not in roles:
+            raise forbidden(f"Your role ({person.role}) may not do this.")
+        return Access(person, db)
+
+    dependency.__name__ = f"allowed_{action.replace('.', '_')}"
+    return dependency
+
+
+def authenticate_device(request: Request, db: Session = Depends(get_session)) -> Device:
+    """Dependency for /api/v1/kiosk/*: only a kiosk's own device token gets in."""
+    token = _bearer(request)
+    if not token.startswith(DEVICE_TOKEN_PREFIX + "_"):
+        raise forbidden("Only a kiosk's device token works on /api/v1/kiosk/*.")
+    row = db.execute(
+        select(Kiosk.id, Kiosk.site_id, Kiosk.org_id).where(
+            Kiosk.device_token_hash == token_hash(token)
+        )
+    ).first()
+    if row is None:
+        raise _unknown_token()
+    return Device(kiosk_id=row.id, site_id=row.site_id, org_id=row.org_id)
