@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.central.world import add_user, ok, sample_catalogue
+from tests.central_server import RunningCentral, start_central
+
+
+@pytest.fixture(scope="module")
+def central(database_url: str) -> Iterator[RunningCentral]:
+    running = start_central(database_url)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def national(central: RunningCentral) -> str:
+    """A national admin's token, with the sample catalogue imported."""
+    token = add_user(central, "national_admin", None)
+    ok(central.request("POST", "/catalogue/import", token, json=sample_catalogue()))
+    return token

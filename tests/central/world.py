@@ -1,0 +1,83 @@
+"""Building blocks for API tests: users, organisations, sites and enrolled kiosks."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from central.db.engine import session_scope
+from central.db.models import User
+from central.security import hash_password
+from tests.central_server import RunningCentral
+
+SAMPLE_CATALOGUE = Path(__file__).parents[2] / "data" / "ptv" / "sample_catalogue.json"
+PASSWORD = "correct horse battery staple"
+
+
+def sample_catalogue() -> dict[str, Any]:
+    return json.loads(SAMPLE_CATALOGUE.read_text(encoding="utf-8"))
+
+
+def add_user(central: RunningCentral, role: str, org_id: str | None) -> str:
+    """Create a user straight in the database (as `central user create` does) and log in."""
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.fi"
+    with session_scope(central.app.state.sessions) as db:
+        db.add(User(email=email, password_hash=hash_password(PASSWORD), role=role, org_id=org_id))
+    return login(central, email)
+
+
+def login(central: RunningCentral, email: str, password: str = PASSWORD) -> str:
+    r = central.request("POST", "/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    return response.json() if response.content else None
+
+
+@dataclass
+class Org:
+    id: str
+    site_id: str
+    tokens: dict[str, str]
+    kiosk_id: str = ""
+    device_token: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def make_org(central: RunningCentral, national: str, with_kiosk: bool = True) -> Org:
+    """An organisation with one site, a user of every role and (optionally) one kiosk."""
+    org = ok(central.request("POST", "/organisations", national, json={"name": "Kunta"}), 201)
+    site = ok(
+        central.request("POST", f"/organisations/{org['id']}/sites", national,
+                        json={"name": "Yhteispalvelupiste", "timezone": "Europe/Helsinki"}),
+        201,
+    )
+    tokens = {
+        role: add_user(central, role, org["id"])
+        for role in ("org_admin", "technician", "official", "booking_system")
+    }
+    result = Org(id=org["id"], site_id=site["id"], tokens=tokens)
+    if with_kiosk:
+        result.kiosk_id, result.device_token = enroll(central, tokens["technician"], site["id"])
+    return result
+
+
+def enroll(central: RunningCentral, token: str, site_id: str,
+           hardware_id: str | None = None) -> tuple[str, str]:
+    enrolment = ok(
+        central.request("POST", f"/sites/{site_id}/enrollment-tokens", token, json={}), 201
+    )
+    body = {
+        "token": enrolment["token"],
+        "hardware_id": hardware_id or f"hw-{uuid.uuid4().hex}",
+        "hostname": "kiosk-1",
+        "software_version": "0.1.0",
+    }
+    enrolled = ok(central.request("POST", "/enroll", json=body), 201)
+    return enrolled["kiosk_id"], enrolled["device_token"]

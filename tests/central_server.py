@@ -1,0 +1,59 @@
+"""Central running for real: uvicorn in a thread, spoken to over HTTP on loopback."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+import uvicorn
+
+from central.app import create_app
+from central.settings import Settings
+from tests.postgres import free_port
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the test process owns signals
+        pass
+
+
+@dataclass
+class RunningCentral:
+    base: str
+    app: Any
+    server: _Server
+    thread: threading.Thread
+    http: requests.Session = field(default_factory=requests.Session)
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/api/v1{path}"
+
+    def request(self, method: str, path: str, token: str | None = None, **kw: Any) -> Any:
+        headers = kw.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        kw.setdefault("timeout", 30)
+        return self.http.request(method, self.url(path), headers=headers, **kw)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.app.state.engine.dispose()
+
+
+def start_central(database_url: str, **settings: Any) -> RunningCentral:
+    app = create_app(Settings(database_url=database_url, **settings))
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = _Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("central did not start")
+        time.sleep(0.02)
+    return RunningCentral(base=f"http://127.0.0.1:{port}", app=app, server=server, thread=thread)

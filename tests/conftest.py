@@ -1,0 +1,28 @@
+"""Shared fixtures: real databases (SQLite files, a PostgreSQL server) and a running central."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.postgres import PostgresServer, postgres_bindir, start_postgres
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    if postgres_bindir() is None and not os.environ.get("CI"):
+        pytest.skip("PostgreSQL is not installed here; `./run test` installs it")
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh, empty database of each kind for every test module that asks."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('central')}/central.db"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()
