@@ -6,11 +6,11 @@ from fastapi import APIRouter, FastAPI
 
 from central import __version__
 from central.api import auth, bookings, catalogue, fleet, kiosk, organisations, sites, stats
-from central.bodylimit import BodyLimit
 from central.db.engine import make_engine, make_session_factory
 from central.db.migrate import upgrade
 from central.errors import install_error_handlers
 from central.events import MAX_BATCH_BYTES
+from central.request_guard import RequestGuard
 from central.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         return {"status": "ok", "version": __version__}
 
     app.add_middleware(
-        BodyLimit,
+        RequestGuard,
         default=MAX_BATCH_BYTES,
         by_suffix={
             "/artifact": settings.max_artifact_bytes,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from central import changes, codes, commands, events
-from central.api.schemas import errors
+from central.api.schemas import Count, errors
 from central.db.models import (
     Booking,
     CheckIn,
@@ -103,10 +103,10 @@ class UiHealth(BaseModel):
 
 class HeartbeatIn(BaseModel):
     software_version: str | None = Field(default=None, max_length=64)
-    config_version: int | None = None
+    config_version: Count | None = None
     uptime_s: float | None = Field(default=None, ge=0)
-    outbox_depth: int = Field(default=0, ge=0)
-    dropped_events: int = Field(default=0, ge=0)
+    outbox_depth: Count = 0
+    dropped_events: Count = 0
     ui: UiHealth = Field(default_factory=UiHealth)
     devices: list[DeviceHealth] = Field(default_factory=list, max_length=50)
     disk_free_mb: float | None = Field(default=None, ge=0)

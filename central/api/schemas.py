@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+# Integers a client sends are bounded so they fit a 32-bit database column everywhere.
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class ErrorDetail(BaseModel):
