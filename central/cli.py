@@ -58,31 +58,49 @@ def _fail(message: str) -> int:
     return 2
 
 
+class UserError(ValueError):
+    """A mistake in what the operator asked for; the message says what to fix."""
+
+
+def create_user(database: str, email: str, role: str, org_id: str | None, password: str) -> dict:
+    """Create a person or system account (used by the CLI and the demo)."""
+    if role not in ROLES:
+        raise UserError(f"unknown role {role}; use one of {', '.join(ROLES)}")
+    if role == "national_admin" and org_id:
+        raise UserError("a national_admin belongs to no organisation; leave out --org")
+    if role != "national_admin" and not org_id:
+        raise UserError(f"a {role} needs --org ORG_ID")
+    if len(password) < 10:
+        raise UserError("the password must be at least 10 characters")
+    engine = make_engine(database)
+    upgrade(engine)
+    try:
+        with session_scope(make_session_factory(engine)) as db:
+            if org_id and db.get(Organisation, org_id) is None:
+                raise UserError(f"no organisation {org_id}")
+            email = email.strip().lower()
+            if db.scalar(select(User.id).where(User.email == email)):
+                raise UserError(f"a user {email} exists already")
+            user = User(
+                email=email, password_hash=hash_password(password), role=role, org_id=org_id
+            )
+            db.add(user)
+            db.flush()
+            return {"id": user.id, "email": email, "role": role, "org_id": org_id}
+    finally:
+        engine.dispose()
+
+
 def _create_user(args: argparse.Namespace) -> int:
-    if args.role == "national_admin" and args.org_id:
-        return _fail("a national_admin belongs to no organisation; leave out --org")
-    if args.role != "national_admin" and not args.org_id:
-        return _fail(f"a {args.role} needs --org ORG_ID")
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass("Password: ")
-    if len(password) < 10:
-        return _fail("the password must be at least 10 characters")
-    engine = make_engine(args.database)
-    upgrade(engine)
-    with session_scope(make_session_factory(engine)) as db:
-        if args.org_id and db.get(Organisation, args.org_id) is None:
-            return _fail(f"no organisation {args.org_id}")
-        email = args.email.strip().lower()
-        if db.scalar(select(User.id).where(User.email == email)):
-            return _fail(f"a user {email} exists already")
-        user = User(
-            email=email, password_hash=hash_password(password), role=args.role, org_id=args.org_id
-        )
-        db.add(user)
-        db.flush()
-        print(json.dumps({"id": user.id, "email": email, "role": args.role, "org_id": args.org_id}))
+    try:
+        created = create_user(args.database, args.email, args.role, args.org_id, password)
+    except UserError as exc:
+        return _fail(str(exc))
+    print(json.dumps(created))
     return 0
 
 

@@ -50,8 +50,9 @@ class PostgresServer:
 
     def stop(self) -> None:
         subprocess.run(
-            self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate",
-                      "stop"),
+            self._cmd(
+                str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"
+            ),
             capture_output=True,
             timeout=60,
         )
@@ -72,8 +73,17 @@ def start_postgres() -> PostgresServer:
         os.chown(base, pw.pw_uid, pw.pw_gid)
     server = PostgresServer(datadir=datadir, port=free_port(), bindir=bindir, run_as=run_as)
     subprocess.run(
-        server._cmd(str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres",
-                    "--auth=trust", "-E", "UTF8", "--no-sync"),
+        server._cmd(
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ),
         check=True,
         capture_output=True,
         timeout=120,
@@ -83,8 +93,19 @@ def start_postgres() -> PostgresServer:
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
     subprocess.run(
-        server._cmd(str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-w", "-t", "60",
-                    "-l", str(base / "log"), "start"),
+        server._cmd(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(base / "log"),
+            "start",
+        ),
         check=True,
         capture_output=True,
         timeout=90,

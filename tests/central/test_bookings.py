@@ -12,9 +12,15 @@ SERVICE = sample_catalogue()["itemList"][0]["id"]
 
 def _body(org, external_id, **over):
     start = datetime.now(UTC) + timedelta(hours=1)
-    return {"external_id": external_id, "site_id": org.site_id, "service_id": SERVICE,
-            "starts_at": start.isoformat(), "ends_at": (start + timedelta(minutes=20)).isoformat(),
-            "display_name": "Maija V.", "mode": "remote"} | over
+    return {
+        "external_id": external_id,
+        "site_id": org.site_id,
+        "service_id": SERVICE,
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(minutes=20)).isoformat(),
+        "display_name": "Maija V.",
+        "mode": "remote",
+    } | over
 
 
 def test_same_external_id_returns_the_same_booking(central, national):
@@ -31,7 +37,9 @@ def test_codes_avoid_confusable_characters(central, national):
     token = org.tokens["booking_system"]
     seen = set()
     for n in range(25):
-        code = ok(central.request("POST", "/bookings", token, json=_body(org, f"c-{n}")), 201)["code"]
+        code = ok(central.request("POST", "/bookings", token, json=_body(org, f"c-{n}")), 201)[
+            "code"
+        ]
         plain = code.replace("-", "")
         assert len(plain) == codes.LENGTH and not set(plain) & set("0O1IL")
         seen.add(plain)
@@ -69,4 +77,7 @@ def test_cancel_is_idempotent(central, national):
     token = org.tokens["booking_system"]
     booking = ok(central.request("POST", "/bookings", token, json=_body(org, "k-1")), 201)
     for _ in range(2):
-        assert ok(central.request("DELETE", f"/bookings/{booking['id']}", token))["status"] == "cancelled"
+        assert (
+            ok(central.request("DELETE", f"/bookings/{booking['id']}", token))["status"]
+            == "cancelled"
+        )

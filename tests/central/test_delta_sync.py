@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from central.db.engine import session_scope
-from central.db.models import ChangeLogEntry
 from sqlalchemy import update
 
+from central.db.engine import session_scope
+from central.db.models import ChangeLogEntry
 from tests.central.world import make_org, ok, sample_catalogue
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
@@ -28,16 +28,29 @@ def _drain(central, token, path, since=None, limit=7):
 
 def test_paging_delivers_every_item_once(central, national):
     org = make_org(central, national)
-    ok(central.request("PUT", f"/sites/{org.site_id}/catalogue", org.tokens["org_admin"],
-                       json={"service_ids": SERVICES}))
+    ok(
+        central.request(
+            "PUT",
+            f"/sites/{org.site_id}/catalogue",
+            org.tokens["org_admin"],
+            json={"service_ids": SERVICES},
+        )
+    )
     seen, pages, cursor = _drain(central, org.device_token, "/kiosk/catalogue")
     assert seen == SERVICES and pages == -(-len(SERVICES) // 7)
     # Reordering re-sends only the moved services, with their new positions.
     reordered = [SERVICES[1], SERVICES[0], *SERVICES[2:]]
-    ok(central.request("PUT", f"/sites/{org.site_id}/catalogue", org.tokens["org_admin"],
-                       json={"service_ids": reordered}))
-    delta = ok(central.request("GET", "/kiosk/catalogue", org.device_token,
-                               params={"since": cursor}))
+    ok(
+        central.request(
+            "PUT",
+            f"/sites/{org.site_id}/catalogue",
+            org.tokens["org_admin"],
+            json={"service_ids": reordered},
+        )
+    )
+    delta = ok(
+        central.request("GET", "/kiosk/catalogue", org.device_token, params={"since": cursor})
+    )
     assert {i["id"]: i["position"] for i in delta["items"]} == {SERVICES[1]: 0, SERVICES[0]: 1}
 
 
@@ -52,23 +65,42 @@ def test_invalid_cursor_is_400_with_advice(central, national):
 def test_cursor_older_than_pruned_tombstones_gets_a_full_reset(central, national):
     org = make_org(central, national)
     admin = org.tokens["org_admin"]
-    ok(central.request("PUT", f"/sites/{org.site_id}/catalogue", admin,
-                       json={"service_ids": SERVICES[:3]}))
+    ok(
+        central.request(
+            "PUT", f"/sites/{org.site_id}/catalogue", admin, json={"service_ids": SERVICES[:3]}
+        )
+    )
     old_cursor = ok(central.request("GET", "/kiosk/catalogue", org.device_token))["cursor"]
-    ok(central.request("PUT", f"/sites/{org.site_id}/catalogue", admin,
-                       json={"service_ids": SERVICES[:2]}))
+    ok(
+        central.request(
+            "PUT", f"/sites/{org.site_id}/catalogue", admin, json={"service_ids": SERVICES[:2]}
+        )
+    )
     with session_scope(central.app.state.sessions) as db:
-        db.execute(update(ChangeLogEntry).where(ChangeLogEntry.site_id == org.site_id)
-                   .values(at=datetime.now(UTC) - timedelta(days=40)))
+        db.execute(
+            update(ChangeLogEntry)
+            .where(ChangeLogEntry.site_id == org.site_id)
+            .values(at=datetime.now(UTC) - timedelta(days=40))
+        )
     # The next write prunes the old tombstone.
-    ok(central.request("PUT", f"/sites/{org.site_id}/catalogue", admin,
-                       json={"service_ids": SERVICES[:2] + [SERVICES[5]]}))
-    page = ok(central.request("GET", "/kiosk/catalogue", org.device_token,
-                              params={"since": old_cursor}))
+    ok(
+        central.request(
+            "PUT",
+            f"/sites/{org.site_id}/catalogue",
+            admin,
+            json={"service_ids": SERVICES[:2] + [SERVICES[5]]},
+        )
+    )
+    page = ok(
+        central.request("GET", "/kiosk/catalogue", org.device_token, params={"since": old_cursor})
+    )
     assert page["reset"] is True
     assert [i["id"] for i in page["items"]] == SERVICES[:2] + [SERVICES[5]]
-    fresh = ok(central.request("GET", "/kiosk/catalogue", org.device_token,
-                               params={"since": page["cursor"]}))
+    fresh = ok(
+        central.request(
+            "GET", "/kiosk/catalogue", org.device_token, params={"since": page["cursor"]}
+        )
+    )
     assert fresh["reset"] is False and fresh["items"] == []
 
 
@@ -79,14 +111,40 @@ def test_bookings_delta_pages_and_skips_past_days(central, national):
     made = []
     for n in range(12):
         start = now + timedelta(hours=1, minutes=15 * n)
-        made.append(ok(central.request("POST", "/bookings", system, json={
-            "external_id": f"d-{n}", "site_id": org.site_id, "service_id": SERVICES[0],
-            "starts_at": start.isoformat(), "ends_at": (start + timedelta(minutes=15)).isoformat(),
-            "display_name": f"Asiakas {n}"}), 201)["id"])
+        made.append(
+            ok(
+                central.request(
+                    "POST",
+                    "/bookings",
+                    system,
+                    json={
+                        "external_id": f"d-{n}",
+                        "site_id": org.site_id,
+                        "service_id": SERVICES[0],
+                        "starts_at": start.isoformat(),
+                        "ends_at": (start + timedelta(minutes=15)).isoformat(),
+                        "display_name": f"Asiakas {n}",
+                    },
+                ),
+                201,
+            )["id"]
+        )
     past = now - timedelta(days=3)
-    ok(central.request("POST", "/bookings", system, json={
-        "external_id": "old", "site_id": org.site_id, "service_id": SERVICES[0],
-        "starts_at": past.isoformat(), "ends_at": (past + timedelta(minutes=15)).isoformat(),
-        "display_name": "Vanha"}), 201)
+    ok(
+        central.request(
+            "POST",
+            "/bookings",
+            system,
+            json={
+                "external_id": "old",
+                "site_id": org.site_id,
+                "service_id": SERVICES[0],
+                "starts_at": past.isoformat(),
+                "ends_at": (past + timedelta(minutes=15)).isoformat(),
+                "display_name": "Vanha",
+            },
+        ),
+        201,
+    )
     seen, pages, _ = _drain(central, org.device_token, "/kiosk/bookings", limit=5)
     assert seen == made and pages == 3

@@ -12,8 +12,15 @@ from tests.central.world import PASSWORD, add_user, make_org, ok
 
 
 def _token(central, org):
-    return ok(central.request("POST", f"/sites/{org.site_id}/enrollment-tokens",
-                              org.tokens["technician"], json={"expires_in_s": 3600}), 201)
+    return ok(
+        central.request(
+            "POST",
+            f"/sites/{org.site_id}/enrollment-tokens",
+            org.tokens["technician"],
+            json={"expires_in_s": 3600},
+        ),
+        201,
+    )
 
 
 def test_enrolment_token_is_single_use_and_expires(central, national):
@@ -48,10 +55,22 @@ def test_device_token_is_stored_only_as_hash(central, national):
 def test_re_enrolling_same_hardware_replaces_the_device_token(central, national):
     org = make_org(central, national, with_kiosk=False)
     hardware_id = f"hw-{uuid.uuid4()}"
-    first = ok(central.request("POST", "/enroll", json={
-        "token": _token(central, org)["token"], "hardware_id": hardware_id}), 201)
-    second = ok(central.request("POST", "/enroll", json={
-        "token": _token(central, org)["token"], "hardware_id": hardware_id}), 201)
+    first = ok(
+        central.request(
+            "POST",
+            "/enroll",
+            json={"token": _token(central, org)["token"], "hardware_id": hardware_id},
+        ),
+        201,
+    )
+    second = ok(
+        central.request(
+            "POST",
+            "/enroll",
+            json={"token": _token(central, org)["token"], "hardware_id": hardware_id},
+        ),
+        201,
+    )
     assert first["kiosk_id"] == second["kiosk_id"]
     old = central.request("POST", "/kiosk/heartbeat", first["device_token"], json={})
     assert old.status_code == 401
@@ -59,18 +78,21 @@ def test_re_enrolling_same_hardware_replaces_the_device_token(central, national)
 
 
 def test_login_answers_the_same_for_unknown_email_and_wrong_password(central, national):
-    r1 = central.request("POST", "/auth/login",
-                         json={"email": "nobody@example.fi", "password": "whatever-123"})
-    r2 = central.request("POST", "/auth/login",
-                         json={"email": "nobody@example.fi", "password": PASSWORD})
+    r1 = central.request(
+        "POST", "/auth/login", json={"email": "nobody@example.fi", "password": "whatever-123"}
+    )
+    r2 = central.request(
+        "POST", "/auth/login", json={"email": "nobody@example.fi", "password": PASSWORD}
+    )
     assert r1.status_code == r2.status_code == 401
     assert r1.json() == r2.json()
 
 
 def test_repeated_failures_are_throttled_with_retry_after(central, national):
     add_user(central, "org_admin", make_org(central, national, with_kiosk=False).id)
-    from central.db.models import User
     from sqlalchemy import select
+
+    from central.db.models import User
 
     with session_scope(central.app.state.sessions) as db:
         email = db.scalars(select(User.email).order_by(User.created_at.desc())).first()

@@ -11,9 +11,13 @@ SERVICE = sample_catalogue()["itemList"][0]["id"]
 
 
 def event(type_="session_started", data=None, at=None, **extra):
-    return {"id": str(uuid.uuid4()), "type": type_,
-            "at": at or datetime.now(UTC).isoformat(), "session_id": "s-1",
-            "data": data or {}} | extra
+    return {
+        "id": str(uuid.uuid4()),
+        "type": type_,
+        "at": at or datetime.now(UTC).isoformat(),
+        "session_id": "s-1",
+        "data": data or {},
+    } | extra
 
 
 def test_replay_changes_nothing(central, national):
@@ -23,10 +27,15 @@ def test_replay_changes_nothing(central, national):
     assert sorted(first["accepted"]) == sorted(e["id"] for e in batch["events"])
     again = ok(central.request("POST", "/kiosk/events", org.device_token, json=batch))
     assert again["accepted"] == [] and sorted(again["duplicates"]) == sorted(first["accepted"])
-    stats = ok(central.request("GET", "/stats/usage", org.tokens["org_admin"],
-                               params={"group_by": "event_type"}))
-    assert stats["items"] == [{"key": "service_viewed", "count": 1},
-                              {"key": "session_started", "count": 1}]
+    stats = ok(
+        central.request(
+            "GET", "/stats/usage", org.tokens["org_admin"], params={"group_by": "event_type"}
+        )
+    )
+    assert stats["items"] == [
+        {"key": "service_viewed", "count": 1},
+        {"key": "session_started", "count": 1},
+    ]
 
 
 def test_bad_events_are_rejected_one_by_one(central, national):
@@ -67,24 +76,46 @@ def test_batch_limits_are_413(central, national):
     r = central.request("POST", "/kiosk/events", org.device_token, json=big)
     assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
     exactly = {"events": [event() for _ in range(500)]}
-    assert len(ok(central.request("POST", "/kiosk/events", org.device_token,
-                                  json=exactly))["accepted"]) == 500
+    assert (
+        len(
+            ok(central.request("POST", "/kiosk/events", org.device_token, json=exactly))["accepted"]
+        )
+        == 500
+    )
 
 
 def test_stats_group_by_day_service_kiosk(central, national):
     org = make_org(central, national)
     helsinki_late = "2026-03-10T23:30:00+02:00"  # 21:30 UTC, still the 10th locally
-    batch = [event("service_viewed", {"service_id": SERVICE}, at=helsinki_late),
-             event("service_viewed", {"service_id": SERVICE}, at="2026-03-11T09:00:00+02:00"),
-             event("ticket_printed", at="2026-03-11T09:05:00+02:00")]
+    batch = [
+        event("service_viewed", {"service_id": SERVICE}, at=helsinki_late),
+        event("service_viewed", {"service_id": SERVICE}, at="2026-03-11T09:00:00+02:00"),
+        event("ticket_printed", at="2026-03-11T09:05:00+02:00"),
+    ]
     ok(central.request("POST", "/kiosk/events", org.device_token, json={"events": batch}))
     admin = org.tokens["org_admin"]
-    by_day = ok(central.request("GET", "/stats/usage", admin, params={
-        "group_by": "day", "from": "2026-03-10", "to": "2026-03-11", "site_id": org.site_id}))
-    assert by_day["items"] == [{"key": "2026-03-10", "count": 1},
-                               {"key": "2026-03-11", "count": 2}]
-    by_service = ok(central.request("GET", "/stats/usage", admin, params={
-        "group_by": "service", "event_type": "service_viewed"}))
+    by_day = ok(
+        central.request(
+            "GET",
+            "/stats/usage",
+            admin,
+            params={
+                "group_by": "day",
+                "from": "2026-03-10",
+                "to": "2026-03-11",
+                "site_id": org.site_id,
+            },
+        )
+    )
+    assert by_day["items"] == [{"key": "2026-03-10", "count": 1}, {"key": "2026-03-11", "count": 2}]
+    by_service = ok(
+        central.request(
+            "GET",
+            "/stats/usage",
+            admin,
+            params={"group_by": "service", "event_type": "service_viewed"},
+        )
+    )
     assert by_service["items"] == [{"key": SERVICE, "count": 2}]
     by_kiosk = ok(central.request("GET", "/stats/usage", admin, params={"group_by": "kiosk"}))
     assert by_kiosk["items"] == [{"key": org.kiosk_id, "count": 3}]

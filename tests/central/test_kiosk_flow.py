@@ -14,8 +14,11 @@ SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 def test_enrolled_kiosk_syncs_catalogue_config_and_bookings(central, national):
     org = make_org(central, national)
     admin = org.tokens["org_admin"]
-    ok(central.request("PUT", f"/sites/{org.site_id}/catalogue", admin,
-                       json={"service_ids": SERVICES[:5]}))
+    ok(
+        central.request(
+            "PUT", f"/sites/{org.site_id}/catalogue", admin, json={"service_ids": SERVICES[:5]}
+        )
+    )
 
     catalogue = ok(central.request("GET", "/kiosk/catalogue", org.device_token))
     assert [i["id"] for i in catalogue["items"]] == SERVICES[:5]
@@ -28,15 +31,24 @@ def test_enrolled_kiosk_syncs_catalogue_config_and_bookings(central, national):
     assert first["remote_video"] is True and first["identification"] == "strong"
 
     # Nothing changed: the cursor gives an empty delta.
-    again = ok(central.request("GET", "/kiosk/catalogue", org.device_token,
-                               params={"since": catalogue["cursor"]}))
+    again = ok(
+        central.request(
+            "GET", "/kiosk/catalogue", org.device_token, params={"since": catalogue["cursor"]}
+        )
+    )
     assert again["items"] == [] and again["deleted"] == []
 
     # Dropping a service from the site reaches the kiosk as a tombstone.
-    ok(central.request("PUT", f"/sites/{org.site_id}/catalogue", admin,
-                       json={"service_ids": SERVICES[:4]}))
-    delta = ok(central.request("GET", "/kiosk/catalogue", org.device_token,
-                               params={"since": catalogue["cursor"]}))
+    ok(
+        central.request(
+            "PUT", f"/sites/{org.site_id}/catalogue", admin, json={"service_ids": SERVICES[:4]}
+        )
+    )
+    delta = ok(
+        central.request(
+            "GET", "/kiosk/catalogue", org.device_token, params={"since": catalogue["cursor"]}
+        )
+    )
     assert delta["deleted"] == [SERVICES[4]] and delta["items"] == []
 
     # Config with ETag and 304.
@@ -44,22 +56,39 @@ def test_enrolled_kiosk_syncs_catalogue_config_and_bookings(central, national):
     config = ok(r)
     assert config["version"] == 1 and config["languages"] == ["fi", "sv", "en"]
     etag = r.headers["ETag"]
-    r = central.request("GET", "/kiosk/config", org.device_token,
-                        headers={"If-None-Match": etag})
+    r = central.request("GET", "/kiosk/config", org.device_token, headers={"If-None-Match": etag})
     assert r.status_code == 304
-    ok(central.request("PATCH", f"/sites/{org.site_id}/config", admin,
-                       json={"idle_timeout_s": 90, "maintenance": True}))
-    r = central.request("GET", "/kiosk/config", org.device_token,
-                        headers={"If-None-Match": etag})
+    ok(
+        central.request(
+            "PATCH",
+            f"/sites/{org.site_id}/config",
+            admin,
+            json={"idle_timeout_s": 90, "maintenance": True},
+        )
+    )
+    r = central.request("GET", "/kiosk/config", org.device_token, headers={"If-None-Match": etag})
     assert r.status_code == 200 and r.json()["version"] == 2
     assert r.json()["idle_timeout_s"] == 90 and r.headers["ETag"] != etag
 
     # A booking for today reaches the kiosk as a salted hash, never the code.
     start = datetime.now(UTC) + timedelta(hours=1)
-    booking = ok(central.request("POST", "/bookings", org.tokens["booking_system"], json={
-        "external_id": "ext-1", "site_id": org.site_id, "service_id": SERVICES[0],
-        "starts_at": start.isoformat(), "ends_at": (start + timedelta(minutes=30)).isoformat(),
-        "display_name": "Maija V.", "mode": "in_person"}), 201)
+    booking = ok(
+        central.request(
+            "POST",
+            "/bookings",
+            org.tokens["booking_system"],
+            json={
+                "external_id": "ext-1",
+                "site_id": org.site_id,
+                "service_id": SERVICES[0],
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(minutes=30)).isoformat(),
+                "display_name": "Maija V.",
+                "mode": "in_person",
+            },
+        ),
+        201,
+    )
     bookings = ok(central.request("GET", "/kiosk/bookings", org.device_token))
     [item] = bookings["items"]
     assert item["id"] == booking["id"] and "code" not in item
@@ -67,27 +96,43 @@ def test_enrolled_kiosk_syncs_catalogue_config_and_bookings(central, national):
     assert item["code_hash"] == codes.code_hash(booking["code"].lower(), item["code_salt"])
 
     # Check-in, replayed after an offline period, answers the same.
-    checkin = {"event_id": str(uuid.uuid4()), "booking_id": booking["id"],
-               "at": datetime.now(UTC).isoformat()}
-    assert ok(central.request("POST", "/kiosk/checkins", org.device_token,
-                              json=checkin))["status"] == "checked_in"
-    assert ok(central.request("POST", "/kiosk/checkins", org.device_token,
-                              json=checkin))["status"] == "checked_in"
+    checkin = {
+        "event_id": str(uuid.uuid4()),
+        "booking_id": booking["id"],
+        "at": datetime.now(UTC).isoformat(),
+    }
+    assert (
+        ok(central.request("POST", "/kiosk/checkins", org.device_token, json=checkin))["status"]
+        == "checked_in"
+    )
+    assert (
+        ok(central.request("POST", "/kiosk/checkins", org.device_token, json=checkin))["status"]
+        == "checked_in"
+    )
     second = {**checkin, "event_id": str(uuid.uuid4())}
-    assert ok(central.request("POST", "/kiosk/checkins", org.device_token,
-                              json=second))["status"] == "already_checked_in"
+    assert (
+        ok(central.request("POST", "/kiosk/checkins", org.device_token, json=second))["status"]
+        == "already_checked_in"
+    )
 
     # Cancellation reaches the kiosk as a deletion, and check-in then says cancelled.
     ok(central.request("DELETE", f"/bookings/{booking['id']}", org.tokens["booking_system"]))
-    delta = ok(central.request("GET", "/kiosk/bookings", org.device_token,
-                               params={"since": bookings["cursor"]}))
+    delta = ok(
+        central.request(
+            "GET", "/kiosk/bookings", org.device_token, params={"since": bookings["cursor"]}
+        )
+    )
     assert booking["id"] in delta["deleted"]
     third = {**checkin, "event_id": str(uuid.uuid4())}
-    assert ok(central.request("POST", "/kiosk/checkins", org.device_token,
-                              json=third))["status"] == "cancelled"
+    assert (
+        ok(central.request("POST", "/kiosk/checkins", org.device_token, json=third))["status"]
+        == "cancelled"
+    )
     unknown = {**checkin, "event_id": str(uuid.uuid4()), "booking_id": str(uuid.uuid4())}
-    assert ok(central.request("POST", "/kiosk/checkins", org.device_token,
-                              json=unknown))["status"] == "unknown"
+    assert (
+        ok(central.request("POST", "/kiosk/checkins", org.device_token, json=unknown))["status"]
+        == "unknown"
+    )
 
 
 def test_heartbeat_hands_out_commands_and_records_health(central, national):
@@ -96,14 +141,28 @@ def test_heartbeat_hands_out_commands_and_records_health(central, national):
     listed = ok(central.request("GET", "/kiosks", admin))["items"]
     assert [k["id"] for k in listed] == [org.kiosk_id] and listed[0]["online"] is False
 
-    command = ok(central.request("POST", f"/kiosks/{org.kiosk_id}/commands", admin,
-                                 json={"type": "screenshot"}), 201)
+    command = ok(
+        central.request(
+            "POST", f"/kiosks/{org.kiosk_id}/commands", admin, json={"type": "screenshot"}
+        ),
+        201,
+    )
     assert command["status"] == "pending"
     beat = {
-        "software_version": "0.1.0", "config_version": 1, "uptime_s": 12.5,
-        "outbox_depth": 3, "dropped_events": 0, "ui": {"state": "idle", "since": "2026-01-01T00:00:00Z"},
-        "devices": [{"kind": "printer", "name": "receipt", "state": "needs_attention",
-                     "detail": {"paper": "low"}}],
+        "software_version": "0.1.0",
+        "config_version": 1,
+        "uptime_s": 12.5,
+        "outbox_depth": 3,
+        "dropped_events": 0,
+        "ui": {"state": "idle", "since": "2026-01-01T00:00:00Z"},
+        "devices": [
+            {
+                "kind": "printer",
+                "name": "receipt",
+                "state": "needs_attention",
+                "detail": {"paper": "low"},
+            }
+        ],
         "disk_free_mb": 1200,
     }
     answer = ok(central.request("POST", "/kiosk/heartbeat", org.device_token, json=beat))
@@ -121,30 +180,58 @@ def test_heartbeat_hands_out_commands_and_records_health(central, national):
     assert kiosk["health"]["disk_free_mb"] == 1200
 
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    ok(central.request("PUT", f"/kiosk/commands/{command['id']}/artifact", org.device_token,
-                       data=png, headers={"Content-Type": "image/png"}))
-    ok(central.request("POST", f"/kiosk/commands/{command['id']}/result", org.device_token,
-                       json={"status": "succeeded", "detail": "saved"}))
+    ok(
+        central.request(
+            "PUT",
+            f"/kiosk/commands/{command['id']}/artifact",
+            org.device_token,
+            data=png,
+            headers={"Content-Type": "image/png"},
+        )
+    )
+    ok(
+        central.request(
+            "POST",
+            f"/kiosk/commands/{command['id']}/result",
+            org.device_token,
+            json={"status": "succeeded", "detail": "saved"},
+        )
+    )
     status = ok(central.request("GET", f"/kiosks/{org.kiosk_id}/commands/{command['id']}", admin))
     assert status["status"] == "succeeded" and status["detail"] == "saved"
     artifact = central.request("GET", status["artifact_url"].removeprefix("/api/v1"), admin)
     assert artifact.status_code == 200 and artifact.content == png
     assert artifact.headers["content-type"] == "image/png"
 
-    not_png = central.request("PUT", f"/kiosk/commands/{command['id']}/artifact",
-                              org.device_token, data=b"GIF89a",
-                              headers={"Content-Type": "image/png"})
+    not_png = central.request(
+        "PUT",
+        f"/kiosk/commands/{command['id']}/artifact",
+        org.device_token,
+        data=b"GIF89a",
+        headers={"Content-Type": "image/png"},
+    )
     assert not_png.status_code == 422 and not_png.json()["error"]["code"] == "invalid_png"
-    clash = central.request("POST", f"/kiosk/commands/{command['id']}/result", org.device_token,
-                            json={"status": "failed"})
+    clash = central.request(
+        "POST",
+        f"/kiosk/commands/{command['id']}/result",
+        org.device_token,
+        json={"status": "failed"},
+    )
     assert clash.status_code == 409
 
 
 def test_command_expires_when_never_delivered(central, national):
     org = make_org(central, national)
     admin = org.tokens["org_admin"]
-    command = ok(central.request("POST", f"/kiosks/{org.kiosk_id}/commands", admin,
-                                 json={"type": "reboot", "expires_in_s": 60}), 201)
+    command = ok(
+        central.request(
+            "POST",
+            f"/kiosks/{org.kiosk_id}/commands",
+            admin,
+            json={"type": "reboot", "expires_in_s": 60},
+        ),
+        201,
+    )
     from central.db.engine import session_scope
     from central.db.models import Command
 

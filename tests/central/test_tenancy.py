@@ -21,18 +21,52 @@ PERSON_ROLES = ("org_admin", "technician", "official", "booking_system")
 def orgs(central, national):
     a, b = make_org(central, national), make_org(central, national)
     admin_b = b.tokens["org_admin"]
-    ok(central.request("PUT", f"/sites/{b.site_id}/catalogue", admin_b,
-                       json={"service_ids": SERVICES[:3]}))
+    ok(
+        central.request(
+            "PUT", f"/sites/{b.site_id}/catalogue", admin_b, json={"service_ids": SERVICES[:3]}
+        )
+    )
     start = datetime.now(UTC) + timedelta(hours=2)
-    b.extra["booking"] = ok(central.request("POST", "/bookings", b.tokens["booking_system"], json={
-        "external_id": "b-1", "site_id": b.site_id, "service_id": SERVICES[0],
-        "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat(),
-        "display_name": "Pekka", "mode": "remote"}), 201)
-    b.extra["command"] = ok(central.request("POST", f"/kiosks/{b.kiosk_id}/commands", admin_b,
-                                            json={"type": "screenshot"}), 201)
-    ok(central.request("POST", "/kiosk/events", b.device_token, json={"events": [
-        {"id": str(uuid.uuid4()), "type": "session_started", "at": datetime.now(UTC).isoformat(),
-         "data": {}}]}))
+    b.extra["booking"] = ok(
+        central.request(
+            "POST",
+            "/bookings",
+            b.tokens["booking_system"],
+            json={
+                "external_id": "b-1",
+                "site_id": b.site_id,
+                "service_id": SERVICES[0],
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(hours=1)).isoformat(),
+                "display_name": "Pekka",
+                "mode": "remote",
+            },
+        ),
+        201,
+    )
+    b.extra["command"] = ok(
+        central.request(
+            "POST", f"/kiosks/{b.kiosk_id}/commands", admin_b, json={"type": "screenshot"}
+        ),
+        201,
+    )
+    ok(
+        central.request(
+            "POST",
+            "/kiosk/events",
+            b.device_token,
+            json={
+                "events": [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "type": "session_started",
+                        "at": datetime.now(UTC).isoformat(),
+                        "data": {},
+                    }
+                ]
+            },
+        )
+    )
     return a, b
 
 
@@ -47,30 +81,60 @@ def person_matrix(b):
         ("POST", "/sites/{site_id}/enrollment-tokens", f"/sites/{b.site_id}/enrollment-tokens", {}),
         ("GET", "/sites/{site_id}/config", f"/sites/{b.site_id}/config", None),
         ("PATCH", "/sites/{site_id}/config", f"/sites/{b.site_id}/config", {"maintenance": True}),
-        ("PUT", "/sites/{site_id}/catalogue", f"/sites/{b.site_id}/catalogue",
-         {"service_ids": SERVICES[5:6]}),
+        (
+            "PUT",
+            "/sites/{site_id}/catalogue",
+            f"/sites/{b.site_id}/catalogue",
+            {"service_ids": SERVICES[5:6]},
+        ),
         ("POST", "/catalogue/import", "/catalogue/import", sample_catalogue()["itemList"][0]),
-        ("POST", "/bookings", "/bookings", {
-            "external_id": "b-1", "site_id": b.site_id, "service_id": SERVICES[0],
-            "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat(),
-            "display_name": "Intruder", "mode": "in_person"}),
+        (
+            "POST",
+            "/bookings",
+            "/bookings",
+            {
+                "external_id": "b-1",
+                "site_id": b.site_id,
+                "service_id": SERVICES[0],
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(hours=1)).isoformat(),
+                "display_name": "Intruder",
+                "mode": "in_person",
+            },
+        ),
         ("GET", "/bookings/{booking_id}", f"/bookings/{booking['id']}", None),
         ("DELETE", "/bookings/{booking_id}", f"/bookings/{booking['id']}", None),
         ("GET", "/kiosks/{kiosk_id}", f"/kiosks/{b.kiosk_id}", None),
-        ("POST", "/kiosks/{kiosk_id}/commands", f"/kiosks/{b.kiosk_id}/commands",
-         {"type": "self_test"}),
-        ("GET", "/kiosks/{kiosk_id}/commands/{command_id}",
-         f"/kiosks/{b.kiosk_id}/commands/{command['id']}", None),
-        ("GET", "/kiosks/{kiosk_id}/commands/{command_id}/artifact",
-         f"/kiosks/{b.kiosk_id}/commands/{command['id']}/artifact", None),
+        (
+            "POST",
+            "/kiosks/{kiosk_id}/commands",
+            f"/kiosks/{b.kiosk_id}/commands",
+            {"type": "self_test"},
+        ),
+        (
+            "GET",
+            "/kiosks/{kiosk_id}/commands/{command_id}",
+            f"/kiosks/{b.kiosk_id}/commands/{command['id']}",
+            None,
+        ),
+        (
+            "GET",
+            "/kiosks/{kiosk_id}/commands/{command_id}/artifact",
+            f"/kiosks/{b.kiosk_id}/commands/{command['id']}/artifact",
+            None,
+        ),
         ("GET", "/stats/usage", f"/stats/usage?site_id={b.site_id}", None),
     ]
 
 
 LISTINGS = {("GET", "/organisations"), ("GET", "/kiosks"), ("GET", "/stats/usage")}
 DEVICE_PATHS = {
-    ("POST", "/kiosk/heartbeat"), ("GET", "/kiosk/config"), ("GET", "/kiosk/catalogue"),
-    ("GET", "/kiosk/bookings"), ("POST", "/kiosk/checkins"), ("POST", "/kiosk/events"),
+    ("POST", "/kiosk/heartbeat"),
+    ("GET", "/kiosk/config"),
+    ("GET", "/kiosk/catalogue"),
+    ("GET", "/kiosk/bookings"),
+    ("POST", "/kiosk/checkins"),
+    ("POST", "/kiosk/events"),
     ("POST", "/kiosk/commands/{command_id}/result"),
     ("PUT", "/kiosk/commands/{command_id}/artifact"),
 }
@@ -103,7 +167,9 @@ def test_listings_show_only_own_organisation(central, orgs):
     a, b = orgs
     admin = a.tokens["org_admin"]
     assert [k["id"] for k in ok(central.request("GET", "/kiosks", admin))["items"]] == [a.kiosk_id]
-    assert ok(central.request("GET", "/kiosks", admin, params={"site_id": b.site_id}))["items"] == []
+    assert (
+        ok(central.request("GET", "/kiosks", admin, params={"site_id": b.site_id}))["items"] == []
+    )
     assert [o["id"] for o in ok(central.request("GET", "/organisations", admin))["items"]] == [a.id]
     assert ok(central.request("GET", "/stats/usage", admin))["total"] == 0
 
@@ -113,10 +179,15 @@ def test_b_is_unchanged_after_the_attempts(central, orgs):
     admin_b = b.tokens["org_admin"]
     booking = ok(central.request("GET", f"/bookings/{b.extra['booking']['id']}", admin_b))
     assert booking["status"] == "booked" and booking["display_name"] == "Pekka"
-    assert ok(central.request("GET", f"/sites/{b.site_id}/config", admin_b))["kiosk"]["version"] == 1
+    assert (
+        ok(central.request("GET", f"/sites/{b.site_id}/config", admin_b))["kiosk"]["version"] == 1
+    )
     kiosk = ok(central.request("GET", f"/kiosks/{b.kiosk_id}", admin_b))
     assert [c["id"] for c in kiosk["recent_commands"]] == [b.extra["command"]["id"]]
-    assert ok(central.request("GET", f"/organisations/{b.id}/sites", admin_b))["items"][0]["id"] == b.site_id
+    assert (
+        ok(central.request("GET", f"/organisations/{b.id}/sites", admin_b))["items"][0]["id"]
+        == b.site_id
+    )
     assert len(ok(central.request("GET", f"/organisations/{b.id}/sites", admin_b))["items"]) == 1
     catalogue = ok(central.request("GET", "/kiosk/catalogue", b.device_token))
     assert [i["id"] for i in catalogue["items"]] == SERVICES[:3]
@@ -125,15 +196,31 @@ def test_b_is_unchanged_after_the_attempts(central, orgs):
 def test_device_token_reaches_only_its_own_kiosk(central, orgs):
     a, b = orgs
     command = b.extra["command"]
-    r = central.request("POST", f"/kiosk/commands/{command['id']}/result", a.device_token,
-                        json={"status": "succeeded"})
+    r = central.request(
+        "POST",
+        f"/kiosk/commands/{command['id']}/result",
+        a.device_token,
+        json={"status": "succeeded"},
+    )
     assert r.status_code == 404
-    r = central.request("PUT", f"/kiosk/commands/{command['id']}/artifact", a.device_token,
-                        data=b"\x89PNG\r\n\x1a\n", headers={"Content-Type": "image/png"})
+    r = central.request(
+        "PUT",
+        f"/kiosk/commands/{command['id']}/artifact",
+        a.device_token,
+        data=b"\x89PNG\r\n\x1a\n",
+        headers={"Content-Type": "image/png"},
+    )
     assert r.status_code == 404
-    r = central.request("POST", "/kiosk/checkins", a.device_token, json={
-        "event_id": str(uuid.uuid4()), "booking_id": b.extra["booking"]["id"],
-        "at": datetime.now(UTC).isoformat()})
+    r = central.request(
+        "POST",
+        "/kiosk/checkins",
+        a.device_token,
+        json={
+            "event_id": str(uuid.uuid4()),
+            "booking_id": b.extra["booking"]["id"],
+            "at": datetime.now(UTC).isoformat(),
+        },
+    )
     assert ok(r)["status"] == "unknown"
     assert ok(central.request("GET", "/kiosk/bookings", a.device_token))["items"] == []
     assert ok(central.request("GET", "/kiosk/catalogue", a.device_token))["items"] == []
@@ -174,12 +261,31 @@ def test_roles_limit_what_own_organisation_may_do(central, orgs):
     official, booking_system = a.tokens["official"], a.tokens["booking_system"]
     assert central.request("GET", "/kiosks", official).status_code == 403
     assert central.request("GET", "/kiosks", booking_system).status_code == 403
-    assert central.request("PATCH", f"/sites/{a.site_id}/config", a.tokens["technician"],
-                           json={"maintenance": True}).status_code == 403
-    r = central.request("POST", f"/kiosks/{a.kiosk_id}/commands", a.tokens["technician"],
-                        json={"type": "reboot"})
+    assert (
+        central.request(
+            "PATCH",
+            f"/sites/{a.site_id}/config",
+            a.tokens["technician"],
+            json={"maintenance": True},
+        ).status_code
+        == 403
+    )
+    r = central.request(
+        "POST", f"/kiosks/{a.kiosk_id}/commands", a.tokens["technician"], json={"type": "reboot"}
+    )
     assert r.status_code == 403
-    ok(central.request("POST", f"/kiosks/{a.kiosk_id}/commands", a.tokens["technician"],
-                       json={"type": "self_test"}), 201)
-    assert central.request("POST", "/catalogue/import", a.tokens["org_admin"],
-                           json={"itemList": []}).status_code == 403
+    ok(
+        central.request(
+            "POST",
+            f"/kiosks/{a.kiosk_id}/commands",
+            a.tokens["technician"],
+            json={"type": "self_test"},
+        ),
+        201,
+    )
+    assert (
+        central.request(
+            "POST", "/catalogue/import", a.tokens["org_admin"], json={"itemList": []}
+        ).status_code
+        == 403
+    )

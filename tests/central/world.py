@@ -54,8 +54,12 @@ def make_org(central: RunningCentral, national: str, with_kiosk: bool = True) ->
     """An organisation with one site, a user of every role and (optionally) one kiosk."""
     org = ok(central.request("POST", "/organisations", national, json={"name": "Kunta"}), 201)
     site = ok(
-        central.request("POST", f"/organisations/{org['id']}/sites", national,
-                        json={"name": "Yhteispalvelupiste", "timezone": "Europe/Helsinki"}),
+        central.request(
+            "POST",
+            f"/organisations/{org['id']}/sites",
+            national,
+            json={"name": "Yhteispalvelupiste", "timezone": "Europe/Helsinki"},
+        ),
         201,
     )
     tokens = {
@@ -68,8 +72,9 @@ def make_org(central: RunningCentral, national: str, with_kiosk: bool = True) ->
     return result
 
 
-def enroll(central: RunningCentral, token: str, site_id: str,
-           hardware_id: str | None = None) -> tuple[str, str]:
+def enroll(
+    central: RunningCentral, token: str, site_id: str, hardware_id: str | None = None
+) -> tuple[str, str]:
     enrolment = ok(
         central.request("POST", f"/sites/{site_id}/enrollment-tokens", token, json={}), 201
     )

@@ -1,0 +1,180 @@
+"""The demo: central on SQLite with the sample catalogue, a site, bookings for today.
+
+Started by `./run demo`. It runs the real server and fills it through the
+same API every other client uses, then keeps serving until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from central.cli import create_user
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "ptv" / "sample_catalogue.json"
+ADMIN_EMAIL = "admin@demo.palvelupiste.fi"
+ORG_ADMIN_EMAIL = "kunta@demo.palvelupiste.fi"
+BOOKINGS_EMAIL = "ajanvaraus@demo.palvelupiste.fi"
+PASSWORD = "demo-password-123"
+CITIZENS = ["Maija V.", "Matti K.", "Aino L.", "Erik S.", "Leena P."]
+
+
+class Api:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = requests.Session()
+        self.token = ""
+
+    def call(self, method: str, path: str, **kw: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        r = self.http.request(
+            method, f"{self.base}/api/v1{path}", headers=headers, timeout=30, **kw
+        )
+        if r.status_code >= 400:
+            raise SystemExit(f"demo: {method} {path} failed: {r.status_code} {r.text}")
+        return r.json()
+
+    def login(self, email: str) -> Api:
+        self.token = ""
+        self.token = self.call("POST", "/auth/login", json={"email": email, "password": PASSWORD})[
+            "access_token"
+        ]
+        return self
+
+
+def wait_until_up(base: str, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("demo: central stopped while starting; see the messages above")
+        try:
+            if requests.get(f"{base}/api/v1/health", timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("demo: central did not answer in time")
+
+
+def seed(database: str, base: str) -> dict[str, Any]:
+    create_user(database, ADMIN_EMAIL, "national_admin", None, PASSWORD)
+    national = Api(base).login(ADMIN_EMAIL)
+    imported = national.call(
+        "POST", "/catalogue/import", json=json.loads(SAMPLE.read_text(encoding="utf-8"))
+    )
+    org = national.call("POST", "/organisations", json={"name": "Järvenpään kaupunki"})
+    site = national.call(
+        "POST",
+        f"/organisations/{org['id']}/sites",
+        json={
+            "name": "Järvenpään yhteispalvelupiste",
+            "address": "Seutulantie 12, 04400 Järvenpää",
+            "latitude": 60.4737,
+            "longitude": 25.0899,
+            "timezone": "Europe/Helsinki",
+        },
+    )
+    create_user(database, ORG_ADMIN_EMAIL, "org_admin", org["id"], PASSWORD)
+    create_user(database, BOOKINGS_EMAIL, "booking_system", org["id"], PASSWORD)
+    admin = Api(base).login(ORG_ADMIN_EMAIL)
+    services = [s["id"] for s in json.loads(SAMPLE.read_text(encoding="utf-8"))["itemList"]]
+    admin.call("PUT", f"/sites/{site['id']}/catalogue", json={"service_ids": services})
+    bookings = Api(base).login(BOOKINGS_EMAIL)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    made = []
+    for n, name in enumerate(CITIZENS):
+        begins = start + timedelta(minutes=30 * n)
+        made.append(
+            bookings.call(
+                "POST",
+                "/bookings",
+                json={
+                    "external_id": f"demo-{n}",
+                    "site_id": site["id"],
+                    "service_id": services[n * 3],
+                    "starts_at": begins.isoformat(),
+                    "ends_at": (begins + timedelta(minutes=30)).isoformat(),
+                    "display_name": name,
+                    "mode": "remote" if n % 2 else "in_person",
+                },
+            )
+        )
+    enrolment = admin.call("POST", f"/sites/{site['id']}/enrollment-tokens", json={})
+    return {
+        "imported": imported,
+        "org": org,
+        "site": site,
+        "bookings": made,
+        "enrolment": enrolment,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./run demo", description=__doc__)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=ROOT / "var" / "demo",
+        help="folder for the demo database (wiped at start)",
+    )
+    args = parser.parse_args(argv)
+    args.state.mkdir(parents=True, exist_ok=True)
+    db_file = args.state / "central.db"
+    for leftover in args.state.glob("central.db*"):
+        leftover.unlink()
+    database = f"sqlite:///{db_file}"
+    base = f"http://127.0.0.1:{args.port}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "central.cli",
+            "--database",
+            database,
+            "serve",
+            "--port",
+            str(args.port),
+            "--log-level",
+            "warning",
+        ]
+    )
+    try:
+        wait_until_up(base, server)
+        world = seed(database, base)
+        print(
+            f"""
+Palvelupiste demo is running.
+  API and its docs:   {base}/api/v1/docs
+  national admin:     {ADMIN_EMAIL} / {PASSWORD}
+  municipality admin: {ORG_ADMIN_EMAIL} / {PASSWORD}
+  booking system:     {BOOKINGS_EMAIL} / {PASSWORD}
+  site:               {world["site"]["name"]} ({world["site"]["id"]})
+  catalogue:          {world["imported"]["imported"]} services imported
+  bookings today:     {", ".join(f"{b['display_name']} {b['code']}" for b in world["bookings"])}
+  enrolment token:    {world["enrolment"]["token"]}
+Press Ctrl-C to stop.""",
+            flush=True,
+        )
+        signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+        return server.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=15)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
