@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from central.db.models import Command
@@ -41,20 +41,19 @@ def expire_overdue(db: Session, kiosk_id: str, now: datetime | None = None) -> N
 def hand_out(db: Session, kiosk_id: str) -> list[dict[str, Any]]:
     """Pending commands for a heartbeat, oldest first, marked delivered."""
     now = utcnow()
-    pending = db.scalars(
-        select(Command)
+    # One UPDATE … RETURNING: a heartbeat with nothing pending costs one round trip.
+    delivered = db.execute(
+        update(Command)
         .where(
             Command.kiosk_id == kiosk_id,
             Command.status == "pending",
             Command.expires_at > now,
         )
-        .order_by(Command.created_at)
-        .limit(20)
+        .values(status="delivered", delivered_at=now)
+        .returning(Command.id, Command.type, Command.args, Command.created_at)
     ).all()
-    for command in pending:
-        command.status = "delivered"
-        command.delivered_at = now
-    return [{"id": c.id, "type": c.type, "args": c.args or {}} for c in pending]
+    delivered.sort(key=lambda c: c.created_at)
+    return [{"id": c.id, "type": c.type, "args": c.args or {}} for c in delivered]
 
 
 def as_json(command: Command, artifact_url: str | None = None) -> dict[str, Any]:

@@ -59,7 +59,8 @@ class PostgresServer:
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
-def start_postgres() -> PostgresServer:
+def start_postgres(durable: bool = False) -> PostgresServer:
+    """Start a private server; tests trade durability for speed, benchmarks keep it."""
     bindir = postgres_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed; run ./run test, which installs it")
@@ -88,10 +89,9 @@ def start_postgres() -> PostgresServer:
         capture_output=True,
         timeout=120,
     )
-    options = (
-        f"-p {server.port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
+    options = f"-p {server.port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(
         server._cmd(
             str(bindir / "pg_ctl"),

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +31,14 @@ from central.db.models import (
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
 from central.kiosk_config import etag, kiosk_document
-from central.policy import DEVICE_TOKEN_PREFIX, Device, authenticate_device, get_session
+from central.policy import (
+    DEVICE_TOKEN_PREFIX,
+    Device,
+    authenticate_device,
+    device_for_token,
+    device_token,
+    get_session,
+)
 from central.security import new_token, token_hash
 
 router = APIRouter(tags=["kiosk"])
@@ -113,26 +120,42 @@ class HeartbeatIn(BaseModel):
 
 
 @device_router.post("/heartbeat", responses=errors(401, 403, 422))
-def heartbeat(
-    body: HeartbeatIn,
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+async def heartbeat(
+    request: Request, body: HeartbeatIn, token: str = Depends(device_token)
 ) -> dict[str, Any]:
-    kiosk = db.get(Kiosk, device.kiosk_id)
-    site = db.get(Site, device.site_id)
-    assert kiosk is not None and site is not None
+    """The hottest path of central (10,000 kiosks every 30 s).
+
+    All database work runs in one thread-pool hop with Core statements:
+    each extra hop or ORM load showed up as a large share of its cost.
+    """
+
+    def beat() -> dict[str, Any]:
+        with request.app.state.sessions() as db:
+            return record_heartbeat(db, device_for_token(db, token), body)
+
+    return await run_in_threadpool(beat)
+
+
+def record_heartbeat(db: Session, device: Device, body: HeartbeatIn) -> dict[str, Any]:
     now = utcnow()
-    kiosk.last_seen = now
-    kiosk.software_version = body.software_version
-    kiosk.config_version = body.config_version
-    kiosk.outbox_depth = body.outbox_depth
-    kiosk.dropped_events = body.dropped_events
-    kiosk.health = {**body.model_dump(mode="json"), "received_at": now.isoformat()}
-    handed_out = commands.hand_out(db, kiosk.id)
+    db.execute(
+        update(Kiosk)
+        .where(Kiosk.id == device.kiosk_id)
+        .values(
+            last_seen=now,
+            software_version=body.software_version,
+            config_version=body.config_version,
+            outbox_depth=body.outbox_depth,
+            dropped_events=body.dropped_events,
+            health={**body.model_dump(mode="json"), "received_at": now.isoformat()},
+        )
+    )
+    config_version = db.scalar(select(Site.config_version).where(Site.id == device.site_id))
+    handed_out = commands.hand_out(db, device.kiosk_id)
     db.commit()
     return {
         "commands": handed_out,
-        "config_version": site.config_version,
+        "config_version": config_version,
         "server_time": now.isoformat(),
     }
 

@@ -39,6 +39,10 @@ def make_engine(url: str = DEFAULT_DATABASE_URL) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # SQLite has one writer at a time and its busy handler waits in growing
+        # sleeps, so several worker processes writing at once show seconds of
+        # tail latency (bench/central_load.py). Serve SQLite with one worker;
+        # scale out on PostgreSQL.
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 10},
