@@ -76,9 +76,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        if session.in_transaction():
+        if session.in_transaction() and session.get_bind().dialect.name != "sqlite":
             await run_in_threadpool(session.close)
         else:
+            # SQLite rolls back locally in microseconds, and must not wait for
+            # a pool thread: it may hold the process's SQLite lock (engine.py).
             session.close()
 
 
@@ -160,6 +162,7 @@ def authenticate_person(request: Request, db: Session) -> Person:
         .join(AccessToken, AccessToken.user_id == User.id)
         .where(AccessToken.token_hash == token_hash(token))
     ).first()
+    db.commit()  # end the read: no transaction may span two thread-pool hops
     if row is None or row.expires_at <= datetime.now(UTC):
         raise _unknown_token()
     return Person(user_id=row.id, role=row.role, org_id=row.org_id)
@@ -199,6 +202,7 @@ def device_for_token(db: Session, token: str) -> Device:
             Kiosk.device_token_hash == token_hash(token)
         )
     ).first()
+    db.commit()  # end the read: no transaction may span two thread-pool hops
     if row is None:
         raise _unknown_token()
     return Device(kiosk_id=row.id, site_id=row.site_id, org_id=row.org_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,16 +34,41 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class SQLiteLockTimeout(RuntimeError):
+    """The process's SQLite lock was not free in time: the database is overloaded."""
+
+
+def _serialise_transactions(engine: Engine, timeout_s: float = 30.0) -> None:
+    """One SQLite transaction at a time in this process.
+
+    SQLite allows one writer, and its busy handler waits in growing sleeps
+    (seconds of tail latency under load), while a deferred transaction that
+    read before another connection committed fails outright when it then
+    writes. Taking a process-wide lock for every transaction avoids both;
+    SQLite transactions here last well under a millisecond. With one worker
+    process (the SQLite default of `central serve`) nothing else writes.
+    """
+    lock = threading.Lock()
+
+    def begin(_conn: Any) -> None:
+        if not lock.acquire(timeout=timeout_s):
+            raise SQLiteLockTimeout("the SQLite database stayed busy; try again")
+
+    def end(_conn: Any) -> None:
+        if lock.locked():
+            lock.release()
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
+
+
 def make_engine(url: str = DEFAULT_DATABASE_URL) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # SQLite has one writer at a time and its busy handler waits in growing
-        # sleeps, so several worker processes writing at once show seconds of
-        # tail latency (bench/central_load.py). Serve SQLite with one worker;
-        # scale out on PostgreSQL.
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 10},
@@ -50,6 +76,7 @@ def make_engine(url: str = DEFAULT_DATABASE_URL) -> Engine:
             max_overflow=8,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        _serialise_transactions(engine)
         return engine
     return create_engine(
         url,
