@@ -121,3 +121,33 @@ def test_stats_group_by_day_service_kiosk(central, national):
     assert by_kiosk["items"] == [{"key": org.kiosk_id, "count": 3}]
     bad = central.request("GET", "/stats/usage", admin, params={"from": "yesterday"})
     assert bad.status_code == 422
+
+
+def test_nul_and_non_finite_numbers_are_refused_at_the_door(central, national):
+    org = make_org(central, national)
+    nul = central.request(
+        "POST",
+        "/kiosk/events",
+        org.device_token,
+        data=b'{"events": [{"id": "a\\u0000"}]}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert nul.status_code == 400 and nul.json()["error"]["code"] == "nul_character"
+    escaped = central.request(
+        "POST",
+        "/kiosk/events",
+        org.device_token,
+        data=b'{"events": [], "note": "C:\\\\u0000"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert escaped.status_code == 200  # a literal backslash-u is text, not NUL
+    nan = central.request(
+        "POST",
+        "/kiosk/heartbeat",
+        org.device_token,
+        data=b'{"uptime_s": NaN}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert nan.status_code == 400 and "NaN" in nan.json()["error"]["message"]
+    query = central.request("GET", "/kiosk/catalogue?since=%00", org.device_token)
+    assert query.status_code == 400
