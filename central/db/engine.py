@@ -50,12 +50,14 @@ def _serialise_transactions(engine: Engine, timeout_s: float = 30.0) -> None:
     """
     lock = threading.Lock()
 
-    def begin(_conn: Any) -> None:
+    def begin(conn: Any) -> None:
         if not lock.acquire(timeout=timeout_s):
             raise SQLiteLockTimeout("the SQLite database stayed busy; try again")
+        conn.info["holds_sqlite_lock"] = True
 
-    def end(_conn: Any) -> None:
-        if lock.locked():
+    def end(conn: Any) -> None:
+        # Only the connection that took the lock gives it back.
+        if conn.info.pop("holds_sqlite_lock", False):
             lock.release()
 
     event.listen(engine, "begin", begin)
