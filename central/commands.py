@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from central.db.models import Command
-from central.db.types import utcnow
+from central.db.types import UTCDateTime, utcnow
 
 TYPES = (
     "restart_ui",
@@ -38,20 +39,22 @@ def expire_overdue(db: Session, kiosk_id: str, now: datetime | None = None) -> N
     )
 
 
-def hand_out(db: Session, kiosk_id: str) -> list[dict[str, Any]]:
+# One UPDATE … RETURNING, built once: a heartbeat with nothing pending costs one round trip.
+_HAND_OUT = (
+    update(Command)
+    .where(
+        Command.kiosk_id == bindparam("for_kiosk"),
+        Command.status == "pending",
+        Command.expires_at > bindparam("now", type_=UTCDateTime()),
+    )
+    .values(status="delivered", delivered_at=bindparam("now", type_=UTCDateTime()))
+    .returning(Command.id, Command.type, Command.args, Command.created_at)
+)
+
+
+def hand_out(conn: Connection, kiosk_id: str, now: datetime) -> list[dict[str, Any]]:
     """Pending commands for a heartbeat, oldest first, marked delivered."""
-    now = utcnow()
-    # One UPDATE … RETURNING: a heartbeat with nothing pending costs one round trip.
-    delivered = db.execute(
-        update(Command)
-        .where(
-            Command.kiosk_id == kiosk_id,
-            Command.status == "pending",
-            Command.expires_at > now,
-        )
-        .values(status="delivered", delivered_at=now)
-        .returning(Command.id, Command.type, Command.args, Command.created_at)
-    ).all()
+    delivered = conn.execute(_HAND_OUT, {"for_kiosk": kiosk_id, "now": now}).all()
     delivered.sort(key=lambda c: c.created_at)
     return [{"id": c.id, "type": c.type, "args": c.args or {}} for c in delivered]
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, bindparam, select, true
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -182,8 +182,15 @@ def allowed(action: str) -> Callable[..., Access]:
     return dependency
 
 
-def device_token(request: Request) -> str:
-    """The bearer token of a kiosk request, checked for shape only (no database work)."""
+async def device_token(request: Request) -> str:
+    """Dependency: the bearer token of a kiosk request, checked for shape only.
+
+    Async because it does no I/O: a sync dependency would cost a thread hop.
+    """
+    return _device_token_of(request)
+
+
+def _device_token_of(request: Request) -> str:
     token = _bearer(request)
     if not token.startswith(DEVICE_TOKEN_PREFIX + "_"):
         raise forbidden("Only a kiosk's device token works on /api/v1/kiosk/*.")
@@ -192,17 +199,23 @@ def device_token(request: Request) -> str:
 
 def authenticate_device(request: Request, db: Session = Depends(get_session)) -> Device:
     """Dependency for /api/v1/kiosk/*: only a kiosk's own device token gets in."""
-    return device_for_token(db, device_token(request))
+    return device_for_token(db, _device_token_of(request))
 
 
-def device_for_token(db: Session, token: str) -> Device:
-    """The kiosk a device token belongs to; the one place device tokens are verified."""
-    row = db.execute(
-        select(Kiosk.id, Kiosk.site_id, Kiosk.org_id).where(
-            Kiosk.device_token_hash == token_hash(token)
-        )
-    ).first()
-    db.commit()  # end the read: no transaction may span two thread-pool hops
+_KIOSK_BY_TOKEN = select(Kiosk.id, Kiosk.site_id, Kiosk.org_id).where(
+    Kiosk.device_token_hash == bindparam("token_hash")
+)
+
+
+def device_for_token(db: Session, token: str, end_read: bool = True) -> Device:
+    """The kiosk a device token belongs to; the one place device tokens are verified.
+
+    `end_read` ends the read transaction, as a dependency must: no transaction
+    may span two thread-pool hops (see db/engine.py on SQLite).
+    """
+    row = db.connection().execute(_KIOSK_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+    if end_read:
+        db.commit()
     if row is None:
         raise _unknown_token()
     return Device(kiosk_id=row.id, site_id=row.site_id, org_id=row.org_id)
