@@ -1,0 +1,1 @@
+"""Palvelupiste kiosk: the device side (state.db, agent, UI)."""

@@ -1,0 +1,165 @@
+"""state.db: the kiosk's local copy of everything, shared by the UI and the agent.
+
+One SQLite file in WAL mode, opened through sqlite-utils. Commits are
+synchronous=FULL: the outbox promises that a committed usage event survives
+power loss, and the other writes (sync results) are rare enough not to care.
+The schema is a list of migrations applied in order, tracked in
+`PRAGMA user_version`, so an old file upgrades in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+DEFAULT_STATE_DIR = Path("/var/lib/kiosk")
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE services (
+            id TEXT PRIMARY KEY,
+            position INTEGER NOT NULL DEFAULT 0,
+            item TEXT NOT NULL,
+            updated_at TEXT
+        )"""
+    )
+    # Contentless-style FTS index kept in step by the catalogue code: every
+    # language's names, summaries and keywords, so search works in any of them.
+    db.execute(
+        "CREATE VIRTUAL TABLE services_fts USING fts5("
+        "id UNINDEXED, name, summary, keywords, tokenize='unicode61 remove_diacritics 0')"
+    )
+    db.execute(
+        """CREATE TABLE bookings (
+            id TEXT PRIMARY KEY,
+            service_id TEXT,
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            status TEXT NOT NULL,
+            code_hash TEXT NOT NULL,
+            code_salt TEXT NOT NULL,
+            code_hash_alg TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX ix_bookings_code_hash ON bookings(code_hash)")
+    db.execute(
+        "CREATE TABLE config (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER, "
+        "etag TEXT, document TEXT NOT NULL)"
+    )
+    db.execute(
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            at TEXT NOT NULL,
+            session_id TEXT,
+            data TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE checkins (
+            event_id TEXT PRIMARY KEY,
+            booking_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            status TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE device_status (
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            state TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (kind, name)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE commands (
+            id TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            args TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'received',
+            detail TEXT,
+            received_at TEXT NOT NULL,
+            finished_at TEXT,
+            reported INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+# Append only: a released migration is never edited, a new one is added.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+
+
+class StateStore:
+    """The opened state.db; one per process (UI or agent), safe to share across threads."""
+
+    def __init__(self, path: Path | str, timeout_s: float = 10.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
+        )
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.migrate()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        with self.transaction():
+            version = self.schema_version
+            for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+                step(self.db)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """BEGIN IMMEDIATE … COMMIT: takes the write lock up front, so the UI
+        and the agent never fail half-way on a lock upgrade."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # --- small key/value state (cursors, ETags, counters, last errors) ----------
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM sync_state WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_state(self, key: str, value: Any) -> None:
+        self.db.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, json.dumps(value)],
+        )
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("KIOSK_STATE_DIR", DEFAULT_STATE_DIR)) / "state.db"
