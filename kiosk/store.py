@@ -31,11 +31,13 @@ def _v1(db: sqlite_utils.Database) -> None:
             updated_at TEXT
         )"""
     )
-    # Contentless-style FTS index kept in step by the catalogue code: every
-    # language's names, summaries and keywords, so search works in any of them.
+    # FTS index kept in step by the catalogue code, row for row (same rowid):
+    # every language's names, summaries and keywords, so search works in any
+    # of them. `starts` holds the first word of each name, for the first one or
+    # two letters typed. Prefix indexes make short prefixes cheap.
     db.execute(
-        "CREATE VIRTUAL TABLE services_fts USING fts5("
-        "id UNINDEXED, name, summary, keywords, tokenize='unicode61 remove_diacritics 0')"
+        "CREATE VIRTUAL TABLE services_fts USING fts5(name, summary, keywords, starts, "
+        "tokenize='unicode61 remove_diacritics 0', prefix='1 2 3')"
     )
     db.execute(
         """CREATE TABLE bookings (

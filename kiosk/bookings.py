@@ -1,0 +1,83 @@
+"""Bookings on the kiosk: applied from central's deltas, found by the code a citizen types.
+
+The kiosk never holds a plain code: central sends a salted hash, and a typed
+code is hashed the same way (central.codes) and looked up by that hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from central.codes import HASH_ALGORITHM, HASH_ITERATIONS, code_hash
+from kiosk.store import StateStore
+
+SUPPORTED_ALG = f"{HASH_ALGORITHM}:{HASH_ITERATIONS}"
+COLUMNS = (
+    "id",
+    "service_id",
+    "starts_at",
+    "ends_at",
+    "display_name",
+    "mode",
+    "status",
+    "code_hash",
+    "code_salt",
+    "code_hash_alg",
+)
+
+
+@dataclass(frozen=True)
+class Booking:
+    id: str
+    service_id: str | None
+    starts_at: str
+    ends_at: str
+    display_name: str
+    mode: str
+    status: str
+
+
+def apply_delta(
+    store: StateStore, items: list[dict[str, Any]], deleted: list[str], reset: bool
+) -> None:
+    with store.transaction() as db:
+        if reset:
+            db.execute("DELETE FROM bookings")
+        for item in items:
+            db.execute(
+                f"INSERT OR REPLACE INTO bookings ({', '.join(COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(COLUMNS))})",
+                [item.get(c) for c in COLUMNS],
+            )
+        for booking_id in deleted:
+            db.execute("DELETE FROM bookings WHERE id = ?", [booking_id])
+
+
+def find_by_code(store: StateStore, typed: str) -> Booking | None:
+    """The booking whose code the citizen typed, or None."""
+    salts = store.db.execute(
+        "SELECT DISTINCT code_salt FROM bookings WHERE code_hash_alg = ?", [SUPPORTED_ALG]
+    ).fetchall()
+    for (salt,) in salts:
+        row = store.db.execute(
+            "SELECT id, service_id, starts_at, ends_at, display_name, mode, status "
+            "FROM bookings WHERE code_hash = ?",
+            [code_hash(typed, salt)],
+        ).fetchone()
+        if row:
+            return Booking(*row)
+    return None
+
+
+def purge_past(store: StateStore, now: datetime) -> int:
+    """Delete bookings that ended before today (local time): personal data is kept no longer."""
+    start_of_day = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    removed = 0
+    with store.transaction() as db:
+        for booking_id, ends_at in db.execute("SELECT id, ends_at FROM bookings").fetchall():
+            if datetime.fromisoformat(ends_at) < start_of_day:
+                db.execute("DELETE FROM bookings WHERE id = ?", [booking_id])
+                removed += 1
+    return removed
