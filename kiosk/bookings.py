@@ -81,3 +81,18 @@ def purge_past(store: StateStore, now: datetime) -> int:
                 db.execute("DELETE FROM bookings WHERE id = ?", [booking_id])
                 removed += 1
     return removed
+
+
+def queue_checkin(store: StateStore, booking_id: str, at: datetime | None = None) -> str:
+    """Record a check-in made on this kiosk; the agent sends it (again after an offline spell)."""
+    import uuid
+
+    event_id = str(uuid.uuid4())
+    when = (at or datetime.now().astimezone()).isoformat(timespec="seconds")
+    with store.transaction() as db:
+        db.execute(
+            "INSERT INTO checkins (event_id, booking_id, at) VALUES (?, ?, ?)",
+            [event_id, booking_id, when],
+        )
+        db.execute("UPDATE bookings SET status = 'checked_in' WHERE id = ?", [booking_id])
+    return event_id

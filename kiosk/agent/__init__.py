@@ -1,0 +1,1 @@
+"""kiosk-agent: the headless daemon that talks to central (sync, outbox, heartbeat, commands)."""

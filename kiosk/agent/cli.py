@@ -1,0 +1,103 @@
+"""`kiosk-agent`: enrol this kiosk, or run the agent daemon."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+
+from kiosk.agent.agent import SOFTWARE_VERSION, Agent, AgentSettings
+from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable, Credentials
+from kiosk.store import StateStore, default_path
+
+
+def hardware_id() -> str:
+    """A stable identity: the machine id kept on persistent storage by systemd."""
+    for candidate in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            value = Path(candidate).read_text().strip()
+        except OSError:
+            continue
+        if value:
+            return value
+    return socket.gethostname()
+
+
+def enroll(state_dir: Path, central: str, token: str, hw_id: str | None = None) -> Credentials:
+    client = CentralClient(central)
+    answer = client.json(
+        "POST",
+        "/enroll",
+        json={
+            "token": token.strip(),
+            "hardware_id": hw_id or hardware_id(),
+            "hostname": socket.gethostname(),
+            "software_version": SOFTWARE_VERSION,
+        },
+    )
+    credentials = Credentials(
+        central=central,
+        kiosk_id=answer["kiosk_id"],
+        device_token=answer["device_token"],
+        site_id=answer["site"]["id"],
+    )
+    credentials.save(state_dir / "credentials.json")
+    return credentials
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kiosk-agent", description=__doc__)
+    parser.add_argument("--state-dir", type=Path, default=default_path().parent)
+    sub = parser.add_subparsers(dest="command", required=True)
+    e = sub.add_parser("enroll", help="trade a one-time enrolment token for this kiosk's token")
+    e.add_argument(
+        "--central", required=True, help="central's address, e.g. https://central.example.fi"
+    )
+    e.add_argument("--token", required=True)
+    e.add_argument("--hardware-id", help="default: /etc/machine-id")
+    r = sub.add_parser("run", help="run the agent until stopped")
+    r.add_argument("--heartbeat-interval", type=float, default=30.0)
+    r.add_argument("--sync-interval", type=float, default=300.0)
+    r.add_argument("--reboot-command", default="systemctl reboot")
+    r.add_argument("--restart-ui-command", default="systemctl restart kiosk-ui.service")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+    if args.command == "enroll":
+        try:
+            creds = enroll(args.state_dir, args.central, args.token, args.hardware_id)
+        except CentralRejected as exc:
+            print(f"kiosk-agent: central refused the enrolment: {exc}", file=sys.stderr)
+            return 2
+        except CentralUnavailable as exc:
+            print(f"kiosk-agent: cannot reach central: {exc}", file=sys.stderr)
+            return 3
+        print(f"enrolled as kiosk {creds.kiosk_id}")
+        return 0
+
+    credentials_file = args.state_dir / "credentials.json"
+    if not credentials_file.exists():
+        print("kiosk-agent: not enrolled yet; run `kiosk-agent enroll` first", file=sys.stderr)
+        return 2
+    creds = Credentials.load(credentials_file)
+    store = StateStore(args.state_dir / "state.db")
+    settings = AgentSettings(
+        heartbeat_interval_s=args.heartbeat_interval,
+        sync_interval_s=args.sync_interval,
+        reboot_command=args.reboot_command.split(),
+        restart_ui_command=args.restart_ui_command.split(),
+    )
+    agent = Agent(store, CentralClient(creds.central, creds.device_token), settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    agent.run(stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.central.world import add_user, make_org, ok, sample_catalogue
+from tests.central_server import start_central
+
+
+@pytest.fixture(scope="module")
+def central_site(tmp_path_factory):
+    """A real central on SQLite over loopback, the sample catalogue at one site."""
+    central = start_central(f"sqlite:///{tmp_path_factory.mktemp('c')}/central.db")
+    national = add_user(central, "national_admin", None)
+    ok(central.request("POST", "/catalogue/import", national, json=sample_catalogue()))
+    org = make_org(central, national, with_kiosk=False)
+    services = [s["id"] for s in sample_catalogue()["itemList"]]
+    ok(
+        central.request(
+            "PUT",
+            f"/sites/{org.site_id}/catalogue",
+            org.tokens["org_admin"],
+            json={"service_ids": services},
+        )
+    )
+    yield central, org
+    central.stop()

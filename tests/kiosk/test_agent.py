@@ -1,0 +1,319 @@
+"""The agent against a real central on loopback: enrolment, sync, uploads, commands, faults."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from kiosk import bookings, catalogue
+from kiosk.agent.agent import Agent, AgentSettings
+from kiosk.agent.cli import enroll
+from kiosk.agent.client import CentralClient, CentralUnavailable, Credentials
+from kiosk.outbox import Outbox
+from kiosk.store import StateStore
+from tests.central.world import ok, sample_catalogue
+from tests.postgres import free_port
+
+SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
+
+
+def enrolled_agent(central, org, state_dir: Path, central_url: str | None = None, **settings):
+    token = ok(
+        central.request(
+            "POST", f"/sites/{org.site_id}/enrollment-tokens", org.tokens["technician"], json={}
+        ),
+        201,
+    )["token"]
+    creds = enroll(state_dir, central.base, token, hw_id=f"hw-{state_dir.name}")
+    store = StateStore(state_dir / "state.db")
+    client = CentralClient(central_url or creds.central, creds.device_token)
+    return Agent(store, client, AgentSettings(page_limit=10, **settings)), creds
+
+
+def test_enrol_sync_and_serve_from_the_local_copy(central_site, tmp_path):
+    central, org = central_site
+    agent, creds = enrolled_agent(central, org, tmp_path)
+    mode = stat.S_IMODE(os.stat(tmp_path / "credentials.json").st_mode)
+    assert mode == 0o600 and Credentials.load(tmp_path / "credentials.json") == creds
+    start = datetime.now(UTC) + timedelta(hours=1)
+    made = ok(
+        central.request(
+            "POST",
+            "/bookings",
+            org.tokens["booking_system"],
+            json={
+                "external_id": f"a-{tmp_path.name}",
+                "site_id": org.site_id,
+                "service_id": SERVICES[0],
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(minutes=30)).isoformat(),
+                "display_name": "Aino L.",
+            },
+        ),
+        201,
+    )
+    agent.sync_all()
+    assert len(catalogue.all_services(agent.store)) == len(SERVICES)
+    assert bookings.find_by_code(agent.store, made["code"]).display_name == "Aino L."
+    assert agent.sync_config() is False  # 304: unchanged
+    ok(
+        central.request(
+            "PATCH",
+            f"/sites/{org.site_id}/config",
+            org.tokens["org_admin"],
+            json={"idle_timeout_s": 75},
+        )
+    )
+    assert agent.sync_config() is True
+
+    # Check-in made offline is replayed, and the answer stored.
+    event_id = bookings.queue_checkin(agent.store, made["id"])
+    assert agent.replay_checkins() == 1
+    status = agent.store.db.execute(
+        "SELECT status FROM checkins WHERE event_id = ?", [event_id]
+    ).fetchone()[0]
+    assert status == "checked_in"
+
+
+def test_outbox_upload_is_exactly_once_at_central(central_site, tmp_path):
+    central, org = central_site
+    agent, creds = enrolled_agent(central, org, tmp_path, upload_batch=7)
+    for n in range(30):
+        agent.outbox.add("service_viewed", {"service_id": SERVICES[n % 3]}, session_id="s")
+    agent.outbox.add("search", {"query": "passi 2026"})  # central rejects digits
+    assert agent.drain_outbox() == 31
+    assert agent.outbox.depth() == 0
+    assert agent.store.get_state("outbox.rejected_events") == 1
+    kiosk_events = ok(
+        central.request(
+            "GET", "/stats/usage", org.tokens["org_admin"], params={"group_by": "kiosk"}
+        )
+    )
+    assert {"key": creds.kiosk_id, "count": 30} in kiosk_events["items"]
+
+
+def test_heartbeat_commands_and_results(central_site, tmp_path):
+    central, org = central_site
+    marker = tmp_path / "rebooted"
+    agent, creds = enrolled_agent(
+        central,
+        org,
+        tmp_path,
+        reboot_command=["sh", "-c", f"echo yes > {marker}"],
+    )
+    admin = org.tokens["org_admin"]
+    reboot = ok(
+        central.request(
+            "POST", f"/kiosks/{creds.kiosk_id}/commands", admin, json={"type": "reboot"}
+        ),
+        201,
+    )
+    shot = ok(
+        central.request(
+            "POST", f"/kiosks/{creds.kiosk_id}/commands", admin, json={"type": "screenshot"}
+        ),
+        201,
+    )
+    agent.store.set_state("ui.alive", {"state": "idle", "since": "x", "at": time.time()})
+    agent.store.set_state("ui.session_active", True)
+    answer = agent.heartbeat()
+    assert {c["id"] for c in answer["commands"]} == {reboot["id"], shot["id"]}
+    kiosk = ok(central.request("GET", f"/kiosks/{creds.kiosk_id}", admin))
+    assert kiosk["online"] and kiosk["health"]["ui"]["state"] == "idle"
+    agent.execute_commands()
+    assert not marker.exists()  # a citizen is using the kiosk: the reboot waits
+    agent.store.set_state("ui.session_active", False)
+    agent.execute_commands()
+    assert marker.read_text().strip() == "yes"
+    done = ok(central.request("GET", f"/kiosks/{creds.kiosk_id}/commands/{reboot['id']}", admin))
+    assert done["status"] == "succeeded"
+    # The screenshot is the UI's to do: it waits in the commands table.
+    row = agent.store.db.execute("SELECT status FROM commands WHERE id = ?", [shot["id"]])
+    assert row.fetchone()[0] == "received"
+
+
+class FaultProxy(http.server.ThreadingHTTPServer):
+    """Loopback HTTP proxy in front of central that misbehaves on request."""
+
+    mode = "pass"
+
+
+def _handler(upstream: str):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _relay(self):
+            mode = self.server.mode
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if mode == "reset":
+                self.connection.shutdown(2)
+                return
+            if mode == "slow":
+                time.sleep(30)
+            if mode == "5xx":
+                self.send_response(503)
+                self.end_headers()
+                return
+            if mode == "garbage":
+                payload = b'{"items": "not a list", "cursor": 5}'
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+            if mode == "html":
+                payload = b"<html>proxy error</html>"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            r = requests.request(
+                self.command, upstream + self.path, data=body, headers=headers, timeout=30
+            )
+            self.send_response(r.status_code)
+            for k, v in r.headers.items():
+                if k.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(r.content)))
+            self.end_headers()
+            self.wfile.write(r.content)
+
+        do_GET = do_POST = do_PUT = _relay
+
+    return Handler
+
+
+@pytest.fixture
+def proxy(central_site):
+    central, _ = central_site
+    server = FaultProxy(("127.0.0.1", free_port()), _handler(central.base))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+def test_faults_never_corrupt_state_and_the_copy_keeps_serving(
+    central_site, tmp_path, proxy, monkeypatch
+):
+    central, org = central_site
+    monkeypatch.setattr("kiosk.agent.client.READ_TIMEOUT_S", 2.0)
+    agent, _ = enrolled_agent(
+        central, org, tmp_path, central_url=f"http://127.0.0.1:{proxy.server_address[1]}"
+    )
+    agent.sync_all()
+    before = [s.id for s in catalogue.all_services(agent.store)]
+    agent.outbox.add("session_started", {})
+    for mode in ("5xx", "garbage", "html", "reset", "slow"):
+        proxy.mode = mode
+        for duty in (agent.sync_catalogue, agent.sync_config, agent.heartbeat, agent.upload_events):
+            with pytest.raises(CentralUnavailable):
+                duty()
+        assert [s.id for s in catalogue.all_services(agent.store)] == before, mode
+        assert agent.outbox.depth() == 1, mode
+        assert agent.store.integrity_ok()
+    proxy.mode = "pass"
+    assert agent.upload_events() == 1
+    agent.heartbeat()
+
+
+def test_run_loop_backs_off_and_recovers(central_site, tmp_path, proxy):
+    central, org = central_site
+    agent, creds = enrolled_agent(
+        central,
+        org,
+        tmp_path,
+        central_url=f"http://127.0.0.1:{proxy.server_address[1]}",
+        heartbeat_interval_s=0.2,
+    )
+    proxy.mode = "5xx"
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
+    thread.start()
+    time.sleep(1.5)
+    assert "503" in agent.store.get_state("heartbeat.last_error")
+    proxy.mode = "pass"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if catalogue.all_services(agent.store):
+            break
+        time.sleep(0.2)
+    stop.set()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert len(catalogue.all_services(agent.store)) == len(SERVICES)
+
+
+WRITER = """
+import sys, time
+from kiosk.outbox import Outbox
+from kiosk.store import StateStore
+outbox = Outbox(StateStore(sys.argv[1]))
+for n in range(int(sys.argv[2])):
+    outbox.add("service_viewed", {"service_id": "s", "n": n})
+    if n % 50 == 0:
+        time.sleep(0.01)
+print("done", flush=True)
+"""
+
+
+def test_kill_9_agent_while_uploading_loses_nothing_and_counts_nothing_twice(
+    central_site, tmp_path
+):
+    central, org = central_site
+    agent, creds = enrolled_agent(central, org, tmp_path)
+    total = 3000
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(tmp_path / "state.db"), str(total)],
+        env=env,
+        stdout=subprocess.PIPE,
+    )
+    agent_cmd = [
+        sys.executable,
+        "-m",
+        "kiosk.agent.cli",
+        "--state-dir",
+        str(tmp_path),
+        "run",
+        "--heartbeat-interval",
+        "1",
+        "--sync-interval",
+        "600",
+    ]
+    kills = 0
+    while writer.poll() is None or kills < 5:
+        runner = subprocess.Popen(
+            agent_cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(1.2)
+        os.kill(runner.pid, signal.SIGKILL)
+        runner.wait()
+        kills += 1
+        if kills > 60:
+            break
+    assert writer.wait(60) == 0
+    store = StateStore(tmp_path / "state.db")
+    assert store.integrity_ok()
+    Agent(store, CentralClient(central.base, creds.device_token)).drain_outbox(max_batches=100)
+    assert Outbox(store).depth() == 0
+    counted = ok(
+        central.request(
+            "GET", "/stats/usage", org.tokens["org_admin"], params={"group_by": "kiosk"}
+        )
+    )
+    assert {"key": creds.kiosk_id, "count": total} in counted["items"]
