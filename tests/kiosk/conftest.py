@@ -8,11 +8,11 @@ from tests.central_server import start_central
 
 @pytest.fixture(scope="module")
 def central_site(tmp_path_factory):
-    """A real central on SQLite over loopback, the sample catalogue at one site."""
+    """A real central on SQLite over loopback, the sample catalogue at one site, one kiosk."""
     central = start_central(f"sqlite:///{tmp_path_factory.mktemp('c')}/central.db")
     national = add_user(central, "national_admin", None)
     ok(central.request("POST", "/catalogue/import", national, json=sample_catalogue()))
-    org = make_org(central, national, with_kiosk=False)
+    org = make_org(central, national)
     services = [s["id"] for s in sample_catalogue()["itemList"]]
     ok(
         central.request(

@@ -162,6 +162,8 @@ def _handler(upstream: str):
                 return
             if mode == "slow":
                 time.sleep(30)
+            if mode == "latency":
+                time.sleep(0.5)
             if mode == "5xx":
                 self.send_response(503)
                 self.end_headers()
@@ -226,9 +228,20 @@ def test_faults_never_corrupt_state_and_the_copy_keeps_serving(
         assert [s.id for s in catalogue.all_services(agent.store)] == before, mode
         assert agent.outbox.depth() == 1, mode
         assert agent.store.integrity_ok()
-    proxy.mode = "pass"
+    proxy.mode = "latency"  # slow but working: everything still goes through
     assert agent.upload_events() == 1
     agent.heartbeat()
+    agent.sync_all()
+
+
+def test_central_down_is_unavailable_not_a_crash(tmp_path):
+    store = StateStore(tmp_path / "state.db")
+    agent = Agent(store, CentralClient(f"http://127.0.0.1:{free_port()}", "dev_x"))
+    agent.outbox.add("session_started", {})
+    for duty in (agent.heartbeat, agent.sync_all, agent.upload_events):
+        with pytest.raises(CentralUnavailable):
+            duty()
+    assert agent.outbox.depth() == 1 and store.integrity_ok()
 
 
 def test_run_loop_backs_off_and_recovers(central_site, tmp_path, proxy):

@@ -8,29 +8,14 @@ import pytest
 
 from kiosk import bookings, catalogue
 from kiosk.store import StateStore
-from tests.central.world import add_user, make_org, ok, sample_catalogue
-from tests.central_server import start_central
+from tests.central.world import ok, sample_catalogue
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A central on SQLite with the sample catalogue shown at one site, and one kiosk."""
-    central = start_central(f"sqlite:///{tmp_path_factory.mktemp('c')}/central.db")
-    national = add_user(central, "national_admin", None)
-    ok(central.request("POST", "/catalogue/import", national, json=sample_catalogue()))
-    org = make_org(central, national)
-    ok(
-        central.request(
-            "PUT",
-            f"/sites/{org.site_id}/catalogue",
-            org.tokens["org_admin"],
-            json={"service_ids": SERVICES},
-        )
-    )
-    yield central, org
-    central.stop()
+def site(central_site):
+    return central_site
 
 
 def sync_catalogue(central, org, store, since=None):
