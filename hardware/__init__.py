@@ -1,0 +1,1 @@
+"""Device drivers behind one small device model (DESIGN.md §4)."""

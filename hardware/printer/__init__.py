@@ -1,0 +1,1 @@
+"""Receipt printers (ESC/POS over serial or TCP)."""
