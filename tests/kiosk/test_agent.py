@@ -330,3 +330,14 @@ def test_kill_9_agent_while_uploading_loses_nothing_and_counts_nothing_twice(
         )
     )
     assert {"key": creds.kiosk_id, "count": total} in counted["items"]
+
+
+def test_dropped_events_reach_central_in_the_heartbeat(central_site, tmp_path):
+    central, org = central_site
+    agent, creds = enrolled_agent(central, org, tmp_path)
+    agent.outbox = Outbox(agent.store, max_events=3)
+    for _ in range(5):
+        agent.outbox.add("session_started", {})
+    agent.heartbeat()
+    kiosk = ok(central.request("GET", f"/kiosks/{creds.kiosk_id}", org.tokens["org_admin"]))
+    assert kiosk["dropped_events"] == 2 and kiosk["outbox_depth"] == 3
