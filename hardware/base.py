@@ -47,6 +47,10 @@ class MediaJam(DeviceError):
     pass
 
 
+class FeederEmpty(DeviceError):
+    """The document feeder has no paper in it: the citizen should insert the pages."""
+
+
 class HardwareFault(DeviceError):
     pass
 

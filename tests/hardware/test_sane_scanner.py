@@ -1,0 +1,61 @@
+"""The SANE scanner driver against SANE's real `test` backend (scanimage -d test)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from hardware.base import CoverOpen, DeviceOffline, DeviceState, FeederEmpty, MediaJam
+from hardware.scanner.sane import SaneScanner
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("scanimage") is None, reason="SANE is not installed; ./run test installs it"
+)
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_flatbed_page_lands_in_the_session_directory(tmp_path):
+    scanner = SaneScanner("a4", "test", extra_args=("--test-picture", "Color pattern"))
+    pages = scanner.scan(tmp_path / "session-1", resolution=50)
+    assert [p.name for p in pages] == ["page-1.png"]
+    assert pages[0].read_bytes().startswith(PNG) and pages[0].parent == tmp_path / "session-1"
+    assert scanner.state == DeviceState.ONLINE
+
+
+def test_feeder_scans_the_stack_until_empty(tmp_path):
+    scanner = SaneScanner("a4", "test")
+    pages = scanner.scan(tmp_path, source="adf", resolution=50, color=False)
+    # SANE's test backend holds 10 sheets in its feeder.
+    assert [p.name for p in pages] == [f"page-{n}.png" for n in range(1, 11)]
+    assert scanner.status["feeder"] == "empty"
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "state"),
+    [
+        ("SANE_STATUS_NO_DOCS", FeederEmpty, DeviceState.USER_ERROR),
+        ("SANE_STATUS_JAMMED", MediaJam, DeviceState.NEEDS_ATTENTION),
+        ("SANE_STATUS_COVER_OPEN", CoverOpen, DeviceState.NEEDS_ATTENTION),
+    ],
+)
+def test_sane_statuses_become_typed_errors_and_leave_no_partial_page(
+    tmp_path, status, error, state
+):
+    scanner = SaneScanner("a4", "test", extra_args=("--read-return-value", status))
+    with pytest.raises(error):
+        scanner.scan(tmp_path, resolution=50)
+    assert scanner.state == state
+    assert list(tmp_path.glob("*.png")) == []
+
+
+def test_missing_scanner_is_offline(tmp_path):
+    scanner = SaneScanner("a4", "nosuchbackend:0")
+    with pytest.raises(DeviceOffline):
+        scanner.scan(tmp_path)
+    assert scanner.state == DeviceState.OFFLINE
+
+
+def test_self_test_reports_a_scanned_page():
+    report = SaneScanner("a4", "test").self_test()
+    assert report.passed and report.checks[0]["name"] == "scans a page"
