@@ -1,0 +1,76 @@
+"""The camera from video files made here (OpenCV's VideoCapture reads files like a V4L2
+device), with QR codes drawn by zxing-cpp; no camera exists on a CI box."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+import zxingcpp
+
+from hardware.base import DeviceOffline, DeviceState
+from hardware.camera.capture import Camera
+
+
+def write_video(path, frames):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def noisy(seed):
+    return np.random.default_rng(seed).integers(0, 255, (240, 320, 3), dtype=np.uint8)
+
+
+def with_qr(text, seed):
+    frame = noisy(seed) // 4 + 180
+    code = np.array(zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode).to_image(scale=5))
+    h, w = code.shape
+    frame[40 : 40 + h, 80 : 80 + w] = cv2.cvtColor(code, cv2.COLOR_GRAY2BGR)
+    return frame
+
+
+def wait_for(predicate, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_qr_code_shown_to_the_camera_is_decoded_once(tmp_path):
+    frames = [noisy(n) for n in range(5)] + [with_qr("ABCD-2345", n) for n in range(20)]
+    video = write_video(tmp_path / "qr.avi", frames)
+    camera = Camera("front", str(video), decode_every_s=0.02, frame_interval_s=0.05)
+    seen = []
+    camera.when_qr_decoded = seen.append
+    camera.start()
+    assert wait_for(lambda: seen)
+    camera.stop()
+    assert seen == ["ABCD-2345"]
+    assert camera.latest_frame is None
+
+
+def test_frozen_or_ended_stream_is_reported_offline(tmp_path):
+    frozen = write_video(tmp_path / "frozen.avi", [noisy(1)] * 40)
+    camera = Camera("front", str(frozen), stale_after_s=0.5, frame_interval_s=0.02)
+    changes = []
+    camera.when_status_changed = lambda d: changes.append(d.state)
+    camera.start()
+    assert wait_for(lambda: camera.state == DeviceState.OFFLINE)
+    assert camera.status["reason"] == "no new frames from the camera"
+    camera.stop()
+    assert changes[-1] == DeviceState.OFFLINE
+
+
+def test_missing_camera_is_offline(tmp_path):
+    camera = Camera("front", str(tmp_path / "no-such-device"))
+    with pytest.raises(DeviceOffline):
+        camera.start()
+    assert camera.state == DeviceState.OFFLINE
+    assert not camera.self_test().passed
