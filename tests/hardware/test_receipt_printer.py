@@ -7,7 +7,7 @@ import pytest
 from hardware.base import CoverOpen, DeviceOffline, DeviceState, OutOfPaper
 from hardware.printer import escpos
 from hardware.printer.receipt import ReceiptPrinter, SerialTransport, TcpTransport
-from tests.hardware.fake_printer import PtyPrinter, TcpPrinter
+from hardware.sim.escpos_printer import PtyPrinter, TcpPrinter
 
 
 @pytest.fixture(params=["pty", "tcp"])

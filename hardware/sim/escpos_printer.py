@@ -1,4 +1,4 @@
-"""A printer written in Python at the other end of a pseudo-terminal or TCP socket.
+"""A simulated ESC/POS printer at the other end of a pseudo-terminal or TCP socket.
 
 It answers DLE EOT status queries like an Epson TM-series printer, keeps
 everything else as the printed byte stream, and can be switched to paper

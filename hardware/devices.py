@@ -1,0 +1,120 @@
+"""The kiosk's devices, built from the `devices` section of its configuration.
+
+Each entry is a short spec string, so a site admin can switch a kiosk
+between simulated and real hardware from central:
+
+    printer:  sim | serial:/dev/ttyUSB0[:19200] | tcp:HOST[:9100]
+    scanner:  sim | sane:DEVICE          (sim is SANE's own test backend)
+    camera:   sim | v4l2:INDEX | file:PATH
+    gpio:     sim | pi | none
+Kinds without a driver yet (card_reader) are listed in `missing`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hardware.base import Device
+from hardware.camera.capture import Camera
+from hardware.gpio import KioskGpio
+from hardware.printer.receipt import ReceiptPrinter, SerialTransport, TcpTransport
+from hardware.scanner.sane import SaneScanner
+from hardware.sim.camera import SimCapture
+from hardware.sim.escpos_printer import PtyPrinter
+
+SUPPORTED = ("printer", "scanner", "camera", "gpio")
+
+
+class InvalidDeviceSpec(ValueError):
+    pass
+
+
+@dataclass
+class Devices:
+    all: dict[str, Device] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    simulations: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        for device in self.all.values():
+            for method in ("stop", "close"):
+                if hasattr(device, method):
+                    getattr(device, method)()
+        for sim in self.simulations.values():
+            if hasattr(sim, "stop"):
+                sim.stop()
+
+
+def _printer(spec: str, devices: Devices) -> Device:
+    kind, _, rest = spec.partition(":")
+    if kind == "sim":
+        sim = PtyPrinter()
+        devices.simulations["printer"] = sim
+        return ReceiptPrinter("receipt", lambda: SerialTransport(sim.port))
+    if kind == "serial" and rest:
+        port, _, baud = rest.partition(":")
+        return ReceiptPrinter("receipt", lambda: SerialTransport(port, int(baud or 19200)))
+    if kind == "tcp" and rest:
+        host, _, port_text = rest.partition(":")
+        return ReceiptPrinter("receipt", lambda: TcpTransport(host, int(port_text or 9100)))
+    raise InvalidDeviceSpec(
+        f"printer spec {spec!r}: use sim, serial:PORT[:BAUD] or tcp:HOST[:PORT]"
+    )
+
+
+def _scanner(spec: str) -> Device:
+    kind, _, rest = spec.partition(":")
+    if kind == "sim":
+        return SaneScanner("a4", "test")
+    if kind == "sane" and rest:
+        return SaneScanner("a4", rest)
+    raise InvalidDeviceSpec(f"scanner spec {spec!r}: use sim or sane:DEVICE")
+
+
+def _camera(spec: str, devices: Devices) -> Device:
+    kind, _, rest = spec.partition(":")
+    if kind == "sim":
+        capture = SimCapture()
+        devices.simulations["camera"] = capture
+        return Camera("front", "sim", open_camera=lambda _source: capture, frame_interval_s=0.1)
+    if kind == "v4l2" and rest.isdigit():
+        return Camera("front", int(rest))
+    if kind == "file" and rest:
+        return Camera("front", rest)
+    raise InvalidDeviceSpec(f"camera spec {spec!r}: use sim, v4l2:INDEX or file:PATH")
+
+
+def _gpio(spec: str) -> Device | None:
+    if spec == "none":
+        return None
+    if spec == "sim":
+        from gpiozero.pins.mock import MockFactory
+
+        return KioskGpio(pin_factory=MockFactory())
+    if spec == "pi":
+        return KioskGpio()
+    raise InvalidDeviceSpec(f"gpio spec {spec!r}: use sim, pi or none")
+
+
+def build(config: dict[str, str]) -> Devices:
+    """Devices for a `devices` config section; a bad spec raises InvalidDeviceSpec."""
+    devices = Devices()
+    try:
+        for kind, spec in config.items():
+            if kind == "printer":
+                devices.all[kind] = _printer(spec, devices)
+            elif kind == "scanner":
+                devices.all[kind] = _scanner(spec)
+            elif kind == "camera":
+                devices.all[kind] = _camera(spec, devices)
+            elif kind == "gpio":
+                gpio = _gpio(spec)
+                if gpio is not None:
+                    devices.all[kind] = gpio
+            else:
+                devices.missing.append(kind)
+    except InvalidDeviceSpec:
+        devices.close()
+        raise
+    return devices

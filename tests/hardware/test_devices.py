@@ -1,0 +1,47 @@
+"""Building the kiosk's devices from configuration, simulated end to end."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hardware.base import DeviceState
+from hardware.devices import InvalidDeviceSpec, build
+
+
+def test_simulated_kiosk_devices_work_through_the_real_drivers(tmp_path):
+    devices = build(
+        {"printer": "sim", "scanner": "sim", "camera": "sim", "gpio": "sim", "card_reader": "sim"}
+    )
+    try:
+        assert devices.missing == ["card_reader"]
+        printer = devices.all["printer"]
+        printer.print_receipt(["Vuoronumero 7"])
+        assert b"Vuoronumero 7" in bytes(devices.simulations["printer"].printed)
+        devices.simulations["printer"].mode = "out"
+        assert printer.self_test().passed is False
+
+        camera = devices.all["camera"]
+        seen = []
+        camera.when_qr_decoded = seen.append
+        camera.start()
+        devices.simulations["camera"].show_qr("QRST-2345")
+        deadline = time.monotonic() + 10
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seen == ["QRST-2345"]
+        assert devices.all["gpio"].state in (DeviceState.ONLINE, DeviceState.NEEDS_ATTENTION)
+        assert {d.as_health()["kind"] for d in devices.all.values()} == {
+            "printer",
+            "scanner",
+            "camera",
+            "gpio",
+        }
+    finally:
+        devices.close()
+
+
+def test_bad_spec_is_a_clear_error():
+    with pytest.raises(InvalidDeviceSpec, match="serial:PORT"):
+        build({"printer": "parallel:lpt1"})
