@@ -7,7 +7,8 @@ between simulated and real hardware from central:
     scanner:  sim | sane:DEVICE          (sim is SANE's own test backend)
     camera:   sim | v4l2:INDEX | file:PATH
     gpio:     sim | pi | none
-Kinds without a driver yet (card_reader) are listed in `missing`.
+    card_reader: pcsc[:READER-NAME-PART]   (no simulation without pcscd + vpcd)
+Kinds or specs without a driver are listed in `missing`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from hardware.base import Device
 from hardware.camera.capture import Camera
+from hardware.cardreader.pcsc import CardReader
 from hardware.gpio import KioskGpio
 from hardware.printer.receipt import ReceiptPrinter, SerialTransport, TcpTransport
 from hardware.scanner.sane import SaneScanner
@@ -108,6 +110,10 @@ def build(config: dict[str, str]) -> Devices:
                 devices.all[kind] = _scanner(spec)
             elif kind == "camera":
                 devices.all[kind] = _camera(spec, devices)
+            elif kind == "card_reader" and spec.startswith("pcsc"):
+                reader = CardReader(reader_filter=spec.partition(":")[2])
+                reader.start()
+                devices.all[kind] = reader
             elif kind == "gpio":
                 gpio = _gpio(spec)
                 if gpio is not None:

@@ -1,0 +1,1 @@
+"""Smart card readers through PC/SC."""

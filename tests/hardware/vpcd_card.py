@@ -1,0 +1,67 @@
+"""A smart card written in Python, speaking vsmartcard's vpcd protocol to pcscd.
+
+Inserting the card is connecting to vpcd's port; removing it is closing the
+connection. Messages are a 2-byte big-endian length and a payload: a 1-byte
+payload is a control code (0 power off, 1 power on, 2 reset, 4 get ATR),
+anything longer is a command APDU to answer.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+
+VPCD_PORT = 0x8C7B
+ATR = bytes.fromhex("3B8880010000000000718108")  # a plain T=1 ATR
+
+
+class VirtualCard:
+    def __init__(self, answers: dict[bytes, bytes] | None = None) -> None:
+        self.answers = answers or {}
+        self.sock: socket.socket | None = None
+        self.thread: threading.Thread | None = None
+        self.seen: list[bytes] = []
+
+    def insert(self, port: int = VPCD_PORT) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def remove(self) -> None:
+        if self.sock:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.sock.close()
+        if self.thread:
+            self.thread.join(5)
+        self.sock = self.thread = None
+
+    def _recv(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError
+            data += chunk
+        return data
+
+    def _send(self, payload: bytes) -> None:
+        self.sock.sendall(struct.pack(">H", len(payload)) + payload)
+
+    def _serve(self) -> None:
+        self.sock.settimeout(None)
+        try:
+            while True:
+                (length,) = struct.unpack(">H", self._recv(2))
+                message = self._recv(length)
+                if length == 1:
+                    if message[0] == 4:
+                        self._send(ATR)
+                    continue
+                self.seen.append(message)
+                self._send(self.answers.get(message, b"\x6d\x00"))
+        except (ConnectionError, OSError, struct.error):
+            return
