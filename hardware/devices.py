@@ -68,7 +68,7 @@ def _printer(spec: str, devices: Devices) -> Device:
 def _scanner(spec: str) -> Device:
     kind, _, rest = spec.partition(":")
     if kind == "sim":
-        return SaneScanner("a4", "test")
+        return SaneScanner("a4", "test:0")
     if kind == "sane" and rest:
         return SaneScanner("a4", rest)
     raise InvalidDeviceSpec(f"scanner spec {spec!r}: use sim or sane:DEVICE")

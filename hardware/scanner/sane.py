@@ -1,5 +1,9 @@
 """A SANE scanner driven through `scanimage`, pages written into a directory the caller owns.
 
+Give the device with its backend prefix (`test:0`, `epson2:libusb:001:004`):
+a bare name makes SANE's dll backend ask every installed backend, network
+discovery included, which was seen to take two minutes on a fresh install.
+
 `scanimage` is used rather than python-sane because a crashing backend then
 takes down a child process, not the kiosk, and every scan has a hard
 timeout. SANE's statuses are mapped to our typed errors in one place

@@ -16,7 +16,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def test_flatbed_page_lands_in_the_session_directory(tmp_path):
-    scanner = SaneScanner("a4", "test", extra_args=("--test-picture", "Color pattern"))
+    scanner = SaneScanner("a4", "test:0", extra_args=("--test-picture", "Color pattern"))
     pages = scanner.scan(tmp_path / "session-1", resolution=50)
     assert [p.name for p in pages] == ["page-1.png"]
     assert pages[0].read_bytes().startswith(PNG) and pages[0].parent == tmp_path / "session-1"
@@ -24,7 +24,7 @@ def test_flatbed_page_lands_in_the_session_directory(tmp_path):
 
 
 def test_feeder_scans_the_stack_until_empty(tmp_path):
-    scanner = SaneScanner("a4", "test")
+    scanner = SaneScanner("a4", "test:0")
     pages = scanner.scan(tmp_path, source="adf", resolution=50, color=False)
     # SANE's test backend holds 10 sheets in its feeder.
     assert [p.name for p in pages] == [f"page-{n}.png" for n in range(1, 11)]
@@ -42,7 +42,7 @@ def test_feeder_scans_the_stack_until_empty(tmp_path):
 def test_sane_statuses_become_typed_errors_and_leave_no_partial_page(
     tmp_path, status, error, state
 ):
-    scanner = SaneScanner("a4", "test", extra_args=("--read-return-value", status))
+    scanner = SaneScanner("a4", "test:0", extra_args=("--read-return-value", status))
     with pytest.raises(error):
         scanner.scan(tmp_path, resolution=50)
     assert scanner.state == state
@@ -57,5 +57,5 @@ def test_missing_scanner_is_offline(tmp_path):
 
 
 def test_self_test_reports_a_scanned_page():
-    report = SaneScanner("a4", "test").self_test()
+    report = SaneScanner("a4", "test:0").self_test()
     assert report.passed and report.checks[0]["name"] == "scans a page"
