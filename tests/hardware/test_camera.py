@@ -3,8 +3,6 @@ device), with QR codes drawn by zxing-cpp; no camera exists on a CI box."""
 
 from __future__ import annotations
 
-import time
-
 import cv2
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ import zxingcpp
 
 from hardware.base import DeviceOffline, DeviceState
 from hardware.camera.capture import Camera
+from tests.waiting import wait_for
 
 
 def write_video(path, frames):
@@ -32,15 +31,6 @@ def with_qr(text, seed):
     h, w = code.shape
     frame[40 : 40 + h, 80 : 80 + w] = cv2.cvtColor(code, cv2.COLOR_GRAY2BGR)
     return frame
-
-
-def wait_for(predicate, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_qr_code_shown_to_the_camera_is_decoded_once(tmp_path):

@@ -14,6 +14,7 @@ pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
 from hardware.base import DeviceState  # noqa: E402
 from hardware.cardreader.pcsc import CardReader  # noqa: E402
 from tests.hardware.vpcd_card import VirtualCard  # noqa: E402
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("pcscd") is None, reason="pcscd is not installed")
 SELECT = bytes.fromhex("00A4040007A0000002471001")
@@ -30,15 +31,6 @@ def start_pcscd():
 def stop_pcscd(proc):
     proc.terminate()
     proc.wait(10)
-
-
-def wait_for(predicate, seconds=15.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def connect_card(card):

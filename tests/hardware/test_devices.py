@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from hardware.base import DeviceState
 from hardware.devices import InvalidDeviceSpec, build
+from tests.waiting import wait_for
 
 
 def test_simulated_kiosk_devices_work_through_the_real_drivers(tmp_path):
@@ -27,9 +26,7 @@ def test_simulated_kiosk_devices_work_through_the_real_drivers(tmp_path):
         camera.when_qr_decoded = seen.append
         camera.start()
         devices.simulations["camera"].show_qr("QRST-2345")
-        deadline = time.monotonic() + 10
-        while not seen and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert wait_for(lambda: seen)
         assert seen == ["QRST-2345"]
         assert devices.all["gpio"].state in (DeviceState.ONLINE, DeviceState.NEEDS_ATTENTION)
         assert {d.as_health()["kind"] for d in devices.all.values()} == {
