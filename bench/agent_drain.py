@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from central_load import enrol_kiosks, start  # noqa: E402
+from central_load import enrol_kiosks  # noqa: E402
 
+from central.launcher import launch  # noqa: E402
 from kiosk.agent.agent import Agent  # noqa: E402
 from kiosk.agent.client import CentralClient  # noqa: E402
 from kiosk.outbox import Outbox  # noqa: E402
@@ -60,22 +61,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-drain-"))
     database = f"sqlite:///{tmp}/central.db"
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    central = start(
-        [
-            sys.executable,
-            "-m",
-            "central.cli",
-            "--database",
-            database,
-            "serve",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        f"{base}/api/v1/health",
-    )
+    central, base = launch(port, database)
     try:
         token_a, token_b = enrol_kiosks(base, database, 2)
         now = datetime.now().astimezone().isoformat(timespec="seconds")

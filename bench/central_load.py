@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from central.cli import create_user  # noqa: E402
+from central.launcher import launch  # noqa: E402
 from tests.postgres import free_port, start_postgres  # noqa: E402
 
 HELLO = textwrap.dedent(
@@ -282,26 +283,8 @@ def main() -> None:
         hello.terminate()
         hello.wait()
 
-    central = start(
-        [
-            sys.executable,
-            "-m",
-            "central.cli",
-            "--database",
-            database,
-            "serve",
-            "--port",
-            str(central_port),
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        f"http://127.0.0.1:{central_port}/api/v1/health",
-        env,
-    )
+    central, base = launch(central_port, database, workers=args.workers)
     try:
-        base = f"http://127.0.0.1:{central_port}"
         tokens = enrol_kiosks(base, database, args.kiosks)
         beats = wrk(base, args.seconds, args.connections, lua_heartbeat(tokens))
         fixed = {

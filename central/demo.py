@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import requests
 
 from central.cli import create_user
+from central.launcher import CentralDidNotStart, launch
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "ptv" / "sample_catalogue.json"
@@ -50,20 +49,6 @@ class Api:
             "access_token"
         ]
         return self
-
-
-def wait_until_up(base: str, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("demo: central stopped while starting; see the messages above")
-        try:
-            if requests.get(f"{base}/api/v1/health", timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("demo: central did not answer in time")
 
 
 def seed(database: str, base: str) -> dict[str, Any]:
@@ -134,23 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     for leftover in args.state.glob("central.db*"):
         leftover.unlink()
     database = f"sqlite:///{db_file}"
-    base = f"http://127.0.0.1:{args.port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "central.cli",
-            "--database",
-            database,
-            "serve",
-            "--port",
-            str(args.port),
-            "--log-level",
-            "warning",
-        ]
-    )
     try:
-        wait_until_up(base, server)
+        server, base = launch(args.port, database, quiet=False)
+    except CentralDidNotStart as exc:
+        raise SystemExit(f"demo: {exc}; see the messages above") from exc
+    try:
         world = seed(database, base)
         print(
             f"""

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from alembic.migration import MigrationContext
 from central.db.engine import make_engine
 from central.db.migrate import upgrade
 from central.db.models import Base
+from central.launcher import launch
 from tests.postgres import free_port
 
 CENTRAL = [sys.executable, "-m", "central.cli"]
@@ -29,27 +29,9 @@ def run_cli(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.
     )
 
 
-def serve(cwd: Path, *args: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+def serve(cwd: Path, database: str | None = None) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
-    proc = subprocess.Popen(
-        [*CENTRAL, *args, "serve", "--port", str(port)],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stdout.read().decode()
-        try:
-            if requests.get(f"{base}/api/v1/health", timeout=1).ok:
-                return proc, base
-        except requests.RequestException:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("central serve did not come up")
+    return launch(free_port(), database, cwd=cwd, env=env)
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -85,7 +67,7 @@ def test_user_create_with_password_stdin_then_login(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["email"] == "admin@example.fi"
-    proc, base = serve(tmp_path, "--database", url)
+    proc, base = serve(tmp_path, url)
     try:
         r = requests.post(
             f"{base}/api/v1/auth/login",

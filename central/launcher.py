@@ -1,0 +1,51 @@
+"""Start `central serve` as a child process and wait until it answers /health.
+
+Used by the demo, the benchmarks and the CLI tests, so there is one way to
+run a real central next to something else.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+
+class CentralDidNotStart(RuntimeError):
+    pass
+
+
+def launch(
+    port: int,
+    database: str | None = None,
+    workers: int = 1,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    quiet: bool = True,
+    timeout_s: float = 60.0,
+) -> tuple[subprocess.Popen[Any], str]:
+    """Returns the process and its base URL; raises CentralDidNotStart with its output."""
+    argv = [sys.executable, "-m", "central.cli"]
+    if database is not None:
+        argv += ["--database", database]
+    argv += ["serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    output = subprocess.PIPE if quiet else None
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=output, stderr=output)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            said = proc.stderr.read().decode(errors="replace")[-2000:] if quiet else ""
+            raise CentralDidNotStart(f"central stopped while starting. {said}".strip())
+        try:
+            if requests.get(f"{base}/api/v1/health", timeout=2).ok:
+                return proc, base
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise CentralDidNotStart(f"central did not answer on {base} within {timeout_s:.0f} s")
