@@ -97,7 +97,8 @@ def parse_time(value: Any, field: str = "at") -> datetime:
     return parsed
 
 
-def _check_privacy(event_type: str, data: dict[str, Any]) -> None:
+def check_privacy(event_type: str, data: dict[str, Any]) -> None:
+    """Shared with the kiosk UI, which checks before it queues: one rule, two places it holds."""
     bad_keys = FORBIDDEN_KEYS.intersection(k.lower() for k in data)
     if bad_keys:
         raise InvalidEvent(f"data must not carry personal fields: {', '.join(sorted(bad_keys))}")
@@ -143,7 +144,7 @@ def validate(raw: Any, now: datetime | None = None) -> ValidEvent:
             raise InvalidEvent(f"{event_type} needs data.{key}")
     if event_type == "satisfaction" and not 1 <= data["score"] <= 5:
         raise InvalidEvent("satisfaction data.score must be 1 to 5")
-    _check_privacy(event_type, data)
+    check_privacy(event_type, data)
     service_id = data.get("service_id")
     return ValidEvent(
         id=event_id,

@@ -147,3 +147,27 @@ def search(store: StateStore, typed: str, limit: int = 30) -> list[Service]:
         [expression, limit],
     )
     return [_row(r) for r in rows.fetchall()]
+
+
+@dataclass(frozen=True)
+class Category:
+    """Services grouped by the organisation that provides them (Kela, the police, the city…)."""
+
+    id: str
+    names: dict[str, Any]
+    services: list[Service]
+
+    def name(self, language: str) -> str:
+        return text_in(self.names, language) or "?"
+
+
+def categories(store: StateStore) -> list[Category]:
+    """Organisations in the site's order of their first service; services without one last."""
+    groups: dict[str, Category] = {}
+    for item in all_services(store):
+        organisation = item.item.get("organisation") or {}
+        key = str(organisation.get("id") or "")
+        if key not in groups:
+            groups[key] = Category(key, organisation.get("name") or {}, [])
+        groups[key].services.append(item)
+    return sorted(groups.values(), key=lambda c: c.id == "")

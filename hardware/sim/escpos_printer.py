@@ -88,6 +88,8 @@ class PtyPrinter(FakePrinter):
                     os.write(self.master, reply)
 
     def stop(self) -> None:
+        if self._stop.is_set():
+            return
         super().stop()
         self.thread.join(2)
         os.close(self.master)

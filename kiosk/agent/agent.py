@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kiosk import bookings, catalogue
+from kiosk import bookings, catalogue, command_queue
 from kiosk.agent.backoff import Backoff
 from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
 from kiosk.outbox import Outbox
@@ -239,13 +239,7 @@ class Agent:
 
     def execute_commands(self) -> None:
         """Run the agent's own commands; the UI runs the rest from the same table."""
-        rows = self.store.db.execute(
-            "SELECT id, type, received_at FROM commands WHERE status = 'received' "
-            "ORDER BY received_at"
-        ).fetchall()
-        for command_id, type_, received_at in rows:
-            if type_ not in AGENT_COMMANDS:
-                continue
+        for command_id, type_, received_at in command_queue.received(self.store, AGENT_COMMANDS):
             if type_ in DISRUPTIVE and self.store.get_state("ui.session_active", False):
                 waited = time.time() - datetime.fromisoformat(received_at).timestamp()
                 if waited < self.settings.max_disruption_delay_s:
@@ -280,11 +274,7 @@ class Agent:
                     log.error("%s exited with %s", argv, code)
 
     def _finish(self, command_id: str, status: str, detail: str) -> None:
-        with self.store.transaction() as db:
-            db.execute(
-                "UPDATE commands SET status = ?, detail = ?, finished_at = ? WHERE id = ?",
-                [status, detail, datetime.now().astimezone().isoformat(), command_id],
-            )
+        command_queue.finish(self.store, command_id, status, detail)
 
     def report_results(self) -> int:
         rows = self.store.db.execute(
@@ -298,8 +288,17 @@ class Agent:
                     f"/kiosk/commands/{command_id}/result",
                     json={"status": status, "detail": detail},
                 )
+                artifact = command_queue.artifact_path(self.store, command_id)
+                if artifact.exists():
+                    self.client.call(
+                        "PUT",
+                        f"/kiosk/commands/{command_id}/artifact",
+                        data=artifact.read_bytes(),
+                        headers={"Content-Type": "image/png"},
+                    )
             except CentralRejected as exc:
                 log.warning("central refused result of %s: %s", command_id, exc)
+            command_queue.artifact_path(self.store, command_id).unlink(missing_ok=True)
             with self.store.transaction() as db:
                 db.execute("UPDATE commands SET reported = 1 WHERE id = ?", [command_id])
         return len(rows)

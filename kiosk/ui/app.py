@@ -1,0 +1,386 @@
+"""The kiosk UI: one Kivy app that owns the screens, the citizen's session and the devices.
+
+Screens are loaded the first time they are shown (their module and .kv
+file), so start-up only pays for the attract screen. Everything a citizen
+leaves behind goes when the session ends: see `end_session`.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import logging
+import signal
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.cache import Cache
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.metrics import Metrics, dp, mm
+from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from hardware import devices as device_specs
+from hardware.base import Device, DeviceState
+from kiosk import command_queue
+from kiosk.outbox import Outbox
+from kiosk.store import StateStore
+from kiosk.ui import watchdog
+from kiosk.ui.i18n import Translations
+from kiosk.ui.pin_lock import PinLock
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.session import CitizenSession
+from kiosk.ui.settings import UiSettings, kiosk_config
+from kiosk.ui.speech import Speaker
+from kiosk.ui.theme import HIGH_CONTRAST, NORMAL
+from kiosk.ui.usage import UsageLog
+from kiosk.ui.widgets import IdleWarning
+
+log = logging.getLogger("kiosk.ui")
+KV_DIR = Path(__file__).parent / "kv"
+SCREENS = {
+    "attract": "AttractScreen",
+    "language": "LanguageScreen",
+    "home": "HomeScreen",
+    "catalogue": "CatalogueScreen",
+    "service": "ServiceScreen",
+    "checkin": "CheckinScreen",
+    "ticket": "TicketScreen",
+    "scan": "ScanScreen",
+    "feedback": "FeedbackScreen",
+    "fault": "FaultScreen",
+    "maintenance": "MaintenanceScreen",
+    "technician_pin": "TechnicianPinScreen",
+    "technician": "TechnicianScreen",
+}
+UI_COMMANDS = frozenset(
+    {"maintenance_on", "maintenance_off", "screenshot", "print_test_page", "self_test"}
+)
+LARGE_TEXT_SCALE = 1.5
+FAULT_STATES = {DeviceState.HARDWARE_ERROR, DeviceState.NEEDS_ATTENTION, DeviceState.OFFLINE}
+
+
+class KioskApp(App):
+    language = StringProperty("fi")
+    large_text = BooleanProperty(False)
+    high_contrast = BooleanProperty(False)
+    speech_mode = BooleanProperty(False)
+    maintenance = BooleanProperty(False)
+    colors = DictProperty(NORMAL.rgba())
+    touch_min = NumericProperty(0)
+
+    def __init__(
+        self,
+        settings: UiSettings,
+        store: StateStore | None = None,
+        translations: Translations | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.store = store or StateStore(settings.state_dir / "state.db")
+        self.translations = translations or Translations()
+        self.config_doc = kiosk_config(self.store)
+        self.default_language = self.config_doc.get("default_language", "fi")
+        self.language = self.default_language
+        self.usage = UsageLog(Outbox(self.store))
+        self.speaker = Speaker(wav_dir=settings.speech_wav_dir)
+        self.session = CitizenSession(
+            settings.scratch_root,
+            idle_timeout_s=float(self.config_doc.get("idle_timeout_s", 60)),
+            warning_s=float(self.config_doc.get("idle_warning_s", 20)),
+            max_extensions=int(self.config_doc.get("max_extensions", 10)),
+        )
+        self.session.wipers.append(self._wipe_citizen_data)
+        self.pin_lock = PinLock(self.store, self.config_doc.get("technician_pin"))
+        self.devices = device_specs.Devices()
+        self.loaded: dict[str, KioskScreen] = {}
+        self.warning: IdleWarning | None = None
+        self._ui_state = "attract"
+        self._alive_since = time.time()
+        self._last_alive = 0.0
+        self._stopped = False
+        self.touch_min = max(mm(11), dp(48))  # EN 301 549: touch targets of at least 9 mm
+
+    # --- set-up and shut-down -------------------------------------------------------
+
+    def build(self) -> ScreenManager:
+        self.title = "Palvelupiste"
+        Builder.load_file(str(KV_DIR / "widgets.kv"))
+        self._lock_down()
+        self.session.remove_leftovers()
+        self._open_devices()
+        self.maintenance = bool(self.config_doc.get("maintenance", False)) or bool(
+            self.store.get_state("ui.maintenance", False)
+        )
+        self.manager = ScreenManager(transition=NoTransition())
+        Window.bind(on_touch_down=self._on_any_touch)
+        Clock.schedule_interval(self._tick, 0.5)
+        self.go("maintenance" if self.maintenance else "attract")
+        return self.manager
+
+    def _lock_down(self) -> None:
+        """Escape, window close and shortcuts do nothing; SIGTERM still stops cleanly."""
+        if self.settings.fullscreen:
+            Window.fullscreen = "auto"
+            Window.show_cursor = False
+        Window.bind(on_request_close=lambda *_a, **_k: True)
+        Window.bind(on_keyboard=lambda *_a, **_k: True)
+        signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: self.stop()))
+
+    def _open_devices(self) -> None:
+        specs = self.settings.devices or self.config_doc.get("devices") or {}
+        try:
+            self.devices = device_specs.build(dict(specs))
+        except device_specs.InvalidDeviceSpec as exc:
+            log.error("device configuration refused: %s", exc)
+            self.devices = device_specs.Devices()
+        for device in self.devices.all.values():
+            device.when_status_changed = self._device_changed
+            self._save_device(device)
+        gpio = self.devices.all.get("gpio")
+        if gpio is not None:
+            gpio.when_presence = lambda: Clock.schedule_once(lambda _dt: self._presence())
+        for kind in self.devices.missing:
+            log.warning("no driver for configured device %s", kind)
+
+    def on_stop(self) -> None:
+        if self._stopped:
+            return  # Kivy calls on_stop again after a stop() from our SIGTERM handler
+        self._stopped = True
+        if self.session.active:
+            self.end_session("shutdown", go_to_attract=False)
+        self.speaker.stop()
+        self.devices.close()
+        self._set_alive("down")
+
+    # --- text, theme, speech --------------------------------------------------------
+
+    def t(self, msgid: str, language: str | None = None) -> str:
+        """Translated text; kv passes `app.language` so the label follows a live switch."""
+        return self.translations.text(msgid, language or self.language)
+
+    def on_large_text(self, _app: Any, on: bool) -> None:
+        Metrics.fontscale = LARGE_TEXT_SCALE if on else 1.0
+
+    def on_high_contrast(self, _app: Any, on: bool) -> None:
+        self.colors = (HIGH_CONTRAST if on else NORMAL).rgba()
+
+    def speak(self, text: str) -> None:
+        self.speaker.say(text, self.language)
+
+    def speak_screen(self) -> None:
+        screen = self.manager.current_screen
+        if isinstance(screen, KioskScreen):
+            self.speak(". ".join(screen.spoken_elements()))
+
+    # --- navigation -------------------------------------------------------------------
+
+    def screen(self, name: str) -> KioskScreen:
+        if name not in self.loaded:
+            Builder.load_file(str(KV_DIR / f"{name}.kv"))
+            module = importlib.import_module(f"kiosk.ui.screens.{name}")
+            self.loaded[name] = getattr(module, SCREENS[name])(name=name)
+            self.manager.add_widget(self.loaded[name])
+        return self.loaded[name]
+
+    def go(self, name: str, **params: Any) -> None:
+        screen = self.screen(name)
+        screen.prepare(**params)
+        self.manager.current = name
+        self._ui_state = name
+        if self.speech_mode:
+            Clock.schedule_once(lambda _dt: self.speak_screen(), 0)
+
+    def go_home(self) -> None:
+        self.go("home" if self.session.active else "attract")
+
+    def set_language(self, language: str) -> None:
+        if language not in self.translations.languages:
+            return
+        if language != self.language and self.session.active:
+            self.record("language_changed", language=language)
+        self.language = language
+        if self.speech_mode:
+            self.speak_screen()
+
+    def toggle(self, feature: str) -> None:
+        value = not getattr(self, feature)
+        setattr(self, feature, value)
+        self.record("accessibility_used", feature=feature, on=value)
+        if feature == "speech_mode" and value:
+            self.speak_screen()
+        elif feature == "speech_mode":
+            self.speaker.stop()
+
+    def start_speech_mode(self) -> None:
+        """From the attract screen without sight: a long press starts a session with speech."""
+        if not self.session.active:
+            self.start_session()
+        self.speech_mode = True
+        self.record("accessibility_used", feature="speech_mode", on=True)
+        self.go("language")
+
+    # --- the citizen's session --------------------------------------------------------
+
+    def start_session(self) -> None:
+        self.session.start()
+        self.store.set_state("ui.session_active", True)
+        self.record("session_started")
+
+    def record(self, type: str, **data: Any) -> None:
+        self.usage.record(type, self.session.id, **data)
+
+    def finish(self) -> None:
+        self.go("feedback" if self.session.active else "attract")
+
+    def more_time(self) -> None:
+        if self.session.extend() and self.warning is not None:
+            self.warning.dismiss()
+            self.warning = None
+
+    def end_session(self, reason: str, go_to_attract: bool = True) -> None:
+        if not self.session.active:
+            return
+        session_id = self.session.id
+        duration = self.session.end()
+        self.usage.record("session_ended", session_id, reason=reason, duration_s=round(duration))
+        self.store.set_state("ui.session_active", False)
+        if go_to_attract:
+            self.go("maintenance" if self.maintenance else "attract")
+
+    def _wipe_citizen_data(self) -> None:
+        """Screens back to blank, caches emptied, settings back to the kiosk's defaults."""
+        if self.warning is not None:
+            self.warning.dismiss()
+            self.warning = None
+        for screen in self.loaded.values():
+            screen.wipe()
+        camera = self.devices.all.get("camera")
+        if camera is not None and hasattr(camera, "stop"):
+            camera.stop()
+        for category in ("kv.image", "kv.texture", "kv.loader"):
+            Cache.remove(category)
+        self.speaker.forget()
+        self.language = self.default_language
+        self.large_text = self.high_contrast = self.speech_mode = False
+        gc.collect()
+
+    def _on_any_touch(self, _window: Any, _touch: Any) -> bool:
+        self.session.activity()
+        return False
+
+    def _presence(self) -> None:
+        if not self.session.active and self.manager.current == "attract":
+            self.screen("attract").greet()
+
+    # --- the main-loop tick: idle, liveness, commands, watchdog ----------------------
+
+    def _tick(self, _dt: float) -> None:
+        verdict = self.session.poll()
+        if verdict == "warn":
+            self.warning = IdleWarning()
+            self.warning.can_extend = self.session.can_extend
+            self.warning.open()
+            if self.speech_mode:
+                self.speak(self.t("Are you still there?") + " " + self.t("More time"))
+        elif verdict == "expire":
+            self.end_session("idle")
+        if self.warning is not None:
+            self.warning.seconds_left = str(int(self.session.warning_left_s + 0.99))
+        now = time.time()
+        if now - self._last_alive >= 5:
+            self._set_alive(self._ui_state)
+            self._run_commands()
+        watchdog.notify("WATCHDOG=1")
+
+    def _set_alive(self, state: str) -> None:
+        self._last_alive = time.time()
+        self.store.set_state(
+            "ui.alive",
+            {
+                "state": state,
+                "since": datetime.fromtimestamp(self._alive_since).isoformat(),
+                "at": self._last_alive,
+            },
+        )
+
+    # --- devices ----------------------------------------------------------------------
+
+    def _device_changed(self, device: Device) -> None:
+        """Called from driver threads: persist now, tell the screens on the main loop."""
+        was = self._save_device(device)
+        if device.state in FAULT_STATES and was not in FAULT_STATES:
+            self.usage.record("device_fault", None, kind=device.kind, state=device.state.value)
+        elif device.state == DeviceState.ONLINE and was in FAULT_STATES:
+            self.usage.record("device_recovered", None, kind=device.kind)
+
+    def _save_device(self, device: Device) -> DeviceState | None:
+        with self.store.transaction() as db:
+            row = db.execute(
+                "SELECT state FROM device_status WHERE kind = ? AND name = ?",
+                [device.kind, device.name],
+            ).fetchone()
+            db.execute(
+                "INSERT OR REPLACE INTO device_status (kind, name, state, detail, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    device.kind,
+                    device.name,
+                    device.state.value,
+                    json.dumps(device.status),
+                    datetime.now().astimezone().isoformat(),
+                ],
+            )
+        return DeviceState(row[0]) if row else None
+
+    def device(self, kind: str) -> Any:
+        return self.devices.all.get(kind)
+
+    # --- remote commands for the UI ---------------------------------------------------
+
+    def _run_commands(self) -> None:
+        for command_id, type_, _received in command_queue.received(self.store, UI_COMMANDS):
+            if type_ == "screenshot" and self.session.active:
+                continue  # never capture a citizen's screen: wait until they are done
+            status, detail = self.run_command(command_id, type_)
+            command_queue.finish(self.store, command_id, status, detail)
+
+    def run_command(self, command_id: str, type_: str) -> tuple[str, str]:
+        if type_ in ("maintenance_on", "maintenance_off"):
+            self.maintenance = type_ == "maintenance_on"
+            self.store.set_state("ui.maintenance", self.maintenance)
+            if not self.session.active:
+                self.go("maintenance" if self.maintenance else "attract")
+                return "succeeded", f"maintenance {'on' if self.maintenance else 'off'}"
+            return "succeeded", "maintenance starts when the current session ends"
+        if type_ == "screenshot":
+            target = command_queue.artifact_path(self.store, command_id)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            taken = Path(Window.screenshot(name=str(target.with_suffix("")) + "-%(counter)s.png"))
+            taken.replace(target)
+            return "succeeded", f"screenshot {Window.size[0]}x{Window.size[1]}"
+        if type_ == "print_test_page":
+            printer = self.device("printer")
+            if printer is None:
+                return "failed", "this kiosk has no receipt printer"
+            try:
+                printer.print_receipt(
+                    ["Palvelupiste", "Test page", datetime.now().isoformat()], title="TEST"
+                )
+            except Exception as exc:  # noqa: BLE001 - every device error is reported back
+                return "failed", str(exc)
+            return "succeeded", "test page printed"
+        if type_ == "self_test":
+            reports = [d.self_test() for d in self.devices.all.values()]
+            failed = [f"{r.kind}/{r.name}" for r in reports if not r.passed]
+            return ("failed" if failed else "succeeded"), (
+                f"failed: {', '.join(failed)}" if failed else f"{len(reports)} devices passed"
+            )
+        return "failed", f"unknown UI command {type_}"

@@ -1,0 +1,79 @@
+"""`kiosk-ui`: start the citizen UI; `kiosk-ui pin-config PIN` makes the technician PIN setting.
+
+Kivy reads its settings when first imported, so the window is configured here
+before anything imports Kivy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from kiosk.store import default_path
+
+
+def configure_kivy(state_dir: Path, size: tuple[int, int], fullscreen: bool) -> None:
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    (state_dir / "kivy").mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("KIVY_HOME", str(state_dir / "kivy"))
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    from kivy.config import Config
+
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "keyboard_mode", "system")  # our own keyboard widget, never Kivy's
+    Config.set("input", "mouse", "mouse,disable_multitouch")  # no multi-finger emulation
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "borderless", "1" if fullscreen else "0")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kiosk-ui", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="start the UI (the default)")
+    run.add_argument("--state-dir", type=Path, default=default_path().parent)
+    run.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    run.add_argument("--size", default="1280x800", help="window size, WIDTHxHEIGHT")
+    run.add_argument("--devices", help='JSON device specs, e.g. {"printer": "sim"}')
+    run.add_argument("--speech-to", type=Path, help="write speech to WAV files in this directory")
+    pin = sub.add_parser("pin-config", help="print the technician_pin config value for a PIN")
+    pin.add_argument("pin")
+    args = parser.parse_args(argv if argv is not None else (sys.argv[1:] or ["run"]))
+    if args.command == "pin-config":
+        from kiosk.ui.pin_lock import pin_config
+
+        print(json.dumps({"technician_pin": pin_config(args.pin, secrets.token_hex(16))}))
+        return 0
+    if args.command is None:
+        args = parser.parse_args(["run"])
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        devices = json.loads(args.devices) if args.devices else None
+    except ValueError as exc:
+        parser.error(f"bad --size or --devices: {exc}")
+    configure_kivy(args.state_dir, (width, height), not args.windowed)
+    from kiosk.ui.app import KioskApp
+    from kiosk.ui.settings import UiSettings
+
+    settings = UiSettings(
+        state_dir=args.state_dir,
+        fullscreen=not args.windowed,
+        size=(width, height),
+        speech_wav_dir=args.speech_to,
+        devices=devices,
+    )
+    KioskApp(settings).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

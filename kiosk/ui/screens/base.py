@@ -1,0 +1,54 @@
+"""What every screen shares: being prepared when shown, wiped when a session ends,
+and listing its visible texts for speech mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
+
+
+class KioskScreen(Screen):
+    @property
+    def app(self) -> Any:
+        return App.get_running_app()
+
+    def prepare(self, **params: Any) -> None:
+        """Called each time the screen is shown, with what the caller passed."""
+
+    def wipe(self) -> None:
+        """Forget everything of the citizen; called at every session end."""
+
+    def spoken_elements(self) -> list[str]:
+        """Visible texts top-to-bottom, left-to-right: what speech mode reads out."""
+        found: list[tuple[float, float, str]] = []
+
+        def walk(widget: Widget) -> None:
+            if getattr(widget, "opacity", 1) == 0 or getattr(widget, "disabled", False):
+                return
+            if isinstance(widget, Label):
+                text = widget.spoken_text() if hasattr(widget, "spoken_text") else widget.text
+                if text.strip():
+                    x, y = widget.to_window(widget.x, widget.top)
+                    found.append((-round(y), x, text))
+            for child in widget.children:
+                walk(child)
+
+        walk(self)
+        return [text for _y, _x, text in sorted(found)]
+
+    def texts(self) -> list[str]:
+        """Every text on the screen, visible or not: tests check nothing personal stays."""
+        out: list[str] = []
+
+        def walk(widget: Widget) -> None:
+            if isinstance(widget, Label) and widget.text:
+                out.append(widget.text)
+            for child in widget.children:
+                walk(child)
+
+        walk(self)
+        return out

@@ -1,0 +1,91 @@
+"""The service catalogue: by organisation, or search-as-you-type on the on-screen keyboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import StringProperty
+
+from kiosk import catalogue
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets import KioskButton
+
+MAX_RESULTS = 12
+
+
+class CatalogueScreen(KioskScreen):
+    typed = StringProperty("")
+    category = StringProperty("")  # the organisation being browsed, "" for all
+
+    def prepare(self, **params: Any) -> None:
+        self.typed = ""
+        self.category = ""
+        self.refresh()
+
+    def wipe(self) -> None:
+        self.typed = ""
+        self.category = ""
+        self.ids.results.clear_widgets()
+
+    def key(self, value: str) -> None:
+        if value == "backspace":
+            self.typed = self.typed[:-1]
+        elif value == "space":
+            self.typed += " "
+        elif len(self.typed) < 40:
+            self.typed += value
+        self.category = ""
+        self.refresh()
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        self.app.bind(language=lambda *_: self.refresh() if self.manager else None)
+
+    def refresh(self) -> None:
+        results = self.ids.results
+        results.clear_widgets()
+        language = self.app.language
+        store = self.app.store
+        if self.typed.strip():
+            for item in catalogue.search(store, self.typed, limit=MAX_RESULTS):
+                results.add_widget(self._service_button(item, language))
+            if not results.children:
+                results.add_widget(
+                    KioskButton(
+                        text=self.app.t("No services found. Try another word.", language),
+                        style="quiet",
+                        disabled=True,
+                    )
+                )
+            return
+        groups = catalogue.categories(store)
+        if self.category:
+            for group in groups:
+                if group.id == self.category:
+                    for item in group.services[: MAX_RESULTS * 3]:
+                        results.add_widget(self._service_button(item, language))
+            return
+        for group in groups:
+            button = KioskButton(
+                text=f"{group.name(language)} ({len(group.services)})",
+                speak_as=group.name(language),
+            )
+            button.category = group.id
+            button.bind(on_activate=lambda b: self.open_category(b.category))
+            results.add_widget(button)
+
+    def open_category(self, category: str) -> None:
+        self.category = category
+        self.refresh()
+
+    def _service_button(self, item: catalogue.Service, language: str) -> KioskButton:
+        button = KioskButton(text=item.name(language), style="quiet")
+        button.service_id = item.id
+        button.bind(on_activate=lambda b: self.open_service(b.service_id))
+        return button
+
+    def open_service(self, service_id: str) -> None:
+        if self.typed.strip():
+            self.app.record(
+                "search", query=self.typed.strip(), results=len(self.ids.results.children)
+            )
+        self.app.go("service", service_id=service_id)

@@ -1,0 +1,129 @@
+"""Booking check-in: the code typed on the keyboard or shown as a QR code to the camera.
+
+The camera runs only while this screen is shown, and its preview reuses one
+texture (a texture per frame leaks). The booking found is kept on the screen
+only until the session ends.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.graphics.texture import Texture
+from kivy.properties import BooleanProperty, StringProperty
+
+from hardware.base import DeviceError
+from kiosk import bookings
+from kiosk.ui.screens.base import KioskScreen
+
+CODE_LENGTH = 8
+
+
+def code_from_qr(text: str) -> str:
+    """A QR code holds the booking code, alone or at the end of a link (…?code=ABCD2345)."""
+    text = text.strip()
+    if "code=" in text:
+        text = text.split("code=", 1)[1].split("&", 1)[0]
+    return text.rsplit("/", 1)[-1].replace("-", "").upper()
+
+
+class CheckinScreen(KioskScreen):
+    typed = StringProperty("")
+    message = StringProperty("")
+    done = BooleanProperty(False)
+    camera_ok = BooleanProperty(False)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._texture: Texture | None = None
+        self._preview: Any = None
+
+    def prepare(self, **params: Any) -> None:
+        self.typed = ""
+        self.message = ""
+        self.done = False
+
+    def on_enter(self, *_: Any) -> None:
+        camera = self.app.device("camera")
+        self.camera_ok = False
+        if camera is None:
+            return
+        camera.when_qr_decoded = lambda text: Clock.schedule_once(lambda _dt: self.qr_seen(text))
+        try:
+            camera.start()
+            self.camera_ok = True
+            self._preview = Clock.schedule_interval(lambda _dt: self._show_frame(), 0.1)
+        except DeviceError:
+            self.camera_ok = False
+
+    def on_leave(self, *_: Any) -> None:
+        self._stop_camera()
+
+    def _stop_camera(self) -> None:
+        if self._preview is not None:
+            self._preview.cancel()
+            self._preview = None
+        camera = self.app.device("camera")
+        if camera is not None:
+            camera.when_qr_decoded = None
+            camera.stop()
+        self.ids.preview.texture = None
+        self._texture = None
+
+    def _show_frame(self) -> None:
+        camera = self.app.device("camera")
+        frame = camera.latest_frame if camera is not None else None
+        if frame is None:
+            return
+        height, width = frame.shape[:2]
+        if self._texture is None or self._texture.size != (width, height):
+            self._texture = Texture.create(size=(width, height), colorfmt="bgr")
+            self._texture.flip_vertical()
+        self._texture.blit_buffer(frame.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
+        self.ids.preview.texture = self._texture
+        self.ids.preview.canvas.ask_update()
+
+    def wipe(self) -> None:
+        self.typed = ""
+        self.message = ""
+        self.done = False
+
+    def key(self, value: str) -> None:
+        if value == "backspace":
+            self.typed = self.typed[:-1]
+        elif len(self.typed) < CODE_LENGTH:
+            self.typed += value
+        self.message = ""
+
+    def qr_seen(self, text: str) -> None:
+        if self.manager and self.manager.current == self.name and not self.done:
+            self.check_in(code_from_qr(text), "qr")
+
+    def submit(self) -> None:
+        self.check_in(self.typed, "code")
+
+    def check_in(self, code: str, method: str) -> None:
+        t, language = self.app.t, self.app.language
+        booking = bookings.find_by_code(self.app.store, code) if code else None
+        if booking is None:
+            self.message = t(
+                "We could not find a booking with this code. Check the code and try again.",
+                language,
+            )
+            return
+        starts = datetime.fromisoformat(booking.starts_at).astimezone().strftime("%H:%M")
+        if booking.status == "cancelled":
+            self.message = t("This booking has been cancelled.", language)
+            return
+        if booking.status != "checked_in":
+            bookings.queue_checkin(self.app.store, booking.id)
+            self.app.record("booking_checked_in", method=method, service_id=booking.service_id)
+        self.typed = ""
+        self.done = True
+        self.message = t(
+            "Welcome, {name}! You are checked in for {time}. Please take a seat; you will be called.",
+            language,
+        ).format(name=booking.display_name, time=starts)
+        self._stop_camera()

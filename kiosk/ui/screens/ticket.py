@@ -1,0 +1,78 @@
+"""Queue tickets: a number per day from this kiosk, printed on the receipt printer.
+
+If the printer cannot print, the number is shown on screen instead: the
+citizen still gets their place in the queue.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.properties import StringProperty
+
+from hardware.base import DeviceError
+from kiosk import catalogue
+from kiosk.store import StateStore
+from kiosk.ui.screens.base import KioskScreen
+
+COUNTER_KEY = "ui.ticket_counter"
+
+
+def next_ticket(store: StateStore, today: date | None = None) -> str:
+    """A001, A002, … starting again each day."""
+    day = (today or date.today()).isoformat()
+    with store.transaction():
+        counter = store.get_state(COUNTER_KEY, {})
+        number = counter.get("n", 0) + 1 if counter.get("day") == day else 1
+        store.set_state(COUNTER_KEY, {"day": day, "n": number})
+    return f"A{number:03d}"
+
+
+class TicketScreen(KioskScreen):
+    number = StringProperty("")
+    status = StringProperty("")
+
+    def prepare(self, **params: Any) -> None:
+        self.number = ""
+        self.status = self.app.t("Printing your ticket…", self.app.language)
+        service_id = params.get("service_id") or ""
+        item = catalogue.service(self.app.store, service_id) if service_id else None
+        printer = self.app.device("printer")
+        number = next_ticket(self.app.store)
+        if printer is None:
+            self.app.go("fault", device="printer", error=None, ticket=number)
+            return
+        language = self.app.language
+        lines = [
+            item.name(language) if item else self.app.t("Customer service", language),
+            datetime.now().strftime("%d.%m.%Y %H:%M"),
+            "",
+            self.app.t("Please wait until your number is shown.", language),
+        ]
+
+        def work() -> None:
+            try:
+                printer.print_receipt(lines, title=number)
+                error: DeviceError | None = None
+            except DeviceError as exc:
+                error = exc
+            Clock.schedule_once(lambda _dt: self._printed(number, service_id, error))
+
+        threading.Thread(target=work, daemon=True).start()
+
+    def _printed(self, number: str, service_id: str, error: DeviceError | None) -> None:
+        self.app.record(
+            "ticket_printed", number=number, service_id=service_id or None, printed=error is None
+        )
+        if error is not None:
+            self.app.go("fault", device="printer", error=error, ticket=number)
+            return
+        self.number = number
+        self.status = self.app.t("Take your ticket from the printer.", self.app.language)
+
+    def wipe(self) -> None:
+        self.number = ""
+        self.status = ""

@@ -1,0 +1,38 @@
+"""Usage events from the UI into the outbox, checked for personal data before they are queued.
+
+The same privacy rule central applies (central.events.check_privacy) runs
+here first, so an event that central would reject never reaches disk.
+Search text with digits is dropped, not sent: a typed number may be personal.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from central.events import EVENT_TYPES, InvalidEvent, check_privacy
+from kiosk.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+class UsageLog:
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self.refused = 0
+
+    def record(self, type: str, session_id: str | None = None, **data: Any) -> str | None:
+        """Queue one event; returns its id, or None when it was refused (and logged)."""
+        if type == "search":
+            query = str(data.pop("query", ""))
+            if query and not any(ch.isdigit() for ch in query):
+                data["query"] = query.lower()[:100]
+        try:
+            if type not in EVENT_TYPES:
+                raise InvalidEvent(f"unknown event type {type!r}")
+            check_privacy(type, data)
+        except InvalidEvent as exc:
+            self.refused += 1
+            log.error("usage event %s not queued: %s", type, exc)
+            return None
+        return self.outbox.add(type, data, session_id=session_id)
