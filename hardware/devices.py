@@ -68,7 +68,7 @@ def _printer(spec: str, devices: Devices) -> Device:
 def _scanner(spec: str) -> Device:
     kind, _, rest = spec.partition(":")
     if kind == "sim":
-        return SaneScanner("a4", "test:0")
+        return SaneScanner("a4", "test:0", extra_args=("--test-picture", "Color pattern"))
     if kind == "sane" and rest:
         return SaneScanner("a4", rest)
     raise InvalidDeviceSpec(f"scanner spec {spec!r}: use sim or sane:DEVICE")
@@ -83,7 +83,7 @@ def _camera(spec: str, devices: Devices) -> Device:
     if kind == "v4l2" and rest.isdigit():
         return Camera("front", int(rest))
     if kind == "file" and rest:
-        return Camera("front", rest)
+        return Camera("front", rest, frame_interval_s=0.1)  # a file plays at 10 frames/s
     raise InvalidDeviceSpec(f"camera spec {spec!r}: use sim, v4l2:INDEX or file:PATH")
 
 

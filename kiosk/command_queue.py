@@ -16,8 +16,7 @@ from kiosk.store import StateStore
 def received(store: StateStore, types: set[str] | frozenset[str]) -> list[tuple[str, str, str]]:
     """(id, type, received_at) of unfinished commands of these types, oldest first."""
     rows = store.db.execute(
-        "SELECT id, type, received_at FROM commands WHERE status = 'received' "
-        "ORDER BY received_at"
+        "SELECT id, type, received_at FROM commands WHERE status = 'received' ORDER BY received_at"
     ).fetchall()
     return [(i, t, r) for i, t, r in rows if t in types]
 

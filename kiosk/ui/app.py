@@ -87,7 +87,10 @@ class KioskApp(App):
         self.store = store or StateStore(settings.state_dir / "state.db")
         self.translations = translations or Translations()
         self.config_doc = kiosk_config(self.store)
-        self.default_language = self.config_doc.get("default_language", "fi")
+        available = self.translations.languages
+        configured = [x for x in self.config_doc.get("languages") or [] if x in available]
+        self.languages = configured + [x for x in available if x not in configured]
+        self.default_language = self.config_doc.get("default_language") or self.languages[0]
         self.language = self.default_language
         self.usage = UsageLog(Outbox(self.store))
         self.speaker = Speaker(wav_dir=settings.speech_wav_dir)
@@ -106,6 +109,7 @@ class KioskApp(App):
         self._alive_since = time.time()
         self._last_alive = 0.0
         self._stopped = False
+        self._going_to = ""
         self.touch_min = max(mm(11), dp(48))  # EN 301 549: touch targets of at least 9 mm
 
     # --- set-up and shut-down -------------------------------------------------------
@@ -192,7 +196,10 @@ class KioskApp(App):
 
     def go(self, name: str, **params: Any) -> None:
         screen = self.screen(name)
+        self._going_to = name
         screen.prepare(**params)
+        if self._going_to != name:
+            return  # preparing it sent the citizen elsewhere (a fault screen)
         self.manager.current = name
         self._ui_state = name
         if self.speech_mode:
@@ -202,7 +209,7 @@ class KioskApp(App):
         self.go("home" if self.session.active else "attract")
 
     def set_language(self, language: str) -> None:
-        if language not in self.translations.languages:
+        if language not in self.languages:
             return
         if language != self.language and self.session.active:
             self.record("language_changed", language=language)

@@ -50,7 +50,7 @@ SOURCE_DIR = Path(__file__).parent
 
 
 def source_msgids(source_dir: Path = SOURCE_DIR) -> list[str]:
-    """Every text the UI translates, found in its .py and .kv files (calls of t and N_ with a literal)."""
+    """Every text the UI translates: literal arguments of t and N_ in its .py and .kv files."""
     found: set[str] = set()
     for path in [*source_dir.rglob("*.py"), *source_dir.rglob("*.kv")]:
         found.update(m.group(1) for m in _MARKED.finditer(path.read_text(encoding="utf-8")))

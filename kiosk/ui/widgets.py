@@ -79,6 +79,9 @@ class OnScreenKeyboard(BoxLayout):
 
     def on_kv_post(self, base_widget: Any) -> None:
         self._build()
+        app = App.get_running_app()
+        if app is not None:
+            app.bind(language=lambda *_: self._build())
 
     def on_layout(self, *_: Any) -> None:
         self._build()
@@ -86,18 +89,23 @@ class OnScreenKeyboard(BoxLayout):
     def _build(self) -> None:
         self.clear_widgets()
         rows = {"text": TEXT_ROWS, "code": CODE_ROWS, "pin": PIN_ROWS}[self.layout]
+        app = App.get_running_app()
+        t = app.t if app is not None else (lambda msgid: msgid)
+        key_height = (app.touch_min if app is not None else 48) * 1.25
+        self.size_hint_y = None
+        self.height = len(rows) * (key_height + self.spacing)
         for row in rows:
-            line = BoxLayout(spacing="4dp")
+            line = BoxLayout(spacing="4dp", size_hint_y=None, height=key_height)
             for char in row:
                 line.add_widget(self._key(char, char))
             if row is rows[-1]:
                 if self.layout == "text":
-                    line.add_widget(self._key("space", "␣", speak="space"))
-                line.add_widget(self._key("backspace", "⌫", speak="backspace"))
+                    line.add_widget(self._key("space", t("Space"), width=2))
+                line.add_widget(self._key("backspace", t("Erase"), width=1.5))
             self.add_widget(line)
 
-    def _key(self, value: str, label: str, speak: str = "") -> KioskButton:
-        key = KioskButton(text=label, style="key", speak_as=speak or label)
+    def _key(self, value: str, label: str, width: float = 1) -> KioskButton:
+        key = KioskButton(text=label, style="key", size_hint_x=width)
         key.key_value = value
         key.bind(on_activate=lambda button: self.dispatch("on_key", button.key_value))
         return key

@@ -36,15 +36,15 @@ class AttractScreen(KioskScreen):
         self._cycler.cancel()
 
     def _next_language(self) -> None:
-        self.cycle = (self.cycle + 1) % max(1, len(self.app.translations.languages))
+        self.cycle = (self.cycle + 1) % max(1, len(self.app.languages))
 
     def cycle_language(self, cycle: int) -> str:
-        languages = self.app.translations.languages
+        languages = self.app.languages
         return languages[cycle % len(languages)] if languages else "en"
 
     def greet(self) -> None:
         """Someone walked up: tell them, by voice too, how to start with speech."""
-        for language in self.app.translations.languages[:1]:
+        for language in self.app.languages[:1]:
             self.app.speaker.say(
                 self.app.t("Touch the screen to start.", language)
                 + " "

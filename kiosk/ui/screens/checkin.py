@@ -16,6 +16,7 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from hardware.base import DeviceError
 from kiosk import bookings
+from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
 
 CODE_LENGTH = 8
@@ -122,8 +123,6 @@ class CheckinScreen(KioskScreen):
             self.app.record("booking_checked_in", method=method, service_id=booking.service_id)
         self.typed = ""
         self.done = True
-        self.message = t(
-            "Welcome, {name}! You are checked in for {time}. Please take a seat; you will be called.",
-            language,
-        ).format(name=booking.display_name, time=starts)
+        welcome = N_("Welcome, {name}! You are checked in for {time}. Please take a seat; you will be called.")  # noqa: E501
+        self.message = t(welcome, language).format(name=booking.display_name, time=starts)
         self._stop_camera()

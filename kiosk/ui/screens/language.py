@@ -10,7 +10,7 @@ from kiosk.ui.widgets import KioskButton
 
 class LanguageScreen(KioskScreen):
     def on_kv_post(self, base_widget: Any) -> None:
-        for language in self.app.translations.languages:
+        for language in self.app.languages:
             button = KioskButton(text=self.app.translations.names[language])
             button.language = language
             button.bind(on_activate=lambda b: self.choose(b.language))

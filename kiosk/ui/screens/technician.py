@@ -16,10 +16,11 @@ from kiosk.ui.screens.base import KioskScreen
 
 
 def describe(report: SelfTestReport) -> str:
-    checks = "; ".join(
-        f"{c['name']}: {'ok' if c['passed'] else 'FAILED'}{' (' + c['detail'] + ')' if c['detail'] else ''}"
-        for c in report.checks
-    )
+    parts = []
+    for check in report.checks:
+        detail = f" ({check['detail']})" if check["detail"] else ""
+        parts.append(f"{check['name']}: {'ok' if check['passed'] else 'FAILED'}{detail}")
+    checks = "; ".join(parts)
     return f"{report.kind}/{report.name}: {'PASS' if report.passed else 'FAIL'} — {checks}"
 
 

@@ -1,0 +1,172 @@
+"""Drives the real KioskApp in a real window under Xvfb, with simulated touches.
+
+Touches go through Kivy's own input path (UnitTestTouch → the window → the
+widgets' hit tests), so a button that is covered, too small or off-screen
+cannot be pressed here either. Each test runs forked: a Kivy window can be
+made once per process.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kiosk.ui.cli import configure_kivy
+from tests.kiosk.ui.world import make_state
+
+SCREENSHOTS = Path(
+    os.environ.get("UI_SCREENSHOTS", Path(__file__).parents[3] / "test-artifacts" / "ui")
+)
+SIM_DEVICES = {"printer": "sim", "scanner": "sim", "camera": "sim", "gpio": "sim"}
+
+
+class UiDriver:
+    def __init__(
+        self,
+        tmp_path: Path,
+        devices: dict[str, str] | None = None,
+        config: dict[str, Any] | None = None,
+        size: tuple[int, int] = (1280, 800),
+    ) -> None:
+        self.state_dir = tmp_path / "state"
+        self.store, self.bookings = make_state(self.state_dir, config)
+        configure_kivy(self.state_dir, size, fullscreen=False)
+        from kivy.base import _runTouchApp_prepare
+
+        from kiosk.ui.app import KioskApp
+        from kiosk.ui.settings import UiSettings
+
+        self.speech_dir = tmp_path / "speech"
+        self.app = KioskApp(
+            UiSettings(
+                self.state_dir,
+                fullscreen=False,
+                size=size,
+                speech_wav_dir=self.speech_dir,
+                devices=SIM_DEVICES if devices is None else devices,
+            )
+        )
+        self.offset = 0.0  # added to the session's clock: idle timeouts without waiting
+        self.app.session.clock = lambda: time.monotonic() + self.offset
+        self.app._run_prepare()
+        _runTouchApp_prepare()
+        self.pump(0.3)
+
+    # --- time ---------------------------------------------------------------------------
+
+    def pump(self, seconds: float = 0.1) -> None:
+        from kivy.base import EventLoop
+
+        deadline = time.monotonic() + seconds
+        while True:
+            EventLoop.idle()
+            if time.monotonic() >= deadline:
+                return
+
+    def wait_until(self, condition: Callable[[], object], seconds: float = 15.0) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.pump(0.05)
+            if condition():
+                return True
+        return False
+
+    def advance(self, seconds: float) -> None:
+        """Let the session's clock jump ahead, then let the UI notice."""
+        self.offset += seconds
+        self.pump(0.7)
+
+    # --- looking ------------------------------------------------------------------------
+
+    @property
+    def screen(self) -> str:
+        return self.app.manager.current
+
+    def _roots(self) -> list[Any]:
+        from kivy.core.window import Window
+        from kivy.uix.modalview import ModalView
+
+        modals = [w for w in Window.children if isinstance(w, ModalView)]
+        return modals or [self.app.manager.current_screen]
+
+    def buttons(self) -> list[Any]:
+        from kiosk.ui.widgets import KioskButton
+
+        found: list[Any] = []
+
+        def walk(widget: Any) -> None:
+            if getattr(widget, "opacity", 1) == 0:
+                return
+            if isinstance(widget, KioskButton) and not widget.disabled:
+                found.append(widget)
+            for child in widget.children:
+                walk(child)
+
+        for root in self._roots():
+            walk(root)
+        return found
+
+    def find(self, text: str) -> Any:
+        labels = [b.text for b in self.buttons()]
+        for button in self.buttons():
+            if button.text == text or button.text.split("\n")[0] == text:
+                return button
+        raise AssertionError(f"no button {text!r} on {self.screen}; there are {labels}")
+
+    def texts(self) -> str:
+        return "\n".join(self.app.manager.current_screen.texts())
+
+    # --- touching -----------------------------------------------------------------------
+
+    def tap_at(self, x: float, y: float, hold_s: float = 0.05) -> None:
+        from kivy.tests.common import UnitTestTouch
+
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        self.pump(hold_s)
+        touch.touch_up()
+        self.pump(0.1)
+
+    def tap(self, target: str | Any) -> None:
+        widget = self.find(target) if isinstance(target, str) else target
+        self.tap_at(*widget.to_window(*widget.center))
+
+    def type(self, text: str) -> None:
+        from kiosk.ui.widgets import OnScreenKeyboard
+
+        keyboards: list[Any] = []
+
+        def walk(widget: Any) -> None:
+            if isinstance(widget, OnScreenKeyboard):
+                keyboards.append(widget)
+            for child in widget.children:
+                walk(child)
+
+        walk(self.app.manager.current_screen)
+        keys = {
+            getattr(b, "key_value", None): b for row in keyboards[0].children for b in row.children
+        }
+        for char in text:
+            self.tap(keys["space" if char == " " else char])
+
+    def screenshot(self, name: str) -> Path:
+        from kivy.core.window import Window
+
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.pump(0.2)
+        taken = Path(Window.screenshot(name=str(SCREENSHOTS / f"{name}-%(counter)s.png")))
+        target = SCREENSHOTS / f"{name}.png"
+        taken.replace(target)
+        return target
+
+    def outbox(self, type_: str | None = None) -> list[tuple[str, str | None, dict[str, Any]]]:
+        import json
+
+        rows = self.store.db.execute("SELECT type, session_id, data FROM outbox ORDER BY seq")
+        return [(t, s, json.loads(d)) for t, s, d in rows.fetchall() if type_ in (None, t)]
+
+    def stop(self) -> None:
+        self.app.stop()

@@ -1,0 +1,335 @@
+"""Whole journeys through the real UI under Xvfb, touch by touch, with screenshots.
+
+Screenshots land in test-artifacts/ui/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+from tests.kiosk.ui.driver import UiDriver
+from tests.kiosk.ui.world import CITIZEN_NAME
+from tests.own_process import in_own_process
+
+
+def start_in_finnish(ui: UiDriver) -> None:
+    assert ui.screen == "attract"
+    ui.tap_at(640, 400)
+    assert ui.screen == "language"
+    ui.tap("Suomi")
+    assert ui.screen == "home"
+
+
+@in_own_process
+def test_check_in_by_typed_code_then_feedback_ends_session(tmp_path):
+    ui = UiDriver(tmp_path)
+    ui.screenshot("attract")
+    start_in_finnish(ui)
+    ui.screenshot("home-fi")
+    ui.tap("Ilmoittaudu varaukseen")
+    assert ui.screen == "checkin"
+    booking = ui.bookings[0]
+    ui.type("ZZZZ2222")
+    ui.tap("Ilmoittaudu")
+    assert "Tällä tunnuksella ei löytynyt varausta" in ui.texts()
+    for _ in range(8):
+        ui.tap("Poista")
+    ui.type(booking.code)
+    ui.screenshot("checkin-code-typed")
+    ui.tap("Ilmoittaudu")
+    assert f"Tervetuloa, {CITIZEN_NAME}!" in ui.texts()
+    ui.screenshot("checkin-done")
+    status = ui.store.db.execute(
+        "SELECT status FROM bookings WHERE id = ?", [booking.id]
+    ).fetchone()
+    assert status == ("checked_in",)
+    assert ui.store.db.execute("SELECT booking_id FROM checkins").fetchall() == [(booking.id,)]
+    [(_, session_id, data)] = ui.outbox("booking_checked_in")
+    assert data == {"method": "code", "service_id": booking.service_id}
+    assert session_id == ui.app.session.id
+
+    ui.tap("Valmis")
+    assert ui.screen == "feedback"
+    ui.tap("5")
+    assert ui.wait_until(lambda: ui.screen == "attract", 10)
+    assert ui.outbox("satisfaction")[0][2] == {"score": 5}
+    ended = ui.outbox("session_ended")[0][2]
+    assert ended["reason"] == "finished"
+    everything = "\n".join(text for screen in ui.app.loaded.values() for text in screen.texts())
+    assert CITIZEN_NAME not in everything and booking.code not in everything
+    assert all(CITIZEN_NAME not in str(e) for e in ui.outbox())
+    ui.stop()
+
+
+@in_own_process
+def test_check_in_by_qr_code_from_a_video_file(tmp_path):
+    from tests.video import noisy, with_qr, write_video
+
+    # The camera plays a file: a second of an empty scene, then the booking's QR code.
+    # The file is written after the state (and so the code) exists, before the camera opens.
+    video = tmp_path / "camera.avi"
+    ui = UiDriver(tmp_path, devices={"camera": f"file:{video}", "printer": "sim"})
+    code = ui.bookings[1].code
+    write_video(video, [noisy(n) for n in range(10)] + [with_qr(code, n) for n in range(80)])
+    start_in_finnish(ui)
+    ui.tap("EN")
+    ui.tap("Check in for a booking")
+    assert ui.wait_until(lambda: "You are checked in" in ui.texts(), 20), ui.texts()
+    ui.screenshot("checkin-by-qr")
+    assert "Erik Exempel" in ui.texts()
+    [(_, _, data)] = ui.outbox("booking_checked_in")
+    assert data["method"] == "qr"
+    assert ui.app.device("camera").latest_frame is None  # the camera stopped with the check-in
+    ui.stop()
+
+
+@in_own_process
+def test_ticket_is_printed_and_a_printer_fault_still_gives_a_number(tmp_path):
+    ui = UiDriver(tmp_path)
+    start_in_finnish(ui)
+    printer = ui.app.devices.simulations["printer"]
+    ui.tap("Ota vuoronumero")
+    assert ui.wait_until(lambda: "A001" in ui.texts())
+    ui.screenshot("ticket-printed")
+    assert ui.wait_until(lambda: b"A001" in printer.printed)
+    assert b"Odota, kunnes numerosi" in printer.printed.replace(b"\n", b" ")
+    assert ui.outbox("ticket_printed")[0][2]["number"] == "A001"
+
+    printer.mode = "out"
+    ui.tap("Alkuun")
+    ui.tap("Ota vuoronumero")
+    assert ui.wait_until(lambda: ui.screen == "fault")
+    assert "Tulostimesta on paperi loppu" in ui.texts()
+    assert "A002" in ui.texts()  # the queue place is kept: shown instead of printed
+    ui.screenshot("fault-printer-out-of-paper")
+    assert b"A002" not in printer.printed
+    ui.tap("Etsi palvelu")  # what still works is offered
+    assert ui.screen == "catalogue"
+    ui.stop()
+
+
+@in_own_process
+def test_idle_timeout_warns_extends_ten_times_then_wipes_everything(tmp_path):
+    ui = UiDriver(tmp_path)
+    start_in_finnish(ui)
+    # Leave traces: a search, a service viewed, a scanned page, a booking found.
+    ui.tap("Etsi palvelu")
+    ui.type("asumis")
+    ui.screenshot("catalogue-search")
+    ui.tap("Yleinen asumistuki")
+    assert ui.screen == "service"
+    ui.screenshot("service-detail")
+    ui.tap("Alkuun")
+    ui.tap("Skannaa asiakirjoja")
+    ui.tap("Skannaa sivu")
+    assert ui.wait_until(lambda: ui.app.loaded["scan"].pages == 1, 60)
+    ui.screenshot("scan-preview")
+    scratch = ui.app.session.scratch
+    assert list(scratch.rglob("*.png"))
+    ui.tap("Alkuun")
+    ui.tap("Ilmoittaudu varaukseen")
+    ui.type(ui.bookings[0].code)
+    ui.tap("Ilmoittaudu")
+    assert CITIZEN_NAME in ui.texts()
+
+    for extension in range(10):
+        ui.advance(61)
+        assert ui.app.warning is not None, f"no warning before extension {extension + 1}"
+        if extension == 0:
+            ui.screenshot("idle-warning")
+        ui.tap("Lisää aikaa")
+        assert ui.app.warning is None
+        assert ui.screen == "checkin"
+    ui.advance(61)
+    assert "Lisää aikaa" not in [b.text for b in ui.buttons()]  # ten extensions were the limit
+    ui.advance(21)
+    assert ui.screen == "attract"
+
+    assert not scratch.exists()
+    assert not list(ui.app.settings.scratch_root.iterdir())
+    everything = "\n".join(t for screen in ui.app.loaded.values() for t in screen.texts())
+    assert CITIZEN_NAME not in everything
+    assert "asumis" not in everything and "Yleinen asumistuki" not in everything
+    from kivy.cache import Cache
+
+    assert not any(Cache._objects.get(c) for c in ("kv.image", "kv.texture"))
+    assert not ui.app.speaker.spoken
+    assert ui.app.language == "fi" and not ui.app.large_text
+    ended = ui.outbox("session_ended")[0][2]
+    assert ended["reason"] == "idle"
+    [(_, _, search)] = ui.outbox("search")
+    assert search["query"] == "asumis" and search["results"] >= 1
+    ui.stop()
+
+
+@in_own_process
+def test_language_switches_live_and_large_text_and_contrast_rescale(tmp_path):
+    from kivy.metrics import Metrics
+
+    ui = UiDriver(tmp_path)
+    start_in_finnish(ui)
+    assert ui.find("Etsi palvelu")
+    ui.tap("SV")
+    assert ui.find("Sök en tjänst")  # same screen, no restart
+    assert "Vad vill du göra?" in ui.texts()
+    ui.screenshot("home-sv")
+    button = ui.find("Sök en tjänst")
+    normal = button.font_size
+    ui.tap("A+")
+    assert Metrics.fontscale == 1.5
+    assert ui.find("Sök en tjänst").font_size == normal * 1.5
+    ui.screenshot("home-sv-large-text")
+    ui.tap("Kontrast")
+    assert ui.app.colors["background"][:3] == (0.0, 0.0, 0.0)
+    ui.screenshot("home-sv-high-contrast")
+    used = [d["feature"] for _, _, d in ui.outbox("accessibility_used")]
+    assert used == ["large_text", "high_contrast"]
+    assert ui.outbox("language_changed")[0][2] == {"language": "sv"}
+    ui.stop()
+
+
+@in_own_process
+def test_speech_mode_starts_without_sight_and_reads_every_element(tmp_path):
+    import wave
+
+    ui = UiDriver(tmp_path)
+    ui.tap_at(640, 400, hold_s=3.3)  # press and hold anywhere
+    assert ui.screen == "language" and ui.app.speech_mode
+    ui.app.speaker.wait()
+    spoken = ui.app.speaker.spoken[-1][1]
+    for text in ("Valitse kieli", "Suomi", "Svenska", "English"):
+        assert text in spoken
+    ui.tap("English")  # first touch reads the button…
+    assert ui.screen == "language" and ui.app.speaker.spoken[-1][1] == "English"
+    ui.tap("English")  # …the second activates it
+    assert ui.screen == "home"
+    ui.pump(0.3)
+    ui.app.speaker.wait()
+    language, spoken = ui.app.speaker.spoken[-1]
+    assert language == "en"
+    for text in ("What would you like to do?", "Find a service", "Check in for a booking"):
+        assert text in spoken
+    wavs = sorted(ui.speech_dir.glob("*-en.wav"))
+    with wave.open(str(wavs[-1])) as audio:
+        assert audio.getnframes() / audio.getframerate() > 2.0  # real speech, seconds long
+    assert sorted(ui.speech_dir.glob("*-fi.wav"))
+    ui.stop()
+
+
+@in_own_process
+def test_every_touch_target_is_at_least_9_mm(tmp_path):
+    from kivy.metrics import mm
+
+    from kiosk.ui.app import SCREENS
+
+    ui = UiDriver(tmp_path)
+    ui.app.start_session()
+    smallest = {}
+    for name in SCREENS:
+        if name in ("technician", "technician_pin", "maintenance", "attract"):
+            ui.app.go(name)
+        else:
+            ui.app.go(name, service_id=ui.bookings[0].service_id)
+        ui.pump(0.2)
+        for button in ui.buttons():
+            smallest[f"{name}: {button.text}"] = min(button.width, button.height)
+    too_small = {k: v for k, v in smallest.items() if v < mm(9)}
+    assert len(smallest) > 60
+    assert not too_small, f"under 9 mm ({mm(9):.0f} px): {too_small}"
+    ui.stop()
+
+
+@in_own_process
+def test_remote_commands_maintenance_screenshot_and_test_page(tmp_path):
+    from kiosk.command_queue import artifact_path
+
+    ui = UiDriver(tmp_path)
+    with ui.store.transaction() as db:
+        for n, type_ in enumerate(["maintenance_on", "screenshot", "print_test_page"]):
+            db.execute(
+                "INSERT INTO commands (id, type, received_at) VALUES (?, ?, ?)",
+                [f"c{n}", type_, f"2026-11-22T10:00:0{n}+00:00"],
+            )
+    assert ui.wait_until(lambda: ui.screen == "maintenance", 10)
+    ui.screenshot("maintenance")
+    assert ui.wait_until(
+        lambda: (
+            ui.store.db.execute(
+                "SELECT count(*) FROM commands WHERE status = 'succeeded'"
+            ).fetchone()[0]
+            == 3
+        )
+    )
+    png = artifact_path(ui.store, "c1")
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert b"Test page" in ui.app.devices.simulations["printer"].printed
+    ui.tap_at(640, 400)
+    assert ui.screen == "maintenance"  # no session while out of order
+    with ui.store.transaction() as db:
+        db.execute(
+            "INSERT INTO commands (id, type, received_at) VALUES ('c9', 'maintenance_off', 'z')"
+        )
+    assert ui.wait_until(lambda: ui.screen == "attract", 10)
+    ui.stop()
+
+
+@in_own_process
+def test_technician_entry_with_pin_lockout_and_self_tests(tmp_path):
+    from tests.kiosk.ui.world import TECHNICIAN_PIN
+
+    ui = UiDriver(tmp_path)
+    for _ in range(5):
+        ui.tap_at(10, 790)  # top-left corner (window y grows upwards)
+    assert ui.screen == "technician_pin"
+    for _attempt in range(3):
+        ui.type("0000")
+        ui.tap("Enter")
+    assert "Too many wrong PINs" in ui.texts()
+    ui.type(TECHNICIAN_PIN)
+    ui.tap("Enter")
+    assert ui.screen == "technician_pin"  # even the right PIN waits out the lock
+    ui.store.set_state("ui.technician_pin", {})  # the lock has passed
+    ui.type(TECHNICIAN_PIN)
+    ui.tap("Enter")
+    assert ui.screen == "technician"
+    ui.tap("Run self-tests")
+    assert ui.wait_until(lambda: not ui.app.loaded["technician"].running, 60)
+    results = ui.app.loaded["technician"].results
+    assert "printer/receipt: PASS" in results
+    assert "scanner/a4: PASS" in results
+    ui.screenshot("technician")
+    assert not ui.app.session.active  # a technician is not a citizen's session
+    ui.tap("Exit")
+    assert ui.screen == "attract"
+    ui.stop()
+
+
+@in_own_process
+def test_escape_and_window_close_do_nothing(tmp_path):
+    from kivy.core.window import Window
+
+    ui = UiDriver(tmp_path)
+    start_in_finnish(ui)
+    assert Window.dispatch("on_request_close") is True  # vetoed
+    Window.dispatch("on_keyboard", 27, 9, None, [])  # Escape
+    Window.dispatch("on_keyboard", 283, 0, None, ["alt"])  # Alt+F4
+    ui.pump(0.3)
+    assert ui.screen == "home" and ui.app.session.active
+    ui.stop()
+
+
+@in_own_process
+def test_missing_camera_and_scanner_get_friendly_screens(tmp_path):
+    ui = UiDriver(tmp_path, devices={"camera": f"file:{tmp_path}/none.avi", "printer": "sim"})
+    start_in_finnish(ui)
+    ui.tap("EN")
+    ui.tap("Check in for a booking")
+    assert "The camera is not available. Type your booking code." in ui.texts()
+    ui.screenshot("checkin-camera-unavailable")
+    ui.type(ui.bookings[0].code)
+    ui.tap("Check in")
+    assert "You are checked in" in ui.texts()
+    ui.tap("Home")
+    ui.tap("Scan documents")
+    assert ui.screen == "fault"
+    assert "The scanner is not working right now" in ui.texts()
+    ui.screenshot("fault-no-scanner")
+    ui.stop()

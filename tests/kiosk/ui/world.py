@@ -1,0 +1,70 @@
+"""A kiosk's state.db as the agent leaves it: the sample catalogue, today's bookings, config."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from central.codes import HASH_ALGORITHM, HASH_ITERATIONS, code_hash, new_code, new_salt
+from central.ptv import parse_service
+from kiosk import bookings, catalogue
+from kiosk.store import StateStore
+from kiosk.ui.pin_lock import pin_config
+from tests.central.world import sample_catalogue
+
+TECHNICIAN_PIN = "2468"
+CITIZEN_NAME = "Maija Meikäläinen"
+
+
+@dataclass
+class Booked:
+    id: str
+    code: str
+    service_id: str
+    display_name: str
+
+
+def booking_item(
+    service_id: str, name: str, starts: datetime, status: str = "booked"
+) -> tuple[dict[str, Any], str]:
+    code, salt = new_code(), new_salt()
+    item = {
+        "id": str(uuid.uuid4()),
+        "service_id": service_id,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(minutes=30)).isoformat(),
+        "display_name": name,
+        "mode": "in_person",
+        "status": status,
+        "code_hash": code_hash(code, salt),
+        "code_salt": salt,
+        "code_hash_alg": f"{HASH_ALGORITHM}:{HASH_ITERATIONS}",
+    }
+    return item, code
+
+
+def make_state(
+    state_dir: Path, config: dict[str, Any] | None = None
+) -> tuple[StateStore, list[Booked]]:
+    store = StateStore(state_dir / "state.db")
+    items = [parse_service(doc)[0] for doc in sample_catalogue()["itemList"]]
+    catalogue.apply_delta(store, items, [], reset=True)
+    now = datetime.now().astimezone().replace(second=0, microsecond=0)
+    booked = []
+    rows = []
+    for n, name in enumerate([CITIZEN_NAME, "Erik Exempel"]):
+        item, code = booking_item(items[n]["id"], name, now + timedelta(minutes=15 * (n + 1)))
+        rows.append(item)
+        booked.append(Booked(item["id"], code, item["service_id"], name))
+    bookings.apply_delta(store, rows, [], reset=True)
+    document = {"technician_pin": pin_config(TECHNICIAN_PIN, new_salt())} | (config or {})
+    with store.transaction() as db:
+        db.execute(
+            "INSERT OR REPLACE INTO config (id, version, etag, document) VALUES (1, 1, 'x', ?)",
+            [json.dumps(document)],
+        )
+    return store, booked

@@ -1,0 +1,50 @@
+"""Run a test body in a forked child process, for things that exist once per process.
+
+A Kivy window can be created once per process, so each UI test gets a fresh
+process. (pytest-forked cannot serialise pytest 9's reports, hence this.)
+The child's traceback comes back to the parent as the test failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+TIMEOUT_S = 300
+
+
+def in_own_process(test: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+
+        def child() -> None:
+            try:
+                test(*args, **kwargs)
+                send.send(None)
+            except BaseException:  # noqa: BLE001 - everything goes back to the parent
+                send.send(traceback.format_exc())
+
+        process = context.Process(target=child)
+        process.start()
+        send.close()
+        failure = "the test process ended without a result"
+        if receive.poll(TIMEOUT_S):
+            try:
+                failure = receive.recv()
+            except EOFError:
+                pass
+        else:
+            failure = f"the test process did not finish in {TIMEOUT_S} s"
+        process.join(10)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+        if failure is not None:
+            raise AssertionError(f"in the test's own process:\n{failure}")
+
+    return run
