@@ -123,6 +123,8 @@ class CheckinScreen(KioskScreen):
             self.app.record("booking_checked_in", method=method, service_id=booking.service_id)
         self.typed = ""
         self.done = True
-        welcome = N_("Welcome, {name}! You are checked in for {time}. Please take a seat; you will be called.")  # noqa: E501
+        welcome = N_(
+            "Welcome, {name}! You are checked in for {time}. Please take a seat; you will be called."  # noqa: E501
+        )
         self.message = t(welcome, language).format(name=booking.display_name, time=starts)
         self._stop_camera()
