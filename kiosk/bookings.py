@@ -71,6 +71,14 @@ def find_by_code(store: StateStore, typed: str) -> Booking | None:
     return None
 
 
+def code_from_qr(text: str) -> str:
+    """A QR code holds the booking code, alone or at the end of a link (…?code=ABCD2345)."""
+    text = text.strip()
+    if "code=" in text:
+        text = text.split("code=", 1)[1].split("&", 1)[0]
+    return text.rsplit("/", 1)[-1].replace("-", "").upper()
+
+
 def purge_past(store: StateStore, now: datetime) -> int:
     """Delete bookings that ended before today (local time): personal data is kept no longer."""
     start_of_day = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)

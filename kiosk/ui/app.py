@@ -134,9 +134,19 @@ class KioskApp(App):
         if self.settings.fullscreen:
             Window.fullscreen = "auto"
             Window.show_cursor = False
-        Window.bind(on_request_close=lambda *_a, **_k: True)
-        Window.bind(on_keyboard=lambda *_a, **_k: True)
+        Window.bind(on_request_close=self._refuse_close)
+        Window.bind(on_keyboard=self._swallow_key)
         signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: self.stop()))
+
+    def _refuse_close(self, *_args: Any, **_kwargs: Any) -> bool:
+        log.info("lockdown: window close refused")
+        return True
+
+    def _swallow_key(
+        self, _window: Any, key: int, _scancode: int, _text: Any, modifiers: Any
+    ) -> bool:
+        log.info("lockdown: ignored key %s %s", key, "+".join(modifiers or []))
+        return True
 
     def _open_devices(self) -> None:
         specs = self.settings.devices or self.config_doc.get("devices") or {}

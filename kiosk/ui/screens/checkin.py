@@ -22,14 +22,6 @@ from kiosk.ui.screens.base import KioskScreen
 CODE_LENGTH = 8
 
 
-def code_from_qr(text: str) -> str:
-    """A QR code holds the booking code, alone or at the end of a link (…?code=ABCD2345)."""
-    text = text.strip()
-    if "code=" in text:
-        text = text.split("code=", 1)[1].split("&", 1)[0]
-    return text.rsplit("/", 1)[-1].replace("-", "").upper()
-
-
 class CheckinScreen(KioskScreen):
     typed = StringProperty("")
     message = StringProperty("")
@@ -100,7 +92,7 @@ class CheckinScreen(KioskScreen):
 
     def qr_seen(self, text: str) -> None:
         if self.manager and self.manager.current == self.name and not self.done:
-            self.check_in(code_from_qr(text), "qr")
+            self.check_in(bookings.code_from_qr(text), "qr")
 
     def submit(self) -> None:
         self.check_in(self.typed, "code")

@@ -7,7 +7,7 @@ citizen still gets their place in the queue.
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from kivy.clock import Clock
@@ -15,20 +15,8 @@ from kivy.properties import StringProperty
 
 from hardware.base import DeviceError
 from kiosk import catalogue
-from kiosk.store import StateStore
+from kiosk.queue_tickets import next_ticket
 from kiosk.ui.screens.base import KioskScreen
-
-COUNTER_KEY = "ui.ticket_counter"
-
-
-def next_ticket(store: StateStore, today: date | None = None) -> str:
-    """A001, A002, … starting again each day."""
-    day = (today or date.today()).isoformat()
-    with store.transaction():
-        counter = store.get_state(COUNTER_KEY, {})
-        number = counter.get("n", 0) + 1 if counter.get("day") == day else 1
-        store.set_state(COUNTER_KEY, {"day": day, "n": number})
-    return f"A{number:03d}"
 
 
 class TicketScreen(KioskScreen):

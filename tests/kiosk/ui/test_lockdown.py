@@ -1,0 +1,71 @@
+"""The real `kiosk-ui` process: Escape pressed on the X display does nothing, SIGTERM
+stops it cleanly (Kivy turns SIGTERM into a close request, which the lockdown vetoes)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kiosk.store import StateStore
+from tests.kiosk.ui.world import make_state
+from tests.waiting import wait_for
+
+
+@pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is installed by ./run test")
+def test_escape_is_ignored_and_sigterm_stops_cleanly(tmp_path, display):
+    state_dir = tmp_path / "state"
+    store, _ = make_state(state_dir)
+    ui = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kiosk.ui.cli",
+            "run",
+            "--state-dir",
+            str(state_dir),
+            "--windowed",
+            "--devices",
+            '{"printer": "sim"}',
+        ],
+        env=os.environ | {"DISPLAY": display},
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "ui.log").open("wb"),  # a pipe nobody reads would fill and block it
+    )
+    try:
+        alive = lambda: (store.get_state("ui.alive") or {}).get("state") == "attract"  # noqa: E731
+        assert wait_for(alive, 60)
+        window = subprocess.run(
+            ["xdotool", "search", "--sync", "--classname", "python"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=os.environ | {"DISPLAY": display},
+        ).stdout.split()[0]
+        for keys in (["Escape"], ["alt+F4"], ["ctrl+q"], ["ctrl+w"]):
+            subprocess.run(
+                ["xdotool", "windowfocus", "--sync", window, "key", *keys],
+                timeout=30,
+                env=os.environ | {"DISPLAY": display},
+                check=True,
+            )
+        time.sleep(1.5)
+        assert ui.poll() is None, "a key combination closed the kiosk"
+        log = (tmp_path / "ui.log").read_text()
+        assert "lockdown: ignored key 27" in log  # Escape reached the app and was swallowed
+        assert "ignored key 113 ctrl" in log
+        started = time.monotonic()
+        ui.send_signal(signal.SIGTERM)
+        assert ui.wait(30) == 0
+        stopping = time.monotonic() - started
+        assert StateStore(state_dir / "state.db").get_state("ui.alive")["state"] == "down"
+        print(f"SIGTERM to exit: {stopping:.2f} s")
+    finally:
+        if ui.poll() is None:
+            ui.kill()
+            ui.wait()
