@@ -17,13 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hardware.base import Device
-from hardware.camera.capture import Camera
-from hardware.cardreader.pcsc import CardReader
-from hardware.gpio import KioskGpio
-from hardware.printer.receipt import ReceiptPrinter, SerialTransport, TcpTransport
-from hardware.scanner.sane import SaneScanner
-from hardware.sim.camera import SimCapture
-from hardware.sim.escpos_printer import PtyPrinter
+
+# Drivers are imported when a device of their kind is configured: OpenCV, pyscard and
+# gpiozero cost start-up time (and memory) on a kiosk that has no such device.
 
 SUPPORTED = ("printer", "scanner", "camera", "gpio")
 
@@ -49,6 +45,9 @@ class Devices:
 
 
 def _printer(spec: str, devices: Devices) -> Device:
+    from hardware.printer.receipt import ReceiptPrinter, SerialTransport, TcpTransport
+    from hardware.sim.escpos_printer import PtyPrinter
+
     kind, _, rest = spec.partition(":")
     if kind == "sim":
         sim = PtyPrinter()
@@ -66,6 +65,8 @@ def _printer(spec: str, devices: Devices) -> Device:
 
 
 def _scanner(spec: str) -> Device:
+    from hardware.scanner.sane import SaneScanner
+
     kind, _, rest = spec.partition(":")
     if kind == "sim":
         return SaneScanner("a4", "test:0", extra_args=("--test-picture", "Color pattern"))
@@ -75,6 +76,9 @@ def _scanner(spec: str) -> Device:
 
 
 def _camera(spec: str, devices: Devices) -> Device:
+    from hardware.camera.capture import Camera
+    from hardware.sim.camera import SimCapture
+
     kind, _, rest = spec.partition(":")
     if kind == "sim":
         capture = SimCapture()
@@ -88,6 +92,8 @@ def _camera(spec: str, devices: Devices) -> Device:
 
 
 def _gpio(spec: str) -> Device | None:
+    from hardware.gpio import KioskGpio
+
     if spec == "none":
         return None
     if spec == "sim":
@@ -111,6 +117,8 @@ def build(config: dict[str, str]) -> Devices:
             elif kind == "camera":
                 devices.all[kind] = _camera(spec, devices)
             elif kind == "card_reader" and spec.startswith("pcsc"):
+                from hardware.cardreader.pcsc import CardReader
+
                 reader = CardReader(reader_filter=spec.partition(":")[2])
                 reader.start()
                 devices.all[kind] = reader

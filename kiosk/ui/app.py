@@ -119,7 +119,9 @@ class KioskApp(App):
         Builder.load_file(str(KV_DIR / "widgets.kv"))
         self._lock_down()
         self.session.remove_leftovers()
-        self._open_devices()
+        # Devices open right after the first frame: the screen is up sooner, and
+        # nothing a citizen can reach needs a device in that first moment.
+        Clock.schedule_once(lambda _dt: self._open_devices(), 0)
         self.maintenance = bool(self.config_doc.get("maintenance", False)) or bool(
             self.store.get_state("ui.maintenance", False)
         )
@@ -163,6 +165,9 @@ class KioskApp(App):
             gpio.when_presence = lambda: Clock.schedule_once(lambda _dt: self._presence())
         for kind in self.devices.missing:
             log.warning("no driver for configured device %s", kind)
+
+    def on_start(self) -> None:
+        self._set_alive(self._ui_state)  # the first frame is about to be drawn: we are up
 
     def on_stop(self) -> None:
         if self._stopped:

@@ -93,6 +93,17 @@ def test_ticket_is_printed_and_a_printer_fault_still_gives_a_number(tmp_path):
     assert b"Odota, kunnes numerosi" in printer.printed.replace(b"\n", b" ")
     assert ui.outbox("ticket_printed")[0][2]["number"] == "A001"
 
+    # A service's details, printed: browse by organisation, open one, "print this".
+    ui.tap("Alkuun")
+    ui.tap("Etsi palvelu")
+    ui.tap(next(b for b in ui.buttons() if b.text.startswith("Poliisi")))
+    ui.tap("Passin hakeminen")
+    assert ui.screen == "service"
+    ui.tap("Tulosta tämä")
+    assert ui.wait_until(lambda: "Ota tuloste tulostimesta." in ui.texts())
+    assert "AUKIOLOAJAT" in printer.printed.decode("cp858", "replace")
+    assert ui.outbox("document_printed")[0][2]["what"] == "service_info"
+
     printer.mode = "out"
     ui.tap("Alkuun")
     ui.tap("Ota vuoronumero")

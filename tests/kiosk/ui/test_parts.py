@@ -20,6 +20,7 @@ from kiosk.ui.session import CitizenSession, Phase
 from kiosk.ui.speech import Speaker
 from kiosk.ui.theme import HIGH_CONTRAST, NORMAL, contrast_ratio
 from kiosk.ui.usage import UsageLog
+from tests.own_process import in_own_process
 
 
 class FakeClock:
@@ -174,3 +175,22 @@ def test_queue_ticket_numbers_restart_each_day(tmp_path):
 )
 def test_booking_code_read_from_a_qr_code(text):
     assert code_from_qr(text) == "ABCD2345"
+
+
+@in_own_process  # the module imports Kivy, which stays out of the test workers themselves
+def test_fault_messages_name_the_problem_and_offer_what_still_works():
+    from hardware.base import DeviceOffline, FeederEmpty, MediaJam, OutOfPaper
+    from kiosk.ui.screens import fault
+
+    assert fault.message_for("scanner", MediaJam("jam"))[0] == "The scanner has jammed"
+    assert fault.message_for("scanner", FeederEmpty("empty"))[1].startswith("Put your pages")
+    assert fault.message_for("printer", OutOfPaper("out"))[0] == "The printer is out of paper"
+    assert (
+        fault.message_for("printer", DeviceOffline("x"))[0]
+        == "The printer is not working right now"
+    )
+    assert fault.message_for("camera", None)[1] == "You can type your booking code instead."
+    for device, offers in fault.OFFERS.items():
+        assert all(
+            screen != {"printer": "ticket", "scanner": "scan"}.get(device) for _, screen in offers
+        )

@@ -1,0 +1,306 @@
+"""The citizen UI over months: memory across 1,000 sessions, and cold start against Chromium.
+
+1. Memory soak: the real KioskApp under Xvfb runs N whole citizen sessions
+   (touch to start, language, search, a service, check-in by code, ticket,
+   feedback, end and wipe). RSS after a 50-session warm-up is the baseline;
+   growth at the end is reported. Target: < 5 %. Screens are driven through
+   their own methods with a rendered frame between steps (the touch path is
+   covered by tests/kiosk/ui); the thank-you pause is skipped.
+2. Cold start and memory against Chromium in kiosk mode showing a static
+   page like the home screen, in the same run on the same display:
+   time from exec to the first frame (the UI's `ui.alive`; the page's load
+   event), and PSS of the whole process tree (Chromium is several processes;
+   PSS counts shared pages once). Target: the UI at most 0.5× Chromium.
+
+Usage: python bench/ui_soak.py [--sessions 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ["KIVY_NO_ARGS"] = "1"  # before anything imports Kivy: our arguments are not Kivy's
+os.environ["KIVY_LOG_MODE"] = "PYTHON"
+
+from kiosk.store import StateStore  # noqa: E402
+from tests.kiosk.ui.world import make_state  # noqa: E402
+
+HOME_PAGE = """<!doctype html><html lang="fi"><head><meta charset="utf-8"><title>loading</title>
+<style>
+body{margin:0;background:#F4F6F8;color:#1A1F24;font-family:Roboto,sans-serif;padding:24px}
+nav{display:flex;gap:6px}nav button{flex:1;height:64px;font-size:22px}
+button{background:#0B5394;color:#fff;border:0;border-radius:10px}
+h1{font-size:32px}main{display:grid;grid-template-columns:1fr 1fr;gap:16px;height:580px}
+main button{font-size:26px}
+</style></head><body>
+<nav><button>Alkuun</button><button>FI</button><button>SV</button><button>EN</button>
+<button>A+</button><button>Kontrasti</button><button>Puhe</button><button>Lopeta</button></nav>
+<h1>Mitä haluat tehdä?</h1>
+<main><button>Etsi palvelu</button><button>Ilmoittaudu varaukseen</button>
+<button>Ota vuoronumero</button><button>Skannaa asiakirjoja</button></main>
+<script>addEventListener('load', () => { document.title = 'ready'; });</script>
+</body></html>"""
+
+
+def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    number = os.read(read, 16).decode().strip()
+    os.close(read)
+    return xvfb, f":{number}"
+
+
+def tree(pid: int) -> list[int]:
+    """The process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def memory_kib(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) summed over the process tree, in KiB."""
+    rss = pss = 0
+    for member in tree(pid):
+        try:
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss, pss
+
+
+def cold_start_ui(display: str, work: Path) -> tuple[float, int, int]:
+    state_dir = work / "ui-state"
+    make_state(state_dir)
+    store = StateStore(state_dir / "state.db")
+    started = time.monotonic()
+    ui = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.ui.cli", "run", "--state-dir", str(state_dir), "--windowed"],
+        env=os.environ | {"DISPLAY": display},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while (store.get_state("ui.alive") or {}).get("state") != "attract":
+            if time.monotonic() - started > 60:
+                raise SystemExit("the UI did not start in 60 s")
+            time.sleep(0.01)
+        elapsed = time.monotonic() - started
+        time.sleep(3)  # settled: the attract screen is up and animating
+        rss, pss = memory_kib(ui.pid)
+    finally:
+        ui.terminate()
+        ui.wait(30)
+    return elapsed, rss, pss
+
+
+def cold_start_chromium(display: str, work: Path) -> tuple[float, int, int] | None:
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        return None
+    page = work / "home.html"
+    page.write_text(HOME_PAGE, encoding="utf-8")
+    port = 9333
+    started = time.monotonic()
+    browser = subprocess.Popen(
+        [
+            binary,
+            "--kiosk",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--noerrdialogs",
+            "--disable-gpu",
+            "--no-sandbox",
+            f"--user-data-dir={work / 'chromium-profile'}",
+            f"--remote-debugging-port={port}",
+            "--window-size=1280,800",
+            page.as_uri(),
+        ],
+        env=os.environ | {"DISPLAY": display},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while True:
+            if time.monotonic() - started > 60:
+                raise SystemExit("Chromium did not load the page in 60 s")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=1) as r:
+                    if any(t.get("title") == "ready" for t in json.load(r)):
+                        break
+            except OSError:
+                pass
+            time.sleep(0.01)
+        elapsed = time.monotonic() - started
+        time.sleep(3)
+        rss, pss = memory_kib(browser.pid)
+    finally:
+        browser.terminate()
+        try:
+            browser.wait(30)
+        except subprocess.TimeoutExpired:
+            browser.kill()
+    return elapsed, rss, pss
+
+
+def soak(sessions: int, display: str, work: Path) -> None:
+    """Runs in its own process (one Kivy window per process)."""
+    os.environ["DISPLAY"] = display
+    import kiosk.ui.screens.feedback as feedback
+    from tests.kiosk.ui.driver import UiDriver
+
+    feedback.THANKS_S = 0  # the soak does not wait for people to read "thank you"
+    ui = UiDriver(work)
+    app = ui.app
+    code = ui.bookings[0].code
+    with app.store.transaction() as db:  # a code that works every time
+        db.execute("UPDATE bookings SET status = 'booked'")
+
+    def frame() -> None:
+        ui.pump(0)
+
+    def one_session(n: int) -> None:
+        ui.tap_at(640, 400, hold_s=0)
+        app.loaded["language"].choose(["fi", "sv", "en"][n % 3])
+        frame()
+        app.go("catalogue")
+        catalogue = app.loaded["catalogue"]
+        for char in "asu":
+            catalogue.key(char)
+            frame()
+        first = catalogue.ids.results.children[-1]
+        first.dispatch("on_activate")
+        frame()
+        app.go("checkin")
+        checkin = app.loaded["checkin"]
+        for char in code:
+            checkin.key(char)
+        checkin.submit()
+        frame()
+        app.go("ticket")
+        ui.wait_until(lambda: app.loaded["ticket"].number, 10)
+        app.finish()
+        app.loaded["feedback"].answer(n % 5 + 1)
+        ui.wait_until(lambda: app.manager.current == "attract", 10)
+        with app.store.transaction() as db:  # keep state.db from growing: the agent's job
+            db.execute("DELETE FROM outbox")
+            db.execute("DELETE FROM checkins")
+            db.execute("UPDATE bookings SET status = 'booked'")
+
+    def rss_kib() -> int:
+        return memory_kib(os.getpid())[0]
+
+    warmup = min(50, sessions // 5)
+    for n in range(warmup):
+        one_session(n)
+    baseline = rss_kib()
+    started = time.monotonic()
+    samples = []
+    for n in range(warmup, sessions):
+        one_session(n)
+        if (n + 1) % max(1, sessions // 10) == 0:
+            samples.append(rss_kib())
+            print(f"  session {n + 1}: RSS {samples[-1] / 1024:.1f} MiB", flush=True)
+    final = rss_kib()
+    elapsed = time.monotonic() - started
+    growth = (final - baseline) / baseline * 100
+    print(
+        f"sessions: {sessions} ({warmup} warm-up), "
+        f"{elapsed / (sessions - warmup) * 1000:.0f} ms each"
+    )
+    print(
+        f"RSS after warm-up {baseline / 1024:.1f} MiB, at the end {final / 1024:.1f} MiB: "
+        f"growth {growth:+.2f} % (target < 5 %) -> {'PASS' if growth < 5 else 'FAIL'}"
+    )
+    ui.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--soak-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--display", help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.soak_only:
+        soak(args.sessions, args.display, args.work)
+        return
+    xvfb, display = start_xvfb()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            print("== cold start and memory: kiosk UI against Chromium --kiosk, same display")
+            ui = cold_start_ui(display, work)
+            chromium = cold_start_chromium(display, work)
+            print(
+                f"kiosk UI : first frame {ui[0]:.2f} s, "
+                f"RSS {ui[1] / 1024:.0f} MiB, PSS {ui[2] / 1024:.0f} MiB"
+            )
+            if chromium is None:
+                print("Chromium : not installed (./run bench installs it); no comparison")
+            else:
+                print(
+                    f"Chromium : page loaded {chromium[0]:.2f} s, "
+                    f"RSS {chromium[1] / 1024:.0f} MiB, "
+                    f"PSS {chromium[2] / 1024:.0f} MiB (all its processes)"
+                )
+                start_ratio, pss_ratio = ui[0] / chromium[0], ui[2] / chromium[2]
+                verdict = "PASS" if max(start_ratio, pss_ratio) <= 0.5 else "FAIL"
+                print(
+                    f"ratio UI/Chromium: start {start_ratio:.2f}x, PSS {pss_ratio:.2f}x "
+                    f"(target <= 0.5x) -> {verdict}"
+                )
+            print(f"== memory soak: {args.sessions} sessions in the real app")
+            (work / "soak").mkdir()
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--soak-only",
+                    "--sessions",
+                    str(args.sessions),
+                    "--display",
+                    display,
+                    "--work",
+                    str(work / "soak"),
+                ],
+                check=True,
+                timeout=3600,
+            )
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+
+
+if __name__ == "__main__":
+    main()
