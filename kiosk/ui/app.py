@@ -319,8 +319,22 @@ class KioskApp(App):
         now = time.time()
         if now - self._last_alive >= 5:
             self._set_alive(self._ui_state)
+            self._reload_config()
             self._run_commands()
         watchdog.notify("WATCHDOG=1")
+
+    def _reload_config(self) -> None:
+        """The agent synced a new config: apply what can change while running."""
+        document = kiosk_config(self.store)
+        if document == self.config_doc:
+            return
+        was_maintenance = bool(self.config_doc.get("maintenance", False))
+        self.config_doc = document
+        self.session.idle_timeout_s = float(document.get("idle_timeout_s", 60))
+        self.pin_lock.configured = document.get("technician_pin") or {}
+        maintenance = bool(document.get("maintenance", False))
+        if maintenance != was_maintenance:
+            self.run_command("config", "maintenance_on" if maintenance else "maintenance_off")
 
     def _set_alive(self, state: str) -> None:
         self._last_alive = time.time()

@@ -105,7 +105,7 @@ def test_booking_found_by_typed_code_and_only_by_it(site, tmp_path):
     )
     page = ok(central.request("GET", "/kiosk/bookings", org.device_token))
     bookings.apply_delta(store, page["items"], page["deleted"], page["reset"])
-    dump = "\n".join(store.db.conn.iterdump())
+    dump = "\n".join(store.db.iterdump())
     assert made["code"] not in dump and made["code"].replace("-", "") not in dump
     typed = made["code"].lower().replace("-", " ")
     found = bookings.find_by_code(store, typed)

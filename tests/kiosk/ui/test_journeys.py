@@ -279,6 +279,16 @@ def test_remote_commands_maintenance_screenshot_and_test_page(tmp_path):
             "INSERT INTO commands (id, type, received_at) VALUES ('c9', 'maintenance_off', 'z')"
         )
     assert ui.wait_until(lambda: ui.screen == "attract", 10)
+    # The same from config, as the agent syncs it.
+    import json
+
+    document = json.loads(ui.store.db.execute("SELECT document FROM config").fetchone()[0])
+    with ui.store.transaction() as db:
+        db.execute(
+            "UPDATE config SET version = 2, document = ?",
+            [json.dumps(document | {"maintenance": True})],
+        )
+    assert ui.wait_until(lambda: ui.screen == "maintenance", 10)
     ui.stop()
 
 
