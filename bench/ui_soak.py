@@ -36,6 +36,7 @@ os.environ["KIVY_NO_ARGS"] = "1"  # before anything imports Kivy: our arguments 
 os.environ["KIVY_LOG_MODE"] = "PYTHON"
 
 from kiosk.store import StateStore  # noqa: E402
+from kiosk.ui.virtual_display import start_virtual_display  # noqa: E402
 from tests.kiosk.ui.world import make_state  # noqa: E402
 
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, never a proxy
@@ -54,19 +55,6 @@ main button{font-size:26px}
 <button>Ota vuoronumero</button><button>Skannaa asiakirjoja</button></main>
 <script>addEventListener('load', () => { document.title = 'ready'; });</script>
 </body></html>"""
-
-
-def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    number = os.read(read, 16).decode().strip()
-    os.close(read)
-    return xvfb, f":{number}"
 
 
 def tree(pid: int) -> list[int]:
@@ -267,7 +255,7 @@ def main() -> None:
     if args.soak_only:
         soak(args.sessions, args.display, args.work)
         return
-    xvfb, display = start_xvfb()
+    xvfb, display = start_virtual_display()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)

@@ -1,15 +1,23 @@
-"""The demo: central on SQLite with the sample catalogue, a site, bookings for today.
+"""The demo: central on SQLite with the sample catalogue, a site, bookings for today,
+and one enrolled kiosk (agent and UI) with simulated devices.
 
 Started by `./run demo`. It runs the real server and fills it through the
-same API every other client uses, then keeps serving until Ctrl-C.
+same API every other client uses, enrols a kiosk the way a technician does,
+starts `kiosk-agent` and `kiosk-ui` beside it, and runs until Ctrl-C.
+Without a display (no DISPLAY or WAYLAND_DISPLAY) the UI runs on a virtual
+one (Xvfb); `--no-kiosk` runs central alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import signal
+import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +26,10 @@ import requests
 
 from central.cli import create_user
 from central.launcher import CentralDidNotStart, launch
+from kiosk.agent.cli import enroll
+from kiosk.store import StateStore
+from kiosk.ui.pin_lock import pin_config
+from kiosk.ui.virtual_display import start_virtual_display
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "ptv" / "sample_catalogue.json"
@@ -26,6 +38,8 @@ ORG_ADMIN_EMAIL = "kunta@demo.palvelupiste.fi"
 BOOKINGS_EMAIL = "ajanvaraus@demo.palvelupiste.fi"
 PASSWORD = "demo-password-123"
 CITIZENS = ["Maija V.", "Matti K.", "Aino L.", "Erik S.", "Leena P."]
+TECHNICIAN_PIN = "2468"
+SIM_DEVICES = {"printer": "sim", "scanner": "sim", "camera": "sim", "gpio": "sim"}
 
 
 class Api:
@@ -94,6 +108,15 @@ def seed(database: str, base: str) -> dict[str, Any]:
                 },
             )
         )
+    admin.call(
+        "PATCH",
+        f"/sites/{site['id']}/config",
+        json={
+            "devices": SIM_DEVICES,
+            "technician_pin": pin_config(TECHNICIAN_PIN, os.urandom(16).hex()),
+            "heartbeat_interval_s": 10,
+        },
+    )
     enrolment = admin.call("POST", f"/sites/{site['id']}/enrollment-tokens", json={})
     return {
         "imported": imported,
@@ -113,11 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         default=ROOT / "var" / "demo",
         help="folder for the demo database (wiped at start)",
     )
+    parser.add_argument("--no-kiosk", action="store_true", help="run central only")
     args = parser.parse_args(argv)
     args.state.mkdir(parents=True, exist_ok=True)
     db_file = args.state / "central.db"
     for leftover in args.state.glob("central.db*"):
         leftover.unlink()
+    shutil.rmtree(args.state / "kiosk", ignore_errors=True)
+    kiosk: list[subprocess.Popen[bytes]] = []
     database = f"sqlite:///{db_file}"
     try:
         server, base = launch(args.port, database, quiet=False)
@@ -125,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"demo: {exc}; see the messages above") from exc
     try:
         world = seed(database, base)
+        if not args.no_kiosk:
+            kiosk = start_kiosk(args.state / "kiosk", base, world["enrolment"]["token"])
         print(
             f"""
 Palvelupiste demo is running.
@@ -135,7 +163,9 @@ Palvelupiste demo is running.
   site:               {world["site"]["name"]} ({world["site"]["id"]})
   catalogue:          {world["imported"]["imported"]} services imported
   bookings today:     {", ".join(f"{b['display_name']} {b['code']}" for b in world["bookings"])}
-  enrolment token:    {world["enrolment"]["token"]}
+  enrolment token:    {world["enrolment"]["token"] if args.no_kiosk else "(used by the demo kiosk)"}
+  kiosk:              {"not started (--no-kiosk)" if args.no_kiosk else "agent and UI running"}
+  technician PIN:     {TECHNICIAN_PIN} (five taps in the screen's top-left corner)
 Press Ctrl-C to stop.""",
             flush=True,
         )
@@ -144,9 +174,61 @@ Press Ctrl-C to stop.""",
     except KeyboardInterrupt:
         return 0
     finally:
-        if server.poll() is None:
-            server.terminate()
-            server.wait(timeout=15)
+        for process in [*reversed(kiosk), server]:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def start_kiosk(state_dir: Path, base: str, token: str) -> list[subprocess.Popen[bytes]]:
+    """Enrol like a technician, then run the agent and the UI as the kiosk's units would."""
+    enroll(state_dir, base, token, hw_id="demo-kiosk-1")
+    processes: list[subprocess.Popen[bytes]] = []
+    env = dict(os.environ)
+    if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        xvfb, display = start_virtual_display()
+        processes.append(xvfb)
+        env["DISPLAY"] = display
+        print(f"demo: no display here, so the kiosk UI runs on the virtual display {display}")
+    python = sys.executable
+    processes.append(
+        subprocess.Popen(
+            [
+                python,
+                "-m",
+                "kiosk.agent.cli",
+                "--state-dir",
+                str(state_dir),
+                "run",
+                "--heartbeat-interval",
+                "10",
+                "--sync-interval",
+                "30",
+                "--reboot-command",
+                "true",
+                "--restart-ui-command",
+                "true",
+            ],
+            env=env,
+        )
+    )
+    store = StateStore(state_dir / "state.db")
+    deadline = time.monotonic() + 60
+    while not store.db.execute("SELECT count(*) FROM services").fetchone()[0]:
+        if time.monotonic() > deadline:
+            raise SystemExit("demo: the kiosk agent did not sync the catalogue in 60 s")
+        time.sleep(0.2)
+    store.close()
+    processes.append(
+        subprocess.Popen(
+            [python, "-m", "kiosk.ui.cli", "run", "--state-dir", str(state_dir), "--windowed"],
+            env=env,
+        )
+    )
+    return processes
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def _camera(spec: str, devices: Devices) -> Device:
     raise InvalidDeviceSpec(f"camera spec {spec!r}: use sim, v4l2:INDEX or file:PATH")
 
 
-def _gpio(spec: str) -> Device | None:
+def _gpio(spec: str, devices: Devices) -> Device | None:
     from hardware.gpio import KioskGpio
 
     if spec == "none":
@@ -99,7 +99,10 @@ def _gpio(spec: str) -> Device | None:
     if spec == "sim":
         from gpiozero.pins.mock import MockFactory
 
-        return KioskGpio(pin_factory=MockFactory())
+        factory = MockFactory()
+        factory.pin(22).drive_low()  # the simulated enclosure's door is shut
+        devices.simulations["gpio"] = factory  # drive pin 17 high: someone walks up
+        return KioskGpio(pin_factory=factory)
     if spec == "pi":
         return KioskGpio()
     raise InvalidDeviceSpec(f"gpio spec {spec!r}: use sim, pi or none")
@@ -123,7 +126,7 @@ def build(config: dict[str, str]) -> Devices:
                 reader.start()
                 devices.all[kind] = reader
             elif kind == "gpio":
-                gpio = _gpio(spec)
+                gpio = _gpio(spec, devices)
                 if gpio is not None:
                     devices.all[kind] = gpio
             else:

@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-
 DEFAULT_STATE_DIR = Path("/var/lib/kiosk")
 
 

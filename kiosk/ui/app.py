@@ -12,6 +12,7 @@ import importlib
 import json
 import logging
 import signal
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -63,6 +64,7 @@ UI_COMMANDS = frozenset(
     {"maintenance_on", "maintenance_off", "screenshot", "print_test_page", "self_test"}
 )
 LARGE_TEXT_SCALE = 1.5
+DEVICE_POLL_S = 60
 FAULT_STATES = {DeviceState.HARDWARE_ERROR, DeviceState.NEEDS_ATTENTION, DeviceState.OFFLINE}
 
 
@@ -165,6 +167,25 @@ class KioskApp(App):
             gpio.when_presence = lambda: Clock.schedule_once(lambda _dt: self._presence())
         for kind in self.devices.missing:
             log.warning("no driver for configured device %s", kind)
+        self._check_devices(everything=True)
+        Clock.schedule_interval(lambda _dt: self._check_devices(), DEVICE_POLL_S)
+
+    def _check_devices(self, everything: bool = False) -> None:
+        """Ask devices that do not report by themselves (printers) how they are, off the
+        main loop; at start-up also probe the camera once, so central sees its real state."""
+        devices = list(self.devices.all.values())
+
+        def work() -> None:
+            for device in devices:
+                try:
+                    if hasattr(device, "refresh_status"):
+                        device.refresh_status()
+                    elif everything and device.kind == "camera":
+                        device.self_test()
+                except Exception as exc:  # noqa: BLE001 - a check must never stop the UI
+                    log.warning("checking %s/%s failed: %s", device.kind, device.name, exc)
+
+        threading.Thread(target=work, name="device-check", daemon=True).start()
 
     def on_start(self) -> None:
         self._set_alive(self._ui_state)  # the first frame is about to be drawn: we are up

@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
+
+from kiosk.ui.virtual_display import start_virtual_display
 
 
 @pytest.fixture(scope="session", autouse=True)
 def display():
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    number = b""
-    while not number.endswith(b"\n"):
-        chunk = os.read(read, 16)
-        if not chunk:
-            raise RuntimeError("Xvfb did not start")
-        number += chunk
-    os.close(read)
+    xvfb, number = start_virtual_display()
     previous = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = f":{number.decode().strip()}"
+    os.environ["DISPLAY"] = number
     os.environ["KIVY_NO_ARGS"] = "1"
     os.environ["KIVY_LOG_MODE"] = "PYTHON"
     yield os.environ["DISPLAY"]

@@ -1,0 +1,79 @@
+"""`./run demo` end to end: central, an enrolled kiosk's agent and UI, and a screenshot
+asked for from central that travels heartbeat → UI → agent → central."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import requests
+
+from central.demo import ORG_ADMIN_EMAIL, PASSWORD
+from kiosk.store import StateStore
+from tests.kiosk.ui.driver import SCREENSHOTS
+from tests.waiting import wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display):
+    port = free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "central.demo", "--port", str(port), "--state", str(tmp_path)],
+        env=os.environ | {"DISPLAY": display},
+        stdout=(tmp_path / "demo.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        state = tmp_path / "kiosk" / "state.db"
+        assert wait_for(lambda: state.exists(), 90), (tmp_path / "demo.log").read_text()[-3000:]
+        store = StateStore(state)
+        ui_up = lambda: (store.get_state("ui.alive") or {}).get("state") == "attract"  # noqa: E731
+        assert wait_for(ui_up, 90), (tmp_path / "demo.log").read_text()[-3000:]
+        assert store.db.execute("SELECT count(*) FROM services").fetchone()[0] == 36
+        assert store.db.execute("SELECT count(*) FROM bookings").fetchone()[0] == 5
+
+        api = f"http://127.0.0.1:{port}/api/v1"
+        http = requests.Session()
+        http.trust_env = False
+        token = http.post(
+            f"{api}/auth/login", json={"email": ORG_ADMIN_EMAIL, "password": PASSWORD}, timeout=10
+        ).json()["access_token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+
+        def kiosk() -> dict | None:
+            items = http.get(f"{api}/kiosks", timeout=10).json()["items"]
+            return items[0] if items and items[0]["online"] and items[0]["devices"] else None
+
+        assert wait_for(kiosk, 60)
+        seen = {d["kind"]: d["state"] for d in kiosk()["devices"]}
+        assert seen.get("scanner") == "online"
+        command = http.post(
+            f"{api}/kiosks/{kiosk()['id']}/commands", json={"type": "screenshot"}, timeout=10
+        ).json()
+        url = f"{api}/kiosks/{kiosk()['id']}/commands/{command['id']}"
+        done = lambda: http.get(url, timeout=10).json()["status"] == "succeeded"  # noqa: E731
+        assert wait_for(done, 60)
+        artifact = http.get(url, timeout=10).json()["artifact_url"]
+        png = http.get(
+            artifact if artifact.startswith("http") else f"http://127.0.0.1:{port}{artifact}",
+            timeout=10,
+        )
+        assert png.content.startswith(b"\x89PNG") and len(png.content) > 5000
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / "demo-remote-screenshot.png").write_bytes(png.content)
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(30)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.wait()
+    assert demo.returncode == 0
