@@ -100,9 +100,10 @@ def _gpio(spec: str, devices: Devices) -> Device | None:
         from gpiozero.pins.mock import MockFactory
 
         factory = MockFactory()
+        gpio = KioskGpio(pin_factory=factory)
         factory.pin(22).drive_low()  # the simulated enclosure's door is shut
         devices.simulations["gpio"] = factory  # drive pin 17 high: someone walks up
-        return KioskGpio(pin_factory=factory)
+        return gpio
     if spec == "pi":
         return KioskGpio()
     raise InvalidDeviceSpec(f"gpio spec {spec!r}: use sim, pi or none")

@@ -26,6 +26,7 @@ class CentralRejected(Exception):
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
+        self.message = message
 
 
 @dataclass(frozen=True)

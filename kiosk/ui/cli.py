@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--size", default="1280x800", help="window size, WIDTHxHEIGHT")
     run.add_argument("--devices", help='JSON device specs, e.g. {"printer": "sim"}')
     run.add_argument("--speech-to", type=Path, help="write speech to WAV files in this directory")
+    run.add_argument(
+        "--scratch-dir", type=Path, help="citizens' session files (default STATE_DIR/scratch)"
+    )
     pin = sub.add_parser("pin-config", help="print the technician_pin config value for a PIN")
     pin.add_argument("pin")
     args = parser.parse_args(argv if argv is not None else (sys.argv[1:] or ["run"]))
@@ -70,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         size=(width, height),
         speech_wav_dir=args.speech_to,
         devices=devices,
+        scratch_dir=args.scratch_dir,
     )
     KioskApp(settings).run()
     return 0

@@ -4,7 +4,7 @@ plus the few local options a technician sets on the command line."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,8 @@ class UiSettings:
     size: tuple[int, int] = (1280, 800)
     speech_wav_dir: Path | None = None  # speech to files instead of the sound card
     devices: dict[str, str] | None = None  # overrides the config's `devices` section
-    extra: dict[str, Any] = field(default_factory=dict)
+    scratch_dir: Path | None = None  # citizens' session files; the unit puts them in RAM
 
     @property
     def scratch_root(self) -> Path:
-        return self.state_dir / "scratch"
+        return self.scratch_dir or self.state_dir / "scratch"

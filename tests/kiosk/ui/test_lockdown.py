@@ -1,11 +1,13 @@
 """The real `kiosk-ui` process: Escape pressed on the X display does nothing, SIGTERM
-stops it cleanly (Kivy turns SIGTERM into a close request, which the lockdown vetoes)."""
+stops it cleanly (Kivy turns SIGTERM into a close request, which the lockdown vetoes),
+and the main loop keeps systemd's watchdog fed."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +23,10 @@ from tests.waiting import wait_for
 def test_escape_is_ignored_and_sigterm_stops_cleanly(tmp_path, display):
     state_dir = tmp_path / "state"
     store, _ = make_state(state_dir)
+    # systemd's notify socket, for real: the UI pings it from its main loop.
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(10)
     ui = subprocess.Popen(
         [
             sys.executable,
@@ -33,13 +39,14 @@ def test_escape_is_ignored_and_sigterm_stops_cleanly(tmp_path, display):
             "--devices",
             '{"printer": "sim"}',
         ],
-        env=os.environ | {"DISPLAY": display},
+        env=os.environ | {"DISPLAY": display, "NOTIFY_SOCKET": str(tmp_path / "notify.sock")},
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "ui.log").open("wb"),  # a pipe nobody reads would fill and block it
     )
     try:
         alive = lambda: (store.get_state("ui.alive") or {}).get("state") == "attract"  # noqa: E731
         assert wait_for(alive, 60)
+        assert notify.recv(64) == b"WATCHDOG=1"
         window = subprocess.run(
             ["xdotool", "search", "--sync", "--classname", "python"],
             capture_output=True,

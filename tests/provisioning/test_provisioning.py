@@ -1,0 +1,152 @@
+"""`kiosk-provision` as a technician runs it, against a real central on loopback:
+first-boot enrolment from a boot-partition file, enrolment from a QR photo, and the
+device self-test whose report reaches central's fleet view."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import zxingcpp
+
+from kiosk.store import StateStore
+from tests.central.world import add_user, make_org, ok, sample_catalogue
+from tests.central_server import start_central
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    central = start_central(f"sqlite:///{tmp_path_factory.mktemp('c')}/central.db")
+    national = add_user(central, "national_admin", None)
+    ok(central.request("POST", "/catalogue/import", national, json=sample_catalogue()))
+    org = make_org(central, national, with_kiosk=False)
+    services = [s["id"] for s in sample_catalogue()["itemList"]]
+    admin = org.tokens["org_admin"]
+    ok(
+        central.request(
+            "PUT", f"/sites/{org.site_id}/catalogue", admin, json={"service_ids": services}
+        )
+    )
+    yield central, org
+    central.stop()
+
+
+def new_token(central, org) -> str:
+    made = central.request(
+        "POST", f"/sites/{org.site_id}/enrollment-tokens", org.tokens["technician"], json={}
+    )
+    return ok(made, 201)["token"]
+
+
+def provision(*args: str, state_dir) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "provisioning.cli", "--state-dir", str(state_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_first_boot_enrols_from_the_boot_partition_and_deletes_the_token(site, tmp_path):
+    central, org = site
+    boot, state = tmp_path / "boot", tmp_path / "state"
+    boot.mkdir()
+    token = new_token(central, org)
+    enrol_file = boot / "palvelupiste-enrol.json"
+    enrol_file.write_text(json.dumps({"central": central.base, "token": token}))
+
+    done = provision("first-boot", "--file", str(enrol_file), state_dir=state)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (
+        "enrolled as kiosk" in done.stdout
+        and "synced: configuration and 36 services" in done.stdout
+    )
+    credentials = json.loads((state / "credentials.json").read_text())
+    assert credentials["site_id"] == org.site_id
+    assert not enrol_file.exists()
+    note = (boot / "palvelupiste-enrol.done").read_text()
+    assert token not in note and credentials["kiosk_id"] in note
+    kiosks = ok(central.request("GET", "/kiosks", org.tokens["org_admin"]))["items"]
+    assert credentials["kiosk_id"] in [k["id"] for k in kiosks]
+
+    # The next boot: nothing to do. A token put there again is deleted unused.
+    again = provision("first-boot", "--file", str(boot / "missing.json"), state_dir=state)
+    assert again.returncode == 2 and "missing.json" in again.stdout
+    enrol_file.write_text(json.dumps({"central": central.base, "token": new_token(central, org)}))
+    assert provision("first-boot", "--file", str(enrol_file), state_dir=state).returncode == 0
+    assert "token not used" in (boot / "palvelupiste-enrol.done").read_text()
+
+
+def test_first_boot_with_a_used_token_or_no_central_says_why(site, tmp_path):
+    central, org = site
+    enrol_file = tmp_path / "palvelupiste-enrol.json"
+    token = new_token(central, org)
+    assert (
+        provision(
+            "enroll", "--central", central.base, "--token", token, state_dir=tmp_path / "a"
+        ).returncode
+        == 0
+    )
+    enrol_file.write_text(json.dumps({"central": central.base, "token": token}))
+    refused = provision("first-boot", "--file", str(enrol_file), state_dir=tmp_path / "b")
+    assert refused.returncode == 2 and "refused" in refused.stdout
+    assert "refused by central" in (tmp_path / "palvelupiste-enrol.done").read_text()
+
+    enrol_file.write_text(json.dumps({"central": "http://127.0.0.1:9", "token": "x" * 20}))
+    offline = provision("first-boot", "--file", str(enrol_file), state_dir=tmp_path / "c")
+    assert offline.returncode == 75 and "will try again" in offline.stdout
+    assert enrol_file.exists()  # kept for the retry
+
+
+def test_enrol_from_a_photo_of_the_tokens_qr_code(site, tmp_path):
+    central, org = site
+    ticket = json.dumps({"central": central.base, "token": new_token(central, org)})
+    code = np.array(
+        zxingcpp.create_barcode(ticket, zxingcpp.BarcodeFormat.QRCode).to_image(scale=6)
+    )
+    photo = np.full((code.shape[0] + 200, code.shape[1] + 300), 235, dtype=np.uint8)
+    photo[100 : 100 + code.shape[0], 150 : 150 + code.shape[1]] = code
+    cv2.imwrite(str(tmp_path / "token.png"), photo)
+    done = provision("enroll", "--token-qr", str(tmp_path / "token.png"), state_dir=tmp_path / "s")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "s" / "credentials.json").exists()
+
+    cv2.imwrite(str(tmp_path / "blank.png"), np.full((200, 200), 255, dtype=np.uint8))
+    blank = provision("enroll", "--token-qr", str(tmp_path / "blank.png"), state_dir=tmp_path / "t")
+    assert blank.returncode == 2 and "no QR code found" in blank.stdout
+
+
+def test_self_test_shows_progress_reports_and_sends_to_central(site, tmp_path):
+    central, org = site
+    state = tmp_path / "state"
+    assert (
+        provision(
+            "enroll", "--central", central.base, "--token", new_token(central, org), state_dir=state
+        ).returncode
+        == 0
+    )
+    devices = {
+        "printer": "sim",
+        "scanner": "sim",
+        "gpio": "sim",
+        "camera": f"file:{tmp_path}/no-camera.avi",
+    }
+    run = provision("self-test", "--devices", json.dumps(devices), state_dir=state)
+    assert run.returncode == 1, run.stdout + run.stderr  # the camera is missing
+    out = run.stdout
+    for n, kind in enumerate(["printer", "scanner", "gpio", "camera"], start=1):
+        assert f"[{n}/4] testing {kind}/" in out
+    assert "PASS  printer/receipt" in out and "PASS  scanner/a4" in out
+    assert "FAIL  camera/front" in out and "3 of 4 devices passed" in out
+    assert "report sent to central" in out
+
+    kiosk_id = json.loads((state / "credentials.json").read_text())["kiosk_id"]
+    seen = ok(central.request("GET", f"/kiosks/{kiosk_id}", org.tokens["org_admin"]))
+    reported = {d["kind"]: d["detail"]["self_test"]["passed"] for d in seen["devices"]}
+    assert reported == {"printer": True, "scanner": True, "gpio": True, "camera": False}
+    store = StateStore(state / "state.db")
+    assert store.db.execute("SELECT count(*) FROM device_status").fetchone()[0] == 4

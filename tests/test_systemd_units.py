@@ -1,0 +1,118 @@
+"""The units, users, directories and device rules in systemd/, checked by systemd's own
+tools (`systemd-analyze verify`, `systemd-sysusers`, `systemd-tmpfiles` on a scratch
+root). No systemd runs as PID 1 in CI, so the units are verified, not booted; the UI's
+watchdog pings are tested against a real notify socket in tests/kiosk/ui/test_lockdown.py."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+UNITS = Path(__file__).resolve().parents[1] / "systemd"
+INSTALLED_VENV = "/opt/palvelupiste/venv"
+
+needs_systemd = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None, reason="systemd's tools are not installed"
+)
+
+
+@needs_systemd
+@pytest.mark.skipif(shutil.which("cage") is None, reason="cage is installed by ./run test")
+def test_units_pass_systemd_analyze_verify(tmp_path):
+    # The units name the installed venv; here the commands are this checkout's own.
+    venv = str(Path(sys.executable).parent.parent)
+    names = []
+    for unit in sorted(UNITS.glob("*.service")):
+        text = unit.read_text().replace(INSTALLED_VENV, venv)
+        (tmp_path / unit.name).write_text(text)
+        names.append(unit.name)
+    assert names == ["kiosk-agent.service", "kiosk-firstboot.service", "kiosk-ui.service"]
+    done = subprocess.run(
+        ["systemd-analyze", "verify", *names],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    ours = [line for line in done.stderr.splitlines() if "kiosk-" in line]
+    assert done.returncode == 0 and not ours, done.stderr
+
+
+def test_units_are_hardened_and_restart_always():
+    for name in ("kiosk-agent.service", "kiosk-ui.service"):
+        text = (UNITS / name).read_text()
+        for setting in (
+            "User=kiosk",
+            "NoNewPrivileges=yes",
+            "ProtectSystem=strict",
+            "ProtectHome=yes",
+            "Restart=always",
+            "ReadWritePaths=/var/lib/kiosk",
+        ):
+            assert setting in text, f"{name} lacks {setting}"
+    ui = (UNITS / "kiosk-ui.service").read_text()
+    assert "WatchdogSec=" in ui and "NotifyAccess=all" in ui and "/usr/bin/cage -s --" in ui
+
+
+@needs_systemd
+def test_sysusers_and_tmpfiles_make_the_kiosk_user_and_its_state_directory(tmp_path):
+    (tmp_path / "etc").mkdir()
+    subprocess.run(
+        ["systemd-sysusers", f"--root={tmp_path}", str(UNITS / "sysusers.d/palvelupiste.conf")],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    passwd = (tmp_path / "etc/passwd").read_text()
+    kiosk = next(line for line in passwd.splitlines() if line.startswith("kiosk:"))
+    uid = int(kiosk.split(":")[2])
+    assert kiosk.endswith(":/var/lib/kiosk:/usr/sbin/nologin")
+    groups = (tmp_path / "etc/group").read_text()
+    for group in ("video", "lp", "dialout", "scanner", "gpio", "input"):
+        assert re.search(rf"^{group}:x:\d+:.*kiosk", groups, re.M), group
+    subprocess.run(
+        [
+            "systemd-tmpfiles",
+            f"--root={tmp_path}",
+            "--create",
+            str(UNITS / "tmpfiles.d/palvelupiste.conf"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    state = tmp_path / "var/lib/kiosk"
+    assert state.stat().st_uid == uid and oct(state.stat().st_mode & 0o777) == "0o750"
+
+
+RULE = re.compile(r'^(?:[A-Z_]+(?:\{[\w.]+\})?\s*(?:==|!=|=|\+=|:=)\s*"[^"]*"\s*(?:,\s*|$))+$')
+
+
+def test_udev_rules_cover_every_device_kind_and_parse():
+    lines = [
+        line.strip()
+        for line in (UNITS / "udev/70-palvelupiste.rules").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for line in lines:
+        assert RULE.match(line), f"not a udev rule: {line}"
+    text = "\n".join(lines)
+    for kind in ('"lp"', '"dialout"', '"scanner"', '"pcscd"', '"video"', '"gpio"'):
+        assert kind in text
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="no JavaScript engine to parse with")
+def test_polkit_rule_is_valid_javascript(tmp_path):
+    # polkit rules are JavaScript; node parses them without running them.
+    script = tmp_path / "rules.js"
+    script.write_text((UNITS / "polkit/50-palvelupiste.rules").read_text())
+    done = subprocess.run(
+        ["node", "--check", str(script)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"kiosk-ui.service"' in script.read_text()
