@@ -1,0 +1,106 @@
+"""images/build.sh builds a real Debian 12 root filesystem here (mmdebstrap, Debian's
+packages, this checkout's wheels), then the result is inspected and run from inside."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("mmdebstrap") is None,
+    reason="building an image needs root and mmdebstrap (./run test installs it)",
+)
+
+
+@pytest.fixture(scope="module")
+def rootfs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("image")
+    done = subprocess.run(
+        ["bash", str(REPO / "images/build.sh"), str(out)],
+        env=os.environ | {"PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return out / "rootfs"
+
+
+def test_units_are_enabled_and_boot_to_the_kiosk(rootfs):
+    wants = rootfs / "etc/systemd/system"
+    for target, unit in [
+        ("multi-user.target.wants", "kiosk-firstboot.service"),
+        ("multi-user.target.wants", "kiosk-agent.service"),
+        ("graphical.target.wants", "kiosk-ui.service"),
+    ]:
+        assert (wants / target / unit).is_symlink(), unit
+    assert os.readlink(wants / "default.target").endswith("graphical.target")
+    done = subprocess.run(
+        [
+            "systemd-analyze",
+            "verify",
+            f"--root={rootfs}",
+            "kiosk-agent.service",
+            "kiosk-ui.service",
+            "kiosk-firstboot.service",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and "kiosk-" not in done.stderr, done.stderr
+
+
+def test_the_kiosk_user_owns_the_state_directory(rootfs):
+    passwd = (rootfs / "etc/passwd").read_text().splitlines()
+    kiosk = next(line.split(":") for line in passwd if line.startswith("kiosk:"))
+    assert kiosk[5] == "/var/lib/kiosk" and kiosk[6] == "/usr/sbin/nologin"
+    assert (rootfs / "var/lib/kiosk").stat().st_uid == int(kiosk[2])
+
+
+def test_root_is_read_only_and_logs_are_bounded(rootfs):
+    fstab = [
+        line.split()
+        for line in (rootfs / "etc/fstab").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    mounts = {fields[1]: fields[3] for fields in fstab}
+    assert mounts["/"].startswith("ro,")
+    assert mounts["/var/lib/kiosk"].startswith("rw,")
+    assert (
+        "Storage=volatile" in (rootfs / "etc/systemd/journald.conf.d/palvelupiste.conf").read_text()
+    )
+    assert (rootfs / "etc/machine-id").read_text() == ""
+
+
+def test_the_software_runs_inside_the_image_without_the_server_parts(rootfs):
+    venv = "/opt/palvelupiste/venv/bin"
+    probe = (
+        "import kiosk.agent.agent, kiosk.ui.i18n, provisioning.cli, hardware.devices\n"
+        "import importlib.util as u\n"
+        "assert u.find_spec('kivy') and u.find_spec('cv2')\n"
+        "assert u.find_spec('fastapi') is None and u.find_spec('sqlalchemy') is None\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        ["chroot", str(rootfs), f"{venv}/python", "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.strip() == "ok", done.stderr
+    for command in ("kiosk-ui", "kiosk-agent", "kiosk-provision"):
+        helped = subprocess.run(
+            ["chroot", str(rootfs), f"{venv}/{command}", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert helped.returncode == 0 and "usage:" in helped.stdout, command
