@@ -92,6 +92,17 @@ class Device:
         if changed and self.when_status_changed is not None:
             self.when_status_changed(self)
 
+    # --- hotplug (hardware/hotplug.py calls these from its thread) -------------------
+
+    def unplugged(self) -> None:
+        """The kernel saw the device go: offline at once, whatever the driver last knew
+        (a camera keeps "delivering" its last frame after it is pulled)."""
+        self._update(DeviceState.OFFLINE, reason="unplugged")
+
+    def plugged_in(self) -> None:
+        """It is back. Drivers that can ask the device how it is do so instead."""
+        self._update(DeviceState.ONLINE, reason="")
+
     def self_test(self) -> SelfTestReport:
         """Drivers extend this; the default only reports whether the device is present."""
         report = SelfTestReport(self.kind, self.name, passed=True)

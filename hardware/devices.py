@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hardware.base import Device
+from hardware.hotplug import Match, match_for_node
 
 # Drivers are imported when a device of their kind is configured: OpenCV, pyscard and
 # gpiozero cost start-up time (and memory) on a kiosk that has no such device.
@@ -33,8 +34,25 @@ class Devices:
     all: dict[str, Device] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     simulations: dict[str, Any] = field(default_factory=dict)
+    # Devices whose comings and goings udev can tell (hardware/hotplug.py follows them).
+    hotplug: list[tuple[Device, Match]] = field(default_factory=list)
+    watch: Any = None
+
+    def watch_hotplug(self) -> bool:
+        """Start following hotplug events for the devices that have a udev identity."""
+        if not self.hotplug:
+            return False
+        from hardware.hotplug import HotplugWatch
+
+        self.watch = HotplugWatch()
+        for device, match in self.hotplug:
+            self.watch.follow(device, match)
+        self.watch.start()
+        return True
 
     def close(self) -> None:
+        if self.watch is not None:
+            self.watch.stop()
         for device in self.all.values():
             for method in ("stop", "close"):
                 if hasattr(device, method):
@@ -55,7 +73,9 @@ def _printer(spec: str, devices: Devices) -> Device:
         return ReceiptPrinter("receipt", lambda: SerialTransport(sim.port))
     if kind == "serial" and rest:
         port, _, baud = rest.partition(":")
-        return ReceiptPrinter("receipt", lambda: SerialTransport(port, int(baud or 19200)))
+        printer = ReceiptPrinter("receipt", lambda: SerialTransport(port, int(baud or 19200)))
+        devices.hotplug.append((printer, match_for_node("tty", port)))
+        return printer
     if kind == "tcp" and rest:
         host, _, port_text = rest.partition(":")
         return ReceiptPrinter("receipt", lambda: TcpTransport(host, int(port_text or 9100)))
@@ -85,7 +105,9 @@ def _camera(spec: str, devices: Devices) -> Device:
         devices.simulations["camera"] = capture
         return Camera("front", "sim", open_camera=lambda _source: capture, frame_interval_s=0.1)
     if kind == "v4l2" and rest.isdigit():
-        return Camera("front", int(rest))
+        camera = Camera("front", int(rest))
+        devices.hotplug.append((camera, match_for_node("video4linux", f"/dev/video{rest}")))
+        return camera
     if kind == "file" and rest:
         return Camera("front", rest, frame_interval_s=0.1)  # a file plays at 10 frames/s
     raise InvalidDeviceSpec(f"camera spec {spec!r}: use sim, v4l2:INDEX or file:PATH")

@@ -50,6 +50,7 @@ class Camera(Device):
         self._last_qr: tuple[str, float] = ("", 0.0)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._unplugged = False
 
     @property
     def latest_frame(self) -> np.ndarray | None:
@@ -87,7 +88,8 @@ class Camera(Device):
                     if fingerprint != self._fingerprint:
                         self._fingerprint = fingerprint
                         self._fresh_at = now
-                    self._latest = frame
+                    if not self._unplugged:
+                        self._latest = frame
                 self._watch(now)
                 if not ok:
                     self._stop.wait(0.05)
@@ -100,8 +102,19 @@ class Camera(Device):
         stale = now - self._fresh_at > self.stale_after_s
         if stale and self.state != DeviceState.OFFLINE:
             self._update(DeviceState.OFFLINE, reason="no new frames from the camera")
-        elif not stale and self.state == DeviceState.OFFLINE:
+        elif not stale and self.state == DeviceState.OFFLINE and not self._unplugged:
             self._update(DeviceState.ONLINE, reason="")
+
+    def unplugged(self) -> None:
+        """Frames may keep "arriving" from a pulled camera: udev's word wins until it is back."""
+        self._unplugged = True
+        self._latest = None
+        super().unplugged()
+
+    def plugged_in(self) -> None:
+        self._unplugged = False
+        self._fresh_at = time.monotonic()  # judged by fresh frames from here on
+        super().plugged_in()
 
     def _decode_qr(self) -> None:
         while not self._stop.wait(self.decode_every_s):

@@ -98,6 +98,10 @@ class ReceiptPrinter(Device):
         link.write(escpos.status_query(n))
         return link.read_reply(REPLY_TIMEOUT_S)
 
+    def plugged_in(self) -> None:
+        self._drop_link()  # the old file descriptor points at a device that went away
+        self.refresh_status()
+
     def refresh_status(self) -> escpos.PrinterStatus:
         """Query the printer; a printer that does not answer is offline, never 'ok'."""
         with self._lock:

@@ -167,6 +167,10 @@ class KioskApp(App):
             gpio.when_presence = lambda: Clock.schedule_once(lambda _dt: self._presence())
         for kind in self.devices.missing:
             log.warning("no driver for configured device %s", kind)
+        try:
+            self.devices.watch_hotplug()
+        except (ImportError, OSError) as exc:
+            log.warning("no hotplug events (%s): devices keep the state their drivers report", exc)
         self._check_devices(everything=True)
         Clock.schedule_interval(lambda _dt: self._check_devices(), DEVICE_POLL_S)
 
