@@ -64,13 +64,22 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         say("kiosk-provision: give --central (the QR code did not say which server)")
         return EX_REFUSED
     try:
-        _enrol_and_sync(args.state_dir, central.rstrip("/"), token)
+        credentials = _enrol_and_sync(args.state_dir, central.rstrip("/"), token)
     except CentralRejected as exc:
         say(f"kiosk-provision: central refused the token: {exc.message}")
         return EX_REFUSED
     except CentralUnavailable as exc:
         say(f"kiosk-provision: cannot reach central at {central}: {exc}")
         return EX_TEMPFAIL
+    if args.site and credentials.site_id != args.site:
+        # The token decides the site. A kiosk must not serve the wrong site's citizens:
+        # forget the credentials, so nothing runs until it is enrolled again.
+        (args.state_dir / "credentials.json").unlink()
+        say(
+            f"kiosk-provision: the token was for site {credentials.site_id}, not {args.site}; "
+            "this kiosk is not enrolled. Make a token for the right site and enrol again."
+        )
+        return EX_REFUSED
     return 0
 
 
@@ -158,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     e = sub.add_parser("enroll", help="enrol this kiosk with a one-time token")
     e.add_argument("--central", help="central's address, e.g. https://kioskit.example.fi")
+    e.add_argument("--site", help="the site id this kiosk must belong to (checked)")
     source = e.add_mutually_exclusive_group(required=True)
     source.add_argument("--token", help="the token, typed")
     source.add_argument("--token-qr", type=Path, help="a photo or scan of the token's QR code")

@@ -102,6 +102,33 @@ def test_first_boot_with_a_used_token_or_no_central_says_why(site, tmp_path):
     assert enrol_file.exists()  # kept for the retry
 
 
+def test_enrol_checks_the_site_the_technician_expects(site, tmp_path):
+    central, org = site
+    right = provision(
+        "enroll",
+        "--central",
+        central.base,
+        "--token",
+        new_token(central, org),
+        "--site",
+        org.site_id,
+        state_dir=tmp_path / "a",
+    )
+    assert right.returncode == 0 and org.site_id in right.stdout
+    wrong = provision(
+        "enroll",
+        "--central",
+        central.base,
+        "--token",
+        new_token(central, org),
+        "--site",
+        "another-site",
+        state_dir=tmp_path / "b",
+    )
+    assert wrong.returncode == 2 and "not another-site" in wrong.stdout
+    assert not (tmp_path / "b" / "credentials.json").exists()
+
+
 def test_enrol_from_a_photo_of_the_tokens_qr_code(site, tmp_path):
     central, org = site
     ticket = json.dumps({"central": central.base, "token": new_token(central, org)})
