@@ -71,6 +71,23 @@ class Camera(Device):
         for thread in self._threads:
             thread.start()
 
+    def probe(self) -> DeviceState:
+        """Is the camera there? Opens and closes it without streaming (for health reports
+        while nobody is using it); a running camera is judged by its frames instead."""
+        if self._threads:
+            return self.state
+        capture = self._open(self.source)
+        try:
+            there = capture is not None and capture.isOpened()
+        finally:
+            if capture is not None:
+                capture.release()
+        if there:
+            self._update(DeviceState.ONLINE, reason="")
+        else:
+            self._update(DeviceState.OFFLINE, reason="the camera cannot be opened")
+        return self.state
+
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:

@@ -176,7 +176,8 @@ class KioskApp(App):
 
     def _check_devices(self, everything: bool = False) -> None:
         """Ask devices that do not report by themselves (printers) how they are, off the
-        main loop; at start-up also probe the camera once, so central sees its real state."""
+        main loop; at start-up also see whether the camera is there, so central sees
+        its real state rather than "offline" for a camera nobody has used yet."""
         devices = list(self.devices.all.values())
 
         def work() -> None:
@@ -184,8 +185,8 @@ class KioskApp(App):
                 try:
                     if hasattr(device, "refresh_status"):
                         device.refresh_status()
-                    elif everything and device.kind == "camera":
-                        device.self_test()
+                    elif everything and hasattr(device, "probe"):
+                        device.probe()
                 except Exception as exc:  # noqa: BLE001 - a check must never stop the UI
                     log.warning("checking %s/%s failed: %s", device.kind, device.name, exc)
 

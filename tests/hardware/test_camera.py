@@ -42,3 +42,10 @@ def test_missing_camera_is_offline(tmp_path):
         camera.start()
     assert camera.state == DeviceState.OFFLINE
     assert not camera.self_test().passed
+
+
+def test_probe_tells_present_from_missing_without_streaming(tmp_path):
+    video = write_video(tmp_path / "v.avi", [noisy(n) for n in range(3)])
+    camera = Camera("front", str(video))
+    assert camera.probe() == DeviceState.ONLINE and camera.latest_frame is None
+    assert Camera("gone", str(tmp_path / "none.avi")).probe() == DeviceState.OFFLINE
