@@ -21,6 +21,12 @@ def received(store: StateStore, types: set[str] | frozenset[str]) -> list[tuple[
     return [(i, t, r) for i, t, r in rows if t in types]
 
 
+def mark_running(store: StateStore, command_id: str) -> None:
+    """Taken by a worker thread: no longer 'received', so it is not started twice."""
+    with store.transaction() as db:
+        db.execute("UPDATE commands SET status = 'running' WHERE id = ?", [command_id])
+
+
 def finish(store: StateStore, command_id: str, status: str, detail: str) -> None:
     with store.transaction() as db:
         db.execute(

@@ -63,6 +63,7 @@ SCREENS = {
 UI_COMMANDS = frozenset(
     {"maintenance_on", "maintenance_off", "screenshot", "print_test_page", "self_test"}
 )
+SLOW_COMMANDS = frozenset({"print_test_page", "self_test"})
 LARGE_TEXT_SCALE = 1.5
 DEVICE_POLL_S = 60
 FAULT_STATES = {DeviceState.HARDWARE_ERROR, DeviceState.NEEDS_ATTENTION, DeviceState.OFFLINE}
@@ -411,8 +412,18 @@ class KioskApp(App):
         for command_id, type_, _received in command_queue.received(self.store, UI_COMMANDS):
             if type_ == "screenshot" and self.session.active:
                 continue  # never capture a citizen's screen: wait until they are done
+            if type_ in SLOW_COMMANDS:  # device work takes seconds: not on the main loop
+                command_queue.mark_running(self.store, command_id)
+                threading.Thread(
+                    target=self._run_in_background, args=(command_id, type_), daemon=True
+                ).start()
+                continue
             status, detail = self.run_command(command_id, type_)
             command_queue.finish(self.store, command_id, status, detail)
+
+    def _run_in_background(self, command_id: str, type_: str) -> None:
+        status, detail = self.run_command(command_id, type_)
+        command_queue.finish(self.store, command_id, status, detail)
 
     def run_command(self, command_id: str, type_: str) -> tuple[str, str]:
         if type_ in ("maintenance_on", "maintenance_off"):
