@@ -25,6 +25,7 @@ COLUMNS = (
     "code_hash",
     "code_salt",
     "code_hash_alg",
+    "card_hash",
 )
 
 
@@ -55,20 +56,29 @@ def apply_delta(
             db.execute("DELETE FROM bookings WHERE id = ?", [booking_id])
 
 
-def find_by_code(store: StateStore, typed: str) -> Booking | None:
-    """The booking whose code the citizen typed, or None."""
+def _find(store: StateStore, column: str, secret: str) -> Booking | None:
     salts = store.db.execute(
         "SELECT DISTINCT code_salt FROM bookings WHERE code_hash_alg = ?", [SUPPORTED_ALG]
     ).fetchall()
     for (salt,) in salts:
         row = store.db.execute(
             "SELECT id, service_id, starts_at, ends_at, display_name, mode, status "
-            "FROM bookings WHERE code_hash = ?",
-            [code_hash(typed, salt)],
+            f"FROM bookings WHERE {column} = ? ORDER BY starts_at",
+            [code_hash(secret, salt)],
         ).fetchone()
         if row:
             return Booking(*row)
     return None
+
+
+def find_by_code(store: StateStore, typed: str) -> Booking | None:
+    """The booking whose code the citizen typed, or None."""
+    return _find(store, "code_hash", typed)
+
+
+def find_by_card(store: StateStore, card_id: str) -> Booking | None:
+    """The citizen's earliest booking here that was made with this card (its UID in hex)."""
+    return _find(store, "card_hash", card_id) if card_id else None
 
 
 def code_from_qr(text: str) -> str:

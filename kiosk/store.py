@@ -101,8 +101,14 @@ def _v1(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+def _v2(db: sqlite3.Connection) -> None:
+    """Check-in by card: the card's salted hash, as central sends it."""
+    db.execute("ALTER TABLE bookings ADD COLUMN card_hash TEXT")
+    db.execute("CREATE INDEX ix_bookings_card_hash ON bookings(card_hash)")
+
+
 # Append only: a released migration is never edited, a new one is added.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 
 
 class StateStore:

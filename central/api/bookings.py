@@ -30,6 +30,14 @@ class BookingIn(BaseModel):
         min_length=1, max_length=40, description="Short name shown on the kiosk, e.g. 'Maija V.'"
     )
     mode: Literal["in_person", "remote"] = "in_person"
+    card_id: str | None = Field(
+        default=None,
+        min_length=4,
+        max_length=64,
+        pattern=r"^[0-9A-Fa-f]+$",
+        description="The citizen's card identifier (its UID in hex) for check-in by card; "
+        "central keeps only a salted hash of it.",
+    )
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> BookingIn:
@@ -114,6 +122,7 @@ def create_booking(
         mode=body.mode,
         code=code,
         code_hash=codes.code_hash(code, site.code_salt),
+        card_hash=codes.code_hash(body.card_id, site.code_salt) if body.card_id else None,
     )
     db.add(booking)
     try:

@@ -322,6 +322,7 @@ def booking_item(booking: Booking, site: Site) -> dict[str, Any]:
         "mode": booking.mode,
         "status": "checked_in" if booking.checked_in_at else "booked",
         "code_hash": booking.code_hash,
+        "card_hash": booking.card_hash,
         "code_salt": site.code_salt,
         "code_hash_alg": f"{codes.HASH_ALGORITHM}:{codes.HASH_ITERATIONS}",
     }

@@ -203,6 +203,8 @@ class Booking(Base):
     mode: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(String(16))
     code_hash: Mapped[str] = mapped_column(String(64))
+    # The citizen's card, as the same salted hash as the code: never the card number.
+    card_hash: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="booked")
     checked_in_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,6 +16,7 @@ from smartcard import scard
 from hardware.base import Device, DeviceError, DeviceOffline, DeviceState, SelfTestReport
 
 POLL_MS = 300
+GET_UID = bytes.fromhex("FFCA000000")
 
 
 class CardRemoved(DeviceError):
@@ -127,6 +128,14 @@ class CardReader(Device):
                 scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)
         finally:
             scard.SCardReleaseContext(context)
+
+    def read_card_id(self) -> str:
+        """The card's identifier (UID) in hex, by the PC/SC GET DATA command that every
+        PC/SC contactless reader answers for its card (PC/SC part 3, FF CA 00 00 00)."""
+        (answer,) = self.transmit([GET_UID])
+        if len(answer) < 3 or answer[-2:] != b"\x90\x00":
+            raise DeviceError(f"the card did not give its identifier ({answer[-2:].hex()})")
+        return answer[:-2].hex().upper()
 
     def self_test(self) -> SelfTestReport:
         report = SelfTestReport(self.kind, self.name, passed=True)

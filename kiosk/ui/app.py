@@ -380,9 +380,14 @@ class KioskApp(App):
         """Called from driver threads: persist now, tell the screens on the main loop."""
         was = self._save_device(device)
         if device.state in FAULT_STATES and was not in FAULT_STATES:
-            self.usage.record("device_fault", None, kind=device.kind, state=device.state.value)
+            self.usage.record(
+                "device_fault",
+                None,
+                device=f"{device.kind}/{device.name}",
+                state=device.state.value,
+            )
         elif device.state == DeviceState.ONLINE and was in FAULT_STATES:
-            self.usage.record("device_recovered", None, kind=device.kind)
+            self.usage.record("device_recovered", None, device=f"{device.kind}/{device.name}")
 
     def _save_device(self, device: Device) -> DeviceState | None:
         with self.store.transaction() as db:

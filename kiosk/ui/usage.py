@@ -1,16 +1,19 @@
 """Usage events from the UI into the outbox, checked for personal data before they are queued.
 
-The same privacy rule central applies (central.events.check_privacy) runs
-here first, so an event that central would reject never reaches disk.
+Central's own event validation (central.events.validate: types, required
+fields, privacy) runs here first, so an event central would reject never
+reaches disk.
 Search text with digits is dropped, not sent: a typed number may be personal.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import datetime
 from typing import Any
 
-from central.events import EVENT_TYPES, InvalidEvent, check_privacy
+from central.events import InvalidEvent, validate
 from kiosk.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -28,9 +31,16 @@ class UsageLog:
             if query and not any(ch.isdigit() for ch in query):
                 data["query"] = query.lower()[:100]
         try:
-            if type not in EVENT_TYPES:
-                raise InvalidEvent(f"unknown event type {type!r}")
-            check_privacy(type, data)
+            # Central's own validation, whole: an event it would refuse is never queued.
+            validate(
+                {
+                    "id": str(uuid.uuid4()),
+                    "type": type,
+                    "at": datetime.now().astimezone().isoformat(),
+                    "session_id": session_id,
+                    "data": data,
+                }
+            )
         except InvalidEvent as exc:
             self.refused += 1
             log.error("usage event %s not queued: %s", type, exc)

@@ -81,3 +81,21 @@ def test_cancel_is_idempotent(central, national):
             ok(central.request("DELETE", f"/bookings/{booking['id']}", token))["status"]
             == "cancelled"
         )
+
+
+def test_card_booking_reaches_kiosks_only_as_a_salted_hash(central, national):
+    org = make_org(central, national)
+    token = org.tokens["booking_system"]
+    card = "04a1b2c3d4e5f6"
+    made = ok(
+        central.request("POST", "/bookings", token, json=_body(org, "card-1", card_id=card)), 201
+    )
+    assert card not in str(made).lower()
+    page = ok(central.request("GET", "/kiosk/bookings", org.device_token))
+    [item] = [i for i in page["items"] if i["id"] == made["id"]]
+    assert item["card_hash"] == codes.code_hash(card.upper(), item["code_salt"])
+    assert card not in str(page).lower()
+    plain = ok(central.request("POST", "/bookings", token, json=_body(org, "card-2")), 201)
+    assert [i["card_hash"] for i in page["items"] if i["id"] == plain["id"]] in ([], [None])
+    bad = central.request("POST", "/bookings", token, json=_body(org, "card-3", card_id="not hex!"))
+    assert bad.status_code == 422 and "card_id" in bad.text

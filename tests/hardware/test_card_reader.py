@@ -4,56 +4,21 @@ card written in Python (tests/hardware/vpcd_card.py)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 
 import pytest
 
 pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
 
-from hardware.base import DeviceState  # noqa: E402
-from hardware.cardreader.pcsc import CardReader  # noqa: E402
-from tests.hardware.vpcd_card import VirtualCard  # noqa: E402
+from hardware.base import DeviceError, DeviceState  # noqa: E402
+from hardware.cardreader.pcsc import GET_UID, CardReader  # noqa: E402
+from tests.hardware.vpcd_card import Pcscd, VirtualCard, connect_card  # noqa: E402
 from tests.waiting import wait_for
 
-pytestmark = pytest.mark.skipif(shutil.which("pcscd") is None, reason="pcscd is not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("pcscd") is None, reason="pcscd is not installed"),
+    pytest.mark.xdist_group("pcscd"),  # one system pcscd: its tests run on one worker
+]
 SELECT = bytes.fromhex("00A4040007A0000002471001")
-
-
-def start_pcscd():
-    subprocess.run(["pkill", "-x", "pcscd"], check=False)
-    time.sleep(0.3)
-    proc = subprocess.Popen(["pcscd", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    return proc
-
-
-def stop_pcscd(proc):
-    proc.terminate()
-    proc.wait(10)
-
-
-def connect_card(card):
-    for _ in range(50):
-        try:
-            card.insert()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("vpcd did not accept the virtual card")
-
-
-class Pcscd:
-    """A real pcscd for the test; `restart()` is the fault under test."""
-
-    def __init__(self):
-        self.proc = start_pcscd()
-
-    def stop(self):
-        stop_pcscd(self.proc)
-
-    def start(self):
-        self.proc = start_pcscd()
 
 
 @pytest.fixture
@@ -109,5 +74,26 @@ def test_card_pulled_before_transmit_is_a_clean_card_removed(pcscd):
         with pytest.raises(CardRemoved):
             reader.transmit([SELECT])
         assert wait_for(lambda: reader.status["card"] == "absent")
+    finally:
+        reader.stop()
+
+
+def test_card_id_is_read_with_get_data(pcscd):
+    reader = CardReader(reader_filter="Virtual PCD")
+    reader.start()
+    try:
+        assert wait_for(lambda: reader.state == DeviceState.ONLINE)
+        card = VirtualCard({GET_UID: bytes.fromhex("04A1B2C3D4E5F6") + b"\x90\x00"})
+        connect_card(card)
+        assert wait_for(lambda: reader.status["card"] == "present")
+        assert reader.read_card_id() == "04A1B2C3D4E5F6"
+        card.remove()
+        assert wait_for(lambda: reader.status["card"] == "absent")
+        plain = VirtualCard({})  # a card that does not know GET DATA
+        connect_card(plain)
+        assert wait_for(lambda: reader.status["card"] == "present")
+        with pytest.raises(DeviceError, match="did not give its identifier"):
+            reader.read_card_id()
+        plain.remove()
     finally:
         reader.stop()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import socket
 import struct
+import subprocess
 import threading
+import time
 
 VPCD_PORT = 0x8C7B
 ATR = bytes.fromhex("3B8880010000000000718108")  # a plain T=1 ATR
@@ -65,3 +67,39 @@ class VirtualCard:
                 self._send(self.answers.get(message, b"\x6d\x00"))
         except (ConnectionError, OSError, struct.error):
             return
+
+
+def start_pcscd():
+    subprocess.run(["pkill", "-x", "pcscd"], check=False)
+    time.sleep(0.3)
+    proc = subprocess.Popen(["pcscd", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    return proc
+
+
+def stop_pcscd(proc):
+    proc.terminate()
+    proc.wait(10)
+
+
+def connect_card(card):
+    for _ in range(50):
+        try:
+            card.insert()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("vpcd did not accept the virtual card")
+
+
+class Pcscd:
+    """A real pcscd for the test; `restart()` is the fault under test."""
+
+    def __init__(self):
+        self.proc = start_pcscd()
+
+    def stop(self):
+        stop_pcscd(self.proc)
+
+    def start(self):
+        self.proc = start_pcscd()

@@ -7,6 +7,7 @@ only until the session ends.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from kivy.clock import Clock
 from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, StringProperty
 
-from hardware.base import DeviceError
+from hardware.base import DeviceError, DeviceState
 from kiosk import bookings
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
@@ -27,6 +28,7 @@ class CheckinScreen(KioskScreen):
     message = StringProperty("")
     done = BooleanProperty(False)
     camera_ok = BooleanProperty(False)
+    card_ok = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -39,6 +41,12 @@ class CheckinScreen(KioskScreen):
         self.done = False
 
     def on_enter(self, *_: Any) -> None:
+        reader = self.app.device("card_reader")
+        self.card_ok = reader is not None and reader.state != DeviceState.OFFLINE
+        if reader is not None:
+            reader.when_card_inserted = lambda _atr: Clock.schedule_once(
+                lambda _dt: self.card_inserted()
+            )
         camera = self.app.device("camera")
         self.camera_ok = False
         if camera is None:
@@ -53,6 +61,35 @@ class CheckinScreen(KioskScreen):
 
     def on_leave(self, *_: Any) -> None:
         self._stop_camera()
+        reader = self.app.device("card_reader")
+        if reader is not None:
+            reader.when_card_inserted = None
+
+    def card_inserted(self) -> None:
+        """Read the card's identifier off the main loop, then check in with it."""
+        reader = self.app.device("card_reader")
+        if reader is None or self.done or not (self.manager and self.manager.current == self.name):
+            return
+        self.message = self.app.t("Reading your card…", self.app.language)
+
+        def work() -> None:
+            try:
+                card_id = reader.read_card_id()
+            except DeviceError:
+                card_id = ""
+            Clock.schedule_once(lambda _dt: self._card_read(card_id))
+
+        threading.Thread(target=work, daemon=True).start()
+
+    def _card_read(self, card_id: str) -> None:
+        booking = bookings.find_by_card(self.app.store, card_id) if card_id else None
+        if booking is None:
+            self.message = self.app.t(
+                "We could not find a booking for this card. Type your booking code instead.",
+                self.app.language,
+            )
+            return
+        self._check_in_booking(booking, "card")
 
     def _stop_camera(self) -> None:
         if self._preview is not None:
@@ -98,14 +135,17 @@ class CheckinScreen(KioskScreen):
         self.check_in(self.typed, "code")
 
     def check_in(self, code: str, method: str) -> None:
-        t, language = self.app.t, self.app.language
         booking = bookings.find_by_code(self.app.store, code) if code else None
         if booking is None:
-            self.message = t(
+            self.message = self.app.t(
                 "We could not find a booking with this code. Check the code and try again.",
-                language,
+                self.app.language,
             )
             return
+        self._check_in_booking(booking, method)
+
+    def _check_in_booking(self, booking: bookings.Booking, method: str) -> None:
+        t, language = self.app.t, self.app.language
         starts = datetime.fromisoformat(booking.starts_at).astimezone().strftime("%H:%M")
         if booking.status == "cancelled":
             self.message = t("This booking has been cancelled.", language)

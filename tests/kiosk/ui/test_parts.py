@@ -150,12 +150,16 @@ def test_usage_events_carry_no_personal_data(tmp_path):
     assert usage.record("booking_checked_in", "s1", method="code", name="Maija") is None
     assert usage.record("service_viewed", "s1", note="hetu 010190-123A") is None
     assert usage.record("no_such_type", "s1") is None
+    # The whole of central's validation applies, not only the privacy rule.
+    assert usage.record("device_fault", None, kind="printer") is None  # needs data.device
+    assert usage.record("satisfaction", "s1", score=9) is None
     rows = store.db.execute("SELECT type, data FROM outbox ORDER BY seq").fetchall()
     assert rows == [
         ("search", '{"results": 2, "query": "asumistuki"}'),
         ("search", '{"results": 0}'),  # text with digits is never sent
     ]
-    assert usage.refused == 3
+    assert usage.refused == 5
+    assert usage.record("device_fault", None, device="printer/receipt", state="needs_attention")
 
 
 def test_queue_ticket_numbers_restart_each_day(tmp_path):

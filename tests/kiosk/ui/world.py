@@ -18,6 +18,7 @@ from tests.central.world import sample_catalogue
 
 TECHNICIAN_PIN = "2468"
 CITIZEN_NAME = "Maija Meikäläinen"
+CITIZEN_CARD = "04A1B2C3D4E5F6"  # the UID of the card Maija booked with
 
 
 @dataclass
@@ -29,7 +30,11 @@ class Booked:
 
 
 def booking_item(
-    service_id: str, name: str, starts: datetime, status: str = "booked"
+    service_id: str,
+    name: str,
+    starts: datetime,
+    status: str = "booked",
+    card_id: str | None = None,
 ) -> tuple[dict[str, Any], str]:
     code, salt = new_code(), new_salt()
     item = {
@@ -43,6 +48,7 @@ def booking_item(
         "code_hash": code_hash(code, salt),
         "code_salt": salt,
         "code_hash_alg": f"{HASH_ALGORITHM}:{HASH_ITERATIONS}",
+        "card_hash": code_hash(card_id, salt) if card_id else None,
     }
     return item, code
 
@@ -57,7 +63,10 @@ def make_state(
     booked = []
     rows = []
     for n, name in enumerate([CITIZEN_NAME, "Erik Exempel"]):
-        item, code = booking_item(items[n]["id"], name, now + timedelta(minutes=15 * (n + 1)))
+        card = CITIZEN_CARD if name == CITIZEN_NAME else None
+        item, code = booking_item(
+            items[n]["id"], name, now + timedelta(minutes=15 * (n + 1)), card_id=card
+        )
         rows.append(item)
         booked.append(Booked(item["id"], code, item["service_id"], name))
     bookings.apply_delta(store, rows, [], reset=True)

@@ -1,0 +1,63 @@
+"""Check-in by card in the real UI: a real pcscd with vsmartcard's virtual reader and a
+card written in Python that answers GET DATA with its UID."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
+
+from tests.kiosk.ui.driver import UiDriver  # noqa: E402
+from tests.kiosk.ui.world import CITIZEN_CARD, CITIZEN_NAME  # noqa: E402
+from tests.own_process import in_own_process  # noqa: E402
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("pcscd") is None, reason="pcscd is installed by ./run test"),
+    pytest.mark.xdist_group("pcscd"),  # one system pcscd: its tests run on one worker
+]
+
+
+@pytest.fixture
+def pcscd():
+    from tests.hardware.vpcd_card import Pcscd
+
+    daemon = Pcscd()
+    yield daemon
+    daemon.stop()
+
+
+@in_own_process
+def check_in_with_cards(tmp_path):
+    from hardware.base import DeviceState
+    from hardware.cardreader.pcsc import GET_UID
+    from tests.hardware.vpcd_card import VirtualCard, connect_card
+
+    ui = UiDriver(tmp_path, devices={"card_reader": "pcsc:Virtual PCD", "printer": "sim"})
+    reader = ui.app.device("card_reader")
+    assert ui.wait_until(lambda: reader.state == DeviceState.ONLINE, 20)
+    ui.tap_at(640, 400)
+    ui.tap("Suomi")
+    ui.tap("Ilmoittaudu varaukseen")
+    assert "kortin, jolla teit varauksen" in ui.texts()
+
+    stranger = VirtualCard({GET_UID: bytes.fromhex("0411223344") + b"\x90\x00"})
+    connect_card(stranger)
+    assert ui.wait_until(lambda: "Tällä kortilla ei löytynyt varausta" in ui.texts(), 20)
+    stranger.remove()
+    assert ui.wait_until(lambda: reader.status["card"] == "absent", 20)
+
+    card = VirtualCard({GET_UID: bytes.fromhex(CITIZEN_CARD) + b"\x90\x00"})
+    connect_card(card)
+    assert ui.wait_until(lambda: f"Tervetuloa, {CITIZEN_NAME}!" in ui.texts(), 20), ui.texts()
+    ui.screenshot("checkin-by-card")
+    [(_, _, data)] = ui.outbox("booking_checked_in")
+    assert data["method"] == "card"
+    assert all(CITIZEN_CARD not in str(event) for event in ui.outbox())
+    card.remove()
+    ui.stop()
+
+
+def test_check_in_by_card(pcscd, tmp_path):
+    check_in_with_cards(tmp_path)
