@@ -26,3 +26,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         return f"sqlite:///{tmp_path_factory.mktemp('central')}/central.db"
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.create_database()
+
+
+@pytest.fixture
+def pcscd():
+    """A real pcscd with vsmartcard's virtual reader, one test at a time across workers."""
+    from tests.hardware.vpcd_card import pcscd_for_this_test
+
+    with pcscd_for_this_test() as daemon:
+        yield daemon

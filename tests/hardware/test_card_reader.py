@@ -11,21 +11,11 @@ pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
 
 from hardware.base import DeviceError, DeviceState  # noqa: E402
 from hardware.cardreader.pcsc import GET_UID, CardReader  # noqa: E402
-from tests.hardware.vpcd_card import Pcscd, VirtualCard, connect_card  # noqa: E402
+from tests.hardware.vpcd_card import VirtualCard, connect_card  # noqa: E402
 from tests.waiting import wait_for
 
-pytestmark = [
-    pytest.mark.skipif(shutil.which("pcscd") is None, reason="pcscd is not installed"),
-    pytest.mark.xdist_group("pcscd"),  # one system pcscd: its tests run on one worker
-]
+pytestmark = pytest.mark.skipif(shutil.which("pcscd") is None, reason="pcscd is not installed")
 SELECT = bytes.fromhex("00A4040007A0000002471001")
-
-
-@pytest.fixture
-def pcscd():
-    daemon = Pcscd()
-    yield daemon
-    daemon.stop()
 
 
 def test_insert_transmit_remove_and_survive_a_pcscd_restart(pcscd):

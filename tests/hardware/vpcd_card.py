@@ -8,11 +8,16 @@ anything longer is a command APDU to answer.
 
 from __future__ import annotations
 
+import fcntl
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 VPCD_PORT = 0x8C7B
 ATR = bytes.fromhex("3B8880010000000000718108")  # a plain T=1 ATR
@@ -103,3 +108,18 @@ class Pcscd:
 
     def start(self):
         self.proc = start_pcscd()
+
+
+@contextmanager
+def pcscd_for_this_test() -> Iterator[Pcscd]:
+    """A real pcscd, one test at a time across test workers: there is one system pcscd
+    and one vpcd port, so tests in parallel processes would share a reader."""
+    lock = (Path(tempfile.gettempdir()) / "palvelupiste-pcscd.lock").open("a")
+    fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+    daemon = Pcscd()
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        lock.close()

@@ -13,19 +13,9 @@ from tests.kiosk.ui.driver import UiDriver  # noqa: E402
 from tests.kiosk.ui.world import CITIZEN_CARD, CITIZEN_NAME  # noqa: E402
 from tests.own_process import in_own_process  # noqa: E402
 
-pytestmark = [
-    pytest.mark.skipif(shutil.which("pcscd") is None, reason="pcscd is installed by ./run test"),
-    pytest.mark.xdist_group("pcscd"),  # one system pcscd: its tests run on one worker
-]
-
-
-@pytest.fixture
-def pcscd():
-    from tests.hardware.vpcd_card import Pcscd
-
-    daemon = Pcscd()
-    yield daemon
-    daemon.stop()
+pytestmark = pytest.mark.skipif(
+    shutil.which("pcscd") is None, reason="pcscd is installed by ./run test"
+)
 
 
 @in_own_process
