@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from kivy.app import App
-from kivy.properties import BooleanProperty, ListProperty, OptionProperty, StringProperty
+from kivy.properties import BooleanProperty, OptionProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -37,7 +37,6 @@ class KioskButton(ButtonBehavior, Label):
 
     speak_as = StringProperty("")
     style = OptionProperty("normal", options=["normal", "accent", "quiet", "key"])
-    disabled_reason = StringProperty("")
     __events__ = ("on_activate",)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -74,7 +73,6 @@ class OnScreenKeyboard(BoxLayout):
     """Keys for search (with å, ä, ö), booking codes or a PIN; emits `on_key`."""
 
     layout = OptionProperty("text", options=["text", "code", "pin"])
-    keys = ListProperty()
     __events__ = ("on_key",)
 
     def on_kv_post(self, base_widget: Any) -> None:
