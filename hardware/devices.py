@@ -4,7 +4,8 @@ Each entry is a short spec string, so a site admin can switch a kiosk
 between simulated and real hardware from central:
 
     printer:  sim | serial:/dev/ttyUSB0[:19200] | tcp:HOST[:9100]
-    scanner:  sim | sane:DEVICE          (sim is SANE's own test backend)
+    scanner:  sim[:jam|:cover|:empty] | sane:DEVICE   (sim is SANE's own test backend,
+              which can report a paper jam, an open cover or an empty feeder)
     camera:   sim | v4l2:INDEX | file:PATH
     gpio:     sim | pi | none
     card_reader: pcsc[:READER-NAME-PART]   (no simulation without pcscd + vpcd)
@@ -84,15 +85,28 @@ def _printer(spec: str, devices: Devices) -> Device:
     )
 
 
+SCANNER_FAULTS = {
+    "": None,
+    "jam": "SANE_STATUS_JAMMED",
+    "cover": "SANE_STATUS_COVER_OPEN",
+    "empty": "SANE_STATUS_NO_DOCS",
+}
+
+
 def _scanner(spec: str) -> Device:
     from hardware.scanner.sane import SaneScanner
 
     kind, _, rest = spec.partition(":")
-    if kind == "sim":
-        return SaneScanner("a4", "test:0", extra_args=("--test-picture", "Color pattern"))
+    if kind == "sim" and rest in SCANNER_FAULTS:
+        # SANE's test backend itself reports the fault, through the real driver path.
+        status = SCANNER_FAULTS[rest]
+        extra = ("--read-return-value", status) if status else ("--test-picture", "Color pattern")
+        return SaneScanner("a4", "test:0", extra_args=extra)
     if kind == "sane" and rest:
         return SaneScanner("a4", rest)
-    raise InvalidDeviceSpec(f"scanner spec {spec!r}: use sim or sane:DEVICE")
+    raise InvalidDeviceSpec(
+        f"scanner spec {spec!r}: use sim, sim:jam, sim:cover, sim:empty or sane:DEVICE"
+    )
 
 
 def _camera(spec: str, devices: Devices) -> Device:

@@ -354,3 +354,19 @@ def test_missing_camera_and_scanner_get_friendly_screens(tmp_path):
     assert "The scanner is not working right now" in ui.texts()
     ui.screenshot("fault-no-scanner")
     ui.stop()
+
+
+@in_own_process
+def test_scanner_jam_from_the_simulated_scanner_gets_its_own_screen(tmp_path):
+    ui = UiDriver(tmp_path, devices={"scanner": "sim:jam", "printer": "sim"})
+    start_in_finnish(ui)
+    ui.tap("Skannaa asiakirjoja")
+    ui.tap("Skannaa sivu")
+    assert ui.wait_until(lambda: ui.screen == "fault", 30)
+    assert "Skanneriin on juuttunut paperia" in ui.texts()
+    ui.screenshot("fault-scanner-jam")
+    assert ui.app.device("scanner").state.value == "needs_attention"
+    assert not list(ui.app.session.scratch.rglob("*.png"))  # no partial page left behind
+    ui.tap("Etsi palvelu")
+    assert ui.screen == "catalogue"
+    ui.stop()
