@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ os.environ["KIVY_LOG_MODE"] = "PYTHON"
 from kiosk.store import StateStore  # noqa: E402
 from kiosk.ui.virtual_display import start_virtual_display  # noqa: E402
 from tests.kiosk.ui.world import make_state  # noqa: E402
+from tests.postgres import free_port  # noqa: E402
 
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, never a proxy
 HOME_PAGE = """<!doctype html><html lang="fi"><head><meta charset="utf-8"><title>loading</title>
@@ -122,9 +122,7 @@ def cold_start_chromium(display: str, work: Path) -> tuple[float, int, int] | No
     work.mkdir(parents=True, exist_ok=True)
     page = work / "home.html"
     page.write_text(HOME_PAGE, encoding="utf-8")
-    with socket.socket() as probe:  # a free port: another Chromium may be using 9222
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # not 9222: another Chromium may be using it
     started = time.monotonic()
     browser = subprocess.Popen(
         [

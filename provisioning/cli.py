@@ -92,16 +92,8 @@ def cmd_self_test(args: argparse.Namespace) -> int:
         say(f"kiosk-provision: {exc}")
         return EX_REFUSED
 
-    def progress(n: int, total: int, device: object, result: self_test.DeviceResult | None) -> None:
-        kind, name = getattr(device, "kind", "?"), getattr(device, "name", "?")
-        if result is None:
-            say(f"[{n}/{total}] testing {kind}/{name} …")
-        else:
-            verdict = "PASS" if result.report.passed else "FAIL"
-            say(f"[{n}/{total}] {kind}/{name}: {verdict} in {result.seconds:.1f} s")
-
     try:
-        results = self_test.run_all(devices, progress)
+        results = self_test.run_all(devices, lambda *step: say(self_test.progress_line(*step)))
     finally:
         devices.close()
     say("")

@@ -6,15 +6,14 @@ heartbeat carries to central: the fleet console sees what the technician saw.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from hardware.base import Device, SelfTestReport
 from hardware.devices import Devices
+from kiosk import device_status
 from kiosk.store import StateStore
 
 
@@ -25,14 +24,24 @@ class DeviceResult:
     state: str
 
 
+def progress_line(n: int, total: int, device: Device, result: DeviceResult | None) -> str:
+    """One line of progress, the same on the technician's terminal and screen."""
+    if result is None:
+        return f"[{n}/{total}] testing {device.kind}/{device.name} …"
+    verdict = "PASS" if result.report.passed else "FAIL"
+    return f"[{n}/{total}] {device.kind}/{device.name}: {verdict} in {result.seconds:.1f} s"
+
+
 def run_all(
-    devices: Devices, progress: Callable[[int, int, Device, DeviceResult | None], None]
+    devices: Devices,
+    progress: Callable[[int, int, Device, DeviceResult | None], None] | None = None,
 ) -> list[DeviceResult]:
     """Test each device in turn; `progress` hears before (result None) and after each one."""
     results = []
     members = list(devices.all.values())
     for n, device in enumerate(members, start=1):
-        progress(n, len(members), device, None)
+        if progress is not None:
+            progress(n, len(members), device, None)
         started = time.monotonic()
         try:
             report = device.self_test()
@@ -41,7 +50,8 @@ def run_all(
             report.check("self-test ran", False, f"{type(exc).__name__}: {exc}")
         result = DeviceResult(report, time.monotonic() - started, device.state.value)
         results.append(result)
-        progress(n, len(members), device, result)
+        if progress is not None:
+            progress(n, len(members), device, result)
     return results
 
 
@@ -65,19 +75,15 @@ def describe(results: list[DeviceResult], missing: list[str]) -> str:
 
 
 def save(store: StateStore, results: list[DeviceResult]) -> None:
-    """Into device_status, where the next heartbeat picks it up."""
+    """Into device_status (merged with what the drivers reported), where the next
+    heartbeat picks it up."""
     now = datetime.now().astimezone().isoformat(timespec="seconds")
-    with store.transaction() as db:
-        for result in results:
-            report = result.report
-            row = db.execute(
-                "SELECT detail FROM device_status WHERE kind = ? AND name = ?",
-                [report.kind, report.name],
-            ).fetchone()
-            detail: dict[str, Any] = json.loads(row[0]) if row else {}
-            detail["self_test"] = {"passed": report.passed, "checks": report.checks, "at": now}
-            db.execute(
-                "INSERT OR REPLACE INTO device_status (kind, name, state, detail, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [report.kind, report.name, result.state, json.dumps(detail), now],
-            )
+    for result in results:
+        report = result.report
+        device_status.save(
+            store,
+            report.kind,
+            report.name,
+            result.state,
+            {"self_test": {"passed": report.passed, "checks": report.checks, "at": now}},
+        )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import json
 import logging
 import signal
 import threading
@@ -29,7 +28,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from hardware import devices as device_specs
 from hardware.base import Device, DeviceState
-from kiosk import command_queue
+from kiosk import command_queue, device_status
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
 from kiosk.ui import watchdog
@@ -42,6 +41,7 @@ from kiosk.ui.speech import Speaker
 from kiosk.ui.theme import HIGH_CONTRAST, NORMAL
 from kiosk.ui.usage import UsageLog
 from kiosk.ui.widgets import IdleWarning
+from provisioning import self_test
 
 log = logging.getLogger("kiosk.ui")
 KV_DIR = Path(__file__).parent / "kv"
@@ -390,23 +390,10 @@ class KioskApp(App):
             self.usage.record("device_recovered", None, device=f"{device.kind}/{device.name}")
 
     def _save_device(self, device: Device) -> DeviceState | None:
-        with self.store.transaction() as db:
-            row = db.execute(
-                "SELECT state FROM device_status WHERE kind = ? AND name = ?",
-                [device.kind, device.name],
-            ).fetchone()
-            db.execute(
-                "INSERT OR REPLACE INTO device_status (kind, name, state, detail, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [
-                    device.kind,
-                    device.name,
-                    device.state.value,
-                    json.dumps(device.status),
-                    datetime.now().astimezone().isoformat(),
-                ],
-            )
-        return DeviceState(row[0]) if row else None
+        was = device_status.save(
+            self.store, device.kind, device.name, device.state.value, device.status
+        )
+        return DeviceState(was) if was else None
 
     def device(self, kind: str) -> Any:
         return self.devices.all.get(kind)
@@ -456,9 +443,10 @@ class KioskApp(App):
                 return "failed", str(exc)
             return "succeeded", "test page printed"
         if type_ == "self_test":
-            reports = [d.self_test() for d in self.devices.all.values()]
-            failed = [f"{r.kind}/{r.name}" for r in reports if not r.passed]
+            results = self_test.run_all(self.devices)
+            self_test.save(self.store, results)  # the details reach central with a heartbeat
+            failed = [f"{r.report.kind}/{r.report.name}" for r in results if not r.report.passed]
             return ("failed" if failed else "succeeded"), (
-                f"failed: {', '.join(failed)}" if failed else f"{len(reports)} devices passed"
+                f"failed: {', '.join(failed)}" if failed else f"{len(results)} devices passed"
             )
         return "failed", f"unknown UI command {type_}"

@@ -70,7 +70,6 @@ def main(argv: list[str] | None = None) -> int:
     settings = UiSettings(
         state_dir=args.state_dir,
         fullscreen=not args.windowed,
-        size=(width, height),
         speech_wav_dir=args.speech_to,
         devices=devices,
         scratch_dir=args.scratch_dir,

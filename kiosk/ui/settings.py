@@ -22,7 +22,6 @@ def kiosk_config(store: StateStore) -> dict[str, Any]:
 class UiSettings:
     state_dir: Path
     fullscreen: bool = True
-    size: tuple[int, int] = (1280, 800)
     speech_wav_dir: Path | None = None  # speech to files instead of the sound card
     devices: dict[str, str] | None = None  # overrides the config's `devices` section
     scratch_dir: Path | None = None  # citizens' session files; the unit puts them in RAM

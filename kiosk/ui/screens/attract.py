@@ -44,15 +44,13 @@ class AttractScreen(KioskScreen):
 
     def greet(self) -> None:
         """Someone walked up: tell them, by voice too, how to start with speech."""
-        for language in self.app.languages[:1]:
-            self.app.speaker.say(
-                self.app.t("Touch the screen to start.", language)
-                + " "
-                + self.app.t(
-                    "For speech guidance, press and hold the screen for 3 seconds.", language
-                ),
-                language,
-            )
+        language = self.app.default_language
+        self.app.speaker.say(
+            self.app.t("Touch the screen to start.", language)
+            + " "
+            + self.app.t("For speech guidance, press and hold the screen for 3 seconds.", language),
+            language,
+        )
 
     def on_touch_down(self, touch: Any) -> bool:
         if self.corner.tap(self, touch):

@@ -3,12 +3,19 @@ and listing its visible texts for speech mode."""
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
+
+from hardware.base import DeviceError
+
+T = TypeVar("T")
 
 
 class KioskScreen(Screen):
@@ -21,6 +28,21 @@ class KioskScreen(Screen):
 
     def wipe(self) -> None:
         """Forget everything of the citizen; called at every session end."""
+
+    def off_main_loop(
+        self, job: Callable[[], T], then: Callable[[T | None, DeviceError | None], None]
+    ) -> None:
+        """Device work takes seconds: run `job` in a thread, then `then(result, error)` back
+        on the main loop, with the device's typed error (if any) instead of a result."""
+
+        def work() -> None:
+            try:
+                result, error = job(), None
+            except DeviceError as exc:
+                result, error = None, exc
+            Clock.schedule_once(lambda _dt: then(result, error))
+
+        threading.Thread(target=work, daemon=True).start()
 
     def spoken_elements(self) -> list[str]:
         """Visible texts top-to-bottom, left-to-right: what speech mode reads out."""

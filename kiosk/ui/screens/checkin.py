@@ -7,7 +7,6 @@ only until the session ends.
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Any
 
@@ -71,17 +70,9 @@ class CheckinScreen(KioskScreen):
         if reader is None or self.done or not (self.manager and self.manager.current == self.name):
             return
         self.message = self.app.t("Reading your card…", self.app.language)
+        self.off_main_loop(reader.read_card_id, self._card_read)
 
-        def work() -> None:
-            try:
-                card_id = reader.read_card_id()
-            except DeviceError:
-                card_id = ""
-            Clock.schedule_once(lambda _dt: self._card_read(card_id))
-
-        threading.Thread(target=work, daemon=True).start()
-
-    def _card_read(self, card_id: str) -> None:
+    def _card_read(self, card_id: str | None, _error: DeviceError | None) -> None:
         booking = bookings.find_by_card(self.app.store, card_id) if card_id else None
         if booking is None:
             self.message = self.app.t(

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
-from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from hardware.base import DeviceError
@@ -38,24 +36,16 @@ class ScanScreen(KioskScreen):
         self.busy = True
         self.status = self.app.t("Scanning… this takes a few seconds.", self.app.language)
         into = scratch / f"scan-{self.pages + 1}"
+        self.off_main_loop(lambda: scanner.scan(into, resolution=75), self._scanned)
 
-        def work() -> None:
-            try:
-                pages: list[Path] = scanner.scan(into, resolution=75)
-                error: DeviceError | None = None
-            except DeviceError as exc:
-                pages, error = [], exc
-            Clock.schedule_once(lambda _dt: self._scanned(pages, error))
-
-        threading.Thread(target=work, daemon=True).start()
-
-    def _scanned(self, pages: list[Path], error: DeviceError | None) -> None:
+    def _scanned(self, pages: list[Path] | None, error: DeviceError | None) -> None:
         self.busy = False
         if not self.app.session.active:
             return  # the session ended while scanning; its directory is gone
         if error is not None:
             self.app.go("fault", device="scanner", error=error)
             return
+        pages = pages or []
         self.pages += len(pages)
         self.preview = str(pages[-1]) if pages else ""
         self.app.record("document_scanned", pages=len(pages))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from kivy.clock import Clock
 from kivy.properties import StringProperty
 
 from hardware.base import DeviceError
@@ -117,18 +115,11 @@ class ServiceScreen(KioskScreen):
             lines.extend(text.splitlines())
             lines.append("")
         self.status = self.app.t("Printing…", language)
+        self.off_main_loop(
+            lambda: printer.print_receipt(lines, title=service.name(language)), self._printed
+        )
 
-        def work() -> None:
-            try:
-                printer.print_receipt(lines, title=service.name(language))
-                error: DeviceError | None = None
-            except DeviceError as exc:
-                error = exc
-            Clock.schedule_once(lambda _dt: self._printed(error))
-
-        threading.Thread(target=work, daemon=True).start()
-
-    def _printed(self, error: DeviceError | None) -> None:
+    def _printed(self, _done: None, error: DeviceError | None) -> None:
         if error is not None:
             self.app.go("fault", device="printer", error=error)
             return

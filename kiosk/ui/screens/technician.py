@@ -5,23 +5,13 @@ In English only: technicians work from a manual in one language.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 
-from hardware.base import SelfTestReport
 from kiosk.ui.screens.base import KioskScreen
-
-
-def describe(report: SelfTestReport) -> str:
-    parts = []
-    for check in report.checks:
-        detail = f" ({check['detail']})" if check["detail"] else ""
-        parts.append(f"{check['name']}: {'ok' if check['passed'] else 'FAILED'}{detail}")
-    checks = "; ".join(parts)
-    return f"{report.kind}/{report.name}: {'PASS' if report.passed else 'FAIL'} — {checks}"
+from provisioning import self_test
 
 
 class TechnicianScreen(KioskScreen):
@@ -40,30 +30,26 @@ class TechnicianScreen(KioskScreen):
         self.status = "\n".join(lines) or "No devices configured."
 
     def run_self_tests(self) -> None:
+        """The same runner and report as `kiosk-provision self-test`, with progress."""
         if self.running:
             return
         self.running = True
-        devices = list(self.app.devices.all.values())
-        self.results = f"Testing {len(devices)} devices…"
+        devices = self.app.devices
+        self.results = f"Testing {len(devices.all)} devices…"
+        lines: list[str] = []
 
-        def work() -> None:
-            done: list[str] = []
-            for n, device in enumerate(devices, start=1):
-                try:
-                    line = describe(device.self_test())
-                except Exception as exc:  # noqa: BLE001 - a crashing test is a failed test
-                    line = f"{device.kind}/{device.name}: FAIL — {exc}"
-                done.append(line)
-                progress = "\n".join(done) + f"\n({n}/{len(devices)})"
-                Clock.schedule_once(lambda _dt, text=progress: setattr(self, "results", text))
-            Clock.schedule_once(lambda _dt: self._finished("\n".join(done)))
+        def step(*progress: Any) -> None:
+            lines.append(self_test.progress_line(*progress))
+            Clock.schedule_once(lambda _dt, text="\n".join(lines): setattr(self, "results", text))
 
-        threading.Thread(target=work, daemon=True).start()
+        def done(results: list[self_test.DeviceResult] | None, _error: object) -> None:
+            results = results or []
+            self_test.save(self.app.store, results)
+            self.running = False
+            self.results = "\n".join(lines) + "\n\n" + self_test.describe(results, devices.missing)
+            self.refresh()
 
-    def _finished(self, text: str) -> None:
-        self.running = False
-        self.results = text
-        self.refresh()
+        self.off_main_loop(lambda: self_test.run_all(devices, step), done)
 
     def toggle_maintenance(self) -> None:
         self.app.run_command(

@@ -6,11 +6,9 @@ citizen still gets their place in the queue.
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Any
 
-from kivy.clock import Clock
 from kivy.properties import StringProperty
 
 from hardware.base import DeviceError
@@ -40,16 +38,10 @@ class TicketScreen(KioskScreen):
             "",
             self.app.t("Please wait until your number is shown.", language),
         ]
-
-        def work() -> None:
-            try:
-                printer.print_receipt(lines, title=number)
-                error: DeviceError | None = None
-            except DeviceError as exc:
-                error = exc
-            Clock.schedule_once(lambda _dt: self._printed(number, service_id, error))
-
-        threading.Thread(target=work, daemon=True).start()
+        self.off_main_loop(
+            lambda: printer.print_receipt(lines, title=number),
+            lambda _done, error: self._printed(number, service_id, error),
+        )
 
     def _printed(self, number: str, service_id: str, error: DeviceError | None) -> None:
         self.app.record(

@@ -44,7 +44,6 @@ class UiDriver:
             UiSettings(
                 self.state_dir,
                 fullscreen=False,
-                size=size,
                 speech_wav_dir=self.speech_dir,
                 devices=SIM_DEVICES if devices is None else devices,
             )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 
@@ -14,13 +13,8 @@ import requests
 from central.demo import ORG_ADMIN_EMAIL, PASSWORD
 from kiosk.store import StateStore
 from tests.kiosk.ui.driver import SCREENSHOTS
+from tests.postgres import free_port
 from tests.waiting import wait_for
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display):

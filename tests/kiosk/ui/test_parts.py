@@ -3,6 +3,7 @@ translations, speech through the real espeak-ng, usage privacy, tickets, QR code
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import wave
@@ -198,3 +199,19 @@ def test_fault_messages_name_the_problem_and_offer_what_still_works():
         assert all(
             screen != {"printer": "ticket", "scanner": "scan"}.get(device) for _, screen in offers
         )
+
+
+def test_device_status_keeps_a_self_test_report_when_the_driver_reports_again(tmp_path):
+    from kiosk import device_status
+
+    store = StateStore(tmp_path / "state.db")
+    assert (
+        device_status.save(store, "printer", "receipt", "online", {"self_test": {"passed": True}})
+        is None
+    )
+    assert (
+        device_status.save(store, "printer", "receipt", "needs_attention", {"paper": "low"})
+        == "online"
+    )
+    (detail,) = store.db.execute("SELECT detail FROM device_status").fetchone()
+    assert json.loads(detail) == {"self_test": {"passed": True}, "paper": "low"}
