@@ -74,12 +74,39 @@ class VirtualCard:
             return
 
 
+def vpcd_listening(port: int = VPCD_PORT) -> bool:
+    """pcscd's vpcd driver is ready for cards: its port is in LISTEN state (checked in
+    /proc, since connecting to it would count as inserting a card)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            local, state = row.split()[1], row.split()[3]
+            if local.endswith(f":{port:04X}") and state == "0A":
+                return True
+    return False
+
+
 def start_pcscd():
-    subprocess.run(["pkill", "-x", "pcscd"], check=False)
-    time.sleep(0.3)
-    proc = subprocess.Popen(["pcscd", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    return proc
+    """A fresh pcscd whose virtual reader is ready; a second try if the port was slow to
+    come free from the previous one."""
+    for _attempt in range(2):
+        subprocess.run(["pkill", "-x", "pcscd"], check=False)
+        time.sleep(0.3)
+        proc = subprocess.Popen(
+            ["pcscd", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if vpcd_listening():
+                time.sleep(0.3)  # the reader is announced to PC/SC clients just after
+                return proc
+            time.sleep(0.1)
+        proc.terminate()
+        proc.wait(10)
+    raise RuntimeError("pcscd's virtual reader (vpcd) did not start listening")
 
 
 def stop_pcscd(proc):
