@@ -100,7 +100,12 @@ def _scanner(spec: str) -> Device:
     if kind == "sim" and rest in SCANNER_FAULTS:
         # SANE's test backend itself reports the fault, through the real driver path.
         status = SCANNER_FAULTS[rest]
-        extra = ("--read-return-value", status) if status else ("--test-picture", "Color pattern")
+        # A fault on a small area: the test backend can deadlock cancelling a large page.
+        extra = (
+            ("--read-return-value", status, "-x", "20", "-y", "20")
+            if status
+            else ("--test-picture", "Color pattern")
+        )
         return SaneScanner("a4", "test:0", extra_args=extra)
     if kind == "sane" and rest:
         return SaneScanner("a4", rest)

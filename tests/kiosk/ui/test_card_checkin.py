@@ -34,6 +34,7 @@ def check_in_with_cards(tmp_path):
 
     stranger = VirtualCard({GET_UID: bytes.fromhex("0411223344") + b"\x90\x00"})
     connect_card(stranger)
+    assert ui.wait_until(lambda: reader.status["card"] == "present", 20)
     assert ui.wait_until(lambda: "Tällä kortilla ei löytynyt varausta" in ui.texts(), 20)
     stranger.remove()
     assert ui.wait_until(lambda: reader.status["card"] == "absent", 20)
