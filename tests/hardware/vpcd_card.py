@@ -89,12 +89,24 @@ def vpcd_listening(port: int = VPCD_PORT) -> bool:
     return False
 
 
+def pcscd_running() -> bool:
+    return subprocess.run(["pgrep", "-x", "pcscd"], capture_output=True).returncode == 0
+
+
 def start_pcscd():
     """A fresh pcscd whose virtual reader is ready; a second try if the port was slow to
     come free from the previous one."""
     for _attempt in range(2):
+        # The old pcscd must be gone, port and all: a new one cannot bind vpcd's port
+        # while it lingers, and the old listener would pass for the new one.
         subprocess.run(["pkill", "-x", "pcscd"], check=False)
-        time.sleep(0.3)
+        deadline = time.monotonic() + 10
+        while pcscd_running() or vpcd_listening():
+            if time.monotonic() > deadline + 5:
+                raise RuntimeError("the previous pcscd does not go away")
+            if time.monotonic() > deadline:
+                subprocess.run(["pkill", "-9", "-x", "pcscd"], check=False)
+            time.sleep(0.1)
         proc = subprocess.Popen(
             ["pcscd", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
