@@ -3,7 +3,10 @@ card written in Python that answers GET DATA with its UID."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -11,14 +14,12 @@ pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
 
 from tests.kiosk.ui.driver import UiDriver  # noqa: E402
 from tests.kiosk.ui.world import CITIZEN_CARD, CITIZEN_NAME  # noqa: E402
-from tests.own_process import in_own_process  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pcscd") is None, reason="pcscd is installed by ./run test"
 )
 
 
-@in_own_process
 def check_in_with_cards(tmp_path):
     from hardware.base import DeviceState
     from hardware.cardreader.pcsc import GET_UID
@@ -51,4 +52,19 @@ def check_in_with_cards(tmp_path):
 
 
 def test_check_in_by_card(pcscd, tmp_path):
-    check_in_with_cards(tmp_path)
+    # A fresh interpreter, not a fork: a worker that used PC/SC before (the card reader
+    # tests) would hand a forked child libpcsclite's state, and then no card events come.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, pathlib; from tests.kiosk.ui.test_card_checkin import check_in_with_cards;"
+            " check_in_with_cards(pathlib.Path(sys.argv[1]))",
+            str(tmp_path),
+        ],
+        env=os.environ | {"KIVY_NO_ARGS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
