@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,19 +113,42 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 
 
 class StateStore:
-    """The opened state.db; one per process (UI or agent), safe to share across threads."""
+    """The opened state.db; one per process (UI or agent), safe to share across threads.
+
+    Each thread gets its own connection: a transaction belongs to a connection, so
+    threads sharing one would run inside each other's BEGIN … COMMIT (the UI's
+    device threads write device states while the main loop records usage).
+    WAL lets them read side by side; BEGIN IMMEDIATE queues the writers.
+    """
 
     def __init__(self, path: Path | str, timeout_s: float = 10.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
-        )
-        self.db = conn
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA foreign_keys=ON")
+        self.timeout_s = timeout_s
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self.db.execute("PRAGMA journal_mode=WAL")  # kept in the file: once is enough
         self.migrate()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:  # close what ended threads left, so months of threads add nothing
+                for thread, old in self._open:
+                    if not thread.is_alive():
+                        old.close()
+                self._open = [(t, c) for t, c in self._open if t.is_alive()]
+                self._open.append((threading.current_thread(), conn))
+        return conn
 
     @property
     def schema_version(self) -> int:
@@ -150,7 +174,11 @@ class StateStore:
         self.db.execute("COMMIT")
 
     def close(self) -> None:
-        self.db.close()
+        with self._lock:
+            for _thread, conn in self._open:
+                conn.close()
+            self._open = []
+        self._local = threading.local()
 
     # --- small key/value state (cursors, ETags, counters, last errors) ----------
 

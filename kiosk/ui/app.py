@@ -122,9 +122,9 @@ class KioskApp(App):
         Builder.load_file(str(KV_DIR / "widgets.kv"))
         self._lock_down()
         self.session.remove_leftovers()
-        # Devices open right after the first frame: the screen is up sooner, and
-        # nothing a citizen can reach needs a device in that first moment.
-        Clock.schedule_once(lambda _dt: self._open_devices(), 0)
+        # Devices open once the first frame is on screen: the screen is up sooner,
+        # and nothing a citizen can reach needs a device in that first moment.
+        Window.bind(on_flip=self._on_first_flip)
         self.maintenance = bool(self.config_doc.get("maintenance", False)) or bool(
             self.store.get_state("ui.maintenance", False)
         )
@@ -193,8 +193,20 @@ class KioskApp(App):
 
         threading.Thread(target=work, name="device-check", daemon=True).start()
 
-    def on_start(self) -> None:
-        self._set_alive(self._ui_state)  # the first frame is about to be drawn: we are up
+    def _on_first_flip(self, *_args: Any) -> None:
+        Window.unbind(on_flip=self._on_first_flip)
+        # on_flip handlers run before the buffers swap: the next tick comes after it.
+        Clock.schedule_once(lambda _dt: self._first_frame_shown(), 0)
+
+    def _first_frame_shown(self) -> None:
+        """The attract (or maintenance) screen is visible: report we are up, then do
+        what start-up deferred. `kiosk-ui` starts with the cyclic garbage collector
+        off; the objects made so far live as long as the process, so they are frozen
+        out of its reach before it goes back on."""
+        self._set_alive(self._ui_state)
+        gc.freeze()
+        gc.enable()
+        self._open_devices()
 
     def on_stop(self) -> None:
         if self._stopped:

@@ -370,3 +370,44 @@ def test_scanner_jam_from_the_simulated_scanner_gets_its_own_screen(tmp_path):
     ui.tap("Etsi palvelu")
     assert ui.screen == "catalogue"
     ui.stop()
+
+
+@in_own_process
+def test_the_trimmed_kivy_style_has_a_rule_for_every_kivy_widget_in_use(tmp_path):
+    """Start-up loads only KIVY_RULES of Kivy's style.kv; a widget whose rule was left
+    out would draw as nothing. Every screen and the idle warning are shown, then every
+    class in every widget's ancestry that Kivy has a rule for must be among those kept."""
+    ui = UiDriver(tmp_path)  # before Kivy is imported: it reads KIVY_DATA_DIR once
+    import kivy
+    from kivy.core.window import Window
+
+    from kiosk.ui import kivy_data
+    from kiosk.ui.app import SCREENS
+
+    assert kivy.kivy_data_dir == str(ui.state_dir / "kivy" / "data")  # the trimmed copy
+    ui.app.start_session()
+    in_use: set[str] = set()
+
+    def collect(widget) -> None:
+        in_use.update(cls.__name__ for cls in type(widget).__mro__)
+        for child in widget.children:
+            collect(child)
+
+    for name in SCREENS:
+        if name in ("technician", "technician_pin", "maintenance", "attract"):
+            ui.app.go(name)
+        else:
+            ui.app.go(name, service_id=ui.bookings[0].service_id)
+        ui.pump(0.2)
+        for root in Window.children:
+            collect(root)
+    ui.app.go("home")
+    ui.advance(61)
+    assert ui.app.warning is not None
+    for root in Window.children:
+        collect(root)
+    full = (kivy_data.kivy_package_dir() / "data" / "style.kv").read_text(encoding="utf-8")
+    needed = in_use & kivy_data.ruled_classes(full)
+    assert {"Label", "ModalView", "ScrollView"} <= needed  # the walk saw the widgets
+    assert needed <= kivy_data.KIVY_RULES, f"add to KIVY_RULES: {needed - kivy_data.KIVY_RULES}"
+    ui.stop()
