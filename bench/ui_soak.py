@@ -122,6 +122,31 @@ def cold_start_ui(display: str, state_dir: Path) -> tuple[float, int, int]:
     return elapsed, rss, pss
 
 
+def cold_start_bare_kivy(display: str, state_dir: Path) -> tuple[float, int, int]:
+    """One start of bench/bare_kivy.py: Kivy's own share of the UI's cold start."""
+    ready = state_dir / "ready"
+    ready.unlink(missing_ok=True)
+    started = time.monotonic()
+    bare = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "bare_kivy.py"), str(state_dir), str(ready)],
+        env=os.environ | {"DISPLAY": display},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while not ready.exists():
+            if time.monotonic() - started > 60:
+                raise SystemExit("the bare Kivy app did not start in 60 s")
+            time.sleep(0.005)
+        elapsed = time.monotonic() - started
+        time.sleep(3)
+        rss, pss = memory_kib(bare.pid)
+    finally:
+        bare.terminate()
+        bare.wait(30)
+    return elapsed, rss, pss
+
+
 def cold_start_chromium(display: str, work: Path) -> tuple[float, int, int]:
     """One start of Chromium in kiosk mode with the profile in `work`, as a kiosk boots."""
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -282,32 +307,37 @@ def main() -> None:
                 f"   one start of each to warm up (the UI makes its Kivy data directory, "
                 f"Chromium its profile), then {args.runs} alternating starts; medians"
             )
-            ui_runs, chromium_runs = [], []
+            ui_runs, bare_runs, chromium_runs = [], [], []
             for n in range(args.runs + 1):
                 ui_runs.append(cold_start_ui(display, work / "ui-state"))
+                bare_runs.append(cold_start_bare_kivy(display, work / "bare-state"))
                 chromium_runs.append(chromium_start(display, work))
                 print(
                     f"   {'warm-up' if n == 0 else f'run {n}'}: UI {ui_runs[-1][0]:.3f} s, "
-                    f"Chromium {chromium_runs[-1][0]:.3f} s"
+                    f"bare Kivy {bare_runs[-1][0]:.3f} s, Chromium {chromium_runs[-1][0]:.3f} s"
                 )
-            ui = tuple(statistics.median(run[i] for run in ui_runs[1:]) for i in range(3))
-            chromium = tuple(
-                statistics.median(run[i] for run in chromium_runs[1:]) for i in range(3)
+            ui, bare, chromium = (
+                tuple(statistics.median(run[i] for run in runs[1:]) for i in range(3))
+                for runs in (ui_runs, bare_runs, chromium_runs)
             )
-            print(
-                f"kiosk UI : first frame {ui[0]:.3f} s, "
-                f"RSS {ui[1] / 1024:.0f} MiB, PSS {ui[2] / 1024:.0f} MiB"
-            )
-            print(
-                f"Chromium : page loaded {chromium[0]:.3f} s, "
-                f"RSS {chromium[1] / 1024:.0f} MiB, "
-                f"PSS {chromium[2] / 1024:.0f} MiB (all its processes)"
-            )
+            for name, what, figures in (
+                ("kiosk UI ", "first frame", ui),
+                ("bare Kivy", "first frame", bare),
+                ("Chromium ", "page loaded", chromium),
+            ):
+                print(
+                    f"{name}: {what} {figures[0]:.3f} s, RSS {figures[1] / 1024:.0f} MiB, "
+                    f"PSS {figures[2] / 1024:.0f} MiB (all its processes)"
+                )
             start_ratio, pss_ratio = ui[0] / chromium[0], ui[2] / chromium[2]
             verdict = "PASS" if max(start_ratio, pss_ratio) <= 0.5 else "FAIL"
             print(
                 f"ratio UI/Chromium: start {start_ratio:.2f}x, PSS {pss_ratio:.2f}x "
                 f"(target <= 0.5x) -> {verdict}"
+            )
+            print(
+                f"ratio bare Kivy/Chromium: start {bare[0] / chromium[0]:.2f}x; "
+                f"the UI over bare Kivy: start {ui[0] / bare[0]:.2f}x"
             )
             if args.no_soak:
                 return

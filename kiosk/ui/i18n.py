@@ -16,27 +16,41 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 
 
 class Translations:
+    """Each language's .po file is read the first time one of its texts is wanted:
+    start-up then reads only the language of the first screen."""
+
     def __init__(self, locale_dir: Path = LOCALE_DIR) -> None:
-        self.catalogs: dict[str, dict[str, str]] = {}
-        self.names: dict[str, str] = {}
-        for po_path in sorted(locale_dir.glob("*.po")):
-            po = polib.pofile(str(po_path))
-            language = po_path.stem
-            self.catalogs[language] = {
+        self.files = {path.stem: path for path in sorted(locale_dir.glob("*.po"))}
+        self._catalogs: dict[str, dict[str, str]] = {}
+        self._names: dict[str, str] = {}
+
+    def _load(self, language: str) -> dict[str, str]:
+        if language not in self._catalogs:
+            path = self.files.get(language)
+            po = polib.pofile(str(path)) if path else []
+            self._catalogs[language] = {
                 entry.msgid: entry.msgstr for entry in po if entry.msgstr and not entry.obsolete
             }
-            self.names[language] = po.metadata.get("X-Language-Name", language)
+            self._names[language] = po.metadata.get("X-Language-Name", language) if path else ""
+        return self._catalogs[language]
 
     @property
     def languages(self) -> list[str]:
-        return list(self.catalogs)
+        return list(self.files)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Each language's name in itself, for the language buttons."""
+        for language in self.files:
+            self._load(language)
+        return {language: self._names[language] for language in self.files}
 
     def text(self, msgid: str, language: str) -> str:
-        return self.catalogs.get(language, {}).get(msgid) or msgid
+        return self._load(language).get(msgid) or msgid
 
     def missing(self, language: str, msgids: list[str]) -> list[str]:
         """msgids with no translation: a test keeps every shipped language complete."""
-        catalog = self.catalogs.get(language, {})
+        catalog = self._load(language)
         return [m for m in msgids if m not in catalog]
 
 
