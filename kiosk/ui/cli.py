@@ -28,9 +28,9 @@ def configure_kivy(state_dir: Path, size: tuple[int, int], fullscreen: bool) -> 
     data_dir = kivy_data.prepare(home)
     if data_dir is not None:
         os.environ.setdefault("KIVY_DATA_DIR", str(data_dir))
-    # On X11, SDL's GLX set-up makes and drops a whole GL context only to list
-    # extensions (about 0.1 s with Mesa's software renderer); EGL does not, and
-    # EGL is what the kiosk uses under cage (Wayland) anyway.
+    # On X11 (the unit runs the UI on cage's Xwayland), SDL's GLX set-up makes and
+    # drops a whole GL context only to list extensions: about 0.1 s with Mesa's
+    # software renderer. Its EGL set-up does not.
     os.environ.setdefault("SDL_VIDEO_X11_FORCE_EGL", "1")
     # Without a GPU, Mesa's llvmpipe compiles its shaders with LLVM when the first
     # frame is drawn. Interpreted vertex processing (a UI has few vertices) and
