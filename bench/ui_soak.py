@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,56 +96,55 @@ def memory_kib(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
+def timed_start(
+    name: str, command: list[str], display: str, is_up: Callable[[], bool]
+) -> tuple[float, int, int]:
+    """Seconds from exec until `is_up()`, then RSS and PSS once it has settled (3 s)."""
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command,
+        env=os.environ | {"DISPLAY": display},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while not is_up():
+            if time.monotonic() - started > 60:
+                raise SystemExit(f"{name} did not start in 60 s")
+            time.sleep(0.005)
+        elapsed = time.monotonic() - started
+        time.sleep(3)  # settled: the attract screen is up and animating
+        rss, pss = memory_kib(process.pid)
+    finally:
+        process.terminate()
+        process.wait(30)
+    return elapsed, rss, pss
+
+
 def cold_start_ui(display: str, state_dir: Path) -> tuple[float, int, int]:
     """One start of `kiosk-ui` on an existing state directory, as a kiosk boots."""
     if not (state_dir / "state.db").exists():
         make_state(state_dir)
     store = StateStore(state_dir / "state.db")
     store.set_state("ui.alive", {"state": "down"})
-    started = time.monotonic()
-    ui = subprocess.Popen(
+    return timed_start(
+        "the UI",
         [sys.executable, "-m", "kiosk.ui.cli", "run", "--state-dir", str(state_dir), "--windowed"],
-        env=os.environ | {"DISPLAY": display},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        display,
+        lambda: (store.get_state("ui.alive") or {}).get("state") == "attract",
     )
-    try:
-        while (store.get_state("ui.alive") or {}).get("state") != "attract":
-            if time.monotonic() - started > 60:
-                raise SystemExit("the UI did not start in 60 s")
-            time.sleep(0.005)
-        elapsed = time.monotonic() - started
-        time.sleep(3)  # settled: the attract screen is up and animating
-        rss, pss = memory_kib(ui.pid)
-    finally:
-        ui.terminate()
-        ui.wait(30)
-    return elapsed, rss, pss
 
 
 def cold_start_bare_kivy(display: str, state_dir: Path) -> tuple[float, int, int]:
     """One start of bench/bare_kivy.py: Kivy's own share of the UI's cold start."""
     ready = state_dir / "ready"
     ready.unlink(missing_ok=True)
-    started = time.monotonic()
-    bare = subprocess.Popen(
+    return timed_start(
+        "the bare Kivy app",
         [sys.executable, str(ROOT / "bench" / "bare_kivy.py"), str(state_dir), str(ready)],
-        env=os.environ | {"DISPLAY": display},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        display,
+        ready.exists,
     )
-    try:
-        while not ready.exists():
-            if time.monotonic() - started > 60:
-                raise SystemExit("the bare Kivy app did not start in 60 s")
-            time.sleep(0.005)
-        elapsed = time.monotonic() - started
-        time.sleep(3)
-        rss, pss = memory_kib(bare.pid)
-    finally:
-        bare.terminate()
-        bare.wait(30)
-    return elapsed, rss, pss
 
 
 def cold_start_chromium(display: str, work: Path) -> tuple[float, int, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,19 @@ class UiDriver:
 
         modals = [w for w in Window.children if isinstance(w, ModalView)]
         return modals or [self.app.manager.current_screen]
+
+    def every_screen(self) -> Iterator[str]:
+        """Shows each screen in turn (with a service for those that show one) and
+        yields its name while it is up."""
+        from kiosk.ui.app import SCREENS
+
+        for name in SCREENS:
+            if name in ("technician", "technician_pin", "maintenance", "attract"):
+                self.app.go(name)
+            else:
+                self.app.go(name, service_id=self.bookings[0].service_id)
+            self.pump(0.2)
+            yield name
 
     def buttons(self) -> list[Any]:
         from kiosk.ui.widgets import KioskButton

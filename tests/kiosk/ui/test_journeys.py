@@ -229,17 +229,10 @@ def test_speech_mode_starts_without_sight_and_reads_every_element(tmp_path):
 def test_every_touch_target_is_at_least_9_mm(tmp_path):
     from kivy.metrics import mm
 
-    from kiosk.ui.app import SCREENS
-
     ui = UiDriver(tmp_path)
     ui.app.start_session()
     smallest = {}
-    for name in SCREENS:
-        if name in ("technician", "technician_pin", "maintenance", "attract"):
-            ui.app.go(name)
-        else:
-            ui.app.go(name, service_id=ui.bookings[0].service_id)
-        ui.pump(0.2)
+    for name in ui.every_screen():
         for button in ui.buttons():
             smallest[f"{name}: {button.text}"] = min(button.width, button.height)
     too_small = {k: v for k, v in smallest.items() if v < mm(9)}
@@ -382,7 +375,6 @@ def test_the_trimmed_kivy_style_has_a_rule_for_every_kivy_widget_in_use(tmp_path
     from kivy.core.window import Window
 
     from kiosk.ui import kivy_data
-    from kiosk.ui.app import SCREENS
 
     assert kivy.kivy_data_dir == str(ui.state_dir / "kivy" / "data")  # the trimmed copy
     ui.app.start_session()
@@ -393,12 +385,7 @@ def test_the_trimmed_kivy_style_has_a_rule_for_every_kivy_widget_in_use(tmp_path
         for child in widget.children:
             collect(child)
 
-    for name in SCREENS:
-        if name in ("technician", "technician_pin", "maintenance", "attract"):
-            ui.app.go(name)
-        else:
-            ui.app.go(name, service_id=ui.bookings[0].service_id)
-        ui.pump(0.2)
+    for _name in ui.every_screen():
         for root in Window.children:
             collect(root)
     ui.app.go("home")
