@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,18 +48,34 @@ class Outbox:
         data: dict[str, Any] | None = None,
         session_id: str | None = None,
         at: datetime | None = None,
+        check: Callable[[dict[str, Any]], None] | None = None,
     ) -> str:
-        """Record one event durably; returns its id. Committed means it survives power loss."""
-        event_id = str(uuid.uuid4())
-        when = (at or datetime.now().astimezone()).isoformat(timespec="seconds")
-        payload = json.dumps(data or {}, ensure_ascii=False)
+        """Record one event durably; returns its id. Committed means it survives power loss.
+
+        `check` sees the event exactly as it will be uploaded and may raise to refuse it."""
+        event = OutboxEvent(
+            0,
+            str(uuid.uuid4()),
+            type,
+            (at or datetime.now().astimezone()).isoformat(timespec="seconds"),
+            session_id,
+            data or {},
+        )
+        if check is not None:
+            check(event.as_upload())
         with self.store.transaction() as db:
             db.execute(
                 "INSERT INTO outbox (id, type, at, session_id, data) VALUES (?, ?, ?, ?, ?)",
-                [event_id, type, when, session_id, payload],
+                [
+                    event.id,
+                    event.type,
+                    event.at,
+                    event.session_id,
+                    json.dumps(event.data, ensure_ascii=False),
+                ],
             )
             self._enforce_bound(db)
-        return event_id
+        return event.id
 
     def _enforce_bound(self, db: Any) -> None:
         # The seq span, read from the primary key's two ends, bounds the depth

@@ -9,8 +9,6 @@ Search text with digits is dropped, not sent: a typed number may be personal.
 from __future__ import annotations
 
 import logging
-import uuid
-from datetime import datetime
 from typing import Any
 
 from central.events import InvalidEvent, validate
@@ -32,17 +30,8 @@ class UsageLog:
                 data["query"] = query.lower()[:100]
         try:
             # Central's own validation, whole: an event it would refuse is never queued.
-            validate(
-                {
-                    "id": str(uuid.uuid4()),
-                    "type": type,
-                    "at": datetime.now().astimezone().isoformat(),
-                    "session_id": session_id,
-                    "data": data,
-                }
-            )
+            return self.outbox.add(type, data, session_id=session_id, check=validate)
         except InvalidEvent as exc:
             self.refused += 1
             log.error("usage event %s not queued: %s", type, exc)
             return None
-        return self.outbox.add(type, data, session_id=session_id)
