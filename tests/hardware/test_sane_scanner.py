@@ -6,7 +6,14 @@ import shutil
 
 import pytest
 
-from hardware.base import CoverOpen, DeviceOffline, DeviceState, FeederEmpty, MediaJam
+from hardware.base import (
+    CoverOpen,
+    DeviceOffline,
+    DeviceState,
+    DeviceTimeout,
+    FeederEmpty,
+    MediaJam,
+)
 from hardware.scanner.sane import SaneScanner
 
 pytestmark = pytest.mark.skipif(
@@ -42,13 +49,25 @@ def test_feeder_scans_the_stack_until_empty(tmp_path):
 def test_sane_statuses_become_typed_errors_and_leave_no_partial_page(
     tmp_path, status, error, state
 ):
-    # A small scan area: SANE's test backend can deadlock in cancel when its reader still
-    # has more than a pipe's worth of page to write (seen under load, 120 s timeouts).
+    # SANE's test backend itself sometimes hangs after returning a fault status: with
+    # a 20 mm area, 4 scanimage loops side by side hung 6 times in 160 runs (0 in 60
+    # runs one at a time); --non-blocking and --read-limit did not help. That hang is
+    # the simulator's, not the driver's (which reports it as DeviceTimeout, as it
+    # should), so a run that times out is tried once more.
+    def scan() -> None:
+        scanner.scan(tmp_path, resolution=50)
+
     scanner = SaneScanner(
-        "a4", "test:0", extra_args=("--read-return-value", status, "-x", "20", "-y", "20")
+        "a4",
+        "test:0",
+        timeout_s=20,
+        extra_args=("--read-return-value", status, "-x", "20", "-y", "20"),
     )
     with pytest.raises(error):
-        scanner.scan(tmp_path, resolution=50)
+        try:
+            scan()
+        except DeviceTimeout:
+            scan()
     assert scanner.state == state
     assert list(tmp_path.glob("*.png")) == []
 
