@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import FastAPI
 
 from central import __version__
-from central.api import auth, bookings, catalogue, fleet, kiosk, organisations, sites, stats
+from central.api import (
+    auth,
+    bookings,
+    catalogue,
+    fleet,
+    kiosk,
+    organisations,
+    sites,
+    stats,
+    users,
+)
+from central.api.docs import install_docs
 from central.db.engine import make_engine, make_session_factory
 from central.db.migrate import upgrade
 from central.errors import install_error_handlers
-from central.events import MAX_BATCH_BYTES
-from central.request_guard import RequestGuard
+from central.request_guard import BodyLimits, CallerCache, RequestGuard, caller_lookup
+from central.secret_key import load_secret_key
+from central.security_headers import SecurityHeaders
 from central.settings import Settings
+from contract.events import MAX_BATCH_BYTES
 
 API_PREFIX = "/api/v1"
 
@@ -27,12 +42,14 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         description="The server kiosks, municipality admins, technicians and booking systems "
         'talk to. Errors are {"error": {"code", "message"}}.',
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from the installed package: api/docs.py
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
+    app.state.secret_key = load_secret_key(settings)
+    app.state.password_checkers = threading.BoundedSemaphore(settings.password_checks_at_once)
     install_error_handlers(app)
 
     # Kiosk routes first: they carry nearly all traffic, and each router level
@@ -41,6 +58,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         kiosk.device_router,
         kiosk.router,
         auth.router,
+        users.router,
         organisations.router,
         sites.router,
         catalogue.router,
@@ -50,16 +68,25 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     ):
         app.include_router(router, prefix=API_PREFIX)
 
+    install_docs(app, API_PREFIX)
+
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     app.add_middleware(
         RequestGuard,
-        default=MAX_BATCH_BYTES,
-        by_suffix={
-            "/artifact": settings.max_artifact_bytes,
-            "/catalogue/import": settings.max_import_bytes,
-        },
+        limits=BodyLimits(
+            default=MAX_BATCH_BYTES,
+            large={
+                "/artifact": (settings.max_artifact_bytes, "device"),
+                "/catalogue/import": (settings.max_import_bytes, "national_admin"),
+            },
+            public=(f"{API_PREFIX}/auth/login", f"{API_PREFIX}/enroll"),
+            item_checked=(f"{API_PREFIX}/kiosk/events",),
+        ),
+        callers=CallerCache(caller_lookup(app.state.sessions)),
     )
+    # Outermost: every answer gets the headers, the guard's refusals too.
+    app.add_middleware(SecurityHeaders, cacheable_prefixes=(f"{API_PREFIX}/docs/static",))
     return app

@@ -99,7 +99,7 @@ def decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         version, _, number = raw.partition(":")
         position = int(number)
-        if version != "v1" or position < 0:
+        if version != "v1" or not 0 <= position < 2**63:
             raise ValueError(raw)
         return position
     except (ValueError, UnicodeDecodeError) as exc:

@@ -1,43 +1,36 @@
-"""Booking codes: short, easy to type, and sent to kiosks only as salted hashes."""
+"""Booking codes on central: derived from the server's secret, never stored in plain text.
+
+A code is an HMAC of the booking's id under central's secret key, so central
+can give it again (a booking system retrying a POST gets the same code) while
+a copy of the database alone reveals none. Uniqueness within a site is
+checked through a second keyed hash, `code_lookup`.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
-# No 0/O, 1/I/L: nothing a citizen can mistype for something else.
-ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-LENGTH = 8
-HASH_ALGORITHM = "pbkdf2-sha256"
-HASH_ITERATIONS = 20_000
-_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+from contract.codes import ALPHABET, LENGTH, normalise
 
 
 def new_salt() -> str:
     return secrets.token_hex(16)
 
 
-def normalise(typed: str) -> str:
-    """What a citizen typed, as a code: case, spaces and dashes do not matter.
-
-    Letters that look like digits are mapped the way the alphabet leaves them
-    out, so a typed O or I never matches by accident.
-    """
-    return "".join(ch for ch in typed.upper() if ch.isalnum()).translate(_CONFUSABLE)
-
-
-def code_hash(code: str, salt: str) -> str:
-    """Slow enough that a stolen kiosk copy does not reveal codes cheaply."""
-    digest = hashlib.pbkdf2_hmac(
-        "sha256", normalise(code).encode(), bytes.fromhex(salt), HASH_ITERATIONS
-    )
-    return digest.hex()
+def derive_code(secret: bytes, booking_id: str, nonce: int) -> str:
+    """The booking's code: 8 characters of the alphabet (about 40 bits)."""
+    digest = hmac.new(secret, f"booking-code:{booking_id}:{nonce}".encode(), hashlib.sha256)
+    number = int.from_bytes(digest.digest(), "big")
+    chars = []
+    for _ in range(LENGTH):
+        number, index = divmod(number, len(ALPHABET))
+        chars.append(ALPHABET[index])
+    return "".join(chars)
 
 
-def format_code(code: str) -> str:
-    """How a code is shown to people: two groups of four."""
-    return f"{code[:4]}-{code[4:]}"
+def code_lookup(secret: bytes, site_id: str, code: str) -> str:
+    """A keyed hash that finds a site's booking by code without storing the code."""
+    message = f"code-lookup:{site_id}:{normalise(code)}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()

@@ -35,6 +35,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "site.create": ADMINS,
     "enrollment_token.create": FLEET,
     "kiosk.read": FLEET,
+    "kiosk.retire": ADMINS,
+    "user.manage": ADMINS,
+    "login_lock.clear": ADMINS,
+    "retention.write": ADMINS,
     "command.create": FLEET,
     "command.read": FLEET,
     "catalogue.import": NATIONAL,
@@ -63,6 +67,8 @@ class Device:
     kiosk_id: str
     site_id: str
     org_id: str
+    # None for tokens given before tokens expired (migration 0003): rotate at once.
+    token_expires_at: datetime | None = None
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -84,16 +90,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
-def _bearer(request: Request) -> str:
+def missing_token() -> ApiError:
+    return ApiError(
+        401,
+        "unauthorized",
+        "Send 'Authorization: Bearer <token>'; log in to get a token.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(
-            401,
-            "unauthorized",
-            "Send 'Authorization: Bearer <token>'; log in to get a token.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise missing_token()
     return token.strip()
 
 
@@ -154,17 +164,30 @@ class Access:
 
 
 def authenticate_person(request: Request, db: Session) -> Person:
-    token = _bearer(request)
+    token = bearer_token(request)
     if token.startswith(DEVICE_TOKEN_PREFIX + "_"):
         raise forbidden("A kiosk's device token only works on /api/v1/kiosk/*.")
+    return authenticate_token(db, token)
+
+
+def authenticate_token(db: Session, token: str) -> Person:
+    """The person a bearer token belongs to, or 401; ends the read transaction."""
+    row = person_for_token(db, token)
+    db.commit()  # end the read: no transaction may span two thread-pool hops
+    if row is None:
+        raise _unknown_token()
+    return row
+
+
+def person_for_token(db: Session, token: str) -> Person | None:
+    """The person a live token belongs to; disabled users' tokens are dead too."""
     row = db.execute(
-        select(User.id, User.role, User.org_id, AccessToken.expires_at)
+        select(User.id, User.role, User.org_id, User.disabled_at, AccessToken.expires_at)
         .join(AccessToken, AccessToken.user_id == User.id)
         .where(AccessToken.token_hash == token_hash(token))
     ).first()
-    db.commit()  # end the read: no transaction may span two thread-pool hops
-    if row is None or row.expires_at <= datetime.now(UTC):
-        raise _unknown_token()
+    if row is None or row.expires_at <= datetime.now(UTC) or row.disabled_at is not None:
+        return None
     return Person(user_id=row.id, role=row.role, org_id=row.org_id)
 
 
@@ -182,6 +205,11 @@ def allowed(action: str) -> Callable[..., Access]:
     return dependency
 
 
+def signed_in(request: Request, db: Session = Depends(get_session)) -> Access:
+    """Dependency: any person or system with a live token (their own account's actions)."""
+    return Access(authenticate_person(request, db), db)
+
+
 async def device_token(request: Request) -> str:
     """Dependency: the bearer token of a kiosk request, checked for shape only.
 
@@ -191,7 +219,7 @@ async def device_token(request: Request) -> str:
 
 
 def _device_token_of(request: Request) -> str:
-    token = _bearer(request)
+    token = bearer_token(request)
     if not token.startswith(DEVICE_TOKEN_PREFIX + "_"):
         raise forbidden("Only a kiosk's device token works on /api/v1/kiosk/*.")
     return token
@@ -202,9 +230,9 @@ def authenticate_device(request: Request, db: Session = Depends(get_session)) ->
     return device_for_token(db, _device_token_of(request))
 
 
-_KIOSK_BY_TOKEN = select(Kiosk.id, Kiosk.site_id, Kiosk.org_id).where(
-    Kiosk.device_token_hash == bindparam("token_hash")
-)
+_KIOSK_BY_TOKEN = select(
+    Kiosk.id, Kiosk.site_id, Kiosk.org_id, Kiosk.device_token_expires_at, Kiosk.retired_at
+).where(Kiosk.device_token_hash == bindparam("token_hash"))
 
 
 def device_for_token(db: Session, token: str, end_read: bool = True) -> Device:
@@ -216,6 +244,14 @@ def device_for_token(db: Session, token: str, end_read: bool = True) -> Device:
     row = db.connection().execute(_KIOSK_BY_TOKEN, {"token_hash": token_hash(token)}).first()
     if end_read:
         db.commit()
-    if row is None:
+    if row is None or row.retired_at is not None:
         raise _unknown_token()
-    return Device(kiosk_id=row.id, site_id=row.site_id, org_id=row.org_id)
+    expires_at = row.device_token_expires_at
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        raise ApiError(
+            401,
+            "token_expired",
+            "This kiosk's device token has expired; enrol the kiosk again.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return Device(row.id, row.site_id, row.org_id, expires_at)

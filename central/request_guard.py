@@ -1,21 +1,97 @@
-"""Refuse requests no endpoint should see: bodies over a size limit (413) and NUL characters (400).
+"""The door of central: who is calling, how much they may send, and whether it can be stored.
 
-NUL cannot be stored in PostgreSQL text, and no legitimate kiosk, person or
-booking system sends one, so it is refused at the door rather than failing
-deep inside a query.
+Before any body is read, the caller's bearer token is checked (a cheap,
+cached lookup), so an anonymous client can make central read at most a
+small login or enrolment body, never a 50 MiB import. Size limits then
+depend on who calls: only a national admin may send a catalogue import,
+only a kiosk a screenshot. Bodies are read in chunks and refused the moment
+they pass their limit. A JSON body must parse, and its values must be
+storable (contract.json_values): refused here, not failing deep inside a
+query or on every later read.
+
+The endpoints still authenticate and authorise for real (central/policy.py):
+this check only decides whether the body is worth reading.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central.errors import error_body
+from central.errors import ApiError, error_body
+from central.policy import (
+    DEVICE_TOKEN_PREFIX,
+    authenticate_token,
+    device_for_token,
+    missing_token,
+)
+from contract.json_values import InvalidValue, check_value
 
 # A JSON \u0000 escape: preceded by an even number of backslashes (so not "\\u0000").
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+ANONYMOUS_LIMIT = 16 * 1024
+# Bodies larger than this are parsed off the event loop, and only a few at once.
+LARGE_BODY = 256 * 1024
+LARGE_BODIES_AT_ONCE = 2
+
+
+@dataclass(frozen=True)
+class Caller:
+    kind: str  # "device" or "person"
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    default: int
+    # path suffix -> (limit, who may send that much: a role, or "device")
+    large: dict[str, tuple[int, str]]
+    public: tuple[str, ...]
+    # paths whose JSON items are checked one by one by the endpoint (a batch of events)
+    item_checked: tuple[str, ...] = ()
+
+    def limit_for(self, path: str, caller: Caller | None) -> int:
+        if caller is None:
+            return ANONYMOUS_LIMIT
+        for suffix, (limit, who) in self.large.items():
+            if path.endswith(suffix) and who in (caller.kind, caller.role):
+                return limit
+        return self.default
+
+
+class CallerCache:
+    """Token -> caller, for a short while; bounded, so random tokens cannot grow it.
+
+    Only known callers are kept: a refusal is looked up again next time.
+    """
+
+    def __init__(self, lookup: Callable[[str], Caller | ApiError], ttl_s: float = 30.0) -> None:
+        self.lookup = lookup
+        self.ttl_s = ttl_s
+        self.max_entries = 50_000
+        self._known: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
+
+    async def caller(self, token: str) -> Caller | ApiError:
+        now = time.monotonic()
+        hit = self._known.get(token)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        caller = await run_in_threadpool(self.lookup, token)
+        if isinstance(caller, Caller):
+            self._known[token] = (now + self.ttl_s, caller)
+            self._known.move_to_end(token)
+            while len(self._known) > self.max_entries:
+                self._known.popitem(last=False)
+        return caller
 
 
 def has_nul(path: str, query: bytes, body: bytes = b"") -> bool:
@@ -28,47 +104,77 @@ def _reject_constant(name: str) -> float:
     raise ValueError(name)
 
 
-def _has_non_finite_number(body: bytes) -> bool:
-    """Python's JSON parser accepts NaN/Infinity, which PostgreSQL's json type refuses."""
-    if not (b"NaN" in body or b"Infinity" in body):
-        return False
+def json_problem(body: bytes, check_values: bool) -> str | None:
+    """Why this JSON body cannot be taken, or None. NaN/Infinity are never JSON numbers."""
     try:
-        json.loads(body, parse_constant=_reject_constant)
+        value = json.loads(body, parse_constant=_reject_constant)
+    except RecursionError:
+        return "The JSON is nested too deeply."
     except ValueError as exc:
-        return str(exc) in ("NaN", "Infinity", "-Infinity")
-    return False
+        if str(exc) in ("NaN", "Infinity", "-Infinity"):
+            return "NaN and Infinity are not JSON numbers; send finite ones."
+        return None  # not JSON at all: the endpoint says so in its own words
+    if not check_values:
+        return None
+    try:
+        check_value(value)
+    except InvalidValue as exc:
+        return f"The JSON cannot be stored: {exc}."
+    return None
+
+
+def _bearer(headers: dict[bytes, bytes]) -> str | None:
+    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
 
 
 class RequestGuard:
-    """Pure ASGI middleware; size limits are chosen by path suffix, with a default."""
+    """Pure ASGI middleware in front of every endpoint."""
 
-    def __init__(self, app: ASGIApp, default: int, by_suffix: dict[str, int]) -> None:
+    def __init__(self, app: ASGIApp, limits: BodyLimits, callers: CallerCache) -> None:
         self.app = app
-        self.default = default
-        self.by_suffix = by_suffix
-
-    def limit_for(self, path: str) -> int:
-        for suffix, limit in self.by_suffix.items():
-            if path.endswith(suffix):
-                return limit
-        return self.default
+        self.limits = limits
+        self.callers = callers
+        self.large_bodies = asyncio.Semaphore(LARGE_BODIES_AT_ONCE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if has_nul(scope["path"], scope.get("query_string", b"")):
-            await self._refuse(send, 400, "nul_character", "The request contains a NUL character.")
+        path = scope["path"]
+        if has_nul(path, scope.get("query_string", b"")):
+            await _refuse(send, 400, "nul_character", "The request contains a NUL character.")
             return
         if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
         headers = dict(scope.get("headers") or [])
+        caller = None
+        if not path.endswith(self.limits.public):
+            token = _bearer(headers)
+            found = await self.callers.caller(token) if token else missing_token()
+            if isinstance(found, ApiError):
+                await _refuse(send, found.status, found.code, found.message, found.headers)
+                return
+            caller = found
+        limit = self.limits.limit_for(path, caller)
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._too_large(send, limit)
+            await _too_large(send, limit)
             return
+        if declared is not None and declared.isdigit() and int(declared) > LARGE_BODY:
+            if self.large_bodies.locked():
+                await _refuse(send, 429, "busy", "Central is taking other large uploads; retry.")
+                return
+            async with self.large_bodies:
+                await self._read_and_pass(scope, receive, send, headers, limit)
+            return
+        await self._read_and_pass(scope, receive, send, headers, limit)
+
+    async def _read_and_pass(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], limit: int
+    ) -> None:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -78,7 +184,7 @@ class RequestGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await self._too_large(send, limit)
+                await _too_large(send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -86,16 +192,17 @@ class RequestGuard:
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"")
         if not content_type.startswith(b"image/") and has_nul("", b"", body):
-            await self._refuse(send, 400, "nul_character", "Text in the body contains NUL.")
+            await _refuse(send, 400, "nul_character", "Text in the body contains NUL.")
             return
-        if b"json" in content_type and _has_non_finite_number(body):
-            await self._refuse(
-                send,
-                400,
-                "invalid_json",
-                "NaN and Infinity are not JSON numbers; send finite ones.",
-            )
-            return
+        if b"json" in content_type and body:
+            check_values = not scope["path"].endswith(self.limits.item_checked)
+            if len(body) > LARGE_BODY:
+                problem = await run_in_threadpool(json_problem, body, check_values)
+            else:
+                problem = json_problem(body, check_values)
+            if problem:
+                await _refuse(send, 400, "invalid_json", problem)
+                return
         sent = False
 
         async def replay() -> Message:
@@ -107,23 +214,40 @@ class RequestGuard:
 
         await self.app(scope, replay, send)
 
-    @classmethod
-    async def _too_large(cls, send: Send, limit: int) -> None:
-        message = f"The request body is larger than {limit // 1024} KiB."
-        await cls._refuse(send, 413, "too_large", message)
 
-    @staticmethod
-    async def _refuse(send: Send, status: int, code: str, message: str) -> None:
-        payload = json.dumps(error_body(code, message)).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+async def _too_large(send: Send, limit: int) -> None:
+    message = f"The request body is larger than {limit // 1024} KiB."
+    await _refuse(send, 413, "too_large", message)
+
+
+async def _refuse(
+    send: Send, status: int, code: str, message: str, extra: dict[str, str] | None = None
+) -> None:
+    payload = json.dumps(error_body(code, message)).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"connection", b"close"),
+    ]
+    if status == 429:
+        headers.append((b"retry-after", b"5"))
+    headers.extend((k.lower().encode(), v.encode()) for k, v in (extra or {}).items())
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def caller_lookup(sessions: Callable[[], Session]) -> Callable[[str], Caller | ApiError]:
+    """Who a token belongs to, through the same checks and refusals as the endpoints."""
+
+    def lookup(token: str) -> Caller | ApiError:
+        with sessions() as db:
+            try:
+                if token.startswith(DEVICE_TOKEN_PREFIX + "_"):
+                    device_for_token(db, token)
+                    return Caller("device")
+                person = authenticate_token(db, token)
+                return Caller("person", person.role)
+            except ApiError as refusal:
+                return refusal
+
+    return lookup

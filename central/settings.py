@@ -1,21 +1,51 @@
-"""Runtime settings of central, with defaults that suit a small deployment."""
+"""Runtime settings of central, read from the environment (prefix `CENTRAL_`).
+
+Every field can be set by an operator, e.g. `CENTRAL_ACCESS_TOKEN_TTL_S=3600`;
+docs/operator.md lists them. Defaults suit a small deployment.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CENTRAL_", frozen=True, extra="ignore")
+
+    # `CENTRAL_DATABASE` is also read, for `central serve`'s workers (asgi.py).
     database_url: str = "sqlite:///central.db"
+    # Where the server's own secret lives (keys booking codes); made 0600 on first start.
+    # An explicit CENTRAL_SECRET_KEY (64 hex characters or more) wins over the file.
+    secret_key_file: str = "central.key"
+    secret_key: str | None = Field(default=None, min_length=32)
     # A kiosk is shown offline when no heartbeat came for this long (3 missed beats).
     offline_after_s: int = 90
     # Commands not delivered and finished within this time end as "expired".
     command_ttl_s: int = 24 * 3600
     access_token_ttl_s: int = 12 * 3600
-    # Five wrong passwords in a row lock the address; the lock doubles, up to the cap.
+    # Device tokens expire after this; kiosks rotate theirs when half of it is left.
+    device_token_ttl_s: int = 90 * 86400
+    # Wrong passwords: per account and address, per address, and per account from anywhere.
+    # Past the free ones, the lock doubles from the base up to the cap.
     login_free_failures: int = 5
+    login_free_failures_per_address: int = 20
+    login_free_failures_per_account: int = 50
     login_lock_base_s: int = 30
     login_lock_max_s: int = 900
+    # At most this many password checks (argon2, ~150 ms and 64 MiB each) run at once.
+    password_checks_at_once: int = 2
     max_artifact_bytes: int = 10 * 1024 * 1024
     max_import_bytes: int = 50 * 1024 * 1024
+    # What central keeps, in days, unless an organisation sets its own (retention API).
+    retention_usage_days: int = 3 * 365
+    retention_bookings_days: int = 90
+    retention_screenshots_days: int = 30
+    # How often a worker applies retention.
+    retention_every_s: int = 3600
+    # Worker processes for `central serve` (uvicorn), when --workers is not given.
+    workers: int = 1
+    # Outgoing mail for alerts (used by the console); empty host: no mail is sent.
+    mail_host: str = ""
+    mail_port: int = 587
+    mail_from: str = "palvelupiste@localhost"

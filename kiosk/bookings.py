@@ -1,19 +1,20 @@
 """Bookings on the kiosk: applied from central's deltas, found by the code a citizen types.
 
-The kiosk never holds a plain code: central sends a salted hash, and a typed
-code is hashed the same way (central.codes) and looked up by that hash.
+The kiosk never holds a plain code: central sends each booking's hash with
+its own salt, and a typed code is hashed the same way (contract.codes) for
+each booking that could be meant, nearest to now first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from central.codes import HASH_ALGORITHM, HASH_ITERATIONS, code_hash
+from contract.codes import SUPPORTED, booking_code_hash, card_hash, matches
 from kiosk.store import StateStore
 
-SUPPORTED_ALG = f"{HASH_ALGORITHM}:{HASH_ITERATIONS}"
 COLUMNS = (
     "id",
     "service_id",
@@ -56,29 +57,41 @@ def apply_delta(
             db.execute("DELETE FROM bookings WHERE id = ?", [booking_id])
 
 
-def _find(store: StateStore, column: str, secret: str) -> Booking | None:
-    salts = store.db.execute(
-        "SELECT DISTINCT code_salt FROM bookings WHERE code_hash_alg = ?", [SUPPORTED_ALG]
+def _find(
+    store: StateStore, column: str, secret: str, hash_of: Callable[[str, str, str], str]
+) -> Booking | None:
+    """Hash `secret` with each candidate's salt; bookings sharing a salt cost one hash.
+
+    Candidates are those not yet ended, the one starting nearest to now first,
+    so a citizen on time is found after a hash or two.
+    """
+    now = datetime.now().astimezone()
+    rows = store.db.execute(
+        "SELECT id, service_id, starts_at, ends_at, display_name, mode, status, "
+        f"{column}, code_salt, code_hash_alg FROM bookings WHERE {column} IS NOT NULL"
     ).fetchall()
-    for (salt,) in salts:
-        row = store.db.execute(
-            "SELECT id, service_id, starts_at, ends_at, display_name, mode, status "
-            f"FROM bookings WHERE {column} = ? ORDER BY starts_at",
-            [code_hash(secret, salt)],
-        ).fetchone()
-        if row:
-            return Booking(*row)
+    candidates = [r for r in rows if r[9] in SUPPORTED and datetime.fromisoformat(r[3]) >= now] or [
+        r for r in rows if r[9] in SUPPORTED
+    ]
+    candidates.sort(key=lambda r: abs((datetime.fromisoformat(r[2]) - now).total_seconds()))
+    hashed: dict[tuple[str, str], str] = {}
+    for row in candidates:
+        key = (row[8], row[9])
+        if key not in hashed:
+            hashed[key] = hash_of(secret, row[8], row[9])
+        if matches(row[7], hashed[key]):
+            return Booking(*row[:7])
     return None
 
 
 def find_by_code(store: StateStore, typed: str) -> Booking | None:
     """The booking whose code the citizen typed, or None."""
-    return _find(store, "code_hash", typed)
+    return _find(store, "code_hash", typed, booking_code_hash)
 
 
 def find_by_card(store: StateStore, card_id: str) -> Booking | None:
-    """The citizen's earliest booking here that was made with this card (its UID in hex)."""
-    return _find(store, "card_hash", card_id) if card_id else None
+    """The citizen's booking here that was made with this card (its UID in hex)."""
+    return _find(store, "card_hash", card_id, card_hash) if card_id else None
 
 
 def code_from_qr(text: str) -> str:

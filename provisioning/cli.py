@@ -21,7 +21,13 @@ from pathlib import Path
 from hardware import devices as device_specs
 from kiosk.agent.agent import Agent
 from kiosk.agent.cli import enroll
-from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable, Credentials
+from kiosk.agent.client import (
+    CentralClient,
+    CentralRejected,
+    CentralUnavailable,
+    Credentials,
+    InsecureCentral,
+)
 from kiosk.store import StateStore, default_path
 from kiosk.ui.settings import kiosk_config
 from provisioning import self_test
@@ -35,13 +41,16 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def _enrol_and_sync(state_dir: Path, central: str, token: str) -> Credentials:
+def _enrol_and_sync(
+    state_dir: Path, central: str, token: str, insecure: bool = False
+) -> Credentials:
     """Enrol, then fetch config and catalogue at once, so the kiosk is usable right away."""
-    credentials = enroll(state_dir, central, token)
+    credentials = enroll(state_dir, central, token, insecure=insecure)
     say(f"enrolled as kiosk {credentials.kiosk_id} at site {credentials.site_id}")
     store = StateStore(state_dir / "state.db")
     try:
-        Agent(store, CentralClient(central, credentials.device_token)).sync_all()
+        client = CentralClient(central, credentials.device_token, insecure=insecure)
+        Agent(store, client).sync_all()
         services = store.db.execute("SELECT count(*) FROM services").fetchone()[0]
         say(f"synced: configuration and {services} services")
     except CentralUnavailable as exc:
@@ -64,7 +73,10 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         say("kiosk-provision: give --central (the QR code did not say which server)")
         return EX_REFUSED
     try:
-        credentials = _enrol_and_sync(args.state_dir, central.rstrip("/"), token)
+        credentials = _enrol_and_sync(args.state_dir, central.rstrip("/"), token, args.insecure)
+    except InsecureCentral as exc:
+        say(f"kiosk-provision: {exc}")
+        return EX_REFUSED
     except CentralRejected as exc:
         say(f"kiosk-provision: central refused the token: {exc.message}")
         return EX_REFUSED
@@ -103,7 +115,10 @@ def cmd_self_test(args: argparse.Namespace) -> int:
     if credentials_file.exists():
         credentials = Credentials.load(credentials_file)
         try:
-            Agent(store, CentralClient(credentials.central, credentials.device_token)).heartbeat()
+            client = CentralClient(
+                credentials.central, credentials.device_token, insecure=credentials.insecure
+            )
+            Agent(store, client).heartbeat()
             say("report sent to central")
         except (CentralUnavailable, CentralRejected) as exc:
             say(f"report kept on the kiosk; central did not take it now ({exc})")
@@ -137,6 +152,10 @@ def cmd_first_boot(args: argparse.Namespace) -> int:
         return 0
     try:
         credentials = _enrol_and_sync(args.state_dir, str(found.ticket.central), found.ticket.token)
+    except InsecureCentral as exc:
+        found.forget_token(f"refused: {exc}")
+        say(f"kiosk-provision: {exc}")
+        return EX_REFUSED
     except CentralUnavailable as exc:
         say(f"cannot reach central yet ({exc}); will try again")
         return EX_TEMPFAIL
@@ -160,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("enroll", help="enrol this kiosk with a one-time token")
     e.add_argument("--central", help="central's address, e.g. https://kioskit.example.fi")
     e.add_argument("--site", help="the site id this kiosk must belong to (checked)")
+    e.add_argument(
+        "--insecure",
+        action="store_true",
+        help="accept a plain http:// central that is not on this machine (closed test networks)",
+    )
     source = e.add_mutually_exclusive_group(required=True)
     source.add_argument("--token", help="the token, typed")
     source.add_argument("--token-qr", type=Path, help="a photo or scan of the token's QR code")

@@ -5,17 +5,21 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from central import changes, codes
 from central.api.schemas import errors
-from central.db.models import Booking, Service, Site
+from central.db.models import Booking, Service, Site, new_id
 from central.errors import ApiError
 from central.policy import Access, allowed
+from contract import codes as contract_codes
+
+# Bookings outside these years are typing mistakes; they would also overflow time arithmetic.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 router = APIRouter(tags=["bookings"])
 
@@ -41,6 +45,9 @@ class BookingIn(BaseModel):
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> BookingIn:
+        for moment in (self.starts_at, self.ends_at):
+            if not EARLIEST_YEAR <= moment.astimezone(UTC).year <= LATEST_YEAR:
+                raise ValueError(f"booking times must be in {EARLIEST_YEAR}-{LATEST_YEAR}")
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
@@ -59,11 +66,16 @@ class BookingOut(BaseModel):
     status: str
 
 
-def booking_out(b: Booking) -> BookingOut:
+def plain_code(secret: bytes, b: Booking) -> str:
+    """The booking's code: stored only for bookings made before codes were derived."""
+    return b.code or codes.derive_code(secret, b.id, b.code_nonce)
+
+
+def booking_out(secret: bytes, b: Booking) -> BookingOut:
     return BookingOut(
         id=b.id,
         external_id=b.external_id,
-        code=codes.format_code(b.code),
+        code=contract_codes.format_code(plain_code(secret, b)),
         site_id=b.site_id,
         service_id=b.service_id,
         starts_at=b.starts_at.isoformat(),
@@ -74,15 +86,20 @@ def booking_out(b: Booking) -> BookingOut:
     )
 
 
-def _unused_code(db: Session, site: Site) -> str:
-    for _ in range(20):
-        code = codes.new_code()
+def _give_code(db: Session, secret: bytes, site: Site, booking: Booking) -> str:
+    """Pick the first nonce whose derived code no live booking of the site has."""
+    for nonce in range(20):
+        code = codes.derive_code(secret, booking.id, nonce)
+        lookup = codes.code_lookup(secret, site.id, code)
         taken = db.scalar(
             select(Booking.id).where(
-                Booking.site_id == site.id, Booking.code == code, Booking.status != "cancelled"
+                Booking.site_id == site.id,
+                or_(Booking.code_lookup == lookup, Booking.code == code),
+                Booking.status != "cancelled",
             )
         )
         if taken is None:
+            booking.code_nonce, booking.code_lookup = nonce, lookup
             return code
     raise ApiError(409, "conflict", "Could not find a free booking code; try again.")
 
@@ -100,18 +117,23 @@ def _existing(db: Session, org_id: str, external_id: str) -> Booking | None:
     responses={200: {"model": BookingOut}, **errors(401, 403, 404, 409, 422)},
 )
 def create_booking(
-    body: BookingIn, response: Response, access: Access = Depends(allowed("booking.write"))
+    body: BookingIn,
+    request: Request,
+    response: Response,
+    access: Access = Depends(allowed("booking.write")),
 ) -> BookingOut:
     db = access.db
+    secret: bytes = request.app.state.secret_key
     site = access.site(body.site_id)
     existing = _existing(db, site.org_id, body.external_id)
     if existing is not None:
         response.status_code = 200
-        return booking_out(existing)
+        return booking_out(secret, existing)
     if db.get(Service, body.service_id) is None:
         raise ApiError(422, "unknown_service", "service_id is not in the catalogue.")
-    code = _unused_code(db, site)
+    salt, algorithm = codes.new_salt(), contract_codes.CURRENT
     booking = Booking(
+        id=new_id(),
         org_id=site.org_id,
         external_id=body.external_id,
         site_id=site.id,
@@ -120,10 +142,13 @@ def create_booking(
         ends_at=body.ends_at.astimezone(UTC),
         display_name=body.display_name.strip(),
         mode=body.mode,
-        code=code,
-        code_hash=codes.code_hash(code, site.code_salt),
-        card_hash=codes.code_hash(body.card_id, site.code_salt) if body.card_id else None,
+        hash_salt=salt,
+        hash_alg=algorithm,
     )
+    code = _give_code(db, secret, site, booking)
+    booking.code_hash = contract_codes.booking_code_hash(code, salt, algorithm)
+    if body.card_id:
+        booking.card_hash = contract_codes.card_hash(body.card_id, salt, algorithm)
     db.add(booking)
     try:
         db.flush()
@@ -137,22 +162,24 @@ def create_booking(
         if existing is None:
             raise
         response.status_code = 200
-        return booking_out(existing)
-    return booking_out(booking)
+        return booking_out(secret, existing)
+    return booking_out(secret, booking)
 
 
 @router.get("/bookings/{booking_id}", response_model=BookingOut, responses=errors(401, 403, 404))
-def get_booking(booking_id: str, access: Access = Depends(allowed("booking.write"))) -> BookingOut:
-    return booking_out(access.booking(booking_id))
+def get_booking(
+    booking_id: str, request: Request, access: Access = Depends(allowed("booking.write"))
+) -> BookingOut:
+    return booking_out(request.app.state.secret_key, access.booking(booking_id))
 
 
 @router.delete("/bookings/{booking_id}", response_model=BookingOut, responses=errors(401, 403, 404))
 def cancel_booking(
-    booking_id: str, access: Access = Depends(allowed("booking.write"))
+    booking_id: str, request: Request, access: Access = Depends(allowed("booking.write"))
 ) -> BookingOut:
     booking = access.booking(booking_id)
     if booking.status != "cancelled":
         booking.status = "cancelled"
         changes.record(access.db, [booking.site_id], changes.BOOKING, booking.id, deleted=True)
         access.db.commit()
-    return booking_out(booking)
+    return booking_out(request.app.state.secret_key, booking)

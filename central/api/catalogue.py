@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from central import changes, ptv
 from central.api.schemas import errors
@@ -59,17 +61,36 @@ def import_documents(db: Session, documents: list[Any]) -> dict[str, Any]:
 
 @router.post(
     "/catalogue/import",
-    responses=errors(400, 401, 403, 413, 422),
+    responses=errors(400, 401, 403, 413, 422, 429),
     summary="Import services in the PTV Open API format",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": 'PTV service list {"itemList": [...]} or one service',
+            "content": {"application/json": {"schema": {}}},
+        }
+    },
 )
-def import_catalogue(
-    body: Any = Body(..., description='PTV service list {"itemList": [...]} or one service'),
-    access: Access = Depends(allowed("catalogue.import")),
+async def import_catalogue(
+    request: Request, access: Access = Depends(allowed("catalogue.import"))
 ) -> dict[str, Any]:
-    try:
-        documents = ptv.service_documents(body)
-    except ptv.InvalidService as exc:
-        raise ApiError(422, "invalid_catalogue", str(exc)) from exc
-    result = import_documents(access.db, documents)
-    access.db.commit()
-    return result
+    """Authorised before the body is read; a large body is parsed off the event loop.
+
+    Parsing tens of MiB on the event loop would stall every kiosk's heartbeat.
+    """
+    raw = await request.body()
+
+    def run() -> dict[str, Any]:
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from exc
+        try:
+            documents = ptv.service_documents(body)
+        except ptv.InvalidService as exc:
+            raise ApiError(422, "invalid_catalogue", str(exc)) from exc
+        result = import_documents(access.db, documents)
+        access.db.commit()
+        return result
+
+    return await run_in_threadpool(run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -13,8 +13,9 @@ from central import commands
 from central.api.schemas import errors
 from central.db.models import Command, CommandArtifact, Kiosk
 from central.db.types import utcnow
-from central.errors import forbidden, not_found
+from central.errors import ApiError, forbidden, not_found
 from central.policy import TECHNICIAN_COMMANDS, Access, allowed
+from central.security import new_token, token_hash
 from central.settings import Settings
 
 router = APIRouter(tags=["fleet"])
@@ -37,6 +38,7 @@ def kiosk_summary(kiosk: Kiosk, settings: Settings) -> dict[str, Any]:
         "devices": (kiosk.health or {}).get("devices", []),
         "outbox_depth": kiosk.outbox_depth,
         "dropped_events": kiosk.dropped_events,
+        "retired_at": kiosk.retired_at.isoformat() if kiosk.retired_at else None,
     }
 
 
@@ -47,12 +49,15 @@ def _artifact_url(command: Command) -> str:
 @router.get("/kiosks", responses=errors(401, 403))
 def list_kiosks(
     request: Request,
-    site_id: str | None = None,
+    site_id: str | None = Query(default=None, max_length=64),
+    include_retired: bool = False,
     access: Access = Depends(allowed("kiosk.read")),
 ) -> dict[str, Any]:
     query = select(Kiosk).where(access.org_filter(Kiosk.org_id)).order_by(Kiosk.name)
     if site_id is not None:
         query = query.where(Kiosk.site_id == site_id)
+    if not include_retired:
+        query = query.where(Kiosk.retired_at.is_(None))
     settings = request.app.state.settings
     return {"items": [kiosk_summary(k, settings) for k in access.db.scalars(query)]}
 
@@ -76,6 +81,44 @@ def get_kiosk(
     return out
 
 
+def _revoke_device_token(kiosk: Kiosk) -> None:
+    """No token hashes to a random value: the kiosk must be enrolled again."""
+    kiosk.device_token_hash = token_hash(new_token("revoked"))
+    kiosk.device_token_expires_at = utcnow()
+
+
+@router.post("/kiosks/{kiosk_id}/revoke-token", responses=errors(401, 403, 404))
+def revoke_kiosk_token(
+    kiosk_id: str, request: Request, access: Access = Depends(allowed("kiosk.retire"))
+) -> dict[str, Any]:
+    """Lock a kiosk out at once (stolen, or its disk copied); enrolling it again lets it back."""
+    kiosk = access.kiosk(kiosk_id)
+    _revoke_device_token(kiosk)
+    access.db.commit()
+    return kiosk_summary(kiosk, request.app.state.settings)
+
+
+@router.delete("/kiosks/{kiosk_id}", responses=errors(401, 403, 404))
+def retire_kiosk(
+    kiosk_id: str, request: Request, access: Access = Depends(allowed("kiosk.retire"))
+) -> dict[str, Any]:
+    """Retire a kiosk: its token stops working, its open commands end, its history stays.
+
+    Its hardware id is released, so the same box can be enrolled anew, in this
+    organisation or another, as a new kiosk that carries none of this history.
+    """
+    kiosk = access.kiosk(kiosk_id)
+    if kiosk.retired_at is None:
+        now = utcnow()
+        kiosk.retired_at = now
+        kiosk.health = {**(kiosk.health or {}), "retired_hardware_id": kiosk.hardware_id}
+        kiosk.hardware_id = f"retired:{kiosk.id}"
+        _revoke_device_token(kiosk)
+        commands.expire_overdue(access.db, kiosk.id, now + timedelta(days=3650))
+        access.db.commit()
+    return kiosk_summary(kiosk, request.app.state.settings)
+
+
 class CommandIn(BaseModel):
     type: Literal[commands.TYPES]  # type: ignore[valid-type]
     args: dict[str, Any] = Field(default_factory=dict)
@@ -90,6 +133,8 @@ def create_command(
     access: Access = Depends(allowed("command.create")),
 ) -> dict[str, Any]:
     kiosk = access.kiosk(kiosk_id)
+    if kiosk.retired_at is not None:
+        raise ApiError(409, "kiosk_retired", "This kiosk is retired; it takes no commands.")
     if access.person.role == "technician" and body.type not in TECHNICIAN_COMMANDS:
         raise forbidden(f"A technician may send {', '.join(sorted(TECHNICIAN_COMMANDS))} only.")
     settings: Settings = request.app.state.settings

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -11,10 +12,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import JSON, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from central import changes, codes, commands, events
+from central import changes, commands
 from central.api.schemas import Count, errors
 from central.db.models import (
     Booking,
@@ -30,7 +32,6 @@ from central.db.models import (
 )
 from central.db.types import UTCDateTime, utcnow
 from central.errors import ApiError, not_found
-from central.kiosk_config import etag, kiosk_document
 from central.policy import (
     DEVICE_TOKEN_PREFIX,
     Device,
@@ -40,7 +41,11 @@ from central.policy import (
     get_session,
 )
 from central.security import new_token, token_hash
+from contract import events
+from contract.json_values import printable
+from contract.kiosk_config import etag, kiosk_document
 
+log = logging.getLogger("central")
 router = APIRouter(tags=["kiosk"])
 device_router = APIRouter(prefix="/kiosk", tags=["kiosk"], dependencies=[])
 
@@ -57,9 +62,15 @@ class EnrollIn(BaseModel):
     software_version: str | None = Field(default=None, max_length=64)
 
 
-@router.post("/enroll", status_code=201, responses=errors(401, 410, 422))
-def enroll(body: EnrollIn, db: Session = Depends(get_session)) -> dict[str, Any]:
-    """Trade a one-time enrolment token for this kiosk's own device token."""
+@router.post("/enroll", status_code=201, responses=errors(401, 409, 410, 422))
+def enroll(body: EnrollIn, request: Request, db: Session = Depends(get_session)) -> dict[str, Any]:
+    """Trade a one-time enrolment token for this kiosk's own device token.
+
+    The same hardware id enrolled again within its organisation is the same
+    kiosk (re-imaged or moved between sites) and gets a new token. A hardware
+    id is no credential: presenting another organisation's kiosk's id is
+    refused, and that kiosk's history, commands and screenshots stay its own.
+    """
     enrollment = db.get(EnrollmentToken, token_hash(body.token.strip()))
     if enrollment is None:
         raise ApiError(401, "unknown_token", "This enrolment token is not known to central.")
@@ -69,16 +80,25 @@ def enroll(body: EnrollIn, db: Session = Depends(get_session)) -> dict[str, Any]
         raise ApiError(410, "token_expired", "This enrolment token has expired; ask for a new one.")
     site = db.get(Site, enrollment.site_id)
     assert site is not None
-    device_token = new_token(DEVICE_TOKEN_PREFIX)
     kiosk = db.scalar(select(Kiosk).where(Kiosk.hardware_id == body.hardware_id))
+    if kiosk is not None and kiosk.org_id != site.org_id:
+        raise ApiError(
+            409,
+            "enrolled_elsewhere",
+            "A kiosk with this hardware id belongs to another organisation; its admin must "
+            "retire it (DELETE /kiosks/{id}) before it can be enrolled here.",
+        )
     if kiosk is None:
         kiosk = Kiosk(hardware_id=body.hardware_id, name=body.hostname or body.hardware_id)
         db.add(kiosk)
     elif body.hostname:
         kiosk.name = body.hostname
+    settings = request.app.state.settings
+    device_token = new_token(DEVICE_TOKEN_PREFIX)
     kiosk.site_id = site.id
     kiosk.org_id = site.org_id
     kiosk.device_token_hash = token_hash(device_token)
+    kiosk.device_token_expires_at = utcnow() + timedelta(seconds=settings.device_token_ttl_s)
     kiosk.software_version = body.software_version
     kiosk.enrolled_at = utcnow()
     db.flush()
@@ -88,9 +108,39 @@ def enroll(body: EnrollIn, db: Session = Depends(get_session)) -> dict[str, Any]
     return {
         "kiosk_id": kiosk.id,
         "device_token": device_token,
+        "token_expires_at": kiosk.device_token_expires_at.isoformat(),
         "site": {"id": site.id, "name": site.name, "timezone": site.timezone},
         "config": kiosk_document(site.config, site.config_version),
     }
+
+
+class TokenOut(BaseModel):
+    device_token: str
+    token_expires_at: str
+
+
+@device_router.post("/token", response_model=TokenOut, responses=errors(401, 403))
+def rotate_token(
+    request: Request,
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> TokenOut:
+    """A new device token for this kiosk; the one used for this call stops working at once."""
+    kiosk = db.get(Kiosk, device.kiosk_id)
+    assert kiosk is not None
+    fresh = new_token(DEVICE_TOKEN_PREFIX)
+    kiosk.device_token_hash = token_hash(fresh)
+    ttl = timedelta(seconds=request.app.state.settings.device_token_ttl_s)
+    kiosk.device_token_expires_at = utcnow() + ttl
+    db.commit()
+    return TokenOut(device_token=fresh, token_expires_at=kiosk.device_token_expires_at.isoformat())
+
+
+def rotate_after(device: Device, ttl_s: int) -> datetime:
+    """When the kiosk should rotate its token: half way through its life."""
+    if device.token_expires_at is None:
+        return utcnow()
+    return device.token_expires_at - timedelta(seconds=ttl_s / 2)
 
 
 # --- heartbeat and commands -------------------------------------------------
@@ -132,7 +182,10 @@ async def heartbeat(
     def beat() -> dict[str, Any]:
         with request.app.state.sessions() as db:
             device = device_for_token(db, token, end_read=False)  # same hop: one transaction
-            return record_heartbeat(db, device, body)
+            answer = record_heartbeat(db, device, body)
+        ttl_s = request.app.state.settings.device_token_ttl_s
+        answer["token_rotate_after"] = rotate_after(device, ttl_s).isoformat()
+        return answer
 
     return await run_in_threadpool(beat)
 
@@ -323,8 +376,9 @@ def booking_item(booking: Booking, site: Site) -> dict[str, Any]:
         "status": "checked_in" if booking.checked_in_at else "booked",
         "code_hash": booking.code_hash,
         "card_hash": booking.card_hash,
-        "code_salt": site.code_salt,
-        "code_hash_alg": f"{codes.HASH_ALGORITHM}:{codes.HASH_ITERATIONS}",
+        # Each booking's own salt; bookings made before 0003 share the site's.
+        "code_salt": booking.hash_salt or site.code_salt,
+        "code_hash_alg": booking.hash_alg,
     }
 
 
@@ -400,10 +454,34 @@ class EventBatch(BaseModel):
     events: list[Any] = Field(description=f"at most {events.MAX_BATCH} events")
 
 
-def _insert_ignoring_duplicates(db: Session, rows: list[dict[str, Any]]) -> None:
+def _insert_ignoring_duplicates(db: Session, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Insert the batch; if the database refuses it, each row alone, so one bad row fails alone.
+
+    Validation should leave nothing for the database to refuse; this is the
+    second line, so that a kiosk's outbox is never stuck behind one event.
+    """
     dialect = db.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.execute(insert(UsageEvent).on_conflict_do_nothing(index_elements=["id"]), rows)
+    statement = insert(UsageEvent).on_conflict_do_nothing(index_elements=["id"])
+    if dialect != "postgresql":
+        # SQLite enforces no lengths, and pysqlite's savepoints are unreliable (SQLAlchemy docs).
+        db.execute(statement, rows)
+        return []
+    try:
+        with db.begin_nested():
+            db.execute(statement, rows)
+        return []
+    except DBAPIError:
+        pass
+    refused = []
+    for row in rows:
+        try:
+            with db.begin_nested():
+                db.execute(statement, [row])
+        except DBAPIError as exc:
+            log.warning("usage event %s refused by the database: %s", row["id"], exc.orig)
+            refused.append({"id": row["id"], "error": "the event could not be stored"})
+    return refused
 
 
 @device_router.post("/events", responses=errors(401, 403, 413, 422))
@@ -426,7 +504,7 @@ def upload_events(
         except events.InvalidEvent as exc:
             raw_id = raw.get("id") if isinstance(raw, dict) else None
             rejected.append(
-                {"id": str(raw_id)[:64] if raw_id is not None else "", "error": str(exc)}
+                {"id": printable(str(raw_id)) if raw_id is not None else "", "error": str(exc)}
             )
             continue
         if event.id in valid:
@@ -438,7 +516,7 @@ def upload_events(
         duplicates.extend(i for i in valid if i in known)
         fresh = [e for i, e in valid.items() if i not in known]
         if fresh:
-            _insert_ignoring_duplicates(
+            refused = _insert_ignoring_duplicates(
                 db,
                 [
                     {
@@ -457,6 +535,8 @@ def upload_events(
                     for e in fresh
                 ],
             )
+            rejected.extend(refused)
+            fresh = [e for e in fresh if e.id not in {r["id"] for r in refused}]
         db.commit()
         accepted = [e.id for e in fresh]
     else:

@@ -22,3 +22,9 @@ class ErrorBody(BaseModel):
 def errors(*statuses: int) -> dict[int | str, dict[str, object]]:
     """OpenAPI `responses` entries for the error statuses an endpoint can return."""
     return {status: {"model": ErrorBody} for status in statuses}
+
+
+class Done(BaseModel):
+    """The answer of an action that has nothing else to tell."""
+
+    status: str

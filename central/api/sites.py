@@ -15,9 +15,9 @@ from central.api.schemas import errors
 from central.db.models import EnrollmentToken, Service, SiteService
 from central.db.types import utcnow
 from central.errors import ApiError
-from central.kiosk_config import kiosk_document, merge_patch
 from central.policy import Access, allowed
 from central.security import new_token, token_hash
+from contract.kiosk_config import kiosk_document, merge_patch
 
 router = APIRouter(tags=["sites"])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,12 +76,29 @@ def _serialise_transactions(
     event.listen(engine, "rollback", end)
 
 
+def _create_private(database: Path) -> None:
+    """Make the database file 0600 before SQLite does (it would use the umask, often 0644).
+
+    SQLite gives its -wal and -shm files the database file's mode. A file made
+    0644 by an older version is narrowed too.
+    """
+    database.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if database.stat().st_mode & 0o077:
+            try:
+                database.chmod(0o600)
+            except PermissionError:  # not ours to change: the operator's choice stands
+                pass
+
+
 def make_engine(url: str = DEFAULT_DATABASE_URL) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(parsed.database))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 10},

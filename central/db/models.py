@@ -36,6 +36,8 @@ class Organisation(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
     ptv_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Days to keep usage events, bookings and screenshots; missing keys use central's defaults.
+    retention: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -47,6 +49,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A disabled user keeps their history (commands, tokens they made) but cannot log in.
+    disabled_at: Mapped[datetime | None] = mapped_column()
 
 
 class AccessToken(Base):
@@ -59,10 +63,14 @@ class AccessToken(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins per e-mail address, known or not, to slow password guessing."""
+    """Failed logins per key, to slow password guessing without locking out the owner.
+
+    Keys: `acct:<email>` (from anywhere), `addr:<ip>` (any account) and
+    `pair:<email>|<ip>` (one account from one address; locks first).
+    """
 
     __tablename__ = "login_throttle"
-    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(index=True)
     locked_until: Mapped[datetime | None] = mapped_column()
@@ -112,6 +120,9 @@ class Kiosk(Base):
     dropped_events: Mapped[int] = mapped_column(Integer, default=0)
     health: Mapped[dict[str, Any]] = mapped_column(default=dict)
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    device_token_expires_at: Mapped[datetime | None] = mapped_column()
+    # A retired kiosk keeps its history; its token is revoked and its hardware id released.
+    retired_at: Mapped[datetime | None] = mapped_column()
 
 
 class Command(Base):
@@ -201,8 +212,15 @@ class Booking(Base):
     ends_at: Mapped[datetime] = mapped_column()
     display_name: Mapped[str] = mapped_column(String(60))
     mode: Mapped[str] = mapped_column(String(16))
-    code: Mapped[str] = mapped_column(String(16))
+    # Only bookings made before migration 0003 have a stored code; newer codes are derived
+    # from central's secret (central/codes.py) and found by `code_lookup`.
+    code: Mapped[str | None] = mapped_column(String(16))
+    code_nonce: Mapped[int] = mapped_column(Integer, default=0)
+    code_lookup: Mapped[str | None] = mapped_column(String(64))
+    # What kiosks verify against, with this booking's own salt (contract/codes.py).
     code_hash: Mapped[str] = mapped_column(String(64))
+    hash_salt: Mapped[str | None] = mapped_column(String(64))
+    hash_alg: Mapped[str] = mapped_column(String(32), default="pbkdf2-sha256:20000")
     # The citizen's card, as the same salted hash as the code: never the card number.
     card_hash: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="booked")
@@ -212,6 +230,7 @@ class Booking(Base):
     __table_args__ = (
         UniqueConstraint("org_id", "external_id", name="uq_bookings_external"),
         Index("ix_bookings_site_code", "site_id", "code"),
+        Index("ix_bookings_site_code_lookup", "site_id", "code_lookup"),
     )
 
 

@@ -68,8 +68,11 @@ class Agent:
         client: CentralClient,
         settings: AgentSettings | None = None,
         run_command: Callable[[list[str]], int] | None = None,
+        on_new_token: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
+        # Keeps a rotated device token (kiosk-agent saves it to credentials.json).
+        self.on_new_token = on_new_token
         self.client = client
         self.outbox = Outbox(store)
         self.settings = settings or AgentSettings()
@@ -231,11 +234,35 @@ class Agent:
                             now,
                         ],
                     )
+        self.rotate_token_if_due(answer)
         remote_version = answer.get("config_version")
         local = self.store.db.execute("SELECT version FROM config WHERE id = 1").fetchone()
         if isinstance(remote_version, int) and (local is None or local[0] != remote_version):
             self.wake.set()  # config changed: sync soon
         return answer
+
+    def rotate_token_if_due(self, answer: dict[str, Any]) -> bool:
+        """Swap the device token for a new one once central says half its life is gone.
+
+        The new token is saved before it is used: a crash between the two leaves
+        the saved one, which is the one central now knows.
+        """
+        after, now = answer.get("token_rotate_after"), answer.get("server_time")
+        if self.on_new_token is None or not isinstance(after, str) or not isinstance(now, str):
+            return False
+        try:
+            if datetime.fromisoformat(after) > datetime.fromisoformat(now):
+                return False
+        except ValueError:
+            return False
+        fresh = self.client.json("POST", "/kiosk/token")
+        token = fresh.get("device_token") if isinstance(fresh, dict) else None
+        if not isinstance(token, str) or not token:
+            raise CentralUnavailable("token answer had no device_token")
+        self.on_new_token(token)
+        self.client.device_token = token
+        log.info("device token rotated; the new one expires %s", fresh.get("token_expires_at"))
+        return True
 
     def execute_commands(self) -> None:
         """Run the agent's own commands; the UI runs the rest from the same table."""

@@ -8,10 +8,17 @@ import signal
 import socket
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from kiosk.agent.agent import SOFTWARE_VERSION, Agent, AgentSettings
-from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable, Credentials
+from kiosk.agent.client import (
+    CentralClient,
+    CentralRejected,
+    CentralUnavailable,
+    Credentials,
+    InsecureCentral,
+)
 from kiosk.store import StateStore, default_path
 
 
@@ -27,8 +34,10 @@ def hardware_id() -> str:
     return socket.gethostname()
 
 
-def enroll(state_dir: Path, central: str, token: str, hw_id: str | None = None) -> Credentials:
-    client = CentralClient(central)
+def enroll(
+    state_dir: Path, central: str, token: str, hw_id: str | None = None, insecure: bool = False
+) -> Credentials:
+    client = CentralClient(central, insecure=insecure)
     answer = client.json(
         "POST",
         "/enroll",
@@ -44,6 +53,7 @@ def enroll(state_dir: Path, central: str, token: str, hw_id: str | None = None) 
         kiosk_id=answer["kiosk_id"],
         device_token=answer["device_token"],
         site_id=answer["site"]["id"],
+        insecure=insecure,
     )
     credentials.save(state_dir / "credentials.json")
     return credentials
@@ -59,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     e.add_argument("--token", required=True)
     e.add_argument("--hardware-id", help="default: /etc/machine-id")
+    e.add_argument(
+        "--insecure",
+        action="store_true",
+        help="accept a plain http:// central that is not on this machine (closed test networks)",
+    )
     r = sub.add_parser("run", help="run the agent until stopped")
     r.add_argument("--heartbeat-interval", type=float, default=30.0)
     r.add_argument("--sync-interval", type=float, default=300.0)
@@ -69,7 +84,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "enroll":
         try:
-            creds = enroll(args.state_dir, args.central, args.token, args.hardware_id)
+            creds = enroll(
+                args.state_dir, args.central, args.token, args.hardware_id, args.insecure
+            )
+        except InsecureCentral as exc:
+            print(f"kiosk-agent: {exc}", file=sys.stderr)
+            return 2
         except CentralRejected as exc:
             print(f"kiosk-agent: central refused the enrolment: {exc}", file=sys.stderr)
             return 2
@@ -91,7 +111,13 @@ def main(argv: list[str] | None = None) -> int:
         reboot_command=args.reboot_command.split(),
         restart_ui_command=args.restart_ui_command.split(),
     )
-    agent = Agent(store, CentralClient(creds.central, creds.device_token), settings)
+    client = CentralClient(creds.central, creds.device_token, insecure=creds.insecure)
+
+    def keep_new_token(token: str) -> None:
+        creds_now = Credentials.load(credentials_file)
+        replace(creds_now, device_token=token).save(credentials_file)
+
+    agent = Agent(store, client, settings, on_new_token=keep_new_token)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -29,12 +31,38 @@ class CentralRejected(Exception):
         self.message = message
 
 
+class InsecureCentral(ValueError):
+    """Central's address is plain http:// on a network: tokens would travel readable."""
+
+
+def check_address(central: str, insecure: bool = False) -> str:
+    """https:// always; http:// only to this machine (loopback) or when told --insecure."""
+    parsed = urlsplit(central.strip())
+    if parsed.scheme == "https" and parsed.hostname:
+        return central.strip().rstrip("/")
+    if parsed.scheme != "http" or not parsed.hostname:
+        raise InsecureCentral(f"central's address must start with https://, not {central[:60]!r}")
+    host = parsed.hostname
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not (loopback or insecure):
+        raise InsecureCentral(
+            f"{central[:60]} is plain http: device tokens would cross the network readable. "
+            "Use https:// (docs/operator.md, TLS), or --insecure for a closed test network."
+        )
+    return central.strip().rstrip("/")
+
+
 @dataclass(frozen=True)
 class Credentials:
     central: str
     kiosk_id: str
     device_token: str
     site_id: str
+    # Given at enrolment with --insecure: plain http to a non-loopback central was accepted.
+    insecure: bool = False
 
     def save(self, path: Path) -> None:
         """Written 0600 before the token goes in: no moment when others can read it."""
@@ -53,8 +81,10 @@ class Credentials:
 
 
 class CentralClient:
-    def __init__(self, central: str, device_token: str | None = None) -> None:
-        self.base = central.rstrip("/") + "/api/v1"
+    def __init__(
+        self, central: str, device_token: str | None = None, insecure: bool = False
+    ) -> None:
+        self.base = check_address(central, insecure) + "/api/v1"
         self.http = requests.Session()
         self.device_token = device_token
 

@@ -5,12 +5,11 @@ The lockout lives in state.db, so restarting the UI does not reset it.
 
 from __future__ import annotations
 
-import hmac
 import time
 from collections.abc import Callable
 from typing import Any
 
-from central.codes import code_hash
+from contract.codes import CURRENT, LEGACY_PBKDF2, UnsupportedHash, matches, pin_hash
 from kiosk.store import StateStore
 
 KEY = "ui.technician_pin"
@@ -21,7 +20,7 @@ MAX_LOCK_S = 3600
 
 def pin_config(pin: str, salt: str) -> dict[str, str]:
     """What goes into the kiosk config as `technician_pin`."""
-    return {"salt": salt, "hash": code_hash(pin, salt)}
+    return {"salt": salt, "hash": pin_hash(pin, salt), "alg": CURRENT}
 
 
 class PinLock:
@@ -51,7 +50,13 @@ class PinLock:
             return "locked"
         state = self.store.get_state(KEY, {})
         expected = str(self.configured["hash"])
-        if hmac.compare_digest(code_hash(typed, str(self.configured["salt"])), expected):
+        # A config written before "alg" existed used PBKDF2.
+        algorithm = str(self.configured.get("alg") or LEGACY_PBKDF2)
+        try:
+            typed_hash = pin_hash(typed, str(self.configured["salt"]), algorithm)
+        except (UnsupportedHash, ValueError):
+            return "disabled"
+        if matches(expected, typed_hash):
             self.store.set_state(KEY, {})
             return "ok"
         failures = int(state.get("failures", 0)) + 1

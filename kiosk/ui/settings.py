@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from central.kiosk_config import DEFAULTS, merge_patch
+from contract.kiosk_config import DEFAULTS, merge_patch
 from kiosk.store import StateStore
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from central.events import InvalidEvent, validate
+from contract.events import InvalidEvent, validate
 from kiosk.outbox import Outbox
 
 log = logging.getLogger(__name__)

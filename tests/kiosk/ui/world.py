@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from central.codes import HASH_ALGORITHM, HASH_ITERATIONS, code_hash, new_code, new_salt
+from central.codes import derive_code, new_salt
 from central.ptv import parse_service
+from contract.codes import CURRENT, booking_code_hash, card_hash
 from kiosk import bookings, catalogue
 from kiosk.store import StateStore
 from kiosk.ui.pin_lock import pin_config
@@ -36,7 +38,8 @@ def booking_item(
     status: str = "booked",
     card_id: str | None = None,
 ) -> tuple[dict[str, Any], str]:
-    code, salt = new_code(), new_salt()
+    salt = new_salt()
+    code = derive_code(secrets.token_bytes(32), salt, 0)
     item = {
         "id": str(uuid.uuid4()),
         "service_id": service_id,
@@ -45,10 +48,10 @@ def booking_item(
         "display_name": name,
         "mode": "in_person",
         "status": status,
-        "code_hash": code_hash(code, salt),
+        "code_hash": booking_code_hash(code, salt),
         "code_salt": salt,
-        "code_hash_alg": f"{HASH_ALGORITHM}:{HASH_ITERATIONS}",
-        "card_hash": code_hash(card_id, salt) if card_id else None,
+        "code_hash_alg": CURRENT,
+        "card_hash": card_hash(card_id, salt) if card_id else None,
     }
     return item, code
 

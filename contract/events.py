@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from contract.json_values import InvalidValue, check_value, printable
+
 EVENT_TYPES = frozenset(
     {
         "session_started",
@@ -40,6 +42,8 @@ MAX_BATCH_BYTES = 1024 * 1024
 MAX_DATA_BYTES = 4096
 MAX_FUTURE = timedelta(days=1)
 MAX_AGE = timedelta(days=400)
+# An event's data is small and flat; deep nesting is a bug or an attack.
+MAX_DEPTH = 8
 FORBIDDEN_KEYS = frozenset(
     {
         "name",
@@ -85,21 +89,44 @@ class ValidEvent:
 
 
 def parse_time(value: Any, field: str = "at") -> datetime:
-    """RFC 3339 with an offset; a naive time is refused because its day is ambiguous."""
+    """RFC 3339 with an offset; a naive time is refused because its day is ambiguous.
+
+    Years outside 2000-2100 are refused too: they are mistakes, and at the
+    edges of the calendar (0001 with a +23:59 offset) converting to UTC overflows.
+    """
     if not isinstance(value, str):
         raise InvalidEvent(f"{field} must be an RFC 3339 time string")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
-        raise InvalidEvent(f"{field} is not an RFC 3339 time: {value[:40]!r}") from exc
+        raise InvalidEvent(f"{field} is not an RFC 3339 time: {printable(value, 40)!r}") from exc
     if parsed.tzinfo is None:
         raise InvalidEvent(f"{field} needs a UTC offset, e.g. 2026-01-31T09:30:00+02:00")
+    if not 2000 <= parsed.year <= 2100:
+        raise InvalidEvent(f"{field} must be a time in 2000-2100")
     return parsed
 
 
+def _keys_at_every_depth(data: Any) -> set[str]:
+    keys: set[str] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            keys.update(str(k).lower() for k in item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return keys
+
+
 def check_privacy(event_type: str, data: dict[str, Any]) -> None:
-    """Shared with the kiosk UI, which checks before it queues: one rule, two places it holds."""
-    bad_keys = FORBIDDEN_KEYS.intersection(k.lower() for k in data)
+    """Shared with the kiosk UI, which checks before it queues: one rule, two places it holds.
+
+    Personal fields are looked for at every depth: `{"ctx": {"name": ...}}` is as personal
+    as `{"name": ...}`.
+    """
+    bad_keys = FORBIDDEN_KEYS.intersection(_keys_at_every_depth(data))
     if bad_keys:
         raise InvalidEvent(f"data must not carry personal fields: {', '.join(sorted(bad_keys))}")
     if IDENTITY_CODE.search(json.dumps(data, ensure_ascii=False)):
@@ -116,12 +143,16 @@ def validate(raw: Any, now: datetime | None = None) -> ValidEvent:
     if not isinstance(raw, dict):
         raise InvalidEvent("an event must be an object")
     try:
+        check_value(raw, max_depth=MAX_DEPTH)
+    except InvalidValue as exc:
+        raise InvalidEvent(str(exc)) from exc
+    try:
         event_id = str(uuid.UUID(str(raw.get("id"))))
     except ValueError as exc:
         raise InvalidEvent("id must be a UUID made on the kiosk") from exc
     event_type = raw.get("type")
     if event_type not in EVENT_TYPES:
-        raise InvalidEvent(f"unknown event type {str(event_type)[:40]!r}")
+        raise InvalidEvent(f"unknown event type {printable(str(event_type), 40)!r}")
     at = parse_time(raw.get("at"))
     now = now or datetime.now(UTC)
     if at > now + MAX_FUTURE:
@@ -146,6 +177,8 @@ def validate(raw: Any, now: datetime | None = None) -> ValidEvent:
         raise InvalidEvent("satisfaction data.score must be 1 to 5")
     check_privacy(event_type, data)
     service_id = data.get("service_id")
+    if service_id is not None and (not isinstance(service_id, str) or len(service_id) > 64):
+        raise InvalidEvent("data.service_id must be a string of at most 64 characters")
     return ValidEvent(
         id=event_id,
         type=event_type,
