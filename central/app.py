@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -23,6 +25,7 @@ from central.db.engine import make_engine, make_session_factory
 from central.db.migrate import upgrade
 from central.errors import install_error_handlers
 from central.request_guard import BodyLimits, CallerCache, RequestGuard, caller_lookup
+from central.retention import RetentionRunner
 from central.secret_key import load_secret_key
 from central.security_headers import SecurityHeaders
 from central.settings import Settings
@@ -36,7 +39,16 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runner = RetentionRunner(make_session_factory(engine), settings)
+        runner.start()
+        yield
+        runner.stop.set()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Palvelupiste central",
         version=__version__,
         description="The server kiosks, municipality admins, technicians and booking systems "

@@ -7,13 +7,14 @@ import getpass
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 
 from central.db.engine import DEFAULT_DATABASE_URL, make_engine, make_session_factory, session_scope
 from central.db.migrate import upgrade
-from central.db.models import Organisation, User
+from central.db.models import AccessToken, Kiosk, Organisation, User
 from central.policy import ROLES
 from central.security import hash_password
 
@@ -30,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="create or migrate the schema, then serve the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (uvicorn)")
+    serve.add_argument(
+        "--workers", type=int, help="worker processes (uvicorn); default CENTRAL_WORKERS or 1"
+    )
     serve.add_argument("--log-level", default="info")
 
     migrate = sub.add_parser("migrate", help="create or migrate the schema and exit")
@@ -47,6 +50,24 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+
+    for name, text in (
+        ("disable", "disable a user: their tokens stop working, their history stays"),
+        ("enable", "let a disabled user log in again"),
+        ("unlock", "clear the login locks of a user (after too many wrong passwords)"),
+        ("password", "set a user's password (read from standard input); ends their sessions"),
+    ):
+        one = user_sub.add_parser(name, help=text)
+        one.add_argument("--email", required=True)
+    user_sub.add_parser("list", help="list users as JSON lines")
+
+    kiosk = sub.add_parser("kiosk", help="manage kiosks")
+    kiosk_sub = kiosk.add_subparsers(dest="kiosk_command", required=True)
+    retire = kiosk_sub.add_parser("retire", help="retire a kiosk: token revoked, history kept")
+    retire.add_argument("--id", dest="kiosk_id", required=True)
+
+    retention = sub.add_parser("retention", help="apply the retention limits now")
+    retention.add_argument("action", choices=["apply"])
 
     imp = sub.add_parser("import-catalogue", help="import a PTV service list JSON file")
     imp.add_argument("file", type=Path)
@@ -91,6 +112,88 @@ def create_user(database: str, email: str, role: str, org_id: str | None, passwo
         engine.dispose()
 
 
+def _with_db(database: str) -> Any:
+    engine = make_engine(database)
+    upgrade(engine)
+    return engine
+
+
+def manage_user(database: str, command: str, email: str, password: str | None = None) -> str:
+    """disable / enable / unlock / password for one user; returns what was done."""
+    from central import login_throttle
+    from central.api.auth import normalise_email
+    from central.api.users import set_disabled
+
+    email = normalise_email(email)
+    engine = _with_db(database)
+    try:
+        with session_scope(make_session_factory(engine)) as db:
+            user = db.scalar(select(User).where(User.email == email))
+            if user is None:
+                raise UserError(f"no user {email}")
+            if command in ("disable", "enable"):
+                set_disabled(db, user, command == "disable")
+                return f"{email} {command}d"
+            if command == "unlock":
+                return f"{email}: {login_throttle.clear(db, email, None)} lock(s) cleared"
+            if password is None or len(password) < 10:
+                raise UserError("the password must be at least 10 characters")
+            user.password_hash = hash_password(password)
+            db.execute(delete(AccessToken).where(AccessToken.user_id == user.id))
+            return f"{email}: password set; their sessions ended"
+    finally:
+        engine.dispose()
+
+
+def _manage_user(args: argparse.Namespace) -> int:
+    if args.user_command == "create":
+        return _create_user(args)
+    if args.user_command == "list":
+        engine = _with_db(args.database)
+        with session_scope(make_session_factory(engine)) as db:
+            for user in db.scalars(select(User).order_by(User.email)):
+                row = {"id": user.id, "email": user.email, "role": user.role}
+                row |= {"org_id": user.org_id, "disabled": user.disabled_at is not None}
+                print(json.dumps(row))
+        engine.dispose()
+        return 0
+    password = None
+    if args.user_command == "password":
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        print(manage_user(args.database, args.user_command, args.email, password))
+    except UserError as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def _retire_kiosk(args: argparse.Namespace) -> int:
+    from central.api.fleet import retire
+
+    engine = _with_db(args.database)
+    try:
+        with session_scope(make_session_factory(engine)) as db:
+            kiosk = db.get(Kiosk, args.kiosk_id)
+            if kiosk is None:
+                return _fail(f"no kiosk {args.kiosk_id}")
+            retire(db, kiosk)
+            print(f"kiosk {kiosk.id} retired")
+            return 0
+    finally:
+        engine.dispose()
+
+
+def _apply_retention(args: argparse.Namespace) -> int:
+    from central import retention
+    from central.settings import Settings
+
+    engine = _with_db(args.database)
+    with make_session_factory(engine)() as db:
+        print(json.dumps(retention.apply(db, Settings(database_url=args.database))))
+    engine.dispose()
+    return 0
+
+
 def _create_user(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -126,6 +229,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from central.settings import Settings
+
     engine = make_engine(args.database)
     upgrade(engine)
     engine.dispose()
@@ -134,7 +239,7 @@ def _serve(args: argparse.Namespace) -> int:
         "central.asgi:app",
         host=args.host,
         port=args.port,
-        workers=args.workers,
+        workers=args.workers or Settings().workers,
         log_level=args.log_level,
         proxy_headers=True,
     )
@@ -152,7 +257,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "import-catalogue":
             return _import_catalogue(args)
-        return _create_user(args)
+        if args.command == "kiosk":
+            return _retire_kiosk(args)
+        if args.command == "retention":
+            return _apply_retention(args)
+        return _manage_user(args)
     except OperationalError as exc:
         return _fail(f"cannot use the database {args.database}: {exc.orig}")
 

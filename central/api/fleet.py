@@ -8,6 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from central import commands
 from central.api.schemas import errors
@@ -108,15 +109,21 @@ def retire_kiosk(
     organisation or another, as a new kiosk that carries none of this history.
     """
     kiosk = access.kiosk(kiosk_id)
-    if kiosk.retired_at is None:
-        now = utcnow()
-        kiosk.retired_at = now
-        kiosk.health = {**(kiosk.health or {}), "retired_hardware_id": kiosk.hardware_id}
-        kiosk.hardware_id = f"retired:{kiosk.id}"
-        _revoke_device_token(kiosk)
-        commands.expire_overdue(access.db, kiosk.id, now + timedelta(days=3650))
-        access.db.commit()
+    retire(access.db, kiosk)
+    access.db.commit()
     return kiosk_summary(kiosk, request.app.state.settings)
+
+
+def retire(db: Session, kiosk: Kiosk) -> None:
+    """The one way a kiosk is retired (API and `central kiosk retire`)."""
+    if kiosk.retired_at is not None:
+        return
+    now = utcnow()
+    kiosk.retired_at = now
+    kiosk.health = {**(kiosk.health or {}), "retired_hardware_id": kiosk.hardware_id}
+    kiosk.hardware_id = f"retired:{kiosk.id}"
+    _revoke_device_token(kiosk)
+    commands.expire_overdue(db, kiosk.id, now + timedelta(days=3650))
 
 
 class CommandIn(BaseModel):

@@ -6,7 +6,7 @@ import functools
 from typing import Any
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,8 @@ from central.codes import new_salt
 from central.db.models import Organisation, Site
 from central.errors import ApiError
 from central.policy import Access, allowed
+from central.retention import MAX_DAYS, MIN_DAYS, for_organisation
+from central.settings import Settings
 
 router = APIRouter(tags=["organisations"])
 
@@ -132,3 +134,57 @@ def list_sites(org_id: str, access: Access = Depends(allowed("kiosk.read"))) -> 
     org = access.org(org_id)
     sites = access.db.scalars(select(Site).where(Site.org_id == org.id).order_by(Site.name))
     return {"items": [site_out(s) for s in sites]}
+
+
+class RetentionIn(BaseModel):
+    """Days to keep each kind of data; leave a field out (or null) for central's default."""
+
+    usage_days: int | None = Field(default=None, ge=MIN_DAYS, le=MAX_DAYS)
+    bookings_days: int | None = Field(default=None, ge=MIN_DAYS, le=MAX_DAYS)
+    screenshots_days: int | None = Field(default=None, ge=MIN_DAYS, le=MAX_DAYS)
+
+
+class RetentionOut(BaseModel):
+    usage_days: int
+    bookings_days: int
+    screenshots_days: int
+    own: dict[str, int]
+
+
+def _retention_out(org: Organisation, settings: Settings) -> RetentionOut:
+    keep = for_organisation(org, settings)
+    return RetentionOut(
+        usage_days=keep.usage_days,
+        bookings_days=keep.bookings_days,
+        screenshots_days=keep.screenshots_days,
+        own=dict(org.retention or {}),
+    )
+
+
+@router.get(
+    "/organisations/{org_id}/retention",
+    response_model=RetentionOut,
+    responses=errors(401, 403, 404),
+)
+def get_retention(
+    org_id: str, request: Request, access: Access = Depends(allowed("retention.write"))
+) -> RetentionOut:
+    return _retention_out(access.org(org_id), request.app.state.settings)
+
+
+@router.put(
+    "/organisations/{org_id}/retention",
+    response_model=RetentionOut,
+    responses=errors(401, 403, 404, 422),
+)
+def put_retention(
+    org_id: str,
+    body: RetentionIn,
+    request: Request,
+    access: Access = Depends(allowed("retention.write")),
+) -> RetentionOut:
+    """How long this organisation's usage events, bookings and screenshots are kept."""
+    org = access.org(org_id)
+    org.retention = {k: v for k, v in body.model_dump().items() if v is not None}
+    access.db.commit()
+    return _retention_out(org, request.app.state.settings)

@@ -1,0 +1,111 @@
+"""How long central keeps what it collects, per organisation, and the pass that enforces it.
+
+Usage events, bookings (with their check-ins) and screenshots are deleted
+once older than their organisation's limit, or central's default
+(settings `retention_*_days`). The pass runs in every worker every
+`retention_every_s` and from `central retention apply`; running it twice is
+harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from central.db.models import (
+    Booking,
+    CheckIn,
+    Command,
+    CommandArtifact,
+    Kiosk,
+    Organisation,
+    UsageEvent,
+)
+from central.db.types import utcnow
+from central.settings import Settings
+
+log = logging.getLogger("central.retention")
+KINDS = ("usage_days", "bookings_days", "screenshots_days")
+MIN_DAYS, MAX_DAYS = 1, 10 * 365
+
+
+@dataclass(frozen=True)
+class Retention:
+    usage_days: int
+    bookings_days: int
+    screenshots_days: int
+
+
+def for_organisation(org: Organisation, settings: Settings) -> Retention:
+    own = org.retention or {}
+    return Retention(
+        usage_days=int(own.get("usage_days", settings.retention_usage_days)),
+        bookings_days=int(own.get("bookings_days", settings.retention_bookings_days)),
+        screenshots_days=int(own.get("screenshots_days", settings.retention_screenshots_days)),
+    )
+
+
+def apply(db: Session, settings: Settings) -> dict[str, int]:
+    """Delete what is past its time in every organisation; how many rows of each kind went."""
+    now = utcnow()
+    removed = {"usage_events": 0, "bookings": 0, "screenshots": 0}
+    for org in db.scalars(select(Organisation)):
+        keep = for_organisation(org, settings)
+        removed["usage_events"] += db.execute(
+            delete(UsageEvent).where(
+                UsageEvent.org_id == org.id,
+                UsageEvent.at < now - timedelta(days=keep.usage_days),
+            )
+        ).rowcount
+        old_bookings = select(Booking.id).where(
+            Booking.org_id == org.id, Booking.ends_at < now - timedelta(days=keep.bookings_days)
+        )
+        ids = list(db.scalars(old_bookings))
+        if ids:
+            db.execute(delete(CheckIn).where(CheckIn.booking_id.in_(ids)))
+            removed["bookings"] += db.execute(delete(Booking).where(Booking.id.in_(ids))).rowcount
+        shots = (
+            select(CommandArtifact.command_id)
+            .join(Command, Command.id == CommandArtifact.command_id)
+            .join(Kiosk, Kiosk.id == Command.kiosk_id)
+            .where(
+                Kiosk.org_id == org.id,
+                CommandArtifact.uploaded_at < now - timedelta(days=keep.screenshots_days),
+            )
+        )
+        shot_ids = list(db.scalars(shots))
+        if shot_ids:
+            db.execute(update(Command).where(Command.id.in_(shot_ids)).values(has_artifact=False))
+            removed["screenshots"] += db.execute(
+                delete(CommandArtifact).where(CommandArtifact.command_id.in_(shot_ids))
+            ).rowcount
+    db.commit()
+    return removed
+
+
+class RetentionRunner:
+    """A daemon thread that applies retention now and then; errors are logged, never fatal."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="retention", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.settings.retention_every_s):
+            try:
+                with self.sessions() as db:
+                    removed = apply(db, self.settings)
+                if any(removed.values()):
+                    log.info("retention removed %s", removed)
+            except Exception:  # noqa: BLE001 - a bad pass must not end the thread
+                log.exception("retention pass failed; trying again later")
