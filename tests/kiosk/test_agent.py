@@ -344,3 +344,63 @@ def test_dropped_events_reach_central_in_the_heartbeat(central_site, tmp_path):
     agent.heartbeat()
     kiosk = ok(central.request("GET", f"/kiosks/{creds.kiosk_id}", org.tokens["org_admin"]))
     assert kiosk["dropped_events"] == 2 and kiosk["outbox_depth"] == 3
+
+
+def test_the_agent_rotates_its_token_at_half_life_and_keeps_it(central_site, tmp_path):
+    from dataclasses import replace
+
+    from sqlalchemy import update
+
+    from central.db.engine import session_scope
+    from central.db.models import Kiosk
+
+    central, org = central_site
+    agent, creds = enrolled_agent(central, org, tmp_path)
+    saved = tmp_path / "credentials.json"
+    agent.on_new_token = lambda token: replace(creds, device_token=token).save(saved)
+    agent.heartbeat()
+    assert Credentials.load(saved).device_token == creds.device_token  # not due yet
+    with session_scope(central.app.state.sessions) as db:
+        db.execute(
+            update(Kiosk)
+            .where(Kiosk.id == creds.kiosk_id)
+            .values(device_token_expires_at=datetime.now(UTC) + timedelta(days=1))
+        )
+    agent.heartbeat()
+    new_token = Credentials.load(saved).device_token
+    assert new_token != creds.device_token and agent.client.device_token == new_token
+    assert (
+        central.request("POST", "/kiosk/heartbeat", creds.device_token, json={}).status_code == 401
+    )
+    agent.heartbeat()  # the agent goes on with the new token
+
+
+def test_plain_http_to_another_machine_is_refused_unless_insecure(tmp_path):
+    from kiosk.agent.client import InsecureCentral, check_address
+
+    assert check_address("https://central.example.fi/") == "https://central.example.fi"
+    assert check_address("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
+    assert check_address("http://localhost:8000") == "http://localhost:8000"
+    for bad in ("http://central.example.fi", "ftp://central.example.fi", "central.example.fi"):
+        with pytest.raises(InsecureCentral):
+            CentralClient(bad)
+    assert CentralClient("http://10.0.0.5", insecure=True).base == "http://10.0.0.5/api/v1"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kiosk.agent.cli",
+            "--state-dir",
+            str(tmp_path),
+            "enroll",
+            "--central",
+            "http://central.example.fi",
+            "--token",
+            "enr_x",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2 and "https://" in run.stderr
+    assert not (tmp_path / "credentials.json").exists()
