@@ -27,12 +27,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from central_load import enrol_kiosks  # noqa: E402
 
-from central.launcher import launch  # noqa: E402
+from devtools.launcher import launch  # noqa: E402
+from devtools.postgres import free_port  # noqa: E402
 from kiosk.agent.agent import Agent  # noqa: E402
 from kiosk.agent.client import CentralClient  # noqa: E402
 from kiosk.outbox import Outbox  # noqa: E402
 from kiosk.store import StateStore  # noqa: E402
-from tests.postgres import free_port  # noqa: E402
 
 
 def fill_outbox(store: StateStore, count: int) -> None:

@@ -40,10 +40,10 @@ sys.path.insert(0, str(ROOT))
 os.environ["KIVY_NO_ARGS"] = "1"  # before anything imports Kivy: our arguments are not Kivy's
 os.environ["KIVY_LOG_MODE"] = "PYTHON"
 
+from devtools.kiosk_state import make_state  # noqa: E402
+from devtools.postgres import free_port  # noqa: E402
+from devtools.virtual_display import start_virtual_display  # noqa: E402
 from kiosk.store import StateStore  # noqa: E402
-from kiosk.ui.virtual_display import start_virtual_display  # noqa: E402
-from tests.kiosk.ui.world import make_state  # noqa: E402
-from tests.postgres import free_port  # noqa: E402
 
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, never a proxy
 HOME_PAGE = """<!doctype html><html lang="fi"><head><meta charset="utf-8"><title>loading</title>
@@ -218,7 +218,7 @@ def soak(sessions: int, display: str, work: Path) -> None:
     """Runs in its own process (one Kivy window per process)."""
     os.environ["DISPLAY"] = display
     import kiosk.ui.screens.feedback as feedback
-    from tests.kiosk.ui.driver import UiDriver
+    from devtools.ui_driver import UiDriver
 
     feedback.THANKS_S = 0  # the soak does not wait for people to read "thank you"
     ui = UiDriver(work)

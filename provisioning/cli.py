@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from hardware import devices as device_specs
+from kiosk import self_test
 from kiosk.agent.agent import Agent
 from kiosk.agent.cli import enroll
 from kiosk.agent.client import (
@@ -30,7 +31,6 @@ from kiosk.agent.client import (
 )
 from kiosk.store import StateStore, default_path
 from kiosk.ui.settings import kiosk_config
-from provisioning import self_test
 from provisioning.first_boot import DEFAULT_FILES, EnrolmentFile, EnrolmentFileError
 from provisioning.token_qr import NoTokenInImage, read_ticket_from_image
 

@@ -12,7 +12,7 @@ import uvicorn
 
 from central.app import create_app
 from central.settings import Settings
-from tests.postgres import free_port
+from devtools.postgres import free_port
 
 
 class _Server(uvicorn.Server):

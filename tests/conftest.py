@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.postgres import PostgresServer, postgres_bindir, start_postgres
+from devtools.postgres import PostgresServer, postgres_bindir, start_postgres
 
 
 @pytest.fixture(scope="session")

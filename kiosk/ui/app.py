@@ -28,7 +28,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from hardware import devices as device_specs
 from hardware.base import Device, DeviceState
-from kiosk import command_queue, device_status
+from kiosk import command_queue, device_status, self_test
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
 from kiosk.ui import watchdog
@@ -41,7 +41,6 @@ from kiosk.ui.speech import Speaker
 from kiosk.ui.theme import HIGH_CONTRAST, NORMAL
 from kiosk.ui.usage import UsageLog
 from kiosk.ui.widgets import IdleWarning
-from provisioning import self_test
 
 log = logging.getLogger("kiosk.ui")
 KV_DIR = Path(__file__).parent / "kv"

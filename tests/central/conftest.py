@@ -4,7 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.central.world import add_user, ok, sample_catalogue
+from devtools.builders import sample_catalogue
+from tests.central.world import add_user, ok
 from tests.central_server import RunningCentral, start_central
 
 

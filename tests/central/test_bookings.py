@@ -6,22 +6,14 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from contract import codes
-from tests.central.world import make_org, ok, sample_catalogue
+from devtools.builders import booking_request, sample_catalogue
+from tests.central.world import make_org, ok
 
 SERVICE = sample_catalogue()["itemList"][0]["id"]
 
 
 def _body(org, external_id, **over):
-    start = datetime.now(UTC) + timedelta(hours=1)
-    return {
-        "external_id": external_id,
-        "site_id": org.site_id,
-        "service_id": SERVICE,
-        "starts_at": start.isoformat(),
-        "ends_at": (start + timedelta(minutes=20)).isoformat(),
-        "display_name": "Maija V.",
-        "mode": "remote",
-    } | over
+    return booking_request(org.site_id, external_id, SERVICE, minutes=20, mode="remote") | over
 
 
 def test_same_external_id_returns_the_same_booking(central, national):

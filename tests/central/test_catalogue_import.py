@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import uuid
 
-from tests.central.world import make_org, ok, sample_catalogue
+from devtools.builders import sample_catalogue
+from tests.central.world import make_org, ok
 
 
 def test_sample_imports_and_replay_is_unchanged(central, national):

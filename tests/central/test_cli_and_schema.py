@@ -17,8 +17,8 @@ from alembic.migration import MigrationContext
 from central.db.engine import make_engine
 from central.db.migrate import upgrade
 from central.db.models import Base
-from central.launcher import launch
-from tests.postgres import free_port
+from devtools.launcher import launch
+from devtools.postgres import free_port
 
 CENTRAL = [sys.executable, "-m", "central.cli"]
 

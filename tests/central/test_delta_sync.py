@@ -8,7 +8,8 @@ from sqlalchemy import update
 
 from central.db.engine import session_scope
 from central.db.models import ChangeLogEntry
-from tests.central.world import make_org, ok, sample_catalogue
+from devtools.builders import sample_catalogue
+from tests.central.world import make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from tests.central.world import make_org, ok, sample_catalogue
+from devtools.builders import sample_catalogue
+from tests.central.world import make_org, ok
 
 SERVICE = sample_catalogue()["itemList"][0]["id"]
 

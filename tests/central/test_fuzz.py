@@ -14,7 +14,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from tests.central.world import make_org, ok, sample_catalogue
+from devtools.builders import sample_catalogue
+from tests.central.world import make_org, ok
 
 EXAMPLES_PER_MODE = 25
 

@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from contract import codes
-from tests.central.world import make_org, ok, sample_catalogue
+from devtools.builders import sample_catalogue
+from tests.central.world import make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 

@@ -26,7 +26,8 @@ from central.cli import manage_user
 from central.db.engine import session_scope
 from central.db.models import Booking, CommandArtifact, Kiosk, UsageEvent, User
 from contract import codes
-from tests.central.world import PASSWORD, enroll, login, make_org, ok, sample_catalogue
+from devtools.builders import booking_request, sample_catalogue
+from tests.central.world import PASSWORD, enroll, login, make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 
@@ -41,15 +42,7 @@ def event(type_="session_started", data=None, **extra):
 
 
 def booking_body(org, external_id, **extra):
-    start = datetime.now(UTC) + timedelta(hours=1)
-    return {
-        "external_id": external_id,
-        "site_id": org.site_id,
-        "service_id": SERVICES[0],
-        "starts_at": start.isoformat(),
-        "ends_at": (start + timedelta(minutes=30)).isoformat(),
-        "display_name": "Maija V.",
-    } | extra
+    return booking_request(org.site_id, external_id, **extra)
 
 
 def new_email(role="org_admin"):

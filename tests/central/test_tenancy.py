@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.central.world import make_org, ok, sample_catalogue
+from devtools.builders import sample_catalogue
+from tests.central.world import make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 PERSON_ROLES = ("org_admin", "technician", "official", "booking_system")

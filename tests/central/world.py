@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from central.db.engine import session_scope
@@ -13,12 +11,7 @@ from central.db.models import User
 from central.security import hash_password
 from tests.central_server import RunningCentral
 
-SAMPLE_CATALOGUE = Path(__file__).parents[2] / "data" / "ptv" / "sample_catalogue.json"
 PASSWORD = "correct horse battery staple"
-
-
-def sample_catalogue() -> dict[str, Any]:
-    return json.loads(SAMPLE_CATALOGUE.read_text(encoding="utf-8"))
 
 
 def add_user(central: RunningCentral, role: str, org_id: str | None) -> str:

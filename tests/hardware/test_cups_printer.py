@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.postgres import free_port
 from hardware.base import DeviceOffline, DeviceState
 from hardware.printer.cups import CupsPrinter
-from tests.postgres import free_port
 
 pytestmark = pytest.mark.skipif(
     shutil.which("cupsd") is None or os.geteuid() != 0,

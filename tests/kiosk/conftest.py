@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.central.world import add_user, make_org, ok, sample_catalogue
+from devtools.builders import sample_catalogue
+from tests.central.world import add_user, make_org, ok
 from tests.central_server import start_central
 
 

@@ -16,14 +16,15 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.builders import sample_catalogue
+from devtools.postgres import free_port
 from kiosk import bookings, catalogue
 from kiosk.agent.agent import Agent, AgentSettings
 from kiosk.agent.cli import enroll
 from kiosk.agent.client import CentralClient, CentralUnavailable, Credentials
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
-from tests.central.world import ok, sample_catalogue
-from tests.postgres import free_port
+from tests.central.world import ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 

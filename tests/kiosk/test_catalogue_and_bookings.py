@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from devtools.builders import sample_catalogue
 from kiosk import bookings, catalogue
 from kiosk.store import StateStore
-from tests.central.world import ok, sample_catalogue
+from tests.central.world import ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import zxingcpp
 
+from devtools.builders import sample_catalogue
 from kiosk.store import StateStore
-from tests.central.world import add_user, make_org, ok, sample_catalogue
+from tests.central.world import add_user, make_org, ok
 from tests.central_server import start_central
 
 

@@ -10,8 +10,8 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 
+from kiosk import self_test
 from kiosk.ui.screens.base import KioskScreen
-from provisioning import self_test
 
 
 class TechnicianScreen(KioskScreen):

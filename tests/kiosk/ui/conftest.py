@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from kiosk.ui.virtual_display import start_virtual_display
+from devtools.virtual_display import start_virtual_display
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
 
-from tests.kiosk.ui.driver import UiDriver  # noqa: E402
-from tests.kiosk.ui.world import CITIZEN_CARD, CITIZEN_NAME  # noqa: E402
+from devtools.kiosk_state import CITIZEN_CARD, CITIZEN_NAME  # noqa: E402
+from devtools.ui_driver import UiDriver  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pcscd") is None, reason="pcscd is installed by ./run test"

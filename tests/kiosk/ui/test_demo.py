@@ -10,17 +10,17 @@ import sys
 
 import requests
 
-from central.demo import ORG_ADMIN_EMAIL, PASSWORD
+from devtools.demo import ORG_ADMIN_EMAIL, PASSWORD
+from devtools.postgres import free_port
+from devtools.ui_driver import SCREENSHOTS
 from kiosk.store import StateStore
-from tests.kiosk.ui.driver import SCREENSHOTS
-from tests.postgres import free_port
 from tests.waiting import wait_for
 
 
 def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display):
     port = free_port()
     demo = subprocess.Popen(
-        [sys.executable, "-m", "central.demo", "--port", str(port), "--state", str(tmp_path)],
+        [sys.executable, "-m", "devtools.demo", "--port", str(port), "--state", str(tmp_path)],
         env=os.environ | {"DISPLAY": display},
         stdout=(tmp_path / "demo.log").open("wb"),
         stderr=subprocess.STDOUT,

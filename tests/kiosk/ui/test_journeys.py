@@ -5,8 +5,8 @@ Screenshots land in test-artifacts/ui/ for a person to look at.
 
 from __future__ import annotations
 
-from tests.kiosk.ui.driver import UiDriver
-from tests.kiosk.ui.world import CITIZEN_NAME
+from devtools.kiosk_state import CITIZEN_NAME
+from devtools.ui_driver import UiDriver
 from tests.own_process import in_own_process
 
 
@@ -287,7 +287,7 @@ def test_remote_commands_maintenance_screenshot_and_test_page(tmp_path):
 
 @in_own_process
 def test_technician_entry_with_pin_lockout_and_self_tests(tmp_path):
-    from tests.kiosk.ui.world import TECHNICIAN_PIN
+    from devtools.kiosk_state import TECHNICIAN_PIN
 
     ui = UiDriver(tmp_path)
     for _ in range(5):

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
+from devtools.kiosk_state import make_state
 from kiosk.store import StateStore
-from tests.kiosk.ui.world import make_state
 from tests.waiting import wait_for
 
 

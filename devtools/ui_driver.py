@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from devtools.kiosk_state import make_state
 from kiosk.ui.cli import configure_kivy
-from tests.kiosk.ui.world import make_state
 
 SCREENSHOTS = Path(
     os.environ.get("UI_SCREENSHOTS", Path(__file__).parents[3] / "test-artifacts" / "ui")

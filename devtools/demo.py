@@ -11,7 +11,6 @@ one (Xvfb); `--no-kiosk` runs central alone.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -25,14 +24,14 @@ from typing import Any
 import requests
 
 from central.cli import create_user
-from central.launcher import CentralDidNotStart, launch
+from devtools.builders import booking_request, sample_catalogue, service_ids
+from devtools.launcher import CentralDidNotStart, launch
+from devtools.virtual_display import start_virtual_display
 from kiosk.agent.cli import enroll
 from kiosk.store import StateStore
 from kiosk.ui.pin_lock import pin_config
-from kiosk.ui.virtual_display import start_virtual_display
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "data" / "ptv" / "sample_catalogue.json"
 ADMIN_EMAIL = "admin@demo.palvelupiste.fi"
 ORG_ADMIN_EMAIL = "kunta@demo.palvelupiste.fi"
 BOOKINGS_EMAIL = "ajanvaraus@demo.palvelupiste.fi"
@@ -68,9 +67,7 @@ class Api:
 def seed(database: str, base: str) -> dict[str, Any]:
     create_user(database, ADMIN_EMAIL, "national_admin", None, PASSWORD)
     national = Api(base).login(ADMIN_EMAIL)
-    imported = national.call(
-        "POST", "/catalogue/import", json=json.loads(SAMPLE.read_text(encoding="utf-8"))
-    )
+    imported = national.call("POST", "/catalogue/import", json=sample_catalogue())
     org = national.call("POST", "/organisations", json={"name": "Järvenpään kaupunki"})
     site = national.call(
         "POST",
@@ -86,7 +83,7 @@ def seed(database: str, base: str) -> dict[str, Any]:
     create_user(database, ORG_ADMIN_EMAIL, "org_admin", org["id"], PASSWORD)
     create_user(database, BOOKINGS_EMAIL, "booking_system", org["id"], PASSWORD)
     admin = Api(base).login(ORG_ADMIN_EMAIL)
-    services = [s["id"] for s in json.loads(SAMPLE.read_text(encoding="utf-8"))["itemList"]]
+    services = service_ids()
     admin.call("PUT", f"/sites/{site['id']}/catalogue", json={"service_ids": services})
     bookings = Api(base).login(BOOKINGS_EMAIL)
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
@@ -97,15 +94,14 @@ def seed(database: str, base: str) -> dict[str, Any]:
             bookings.call(
                 "POST",
                 "/bookings",
-                json={
-                    "external_id": f"demo-{n}",
-                    "site_id": site["id"],
-                    "service_id": services[n * 3],
-                    "starts_at": begins.isoformat(),
-                    "ends_at": (begins + timedelta(minutes=30)).isoformat(),
-                    "display_name": name,
-                    "mode": "remote" if n % 2 else "in_person",
-                },
+                json=booking_request(
+                    site["id"],
+                    f"demo-{n}",
+                    services[n * 3],
+                    begins,
+                    display_name=name,
+                    mode="remote" if n % 2 else "in_person",
+                ),
             )
         )
     admin.call(

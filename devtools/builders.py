@@ -1,0 +1,86 @@
+"""One set of builders for what central and kiosks exchange, for tests, benchmarks and the demo.
+
+They build through central's and the contract's own code (PTV parsing, the
+kiosk's view of a booking, the hashes), so no caller carries a hand-made copy
+of a format that could drift from the real one.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from central.api.kiosk import booking_item
+from central.codes import derive_code, new_salt
+from central.db.models import Booking, Site
+from central.ptv import parse_service
+from contract import codes
+
+SAMPLE_CATALOGUE = Path(__file__).parents[1] / "data" / "ptv" / "sample_catalogue.json"
+
+
+def sample_catalogue() -> dict[str, Any]:
+    """The sample PTV service list the demo imports: 36 services of 8 organisations."""
+    return json.loads(SAMPLE_CATALOGUE.read_text(encoding="utf-8"))
+
+
+def service_ids() -> list[str]:
+    return [s["id"] for s in sample_catalogue()["itemList"]]
+
+
+def kiosk_services() -> list[dict[str, Any]]:
+    """The sample catalogue as kiosks receive it (central's own PTV parser)."""
+    return [parse_service(doc)[0] for doc in sample_catalogue()["itemList"]]
+
+
+def booking_request(
+    site_id: str,
+    external_id: str,
+    service_id: str | None = None,
+    starts: datetime | None = None,
+    minutes: int = 30,
+    display_name: str = "Maija V.",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A `POST /bookings` body, an hour from now unless told."""
+    starts = starts or datetime.now(UTC) + timedelta(hours=1)
+    return {
+        "external_id": external_id,
+        "site_id": site_id,
+        "service_id": service_id or service_ids()[0],
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(minutes=minutes)).isoformat(),
+        "display_name": display_name,
+    } | extra
+
+
+def kiosk_booking(
+    service_id: str,
+    display_name: str,
+    starts: datetime,
+    status: str = "booked",
+    card_id: str | None = None,
+    minutes: int = 30,
+) -> tuple[dict[str, Any], str]:
+    """A booking as `/kiosk/bookings` sends it, and its plain code, without a running central."""
+    salt = new_salt()
+    booking = Booking(
+        id=secrets.token_hex(16),
+        service_id=service_id,
+        starts_at=starts.astimezone(UTC),
+        ends_at=(starts + timedelta(minutes=minutes)).astimezone(UTC),
+        display_name=display_name,
+        mode="in_person",
+        status="booked",
+        hash_salt=salt,
+        hash_alg=codes.CURRENT,
+        checked_in_at=starts if status == "checked_in" else None,
+    )
+    code = derive_code(secrets.token_bytes(32), booking.id, 0)
+    booking.code_hash = codes.booking_code_hash(code, salt)
+    booking.card_hash = codes.card_hash(card_id, salt) if card_id else None
+    site = Site(code_salt=new_salt())
+    return booking_item(booking, site), code
