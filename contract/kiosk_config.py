@@ -5,21 +5,70 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-DEFAULTS: dict[str, Any] = {
-    "languages": ["fi", "sv", "en"],
-    "default_language": "fi",
-    "idle_timeout_s": 60,
-    "idle_warning_s": 20,
-    "heartbeat_interval_s": 30,
-    "sync_interval_s": 300,
-    "maintenance": False,
-    "ticket_printing": True,
-    "scanning": True,
-    "remote_calls": True,
-    "devices": {"printer": "sim", "scanner": "sim", "camera": "sim", "card_reader": "sim"},
-}
+
+@dataclass(frozen=True)
+class KioskConfig:
+    """Everything a kiosk is configured with, and its default: the one place they are named.
+
+    Central serves the defaults merged with a site's settings (`kiosk_document`);
+    the kiosk reads its synced copy through `from_document`. Devices default to
+    none: a kiosk drives only the hardware a site names, so nothing is ever
+    "printed" into a simulator on a real box ("sim" is for the demo and tests).
+    """
+
+    languages: tuple[str, ...] = ("fi", "sv", "en")
+    default_language: str = "fi"
+    idle_timeout_s: float = 60
+    idle_warning_s: float = 20
+    max_extensions: int = 10
+    heartbeat_interval_s: float = 30
+    sync_interval_s: float = 300
+    maintenance: bool = False
+    ticket_printing: bool = True
+    scanning: bool = True
+    remote_calls: bool = True
+    # kind -> driver spec (hardware/devices.py), e.g. {"printer": "serial:/dev/ttyUSB0"}
+    devices: dict[str, str] = field(default_factory=dict)
+    # {"salt", "hash", "alg"} from `kiosk-ui pin-config`; none: technician entry is off
+    technician_pin: dict[str, str] | None = None
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> KioskConfig:
+        """The typed view of a config document; a value of the wrong type falls back to
+        its default instead of stopping a kiosk."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in document:
+                continue
+            value = document[f.name]
+            default = getattr(cls(), f.name)
+            if f.name == "languages" and isinstance(value, list):
+                values[f.name] = tuple(str(x) for x in value)
+            elif isinstance(default, bool) and isinstance(value, bool):
+                values[f.name] = value
+            elif isinstance(default, int | float) and not isinstance(default, bool):
+                if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+                    values[f.name] = type(default)(value)
+            elif isinstance(default, str) and isinstance(value, str):
+                values[f.name] = value
+            elif f.name == "devices" and isinstance(value, dict):
+                values[f.name] = {str(k): str(v) for k, v in value.items() if v}
+            elif f.name == "technician_pin" and isinstance(value, dict):
+                values[f.name] = {str(k): str(v) for k, v in value.items()}
+        return cls(**values)
+
+
+def defaults() -> dict[str, Any]:
+    """The defaults as a JSON document (what central merges a site's settings into)."""
+    document = asdict(KioskConfig())
+    document["languages"] = list(document["languages"])
+    return {k: v for k, v in document.items() if v is not None}
+
+
+DEFAULTS: dict[str, Any] = defaults()
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -111,6 +111,7 @@ def seed(database: str, base: str) -> dict[str, Any]:
             "devices": SIM_DEVICES,
             "technician_pin": pin_config(TECHNICIAN_PIN, os.urandom(16).hex()),
             "heartbeat_interval_s": 10,
+            "sync_interval_s": 30,
         },
     )
     enrolment = admin.call("POST", f"/sites/{site['id']}/enrollment-tokens", json={})
@@ -199,10 +200,6 @@ def start_kiosk(state_dir: Path, base: str, token: str) -> list[subprocess.Popen
                 "--state-dir",
                 str(state_dir),
                 "run",
-                "--heartbeat-interval",
-                "10",
-                "--sync-interval",
-                "30",
                 "--reboot-command",
                 "true",
                 "--restart-ui-command",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from central.codes import new_salt
 from devtools.builders import kiosk_booking, kiosk_services
 from kiosk import bookings, catalogue
+from kiosk import config as kiosk_config
 from kiosk.store import StateStore
 from kiosk.ui.pin_lock import pin_config
 
@@ -45,9 +45,5 @@ def make_state(
         booked.append(Booked(item["id"], code, item["service_id"], name))
     bookings.apply_delta(store, rows, [], reset=True)
     document = {"technician_pin": pin_config(TECHNICIAN_PIN, new_salt())} | (config or {})
-    with store.transaction() as db:
-        db.execute(
-            "INSERT OR REPLACE INTO config (id, version, etag, document) VALUES (1, 1, 'x', ?)",
-            [json.dumps(document)],
-        )
+    kiosk_config.save(store, {"version": 1} | document, "x")
     return store, booked

@@ -127,3 +127,16 @@ def queue_checkin(store: StateStore, booking_id: str, at: datetime | None = None
         )
         db.execute("UPDATE bookings SET status = 'checked_in' WHERE id = ?", [booking_id])
     return event_id
+
+
+def unsent_checkins(store: StateStore, limit: int = 100) -> list[tuple[str, str, str]]:
+    """(event_id, booking_id, at) of check-ins central has not answered yet, oldest first."""
+    return store.db.execute(
+        "SELECT event_id, booking_id, at FROM checkins WHERE status IS NULL ORDER BY rowid LIMIT ?",
+        [limit],
+    ).fetchall()
+
+
+def checkin_answered(store: StateStore, event_id: str, status: str) -> None:
+    with store.transaction() as db:
+        db.execute("UPDATE checkins SET status = ? WHERE event_id = ?", [status, event_id])

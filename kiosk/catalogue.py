@@ -171,3 +171,7 @@ def categories(store: StateStore) -> list[Category]:
             groups[key] = Category(key, organisation.get("name") or {}, [])
         groups[key].services.append(item)
     return sorted(groups.values(), key=lambda c: c.id == "")
+
+
+def count(store: StateStore) -> int:
+    return store.db.execute("SELECT count(*) FROM services").fetchone()[0]

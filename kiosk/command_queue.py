@@ -7,8 +7,10 @@ left in the artifacts directory under the command's id for the agent to upload.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from kiosk.store import StateStore
 
@@ -37,3 +39,37 @@ def finish(store: StateStore, command_id: str, status: str, detail: str) -> None
 
 def artifact_path(store: StateStore, command_id: str) -> Path:
     return store.path.parent / "artifacts" / f"{command_id}.png"
+
+
+def store_received(store: StateStore, commands: list[Any]) -> int:
+    """Keep the commands a heartbeat handed out; ones seen before are ignored."""
+    now = datetime.now().astimezone().isoformat()
+    stored = 0
+    with store.transaction() as db:
+        for command in commands:
+            if isinstance(command, dict) and isinstance(command.get("id"), str):
+                db.execute(
+                    "INSERT OR IGNORE INTO commands (id, type, args, received_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    [
+                        command["id"],
+                        str(command.get("type")),
+                        json.dumps(command.get("args") or {}),
+                        now,
+                    ],
+                )
+                stored += 1
+    return stored
+
+
+def finished_unreported(store: StateStore) -> list[tuple[str, str, str | None]]:
+    """(id, status, detail) of finished commands central has not been told about."""
+    return store.db.execute(
+        "SELECT id, status, detail FROM commands "
+        "WHERE status IN ('succeeded', 'failed') AND reported = 0"
+    ).fetchall()
+
+
+def mark_reported(store: StateStore, command_id: str) -> None:
+    with store.transaction() as db:
+        db.execute("UPDATE commands SET reported = 1 WHERE id = ?", [command_id])

@@ -34,3 +34,11 @@ def save(store: StateStore, kind: str, name: str, state: str, detail: dict[str, 
             ],
         )
     return row[0] if row else None
+
+
+def all_devices(store: StateStore) -> list[dict[str, Any]]:
+    """Every device's latest state, as a heartbeat carries it."""
+    rows = store.db.execute(
+        "SELECT kind, name, state, detail FROM device_status ORDER BY kind, name"
+    ).fetchall()
+    return [{"kind": k, "name": n, "state": s, "detail": json.loads(d)} for k, n, s, d in rows]

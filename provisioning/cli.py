@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from hardware import devices as device_specs
-from kiosk import self_test
+from kiosk import catalogue, config, self_test
 from kiosk.agent.agent import Agent
 from kiosk.agent.cli import enroll
 from kiosk.agent.client import (
@@ -30,7 +30,6 @@ from kiosk.agent.client import (
     InsecureCentral,
 )
 from kiosk.store import StateStore, default_path
-from kiosk.ui.settings import kiosk_config
 from provisioning.first_boot import DEFAULT_FILES, EnrolmentFile, EnrolmentFileError
 from provisioning.token_qr import NoTokenInImage, read_ticket_from_image
 
@@ -51,7 +50,7 @@ def _enrol_and_sync(
     try:
         client = CentralClient(central, credentials.device_token, insecure=insecure)
         Agent(store, client).sync_all()
-        services = store.db.execute("SELECT count(*) FROM services").fetchone()[0]
+        services = catalogue.count(store)
         say(f"synced: configuration and {services} services")
     except CentralUnavailable as exc:
         say(f"enrolled, but the first sync failed ({exc}); the agent will retry")
@@ -97,7 +96,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 
 def cmd_self_test(args: argparse.Namespace) -> int:
     store = StateStore(args.state_dir / "state.db")
-    specs = json.loads(args.devices) if args.devices else kiosk_config(store).get("devices", {})
+    specs = json.loads(args.devices) if args.devices else config.load(store).get("devices", {})
     try:
         devices = device_specs.build(specs)
     except device_specs.InvalidDeviceSpec as exc:

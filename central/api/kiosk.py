@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -167,6 +167,10 @@ class HeartbeatIn(BaseModel):
     ui: UiHealth = Field(default_factory=UiHealth)
     devices: list[DeviceHealth] = Field(default_factory=list, max_length=50)
     disk_free_mb: float | None = Field(default=None, ge=0)
+    # How often each of the agent's duties has failed since it started.
+    errors: dict[Annotated[str, Field(max_length=32)], Count] = Field(
+        default_factory=dict, max_length=20
+    )
 
 
 @device_router.post("/heartbeat", responses=errors(401, 403, 422))

@@ -75,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         help="accept a plain http:// central that is not on this machine (closed test networks)",
     )
     r = sub.add_parser("run", help="run the agent until stopped")
-    r.add_argument("--heartbeat-interval", type=float, default=30.0)
-    r.add_argument("--sync-interval", type=float, default=300.0)
+    r.add_argument(
+        "--heartbeat-interval", type=float, help="seconds; default: central's config (30)"
+    )
+    r.add_argument("--sync-interval", type=float, help="seconds; default: central's config (300)")
     r.add_argument("--reboot-command", default="systemctl reboot")
     r.add_argument("--restart-ui-command", default="systemctl restart kiosk-ui.service")
     args = parser.parse_args(argv)

@@ -28,7 +28,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from hardware import devices as device_specs
 from hardware.base import Device, DeviceState
-from kiosk import command_queue, device_status, self_test
+from kiosk import command_queue, config, device_status, self_test
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
 from kiosk.ui import watchdog
@@ -36,7 +36,7 @@ from kiosk.ui.i18n import Translations
 from kiosk.ui.pin_lock import PinLock
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.session import CitizenSession
-from kiosk.ui.settings import UiSettings, kiosk_config
+from kiosk.ui.settings import UiSettings
 from kiosk.ui.speech import Speaker
 from kiosk.ui.theme import HIGH_CONTRAST, NORMAL
 from kiosk.ui.usage import UsageLog
@@ -88,7 +88,7 @@ class KioskApp(App):
         self.settings = settings
         self.store = store or StateStore(settings.state_dir / "state.db")
         self.translations = translations or Translations()
-        self.config_doc = kiosk_config(self.store)
+        self.config_doc = config.load(self.store)
         available = self.translations.languages
         configured = [x for x in self.config_doc.get("languages") or [] if x in available]
         self.languages = configured + [x for x in available if x not in configured]
@@ -363,7 +363,7 @@ class KioskApp(App):
 
     def _reload_config(self) -> None:
         """The agent synced a new config: apply what can change while running."""
-        document = kiosk_config(self.store)
+        document = config.load(self.store)
         if document == self.config_doc:
             return
         was_maintenance = bool(self.config_doc.get("maintenance", False))

@@ -1,21 +1,11 @@
-"""What the UI runs with: the config document from state.db over central's defaults,
-plus the few local options a technician sets on the command line."""
+"""The few local options of the UI that a technician sets on the command line.
+
+The kiosk's configuration from central is kiosk/config.py."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from contract.kiosk_config import DEFAULTS, merge_patch
-from kiosk.store import StateStore
-
-
-def kiosk_config(store: StateStore) -> dict[str, Any]:
-    """The synced config document, or central's defaults before the first sync."""
-    row = store.db.execute("SELECT document FROM config WHERE id = 1").fetchone()
-    return merge_patch(DEFAULTS, json.loads(row[0]) if row else {})
 
 
 @dataclass

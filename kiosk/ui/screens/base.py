@@ -3,6 +3,7 @@ and listing its visible texts for speech mode."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -13,7 +14,9 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from hardware.base import DeviceError
+from hardware.base import DeviceError, HardwareFault
+
+log = logging.getLogger("kiosk.ui")
 
 T = TypeVar("T")
 
@@ -33,13 +36,21 @@ class KioskScreen(Screen):
         self, job: Callable[[], T], then: Callable[[T | None, DeviceError | None], None]
     ) -> None:
         """Device work takes seconds: run `job` in a thread, then `then(result, error)` back
-        on the main loop, with the device's typed error (if any) instead of a result."""
+        on the main loop, with the device's typed error (if any) instead of a result.
+
+        Any other exception (a driver bug, a full disk) is logged and handed on as a
+        HardwareFault, so the screen always leaves its busy state ("Printing…") and
+        shows what still works.
+        """
 
         def work() -> None:
             try:
                 result, error = job(), None
             except DeviceError as exc:
                 result, error = None, exc
+            except Exception as exc:  # noqa: BLE001 - the screen must never stay busy
+                log.exception("device work on %s failed unexpectedly", self.name)
+                result, error = None, HardwareFault(f"unexpected error: {exc}")
             Clock.schedule_once(lambda _dt: then(result, error))
 
         threading.Thread(target=work, daemon=True).start()

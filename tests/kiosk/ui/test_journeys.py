@@ -114,6 +114,20 @@ def test_ticket_is_printed_and_a_printer_fault_still_gives_a_number(tmp_path):
     assert b"A002" not in printer.printed
     ui.tap("Etsi palvelu")  # what still works is offered
     assert ui.screen == "catalogue"
+
+    # Not a device error at all (a driver bug): the screen still leaves "printing".
+    # The fault is injected by replacing the driver's method: no real printer raises
+    # a bare RuntimeError on cue.
+    printer.mode = "ok"
+
+    def driver_bug(*_args, **_kwargs):
+        raise RuntimeError("driver bug")
+
+    ui.app.device("printer").print_receipt = driver_bug
+    ui.tap("Alkuun")
+    ui.tap("Ota vuoronumero")
+    assert ui.wait_until(lambda: ui.screen == "fault")
+    assert "A003" in ui.texts()
     ui.stop()
 
 
@@ -273,14 +287,9 @@ def test_remote_commands_maintenance_screenshot_and_test_page(tmp_path):
         )
     assert ui.wait_until(lambda: ui.screen == "attract", 10)
     # The same from config, as the agent syncs it.
-    import json
+    from kiosk import config
 
-    document = json.loads(ui.store.db.execute("SELECT document FROM config").fetchone()[0])
-    with ui.store.transaction() as db:
-        db.execute(
-            "UPDATE config SET version = 2, document = ?",
-            [json.dumps(document | {"maintenance": True})],
-        )
+    config.save(ui.store, config.load(ui.store) | {"version": 2, "maintenance": True}, "y")
     assert ui.wait_until(lambda: ui.screen == "maintenance", 10)
     ui.stop()
 

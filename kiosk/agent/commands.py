@@ -1,0 +1,96 @@
+"""The agent's own remote commands (sync_now, reboot, restart_ui, update) and the reporting
+of every finished command, the UI's included, back to central."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from kiosk import command_queue
+from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
+from kiosk.store import StateStore
+
+log = logging.getLogger("kiosk.agent")
+AGENT_COMMANDS = {"sync_now", "reboot", "restart_ui", "update"}
+DISRUPTIVE = {"reboot", "restart_ui", "update"}
+
+
+class AgentCommands:
+    def __init__(
+        self,
+        store: StateStore,
+        client: CentralClient,
+        sync: Callable[[], None],
+        run_command: Callable[[list[str]], int],
+        reboot_command: list[str],
+        restart_ui_command: list[str],
+        max_disruption_delay_s: float,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.sync = sync
+        self.run_command = run_command
+        self.reboot_command = reboot_command
+        self.restart_ui_command = restart_ui_command
+        self.max_disruption_delay_s = max_disruption_delay_s
+
+    def execute(self) -> None:
+        """Run the agent's own commands; the UI runs the rest from the same table."""
+        for command_id, type_, received_at in command_queue.received(self.store, AGENT_COMMANDS):
+            if type_ in DISRUPTIVE and self.store.get_state("ui.session_active", False):
+                waited = time.time() - datetime.fromisoformat(received_at).timestamp()
+                if waited < self.max_disruption_delay_s:
+                    continue  # wait for the citizen to finish
+                self._finish(
+                    command_id, "failed", f"a citizen's session was in progress for {int(waited)} s"
+                )
+                continue
+            if type_ == "sync_now":
+                try:
+                    self.sync()
+                    self._finish(command_id, "succeeded", "synced")
+                except (CentralUnavailable, CentralRejected) as exc:
+                    self._finish(command_id, "failed", str(exc))
+            elif type_ == "update":
+                self._finish(command_id, "failed", "updates are not supported by this version")
+            else:
+                argv = self.reboot_command if type_ == "reboot" else self.restart_ui_command
+                # Report first: after a reboot there is nobody left to report.
+                self._finish(command_id, "succeeded", f"running {' '.join(argv)}")
+                self.report()
+                try:
+                    code = self.run_command(argv)
+                except (OSError, subprocess.SubprocessError) as exc:
+                    code = -1
+                    log.error("%s failed: %s", argv, exc)
+                if code != 0:
+                    log.error("%s exited with %s", argv, code)
+
+    def _finish(self, command_id: str, status: str, detail: str) -> None:
+        command_queue.finish(self.store, command_id, status, detail)
+
+    def report(self) -> int:
+        rows = command_queue.finished_unreported(self.store)
+        for command_id, status, detail in rows:
+            try:
+                self.client.call(
+                    "POST",
+                    f"/kiosk/commands/{command_id}/result",
+                    json={"status": status, "detail": detail},
+                )
+                artifact = command_queue.artifact_path(self.store, command_id)
+                if artifact.exists():
+                    self.client.call(
+                        "PUT",
+                        f"/kiosk/commands/{command_id}/artifact",
+                        data=artifact.read_bytes(),
+                        headers={"Content-Type": "image/png"},
+                    )
+            except CentralRejected as exc:
+                log.warning("central refused result of %s: %s", command_id, exc)
+            command_queue.artifact_path(self.store, command_id).unlink(missing_ok=True)
+            command_queue.mark_reported(self.store, command_id)
+        return len(rows)

@@ -1,0 +1,86 @@
+"""Central → state.db: catalogue, bookings and configuration.
+
+Central is authoritative for these. Nothing it sends is written before its
+shape is checked, and every page is applied in one transaction, so a bad
+answer or a crash leaves the last good copy in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from kiosk import bookings, catalogue, config
+from kiosk.agent.client import CentralClient, CentralUnavailable
+from kiosk.store import StateStore
+
+
+def _check_delta(page: Any) -> dict[str, Any]:
+    ok = (
+        isinstance(page, dict)
+        and isinstance(page.get("items"), list)
+        and all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in page["items"])
+        and isinstance(page.get("deleted", []), list)
+        and all(isinstance(d, str) for d in page.get("deleted", []))
+        and isinstance(page.get("cursor"), str)
+        and isinstance(page.get("has_more"), bool)
+    )
+    if not ok:
+        raise CentralUnavailable("central's delta answer had an unexpected shape")
+    return page
+
+
+class Sync:
+    def __init__(self, store: StateStore, client: CentralClient, page_limit: int = 200) -> None:
+        self.store = store
+        self.client = client
+        self.page_limit = page_limit
+
+    def _delta(self, path: str, kind: str, apply: Callable[..., None]) -> int:
+        key = f"cursor.{kind}"
+        since = self.store.get_state(key)
+        applied = 0
+        while True:
+            params: dict[str, Any] = {"limit": self.page_limit}
+            if since:
+                params["since"] = since
+            page = _check_delta(self.client.json("GET", path, params=params))
+            reset = bool(page.get("reset")) and applied == 0
+            apply(self.store, page["items"], page["deleted"], reset)
+            applied += len(page["items"])
+            since = page["cursor"]
+            self.store.set_state(key, since)
+            if not page["has_more"]:
+                return applied
+
+    def catalogue(self) -> int:
+        return self._delta("/kiosk/catalogue", "catalogue", catalogue.apply_delta)
+
+    def bookings(self) -> int:
+        changed = self._delta("/kiosk/bookings", "bookings", bookings.apply_delta)
+        bookings.purge_past(self.store, datetime.now().astimezone())
+        return changed
+
+    def config(self) -> bool:
+        """Fetch the config document if it changed (ETag); True when a new one was stored."""
+        etag = self.store.get_state("config.etag")
+        headers = {"If-None-Match": etag} if etag else {}
+        response = self.client.call("GET", "/kiosk/config", headers=headers)
+        if response.status_code == 304:
+            return False
+        try:
+            document = response.json()
+        except ValueError as exc:
+            raise CentralUnavailable("config answer was not JSON") from exc
+        if not isinstance(document, dict) or not isinstance(document.get("version"), int):
+            raise CentralUnavailable("config answer had no version")
+        config.save(self.store, document, response.headers.get("ETag"))
+        self.store.set_state("config.etag", response.headers.get("ETag"))
+        return True
+
+    def everything(self) -> None:
+        self.config()
+        self.catalogue()
+        self.bookings()
+        self.store.set_state("sync.last_success", datetime.now().astimezone().isoformat())
