@@ -70,6 +70,8 @@ def describe(results: list[DeviceResult], missing: list[str]) -> str:
         lines.append(f"FAIL  {kind}  (configured, but there is no driver for it)")
     passed = sum(r.report.passed for r in results)
     total = len(results) + len(missing)
+    if total == 0:
+        lines.append("no devices are configured: nothing to test (set `devices` at central)")
     lines.append(f"{passed} of {total} devices passed")
     return "\n".join(lines)
 

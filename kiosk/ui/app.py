@@ -26,6 +26,7 @@ from kivy.metrics import Metrics, dp, mm
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from contract.kiosk_config import DEFAULTS
 from hardware import devices as device_specs
 from hardware.base import Device, DeviceState
 from kiosk import command_queue, config, device_status, self_test
@@ -75,6 +76,9 @@ class KioskApp(App):
     speech_mode = BooleanProperty(False)
     maintenance = BooleanProperty(False)
     colors = DictProperty(NORMAL.rgba())
+    # A Kivy property, so kv rules that read it (home.kv: ticket_printing, scanning)
+    # follow a config the agent syncs while the UI runs.
+    config_doc = DictProperty({})
     touch_min = NumericProperty(0)
 
     def __init__(
@@ -218,6 +222,12 @@ class KioskApp(App):
         self._set_alive("down")
 
     # --- text, theme, speech --------------------------------------------------------
+
+    def setting(self, key: str, document: dict[str, Any] | None = None) -> Any:
+        """A config value for kv rules. They pass `app.config_doc` as `document`, so Kivy
+        binds to it and the rule runs again whenever the agent syncs a new config (a
+        rule reading `app.config_doc.get(...)` is not bound: Kivy cannot watch a method)."""
+        return (self.config_doc if document is None else document).get(key, DEFAULTS.get(key))
 
     def t(self, msgid: str, language: str | None = None) -> str:
         """Translated text; kv passes `app.language` so the label follows a live switch."""

@@ -178,3 +178,13 @@ def test_self_test_shows_progress_reports_and_sends_to_central(site, tmp_path):
     assert reported == {"printer": True, "scanner": True, "gpio": True, "camera": False}
     store = StateStore(state / "state.db")
     assert store.db.execute("SELECT count(*) FROM device_status").fetchone()[0] == 4
+
+
+def test_self_test_passes_on_the_default_config_which_has_no_devices(tmp_path):
+    """A kiosk drives only configured hardware: the defaults name none, and that passes."""
+    from contract.kiosk_config import DEFAULTS
+
+    assert DEFAULTS["devices"] == {}
+    run = provision("self-test", state_dir=tmp_path / "state")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "no devices are configured" in run.stdout and "0 of 0 devices passed" in run.stdout

@@ -407,3 +407,20 @@ def test_the_trimmed_kivy_style_has_a_rule_for_every_kivy_widget_in_use(tmp_path
     assert {"Label", "ModalView", "ScrollView"} <= needed  # the walk saw the widgets
     assert needed <= kivy_data.KIVY_RULES, f"add to KIVY_RULES: {needed - kivy_data.KIVY_RULES}"
     ui.stop()
+
+
+@in_own_process
+def test_the_home_screen_follows_a_config_synced_while_it_runs(tmp_path):
+    from kiosk import config
+
+    ui = UiDriver(tmp_path)
+    start_in_finnish(ui)
+    labels = lambda: [b.text for b in ui.buttons()]  # noqa: E731
+    assert "Ota vuoronumero" in labels() and "Skannaa asiakirjoja" in labels()
+    # The agent stores a new config with ticket printing and scanning off.
+    config.save(ui.store, config.load(ui.store) | {"version": 2, "ticket_printing": False}, "a")
+    assert ui.wait_until(lambda: "Ota vuoronumero" not in labels(), 15), labels()
+    assert "Skannaa asiakirjoja" in labels()
+    config.save(ui.store, config.load(ui.store) | {"version": 3, "ticket_printing": True}, "b")
+    assert ui.wait_until(lambda: "Ota vuoronumero" in labels(), 15), labels()
+    ui.stop()
