@@ -10,17 +10,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from contract.device_states import DeviceState
 
-class DeviceState(StrEnum):
-    ONLINE = "online"
-    OFFLINE = "offline"  # not present
-    BUSY = "busy"
-    USER_ERROR = "user_error"  # e.g. card left in reader
-    HARDWARE_ERROR = "hardware_error"
-    NEEDS_ATTENTION = "needs_attention"  # paper low, cover open
+__all__ = ["DeviceState"]  # the states are the contract's: contract/device_states.py
 
 
 class DeviceError(Exception):

@@ -42,3 +42,19 @@ def all_devices(store: StateStore) -> list[dict[str, Any]]:
         "SELECT kind, name, state, detail FROM device_status ORDER BY kind, name"
     ).fetchall()
     return [{"kind": k, "name": n, "state": s, "detail": json.loads(d)} for k, n, s, d in rows]
+
+
+REPORT_NOW = "agent.heartbeat_now"
+
+
+def request_report(store: StateStore) -> None:
+    """Ask the agent to send a heartbeat now (a device just failed: central must know)."""
+    store.set_state(REPORT_NOW, True)
+
+
+def report_requested(store: StateStore) -> bool:
+    """True once per request: the agent takes it and beats."""
+    if not store.get_state(REPORT_NOW, False):
+        return False
+    store.set_state(REPORT_NOW, False)
+    return True

@@ -18,6 +18,7 @@ from central.errors import ApiError, forbidden, not_found
 from central.policy import TECHNICIAN_COMMANDS, Access, allowed
 from central.security import new_token, token_hash
 from central.settings import Settings
+from contract.device_states import FAULTS
 
 router = APIRouter(tags=["fleet"])
 
@@ -40,7 +41,21 @@ def kiosk_summary(kiosk: Kiosk, settings: Settings) -> dict[str, Any]:
         "outbox_depth": kiosk.outbox_depth,
         "dropped_events": kiosk.dropped_events,
         "retired_at": kiosk.retired_at.isoformat() if kiosk.retired_at else None,
+        "faults": faults_of(kiosk),
     }
+
+
+def faults_of(kiosk: Kiosk) -> list[dict[str, Any]]:
+    """Devices in a state that needs a person, from the latest heartbeat.
+
+    What the kiosk's fault screen promises ("staff have been told"): the console
+    alerts on these; until it exists, `GET /kiosks` lists them.
+    """
+    return [
+        {"kind": d.get("kind"), "name": d.get("name"), "state": d.get("state")}
+        for d in (kiosk.health or {}).get("devices", [])
+        if isinstance(d, dict) and d.get("state") in FAULTS
+    ]
 
 
 def _artifact_url(command: Command) -> str:

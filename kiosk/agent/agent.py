@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk import config
+from kiosk import config, device_status
 from kiosk.agent.client import CentralClient
 from kiosk.agent.commands import AgentCommands
 from kiosk.agent.heartbeat import SOFTWARE_VERSION, Heartbeat
@@ -81,6 +81,7 @@ class Agent:
             Duty("sync", self.sync_all, self.sync_interval_s),
             Duty("checkins", self.replay_checkins, lambda: 10.0),
             Duty("events", self.drain_outbox, lambda: 10.0),
+            Duty("device_faults", self._beat_if_asked, lambda: 1.0),
         ]
 
     # --- intervals: the command line's, else central's -------------------------------
@@ -115,9 +116,6 @@ class Agent:
     def sync_all(self) -> None:
         self.sync.everything()
 
-    def sync_config(self) -> bool:
-        return self.sync.config()
-
     def heartbeat(self) -> dict[str, Any]:
         return self.heart.beat()
 
@@ -142,6 +140,11 @@ class Agent:
     def run_commands(self) -> None:
         self.commands.execute()
         self.commands.report()
+
+    def _beat_if_asked(self) -> None:
+        """A device failed (the UI asked): the heartbeat carries it now, not in 30 s."""
+        if device_status.report_requested(self.store):
+            self.scheduler.due_now.add("heartbeat")
 
     def _remember_error(self, duty: str, exc: BaseException) -> None:
         self.store.set_state(f"{duty}.last_error", f"{exc.__class__.__name__}: {exc}")

@@ -26,6 +26,7 @@ from kivy.metrics import Metrics, dp, mm
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from contract.device_states import FAULTS
 from contract.kiosk_config import DEFAULTS
 from hardware import devices as device_specs
 from hardware.base import Device, DeviceState
@@ -66,7 +67,7 @@ UI_COMMANDS = frozenset(
 SLOW_COMMANDS = frozenset({"print_test_page", "self_test"})
 LARGE_TEXT_SCALE = 1.5
 DEVICE_POLL_S = 60
-FAULT_STATES = {DeviceState.HARDWARE_ERROR, DeviceState.NEEDS_ATTENTION, DeviceState.OFFLINE}
+FAULT_STATES = FAULTS
 
 
 class KioskApp(App):
@@ -401,6 +402,7 @@ class KioskApp(App):
         """Called from driver threads: persist now, tell the screens on the main loop."""
         was = self._save_device(device)
         if device.state in FAULT_STATES and was not in FAULT_STATES:
+            device_status.request_report(self.store)  # the fault screen says staff know
             self.usage.record(
                 "device_fault",
                 None,

@@ -67,7 +67,7 @@ def test_enrol_sync_and_serve_from_the_local_copy(central_site, tmp_path):
     agent.sync_all()
     assert len(catalogue.all_services(agent.store)) == len(SERVICES)
     assert bookings.find_by_code(agent.store, made["code"]).display_name == "Aino L."
-    assert agent.sync_config() is False  # 304: unchanged
+    assert agent.sync.config() is False  # 304: unchanged
     ok(
         central.request(
             "PATCH",
@@ -76,7 +76,7 @@ def test_enrol_sync_and_serve_from_the_local_copy(central_site, tmp_path):
             json={"idle_timeout_s": 75},
         )
     )
-    assert agent.sync_config() is True
+    assert agent.sync.config() is True
 
     # Check-in made offline is replayed, and the answer stored.
     event_id = bookings.queue_checkin(agent.store, made["id"])
@@ -226,7 +226,7 @@ def test_faults_never_corrupt_state_and_the_copy_keeps_serving(
     agent.outbox.add("session_started", {})
     for mode in ("5xx", "garbage", "html", "reset", "slow"):
         proxy.mode = mode
-        for duty in (agent.sync_catalogue, agent.sync_config, agent.heartbeat, agent.upload_events):
+        for duty in (agent.sync.catalogue, agent.sync.config, agent.heartbeat, agent.upload_events):
             with pytest.raises(CentralUnavailable):
                 duty()
         assert [s.id for s in catalogue.all_services(agent.store)] == before, mode
@@ -405,3 +405,35 @@ def test_plain_http_to_another_machine_is_refused_unless_insecure(tmp_path):
     )
     assert run.returncode == 2 and "https://" in run.stderr
     assert not (tmp_path / "credentials.json").exists()
+
+
+def test_a_device_fault_reaches_central_at_once_and_is_listed_as_a_fault(central_site, tmp_path):
+    from kiosk import device_status
+    from tests.waiting import wait_for
+
+    central, org = central_site
+    # A long interval: only the fault's own request can make the heartbeat go now.
+    agent, creds = enrolled_agent(central, org, tmp_path, heartbeat_interval_s=600)
+    device_status.save(agent.store, "printer", "receipt", "online", {})
+    stop = threading.Event()
+    loop = threading.Thread(target=agent.run, args=(stop,), daemon=True)
+    loop.start()
+    admin = org.tokens["org_admin"]
+
+    def faults():
+        kiosks = ok(central.request("GET", "/kiosks", admin))["items"]
+        return next(k for k in kiosks if k["id"] == creds.kiosk_id)["faults"]
+
+    try:
+        assert wait_for(
+            lambda: ok(central.request("GET", f"/kiosks/{creds.kiosk_id}", admin))["devices"], 20
+        )
+        assert faults() == []
+        # What the UI does when the printer runs out of paper (kiosk/ui/app.py).
+        device_status.save(agent.store, "printer", "receipt", "needs_attention", {"paper": "out"})
+        device_status.request_report(agent.store)
+        assert wait_for(lambda: faults() != [], 20)
+        assert faults() == [{"kind": "printer", "name": "receipt", "state": "needs_attention"}]
+    finally:
+        stop.set()
+        loop.join(timeout=30)
