@@ -11,18 +11,9 @@ from sqlalchemy.orm import Session
 
 from central.db.models import Command
 from central.db.types import UTCDateTime, utcnow
+from contract.kiosk_api import CommandType
 
-TYPES = (
-    "restart_ui",
-    "reboot",
-    "sync_now",
-    "screenshot",
-    "maintenance_on",
-    "maintenance_off",
-    "print_test_page",
-    "self_test",
-    "update",
-)
+TYPES = tuple(t.value for t in CommandType)
 OPEN = ("pending", "delivered")
 
 

@@ -9,13 +9,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from contract.kiosk_api import AGENT_COMMANDS, CommandType
 from kiosk import command_queue
 from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
 from kiosk.store import StateStore
 
 log = logging.getLogger("kiosk.agent")
-AGENT_COMMANDS = {"sync_now", "reboot", "restart_ui", "update"}
-DISRUPTIVE = {"reboot", "restart_ui", "update"}
+DISRUPTIVE = {CommandType.REBOOT, CommandType.RESTART_UI, CommandType.UPDATE}
 
 
 class AgentCommands:
@@ -48,16 +48,17 @@ class AgentCommands:
                     command_id, "failed", f"a citizen's session was in progress for {int(waited)} s"
                 )
                 continue
-            if type_ == "sync_now":
+            if type_ == CommandType.SYNC_NOW:
                 try:
                     self.sync()
                     self._finish(command_id, "succeeded", "synced")
                 except (CentralUnavailable, CentralRejected) as exc:
                     self._finish(command_id, "failed", str(exc))
-            elif type_ == "update":
+            elif type_ == CommandType.UPDATE:
                 self._finish(command_id, "failed", "updates are not supported by this version")
             else:
-                argv = self.reboot_command if type_ == "reboot" else self.restart_ui_command
+                reboot = type_ == CommandType.REBOOT
+                argv = self.reboot_command if reboot else self.restart_ui_command
                 # Report first: after a reboot there is nobody left to report.
                 self._finish(command_id, "succeeded", f"running {' '.join(argv)}")
                 self.report()

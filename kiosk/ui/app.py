@@ -11,9 +11,6 @@ import gc
 import importlib
 import logging
 import signal
-import threading
-import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +23,14 @@ from kivy.metrics import Metrics, dp, mm
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from contract.device_states import FAULTS
 from contract.kiosk_config import DEFAULTS
-from hardware import devices as device_specs
-from hardware.base import Device, DeviceState
-from kiosk import command_queue, config, device_status, self_test
+from kiosk import config
+from kiosk.device_hub import POLL_S, DeviceHub
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
-from kiosk.ui import watchdog
+from kiosk.ui.commands import UiCommands
 from kiosk.ui.i18n import Translations
+from kiosk.ui.liveness import Liveness
 from kiosk.ui.pin_lock import PinLock
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.session import CitizenSession
@@ -61,16 +57,14 @@ SCREENS = {
     "technician_pin": "TechnicianPinScreen",
     "technician": "TechnicianScreen",
 }
-UI_COMMANDS = frozenset(
-    {"maintenance_on", "maintenance_off", "screenshot", "print_test_page", "self_test"}
-)
-SLOW_COMMANDS = frozenset({"print_test_page", "self_test"})
 LARGE_TEXT_SCALE = 1.5
-DEVICE_POLL_S = 60
-FAULT_STATES = FAULTS
 
 
 class KioskApp(App):
+    """Wires the parts: screens and the citizen's session here; devices in DeviceHub
+    (kiosk/device_hub.py, no Kivy), remote commands in UiCommands, signs of life in
+    Liveness."""
+
     language = StringProperty("fi")
     large_text = BooleanProperty(False)
     high_contrast = BooleanProperty(False)
@@ -109,12 +103,16 @@ class KioskApp(App):
         )
         self.session.wipers.append(self._wipe_citizen_data)
         self.pin_lock = PinLock(self.store, self.config_doc.get("technician_pin"))
-        self.devices = device_specs.Devices()
+        self.hub = DeviceHub(
+            self.store,
+            record=self.usage.record,
+            when_presence=lambda: Clock.schedule_once(lambda _dt: self._presence()),
+        )
+        self.commands = UiCommands(self)
+        self.liveness = Liveness(self.store)
         self.loaded: dict[str, KioskScreen] = {}
         self.warning: IdleWarning | None = None
         self._ui_state = "attract"
-        self._alive_since = time.time()
-        self._last_alive = 0.0
         self._stopped = False
         self._going_to = ""
         self.touch_min = max(mm(11), dp(48))  # EN 301 549: touch targets of at least 9 mm
@@ -157,45 +155,13 @@ class KioskApp(App):
         log.info("lockdown: ignored key %s %s", key, "+".join(modifiers or []))
         return True
 
+    @property
+    def devices(self) -> Any:
+        return self.hub.devices
+
     def _open_devices(self) -> None:
-        specs = self.settings.devices or self.config_doc.get("devices") or {}
-        try:
-            self.devices = device_specs.build(dict(specs))
-        except device_specs.InvalidDeviceSpec as exc:
-            log.error("device configuration refused: %s", exc)
-            self.devices = device_specs.Devices()
-        for device in self.devices.all.values():
-            device.when_status_changed = self._device_changed
-            self._save_device(device)
-        gpio = self.devices.all.get("gpio")
-        if gpio is not None:
-            gpio.when_presence = lambda: Clock.schedule_once(lambda _dt: self._presence())
-        for kind in self.devices.missing:
-            log.warning("no driver for configured device %s", kind)
-        try:
-            self.devices.watch_hotplug()
-        except (ImportError, OSError) as exc:
-            log.warning("no hotplug events (%s): devices keep the state their drivers report", exc)
-        self._check_devices(everything=True)
-        Clock.schedule_interval(lambda _dt: self._check_devices(), DEVICE_POLL_S)
-
-    def _check_devices(self, everything: bool = False) -> None:
-        """Ask devices that do not report by themselves (printers) how they are, off the
-        main loop; at start-up also see whether the camera is there, so central sees
-        its real state rather than "offline" for a camera nobody has used yet."""
-        devices = list(self.devices.all.values())
-
-        def work() -> None:
-            for device in devices:
-                try:
-                    if hasattr(device, "refresh_status"):
-                        device.refresh_status()
-                    elif everything and hasattr(device, "probe"):
-                        device.probe()
-                except Exception as exc:  # noqa: BLE001 - a check must never stop the UI
-                    log.warning("checking %s/%s failed: %s", device.kind, device.name, exc)
-
-        threading.Thread(target=work, name="device-check", daemon=True).start()
+        self.hub.open(self.settings.devices or self.config_doc.get("devices") or {})
+        Clock.schedule_interval(lambda _dt: self.hub.check(), POLL_S)
 
     def _on_first_flip(self, *_args: Any) -> None:
         Window.unbind(on_flip=self._on_first_flip)
@@ -207,7 +173,7 @@ class KioskApp(App):
         what start-up deferred. `kiosk-ui` starts with the cyclic garbage collector
         off; the objects made so far live as long as the process, so they are frozen
         out of its reach before it goes back on."""
-        self._set_alive(self._ui_state)
+        self.liveness.report(self._ui_state)
         gc.freeze()
         gc.enable()
         self._open_devices()
@@ -219,8 +185,8 @@ class KioskApp(App):
         if self.session.active:
             self.end_session("shutdown", go_to_attract=False)
         self.speaker.stop()
-        self.devices.close()
-        self._set_alive("down")
+        self.hub.close()
+        self.liveness.report("down")
 
     # --- text, theme, speech --------------------------------------------------------
 
@@ -365,12 +331,11 @@ class KioskApp(App):
             self.end_session("idle")
         if self.warning is not None:
             self.warning.seconds_left = str(int(self.session.warning_left_s + 0.99))
-        now = time.time()
-        if now - self._last_alive >= 5:
-            self._set_alive(self._ui_state)
+        if self.liveness.due():
+            self.liveness.report(self._ui_state)
             self._reload_config()
-            self._run_commands()
-        watchdog.notify("WATCHDOG=1")
+            self.commands.run_pending()
+        self.liveness.feed_watchdog()
 
     def _reload_config(self) -> None:
         """The agent synced a new config: apply what can change while running."""
@@ -383,93 +348,19 @@ class KioskApp(App):
         self.pin_lock.configured = document.get("technician_pin") or {}
         maintenance = bool(document.get("maintenance", False))
         if maintenance != was_maintenance:
-            self.run_command("config", "maintenance_on" if maintenance else "maintenance_off")
-
-    def _set_alive(self, state: str) -> None:
-        self._last_alive = time.time()
-        self.store.set_state(
-            "ui.alive",
-            {
-                "state": state,
-                "since": datetime.fromtimestamp(self._alive_since).isoformat(),
-                "at": self._last_alive,
-            },
-        )
-
-    # --- devices ----------------------------------------------------------------------
-
-    def _device_changed(self, device: Device) -> None:
-        """Called from driver threads: persist now, tell the screens on the main loop."""
-        was = self._save_device(device)
-        if device.state in FAULT_STATES and was not in FAULT_STATES:
-            device_status.request_report(self.store)  # the fault screen says staff know
-            self.usage.record(
-                "device_fault",
-                None,
-                device=f"{device.kind}/{device.name}",
-                state=device.state.value,
-            )
-        elif device.state == DeviceState.ONLINE and was in FAULT_STATES:
-            self.usage.record("device_recovered", None, device=f"{device.kind}/{device.name}")
-
-    def _save_device(self, device: Device) -> DeviceState | None:
-        was = device_status.save(
-            self.store, device.kind, device.name, device.state.value, device.status
-        )
-        return DeviceState(was) if was else None
+            self.set_maintenance(maintenance)
 
     def device(self, kind: str) -> Any:
-        return self.devices.all.get(kind)
+        return self.hub.device(kind)
 
-    # --- remote commands for the UI ---------------------------------------------------
-
-    def _run_commands(self) -> None:
-        for command_id, type_, _received in command_queue.received(self.store, UI_COMMANDS):
-            if type_ == "screenshot" and self.session.active:
-                continue  # never capture a citizen's screen: wait until they are done
-            if type_ in SLOW_COMMANDS:  # device work takes seconds: not on the main loop
-                command_queue.mark_running(self.store, command_id)
-                threading.Thread(
-                    target=self._run_in_background, args=(command_id, type_), daemon=True
-                ).start()
-                continue
-            status, detail = self.run_command(command_id, type_)
-            command_queue.finish(self.store, command_id, status, detail)
-
-    def _run_in_background(self, command_id: str, type_: str) -> None:
-        status, detail = self.run_command(command_id, type_)
-        command_queue.finish(self.store, command_id, status, detail)
+    def set_maintenance(self, on: bool) -> tuple[str, str]:
+        """Maintenance from a command or from config: at once, or when the session ends."""
+        self.maintenance = on
+        self.store.set_state("ui.maintenance", on)
+        if not self.session.active:
+            self.go("maintenance" if on else "attract")
+            return "succeeded", f"maintenance {'on' if on else 'off'}"
+        return "succeeded", "maintenance starts when the current session ends"
 
     def run_command(self, command_id: str, type_: str) -> tuple[str, str]:
-        if type_ in ("maintenance_on", "maintenance_off"):
-            self.maintenance = type_ == "maintenance_on"
-            self.store.set_state("ui.maintenance", self.maintenance)
-            if not self.session.active:
-                self.go("maintenance" if self.maintenance else "attract")
-                return "succeeded", f"maintenance {'on' if self.maintenance else 'off'}"
-            return "succeeded", "maintenance starts when the current session ends"
-        if type_ == "screenshot":
-            target = command_queue.artifact_path(self.store, command_id)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            taken = Path(Window.screenshot(name=str(target.with_suffix("")) + "-%(counter)s.png"))
-            taken.replace(target)
-            return "succeeded", f"screenshot {Window.size[0]}x{Window.size[1]}"
-        if type_ == "print_test_page":
-            printer = self.device("printer")
-            if printer is None:
-                return "failed", "this kiosk has no receipt printer"
-            try:
-                printer.print_receipt(
-                    ["Palvelupiste", "Test page", datetime.now().isoformat()], title="TEST"
-                )
-            except Exception as exc:  # noqa: BLE001 - every device error is reported back
-                return "failed", str(exc)
-            return "succeeded", "test page printed"
-        if type_ == "self_test":
-            results = self_test.run_all(self.devices)
-            self_test.save(self.store, results)  # the details reach central with a heartbeat
-            failed = [f"{r.report.kind}/{r.report.name}" for r in results if not r.report.passed]
-            return ("failed" if failed else "succeeded"), (
-                f"failed: {', '.join(failed)}" if failed else f"{len(results)} devices passed"
-            )
-        return "failed", f"unknown UI command {type_}"
+        return self.commands.run(command_id, type_)
