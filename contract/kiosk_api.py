@@ -133,6 +133,13 @@ class KioskBooking:
 
 
 @dataclass
+class BookingsDelta(Delta):
+    """`GET /kiosk/bookings` → 200: this site's bookings, today onward."""
+
+    items: list[KioskBooking]  # type: ignore[assignment]
+
+
+@dataclass
 class CheckInAnswer:
     """`POST /kiosk/checkins` → 200; the same event_id again gives the same answer."""
 
@@ -157,12 +164,18 @@ class EventsAnswer:
 
 @dataclass
 class CommandResult:
-    """`POST /kiosk/commands/{id}/result` → 200."""
+    """`POST /kiosk/commands/{id}/result` → 200: the command as central now has it."""
 
     id: str
+    kiosk_id: str
     type: str
     status: str
+    created_at: str
+    expires_at: str
+    args: dict[str, Any] = field(default_factory=dict)
     detail: str | None = None
+    delivered_at: str | None = None
+    completed_at: str | None = None
 
 
 def _is_str_list(value: Any) -> bool:

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from central.api.kiosk import booking_item
 from central.codes import derive_code, new_salt
 from central.db.models import Booking, Site
+from central.kiosk_sync import booking_item
 from central.ptv import parse_service
 from contract import codes
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from contract import kiosk_api
 from kiosk import command_queue, config, device_status
 from kiosk.agent.client import CentralClient, CentralUnavailable
 from kiosk.outbox import Outbox
@@ -62,8 +63,10 @@ class Heartbeat:
 
     def beat(self) -> dict[str, Any]:
         answer = self.client.json("POST", "/kiosk/heartbeat", json=self.health())
-        if not isinstance(answer, dict) or not isinstance(answer.get("commands"), list):
-            raise CentralUnavailable("heartbeat answer had an unexpected shape")
+        try:
+            kiosk_api.parse(kiosk_api.HeartbeatAnswer, answer)
+        except kiosk_api.BadAnswer as exc:
+            raise CentralUnavailable(f"heartbeat answer had an unexpected shape: {exc}") from exc
         command_queue.store_received(self.store, answer["commands"])
         self.rotate_token_if_due(answer)
         remote_version = answer.get("config_version")
@@ -86,11 +89,11 @@ class Heartbeat:
                 return False
         except ValueError:
             return False
-        fresh = self.client.json("POST", "/kiosk/token")
-        token = fresh.get("device_token") if isinstance(fresh, dict) else None
-        if not isinstance(token, str) or not token:
-            raise CentralUnavailable("token answer had no device_token")
-        self.on_new_token(token)
-        self.client.device_token = token
-        log.info("device token rotated; the new one expires %s", fresh.get("token_expires_at"))
+        try:
+            fresh = kiosk_api.parse(kiosk_api.DeviceToken, self.client.json("POST", "/kiosk/token"))
+        except kiosk_api.BadAnswer as exc:
+            raise CentralUnavailable(f"token answer had an unexpected shape: {exc}") from exc
+        self.on_new_token(fresh.device_token)
+        self.client.device_token = fresh.device_token
+        log.info("device token rotated; the new one expires %s", fresh.token_expires_at)
         return True

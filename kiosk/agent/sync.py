@@ -11,23 +11,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from contract import kiosk_api
 from kiosk import bookings, catalogue, config
 from kiosk.agent.client import CentralClient, CentralUnavailable
 from kiosk.store import StateStore
 
 
 def _check_delta(page: Any) -> dict[str, Any]:
-    ok = (
-        isinstance(page, dict)
-        and isinstance(page.get("items"), list)
-        and all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in page["items"])
-        and isinstance(page.get("deleted", []), list)
-        and all(isinstance(d, str) for d in page.get("deleted", []))
-        and isinstance(page.get("cursor"), str)
-        and isinstance(page.get("has_more"), bool)
-    )
-    if not ok:
-        raise CentralUnavailable("central's delta answer had an unexpected shape")
+    """The page if it has the contract's shape (contract/kiosk_api.py), else "try later"."""
+    try:
+        kiosk_api.parse(kiosk_api.Delta, page)
+    except kiosk_api.BadAnswer as exc:
+        raise CentralUnavailable(f"central's delta answer had an unexpected shape: {exc}") from exc
     return page
 
 

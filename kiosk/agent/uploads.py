@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from contract import kiosk_api
 from kiosk import bookings
 from kiosk.agent.client import CentralClient, CentralUnavailable
 from kiosk.outbox import Outbox
@@ -32,8 +33,10 @@ class Uploads:
         answer = self.client.json(
             "POST", "/kiosk/events", json={"events": [e.as_upload() for e in batch]}
         )
-        if not isinstance(answer, dict) or not isinstance(answer.get("accepted"), list):
-            raise CentralUnavailable("events answer had an unexpected shape")
+        try:
+            kiosk_api.parse(kiosk_api.EventsAnswer, answer)
+        except kiosk_api.BadAnswer as exc:
+            raise CentralUnavailable(f"events answer had an unexpected shape: {exc}") from exc
         taken = [
             i
             for i in answer.get("accepted", []) + answer.get("duplicates", [])

@@ -244,3 +244,28 @@ def test_command_expires_when_never_delivered(central, national):
     assert answer["commands"] == []
     status = ok(central.request("GET", f"/kiosks/{org.kiosk_id}/commands/{command['id']}", admin))
     assert status["status"] == "expired"
+
+
+def test_openapi_documents_what_kiosks_read(central):
+    """The kiosk contract's answers have schemas, built from contract/kiosk_api.py."""
+    spec = central.app.openapi()
+
+    def answer_schema(method, path, status="200"):
+        content = spec["paths"]["/api/v1" + path][method]["responses"][status]["content"]
+        return content["application/json"]["schema"]
+
+    expected = {
+        ("post", "/enroll", "201"): "Enrolment",
+        ("post", "/kiosk/heartbeat", "200"): "HeartbeatAnswer",
+        ("post", "/kiosk/token", "200"): "DeviceToken",
+        ("get", "/kiosk/catalogue", "200"): "Delta",
+        ("get", "/kiosk/bookings", "200"): "BookingsDelta",
+        ("post", "/kiosk/checkins", "200"): "CheckInAnswer",
+        ("post", "/kiosk/events", "200"): "EventsAnswer",
+        ("post", "/kiosk/commands/{command_id}/result", "200"): "CommandResult",
+    }
+    for (method, path, status), name in expected.items():
+        assert answer_schema(method, path, status)["$ref"].endswith("/" + name), (path, name)
+    booking = spec["components"]["schemas"]["KioskBooking"]
+    assert {"code_hash", "code_salt", "code_hash_alg"} <= set(booking["required"])
+    assert "code" not in booking["properties"]

@@ -1,0 +1,83 @@
+"""Enrolment: a one-time token becomes a kiosk's device token; device tokens rotate.
+
+A hardware id is no credential. The same hardware id enrolled again within
+its organisation is the same kiosk (re-imaged, or moved between sites) and
+gets a new token; presented to another organisation it is refused, and that
+kiosk's history, commands and screenshots stay where they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central.db.models import EnrollmentToken, Kiosk, Site
+from central.db.types import utcnow
+from central.errors import ApiError
+from central.policy import DEVICE_TOKEN_PREFIX
+from central.security import new_token, token_hash
+
+
+@dataclass
+class Enrolled:
+    kiosk: Kiosk
+    site: Site
+    device_token: str
+
+
+def enrol(
+    db: Session,
+    token: str,
+    hardware_id: str,
+    hostname: str | None,
+    software_version: str | None,
+    token_ttl_s: int,
+) -> Enrolled:
+    enrolment = db.get(EnrollmentToken, token_hash(token.strip()))
+    if enrolment is None:
+        raise ApiError(401, "unknown_token", "This enrolment token is not known to central.")
+    if enrolment.used_at is not None:
+        raise ApiError(410, "token_used", "This enrolment token was used; ask for a new one.")
+    if enrolment.expires_at <= utcnow():
+        raise ApiError(410, "token_expired", "This enrolment token has expired; ask for a new one.")
+    site = db.get(Site, enrolment.site_id)
+    assert site is not None
+    kiosk = db.scalar(select(Kiosk).where(Kiosk.hardware_id == hardware_id))
+    if kiosk is not None and kiosk.org_id != site.org_id:
+        raise ApiError(
+            409,
+            "enrolled_elsewhere",
+            "A kiosk with this hardware id belongs to another organisation; its admin must "
+            "retire it (DELETE /kiosks/{id}) before it can be enrolled here.",
+        )
+    if kiosk is None:
+        kiosk = Kiosk(hardware_id=hardware_id, name=hostname or hardware_id)
+        db.add(kiosk)
+    elif hostname:
+        kiosk.name = hostname
+    device_token = new_token(DEVICE_TOKEN_PREFIX)
+    kiosk.site_id = site.id
+    kiosk.org_id = site.org_id
+    kiosk.device_token_hash = token_hash(device_token)
+    kiosk.device_token_expires_at = utcnow() + timedelta(seconds=token_ttl_s)
+    kiosk.software_version = software_version
+    kiosk.enrolled_at = utcnow()
+    db.flush()
+    enrolment.used_at = utcnow()
+    enrolment.used_by_kiosk = kiosk.id
+    db.commit()
+    return Enrolled(kiosk, site, device_token)
+
+
+def rotate_token(db: Session, kiosk_id: str, token_ttl_s: int) -> tuple[str, Kiosk]:
+    """A new device token; the one used to ask stops working at once."""
+    kiosk = db.get(Kiosk, kiosk_id)
+    assert kiosk is not None
+    fresh = new_token(DEVICE_TOKEN_PREFIX)
+    kiosk.device_token_hash = token_hash(fresh)
+    kiosk.device_token_expires_at = utcnow() + timedelta(seconds=token_ttl_s)
+    db.commit()
+    return fresh, kiosk
