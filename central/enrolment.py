@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.db.models import EnrollmentToken, Kiosk, Site
+from central.db.models import EnrolmentToken, Kiosk, Site
 from central.db.types import utcnow
 from central.errors import ApiError
 from central.policy import DEVICE_TOKEN_PREFIX
@@ -36,7 +36,7 @@ def enrol(
     software_version: str | None,
     token_ttl_s: int,
 ) -> Enrolled:
-    enrolment = db.get(EnrollmentToken, token_hash(token.strip()))
+    enrolment = db.get(EnrolmentToken, token_hash(token.strip()))
     if enrolment is None:
         raise ApiError(401, "unknown_token", "This enrolment token is not known to central.")
     if enrolment.used_at is not None:

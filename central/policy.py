@@ -33,7 +33,7 @@ FLEET = frozenset({"national_admin", "org_admin", "technician"})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "organisation.create": NATIONAL,
     "site.create": ADMINS,
-    "enrollment_token.create": FLEET,
+    "enrolment_token.create": FLEET,
     "kiosk.read": FLEET,
     "kiosk.retire": ADMINS,
     "user.manage": ADMINS,

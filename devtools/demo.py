@@ -27,7 +27,7 @@ from central.cli import create_user
 from devtools.builders import booking_request, sample_catalogue, service_ids
 from devtools.launcher import CentralDidNotStart, launch
 from devtools.virtual_display import start_virtual_display
-from kiosk.agent.cli import enroll
+from kiosk.agent.cli import enrol
 from kiosk.store import StateStore
 from kiosk.ui.pin_lock import pin_config
 
@@ -182,7 +182,7 @@ Press Ctrl-C to stop.""",
 
 def start_kiosk(state_dir: Path, base: str, token: str) -> list[subprocess.Popen[bytes]]:
     """Enrol like a technician, then run the agent and the UI as the kiosk's units would."""
-    enroll(state_dir, base, token, hw_id="demo-kiosk-1")
+    enrol(state_dir, base, token, hw_id="demo-kiosk-1")
     processes: list[subprocess.Popen[bytes]] = []
     env = dict(os.environ)
     if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):

@@ -1,6 +1,6 @@
 """`kiosk-provision`: what a field technician runs on a new kiosk.
 
-    kiosk-provision enroll --central URL (--token TOKEN | --token-qr PHOTO.png)
+    kiosk-provision enrol --central URL (--token TOKEN | --token-qr PHOTO.png)
     kiosk-provision self-test [--devices JSON]
     kiosk-provision first-boot            (run by kiosk-firstboot.service)
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from hardware import devices as device_specs
 from kiosk import catalogue, config, self_test
 from kiosk.agent.agent import Agent
-from kiosk.agent.cli import enroll
+from kiosk.agent.cli import enrol
 from kiosk.agent.client import (
     CentralClient,
     CentralRejected,
@@ -44,7 +44,7 @@ def _enrol_and_sync(
     state_dir: Path, central: str, token: str, insecure: bool = False
 ) -> Credentials:
     """Enrol, then fetch config and catalogue at once, so the kiosk is usable right away."""
-    credentials = enroll(state_dir, central, token, insecure=insecure)
+    credentials = enrol(state_dir, central, token, insecure=insecure)
     say(f"enrolled as kiosk {credentials.kiosk_id} at site {credentials.site_id}")
     store = StateStore(state_dir / "state.db")
     try:
@@ -59,7 +59,7 @@ def _enrol_and_sync(
     return credentials
 
 
-def cmd_enroll(args: argparse.Namespace) -> int:
+def cmd_enrol(args: argparse.Namespace) -> int:
     token, central = args.token, args.central
     if args.token_qr:
         try:
@@ -175,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--state-dir", type=Path, default=default_path().parent)
     sub = parser.add_subparsers(dest="command", required=True)
-    e = sub.add_parser("enroll", help="enrol this kiosk with a one-time token")
+    # "enroll" still works for scripts written before the spelling was settled.
+    e = sub.add_parser("enrol", aliases=["enroll"], help="enrol this kiosk with a one-time token")
     e.add_argument("--central", help="central's address, e.g. https://kioskit.example.fi")
     e.add_argument("--site", help="the site id this kiosk must belong to (checked)")
     e.add_argument(
@@ -192,7 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--file", type=Path, help=f"default: {' or '.join(map(str, DEFAULT_FILES))}")
     f.add_argument("--owner", help="give the state directory to this user afterwards")
     args = parser.parse_args(argv)
-    handlers = {"enroll": cmd_enroll, "self-test": cmd_self_test, "first-boot": cmd_first_boot}
+    handlers = {
+        "enrol": cmd_enrol,
+        "enroll": cmd_enrol,
+        "self-test": cmd_self_test,
+        "first-boot": cmd_first_boot,
+    }
     return handlers[args.command](args)
 
 

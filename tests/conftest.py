@@ -35,3 +35,24 @@ def pcscd():
 
     with pcscd_for_this_test() as daemon:
         yield daemon
+
+
+# The fast tier (`./run test -m "not slow"`, under a minute on 2 cores) leaves out what
+# needs a window, a built image, a PostgreSQL server or real device daemons.
+SLOW_PATHS = (
+    "tests/kiosk/ui/",
+    "tests/images/",
+    "tests/hardware/",
+    "tests/test_systemd_units",
+    "tests/central/test_fuzz.py",  # schemathesis: thousands of cases
+    "tests/kiosk/test_agent_survives.py",  # mounts a tmpfs and fills it
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.nodeid
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and "postgresql" in callspec.id
+        if path.startswith(SLOW_PATHS) or on_postgres or "slow" in item.keywords:
+            item.add_marker(pytest.mark.slow)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from central import changes
 from central.api.schemas import errors
-from central.db.models import EnrollmentToken, Service, SiteService
+from central.db.models import EnrolmentToken, Service, SiteService
 from central.db.types import utcnow
 from central.errors import ApiError
 from central.policy import Access, allowed
@@ -21,15 +21,15 @@ from contract.kiosk_config import kiosk_document, merge_patch
 
 router = APIRouter(tags=["sites"])
 
-ENROLLMENT_TOKEN_PREFIX = "enr"
+ENROLMENT_TOKEN_PREFIX = "enr"
 MAX_CONFIG_BYTES = 64 * 1024
 
 
-class EnrollmentTokenIn(BaseModel):
+class EnrolmentTokenIn(BaseModel):
     expires_in_s: int = Field(default=86400, ge=60, le=30 * 86400)
 
 
-class EnrollmentTokenOut(BaseModel):
+class EnrolmentTokenOut(BaseModel):
     token: str
     expires_at: str
     site_id: str
@@ -38,20 +38,20 @@ class EnrollmentTokenOut(BaseModel):
 @router.post(
     "/sites/{site_id}/enrollment-tokens",
     status_code=201,
-    response_model=EnrollmentTokenOut,
+    response_model=EnrolmentTokenOut,
     responses=errors(401, 403, 404, 422),
 )
-def create_enrollment_token(
+def create_enrolment_token(
     site_id: str,
-    body: EnrollmentTokenIn | None = None,
-    access: Access = Depends(allowed("enrollment_token.create")),
-) -> EnrollmentTokenOut:
+    body: EnrolmentTokenIn | None = None,
+    access: Access = Depends(allowed("enrolment_token.create")),
+) -> EnrolmentTokenOut:
     site = access.site(site_id)
-    body = body or EnrollmentTokenIn()
-    token = new_token(ENROLLMENT_TOKEN_PREFIX)
+    body = body or EnrolmentTokenIn()
+    token = new_token(ENROLMENT_TOKEN_PREFIX)
     expires_at = utcnow() + timedelta(seconds=body.expires_in_s)
     access.db.add(
-        EnrollmentToken(
+        EnrolmentToken(
             token_hash=token_hash(token),
             site_id=site.id,
             created_by=access.person.user_id,
@@ -59,7 +59,7 @@ def create_enrollment_token(
         )
     )
     access.db.commit()
-    return EnrollmentTokenOut(token=token, expires_at=expires_at.isoformat(), site_id=site.id)
+    return EnrolmentTokenOut(token=token, expires_at=expires_at.isoformat(), site_id=site.id)
 
 
 @router.get("/sites/{site_id}/config", responses=errors(401, 403, 404))

@@ -94,7 +94,8 @@ class Site(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class EnrollmentToken(Base):
+class EnrolmentToken(Base):
+    # The table keeps the name of the API path (/enrollment-tokens); code says "enrolment".
     __tablename__ = "enrollment_tokens"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)

@@ -34,7 +34,7 @@ def hardware_id() -> str:
     return socket.gethostname()
 
 
-def enroll(
+def enrol(
     state_dir: Path, central: str, token: str, hw_id: str | None = None, insecure: bool = False
 ) -> Credentials:
     client = CentralClient(central, insecure=insecure)
@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kiosk-agent", description=__doc__)
     parser.add_argument("--state-dir", type=Path, default=default_path().parent)
     sub = parser.add_subparsers(dest="command", required=True)
-    e = sub.add_parser("enroll", help="trade a one-time enrolment token for this kiosk's token")
+    # "enroll" still works for scripts written before the spelling was settled.
+    e = sub.add_parser(
+        "enrol", aliases=["enroll"], help="trade a one-time enrolment token for this kiosk's token"
+    )
     e.add_argument(
         "--central", required=True, help="central's address, e.g. https://central.example.fi"
     )
@@ -84,11 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
-    if args.command == "enroll":
+    if args.command in ("enrol", "enroll"):
         try:
-            creds = enroll(
-                args.state_dir, args.central, args.token, args.hardware_id, args.insecure
-            )
+            creds = enrol(args.state_dir, args.central, args.token, args.hardware_id, args.insecure)
         except InsecureCentral as exc:
             print(f"kiosk-agent: {exc}", file=sys.stderr)
             return 2
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
     credentials_file = args.state_dir / "credentials.json"
     if not credentials_file.exists():
-        print("kiosk-agent: not enrolled yet; run `kiosk-agent enroll` first", file=sys.stderr)
+        print("kiosk-agent: not enrolled yet; run `kiosk-agent enrol` first", file=sys.stderr)
         return 2
     creds = Credentials.load(credentials_file)
     store = StateStore(args.state_dir / "state.db")

@@ -27,7 +27,7 @@ from central.db.engine import session_scope
 from central.db.models import Booking, CommandArtifact, Kiosk, UsageEvent, User
 from contract import codes
 from devtools.builders import booking_request, sample_catalogue
-from tests.central.world import PASSWORD, enroll, login, make_org, ok
+from tests.central.world import PASSWORD, enrol, login, make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 
@@ -62,7 +62,7 @@ def create_user(central, admin_token, org_id, role="org_admin"):
 def test_enrolling_another_organisations_hardware_id_is_refused(central, national):
     a, b = make_org(central, national, with_kiosk=False), make_org(central, national)
     hardware_id = f"hw-{uuid.uuid4()}"
-    a.kiosk_id, a.device_token = enroll(central, a.tokens["technician"], a.site_id, hardware_id)
+    a.kiosk_id, a.device_token = enrol(central, a.tokens["technician"], a.site_id, hardware_id)
     reboot = ok(
         central.request(
             "POST", f"/kiosks/{a.kiosk_id}/commands", a.tokens["org_admin"], json={"type": "reboot"}
@@ -89,7 +89,7 @@ def test_enrolling_another_organisations_hardware_id_is_refused(central, nationa
 def test_a_retired_kiosk_enrols_elsewhere_as_a_new_kiosk_without_history(central, national):
     a, b = make_org(central, national, with_kiosk=False), make_org(central, national)
     hardware_id = f"hw-{uuid.uuid4()}"
-    a.kiosk_id, a.device_token = enroll(central, a.tokens["technician"], a.site_id, hardware_id)
+    a.kiosk_id, a.device_token = enrol(central, a.tokens["technician"], a.site_id, hardware_id)
     ok(
         central.request(
             "POST", f"/kiosks/{a.kiosk_id}/commands", a.tokens["org_admin"], json={"type": "reboot"}
@@ -99,7 +99,7 @@ def test_a_retired_kiosk_enrols_elsewhere_as_a_new_kiosk_without_history(central
     retired = ok(central.request("DELETE", f"/kiosks/{a.kiosk_id}", a.tokens["org_admin"]))
     assert retired["retired_at"] is not None
     assert central.request("POST", "/kiosk/heartbeat", a.device_token, json={}).status_code == 401
-    kiosk_id, token = enroll(central, b.tokens["technician"], b.site_id, hardware_id)
+    kiosk_id, token = enrol(central, b.tokens["technician"], b.site_id, hardware_id)
     assert kiosk_id != a.kiosk_id
     assert ok(central.request("POST", "/kiosk/heartbeat", token, json={}))["commands"] == []
     # A keeps the retired kiosk's history; its listing hides it unless asked.

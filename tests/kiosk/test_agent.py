@@ -20,7 +20,7 @@ from devtools.builders import sample_catalogue
 from devtools.postgres import free_port
 from kiosk import bookings, catalogue
 from kiosk.agent.agent import Agent, AgentSettings
-from kiosk.agent.cli import enroll
+from kiosk.agent.cli import enrol
 from kiosk.agent.client import CentralClient, CentralUnavailable, Credentials
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
@@ -36,7 +36,7 @@ def enrolled_agent(central, org, state_dir: Path, central_url: str | None = None
         ),
         201,
     )["token"]
-    creds = enroll(state_dir, central.base, token, hw_id=f"hw-{state_dir.name}")
+    creds = enrol(state_dir, central.base, token, hw_id=f"hw-{state_dir.name}")
     store = StateStore(state_dir / "state.db")
     client = CentralClient(central_url or creds.central, creds.device_token)
     return Agent(store, client, AgentSettings(page_limit=10, **settings)), creds
@@ -213,6 +213,7 @@ def proxy(central_site):
     server.shutdown()
 
 
+@pytest.mark.slow  # a slow proxy and read timeouts
 def test_faults_never_corrupt_state_and_the_copy_keeps_serving(
     central_site, tmp_path, proxy, monkeypatch
 ):
@@ -288,6 +289,7 @@ print("done", flush=True)
 """
 
 
+@pytest.mark.slow  # kills and restarts processes
 def test_kill_9_agent_while_uploading_loses_nothing_and_counts_nothing_twice(
     central_site, tmp_path
 ):
@@ -393,7 +395,7 @@ def test_plain_http_to_another_machine_is_refused_unless_insecure(tmp_path):
             "kiosk.agent.cli",
             "--state-dir",
             str(tmp_path),
-            "enroll",
+            "enrol",
             "--central",
             "http://central.example.fi",
             "--token",

@@ -15,7 +15,7 @@ import pytest
 
 from devtools.builders import booking_request
 from kiosk.agent.agent import Agent, AgentSettings
-from kiosk.agent.cli import enroll
+from kiosk.agent.cli import enrol
 from kiosk.agent.client import CentralClient
 from kiosk.store import StateStore
 from tests.central.world import ok
@@ -55,7 +55,7 @@ def test_the_agent_survives_a_locked_database_and_a_full_disk(central_site, smal
         ),
         201,
     )["token"]
-    creds = enroll(small_disk, central.base, token, hw_id=f"hw-{small_disk.parent.name}")
+    creds = enrol(small_disk, central.base, token, hw_id=f"hw-{small_disk.parent.name}")
     store = StateStore(small_disk / "state.db", timeout_s=0.3)
     settings = AgentSettings(heartbeat_interval_s=1, sync_interval_s=1)
     agent = Agent(store, CentralClient(creds.central, creds.device_token), settings)

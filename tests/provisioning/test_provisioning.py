@@ -88,7 +88,7 @@ def test_first_boot_with_a_used_token_or_no_central_says_why(site, tmp_path):
     token = new_token(central, org)
     assert (
         provision(
-            "enroll", "--central", central.base, "--token", token, state_dir=tmp_path / "a"
+            "enrol", "--central", central.base, "--token", token, state_dir=tmp_path / "a"
         ).returncode
         == 0
     )
@@ -106,7 +106,7 @@ def test_first_boot_with_a_used_token_or_no_central_says_why(site, tmp_path):
 def test_enrol_checks_the_site_the_technician_expects(site, tmp_path):
     central, org = site
     right = provision(
-        "enroll",
+        "enrol",
         "--central",
         central.base,
         "--token",
@@ -117,7 +117,7 @@ def test_enrol_checks_the_site_the_technician_expects(site, tmp_path):
     )
     assert right.returncode == 0 and org.site_id in right.stdout
     wrong = provision(
-        "enroll",
+        "enrol",
         "--central",
         central.base,
         "--token",
@@ -139,12 +139,12 @@ def test_enrol_from_a_photo_of_the_tokens_qr_code(site, tmp_path):
     photo = np.full((code.shape[0] + 200, code.shape[1] + 300), 235, dtype=np.uint8)
     photo[100 : 100 + code.shape[0], 150 : 150 + code.shape[1]] = code
     cv2.imwrite(str(tmp_path / "token.png"), photo)
-    done = provision("enroll", "--token-qr", str(tmp_path / "token.png"), state_dir=tmp_path / "s")
+    done = provision("enrol", "--token-qr", str(tmp_path / "token.png"), state_dir=tmp_path / "s")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "s" / "credentials.json").exists()
 
     cv2.imwrite(str(tmp_path / "blank.png"), np.full((200, 200), 255, dtype=np.uint8))
-    blank = provision("enroll", "--token-qr", str(tmp_path / "blank.png"), state_dir=tmp_path / "t")
+    blank = provision("enrol", "--token-qr", str(tmp_path / "blank.png"), state_dir=tmp_path / "t")
     assert blank.returncode == 2 and "no QR code found" in blank.stdout
 
 
@@ -153,7 +153,7 @@ def test_self_test_shows_progress_reports_and_sends_to_central(site, tmp_path):
     state = tmp_path / "state"
     assert (
         provision(
-            "enroll", "--central", central.base, "--token", new_token(central, org), state_dir=state
+            "enrol", "--central", central.base, "--token", new_token(central, org), state_dir=state
         ).returncode
         == 0
     )

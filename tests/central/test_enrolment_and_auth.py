@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from central.db.engine import session_scope
-from central.db.models import EnrollmentToken, Kiosk
+from central.db.models import EnrolmentToken, Kiosk
 from central.security import token_hash
 from tests.central.world import PASSWORD, add_user, make_org, ok
 
@@ -38,7 +38,7 @@ def test_enrolment_token_is_single_use_and_expires(central, national):
 
     expired = _token(central, org)
     with session_scope(central.app.state.sessions) as db:
-        row = db.get(EnrollmentToken, token_hash(expired["token"]))
+        row = db.get(EnrolmentToken, token_hash(expired["token"]))
         row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
     r = central.request("POST", "/enroll", json={**body, "token": expired["token"]})
     assert r.status_code == 410 and r.json()["error"]["code"] == "token_expired"
