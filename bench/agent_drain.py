@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 from central_load import enrol_kiosks  # noqa: E402
 
 from devtools.launcher import launch  # noqa: E402
-from devtools.postgres import free_port  # noqa: E402
 from kiosk.agent.agent import Agent  # noqa: E402
 from kiosk.agent.client import CentralClient  # noqa: E402
 from kiosk.outbox import Outbox  # noqa: E402
@@ -39,7 +38,7 @@ def fill_outbox(store: StateStore, count: int) -> None:
     """Setup only: one transaction, so the fill does not dominate the run."""
     now = datetime.now().astimezone().isoformat(timespec="seconds")
     with store.transaction() as db:
-        db.conn.executemany(
+        db.executemany(
             "INSERT INTO outbox (id, type, at, session_id, data) VALUES (?, ?, ?, ?, ?)",
             (
                 (
@@ -60,8 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-drain-"))
     database = f"sqlite:///{tmp}/central.db"
-    port = free_port()
-    central, base = launch(port, database)
+    central, base = launch(0, database)
     try:
         token_a, token_b = enrol_kiosks(base, database, 2)
         now = datetime.now().astimezone().isoformat(timespec="seconds")

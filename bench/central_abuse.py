@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 
 from central.cli import create_user  # noqa: E402
 from devtools.launcher import launch  # noqa: E402
-from devtools.postgres import free_port  # noqa: E402
 
 BEATS = 150
 MiB = 1024 * 1024
@@ -130,7 +129,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="abuse-"))
     database = f"sqlite:///{workdir}/central.db"
     create_user(database, "admin@example.fi", "national_admin", None, "correct horse battery")
-    proc, base = launch(free_port(), database, workers=2, cwd=workdir)
+    proc, base = launch(0, database, workers=2, cwd=workdir)
     try:
         http = requests.Session()
         admin = http.post(

@@ -273,7 +273,7 @@ def main() -> None:
         "--no-access-log",
     ]
 
-    hello_port, central_port = free_port(), free_port()
+    hello_port = free_port()
     hello = start(
         [*uvicorn, "--port", str(hello_port), "hello:app"], f"http://127.0.0.1:{hello_port}/", env
     )
@@ -283,13 +283,15 @@ def main() -> None:
         hello.terminate()
         hello.wait()
 
-    central, base = launch(central_port, database, workers=args.workers)
+    central, base = launch(0, database, workers=args.workers)
     try:
         tokens = enrol_kiosks(base, database, args.kiosks)
         beats = wrk(base, args.seconds, args.connections, lua_heartbeat(tokens))
         fixed = {
             rate: asyncio.run(
-                open_loop("127.0.0.1", central_port, tokens, rate, args.seconds * 1.5, 64)
+                open_loop(
+                    "127.0.0.1", int(base.rsplit(":", 1)[1]), tokens, rate, args.seconds * 1.5, 64
+                )
             )
             for rate in (100, 200, 333)
         }

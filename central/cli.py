@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, help="worker processes (uvicorn); default CENTRAL_WORKERS or 1"
     )
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--fd",
+        type=int,
+        help="serve on this already bound socket (systemd socket activation, test harnesses)",
+    )
 
     migrate = sub.add_parser("migrate", help="create or migrate the schema and exit")
     migrate.set_defaults()
@@ -239,6 +244,7 @@ def _serve(args: argparse.Namespace) -> int:
         "central.asgi:app",
         host=args.host,
         port=args.port,
+        fd=args.fd,
         workers=args.workers or Settings().workers,
         log_level=args.log_level,
         proxy_headers=True,

@@ -6,6 +6,7 @@ run a real central next to something else.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -19,8 +20,18 @@ class CentralDidNotStart(RuntimeError):
     pass
 
 
+def bound_socket(port: int = 0) -> socket.socket:
+    """A listening socket on loopback: bound before anyone learns its port, so nothing
+    else can take the port between choosing it and serving on it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(128)
+    return sock
+
+
 def launch(
-    port: int,
+    port: int = 0,
     database: str | None = None,
     workers: int = 1,
     cwd: Path | None = None,
@@ -28,13 +39,22 @@ def launch(
     quiet: bool = True,
     timeout_s: float = 60.0,
 ) -> tuple[subprocess.Popen[Any], str]:
-    """Returns the process and its base URL; raises CentralDidNotStart with its output."""
+    """Returns the process and its base URL; raises CentralDidNotStart with its output.
+
+    Port 0 (the default): any free port, bound here and handed to central as a socket.
+    """
+    sock = bound_socket(port)
+    port = sock.getsockname()[1]
     argv = [sys.executable, "-m", "central.cli"]
     if database is not None:
         argv += ["--database", database]
-    argv += ["serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    argv += ["serve", "--fd", str(sock.fileno()), "--workers", str(workers)]
+    argv += ["--log-level", "warning"]
     output = subprocess.PIPE if quiet else None
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=output, stderr=output)
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=output, stderr=output, pass_fds=[sock.fileno()]
+    )
+    sock.close()  # the child has its own copy
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

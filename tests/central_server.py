@@ -12,7 +12,7 @@ import uvicorn
 
 from central.app import create_app
 from central.settings import Settings
-from devtools.postgres import free_port
+from devtools.launcher import bound_socket
 
 
 class _Server(uvicorn.Server):
@@ -46,10 +46,11 @@ class RunningCentral:
 
 def start_central(database_url: str, **settings: Any) -> RunningCentral:
     app = create_app(Settings(database_url=database_url, **settings))
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    sock = bound_socket()  # bound before its port is known to anyone: no race for it
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning")
     server = _Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:

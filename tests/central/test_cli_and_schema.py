@@ -18,7 +18,6 @@ from central.db.engine import make_engine
 from central.db.migrate import upgrade
 from central.db.models import Base
 from devtools.launcher import launch
-from devtools.postgres import free_port
 
 CENTRAL = [sys.executable, "-m", "central.cli"]
 
@@ -31,7 +30,7 @@ def run_cli(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.
 
 def serve(cwd: Path, database: str | None = None) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
-    return launch(free_port(), database, cwd=cwd, env=env)
+    return launch(0, database, cwd=cwd, env=env)
 
 
 def stop(proc: subprocess.Popen) -> None:

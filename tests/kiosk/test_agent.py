@@ -25,6 +25,7 @@ from kiosk.agent.client import CentralClient, CentralUnavailable, Credentials
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
 from tests.central.world import ok
+from tests.waiting import wait_for
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 
@@ -206,7 +207,7 @@ def _handler(upstream: str):
 @pytest.fixture
 def proxy(central_site):
     central, _ = central_site
-    server = FaultProxy(("127.0.0.1", free_port()), _handler(central.base))
+    server = FaultProxy(("127.0.0.1", 0), _handler(central.base))  # bound here: no race
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -262,14 +263,9 @@ def test_run_loop_backs_off_and_recovers(central_site, tmp_path, proxy):
     stop = threading.Event()
     thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     thread.start()
-    time.sleep(1.5)
-    assert "503" in agent.store.get_state("heartbeat.last_error")
+    assert wait_for(lambda: "503" in (agent.store.get_state("heartbeat.last_error") or ""), 20)
     proxy.mode = "pass"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if catalogue.all_services(agent.store):
-            break
-        time.sleep(0.2)
+    assert wait_for(lambda: catalogue.all_services(agent.store), 20)
     stop.set()
     thread.join(10)
     assert not thread.is_alive()

@@ -61,9 +61,10 @@ def test_escape_is_ignored_and_sigterm_stops_cleanly(tmp_path, display):
                 env=os.environ | {"DISPLAY": display},
                 check=True,
             )
-        time.sleep(1.5)
+        log_file = tmp_path / "ui.log"
+        assert wait_for(lambda: "ignored key 119 ctrl" in log_file.read_text(), 20)  # ctrl+w, last
         assert ui.poll() is None, "a key combination closed the kiosk"
-        log = (tmp_path / "ui.log").read_text()
+        log = log_file.read_text()
         assert "lockdown: ignored key 27" in log  # Escape reached the app and was swallowed
         assert "ignored key 113 ctrl" in log
         started = time.monotonic()
