@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from central.cli import create_user  # noqa: E402
-from devtools.launcher import launch  # noqa: E402
-from devtools.postgres import free_port, start_postgres  # noqa: E402
+from devtools.launcher import free_port, launch  # noqa: E402
+from devtools.postgres import start_postgres  # noqa: E402
 
 HELLO = textwrap.dedent(
     """

@@ -41,7 +41,7 @@ os.environ["KIVY_NO_ARGS"] = "1"  # before anything imports Kivy: our arguments 
 os.environ["KIVY_LOG_MODE"] = "PYTHON"
 
 from devtools.kiosk_state import make_state  # noqa: E402
-from devtools.postgres import free_port  # noqa: E402
+from devtools.launcher import free_port  # noqa: E402
 from devtools.virtual_display import start_virtual_display  # noqa: E402
 from kiosk.store import StateStore  # noqa: E402
 

@@ -30,6 +30,15 @@ def bound_socket(port: int = 0) -> socket.socket:
     return sock
 
 
+def free_port() -> int:
+    """A port free right now, for programs that cannot be handed a bound socket (Chromium's
+    debugging port, the demo's --port). Another process may take it before they bind:
+    prefer `bound_socket`."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def launch(
     port: int = 0,
     database: str | None = None,

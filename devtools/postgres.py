@@ -6,18 +6,11 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def postgres_bindir() -> Path | None:
@@ -38,7 +31,8 @@ class PostgresServer:
         return list(args)
 
     def url(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        """Over the Unix socket in the server's own folder: no TCP port to race for."""
+        return f"postgresql://postgres@/{database}?host={self.datadir.parent}&port={self.port}"
 
     def create_database(self) -> str:
         import psycopg
@@ -72,7 +66,8 @@ def start_postgres(durable: bool = False) -> PostgresServer:
         run_as = "postgres"
         pw = pwd.getpwnam(run_as)
         os.chown(base, pw.pw_uid, pw.pw_gid)
-    server = PostgresServer(datadir=datadir, port=free_port(), bindir=bindir, run_as=run_as)
+    # The socket lives in our own folder, so the usual port number cannot collide.
+    server = PostgresServer(datadir=datadir, port=5432, bindir=bindir, run_as=run_as)
     subprocess.run(
         server._cmd(
             str(bindir / "initdb"),
@@ -89,7 +84,7 @@ def start_postgres(durable: bool = False) -> PostgresServer:
         capture_output=True,
         timeout=120,
     )
-    options = f"-p {server.port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    options = f"-p {server.port} -k {base} -c listen_addresses='' -c max_connections=200"
     if not durable:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(

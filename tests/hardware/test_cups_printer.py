@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from devtools.postgres import free_port
 from hardware.base import DeviceOffline, DeviceState
 from hardware.printer.cups import CupsPrinter
 
@@ -35,9 +34,10 @@ def cups(tmp_path):
     for d in (root, root / "spool", root / "cache", root / "state", root / "log"):
         d.mkdir(parents=True, exist_ok=True)
         os.chown(d, lp.pw_uid, lp.pw_gid)
-    port = free_port()
+    # A Unix socket in our own folder: no port to race another process for.
+    cups_socket = base / "cups.sock"
     (root / "cupsd.conf").write_text(
-        f"Listen 127.0.0.1:{port}\nLogLevel warn\nWebInterface No\nDefaultAuthType None\n"
+        f"Listen {cups_socket}\nLogLevel warn\nWebInterface No\nDefaultAuthType None\n"
         "<Location />\n  Order allow,deny\n  Allow all\n</Location>\n"
         "<Location /admin>\n  Order allow,deny\n  Allow all\n</Location>\n"
         "<Policy default>\n  <Limit All>\n    Order deny,allow\n  </Limit>\n</Policy>\n"
@@ -52,7 +52,7 @@ def cups(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    server = f"127.0.0.1:{port}"
+    server = str(cups_socket)
     env = {**os.environ, "CUPS_SERVER": server}
     for _ in range(50):
         if subprocess.run(

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from devtools.builders import sample_catalogue
-from devtools.postgres import free_port
+from devtools.launcher import free_port
 from kiosk import bookings, catalogue
 from kiosk.agent.agent import Agent, AgentSettings
 from kiosk.agent.cli import enrol

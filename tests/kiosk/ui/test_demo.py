@@ -11,7 +11,7 @@ import sys
 import requests
 
 from devtools.demo import ORG_ADMIN_EMAIL, PASSWORD
-from devtools.postgres import free_port
+from devtools.launcher import free_port
 from devtools.ui_driver import SCREENSHOTS
 from kiosk.store import StateStore
 from tests.waiting import wait_for
