@@ -1,6 +1,6 @@
 """Usage events from the UI into the outbox, checked for personal data before they are queued.
 
-Central's own event validation (central.events.validate: types, required
+Central's own event validation (contract.events.validate: types, required
 fields, privacy) runs here first, so an event central would reject never
 reaches disk.
 Search text with digits is dropped, not sent: a typed number may be personal.

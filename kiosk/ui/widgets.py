@@ -27,7 +27,7 @@ TEXT_ROWS = [
     list("asdfghjklöä"),
     list("zxcvbnm-"),
 ]
-# Booking codes use no 0/O/1/I/L (central.codes), so their keyboard has none either.
+# Booking codes use no 0/O/1/I/L (contract/codes.py), so their keyboard has none either.
 CODE_ROWS = [list("23456789"), list("ABCDEFGHJK"), list("MNPQRSTUVW"), list("XYZ")]
 PIN_ROWS = [list("123"), list("456"), list("789"), list("0")]
 
