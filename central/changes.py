@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from central.db.models import Booking, ChangeLogEntry, Site
 from central.db.types import utcnow
 from central.errors import bad_request
+from contract.kiosk_api import Delta
 
 SERVICE = "service"
 BOOKING = "booking"
@@ -107,24 +107,6 @@ def decode_cursor(cursor: str) -> int:
             "invalid_cursor",
             "The cursor is not one central gave out; sync again without 'since'.",
         ) from exc
-
-
-@dataclass
-class Delta:
-    items: list[dict[str, Any]]
-    deleted: list[str]
-    cursor: str
-    has_more: bool
-    reset: bool
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "items": self.items,
-            "deleted": self.deleted,
-            "cursor": self.cursor,
-            "has_more": self.has_more,
-            "reset": self.reset,
-        }
 
 
 def read(

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from central import changes
 from central.db.models import Booking, Service, Site, SiteService
 from central.db.types import utcnow
+from contract.kiosk_api import Delta
 
 
-def catalogue_page(db: Session, site: Site, since: str | None, limit: int) -> dict[str, Any]:
+def catalogue_page(db: Session, site: Site, since: str | None, limit: int) -> Delta:
     def load(ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         rows = db.execute(
             select(Service, SiteService.position)
@@ -34,7 +35,7 @@ def catalogue_page(db: Session, site: Site, since: str | None, limit: int) -> di
             for s, pos in rows
         }
 
-    return changes.read(db, site, changes.SERVICE, since, limit, load).as_json()
+    return changes.read(db, site, changes.SERVICE, since, limit, load)
 
 
 def start_of_today(site: Site) -> datetime:
@@ -60,7 +61,7 @@ def booking_item(booking: Booking, site: Site) -> dict[str, Any]:
     }
 
 
-def bookings_page(db: Session, site: Site, since: str | None, limit: int) -> dict[str, Any]:
+def bookings_page(db: Session, site: Site, since: str | None, limit: int) -> Delta:
     today = start_of_today(site)
 
     def load(ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
@@ -70,4 +71,4 @@ def bookings_page(db: Session, site: Site, since: str | None, limit: int) -> dic
             for b in rows
         }
 
-    return changes.read(db, site, changes.BOOKING, since, limit, load).as_json()
+    return changes.read(db, site, changes.BOOKING, since, limit, load)

@@ -242,7 +242,7 @@ def catalogue(
     device: Device = Depends(authenticate_device),
     db: Session = Depends(get_session),
 ) -> Any:
-    return kiosk_sync.catalogue_page(db, _site(db, device), since, limit)
+    return vars(kiosk_sync.catalogue_page(db, _site(db, device), since, limit))
 
 
 @device_router.get(
@@ -254,7 +254,7 @@ def bookings(
     device: Device = Depends(authenticate_device),
     db: Session = Depends(get_session),
 ) -> Any:
-    return kiosk_sync.bookings_page(db, _site(db, device), since, limit)
+    return vars(kiosk_sync.bookings_page(db, _site(db, device), since, limit))
 
 
 # --- check-ins and usage events ----------------------------------------------

@@ -19,28 +19,15 @@ import requests
 from devtools.builders import sample_catalogue
 from devtools.launcher import free_port
 from kiosk import bookings, catalogue
-from kiosk.agent.agent import Agent, AgentSettings
-from kiosk.agent.cli import enrol
+from kiosk.agent.agent import Agent
 from kiosk.agent.client import CentralClient, CentralUnavailable, Credentials
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
 from tests.central.world import ok
+from tests.kiosk.world import enrolled_agent
 from tests.waiting import wait_for
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
-
-
-def enrolled_agent(central, org, state_dir: Path, central_url: str | None = None, **settings):
-    token = ok(
-        central.request(
-            "POST", f"/sites/{org.site_id}/enrollment-tokens", org.tokens["technician"], json={}
-        ),
-        201,
-    )["token"]
-    creds = enrol(state_dir, central.base, token, hw_id=f"hw-{state_dir.name}")
-    store = StateStore(state_dir / "state.db")
-    client = CentralClient(central_url or creds.central, creds.device_token)
-    return Agent(store, client, AgentSettings(page_limit=10, **settings)), creds
 
 
 def test_enrol_sync_and_serve_from_the_local_copy(central_site, tmp_path):

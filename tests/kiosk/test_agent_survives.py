@@ -14,11 +14,8 @@ from contextlib import suppress
 import pytest
 
 from devtools.builders import booking_request
-from kiosk.agent.agent import Agent, AgentSettings
-from kiosk.agent.cli import enrol
-from kiosk.agent.client import CentralClient
-from kiosk.store import StateStore
 from tests.central.world import ok
+from tests.kiosk.world import enrolled_agent
 from tests.waiting import wait_for
 
 
@@ -49,16 +46,10 @@ def fill(directory):
 
 def test_the_agent_survives_a_locked_database_and_a_full_disk(central_site, small_disk):
     central, org = central_site
-    token = ok(
-        central.request(
-            "POST", f"/sites/{org.site_id}/enrollment-tokens", org.tokens["technician"], json={}
-        ),
-        201,
-    )["token"]
-    creds = enrol(small_disk, central.base, token, hw_id=f"hw-{small_disk.parent.name}")
-    store = StateStore(small_disk / "state.db", timeout_s=0.3)
-    settings = AgentSettings(heartbeat_interval_s=1, sync_interval_s=1)
-    agent = Agent(store, CentralClient(creds.central, creds.device_token), settings)
+    agent, creds = enrolled_agent(
+        central, org, small_disk, store_timeout_s=0.3, heartbeat_interval_s=1, sync_interval_s=1
+    )
+    store = agent.store
     agent.sync_all()
     stop = threading.Event()
     daemon = threading.Thread(target=agent.run, args=(stop,), daemon=True)
