@@ -136,12 +136,12 @@ def cold_start_ui(display: str, state_dir: Path) -> tuple[float, int, int]:
 
 
 def cold_start_bare_kivy(display: str, state_dir: Path) -> tuple[float, int, int]:
-    """One start of bench/bare_kivy.py: Kivy's own share of the UI's cold start."""
+    """One start of devtools/bare_kivy.py: Kivy's own share of the UI's cold start."""
     ready = state_dir / "ready"
     ready.unlink(missing_ok=True)
     return timed_start(
         "the bare Kivy app",
-        [sys.executable, str(ROOT / "bench" / "bare_kivy.py"), str(state_dir), str(ready)],
+        [sys.executable, str(ROOT / "devtools" / "bare_kivy.py"), str(state_dir), str(ready)],
         display,
         ready.exists,
     )

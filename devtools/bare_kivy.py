@@ -7,7 +7,7 @@ screens, no devices. It writes "ready" to the file named on its command line onc
 its first frame is on screen, measured as the UI measures it. ui_soak.py compares
 it with the UI and with Chromium in the same run.
 
-Usage: python bench/bare_kivy.py STATE_DIR READY_FILE
+Usage: python devtools/bare_kivy.py STATE_DIR READY_FILE
 """
 
 from __future__ import annotations
