@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from central.db.engine import session_scope
 from central.db.models import ChangeLogEntry
-from devtools.builders import sample_catalogue
+from devtools.builders import booking_request, sample_catalogue
 from tests.central.world import make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
@@ -118,14 +118,14 @@ def test_bookings_delta_pages_and_skips_past_days(central, national):
                     "POST",
                     "/bookings",
                     system,
-                    json={
-                        "external_id": f"d-{n}",
-                        "site_id": org.site_id,
-                        "service_id": SERVICES[0],
-                        "starts_at": start.isoformat(),
-                        "ends_at": (start + timedelta(minutes=15)).isoformat(),
-                        "display_name": f"Asiakas {n}",
-                    },
+                    json=booking_request(
+                        org.site_id,
+                        f"d-{n}",
+                        SERVICES[0],
+                        start,
+                        minutes=15,
+                        display_name=f"Asiakas {n}",
+                    ),
                 ),
                 201,
             )["id"]
@@ -136,14 +136,9 @@ def test_bookings_delta_pages_and_skips_past_days(central, national):
             "POST",
             "/bookings",
             system,
-            json={
-                "external_id": "old",
-                "site_id": org.site_id,
-                "service_id": SERVICES[0],
-                "starts_at": past.isoformat(),
-                "ends_at": (past + timedelta(minutes=15)).isoformat(),
-                "display_name": "Vanha",
-            },
+            json=booking_request(
+                org.site_id, "old", SERVICES[0], past, minutes=15, display_name="Vanha"
+            ),
         ),
         201,
     )

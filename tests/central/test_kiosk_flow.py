@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from contract import codes
-from devtools.builders import sample_catalogue
+from devtools.builders import booking_request, sample_catalogue
 from tests.central.world import make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
@@ -78,15 +78,9 @@ def test_enrolled_kiosk_syncs_catalogue_config_and_bookings(central, national):
             "POST",
             "/bookings",
             org.tokens["booking_system"],
-            json={
-                "external_id": "ext-1",
-                "site_id": org.site_id,
-                "service_id": SERVICES[0],
-                "starts_at": start.isoformat(),
-                "ends_at": (start + timedelta(minutes=30)).isoformat(),
-                "display_name": "Maija V.",
-                "mode": "in_person",
-            },
+            json=booking_request(
+                org.site_id, "ext-1", SERVICES[0], start, display_name="Maija V.", mode="in_person"
+            ),
         ),
         201,
     )

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devtools.builders import sample_catalogue
+from devtools.builders import booking_request, sample_catalogue
 from tests.central.world import make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
@@ -33,15 +33,15 @@ def orgs(central, national):
             "POST",
             "/bookings",
             b.tokens["booking_system"],
-            json={
-                "external_id": "b-1",
-                "site_id": b.site_id,
-                "service_id": SERVICES[0],
-                "starts_at": start.isoformat(),
-                "ends_at": (start + timedelta(hours=1)).isoformat(),
-                "display_name": "Pekka",
-                "mode": "remote",
-            },
+            json=booking_request(
+                b.site_id,
+                "b-1",
+                SERVICES[0],
+                start,
+                minutes=60,
+                display_name="Pekka",
+                mode="remote",
+            ),
         ),
         201,
     )
@@ -131,15 +131,15 @@ def bodies(b):
         ("PATCH", "/sites/{site_id}/config"): {"maintenance": True},
         ("PUT", "/sites/{site_id}/catalogue"): {"service_ids": SERVICES[5:6]},
         ("POST", "/catalogue/import"): sample_catalogue()["itemList"][0],
-        ("POST", "/bookings"): {
-            "external_id": "b-1",
-            "site_id": b.site_id,
-            "service_id": SERVICES[0],
-            "starts_at": start.isoformat(),
-            "ends_at": (start + timedelta(hours=1)).isoformat(),
-            "display_name": "Intruder",
-            "mode": "in_person",
-        },
+        ("POST", "/bookings"): booking_request(
+            b.site_id,
+            "b-1",
+            SERVICES[0],
+            start,
+            minutes=60,
+            display_name="Intruder",
+            mode="in_person",
+        ),
         ("POST", "/kiosks/{kiosk_id}/commands"): {"type": "self_test"},
         ("POST", "/users"): {
             "email": "intruder@example.fi",

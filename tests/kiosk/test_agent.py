@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from devtools.builders import sample_catalogue
+from devtools.builders import booking_request, sample_catalogue
 from devtools.launcher import free_port
 from kiosk import bookings, catalogue
 from kiosk.agent.agent import Agent
@@ -41,14 +41,9 @@ def test_enrol_sync_and_serve_from_the_local_copy(central_site, tmp_path):
             "POST",
             "/bookings",
             org.tokens["booking_system"],
-            json={
-                "external_id": f"a-{tmp_path.name}",
-                "site_id": org.site_id,
-                "service_id": SERVICES[0],
-                "starts_at": start.isoformat(),
-                "ends_at": (start + timedelta(minutes=30)).isoformat(),
-                "display_name": "Aino L.",
-            },
+            json=booking_request(
+                org.site_id, f"a-{tmp_path.name}", SERVICES[0], start, display_name="Aino L."
+            ),
         ),
         201,
     )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devtools.builders import sample_catalogue
+from devtools.builders import booking_request, sample_catalogue
 from kiosk import bookings, catalogue
 from kiosk.store import StateStore
 from tests.central.world import ok
@@ -93,14 +93,7 @@ def test_booking_found_by_typed_code_and_only_by_it(site, tmp_path):
             "POST",
             "/bookings",
             org.tokens["booking_system"],
-            json={
-                "external_id": "k-1",
-                "site_id": org.site_id,
-                "service_id": SERVICES[0],
-                "starts_at": start.isoformat(),
-                "ends_at": (start + timedelta(minutes=30)).isoformat(),
-                "display_name": "Maija V.",
-            },
+            json=booking_request(org.site_id, "k-1", SERVICES[0], start, display_name="Maija V."),
         ),
         201,
     )
