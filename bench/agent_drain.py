@@ -23,10 +23,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from central_load import enrol_kiosks  # noqa: E402
 
+from devtools.builders import enrol_kiosks  # noqa: E402
 from devtools.launcher import launch  # noqa: E402
 from kiosk.agent.agent import Agent  # noqa: E402
 from kiosk.agent.client import CentralClient  # noqa: E402

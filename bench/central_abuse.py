@@ -28,7 +28,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from central.cli import create_user  # noqa: E402
+from devtools.builders import enrol_kiosks  # noqa: E402
 from devtools.launcher import launch  # noqa: E402
 
 BEATS = 150
@@ -128,28 +128,9 @@ def anonymous_upload(base: str, results: list[tuple[int, float]]) -> None:
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="abuse-"))
     database = f"sqlite:///{workdir}/central.db"
-    create_user(database, "admin@example.fi", "national_admin", None, "correct horse battery")
     proc, base = launch(0, database, workers=2, cwd=workdir)
     try:
-        http = requests.Session()
-        admin = http.post(
-            f"{base}/api/v1/auth/login",
-            json={"email": "admin@example.fi", "password": "correct horse battery"},
-            timeout=30,
-        ).json()["access_token"]
-        auth = {"Authorization": f"Bearer {admin}"}
-        org = http.post(f"{base}/api/v1/organisations", json={"name": "K"}, headers=auth).json()
-        site = http.post(
-            f"{base}/api/v1/organisations/{org['id']}/sites", json={"name": "S"}, headers=auth
-        ).json()
-        enrolment = http.post(
-            f"{base}/api/v1/sites/{site['id']}/enrollment-tokens", json={}, headers=auth
-        ).json()
-        kiosk = http.post(
-            f"{base}/api/v1/enroll",
-            json={"token": enrolment["token"], "hardware_id": "bench-kiosk"},
-        ).json()
-        token = kiosk["device_token"]
+        [token] = enrol_kiosks(base, database, 1)
 
         beat_latencies(base, token, 30)  # warm-up
         rss_before = rss_mib(proc.pid)

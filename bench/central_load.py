@@ -29,7 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from central.cli import create_user  # noqa: E402
+from devtools.builders import enrol_kiosks  # noqa: E402
 from devtools.launcher import free_port, launch  # noqa: E402
 from devtools.postgres import start_postgres  # noqa: E402
 
@@ -215,31 +215,6 @@ async def open_loop(
         "p50_ms": latencies[len(latencies) // 2],
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
     }
-
-
-def enrol_kiosks(base: str, database: str, count: int) -> list[str]:
-    create_user(database, "bench@example.fi", "national_admin", None, "bench-password")
-    http = requests.Session()
-    token = http.post(
-        f"{base}/api/v1/auth/login",
-        timeout=30,
-        json={"email": "bench@example.fi", "password": "bench-password"},
-    ).json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    org = http.post(f"{base}/api/v1/organisations", json={"name": "Bench"}, headers=auth).json()
-    site = http.post(
-        f"{base}/api/v1/organisations/{org['id']}/sites", json={"name": "S"}, headers=auth
-    ).json()
-    tokens = []
-    for n in range(count):
-        enr = http.post(
-            f"{base}/api/v1/sites/{site['id']}/enrollment-tokens", json={}, headers=auth
-        ).json()
-        kiosk = http.post(
-            f"{base}/api/v1/enroll", json={"token": enr["token"], "hardware_id": f"bench-{n}"}
-        ).json()
-        tokens.append(kiosk["device_token"])
-    return tokens
 
 
 def main() -> None:

@@ -84,3 +84,36 @@ def kiosk_booking(
     booking.card_hash = codes.card_hash(card_id, salt) if card_id else None
     site = Site(code_salt=new_salt())
     return booking_item(booking, site), code
+
+
+def enrol_kiosks(base: str, database: str, count: int) -> list[str]:
+    """`count` kiosks enrolled at a running central the way a technician does; their tokens.
+
+    Makes a national admin straight in the database first (as `central user create`).
+    """
+    import requests
+
+    from central.cli import create_user
+
+    create_user(database, "bench@example.fi", "national_admin", None, "bench-password")
+    http = requests.Session()
+    token = http.post(
+        f"{base}/api/v1/auth/login",
+        timeout=30,
+        json={"email": "bench@example.fi", "password": "bench-password"},
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    org = http.post(f"{base}/api/v1/organisations", json={"name": "Bench"}, headers=auth).json()
+    site = http.post(
+        f"{base}/api/v1/organisations/{org['id']}/sites", json={"name": "S"}, headers=auth
+    ).json()
+    tokens = []
+    for n in range(count):
+        enr = http.post(
+            f"{base}/api/v1/sites/{site['id']}/enrollment-tokens", json={}, headers=auth
+        ).json()
+        kiosk = http.post(
+            f"{base}/api/v1/enroll", json={"token": enr["token"], "hardware_id": f"bench-{n}"}
+        ).json()
+        tokens.append(kiosk["device_token"])
+    return tokens
