@@ -62,6 +62,7 @@ def enrol(
     kiosk.site_id = site.id
     kiosk.org_id = site.org_id
     kiosk.device_token_hash = token_hash(device_token)
+    kiosk.previous_token_hash = kiosk.previous_token_until = None
     kiosk.device_token_expires_at = utcnow() + timedelta(seconds=token_ttl_s)
     kiosk.software_version = software_version
     kiosk.enrolled_at = utcnow()
@@ -72,11 +73,18 @@ def enrol(
     return Enrolled(kiosk, site, device_token)
 
 
-def rotate_token(db: Session, kiosk_id: str, token_ttl_s: int) -> tuple[str, Kiosk]:
-    """A new device token; the one used to ask stops working at once."""
+# How long the token a rotation replaced still works: the kiosk may not have heard the answer.
+ROTATION_GRACE = timedelta(hours=1)
+
+
+def rotate_token(db: Session, kiosk_id: str, used: str, token_ttl_s: int) -> tuple[str, Kiosk]:
+    """A new device token. The one used to ask keeps working for ROTATION_GRACE, so a
+    kiosk whose answer was lost asks again with it; every other token stops at once."""
     kiosk = db.get(Kiosk, kiosk_id)
     assert kiosk is not None
     fresh = new_token(DEVICE_TOKEN_PREFIX)
+    kiosk.previous_token_hash = token_hash(used)
+    kiosk.previous_token_until = utcnow() + ROTATION_GRACE
     kiosk.device_token_hash = token_hash(fresh)
     kiosk.device_token_expires_at = utcnow() + timedelta(seconds=token_ttl_s)
     db.commit()

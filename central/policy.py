@@ -231,8 +231,17 @@ def authenticate_device(request: Request, db: Session = Depends(get_session)) ->
 
 
 _KIOSK_BY_TOKEN = select(
-    Kiosk.id, Kiosk.site_id, Kiosk.org_id, Kiosk.device_token_expires_at, Kiosk.retired_at
-).where(Kiosk.device_token_hash == bindparam("token_hash"))
+    Kiosk.id,
+    Kiosk.site_id,
+    Kiosk.org_id,
+    Kiosk.device_token_expires_at,
+    Kiosk.retired_at,
+    Kiosk.device_token_hash,
+    Kiosk.previous_token_until,
+).where(
+    (Kiosk.device_token_hash == bindparam("token_hash"))
+    | (Kiosk.previous_token_hash == bindparam("token_hash"))
+)
 
 
 def device_for_token(db: Session, token: str, end_read: bool = True) -> Device:
@@ -241,11 +250,16 @@ def device_for_token(db: Session, token: str, end_read: bool = True) -> Device:
     `end_read` ends the read transaction, as a dependency must: no transaction
     may span two thread-pool hops (see db/engine.py on SQLite).
     """
-    row = db.connection().execute(_KIOSK_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+    hashed = token_hash(token)
+    row = db.connection().execute(_KIOSK_BY_TOKEN, {"token_hash": hashed}).first()
     if end_read:
         db.commit()
     if row is None or row.retired_at is not None:
         raise _unknown_token()
+    if row.device_token_hash != hashed:  # the token a rotation replaced
+        until = row.previous_token_until
+        if until is None or until <= datetime.now(UTC):
+            raise _unknown_token()
     expires_at = row.device_token_expires_at
     if expires_at is not None and expires_at <= datetime.now(UTC):
         raise ApiError(

@@ -100,6 +100,7 @@ def get_kiosk(
 def _revoke_device_token(kiosk: Kiosk) -> None:
     """No token hashes to a random value: the kiosk must be enrolled again."""
     kiosk.device_token_hash = token_hash(new_token("revoked"))
+    kiosk.previous_token_hash = kiosk.previous_token_until = None
     kiosk.device_token_expires_at = utcnow()
 
 

@@ -20,7 +20,14 @@ from central.api.schemas import Count, errors
 from central.db.models import Command, CommandArtifact, Site
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
-from central.policy import Device, authenticate_device, device_for_token, device_token, get_session
+from central.policy import (
+    Device,
+    authenticate_device,
+    bearer_token,
+    device_for_token,
+    device_token,
+    get_session,
+)
 from contract import events, kiosk_api
 from contract.kiosk_config import etag, kiosk_document
 
@@ -72,9 +79,13 @@ def rotate_token(
     device: Device = Depends(authenticate_device),
     db: Session = Depends(get_session),
 ) -> Any:
-    """A new device token for this kiosk; the one used for this call stops working at once."""
+    """A new device token for this kiosk. The one used for this call works one more hour
+    (in case this answer is lost on the way); then only the new one does."""
     fresh, kiosk = enrolment.rotate_token(
-        db, device.kiosk_id, request.app.state.settings.device_token_ttl_s
+        db,
+        device.kiosk_id,
+        bearer_token(request),
+        request.app.state.settings.device_token_ttl_s,
     )
     expires = kiosk.device_token_expires_at
     return kiosk_api.DeviceToken(device_token=fresh, token_expires_at=expires.isoformat())

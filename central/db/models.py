@@ -122,6 +122,10 @@ class Kiosk(Base):
     health: Mapped[dict[str, Any]] = mapped_column(default=dict)
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
     device_token_expires_at: Mapped[datetime | None] = mapped_column()
+    # The token a rotation replaced keeps working for a short while, so a kiosk whose
+    # rotation answer was lost on the way is not locked out (central/enrolment.py).
+    previous_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    previous_token_until: Mapped[datetime | None] = mapped_column()
     # A retired kiosk keeps its history; its token is revoked and its hardware id released.
     retired_at: Mapped[datetime | None] = mapped_column()
 

@@ -27,6 +27,13 @@ def upgrade() -> None:
             sa.Column("device_token_expires_at", central.db.types.UTCDateTime(), nullable=True)
         )
         batch_op.add_column(sa.Column("retired_at", central.db.types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("previous_token_hash", sa.String(length=64), nullable=True))
+        batch_op.add_column(
+            sa.Column("previous_token_until", central.db.types.UTCDateTime(), nullable=True)
+        )
+        batch_op.create_index(
+            batch_op.f("ix_kiosks_previous_token_hash"), ["previous_token_hash"], unique=False
+        )
     with op.batch_alter_table("bookings", schema=None) as batch_op:
         batch_op.alter_column("code", existing_type=sa.String(length=16), nullable=True)
         batch_op.add_column(
@@ -81,6 +88,9 @@ def downgrade() -> None:
         for column in ("hash_alg", "hash_salt", "code_lookup", "code_nonce"):
             batch_op.drop_column(column)
     with op.batch_alter_table("kiosks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_kiosks_previous_token_hash"))
+        batch_op.drop_column("previous_token_until")
+        batch_op.drop_column("previous_token_hash")
         batch_op.drop_column("retired_at")
         batch_op.drop_column("device_token_expires_at")
     with op.batch_alter_table("users", schema=None) as batch_op:
