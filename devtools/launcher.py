@@ -6,6 +6,8 @@ run a real central next to something else.
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -54,6 +56,10 @@ def launch(
     """
     sock = bound_socket(port)
     port = sock.getsockname()[1]
+    env = dict(os.environ if env is None else env)
+    if database and not database.startswith("sqlite") and "CENTRAL_SECRET_KEY" not in env:
+        # A server database has no folder to keep the key beside: never the working one.
+        env["CENTRAL_SECRET_KEY"] = secrets.token_hex(32)
     argv = [sys.executable, "-m", "central.cli"]
     if database is not None:
         argv += ["--database", database]

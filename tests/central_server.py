@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -45,6 +46,10 @@ class RunningCentral:
 
 
 def start_central(database_url: str, **settings: Any) -> RunningCentral:
+    if not database_url.startswith("sqlite"):
+        # An SQLite database keeps its key beside it; give a server database its own,
+        # so no key file lands in the working directory.
+        settings.setdefault("secret_key", secrets.token_hex(32))
     app = create_app(Settings(database_url=database_url, **settings))
     sock = bound_socket()  # bound before its port is known to anyone: no race for it
     port = sock.getsockname()[1]
