@@ -77,11 +77,7 @@ class AgentCommands:
         rows = command_queue.finished_unreported(self.store)
         for command_id, status, detail in rows:
             try:
-                self.client.call(
-                    "POST",
-                    f"/kiosk/commands/{command_id}/result",
-                    json={"status": status, "detail": detail},
-                )
+                # The screenshot first: once central says "succeeded", it is there to fetch.
                 artifact = command_queue.artifact_path(self.store, command_id)
                 if artifact.exists():
                     self.client.call(
@@ -90,6 +86,11 @@ class AgentCommands:
                         data=artifact.read_bytes(),
                         headers={"Content-Type": "image/png"},
                     )
+                self.client.call(
+                    "POST",
+                    f"/kiosk/commands/{command_id}/result",
+                    json={"status": status, "detail": detail},
+                )
             except CentralRejected as exc:
                 log.warning("central refused result of %s: %s", command_id, exc)
             command_queue.artifact_path(self.store, command_id).unlink(missing_ok=True)
