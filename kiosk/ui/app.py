@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from kiosk.store import StateStore
 from kiosk.ui.commands import UiCommands
 from kiosk.ui.i18n import Translations
 from kiosk.ui.liveness import Liveness
+from kiosk.ui.lockdown import lock_down
 from kiosk.ui.pin_lock import PinLock
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.session import CitizenSession
@@ -122,7 +122,7 @@ class KioskApp(App):
     def build(self) -> ScreenManager:
         self.title = "Palvelupiste"
         Builder.load_file(str(KV_DIR / "widgets.kv"))
-        self._lock_down()
+        lock_down(self.settings.fullscreen, self.stop)
         self.session.remove_leftovers()
         # Devices open once the first frame is on screen: the screen is up sooner,
         # and nothing a citizen can reach needs a device in that first moment.
@@ -135,25 +135,6 @@ class KioskApp(App):
         Clock.schedule_interval(self._tick, 0.5)
         self.go("maintenance" if self.maintenance else "attract")
         return self.manager
-
-    def _lock_down(self) -> None:
-        """Escape, window close and shortcuts do nothing; SIGTERM still stops cleanly."""
-        if self.settings.fullscreen:
-            Window.fullscreen = "auto"
-            Window.show_cursor = False
-        Window.bind(on_request_close=self._refuse_close)
-        Window.bind(on_keyboard=self._swallow_key)
-        signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: self.stop()))
-
-    def _refuse_close(self, *_args: Any, **_kwargs: Any) -> bool:
-        log.info("lockdown: window close refused")
-        return True
-
-    def _swallow_key(
-        self, _window: Any, key: int, _scancode: int, _text: Any, modifiers: Any
-    ) -> bool:
-        log.info("lockdown: ignored key %s %s", key, "+".join(modifiers or []))
-        return True
 
     @property
     def devices(self) -> Any:
