@@ -25,7 +25,7 @@ def test_insert_transmit_remove_and_survive_a_pcscd_restart(pcscd):
     reader.when_card_removed = lambda: events.append(("out",))
     reader.start()
     try:
-        assert wait_for(lambda: reader.state == DeviceState.ONLINE)
+        assert wait_for(lambda: reader.state == DeviceState.ONLINE, 45)
         card = VirtualCard({SELECT: b"\x90\x00"})
         connect_card(card)
         assert wait_for(lambda: reader.status["card"] == "present")
@@ -56,7 +56,7 @@ def test_card_pulled_before_transmit_is_a_clean_card_removed(pcscd):
     reader = CardReader(reader_filter="Virtual PCD")
     reader.start()
     try:
-        assert wait_for(lambda: reader.state == DeviceState.ONLINE)
+        assert wait_for(lambda: reader.state == DeviceState.ONLINE, 45)
         card = VirtualCard({SELECT: b"\x90\x00"})
         connect_card(card)
         assert wait_for(lambda: reader.status["card"] == "present")
@@ -72,7 +72,7 @@ def test_card_id_is_read_with_get_data(pcscd):
     reader = CardReader(reader_filter="Virtual PCD")
     reader.start()
     try:
-        assert wait_for(lambda: reader.state == DeviceState.ONLINE)
+        assert wait_for(lambda: reader.state == DeviceState.ONLINE, 45)
         card = VirtualCard({GET_UID: bytes.fromhex("04A1B2C3D4E5F6") + b"\x90\x00"})
         connect_card(card)
         assert wait_for(lambda: reader.status["card"] == "present")

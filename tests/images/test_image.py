@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.hardware.vpcd_card import exclusive_pcscd
+
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(
@@ -22,13 +24,14 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def rootfs(tmp_path_factory):
     out = tmp_path_factory.mktemp("image")
-    done = subprocess.run(
-        ["bash", str(REPO / "images/build.sh"), str(out)],
-        env=os.environ | {"PYTHON": sys.executable},
-        capture_output=True,
-        text=True,
-        timeout=1500,
-    )
+    with exclusive_pcscd():  # the card tests' timing does not survive the build beside them
+        done = subprocess.run(
+            ["bash", str(REPO / "images/build.sh"), str(out)],
+            env=os.environ | {"PYTHON": sys.executable},
+            capture_output=True,
+            text=True,
+            timeout=1500,
+        )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return out / "rootfs"
 

@@ -27,7 +27,7 @@ def check_in_with_cards(tmp_path):
 
     ui = UiDriver(tmp_path, devices={"card_reader": "pcsc:Virtual PCD", "printer": "sim"})
     reader = ui.app.device("card_reader")
-    assert ui.wait_until(lambda: reader.state == DeviceState.ONLINE, 20)
+    assert ui.wait_until(lambda: reader.state == DeviceState.ONLINE, 45)
     ui.tap_at(640, 400)
     ui.tap("Suomi")
     ui.tap("Ilmoittaudu varaukseen")
