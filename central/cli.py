@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -240,15 +241,30 @@ def _serve(args: argparse.Namespace) -> int:
     upgrade(engine)
     engine.dispose()
     os.environ["CENTRAL_DATABASE"] = args.database
-    uvicorn.run(
-        "central.asgi:app",
-        host=args.host,
-        port=args.port,
-        fd=args.fd,
-        workers=args.workers or Settings().workers,
-        log_level=args.log_level,
-        proxy_headers=True,
+    workers = args.workers or Settings().workers
+    if args.fd is None:
+        uvicorn.run(
+            "central.asgi:app",
+            host=args.host,
+            port=args.port,
+            workers=workers,
+            log_level=args.log_level,
+            proxy_headers=True,
+        )
+        return 0
+    # uvicorn's own --fd takes every socket for a Unix one, so TCP connections would get no
+    # TCP_NODELAY and Nagle's delay (measured: heartbeat throughput 0.5-0.7x). Wrapping the
+    # fd here lets Python read its real family; then the same supervisor as uvicorn.run.
+    from uvicorn.supervisors import Multiprocess
+
+    sock = socket.socket(fileno=args.fd)
+    config = uvicorn.Config(
+        "central.asgi:app", workers=workers, log_level=args.log_level, proxy_headers=True
     )
+    if workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
