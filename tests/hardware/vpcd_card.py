@@ -12,6 +12,7 @@ import fcntl
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -93,10 +94,36 @@ def pcscd_running() -> bool:
     return subprocess.run(["pgrep", "-x", "pcscd"], capture_output=True).returncode == 0
 
 
+READER_VISIBLE = (
+    "import sys\n"
+    "from smartcard.System import readers\n"
+    "sys.exit(0 if any('Virtual PCD' in str(r) for r in readers()) else 1)\n"
+)
+
+
+def reader_visible(seconds: float = 10.0) -> bool:
+    """Whether a PC/SC client, in a fresh process, sees the virtual reader."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        seen = subprocess.run(
+            [sys.executable, "-c", READER_VISIBLE], capture_output=True, timeout=30
+        )
+        if seen.returncode == 0:
+            return True
+        time.sleep(0.3)
+    return False
+
+
 def start_pcscd():
-    """A fresh pcscd whose virtual reader is ready; a second try if the port was slow to
-    come free from the previous one."""
-    for _attempt in range(2):
+    """A fresh pcscd whose virtual reader PC/SC clients can see.
+
+    Retried from scratch: in fresh-clone suite runs a new pcscd sometimes listened on
+    vpcd's port yet never showed the reader to clients (the card tests then waited in
+    vain), while it always did alone. pcscd's own log goes to pcscd-test.log beside the
+    lock, for the next time it happens.
+    """
+    log_path = Path(tempfile.gettempdir()) / "pcscd-test.log"
+    for _attempt in range(3):
         # The old pcscd must be gone, port and all: a new one cannot bind vpcd's port
         # while it lingers, and the old listener would pass for the new one.
         subprocess.run(["pkill", "-x", "pcscd"], check=False)
@@ -107,18 +134,17 @@ def start_pcscd():
             if time.monotonic() > deadline:
                 subprocess.run(["pkill", "-9", "-x", "pcscd"], check=False)
             time.sleep(0.1)
-        proc = subprocess.Popen(
-            ["pcscd", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        with log_path.open("wb") as log:  # the latest pcscd only: no growth
+            proc = subprocess.Popen(["pcscd", "-f", "-d"], stdout=log, stderr=log)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if vpcd_listening():
-                time.sleep(0.3)  # the reader is announced to PC/SC clients just after
-                return proc
+        while time.monotonic() < deadline and not vpcd_listening():
             time.sleep(0.1)
+        if vpcd_listening() and reader_visible():
+            return proc
         proc.terminate()
         proc.wait(10)
-    raise RuntimeError("pcscd's virtual reader (vpcd) did not start listening")
+    tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
+    raise RuntimeError(f"pcscd's virtual reader did not become visible to clients\n{tail}")
 
 
 def stop_pcscd(proc):
