@@ -141,6 +141,8 @@ def start_pcscd():
             time.sleep(0.1)
         if vpcd_listening() and reader_visible():
             return proc
+        with (log_path.parent / "pcscd-test-retries.log").open("a") as retries:
+            retries.write(f"{time.ctime()}: reader not visible, starting pcscd again\n")
         proc.terminate()
         proc.wait(10)
     tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
