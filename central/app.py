@@ -41,8 +41,8 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         upgrade(engine)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        runner = RetentionRunner(make_session_factory(engine), settings)
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        runner = RetentionRunner(started.state.sessions, settings)
         runner.start()
         yield
         runner.stop.set()

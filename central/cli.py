@@ -7,11 +7,13 @@ import getpass
 import json
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from central.db.engine import DEFAULT_DATABASE_URL, make_engine, make_session_factory, session_scope
 from central.db.migrate import upgrade
@@ -99,29 +101,30 @@ def create_user(database: str, email: str, role: str, org_id: str | None, passwo
         raise UserError(f"a {role} needs --org ORG_ID")
     if len(password) < 10:
         raise UserError("the password must be at least 10 characters")
+    from central.api.auth import normalise_email
+
+    with database_session(database) as db:
+        if org_id and db.get(Organisation, org_id) is None:
+            raise UserError(f"no organisation {org_id}")
+        email = normalise_email(email)
+        if db.scalar(select(User.id).where(User.email == email)):
+            raise UserError(f"a user {email} exists already")
+        user = User(email=email, password_hash=hash_password(password), role=role, org_id=org_id)
+        db.add(user)
+        db.flush()
+        return {"id": user.id, "email": email, "role": role, "org_id": org_id}
+
+
+@contextmanager
+def database_session(database: str) -> Iterator[Session]:
+    """One unit of work on a migrated database, for a command that runs once and exits."""
     engine = make_engine(database)
-    upgrade(engine)
     try:
+        upgrade(engine)
         with session_scope(make_session_factory(engine)) as db:
-            if org_id and db.get(Organisation, org_id) is None:
-                raise UserError(f"no organisation {org_id}")
-            email = email.strip().lower()
-            if db.scalar(select(User.id).where(User.email == email)):
-                raise UserError(f"a user {email} exists already")
-            user = User(
-                email=email, password_hash=hash_password(password), role=role, org_id=org_id
-            )
-            db.add(user)
-            db.flush()
-            return {"id": user.id, "email": email, "role": role, "org_id": org_id}
+            yield db
     finally:
         engine.dispose()
-
-
-def _with_db(database: str) -> Any:
-    engine = make_engine(database)
-    upgrade(engine)
-    return engine
 
 
 def manage_user(database: str, command: str, email: str, password: str | None = None) -> str:
@@ -131,37 +134,31 @@ def manage_user(database: str, command: str, email: str, password: str | None = 
     from central.api.users import set_disabled
 
     email = normalise_email(email)
-    engine = _with_db(database)
-    try:
-        with session_scope(make_session_factory(engine)) as db:
-            user = db.scalar(select(User).where(User.email == email))
-            if user is None:
-                raise UserError(f"no user {email}")
-            if command in ("disable", "enable"):
-                set_disabled(db, user, command == "disable")
-                return f"{email} {command}d"
-            if command == "unlock":
-                return f"{email}: {login_throttle.clear(db, email, None)} lock(s) cleared"
-            if password is None or len(password) < 10:
-                raise UserError("the password must be at least 10 characters")
-            user.password_hash = hash_password(password)
-            db.execute(delete(AccessToken).where(AccessToken.user_id == user.id))
-            return f"{email}: password set; their sessions ended"
-    finally:
-        engine.dispose()
+    with database_session(database) as db:
+        user = db.scalar(select(User).where(User.email == email))
+        if user is None:
+            raise UserError(f"no user {email}")
+        if command in ("disable", "enable"):
+            set_disabled(db, user, command == "disable")
+            return f"{email} {command}d"
+        if command == "unlock":
+            return f"{email}: {login_throttle.clear(db, email, None)} lock(s) cleared"
+        if password is None or len(password) < 10:
+            raise UserError("the password must be at least 10 characters")
+        user.password_hash = hash_password(password)
+        db.execute(delete(AccessToken).where(AccessToken.user_id == user.id))
+        return f"{email}: password set; their sessions ended"
 
 
 def _manage_user(args: argparse.Namespace) -> int:
     if args.user_command == "create":
         return _create_user(args)
     if args.user_command == "list":
-        engine = _with_db(args.database)
-        with session_scope(make_session_factory(engine)) as db:
+        with database_session(args.database) as db:
             for user in db.scalars(select(User).order_by(User.email)):
                 row = {"id": user.id, "email": user.email, "role": user.role}
                 row |= {"org_id": user.org_id, "disabled": user.disabled_at is not None}
                 print(json.dumps(row))
-        engine.dispose()
         return 0
     password = None
     if args.user_command == "password":
@@ -176,27 +173,21 @@ def _manage_user(args: argparse.Namespace) -> int:
 def _retire_kiosk(args: argparse.Namespace) -> int:
     from central.api.fleet import retire
 
-    engine = _with_db(args.database)
-    try:
-        with session_scope(make_session_factory(engine)) as db:
-            kiosk = db.get(Kiosk, args.kiosk_id)
-            if kiosk is None:
-                return _fail(f"no kiosk {args.kiosk_id}")
-            retire(db, kiosk)
-            print(f"kiosk {kiosk.id} retired")
-            return 0
-    finally:
-        engine.dispose()
+    with database_session(args.database) as db:
+        kiosk = db.get(Kiosk, args.kiosk_id)
+        if kiosk is None:
+            return _fail(f"no kiosk {args.kiosk_id}")
+        retire(db, kiosk)
+        print(f"kiosk {kiosk.id} retired")
+        return 0
 
 
 def _apply_retention(args: argparse.Namespace) -> int:
     from central import retention
     from central.settings import Settings
 
-    engine = _with_db(args.database)
-    with make_session_factory(engine)() as db:
+    with database_session(args.database) as db:
         print(json.dumps(retention.apply(db, Settings(database_url=args.database))))
-    engine.dispose()
     return 0
 
 
@@ -222,9 +213,7 @@ def _import_catalogue(args: argparse.Namespace) -> int:
         documents = service_documents(body)
     except (OSError, ValueError, InvalidService) as exc:
         return _fail(f"cannot read {args.file}: {exc}")
-    engine = make_engine(args.database)
-    upgrade(engine)
-    with session_scope(make_session_factory(engine)) as db:
+    with database_session(args.database) as db:
         result = import_documents(db, documents)
     print(json.dumps(result, ensure_ascii=False))
     return 0

@@ -90,12 +90,14 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
+def unauthorized(code: str, message: str) -> ApiError:
+    """A 401 that tells the client which scheme to use, as HTTP asks."""
+    return ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+
+
 def missing_token() -> ApiError:
-    return ApiError(
-        401,
-        "unauthorized",
-        "Send 'Authorization: Bearer <token>'; log in to get a token.",
-        headers={"WWW-Authenticate": "Bearer"},
+    return unauthorized(
+        "unauthorized", "Send 'Authorization: Bearer <token>'; log in to get a token."
     )
 
 
@@ -108,12 +110,7 @@ def bearer_token(request: Request) -> str:
 
 
 def _unknown_token() -> ApiError:
-    return ApiError(
-        401,
-        "unauthorized",
-        "The token is unknown or has expired; log in again.",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    return unauthorized("unauthorized", "The token is unknown or has expired; log in again.")
 
 
 M = TypeVar("M")
@@ -262,10 +259,7 @@ def device_for_token(db: Session, token: str, end_read: bool = True) -> Device:
             raise _unknown_token()
     expires_at = row.device_token_expires_at
     if expires_at is not None and expires_at <= datetime.now(UTC):
-        raise ApiError(
-            401,
-            "token_expired",
-            "This kiosk's device token has expired; enrol the kiosk again.",
-            headers={"WWW-Authenticate": "Bearer"},
+        raise unauthorized(
+            "token_expired", "This kiosk's device token has expired; enrol the kiosk again."
         )
     return Device(row.id, row.site_id, row.org_id, expires_at)

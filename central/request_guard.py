@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -104,23 +105,37 @@ def _reject_constant(name: str) -> float:
     raise ValueError(name)
 
 
-def json_problem(body: bytes, check_values: bool) -> str | None:
-    """Why this JSON body cannot be taken, or None. NaN/Infinity are never JSON numbers."""
+# Where the guard leaves a body's parsed JSON (scope["state"]), so an endpoint that reads
+# its own body (the catalogue import, up to 50 MiB) need not parse it a second time.
+PARSED_JSON = "guard.parsed_json"
+NOT_JSON = object()
+
+
+def parse_json(body: bytes, check_values: bool) -> tuple[Any, str | None]:
+    """(value, None), or (None, why this JSON body cannot be taken).
+
+    NaN/Infinity are never JSON numbers. A body that is not JSON at all gives
+    (NOT_JSON, None): the endpoint says so in its own words.
+    """
     try:
         value = json.loads(body, parse_constant=_reject_constant)
     except RecursionError:
-        return "The JSON is nested too deeply."
+        return None, "The JSON is nested too deeply."
     except ValueError as exc:
         if str(exc) in ("NaN", "Infinity", "-Infinity"):
-            return "NaN and Infinity are not JSON numbers; send finite ones."
-        return None  # not JSON at all: the endpoint says so in its own words
-    if not check_values:
-        return None
-    try:
-        check_value(value)
-    except InvalidValue as exc:
-        return f"The JSON cannot be stored: {exc}."
-    return None
+            return None, "NaN and Infinity are not JSON numbers; send finite ones."
+        return NOT_JSON, None
+    if check_values:
+        try:
+            check_value(value)
+        except InvalidValue as exc:
+            return None, f"The JSON cannot be stored: {exc}."
+    return value, None
+
+
+def parsed_json(scope: Scope) -> Any:
+    """The JSON the guard parsed for this request; KeyError when it parsed none."""
+    return scope["state"][PARSED_JSON]
 
 
 def _bearer(headers: dict[bytes, bytes]) -> str | None:
@@ -197,12 +212,14 @@ class RequestGuard:
         if b"json" in content_type and body:
             check_values = not scope["path"].endswith(self.limits.item_checked)
             if len(body) > LARGE_BODY:
-                problem = await run_in_threadpool(json_problem, body, check_values)
+                value, problem = await run_in_threadpool(parse_json, body, check_values)
             else:
-                problem = json_problem(body, check_values)
+                value, problem = parse_json(body, check_values)
             if problem:
                 await _refuse(send, 400, "invalid_json", problem)
                 return
+            if value is not NOT_JSON:
+                scope.setdefault("state", {})[PARSED_JSON] = value
         sent = False
 
         async def replay() -> Message:

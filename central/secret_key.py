@@ -18,12 +18,12 @@ from central.settings import Settings
 
 def key_file(settings: Settings) -> Path:
     """Beside an SQLite database by default, so a test or demo database carries its own."""
-    if settings.secret_key_file != "central.key":
+    if settings.secret_key_file:
         return Path(settings.secret_key_file)
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(f"{url.database}.key")
-    return Path(settings.secret_key_file)
+    return Path("central.key")
 
 
 def load_secret_key(settings: Settings) -> bytes:

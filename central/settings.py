@@ -16,8 +16,9 @@ class Settings(BaseSettings):
     # `CENTRAL_DATABASE` is also read, for `central serve`'s workers (asgi.py).
     database_url: str = "sqlite:///central.db"
     # Where the server's own secret lives (keys booking codes); made 0600 on first start.
-    # An explicit CENTRAL_SECRET_KEY (64 hex characters or more) wins over the file.
-    secret_key_file: str = "central.key"
+    # Unset: beside an SQLite database, else ./central.key (central/secret_key.py).
+    # An explicit CENTRAL_SECRET_KEY (32 characters or more) wins over the file.
+    secret_key_file: str | None = None
     secret_key: str | None = Field(default=None, min_length=32)
     # A kiosk is shown offline when no heartbeat came for this long (3 missed beats).
     offline_after_s: int = 90

@@ -72,7 +72,7 @@ class Enrolment:
 
     kiosk_id: str
     device_token: str
-    site: dict[str, Any]
+    site: SiteRef
     config: dict[str, Any]
     token_expires_at: str | None = None
 
@@ -96,7 +96,7 @@ class Command:
 class HeartbeatAnswer:
     """`POST /kiosk/heartbeat` → 200."""
 
-    commands: list[dict[str, Any]]
+    commands: list[Command]
     config_version: int | None
     server_time: str
     # From then on the kiosk should rotate its token (`POST /kiosk/token`).
@@ -159,7 +159,7 @@ class EventsAnswer:
 
     accepted: list[str]
     duplicates: list[str]
-    rejected: list[dict[str, str]]
+    rejected: list[RejectedEvent]
 
 
 @dataclass

@@ -60,19 +60,17 @@ def apply_delta(
 def _find(
     store: StateStore, column: str, secret: str, hash_of: Callable[[str, str, str], str]
 ) -> Booking | None:
-    """Hash `secret` with each candidate's salt; bookings sharing a salt cost one hash.
+    """Hash `secret` with each booking's salt; bookings sharing a salt cost one hash.
 
-    Candidates are those not yet ended, the one starting nearest to now first,
-    so a citizen on time is found after a hash or two.
+    The kiosk holds only today's bookings (`purge_past`); the one starting nearest
+    to now is tried first, so a citizen on time is found after a hash or two.
     """
     now = datetime.now().astimezone()
     rows = store.db.execute(
         "SELECT id, service_id, starts_at, ends_at, display_name, mode, status, "
         f"{column}, code_salt, code_hash_alg FROM bookings WHERE {column} IS NOT NULL"
     ).fetchall()
-    candidates = [r for r in rows if r[9] in SUPPORTED and datetime.fromisoformat(r[3]) >= now] or [
-        r for r in rows if r[9] in SUPPORTED
-    ]
+    candidates = [r for r in rows if r[9] in SUPPORTED]
     candidates.sort(key=lambda r: abs((datetime.fromisoformat(r[2]) - now).total_seconds()))
     hashed: dict[tuple[str, str], str] = {}
     for row in candidates:

@@ -68,7 +68,7 @@ def enrol(body: EnrolIn, request: Request, db: Session = Depends(get_session)) -
         kiosk_id=done.kiosk.id,
         device_token=done.device_token,
         token_expires_at=expires.isoformat() if expires else None,
-        site={"id": done.site.id, "name": done.site.name, "timezone": done.site.timezone},
+        site=kiosk_api.SiteRef(done.site.id, done.site.name, done.site.timezone),
         config=kiosk_document(done.site.config, done.site.config_version),
     )
 

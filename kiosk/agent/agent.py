@@ -119,9 +119,6 @@ class Agent:
     def heartbeat(self) -> dict[str, Any]:
         return self.heart.beat()
 
-    def health(self) -> dict[str, Any]:
-        return self.heart.health()
-
     def upload_events(self) -> int:
         return self.uploads.events()
 
@@ -133,9 +130,6 @@ class Agent:
 
     def execute_commands(self) -> None:
         self.commands.execute()
-
-    def report_results(self) -> int:
-        return self.commands.report()
 
     def run_commands(self) -> None:
         self.commands.execute()

@@ -62,7 +62,8 @@ class Heartbeat:
         }
 
     def beat(self) -> dict[str, Any]:
-        answer = self.client.json("POST", "/kiosk/heartbeat", json=self.health())
+        health = self.health()
+        answer = self.client.json("POST", "/kiosk/heartbeat", json=health)
         try:
             kiosk_api.parse(kiosk_api.HeartbeatAnswer, answer)
         except kiosk_api.BadAnswer as exc:
@@ -70,7 +71,7 @@ class Heartbeat:
         command_queue.store_received(self.store, answer["commands"])
         self.rotate_token_if_due(answer)
         remote_version = answer.get("config_version")
-        local = config.version(self.store)
+        local = health["config_version"]
         if isinstance(remote_version, int) and local != remote_version and self.on_new_config:
             self.on_new_config()  # config changed: sync soon
         return answer
