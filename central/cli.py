@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         ("disable", "disable a user: their tokens stop working, their history stays"),
         ("enable", "let a disabled user log in again"),
         ("unlock", "clear the login locks of a user (after too many wrong passwords)"),
+        ("logout", "end every session of a user now; they can log in again"),
         ("password", "set a user's password (read from standard input); ends their sessions"),
     ):
         one = user_sub.add_parser(name, help=text)
@@ -71,8 +72,15 @@ def _parser() -> argparse.ArgumentParser:
 
     kiosk = sub.add_parser("kiosk", help="manage kiosks")
     kiosk_sub = kiosk.add_subparsers(dest="kiosk_command", required=True)
-    retire = kiosk_sub.add_parser("retire", help="retire a kiosk: token revoked, history kept")
-    retire.add_argument("--id", dest="kiosk_id", required=True)
+    for name, text in (
+        ("retire", "retire a kiosk: token revoked, hardware id released, history kept"),
+        (
+            "revoke-token",
+            "lock a kiosk out now (stolen, disk copied); enrolling it again lets it in",
+        ),
+    ):
+        one = kiosk_sub.add_parser(name, help=text)
+        one.add_argument("--id", dest="kiosk_id", required=True)
 
     retention = sub.add_parser("retention", help="apply the retention limits now")
     retention.add_argument("action", choices=["apply"])
@@ -141,6 +149,9 @@ def manage_user(database: str, command: str, email: str, password: str | None = 
         if command in ("disable", "enable"):
             set_disabled(db, user, command == "disable")
             return f"{email} {command}d"
+        if command == "logout":
+            db.execute(delete(AccessToken).where(AccessToken.user_id == user.id))
+            return f"{email}: every session ended"
         if command == "unlock":
             return f"{email}: {login_throttle.clear(db, email, None)} lock(s) cleared"
         if password is None or len(password) < 10:
@@ -170,15 +181,19 @@ def _manage_user(args: argparse.Namespace) -> int:
     return 0
 
 
-def _retire_kiosk(args: argparse.Namespace) -> int:
-    from central.api.fleet import retire
+def _manage_kiosk(args: argparse.Namespace) -> int:
+    from central.api.fleet import retire, revoke_device_token
 
     with database_session(args.database) as db:
         kiosk = db.get(Kiosk, args.kiosk_id)
         if kiosk is None:
             return _fail(f"no kiosk {args.kiosk_id}")
-        retire(db, kiosk)
-        print(f"kiosk {kiosk.id} retired")
+        if args.kiosk_command == "retire":
+            retire(db, kiosk)
+            print(f"kiosk {kiosk.id} retired")
+        else:
+            revoke_device_token(kiosk)
+            print(f"kiosk {kiosk.id}: device token revoked; enrol it again to let it back")
         return 0
 
 
@@ -269,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "import-catalogue":
             return _import_catalogue(args)
         if args.command == "kiosk":
-            return _retire_kiosk(args)
+            return _manage_kiosk(args)
         if args.command == "retention":
             return _apply_retention(args)
         return _manage_user(args)

@@ -97,7 +97,7 @@ def get_kiosk(
     return out
 
 
-def _revoke_device_token(kiosk: Kiosk) -> None:
+def revoke_device_token(kiosk: Kiosk) -> None:
     """No token hashes to a random value: the kiosk must be enrolled again."""
     kiosk.device_token_hash = token_hash(new_token("revoked"))
     kiosk.previous_token_hash = kiosk.previous_token_until = None
@@ -110,7 +110,7 @@ def revoke_kiosk_token(
 ) -> dict[str, Any]:
     """Lock a kiosk out at once (stolen, or its disk copied); enrolling it again lets it back."""
     kiosk = access.kiosk(kiosk_id)
-    _revoke_device_token(kiosk)
+    revoke_device_token(kiosk)
     access.db.commit()
     return kiosk_summary(kiosk, request.app.state.settings)
 
@@ -138,7 +138,7 @@ def retire(db: Session, kiosk: Kiosk) -> None:
     kiosk.retired_at = now
     kiosk.health = {**(kiosk.health or {}), "retired_hardware_id": kiosk.hardware_id}
     kiosk.hardware_id = f"retired:{kiosk.id}"
-    _revoke_device_token(kiosk)
+    revoke_device_token(kiosk)
     commands.expire_overdue(db, kiosk.id, now + timedelta(days=3650))
 
 

@@ -445,6 +445,25 @@ def test_the_cli_disables_unlocks_and_sets_passwords(central, national):
     assert _login_as(central, email, "a brand new password", "203.0.113.90").status_code == 200
 
 
+def test_the_cli_ends_sessions_and_revokes_and_retires_kiosks(central, national):
+    from central.cli import main as central_cli
+
+    org = make_org(central, national)
+    _, email = create_user(central, org.tokens["org_admin"], org.id, "technician")
+    token = login(central, email)
+    database = str(central.app.state.engine.url.render_as_string(hide_password=False))
+    assert "every session ended" in manage_user(database, "logout", email)
+    assert central.request("GET", "/kiosks", token).status_code == 401
+    assert login(central, email)  # logged out, not disabled
+    ok(central.request("POST", "/kiosk/heartbeat", org.device_token, json={}))
+    assert central_cli(["--database", database, "kiosk", "revoke-token", "--id", org.kiosk_id]) == 0
+    assert central.request("POST", "/kiosk/heartbeat", org.device_token, json={}).status_code == 401
+    assert central_cli(["--database", database, "kiosk", "retire", "--id", org.kiosk_id]) == 0
+    kiosk = ok(central.request("GET", f"/kiosks/{org.kiosk_id}", org.tokens["org_admin"]))
+    assert kiosk["retired_at"] is not None
+    assert central_cli(["--database", database, "kiosk", "retire", "--id", "no-such"]) == 2
+
+
 # --- M5: client input that used to answer 500 --------------------------------------------
 
 
