@@ -1,0 +1,80 @@
+"""A private network for call tests: a network namespace joined to this one by a veth pair.
+
+WebRTC peers gather candidates from every interface but loopback, so on a
+plain machine a test call would send media over the machine's real network
+address. Here the media servers and the call's participants run inside a
+namespace whose only interface is one end of a veth pair with an address from
+198.18.0.0/15 (RFC 2544's benchmarking range, never routed). The other end
+stays in this namespace, so tests reach everything inside over that pair and
+nothing leaves the machine.
+
+Needs root (CAP_NET_ADMIN), as CI and the demo's test machine have.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+
+class NoTestNetwork(RuntimeError):
+    pass
+
+
+def _ip(*args: str, namespace: str | None = None) -> None:
+    prefix = ["ip", "netns", "exec", namespace] if namespace else []
+    result = subprocess.run(
+        [*prefix, "ip", *args], capture_output=True, text=True, timeout=10, check=False
+    )
+    if result.returncode != 0:
+        raise NoTestNetwork(f"ip {' '.join(args)}: {result.stderr.strip()}")
+
+
+@dataclass
+class TestNetwork:
+    """`inside` is the address of the namespace's end, `outside` this namespace's end."""
+
+    name: str
+    inside: str
+    outside: str
+
+    __test__ = False  # not a pytest test class
+
+    @property
+    def prefix(self) -> list[str]:
+        """Put before a command to run it inside the namespace."""
+        return ["ip", "netns", "exec", self.name]
+
+    def run_inside(self, argv: list[str]) -> list[str]:
+        return [*self.prefix, *argv]
+
+    def remove(self) -> None:
+        subprocess.run(["ip", "netns", "delete", self.name], capture_output=True, timeout=10)
+        subprocess.run(["ip", "link", "delete", f"{self.name}o"], capture_output=True, timeout=10)
+
+
+def create_test_network(index: int | None = None) -> TestNetwork:
+    """A new namespace `ppN`, inside 198.18.N.2, outside 198.18.N.1 (N from the pid)."""
+    if shutil.which("ip") is None:
+        raise NoTestNetwork("the ip command is missing: apt-get install iproute2")
+    if os.geteuid() != 0:
+        raise NoTestNetwork("creating a network namespace needs root")
+    n = (os.getpid() % 250) + 1 if index is None else index
+    name = f"pp{n}"
+    net = TestNetwork(name=name, inside=f"198.18.{n}.2", outside=f"198.18.{n}.1")
+    net.remove()  # a namespace a killed run left behind
+    try:
+        _ip("netns", "add", name)
+        _ip("link", "set", "lo", "up", namespace=name)
+        _ip("link", "add", f"{name}o", "type", "veth", "peer", "name", f"{name}i")
+        _ip("link", "set", f"{name}i", "netns", name)
+        _ip("addr", "add", f"{net.outside}/24", "dev", f"{name}o")
+        _ip("link", "set", f"{name}o", "up")
+        _ip("addr", "add", f"{net.inside}/24", "dev", f"{name}i", namespace=name)
+        _ip("link", "set", f"{name}i", "up", namespace=name)
+    except BaseException:
+        net.remove()
+        raise
+    return net

@@ -1,0 +1,213 @@
+"""One kiosk in one call's VideoRoom: publishes camera and microphone, receives the others.
+
+aiortc pitfalls this works around (see docs/architecture.md, calls):
+- it has no ICE restart, so a connection that failed for good is replaced by
+  a new PeerConnection (`rejoin`), not restarted;
+- it uses Google's STUN server when given no ICE servers: always central's TURN;
+- a remote track that is never read piles frames up in memory: every
+  received track is drained, video to `when_remote_frame`, audio to the speaker
+  or, without one, nowhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError
+
+from kiosk.call.janus import JanusError, JanusSession
+
+
+@dataclass(frozen=True)
+class RoomTicket:
+    """What central hands a participant of one call (the kiosk's share of it)."""
+
+    janus_url: str
+    room: str
+    token: str
+    display: str
+    ice_servers: list[dict[str, Any]] = field(default_factory=list)
+    relay_only: bool = False
+
+
+def rtc_configuration(ticket: RoomTicket) -> RTCConfiguration:
+    servers = [
+        RTCIceServer(
+            urls=server["urls"],
+            username=server.get("username"),
+            credential=server.get("credential"),
+        )
+        for server in ticket.ice_servers
+    ]
+    return RTCConfiguration(iceServers=servers)
+
+
+def _sdp(desc: RTCSessionDescription) -> dict[str, str]:
+    return {"type": desc.type, "sdp": desc.sdp}
+
+
+class VideoRoomPeer:
+    """The kiosk's publisher and one subscriber for everyone else in the room."""
+
+    def __init__(
+        self,
+        ticket: RoomTicket,
+        video: MediaStreamTrack | None,
+        audio: MediaStreamTrack | None,
+        when_remote_frame: Callable[[Any], None] | None = None,
+        when_remote_audio: Callable[[Any], None] | None = None,
+    ) -> None:
+        self.ticket = ticket
+        self.video = video
+        self.audio = audio
+        self.when_remote_frame = when_remote_frame
+        self.when_remote_audio = when_remote_audio
+        # Called with "connected", "failed", "left" (the others left) or "closed".
+        self.when_state: Callable[[str], None] | None = None
+        self.janus: JanusSession | None = None
+        self.publisher_pc: RTCPeerConnection | None = None
+        self.subscriber_pc: RTCPeerConnection | None = None
+        self._publisher_handle = 0
+        self._subscriber_handle = 0
+        self._my_feed: str | int | None = None
+        self._feeds: set[str | int] = set()
+        self._drains: list[asyncio.Task[None]] = []
+        self._subscribing = asyncio.Lock()
+
+    # -- joining -------------------------------------------------------------------------
+    async def join(self) -> None:
+        self.janus = JanusSession(self.ticket.janus_url, self.ticket.token)
+        await self.janus.create()
+        self._publisher_handle = await self.janus.attach(self._on_publisher_event)
+        joined = await self.janus.message(
+            self._publisher_handle,
+            {
+                "request": "join",
+                "ptype": "publisher",
+                "room": self.ticket.room,
+                "display": self.ticket.display,
+                "token": self.ticket.token,
+            },
+        )
+        self._my_feed = joined.get("id")
+        await self._publish()
+        others = [p["id"] for p in joined.get("publishers", []) if p.get("id") != self._my_feed]
+        if others:
+            await self._subscribe(others)
+
+    async def _publish(self) -> None:
+        pc = RTCPeerConnection(rtc_configuration(self.ticket))
+        self.publisher_pc = pc
+        pc.on("connectionstatechange", lambda: self._state(pc))
+        if self.audio is not None:
+            pc.addTrack(self.audio)
+        if self.video is not None:
+            pc.addTrack(self.video)
+        await pc.setLocalDescription(await pc.createOffer())
+        answer = await self.janus.message(
+            self._publisher_handle,
+            {"request": "publish", "audio": self.audio is not None, "video": self.video is not None},
+            jsep=_sdp(pc.localDescription),
+        )
+        jsep = answer.get("jsep")
+        if not jsep:
+            raise JanusError("the media server did not answer the kiosk's offer")
+        await pc.setRemoteDescription(RTCSessionDescription(jsep["sdp"], jsep["type"]))
+
+    async def _subscribe(self, feeds: list[str | int]) -> None:
+        async with self._subscribing:
+            new = [f for f in feeds if f not in self._feeds]
+            if not new:
+                return
+            self._feeds.update(new)
+            # One subscriber PeerConnection per change keeps this simple: a new
+            # participant replaces the subscription (rare: a call has few people).
+            await self._close_subscriber()
+            self._subscriber_handle = await self.janus.attach(lambda event: None)
+            attached = await self.janus.message(
+                self._subscriber_handle,
+                {
+                    "request": "join",
+                    "ptype": "subscriber",
+                    "room": self.ticket.room,
+                    "streams": [{"feed": f} for f in sorted(self._feeds, key=str)],
+                    "token": self.ticket.token,
+                },
+            )
+            jsep = attached.get("jsep")
+            if not jsep:
+                raise JanusError("the media server offered no media to receive")
+            pc = RTCPeerConnection(rtc_configuration(self.ticket))
+            self.subscriber_pc = pc
+            pc.on("track", self._on_track)
+            pc.on("connectionstatechange", lambda: self._state(pc))
+            await pc.setRemoteDescription(RTCSessionDescription(jsep["sdp"], jsep["type"]))
+            await pc.setLocalDescription(await pc.createAnswer())
+            await self.janus.message(
+                self._subscriber_handle, {"request": "start"}, jsep=_sdp(pc.localDescription)
+            )
+
+    # -- events --------------------------------------------------------------------------
+    def _on_publisher_event(self, event: dict[str, Any]) -> None:
+        data = event.get("plugindata", {}).get("data", {})
+        publishers = [p["id"] for p in data.get("publishers", []) if p.get("id") != self._my_feed]
+        if publishers:
+            asyncio.ensure_future(self._subscribe(publishers))
+        gone = data.get("unpublished") or data.get("leaving")
+        if gone and gone != "ok" and gone in self._feeds:
+            self._feeds.discard(gone)
+            if not self._feeds and self.when_state:
+                self.when_state("left")
+        if event.get("janus") == "hangup" and self.when_state:
+            self.when_state("failed")
+
+    def _state(self, pc: RTCPeerConnection) -> None:
+        if self.when_state and pc.connectionState in ("connected", "failed"):
+            self.when_state(pc.connectionState)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        callback = self.when_remote_frame if track.kind == "video" else self.when_remote_audio
+        self._drains.append(asyncio.ensure_future(self._drain(track, callback)))
+
+    async def _drain(self, track: MediaStreamTrack, callback: Callable[[Any], None] | None) -> None:
+        with contextlib.suppress(MediaStreamError, asyncio.CancelledError):
+            while True:
+                frame = await track.recv()
+                if callback is not None:
+                    callback(frame)
+
+    # -- leaving -------------------------------------------------------------------------
+    async def _close_subscriber(self) -> None:
+        for task in self._drains:
+            task.cancel()
+        self._drains = []
+        if self.subscriber_pc is not None:
+            pc, self.subscriber_pc = self.subscriber_pc, None
+            await _close(pc)
+
+    async def leave(self) -> None:
+        await self._close_subscriber()
+        if self.publisher_pc is not None:
+            pc, self.publisher_pc = self.publisher_pc, None
+            await _close(pc)
+        if self.janus is not None:
+            janus, self.janus = self.janus, None
+            await janus.destroy()
+        self._feeds.clear()
+
+
+async def _close(pc: RTCPeerConnection) -> None:
+    # close() can hang in aiortc (#283): never let it hold the kiosk.
+    with contextlib.suppress(TimeoutError, Exception):
+        await asyncio.wait_for(pc.close(), 5)
