@@ -13,14 +13,18 @@ from central.api import (
     auth,
     bookings,
     catalogue,
+    desk,
     fleet,
     kiosk,
+    kiosk_calls,
+    officials,
     organisations,
     sites,
     stats,
     users,
 )
 from central.api.docs import install_docs
+from central.calls.media_server import JanusRooms
 from central.db.engine import make_engine, make_session_factory
 from central.db.migrate import upgrade
 from central.errors import install_error_handlers
@@ -61,6 +65,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     app.state.secret_key = load_secret_key(settings)
+    app.state.rooms = JanusRooms(settings, app.state.secret_key)
     app.state.password_checkers = threading.BoundedSemaphore(settings.password_checks_at_once)
     install_error_handlers(app)
 
@@ -69,7 +74,10 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     for router in (
         kiosk.device_router,
         kiosk.router,
+        kiosk_calls.router,
+        desk.router,
         auth.router,
+        officials.router,
         users.router,
         organisations.router,
         sites.router,
@@ -93,6 +101,8 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             large={
                 "/artifact": (settings.max_artifact_bytes, "device"),
                 "/catalogue/import": (settings.max_import_bytes, "national_admin"),
+                "/scans": (settings.max_call_document_bytes, "device"),
+                "/documents": (settings.max_call_document_bytes, "official"),
             },
             public=(f"{API_PREFIX}/auth/login", f"{API_PREFIX}/enroll"),
             item_checked=(f"{API_PREFIX}/kiosk/events",),

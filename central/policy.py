@@ -46,6 +46,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "site.config.write": ADMINS,
     "booking.write": frozenset({"national_admin", "org_admin", "booking_system"}),
     "stats.read": ADMINS,
+    "official.manage": ADMINS,
+    "desk.use": frozenset({"official"}),
 }
 
 # Commands a technician may send; the rest change a kiosk's service and need an admin.

@@ -206,7 +206,8 @@ class RequestGuard:
                 break
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"")
-        if not content_type.startswith(b"image/") and has_nul("", b"", body):
+        binary = content_type.startswith((b"image/", b"application/pdf"))
+        if not binary and has_nul("", b"", body):
             await _refuse(send, 400, "nul_character", "Text in the body contains NUL.")
             return
         if b"json" in content_type and body:

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     retention_usage_days: int = 3 * 365
     retention_bookings_days: int = 90
     retention_screenshots_days: int = 30
+    # Documents and chat of a call (scanned pages are personal data): one day by default.
+    retention_call_documents_days: int = 1
     # How often a worker applies retention.
     retention_every_s: int = 3600
     # Worker processes for `central serve` (uvicorn), when --workers is not given.
@@ -51,3 +53,21 @@ class Settings(BaseSettings):
     mail_host: str = ""
     mail_port: int = 587
     mail_from: str = "palvelupiste@localhost"
+
+    # Video calls (docs/operator.md, "Video calls"). The Janus URL is what browsers and
+    # kiosks reach; the admin URL and secrets only central uses. No Janus URL: no calls.
+    janus_url: str = ""
+    janus_admin_url: str = ""
+    janus_admin_secret: str = ""
+    janus_room_admin_key: str = ""
+    # TURN servers handed to participants, comma-separated (turn:host:3478?transport=udp,
+    # turns:host:443?transport=tcp), with time-limited credentials from this shared secret.
+    turn_urls: str = ""
+    turn_secret: str = ""
+    turn_credential_ttl_s: int = 4 * 3600
+    # A queued citizen whose kiosk has not asked for the call's state for this long has
+    # left; an official whose desk has not polled for this long is away (tab closed).
+    call_kiosk_gone_after_s: int = 30
+    desk_gone_after_s: int = 20
+    # Largest document an official may show, and largest scanned page.
+    max_call_document_bytes: int = 20 * 1024 * 1024

@@ -22,12 +22,12 @@ class CentralDidNotStart(RuntimeError):
     pass
 
 
-def bound_socket(port: int = 0) -> socket.socket:
+def bound_socket(port: int = 0, host: str = "127.0.0.1") -> socket.socket:
     """A listening socket on loopback: bound before anyone learns its port, so nothing
     else can take the port between choosing it and serving on it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
+    sock.bind((host, port))
     sock.listen(128)
     return sock
 

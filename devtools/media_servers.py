@@ -77,9 +77,9 @@ def _free_port(ip: str) -> int:
         return s.getsockname()[1]
 
 
-def janus_config(folder: Path, ip: str, port: int, admin_port: int, rtp_ports: str) -> tuple[
-    str, str
-]:
+def janus_config(
+    folder: Path, ip: str, port: int, admin_port: int, rtp_ports: str
+) -> tuple[str, str]:
     """Writes Janus's configs into `folder`; returns (admin secret, VideoRoom admin key).
 
     Only the HTTP transport and the VideoRoom plugin load. `token_auth` makes
@@ -201,10 +201,14 @@ def _wait_janus(proc: subprocess.Popen[Any], url: str, log: Path, timeout_s: flo
             pass
         time.sleep(0.05)
     proc.kill()
-    raise MediaServerDidNotStart(f"janus did not answer in {timeout_s} s: {log.read_text()[-2000:]}")
+    raise MediaServerDidNotStart(
+        f"janus did not answer in {timeout_s} s: {log.read_text()[-2000:]}"
+    )
 
 
-def _wait_port(proc: subprocess.Popen[Any], ip: str, port: int, log: Path, timeout_s: float) -> None:
+def _wait_port(
+    proc: subprocess.Popen[Any], ip: str, port: int, log: Path, timeout_s: float
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:

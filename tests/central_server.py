@@ -45,13 +45,13 @@ class RunningCentral:
         self.app.state.engine.dispose()
 
 
-def start_central(database_url: str, **settings: Any) -> RunningCentral:
+def start_central(database_url: str, host: str = "127.0.0.1", **settings: Any) -> RunningCentral:
     if not database_url.startswith("sqlite"):
         # An SQLite database keeps its key beside it; give a server database its own,
         # so no key file lands in the working directory.
         settings.setdefault("secret_key", secrets.token_hex(32))
     app = create_app(Settings(database_url=database_url, **settings))
-    sock = bound_socket()  # bound before its port is known to anyone: no race for it
+    sock = bound_socket(host=host)  # bound before its port is known to anyone: no race for it
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning")
     server = _Server(config)
@@ -62,4 +62,4 @@ def start_central(database_url: str, **settings: Any) -> RunningCentral:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("central did not start")
         time.sleep(0.02)
-    return RunningCentral(base=f"http://127.0.0.1:{port}", app=app, server=server, thread=thread)
+    return RunningCentral(base=f"http://{host}:{port}", app=app, server=server, thread=thread)

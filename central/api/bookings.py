@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from central import changes, codes
 from central.api.schemas import errors
-from central.db.models import Booking, Service, Site, new_id
+from central.db.models import Booking, Service, Site, User, new_id
 from central.errors import ApiError
 from central.policy import Access, allowed
 from contract import codes as contract_codes
@@ -34,6 +34,13 @@ class BookingIn(BaseModel):
         min_length=1, max_length=40, description="Short name shown on the kiosk, e.g. 'Maija V.'"
     )
     mode: Literal["in_person", "remote"] = "in_person"
+    official_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="For a remote booking: the official whose queue the citizen joins at "
+        "check-in (a user with role official in the site's organisation). None: anyone "
+        "who serves the service in the citizen's language.",
+    )
     card_id: str | None = Field(
         default=None,
         min_length=4,
@@ -64,6 +71,7 @@ class BookingOut(BaseModel):
     display_name: str
     mode: str
     status: str
+    official_id: str | None = None
 
 
 def plain_code(secret: bytes, b: Booking) -> str:
@@ -83,6 +91,7 @@ def booking_out(secret: bytes, b: Booking) -> BookingOut:
         display_name=b.display_name,
         mode=b.mode,
         status=b.status,
+        official_id=b.official_id,
     )
 
 
@@ -131,6 +140,12 @@ def create_booking(
         return booking_out(secret, existing)
     if db.get(Service, body.service_id) is None:
         raise ApiError(422, "unknown_service", "service_id is not in the catalogue.")
+    if body.official_id is not None:
+        official = db.get(User, body.official_id)
+        if official is None or official.role != "official" or official.org_id != site.org_id:
+            raise ApiError(422, "unknown_official", "official_id is no official of this site.")
+        if body.mode != "remote":
+            raise ApiError(422, "invalid_input", "official_id is for remote bookings.")
     salt, algorithm = codes.new_salt(), contract_codes.CURRENT
     booking = Booking(
         id=new_id(),
@@ -142,6 +157,7 @@ def create_booking(
         ends_at=body.ends_at.astimezone(UTC),
         display_name=body.display_name.strip(),
         mode=body.mode,
+        official_id=body.official_id,
         hash_salt=salt,
         hash_alg=algorithm,
     )

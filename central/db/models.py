@@ -228,6 +228,8 @@ class Booking(Base):
     hash_alg: Mapped[str] = mapped_column(String(32), default="pbkdf2-sha256:20000")
     # The citizen's card, as the same salted hash as the code: never the card number.
     card_hash: Mapped[str | None] = mapped_column(String(64))
+    # A remote booking's official; none: the organisation's queue for the service.
+    official_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(16), default="booked")
     checked_in_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -269,3 +271,99 @@ class UsageEvent(Base):
         Index("ix_usage_events_org_day", "org_id", "local_day"),
         Index("ix_usage_events_site_day", "site_id", "local_day"),
     )
+
+
+class OfficialProfile(Base):
+    """What an official serves (services, languages) and whether they can take a call now.
+
+    `presence` is what the official chose (available or away); busy is derived
+    from an active call. `seen_at` moves with every poll of the desk page, so a
+    closed tab stops counting as available by itself.
+    """
+
+    __tablename__ = "official_profiles"
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    services: Mapped[list[Any]] = mapped_column(default=list)
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    presence: Mapped[str] = mapped_column(String(16), default="away")
+    seen_at: Mapped[datetime | None] = mapped_column()
+
+
+class Call(Base):
+    """One video call from a kiosk: queued, then active with one official, then ended.
+
+    Holds no personal data: the service, language, times, outcome and the
+    identification level the official recorded.
+    """
+
+    __tablename__ = "calls"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"), index=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    booking_id: Mapped[str | None] = mapped_column(String(36))
+    # The official a booking named; none: anyone who serves the service and language.
+    wanted_official_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    official_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    identification: Mapped[str] = mapped_column(String(16), default="none")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    kiosk_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    official_seen_at: Mapped[datetime | None] = mapped_column()
+    # The Janus room and whether its tokens were taken back after the call.
+    room: Mapped[str | None] = mapped_column(String(64))
+    room_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    documents_to_citizen: Mapped[int] = mapped_column(Integer, default=0)
+    documents_from_citizen: Mapped[int] = mapped_column(Integer, default=0)
+    documents_printed: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_calls_org_status", "org_id", "status"),)
+
+
+class CallMessage(Base):
+    """A chat line of a call; deleted with the call's documents (retention)."""
+
+    __tablename__ = "call_messages"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    sender: Mapped[str] = mapped_column(String(16))  # citizen | official
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallDocument(Base):
+    """A document of a call: shown to the citizen, or scanned by them. Encrypted at rest."""
+
+    __tablename__ = "call_documents"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(16))  # to_citizen | from_citizen
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    printed_at: Mapped[datetime | None] = mapped_column()
+
+
+class DocumentDownload(Base):
+    """Audit log: who downloaded which scanned page, when. Kept after the page is gone."""
+
+    __tablename__ = "document_downloads"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    document_id: Mapped[str] = mapped_column(String(36), index=True)
+    call_id: Mapped[str] = mapped_column(String(36))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

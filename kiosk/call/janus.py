@@ -99,7 +99,8 @@ class JanusSession:
 
     async def trickle_done(self, handle_id: int) -> None:
         await self._post(
-            f"/{self.session_id}/{handle_id}", {"janus": "trickle", "candidate": {"completed": True}}
+            f"/{self.session_id}/{handle_id}",
+            {"janus": "trickle", "candidate": {"completed": True}},
         )
 
     async def _poll_events(self) -> None:

@@ -117,7 +117,11 @@ class VideoRoomPeer:
         await pc.setLocalDescription(await pc.createOffer())
         answer = await self.janus.message(
             self._publisher_handle,
-            {"request": "publish", "audio": self.audio is not None, "video": self.video is not None},
+            {
+                "request": "publish",
+                "audio": self.audio is not None,
+                "video": self.video is not None,
+            },
             jsep=_sdp(pc.localDescription),
         )
         jsep = answer.get("jsep")

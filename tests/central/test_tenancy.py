@@ -81,19 +81,56 @@ def orgs(central, national):
         ),
         201,
     )
+    b.extra["call"], b.extra["document"] = a_call_of(central, b)
     return a, b
+
+
+def a_call_of(central, org):
+    """A queued call of the organisation's kiosk, holding one scanned page, made in the
+    database: this module's central has no media server, and tenancy needs none."""
+    from central.calls.documents import seal
+    from central.db.engine import session_scope
+    from central.db.models import Call, CallDocument
+
+    with session_scope(central.app.state.sessions) as db:
+        call = Call(
+            org_id=org.id,
+            site_id=org.site_id,
+            kiosk_id=org.kiosk_id,
+            service_id=SERVICES[0],
+            language="fi",
+        )
+        db.add(call)
+        db.flush()
+        document = CallDocument(
+            call_id=call.id,
+            direction="from_citizen",
+            name="scan.png",
+            content_type="image/png",
+            size=8,
+            sealed=seal(central.app.state.secret_key, call.id, b"\x89PNG\r\n\x1a\n"),
+        )
+        db.add(document)
+        db.flush()
+        return call.id, document.id
 
 
 API = "/api/v1"
 PUBLIC = {("POST", "/auth/login"), ("POST", "/enroll"), ("GET", "/health")}
 # A person's own account: nothing of another organisation to reach.
-SELF = {("POST", "/auth/logout"), ("POST", "/auth/password")}
+SELF = {
+    ("POST", "/auth/logout"),
+    ("POST", "/auth/password"),
+    ("GET", "/desk/state"),
+    ("PUT", "/desk/presence"),
+}
 # Listings filter by the caller's organisation: test_listings_show_only_own_organisation.
 LISTINGS = {
     ("GET", "/organisations"),
     ("GET", "/kiosks"),
     ("GET", "/stats/usage"),
     ("GET", "/users"),
+    ("GET", "/officials"),
 }
 
 
@@ -117,6 +154,8 @@ def targets(b):
         "booking_id": b.extra["booking"]["id"],
         "command_id": b.extra["command"]["id"],
         "user_id": b.extra["user"]["id"],
+        "call_id": b.extra["call"],
+        "document_id": b.extra["document"],
     }
 
 
@@ -148,6 +187,11 @@ def bodies(b):
             "password": "long enough password",
         },
         ("PATCH", "/users/{user_id}"): {"disabled": True},
+        ("PUT", "/officials/{user_id}"): {"services": [], "languages": ["fi"]},
+        ("POST", "/desk/calls/{call_id}/end"): {},
+        ("PUT", "/desk/calls/{call_id}/identification"): {"level": "weak"},
+        ("POST", "/desk/calls/{call_id}/messages"): {"text": "x"},
+        ("POST", "/desk/calls/{call_id}/documents"): {},
     }
 
 

@@ -83,3 +83,14 @@ def enrol(
     }
     enrolled = ok(central.request("POST", "/enroll", json=body), 201)
     return enrolled["kiosk_id"], enrolled["device_token"]
+
+
+def user_id(central: RunningCentral, token: str) -> str:
+    """The id of the user a token belongs to (the API has no "who am I" yet)."""
+    from central.db.models import AccessToken
+    from central.security import token_hash
+
+    with session_scope(central.app.state.sessions) as db:
+        row = db.get(AccessToken, token_hash(token))
+        assert row is not None
+        return row.user_id

@@ -1,0 +1,309 @@
+"""The officials' side of video calls (JSON), used by the desk page at /desk/.
+
+An official sees the queue of calls they may take, accepts one, shows
+documents, chats, records the identification level, and ends it. Only the
+call's own official reaches a call: anyone else gets 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central.api.kiosk_calls import BINARY_BODY, MessageIn, rooms_of
+from central.api.schemas import errors
+from central.calls import conversation, lifecycle
+from central.calls.media_server import participant_token
+from central.calls.turn import ice_servers
+from central.db.models import Call, CallDocument, Service, Site, User
+from central.db.types import utcnow
+from central.errors import not_found
+from central.policy import Access, allowed
+from contract import call_api
+
+router = APIRouter(prefix="/desk", tags=["desk"])
+
+
+class Presence(BaseModel):
+    presence: Literal["available", "away"]
+
+
+class Waiting(BaseModel):
+    call_id: str
+    service_id: str
+    service_name: str
+    language: str
+    site_name: str
+    waited_s: int
+    booked: bool
+    for_me: bool
+
+
+class DeskCall(BaseModel):
+    id: str
+    status: str
+    outcome: str | None
+    service_id: str
+    service_name: str
+    language: str
+    site_name: str
+    identification: str
+    kiosk_connected: bool
+    accepted_at: str | None
+    join: dict[str, Any] | None = None
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    documents: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class DeskState(BaseModel):
+    presence: str
+    services: list[str]
+    languages: list[str]
+    waiting: list[Waiting]
+    active: DeskCall | None
+
+
+class EndIn(BaseModel):
+    outcome: Literal["completed", "failed", "official_left"] = "completed"
+
+
+class IdentificationIn(BaseModel):
+    level: Literal[call_api.IDENTIFICATION_LEVELS]  # type: ignore[valid-type]
+
+
+desk_user = allowed("desk.use")
+
+
+def _names(db: Session, call: Call) -> tuple[str, str]:
+    service = db.get(Service, call.service_id)
+    site = db.get(Site, call.site_id)
+    title = ""
+    if service is not None:
+        names = service.item.get("name") or {}
+        title = names.get(call.language) or names.get("fi") or next(iter(names.values()), "")
+    return title or call.service_id, site.name if site else ""
+
+
+def _official(access: Access) -> User:
+    user = access.db.get(User, access.person.user_id)
+    assert user is not None  # the token was just checked
+    return user
+
+
+def own_call(access: Access, call_id: str) -> Call:
+    """The official's own call; any other call (or none) is 404."""
+    call = access.db.get(Call, call_id)
+    if call is None or call.official_id != access.person.user_id:
+        raise not_found("call of yours")
+    return call
+
+
+def desk_view(request: Request, access: Access, call: Call, after: int = 0) -> DeskCall:
+    settings = request.app.state.settings
+    now = utcnow()
+    service_name, site_name = _names(access.db, call)
+    view = DeskCall(
+        id=call.id,
+        status=call.status,
+        outcome=call.outcome,
+        service_id=call.service_id,
+        service_name=service_name,
+        language=call.language,
+        site_name=site_name,
+        identification=call.identification,
+        kiosk_connected=(now - call.kiosk_seen_at).total_seconds() <= 5,
+        accepted_at=call.accepted_at.isoformat() if call.accepted_at else None,
+    )
+    if call.status == "active":
+        view.join = {
+            "janus_url": settings.janus_url,
+            "room": call.room,
+            "token": participant_token(request.app.state.secret_key, call.id, call.official_id),
+            "ice_servers": ice_servers(settings, f"official-{call.official_id[:8]}"),
+        }
+    view.messages = [m.__dict__ for m in conversation.messages_after(access.db, call.id, after)]
+    view.documents = [
+        {**d.__dict__, "direction": direction}
+        for direction in ("to_citizen", "from_citizen")
+        for d in conversation.document_refs(access.db, call.id, direction)
+    ]
+    return view
+
+
+@router.get("/state", response_model=DeskState, responses=errors(401, 403))
+def desk_state(
+    request: Request,
+    after: int = Query(default=0, ge=0),
+    access: Access = Depends(desk_user),
+) -> DeskState:
+    """The official's presence, the calls they may take (oldest first) and their active
+    call. Polled every 2 s by the desk page; each poll keeps the official "here"."""
+    settings = request.app.state.settings
+    db = access.db
+    now = utcnow()
+    lifecycle.sweep(db, settings, request.app.state.rooms, now)
+    me = _official(access)
+    profile = lifecycle.profile_of(db, me.id)
+    profile.seen_at = now
+    active = db.scalar(select(Call).where(Call.official_id == me.id, Call.status == "active"))
+    if active is not None:
+        active.official_seen_at = now
+    db.commit()
+    waiting = []
+    for call in db.scalars(
+        select(Call)
+        .where(Call.org_id == me.org_id, Call.status == "queued")
+        .order_by(Call.created_at)
+        .limit(200)
+    ):
+        if not lifecycle.may_take(call, me, profile):
+            continue
+        service_name, site_name = _names(db, call)
+        waiting.append(
+            Waiting(
+                call_id=call.id,
+                service_id=call.service_id,
+                service_name=service_name,
+                language=call.language,
+                site_name=site_name,
+                waited_s=int((now - call.created_at).total_seconds()),
+                booked=call.booking_id is not None,
+                for_me=call.wanted_official_id == me.id,
+            )
+        )
+    return DeskState(
+        presence=lifecycle.presence_of(db, me.id, settings, now),
+        services=list(profile.services or []),
+        languages=list(profile.languages or []),
+        waiting=waiting,
+        active=desk_view(request, access, active, after) if active else None,
+    )
+
+
+@router.put("/presence", response_model=Presence, responses=errors(401, 403, 422))
+def set_presence(body: Presence, access: Access = Depends(desk_user)) -> Presence:
+    profile = lifecycle.profile_of(access.db, access.person.user_id)
+    profile.presence = body.presence
+    profile.seen_at = utcnow()
+    access.db.commit()
+    return body
+
+
+@router.post(
+    "/calls/{call_id}/accept", response_model=DeskCall, responses=errors(401, 403, 404, 409, 503)
+)
+def accept_call(call_id: str, request: Request, access: Access = Depends(desk_user)) -> DeskCall:
+    """Take a waiting call (or your own active call again, after a lost tab)."""
+    me = _official(access)
+    call = access.db.get(Call, call_id)
+    profile = lifecycle.profile_of(access.db, me.id)
+    if call is None or not (lifecycle.may_take(call, me, profile) or call.official_id == me.id):
+        raise not_found("call you may take")
+    lifecycle.accept(access.db, call, me, rooms_of(request))
+    return desk_view(request, access, call)
+
+
+@router.get("/calls/{call_id}", response_model=DeskCall, responses=errors(401, 403, 404))
+def get_call(
+    call_id: str,
+    request: Request,
+    after: int = Query(default=0, ge=0),
+    access: Access = Depends(desk_user),
+) -> DeskCall:
+    return desk_view(request, access, own_call(access, call_id), after)
+
+
+@router.post("/calls/{call_id}/end", response_model=DeskCall, responses=errors(401, 403, 404))
+def end_call(
+    call_id: str, body: EndIn, request: Request, access: Access = Depends(desk_user)
+) -> DeskCall:
+    call = own_call(access, call_id)
+    lifecycle.finish(access.db, call, body.outcome, request.app.state.rooms)
+    access.db.commit()
+    return desk_view(request, access, call)
+
+
+@router.put(
+    "/calls/{call_id}/identification",
+    response_model=DeskCall,
+    responses=errors(401, 403, 404, 409, 422),
+)
+def set_identification(
+    call_id: str, body: IdentificationIn, request: Request, access: Access = Depends(desk_user)
+) -> DeskCall:
+    """The identification level used (none; weak: an ID document shown to the camera).
+    Stored with the call; the person's identity never is."""
+    call = own_call(access, call_id)
+    conversation.require_open(call)
+    call.identification = body.level
+    access.db.commit()
+    return desk_view(request, access, call)
+
+
+@router.post(
+    "/calls/{call_id}/messages",
+    status_code=201,
+    response_model=call_api.ChatLine,
+    responses=errors(401, 403, 404, 409, 422),
+)
+def send_message(call_id: str, body: MessageIn, access: Access = Depends(desk_user)) -> Any:
+    line = conversation.add_message(access.db, own_call(access, call_id), "official", body.text)
+    return call_api.ChatLine(line.id, line.sender, line.text, line.at.isoformat())
+
+
+@router.post(
+    "/calls/{call_id}/documents",
+    status_code=201,
+    response_model=call_api.DocumentRef,
+    openapi_extra=BINARY_BODY,
+    responses=errors(401, 403, 404, 409, 413, 415, 422),
+)
+async def show_document(
+    call_id: str,
+    request: Request,
+    name: str | None = Query(default=None, max_length=200),
+    access: Access = Depends(desk_user),
+) -> Any:
+    """Show the citizen a document (PDF, PNG or JPEG): the kiosk displays it page by page."""
+    call = own_call(access, call_id)
+    content = await request.body()
+    document = conversation.store_document(
+        access.db,
+        request.app.state.secret_key,
+        call,
+        "to_citizen",
+        content,
+        name,
+        access.person.user_id,
+    )
+    return call_api.DocumentRef(document.id, document.name, document.content_type, document.size)
+
+
+@router.get(
+    "/calls/{call_id}/documents/{document_id}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}}},
+        **errors(401, 403, 404),
+    },
+)
+def download_document(
+    call_id: str, document_id: str, request: Request, access: Access = Depends(desk_user)
+) -> Response:
+    """A document of the call, for the call's official only; every download is audited."""
+    call = own_call(access, call_id)
+    document = access.db.get(CallDocument, document_id)
+    if document is None or document.call_id != call.id:
+        raise not_found("document in this call")
+    content = conversation.open_document(
+        access.db, request.app.state.secret_key, document, access.person.user_id
+    )
+    return Response(
+        content,
+        media_type=document.content_type,
+        headers={"content-disposition": f'attachment; filename="{document.name}"'},
+    )

@@ -1,0 +1,297 @@
+"""The kiosk's side of video calls: ask, wait, join, chat, documents, leave.
+
+The kiosk polls `GET /kiosk/calls/{id}` every second or two while a call is
+open; each poll tells central the citizen is still there and returns the
+queue place, the room to join once an official accepts, new chat lines and
+the documents the official shows. docs/api.md, "A video call", walks through it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from central.api.schemas import errors
+from central.calls import conversation, lifecycle
+from central.calls.media_server import JanusRooms, participant_token
+from central.calls.turn import ice_servers
+from central.db.models import Booking, Call, Service
+from central.db.types import utcnow
+from central.errors import ApiError, not_found
+from central.policy import Device, authenticate_device, get_session
+from contract import call_api
+
+router = APIRouter(prefix="/kiosk", tags=["kiosk calls"])
+
+Language = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+
+
+class CallRequestIn(BaseModel):
+    service_id: str = Field(min_length=1, max_length=64)
+    language: Language
+    booking_id: str | None = Field(default=None, max_length=64)
+
+
+class CallEndIn(BaseModel):
+    outcome: str = Field(default="completed", max_length=32)
+
+
+class MessageIn(BaseModel):
+    text: str = Field(min_length=1, max_length=call_api.MAX_MESSAGE_CHARS)
+
+
+def rooms_of(request: Request) -> JanusRooms:
+    rooms: JanusRooms = request.app.state.rooms
+    if not rooms.configured:
+        raise ApiError(503, "video_not_configured", "This service point has no video service.")
+    return rooms
+
+
+def _own_call(db: Session, device: Device, call_id: str) -> Call:
+    call = db.get(Call, call_id)
+    if call is None or call.kiosk_id != device.kiosk_id:
+        raise not_found("call of this kiosk")
+    return call
+
+
+def kiosk_view(request: Request, db: Session, call: Call, after: int) -> call_api.KioskCall:
+    settings = request.app.state.settings
+    now = utcnow()
+    view = call_api.KioskCall(id=call.id, status=call.status, outcome=call.outcome)
+    if call.status == "queued":
+        place = lifecycle.queue_place(db, call, settings, now)
+        view.position, view.estimated_wait_s = place.position, place.estimated_wait_s
+    elif call.status == "active":
+        seen = call.official_seen_at
+        view.official_connected = bool(
+            seen and (now - seen).total_seconds() <= settings.desk_gone_after_s / 2
+        )
+        view.join = call_api.RoomJoin(
+            janus_url=settings.janus_url,
+            room=call.room or "",
+            token=participant_token(request.app.state.secret_key, call.id, lifecycle.KIOSK),
+            ice_servers=ice_servers(settings, f"kiosk-{call.kiosk_id[:8]}"),
+        )
+    if call.status != "ended":
+        view.messages = conversation.messages_after(db, call.id, after)
+        view.documents = conversation.document_refs(db, call.id, "to_citizen")
+    return view
+
+
+@router.get(
+    "/video/availability",
+    response_model=call_api.VideoAvailability,
+    responses=errors(401, 403, 422),
+)
+def video_availability(
+    request: Request,
+    service_id: str = Query(min_length=1, max_length=64),
+    language: str = Query(pattern=r"^[a-z]{2}$"),
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> Any:
+    """Whether someone who serves this service in this language can take a call now."""
+    settings = request.app.state.settings
+    if not request.app.state.rooms.configured:
+        return call_api.VideoAvailability(False, 0, 0, 0)
+    now = utcnow()
+    free, busy = lifecycle.officials_for(db, device.org_id, service_id, language, settings, now)
+    waiting = db.scalar(
+        select(func.count(Call.id)).where(
+            Call.org_id == device.org_id,
+            Call.service_id == service_id,
+            Call.language == language,
+            Call.status == "queued",
+        )
+    )
+    waiting = int(waiting or 0)
+    average = lifecycle.average_call_s(db, device.org_id, service_id)
+    serving = max(1, len(free) + len(busy))
+    wait = max(0, waiting + 1 - len(free)) * average / serving
+    db.commit()
+    return call_api.VideoAvailability(
+        available=bool(free) or (bool(busy) and waiting < 5 * len(busy)),
+        officials_available=len(free),
+        queue_length=waiting,
+        estimated_wait_s=int(wait),
+    )
+
+
+@router.post(
+    "/calls",
+    status_code=201,
+    response_model=call_api.KioskCall,
+    responses=errors(401, 403, 404, 409, 422, 503),
+)
+def request_call(
+    body: CallRequestIn,
+    request: Request,
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> Any:
+    """The citizen asks to talk to an official (walk-in), or checked in for a remote booking.
+
+    A kiosk has one open call at a time: an older one it left open (the UI
+    restarted) ends as `replaced`.
+    """
+    rooms = rooms_of(request)
+    if db.get(Service, body.service_id) is None:
+        raise not_found("service")
+    wanted = None
+    if body.booking_id:
+        booking = db.get(Booking, body.booking_id)
+        if booking is None or booking.site_id != device.site_id:
+            raise not_found("booking at this site")
+        if booking.mode != "remote":
+            raise ApiError(409, "not_remote", "This booking is for a visit in person.")
+        wanted = booking.official_id
+    for old in db.scalars(
+        select(Call).where(Call.kiosk_id == device.kiosk_id, Call.status.in_(lifecycle.OPEN))
+    ):
+        lifecycle.finish(db, old, "replaced", rooms)
+    call = Call(
+        org_id=device.org_id,
+        site_id=device.site_id,
+        kiosk_id=device.kiosk_id,
+        service_id=body.service_id,
+        language=body.language,
+        booking_id=body.booking_id,
+        wanted_official_id=wanted,
+    )
+    db.add(call)
+    db.commit()
+    return kiosk_view(request, db, call, 0)
+
+
+@router.get("/calls/{call_id}", response_model=call_api.KioskCall, responses=errors(401, 403, 404))
+def call_state(
+    call_id: str,
+    request: Request,
+    after: int = Query(default=0, ge=0, description="Chat lines after this id"),
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> Any:
+    """The call as the kiosk sees it; asking is also the kiosk's "still here"."""
+    call = _own_call(db, device, call_id)
+    if call.status != "ended":
+        call.kiosk_seen_at = utcnow()
+        db.commit()
+    return kiosk_view(request, db, call, after)
+
+
+@router.post(
+    "/calls/{call_id}/end", response_model=call_api.KioskCall, responses=errors(401, 403, 404, 422)
+)
+def end_call(
+    call_id: str,
+    body: CallEndIn,
+    request: Request,
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> Any:
+    """The citizen leaves the queue or hangs up (or their session ended)."""
+    call = _own_call(db, device, call_id)
+    if body.outcome not in call_api.OUTCOMES:
+        raise ApiError(422, "invalid_input", f"outcome: one of {sorted(call_api.OUTCOMES)}.")
+    outcome = body.outcome if call.status == "active" else "left_queue"
+    lifecycle.finish(db, call, outcome, request.app.state.rooms)
+    db.commit()
+    return kiosk_view(request, db, call, 0)
+
+
+@router.post(
+    "/calls/{call_id}/messages",
+    status_code=201,
+    response_model=call_api.ChatLine,
+    responses=errors(401, 403, 404, 409, 422),
+)
+def send_message(
+    call_id: str,
+    body: MessageIn,
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> Any:
+    call = _own_call(db, device, call_id)
+    line = conversation.add_message(db, call, "citizen", body.text)
+    return call_api.ChatLine(line.id, line.sender, line.text, line.at.isoformat())
+
+
+BINARY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            kind: {"schema": {"type": "string", "format": "binary"}}
+            for kind in ("application/pdf", "image/png", "image/jpeg")
+        },
+    }
+}
+
+
+@router.post(
+    "/calls/{call_id}/scans",
+    status_code=201,
+    response_model=call_api.DocumentRef,
+    openapi_extra=BINARY_BODY,
+    responses=errors(401, 403, 404, 409, 413, 415, 422),
+)
+async def upload_scan(
+    call_id: str,
+    request: Request,
+    name: str | None = Query(default=None, max_length=200),
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> Any:
+    """A page the citizen scanned during the call, for the official (PDF, PNG or JPEG)."""
+    call = _own_call(db, device, call_id)
+    content = await request.body()
+    document = conversation.store_document(
+        db, request.app.state.secret_key, call, "from_citizen", content, name, None
+    )
+    return call_api.DocumentRef(document.id, document.name, document.content_type, document.size)
+
+
+@router.get(
+    "/calls/{call_id}/documents/{document_id}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}}},
+        **errors(401, 403, 404),
+    },
+)
+def shown_document(
+    call_id: str,
+    document_id: str,
+    request: Request,
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> Response:
+    """A document the official shows, while the call is open."""
+    call = _own_call(db, device, call_id)
+    conversation.require_open(call)
+    document = conversation.find_document(db, call, document_id, "to_citizen")
+    content = conversation.open_document(db, request.app.state.secret_key, document, None)
+    return Response(content, media_type=document.content_type)
+
+
+@router.post(
+    "/calls/{call_id}/documents/{document_id}/printed",
+    response_model=call_api.DocumentRef,
+    responses=errors(401, 403, 404, 409),
+)
+def document_printed(
+    call_id: str,
+    document_id: str,
+    device: Device = Depends(authenticate_device),
+    db: Session = Depends(get_session),
+) -> Any:
+    """The citizen printed the document; the official's desk shows it."""
+    call = _own_call(db, device, call_id)
+    document = conversation.find_document(db, call, document_id, "to_citizen")
+    conversation.mark_printed(db, call, document)
+    return call_api.DocumentRef(
+        document.id, document.name, document.content_type, document.size, True
+    )

@@ -1,0 +1,231 @@
+"""A call's life: requested by a kiosk, queued, accepted by an official, ended.
+
+Both sides poll (the desk every 2 s, the kiosk every 1-2 s); each poll says
+"still here". A queued citizen whose kiosk stops asking has left the queue;
+an official whose desk stops asking is away. `sweep` applies both, and runs
+on every desk poll, so no timer thread is needed and a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from central.calls.media_server import JanusRooms, MediaServerError, participant_token, room_name
+from central.db.models import Call, OfficialProfile, User
+from central.db.types import utcnow
+from central.errors import ApiError
+from central.settings import Settings
+
+OPEN = ("queued", "active")
+PRESENCES = ("available", "away")
+# What a call is expected to take before this service has history of its own.
+DEFAULT_CALL_S = 300.0
+KIOSK = "kiosk"
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    position: int  # 1: next to be served
+    estimated_wait_s: int
+    officials_available: int
+
+
+def profile_of(db: Session, user_id: str) -> OfficialProfile:
+    found = db.get(OfficialProfile, user_id)
+    if found is None:
+        found = OfficialProfile(user_id=user_id, services=[], languages=[], presence="away")
+        db.add(found)
+        db.flush()
+    return found
+
+
+def _live_after(settings: Settings, now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.desk_gone_after_s)
+
+
+def officials_for(
+    db: Session, org_id: str, service_id: str, language: str, settings: Settings, now: datetime
+) -> tuple[list[str], list[str]]:
+    """(free, busy) officials of the organisation who serve this service in this language.
+
+    Free: available, desk open, not in a call. JSON lists are filtered here, not in
+    SQL, so SQLite and PostgreSQL behave the same; an organisation has few officials.
+    """
+    rows = db.execute(
+        select(
+            User.id,
+            OfficialProfile.services,
+            OfficialProfile.languages,
+            OfficialProfile.presence,
+            OfficialProfile.seen_at,
+        )
+        .join(OfficialProfile, OfficialProfile.user_id == User.id)
+        .where(User.org_id == org_id, User.role == "official", User.disabled_at.is_(None))
+    ).all()
+    in_call = set(
+        db.scalars(select(Call.official_id).where(Call.org_id == org_id, Call.status == "active"))
+    )
+    live_after = _live_after(settings, now)
+    free, busy = [], []
+    for row in rows:
+        if service_id not in (row.services or []) or language not in (row.languages or []):
+            continue
+        if row.id in in_call:
+            busy.append(row.id)
+        elif row.presence == "available" and row.seen_at and row.seen_at >= live_after:
+            free.append(row.id)
+    return free, busy
+
+
+def presence_of(db: Session, user_id: str, settings: Settings, now: datetime) -> str:
+    """available, busy (in a call) or away (chose so, or the desk is closed)."""
+    if db.scalar(select(Call.id).where(Call.official_id == user_id, Call.status == "active")):
+        return "busy"
+    found = db.get(OfficialProfile, user_id)
+    if found is None or found.presence != "available" or found.seen_at is None:
+        return "away"
+    return "available" if found.seen_at >= _live_after(settings, now) else "away"
+
+
+def average_call_s(db: Session, org_id: str, service_id: str) -> float:
+    """How long this service's last 20 calls took, on average (at least a minute)."""
+    rows = db.execute(
+        select(Call.accepted_at, Call.ended_at)
+        .where(
+            Call.org_id == org_id,
+            Call.service_id == service_id,
+            Call.accepted_at.is_not(None),
+            Call.ended_at.is_not(None),
+        )
+        .order_by(Call.ended_at.desc())
+        .limit(20)
+    ).all()
+    if not rows:
+        return DEFAULT_CALL_S
+    total = sum((row.ended_at - row.accepted_at).total_seconds() for row in rows)
+    return max(60.0, total / len(rows))
+
+
+def queue_place(db: Session, call: Call, settings: Settings, now: datetime) -> QueuePlace:
+    ahead = db.scalar(
+        select(func.count(Call.id)).where(
+            Call.org_id == call.org_id,
+            Call.service_id == call.service_id,
+            Call.language == call.language,
+            Call.status == "queued",
+            Call.created_at < call.created_at,
+        )
+    )
+    free, busy = officials_for(db, call.org_id, call.service_id, call.language, settings, now)
+    serving = max(1, len(free) + len(busy))
+    position = int(ahead or 0) + 1
+    waiting_turns = max(0, position - len(free))
+    wait = waiting_turns * average_call_s(db, call.org_id, call.service_id) / serving
+    return QueuePlace(position, int(wait), len(free))
+
+
+def sweep(db: Session, settings: Settings, rooms: JanusRooms, now: datetime) -> None:
+    """Ends queued calls whose kiosk went quiet; lets their rooms go."""
+    gone = now - timedelta(seconds=settings.call_kiosk_gone_after_s)
+    stale = db.scalars(select(Call).where(Call.status == "queued", Call.kiosk_seen_at < gone))
+    for call in stale:
+        finish(db, call, "left_queue", rooms)
+    # An active call whose kiosk is silent ten times as long is over too (kiosk lost power).
+    long_gone = now - timedelta(seconds=settings.call_kiosk_gone_after_s * 10)
+    lost = db.scalars(select(Call).where(Call.status == "active", Call.kiosk_seen_at < long_gone))
+    for call in lost:
+        finish(db, call, "kiosk_lost", rooms)
+    db.commit()
+
+
+def may_take(call: Call, official: User, profile: OfficialProfile) -> bool:
+    if call.org_id != official.org_id:
+        return False
+    if call.wanted_official_id:
+        return call.wanted_official_id == official.id
+    return call.service_id in (profile.services or []) and call.language in (
+        profile.languages or []
+    )
+
+
+def participants(call: Call) -> list[str]:
+    return [KIOSK] + ([call.official_id] if call.official_id else [])
+
+
+def tokens(secret: bytes, call: Call) -> list[str]:
+    return [participant_token(secret, call.id, who) for who in participants(call)]
+
+
+def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
+    """The official takes the call: claimed atomically, so two officials never both get it.
+    The same official may take their active call again (resume after a lost tab)."""
+    if call.status == "active" and call.official_id == official.id:
+        return call
+    if call.status != "queued":
+        raise ApiError(409, "call_taken", "This call is no longer waiting.")
+    if db.scalar(select(Call.id).where(Call.official_id == official.id, Call.status == "active")):
+        raise ApiError(409, "in_a_call", "End your current call first.")
+    now = utcnow()
+    claimed = db.execute(
+        update(Call)
+        .where(Call.id == call.id, Call.status == "queued")
+        .values(
+            status="active",
+            official_id=official.id,
+            accepted_at=now,
+            official_seen_at=now,
+            room=room_name(call.id),
+        )
+    ).rowcount
+    if claimed != 1:
+        db.rollback()
+        raise ApiError(409, "call_taken", "Another official took this call.")
+    db.flush()
+    db.refresh(call)
+    try:
+        rooms.open_room(call.room or room_name(call.id), tokens(rooms.secret, call))
+    except MediaServerError as exc:
+        db.rollback()  # back in the queue: the citizen waits on
+        raise ApiError(
+            503, "media_unavailable", f"The video service cannot start the call now: {exc}"
+        ) from exc
+    db.commit()
+    return call
+
+
+def finish(db: Session, call: Call, outcome: str, rooms: JanusRooms) -> None:
+    """Ends an open call; its room and the tokens for it go at once. Idempotent."""
+    if call.status == "ended":
+        return
+    was_active = call.status == "active"
+    call.status = "ended"
+    call.outcome = outcome
+    call.ended_at = utcnow()
+    if was_active and rooms.configured and call.room:
+        try:
+            rooms.close_room(call.room, tokens(rooms.secret, call))
+            call.room_closed = True
+        except MediaServerError:
+            call.room_closed = False  # retried by `close_left_rooms`
+    else:
+        call.room_closed = True
+
+
+def close_left_rooms(db: Session, rooms: JanusRooms) -> int:
+    """Rooms of ended calls that Janus could not close then (it was down): close them now."""
+    closed = 0
+    for call in db.scalars(
+        select(Call).where(Call.status == "ended", Call.room_closed.is_(False)).limit(50)
+    ):
+        try:
+            rooms.close_room(call.room or room_name(call.id), tokens(rooms.secret, call))
+        except MediaServerError:
+            break
+        call.room_closed = True
+        closed += 1
+    db.commit()
+    return closed

@@ -1,0 +1,419 @@
+"""Video calls through central's API with a real Janus and coturn: officials, presence,
+the queue, rooms and their tokens, chat, documents both ways, retention.
+
+Media between peers is tested in tests/calls/; here Janus is driven only through the
+API central uses and a client of its own, to show what a token does and does not open.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from central.db.engine import session_scope
+from central.db.models import CallDocument, DocumentDownload
+from central.db.types import utcnow
+from devtools.builders import service_ids
+from devtools.media_servers import MediaServers, start_media_servers
+from devtools.sample_document import sample_pdf
+from tests.central.world import add_user, enrol, make_org, ok, user_id
+from tests.central_server import RunningCentral, start_central
+
+PDF = sample_pdf()
+
+
+def png_bytes() -> bytes:
+    import cv2
+    import numpy as np
+
+    image = np.full((40, 60, 3), 200, np.uint8)
+    return cv2.imencode(".png", image)[1].tobytes()
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServers]:
+    servers = start_media_servers(tmp_path_factory.mktemp("media"))
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture(scope="module")
+def central(database_url: str, media: MediaServers) -> Iterator[RunningCentral]:
+    settings = {k.removeprefix("CENTRAL_").lower(): v for k, v in media.central_env().items()}
+    running = start_central(
+        database_url, call_kiosk_gone_after_s=2, desk_gone_after_s=3, **settings
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def world(central: RunningCentral, national: str):
+    org = make_org(central, national)
+    service = service_ids()[0]
+    ok(
+        central.request(
+            "PUT", f"/sites/{org.site_id}/catalogue", national, json={"service_ids": [service]}
+        )
+    )
+    admin = org.tokens["org_admin"]
+    officials = {}
+    for name in ("anna", "bert"):
+        token = add_user(central, "official", org.id)
+        me = {"id": user_id(central, token)}
+        officials[name] = (me["id"], token)
+        ok(
+            central.request(
+                "PUT",
+                f"/officials/{me['id']}",
+                admin,
+                json={"services": [service], "languages": ["fi", "sv"]},
+            )
+        )
+    second_kiosk = enrol(central, org.tokens["technician"], org.site_id)
+    other = make_org(central, national)
+    other_official = add_user(central, "official", other.id)
+    return {
+        "org": org,
+        "service": service,
+        "officials": officials,
+        "kiosk2": second_kiosk,
+        "other_official": other_official,
+    }
+
+
+def kiosk_call(central, device_token, service, language="fi", **extra):
+    body = {"service_id": service, "language": language, **extra}
+    return ok(central.request("POST", "/kiosk/calls", device_token, json=body), 201)
+
+
+def poll(central, device_token, call_id, after=0):
+    return ok(central.request("GET", f"/kiosk/calls/{call_id}?after={after}", device_token))
+
+
+def desk(central, token):
+    return ok(central.request("GET", "/desk/state", token))
+
+
+def janus_create(media: MediaServers, token: str | None) -> dict:
+    body = {"janus": "create", "transaction": uuid.uuid4().hex}
+    if token:
+        body["token"] = token
+    return requests.post(media.janus_url, json=body, timeout=5).json()
+
+
+def room_exists(media: MediaServers, room: str) -> bool:
+    answer = requests.post(
+        media.janus_admin_url,
+        json={
+            "janus": "message_plugin",
+            "plugin": "janus.plugin.videoroom",
+            "transaction": "t",
+            "admin_secret": media.janus_admin_secret,
+            "request": {"request": "exists", "room": room},
+        },
+        timeout=5,
+    ).json()
+    return answer["response"]["exists"]
+
+
+def test_admins_say_what_officials_serve(central, world, national):
+    org = world["org"]
+    admin = org.tokens["org_admin"]
+    listed = ok(central.request("GET", "/officials", admin))["items"]
+    anna_id = world["officials"]["anna"][0]
+    anna = next(o for o in listed if o["user_id"] == anna_id)
+    assert anna["services"] == [world["service"]]
+    assert anna["languages"] == ["fi", "sv"]
+    assert anna["presence"] == "away"
+    # Only officials get a profile; other organisations' users are not this admin's.
+    me = {"id": user_id(central, org.tokens["technician"])}
+    r = central.request(
+        "PUT", f"/officials/{me['id']}", admin, json={"services": [], "languages": ["fi"]}
+    )
+    assert r.status_code == 422
+    other = make_org(central, national, with_kiosk=False)
+    other_official = {"id": user_id(central, other.tokens["official"])}
+    r = central.request(
+        "PUT",
+        f"/officials/{other_official['id']}",
+        admin,
+        json={"services": [], "languages": ["fi"]},
+    )
+    assert r.status_code == 403
+    r = central.request(
+        "PUT", f"/officials/{anna_id}", admin, json={"services": ["no-such"], "languages": ["fi"]}
+    )
+    assert r.status_code == 404
+    # An official cannot change their own profile or see the list.
+    assert central.request("GET", "/officials", world["officials"]["anna"][1]).status_code == 403
+
+
+def test_walk_in_availability_follows_presence(central, world):
+    org, service = world["org"], world["service"]
+    anna = world["officials"]["anna"][1]
+    url = f"/kiosk/video/availability?service_id={service}&language=fi"
+    assert ok(central.request("GET", url, org.device_token))["available"] is False
+    ok(central.request("PUT", "/desk/presence", anna, json={"presence": "available"}))
+    assert desk(central, anna)["presence"] == "available"
+    seen = ok(central.request("GET", url, org.device_token))
+    assert seen["available"] is True and seen["officials_available"] >= 1
+    # Nobody serves English: the kiosk shows hours and a phone number instead.
+    english = ok(central.request("GET", url.replace("=fi", "=en"), org.device_token))
+    assert english["available"] is False
+    ok(central.request("PUT", "/desk/presence", anna, json={"presence": "away"}))
+    assert ok(central.request("GET", url, org.device_token))["available"] is False
+
+
+def test_queue_accept_chat_documents_end(central, world, media):
+    org, service = world["org"], world["service"]
+    (anna_id, anna), (_, bert) = world["officials"]["anna"], world["officials"]["bert"]
+    kiosk2_token = world["kiosk2"][1]
+    ok(central.request("PUT", "/desk/presence", anna, json={"presence": "available"}))
+
+    first = kiosk_call(central, org.device_token, service)
+    second = kiosk_call(central, kiosk2_token, service)
+    assert first["status"] == "queued" and first["position"] == 1
+    assert second["position"] == 2
+    assert second["estimated_wait_s"] > 0
+
+    # Both officials see both citizens, oldest first; no personal data in the queue.
+    waiting = desk(central, bert)["waiting"]
+    assert [w["call_id"] for w in waiting] == [first["id"], second["id"]]
+    assert set(waiting[0]) == {
+        "call_id",
+        "service_id",
+        "service_name",
+        "language",
+        "site_name",
+        "waited_s",
+        "booked",
+        "for_me",
+    }
+
+    joined = ok(central.request("POST", f"/desk/calls/{first['id']}/accept", anna))
+    assert joined["status"] == "active"
+    # A second official cannot take the same call.
+    r = central.request("POST", f"/desk/calls/{first['id']}/accept", bert)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "call_taken"
+    # The second citizen moves up.
+    assert poll(central, kiosk2_token, second["id"])["position"] == 1
+    assert desk(central, anna)["presence"] == "busy"
+
+    seen = poll(central, org.device_token, first["id"])
+    join = seen["join"]
+    assert seen["status"] == "active" and seen["official_connected"] is True
+    assert join["room"] == joined["join"]["room"] and join["token"] != joined["join"]["token"]
+    ice = join["ice_servers"][0]
+    assert ice["urls"][0].startswith("turn:") and ice["username"] and ice["credential"]
+    assert room_exists(media, join["room"])
+    # Janus answers only tokens central added for this call.
+    assert janus_create(media, None)["janus"] == "error"
+    assert janus_create(media, "guessed-token")["janus"] == "error"
+    assert janus_create(media, join["token"])["janus"] == "success"
+
+    # Chat both ways.
+    ok(
+        central.request("POST", f"/desk/calls/{first['id']}/messages", anna, json={"text": "Hei!"}),
+        201,
+    )
+    ok(
+        central.request(
+            "POST", f"/kiosk/calls/{first['id']}/messages", org.device_token, json={"text": "Moi"}
+        ),
+        201,
+    )
+    lines = poll(central, org.device_token, first["id"])["messages"]
+    assert [(m["sender"], m["text"]) for m in lines] == [("official", "Hei!"), ("citizen", "Moi")]
+    assert poll(central, org.device_token, first["id"], after=lines[0]["id"])["messages"] == [
+        lines[1]
+    ]
+    on_desk = ok(central.request("GET", f"/desk/calls/{first['id']}", anna))["messages"]
+    assert [m["text"] for m in on_desk] == ["Hei!", "Moi"]
+
+    # The official shows a PDF; the kiosk gets it and reports it printed.
+    shown = ok(
+        central.request(
+            "POST",
+            f"/desk/calls/{first['id']}/documents?name=Hakemus.pdf",
+            anna,
+            data=PDF,
+            headers={"Content-Type": "application/pdf"},
+        ),
+        201,
+    )
+    docs = poll(central, org.device_token, first["id"])["documents"]
+    assert [d["id"] for d in docs] == [shown["id"]] and docs[0]["content_type"] == "application/pdf"
+    got = central.request(
+        "GET", f"/kiosk/calls/{first['id']}/documents/{shown['id']}", org.device_token
+    )
+    assert got.status_code == 200 and got.content == PDF
+    ok(
+        central.request(
+            "POST",
+            f"/kiosk/calls/{first['id']}/documents/{shown['id']}/printed",
+            org.device_token,
+        )
+    )
+    desk_docs = ok(central.request("GET", f"/desk/calls/{first['id']}", anna))["documents"]
+    assert desk_docs[0]["printed"] is True
+
+    # The citizen scans a page; only the call's official can download it, audited.
+    page = png_bytes()
+    scan = ok(
+        central.request(
+            "POST",
+            f"/kiosk/calls/{first['id']}/scans",
+            org.device_token,
+            data=page,
+            headers={"Content-Type": "image/png"},
+        ),
+        201,
+    )
+    path = f"/desk/calls/{first['id']}/documents/{scan['id']}"
+    downloaded = central.request("GET", path, anna)
+    assert downloaded.status_code == 200 and downloaded.content == page
+    assert central.request("GET", path, bert).status_code == 404
+    assert central.request("GET", path, world["other_official"]).status_code == 404
+    assert central.request("GET", path, org.tokens["org_admin"]).status_code == 403
+    # The kiosk cannot fetch the citizen's own scan back through the shown-documents path.
+    assert (
+        central.request(
+            "GET", f"/kiosk/calls/{first['id']}/documents/{scan['id']}", org.device_token
+        ).status_code
+        == 404
+    )
+    with session_scope(central.app.state.sessions) as db:
+        stored = db.get(CallDocument, scan["id"])
+        assert page not in stored.sealed and page[:8] not in stored.sealed  # encrypted
+        audit = db.scalars(
+            select(DocumentDownload).where(DocumentDownload.document_id == scan["id"])
+        ).all()
+        assert [a.user_id for a in audit] == [anna_id]
+
+    # Anything but PDF, PNG or JPEG is refused.
+    r = central.request(
+        "POST",
+        f"/kiosk/calls/{first['id']}/scans",
+        org.device_token,
+        data=b"MZ\x90\x00 not a document",
+        headers={"Content-Type": "image/png"},
+    )
+    assert r.status_code == 415
+
+    ok(
+        central.request(
+            "PUT", f"/desk/calls/{first['id']}/identification", anna, json={"level": "weak"}
+        )
+    )
+    r = central.request(
+        "PUT", f"/desk/calls/{first['id']}/identification", anna, json={"level": "strong"}
+    )
+    assert r.status_code == 422
+
+    ended = ok(central.request("POST", f"/desk/calls/{first['id']}/end", anna, json={}))
+    assert ended["status"] == "ended" and ended["outcome"] == "completed"
+    assert ended["identification"] == "weak"
+    assert not room_exists(media, join["room"])
+    assert janus_create(media, join["token"])["janus"] == "error"  # access ended with the call
+    after = poll(central, org.device_token, first["id"])
+    assert after["status"] == "ended" and after["join"] is None and after["documents"] == []
+    r = central.request(
+        "GET", f"/kiosk/calls/{first['id']}/documents/{shown['id']}", org.device_token
+    )
+    assert r.status_code == 409
+
+    # The second citizen leaves the queue.
+    left = ok(central.request("POST", f"/kiosk/calls/{second['id']}/end", kiosk2_token, json={}))
+    assert left["outcome"] == "left_queue"
+    assert desk(central, bert)["waiting"] == []
+
+
+def test_a_silent_kiosk_leaves_the_queue_and_a_closed_desk_is_away(central, world):
+    org, service = world["org"], world["service"]
+    anna = world["officials"]["anna"][1]
+    call = kiosk_call(central, org.device_token, service, language="sv")
+    assert [w["call_id"] for w in desk(central, anna)["waiting"]] == [call["id"]]
+    time.sleep(2.5)  # call_kiosk_gone_after_s=2 in this module
+    assert desk(central, anna)["waiting"] == []
+    assert poll(central, org.device_token, call["id"])["outcome"] == "left_queue"
+    ok(central.request("PUT", "/desk/presence", anna, json={"presence": "available"}))
+    time.sleep(3.5)  # desk_gone_after_s=3: the tab was closed
+    admin = org.tokens["org_admin"]
+    listed = ok(central.request("GET", "/officials", admin))["items"]
+    assert {o["presence"] for o in listed} == {"away"}
+
+
+def test_a_remote_booking_queues_for_its_official(central, world):
+    org, service = world["org"], world["service"]
+    (anna_id, anna), (_, bert) = world["officials"]["anna"], world["officials"]["bert"]
+    now = utcnow()
+    booking = ok(
+        central.request(
+            "POST",
+            "/bookings",
+            org.tokens["booking_system"],
+            json={
+                "external_id": uuid.uuid4().hex,
+                "site_id": org.site_id,
+                "service_id": service,
+                "starts_at": (now + timedelta(minutes=5)).isoformat(),
+                "ends_at": (now + timedelta(minutes=35)).isoformat(),
+                "display_name": "Maija V.",
+                "mode": "remote",
+                "official_id": anna_id,
+            },
+        ),
+        201,
+    )
+    call = kiosk_call(central, org.device_token, service, booking_id=booking["id"])
+    mine = desk(central, anna)["waiting"]
+    assert [(w["call_id"], w["booked"], w["for_me"]) for w in mine] == [(call["id"], True, True)]
+    assert desk(central, bert)["waiting"] == []
+    assert central.request("POST", f"/desk/calls/{call['id']}/accept", bert).status_code == 404
+    ok(central.request("POST", f"/kiosk/calls/{call['id']}/end", org.device_token, json={}))
+    # An in-person booking does not start a call; an official of another org is refused.
+    r = central.request(
+        "POST",
+        "/bookings",
+        org.tokens["booking_system"],
+        json={
+            "external_id": uuid.uuid4().hex,
+            "site_id": org.site_id,
+            "service_id": service,
+            "starts_at": now.isoformat(),
+            "ends_at": (now + timedelta(minutes=30)).isoformat(),
+            "display_name": "Matti M.",
+            "mode": "remote",
+            "official_id": user_id(central, world["other_official"]),
+        },
+    )
+    assert r.status_code == 422
+
+
+def test_other_kiosks_and_people_cannot_reach_a_call(central, world, national):
+    org, service = world["org"], world["service"]
+    call = kiosk_call(central, org.device_token, service)
+    other = make_org(central, national)
+    assert (
+        central.request("GET", f"/kiosk/calls/{call['id']}", other.device_token).status_code == 404
+    )
+    assert (
+        central.request(
+            "POST", f"/desk/calls/{call['id']}/accept", world["other_official"]
+        ).status_code
+        == 404
+    )
+    assert (
+        central.request(
+            "GET", f"/desk/calls/{call['id']}", world["officials"]["bert"][1]
+        ).status_code
+        == 404
+    )
+    ok(central.request("POST", f"/kiosk/calls/{call['id']}/end", org.device_token, json={}))
