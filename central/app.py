@@ -27,6 +27,7 @@ from central.api.docs import install_docs
 from central.calls.media_server import JanusRooms
 from central.db.engine import make_engine, make_session_factory
 from central.db.migrate import upgrade
+from central.desk import page as desk_page
 from central.errors import install_error_handlers
 from central.request_guard import BodyLimits, CallerCache, RequestGuard, caller_lookup
 from central.retention import RetentionRunner
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         app.include_router(router, prefix=API_PREFIX)
 
     install_docs(app, API_PREFIX)
+    app.include_router(desk_page.router)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
     def health() -> dict[str, str]:

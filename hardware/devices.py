@@ -6,7 +6,7 @@ between simulated and real hardware from central:
     printer:  sim | serial:/dev/ttyUSB0[:19200] | tcp:HOST[:9100]
     scanner:  sim[:jam|:cover|:empty] | sane:DEVICE   (sim is SANE's own test backend,
               which can report a paper jam, an open cover or an empty feeder)
-    camera:   sim | v4l2:INDEX | file:PATH
+    camera:   sim | v4l2:INDEX | file:PATH | video:PATH (looped at 30 frames/s)
     gpio:     sim | pi | none
     card_reader: pcsc[:READER-NAME-PART]   (no simulation without pcscd + vpcd)
 Kinds or specs without a driver are listed in `missing`.
@@ -129,7 +129,10 @@ def _camera(spec: str, devices: Devices) -> Device:
         return camera
     if kind == "file" and rest:
         return Camera("front", rest, frame_interval_s=0.1)  # a file plays at 10 frames/s
-    raise InvalidDeviceSpec(f"camera spec {spec!r}: use sim, v4l2:INDEX or file:PATH")
+    if kind == "video" and rest:
+        # A video file played over and over at 30 frames/s: a camera for calls in tests.
+        return Camera("front", rest, frame_interval_s=1 / 30, loop=True)
+    raise InvalidDeviceSpec(f"camera spec {spec!r}: use sim, v4l2:INDEX, file:PATH or video:PATH")
 
 
 def _gpio(spec: str, devices: Devices) -> Device | None:

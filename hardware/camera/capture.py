@@ -36,12 +36,15 @@ class Camera(Device):
         decode_every_s: float = 0.2,
         open_camera: Callable[[int | str], Any] = cv2.VideoCapture,
         frame_interval_s: float = 0.0,
+        loop: bool = False,
     ) -> None:
         super().__init__(name)
         self.source = source
         self.stale_after_s = stale_after_s
         self.decode_every_s = decode_every_s
         self.frame_interval_s = frame_interval_s
+        # A video file standing in for a camera (tests, the demo) starts over at its end.
+        self.loop = loop
         self.when_qr_decoded: Callable[[str], None] | None = None
         self._open = open_camera
         self._latest: np.ndarray | None = None
@@ -99,6 +102,9 @@ class Camera(Device):
         try:
             while not self._stop.is_set():
                 ok, frame = capture.read()
+                if not ok and self.loop:
+                    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                    ok, frame = capture.read()
                 now = time.monotonic()
                 if ok and frame is not None:
                     fingerprint = _fingerprint(frame)

@@ -1,0 +1,63 @@
+"""Serves the desk page and its two static files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from central.desk.strings import LANGUAGES, pick_language, strings_for
+
+HERE = Path(__file__).parent
+STATIC = {"desk.js": "text/javascript", "desk.css": "text/css"}
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
+)
+router = APIRouter(include_in_schema=False)
+
+
+def content_security_policy(janus_url: str) -> str:
+    """Scripts and styles only from central; the page talks to central and Janus only."""
+    janus = ""
+    if janus_url:
+        parts = urlsplit(janus_url)
+        janus = f" {parts.scheme}://{parts.netloc}"
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+        f"media-src 'self' blob:; connect-src 'self'{janus}; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+@router.get("/desk/", response_class=HTMLResponse)
+def desk_page(
+    request: Request, lang: str | None = Query(default=None, max_length=5)
+) -> HTMLResponse:
+    language = pick_language(lang, request.headers.get("accept-language", ""))
+    words = strings_for(language)
+    html = templates.get_template("desk.html").render(
+        lang=language,
+        languages=LANGUAGES,
+        t=words,
+        words_json=json.dumps(words),
+    )
+    settings = request.app.state.settings
+    return HTMLResponse(
+        html, headers={"content-security-policy": content_security_policy(settings.janus_url)}
+    )
+
+
+@router.get("/desk")
+def desk_without_slash() -> HTMLResponse:
+    return HTMLResponse("", status_code=308, headers={"location": "/desk/"})
+
+
+@router.get("/desk/static/{name}")
+def desk_static(name: str) -> FileResponse:
+    if name not in STATIC:
+        return HTMLResponse("Not found", status_code=404)  # type: ignore[return-value]
+    return FileResponse(HERE / "static" / name, media_type=STATIC[name])

@@ -1,0 +1,410 @@
+// The officials' desk: log in, take calls from the queue, talk by video through Janus,
+// chat and pass documents. Plain JavaScript, no build step. The bearer token lives in
+// sessionStorage: gone when the tab closes, never sent by the browser on its own.
+"use strict";
+
+const API = "/api/v1";
+const POLL_MS = 2000;
+const words = JSON.parse(document.getElementById("words").textContent);
+const $ = (id) => document.getElementById(id);
+
+let token = sessionStorage.getItem("desk-token");
+let lastMessage = 0;
+let activeId = null;      // the call shown on the page
+let media = null;         // the running CallMedia, or null
+let wantMedia = false;    // this tab answered (or resumed) the active call
+
+function notice(text) {
+  const el = $("notice");
+  el.textContent = text || "";
+  el.hidden = !text;
+}
+
+async function api(method, path, body, contentType) {
+  const headers = {};
+  if (token) headers.Authorization = "Bearer " + token;
+  let payload;
+  if (body instanceof Blob) {
+    payload = body;
+    headers["Content-Type"] = contentType;
+  } else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch(API + path, { method, headers, body: payload });
+  if (response.status === 401) {
+    logout();
+    throw new Error("unauthorized");
+  }
+  if (!response.ok) {
+    let message = response.statusText;
+    try { message = (await response.json()).error.message; } catch (e) { /* not JSON */ }
+    throw new Error(message);
+  }
+  const type = response.headers.get("content-type") || "";
+  return type.includes("json") ? response.json() : response.blob();
+}
+
+// --- Janus, non-trickle: each offer or answer carries all its candidates -----------------
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const transaction = () => Math.random().toString(36).slice(2);
+
+class Janus {
+  constructor(url, token) {
+    this.url = url;
+    this.token = token;
+    this.waiting = new Map();
+    this.handles = new Map();
+    this.closed = false;
+  }
+  async post(path, body) {
+    body.token = this.token;
+    body.transaction = body.transaction || transaction();
+    const response = await fetch(this.url + path, { method: "POST", body: JSON.stringify(body) });
+    const answer = await response.json();
+    if (answer.janus === "error") throw new Error(answer.error.reason);
+    return answer;
+  }
+  async create() {
+    this.session = (await this.post("", { janus: "create" })).data.id;
+    this.poll();
+    this.keepalive = setInterval(() => this.post("/" + this.session, { janus: "keepalive" }).catch(() => {}), 25000);
+  }
+  async poll() {
+    while (!this.closed) {
+      try {
+        const url = `${this.url}/${this.session}?maxev=10&rid=${transaction()}&token=${encodeURIComponent(this.token)}`;
+        const events = await (await fetch(url)).json();
+        for (const event of [].concat(events)) this.dispatch(event);
+      } catch (e) {
+        await sleep(1000);
+      }
+    }
+  }
+  dispatch(event) {
+    const waiter = this.waiting.get(event.transaction);
+    if (event.janus === "event" && waiter) {
+      this.waiting.delete(event.transaction);
+      const data = (event.plugindata || {}).data || {};
+      if (data.error) waiter.reject(new Error(data.error));
+      else waiter.resolve({ ...data, jsep: event.jsep });
+      return;
+    }
+    const handler = this.handles.get(event.sender);
+    if (handler) handler(event);
+  }
+  async attach(onEvent) {
+    const answer = await this.post("/" + this.session, { janus: "attach", plugin: "janus.plugin.videoroom" });
+    this.handles.set(answer.data.id, onEvent || (() => {}));
+    return answer.data.id;
+  }
+  message(handle, body, jsep) {
+    const id = transaction();
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      const request = { janus: "message", body, transaction: id };
+      if (jsep) request.jsep = jsep;
+      this.post(`/${this.session}/${handle}`, request).then((answer) => {
+        if (answer.janus === "success") { this.waiting.delete(id); resolve(answer.plugindata.data); }
+      }, (error) => { this.waiting.delete(id); reject(error); });
+      setTimeout(() => { if (this.waiting.delete(id)) reject(new Error("no answer from the media server")); }, 15000);
+    });
+  }
+  destroy() {
+    this.closed = true;
+    clearInterval(this.keepalive);
+    if (this.session) this.post("/" + this.session, { janus: "destroy" }).catch(() => {});
+  }
+}
+
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { if (pc.iceGatheringState === "complete") resolve(); };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, 4000); // a server that never answers must not hold the call
+  });
+}
+
+class CallMedia {
+  constructor(join, onState) {
+    this.join = join;
+    this.onState = onState;
+    this.feeds = new Set();
+    this.config = {
+      iceServers: join.ice_servers || [],
+      iceTransportPolicy: new URLSearchParams(location.search).get("relay") ? "relay" : "all",
+    };
+  }
+  async start() {
+    this.janus = new Janus(this.join.janus_url, this.join.token);
+    await this.janus.create();
+    this.publisher = await this.janus.attach((event) => this.onPublisherEvent(event));
+    const joined = await this.janus.message(this.publisher, {
+      request: "join", ptype: "publisher", room: this.join.room, display: "official", token: this.join.token,
+    });
+    this.myId = joined.id;
+    await this.publish();
+    this.subscribe((joined.publishers || []).map((p) => p.id));
+  }
+  async localStream() {
+    try {
+      return await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
+    } catch (e) {
+      $("media-problem").textContent = words.no_camera;
+      try { return await navigator.mediaDevices.getUserMedia({ audio: true }); } catch (e2) { return null; }
+    }
+  }
+  async publish() {
+    this.stream = await this.localStream();
+    const pc = new RTCPeerConnection(this.config);
+    this.publisherPc = pc;
+    pc.onconnectionstatechange = () => this.onState(pc.connectionState);
+    if (this.stream) {
+      for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
+      $("local").srcObject = this.stream;
+    } else {
+      pc.addTransceiver("audio", { direction: "recvonly" });
+    }
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    const answer = await this.janus.message(this.publisher, { request: "publish" },
+      { type: "offer", sdp: pc.localDescription.sdp });
+    await pc.setRemoteDescription(answer.jsep);
+  }
+  onPublisherEvent(event) {
+    const data = (event.plugindata || {}).data || {};
+    if (data.publishers) this.subscribe(data.publishers.map((p) => p.id));
+    const gone = data.unpublished || data.leaving;
+    if (gone && gone !== "ok" && this.feeds.has(gone)) {
+      this.feeds.delete(gone);
+      $("remote").srcObject = null;
+    }
+  }
+  async subscribe(ids) {
+    const fresh = ids.filter((id) => id !== this.myId && !this.feeds.has(id));
+    if (!fresh.length) return;
+    fresh.forEach((id) => this.feeds.add(id));
+    if (this.subscriberPc) this.subscriberPc.close();
+    const handle = await this.janus.attach();
+    const attached = await this.janus.message(handle, {
+      request: "join", ptype: "subscriber", room: this.join.room,
+      streams: [...this.feeds].map((feed) => ({ feed })), token: this.join.token,
+    });
+    const pc = new RTCPeerConnection(this.config);
+    this.subscriberPc = pc;
+    const remote = new MediaStream();
+    pc.ontrack = (event) => { remote.addTrack(event.track); $("remote").srcObject = remote; };
+    pc.onconnectionstatechange = () => this.onState(pc.connectionState);
+    await pc.setRemoteDescription(attached.jsep);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gathered(pc);
+    await this.janus.message(handle, { request: "start" }, { type: "answer", sdp: pc.localDescription.sdp });
+  }
+  stop() {
+    for (const pc of [this.publisherPc, this.subscriberPc]) if (pc) pc.close();
+    if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
+    if (this.janus) this.janus.destroy();
+    $("local").srcObject = null;
+    $("remote").srcObject = null;
+  }
+}
+
+// --- the page -------------------------------------------------------------------------
+
+function showLoggedIn(yes) {
+  $("login").hidden = yes;
+  $("desk").hidden = !yes;
+  $("logout").hidden = !yes;
+}
+
+function logout() {
+  if (token) fetch(API + "/auth/logout", { method: "POST", headers: { Authorization: "Bearer " + token } }).catch(() => {});
+  token = null;
+  sessionStorage.removeItem("desk-token");
+  stopMedia();
+  showLoggedIn(false);
+}
+
+function minutes(seconds) {
+  const m = Math.floor(seconds / 60);
+  return `${m}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+function renderQueue(waiting, inCall) {
+  const list = $("queue");
+  list.replaceChildren();
+  $("queue-empty").hidden = waiting.length > 0;
+  for (const item of waiting) {
+    const li = document.createElement("li");
+    li.dataset.callId = item.call_id;
+    const tags = [item.booked ? words.booked : "", item.for_me ? words.for_you : ""].filter(Boolean);
+    li.textContent = `${item.service_name} · ${item.language.toUpperCase()} · ${item.site_name} · ${words.waited} ${minutes(item.waited_s)}${tags.length ? " · " + tags.join(", ") : ""} `;
+    const button = document.createElement("button");
+    button.textContent = words.accept;
+    button.disabled = inCall;
+    button.addEventListener("click", () => accept(item.call_id));
+    li.append(button);
+    list.append(li);
+  }
+}
+
+function renderCall(call) {
+  $("call").hidden = !call;
+  if (!call) return;
+  for (const line of call.messages) {
+    if (line.id <= lastMessage) continue;
+    lastMessage = line.id;
+    const li = document.createElement("li");
+    li.className = line.sender;
+    li.textContent = `${line.sender === "official" ? words.you : words.citizen}: ${line.text}`;
+    $("chat").append(li);
+    $("chat").scrollTop = $("chat").scrollHeight;
+  }
+  const docs = $("documents");
+  docs.replaceChildren();
+  for (const doc of call.documents) {
+    const li = document.createElement("li");
+    li.dataset.documentId = doc.id;
+    const what = doc.direction === "from_citizen" ? words.scanned : words.shown;
+    const printed = doc.printed ? ` · ${words.printed}` : "";
+    if (doc.direction === "from_citizen") {
+      const link = document.createElement("a");
+      link.href = "#";
+      link.textContent = doc.name;
+      link.addEventListener("click", (event) => { event.preventDefault(); download(call.id, doc); });
+      li.append(link, ` (${what})`);
+    } else {
+      li.textContent = `${doc.name} (${what}${printed})`;
+    }
+    docs.append(li);
+  }
+  $("identification").value = call.identification;
+  const lost = call.status === "active" && !call.kiosk_connected;
+  $("call-status").textContent = lost ? words.connection_lost : "";
+  $("resume").hidden = wantMedia;
+}
+
+async function download(callId, doc) {
+  const blob = await api("GET", `/desk/calls/${callId}/documents/${doc.id}`);
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = doc.name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
+function stopMedia() {
+  if (media) media.stop();
+  media = null;
+  $("media-problem").textContent = "";
+}
+
+async function startMedia(call) {
+  stopMedia();
+  media = new CallMedia(call.join, (state) => {
+    if (state === "failed") $("call-status").textContent = words.media_failed;
+  });
+  try {
+    await media.start();
+  } catch (e) {
+    $("media-problem").textContent = `${words.media_failed} ${e.message}`;
+    stopMedia();
+  }
+}
+
+async function refresh() {
+  if (!token) return;
+  let state;
+  try {
+    state = await api("GET", `/desk/state?after=${lastMessage}`);
+    notice("");
+  } catch (e) {
+    if (e.message !== "unauthorized") notice(words.central_unreachable);
+    return;
+  }
+  window.deskState = state; // for the tests and for looking at in the console
+  $("presence").textContent = words[state.presence];
+  $("presence").dataset.state = state.presence;
+  renderQueue(state.waiting, Boolean(state.active));
+  const call = state.active;
+  if (activeId && (!call || call.id !== activeId)) {
+    // The call ended on the other side or elsewhere: say so, let go of the media.
+    notice(words.citizen_left);
+    stopMedia();
+    wantMedia = false;
+    $("chat").replaceChildren();
+    lastMessage = 0;
+  }
+  activeId = call ? call.id : null;
+  renderCall(call);
+  if (call && wantMedia && !media) startMedia(call);
+}
+
+async function accept(callId) {
+  try {
+    const call = await api("POST", `/desk/calls/${callId}/accept`);
+    wantMedia = true;
+    activeId = call.id;
+    await startMedia(call);
+    refresh();
+  } catch (e) {
+    notice(e.message);
+  }
+}
+
+$("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  try {
+    const answer = await api("POST", "/auth/login", { email: form.get("email"), password: form.get("password") });
+    token = answer.access_token;
+    sessionStorage.setItem("desk-token", token);
+    notice("");
+    showLoggedIn(true);
+    refresh();
+  } catch (e) {
+    notice(words.login_failed);
+  }
+});
+$("logout").addEventListener("click", logout);
+for (const button of [$("set-available"), $("set-away")]) {
+  button.addEventListener("click", async () => {
+    await api("PUT", "/desk/presence", { presence: button.dataset.presence });
+    refresh();
+  });
+}
+$("resume").addEventListener("click", () => { if (activeId) accept(activeId); });
+$("end").addEventListener("click", async () => {
+  if (!activeId) return;
+  await api("POST", `/desk/calls/${activeId}/end`, {});
+  refresh();
+});
+$("identification").addEventListener("change", (event) =>
+  api("PUT", `/desk/calls/${activeId}/identification`, { level: event.target.value }).catch((e) => notice(e.message)));
+$("chat-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("chat-text").value.trim();
+  if (!text || !activeId) return;
+  await api("POST", `/desk/calls/${activeId}/messages`, { text });
+  $("chat-text").value = "";
+  refresh();
+});
+$("document-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const file = $("document-file").files[0];
+  if (!file || !activeId) return;
+  try {
+    await api("POST", `/desk/calls/${activeId}/documents?name=${encodeURIComponent(file.name)}`, file, file.type);
+    $("document-file").value = "";
+    refresh();
+  } catch (e) {
+    notice(e.message);
+  }
+});
+window.addEventListener("beforeunload", stopMedia);
+
+showLoggedIn(Boolean(token));
+refresh();
+setInterval(refresh, POLL_MS);

@@ -1,0 +1,101 @@
+"""The desk page's words in fi, sv and en. desk.js gets the ones it needs as JSON."""
+
+from __future__ import annotations
+
+LANGUAGES = ("fi", "sv", "en")
+
+STRINGS: dict[str, dict[str, str]] = {
+    "title": {"fi": "Etäpalvelupöytä", "sv": "Distansservicedisk", "en": "Remote service desk"},
+    "email": {"fi": "Sähköposti", "sv": "E-post", "en": "E-mail"},
+    "password": {"fi": "Salasana", "sv": "Lösenord", "en": "Password"},
+    "log_in": {"fi": "Kirjaudu", "sv": "Logga in", "en": "Log in"},
+    "log_out": {"fi": "Kirjaudu ulos", "sv": "Logga ut", "en": "Log out"},
+    "login_failed": {
+        "fi": "Kirjautuminen ei onnistunut: tarkista sähköposti ja salasana.",
+        "sv": "Inloggningen misslyckades: kontrollera e-post och lösenord.",
+        "en": "Could not log in: check the e-mail address and password.",
+    },
+    "presence": {"fi": "Tila", "sv": "Status", "en": "Status"},
+    "available": {"fi": "Vapaa", "sv": "Ledig", "en": "Available"},
+    "busy": {"fi": "Puhelussa", "sv": "I samtal", "en": "In a call"},
+    "away": {"fi": "Poissa", "sv": "Borta", "en": "Away"},
+    "queue": {"fi": "Jonossa", "sv": "I kön", "en": "Waiting"},
+    "queue_empty": {"fi": "Kukaan ei odota.", "sv": "Ingen väntar.", "en": "Nobody is waiting."},
+    "waited": {"fi": "odottanut", "sv": "väntat", "en": "waited"},
+    "booked": {"fi": "varattu aika", "sv": "bokad tid", "en": "booked"},
+    "for_you": {"fi": "sinulle", "sv": "till dig", "en": "for you"},
+    "accept": {"fi": "Vastaa", "sv": "Svara", "en": "Answer"},
+    "resume": {"fi": "Jatka puhelua", "sv": "Fortsätt samtalet", "en": "Resume call"},
+    "end_call": {"fi": "Lopeta puhelu", "sv": "Avsluta samtalet", "en": "End call"},
+    "citizen": {"fi": "Asiakas", "sv": "Kund", "en": "Citizen"},
+    "you": {"fi": "Sinä", "sv": "Du", "en": "You"},
+    "chat": {"fi": "Viestit", "sv": "Meddelanden", "en": "Messages"},
+    "send": {"fi": "Lähetä", "sv": "Skicka", "en": "Send"},
+    "documents": {"fi": "Asiakirjat", "sv": "Dokument", "en": "Documents"},
+    "show_document": {
+        "fi": "Näytä asiakirja asiakkaalle (PDF tai kuva)",
+        "sv": "Visa ett dokument för kunden (PDF eller bild)",
+        "en": "Show the citizen a document (PDF or image)",
+    },
+    "upload": {"fi": "Lähetä asiakirja", "sv": "Skicka dokumentet", "en": "Send document"},
+    "printed": {"fi": "tulostettu", "sv": "utskrivet", "en": "printed"},
+    "scanned": {
+        "fi": "asiakkaan skannaama",
+        "sv": "skannat av kunden",
+        "en": "scanned by the citizen",
+    },
+    "shown": {"fi": "näytetty asiakkaalle", "sv": "visat för kunden", "en": "shown to the citizen"},
+    "identification": {"fi": "Tunnistaminen", "sv": "Identifiering", "en": "Identification"},
+    "id_none": {"fi": "Ei tunnistettu", "sv": "Inte identifierad", "en": "None"},
+    "id_weak": {
+        "fi": "Heikko: henkilöllisyystodistus näytetty kameralle",
+        "sv": "Svag: ID-handling visad för kameran",
+        "en": "Weak: ID document shown to the camera",
+    },
+    "connection_lost": {
+        "fi": "Yhteys asiakkaaseen katkesi. Odotetaan…",
+        "sv": "Förbindelsen till kunden bröts. Väntar…",
+        "en": "Connection to the citizen lost. Waiting…",
+    },
+    "citizen_left": {
+        "fi": "Puhelu päättyi.",
+        "sv": "Samtalet avslutades.",
+        "en": "The call ended.",
+    },
+    "no_camera": {
+        "fi": "Kameraa tai mikrofonia ei saatu käyttöön: jatka viesteillä.",
+        "sv": "Kameran eller mikrofonen kunde inte användas: fortsätt med meddelanden.",
+        "en": "Camera or microphone unavailable: carry on with messages.",
+    },
+    "media_failed": {
+        "fi": "Videoyhteyttä ei saatu. Yritetään uudelleen…",
+        "sv": "Videoförbindelsen kunde inte öppnas. Försöker igen…",
+        "en": "The video connection failed. Trying again…",
+    },
+    "central_unreachable": {
+        "fi": "Palvelimeen ei saada yhteyttä. Yritetään uudelleen…",
+        "sv": "Servern kan inte nås. Försöker igen…",
+        "en": "Cannot reach the server. Trying again…",
+    },
+    "no_js": {
+        "fi": "Etäpalvelupöytä tarvitsee JavaScriptin videopuheluihin.",
+        "sv": "Distansservicedisken behöver JavaScript för videosamtal.",
+        "en": "The remote service desk needs JavaScript for video calls.",
+    },
+    "language": {"fi": "Kieli", "sv": "Språk", "en": "Language"},
+}
+
+
+def strings_for(language: str) -> dict[str, str]:
+    return {key: texts[language] for key, texts in STRINGS.items()}
+
+
+def pick_language(asked: str | None, accept_language: str) -> str:
+    """?lang= first, then the browser's Accept-Language, then Finnish."""
+    if asked in LANGUAGES:
+        return asked
+    for part in accept_language.split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "fi"

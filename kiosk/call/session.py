@@ -1,0 +1,324 @@
+"""One citizen's video call, from "talk to an official" to the end, for the kiosk UI.
+
+Runs on an asyncio loop in a thread of its own, so the UI never waits on the
+network. It polls central for the call's state (queue place, room, chat,
+documents) and runs the media with Janus once an official accepts. The UI
+gets a `CallView` through `when_update` and decoded frames of the official
+through `when_remote_frame`; both are called on the call's thread.
+
+Faults it rides out:
+- central unreachable: polling backs off, media goes on (it does not need central);
+- media lost: a new PeerConnection is built (aiortc cannot restart ICE), with
+  backoff, until `give_up_after_s`; then the call ends as `failed`;
+- the official's desk gone: `official_connected` turns False and the UI says so.
+At `close` every chat line, document and frame of the call is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from aiortc import MediaStreamTrack
+
+from contract import call_api
+from contract.kiosk_api import BadAnswer, parse
+from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
+from kiosk.call.janus import JanusError
+from kiosk.call.room import RoomTicket, VideoRoomPeer
+
+log = logging.getLogger("kiosk.call")
+
+# Media states the UI shows.
+WAITING, CONNECTING, CONNECTED, RECONNECTING, FAILED = (
+    "waiting",
+    "connecting",
+    "connected",
+    "reconnecting",
+    "failed",
+)
+
+
+@dataclass
+class CallView:
+    """What the call screen shows; a fresh copy on every change."""
+
+    call_id: str = ""
+    status: str = ""  # queued | active | ended ("" until central answered)
+    position: int = 0
+    estimated_wait_s: int = 0
+    outcome: str | None = None
+    official_connected: bool = False
+    media: str = WAITING
+    problem: str = ""  # a plain-language key: central_unreachable, no_camera, ...
+    messages: list[call_api.ChatLine] = field(default_factory=list)
+    documents: list[call_api.DocumentRef] = field(default_factory=list)
+    connected_at: float | None = None  # monotonic, for the call's duration
+
+
+class CallSession:
+    def __init__(
+        self,
+        client: CentralClient,
+        video: MediaStreamTrack | None,
+        audio: MediaStreamTrack | None,
+        poll_s: float = 1.0,
+        give_up_after_s: float = 60.0,
+        relay_only: bool = False,
+    ) -> None:
+        self.client = client
+        self.video = video
+        self.audio = audio
+        self.poll_s = poll_s
+        self.give_up_after_s = give_up_after_s
+        self.relay_only = relay_only
+        self.view = CallView()
+        self.when_update: Callable[[CallView], None] | None = None
+        self.when_remote_frame: Callable[[np.ndarray], None] | None = None
+        self.when_remote_audio: Callable[[Any], None] | None = None
+        self.peer: VideoRoomPeer | None = None
+        self.requested_at = 0.0
+        self.accepted_at: float | None = None
+        self.first_frame_at: float | None = None
+        self._after = 0
+        self._join: call_api.RoomJoin | None = None
+        self._lost_since: float | None = None
+        self._closing = False
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="call", daemon=True)
+        self._thread.start()
+        self._task: asyncio.Future[None] | None = None
+
+    # -- from the UI thread -------------------------------------------------------------
+    def start(self, service_id: str, language: str, booking_id: str | None = None) -> None:
+        self.requested_at = time.monotonic()
+        self._task = asyncio.run_coroutine_threadsafe(
+            self._run(service_id, language, booking_id), self._loop
+        )
+
+    def send_message(self, text: str) -> None:
+        self._submit(self._post_message(text))
+
+    def send_scan(self, content: bytes, content_type: str, name: str) -> None:
+        self._submit(self._post_scan(content, content_type, name))
+
+    def document(self, document_id: str, timeout_s: float = 30.0) -> bytes:
+        """A shown document's bytes (blocking: call it off the UI thread)."""
+        response = self.client.call(
+            "GET", f"/kiosk/calls/{self.view.call_id}/documents/{document_id}"
+        )
+        return response.content
+
+    def printed(self, document_id: str) -> None:
+        self._submit(self._post_printed(document_id))
+
+    def end(self, outcome: str = "completed") -> None:
+        """Hang up (or leave the queue); returns at once, the rest happens on the call's thread."""
+        self._submit(self._end(outcome))
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """End the call if open, stop the thread, and forget everything of it."""
+        if self._closing:
+            return
+        self._closing = True
+        future = asyncio.run_coroutine_threadsafe(self._end("cancelled"), self._loop)
+        with contextlib.suppress(Exception):
+            future.result(timeout_s)
+        if self._task is not None:
+            self._task.cancel()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout_s)
+        self.view = CallView()
+        self._join = None
+        self.when_update = self.when_remote_frame = self.when_remote_audio = None
+
+    def _submit(self, coroutine: Any) -> None:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        future.add_done_callback(self._log_failure)
+
+    @staticmethod
+    def _log_failure(future: Any) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("call action failed: %s", future.exception())
+
+    # -- on the call's thread -----------------------------------------------------------
+    def _publish(self, **changes: Any) -> None:
+        self.view = replace(self.view, **changes)
+        if self.when_update is not None:
+            self.when_update(self.view)
+
+    async def _central(self, method: str, path: str, **kw: Any) -> Any:
+        return await asyncio.to_thread(self.client.json, method, path, **kw)
+
+    async def _run(self, service_id: str, language: str, booking_id: str | None) -> None:
+        body = {"service_id": service_id, "language": language}
+        if booking_id:
+            body["booking_id"] = booking_id
+        delay = self.poll_s
+        while True:
+            try:
+                answer = await self._central("POST", "/kiosk/calls", json=body)
+                break
+            except CentralRejected as exc:
+                self._publish(status="ended", outcome="failed", problem=exc.code)
+                return
+            except CentralUnavailable:
+                self._publish(problem="central_unreachable")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 8.0)
+        self._apply(answer)
+        while self.view.status != "ended":
+            await asyncio.sleep(self.poll_s)
+            try:
+                answer = await self._central(
+                    "GET", f"/kiosk/calls/{self.view.call_id}", params={"after": self._after}
+                )
+                delay = self.poll_s
+            except CentralUnavailable:
+                # Media needs no central: the call goes on, and so does asking.
+                self._publish(problem="central_unreachable")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 8.0)
+                continue
+            except CentralRejected as exc:
+                self._publish(status="ended", outcome="failed", problem=exc.code)
+                break
+            self._apply(answer)
+            await self._keep_media()
+        await self._leave_media()
+
+    def _apply(self, answer: Any) -> None:
+        try:
+            call = parse(call_api.KioskCall, answer)
+        except BadAnswer as exc:
+            log.warning("central's call answer is malformed: %s", exc)
+            return
+        messages = list(self.view.messages)
+        for raw in call.messages or []:
+            line = parse(call_api.ChatLine, raw) if isinstance(raw, dict) else raw
+            if line.id > self._after:
+                messages.append(line)
+                self._after = line.id
+        documents = [
+            parse(call_api.DocumentRef, d) if isinstance(d, dict) else d
+            for d in call.documents or []
+        ]
+        join = call.join
+        if isinstance(join, dict):
+            join = parse(call_api.RoomJoin, join)
+        self._join = join
+        if call.status == "active" and self.accepted_at is None:
+            self.accepted_at = time.monotonic()
+        problem = "" if self.view.problem == "central_unreachable" else self.view.problem
+        self._publish(
+            call_id=call.id,
+            status=call.status,
+            position=call.position,
+            estimated_wait_s=call.estimated_wait_s,
+            outcome=call.outcome,
+            official_connected=call.official_connected,
+            messages=messages[-200:],
+            documents=documents if call.status != "ended" else [],
+            problem=problem,
+        )
+
+    async def _keep_media(self) -> None:
+        """Join once the call is active; rebuild the connection when it fails."""
+        if self.view.status != "active" or self._join is None:
+            return
+        if self.peer is None:
+            await self._join_room(CONNECTING)
+            return
+        if self.view.media in (RECONNECTING, FAILED) and self._lost_since is not None:
+            lost_for = time.monotonic() - self._lost_since
+            if lost_for > self.give_up_after_s:
+                self._publish(media=FAILED)
+                await self._end("failed")
+                return
+            await self._leave_media()
+            await self._join_room(RECONNECTING)
+
+    async def _join_room(self, state: str) -> None:
+        assert self._join is not None
+        ticket = RoomTicket(
+            janus_url=self._join.janus_url,
+            room=self._join.room,
+            token=self._join.token,
+            display="kiosk",
+            ice_servers=list(self._join.ice_servers),
+            relay_only=self.relay_only,
+        )
+        self.peer = VideoRoomPeer(
+            ticket, self.video, self.audio, self._on_remote_frame, self.when_remote_audio
+        )
+        self.peer.when_state = self._on_media_state
+        self._publish(media=state)
+        try:
+            await asyncio.wait_for(self.peer.join(), 20)
+        except (JanusError, TimeoutError, OSError) as exc:
+            log.warning("joining the call's room failed: %s", exc)
+            self._on_media_state("failed")
+
+    def _on_media_state(self, state: str) -> None:
+        if state == "connected":
+            self._lost_since = None
+            self._publish(media=CONNECTED, connected_at=self.view.connected_at or time.monotonic())
+        elif state in ("failed", "left"):
+            if self._lost_since is None:
+                self._lost_since = time.monotonic()
+            self._publish(media=RECONNECTING)
+
+    def _on_remote_frame(self, frame: Any) -> None:
+        if self.first_frame_at is None:
+            self.first_frame_at = time.monotonic()
+        if self.when_remote_frame is not None:
+            self.when_remote_frame(frame.to_ndarray(format="bgr24"))
+
+    async def _leave_media(self) -> None:
+        if self.peer is not None:
+            peer, self.peer = self.peer, None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(peer.leave(), 10)
+
+    async def _end(self, outcome: str) -> None:
+        await self._leave_media()
+        if self.view.call_id and self.view.status != "ended":
+            try:
+                answer = await self._central(
+                    "POST", f"/kiosk/calls/{self.view.call_id}/end", json={"outcome": outcome}
+                )
+                self._apply(answer)
+            except (CentralUnavailable, CentralRejected) as exc:
+                # Central ends a call whose kiosk went quiet by itself.
+                log.warning("could not tell central the call ended: %s", exc)
+                self._publish(status="ended", outcome=outcome)
+
+    async def _post_message(self, text: str) -> None:
+        line = await self._central(
+            "POST", f"/kiosk/calls/{self.view.call_id}/messages", json={"text": text}
+        )
+        chat = parse(call_api.ChatLine, line)
+        if chat.id > self._after:
+            self._after = chat.id
+            self._publish(messages=[*self.view.messages, chat][-200:])
+
+    async def _post_scan(self, content: bytes, content_type: str, name: str) -> None:
+        await self._central(
+            "POST",
+            f"/kiosk/calls/{self.view.call_id}/scans",
+            params={"name": name},
+            data=content,
+            headers={"Content-Type": content_type},
+        )
+
+    async def _post_printed(self, document_id: str) -> None:
+        await self._central(
+            "POST", f"/kiosk/calls/{self.view.call_id}/documents/{document_id}/printed"
+        )

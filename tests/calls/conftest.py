@@ -1,0 +1,136 @@
+"""A call's world: Janus and coturn in a network namespace, central beside it, the
+officials' desk in headless Chromium (Debian's, driven by Playwright).
+
+Media stays on the namespace's veth pair (devtools/test_network.py): nothing a
+test call sends touches the machine's real network.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.builders import service_ids
+from devtools.media_servers import MediaServers, start_media_servers
+from devtools.test_network import TestNetwork, create_test_network
+from tests.calls.media_files import desk_y4m, silence_wav
+from tests.central.world import Org, add_user, login, make_org, ok, user_id
+from tests.central_server import RunningCentral, start_central
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@dataclass
+class CallWorld:
+    net: TestNetwork
+    media: MediaServers
+    central: RunningCentral
+    org: Org
+    service: str
+    official_email: str
+    official_id: str
+    official_token: str
+    folder: Path
+
+
+@pytest.fixture(scope="module")
+def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:
+    if shutil.which("janus") is None or shutil.which("turnserver") is None:
+        pytest.skip("janus and coturn are not installed; ./run test installs them")
+    folder = tmp_path_factory.mktemp("call")
+    net = create_test_network()
+    media = start_media_servers(folder / "media", ip=net.inside, prefix=net.prefix)
+    settings = {k.removeprefix("CENTRAL_").lower(): v for k, v in media.central_env().items()}
+    central = start_central(
+        f"sqlite:///{folder}/central.db", host=net.outside, desk_gone_after_s=6, **settings
+    )
+    try:
+        national = add_user(central, "national_admin", None)
+        from devtools.builders import sample_catalogue
+
+        ok(central.request("POST", "/catalogue/import", national, json=sample_catalogue()))
+        org = make_org(central, national)
+        service = service_ids()[0]
+        ok(
+            central.request(
+                "PUT", f"/sites/{org.site_id}/catalogue", national, json={"service_ids": [service]}
+            )
+        )
+        token = org.tokens["official"]
+        official = user_id(central, token)
+        ok(
+            central.request(
+                "PUT",
+                f"/officials/{official}",
+                org.tokens["org_admin"],
+                json={"services": [service], "languages": ["fi", "sv", "en"]},
+            )
+        )
+        from central.db.engine import session_scope
+        from central.db.models import User
+
+        with session_scope(central.app.state.sessions) as db:
+            email = db.get(User, official).email
+        yield CallWorld(net, media, central, org, service, email, official, token, folder)
+    finally:
+        central.stop()
+        media.stop()
+        net.remove()
+
+
+@pytest.fixture(scope="module")
+def chromium(call_world: CallWorld) -> Iterator[Any]:
+    """Chromium with a fake camera showing a QR code "official-camera"."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed; ./run test installs it")
+    from playwright.sync_api import sync_playwright
+
+    y4m = desk_y4m(call_world.folder / "desk.y4m")
+    wav = silence_wav(call_world.folder / "desk.wav")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *CHROMIUM_FLAGS,
+                f"--use-file-for-fake-video-capture={y4m}",
+                f"--use-file-for-fake-audio-capture={wav}",
+                # The desk is served over plain http on the test network; a camera is only
+                # offered to secure origins, which production's https:// is.
+                f"--unsafely-treat-insecure-origin-as-secure={call_world.central.base}",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def open_desk(browser: Any, world: CallWorld, query: str = "lang=en") -> Any:
+    """A desk page, logged in as the world's official."""
+    page = browser.new_page()
+    page.goto(f"{world.central.base}/desk/?{query}")
+    page.fill("input[name=email]", world.official_email)
+    from tests.central.world import PASSWORD
+
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#desk:not([hidden])")
+    return page
+
+
+__all__ = ["CallWorld", "login", "open_desk"]
