@@ -67,6 +67,8 @@ class KioskCall:
     outcome: str | None = None
     # False while the official's desk has stopped answering (tab closed, link lost).
     official_connected: bool = False
+    # The level the official recorded (none; weak: an ID document shown to the camera).
+    identification: str = "none"
     join: RoomJoin | None = None
     messages: list[ChatLine] = field(default_factory=list)
     documents: list[DocumentRef] = field(default_factory=list)

@@ -18,7 +18,7 @@ from devtools.kiosk_state import make_state
 from kiosk.ui.cli import configure_kivy
 
 SCREENSHOTS = Path(
-    os.environ.get("UI_SCREENSHOTS", Path(__file__).parents[3] / "test-artifacts" / "ui")
+    os.environ.get("UI_SCREENSHOTS", Path(__file__).parents[1] / "test-artifacts" / "ui")
 )
 SIM_DEVICES = {"printer": "sim", "scanner": "sim", "camera": "sim", "gpio": "sim"}
 

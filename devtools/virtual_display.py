@@ -3,8 +3,10 @@ the UI tests and the UI benchmark. Xvfb picks a free display number itself."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+from collections.abc import Iterator
 
 
 def start_virtual_display(size: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], str]:
@@ -26,3 +28,22 @@ def start_virtual_display(size: str = "1280x800x24") -> tuple[subprocess.Popen[b
     finally:
         os.close(read)
     return xvfb, f":{number.decode().strip()}"
+
+
+@contextlib.contextmanager
+def kivy_display() -> Iterator[str]:
+    """An Xvfb for the whole block, with the environment Kivy's tests run in (DISPLAY set,
+    no command-line parsing, Python logging); the environment is put back after."""
+    xvfb, number = start_virtual_display()
+    saved = {k: os.environ.get(k) for k in ("DISPLAY", "KIVY_NO_ARGS", "KIVY_LOG_MODE")}
+    os.environ.update(DISPLAY=number, KIVY_NO_ARGS="1", KIVY_LOG_MODE="PYTHON")
+    try:
+        yield number
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -4,6 +4,7 @@ Each entry is a short spec string, so a site admin can switch a kiosk
 between simulated and real hardware from central:
 
     printer:  sim | serial:/dev/ttyUSB0[:19200] | tcp:HOST[:9100]
+    a4_printer: cups:QUEUE[@SERVER]   (documents an official shows in a call)
     scanner:  sim[:jam|:cover|:empty] | sane:DEVICE   (sim is SANE's own test backend,
               which can report a paper jam, an open cover or an empty feeder)
     camera:   sim | v4l2:INDEX | file:PATH | video:PATH (looped at 30 frames/s)
@@ -23,7 +24,7 @@ from hardware.hotplug import Match, match_for_node
 # Drivers are imported when a device of their kind is configured: OpenCV, pyscard and
 # gpiozero cost start-up time (and memory) on a kiosk that has no such device.
 
-SUPPORTED = ("printer", "scanner", "camera", "gpio")
+SUPPORTED = ("printer", "a4_printer", "scanner", "camera", "gpio")
 
 
 class InvalidDeviceSpec(ValueError):
@@ -83,6 +84,16 @@ def _printer(spec: str, devices: Devices) -> Device:
     raise InvalidDeviceSpec(
         f"printer spec {spec!r}: use sim, serial:PORT[:BAUD] or tcp:HOST[:PORT]"
     )
+
+
+def _a4_printer(spec: str) -> Device:
+    from hardware.printer.cups import CupsPrinter
+
+    kind, _, rest = spec.partition(":")
+    if kind == "cups" and rest:
+        queue, _, server = rest.partition("@")
+        return CupsPrinter("a4", queue, server or None)
+    raise InvalidDeviceSpec(f"a4_printer spec {spec!r}: use cups:QUEUE[@SERVER]")
 
 
 SCANNER_FAULTS = {
@@ -160,6 +171,8 @@ def build(config: dict[str, str]) -> Devices:
         for kind, spec in config.items():
             if kind == "printer":
                 devices.all[kind] = _printer(spec, devices)
+            elif kind == "a4_printer":
+                devices.all[kind] = _a4_printer(spec)
             elif kind == "scanner":
                 devices.all[kind] = _scanner(spec)
             elif kind == "camera":

@@ -43,6 +43,7 @@ SLOW_PATHS = (
     "tests/kiosk/ui/",
     "tests/images/",
     "tests/hardware/",
+    "tests/calls/",  # Janus, coturn and Chromium in a network namespace
     "tests/test_systemd_units",
     "tests/central/test_fuzz.py",  # schemathesis: thousands of cases
     "tests/kiosk/test_agent_survives.py",  # mounts a tmpfs and fills it

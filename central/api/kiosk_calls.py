@@ -61,7 +61,9 @@ def _own_call(db: Session, device: Device, call_id: str) -> Call:
 def kiosk_view(request: Request, db: Session, call: Call, after: int) -> call_api.KioskCall:
     settings = request.app.state.settings
     now = utcnow()
-    view = call_api.KioskCall(id=call.id, status=call.status, outcome=call.outcome)
+    view = call_api.KioskCall(
+        id=call.id, status=call.status, outcome=call.outcome, identification=call.identification
+    )
     if call.status == "queued":
         place = lifecycle.queue_place(db, call, settings, now)
         view.position, view.estimated_wait_s = place.position, place.estimated_wait_s

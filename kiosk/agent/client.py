@@ -90,6 +90,7 @@ class CentralClient:
 
     def call(self, method: str, path: str, **kw: Any) -> requests.Response:
         headers = kw.pop("headers", {})
+        timeout = kw.pop("timeout", (CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
         if self.device_token:
             headers["Authorization"] = f"Bearer {self.device_token}"
         try:
@@ -97,7 +98,7 @@ class CentralClient:
                 method,
                 self.base + path,
                 headers=headers,
-                timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+                timeout=timeout,
                 **kw,
             )
         except requests.RequestException as exc:

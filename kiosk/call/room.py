@@ -38,7 +38,6 @@ class RoomTicket:
     token: str
     display: str
     ice_servers: list[dict[str, Any]] = field(default_factory=list)
-    relay_only: bool = False
 
 
 def rtc_configuration(ticket: RoomTicket) -> RTCConfiguration:

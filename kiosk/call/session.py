@@ -61,6 +61,9 @@ class CallView:
     messages: list[call_api.ChatLine] = field(default_factory=list)
     documents: list[call_api.DocumentRef] = field(default_factory=list)
     connected_at: float | None = None  # monotonic, for the call's duration
+    identification: str = "none"
+    scans_sent: int = 0
+    printed: int = 0
 
 
 class CallSession:
@@ -71,14 +74,12 @@ class CallSession:
         audio: MediaStreamTrack | None,
         poll_s: float = 1.0,
         give_up_after_s: float = 60.0,
-        relay_only: bool = False,
     ) -> None:
         self.client = client
         self.video = video
         self.audio = audio
         self.poll_s = poll_s
         self.give_up_after_s = give_up_after_s
-        self.relay_only = relay_only
         self.view = CallView()
         self.when_update: Callable[[CallView], None] | None = None
         self.when_remote_frame: Callable[[np.ndarray], None] | None = None
@@ -109,7 +110,7 @@ class CallSession:
     def send_scan(self, content: bytes, content_type: str, name: str) -> None:
         self._submit(self._post_scan(content, content_type, name))
 
-    def document(self, document_id: str, timeout_s: float = 30.0) -> bytes:
+    def document(self, document_id: str) -> bytes:
         """A shown document's bytes (blocking: call it off the UI thread)."""
         response = self.client.call(
             "GET", f"/kiosk/calls/{self.view.call_id}/documents/{document_id}"
@@ -224,6 +225,7 @@ class CallSession:
             estimated_wait_s=call.estimated_wait_s,
             outcome=call.outcome,
             official_connected=call.official_connected,
+            identification=call.identification,
             messages=messages[-200:],
             documents=documents if call.status != "ended" else [],
             problem=problem,
@@ -253,7 +255,6 @@ class CallSession:
             token=self._join.token,
             display="kiosk",
             ice_servers=list(self._join.ice_servers),
-            relay_only=self.relay_only,
         )
         self.peer = VideoRoomPeer(
             ticket, self.video, self.audio, self._on_remote_frame, self.when_remote_audio
@@ -317,8 +318,10 @@ class CallSession:
             data=content,
             headers={"Content-Type": content_type},
         )
+        self._publish(scans_sent=self.view.scans_sent + 1)
 
     async def _post_printed(self, document_id: str) -> None:
         await self._central(
             "POST", f"/kiosk/calls/{self.view.call_id}/documents/{document_id}/printed"
         )
+        self._publish(printed=self.view.printed + 1)

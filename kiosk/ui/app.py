@@ -49,6 +49,7 @@ SCREENS = {
     "catalogue": "CatalogueScreen",
     "service": "ServiceScreen",
     "checkin": "CheckinScreen",
+    "call": "CallScreen",
     "ticket": "TicketScreen",
     "scan": "ScanScreen",
     "feedback": "FeedbackScreen",
@@ -109,6 +110,7 @@ class KioskApp(App):
             when_presence=lambda: Clock.schedule_once(lambda _dt: self._presence()),
         )
         self.commands = UiCommands(self)
+        self._video_line: Any = None
         self.liveness = Liveness(self.store)
         self.loaded: dict[str, KioskScreen] = {}
         self.warning: IdleWarning | None = None
@@ -330,6 +332,16 @@ class KioskApp(App):
         maintenance = bool(document.get("maintenance", False))
         if maintenance != was_maintenance:
             self.set_maintenance(maintenance)
+
+    @property
+    def video_line(self) -> Any:
+        """The line to central's video service (kiosk/call/line.py), made when first
+        wanted: its HTTP client is not worth importing before the first frame."""
+        if self._video_line is None:
+            from kiosk.call.line import VideoLine
+
+            self._video_line = VideoLine(self.settings.state_dir / "credentials.json")
+        return self._video_line
 
     def device(self, kind: str) -> Any:
         return self.hub.device(kind)

@@ -45,6 +45,7 @@ class CitizenSession:
         self._started = 0.0
         self._last_activity = 0.0
         self._warned_at = 0.0
+        self.held = False
         self.wipers: list[Callable[[], None]] = []
 
     @property
@@ -95,9 +96,19 @@ class CitizenSession:
             return 0.0
         return max(0.0, self.warning_s - (self.clock() - self._warned_at))
 
+    def hold(self, on: bool) -> None:
+        """A video call holds the idle timeout (a citizen listening touches nothing);
+        when it ends, the idle time starts afresh."""
+        self.held = on
+        if self.phase != Phase.NONE:
+            self.phase = Phase.ACTIVE
+            self._last_activity = self.clock()
+
     def poll(self) -> str | None:
         """'warn' once when the idle time runs out, 'expire' when the warning does."""
         now = self.clock()
+        if self.held:
+            return None
         if self.phase == Phase.ACTIVE and now - self._last_activity >= self.idle_timeout_s:
             self.phase = Phase.WARNING
             self._warned_at = now
@@ -117,4 +128,5 @@ class CitizenSession:
         self.id = None
         self.phase = Phase.NONE
         self.extensions_used = 0
+        self.held = False
         return duration

@@ -7,6 +7,7 @@ test call sends touches the machine's real network.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,6 +49,15 @@ class CallWorld:
     official_id: str
     official_token: str
     folder: Path
+
+
+@pytest.fixture(scope="session")
+def display():
+    """Xvfb for the call's Kivy UI (tests/calls/test_call_ui.py)."""
+    from devtools.virtual_display import kivy_display
+
+    with kivy_display() as number:
+        yield number
 
 
 @pytest.fixture(scope="module")
@@ -95,15 +105,15 @@ def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:
         net.remove()
 
 
-@pytest.fixture(scope="module")
-def chromium(call_world: CallWorld) -> Iterator[Any]:
+@contextlib.contextmanager
+def desk_browser(world: CallWorld) -> Iterator[Any]:
     """Chromium with a fake camera showing a QR code "official-camera"."""
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed; ./run test installs it")
     from playwright.sync_api import sync_playwright
 
-    y4m = desk_y4m(call_world.folder / "desk.y4m")
-    wav = silence_wav(call_world.folder / "desk.wav")
+    y4m = desk_y4m(world.folder / "desk.y4m")
+    wav = silence_wav(world.folder / "desk.wav")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -113,11 +123,19 @@ def chromium(call_world: CallWorld) -> Iterator[Any]:
                 f"--use-file-for-fake-audio-capture={wav}",
                 # The desk is served over plain http on the test network; a camera is only
                 # offered to secure origins, which production's https:// is.
-                f"--unsafely-treat-insecure-origin-as-secure={call_world.central.base}",
+                f"--unsafely-treat-insecure-origin-as-secure={world.central.base}",
             ],
         )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def chromium(call_world: CallWorld) -> Iterator[Any]:
+    with desk_browser(call_world) as browser:
         yield browser
-        browser.close()
 
 
 def open_desk(browser: Any, world: CallWorld, query: str = "lang=en") -> Any:

@@ -151,3 +151,6 @@ class CheckinScreen(KioskScreen):
         )
         self.message = t(welcome, language).format(name=booking.display_name, time=starts)
         self._stop_camera()
+        if booking.mode == "remote" and self.app.setting("remote_calls", self.app.config_doc):
+            # A video booking: straight on to the official's queue.
+            self.app.go("call", service_id=booking.service_id, booking_id=booking.id)

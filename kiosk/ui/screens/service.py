@@ -32,9 +32,17 @@ CHANNEL_NAMES = {
 }
 
 
+VIDEO_NOW = N_(
+    "An official can take a video call now. In the queue: {queue}, estimated wait about {minutes} min."  # noqa: E501
+)
+
+
 class ServiceScreen(KioskScreen):
     service_id = StringProperty("")
     status = StringProperty("")
+    # "": no video channel; checking | available | unavailable
+    video = StringProperty("")
+    video_text = StringProperty("")
 
     def on_kv_post(self, base_widget: Any) -> None:
         self.app.bind(language=lambda *_: self.show_sections())
@@ -42,13 +50,68 @@ class ServiceScreen(KioskScreen):
     def prepare(self, **params: Any) -> None:
         self.service_id = params.get("service_id", "")
         self.status = ""
+        self.video = self.video_text = ""
         self.show_sections()
         self.app.record("service_viewed", service_id=self.service_id)
+        self.ask_video()
 
     def wipe(self) -> None:
         self.service_id = ""
         self.status = ""
+        self.video = self.video_text = ""
         self.ids.sections.clear_widgets()
+
+    def ask_video(self) -> None:
+        """A service with a video channel: can someone who serves it in the citizen's
+        language take a call now? Asked off the main loop (the network may be slow)."""
+        service = self.item()
+        if service is None or not service.item.get("remote_video"):
+            return
+        if not self.app.setting("remote_calls", self.app.config_doc):
+            return
+        self.video = "checking"
+        service_id, language = self.service_id, self.app.language
+        self.off_main_loop(
+            lambda: self.app.video_line.availability(service_id, language),
+            lambda answer, _e: self._video_answer(service_id, answer),
+        )
+
+    def _video_answer(self, service_id: str, answer: Any) -> None:
+        if service_id != self.service_id:
+            return  # the citizen moved on
+        t = self.app.t
+        if answer is not None and answer.available:
+            self.video = "available"
+            minutes = max(1, round(answer.estimated_wait_s / 60))
+            if answer.estimated_wait_s < 60:
+                self.video_text = t("An official can take a video call now.")
+            else:
+                now = t(VIDEO_NOW)
+                self.video_text = now.format(queue=answer.queue_length, minutes=minutes)
+            return
+        self.video = "unavailable"
+        parts = [t("Nobody can take a video call for this service right now.")]
+        service = self.item()
+        for channel in (service.item.get("channels") or []) if service else []:
+            if channel.get("type") == "remote_video" and channel.get("hours"):
+                hours = self.hours_of(channel, self.app.language)
+                parts.append(t("Video service hours:") + " " + "; ".join(hours))
+            if channel.get("type") == "phone" and channel.get("phone"):
+                parts.append(t("You can call {phone}.").format(phone=channel["phone"]))
+        parts.append(t("You can also book a time for a video call."))
+        self.video_text = " ".join(parts)
+
+    def hours_of(self, channel: dict[str, Any], language: str) -> list[str]:
+        t = self.app.t
+        hours = []
+        for slot in channel.get("hours") or []:
+            if slot.get("closed"):
+                continue
+            days = t(slot.get("day_from", ""), language)
+            if slot.get("day_to") and slot["day_to"] != slot.get("day_from"):
+                days += "–" + t(slot["day_to"], language)
+            hours.append(f"{days} {slot.get('from', '')}–{slot.get('to', '')}")
+        return hours
 
     def show_sections(self) -> None:
         box = self.ids.sections
@@ -84,13 +147,7 @@ class ServiceScreen(KioskScreen):
                 channel.get("phone") or channel.get("url") or text_in(channel.get("name"), language)
             )
             channels.append(f"{kind}: {detail}" if detail else kind)
-            for slot in channel.get("hours") or []:
-                if slot.get("closed"):
-                    continue
-                days = t(slot.get("day_from", ""), language)
-                if slot.get("day_to") and slot["day_to"] != slot.get("day_from"):
-                    days += "–" + t(slot["day_to"], language)
-                hours.append(f"{days} {slot.get('from', '')}–{slot.get('to', '')}")
+            hours.extend(self.hours_of(channel, language))
         out = [
             ("", service.summary(language)),
             (t("What to bring", language), bring),

@@ -1,0 +1,143 @@
+"""The citizen's call in the real Kivy UI under Xvfb, against the desk in headless Chromium,
+through real Janus: walk-in, queue, video both ways, chat, a PDF shown page by page,
+a page scanned (SANE's test backend) and downloaded by the official, the idle timeout
+held during the call, and everything of the call wiped when the session ends.
+
+Screenshots land in test-artifacts/ui/call-*.png for a person to look at."""
+
+from __future__ import annotations
+
+import cv2
+import requests
+
+from devtools.sample_document import sample_pdf
+from kiosk.agent.client import Credentials
+from tests.calls.conftest import CallWorld, desk_browser, open_desk
+from tests.calls.media_files import decode_qr, kiosk_video
+from tests.own_process import in_own_process
+
+
+def enrolled_ui(world: CallWorld, tmp_path):
+    from devtools.ui_driver import UiDriver
+
+    video = kiosk_video(tmp_path / "kiosk.avi")
+    devices = {"camera": f"video:{video}", "scanner": "sim", "printer": "sim", "gpio": "sim"}
+    config = {"call_microphone": "none", "call_speaker": "none", "idle_timeout_s": 30}
+    state = tmp_path / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    Credentials(
+        central=world.central.base,
+        kiosk_id=world.org.kiosk_id,
+        device_token=world.org.device_token,
+        site_id=world.org.site_id,
+        insecure=True,
+    ).save(state / "credentials.json")
+    return UiDriver(tmp_path, devices=devices, config=config)
+
+
+def screen_shows(ui, text: str) -> bool:
+    image = cv2.imread(str(ui.screenshot("call-probe")))
+    return text in decode_qr(image)
+
+
+def test_a_citizen_calls_an_official_from_the_kiosk(call_world, display, tmp_path):
+    run_call(call_world, tmp_path)
+
+
+@in_own_process
+def run_call(world: CallWorld, tmp_path):
+    ui = enrolled_ui(world, tmp_path)
+    with desk_browser(world) as browser:
+        desk = open_desk(browser, world, "lang=fi")
+        desk.click("#set-available")
+
+        ui.tap_at(640, 400)
+        ui.tap("English")
+        ui.app.go("service", service_id=world.service)
+        service = ui.app.screen("service")
+        assert ui.wait_until(lambda: service.video == "available", 10), service.video_text
+        assert "An official can take a video call now" in service.video_text
+        ui.screenshot("call-service")
+        ui.tap("Talk to an official now")
+        call = ui.app.screen("call")
+        assert ui.wait_until(lambda: call.can_call, 15), call.check_text
+        assert "Camera: working." in call.check_text
+        assert "Microphone: not available" in call.check_text  # none configured here
+        ui.screenshot("call-check")
+        ui.tap("Start the call")
+        assert ui.wait_until(lambda: call.phase == "waiting" and "number 1" in call.queue_text), (
+            call.queue_text,
+            call.call and call.call.view,
+        )
+        ui.screenshot("call-waiting")
+
+        desk.wait_for_selector("#queue li button", timeout=5000)
+        desk.click("#queue li button")
+        assert ui.wait_until(lambda: call.phase == "in_call", 10)
+        # The official's video fills the screen: its QR code can be read off the screen.
+        assert ui.wait_until(lambda: screen_shows(ui, "official-camera"), 20)
+        ui.screenshot("call-in-call")
+
+        # The idle timeout is held during the call.
+        ui.advance(120)
+        assert ui.app.warning is None and ui.app.session.active
+
+        # Chat both ways: the official's line is a caption over the video.
+        desk.fill("#chat-text", "Näytän teille hakemuksen.")
+        desk.click("#chat-form button")
+        assert ui.wait_until(lambda: call.caption == "Näytän teille hakemuksen.", 10)
+        ui.tap("Messages")
+        ui.type("kiitos")
+        ui.tap("Send")
+        desk.wait_for_function(
+            "() => document.getElementById('chat').innerText.includes('kiitos')", timeout=5000
+        )
+        ui.tap("Back to the video")
+
+        # The official shows a two-page PDF: the kiosk shows it page by page.
+        pdf = tmp_path / "Hakemus.pdf"
+        pdf.write_bytes(sample_pdf())
+        desk.set_input_files("#document-file", str(pdf))
+        desk.click("#document-form button")
+        assert ui.wait_until(lambda: call.page_text == "Page 1 of 2", 15), call.page_text
+        ui.screenshot("call-document-page-1")
+        ui.tap("Next page")
+        assert call.page_text == "Page 2 of 2"
+        ui.screenshot("call-document-page-2")
+        ui.tap("Back to the video")
+
+        # The citizen scans a page during the call; the official downloads it.
+        ui.tap("Scan a document")
+        assert ui.wait_until(lambda: "sent to the official" in call.note, 30), call.note
+        link = desk.wait_for_selector("#documents a", timeout=10000)
+        with desk.expect_download() as download:
+            link.click()
+        assert open(download.value.path(), "rb").read().startswith(b"\x89PNG")
+
+        call_id = call.view.call_id
+        desk.click("#end")
+        assert ui.wait_until(lambda: call.phase == "ended", 10)
+        assert "The call has ended" in call.ended_text
+        ui.screenshot("call-ended")
+
+        ui.tap("Finish")
+        assert ui.screen == "feedback"
+        ui.app.end_session("finished")
+        # Nothing of the call stays: no lines, no pages, no frames, the call closed.
+        texts = "\n".join(t for s in ui.app.loaded.values() for t in s.texts())
+        assert "kiitos" not in texts and "hakemuksen" not in texts
+        assert call.call is None and call._pages == [] and call._document_bytes == b""
+        assert call.ids.remote_video.texture is None and call.ids.page.texture is None
+        assert call.remote.take() is None
+        events = [t for t, _s, _d in ui.outbox() if t.startswith("call_")]
+        assert events == ["call_requested", "call_started", "call_ended"]
+        ended = ui.outbox("call_ended")[0][2]
+        assert ended["outcome"] == "completed" and ended["documents_shown"] == 1
+        assert ended["documents_scanned"] == 1 and ended["duration_s"] >= 0
+        state = requests.get(
+            f"{world.central.base}/api/v1/kiosk/calls/{call_id}",
+            headers={"Authorization": f"Bearer {world.org.device_token}"},
+            timeout=10,
+        ).json()
+        assert state["status"] == "ended"
+    ui.stop()
