@@ -1,6 +1,7 @@
 """How long central keeps what it collects, per organisation, and the pass that enforces it.
 
-Usage events, bookings (with their check-ins) and screenshots are deleted
+Usage events, bookings (with their check-ins), screenshots and the documents and
+chat of video calls are deleted
 once older than their organisation's limit, or central's default
 (settings `retention_*_days`). The pass runs in every worker every
 `retention_every_s` and from `central retention apply`; running it twice is
@@ -19,6 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from central.db.models import (
     Booking,
+    Call,
+    CallDocument,
+    CallMessage,
     CheckIn,
     Command,
     CommandArtifact,
@@ -30,7 +34,7 @@ from central.db.types import utcnow
 from central.settings import Settings
 
 log = logging.getLogger("central.retention")
-KINDS = ("usage_days", "bookings_days", "screenshots_days")
+KINDS = ("usage_days", "bookings_days", "screenshots_days", "call_documents_days")
 MIN_DAYS, MAX_DAYS = 1, 10 * 365
 
 
@@ -39,6 +43,7 @@ class Retention:
     usage_days: int
     bookings_days: int
     screenshots_days: int
+    call_documents_days: int
 
 
 def for_organisation(org: Organisation, settings: Settings) -> Retention:
@@ -47,13 +52,16 @@ def for_organisation(org: Organisation, settings: Settings) -> Retention:
         usage_days=int(own.get("usage_days", settings.retention_usage_days)),
         bookings_days=int(own.get("bookings_days", settings.retention_bookings_days)),
         screenshots_days=int(own.get("screenshots_days", settings.retention_screenshots_days)),
+        call_documents_days=int(
+            own.get("call_documents_days", settings.retention_call_documents_days)
+        ),
     )
 
 
 def apply(db: Session, settings: Settings) -> dict[str, int]:
     """Delete what is past its time in every organisation; how many rows of each kind went."""
     now = utcnow()
-    removed = {"usage_events": 0, "bookings": 0, "screenshots": 0}
+    removed = {"usage_events": 0, "bookings": 0, "screenshots": 0, "call_documents": 0}
     for org in db.scalars(select(Organisation)):
         keep = for_organisation(org, settings)
         removed["usage_events"] += db.execute(
@@ -84,6 +92,15 @@ def apply(db: Session, settings: Settings) -> dict[str, int]:
             removed["screenshots"] += db.execute(
                 delete(CommandArtifact).where(CommandArtifact.command_id.in_(shot_ids))
             ).rowcount
+        # A call's documents and chat: personal data, kept a short while after it ended.
+        calls = select(Call.id).where(
+            Call.org_id == org.id,
+            Call.created_at < now - timedelta(days=keep.call_documents_days),
+        )
+        removed["call_documents"] += db.execute(
+            delete(CallDocument).where(CallDocument.call_id.in_(calls))
+        ).rowcount
+        db.execute(delete(CallMessage).where(CallMessage.call_id.in_(calls)))
     db.commit()
     return removed
 

@@ -24,8 +24,9 @@ from typing import Any
 import requests
 
 from central.cli import create_user
-from devtools.builders import booking_request, sample_catalogue, service_ids
+from devtools.builders import booking_request, kiosk_services, sample_catalogue, service_ids
 from devtools.launcher import CentralDidNotStart, launch
+from devtools.media_servers import MediaServerDidNotStart, MediaServers, start_media_servers
 from devtools.virtual_display import start_virtual_display
 from kiosk.agent.cli import enrol
 from kiosk.store import StateStore
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ADMIN_EMAIL = "admin@demo.palvelupiste.fi"
 ORG_ADMIN_EMAIL = "kunta@demo.palvelupiste.fi"
 BOOKINGS_EMAIL = "ajanvaraus@demo.palvelupiste.fi"
+OFFICIAL_EMAIL = "virkailija@demo.palvelupiste.fi"
 PASSWORD = "demo-password-123"
 CITIZENS = ["Maija V.", "Matti K.", "Aino L.", "Erik S.", "Leena P."]
 TECHNICIAN_PIN = "2468"
@@ -82,9 +84,16 @@ def seed(database: str, base: str) -> dict[str, Any]:
     )
     create_user(database, ORG_ADMIN_EMAIL, "org_admin", org["id"], PASSWORD)
     create_user(database, BOOKINGS_EMAIL, "booking_system", org["id"], PASSWORD)
+    official = create_user(database, OFFICIAL_EMAIL, "official", org["id"], PASSWORD)["id"]
     admin = Api(base).login(ORG_ADMIN_EMAIL)
     services = service_ids()
     admin.call("PUT", f"/sites/{site['id']}/catalogue", json={"service_ids": services})
+    video_services = [s["id"] for s in kiosk_services() if s.get("remote_video")]
+    admin.call(
+        "PUT",
+        f"/officials/{official}",
+        json={"services": video_services, "languages": ["fi", "sv", "en"]},
+    )
     bookings = Api(base).login(BOOKINGS_EMAIL)
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     made = []
@@ -101,9 +110,26 @@ def seed(database: str, base: str) -> dict[str, Any]:
                     begins,
                     display_name=name,
                     mode="remote" if n % 2 else "in_person",
-                ),
+                )
+                | ({"official_id": official} if n == 1 else {}),
             )
         )
+    # A video booking due now, for the official's queue: check in with its code.
+    made.append(
+        bookings.call(
+            "POST",
+            "/bookings",
+            json=booking_request(
+                site["id"],
+                "demo-video",
+                video_services[0],
+                datetime.now(UTC).replace(second=0, microsecond=0),
+                display_name="Veera V.",
+                mode="remote",
+            )
+            | {"official_id": official},
+        )
+    )
     admin.call(
         "PATCH",
         f"/sites/{site['id']}/config",
@@ -142,14 +168,28 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(args.state / "kiosk", ignore_errors=True)
     kiosk: list[subprocess.Popen[bytes]] = []
     database = f"sqlite:///{db_file}"
+    media: MediaServers | None = None
+    env = dict(os.environ)
     try:
-        server, base = launch(args.port, database, quiet=False)
+        media = start_media_servers(args.state / "media")
+        env.update(media.central_env())
+    except MediaServerDidNotStart as exc:
+        print(f"demo: video calls are off: {exc}", flush=True)
+    try:
+        server, base = launch(args.port, database, env=env, quiet=False)
     except CentralDidNotStart as exc:
+        if media is not None:
+            media.stop()
         raise SystemExit(f"demo: {exc}; see the messages above") from exc
     try:
         world = seed(database, base)
         if not args.no_kiosk:
             kiosk = start_kiosk(args.state / "kiosk", base, world["enrolment"]["token"])
+        video = (
+            f"Janus {media.janus_url}, coturn {media.turn_host}:{media.turn_port}"
+            if media
+            else "off (janus and coturn are not installed)"
+        )
         print(
             f"""
 Palvelupiste demo is running.
@@ -157,6 +197,8 @@ Palvelupiste demo is running.
   national admin:     {ADMIN_EMAIL} / {PASSWORD}
   municipality admin: {ORG_ADMIN_EMAIL} / {PASSWORD}
   booking system:     {BOOKINGS_EMAIL} / {PASSWORD}
+  official's desk:    {base}/desk/  {OFFICIAL_EMAIL} / {PASSWORD}
+  video calls:        {video}
   site:               {world["site"]["name"]} ({world["site"]["id"]})
   catalogue:          {world["imported"]["imported"]} services imported
   bookings today:     {", ".join(f"{b['display_name']} {b['code']}" for b in world["bookings"])}
@@ -178,6 +220,8 @@ Press Ctrl-C to stop.""",
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
+        if media is not None:
+            media.stop()
 
 
 def start_kiosk(state_dir: Path, base: str, token: str) -> list[subprocess.Popen[bytes]]:

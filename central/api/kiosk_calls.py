@@ -47,7 +47,7 @@ class MessageIn(BaseModel):
 def rooms_of(request: Request) -> JanusRooms:
     rooms: JanusRooms = request.app.state.rooms
     if not rooms.configured:
-        raise ApiError(503, "video_not_configured", "This service point has no video service.")
+        raise ApiError(409, "video_not_configured", "This service point has no video service.")
     return rooms
 
 

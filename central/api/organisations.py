@@ -142,12 +142,15 @@ class RetentionIn(BaseModel):
     usage_days: int | None = Field(default=None, ge=MIN_DAYS, le=MAX_DAYS)
     bookings_days: int | None = Field(default=None, ge=MIN_DAYS, le=MAX_DAYS)
     screenshots_days: int | None = Field(default=None, ge=MIN_DAYS, le=MAX_DAYS)
+    # Scanned pages, shown documents and chat of video calls (personal data: short).
+    call_documents_days: int | None = Field(default=None, ge=MIN_DAYS, le=MAX_DAYS)
 
 
 class RetentionOut(BaseModel):
     usage_days: int
     bookings_days: int
     screenshots_days: int
+    call_documents_days: int
     own: dict[str, int]
 
 
@@ -157,6 +160,7 @@ def _retention_out(org: Organisation, settings: Settings) -> RetentionOut:
         usage_days=keep.usage_days,
         bookings_days=keep.bookings_days,
         screenshots_days=keep.screenshots_days,
+        call_documents_days=keep.call_documents_days,
         own=dict(org.retention or {}),
     )
 

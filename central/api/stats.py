@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
 from central.api.schemas import errors
-from central.db.models import UsageEvent
+from central.db.models import Call, UsageEvent
 from central.errors import ApiError
 from central.policy import Access, allowed
 
@@ -65,4 +65,77 @@ def usage(
         "site_id": site_id,
         "items": items,
         "total": sum(i["count"] for i in items),
+    }
+
+
+@router.get("/stats/calls", responses=errors(401, 403, 404, 422))
+def calls(
+    site_id: str | None = None,
+    from_: str | None = Query(default=None, alias="from", description="first day (UTC), inclusive"),
+    to: str | None = Query(default=None, description="last day (UTC), inclusive"),
+    access: Access = Depends(allowed("stats.read")),
+) -> dict[str, Any]:
+    """Video calls per service: how many were asked for and answered, how long they took
+    and how long citizens waited (seconds). From central's own record of each call."""
+    query = select(
+        Call.service_id,
+        Call.status,
+        Call.outcome,
+        Call.created_at,
+        Call.accepted_at,
+        Call.ended_at,
+        Call.documents_to_citizen,
+        Call.documents_from_citizen,
+        Call.identification,
+    ).where(access.org_filter(Call.org_id))
+    if site_id is not None:
+        access.site(site_id)
+        query = query.where(Call.site_id == site_id)
+    first, last = _day(from_, "from"), _day(to, "to")
+    if first:
+        query = query.where(
+            Call.created_at >= datetime.combine(date.fromisoformat(first), time(), UTC)
+        )
+    if last:
+        end = datetime.combine(date.fromisoformat(last), time(), UTC) + timedelta(days=1)
+        query = query.where(Call.created_at < end)
+    per: dict[str, dict[str, Any]] = {}
+    for row in access.db.execute(query):
+        item = per.setdefault(
+            row.service_id,
+            {
+                "service_id": row.service_id,
+                "requested": 0,
+                "answered": 0,
+                "duration_s": 0,
+                "wait_s": 0,
+                "documents_shown": 0,
+                "documents_scanned": 0,
+                "identified_weak": 0,
+                "outcomes": {},
+            },
+        )
+        item["requested"] += 1
+        if row.outcome:
+            item["outcomes"][row.outcome] = item["outcomes"].get(row.outcome, 0) + 1
+        if row.accepted_at is not None:
+            item["answered"] += 1
+            item["wait_s"] += int((row.accepted_at - row.created_at).total_seconds())
+            if row.ended_at is not None:
+                item["duration_s"] += int((row.ended_at - row.accepted_at).total_seconds())
+        item["documents_shown"] += row.documents_to_citizen
+        item["documents_scanned"] += row.documents_from_citizen
+        item["identified_weak"] += row.identification == "weak"
+    items = []
+    for item in sorted(per.values(), key=lambda i: i["service_id"]):
+        answered = item["answered"] or 1
+        item["average_duration_s"] = round(item["duration_s"] / answered)
+        item["average_wait_s"] = round(item["wait_s"] / answered)
+        items.append(item)
+    return {
+        "from": first,
+        "to": last,
+        "site_id": site_id,
+        "items": items,
+        "total": sum(i["requested"] for i in items),
     }

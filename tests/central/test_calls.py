@@ -417,3 +417,53 @@ def test_other_kiosks_and_people_cannot_reach_a_call(central, world, national):
         == 404
     )
     ok(central.request("POST", f"/kiosk/calls/{call['id']}/end", org.device_token, json={}))
+
+
+def test_retention_removes_a_calls_documents_and_chat(central, world):
+    from central import retention
+    from central.db.models import Call, CallMessage
+
+    org, service = world["org"], world["service"]
+    call = kiosk_call(central, org.device_token, service)
+    ok(
+        central.request(
+            "POST", f"/kiosk/calls/{call['id']}/messages", org.device_token, json={"text": "x"}
+        ),
+        201,
+    )
+    ok(
+        central.request(
+            "POST",
+            f"/kiosk/calls/{call['id']}/scans",
+            org.device_token,
+            data=png_bytes(),
+            headers={"Content-Type": "image/png"},
+        ),
+        201,
+    )
+    ok(central.request("POST", f"/kiosk/calls/{call['id']}/end", org.device_token, json={}))
+    with session_scope(central.app.state.sessions) as db:
+        db.get(Call, call["id"]).created_at = utcnow() - timedelta(days=1, minutes=1)
+    with central.app.state.sessions() as db:
+        removed = retention.apply(db, central.app.state.settings)
+    assert removed["call_documents"] >= 1
+    with session_scope(central.app.state.sessions) as db:
+        assert (
+            db.scalars(select(CallDocument).where(CallDocument.call_id == call["id"])).all() == []
+        )
+        assert db.scalars(select(CallMessage).where(CallMessage.call_id == call["id"])).all() == []
+        assert db.get(Call, call["id"]).outcome == "left_queue"  # the call's record stays
+
+
+def test_stats_count_calls_per_service(central, world):
+    org = world["org"]
+    stats = ok(central.request("GET", "/stats/calls", org.tokens["org_admin"]))
+    [item] = [i for i in stats["items"] if i["service_id"] == world["service"]]
+    # Earlier tests in this module: one answered call (ended "completed"), the rest left.
+    assert item["answered"] >= 1 and item["requested"] > item["answered"]
+    assert item["outcomes"]["completed"] >= 1 and item["outcomes"]["left_queue"] >= 1
+    assert item["documents_shown"] >= 1 and item["documents_scanned"] >= 1
+    assert item["identified_weak"] >= 1
+    assert stats["total"] == sum(i["requested"] for i in stats["items"])
+    # Officials and technicians do not read statistics.
+    assert central.request("GET", "/stats/calls", world["officials"]["anna"][1]).status_code == 403

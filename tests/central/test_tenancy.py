@@ -131,6 +131,7 @@ LISTINGS = {
     ("GET", "/stats/usage"),
     ("GET", "/users"),
     ("GET", "/officials"),
+    ("GET", "/stats/calls"),
 }
 
 

@@ -10,9 +10,10 @@ import sys
 
 import requests
 
-from devtools.demo import ORG_ADMIN_EMAIL, PASSWORD
+from devtools.demo import OFFICIAL_EMAIL, ORG_ADMIN_EMAIL, PASSWORD
 from devtools.launcher import free_port
 from devtools.ui_driver import SCREENSHOTS
+from kiosk.agent.client import Credentials
 from kiosk.store import StateStore
 from tests.waiting import wait_for
 
@@ -32,7 +33,7 @@ def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display
         ui_up = lambda: (store.get_state("ui.alive") or {}).get("state") == "attract"  # noqa: E731
         assert wait_for(ui_up, 90), (tmp_path / "demo.log").read_text()[-3000:]
         assert store.db.execute("SELECT count(*) FROM services").fetchone()[0] == 36
-        assert store.db.execute("SELECT count(*) FROM bookings").fetchone()[0] == 5
+        assert store.db.execute("SELECT count(*) FROM bookings").fetchone()[0] == 6
 
         api = f"http://127.0.0.1:{port}/api/v1"
         http = requests.Session()
@@ -63,6 +64,27 @@ def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display
         assert png.content.startswith(b"\x89PNG") and len(png.content) > 5000
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (SCREENSHOTS / "demo-remote-screenshot.png").write_bytes(png.content)
+
+        # The video service: Janus and coturn run, the official can be reached.
+        assert "video calls:        Janus http" in (tmp_path / "demo.log").read_text()
+        desk = requests.Session()
+        desk.trust_env = False
+        official = desk.post(
+            f"{api}/auth/login", json={"email": OFFICIAL_EMAIL, "password": PASSWORD}, timeout=10
+        ).json()["access_token"]
+        desk.headers["Authorization"] = f"Bearer {official}"
+        assert desk.put(f"{api}/desk/presence", json={"presence": "available"}, timeout=10).ok
+        waiting = desk.get(f"{api}/desk/state", timeout=10).json()
+        assert waiting["presence"] == "available" and waiting["services"]
+        device = Credentials.load(tmp_path / "kiosk" / "credentials.json").device_token
+        line = http.get(
+            f"{api}/kiosk/video/availability",
+            params={"service_id": waiting["services"][0], "language": "fi"},
+            headers={"Authorization": f"Bearer {device}"},
+            timeout=10,
+        ).json()
+        assert line["available"] is True
+        assert requests.get(f"http://127.0.0.1:{port}/desk/", timeout=10).ok
     finally:
         demo.send_signal(signal.SIGINT)
         try:
@@ -71,3 +93,7 @@ def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display
             demo.kill()
             demo.wait()
     assert demo.returncode == 0
+    janus_left = subprocess.run(
+        ["pgrep", "-f", f"janus -F {tmp_path}"], capture_output=True, text=True, timeout=10
+    )
+    assert janus_left.stdout == "", "the demo left Janus running"
