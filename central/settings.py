@@ -69,5 +69,8 @@ class Settings(BaseSettings):
     # left; an official whose desk has not polled for this long is away (tab closed).
     call_kiosk_gone_after_s: int = 30
     desk_gone_after_s: int = 20
+    # An active call whose official's desk has been silent this long ends as official_left
+    # (the citizen was told at once, and waited this long for the official to resume).
+    call_official_gone_end_after_s: int = 120
     # Largest document an official may show, and largest scanned page.
     max_call_document_bytes: int = 20 * 1024 * 1024

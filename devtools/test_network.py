@@ -32,6 +32,21 @@ def _ip(*args: str, namespace: str | None = None) -> None:
         raise NoTestNetwork(f"ip {' '.join(args)}: {result.stderr.strip()}")
 
 
+def _nft(namespace: str, rules: str) -> None:
+    if shutil.which("nft") is None:
+        raise NoTestNetwork("nft is missing: apt-get install nftables")
+    result = subprocess.run(
+        ["ip", "netns", "exec", namespace, "nft", "-f", "-"],
+        input=rules,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise NoTestNetwork(f"nft: {result.stderr.strip()}")
+
+
 @dataclass
 class TestNetwork:
     """`inside` is the address of the namespace's end, `outside` this namespace's end."""
@@ -49,6 +64,19 @@ class TestNetwork:
 
     def run_inside(self, argv: list[str]) -> list[str]:
         return [*self.prefix, *argv]
+
+    def cut(self) -> None:
+        """Every packet into or out of the namespace is dropped from now on, as when a
+        kiosk's link goes dead (nftables in the namespace; tc/netem is not available)."""
+        rules = (
+            "table inet blackout { "
+            "chain input { type filter hook input priority 0; policy drop; iif lo accept; } "
+            "chain output { type filter hook output priority 0; policy drop; oif lo accept; } }"
+        )
+        _nft(self.name, rules)
+
+    def restore(self) -> None:
+        _nft(self.name, "delete table inet blackout")
 
     def remove(self) -> None:
         subprocess.run(["ip", "netns", "delete", self.name], capture_output=True, timeout=10)

@@ -45,13 +45,15 @@ class RunningCentral:
         self.app.state.engine.dispose()
 
 
-def start_central(database_url: str, host: str = "127.0.0.1", **settings: Any) -> RunningCentral:
+def start_central(
+    database_url: str, host: str = "127.0.0.1", port: int = 0, **settings: Any
+) -> RunningCentral:
     if not database_url.startswith("sqlite"):
         # An SQLite database keeps its key beside it; give a server database its own,
         # so no key file lands in the working directory.
         settings.setdefault("secret_key", secrets.token_hex(32))
     app = create_app(Settings(database_url=database_url, **settings))
-    sock = bound_socket(host=host)  # bound before its port is known to anyone: no race for it
+    sock = bound_socket(port, host=host)  # bound before its port is known to anyone: no race for it
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning")
     server = _Server(config)

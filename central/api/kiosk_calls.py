@@ -180,7 +180,16 @@ def call_state(
     """The call as the kiosk sees it; asking is also the kiosk's "still here"."""
     call = _own_call(db, device, call_id)
     if call.status != "ended":
-        call.kiosk_seen_at = utcnow()
+        now = utcnow()
+        call.kiosk_seen_at = now
+        settings = request.app.state.settings
+        seen = call.official_seen_at
+        if (
+            call.status == "active"
+            and seen is not None
+            and (now - seen).total_seconds() > settings.call_official_gone_end_after_s
+        ):
+            lifecycle.finish(db, call, "official_left", request.app.state.rooms)
         db.commit()
     return kiosk_view(request, db, call, after)
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import requests
 
-REQUEST_TIMEOUT_S = 10.0
+# A short connect timeout: after a network outage the next try must not hang on a dead link.
+REQUEST_TIMEOUT_S = (3.0, 10.0)
 POLL_TIMEOUT_S = 40.0  # Janus answers a long poll after 30 s at the latest
 
 

@@ -91,6 +91,8 @@ class CallSession:
         self._after = 0
         self._join: call_api.RoomJoin | None = None
         self._lost_since: float | None = None
+        self._next_try_at = 0.0
+        self._tries = 0
         self._closing = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="call", daemon=True)
@@ -239,11 +241,16 @@ class CallSession:
             await self._join_room(CONNECTING)
             return
         if self.view.media in (RECONNECTING, FAILED) and self._lost_since is not None:
-            lost_for = time.monotonic() - self._lost_since
-            if lost_for > self.give_up_after_s:
+            now = time.monotonic()
+            if now - self._lost_since > self.give_up_after_s:
                 self._publish(media=FAILED)
                 await self._end("failed")
                 return
+            if now < self._next_try_at:
+                return
+            # aiortc cannot restart ICE: a new PeerConnection, with backoff between tries.
+            self._tries += 1
+            self._next_try_at = now + min(2.0 ** self._tries, 8.0)
             await self._leave_media()
             await self._join_room(RECONNECTING)
 
@@ -270,11 +277,15 @@ class CallSession:
     def _on_media_state(self, state: str) -> None:
         if state == "connected":
             self._lost_since = None
+            self._tries = 0
+            self._next_try_at = 0.0
             self._publish(media=CONNECTED, connected_at=self.view.connected_at or time.monotonic())
-        elif state in ("failed", "left"):
+        elif state == "failed":
             if self._lost_since is None:
                 self._lost_since = time.monotonic()
             self._publish(media=RECONNECTING)
+        # "left" (the official's media went away) needs nothing here: central says whether
+        # the official is still there, and their new media is subscribed to when it comes.
 
     def _on_remote_frame(self, frame: Any) -> None:
         if self.first_frame_at is None:

@@ -138,6 +138,17 @@ def chromium(call_world: CallWorld) -> Iterator[Any]:
         yield browser
 
 
+@pytest.fixture
+def kiosk(call_world: CallWorld, tmp_path: Path) -> Iterator[Any]:
+    """The kiosk's call stack (camera driver reading a QR video + CallSession)."""
+    from tests.calls.kiosk_side import Kiosk
+    from tests.calls.media_files import kiosk_video
+
+    running = Kiosk(call_world, kiosk_video(tmp_path / "kiosk.avi"))
+    yield running
+    running.close()
+
+
 def open_desk(browser: Any, world: CallWorld, query: str = "lang=en") -> Any:
     """A desk page, logged in as the world's official."""
     page = browser.new_page()

@@ -179,21 +179,31 @@ class CallMedia {
     const gone = data.unpublished || data.leaving;
     if (gone && gone !== "ok" && this.feeds.has(gone)) {
       this.feeds.delete(gone);
-      $("remote").srcObject = null;
+      if (gone === this.shownFeed) {
+        const left = [...this.feeds];
+        if (left.length) this.subscribeTo(left[left.length - 1]).catch(() => {});
+        else $("remote").srcObject = null;
+      }
     }
   }
   async subscribe(ids) {
+    // A 1:1 call shows the newest feed: after the kiosk rejoins, its old feed may linger
+    // on Janus for a while before it times out.
     const fresh = ids.filter((id) => id !== this.myId && !this.feeds.has(id));
     if (!fresh.length) return;
     fresh.forEach((id) => this.feeds.add(id));
+    await this.subscribeTo(fresh[fresh.length - 1]);
+  }
+  async subscribeTo(feed) {
     if (this.subscriberPc) this.subscriberPc.close();
     const handle = await this.janus.attach();
     const attached = await this.janus.message(handle, {
       request: "join", ptype: "subscriber", room: this.join.room,
-      streams: [...this.feeds].map((feed) => ({ feed })), token: this.join.token,
+      streams: [{ feed }], token: this.join.token,
     });
     const pc = new RTCPeerConnection(this.config);
     this.subscriberPc = pc;
+    this.shownFeed = feed;
     const remote = new MediaStream();
     pc.ontrack = (event) => { remote.addTrack(event.track); $("remote").srcObject = remote; };
     pc.onconnectionstatechange = () => this.onState(pc.connectionState);
@@ -298,20 +308,41 @@ async function download(callId, doc) {
 function stopMedia() {
   if (media) media.stop();
   media = null;
-  $("media-problem").textContent = "";
 }
+
+let mediaTries = 0;
+let mediaState = "";
 
 async function startMedia(call) {
   stopMedia();
-  media = new CallMedia(call.join, (state) => {
-    if (state === "failed") $("call-status").textContent = words.media_failed;
+  const mine = new CallMedia(call.join, (state) => {
+    if (media !== mine) return;
+    mediaState = state;
+    if (state === "connected") {
+      mediaTries = 0;
+      $("media-problem").textContent = "";
+    } else if (state === "disconnected" || state === "failed") {
+      $("media-problem").textContent = words.connection_lost;
+    }
+    if (state === "failed") restartMedia(call);
   });
+  media = mine;
   try {
-    await media.start();
+    await mine.start();
   } catch (e) {
     $("media-problem").textContent = `${words.media_failed} ${e.message}`;
-    stopMedia();
+    restartMedia(call);
   }
+}
+
+function restartMedia(call) {
+  // A browser can restart ICE, but the kiosk (aiortc) cannot: both sides build anew.
+  stopMedia();
+  $("media-problem").textContent = words.connection_lost;
+  mediaTries += 1;
+  setTimeout(() => {
+    if (wantMedia && activeId === call.id && !media) startMedia(call);
+  }, Math.min(1000 * 2 ** mediaTries, 8000));
 }
 
 async function refresh() {
@@ -333,6 +364,7 @@ async function refresh() {
     // The call ended on the other side or elsewhere: say so, let go of the media.
     notice(words.citizen_left);
     stopMedia();
+    $("media-problem").textContent = "";
     wantMedia = false;
     $("chat").replaceChildren();
     lastMessage = 0;

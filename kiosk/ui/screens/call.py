@@ -256,9 +256,11 @@ class CallScreen(KioskScreen):
             return t("The connection was lost.")
         if not view.official_connected:
             return t("The official's connection was interrupted. Please wait.")
-        if not self._video_ok and not self._audio:
+        camera = self.app.device("camera")
+        video = self._video_ok and camera is not None and camera.state != DeviceState.OFFLINE
+        if not video and not self._audio:
             return t("Camera and microphone are not available: use messages.")
-        if not self._video_ok:
+        if not video:
             return t("Camera not available: the call continues with sound only.")
         return ""
 

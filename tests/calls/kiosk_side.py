@@ -1,0 +1,83 @@
+"""The kiosk's side of a call as the UI runs it, without the UI (camera driver + CallSession),
+and looking at what each side receives."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+
+from hardware.devices import build as build_devices
+from kiosk.agent.client import CentralClient
+from kiosk.call.media import CameraTrack
+from kiosk.call.session import CallSession, CallView
+from tests.calls.media_files import decode_qr
+
+if TYPE_CHECKING:
+    from tests.calls.conftest import CallWorld
+
+GRAB_REMOTE = """() => {
+  const video = document.getElementById('remote');
+  if (!video || video.videoWidth === 0) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+  canvas.getContext('2d').drawImage(video, 0, 0);
+  return canvas.toDataURL('image/png');
+}"""
+
+
+def browser_frame(page: Any) -> np.ndarray | None:
+    data = page.evaluate(GRAB_REMOTE)
+    if not data:
+        return None
+    raw = base64.b64decode(data.split(",", 1)[1])
+    return cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+
+
+def kiosk_sees(kiosk: Kiosk, text: str) -> bool:
+    frame = kiosk.latest()
+    return frame is not None and text in decode_qr(frame)
+
+
+def desk_sees(page: Any, text: str) -> bool:
+    frame = browser_frame(page)
+    return frame is not None and text in decode_qr(frame)
+
+
+class Kiosk:
+    """The kiosk's side of a call as the UI runs it, without the UI: camera + CallSession."""
+
+    def __init__(self, world: CallWorld, video_path) -> None:
+        self.devices = build_devices({"camera": f"video:{video_path}"})
+        self.camera = self.devices.all["camera"]
+        self.camera.start()
+        client = CentralClient(world.central.base, world.org.device_token, insecure=True)
+        self.session = CallSession(
+            client, CameraTrack(lambda: self.camera.latest_frame), None, poll_s=0.5
+        )
+        self.views: list[CallView] = []
+        self.frames: list[np.ndarray] = []
+        self.received = 0
+        self.lock = threading.Lock()
+        self.session.when_update = self.views.append
+        self.session.when_remote_frame = self._frame
+
+    def _frame(self, frame: np.ndarray) -> None:
+        with self.lock:
+            self.frames = [frame]  # keep only the latest: a call must not grow memory
+            self.received += 1
+
+    def latest(self) -> np.ndarray | None:
+        with self.lock:
+            return self.frames[0] if self.frames else None
+
+    @property
+    def view(self) -> CallView:
+        return self.session.view
+
+    def close(self) -> None:
+        self.session.close()
+        self.camera.stop()
