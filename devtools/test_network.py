@@ -68,11 +68,11 @@ class TestNetwork:
     def cut(self) -> None:
         """Every packet into or out of the namespace is dropped from now on, as when a
         kiosk's link goes dead (nftables in the namespace; tc/netem is not available)."""
-        rules = (
-            "table inet blackout { "
-            "chain input { type filter hook input priority 0; policy drop; iif lo accept; } "
-            "chain output { type filter hook output priority 0; policy drop; oif lo accept; } }"
-        )
+        rules = """table inet blackout {
+    chain input { type filter hook input priority 0; policy drop; iif "lo" accept; }
+    chain output { type filter hook output priority 0; policy drop; oif "lo" accept; }
+}
+"""
         _nft(self.name, rules)
 
     def restore(self) -> None:

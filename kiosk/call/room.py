@@ -24,6 +24,7 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
+from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
 from kiosk.call.janus import JanusError, JanusSession
@@ -66,8 +67,12 @@ class VideoRoomPeer:
         audio: MediaStreamTrack | None,
         when_remote_frame: Callable[[Any], None] | None = None,
         when_remote_audio: Callable[[Any], None] | None = None,
+        relay: MediaRelay | None = None,
     ) -> None:
         self.ticket = ticket
+        # Each PeerConnection sends its own proxy of the camera and microphone: closing a
+        # connection (to rebuild it) then stops the proxy, never the source.
+        self.relay = relay or MediaRelay()
         self.video = video
         self.audio = audio
         self.when_remote_frame = when_remote_frame
@@ -110,9 +115,9 @@ class VideoRoomPeer:
         self.publisher_pc = pc
         pc.on("connectionstatechange", lambda: self._state(pc))
         if self.audio is not None:
-            pc.addTrack(self.audio)
+            pc.addTrack(self.relay.subscribe(self.audio))
         if self.video is not None:
-            pc.addTrack(self.video)
+            pc.addTrack(self.relay.subscribe(self.video))
         await pc.setLocalDescription(await pc.createOffer())
         answer = await self.janus.message(
             self._publisher_handle,
@@ -160,6 +165,29 @@ class VideoRoomPeer:
             await self.janus.message(
                 self._subscriber_handle, {"request": "start"}, jsep=_sdp(pc.localDescription)
             )
+
+    async def resubscribe(self) -> None:
+        """A new subscriber PeerConnection for the same feeds: the cure for received video
+        that stalled (aiortc can wait long for a keyframe after losses) without touching
+        what the kiosk sends."""
+        feeds = list(self._feeds)
+        self._feeds.clear()
+        if feeds:
+            await self._subscribe(feeds)
+
+    def janus_answers(self, timeout_s: float = 1.0) -> bool:
+        """Does the media server answer right now? (blocking; a quick probe before
+        rebuilding anything over a link that may still be down)"""
+        import requests
+
+        try:
+            return requests.get(f"{self.ticket.janus_url}/info", timeout=timeout_s).ok
+        except requests.RequestException:
+            return False
+
+    @property
+    def receiving_from(self) -> int:
+        return len(self._feeds)
 
     # -- events --------------------------------------------------------------------------
     def _on_publisher_event(self, event: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from aiortc import MediaStreamTrack
+from aiortc.contrib.media import MediaRelay
 
 from contract import call_api
 from contract.kiosk_api import BadAnswer, parse
@@ -36,6 +37,10 @@ from kiosk.call.room import RoomTicket, VideoRoomPeer
 
 log = logging.getLogger("kiosk.call")
 
+# Received video silent this long while connected: subscribe anew.
+STALL_S = 2.0
+# No video and no media server for this long: an outage, not a stall; rejoin anew.
+OUTAGE_S = 10.0
 # Media states the UI shows.
 WAITING, CONNECTING, CONNECTED, RECONNECTING, FAILED = (
     "waiting",
@@ -85,6 +90,9 @@ class CallSession:
         self.when_remote_frame: Callable[[np.ndarray], None] | None = None
         self.when_remote_audio: Callable[[Any], None] | None = None
         self.peer: VideoRoomPeer | None = None
+        # One relay for the whole call: every rebuilt connection gets its own proxy of
+        # the camera and microphone (aiortc's MediaRelay), the sources stay open.
+        self.relay = MediaRelay()
         self.requested_at = 0.0
         self.accepted_at: float | None = None
         self.first_frame_at: float | None = None
@@ -93,6 +101,9 @@ class CallSession:
         self._lost_since: float | None = None
         self._next_try_at = 0.0
         self._tries = 0
+        self._last_frame_at = 0.0
+        self._resubscribed_at = 0.0
+        self._resubscribing: asyncio.Task[None] | None = None
         self._closing = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="call", daemon=True)
@@ -240,6 +251,7 @@ class CallSession:
         if self.peer is None:
             await self._join_room(CONNECTING)
             return
+        await self._watch_received_video()
         if self.view.media in (RECONNECTING, FAILED) and self._lost_since is not None:
             now = time.monotonic()
             if now - self._lost_since > self.give_up_after_s:
@@ -250,9 +262,37 @@ class CallSession:
                 return
             # aiortc cannot restart ICE: a new PeerConnection, with backoff between tries.
             self._tries += 1
-            self._next_try_at = now + min(2.0 ** self._tries, 8.0)
+            self._next_try_at = now + min(2.0**self._tries, 8.0)
             await self._leave_media()
             await self._join_room(RECONNECTING)
+
+    async def _watch_received_video(self) -> None:
+        """Video from the official that stopped while the connection is up (a stall after
+        losses, or a link that was down) gets a new subscription, in the background so
+        polling goes on, and only once the media server answers again."""
+        peer = self.peer
+        if peer is None or self.view.media != CONNECTED or not peer.receiving_from:
+            return
+        if self._resubscribing is not None and not self._resubscribing.done():
+            return
+        now = time.monotonic()
+        since = max(self._last_frame_at, self._resubscribed_at)
+        if since and now - since > STALL_S:
+            self._resubscribed_at = now
+            self._resubscribing = asyncio.create_task(self._resubscribe(peer))
+
+    async def _resubscribe(self, peer: VideoRoomPeer) -> None:
+        if not await asyncio.to_thread(peer.janus_answers):
+            # The link is down. Long enough, and the media server will have let go of
+            # this kiosk's connections too: rebuild them all, as soon as it answers.
+            if time.monotonic() - self._last_frame_at > OUTAGE_S:
+                self._next_try_at = 0.0
+                self._on_media_state("failed")
+            return
+        try:
+            await asyncio.wait_for(peer.resubscribe(), 8)
+        except (JanusError, TimeoutError, OSError) as exc:
+            log.info("resubscribing failed, trying again: %s", exc)
 
     async def _join_room(self, state: str) -> None:
         assert self._join is not None
@@ -260,11 +300,17 @@ class CallSession:
             janus_url=self._join.janus_url,
             room=self._join.room,
             token=self._join.token,
-            display="kiosk",
+            # Newest join last: the desk shows the newest feed when an old one lingers.
+            display=f"kiosk {time.time_ns()}",
             ice_servers=list(self._join.ice_servers),
         )
         self.peer = VideoRoomPeer(
-            ticket, self.video, self.audio, self._on_remote_frame, self.when_remote_audio
+            ticket,
+            self.video,
+            self.audio,
+            self._on_remote_frame,
+            self.when_remote_audio,
+            relay=self.relay,
         )
         self.peer.when_state = self._on_media_state
         self._publish(media=state)
@@ -288,8 +334,9 @@ class CallSession:
         # the official is still there, and their new media is subscribed to when it comes.
 
     def _on_remote_frame(self, frame: Any) -> None:
+        self._last_frame_at = time.monotonic()
         if self.first_frame_at is None:
-            self.first_frame_at = time.monotonic()
+            self.first_frame_at = self._last_frame_at
         if self.when_remote_frame is not None:
             self.when_remote_frame(frame.to_ndarray(format="bgr24"))
 

@@ -49,6 +49,18 @@ class CallWorld:
     official_id: str
     official_token: str
     folder: Path
+    central_settings: dict[str, Any]
+
+    def restart_central(self) -> None:
+        """Stops central and starts it again on the same address and database."""
+        port = int(self.central.base.rsplit(":", 1)[1])
+        self.central.stop()
+        self.central = start_central(
+            self.central_settings["database_url"],
+            host=self.net.outside,
+            port=port,
+            **{k: v for k, v in self.central_settings.items() if k != "database_url"},
+        )
 
 
 @pytest.fixture(scope="session")
@@ -68,9 +80,10 @@ def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:
     net = create_test_network()
     media = start_media_servers(folder / "media", ip=net.inside, prefix=net.prefix)
     settings = {k.removeprefix("CENTRAL_").lower(): v for k, v in media.central_env().items()}
-    central = start_central(
-        f"sqlite:///{folder}/central.db", host=net.outside, desk_gone_after_s=6, **settings
-    )
+    settings["desk_gone_after_s"] = 6
+    central = start_central(f"sqlite:///{folder}/central.db", host=net.outside, **settings)
+    settings["database_url"] = f"sqlite:///{folder}/central.db"
+    world: CallWorld | None = None
     try:
         national = add_user(central, "national_admin", None)
         from devtools.builders import sample_catalogue
@@ -98,9 +111,12 @@ def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:
 
         with session_scope(central.app.state.sessions) as db:
             email = db.get(User, official).email
-        yield CallWorld(net, media, central, org, service, email, official, token, folder)
+        world = CallWorld(
+            net, media, central, org, service, email, official, token, folder, settings
+        )
+        yield world
     finally:
-        central.stop()
+        (world.central if world else central).stop()
         media.stop()
         net.remove()
 

@@ -145,8 +145,12 @@ class CallMedia {
       request: "join", ptype: "publisher", room: this.join.room, display: "official", token: this.join.token,
     });
     this.myId = joined.id;
+    this.displays = new Map();
+    // A subscription that lost its link is cheaper to rebuild than to wait for: every
+    // 2 s while it is not connected (the kiosk's own connection is left alone).
+    this.watch = setInterval(() => this.watchSubscription(), 1000);
     await this.publish();
-    this.subscribe((joined.publishers || []).map((p) => p.id));
+    this.subscribe(joined.publishers || []);
   }
   async localStream() {
     try {
@@ -175,26 +179,32 @@ class CallMedia {
   }
   onPublisherEvent(event) {
     const data = (event.plugindata || {}).data || {};
-    if (data.publishers) this.subscribe(data.publishers.map((p) => p.id));
+    if (data.publishers) this.subscribe(data.publishers);
     const gone = data.unpublished || data.leaving;
     if (gone && gone !== "ok" && this.feeds.has(gone)) {
       this.feeds.delete(gone);
       if (gone === this.shownFeed) {
-        const left = [...this.feeds];
-        if (left.length) this.subscribeTo(left[left.length - 1]).catch(() => {});
+        if (this.feeds.size) this.subscribeTo(this.newestFeed()).catch(() => {});
         else $("remote").srcObject = null;
       }
     }
   }
-  async subscribe(ids) {
+  newestFeed() {
+    // The kiosk names each join "kiosk <nanoseconds>": the largest is the newest.
+    const order = (id) => Number((this.displays.get(id) || "").split(" ")[1] || 0);
+    return [...this.feeds].sort((a, b) => order(a) - order(b)).pop();
+  }
+  async subscribe(publishers) {
     // A 1:1 call shows the newest feed: after the kiosk rejoins, its old feed may linger
-    // on Janus for a while before it times out.
-    const fresh = ids.filter((id) => id !== this.myId && !this.feeds.has(id));
+    // on Janus until that session times out.
+    const fresh = publishers.filter((p) => p.id !== this.myId && !this.feeds.has(p.id));
     if (!fresh.length) return;
-    fresh.forEach((id) => this.feeds.add(id));
-    await this.subscribeTo(fresh[fresh.length - 1]);
+    fresh.forEach((p) => { this.feeds.add(p.id); this.displays.set(p.id, p.display || ""); });
+    const newest = this.newestFeed();
+    if (newest !== this.shownFeed) await this.subscribeTo(newest);
   }
   async subscribeTo(feed) {
+    this.subscriptions = (this.subscriptions || 0) + 1;
     if (this.subscriberPc) this.subscriberPc.close();
     const handle = await this.janus.attach();
     const attached = await this.janus.message(handle, {
@@ -206,13 +216,43 @@ class CallMedia {
     this.shownFeed = feed;
     const remote = new MediaStream();
     pc.ontrack = (event) => { remote.addTrack(event.track); $("remote").srcObject = remote; };
-    pc.onconnectionstatechange = () => this.onState(pc.connectionState);
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "connected") this.onState("connected");
+      else if (pc.connectionState === "disconnected") this.onState("disconnected");
+    };
     await pc.setRemoteDescription(attached.jsep);
     await pc.setLocalDescription(await pc.createAnswer());
     await gathered(pc);
     await this.janus.message(handle, { request: "start" }, { type: "answer", sdp: pc.localDescription.sdp });
   }
+  async watchSubscription() {
+    // Rebuilt when its link is down or its video stalled (decoding stopped after losses,
+    // waiting for a keyframe): a new subscription makes Janus ask the kiosk for one.
+    const pc = this.subscriberPc;
+    if (!pc || this.shownFeed === undefined || this.resubscribing) return;
+    let frames = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") frames = s.framesDecoded || 0;
+    });
+    const moving = frames > (this.lastFrames || 0);
+    if (pc !== this.watchedPc) { this.watchedPc = pc; this.hadVideo = false; this.lostAt = null; }
+    this.lastFrames = frames;
+    if (moving) this.hadVideo = true;
+    const fine = ["new", "connecting"].includes(pc.connectionState) ||
+      (pc.connectionState === "connected" && (moving || !this.hadVideo));
+    if (fine) { this.lostAt = null; return; }
+    this.lostAt = this.lostAt || Date.now();
+    if (Date.now() - this.lostAt < 2000) return;
+    this.resubscribing = true;
+    // Only once the media server answers again: a rebuild over a dead link just hangs.
+    fetch(this.join.janus_url + "/info", { signal: AbortSignal.timeout(1000) })
+      .then((answer) => { if (!answer.ok) throw new Error("media server"); })
+      .then(() => { this.lostAt = null; return this.subscribeTo(this.shownFeed); })
+      .catch(() => {})
+      .finally(() => { this.resubscribing = false; });
+  }
   stop() {
+    clearInterval(this.watch);
     for (const pc of [this.publisherPc, this.subscriberPc]) if (pc) pc.close();
     if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
     if (this.janus) this.janus.destroy();
@@ -313,8 +353,11 @@ function stopMedia() {
 let mediaTries = 0;
 let mediaState = "";
 
+let mediaGeneration = 0;
+
 async function startMedia(call) {
   stopMedia();
+  mediaGeneration += 1;
   const mine = new CallMedia(call.join, (state) => {
     if (media !== mine) return;
     mediaState = state;
@@ -436,6 +479,17 @@ $("document-form").addEventListener("submit", async (event) => {
   }
 });
 window.addEventListener("beforeunload", stopMedia);
+// For looking at the call's connections from the browser's console (and the tests).
+window.deskMedia = () => media;
+window.deskVideoIn = async () => {
+  // [which subscription, frames it decoded]: a rebuilt one counts from zero again.
+  if (!media || !media.subscriberPc) return ["none", 0];
+  let frames = 0;
+  (await media.subscriberPc.getStats()).forEach((s) => {
+    if (s.type === "inbound-rtp" && s.kind === "video") frames = s.framesDecoded || 0;
+  });
+  return [`${mediaGeneration}-${media.subscriptions}`, frames];
+};
 
 showLoggedIn(Boolean(token));
 refresh();
