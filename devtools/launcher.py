@@ -49,12 +49,13 @@ def launch(
     env: dict[str, str] | None = None,
     quiet: bool = True,
     timeout_s: float = 60.0,
+    host: str = "127.0.0.1",
 ) -> tuple[subprocess.Popen[Any], str]:
     """Returns the process and its base URL; raises CentralDidNotStart with its output.
 
     Port 0 (the default): any free port, bound here and handed to central as a socket.
     """
-    sock = bound_socket(port)
+    sock = bound_socket(port, host)
     port = sock.getsockname()[1]
     env = dict(os.environ if env is None else env)
     if database and not database.startswith("sqlite") and "CENTRAL_SECRET_KEY" not in env:
@@ -70,7 +71,7 @@ def launch(
         argv, cwd=cwd, env=env, stdout=output, stderr=output, pass_fds=[sock.fileno()]
     )
     sock.close()  # the child has its own copy
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{host}:{port}"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -16,35 +16,45 @@ from typing import Any
 TIMEOUT_S = 300
 
 
+def _report(test: Callable[..., None], args: tuple[Any, ...], send: Any) -> None:
+    try:
+        test(*args)
+        send.send(None)
+    except BaseException:  # noqa: BLE001 - everything goes back to the parent
+        send.send(traceback.format_exc())
+
+
+def _run(context: Any, target: Callable[..., None], args: tuple[Any, ...]) -> None:
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_report, args=(target, args, send))
+    process.start()
+    send.close()
+    failure = "the test process ended without a result"
+    if receive.poll(TIMEOUT_S):
+        try:
+            failure = receive.recv()
+        except EOFError:
+            pass
+    else:
+        failure = f"the test process did not finish in {TIMEOUT_S} s"
+    process.join(10)
+    if process.is_alive():
+        process.kill()
+        process.join(5)
+    if failure is not None:
+        raise AssertionError(f"in the test's own process:\n{failure}")
+
+
 def in_own_process(test: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(test)
     def run(*args: Any, **kwargs: Any) -> None:
-        context = multiprocessing.get_context("fork")
-        receive, send = context.Pipe(duplex=False)
-
-        def child() -> None:
-            try:
-                test(*args, **kwargs)
-                send.send(None)
-            except BaseException:  # noqa: BLE001 - everything goes back to the parent
-                send.send(traceback.format_exc())
-
-        process = context.Process(target=child)
-        process.start()
-        send.close()
-        failure = "the test process ended without a result"
-        if receive.poll(TIMEOUT_S):
-            try:
-                failure = receive.recv()
-            except EOFError:
-                pass
-        else:
-            failure = f"the test process did not finish in {TIMEOUT_S} s"
-        process.join(10)
-        if process.is_alive():
-            process.kill()
-            process.join(5)
-        if failure is not None:
-            raise AssertionError(f"in the test's own process:\n{failure}")
+        _run(multiprocessing.get_context("fork"), functools.partial(test, **kwargs), args)
 
     return run
+
+
+def in_fresh_process(test: Callable[..., None], *args: Any) -> None:
+    """Runs a module-level `test(*args)` in a newly started interpreter (spawn), for
+    libraries that do not survive a fork (Playwright, once its driver ran in this
+    process). The arguments must pickle."""
+    _run(multiprocessing.get_context("spawn"), test, args)

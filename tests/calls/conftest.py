@@ -122,7 +122,7 @@ def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:
 
 
 @contextlib.contextmanager
-def desk_browser(world: CallWorld) -> Iterator[Any]:
+def desk_browser(world: Any) -> Iterator[Any]:
     """Chromium with a fake camera showing a QR code "official-camera"."""
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed; ./run test installs it")
@@ -165,7 +165,7 @@ def kiosk(call_world: CallWorld, tmp_path: Path) -> Iterator[Any]:
     running.close()
 
 
-def open_desk(browser: Any, world: CallWorld, query: str = "lang=en") -> Any:
+def open_desk(browser: Any, world: Any, query: str = "lang=en") -> Any:
     """A desk page, logged in as the world's official."""
     page = browser.new_page()
     page.goto(f"{world.central.base}/desk/?{query}")

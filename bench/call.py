@@ -1,0 +1,499 @@
+"""Video calls, measured: set-up time, frame rate and resolution, freezes, glass-to-glass
+latency, and the kiosk's CPU and memory, on the real path (the kiosk's aiortc through
+Janus in a network namespace to the official's desk in headless Chromium, central as
+its own process).
+
+Each side draws a millisecond clock (44 black/white blocks) into the frames it sends;
+the receiver reads it back, so latency is glass to glass on one machine's clock. The
+desk's camera is a canvas drawing that clock (getUserMedia replaced in the page); the
+kiosk's is the camera driver reading a video file, with the clock drawn by CameraTrack.
+
+Baseline, same run: two aiortc peers connected directly in one process (no media
+server, no central): their set-up time and their CPU for the same two-way video.
+
+    python bench/call.py            # 20 set-ups, a 10-minute call, 100 calls for memory
+    python bench/call.py --quick    # 3 set-ups, 20 s, 5 calls (what the tests run)
+Needs root (a network namespace), janus, coturn, nftables and chromium: `./run bench`
+installs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+BITS, BLOCK, TOP, LEFT = 44, 14, 20, 20
+CHROMIUM = "/usr/bin/chromium"
+INSTALL = "./run bench (it installs janus, coturn, nftables and chromium)"
+
+# The desk's camera: a canvas with the clock, at 30 frames/s, and a quiet tone.
+FAKE_CAMERA = """(() => {
+  const W = 640, H = 480, BITS = 44, BLOCK = 14;
+  const draw = (ctx) => {
+    ctx.fillStyle = '#808080'; ctx.fillRect(0, 0, W, H);
+    const ms = Date.now();
+    for (let i = 0; i < BITS; i++) {
+      ctx.fillStyle = Math.floor(ms / 2 ** i) % 2 ? '#ffffff' : '#000000';
+      ctx.fillRect(20 + i * BLOCK, 20, BLOCK, 40);
+    }
+    ctx.fillStyle = `hsl(${(ms / 20) % 360}, 60%, 50%)`; ctx.fillRect(40, 120, 560, 320);
+  };
+  navigator.mediaDevices.getUserMedia = async () => {
+    const canvas = document.createElement('canvas'); canvas.width = W; canvas.height = H;
+    const ctx = canvas.getContext('2d'); draw(ctx); setInterval(() => draw(ctx), 1000 / 30);
+    const stream = canvas.captureStream(30);
+    const audio = new AudioContext(); const tone = audio.createOscillator();
+    const out = audio.createMediaStreamDestination(); tone.connect(out); tone.start();
+    stream.addTrack(out.stream.getAudioTracks()[0]);
+    return stream;
+  };
+})();"""
+
+# At the desk: read the kiosk's clock from every frame shown.
+READ_CLOCK = """() => {
+  window.__lat = []; window.__firstFrame = null;
+  const v = document.getElementById('remote');
+  const canvas = document.createElement('canvas'); canvas.width = 640; canvas.height = 480;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const tick = () => {
+    if (window.__firstFrame === null) window.__firstFrame = performance.now();
+    if (window.__readClock && v.videoWidth) {
+      ctx.drawImage(v, 0, 0, 640, 480);
+      const row = ctx.getImageData(0, 40, 640, 1).data;
+      let ms = 0;
+      for (let i = 0; i < 44; i++) {
+        const x = 20 + i * 14 + 7;
+        if (row[x * 4] > 128) ms += 2 ** i;
+      }
+      const lat = Date.now() - ms;
+      if (lat > -50 && lat < 5000) window.__lat.push(lat);
+    }
+    v.requestVideoFrameCallback(tick);
+  };
+  v.requestVideoFrameCallback(tick);
+}"""
+
+DESK_STATS = """async () => {
+  const m = window.deskMedia(); const out = {};
+  if (!m || !m.subscriberPc) return out;
+  (await m.subscriberPc.getStats()).forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video') Object.assign(out, {
+      fps: s.framesPerSecond, width: s.frameWidth, height: s.frameHeight,
+      freezes: s.freezeCount, frames: s.framesDecoded });
+  });
+  return out;
+}"""
+
+
+def draw_clock(image: np.ndarray, ms: int | None = None) -> None:
+    ms = int(time.time() * 1000) if ms is None else ms
+    for i in range(BITS):
+        x = LEFT + i * BLOCK
+        image[TOP : TOP + 40, x : x + BLOCK] = 255 if (ms >> i) & 1 else 0
+
+
+def read_clock(image: np.ndarray) -> int:
+    row = image[TOP + 20, :, :].mean(axis=1) if image.ndim == 3 else image[TOP + 20]
+    return sum(1 << i for i in range(BITS) if row[LEFT + i * BLOCK + BLOCK // 2] > 128)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def camera_video(path: Path) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 480))
+    rng = np.random.default_rng(1)
+    for n in range(30):
+        frame = rng.integers(90, 160, (480, 640, 3), dtype=np.uint8)
+        cv2.putText(frame, f"kiosk {n}", (200, 300), cv2.FONT_HERSHEY_SIMPLEX, 2, (0, 0, 0), 4)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+# --- the baseline: two aiortc peers, directly -------------------------------------------
+
+
+def baseline(seconds: float, setups: int) -> dict[str, float]:
+    from aiortc import RTCPeerConnection, VideoStreamTrack
+    from av import VideoFrame
+
+    class Clock(VideoStreamTrack):
+        async def recv(self) -> VideoFrame:
+            pts, time_base = await self.next_timestamp()
+            image = np.full((480, 640, 3), 128, np.uint8)
+            draw_clock(image)
+            frame = VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts, frame.time_base = pts, time_base
+            return frame
+
+    async def one(duration: float) -> tuple[float, float, float]:
+        a, b = RTCPeerConnection(), RTCPeerConnection()
+        first: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        got = {"frames": 0}
+
+        def on_track(track: Any) -> None:
+            async def drain() -> None:
+                while True:
+                    try:
+                        frame = await track.recv()
+                    except Exception:  # noqa: BLE001 - the track ended
+                        return
+                    got["frames"] += 1
+                    read_clock(frame.to_ndarray(format="bgr24"))
+                    if not first.done():
+                        first.set_result(time.monotonic())
+
+            asyncio.ensure_future(drain())
+
+        b.on("track", on_track)
+        a.on("track", lambda track: asyncio.ensure_future(_drain(track)))
+        a.addTrack(Clock())
+        b.addTrack(Clock())
+        start = time.monotonic()
+        await a.setLocalDescription(await a.createOffer())
+        await b.setRemoteDescription(a.localDescription)
+        await b.setLocalDescription(await b.createAnswer())
+        await a.setRemoteDescription(b.localDescription)
+        first_at = await asyncio.wait_for(first, 30)
+        cpu0, t0 = cpu_seconds(), time.monotonic()
+        await asyncio.sleep(duration)
+        cpu = (cpu_seconds() - cpu0) / (time.monotonic() - t0)
+        await a.close()
+        await b.close()
+        return first_at - start, cpu, got["frames"]
+
+    async def _drain(track: Any) -> None:
+        while True:
+            try:
+                await track.recv()
+            except Exception:  # noqa: BLE001 - the track ended
+                return
+
+    setups_s = [asyncio.run(one(0.5))[0] for _ in range(setups)]
+    _, cpu, _ = asyncio.run(one(seconds))
+    return {"setup_p50": statistics.median(setups_s), "cpu_two_peers": cpu}
+
+
+# --- the real path --------------------------------------------------------------------
+
+
+class World:
+    def __init__(self, folder: Path) -> None:
+        from devtools.demo import OFFICIAL_EMAIL, seed
+        from devtools.launcher import launch
+        from devtools.media_servers import start_media_servers
+        from devtools.test_network import create_test_network
+        from kiosk.agent.cli import enrol
+
+        self.net = create_test_network()
+        self.media = start_media_servers(
+            folder / "media", ip=self.net.inside, prefix=self.net.prefix
+        )
+        database = f"sqlite:///{folder}/central.db"
+        env = dict(os.environ) | self.media.central_env()
+        self.server, self.base = launch(0, database, env=env, host=self.net.outside)
+        world = seed(database, self.base)
+        self.official_email = OFFICIAL_EMAIL
+        creds = enrol(folder / "kiosk", self.base, world["enrolment"]["token"], insecure=True)
+        self.device_token = creds.device_token
+        from devtools.builders import kiosk_services
+
+        self.service = next(s["id"] for s in kiosk_services() if s.get("remote_video"))
+
+    def stop(self) -> None:
+        self.server.terminate()
+        self.server.wait(15)
+        self.media.stop()
+        self.net.remove()
+
+
+class KioskSide:
+    """The kiosk's call stack as the UI builds it: camera driver, CameraTrack, CallSession."""
+
+    def __init__(self, world: World, video: Path) -> None:
+        from hardware.devices import build
+
+        self.world = world
+        self.devices = build({"camera": f"video:{video}"})
+        self.camera = self.devices.all["camera"]
+        self.camera.start()
+        self.latencies: list[float] = []
+        self.arrivals: list[float] = []
+        self.sizes: set[tuple[int, int]] = set()
+        self.lock = threading.Lock()
+        self.session: Any = None
+
+    def new_call(self) -> Any:
+        from kiosk.agent.client import CentralClient
+        from kiosk.call.media import CameraTrack
+        from kiosk.call.session import CallSession
+
+        client = CentralClient(self.world.base, self.world.device_token, insecure=True)
+        track = CameraTrack(lambda: self.camera.latest_frame)
+        track.overlay = draw_clock
+        self.session = CallSession(client, track, None, poll_s=0.5)
+        self.session.when_remote_frame = self.frame
+        return self.session
+
+    def frame(self, image: np.ndarray) -> None:
+        now = time.time() * 1000
+        with self.lock:
+            self.arrivals.append(time.monotonic())
+            self.sizes.add((image.shape[1], image.shape[0]))
+            lat = now - read_clock(image)
+            if -50 < lat < 5000:
+                self.latencies.append(lat)
+            del self.arrivals[:-20000]
+            del self.latencies[:-20000]
+
+    def reset(self) -> None:
+        with self.lock:
+            self.latencies, self.arrivals, self.sizes = [], [], set()
+
+
+def wait(predicate: Any, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise SystemExit(f"bench/call.py: {what} did not happen in {seconds:.0f} s")
+
+
+def place_call(kiosk: KioskSide, page: Any, world: World) -> tuple[float, float]:
+    """One call up to first frames; (kiosk set-up s, desk set-up s) from the accept."""
+    session = kiosk.new_call()
+    session.start(world.service, "fi")
+    page.wait_for_selector("#queue li button", timeout=20000)
+    page.evaluate(READ_CLOCK)
+    accepted = time.monotonic()
+    clicked = page.evaluate(
+        "() => { const t = performance.now(); document.querySelector('#queue li button').click();"
+        " return t; }"
+    )
+    wait(lambda: session.first_frame_at is not None, 30, "the kiosk's first frame")
+    page.wait_for_function("() => window.__firstFrame !== null", timeout=30000)
+    desk = (page.evaluate("() => window.__firstFrame") - clicked) / 1000
+    return session.first_frame_at - accepted, desk
+
+
+def end_call(kiosk: KioskSide, page: Any) -> None:
+    page.click("#end")
+    wait(lambda: kiosk.session.view.status == "ended", 15, "the call's end")
+    kiosk.session.close()
+    kiosk.session = None
+    page.wait_for_selector("#call", state="hidden", timeout=15000)
+
+
+def freezes(arrivals: list[float]) -> int:
+    """WebRTC's definition: a gap longer than max(3 × the mean gap, mean + 150 ms)."""
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    if not gaps:
+        return 0
+    mean = statistics.fmean(gaps)
+    return sum(1 for g in gaps if g > max(3 * mean, mean + 0.150))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a short run (the tests' one)")
+    args = parser.parse_args(argv)
+    setups, long_s, soak = (3, 20.0, 5) if args.quick else (20, 600.0, 100)
+    missing = [p for p in ("janus", "turnserver", "nft") if shutil.which(p) is None]
+    if missing or not Path(CHROMIUM).exists() or os.geteuid() != 0:
+        what = ", ".join(missing + ([] if Path(CHROMIUM).exists() else ["chromium"]))
+        print(f"bench/call.py: needs root and {what or 'nothing more'}; run {INSTALL}")
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    print(f"baseline: two aiortc peers in one process, {setups} set-ups, {min(long_s, 60):.0f} s")
+    base = baseline(min(long_s, 60.0), setups)
+    folder = Path(tempfile.mkdtemp(prefix="bench-call-"))
+    world = World(folder)
+    kiosk = KioskSide(world, camera_video(folder / "kiosk.avi"))
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--use-fake-ui-for-media-stream",
+                    "--autoplay-policy=no-user-gesture-required",
+                    f"--unsafely-treat-insecure-origin-as-secure={world.base}",
+                ],
+            )
+            context = browser.new_context()
+            context.add_init_script(FAKE_CAMERA)
+            page = context.new_page()
+            page.goto(f"{world.base}/desk/?lang=en")
+            page.fill("input[name=email]", world.official_email)
+            from devtools.demo import PASSWORD
+
+            page.fill("input[name=password]", PASSWORD)
+            page.click("#login button[type=submit]")
+            page.wait_for_selector("#desk:not([hidden])")
+            page.click("#set-available")
+
+            print(f"set-up: {setups} calls from the official's accept to the first frame")
+            at_kiosk, at_desk = [], []
+            for _ in range(setups):
+                k, d = place_call(kiosk, page, world)
+                at_kiosk.append(k)
+                at_desk.append(d)
+                end_call(kiosk, page)
+
+            print(f"one call of {long_s:.0f} s: frames, freezes, latency, kiosk CPU and RSS")
+            place_call(kiosk, page, world)
+            time.sleep(3)
+            kiosk.reset()
+            page.evaluate("() => { window.__lat = []; window.__readClock = true; }")
+            start_stats = page.evaluate(DESK_STATS)
+            cpu0, t0, rss0 = cpu_seconds(), time.monotonic(), rss_mib()
+            rss_peak = rss0
+            while time.monotonic() - t0 < long_s:
+                time.sleep(1)
+                rss_peak = max(rss_peak, rss_mib())
+            elapsed = time.monotonic() - t0
+            cpu = (cpu_seconds() - cpu0) / elapsed
+            end_stats = page.evaluate(DESK_STATS)
+            desk_lat = page.evaluate("() => window.__lat")
+            with kiosk.lock:
+                arrivals, kiosk_lat, sizes = (
+                    list(kiosk.arrivals),
+                    list(kiosk.latencies),
+                    set(kiosk.sizes),
+                )
+            kiosk_fps = len(arrivals) / elapsed
+            desk_fps = (end_stats.get("frames", 0) - start_stats.get("frames", 0)) / elapsed
+            end_call(kiosk, page)
+
+            print(f"memory: {soak} calls back to back")
+            rss_warm = None
+            for n in range(soak):
+                place_call(kiosk, page, world)
+                time.sleep(2)
+                end_call(kiosk, page)
+                if n == min(4, soak - 1):
+                    rss_warm = rss_mib()
+            rss_end = rss_mib()
+            browser.close()
+    finally:
+        if kiosk.session is not None:
+            kiosk.session.close()
+        kiosk.camera.stop()
+        world.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    setup_all = at_kiosk + at_desk
+    growth = (rss_end - rss_warm) / rss_warm * 100 if rss_warm else float("nan")
+    rows = [
+        (
+            "set-up, accept → first frame at the kiosk, p50 / p95",
+            f"{statistics.median(at_kiosk):.2f} / {percentile(at_kiosk, 95):.2f} s",
+            "p95 ≤ 3 s",
+            percentile(at_kiosk, 95) <= 3,
+        ),
+        (
+            "set-up, accept → first frame at the desk, p50 / p95",
+            f"{statistics.median(at_desk):.2f} / {percentile(at_desk, 95):.2f} s",
+            "p95 ≤ 3 s",
+            percentile(at_desk, 95) <= 3,
+        ),
+        (
+            "  baseline: two aiortc peers directly, p50",
+            f"{base['setup_p50']:.2f} s (ours {statistics.median(setup_all) / base['setup_p50']:.1f}×)",
+            "",
+            None,
+        ),
+        (
+            "video at the kiosk (from the desk)",
+            f"{kiosk_fps:.1f} fps, {sorted(sizes)}, {freezes(arrivals)} freezes",
+            "≥ 20 fps, ≥ 640×480",
+            kiosk_fps >= 20 and all(w >= 640 and h >= 480 for w, h in sizes),
+        ),
+        (
+            "video at the desk (from the kiosk)",
+            f"{desk_fps:.1f} fps, {end_stats.get('width')}×{end_stats.get('height')}, "
+            f"{(end_stats.get('freezes') or 0) - (start_stats.get('freezes') or 0)} freezes",
+            "≥ 20 fps, ≥ 640×480",
+            desk_fps >= 20 and (end_stats.get("width") or 0) >= 640,
+        ),
+        (
+            "glass to glass, desk → kiosk, p50 / p95",
+            f"{percentile(kiosk_lat, 50):.0f} / {percentile(kiosk_lat, 95):.0f} ms",
+            "p95 ≤ 400 ms",
+            percentile(kiosk_lat, 95) <= 400,
+        ),
+        (
+            "glass to glass, kiosk → desk, p50 / p95",
+            f"{percentile(desk_lat, 50):.0f} / {percentile(desk_lat, 95):.0f} ms",
+            "p95 ≤ 400 ms",
+            percentile(desk_lat, 95) <= 400,
+        ),
+        (
+            "kiosk media CPU (share of one core)",
+            f"{cpu * 100:.0f} % (baseline, both aiortc peers: {base['cpu_two_peers'] * 100:.0f} %)",
+            "≤ 50 %",
+            cpu <= 0.5,
+        ),
+        (
+            "kiosk RSS during the call",
+            f"{rss0:.0f} → peak {rss_peak:.0f} MiB over {long_s:.0f} s",
+            "",
+            None,
+        ),
+        (
+            f"kiosk RSS after {soak} calls",
+            f"{rss_warm:.0f} → {rss_end:.0f} MiB ({growth:+.1f} %)",
+            "≤ 5 % growth",
+            growth <= 5,
+        ),
+        ("speech–video offset", "not measured (no audio path in this bench yet)", "≤ 100 ms", None),
+    ]
+    print()
+    for what, figure, goal, met in rows:
+        verdict = "" if met is None else ("met" if met else "NOT met")
+        print(f"{what:<55} {figure:<55} {goal:<22} {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
