@@ -439,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         (
             "  baseline: two aiortc peers directly, p50",
-            f"{base['setup_p50']:.2f} s (ours {statistics.median(setup_all) / base['setup_p50']:.1f}×)",
+            f"{base['setup_p50']:.2f} s (ours {statistics.median(setup_all) / base['setup_p50']:.1f}×)",  # noqa: E501
             "",
             None,
         ),

@@ -1,4 +1,4 @@
-"""Run a test body in a forked child process, for things that exist once per process.
+"""Run a test body in a process of its own, for things that exist once per process.
 
 A Kivy window can be created once per process, so each UI test gets a fresh
 process. (pytest-forked cannot serialise pytest 9's reports, hence this.)
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,10 @@ TIMEOUT_S = 300
 
 
 def _report(test: Callable[..., None], args: tuple[Any, ...], send: Any) -> None:
+    import faulthandler
+
+    # A hang shows where it hangs (on stderr) before the parent gives up.
+    faulthandler.dump_traceback_later(TIMEOUT_S - 20)
     try:
         test(*args)
         send.send(None)
@@ -46,10 +51,18 @@ def _run(context: Any, target: Callable[..., None], args: tuple[Any, ...]) -> No
 
 
 def in_own_process(test: Callable[..., None]) -> Callable[..., None]:
+    """Runs the test in a newly started interpreter (spawn). A fork would be quicker, but
+    a forked child inherits every library the test process loaded: after PyAV (the video
+    calls' tests) SDL's window creation hangs there. The test body stays reachable for
+    pickling under another name in its module."""
+
     @functools.wraps(test)
     def run(*args: Any, **kwargs: Any) -> None:
-        _run(multiprocessing.get_context("fork"), functools.partial(test, **kwargs), args)
+        _run(multiprocessing.get_context("spawn"), functools.partial(test, **kwargs), args)
 
+    body = f"_own_process_{test.__name__}"
+    test.__qualname__ = body
+    setattr(sys.modules[test.__module__], body, test)
     return run
 
 

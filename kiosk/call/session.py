@@ -147,11 +147,26 @@ class CallSession:
             future.result(timeout_s)
         if self._task is not None:
             self._task.cancel()
+        # Cancel what is left, end the loop's worker threads, then the loop: a kiosk
+        # makes calls for months, and nothing of one may outlive it.
+        shutdown = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
+        with contextlib.suppress(Exception):
+            shutdown.result(timeout_s)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout_s)
+        if not self._thread.is_alive():
+            self._loop.close()
         self.view = CallView()
         self._join = None
         self.when_update = self.when_remote_frame = self.when_remote_audio = None
+
+    async def _shutdown(self) -> None:
+        current = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._loop.shutdown_default_executor()
 
     def _submit(self, coroutine: Any) -> None:
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
