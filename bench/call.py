@@ -37,8 +37,9 @@ sys.path.insert(0, str(ROOT))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from devtools.browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+
 BITS, BLOCK, TOP, LEFT = 44, 14, 20, 20
-CHROMIUM = "/usr/bin/chromium"
 INSTALL = "./run bench (it installs janus, coturn, nftables and chromium)"
 
 # The desk's camera: a canvas with the clock, at 30 frames/s, and a quiet tone.
@@ -348,15 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,
                 args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--use-fake-ui-for-media-stream",
-                    "--autoplay-policy=no-user-gesture-required",
+                    *CHROMIUM_FLAGS,
                     f"--unsafely-treat-insecure-origin-as-secure={world.base}",
                 ],
             )

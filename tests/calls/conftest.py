@@ -16,26 +16,13 @@ from typing import Any
 
 import pytest
 
+from devtools.browser import CHROMIUM, CHROMIUM_FLAGS
 from devtools.builders import service_ids
 from devtools.media_servers import MediaServers, start_media_servers
 from devtools.test_network import TestNetwork, create_test_network
 from tests.calls.media_files import desk_y4m, silence_wav
 from tests.central.world import Org, add_user, login, make_org, ok, user_id
 from tests.central_server import RunningCentral, start_central
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
 
 @dataclass
