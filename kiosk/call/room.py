@@ -105,10 +105,13 @@ class VideoRoomPeer:
             },
         )
         self._my_feed = joined.get("id")
-        await self._publish()
         others = [p["id"] for p in joined.get("publishers", []) if p.get("id") != self._my_feed]
+        # aiortc's setRemoteDescription waits for ICE and DTLS: publishing and
+        # subscribing one after the other would add the two set-ups up.
         if others:
-            await self._subscribe(others)
+            await asyncio.gather(self._publish(), self._subscribe(others))
+        else:
+            await self._publish()
 
     async def _publish(self) -> None:
         pc = RTCPeerConnection(rtc_configuration(self.ticket))
