@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from central.api.kiosk_calls import BINARY_BODY, MessageIn, rooms_of
 from central.api.schemas import errors
@@ -269,18 +270,25 @@ async def show_document(
     access: Access = Depends(desk_user),
 ) -> Any:
     """Show the citizen a document (PDF, PNG or JPEG): the kiosk displays it page by page."""
-    call = own_call(access, call_id)
     content = await request.body()
-    document = conversation.store_document(
-        access.db,
-        request.app.state.secret_key,
-        call,
-        "to_citizen",
-        content,
-        name,
-        access.person.user_id,
-    )
-    return call_api.DocumentRef(document.id, document.name, document.content_type, document.size)
+
+    def store() -> call_api.DocumentRef:
+        # Database work off the event loop: SQLite's lock may be held by a pool thread.
+        call = own_call(access, call_id)
+        document = conversation.store_document(
+            access.db,
+            request.app.state.secret_key,
+            call,
+            "to_citizen",
+            content,
+            name,
+            access.person.user_id,
+        )
+        return call_api.DocumentRef(
+            document.id, document.name, document.content_type, document.size
+        )
+
+    return await run_in_threadpool(store)
 
 
 @router.get(

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from central.api.schemas import errors
 from central.calls import conversation, lifecycle
@@ -257,12 +258,19 @@ async def upload_scan(
     db: Session = Depends(get_session),
 ) -> Any:
     """A page the citizen scanned during the call, for the official (PDF, PNG or JPEG)."""
-    call = _own_call(db, device, call_id)
     content = await request.body()
-    document = conversation.store_document(
-        db, request.app.state.secret_key, call, "from_citizen", content, name, None
-    )
-    return call_api.DocumentRef(document.id, document.name, document.content_type, document.size)
+
+    def store() -> call_api.DocumentRef:
+        # Database work off the event loop: SQLite's lock may be held by a pool thread.
+        call = _own_call(db, device, call_id)
+        document = conversation.store_document(
+            db, request.app.state.secret_key, call, "from_citizen", content, name, None
+        )
+        return call_api.DocumentRef(
+            document.id, document.name, document.content_type, document.size
+        )
+
+    return await run_in_threadpool(store)
 
 
 @router.get(

@@ -35,11 +35,11 @@ def test_a_call_with_media_chat_and_documents_both_ways(call_world, chromium, ki
     # Chat both ways.
     page.fill("#chat-text", "Hello from the desk")
     page.click("#chat-form button")
-    assert wait_for(lambda: [m.text for m in kiosk.view.messages] == ["Hello from the desk"], 5)
+    assert wait_for(lambda: [m.text for m in kiosk.view.messages] == ["Hello from the desk"], 20)
     kiosk.session.send_message("Hi, I can hear you")
     page.wait_for_function(
         "() => document.getElementById('chat').innerText.includes('Hi, I can hear you')",
-        timeout=5000,
+        timeout=20000,
     )
 
     # The official shows a PDF; the kiosk has its bytes.
@@ -49,7 +49,7 @@ def test_a_call_with_media_chat_and_documents_both_ways(call_world, chromium, ki
     pdf.write_bytes(sample_pdf())
     page.set_input_files("#document-file", str(pdf))
     page.click("#document-form button")
-    assert wait_for(lambda: len(kiosk.view.documents) == 1, 5)
+    assert wait_for(lambda: len(kiosk.view.documents) == 1, 20)
     shown = kiosk.view.documents[0]
     assert shown.name == "Hakemus.pdf"
     assert kiosk.session.document(shown.id) == pdf.read_bytes()
@@ -64,6 +64,6 @@ def test_a_call_with_media_chat_and_documents_both_ways(call_world, chromium, ki
 
     # The official ends the call; the kiosk is told.
     page.click("#end")
-    assert wait_for(lambda: kiosk.view.status == "ended", 5)
+    assert wait_for(lambda: kiosk.view.status == "ended", 20)
     assert kiosk.view.outcome == "completed"
     page.close()
