@@ -28,8 +28,20 @@ SELECTED_PAIR = """async () => {
 }"""  # noqa: E501
 
 
-def connected_call(world, browser, kiosk, query="lang=en"):
+@pytest.fixture
+def pages():
+    """Desk pages a test opened: all closed at its end, even when it fails (an open desk
+    keeps its official "connected" to the next test's call)."""
+    opened = []
+    yield opened
+    for page in opened:
+        if not page.is_closed():
+            page.close()
+
+
+def connected_call(world, browser, kiosk, pages, query="lang=en"):
     page = open_desk(browser, world, query)
+    pages.append(page)
     page.click("#set-available")
     kiosk.session.start(world.service, "fi")
     page.wait_for_selector("#queue li button", timeout=10000)
@@ -87,8 +99,8 @@ def end(page, kiosk):
     "although its subscription is rebuilt; the desk always recovers",
     strict=False,
 )
-def test_a_5_s_blackout_through_turn_recovers(call_world, chromium, kiosk):
-    page = connected_call(call_world, chromium, kiosk, "lang=en&relay=1")
+def test_a_5_s_blackout_through_turn_recovers(call_world, chromium, kiosk, pages):
+    page = connected_call(call_world, chromium, kiosk, pages, "lang=en&relay=1")
     assert page.evaluate(SELECTED_PAIR) == "relay"  # the desk's media goes through coturn
     call_world.net.cut()
     time.sleep(5)
@@ -101,8 +113,8 @@ def test_a_5_s_blackout_through_turn_recovers(call_world, chromium, kiosk):
     end(page, kiosk)
 
 
-def test_an_outage_past_30_s_rebuilds_the_connections(call_world, chromium, kiosk):
-    page = connected_call(call_world, chromium, kiosk)
+def test_an_outage_past_30_s_rebuilds_the_connections(call_world, chromium, kiosk, pages):
+    page = connected_call(call_world, chromium, kiosk, pages)
     call_world.net.cut()
     cut_at = time.monotonic()
     # The citizen sees "reconnecting" while the link is down.
@@ -124,13 +136,14 @@ def test_an_outage_past_30_s_rebuilds_the_connections(call_world, chromium, kios
     end(page, kiosk)
 
 
-def test_the_official_closes_the_tab_and_resumes(call_world, chromium, kiosk):
-    page = connected_call(call_world, chromium, kiosk)
+def test_the_official_closes_the_tab_and_resumes(call_world, chromium, kiosk, pages):
+    page = connected_call(call_world, chromium, kiosk, pages)
     page.close()
     # The citizen is told (desk_gone_after_s=6 in these tests; told after half of it).
     assert wait_for(lambda: not kiosk.view.official_connected, 20), kiosk.view
     assert kiosk.view.status == "active"
     again = open_desk(chromium, call_world)
+    pages.append(again)
     again.wait_for_selector("#resume:not([hidden])", timeout=10000)
     again.click("#resume")
     assert wait_for(lambda: kiosk.view.official_connected, 10)
@@ -139,8 +152,8 @@ def test_the_official_closes_the_tab_and_resumes(call_world, chromium, kiosk):
     end(again, kiosk)
 
 
-def test_central_restarts_during_a_call(call_world, chromium, kiosk):
-    page = connected_call(call_world, chromium, kiosk)
+def test_central_restarts_during_a_call(call_world, chromium, kiosk, pages):
+    page = connected_call(call_world, chromium, kiosk, pages)
     port = call_world.central.base
     call_world.central.stop()
     # Media does not pass central: it goes on while central is down.
