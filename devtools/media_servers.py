@@ -54,6 +54,10 @@ class MediaServers:
             "CENTRAL_TURN_SECRET": self.turn_secret,
         }
 
+    def central_settings(self) -> dict[str, str]:
+        """The same, as keyword arguments of central's Settings."""
+        return {k.removeprefix("CENTRAL_").lower(): v for k, v in self.central_env().items()}
+
     def stop(self) -> None:
         for proc in self.processes:
             if proc.poll() is None:

@@ -62,9 +62,6 @@ class TestNetwork:
         """Put before a command to run it inside the namespace."""
         return ["ip", "netns", "exec", self.name]
 
-    def run_inside(self, argv: list[str]) -> list[str]:
-        return [*self.prefix, *argv]
-
     def cut(self) -> None:
         """Every packet into or out of the namespace is dropped from now on, as when a
         kiosk's link goes dead (nftables in the namespace; tc/netem is not available)."""

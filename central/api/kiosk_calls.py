@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -101,26 +101,15 @@ def video_availability(
     settings = request.app.state.settings
     if not request.app.state.rooms.configured:
         return call_api.VideoAvailability(False, 0, 0, 0)
-    now = utcnow()
-    free, busy = lifecycle.officials_for(db, device.org_id, service_id, language, settings, now)
-    waiting = db.scalar(
-        select(func.count(Call.id)).where(
-            Call.org_id == device.org_id,
-            Call.service_id == service_id,
-            Call.language == language,
-            Call.status == "queued",
-        )
-    )
-    waiting = int(waiting or 0)
-    average = lifecycle.average_call_s(db, device.org_id, service_id)
-    serving = max(1, len(free) + len(busy))
-    wait = max(0, waiting + 1 - len(free)) * average / serving
+    place = lifecycle.place_for(db, device.org_id, service_id, language, settings, utcnow())
     db.commit()
+    queued = place.position - 1
     return call_api.VideoAvailability(
-        available=bool(free) or (bool(busy) and waiting < 5 * len(busy)),
-        officials_available=len(free),
-        queue_length=waiting,
-        estimated_wait_s=int(wait),
+        available=bool(place.officials_available)
+        or (bool(place.officials_busy) and queued < 5 * place.officials_busy),
+        officials_available=place.officials_available,
+        queue_length=queued,
+        estimated_wait_s=place.estimated_wait_s,
     )
 
 

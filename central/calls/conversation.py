@@ -26,14 +26,14 @@ def add_message(db: Session, call: Call, sender: str, text: str) -> CallMessage:
     text = text.strip()
     if not text:
         raise ApiError(422, "invalid_input", "text: write something to send.")
-    count = db.scalar(
+    full = db.scalar(
         select(CallMessage.id)
         .where(CallMessage.call_id == call.id)
         .order_by(CallMessage.id.desc())
         .offset(MAX_MESSAGES_PER_CALL - 1)
         .limit(1)
     )
-    if count is not None:
+    if full is not None:
         raise ApiError(409, "too_many_messages", "This call's chat is full.")
     line = CallMessage(call_id=call.id, sender=sender, text=text[: call_api.MAX_MESSAGE_CHARS])
     db.add(line)

@@ -32,6 +32,7 @@ class QueuePlace:
     position: int  # 1: next to be served
     estimated_wait_s: int
     officials_available: int
+    officials_busy: int
 
 
 def profile_of(db: Session, user_id: str) -> OfficialProfile:
@@ -110,22 +111,37 @@ def average_call_s(db: Session, org_id: str, service_id: str) -> float:
     return max(60.0, total / len(rows))
 
 
-def queue_place(db: Session, call: Call, settings: Settings, now: datetime) -> QueuePlace:
-    ahead = db.scalar(
-        select(func.count(Call.id)).where(
-            Call.org_id == call.org_id,
-            Call.service_id == call.service_id,
-            Call.language == call.language,
-            Call.status == "queued",
-            Call.created_at < call.created_at,
-        )
+def place_for(
+    db: Session,
+    org_id: str,
+    service_id: str,
+    language: str,
+    settings: Settings,
+    now: datetime,
+    queued_before: datetime | None = None,
+) -> QueuePlace:
+    """Where a citizen stands: behind every call of the service and language queued
+    before `queued_before` (None: a newcomer, behind all of them)."""
+    ahead_of = select(func.count(Call.id)).where(
+        Call.org_id == org_id,
+        Call.service_id == service_id,
+        Call.language == language,
+        Call.status == "queued",
     )
-    free, busy = officials_for(db, call.org_id, call.service_id, call.language, settings, now)
+    if queued_before is not None:
+        ahead_of = ahead_of.where(Call.created_at < queued_before)
+    ahead = int(db.scalar(ahead_of) or 0)
+    free, busy = officials_for(db, org_id, service_id, language, settings, now)
     serving = max(1, len(free) + len(busy))
-    position = int(ahead or 0) + 1
-    waiting_turns = max(0, position - len(free))
-    wait = waiting_turns * average_call_s(db, call.org_id, call.service_id) / serving
-    return QueuePlace(position, int(wait), len(free))
+    waiting_turns = max(0, ahead + 1 - len(free))
+    wait = waiting_turns * average_call_s(db, org_id, service_id) / serving
+    return QueuePlace(ahead + 1, int(wait), len(free), len(busy))
+
+
+def queue_place(db: Session, call: Call, settings: Settings, now: datetime) -> QueuePlace:
+    return place_for(
+        db, call.org_id, call.service_id, call.language, settings, now, call.created_at
+    )
 
 
 def sweep(db: Session, settings: Settings, rooms: JanusRooms, now: datetime) -> None:

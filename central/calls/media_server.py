@@ -16,7 +16,6 @@ from typing import Any
 
 import requests
 
-from central.errors import ApiError
 from central.settings import Settings
 
 TIMEOUT_S = 5.0
@@ -75,10 +74,6 @@ class JanusRooms:
             raise MediaServerError(str(response["error"]))
         return response
 
-    def add_participant(self, room: str, token: str) -> None:
-        self._admin({"janus": "add_token", "token": token, "plugins": [VIDEOROOM]})
-        self._videoroom({"request": "allowed", "room": room, "action": "add", "allowed": [token]})
-
     def open_room(self, room: str, tokens: list[str]) -> None:
         for token in tokens:
             self._admin({"janus": "add_token", "token": token, "plugins": [VIDEOROOM]})
@@ -114,7 +109,3 @@ class JanusRooms:
             except MediaServerError as exc:
                 if "not found" not in str(exc).lower():
                     raise
-
-
-def unavailable(exc: Exception) -> ApiError:
-    return ApiError(503, "media_unavailable", f"The video service cannot start calls now: {exc}")

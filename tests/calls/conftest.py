@@ -66,7 +66,7 @@ def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:
     folder = tmp_path_factory.mktemp("call")
     net = create_test_network()
     media = start_media_servers(folder / "media", ip=net.inside, prefix=net.prefix)
-    settings = {k.removeprefix("CENTRAL_").lower(): v for k, v in media.central_env().items()}
+    settings = media.central_settings()
     settings["desk_gone_after_s"] = 6
     central = start_central(f"sqlite:///{folder}/central.db", host=net.outside, **settings)
     settings["database_url"] = f"sqlite:///{folder}/central.db"
