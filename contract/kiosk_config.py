@@ -30,11 +30,12 @@ class KioskConfig:
     ticket_printing: bool = True
     scanning: bool = True
     remote_calls: bool = True
-    # Sound of video calls (kiosk/call/media.py): "alsa:DEVICE", "file:PATH" (a looped
-    # recording, for tests and the demo) or "none". With PipeWire, point ALSA at its
-    # echo-cancelling source (docs/kiosk-ui.md, "Video calls").
-    call_microphone: str = "alsa:default"
-    call_speaker: str = "alsa:default"
+    # Sound of video calls (kiosk/call/media.py): "pulse:NAME" (a PipeWire source or
+    # sink through its PulseAudio server; "pulse:" is the default one), "file:PATH" (a
+    # looped recording, for tests and the demo; microphone only) or "none". The defaults
+    # are the echo-cancelling pair that kiosk/call/pipewire/ sets up (docs/kiosk-ui.md).
+    call_microphone: str = "pulse:kiosk-echo-cancel-source"
+    call_speaker: str = "pulse:kiosk-echo-cancel-sink"
     # kind -> driver spec (hardware/devices.py), e.g. {"printer": "serial:/dev/ttyUSB0"}
     devices: dict[str, str] = field(default_factory=dict)
     # {"salt", "hash", "alg"} from `kiosk-ui pin-config`; none: technician entry is off

@@ -36,6 +36,7 @@ PACKAGES=(
     python3 python3-venv
     cage xwayland libgl1 libegl1 libgl1-mesa-dri libmtdev1
     sane-utils pcscd libpcsclite1 cups-client espeak-ng
+    pipewire pipewire-pulse wireplumber libspa-0.2-modules pulseaudio-utils libpulse0
     fonts-dejavu-core ca-certificates
 )
 
@@ -50,6 +51,8 @@ install -m 0644 "$REPO"/systemd/*.service "$ROOT/usr/lib/systemd/system/"
 install -m 0644 "$REPO/systemd/sysusers.d/palvelupiste.conf" "$ROOT/usr/lib/sysusers.d/"
 install -m 0644 "$REPO/systemd/tmpfiles.d/palvelupiste.conf" "$ROOT/usr/lib/tmpfiles.d/"
 install -m 0644 "$REPO/systemd/udev/70-palvelupiste.rules" "$ROOT/usr/lib/udev/rules.d/"
+install -d "$ROOT/etc/pipewire/pipewire.conf.d"
+install -m 0644 "$REPO/systemd/pipewire/palvelupiste-echo-cancel.conf" "$ROOT/etc/pipewire/pipewire.conf.d/"
 install -d "$ROOT/etc/polkit-1/rules.d"
 install -m 0644 "$REPO/systemd/polkit/50-palvelupiste.rules" "$ROOT/etc/polkit-1/rules.d/"
 systemd-sysusers --root="$ROOT" >/dev/null

@@ -52,19 +52,6 @@ class CameraTrack(VideoStreamTrack):
         return video
 
 
-def microphone(device: str, fmt: str = "alsa") -> MediaStreamTrack | None:
-    """The microphone as an aiortc track, or None when it cannot be opened (the call then
-    goes on without sound from the kiosk, and the citizen is told)."""
-    from aiortc.contrib.media import MediaPlayer
-
-    try:
-        player: Any = MediaPlayer(device, format=fmt, options={"channels": "1"})
-    except Exception as exc:  # noqa: BLE001 - PyAV raises many kinds for a missing device
-        log.warning("microphone %s cannot be opened: %s", device, exc)
-        return None
-    return player.audio
-
-
 def audio_file(path: str) -> MediaStreamTrack | None:
     """Sound from a file, looped: the simulated microphone of tests and the demo."""
     from aiortc.contrib.media import MediaPlayer
@@ -95,65 +82,52 @@ class SwitchableTrack(MediaStreamTrack):
         super().stop()
 
 
-def open_microphone(spec: str) -> MediaStreamTrack | None:
-    """The call's microphone from its config spec; None: none configured or it failed."""
+def open_microphone(spec: str) -> SwitchableTrack | None:
+    """The call's microphone from its config spec; None: none configured or it failed (the
+    call then goes on without sound from the kiosk, and the citizen is told)."""
+    from kiosk.call.pulse import PulseError, PulseMicrophone
+
     kind, _, rest = spec.partition(":")
-    if kind == "alsa" and rest:
-        source = microphone(rest, "alsa")
-    elif kind == "file" and rest:
-        try:
+    source: MediaStreamTrack | None = None
+    try:
+        if kind == "pulse":
+            source = PulseMicrophone(rest)
+        elif kind == "file" and rest:
             source = audio_file(rest)
-        except Exception as exc:  # noqa: BLE001 - a missing file is a missing microphone
-            log.warning("microphone file %s cannot be opened: %s", rest, exc)
-            source = None
-    else:
-        source = None
+    except (PulseError, OSError) as exc:
+        log.warning("microphone %s cannot be opened: %s", spec, exc)
+    except Exception as exc:  # noqa: BLE001 - PyAV raises many kinds for a bad file
+        log.warning("microphone %s cannot be opened: %s", spec, exc)
     return SwitchableTrack(source) if source is not None else None
 
 
-class Speaker:
-    """The official's voice to the kiosk's speaker through ALSA (PipeWire's, on a kiosk),
-    with a volume the citizen sets. Without a device it only drains the frames."""
+class CallSpeaker:
+    """The official's voice to the kiosk's speaker (a PipeWire sink through its PulseAudio
+    server: `pulse:SINK`), at the volume the citizen sets. Without one ("none", or it
+    failed) the frames are only drained and the citizen has the captions and chat."""
 
     def __init__(self, spec: str, volume: float = 0.8) -> None:
-        self.volume = volume
-        self._out: Any = None
-        self._stream: Any = None
-        kind, _, device = spec.partition(":")
-        if kind != "alsa" or not device:
-            return
-        import av
+        from kiosk.call.pulse import PulseError, PulseSpeaker
 
+        self.volume = volume
+        self._out: PulseSpeaker | None = None
+        kind, _, device = spec.partition(":")
+        if kind != "pulse":
+            return
         try:
-            self._out = av.open(device, "w", format="alsa")
-            self._stream = self._out.add_stream("pcm_s16le", rate=48000, layout="mono")
-        except Exception as exc:  # noqa: BLE001 - no sound card: the call goes on with chat
-            log.warning("speaker %s cannot be opened: %s", device, exc)
-            self._out = None
+            self._out = PulseSpeaker(device)
+        except (PulseError, OSError) as exc:
+            log.warning("speaker %s cannot be opened: %s", spec, exc)
 
     @property
     def available(self) -> bool:
         return self._out is not None
 
     def play(self, frame: Any) -> None:
-        if self._out is None:
-            return
-        samples = frame.to_ndarray().astype(np.float32) * self.volume
-        frame_out = frame.from_ndarray(
-            np.clip(samples, -32768, 32767).astype(np.int16), format="s16", layout=frame.layout.name
-        )
-        frame_out.sample_rate = frame.sample_rate
-        try:
-            for packet in self._stream.encode(frame_out):
-                self._out.mux(packet)
-        except Exception as exc:  # noqa: BLE001 - a sound card that went away
-            log.warning("speaker failed: %s", exc)
-            self.close()
+        if self._out is not None:
+            self._out.play(frame, self.volume)
 
     def close(self) -> None:
         if self._out is not None:
-            try:
-                self._out.close()
-            except Exception:  # noqa: BLE001, S110 - closing a failed device
-                pass
+            self._out.close()
             self._out = None

@@ -54,3 +54,15 @@ def silence_wav(path: Path, seconds: float = 2.0) -> Path:
 
 def decode_qr(image: np.ndarray) -> list[str]:
     return [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+
+
+def speech_like(seconds: float, seed: int, pitch_hz: float, rate: int = 48000) -> np.ndarray:
+    """Mono 16-bit sound shaped like speech: syllable bursts of a gliding voiced tone with
+    breath noise. An echo canceller adapts to it as to a voice (a steady sine would be
+    taken for noise and suppressed whatever the canceller did)."""
+    t = np.arange(int(seconds * rate)) / rate
+    syllables = (np.sin(2 * np.pi * 2.5 * t + seed) > 0).astype(np.float64)
+    glide = 1 + 0.05 * np.sin(2 * np.pi * 0.7 * t)
+    voiced = sum(np.sin(2 * np.pi * pitch_hz * k * t * glide) / k for k in range(1, 8))
+    breath = np.random.default_rng(seed).normal(0, 0.3, t.size)
+    return (syllables * (0.3 * voiced + breath) * 8000).astype(np.int16)

@@ -188,14 +188,14 @@ class CallScreen(KioskScreen):
     # --- calling -------------------------------------------------------------------------
 
     def start_call(self) -> None:
-        from kiosk.call.media import CameraTrack, Speaker
+        from kiosk.call.media import CallSpeaker, CameraTrack
 
         client = self.app.video_line.client()
         if client is None or not self.can_call:
             return
         camera = self.app.device("camera")
         video = CameraTrack(lambda: camera.latest_frame) if self._video_ok and camera else None
-        self._speaker = Speaker(str(self.app.setting("call_speaker", self.app.config_doc)))
+        self._speaker = CallSpeaker(str(self.app.setting("call_speaker", self.app.config_doc)))
         self._speaker.volume = self.volume
         self.call = CallSession(client, video, self._audio)
         self.call.when_update = lambda view: Clock.schedule_once(lambda _dt: self._show(view))
