@@ -38,6 +38,9 @@ class MediaServers:
     turn_host: str
     turn_port: int
     turn_secret: str
+    turn_tls_port: int = 0
+    # The TURN server's self-signed certificate: what a client must trust for `turns:`.
+    turn_certificate: Path | None = None
     processes: list[subprocess.Popen[Any]] = field(default_factory=list)
 
     def central_env(self) -> dict[str, str]:
@@ -49,7 +52,8 @@ class MediaServers:
             "CENTRAL_JANUS_ROOM_ADMIN_KEY": self.videoroom_admin_key,
             "CENTRAL_TURN_URLS": (
                 f"turn:{self.turn_host}:{self.turn_port}?transport=udp,"
-                f"turn:{self.turn_host}:{self.turn_port}?transport=tcp"
+                f"turn:{self.turn_host}:{self.turn_port}?transport=tcp,"
+                f"turns:{self.turn_host}:{self.turn_tls_port}?transport=tcp"
             ),
             "CENTRAL_TURN_SECRET": self.turn_secret,
         }
@@ -165,21 +169,68 @@ cors: {{
     return admin_secret, room_key
 
 
-def coturn_config(folder: Path, ip: str, port: int, relay_ports: tuple[int, int]) -> str:
-    """Writes turnserver.conf; returns the shared secret of the TURN REST scheme."""
+def self_signed_certificate(folder: Path, ip: str) -> tuple[Path, Path]:
+    """A certificate for `ip` (and its key), valid a day: TURN over TLS in tests and the
+    demo. Production's coturn has a real certificate for its name."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"palvelupiste test TURN {ip}")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "turn-cert.pem", folder / "turn-key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+def coturn_config(
+    folder: Path, ip: str, port: int, tls_port: int, relay_ports: tuple[int, int]
+) -> str:
+    """Writes turnserver.conf (UDP and TCP on `port`, TLS on `tls_port`); returns the
+    shared secret of the TURN REST scheme."""
     secret = secrets.token_urlsafe(32)
     folder.mkdir(parents=True, exist_ok=True)
+    cert, key = self_signed_certificate(folder, ip)
     (folder / "turnserver.conf").write_text(
         f"""listening-ip={ip}
 relay-ip={ip}
 listening-port={port}
+tls-listening-port={tls_port}
+cert={cert}
+pkey={key}
 min-port={relay_ports[0]}
 max-port={relay_ports[1]}
 use-auth-secret
 static-auth-secret={secret}
 realm=palvelupiste
 fingerprint
-no-tls
 no-dtls
 no-cli
 no-multicast-peers
@@ -238,13 +289,17 @@ def start_media_servers(
         if shutil.which(program) is None:
             raise MediaServerDidNotStart(f"{program} is not installed: {INSTALL_HINT}")
     prefix = prefix or []
-    port, admin_port = _free_port(ip), _free_port(ip)
-    turn_port = _free_port(ip)
+    ports: set[int] = set()
+    while len(ports) < 4:  # distinct even when drawn at random for another namespace
+        ports.add(_free_port(ip))
+    port, admin_port, turn_port, turn_tls_port = sorted(ports)
     base = 20000 + secrets.randbelow(20) * 2000
     admin_secret, room_key = janus_config(
         folder / "janus", ip, port, admin_port, f"{base}-{base + 999}"
     )
-    turn_secret = coturn_config(folder / "coturn", ip, turn_port, (base + 1000, base + 1999))
+    turn_secret = coturn_config(
+        folder / "coturn", ip, turn_port, turn_tls_port, (base + 1000, base + 1999)
+    )
     janus_log = folder / "janus.log"
     turn_log = folder / "turnserver.log"
     servers = MediaServers(
@@ -255,6 +310,8 @@ def start_media_servers(
         turn_host=ip,
         turn_port=turn_port,
         turn_secret=turn_secret,
+        turn_tls_port=turn_tls_port,
+        turn_certificate=folder / "coturn" / "turn-cert.pem",
     )
     with janus_log.open("wb") as out:
         janus = subprocess.Popen(

@@ -75,6 +75,19 @@ class TestNetwork:
     def restore(self) -> None:
         _nft(self.name, "delete table inet blackout")
 
+    def block_udp(self) -> None:
+        """UDP into or out of the namespace is dropped (TCP passes), as on networks that
+        allow only web traffic."""
+        rules = """table inet no_udp {
+    chain input { type filter hook input priority 0; iif "lo" accept; meta l4proto udp drop; }
+    chain output { type filter hook output priority 0; oif "lo" accept; meta l4proto udp drop; }
+}
+"""
+        _nft(self.name, rules)
+
+    def allow_udp(self) -> None:
+        _nft(self.name, "delete table inet no_udp")
+
     def remove(self) -> None:
         subprocess.run(["ip", "netns", "delete", self.name], capture_output=True, timeout=10)
         subprocess.run(["ip", "link", "delete", f"{self.name}o"], capture_output=True, timeout=10)

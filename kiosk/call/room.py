@@ -28,6 +28,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
 from kiosk.call.janus import JanusError, JanusSession
+from kiosk.call.turn_route import ice_servers_for_this_network
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,14 @@ class RoomTicket:
     ice_servers: list[dict[str, Any]] = field(default_factory=list)
 
 
-def rtc_configuration(ticket: RoomTicket) -> RTCConfiguration:
+def rtc_configuration(ice_servers: list[dict[str, Any]]) -> RTCConfiguration:
     servers = [
         RTCIceServer(
             urls=server["urls"],
             username=server.get("username"),
             credential=server.get("credential"),
         )
-        for server in ticket.ice_servers
+        for server in ice_servers
     ]
     return RTCConfiguration(iceServers=servers)
 
@@ -88,9 +89,11 @@ class VideoRoomPeer:
         self._feeds: set[str | int] = set()
         self._drains: list[asyncio.Task[None]] = []
         self._subscribing = asyncio.Lock()
+        self.ice_servers = ticket.ice_servers
 
     # -- joining -------------------------------------------------------------------------
     async def join(self) -> None:
+        self.ice_servers = await ice_servers_for_this_network(self.ticket.ice_servers)
         self.janus = JanusSession(self.ticket.janus_url, self.ticket.token)
         await self.janus.create()
         self._publisher_handle = await self.janus.attach(self._on_publisher_event)
@@ -114,7 +117,7 @@ class VideoRoomPeer:
             await self._publish()
 
     async def _publish(self) -> None:
-        pc = RTCPeerConnection(rtc_configuration(self.ticket))
+        pc = RTCPeerConnection(rtc_configuration(self.ice_servers))
         self.publisher_pc = pc
         pc.on("connectionstatechange", lambda: self._state(pc))
         if self.audio is not None:
@@ -159,7 +162,7 @@ class VideoRoomPeer:
             jsep = attached.get("jsep")
             if not jsep:
                 raise JanusError("the media server offered no media to receive")
-            pc = RTCPeerConnection(rtc_configuration(self.ticket))
+            pc = RTCPeerConnection(rtc_configuration(self.ice_servers))
             self.subscriber_pc = pc
             pc.on("track", self._on_track)
             pc.on("connectionstatechange", lambda: self._state(pc))

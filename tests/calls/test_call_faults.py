@@ -113,6 +113,26 @@ def test_a_5_s_blackout_through_turn_recovers(call_world, chromium, kiosk, pages
     end(page, kiosk)
 
 
+def test_a_network_that_blocks_udp_calls_through_turn_over_tls(
+    call_world, chromium, kiosk, pages, monkeypatch
+):
+    """aiortc takes one TURN server and sends only UDP itself: on a UDP-blocking network
+    the kiosk finds that UDP gets no answer and relays through `turns:` (TLS over TCP);
+    the desk (Chromium) relays over TURN's TCP."""
+    # The test TURN server's certificate is self-signed; production's is a real one.
+    monkeypatch.setenv("SSL_CERT_FILE", str(call_world.media.turn_certificate))
+    call_world.net.block_udp()
+    try:
+        page = connected_call(call_world, chromium, kiosk, pages)
+        first_turn = kiosk.session.peer.ice_servers[0]["urls"]
+        assert first_turn.startswith("turns:"), first_turn
+        assert page.evaluate(SELECTED_PAIR) == "relay"
+        assert kiosk.view.media == "connected"
+    finally:
+        call_world.net.allow_udp()
+    end(page, kiosk)
+
+
 def test_an_outage_past_30_s_rebuilds_the_connections(call_world, chromium, kiosk, pages):
     page = connected_call(call_world, chromium, kiosk, pages)
     call_world.net.cut()

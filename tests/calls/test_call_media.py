@@ -31,6 +31,9 @@ def test_a_call_with_media_chat_and_documents_both_ways(call_world, chromium, ki
     frame = kiosk.latest()
     assert frame.shape[:2] == (480, 640)
     assert kiosk.view.media == "connected" and kiosk.view.official_connected
+    # UDP answers here, so aiortc's one TURN server is the UDP one (not TLS, see the
+    # UDP-blocking test in test_call_faults.py).
+    assert kiosk.session.peer.ice_servers[0]["urls"].endswith("?transport=udp")
 
     # Chat both ways.
     page.fill("#chat-text", "Hello from the desk")
