@@ -64,29 +64,31 @@ class TestNetwork:
 
     def cut(self) -> None:
         """Every packet into or out of the namespace is dropped from now on, as when a
-        kiosk's link goes dead (nftables in the namespace; tc/netem is not available)."""
-        rules = """table inet blackout {
-    chain input { type filter hook input priority 0; policy drop; iif "lo" accept; }
-    chain output { type filter hook output priority 0; policy drop; oif "lo" accept; }
-}
-"""
-        _nft(self.name, rules)
+        kiosk's link goes dead. Dropped on the namespace's end of the wire (nftables'
+        netdev ingress and egress hooks; tc/netem is not available): programs' sends
+        still succeed, as over a real dead link, where an output-hook drop would hand
+        them errors (EPERM) a real network never gives."""
+        _nft(self.name, self._wire_filter("blackout", "drop"))
 
     def restore(self) -> None:
-        _nft(self.name, "delete table inet blackout")
+        _nft(self.name, "delete table netdev blackout")
 
     def block_udp(self) -> None:
         """UDP into or out of the namespace is dropped (TCP passes), as on networks that
         allow only web traffic."""
-        rules = """table inet no_udp {
-    chain input { type filter hook input priority 0; iif "lo" accept; meta l4proto udp drop; }
-    chain output { type filter hook output priority 0; oif "lo" accept; meta l4proto udp drop; }
-}
-"""
-        _nft(self.name, rules)
+        _nft(self.name, self._wire_filter("no_udp", "accept", "ip protocol udp drop;"))
 
     def allow_udp(self) -> None:
-        _nft(self.name, "delete table inet no_udp")
+        _nft(self.name, "delete table netdev no_udp")
+
+    def _wire_filter(self, table: str, policy: str, rule: str = "") -> str:
+        device = f"{self.name}i"
+        chains = [
+            f'chain wire_{way} {{ type filter hook {hook} device "{device}" priority 0; '
+            f"policy {policy}; {rule} }}"
+            for way, hook in (("in", "ingress"), ("out", "egress"))
+        ]
+        return f"table netdev {table} {{\n" + "\n".join(chains) + "\n}\n"
 
     def remove(self) -> None:
         subprocess.run(["ip", "netns", "delete", self.name], capture_output=True, timeout=10)

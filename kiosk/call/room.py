@@ -6,13 +6,22 @@ aiortc pitfalls this works around (see docs/architecture.md, calls):
 - it uses Google's STUN server when given no ICE servers: always central's TURN;
 - a remote track that is never read piles frames up in memory: every
   received track is drained, video to `when_remote_frame`, audio to the speaker
-  or, without one, nowhere.
+  or, without one, nowhere;
+- it asks for a keyframe (PLI) only when a packet gap or a decode error shows
+  up, and such a request sent while the link is down is lost: a stall would
+  last until the sender's next keyframe on its own. While no video arrives the
+  kiosk asks again every half second (`_ask_for_keyframes`), so after a
+  blackout the picture returns as soon as the link does;
+- its jitter buffer waits behind a lost packet for 512 more: `jitter` makes it
+  jump to a keyframe instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,8 +36,15 @@ from aiortc import (
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
+from kiosk.call import jitter
 from kiosk.call.janus import JanusError, JanusSession
 from kiosk.call.turn_route import ice_servers_for_this_network
+
+log = logging.getLogger("kiosk.call")
+jitter.install()
+
+# No received video for this long: ask the sender for a keyframe, and again after as long.
+KEYFRAME_AFTER_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -90,6 +106,10 @@ class VideoRoomPeer:
         self._drains: list[asyncio.Task[None]] = []
         self._subscribing = asyncio.Lock()
         self.ice_servers = ticket.ice_servers
+        self.last_video_at = 0.0
+        self.keyframes_asked = 0
+        self._video_sources: set[int] = set()
+        self._keyframes: asyncio.Task[None] | None = None
 
     # -- joining -------------------------------------------------------------------------
     async def join(self) -> None:
@@ -108,6 +128,7 @@ class VideoRoomPeer:
             },
         )
         self._my_feed = joined.get("id")
+        self._keyframes = asyncio.ensure_future(self._ask_for_keyframes())
         others = [p["id"] for p in joined.get("publishers", []) if p.get("id") != self._my_feed]
         # aiortc's setRemoteDescription waits for ICE and DTLS: publishing and
         # subscribing one after the other would add the two set-ups up.
@@ -164,6 +185,7 @@ class VideoRoomPeer:
                 raise JanusError("the media server offered no media to receive")
             pc = RTCPeerConnection(rtc_configuration(self.ice_servers))
             self.subscriber_pc = pc
+            self._video_sources = set()
             pc.on("track", self._on_track)
             pc.on("connectionstatechange", lambda: self._state(pc))
             await pc.setRemoteDescription(RTCSessionDescription(jsep["sdp"], jsep["type"]))
@@ -221,8 +243,36 @@ class VideoRoomPeer:
         with contextlib.suppress(MediaStreamError, asyncio.CancelledError):
             while True:
                 frame = await track.recv()
+                if track.kind == "video":
+                    self.last_video_at = time.monotonic()
                 if callback is not None:
                     callback(frame)
+
+    async def _ask_for_keyframes(self) -> None:
+        """While video is expected and none arrives, a PLI every KEYFRAME_AFTER_S to each
+        video sender (through Janus, which passes it to the official's browser).
+        aiortc has no public call for it: its receiver's own `_send_rtcp_pli` is used."""
+        with contextlib.suppress(asyncio.CancelledError):
+            while True:
+                await asyncio.sleep(KEYFRAME_AFTER_S)
+                pc = self.subscriber_pc
+                if pc is None or not self._feeds:
+                    continue
+                if time.monotonic() - self.last_video_at < KEYFRAME_AFTER_S:
+                    continue
+                for receiver in pc.getReceivers():
+                    if receiver.track is None or receiver.track.kind != "video":
+                        continue
+                    # Sources seen in the last 10 s; remembered for longer stalls.
+                    self._video_sources.update(
+                        s.source for s in receiver.getSynchronizationSources()
+                    )
+                    for ssrc in self._video_sources:
+                        try:
+                            await receiver._send_rtcp_pli(ssrc)  # noqa: SLF001
+                            self.keyframes_asked += 1
+                        except Exception as exc:  # noqa: BLE001 - a transport going away
+                            log.debug("keyframe request failed: %s", exc)
 
     # -- leaving -------------------------------------------------------------------------
     async def _close_subscriber(self) -> None:
@@ -234,6 +284,9 @@ class VideoRoomPeer:
             await _close(pc)
 
     async def leave(self) -> None:
+        if self._keyframes is not None:
+            self._keyframes.cancel()
+            self._keyframes = None
         await self._close_subscriber()
         if self.publisher_pc is not None:
             pc, self.publisher_pc = self.publisher_pc, None

@@ -37,8 +37,10 @@ from kiosk.call.room import RoomTicket, VideoRoomPeer
 
 log = logging.getLogger("kiosk.call")
 
-# Received video silent this long while connected: subscribe anew.
-STALL_S = 2.0
+# Received video silent this long while connected: subscribe anew. The last resort:
+# keyframe requests (room.py) bring the picture back sooner, and a new subscription
+# must wait for a keyframe of its own.
+STALL_S = 5.0
 # No video and no media server for this long: an outage, not a stall; rejoin anew.
 OUTAGE_S = 10.0
 # Media states the UI shows.

@@ -93,12 +93,6 @@ def end(page, kiosk):
     page.close()
 
 
-@pytest.mark.xfail(
-    reason="known defect, open in issue 13: in about 1 run of 3 the kiosk's aiortc keeps "
-    "failing to decode the official's VP8 after the blackout and does not recover in 30 s "
-    "although its subscription is rebuilt; the desk always recovers",
-    strict=False,
-)
 def test_a_5_s_blackout_through_turn_recovers(call_world, chromium, kiosk, pages):
     page = connected_call(call_world, chromium, kiosk, pages, "lang=en&relay=1")
     assert page.evaluate(SELECTED_PAIR) == "relay"  # the desk's media goes through coturn
