@@ -42,9 +42,11 @@ from devtools.browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 BITS, BLOCK, TOP, LEFT = 44, 14, 20, 20
 INSTALL = "./run bench (it installs janus, coturn, nftables and chromium)"
 
-# The desk's camera: a canvas with the clock, at 30 frames/s, and a quiet tone.
+# The desk's camera: a canvas with the clock, at 30 frames/s; each second begins with a
+# white flash and a beep together (150 ms), for the speech-video offset.
 FAKE_CAMERA = """(() => {
   const W = 640, H = 480, BITS = 44, BLOCK = 14;
+  let gain = null;
   const draw = (ctx) => {
     ctx.fillStyle = '#808080'; ctx.fillRect(0, 0, W, H);
     const ms = Date.now();
@@ -52,14 +54,19 @@ FAKE_CAMERA = """(() => {
       ctx.fillStyle = Math.floor(ms / 2 ** i) % 2 ? '#ffffff' : '#000000';
       ctx.fillRect(20 + i * BLOCK, 20, BLOCK, 40);
     }
-    ctx.fillStyle = `hsl(${(ms / 20) % 360}, 60%, 50%)`; ctx.fillRect(40, 120, 560, 320);
+    const flash = ms % 1000 < 150;
+    ctx.fillStyle = flash ? '#ffffff' : `hsl(${(ms / 20) % 360}, 60%, 40%)`;
+    ctx.fillRect(40, 120, 560, 320);
+    if (gain) gain.gain.value = flash ? 0.5 : 0;
   };
   navigator.mediaDevices.getUserMedia = async () => {
     const canvas = document.createElement('canvas'); canvas.width = W; canvas.height = H;
-    const ctx = canvas.getContext('2d'); draw(ctx); setInterval(() => draw(ctx), 1000 / 30);
+    const ctx = canvas.getContext('2d'); draw(ctx); setInterval(() => draw(ctx), 1000 / 60);
     const stream = canvas.captureStream(30);
     const audio = new AudioContext(); const tone = audio.createOscillator();
-    const out = audio.createMediaStreamDestination(); tone.connect(out); tone.start();
+    tone.frequency.value = 1000; gain = audio.createGain(); gain.gain.value = 0;
+    const out = audio.createMediaStreamDestination(); tone.connect(gain); gain.connect(out);
+    tone.start();
     stream.addTrack(out.stream.getAudioTracks()[0]);
     return stream;
   };
@@ -67,14 +74,40 @@ FAKE_CAMERA = """(() => {
 
 # At the desk: read the kiosk's clock from every frame shown.
 READ_CLOCK = """() => {
-  window.__lat = []; window.__firstFrame = null;
+  window.__lat = []; window.__firstFrame = null; window.__vOn = []; window.__aOn = [];
   const v = document.getElementById('remote');
+  let flashing = false, beeping = false, listening = null;
+  // One onset per flash or beep: a dip inside one (coding noise) is not a new one.
+  const onset = (list) => {
+    const now = performance.now();
+    if (!list.length || now - list[list.length - 1] > 500) list.push(now);
+  };
+  const listen = () => {
+    // The kiosk's sound, 256 samples at a time, for the onsets of its beeps.
+    if (listening === v.srcObject || !v.srcObject || !v.srcObject.getAudioTracks().length) return;
+    listening = v.srcObject;
+    const audio = new AudioContext();
+    const source = audio.createMediaStreamSource(v.srcObject);
+    const probe = audio.createScriptProcessor(256, 1, 1);
+    probe.onaudioprocess = (e) => {
+      const data = e.inputBuffer.getChannelData(0);
+      let peak = 0; for (let i = 0; i < data.length; i++) peak = Math.max(peak, Math.abs(data[i]));
+      if (peak > 0.1 && !beeping && window.__readClock) onset(window.__aOn);
+      beeping = peak > 0.1;
+    };
+    source.connect(probe); probe.connect(audio.destination);
+  };
   const canvas = document.createElement('canvas'); canvas.width = 640; canvas.height = 480;
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   const tick = () => {
     if (window.__firstFrame === null) window.__firstFrame = performance.now();
+    listen();
     if (window.__readClock && v.videoWidth) {
       ctx.drawImage(v, 0, 0, 640, 480);
+      const px = ctx.getImageData(320, 280, 1, 1).data;
+      const flash = px[0] > 230 && px[1] > 230 && px[2] > 230;
+      if (flash && !flashing) onset(window.__vOn);
+      flashing = flash;
       const row = ctx.getImageData(0, 40, 640, 1).data;
       let ms = 0;
       for (let i = 0; i < 44; i++) {
@@ -106,6 +139,59 @@ def draw_clock(image: np.ndarray, ms: int | None = None) -> None:
     for i in range(BITS):
         x = LEFT + i * BLOCK
         image[TOP : TOP + 40, x : x + BLOCK] = 255 if (ms >> i) & 1 else 0
+
+
+FLASH_MS = 150  # each second starts with a white flash and a beep, this long
+
+
+def flash_now() -> bool:
+    return int(time.time() * 1000) % 1000 < FLASH_MS
+
+
+def draw_clock_and_flash(image: np.ndarray) -> None:
+    """The kiosk's overlay: the clock, and the flash that goes with BeepingMicrophone."""
+    draw_clock(image)
+    if flash_now():
+        image[120:440, 40:600] = 255
+
+
+def beeping_microphone() -> Any:
+    """The kiosk's microphone for the bench: a 1 kHz beep during each flash, else silence,
+    paced as a real microphone (aiortc's AudioStreamTrack timing)."""
+    from aiortc.mediastreams import AudioStreamTrack
+
+    class BeepingMicrophone(AudioStreamTrack):
+        async def recv(self) -> Any:
+            frame = await super().recv()
+            if flash_now():
+                n = frame.samples
+                t = (np.arange(n) + (frame.pts or 0)) / frame.sample_rate
+                tone = (np.sin(2 * np.pi * 1000 * t) * 12000).astype(np.int16)
+                frame.planes[0].update(np.repeat(tone, len(frame.layout.channels)).tobytes())
+            return frame
+
+    return BeepingMicrophone()
+
+
+def onset_offsets(video: list[float], audio: list[float]) -> list[float]:
+    """Audio onset minus video onset (ms) for each flash with a beep within 500 ms;
+    positive: the sound comes after the picture."""
+    pairs = []
+    for v in video:
+        near = [a for a in audio if abs(a - v) < 0.5]
+        if near:
+            pairs.append((min(near, key=lambda a: abs(a - v)) - v) * 1000)
+    return pairs
+
+
+def sync_figure(offsets: list[float]) -> str:
+    if not offsets:
+        return "no flash with a beep was received"
+    size = [abs(x) for x in offsets]
+    return (
+        f"{percentile(size, 50):.0f} / {percentile(size, 95):.0f} ms "
+        f"(sound {statistics.fmean(offsets):+.0f} ms vs picture, {len(offsets)} beeps)"
+    )
 
 
 def read_clock(image: np.ndarray) -> int:
@@ -252,6 +338,9 @@ class KioskSide:
         self.camera.start()
         self.latencies: list[float] = []
         self.arrivals: list[float] = []
+        self.video_onsets: list[float] = []
+        self.audio_onsets: list[float] = []
+        self._flashing = self._beeping = False
         self.sizes: set[tuple[int, int]] = set()
         self.lock = threading.Lock()
         self.session: Any = None
@@ -263,14 +352,30 @@ class KioskSide:
 
         client = CentralClient(self.world.base, self.world.device_token, insecure=True)
         track = CameraTrack(lambda: self.camera.latest_frame)
-        track.overlay = draw_clock
-        self.session = CallSession(client, track, None, poll_s=0.5)
+        track.overlay = draw_clock_and_flash
+        self.session = CallSession(client, track, beeping_microphone(), poll_s=0.5)
         self.session.when_remote_frame = self.frame
+        self.session.when_remote_audio = self.sound
         return self.session
+
+    def sound(self, frame: Any) -> None:
+        """The official's sound as the speaker would get it: note when each beep starts."""
+        peak = int(np.abs(frame.to_ndarray()).max()) if frame.samples else 0
+        beeping = peak > 3000
+        if beeping and not self._beeping:
+            with self.lock:
+                self.audio_onsets.append(time.monotonic())
+                del self.audio_onsets[:-5000]
+        self._beeping = beeping
 
     def frame(self, image: np.ndarray) -> None:
         now = time.time() * 1000
+        flashing = bool(image[200:360, 200:440].mean() > 230)
         with self.lock:
+            if flashing and not self._flashing:
+                self.video_onsets.append(time.monotonic())
+                del self.video_onsets[:-5000]
+            self._flashing = flashing
             self.arrivals.append(time.monotonic())
             self.sizes.add((image.shape[1], image.shape[0]))
             lat = now - read_clock(image)
@@ -282,6 +387,7 @@ class KioskSide:
     def reset(self) -> None:
         with self.lock:
             self.latencies, self.arrivals, self.sizes = [], [], set()
+            self.video_onsets, self.audio_onsets = [], []
 
 
 def wait(predicate: Any, seconds: float, what: str) -> None:
@@ -377,7 +483,10 @@ def main(argv: list[str] | None = None) -> int:
             place_call(kiosk, page, world)
             time.sleep(3)
             kiosk.reset()
-            page.evaluate("() => { window.__lat = []; window.__readClock = true; }")
+            page.evaluate(
+                "() => { window.__lat = []; window.__vOn = []; window.__aOn = [];"
+                " window.__readClock = true; }"
+            )
             start_stats = page.evaluate(DESK_STATS)
             cpu0, t0, rss0 = cpu_seconds(), time.monotonic(), rss_mib()
             rss_peak = rss0
@@ -388,7 +497,12 @@ def main(argv: list[str] | None = None) -> int:
             cpu = (cpu_seconds() - cpu0) / elapsed
             end_stats = page.evaluate(DESK_STATS)
             desk_lat = page.evaluate("() => window.__lat")
+            desk_sync = onset_offsets(
+                [t / 1000 for t in page.evaluate("() => window.__vOn")],
+                [t / 1000 for t in page.evaluate("() => window.__aOn")],
+            )
             with kiosk.lock:
+                kiosk_sync = onset_offsets(list(kiosk.video_onsets), list(kiosk.audio_onsets))
                 arrivals, kiosk_lat, sizes = (
                     list(kiosk.arrivals),
                     list(kiosk.latencies),
@@ -479,7 +593,18 @@ def main(argv: list[str] | None = None) -> int:
             "≤ 5 % growth",
             growth <= 5,
         ),
-        ("speech–video offset", "not measured (no audio path in this bench yet)", "≤ 100 ms", None),
+        (
+            "speech–video offset at the kiosk (desk → kiosk), p50 / p95 of |offset|",
+            sync_figure(kiosk_sync),
+            "≤ 100 ms",
+            bool(kiosk_sync) and percentile([abs(x) for x in kiosk_sync], 95) <= 100,
+        ),
+        (
+            "speech–video offset at the desk (kiosk → desk), p50 / p95 of |offset|",
+            sync_figure(desk_sync),
+            "≤ 100 ms",
+            bool(desk_sync) and percentile([abs(x) for x in desk_sync], 95) <= 100,
+        ),
     ]
     print()
     for what, figure, goal, met in rows:
