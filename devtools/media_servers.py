@@ -19,6 +19,8 @@ from typing import Any
 
 import requests
 
+from devtools.processes import stop_all
+
 JANUS_LIB = Path("/usr/lib/x86_64-linux-gnu/janus")
 INSTALL_HINT = "apt-get install janus coturn (./run demo and ./run test install them)"
 
@@ -63,15 +65,7 @@ class MediaServers:
         return {k.removeprefix("CENTRAL_").lower(): v for k, v in self.central_env().items()}
 
     def stop(self) -> None:
-        for proc in self.processes:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.processes:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        stop_all(self.processes)
 
 
 def _free_port(ip: str) -> int:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devtools.processes import stop_all
+
 REPO = Path(__file__).resolve().parents[1]
 ECHO_CANCEL_CONF = REPO / "systemd" / "pipewire" / "palvelupiste-echo-cancel.conf"
 INSTALL_HINT = "apt-get install pipewire pipewire-pulse wireplumber dbus (./run test does)"
@@ -114,15 +116,7 @@ class SoundRoom:
         ).stdout  # fmt: skip
 
     def stop(self) -> None:
-        for proc in reversed(self.processes):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.processes:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        stop_all(self.processes)
 
 
 def start_sound_room(folder: Path, delay_s: float = 0.01, air_gain: float = 0.5) -> SoundRoom:

@@ -30,6 +30,7 @@ GRAB_REMOTE = """() => {
 
 
 def browser_frame(page: Any) -> np.ndarray | None:
+    """The video the desk shows, from a Playwright page or a devtools.firefox.Firefox."""
     data = page.evaluate(GRAB_REMOTE)
     if not data:
         return None

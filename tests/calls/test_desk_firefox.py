@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import cv2
-import numpy as np
 import pytest
 
 from devtools.firefox import FIREFOX, Firefox
-from tests.calls.kiosk_side import GRAB_REMOTE, kiosk_sees
-from tests.calls.media_files import decode_qr, frame_with_qr
+from tests.calls.kiosk_side import desk_sees, kiosk_sees
+from tests.calls.media_files import frame_with_qr
 from tests.central.world import PASSWORD
 from tests.waiting import wait_for
 
@@ -59,14 +58,6 @@ def firefox() -> Iterator[Firefox]:
     browser.close()
 
 
-def desk_frame(browser: Firefox) -> np.ndarray | None:
-    data = browser.evaluate(GRAB_REMOTE)
-    if not data:
-        return None
-    raw = base64.b64decode(data.split(",", 1)[1])
-    return cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
-
-
 def submit(browser: Firefox, form: str, fields: dict[str, Any]) -> None:
     browser.evaluate(
         """(form, fields) => { const f = document.getElementById(form);
@@ -95,10 +86,7 @@ def test_an_official_takes_a_call_in_firefox(call_world, kiosk, firefox):
 
     assert wait_for(lambda: kiosk.view.status == "active", 10)
     assert wait_for(lambda: kiosk_sees(kiosk, "official-firefox"), 30), "no Firefox video at kiosk"
-    assert wait_for(
-        lambda: (frame := desk_frame(firefox)) is not None and "kiosk-camera" in decode_qr(frame),
-        30,
-    ), "no kiosk video in Firefox"
+    assert wait_for(lambda: desk_sees(firefox, "kiosk-camera"), 30), "no kiosk video in Firefox"
     # Firefox starts its encoder small and raises the resolution as bandwidth allows.
     assert wait_for(lambda: kiosk.latest().shape[:2] == (480, 640), 20), kiosk.latest().shape
 
