@@ -75,6 +75,10 @@ FAKE_CAMERA = """(() => {
 # At the desk: read the kiosk's clock from every frame shown.
 READ_CLOCK = """() => {
   window.__lat = []; window.__firstFrame = null; window.__vOn = []; window.__aOn = [];
+  // One watcher for the page's life, which every call reuses: a new one per call piled
+  // up frame callbacks and sound contexts until the page stopped answering (call ~98).
+  if (window.__watching) return;
+  window.__watching = true;
   const v = document.getElementById('remote');
   let flashing = false, beeping = false, listening = null;
   // One onset per flash or beep: a dip inside one (coding noise) is not a new one.
@@ -86,7 +90,8 @@ READ_CLOCK = """() => {
     // The kiosk's sound, 256 samples at a time, for the onsets of its beeps.
     if (listening === v.srcObject || !v.srcObject || !v.srcObject.getAudioTracks().length) return;
     listening = v.srcObject;
-    const audio = new AudioContext();
+    if (window.__audio) window.__audio.close();
+    const audio = window.__audio = new AudioContext();
     const source = audio.createMediaStreamSource(v.srcObject);
     const probe = audio.createScriptProcessor(256, 1, 1);
     probe.onaudioprocess = (e) => {
@@ -514,10 +519,16 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"memory: {soak} calls back to back")
             rss_warm = None
+            soak_done, soak_error = 0, ""
             for n in range(soak):
-                place_call(kiosk, page, world)
-                time.sleep(2)
-                end_call(kiosk, page)
+                try:
+                    place_call(kiosk, page, world)
+                    time.sleep(2)
+                    end_call(kiosk, page)
+                except Exception as exc:  # noqa: BLE001 - report what was measured so far
+                    soak_error = f" (stopped: {type(exc).__name__}: {str(exc)[:80]})"
+                    break
+                soak_done += 1
                 if n == min(4, soak - 1):
                     rss_warm = rss_mib()
             rss_end = rss_mib()
@@ -588,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
             None,
         ),
         (
-            f"kiosk RSS after {soak} calls",
+            f"kiosk RSS after {soak_done} calls{soak_error}",
             f"{rss_warm:.0f} → {rss_end:.0f} MiB ({growth:+.1f} %)",
             "≤ 5 % growth",
             growth <= 5,
