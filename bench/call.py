@@ -363,7 +363,7 @@ class KioskSide:
         self.session.when_remote_audio = self.sound
         return self.session
 
-    def sound(self, frame: Any) -> None:
+    def sound(self, frame: Any, source: str = "") -> None:
         """The official's sound as the speaker would get it: note when each beep starts."""
         peak = int(np.abs(frame.to_ndarray()).max()) if frame.samples else 0
         beeping = peak > 3000

@@ -22,7 +22,7 @@ from central.db.models import AccessToken, Booking, Command, Kiosk, Organisation
 from central.errors import ApiError, forbidden, not_found
 from central.security import token_hash
 
-ROLES = ("national_admin", "org_admin", "technician", "official", "booking_system")
+ROLES = ("national_admin", "org_admin", "technician", "official", "interpreter", "booking_system")
 
 NATIONAL = frozenset({"national_admin"})
 ADMINS = frozenset({"national_admin", "org_admin"})
@@ -47,7 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "booking.write": frozenset({"national_admin", "org_admin", "booking_system"}),
     "stats.read": ADMINS,
     "official.manage": ADMINS,
-    "desk.use": frozenset({"official"}),
+    "desk.use": frozenset({"official", "interpreter"}),
 }
 
 # Commands a technician may send; the rest change a kiosk's service and need an admin.

@@ -42,7 +42,7 @@ class RoomJoin:
 @dataclass
 class ChatLine:
     id: int
-    sender: str  # citizen | official
+    sender: str  # citizen | official | interpreter
     text: str
     at: str
 

@@ -37,6 +37,8 @@ ADMIN_EMAIL = "admin@demo.palvelupiste.fi"
 ORG_ADMIN_EMAIL = "kunta@demo.palvelupiste.fi"
 BOOKINGS_EMAIL = "ajanvaraus@demo.palvelupiste.fi"
 OFFICIAL_EMAIL = "virkailija@demo.palvelupiste.fi"
+INTERPRETER_EMAIL = "tulkki@demo.palvelupiste.fi"
+AGENCY_DOMAIN = "tulkkaus.demo.palvelupiste.fi"
 PASSWORD = "demo-password-123"
 CITIZENS = ["Maija V.", "Matti K.", "Aino L.", "Erik S.", "Leena P."]
 TECHNICIAN_PIN = "2468"
@@ -93,6 +95,15 @@ def seed(database: str, base: str) -> dict[str, Any]:
         "PUT",
         f"/officials/{official}",
         json={"services": video_services, "languages": ["fi", "sv", "en"]},
+    )
+    # An interpretation service with one interpreter of Arabic, Somali and Russian.
+    agency = national.call("POST", "/organisations", json={"name": "Tulkkauspalvelu Oy"})
+    create_user(database, f"admin@{AGENCY_DOMAIN}", "org_admin", agency["id"], PASSWORD)
+    interpreter = create_user(database, INTERPRETER_EMAIL, "interpreter", agency["id"], PASSWORD)
+    Api(base).login(f"admin@{AGENCY_DOMAIN}").call(
+        "PUT",
+        f"/officials/{interpreter['id']}",
+        json={"services": [], "languages": ["ar", "so", "ru"]},
     )
     bookings = Api(base).login(BOOKINGS_EMAIL)
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
@@ -198,6 +209,7 @@ Palvelupiste demo is running.
   municipality admin: {ORG_ADMIN_EMAIL} / {PASSWORD}
   booking system:     {BOOKINGS_EMAIL} / {PASSWORD}
   official's desk:    {base}/desk/  {OFFICIAL_EMAIL} / {PASSWORD}
+  interpreter's desk: {base}/desk/  {INTERPRETER_EMAIL} / {PASSWORD} (ar, so, ru)
   video calls:        {video}
   site:               {world["site"]["name"]} ({world["site"]["id"]})
   catalogue:          {world["imported"]["imported"]} services imported

@@ -1,8 +1,10 @@
-"""The officials' side of video calls (JSON), used by the desk page at /desk/.
+"""The officials' and interpreters' side of video calls (JSON), used by the desk page.
 
 An official sees the queue of calls they may take, accepts one, shows
-documents, chats, records the identification level, and ends it. Only the
-call's own official reaches a call: anyone else gets 404, as if it did not exist.
+documents, chats, records the identification level, asks for an interpreter,
+and ends it. An interpreter sees the requests for their languages, takes one,
+and leaves when done. Only the call's own official, and a party while joined
+to the active call, reach a call: anyone else gets 404, as if it did not exist.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from starlette.concurrency import run_in_threadpool
 
 from central.api.kiosk_calls import BINARY_BODY, MessageIn, rooms_of
 from central.api.schemas import errors
-from central.calls import conversation, lifecycle
+from central.calls import conversation, lifecycle, parties
 from central.calls.media_server import participant_token
 from central.calls.turn import ice_servers
-from central.db.models import Call, CallDocument, Service, Site, User
+from central.db.models import Call, CallDocument, CallParty, Organisation, Service, Site, User
 from central.db.types import utcnow
 from central.errors import not_found
 from central.policy import Access, allowed
@@ -44,6 +46,22 @@ class Waiting(BaseModel):
     for_me: bool
 
 
+class InterpreterRequest(BaseModel):
+    """A call that needs an interpreter of `language` (the call's own is `call_language`)."""
+
+    party_id: str
+    language: str
+    call_language: str
+    service_name: str
+    waited_s: int
+
+
+class Party(BaseModel):
+    kind: str
+    language: str | None
+    status: str
+
+
 class DeskCall(BaseModel):
     id: str
     status: str
@@ -56,16 +74,25 @@ class DeskCall(BaseModel):
     kiosk_connected: bool
     accepted_at: str | None
     join: dict[str, Any] | None = None
+    # What the person at this desk is in the call: its official, or an interpreter.
+    my_role: str = "official"
+    parties: list[Party] = Field(default_factory=list)
     messages: list[dict[str, Any]] = Field(default_factory=list)
     documents: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class DeskState(BaseModel):
+    role: str = "official"
     presence: str
     services: list[str]
     languages: list[str]
     waiting: list[Waiting]
+    interpreting: list[InterpreterRequest] = Field(default_factory=list)
     active: DeskCall | None
+
+
+class InterpreterIn(BaseModel):
+    language: str = Field(pattern=r"^[a-z]{2,3}$")
 
 
 class EndIn(BaseModel):
@@ -96,11 +123,33 @@ def _official(access: Access) -> User:
 
 
 def own_call(access: Access, call_id: str) -> Call:
-    """The official's own call; any other call (or none) is 404."""
+    """The official's own call, or the active call a party has joined; any other call
+    (or none, or one a party has left) is 404."""
     call = access.db.get(Call, call_id)
-    if call is None or call.official_id != access.person.user_id:
+    me = access.person.user_id
+    if call is not None and call.official_id == me:
+        return call
+    if (
+        call is not None
+        and call.status == "active"
+        and parties.joined_party(access.db, call.id, me) is not None
+    ):
+        return call
+    raise not_found("call of yours")
+
+
+def officials_call(access: Access, call_id: str) -> Call:
+    """The call whose official the caller is (what only the official does)."""
+    call = own_call(access, call_id)
+    if call.official_id != access.person.user_id:
         raise not_found("call of yours")
     return call
+
+
+def display_of(db: Session, user: User) -> str:
+    """How the others in the room see this participant: kind and organisation."""
+    org = db.get(Organisation, user.org_id) if user.org_id else None
+    return f"{user.role}:{org.name if org else ''}"
 
 
 def desk_view(request: Request, access: Access, call: Call, after: int = 0) -> DeskCall:
@@ -119,12 +168,22 @@ def desk_view(request: Request, access: Access, call: Call, after: int = 0) -> D
         kiosk_connected=(now - call.kiosk_seen_at).total_seconds() <= 5,
         accepted_at=call.accepted_at.isoformat() if call.accepted_at else None,
     )
+    me = access.person.user_id
+    view.my_role = "official" if call.official_id == me else "interpreter"
+    view.parties = [
+        Party(kind=p.kind, language=p.language, status=p.status)
+        for p in access.db.scalars(
+            select(CallParty).where(CallParty.call_id == call.id).order_by(CallParty.requested_at)
+        )
+    ]
     if call.status == "active":
+        user = access.db.get(User, me)
         view.join = {
             "janus_url": settings.janus_url,
             "room": call.room,
-            "token": participant_token(request.app.state.secret_key, call.id, call.official_id),
-            "ice_servers": ice_servers(settings, f"official-{call.official_id[:8]}"),
+            "token": participant_token(request.app.state.secret_key, call.id, me),
+            "ice_servers": ice_servers(settings, f"desk-{me[:8]}"),
+            "display": display_of(access.db, user) if user else "official:",
         }
     view.messages = [m.__dict__ for m in conversation.messages_after(access.db, call.id, after)]
     view.documents = [
@@ -153,11 +212,25 @@ def desk_state(
     active = db.scalar(select(Call).where(Call.official_id == me.id, Call.status == "active"))
     if active is not None:
         active.official_seen_at = now
+    elif me.role == "interpreter" and (joined := parties.active_party_of(db, me.id)):
+        active = joined[1]
     db.commit()
+    interpreting = []
+    if me.role == "interpreter":
+        for party, call in parties.requests_for(db, profile):
+            interpreting.append(
+                InterpreterRequest(
+                    party_id=party.id,
+                    language=party.language or "",
+                    call_language=call.language,
+                    service_name=_names(db, call)[0],
+                    waited_s=int((now - party.requested_at).total_seconds()),
+                )
+            )
     waiting = []
     for call in db.scalars(
         select(Call)
-        .where(Call.org_id == me.org_id, Call.status == "queued")
+        .where(Call.org_id == me.org_id, Call.status == "queued", me.role == "official")
         .order_by(Call.created_at)
         .limit(200)
     ):
@@ -177,6 +250,8 @@ def desk_state(
             )
         )
     return DeskState(
+        role=me.role,
+        interpreting=interpreting,
         presence=lifecycle.presence_of(db, me.id, settings, now),
         services=list(profile.services or []),
         languages=list(profile.languages or []),
@@ -222,10 +297,69 @@ def get_call(
 def end_call(
     call_id: str, body: EndIn, request: Request, access: Access = Depends(desk_user)
 ) -> DeskCall:
-    call = own_call(access, call_id)
+    call = officials_call(access, call_id)
     lifecycle.finish(access.db, call, body.outcome, request.app.state.rooms)
     access.db.commit()
     return desk_view(request, access, call)
+
+
+@router.post(
+    "/calls/{call_id}/interpreter",
+    response_model=DeskCall,
+    responses=errors(401, 403, 404, 409, 422),
+)
+def ask_for_interpreter(
+    call_id: str, body: InterpreterIn, request: Request, access: Access = Depends(desk_user)
+) -> DeskCall:
+    """The official asks for an interpreter of a language; interpreters of it who are at
+    their desks see the request, and the first to take it joins the call."""
+    call = officials_call(access, call_id)
+    parties.request_interpreter(access.db, call, body.language)
+    access.db.commit()
+    return desk_view(request, access, call)
+
+
+@router.post(
+    "/interpreting/{party_id}/take",
+    response_model=DeskCall,
+    responses=errors(401, 403, 404, 409, 503),
+)
+def take_interpreting(
+    party_id: str, request: Request, access: Access = Depends(desk_user)
+) -> DeskCall:
+    """An interpreter takes a request and joins its call (two at once: one gets 409)."""
+    me = _official(access)
+    party = access.db.get(CallParty, party_id)
+    profile = lifecycle.profile_of(access.db, me.id)
+    if (
+        me.role != "interpreter"
+        or party is None
+        or party.kind != "interpreter"
+        or party.language not in (profile.languages or [])
+    ):
+        raise not_found("interpreting request for you")
+    call = parties.take(access.db, party, me, rooms_of(request))
+    access.db.commit()
+    return desk_view(request, access, call)
+
+
+@router.post("/calls/{call_id}/leave", response_model=DeskCall, responses=errors(401, 403, 404))
+def leave_call(call_id: str, request: Request, access: Access = Depends(desk_user)) -> DeskCall:
+    """An interpreter leaves; the call goes on with the citizen and its official."""
+    call = own_call(access, call_id)
+    party = parties.joined_party(access.db, call.id, access.person.user_id)
+    if party is None:
+        raise not_found("call you joined")
+    parties.leave(access.db, party, rooms_of(request))
+    access.db.commit()
+    service_name, site_name = _names(access.db, call)
+    # Nothing of the call's content any more: the party is out of it.
+    return DeskCall(
+        id=call.id, status="left", outcome=None, service_id=call.service_id,
+        service_name=service_name, language=call.language, site_name=site_name,
+        identification=call.identification, kiosk_connected=False, accepted_at=None,
+        my_role="interpreter",
+    )  # fmt: skip
 
 
 @router.put(
@@ -238,7 +372,7 @@ def set_identification(
 ) -> DeskCall:
     """The identification level used (none; weak: an ID document shown to the camera).
     Stored with the call; the person's identity never is."""
-    call = own_call(access, call_id)
+    call = officials_call(access, call_id)
     conversation.require_open(call)
     call.identification = body.level
     access.db.commit()
@@ -252,7 +386,9 @@ def set_identification(
     responses=errors(401, 403, 404, 409, 422),
 )
 def send_message(call_id: str, body: MessageIn, access: Access = Depends(desk_user)) -> Any:
-    line = conversation.add_message(access.db, own_call(access, call_id), "official", body.text)
+    call = own_call(access, call_id)
+    sender = "official" if call.official_id == access.person.user_id else "interpreter"
+    line = conversation.add_message(access.db, call, sender, body.text)
     return call_api.ChatLine(line.id, line.sender, line.text, line.at.isoformat())
 
 

@@ -1,4 +1,5 @@
-"""Admins say what each official serves: services and languages (the desk uses them)."""
+"""Admins say what each official serves (services and languages) and which languages each
+interpreter interprets; the desk uses them."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from central.policy import Access, allowed
 
 router = APIRouter(tags=["officials"])
 
+DESK_ROLES = ("official", "interpreter")
+
 ServiceId = Annotated[str, Field(min_length=1, max_length=64)]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 
@@ -29,6 +32,7 @@ class OfficialIn(BaseModel):
 class OfficialOut(BaseModel):
     user_id: str
     email: str
+    role: str
     org_id: str | None
     services: list[str]
     languages: list[str]
@@ -44,6 +48,7 @@ def _out(access: Access, user: User, request: Request) -> OfficialOut:
     return OfficialOut(
         user_id=user.id,
         email=user.email,
+        role=user.role,
         org_id=user.org_id,
         services=list(profile.services or []),
         languages=list(profile.languages or []),
@@ -57,7 +62,7 @@ def list_officials(
 ) -> OfficialList:
     users = access.db.scalars(
         select(User)
-        .where(User.role == "official", access.org_filter(User.org_id))
+        .where(User.role.in_(DESK_ROLES), access.org_filter(User.org_id))
         .order_by(User.email)
     )
     items = [_out(access, user, request) for user in users]
@@ -74,10 +79,13 @@ def put_official(
     request: Request,
     access: Access = Depends(allowed("official.manage")),
 ) -> OfficialOut:
-    """Set the services an official serves and the languages they speak."""
+    """Set the services an official serves and the languages they speak; for an
+    interpreter, the languages they interpret (no services)."""
     user = access.own(access.db.get(User, user_id), lambda u: u.org_id or "", "user")
-    if user.role != "official":
-        raise ApiError(422, "invalid_input", "This user is not an official.")
+    if user.role not in DESK_ROLES:
+        raise ApiError(422, "invalid_input", "This user is not an official or an interpreter.")
+    if user.role == "interpreter" and body.services:
+        raise ApiError(422, "invalid_input", "Interpreters serve no services: send [].")
     unknown = [s for s in body.services if access.db.get(Service, s) is None]
     if unknown:
         raise not_found(f"service ({', '.join(unknown[:5])})")

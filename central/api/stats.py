@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
 from central.api.schemas import errors
-from central.db.models import Call, UsageEvent
+from central.db.models import Call, CallParty, Organisation, UsageEvent
 from central.errors import ApiError
 from central.policy import Access, allowed
 
@@ -68,6 +68,24 @@ def usage(
     }
 
 
+def _interpreters_of(access: Access, call_ids: list[str]) -> dict[str, set[tuple[str, str]]]:
+    """(language, interpretation organisation's name) of the interpreters who joined each
+    call: no person, only what the programme counts."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for start in range(0, len(call_ids), 500):
+        for call_id, language, name in access.db.execute(
+            select(CallParty.call_id, CallParty.language, Organisation.name)
+            .join(Organisation, Organisation.id == CallParty.org_id, isouter=True)
+            .where(
+                CallParty.call_id.in_(call_ids[start : start + 500]),
+                CallParty.kind == "interpreter",
+                CallParty.joined_at.is_not(None),
+            )
+        ):
+            found.setdefault(call_id, set()).add((language or "", name or ""))
+    return found
+
+
 @router.get("/stats/calls", responses=errors(401, 403, 404, 422))
 def calls(
     site_id: str | None = None,
@@ -78,6 +96,7 @@ def calls(
     """Video calls per service: how many were asked for and answered, how long they took
     and how long citizens waited (seconds). From central's own record of each call."""
     query = select(
+        Call.id,
         Call.service_id,
         Call.status,
         Call.outcome,
@@ -100,7 +119,9 @@ def calls(
         end = datetime.combine(date.fromisoformat(last), time(), UTC) + timedelta(days=1)
         query = query.where(Call.created_at < end)
     per: dict[str, dict[str, Any]] = {}
-    for row in access.db.execute(query):
+    rows = list(access.db.execute(query))
+    interpreted = _interpreters_of(access, [row.id for row in rows])
+    for row in rows:
         item = per.setdefault(
             row.service_id,
             {
@@ -113,6 +134,9 @@ def calls(
                 "documents_scanned": 0,
                 "identified_weak": 0,
                 "outcomes": {},
+                "interpreted": 0,
+                "interpreted_by_language": {},
+                "interpreted_by_organisation": {},
             },
         )
         item["requested"] += 1
@@ -126,6 +150,13 @@ def calls(
         item["documents_shown"] += row.documents_to_citizen
         item["documents_scanned"] += row.documents_from_citizen
         item["identified_weak"] += row.identification == "weak"
+        if row.id in interpreted:
+            item["interpreted"] += 1
+            for language, organisation in interpreted[row.id]:
+                counts = item["interpreted_by_language"]
+                counts[language] = counts.get(language, 0) + 1
+                counts = item["interpreted_by_organisation"]
+                counts[organisation] = counts.get(organisation, 0) + 1
     items = []
     for item in sorted(per.values(), key=lambda i: i["service_id"]):
         answered = item["answered"] or 1

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from central.calls import parties
 from central.calls.media_server import JanusRooms, MediaServerError, participant_token, room_name
 from central.db.models import Call, OfficialProfile, User
 from central.db.types import utcnow
@@ -85,6 +86,8 @@ def officials_for(
 def presence_of(db: Session, user_id: str, settings: Settings, now: datetime) -> str:
     """available, busy (in a call) or away (chose so, or the desk is closed)."""
     if db.scalar(select(Call.id).where(Call.official_id == user_id, Call.status == "active")):
+        return "busy"
+    if parties.active_party_of(db, user_id) is not None:
         return "busy"
     found = db.get(OfficialProfile, user_id)
     if found is None or found.presence != "available" or found.seen_at is None:
@@ -172,8 +175,10 @@ def participants(call: Call) -> list[str]:
     return [KIOSK] + ([call.official_id] if call.official_id else [])
 
 
-def tokens(secret: bytes, call: Call) -> list[str]:
-    return [participant_token(secret, call.id, who) for who in participants(call)]
+def tokens(db: Session, secret: bytes, call: Call) -> list[str]:
+    """Every token of the call: kiosk, official, and the interpreters who joined."""
+    base = [participant_token(secret, call.id, who) for who in participants(call)]
+    return base + parties.tokens_of(db, secret, call)
 
 
 def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
@@ -203,7 +208,7 @@ def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
     db.flush()
     db.refresh(call)
     try:
-        rooms.open_room(call.room or room_name(call.id), tokens(rooms.secret, call))
+        rooms.open_room(call.room or room_name(call.id), tokens(db, rooms.secret, call))
     except MediaServerError as exc:
         db.rollback()  # back in the queue: the citizen waits on
         raise ApiError(
@@ -221,9 +226,10 @@ def finish(db: Session, call: Call, outcome: str, rooms: JanusRooms) -> None:
     call.status = "ended"
     call.outcome = outcome
     call.ended_at = utcnow()
+    parties.end_all(db, call, rooms)
     if was_active and rooms.configured and call.room:
         try:
-            rooms.close_room(call.room, tokens(rooms.secret, call))
+            rooms.close_room(call.room, tokens(db, rooms.secret, call))
             call.room_closed = True
         except MediaServerError:
             call.room_closed = False  # retried by `close_left_rooms`
@@ -238,7 +244,7 @@ def close_left_rooms(db: Session, rooms: JanusRooms) -> int:
         select(Call).where(Call.status == "ended", Call.room_closed.is_(False)).limit(50)
     ):
         try:
-            rooms.close_room(call.room or room_name(call.id), tokens(rooms.secret, call))
+            rooms.close_room(call.room or room_name(call.id), tokens(db, rooms.secret, call))
         except MediaServerError:
             break
         call.room_closed = True

@@ -96,6 +96,20 @@ class JanusRooms:
             if "already exists" not in str(exc):
                 raise
 
+    def let_in(self, room: str, token: str) -> None:
+        """One more participant (an interpreter) into an open room."""
+        self._admin({"janus": "add_token", "token": token, "plugins": [VIDEOROOM]})
+        self._videoroom({"request": "allowed", "room": room, "action": "add", "allowed": [token]})
+
+    def send_away(self, room: str, token: str) -> None:
+        """A participant who left: their token no longer opens the room or Janus."""
+        try:
+            self._videoroom(
+                {"request": "allowed", "room": room, "action": "remove", "allowed": [token]}
+            )
+        finally:
+            self._admin({"janus": "remove_token", "token": token})
+
     def close_room(self, room: str, tokens: list[str]) -> None:
         """Destroys the room (everyone in it is sent away) and takes the tokens back."""
         try:

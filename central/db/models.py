@@ -327,6 +327,29 @@ class Call(Base):
     __table_args__ = (Index("ix_calls_org_status", "org_id", "status"),)
 
 
+class CallParty(Base):
+    """Someone who joins a call besides its official: an interpreter, or an expert of
+    another organisation. Asked for (no one yet), joined, then left; only while
+    joined and the call is active do they reach it (its room, chat, documents).
+    """
+
+    __tablename__ = "call_parties"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # interpreter | expert
+    # interpreter: the language to interpret (the call's is the other one)
+    language: Mapped[str | None] = mapped_column(String(8))
+    # expert: asked of this organisation, for this service or this person
+    org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    service_id: Mapped[str | None] = mapped_column(String(64))
+    wanted_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="requested")
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    joined_at: Mapped[datetime | None] = mapped_column()
+    left_at: Mapped[datetime | None] = mapped_column()
+
+
 class CallMessage(Base):
     """A chat line of a call; deleted with the call's documents (retention)."""
 

@@ -110,28 +110,50 @@ class CallSpeaker:
     server: `pulse:SINK`), at the volume the citizen sets. Without one ("none", or it
     failed) the frames are only drained and the citizen has the captions and chat."""
 
+    # Senders heard at once (official, interpreter, a second expert): one stream each.
+    MAX_SOURCES = 4
+
     def __init__(self, spec: str, volume: float = 0.8) -> None:
         from kiosk.call.pulse import PulseError, PulseSpeaker
 
         self.volume = volume
-        self._out: PulseSpeaker | None = None
-        kind, _, device = spec.partition(":")
-        if kind != "pulse":
+        self._outs: dict[str, PulseSpeaker] = {}
+        kind, _, self._device = spec.partition(":")
+        self._open = PulseSpeaker if kind == "pulse" else None
+        if self._open is None:
             return
         try:
-            self._out = PulseSpeaker(device)
+            self._outs[""] = self._open(self._device)
         except (PulseError, OSError) as exc:
             log.warning("speaker %s cannot be opened: %s", spec, exc)
+            self._open = None
 
     @property
     def available(self) -> bool:
-        return self._out is not None
+        return bool(self._outs)
 
-    def play(self, frame: Any) -> None:
-        if self._out is not None:
-            self._out.play(frame, self.volume)
+    def play(self, frame: Any, source: str = "") -> None:
+        """A frame of one sender's voice; each sender has a stream of its own, which the
+        sound server mixes (frames of two voices in one stream would play one after the
+        other, each at half speed)."""
+        if self._open is None:
+            return
+        out = self._outs.get(source)
+        if out is None:
+            if "" in self._outs and not any(self._outs.keys() - {""}):
+                out = self._outs.pop("")  # the first sender takes the stream opened first
+            elif len(self._outs) < self.MAX_SOURCES:
+                try:
+                    out = self._open(self._device)
+                except OSError as exc:
+                    log.warning("speaker stream for %s cannot be opened: %s", source, exc)
+                    return
+            else:
+                return
+            self._outs[source] = out
+        out.play(frame, self.volume)
 
     def close(self) -> None:
-        if self._out is not None:
-            self._out.close()
-            self._out = None
+        for out in self._outs.values():
+            out.close()
+        self._outs = {}

@@ -70,6 +70,11 @@ def rtc_configuration(ice_servers: list[dict[str, Any]]) -> RTCConfiguration:
     return RTCConfiguration(iceServers=servers)
 
 
+def _is_side(publisher: dict[str, Any]) -> bool:
+    """An interpreter (shown small beside the official), by the display desks set."""
+    return str(publisher.get("display") or "").startswith("interpreter:")
+
+
 def _sdp(desc: RTCSessionDescription) -> dict[str, str]:
     return {"type": desc.type, "sdp": desc.sdp}
 
@@ -82,8 +87,8 @@ class VideoRoomPeer:
         ticket: RoomTicket,
         video: MediaStreamTrack | None,
         audio: MediaStreamTrack | None,
-        when_remote_frame: Callable[[Any], None] | None = None,
-        when_remote_audio: Callable[[Any], None] | None = None,
+        when_remote_frame: Callable[[Any, str], None] | None = None,
+        when_remote_audio: Callable[[Any, str], None] | None = None,
         relay: MediaRelay | None = None,
     ) -> None:
         self.ticket = ticket
@@ -103,6 +108,11 @@ class VideoRoomPeer:
         self._subscriber_handle = 0
         self._my_feed: str | int | None = None
         self._feeds: set[str | int] = set()
+        # Interpreters: feed -> (its own subscriber PeerConnection, the tasks draining it).
+        self._side: dict[str | int, tuple[RTCPeerConnection, list[asyncio.Task[None]]]] = {}
+        # What each received stream is: mid -> the sender's Janus display, which desks set
+        # to "official:<organisation>" or "interpreter:<organisation>".
+        self.sources: dict[str, str] = {}
         self._drains: list[asyncio.Task[None]] = []
         self._subscribing = asyncio.Lock()
         self.ice_servers = ticket.ice_servers
@@ -129,11 +139,11 @@ class VideoRoomPeer:
         )
         self._my_feed = joined.get("id")
         self._keyframes = asyncio.ensure_future(self._ask_for_keyframes())
-        others = [p["id"] for p in joined.get("publishers", []) if p.get("id") != self._my_feed]
+        others = [p for p in joined.get("publishers", []) if p.get("id") != self._my_feed]
         # aiortc's setRemoteDescription waits for ICE and DTLS: publishing and
         # subscribing one after the other would add the two set-ups up.
         if others:
-            await asyncio.gather(self._publish(), self._subscribe(others))
+            await asyncio.gather(self._publish(), self._receive(others))
         else:
             await self._publish()
 
@@ -160,6 +170,58 @@ class VideoRoomPeer:
             raise JanusError("the media server did not answer the kiosk's offer")
         await pc.setRemoteDescription(RTCSessionDescription(jsep["sdp"], jsep["type"]))
 
+    async def _receive(self, publishers: list[dict[str, Any]]) -> None:
+        """The officials' feeds into the main subscription; each interpreter's into one of
+        its own. (aiortc routes RTP by SSRC or payload type and ignores the MID header:
+        in one bundled subscription with two video streams of one payload type, Janus's
+        packets of the second stream went to the first stream's decoder.)"""
+        main = [p["id"] for p in publishers if not _is_side(p)]
+        for publisher in publishers:
+            if _is_side(publisher) and publisher["id"] not in self._side:
+                try:
+                    await self._subscribe_side(publisher)
+                except (JanusError, OSError, TimeoutError) as exc:
+                    log.warning("receiving %s failed: %s", publisher.get("display"), exc)
+        if main:
+            await self._subscribe(main)
+
+    async def _subscribe_side(self, publisher: dict[str, Any]) -> None:
+        assert self.janus is not None
+        feed, source = publisher["id"], str(publisher.get("display") or "")
+        pc = RTCPeerConnection(rtc_configuration(self.ice_servers))
+        self._side[feed] = (pc, [])
+        handle = await self.janus.attach(lambda event: None)
+        attached = await self.janus.message(
+            handle,
+            {
+                "request": "join",
+                "ptype": "subscriber",
+                "room": self.ticket.room,
+                "streams": [{"feed": feed}],
+                "token": self.ticket.token,
+            },
+        )
+        jsep = attached.get("jsep")
+        if not jsep:
+            raise JanusError("the media server offered no media to receive")
+        drains = self._side[feed][1]
+
+        def on_track(track: MediaStreamTrack) -> None:
+            callback = self.when_remote_frame if track.kind == "video" else self.when_remote_audio
+            drains.append(asyncio.ensure_future(self._drain(track, source, callback)))
+
+        pc.on("track", on_track)
+        await pc.setRemoteDescription(RTCSessionDescription(jsep["sdp"], jsep["type"]))
+        await pc.setLocalDescription(await pc.createAnswer())
+        await self.janus.message(handle, {"request": "start"}, jsep=_sdp(pc.localDescription))
+
+    async def _close_side(self, feed: str | int) -> None:
+        pc, drains = self._side.pop(feed, (None, []))
+        for task in drains:
+            task.cancel()
+        if pc is not None:
+            await _close(pc)
+
     async def _subscribe(self, feeds: list[str | int]) -> None:
         async with self._subscribing:
             new = [f for f in feeds if f not in self._feeds]
@@ -181,6 +243,10 @@ class VideoRoomPeer:
                 },
             )
             jsep = attached.get("jsep")
+            self.sources = {
+                str(stream.get("mid")): str(stream.get("feed_display") or "")
+                for stream in attached.get("streams", [])
+            }
             if not jsep:
                 raise JanusError("the media server offered no media to receive")
             pc = RTCPeerConnection(rtc_configuration(self.ice_servers))
@@ -220,10 +286,12 @@ class VideoRoomPeer:
     # -- events --------------------------------------------------------------------------
     def _on_publisher_event(self, event: dict[str, Any]) -> None:
         data = event.get("plugindata", {}).get("data", {})
-        publishers = [p["id"] for p in data.get("publishers", []) if p.get("id") != self._my_feed]
+        publishers = [p for p in data.get("publishers", []) if p.get("id") != self._my_feed]
         if publishers:
-            asyncio.ensure_future(self._subscribe(publishers))
+            asyncio.ensure_future(self._receive(publishers))
         gone = data.get("unpublished") or data.get("leaving")
+        if gone and gone != "ok" and gone in self._side:
+            asyncio.ensure_future(self._close_side(gone))
         if gone and gone != "ok" and gone in self._feeds:
             self._feeds.discard(gone)
             if not self._feeds and self.when_state:
@@ -237,16 +305,24 @@ class VideoRoomPeer:
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         callback = self.when_remote_frame if track.kind == "video" else self.when_remote_audio
-        self._drains.append(asyncio.ensure_future(self._drain(track, callback)))
+        pc = self.subscriber_pc
+        mid = next(
+            (t.mid for t in (pc.getTransceivers() if pc else []) if t.receiver.track is track),
+            None,
+        )
+        source = self.sources.get(str(mid), "")
+        self._drains.append(asyncio.ensure_future(self._drain(track, source, callback)))
 
-    async def _drain(self, track: MediaStreamTrack, callback: Callable[[Any], None] | None) -> None:
+    async def _drain(
+        self, track: MediaStreamTrack, source: str, callback: Callable[[Any, str], None] | None
+    ) -> None:
         with contextlib.suppress(MediaStreamError, asyncio.CancelledError):
             while True:
                 frame = await track.recv()
                 if track.kind == "video":
                     self.last_video_at = time.monotonic()
                 if callback is not None:
-                    callback(frame)
+                    callback(frame, source)
 
     async def _ask_for_keyframes(self) -> None:
         """While video is expected and none arrives, a PLI every KEYFRAME_AFTER_S to each
@@ -284,6 +360,8 @@ class VideoRoomPeer:
             await _close(pc)
 
     async def leave(self) -> None:
+        for feed in list(self._side):
+            await self._close_side(feed)
         if self._keyframes is not None:
             self._keyframes.cancel()
             self._keyframes = None

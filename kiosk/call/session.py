@@ -90,7 +90,10 @@ class CallSession:
         self.view = CallView()
         self.when_update: Callable[[CallView], None] | None = None
         self.when_remote_frame: Callable[[np.ndarray], None] | None = None
-        self.when_remote_audio: Callable[[Any], None] | None = None
+        # Everyone else in the call (an interpreter): who (their Janus display) and a frame.
+        self.when_other_frame: Callable[[str, np.ndarray], None] | None = None
+        # Sound of each sender, with who sent it (a speaker stream each: PipeWire mixes).
+        self.when_remote_audio: Callable[[Any, str], None] | None = None
         self.peer: VideoRoomPeer | None = None
         # One relay for the whole call: every rebuilt connection gets its own proxy of
         # the camera and microphone (aiortc's MediaRelay), the sources stay open.
@@ -161,6 +164,7 @@ class CallSession:
         self.view = CallView()
         self._join = None
         self.when_update = self.when_remote_frame = self.when_remote_audio = None
+        self.when_other_frame = None
 
     async def _shutdown(self) -> None:
         current = asyncio.current_task()
@@ -326,7 +330,7 @@ class CallSession:
             self.video,
             self.audio,
             self._on_remote_frame,
-            self.when_remote_audio,
+            self._on_remote_audio,
             relay=self.relay,
         )
         self.peer.when_state = self._on_media_state
@@ -350,7 +354,15 @@ class CallSession:
         # "left" (the official's media went away) needs nothing here: central says whether
         # the official is still there, and their new media is subscribed to when it comes.
 
-    def _on_remote_frame(self, frame: Any) -> None:
+    def _on_remote_audio(self, frame: Any, source: str) -> None:
+        if self.when_remote_audio is not None:
+            self.when_remote_audio(frame, source)
+
+    def _on_remote_frame(self, frame: Any, source: str = "") -> None:
+        if source.startswith("interpreter:"):
+            if self.when_other_frame is not None:
+                self.when_other_frame(source, frame.to_ndarray(format="bgr24"))
+            return
         self._last_frame_at = time.monotonic()
         if self.first_frame_at is None:
             self.first_frame_at = self._last_frame_at

@@ -108,27 +108,33 @@ def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:
         net.remove()
 
 
+def launch_desk_browser(browser_type: Any, world: Any, camera: str = "official-camera") -> Any:
+    """Chromium with a fake camera showing a QR code `camera` (a second one for another
+    desk comes from the same Playwright: `chromium.browser_type`)."""
+    y4m = desk_y4m(world.folder / f"{camera}.y4m", camera)
+    wav = silence_wav(world.folder / "desk.wav")
+    return browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_FLAGS,
+            f"--use-file-for-fake-video-capture={y4m}",
+            f"--use-file-for-fake-audio-capture={wav}",
+            # The desk is served over plain http on the test network; a camera is only
+            # offered to secure origins, which production's https:// is.
+            f"--unsafely-treat-insecure-origin-as-secure={world.central.base}",
+        ],
+    )
+
+
 @contextlib.contextmanager
 def desk_browser(world: Any) -> Iterator[Any]:
-    """Chromium with a fake camera showing a QR code "official-camera"."""
+    """The official's Chromium, showing the QR code "official-camera"."""
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed; ./run test installs it")
     from playwright.sync_api import sync_playwright
 
-    y4m = desk_y4m(world.folder / "desk.y4m")
-    wav = silence_wav(world.folder / "desk.wav")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                *CHROMIUM_FLAGS,
-                f"--use-file-for-fake-video-capture={y4m}",
-                f"--use-file-for-fake-audio-capture={wav}",
-                # The desk is served over plain http on the test network; a camera is only
-                # offered to secure origins, which production's https:// is.
-                f"--unsafely-treat-insecure-origin-as-secure={world.central.base}",
-            ],
-        )
+        browser = launch_desk_browser(playwright.chromium, world)
         try:
             yield browser
         finally:
@@ -152,11 +158,11 @@ def kiosk(call_world: CallWorld, tmp_path: Path) -> Iterator[Any]:
     running.close()
 
 
-def open_desk(browser: Any, world: Any, query: str = "lang=en") -> Any:
-    """A desk page, logged in as the world's official."""
+def open_desk(browser: Any, world: Any, query: str = "lang=en", email: str = "") -> Any:
+    """A desk page, logged in as the world's official (or the person with `email`)."""
     page = browser.new_page()
     page.goto(f"{world.central.base}/desk/?{query}")
-    page.fill("input[name=email]", world.official_email)
+    page.fill("input[name=email]", email or world.official_email)
     from tests.central.world import PASSWORD
 
     page.fill("input[name=password]", PASSWORD)

@@ -19,8 +19,8 @@ from tests.calls.media_files import decode_qr
 if TYPE_CHECKING:
     from tests.calls.conftest import CallWorld
 
-GRAB_REMOTE = """() => {
-  const video = document.getElementById('remote');
+GRAB_REMOTE = """(selector) => {
+  const video = document.querySelector(selector || '#remote');
   if (!video || video.videoWidth === 0) return null;
   const canvas = document.createElement('canvas');
   canvas.width = video.videoWidth; canvas.height = video.videoHeight;
@@ -29,9 +29,10 @@ GRAB_REMOTE = """() => {
 }"""
 
 
-def browser_frame(page: Any) -> np.ndarray | None:
-    """The video the desk shows, from a Playwright page or a devtools.firefox.Firefox."""
-    data = page.evaluate(GRAB_REMOTE)
+def browser_frame(page: Any, selector: str = "#remote") -> np.ndarray | None:
+    """The video the desk shows (the citizen's, or another `selector`), from a Playwright
+    page or a devtools.firefox.Firefox."""
+    data = page.evaluate(GRAB_REMOTE, selector)
     if not data:
         return None
     raw = base64.b64decode(data.split(",", 1)[1])
@@ -43,8 +44,8 @@ def kiosk_sees(kiosk: Kiosk, text: str) -> bool:
     return frame is not None and text in decode_qr(frame)
 
 
-def desk_sees(page: Any, text: str) -> bool:
-    frame = browser_frame(page)
+def desk_sees(page: Any, text: str, selector: str = "#remote") -> bool:
+    frame = browser_frame(page, selector)
     return frame is not None and text in decode_qr(frame)
 
 
@@ -65,11 +66,23 @@ class Kiosk:
         self.lock = threading.Lock()
         self.session.when_update = self.views.append
         self.session.when_remote_frame = self._frame
+        self.others: dict[str, np.ndarray] = {}
+        self.session.when_other_frame = self._other
 
     def _frame(self, frame: np.ndarray) -> None:
         with self.lock:
             self.frames = [frame]  # keep only the latest: a call must not grow memory
             self.received += 1
+
+    def _other(self, source: str, frame: np.ndarray) -> None:
+        with self.lock:
+            self.others[source] = frame
+
+    def sees_other(self, text: str) -> str | None:
+        """Which other party's video (their display) shows the QR code `text`."""
+        with self.lock:
+            others = dict(self.others)
+        return next((who for who, frame in others.items() if text in decode_qr(frame)), None)
 
     def latest(self) -> np.ndarray | None:
         with self.lock:

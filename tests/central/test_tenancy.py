@@ -81,16 +81,17 @@ def orgs(central, national):
         ),
         201,
     )
-    b.extra["call"], b.extra["document"] = a_call_of(central, b)
+    b.extra["call"], b.extra["document"], b.extra["party"] = a_call_of(central, b)
     return a, b
 
 
 def a_call_of(central, org):
-    """A queued call of the organisation's kiosk, holding one scanned page, made in the
-    database: this module's central has no media server, and tenancy needs none."""
+    """A queued call of the organisation's kiosk, holding one scanned page and a request
+    for an interpreter, made in the database: this module's central has no media server,
+    and tenancy needs none."""
     from central.calls.documents import seal
     from central.db.engine import session_scope
-    from central.db.models import Call, CallDocument
+    from central.db.models import Call, CallDocument, CallParty
 
     with session_scope(central.app.state.sessions) as db:
         call = Call(
@@ -111,8 +112,10 @@ def a_call_of(central, org):
             sealed=seal(central.app.state.secret_key, call.id, b"\x89PNG\r\n\x1a\n"),
         )
         db.add(document)
+        party = CallParty(call_id=call.id, kind="interpreter", language="fi")
+        db.add(party)
         db.flush()
-        return call.id, document.id
+        return call.id, document.id, party.id
 
 
 API = "/api/v1"
@@ -157,6 +160,7 @@ def targets(b):
         "user_id": b.extra["user"]["id"],
         "call_id": b.extra["call"],
         "document_id": b.extra["document"],
+        "party_id": b.extra["party"],
     }
 
 
@@ -193,6 +197,7 @@ def bodies(b):
         ("PUT", "/desk/calls/{call_id}/identification"): {"level": "weak"},
         ("POST", "/desk/calls/{call_id}/messages"): {"text": "x"},
         ("POST", "/desk/calls/{call_id}/documents"): {},
+        ("POST", "/desk/calls/{call_id}/interpreter"): {"language": "ar"},
     }
 
 

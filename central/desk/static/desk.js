@@ -142,10 +142,12 @@ class CallMedia {
     await this.janus.create();
     this.publisher = await this.janus.attach((event) => this.onPublisherEvent(event));
     const joined = await this.janus.message(this.publisher, {
-      request: "join", ptype: "publisher", room: this.join.room, display: "official", token: this.join.token,
+      request: "join", ptype: "publisher", room: this.join.room,
+      display: this.join.display || "official:", token: this.join.token,
     });
     this.myId = joined.id;
     this.displays = new Map();
+    this.others = new Map(); // the other officials' and interpreters' feeds, shown small
     // A subscription that lost its link is cheaper to rebuild than to wait for: every
     // 2 s while it is not connected (the kiosk's own connection is left alone).
     this.watch = setInterval(() => this.watchSubscription(), 1000);
@@ -181,6 +183,7 @@ class CallMedia {
     const data = (event.plugindata || {}).data || {};
     if (data.publishers) this.subscribe(data.publishers);
     const gone = data.unpublished || data.leaving;
+    if (gone && gone !== "ok") this.dropOther(gone);
     if (gone && gone !== "ok" && this.feeds.has(gone)) {
       this.feeds.delete(gone);
       if (gone === this.shownFeed) {
@@ -195,13 +198,47 @@ class CallMedia {
     return [...this.feeds].sort((a, b) => order(a) - order(b)).pop();
   }
   async subscribe(publishers) {
-    // A 1:1 call shows the newest feed: after the kiosk rejoins, its old feed may linger
-    // on Janus until that session times out.
-    const fresh = publishers.filter((p) => p.id !== this.myId && !this.feeds.has(p.id));
+    // The citizen is shown large, from the newest kiosk feed: after the kiosk rejoins,
+    // its old feed may linger on Janus until that session times out. Everyone else
+    // (an interpreter, another official) gets a small video of their own.
+    const fresh = publishers.filter((p) => p.id !== this.myId && !this.feeds.has(p.id) && !this.others.has(p.id));
     if (!fresh.length) return;
-    fresh.forEach((p) => { this.feeds.add(p.id); this.displays.set(p.id, p.display || ""); });
+    const kiosks = fresh.filter((p) => (p.display || "").startsWith("kiosk"));
+    for (const p of fresh) if (!kiosks.includes(p)) this.subscribeOther(p).catch(() => this.dropOther(p.id));
+    if (!kiosks.length) return;
+    kiosks.forEach((p) => { this.feeds.add(p.id); this.displays.set(p.id, p.display || ""); });
     const newest = this.newestFeed();
     if (newest !== this.shownFeed) await this.subscribeTo(newest);
+  }
+  async subscribeOther(publisher) {
+    const figure = document.createElement("figure");
+    const video = document.createElement("video");
+    video.autoplay = true; video.playsInline = true;
+    const caption = document.createElement("figcaption");
+    caption.textContent = partyName(publisher.display || "");
+    figure.append(video, caption);
+    figure.dataset.feed = publisher.id;
+    $("others").append(figure);
+    const pc = new RTCPeerConnection(this.config);
+    this.others.set(publisher.id, { pc, figure });
+    const handle = await this.janus.attach();
+    const attached = await this.janus.message(handle, {
+      request: "join", ptype: "subscriber", room: this.join.room,
+      streams: [{ feed: publisher.id }], token: this.join.token,
+    });
+    const stream = new MediaStream();
+    pc.ontrack = (event) => { stream.addTrack(event.track); video.srcObject = stream; };
+    await pc.setRemoteDescription(attached.jsep);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gathered(pc);
+    await this.janus.message(handle, { request: "start" }, { type: "answer", sdp: pc.localDescription.sdp });
+  }
+  dropOther(feed) {
+    const other = this.others.get(feed);
+    if (!other) return;
+    other.pc.close();
+    other.figure.remove();
+    this.others.delete(feed);
   }
   async subscribeTo(feed) {
     this.subscriptions = (this.subscriptions || 0) + 1;
@@ -253,6 +290,7 @@ class CallMedia {
   }
   stop() {
     clearInterval(this.watch);
+    for (const feed of [...this.others.keys()]) this.dropOther(feed);
     for (const pc of [this.publisherPc, this.subscriberPc]) if (pc) pc.close();
     if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
     if (this.janus) this.janus.destroy();
@@ -282,6 +320,36 @@ function minutes(seconds) {
   return `${m}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
+function renderInterpreting(requests, inCall) {
+  // An interpreter's queue: calls that need their language.
+  const list = $("queue");
+  list.replaceChildren();
+  $("queue-empty").hidden = requests.length > 0;
+  for (const item of requests) {
+    const li = document.createElement("li");
+    li.dataset.partyId = item.party_id;
+    li.textContent = `${item.language.toUpperCase()} ⇄ ${item.call_language.toUpperCase()} · ${item.service_name} · ${words.waited} ${minutes(item.waited_s)} `;
+    const button = document.createElement("button");
+    button.textContent = words.take;
+    button.disabled = inCall;
+    button.addEventListener("click", () => take(item.party_id));
+    li.append(button);
+    list.append(li);
+  }
+}
+
+async function take(partyId) {
+  try {
+    const call = await api("POST", `/desk/interpreting/${partyId}/take`);
+    wantMedia = true;
+    activeId = call.id;
+    await startMedia(call);
+    refresh();
+  } catch (e) {
+    notice(e.message);
+  }
+}
+
 function renderQueue(waiting, inCall) {
   const list = $("queue");
   list.replaceChildren();
@@ -300,15 +368,45 @@ function renderQueue(waiting, inCall) {
   }
 }
 
+function partyName(display) {
+  // Janus displays are "official:<organisation>" and "interpreter:<organisation>".
+  const [kind, org] = display.split(":");
+  if (kind === "interpreter") return words.interpreter;
+  return org || words.official;
+}
+
+function senderName(sender, myRole) {
+  if (sender === myRole) return words.you;
+  return words[sender] || sender;
+}
+
+function renderParties(call) {
+  const official = call.my_role === "official";
+  $("end").hidden = !official;
+  $("leave").hidden = official;
+  $("interpreter-form").hidden = !official;
+  $("identification-label").hidden = !official;
+  $("document-form").hidden = !official;
+  const list = $("parties");
+  list.replaceChildren();
+  for (const party of call.parties) {
+    const li = document.createElement("li");
+    li.textContent = `${words.interpreter} (${(party.language || "").toUpperCase()}) · ${words["party_" + party.status] || party.status}`;
+    list.append(li);
+  }
+  $("parties-title").hidden = call.parties.length === 0;
+}
+
 function renderCall(call) {
   $("call").hidden = !call;
   if (!call) return;
+  renderParties(call);
   for (const line of call.messages) {
     if (line.id <= lastMessage) continue;
     lastMessage = line.id;
     const li = document.createElement("li");
     li.className = line.sender;
-    li.textContent = `${line.sender === "official" ? words.you : words.citizen}: ${line.text}`;
+    li.textContent = `${senderName(line.sender, call.my_role)}: ${line.text}`;
     $("chat").append(li);
     $("chat").scrollTop = $("chat").scrollHeight;
   }
@@ -351,6 +449,7 @@ function stopMedia() {
 }
 
 let mediaTries = 0;
+let leftOnPurpose = false;
 let mediaState = "";
 
 let mediaGeneration = 0;
@@ -401,11 +500,13 @@ async function refresh() {
   window.deskState = state; // for the tests and for looking at in the console
   $("presence").textContent = words[state.presence];
   $("presence").dataset.state = state.presence;
-  renderQueue(state.waiting, Boolean(state.active));
+  if (state.role === "interpreter") renderInterpreting(state.interpreting, Boolean(state.active));
+  else renderQueue(state.waiting, Boolean(state.active));
   const call = state.active;
   if (activeId && (!call || call.id !== activeId)) {
     // The call ended on the other side or elsewhere: say so, let go of the media.
-    notice(words.citizen_left);
+    if (!leftOnPurpose) notice(words.citizen_left);
+    leftOnPurpose = false;
     stopMedia();
     $("media-problem").textContent = "";
     wantMedia = false;
@@ -455,6 +556,24 @@ $("end").addEventListener("click", async () => {
   if (!activeId) return;
   await api("POST", `/desk/calls/${activeId}/end`, {});
   refresh();
+});
+$("leave").addEventListener("click", async () => {
+  if (!activeId) return;
+  await api("POST", `/desk/calls/${activeId}/leave`);
+  leftOnPurpose = true;
+  refresh();
+});
+$("interpreter-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const language = $("interpreter-language").value.trim().toLowerCase();
+  if (!language || !activeId) return;
+  try {
+    await api("POST", `/desk/calls/${activeId}/interpreter`, { language });
+    $("interpreter-language").value = "";
+    refresh();
+  } catch (e) {
+    notice(e.message);
+  }
 });
 $("identification").addEventListener("change", (event) =>
   api("PUT", `/desk/calls/${activeId}/identification`, { level: event.target.value }).catch((e) => notice(e.message)));

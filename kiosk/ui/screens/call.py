@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from kivy.clock import Clock
 from kivy.graphics.texture import Texture
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
 from hardware.base import DeviceError, DeviceState
 from kiosk.call.session import CONNECTED, FAILED, RECONNECTING, CallSession, CallView
@@ -28,6 +28,12 @@ FRAME_S = 1 / 30
 SELF_VIEW_S = 0.1
 
 
+# Others beside the official shown at once (an interpreter, a second expert), and how
+# long without a frame from one before their video goes (they left).
+OTHERS_SHOWN = 2
+OTHER_GONE_S = 3.0
+
+
 class FrameSlot:
     """The latest decoded frame, handed from the call's thread to the UI's (one slot:
     frames the UI had no time to show are dropped, never queued)."""
@@ -36,11 +42,13 @@ class FrameSlot:
         self._lock = threading.Lock()
         self._frame: np.ndarray | None = None
         self.count = 0
+        self.at = 0.0
 
     def put(self, frame: np.ndarray) -> None:
         with self._lock:
             self._frame = frame
             self.count += 1
+            self.at = time.monotonic()
 
     def take(self) -> np.ndarray | None:
         with self._lock:
@@ -66,6 +74,8 @@ class CallScreen(KioskScreen):
     status_text = StringProperty("")
     note = StringProperty("")  # the outcome of the citizen's last action (a scan)
     caption = StringProperty("")
+    # Who the small videos beside the official's are ("Tulkki"); "" hides one.
+    other_names = ListProperty(["", ""])
     chat_lines = StringProperty("")
     typed = StringProperty("")
     muted = BooleanProperty(False)
@@ -94,6 +104,8 @@ class CallScreen(KioskScreen):
         self._speaker: Any = None
         self._started_at = 0.0
         self._recorded_start = False
+        self.others: dict[str, FrameSlot] = {}
+        self._other_textures: list[Texture | None] = [None] * OTHERS_SHOWN
 
     # --- showing and leaving ----------------------------------------------------------
 
@@ -129,7 +141,10 @@ class CallScreen(KioskScreen):
         self._document_bytes = b""
         self._document_id = ""
         self.remote = FrameSlot()
-        for name in ("remote_video", "self_view", "page"):
+        self.others = {}
+        self._other_textures = [None] * OTHERS_SHOWN
+        self.other_names = [""] * OTHERS_SHOWN
+        for name in ("remote_video", "self_view", "page", "other_video_0", "other_video_1"):
             if name in self.ids:
                 self.ids[name].texture = None
         self._remote_texture = self._self_texture = self._page_texture = None
@@ -200,6 +215,7 @@ class CallScreen(KioskScreen):
         self.call = CallSession(client, video, self._audio)
         self.call.when_update = lambda view: Clock.schedule_once(lambda _dt: self._show(view))
         self.call.when_remote_frame = self.remote.put
+        self.call.when_other_frame = self._other_frame
         self.call.when_remote_audio = self._speaker.play
         self.app.session.hold(True)
         self._started_at = time.monotonic()
@@ -232,12 +248,11 @@ class CallScreen(KioskScreen):
                 wait_s=round(time.monotonic() - self._started_at),
             )
         self.status_text = self._status(view)
-        lines = [
-            f"{t('Official') if m.sender == 'official' else t('You')}: {m.text}"
-            for m in view.messages[-8:]
-        ]
+        names = {"official": t("Official"), "interpreter": t("Interpreter")}
+        lines = [f"{names.get(m.sender, t('You'))}: {m.text}" for m in view.messages[-8:]]
         self.chat_lines = "\n".join(lines)
-        official = [m.text for m in view.messages if m.sender == "official"]
+        # The caption over the video: the last line of the official or the interpreter.
+        official = [m.text for m in view.messages if m.sender in names]
         self.caption = official[-1] if official else ""
         if len(view.documents) > self.documents and self.phase in ("in_call", "chat"):
             self.open_document(view.documents[-1].id)
@@ -339,7 +354,39 @@ class CallScreen(KioskScreen):
         self.ids.self_view.texture = self._self_texture
         self.ids.self_view.canvas.ask_update()
 
+    def _other_frame(self, source: str, frame: np.ndarray) -> None:
+        """A frame of someone besides the official (the call's thread): a slot each, for
+        as many as the screen shows."""
+        slot = self.others.get(source)
+        if slot is None:
+            if len(self.others) >= OTHERS_SHOWN:
+                return
+            slot = self.others[source] = FrameSlot()
+        slot.put(frame)
+
+    def _who(self, source: str) -> str:
+        kind, _, organisation = source.partition(":")
+        if kind == "interpreter":
+            return self.app.t("Interpreter")
+        return organisation or self.app.t("Official")
+
+    def _show_others(self) -> None:
+        now = time.monotonic()
+        for source, slot in list(self.others.items()):
+            if now - slot.at > OTHER_GONE_S:  # left the call
+                del self.others[source]
+        names = [""] * OTHERS_SHOWN
+        for i, (source, slot) in enumerate(list(self.others.items())[:OTHERS_SHOWN]):
+            names[i] = self._who(source)
+            frame = slot.take()
+            if frame is not None and f"other_video_{i}" in self.ids:
+                self._other_textures[i] = blit(self._other_textures[i], frame)
+                self.ids[f"other_video_{i}"].texture = self._other_textures[i]
+        if names != list(self.other_names):
+            self.other_names = names
+
     def _show_remote(self) -> None:
+        self._show_others()
         frame = self.remote.take()
         if frame is None:
             return
