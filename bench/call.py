@@ -12,7 +12,7 @@ Baseline, same run: two aiortc peers connected directly in one process (no media
 server, no central): their set-up time and their CPU for the same two-way video.
 
     python bench/call.py            # 20 set-ups, a 10-minute call, 100 calls for memory
-    python bench/call.py --quick    # 3 set-ups, 20 s, 5 calls (what the tests run)
+    python bench/call.py --quick    # 3 set-ups, 20 s, 10 calls
 Needs root (a network namespace), janus, coturn, nftables and chromium: `./run bench`
 installs them.
 """
@@ -442,7 +442,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a short run (the tests' one)")
     args = parser.parse_args(argv)
-    setups, long_s, soak = (3, 20.0, 5) if args.quick else (20, 600.0, 100)
+    from kiosk.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # as kiosk-ui does first thing
+    setups, long_s, soak = (3, 20.0, 10) if args.quick else (20, 600.0, 100)
     missing = [p for p in ("janus", "turnserver", "nft") if shutil.which(p) is None]
     if missing or not Path(CHROMIUM).exists() or os.geteuid() != 0:
         what = ", ".join(missing + ([] if Path(CHROMIUM).exists() else ["chromium"]))
@@ -529,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
                     soak_error = f" (stopped: {type(exc).__name__}: {str(exc)[:80]})"
                     break
                 soak_done += 1
-                if n == min(4, soak - 1):
+                if n == (2 if soak <= 10 else 4):  # after the first calls' warm-up
                     rss_warm = rss_mib()
             rss_end = rss_mib()
             browser.close()

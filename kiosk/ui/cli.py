@@ -15,6 +15,7 @@ import secrets
 import sys
 from pathlib import Path
 
+from kiosk.memory import limit_malloc_arenas
 from kiosk.store import default_path
 from kiosk.ui import kivy_data
 
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     # Start-up makes many objects and no garbage: collecting during it costs about
     # 40 ms for nothing. The app turns the collector back on after the first frame.
     gc.disable()
+    limit_malloc_arenas()  # before any thread: video calls would fragment memory for months
     parser = argparse.ArgumentParser(prog="kiosk-ui", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="start the UI (the default)")
