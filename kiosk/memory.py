@@ -27,3 +27,12 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     except (OSError, AttributeError) as exc:
         log.info("malloc arenas left as they are: %s", exc)
         return False
+
+
+def release_free_memory() -> None:
+    """Hand memory freed by a finished call back to the system (glibc keeps it otherwise)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

@@ -41,6 +41,12 @@ class BookingIn(BaseModel):
         "check-in (a user with role official in the site's organisation). None: anyone "
         "who serves the service in the citizen's language.",
     )
+    interpreter_language: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2,3}$",
+        description="For a remote booking: the language of the interpreter the citizen "
+        "needs (ISO 639). Interpreters of it are asked for as the official answers.",
+    )
     card_id: str | None = Field(
         default=None,
         min_length=4,
@@ -72,6 +78,7 @@ class BookingOut(BaseModel):
     mode: str
     status: str
     official_id: str | None = None
+    interpreter_language: str | None = None
 
 
 def plain_code(secret: bytes, b: Booking) -> str:
@@ -92,6 +99,7 @@ def booking_out(secret: bytes, b: Booking) -> BookingOut:
         mode=b.mode,
         status=b.status,
         official_id=b.official_id,
+        interpreter_language=b.interpreter_language,
     )
 
 
@@ -146,6 +154,8 @@ def create_booking(
             raise ApiError(422, "unknown_official", "official_id is no official of this site.")
         if body.mode != "remote":
             raise ApiError(422, "invalid_input", "official_id is for remote bookings.")
+    if body.interpreter_language is not None and body.mode != "remote":
+        raise ApiError(422, "invalid_input", "interpreter_language is for remote bookings.")
     salt, algorithm = codes.new_salt(), contract_codes.CURRENT
     booking = Booking(
         id=new_id(),
@@ -158,6 +168,7 @@ def create_booking(
         display_name=body.display_name.strip(),
         mode=body.mode,
         official_id=body.official_id,
+        interpreter_language=body.interpreter_language,
         hash_salt=salt,
         hash_alg=algorithm,
     )

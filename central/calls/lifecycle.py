@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from central.calls import parties
 from central.calls.media_server import JanusRooms, MediaServerError, participant_token, room_name
-from central.db.models import Call, OfficialProfile, User
+from central.db.models import Booking, Call, OfficialProfile, User
 from central.db.types import utcnow
 from central.errors import ApiError
 from central.settings import Settings
@@ -214,6 +214,10 @@ def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
         raise ApiError(
             503, "media_unavailable", f"The video service cannot start the call now: {exc}"
         ) from exc
+    booking = db.get(Booking, call.booking_id) if call.booking_id else None
+    if booking is not None and booking.interpreter_language:
+        # Booked with an interpreter: interpreters of the language see the call at once.
+        parties.request_interpreter(db, call, booking.interpreter_language)
     db.commit()
     return call
 

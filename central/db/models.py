@@ -230,6 +230,8 @@ class Booking(Base):
     card_hash: Mapped[str | None] = mapped_column(String(64))
     # A remote booking's official; none: the organisation's queue for the service.
     official_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # A remote booking that needs an interpreter: asked for as the official answers.
+    interpreter_language: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="booked")
     checked_in_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -36,6 +36,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Interpreting requests",
     },
     "take": {"fi": "Ota tehtävä", "sv": "Ta uppdraget", "en": "Take"},
+    "writing": {"fi": "kirjoittaa", "sv": "skriver", "en": "is writing"},
     "leave": {"fi": "Poistu puhelusta", "sv": "Lämna samtalet", "en": "Leave call"},
     "ask_interpreter": {"fi": "Pyydä tulkki", "sv": "Be om tolk", "en": "Ask for an interpreter"},
     "interpreter_language": {

@@ -99,6 +99,10 @@ class VideoRoomPeer:
         self.audio = audio
         self.when_remote_frame = when_remote_frame
         self.when_remote_audio = when_remote_audio
+        # Real-time text (T.140 over a data channel, RFC 8865): what others type, as they
+        # type it, with who typed it ("official" or an interpreter's display).
+        self.when_live_text: Callable[[str, str], None] | None = None
+        self.live_text: Any = None
         # Called with "connected", "failed", "left" (the others left) or "closed".
         self.when_state: Callable[[str], None] | None = None
         self.janus: JanusSession | None = None
@@ -158,6 +162,7 @@ class VideoRoomPeer:
             # frame without limit, so an encoder that fell behind once stayed behind: in a
             # 10-minute call kiosk → desk latency had crept to 196 / 370 ms (p50 / p95).
             pc.addTrack(self.relay.subscribe(self.video, buffered=False))
+        self.live_text = pc.createDataChannel("t140", protocol="t140")
         await pc.setLocalDescription(await pc.createOffer())
         answer = await self.janus.message(
             self._publisher_handle,
@@ -165,6 +170,7 @@ class VideoRoomPeer:
                 "request": "publish",
                 "audio": self.audio is not None,
                 "video": self.video is not None,
+                "data": True,
             },
             jsep=_sdp(pc.localDescription),
         )
@@ -214,9 +220,34 @@ class VideoRoomPeer:
             drains.append(asyncio.ensure_future(self._drain(track, source, callback)))
 
         pc.on("track", on_track)
+        pc.on("datachannel", lambda channel: self._on_live_text(channel, source))
         await pc.setRemoteDescription(RTCSessionDescription(jsep["sdp"], jsep["type"]))
+        self._open_live_text(pc, source)
         await pc.setLocalDescription(await pc.createAnswer())
         await self.janus.message(handle, {"request": "start"}, jsep=_sdp(pc.localDescription))
+
+    def _open_live_text(self, pc: RTCPeerConnection, source: str) -> None:
+        """A subscription's own "t140" channel: Janus relays data to a subscriber only once
+        the subscriber has opened a channel, and then on the channel of the same label."""
+        if pc.sctp is not None:  # the sender offers data
+            self._on_live_text(pc.createDataChannel("t140", protocol="t140"), source)
+
+    def _on_live_text(self, channel: Any, source: str) -> None:
+        def received(message: Any) -> None:
+            if isinstance(message, bytes):
+                message = message.decode("utf-8", "replace")
+            if self.when_live_text is not None:
+                self.when_live_text(source, message)
+
+        channel.on("message", received)
+
+    def send_live_text(self, text: str) -> bool:
+        """Characters as typed (U+0008 erases one, U+2028 ends a line), sent at once."""
+        channel = self.live_text
+        if channel is None or channel.readyState != "open":
+            return False
+        channel.send(text)
+        return True
 
     async def _close_side(self, feed: str | int) -> None:
         pc, drains = self._side.pop(feed, (None, []))
@@ -256,8 +287,10 @@ class VideoRoomPeer:
             self.subscriber_pc = pc
             self._video_sources = set()
             pc.on("track", self._on_track)
+            pc.on("datachannel", lambda channel: self._on_live_text(channel, "official"))
             pc.on("connectionstatechange", lambda: self._state(pc))
             await pc.setRemoteDescription(RTCSessionDescription(jsep["sdp"], jsep["type"]))
+            self._open_live_text(pc, "official")
             await pc.setLocalDescription(await pc.createAnswer())
             await self.janus.message(
                 self._subscriber_handle, {"request": "start"}, jsep=_sdp(pc.localDescription)

@@ -34,6 +34,7 @@ from contract.kiosk_api import BadAnswer, parse
 from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
 from kiosk.call.janus import JanusError
 from kiosk.call.room import RoomTicket, VideoRoomPeer
+from kiosk.memory import release_free_memory
 
 log = logging.getLogger("kiosk.call")
 
@@ -94,6 +95,8 @@ class CallSession:
         self.when_other_frame: Callable[[str, np.ndarray], None] | None = None
         # Sound of each sender, with who sent it (a speaker stream each: PipeWire mixes).
         self.when_remote_audio: Callable[[Any, str], None] | None = None
+        # Real-time text from the others: (who, characters as they typed them).
+        self.when_live_text: Callable[[str, str], None] | None = None
         self.peer: VideoRoomPeer | None = None
         # One relay for the whole call: every rebuilt connection gets its own proxy of
         # the camera and microphone (aiortc's MediaRelay), the sources stay open.
@@ -164,7 +167,8 @@ class CallSession:
         self.view = CallView()
         self._join = None
         self.when_update = self.when_remote_frame = self.when_remote_audio = None
-        self.when_other_frame = None
+        release_free_memory()
+        self.when_other_frame = self.when_live_text = None
 
     async def _shutdown(self) -> None:
         current = asyncio.current_task()
@@ -334,6 +338,7 @@ class CallSession:
             relay=self.relay,
         )
         self.peer.when_state = self._on_media_state
+        self.peer.when_live_text = self._on_live_text
         self._publish(media=state)
         try:
             await asyncio.wait_for(self.peer.join(), 20)
@@ -353,6 +358,16 @@ class CallSession:
             self._publish(media=RECONNECTING)
         # "left" (the official's media went away) needs nothing here: central says whether
         # the official is still there, and their new media is subscribed to when it comes.
+
+    def _on_live_text(self, source: str, text: str) -> None:
+        if self.when_live_text is not None:
+            self.when_live_text(source, text)
+
+    def send_live_text(self, text: str) -> None:
+        """Real-time text to everyone in the call, as the citizen types (any thread)."""
+        peer = self.peer
+        if peer is not None and not self._closing:
+            self._loop.call_soon_threadsafe(peer.send_live_text, text)
 
     def _on_remote_audio(self, frame: Any, source: str) -> None:
         if self.when_remote_audio is not None:

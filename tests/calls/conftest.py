@@ -108,6 +108,29 @@ def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:
         net.remove()
 
 
+@pytest.fixture(scope="module")
+def interpreter(call_world):
+    """An interpreter of Arabic, in an interpretation service's organisation (their email)."""
+    from central.db.engine import session_scope
+    from central.db.models import User
+
+    central = call_world.central
+    national = add_user(central, "national_admin", None)
+    agency = make_org(central, national, with_kiosk=False)
+    token = add_user(central, "interpreter", agency.id)
+    me = user_id(central, token)
+    ok(
+        central.request(
+            "PUT",
+            f"/officials/{me}",
+            agency.tokens["org_admin"],
+            json={"services": [], "languages": ["ar"]},
+        )
+    )
+    with session_scope(central.app.state.sessions) as db:
+        return db.get(User, me).email
+
+
 def launch_desk_browser(browser_type: Any, world: Any, camera: str = "official-camera") -> Any:
     """Chromium with a fake camera showing a QR code `camera` (a second one for another
     desk comes from the same Playwright: `chromium.browser_type`)."""

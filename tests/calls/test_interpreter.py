@@ -6,35 +6,9 @@ leaves and the call goes on.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.calls.conftest import launch_desk_browser, open_desk
 from tests.calls.kiosk_side import desk_sees, kiosk_sees
-from tests.central.world import add_user, make_org, ok, user_id
 from tests.waiting import wait_for
-
-
-@pytest.fixture(scope="module")
-def interpreter(call_world):
-    """An interpreter of Arabic, in an interpretation service's organisation."""
-    central = call_world.central
-    national = add_user(central, "national_admin", None)
-    agency = make_org(central, national, with_kiosk=False)
-    token = add_user(central, "interpreter", agency.id)
-    me = user_id(central, token)
-    ok(
-        central.request(
-            "PUT",
-            f"/officials/{me}",
-            agency.tokens["org_admin"],
-            json={"services": [], "languages": ["ar"]},
-        )
-    )
-    from central.db.engine import session_scope
-    from central.db.models import User
-
-    with session_scope(central.app.state.sessions) as db:
-        return db.get(User, me).email
 
 
 def test_an_interpreter_joins_sees_everyone_and_leaves(call_world, chromium, kiosk, interpreter):

@@ -168,3 +168,37 @@ def test_an_official_cannot_take_interpreting(central, people):  # noqa: F811
     ok(central.request("POST", f"{path}/end", people["official"], json={}))
     # An ended call's open request is gone from every desk.
     assert desk(central, people["interpreters"]["arabic"])["interpreting"] == []
+
+
+def test_a_booking_can_ask_for_an_interpreter(central, people):  # noqa: F811
+    import uuid
+    from datetime import timedelta
+
+    from central.db.types import utcnow
+
+    org, now = people["org"], utcnow()
+    body = {
+        "external_id": uuid.uuid4().hex,
+        "site_id": org.site_id,
+        "service_id": people["service"],
+        "starts_at": (now + timedelta(minutes=5)).isoformat(),
+        "ends_at": (now + timedelta(minutes=35)).isoformat(),
+        "display_name": "Hodan A.",
+        "mode": "remote",
+        "interpreter_language": "so",
+    }
+    booking = ok(central.request("POST", "/bookings", org.tokens["booking_system"], json=body), 201)
+    assert booking["interpreter_language"] == "so"
+    in_person = {**body, "external_id": uuid.uuid4().hex, "mode": "in_person"}
+    refused = central.request("POST", "/bookings", org.tokens["booking_system"], json=in_person)
+    assert refused.status_code == 422
+
+    # Checked in and answered: the Somali interpreter sees the call at once.
+    official = people["official"]
+    ok(central.request("PUT", "/desk/presence", official, json={"presence": "available"}))
+    call = kiosk_call(central, org.device_token, people["service"], booking_id=booking["id"])
+    answered = ok(central.request("POST", f"/desk/calls/{call['id']}/accept", official))
+    assert answered["parties"] == [{"kind": "interpreter", "language": "so", "status": "requested"}]
+    seen = desk(central, people["interpreters"]["arabic"])["interpreting"]
+    assert [r["language"] for r in seen] == ["so"]
+    ok(central.request("POST", f"/desk/calls/{call['id']}/end", official, json={}))

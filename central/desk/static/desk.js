@@ -173,9 +173,11 @@ class CallMedia {
     } else {
       pc.addTransceiver("audio", { direction: "recvonly" });
     }
+    // Real-time text: T.140 over a data channel (RFC 8865), relayed by Janus.
+    this.liveText = pc.createDataChannel("t140", { protocol: "t140" });
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
-    const answer = await this.janus.message(this.publisher, { request: "publish" },
+    const answer = await this.janus.message(this.publisher, { request: "publish", data: true },
       { type: "offer", sdp: pc.localDescription.sdp });
     await pc.setRemoteDescription(answer.jsep);
   }
@@ -228,6 +230,8 @@ class CallMedia {
     });
     const stream = new MediaStream();
     pc.ontrack = (event) => { stream.addTrack(event.track); video.srcObject = stream; };
+    pc.ondatachannel = (event) => listenLiveText(event.channel, publisher.display || "");
+    listenLiveText(pc.createDataChannel("t140", { protocol: "t140" }), publisher.display || "");
     await pc.setRemoteDescription(attached.jsep);
     await pc.setLocalDescription(await pc.createAnswer());
     await gathered(pc);
@@ -253,6 +257,9 @@ class CallMedia {
     this.shownFeed = feed;
     const remote = new MediaStream();
     pc.ontrack = (event) => { remote.addTrack(event.track); $("remote").srcObject = remote; };
+    pc.ondatachannel = (event) => listenLiveText(event.channel, "citizen");
+    // Janus relays data to a subscriber once it has opened a channel, on the same label.
+    listenLiveText(pc.createDataChannel("t140", { protocol: "t140" }), "citizen");
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === "connected") this.onState("connected");
       else if (pc.connectionState === "disconnected") this.onState("disconnected");
@@ -366,6 +373,48 @@ function renderQueue(waiting, inCall) {
     li.append(button);
     list.append(li);
   }
+}
+
+// --- real-time text ---------------------------------------------------------------------
+
+const BACKSPACE = "\u0008";
+const LINE_END = "\u2028";
+const liveLines = new Map(); // who -> the line they are writing now
+
+function listenLiveText(channel, who) {
+  channel.onmessage = (event) => {
+    let line = liveLines.get(who) || "";
+    for (const char of String(event.data)) {
+      if (char === BACKSPACE) line = line.slice(0, -1);
+      else if (char === LINE_END || char === "\n") line = "";
+      else if (char >= " " && line.length < 300) line += char;
+    }
+    liveLines.set(who, line);
+    window.liveTextAt = Date.now(); // when the last characters came (the tests' clock)
+    renderLiveText();
+  };
+}
+
+function renderLiveText() {
+  const lines = [];
+  for (const [who, line] of liveLines) {
+    if (!line) continue;
+    const name = who === "citizen" ? words.citizen : partyName(who);
+    lines.push(`${name} ${words.writing}: ${line}`);
+  }
+  $("live-text").textContent = lines.join("\n");
+}
+
+let lastTyped = "";
+function sendLiveText(text) {
+  const channel = media && media.liveText;
+  if (channel && channel.readyState === "open" && text) channel.send(text);
+}
+
+function typedChange(before, after) {
+  let common = 0;
+  while (common < before.length && common < after.length && before[common] === after[common]) common += 1;
+  return BACKSPACE.repeat(before.length - common) + after.slice(common);
 }
 
 function partyName(display) {
@@ -511,6 +560,9 @@ async function refresh() {
     $("media-problem").textContent = "";
     wantMedia = false;
     $("chat").replaceChildren();
+    liveLines.clear();
+    lastTyped = "";
+    renderLiveText();
     lastMessage = 0;
   }
   activeId = call ? call.id : null;
@@ -577,9 +629,17 @@ $("interpreter-form").addEventListener("submit", async (event) => {
 });
 $("identification").addEventListener("change", (event) =>
   api("PUT", `/desk/calls/${activeId}/identification`, { level: event.target.value }).catch((e) => notice(e.message)));
+$("chat-text").addEventListener("input", () => {
+  // Each character goes out as it is typed; the line is also sent as a message below.
+  const now = $("chat-text").value;
+  sendLiveText(typedChange(lastTyped, now));
+  lastTyped = now;
+});
 $("chat-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const text = $("chat-text").value.trim();
+  sendLiveText(LINE_END);
+  lastTyped = "";
   if (!text || !activeId) return;
   await api("POST", `/desk/calls/${activeId}/messages`, { text });
   $("chat-text").value = "";

@@ -19,6 +19,7 @@ from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
 from hardware.base import DeviceError, DeviceState
+from kiosk.call.live_text import LINE_END, LiveLine, typed_change
 from kiosk.call.session import CONNECTED, FAILED, RECONNECTING, CallSession, CallView
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
@@ -74,6 +75,8 @@ class CallScreen(KioskScreen):
     status_text = StringProperty("")
     note = StringProperty("")  # the outcome of the citizen's last action (a scan)
     caption = StringProperty("")
+    # What the official or the interpreter is writing right now (real-time text).
+    live_line = StringProperty("")
     # Who the small videos beside the official's are ("Tulkki"); "" hides one.
     other_names = ListProperty(["", ""])
     chat_lines = StringProperty("")
@@ -105,6 +108,8 @@ class CallScreen(KioskScreen):
         self._started_at = 0.0
         self._recorded_start = False
         self.others: dict[str, FrameSlot] = {}
+        self._live: dict[str, LiveLine] = {}
+        self._live_lock = threading.Lock()
         self._other_textures: list[Texture | None] = [None] * OTHERS_SHOWN
 
     # --- showing and leaving ----------------------------------------------------------
@@ -142,6 +147,9 @@ class CallScreen(KioskScreen):
         self._document_id = ""
         self.remote = FrameSlot()
         self.others = {}
+        with self._live_lock:
+            self._live = {}
+        self.live_line = ""
         self._other_textures = [None] * OTHERS_SHOWN
         self.other_names = [""] * OTHERS_SHOWN
         for name in ("remote_video", "self_view", "page", "other_video_0", "other_video_1"):
@@ -216,6 +224,7 @@ class CallScreen(KioskScreen):
         self.call.when_update = lambda view: Clock.schedule_once(lambda _dt: self._show(view))
         self.call.when_remote_frame = self.remote.put
         self.call.when_other_frame = self._other_frame
+        self.call.when_live_text = self._live_text
         self.call.when_remote_audio = self._speaker.play
         self.app.session.hold(True)
         self._started_at = time.monotonic()
@@ -365,6 +374,8 @@ class CallScreen(KioskScreen):
         slot.put(frame)
 
     def _who(self, source: str) -> str:
+        if source == "official":
+            return self.app.t("Official")
         kind, _, organisation = source.partition(":")
         if kind == "interpreter":
             return self.app.t("Interpreter")
@@ -407,18 +418,36 @@ class CallScreen(KioskScreen):
     # --- chat ---------------------------------------------------------------------------
 
     def key(self, value: str) -> None:
+        """A key of the on-screen keyboard: into the line, and at once to the others as
+        real-time text (EN 301 549 6.2: text as it is typed, beside the voice)."""
+        before = self.typed
         if value == "backspace":
             self.typed = self.typed[:-1]
         elif value == "space":
             self.typed += " "
         elif len(self.typed) < 500:
             self.typed += value
+        if self.call is not None and self.typed != before:
+            self.call.send_live_text(typed_change(before, self.typed))
 
     def send_typed(self) -> None:
         text = self.typed.strip()
+        if self.call is not None:
+            self.call.send_live_text(LINE_END)
         if text and self.call is not None:
             self.call.send_message(text)
             self.typed = ""
+
+    def _live_text(self, source: str, text: str) -> None:
+        """Others' real-time text (the call's thread): applied here, shown on the UI's."""
+        with self._live_lock:
+            self._live.setdefault(source, LiveLine()).apply(text)
+            lines = [
+                f"{self._who(who)}: {line.current}"
+                for who, line in self._live.items()
+                if line.current
+            ]
+        Clock.schedule_once(lambda _dt: setattr(self, "live_line", "\n".join(lines)))
 
     # --- documents ----------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""call parties: interpreters and experts of other organisations who join a call
+"""call parties: interpreters and experts of other organisations who join a call; a
+booking's interpreter language
 
 Revision ID: 0005
 Revises: 0004
@@ -18,6 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("bookings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("interpreter_language", sa.String(length=8), nullable=True))
     op.create_table(
         "call_parties",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -46,3 +49,5 @@ def downgrade() -> None:
     op.drop_index("ix_call_parties_user_id", table_name="call_parties")
     op.drop_index("ix_call_parties_call_id", table_name="call_parties")
     op.drop_table("call_parties")
+    with op.batch_alter_table("bookings", schema=None) as batch_op:
+        batch_op.drop_column("interpreter_language")
