@@ -70,7 +70,7 @@ def frames_flow(kiosk, page, seconds=30.0) -> tuple[float, float]:
 
 DESK_STATE = """async () => { const m = window.deskMedia(); if (!m) return 'no media';
   const out = [document.getElementById('media-problem').textContent, m.subscriptions,
-    [...(m.displays || new Map()).entries()], m.myId, String(m.publisherPc && m.publisherPc.connectionState), m.shownFeed];
+    [...(m.displays || new Map()).entries()], m.shownFeed];
   for (const pc of [m.publisherPc, m.subscriberPc]) if (pc) out.push(pc.connectionState);
   out.push(await window.deskVideoIn()); return JSON.stringify(out); }"""
 
