@@ -61,7 +61,10 @@ class Janus {
   async post(path, body) {
     body.token = this.token;
     body.transaction = body.transaction || transaction();
-    const response = await fetch(this.url + path, { method: "POST", body: JSON.stringify(body) });
+    const send = () => fetch(this.url + path, { method: "POST", body: JSON.stringify(body) });
+    // Once more on a network error: after an outage the first request may go out on a
+    // pooled connection the media server has long closed ("Failed to fetch").
+    const response = await send().catch(() => sleep(300).then(send));
     const answer = await response.json();
     if (answer.janus === "error") throw new Error(answer.error.reason);
     return answer;
@@ -533,7 +536,7 @@ function restartMedia(call) {
   mediaTries += 1;
   setTimeout(() => {
     if (wantMedia && activeId === call.id && !media) startMedia(call);
-  }, Math.min(1000 * 2 ** mediaTries, 8000));
+  }, Math.min(1000 * 2 ** mediaTries, 4000));
 }
 
 async function refresh() {
