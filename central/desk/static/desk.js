@@ -330,6 +330,15 @@ function minutes(seconds) {
   return `${m}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
+function withButton(li, label, disabled, onClick) {
+  const button = document.createElement("button");
+  button.textContent = label;
+  button.disabled = disabled;
+  button.addEventListener("click", onClick);
+  li.append(button);
+  return li;
+}
+
 function renderInterpreting(requests, inCall) {
   // An interpreter's queue: calls that need their language.
   const list = $("queue");
@@ -339,26 +348,11 @@ function renderInterpreting(requests, inCall) {
     const li = document.createElement("li");
     li.dataset.partyId = item.party_id;
     li.textContent = `${item.language.toUpperCase()} ⇄ ${item.call_language.toUpperCase()} · ${item.service_name} · ${words.waited} ${minutes(item.waited_s)} `;
-    const button = document.createElement("button");
-    button.textContent = words.take;
-    button.disabled = inCall;
-    button.addEventListener("click", () => take(item.party_id));
-    li.append(button);
-    list.append(li);
+    list.append(withButton(li, words.take, inCall, () => take(item.party_id)));
   }
 }
 
-async function take(partyId) {
-  try {
-    const call = await api("POST", `/desk/interpreting/${partyId}/take`);
-    wantMedia = true;
-    activeId = call.id;
-    await startMedia(call);
-    refresh();
-  } catch (e) {
-    notice(e.message);
-  }
-}
+const take = (partyId) => joinCall(`/desk/interpreting/${partyId}/take`);
 
 function renderQueue(waiting, inCall) {
   const list = $("queue");
@@ -369,12 +363,7 @@ function renderQueue(waiting, inCall) {
     li.dataset.callId = item.call_id;
     const tags = [item.booked ? words.booked : "", item.for_me ? words.for_you : ""].filter(Boolean);
     li.textContent = `${item.service_name} · ${item.language.toUpperCase()} · ${item.site_name} · ${words.waited} ${minutes(item.waited_s)}${tags.length ? " · " + tags.join(", ") : ""} `;
-    const button = document.createElement("button");
-    button.textContent = words.accept;
-    button.disabled = inCall;
-    button.addEventListener("click", () => accept(item.call_id));
-    li.append(button);
-    list.append(li);
+    list.append(withButton(li, words.accept, inCall, () => accept(item.call_id)));
   }
 }
 
@@ -573,9 +562,10 @@ async function refresh() {
   if (call && wantMedia && !media) startMedia(call);
 }
 
-async function accept(callId) {
+async function joinCall(path) {
+  // Answering a call and taking an interpreting request both end in the call's media.
   try {
-    const call = await api("POST", `/desk/calls/${callId}/accept`);
+    const call = await api("POST", path);
     wantMedia = true;
     activeId = call.id;
     await startMedia(call);
@@ -584,6 +574,8 @@ async function accept(callId) {
     notice(e.message);
   }
 }
+
+const accept = (callId) => joinCall(`/desk/calls/${callId}/accept`);
 
 $("login").addEventListener("submit", async (event) => {
   event.preventDefault();
