@@ -8,6 +8,7 @@ test call sends touches the machine's real network.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -145,8 +146,16 @@ def launch_desk_browser(browser_type: Any, world: Any, camera: str = "official-c
             # The desk is served over plain http on the test network; a camera is only
             # offered to secure origins, which production's https:// is.
             f"--unsafely-treat-insecure-origin-as-secure={world.central.base}",
+            *net_log_flags(),
         ],
     )
+
+
+def net_log_flags() -> list[str]:
+    """Chromium's own log of every request, when PALVELUPISTE_DESK_NETLOG names a file
+    (for finding why a desk request failed: the page only ever says "Failed to fetch")."""
+    path = os.environ.get("PALVELUPISTE_DESK_NETLOG")
+    return [f"--log-net-log={path}", "--net-log-capture-mode=Default"] if path else []
 
 
 @contextlib.contextmanager

@@ -48,6 +48,23 @@ async function api(method, path, body, contentType) {
 // --- Janus, non-trickle: each offer or answer carries all its candidates -----------------
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A request that dies on the network ("Failed to fetch", a TypeError) is sent again, up to
+// three times, ever later. Two causes seen: after an outage the first request goes out on a
+// pooled connection the media server has long closed, and the browser fails every request
+// in flight when the computer's network changes (ERR_NETWORK_CHANGED: a VPN or a virtual
+// network coming or going), which may happen several times in a few seconds.
+async function fetchAgain(send) {
+  for (const wait of [250, 750, 1500]) {
+    try {
+      return await send();
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+      await sleep(wait);
+    }
+  }
+  return send();
+}
 const transaction = () => Math.random().toString(36).slice(2);
 
 class Janus {
@@ -61,10 +78,8 @@ class Janus {
   async post(path, body) {
     body.token = this.token;
     body.transaction = body.transaction || transaction();
-    const send = () => fetch(this.url + path, { method: "POST", body: JSON.stringify(body) });
-    // Once more on a network error: after an outage the first request may go out on a
-    // pooled connection the media server has long closed ("Failed to fetch").
-    const response = await send().catch(() => sleep(300).then(send));
+    const response = await fetchAgain(() =>
+      fetch(this.url + path, { method: "POST", body: JSON.stringify(body) }));
     const answer = await response.json();
     if (answer.janus === "error") throw new Error(answer.error.reason);
     return answer;
@@ -135,6 +150,9 @@ class CallMedia {
     this.join = join;
     this.onState = onState;
     this.feeds = new Set();
+    // Made here, not once joined: stop() walks them, also after a start that failed early.
+    this.displays = new Map();
+    this.others = new Map(); // the other officials' and interpreters' feeds, shown small
     this.config = {
       iceServers: join.ice_servers || [],
       iceTransportPolicy: new URLSearchParams(location.search).get("relay") ? "relay" : "all",
@@ -149,8 +167,6 @@ class CallMedia {
       display: this.join.display || "official:", token: this.join.token,
     });
     this.myId = joined.id;
-    this.displays = new Map();
-    this.others = new Map(); // the other officials' and interpreters' feeds, shown small
     // A subscription that lost its link is cheaper to rebuild than to wait for: every
     // 2 s while it is not connected (the kiosk's own connection is left alone).
     this.watch = setInterval(() => this.watchSubscription(), 1000);
@@ -485,8 +501,12 @@ async function download(callId, doc) {
 }
 
 function stopMedia() {
-  if (media) media.stop();
+  // Let go first: a stop that throws must never keep the next attempt from starting.
+  const stopping = media;
   media = null;
+  if (stopping) {
+    try { stopping.stop(); } catch (e) { console.warn("stopping the media:", e); }
+  }
 }
 
 let mediaTries = 0;
