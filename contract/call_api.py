@@ -42,7 +42,7 @@ class RoomJoin:
 @dataclass
 class ChatLine:
     id: int
-    sender: str  # citizen | official | interpreter
+    sender: str  # citizen | official | interpreter | expert
     text: str
     at: str
 
@@ -54,6 +54,16 @@ class DocumentRef:
     content_type: str
     size: int
     printed: bool = False
+
+
+@dataclass
+class PartyRef:
+    """Someone who joined the call besides its official: what the usage figures count
+    (an interpreter's language, an expert's organisation), never who they are."""
+
+    kind: str  # interpreter | expert
+    organisation: str
+    language: str | None = None
 
 
 @dataclass
@@ -72,3 +82,5 @@ class KioskCall:
     join: RoomJoin | None = None
     messages: list[ChatLine] = field(default_factory=list)
     documents: list[DocumentRef] = field(default_factory=list)
+    # Everyone who has joined (and may since have left), for the call's usage event.
+    parties: list[PartyRef] = field(default_factory=list)

@@ -2,9 +2,11 @@
 
 An official sees the queue of calls they may take, accepts one, shows
 documents, chats, records the identification level, asks for an interpreter,
-and ends it. An interpreter sees the requests for their languages, takes one,
-and leaves when done. Only the call's own official, and a party while joined
-to the active call, reach a call: anyone else gets 404, as if it did not exist.
+invites an expert of another organisation, and ends it. An interpreter sees the
+requests for their languages, takes one, and leaves when done; an official sees
+the invitations for them and joins one the same way. Only the call's own
+official, and a party while joined to the active call, reach a call: anyone else
+gets 404, as if it did not exist.
 """
 
 from __future__ import annotations
@@ -56,10 +58,33 @@ class InterpreterRequest(BaseModel):
     waited_s: int
 
 
+class ExpertInvitation(BaseModel):
+    """A call of another organisation whose official invites this official, by name
+    (`for_me`) or for a service they serve (`service_name` of the invitation)."""
+
+    party_id: str
+    organisation: str
+    service_name: str
+    call_language: str
+    for_me: bool
+    waited_s: int
+
+
+class ExpertService(BaseModel):
+    """A service another organisation's officials serve: one can be invited for it."""
+
+    service_id: str
+    name: str
+    organisation: str
+
+
 class Party(BaseModel):
     kind: str
     language: str | None
     status: str
+    # expert: the organisation of who joined, and what they were invited for
+    organisation: str | None = None
+    service_id: str | None = None
 
 
 class DeskCall(BaseModel):
@@ -88,11 +113,21 @@ class DeskState(BaseModel):
     languages: list[str]
     waiting: list[Waiting]
     interpreting: list[InterpreterRequest] = Field(default_factory=list)
+    invitations: list[ExpertInvitation] = Field(default_factory=list)
+    # While the official is in a call of their own: whom they could invite as an expert.
+    expert_services: list[ExpertService] = Field(default_factory=list)
     active: DeskCall | None
 
 
 class InterpreterIn(BaseModel):
     language: str = Field(pattern=r"^[a-z]{2,3}$")
+
+
+class ExpertIn(BaseModel):
+    """Whom to invite: one official by email, or whoever serves a service."""
+
+    service_id: str | None = Field(default=None, min_length=1, max_length=64)
+    email: str | None = Field(default=None, min_length=3, max_length=320)
 
 
 class EndIn(BaseModel):
@@ -107,13 +142,8 @@ desk_user = allowed("desk.use")
 
 
 def _names(db: Session, call: Call) -> tuple[str, str]:
-    service = db.get(Service, call.service_id)
     site = db.get(Site, call.site_id)
-    title = ""
-    if service is not None:
-        names = service.item.get("name") or {}
-        title = names.get(call.language) or names.get("fi") or next(iter(names.values()), "")
-    return title or call.service_id, site.name if site else ""
+    return _service_name(db, call.service_id, call.language), site.name if site else ""
 
 
 def _official(access: Access) -> User:
@@ -146,10 +176,34 @@ def officials_call(access: Access, call_id: str) -> Call:
     return call
 
 
-def display_of(db: Session, user: User) -> str:
-    """How the others in the room see this participant: kind and organisation."""
-    org = db.get(Organisation, user.org_id) if user.org_id else None
-    return f"{user.role}:{org.name if org else ''}"
+def _organisation_name(db: Session, org_id: str | None) -> str | None:
+    org = db.get(Organisation, org_id) if org_id else None
+    return org.name if org else None
+
+
+def _service_name(db: Session, service_id: str, language: str) -> str:
+    service = db.get(Service, service_id)
+    names = (service.item.get("name") or {}) if service is not None else {}
+    return names.get(language) or names.get("fi") or next(iter(names.values()), "") or service_id
+
+
+def _expert_services(db: Session, me: User, language: str) -> list[ExpertService]:
+    organisations: dict[str, str] = {}
+    found = []
+    for service_id, org_id in parties.expert_services(db, me.org_id or ""):
+        if org_id not in organisations:
+            organisations[org_id] = _organisation_name(db, org_id) or ""
+        name = _service_name(db, service_id, language)
+        found.append(
+            ExpertService(service_id=service_id, name=name, organisation=organisations[org_id])
+        )
+    return sorted(found, key=lambda s: (s.name, s.organisation))
+
+
+def display_of(db: Session, user: User, kind: str) -> str:
+    """How the others in the room see this participant: kind (official, interpreter,
+    expert) and organisation. The kiosk shows the call's own official large."""
+    return f"{kind}:{_organisation_name(db, user.org_id) or ''}"
 
 
 def desk_view(request: Request, access: Access, call: Call, after: int = 0) -> DeskCall:
@@ -169,9 +223,16 @@ def desk_view(request: Request, access: Access, call: Call, after: int = 0) -> D
         accepted_at=call.accepted_at.isoformat() if call.accepted_at else None,
     )
     me = access.person.user_id
-    view.my_role = "official" if call.official_id == me else "interpreter"
+    mine = None if call.official_id == me else parties.joined_party(access.db, call.id, me)
+    view.my_role = mine.kind if mine is not None else "official"
     view.parties = [
-        Party(kind=p.kind, language=p.language, status=p.status)
+        Party(
+            kind=p.kind,
+            language=p.language,
+            status=p.status,
+            organisation=_organisation_name(access.db, p.org_id) if p.kind == "expert" else None,
+            service_id=p.service_id,
+        )
         for p in access.db.scalars(
             select(CallParty).where(CallParty.call_id == call.id).order_by(CallParty.requested_at)
         )
@@ -183,7 +244,7 @@ def desk_view(request: Request, access: Access, call: Call, after: int = 0) -> D
             "room": call.room,
             "token": participant_token(request.app.state.secret_key, call.id, me),
             "ice_servers": ice_servers(settings, f"desk-{me[:8]}"),
-            "display": display_of(access.db, user) if user else "official:",
+            "display": display_of(access.db, user, view.my_role) if user else "official:",
         }
     view.messages = [m.__dict__ for m in conversation.messages_after(access.db, call.id, after)]
     view.documents = [
@@ -212,8 +273,8 @@ def desk_state(
     active = db.scalar(select(Call).where(Call.official_id == me.id, Call.status == "active"))
     if active is not None:
         active.official_seen_at = now
-    elif me.role == "interpreter" and (joined := parties.active_party_of(db, me.id)):
-        active = joined[1]
+    elif joined := parties.active_party_of(db, me.id):
+        active = joined[1]  # an interpreter's, or an expert's in another organisation's call
     db.commit()
     interpreting = []
     if me.role == "interpreter":
@@ -224,6 +285,19 @@ def desk_state(
                     language=party.language or "",
                     call_language=call.language,
                     service_name=_names(db, call)[0],
+                    waited_s=int((now - party.requested_at).total_seconds()),
+                )
+            )
+    invitations = []
+    if me.role == "official":
+        for party, call in parties.invitations_for(db, me, profile):
+            invitations.append(
+                ExpertInvitation(
+                    party_id=party.id,
+                    organisation=_organisation_name(db, call.org_id) or "",
+                    service_name=_names(db, call)[0],
+                    call_language=call.language,
+                    for_me=party.wanted_user_id == me.id,
                     waited_s=int((now - party.requested_at).total_seconds()),
                 )
             )
@@ -252,6 +326,10 @@ def desk_state(
     return DeskState(
         role=me.role,
         interpreting=interpreting,
+        invitations=invitations,
+        expert_services=_expert_services(db, me, active.language)
+        if active and active.official_id == me.id
+        else [],
         presence=lifecycle.presence_of(db, me.id, settings, now),
         services=list(profile.services or []),
         languages=list(profile.languages or []),
@@ -343,22 +421,60 @@ def take_interpreting(
     return desk_view(request, access, call)
 
 
+@router.post(
+    "/calls/{call_id}/experts",
+    response_model=DeskCall,
+    responses=errors(401, 403, 404, 409, 422),
+)
+def invite_expert(
+    call_id: str, body: ExpertIn, request: Request, access: Access = Depends(desk_user)
+) -> DeskCall:
+    """The official invites an official of another organisation: by email, or whoever
+    serves a service. The invited see it on their desk; the first to take it joins, for
+    this call only."""
+    call = officials_call(access, call_id)
+    parties.invite_expert(access.db, call, service_id=body.service_id, email=body.email)
+    access.db.commit()
+    return desk_view(request, access, call)
+
+
+@router.post(
+    "/invitations/{party_id}/take",
+    response_model=DeskCall,
+    responses=errors(401, 403, 404, 409, 503),
+)
+def take_invitation(
+    party_id: str, request: Request, access: Access = Depends(desk_user)
+) -> DeskCall:
+    """An invited official joins the other organisation's call (two at once: one gets 409)."""
+    me = _official(access)
+    party = access.db.get(CallParty, party_id)
+    call = access.db.get(Call, party.call_id) if party is not None else None
+    profile = lifecycle.profile_of(access.db, me.id)
+    if party is None or call is None or not parties.may_join_as_expert(party, call, me, profile):
+        raise not_found("invitation for you")
+    parties.take(access.db, party, me, rooms_of(request))
+    access.db.commit()
+    return desk_view(request, access, call)
+
+
 @router.post("/calls/{call_id}/leave", response_model=DeskCall, responses=errors(401, 403, 404))
 def leave_call(call_id: str, request: Request, access: Access = Depends(desk_user)) -> DeskCall:
-    """An interpreter leaves; the call goes on with the citizen and its official."""
+    """An interpreter or expert leaves; the call goes on with the citizen and its official."""
     call = own_call(access, call_id)
     party = parties.joined_party(access.db, call.id, access.person.user_id)
     if party is None:
         raise not_found("call you joined")
     parties.leave(access.db, party, rooms_of(request))
     access.db.commit()
+    kind = party.kind
     service_name, site_name = _names(access.db, call)
     # Nothing of the call's content any more: the party is out of it.
     return DeskCall(
         id=call.id, status="left", outcome=None, service_id=call.service_id,
         service_name=service_name, language=call.language, site_name=site_name,
         identification=call.identification, kiosk_connected=False, accepted_at=None,
-        my_role="interpreter",
+        my_role=kind,
     )  # fmt: skip
 
 
@@ -387,7 +503,9 @@ def set_identification(
 )
 def send_message(call_id: str, body: MessageIn, access: Access = Depends(desk_user)) -> Any:
     call = own_call(access, call_id)
-    sender = "official" if call.official_id == access.person.user_id else "interpreter"
+    me = access.person.user_id
+    party = None if call.official_id == me else parties.joined_party(access.db, call.id, me)
+    sender = party.kind if party is not None else "official"
     line = conversation.add_message(access.db, call, sender, body.text)
     return call_api.ChatLine(line.id, line.sender, line.text, line.at.isoformat())
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from central.api.schemas import errors
-from central.calls import conversation, lifecycle
+from central.calls import conversation, lifecycle, parties
 from central.calls.media_server import JanusRooms, participant_token
 from central.calls.turn import ice_servers
 from central.db.models import Booking, Call, Service
@@ -79,6 +79,11 @@ def kiosk_view(request: Request, db: Session, call: Call, after: int) -> call_ap
             token=participant_token(request.app.state.secret_key, call.id, lifecycle.KIOSK),
             ice_servers=ice_servers(settings, f"kiosk-{call.kiosk_id[:8]}"),
         )
+    if call.status != "queued":
+        view.parties = [
+            call_api.PartyRef(kind=party.kind, organisation=name, language=party.language)
+            for party, name in parties.ever_joined(db, call.id)
+        ]
     if call.status != "ended":
         view.messages = conversation.messages_after(db, call.id, after)
         view.documents = conversation.document_refs(db, call.id, "to_citizen")

@@ -68,9 +68,9 @@ def usage(
     }
 
 
-def _interpreters_of(access: Access, call_ids: list[str]) -> dict[str, set[tuple[str, str]]]:
-    """(language, interpretation organisation's name) of the interpreters who joined each
-    call: no person, only what the programme counts."""
+def _parties_of(access: Access, call_ids: list[str], kind: str) -> dict[str, set[tuple[str, str]]]:
+    """(language, organisation's name) of the interpreters or experts who joined each
+    call: no person, only what the programme counts (an expert's language is "")."""
     found: dict[str, set[tuple[str, str]]] = {}
     for start in range(0, len(call_ids), 500):
         for call_id, language, name in access.db.execute(
@@ -78,7 +78,7 @@ def _interpreters_of(access: Access, call_ids: list[str]) -> dict[str, set[tuple
             .join(Organisation, Organisation.id == CallParty.org_id, isouter=True)
             .where(
                 CallParty.call_id.in_(call_ids[start : start + 500]),
-                CallParty.kind == "interpreter",
+                CallParty.kind == kind,
                 CallParty.joined_at.is_not(None),
             )
         ):
@@ -94,7 +94,8 @@ def calls(
     access: Access = Depends(allowed("stats.read")),
 ) -> dict[str, Any]:
     """Video calls per service: how many were asked for and answered, how long they took
-    and how long citizens waited (seconds). From central's own record of each call."""
+    and how long citizens waited (seconds), how many were interpreted and how many had a
+    second authority's expert. From central's own record of each call."""
     query = select(
         Call.id,
         Call.service_id,
@@ -120,7 +121,8 @@ def calls(
         query = query.where(Call.created_at < end)
     per: dict[str, dict[str, Any]] = {}
     rows = list(access.db.execute(query))
-    interpreted = _interpreters_of(access, [row.id for row in rows])
+    interpreted = _parties_of(access, [row.id for row in rows], "interpreter")
+    with_experts = _parties_of(access, [row.id for row in rows], "expert")
     for row in rows:
         item = per.setdefault(
             row.service_id,
@@ -137,6 +139,8 @@ def calls(
                 "interpreted": 0,
                 "interpreted_by_language": {},
                 "interpreted_by_organisation": {},
+                "multi_authority": 0,
+                "experts_by_organisation": {},
             },
         )
         item["requested"] += 1
@@ -156,6 +160,11 @@ def calls(
                 counts = item["interpreted_by_language"]
                 counts[language] = counts.get(language, 0) + 1
                 counts = item["interpreted_by_organisation"]
+                counts[organisation] = counts.get(organisation, 0) + 1
+        if row.id in with_experts:
+            item["multi_authority"] += 1
+            for _, organisation in with_experts[row.id]:
+                counts = item["experts_by_organisation"]
                 counts[organisation] = counts.get(organisation, 0) + 1
     items = []
     for item in sorted(per.values(), key=lambda i: i["service_id"]):

@@ -190,6 +190,8 @@ def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
         raise ApiError(409, "call_taken", "This call is no longer waiting.")
     if db.scalar(select(Call.id).where(Call.official_id == official.id, Call.status == "active")):
         raise ApiError(409, "in_a_call", "End your current call first.")
+    if parties.active_party_of(db, official.id) is not None:
+        raise ApiError(409, "in_a_call", "Leave the call you joined first.")
     now = utcnow()
     claimed = db.execute(
         update(Call)

@@ -1,5 +1,7 @@
-"""Interpreters in a call: asked for by the call's official, taken by one who interprets
-the language, in the room until they leave or the call ends.
+"""Interpreters and experts in a call: asked for by the call's official, taken by one
+who interprets the language (an interpreter) or by the invited official of another
+organisation (an expert: the person named, or one who serves the service named), in
+the room until they leave or the call ends.
 
 A party reaches the call (its room, chat and documents) only while joined and the
 call active: afterwards everything of it is 404 to them, as to anyone outside it.
@@ -14,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from central.calls.media_server import JanusRooms, MediaServerError, participant_token
-from central.db.models import Call, CallParty, OfficialProfile, User
+from central.db.models import Call, CallParty, OfficialProfile, Organisation, Service, User
 from central.db.types import utcnow
 from central.errors import ApiError
 
@@ -39,6 +41,92 @@ def request_interpreter(db: Session, call: Call, language: str) -> CallParty:
     db.add(party)
     db.flush()
     return party
+
+
+def invite_expert(
+    db: Session, call: Call, service_id: str | None = None, email: str | None = None
+) -> CallParty:
+    """The official invites an expert of another organisation: a named official (by their
+    email) or whoever serves `service_id` there. One open invitation per person or service."""
+    if call.status != "active":
+        raise ApiError(409, "call_not_active", "Experts join active calls only.")
+    if (service_id is None) == (email is None):
+        raise ApiError(422, "invalid_input", "Give either service_id or email, not both.")
+    wanted: User | None = None
+    if email is not None:
+        wanted = db.scalar(select(User).where(User.email == email.strip().lower()))
+        if wanted is None or wanted.role != "official" or wanted.disabled_at is not None:
+            raise ApiError(422, "invalid_input", "No official has that email address.")
+        if wanted.org_id == call.org_id:
+            raise ApiError(
+                422, "invalid_input", "That official is of your own organisation: "
+                "an expert comes from another one."
+            )  # fmt: skip
+    elif db.get(Service, service_id) is None:
+        raise ApiError(422, "invalid_input", f"No service {service_id!r} in the catalogue.")
+    existing = db.scalar(
+        select(CallParty).where(
+            CallParty.call_id == call.id,
+            CallParty.kind == "expert",
+            CallParty.status.in_(OPEN),
+            CallParty.wanted_user_id == wanted.id
+            if wanted is not None
+            else CallParty.service_id == service_id,
+        )
+    )
+    if existing is not None:
+        return existing
+    party = CallParty(
+        call_id=call.id,
+        kind="expert",
+        service_id=service_id,
+        wanted_user_id=wanted.id if wanted is not None else None,
+    )
+    db.add(party)
+    db.flush()
+    return party
+
+
+def expert_services(db: Session, org_id: str) -> list[tuple[str, str]]:
+    """(service id, organisation id) that officials of other organisations serve: what an
+    official can invite an expert for. JSON lists are read here, as in officials_for."""
+    rows = db.execute(
+        select(OfficialProfile.services, User.org_id)
+        .join(User, User.id == OfficialProfile.user_id)
+        .where(User.role == "official", User.org_id != org_id, User.disabled_at.is_(None))
+        .limit(1000)
+    ).all()
+    found = {(service, org) for services, org in rows for service in services or [] if org}
+    return sorted(found)[:200]
+
+
+def may_join_as_expert(party: CallParty, call: Call, user: User, profile: OfficialProfile) -> bool:
+    """Is this invitation for this official: named, or for a service they serve, and of
+    an organisation other than the call's."""
+    if party.kind != "expert" or user.role != "official" or user.org_id == call.org_id:
+        return False
+    if party.wanted_user_id is not None:
+        return party.wanted_user_id == user.id
+    return party.service_id in (profile.services or [])
+
+
+def invitations_for(
+    db: Session, user: User, profile: OfficialProfile
+) -> list[tuple[CallParty, Call]]:
+    """Open expert invitations this official may take, oldest first."""
+    rows = db.execute(
+        select(CallParty, Call)
+        .join(Call, Call.id == CallParty.call_id)
+        .where(
+            CallParty.kind == "expert",
+            CallParty.status == "requested",
+            Call.status == "active",
+            Call.org_id != user.org_id,
+        )
+        .order_by(CallParty.requested_at)
+        .limit(200)
+    ).all()
+    return [(party, call) for party, call in rows if may_join_as_expert(party, call, user, profile)]
 
 
 def requests_for(db: Session, profile: OfficialProfile) -> list[tuple[CallParty, Call]]:
@@ -72,13 +160,24 @@ def joined_party(db: Session, call_id: str, user_id: str) -> CallParty | None:
 
 
 def active_party_of(db: Session, user_id: str) -> tuple[CallParty, Call] | None:
-    """The call an interpreter is in now, if any."""
+    """The call an interpreter or expert is in now, if any."""
     row = db.execute(
         select(CallParty, Call)
         .join(Call, Call.id == CallParty.call_id)
         .where(CallParty.user_id == user_id, CallParty.status == "joined", Call.status == "active")
     ).first()
     return (row[0], row[1]) if row else None
+
+
+def ever_joined(db: Session, call_id: str) -> list[tuple[CallParty, str]]:
+    """(party, their organisation's name) of everyone who has joined the call."""
+    rows = db.execute(
+        select(CallParty, Organisation.name)
+        .join(Organisation, Organisation.id == CallParty.org_id, isouter=True)
+        .where(CallParty.call_id == call_id, CallParty.joined_at.is_not(None))
+        .order_by(CallParty.joined_at)
+    ).all()
+    return [(party, name or "") for party, name in rows]
 
 
 def joined(db: Session, call_id: str) -> list[CallParty]:
@@ -92,12 +191,14 @@ def joined(db: Session, call_id: str) -> list[CallParty]:
 
 
 def take(db: Session, party: CallParty, user: User, rooms: JanusRooms) -> Call:
-    """An interpreter takes a request: claimed atomically (two interpreters: one gets 409),
-    then let into the room."""
+    """An interpreter or expert takes a request: claimed atomically (two at once: one gets
+    409), then let into the room."""
     call = db.get(Call, party.call_id)
     if call is None or call.status != "active":
         raise ApiError(409, "call_not_active", "That call has ended.")
-    if active_party_of(db, user.id) is not None:
+    if active_party_of(db, user.id) is not None or db.scalar(
+        select(Call.id).where(Call.official_id == user.id, Call.status == "active")
+    ):
         raise ApiError(409, "in_a_call", "Leave your current call first.")
     now = utcnow()
     claimed = db.execute(
@@ -107,7 +208,7 @@ def take(db: Session, party: CallParty, user: User, rooms: JanusRooms) -> Call:
     ).rowcount
     if claimed != 1:
         db.rollback()
-        raise ApiError(409, "request_taken", "Another interpreter took this request.")
+        raise ApiError(409, "request_taken", "Someone else took this request.")
     db.flush()
     db.refresh(party)
     if rooms.configured and call.room:

@@ -70,9 +70,13 @@ def rtc_configuration(ice_servers: list[dict[str, Any]]) -> RTCConfiguration:
     return RTCConfiguration(iceServers=servers)
 
 
+SIDE_KINDS = ("interpreter:", "expert:")
+
+
 def _is_side(publisher: dict[str, Any]) -> bool:
-    """An interpreter (shown small beside the official), by the display desks set."""
-    return str(publisher.get("display") or "").startswith("interpreter:")
+    """An interpreter or another organisation's expert (shown small beside the official),
+    by the display desks set."""
+    return str(publisher.get("display") or "").startswith(SIDE_KINDS)
 
 
 def _sdp(desc: RTCSessionDescription) -> dict[str, str]:
@@ -112,10 +116,10 @@ class VideoRoomPeer:
         self._subscriber_handle = 0
         self._my_feed: str | int | None = None
         self._feeds: set[str | int] = set()
-        # Interpreters: feed -> (its own subscriber PeerConnection, the tasks draining it).
+        # Interpreters and experts: feed -> (its own subscriber PeerConnection, its tasks).
         self._side: dict[str | int, tuple[RTCPeerConnection, list[asyncio.Task[None]]]] = {}
         # What each received stream is: mid -> the sender's Janus display, which desks set
-        # to "official:<organisation>" or "interpreter:<organisation>".
+        # to "official:<organisation>", "interpreter:<organisation>" or "expert:<organisation>".
         self.sources: dict[str, str] = {}
         self._drains: list[asyncio.Task[None]] = []
         self._subscribing = asyncio.Lock()

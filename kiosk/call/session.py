@@ -33,7 +33,7 @@ from contract import call_api
 from contract.kiosk_api import BadAnswer, parse
 from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
 from kiosk.call.janus import JanusError
-from kiosk.call.room import RoomTicket, VideoRoomPeer
+from kiosk.call.room import SIDE_KINDS, RoomTicket, VideoRoomPeer
 from kiosk.memory import release_free_memory
 
 log = logging.getLogger("kiosk.call")
@@ -72,6 +72,8 @@ class CallView:
     identification: str = "none"
     scans_sent: int = 0
     printed: int = 0
+    # Who joined besides the official (interpreters' languages, experts' organisations).
+    parties: list[call_api.PartyRef] = field(default_factory=list)
 
 
 class CallSession:
@@ -91,7 +93,8 @@ class CallSession:
         self.view = CallView()
         self.when_update: Callable[[CallView], None] | None = None
         self.when_remote_frame: Callable[[np.ndarray], None] | None = None
-        # Everyone else in the call (an interpreter): who (their Janus display) and a frame.
+        # Everyone else in the call (an interpreter, an expert): who (their Janus display)
+        # and a frame.
         self.when_other_frame: Callable[[str, np.ndarray], None] | None = None
         # Sound of each sender, with who sent it (a speaker stream each: PipeWire mixes).
         self.when_remote_audio: Callable[[Any, str], None] | None = None
@@ -249,6 +252,9 @@ class CallSession:
             parse(call_api.DocumentRef, d) if isinstance(d, dict) else d
             for d in call.documents or []
         ]
+        parties = [
+            parse(call_api.PartyRef, p) if isinstance(p, dict) else p for p in call.parties or []
+        ]
         join = call.join
         if isinstance(join, dict):
             join = parse(call_api.RoomJoin, join)
@@ -266,6 +272,8 @@ class CallSession:
             identification=call.identification,
             messages=messages[-200:],
             documents=documents if call.status != "ended" else [],
+            # Kept once the call ends: its usage event is made from them.
+            parties=parties or self.view.parties,
             problem=problem,
         )
 
@@ -374,7 +382,7 @@ class CallSession:
             self.when_remote_audio(frame, source)
 
     def _on_remote_frame(self, frame: Any, source: str = "") -> None:
-        if source.startswith("interpreter:"):
+        if source.startswith(SIDE_KINDS):
             if self.when_other_frame is not None:
                 self.when_other_frame(source, frame.to_ndarray(format="bgr24"))
             return

@@ -132,6 +132,31 @@ def interpreter(call_world):
         return db.get(User, me).email
 
 
+@pytest.fixture(scope="module")
+def expert(call_world):
+    """An official of another authority ("TE-palvelut") who serves another service:
+    (their email, that service's id)."""
+    from central.db.engine import session_scope
+    from central.db.models import User
+
+    central = call_world.central
+    national = add_user(central, "national_admin", None)
+    authority = make_org(central, national, with_kiosk=False, name="TE-palvelut")
+    service = next(s for s in service_ids() if s != call_world.service)
+    token = add_user(central, "official", authority.id)
+    me = user_id(central, token)
+    ok(
+        central.request(
+            "PUT",
+            f"/officials/{me}",
+            authority.tokens["org_admin"],
+            json={"services": [service], "languages": ["fi"]},
+        )
+    )
+    with session_scope(central.app.state.sessions) as db:
+        return db.get(User, me).email, service
+
+
 def launch_desk_browser(browser_type: Any, world: Any, camera: str = "official-camera") -> Any:
     """Chromium with a fake camera showing a QR code `camera` (a second one for another
     desk comes from the same Playwright: `chromium.browser_type`)."""

@@ -185,6 +185,9 @@ def run_call(world: CallFacts, tmp_path):
         ended = ui.outbox("call_ended")[0][2]
         assert ended["outcome"] == "completed" and ended["documents_shown"] == 1
         assert ended["documents_scanned"] == 1 and ended["duration_s"] >= 0
+        # The interpreter who joined is counted by language; no one is named.
+        assert ended["interpreter_languages"] == ["ar"] and ended["expert_organisations"] == []
+        assert world.interpreter_email not in str(ended)
         state = requests.get(
             f"{world.central.base}/api/v1/kiosk/calls/{call_id}",
             headers={"Authorization": f"Bearer {world.org.device_token}"},

@@ -56,6 +56,10 @@ def people(central, national):  # noqa: F811 - the fixture imported above
     return {"org": org, "service": service, "official": official, "interpreters": interpreters}
 
 
+def brief(parties: list[dict]) -> list[tuple]:
+    return [(p["kind"], p["language"], p["status"]) for p in parties]
+
+
 def active_call(central, people) -> dict:  # noqa: F811
     org = people["org"]
     ok(central.request("PUT", "/desk/presence", people["official"], json={"presence": "available"}))
@@ -88,7 +92,7 @@ def test_an_interpreter_joins_interprets_and_leaves(central, people, media):  # 
     path = f"/desk/calls/{call['id']}"
 
     asked = ok(central.request("POST", f"{path}/interpreter", official, json={"language": "ar"}))
-    assert asked["parties"] == [{"kind": "interpreter", "language": "ar", "status": "requested"}]
+    assert brief(asked["parties"]) == [("interpreter", "ar", "requested")]
     # Asking twice is the same request.
     ok(central.request("POST", f"{path}/interpreter", official, json={"language": "ar"}))
 
@@ -198,7 +202,161 @@ def test_a_booking_can_ask_for_an_interpreter(central, people):  # noqa: F811
     ok(central.request("PUT", "/desk/presence", official, json={"presence": "available"}))
     call = kiosk_call(central, org.device_token, people["service"], booking_id=booking["id"])
     answered = ok(central.request("POST", f"/desk/calls/{call['id']}/accept", official))
-    assert answered["parties"] == [{"kind": "interpreter", "language": "so", "status": "requested"}]
+    assert brief(answered["parties"]) == [("interpreter", "so", "requested")]
     seen = desk(central, people["interpreters"]["arabic"])["interpreting"]
     assert [r["language"] for r in seen] == ["so"]
     ok(central.request("POST", f"/desk/calls/{call['id']}/end", official, json={}))
+
+
+def email_of(central, token: str) -> str:  # noqa: F811
+    from central.db.engine import session_scope
+    from central.db.models import User
+
+    with session_scope(central.app.state.sessions) as db:
+        return db.get(User, user_id(central, token)).email
+
+
+@pytest.fixture(scope="module")
+def second_authority(central, national, people):  # noqa: F811
+    """Another authority (say, the employment office) with two officials: one serves a
+    service of its own, one serves nothing."""
+    other = make_org(central, national, with_kiosk=False)
+    service = service_ids()[1]
+    expert = add_user(central, "official", other.id)
+    ok(
+        central.request(
+            "PUT",
+            f"/officials/{user_id(central, expert)}",
+            other.tokens["org_admin"],
+            json={"services": [service], "languages": ["fi", "sv"]},
+        )
+    )
+    bystander = add_user(central, "official", other.id)
+    return {"org": other, "service": service, "expert": expert, "bystander": bystander}
+
+
+def test_an_expert_joins_for_this_call_only(central, people, second_authority, media):  # noqa: F811
+    org, official = people["org"], people["official"]
+    expert, bystander = second_authority["expert"], second_authority["bystander"]
+    call = active_call(central, people)
+    path = f"/desk/calls/{call['id']}"
+
+    # Whom to invite must be clear, and from elsewhere.
+    for body in ({}, {"service_id": second_authority["service"], "email": "x@y.fi"}):
+        bad = central.request("POST", f"{path}/experts", official, json=body)
+        assert bad.status_code == 422 and bad.json()["error"]["message"]
+    colleague = add_user(central, "official", org.id)
+    same_org = {"email": email_of(central, colleague)}
+    refused = central.request("POST", f"{path}/experts", official, json=same_org)
+    assert refused.status_code == 422 and "own organisation" in refused.json()["error"]["message"]
+    unknown = central.request("POST", f"{path}/experts", official, json={"email": "no@one.fi"})
+    assert unknown.status_code == 422
+    assert central.request("POST", f"{path}/experts", expert, json=same_org).status_code == 404
+
+    # The official sees what other organisations' officials serve, to invite one for.
+    offered = desk(central, official)["expert_services"]
+    assert second_authority["service"] in [s["service_id"] for s in offered]
+    assert all(s["organisation"] and s["name"] for s in offered)
+    assert desk(central, expert)["expert_services"] == []  # not in a call of their own
+
+    # By service: whoever of another organisation serves it sees the invitation.
+    invited = ok(
+        central.request(
+            "POST", f"{path}/experts", official, json={"service_id": second_authority["service"]}
+        )
+    )
+    assert brief(invited["parties"]) == [("expert", None, "requested")]
+    seen = desk(central, expert)["invitations"]
+    assert [(i["for_me"], i["call_language"]) for i in seen] == [(False, "fi")]
+    assert desk(central, bystander)["invitations"] == []
+    assert desk(central, colleague)["invitations"] == []
+    party = seen[0]["party_id"]
+    assert central.request("POST", f"/desk/invitations/{party}/take", bystander).status_code == 404
+    interpreter = people["interpreters"]["arabic"]
+    assert (
+        central.request("POST", f"/desk/invitations/{party}/take", interpreter).status_code == 404
+    )
+
+    # Before joining the expert reaches nothing of the call.
+    assert central.request("GET", path, expert).status_code == 404
+    joined = ok(central.request("POST", f"/desk/invitations/{party}/take", expert))
+    assert joined["my_role"] == "expert" and joined["join"]["display"] == "expert:Kunta"
+    assert janus_create(media, joined["join"]["token"])["janus"] == "success"
+    assert desk(central, expert)["active"]["id"] == call["id"]
+    assert desk(central, expert)["presence"] == "busy"
+    view = ok(central.request("GET", path, official))
+    assert [(p["kind"], p["status"]) for p in view["parties"]] == [("expert", "joined")]
+    assert view["parties"][0]["organisation"] == "Kunta"
+
+    # By name: a person invited while already in this call cannot join twice.
+    by_name = {"email": email_of(central, bystander)}
+    ok(central.request("POST", f"{path}/experts", official, json=by_name))
+    named = desk(central, bystander)["invitations"]
+    assert [i["for_me"] for i in named] == [True]
+
+    # In the call: chat and documents reach the expert; the call is still not theirs.
+    ok(central.request("POST", f"{path}/messages", expert, json={"text": "TE-palvelut tässä"}), 201)
+    kiosk_sees = poll(central, org.device_token, call["id"])
+    lines = kiosk_sees["messages"]
+    assert [(m["sender"], m["text"]) for m in lines][-1] == ("expert", "TE-palvelut tässä")
+    # The kiosk learns who joined as far as usage counts it: kind and organisation.
+    assert kiosk_sees["parties"] == [{"kind": "expert", "organisation": "Kunta", "language": None}]
+    scan = ok(
+        central.request(
+            "POST",
+            f"/kiosk/calls/{call['id']}/scans",
+            org.device_token,
+            data=png_bytes(),
+            headers={"Content-Type": "image/png"},
+        ),
+        201,
+    )
+    document = f"{path}/documents/{scan['id']}"
+    assert central.request("GET", document, expert).status_code == 200
+    assert central.request("POST", f"{path}/end", expert, json={}).status_code == 404
+    assert central.request("POST", f"{path}/experts", expert, json=by_name).status_code == 404
+    # Nothing else of the inviting organisation: its kiosks, its statistics, its other calls.
+    other_call = kiosk_call(central, org.device_token, people["service"])
+    assert central.request("GET", f"/desk/calls/{other_call['id']}", expert).status_code == 404
+    assert central.request("GET", f"/kiosks/{org.kiosk_id}", expert).status_code in (403, 404)
+    own_stats = second_authority["org"].tokens["org_admin"]
+    items = ok(central.request("GET", "/stats/calls", own_stats))["items"]
+    assert all(i["requested"] == 0 for i in items) or items == []
+
+    # The call ends: the expert's access ends with it.
+    ok(central.request("POST", f"{path}/end", official, json={}))
+    for reached in (path, document, f"{path}/messages"):
+        method = "POST" if reached.endswith("messages") else "GET"
+        body = {"text": "x"} if method == "POST" else None
+        assert central.request(method, reached, expert, json=body).status_code == 404
+    assert desk(central, expert)["active"] is None
+    assert desk(central, bystander)["invitations"] == []
+    assert janus_create(media, joined["join"]["token"])["janus"] == "error"
+
+    # Counted: one call with a second authority, by that authority (no person).
+    stats = ok(central.request("GET", "/stats/calls", org.tokens["org_admin"]))["items"]
+    item = next(i for i in stats if i["service_id"] == people["service"])
+    assert item["multi_authority"] == 1
+    assert item["experts_by_organisation"] == {"Kunta": 1}
+
+
+def test_an_expert_leaves_and_the_call_goes_on(central, people, second_authority, media):  # noqa: F811
+    call = active_call(central, people)
+    path = f"/desk/calls/{call['id']}"
+    expert = second_authority["expert"]
+    ok(
+        central.request(
+            "POST", f"{path}/experts", people["official"], json={"email": email_of(central, expert)}
+        )
+    )
+    party = desk(central, expert)["invitations"][0]["party_id"]
+    joined = ok(central.request("POST", f"/desk/invitations/{party}/take", expert))
+    assert joined["my_role"] == "expert"
+    # While joined as an expert, the expert's own queue is closed to them.
+    assert desk(central, expert)["presence"] == "busy"
+    # The expert leaves; the call goes on with the citizen and its official.
+    left = ok(central.request("POST", f"{path}/leave", expert))
+    assert left["status"] == "left" and left["my_role"] == "expert"
+    assert poll(central, people["org"].device_token, call["id"])["status"] == "active"
+    assert central.request("GET", path, expert).status_code == 404
+    ok(central.request("POST", f"{path}/end", people["official"], json={}))

@@ -198,6 +198,7 @@ def bodies(b):
         ("POST", "/desk/calls/{call_id}/messages"): {"text": "x"},
         ("POST", "/desk/calls/{call_id}/documents"): {},
         ("POST", "/desk/calls/{call_id}/interpreter"): {"language": "ar"},
+        ("POST", "/desk/calls/{call_id}/experts"): {"service_id": SERVICES[0]},
     }
 
 

@@ -47,9 +47,11 @@ class Org:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def make_org(central: RunningCentral, national: str, with_kiosk: bool = True) -> Org:
+def make_org(
+    central: RunningCentral, national: str, with_kiosk: bool = True, name: str = "Kunta"
+) -> Org:
     """An organisation with one site, a user of every role and (optionally) one kiosk."""
-    org = ok(central.request("POST", "/organisations", national, json={"name": "Kunta"}), 201)
+    org = ok(central.request("POST", "/organisations", national, json={"name": name}), 201)
     site = ok(
         central.request(
             "POST",

@@ -370,10 +370,19 @@ function renderInterpreting(requests, inCall) {
 
 const take = (partyId) => joinCall(`/desk/interpreting/${partyId}/take`);
 
-function renderQueue(waiting, inCall) {
+function renderQueue(waiting, invitations, inCall) {
   const list = $("queue");
   list.replaceChildren();
-  $("queue-empty").hidden = waiting.length > 0;
+  $("queue-empty").hidden = waiting.length + invitations.length > 0;
+  // Another organisation's official asks for this one as an expert: first in the list.
+  for (const item of invitations) {
+    const li = document.createElement("li");
+    li.dataset.partyId = item.party_id;
+    li.className = "invitation";
+    const tags = [item.for_me ? words.for_you : ""].filter(Boolean);
+    li.textContent = `${words.invitation} · ${item.organisation} · ${item.service_name} · ${item.call_language.toUpperCase()} · ${words.waited} ${minutes(item.waited_s)}${tags.length ? " · " + tags.join(", ") : ""} `;
+    list.append(withButton(li, words.join, inCall, () => joinCall(`/desk/invitations/${item.party_id}/take`)));
+  }
   for (const item of waiting) {
     const li = document.createElement("li");
     li.dataset.callId = item.call_id;
@@ -426,7 +435,7 @@ function typedChange(before, after) {
 }
 
 function partyName(display) {
-  // Janus displays are "official:<organisation>" and "interpreter:<organisation>".
+  // Janus displays are "<official|interpreter|expert>:<organisation>".
   const [kind, org] = display.split(":");
   if (kind === "interpreter") return words.interpreter;
   return org || words.official;
@@ -442,13 +451,17 @@ function renderParties(call) {
   $("end").hidden = !official;
   $("leave").hidden = official;
   $("interpreter-form").hidden = !official;
+  $("expert-form").hidden = !official;
   $("identification-label").hidden = !official;
   $("document-form").hidden = !official;
   const list = $("parties");
   list.replaceChildren();
   for (const party of call.parties) {
     const li = document.createElement("li");
-    li.textContent = `${words.interpreter} (${(party.language || "").toUpperCase()}) · ${words["party_" + party.status] || party.status}`;
+    const who = party.kind === "expert"
+      ? `${words.expert}${party.organisation ? " · " + party.organisation : ""}`
+      : `${words.interpreter} (${(party.language || "").toUpperCase()})`;
+    li.textContent = `${who} · ${words["party_" + party.status] || party.status}`;
     list.append(li);
   }
   $("parties-title").hidden = call.parties.length === 0;
@@ -562,7 +575,8 @@ async function refresh() {
   $("presence").textContent = words[state.presence];
   $("presence").dataset.state = state.presence;
   if (state.role === "interpreter") renderInterpreting(state.interpreting, Boolean(state.active));
-  else renderQueue(state.waiting, Boolean(state.active));
+  else renderQueue(state.waiting, state.invitations || [], Boolean(state.active));
+  renderExpertServices(state.expert_services || []);
   const call = state.active;
   if (activeId && (!call || call.id !== activeId)) {
     // The call ended on the other side or elsewhere: say so, let go of the media.
@@ -637,6 +651,31 @@ $("interpreter-form").addEventListener("submit", async (event) => {
   try {
     await api("POST", `/desk/calls/${activeId}/interpreter`, { language });
     $("interpreter-language").value = "";
+    refresh();
+  } catch (e) {
+    notice(e.message);
+  }
+});
+function renderExpertServices(services) {
+  // The services other organisations' officials serve, for inviting one of them.
+  const select = $("expert-service");
+  const key = services.map((s) => s.service_id).join(",");
+  if (select.dataset.key === key) return; // unchanged: keep what the official picked
+  select.dataset.key = key;
+  const picked = select.value;
+  select.replaceChildren(new Option("", ""));
+  for (const s of services) select.append(new Option(`${s.name} · ${s.organisation}`, s.service_id));
+  select.value = picked;
+}
+$("expert-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const email = $("expert-email").value.trim();
+  const serviceId = $("expert-service").value;
+  if (!activeId || (!email && !serviceId)) return;
+  try {
+    await api("POST", `/desk/calls/${activeId}/experts`, email ? { email } : { service_id: serviceId });
+    $("expert-email").value = "";
+    $("expert-service").value = "";
     refresh();
   } catch (e) {
     notice(e.message);

@@ -257,10 +257,10 @@ class CallScreen(KioskScreen):
                 wait_s=round(time.monotonic() - self._started_at),
             )
         self.status_text = self._status(view)
-        names = {"official": t("Official"), "interpreter": t("Interpreter")}
+        names = {"official": t("Official"), "interpreter": t("Interpreter"), "expert": t("Expert")}
         lines = [f"{names.get(m.sender, t('You'))}: {m.text}" for m in view.messages[-8:]]
         self.chat_lines = "\n".join(lines)
-        # The caption over the video: the last line of the official or the interpreter.
+        # The caption over the video: the last line of an official, expert or interpreter.
         official = [m.text for m in view.messages if m.sender in names]
         self.caption = official[-1] if official else ""
         if len(view.documents) > self.documents and self.phase in ("in_call", "chat"):
@@ -318,6 +318,14 @@ class CallScreen(KioskScreen):
             documents_shown=self.documents,
             documents_scanned=view.scans_sent,
             documents_printed=view.printed,
+            # What the programme counts: interpreted calls by language, and calls with
+            # a second authority by its organisation. No person.
+            interpreter_languages=sorted(
+                {p.language or "" for p in view.parties if p.kind == "interpreter"}
+            ),
+            expert_organisations=sorted(
+                {p.organisation for p in view.parties if p.kind == "expert"}
+            ),
         )
 
     def hang_up(self) -> None:
@@ -379,7 +387,8 @@ class CallScreen(KioskScreen):
         kind, _, organisation = source.partition(":")
         if kind == "interpreter":
             return self.app.t("Interpreter")
-        return organisation or self.app.t("Official")
+        # Another authority's expert: their organisation ("Kela"), which the citizen knows.
+        return organisation or self.app.t("Expert" if kind == "expert" else "Official")
 
     def _show_others(self) -> None:
         now = time.monotonic()
