@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -214,6 +215,23 @@ def percentile(values: list[float], p: float) -> float:
 def cpu_seconds() -> float:
     times = os.times()
     return times.user + times.system
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process's threads, by Python thread name ("Thread-5
+    (_read_frames)", "video-decoder", "asyncio_0"; threads of C libraries: "native")."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    spent: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        name = names.get(int(task.name), "native")
+        name = re.sub(r"_\d+$", "_N", re.sub(r"-\d+", "-N", name))  # asyncio_3 → asyncio_N
+        spent[name] = spent.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return spent
 
 
 def rss_mib() -> float:
@@ -497,12 +515,17 @@ def main(argv: list[str] | None = None) -> int:
             )
             start_stats = page.evaluate(DESK_STATS)
             cpu0, t0, rss0 = cpu_seconds(), time.monotonic(), rss_mib()
+            threads0 = thread_cpu()
             rss_peak = rss0
             while time.monotonic() - t0 < long_s:
                 time.sleep(1)
                 rss_peak = max(rss_peak, rss_mib())
             elapsed = time.monotonic() - t0
             cpu = (cpu_seconds() - cpu0) / elapsed
+            threads = {
+                name: (spent - threads0.get(name, 0.0)) / elapsed
+                for name, spent in thread_cpu().items()
+            }
             end_stats = page.evaluate(DESK_STATS)
             desk_lat = page.evaluate("() => window.__lat")
             desk_sync = onset_offsets(
@@ -624,6 +647,11 @@ def main(argv: list[str] | None = None) -> int:
     for what, figure, goal, met in rows:
         verdict = "" if met is None else ("met" if met else "NOT met")
         print(f"{what:<55} {figure:<55} {goal:<22} {verdict}")
+    busiest = sorted(threads.items(), key=lambda item: -item[1])[:8]
+    print("\nthe kiosk process's CPU during the call, by thread (share of one core):")
+    print(
+        "  " + ", ".join(f"{name} {share * 100:.1f} %" for name, share in busiest if share >= 0.005)
+    )
     return 0
 
 

@@ -19,6 +19,9 @@ import zxingcpp
 
 from hardware.base import Device, DeviceOffline, DeviceState, SelfTestReport
 
+# How often a frame's fingerprint is taken, to judge the camera alive (stale_after_s).
+FINGERPRINT_EVERY_S = 0.25
+
 
 def _fingerprint(frame: np.ndarray) -> bytes:
     small = cv2.resize(frame, (16, 12), interpolation=cv2.INTER_AREA)
@@ -50,6 +53,7 @@ class Camera(Device):
         self._latest: np.ndarray | None = None
         self._fresh_at = 0.0
         self._fingerprint = b""
+        self._fingerprint_at = 0.0
         self._last_qr: tuple[str, float] = ("", 0.0)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -107,10 +111,14 @@ class Camera(Device):
                     ok, frame = capture.read()
                 now = time.monotonic()
                 if ok and frame is not None:
-                    fingerprint = _fingerprint(frame)
-                    if fingerprint != self._fingerprint:
-                        self._fingerprint = fingerprint
-                        self._fresh_at = now
+                    # A few looks a second tell a frozen camera from a live one; every
+                    # frame's would cost a call a few per cent of a core for nothing.
+                    if now - self._fingerprint_at >= FINGERPRINT_EVERY_S:
+                        self._fingerprint_at = now
+                        fingerprint = _fingerprint(frame)
+                        if fingerprint != self._fingerprint:
+                            self._fingerprint = fingerprint
+                            self._fresh_at = now
                     if not self._unplugged:
                         self._latest = frame
                 self._watch(now)
@@ -142,7 +150,8 @@ class Camera(Device):
     def _decode_qr(self) -> None:
         while not self._stop.wait(self.decode_every_s):
             frame = self._latest
-            if frame is None or self.state == DeviceState.OFFLINE:
+            # No one listening (a video call, the idle screen): no decoding, no CPU.
+            if frame is None or self.state == DeviceState.OFFLINE or self.when_qr_decoded is None:
                 continue
             for result in zxingcpp.read_barcodes(frame, formats=zxingcpp.BarcodeFormat.QRCode):
                 text, now = result.text, time.monotonic()

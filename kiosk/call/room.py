@@ -13,7 +13,9 @@ aiortc pitfalls this works around (see docs/architecture.md, calls):
   kiosk asks again every half second (`_ask_for_keyframes`), so after a
   blackout the picture returns as soon as the link does;
 - its jitter buffer waits behind a lost packet for 512 more: `jitter` makes it
-  jump to a keyframe instead.
+  jump to a keyframe instead;
+- its VP8 encoder runs at a desktop's speed setting: `encoder` uses the one
+  libwebrtc uses on ARM boards.
 """
 
 from __future__ import annotations
@@ -36,12 +38,13 @@ from aiortc import (
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
-from kiosk.call import jitter
+from kiosk.call import encoder, jitter
 from kiosk.call.janus import JanusError, JanusSession
 from kiosk.call.turn_route import ice_servers_for_this_network
 
 log = logging.getLogger("kiosk.call")
 jitter.install()
+encoder.install()
 
 # No received video for this long: ask the sender for a keyframe, and again after as long.
 KEYFRAME_AFTER_S = 0.5
