@@ -11,8 +11,14 @@ kiosk's is the camera driver reading a video file, with the clock drawn by Camer
 Baseline, same run: two aiortc peers connected directly in one process (no media
 server, no central): their set-up time and their CPU for the same two-way video.
 
-    python bench/call.py            # 20 set-ups, a 10-minute call, 100 calls for memory
-    python bench/call.py --quick    # 3 set-ups, 20 s, 10 calls
+Then a three-party call (an interpreter joins from a desk of their own: the kiosk's
+CPU and RSS, frame rate and latency of each incoming stream), and a call whose kiosk
+reaches coturn through the link relay (devtools/link_relay.py): frame rate, freezes
+and the longest gap each way under 5 % loss and at 1 Mbit/s.
+
+    python bench/call.py            # 20 set-ups, a 10-minute call, 100 calls for memory,
+                                    # 60 s of three parties, 30 s per poor link
+    python bench/call.py --quick    # 3 set-ups, 20 s, 10 calls, 20 s, 10 s
 Needs root (a network namespace), janus, coturn, nftables and chromium: `./run bench`
 installs them.
 """
@@ -38,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from devtools.browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from devtools.browser import CHROMIUM, CHROMIUM_FLAGS, DESK_FRAME_COUNTER  # noqa: E402
 
 BITS, BLOCK, TOP, LEFT = 44, 14, 20, 20
 INSTALL = "./run bench (it installs janus, coturn, nftables and chromium)"
@@ -320,9 +326,10 @@ def baseline(seconds: float, setups: int) -> dict[str, float]:
 
 
 class World:
-    def __init__(self, folder: Path) -> None:
-        from devtools.demo import OFFICIAL_EMAIL, seed
+    def __init__(self, folder: Path, poor_link: bool = False) -> None:
+        from devtools.demo import INTERPRETER_EMAIL, OFFICIAL_EMAIL, seed
         from devtools.launcher import launch
+        from devtools.link_relay import start_link_relay
         from devtools.media_servers import start_media_servers
         from devtools.test_network import create_test_network
         from kiosk.agent.cli import enrol
@@ -333,6 +340,14 @@ class World:
         )
         database = f"sqlite:///{folder}/central.db"
         env = dict(os.environ) | self.media.central_env()
+        self.link = None
+        if poor_link:  # every participant reaches coturn through the relay, nothing around it
+            self.link = start_link_relay(
+                self.net.prefix, self.net.inside, self.media.turn_port, folder / "link"
+            )
+            env["CENTRAL_TURN_URLS"] = self.link.turn_url
+            self.net.only_udp_to(int(self.link.turn_url.split(":")[2].split("?")[0]))
+        self.interpreter_email = INTERPRETER_EMAIL
         self.server, self.base = launch(0, database, env=env, host=self.net.outside)
         world = seed(database, self.base)
         self.official_email = OFFICIAL_EMAIL
@@ -345,6 +360,8 @@ class World:
     def stop(self) -> None:
         self.server.terminate()
         self.server.wait(15)
+        if self.link is not None:
+            self.link.stop()
         self.media.stop()
         self.net.remove()
 
@@ -365,6 +382,9 @@ class KioskSide:
         self.audio_onsets: list[float] = []
         self._flashing = self._beeping = False
         self.sizes: set[tuple[int, int]] = set()
+        # Everyone else's video (an interpreter): arrivals and latencies per sender.
+        self.other_arrivals: dict[str, list[float]] = {}
+        self.other_latencies: dict[str, list[float]] = {}
         self.lock = threading.Lock()
         self.session: Any = None
 
@@ -379,7 +399,20 @@ class KioskSide:
         self.session = CallSession(client, track, beeping_microphone(), poll_s=0.5)
         self.session.when_remote_frame = self.frame
         self.session.when_remote_audio = self.sound
+        self.session.when_other_frame = self.other_frame
         return self.session
+
+    def other_frame(self, source: str, image: np.ndarray) -> None:
+        now = time.time() * 1000
+        with self.lock:
+            arrivals = self.other_arrivals.setdefault(source, [])
+            arrivals.append(time.monotonic())
+            del arrivals[:-20000]
+            lat = now - read_clock(image)
+            if -50 < lat < 5000:
+                latencies = self.other_latencies.setdefault(source, [])
+                latencies.append(lat)
+                del latencies[:-20000]
 
     def sound(self, frame: Any, source: str = "") -> None:
         """The official's sound as the speaker would get it: note when each beep starts."""
@@ -411,6 +444,23 @@ class KioskSide:
         with self.lock:
             self.latencies, self.arrivals, self.sizes = [], [], set()
             self.video_onsets, self.audio_onsets = [], []
+            self.other_arrivals, self.other_latencies = {}, {}
+
+
+def desk_page(browser: Any, world: World, email: str) -> Any:
+    """A desk logged in and available, in a context of its own with the clock camera."""
+    from devtools.demo import PASSWORD
+
+    context = browser.new_context()
+    context.add_init_script(FAKE_CAMERA)
+    page = context.new_page()
+    page.goto(f"{world.base}/desk/?lang=en")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#desk:not([hidden])")
+    page.click("#set-available")
+    return page
 
 
 def wait(predicate: Any, seconds: float, what: str) -> None:
@@ -456,108 +506,140 @@ def freezes(arrivals: list[float]) -> int:
     return sum(1 for g in gaps if g > max(3 * mean, mean + 0.150))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a short run (the tests' one)")
-    args = parser.parse_args(argv)
-    from kiosk.memory import limit_malloc_arenas
+def longest_gap(arrivals: list[float]) -> float:
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    return max(gaps) if gaps else float("inf")
 
-    limit_malloc_arenas()  # as kiosk-ui does first thing
-    setups, long_s, soak = (3, 20.0, 10) if args.quick else (20, 600.0, 100)
-    missing = [p for p in ("janus", "turnserver", "nft") if shutil.which(p) is None]
-    if missing or not Path(CHROMIUM).exists() or os.geteuid() != 0:
-        what = ", ".join(missing + ([] if Path(CHROMIUM).exists() else ["chromium"]))
-        print(f"bench/call.py: needs root and {what or 'nothing more'}; run {INSTALL}")
-        return 2
+
+def fps_figure(arrivals: list[float], seconds: float) -> str:
+    return (
+        f"{len(arrivals) / seconds:.1f} fps, {freezes(arrivals)} freezes, "
+        f"longest gap {longest_gap(arrivals) * 1000:.0f} ms"
+    )
+
+
+Row = tuple[str, str, str, bool | None]
+
+
+def three_party(
+    kiosk: KioskSide, page: Any, browser: Any, world: World, seconds: float
+) -> list[Row]:
+    """The official asks for an interpreter (the demo's, of Arabic), who joins from a
+    desk of their own with the clock camera: the kiosk then receives two streams."""
+    place_call(kiosk, page, world)
+    page.fill("#interpreter-language", "ar")
+    page.click("#interpreter-form button")
+    interpreter = desk_page(browser, world, world.interpreter_email)
+    interpreter.wait_for_selector("#queue li button", timeout=20000)
+    interpreter.click("#queue li button")
+    wait(lambda: bool(kiosk.other_arrivals), 30, "the interpreter's video at the kiosk")
+    time.sleep(3)
+    kiosk.reset()
+    cpu0, t0, rss0 = cpu_seconds(), time.monotonic(), rss_mib()
+    rss_peak = rss0
+    while time.monotonic() - t0 < seconds:
+        time.sleep(1)
+        rss_peak = max(rss_peak, rss_mib())
+    elapsed = time.monotonic() - t0
+    cpu = (cpu_seconds() - cpu0) / elapsed
+    desk_stats = page.evaluate(DESK_STATS)
+    with kiosk.lock:
+        official = list(kiosk.arrivals)
+        official_lat = list(kiosk.latencies)
+        others = {k: list(v) for k, v in kiosk.other_arrivals.items()}
+        others_lat = [x for v in kiosk.other_latencies.values() for x in v]
+    interpreter.click("#leave")
+    interpreter.context.close()
+    end_call(kiosk, page)
+    other_arrivals = next(iter(others.values()), [])
+    rows: list[Row] = [
+        (
+            "three parties: kiosk CPU (share of one core)",
+            f"{cpu * 100:.0f} %, RSS {rss0:.0f} → peak {rss_peak:.0f} MiB over {seconds:.0f} s",
+            "≤ 100 %",
+            cpu <= 1.0,
+        ),
+        (
+            "three parties: official's video at the kiosk",
+            fps_figure(official, elapsed),
+            "≥ 20 fps",
+            len(official) / elapsed >= 20,
+        ),
+        (
+            "three parties: interpreter's video at the kiosk",
+            fps_figure(other_arrivals, elapsed),
+            "≥ 20 fps",
+            len(other_arrivals) / elapsed >= 20,
+        ),
+        (
+            "three parties: glass to glass at the kiosk, p50 / p95",
+            f"official {statistics.median(official_lat or [float('nan')]):.0f} / "
+            f"{percentile(official_lat, 95):.0f} ms, interpreter "
+            f"{statistics.median(others_lat or [float('nan')]):.0f} / "
+            f"{percentile(others_lat, 95):.0f} ms",
+            "p95 ≤ 400 ms",
+            bool(official_lat and others_lat)
+            and max(percentile(official_lat, 95), percentile(others_lat, 95)) <= 400,
+        ),
+        (
+            "three parties: kiosk's video at the official's desk",
+            f"{desk_stats.get('fps') or 0:.0f} fps, "
+            f"{desk_stats.get('width')}×{desk_stats.get('height')}",
+            "≥ 20 fps",
+            (desk_stats.get("fps") or 0) >= 20,
+        ),
+    ]
+    return rows
+
+
+def poor_links(seconds: float, camera: Path) -> list[Row]:
+    """A call whose kiosk reaches coturn through the link relay (devtools/link_relay.py):
+    video each way under 5 % loss, then at 1 Mbit/s, after 10 s to adapt."""
     from playwright.sync_api import sync_playwright
 
-    print(f"baseline: two aiortc peers in one process, {setups} set-ups, {min(long_s, 60):.0f} s")
-    base = baseline(min(long_s, 60.0), setups)
-    folder = Path(tempfile.mkdtemp(prefix="bench-call-"))
-    world = World(folder)
-    kiosk = KioskSide(world, camera_video(folder / "kiosk.avi"))
+    folder = Path(tempfile.mkdtemp(prefix="bench-link-"))
+    world = World(folder, poor_link=True)
+    kiosk = KioskSide(world, camera)
+    rows: list[Row] = []
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,
-                args=[
-                    *CHROMIUM_FLAGS,
-                    f"--unsafely-treat-insecure-origin-as-secure={world.base}",
-                ],
+                args=[*CHROMIUM_FLAGS, f"--unsafely-treat-insecure-origin-as-secure={world.base}"],
             )
-            context = browser.new_context()
-            context.add_init_script(FAKE_CAMERA)
-            page = context.new_page()
-            page.goto(f"{world.base}/desk/?lang=en")
-            page.fill("input[name=email]", world.official_email)
-            from devtools.demo import PASSWORD
-
-            page.fill("input[name=password]", PASSWORD)
-            page.click("#login button[type=submit]")
-            page.wait_for_selector("#desk:not([hidden])")
-            page.click("#set-available")
-
-            print(f"set-up: {setups} calls from the official's accept to the first frame")
-            at_kiosk, at_desk = [], []
-            for _ in range(setups):
-                k, d = place_call(kiosk, page, world)
-                at_kiosk.append(k)
-                at_desk.append(d)
-                end_call(kiosk, page)
-
-            print(f"one call of {long_s:.0f} s: frames, freezes, latency, kiosk CPU and RSS")
+            page = desk_page(browser, world, world.official_email)
             place_call(kiosk, page, world)
-            time.sleep(3)
-            kiosk.reset()
-            page.evaluate(
-                "() => { window.__lat = []; window.__vOn = []; window.__aOn = [];"
-                " window.__readClock = true; }"
-            )
-            start_stats = page.evaluate(DESK_STATS)
-            cpu0, t0, rss0 = cpu_seconds(), time.monotonic(), rss_mib()
-            threads0 = thread_cpu()
-            rss_peak = rss0
-            while time.monotonic() - t0 < long_s:
-                time.sleep(1)
-                rss_peak = max(rss_peak, rss_mib())
-            elapsed = time.monotonic() - t0
-            cpu = (cpu_seconds() - cpu0) / elapsed
-            threads = {
-                name: (spent - threads0.get(name, 0.0)) / elapsed
-                for name, spent in thread_cpu().items()
-            }
-            end_stats = page.evaluate(DESK_STATS)
-            desk_lat = page.evaluate("() => window.__lat")
-            desk_sync = onset_offsets(
-                [t / 1000 for t in page.evaluate("() => window.__vOn")],
-                [t / 1000 for t in page.evaluate("() => window.__aOn")],
-            )
-            with kiosk.lock:
-                kiosk_sync = onset_offsets(list(kiosk.video_onsets), list(kiosk.audio_onsets))
-                arrivals, kiosk_lat, sizes = (
-                    list(kiosk.arrivals),
-                    list(kiosk.latencies),
-                    set(kiosk.sizes),
-                )
-            kiosk_fps = len(arrivals) / elapsed
-            desk_fps = (end_stats.get("frames", 0) - start_stats.get("frames", 0)) / elapsed
+            page.evaluate(DESK_FRAME_COUNTER)
+            assert world.link is not None
+            for name, conditions in (
+                ("5 % loss each way, 20 ms", {"loss": 0.05, "delay_ms": 20}),
+                ("1 Mbit/s each way, 30 ms, 200 ms queue", {"rate_kbit": 1000, "delay_ms": 30}),
+            ):
+                world.link.set(**conditions)
+                time.sleep(10)
+                kiosk.reset()
+                desk_from = page.evaluate("performance.now() / 1000")
+                time.sleep(seconds)
+                with kiosk.lock:
+                    arrivals, sizes = list(kiosk.arrivals), set(kiosk.sizes)
+                desk = [t for t in page.evaluate("() => window.__arrivals") if t >= desk_from]
+                desk_size = page.evaluate("() => window.__size")
+                kiosk_sent = kiosk.session.video.size if kiosk.session else None
+                for way, got, size in (
+                    ("desk → kiosk", arrivals, sorted(sizes)),
+                    ("kiosk → desk", desk, f"{desk_size[0]}×{desk_size[1]} (sent {kiosk_sent})"),
+                ):
+                    rows.append(
+                        (
+                            f"{name}: {way}",
+                            f"{fps_figure(got, seconds)}, {size}",
+                            "≥ 20 fps, no gap > 1 s",
+                            len(got) / seconds >= 20 and longest_gap(got) <= 1.0,
+                        )
+                    )
+                print(f"  {name}: link {kiosk.session.view.link}, relay {world.link.counts()}")
+            world.link.set()
             end_call(kiosk, page)
-
-            print(f"memory: {soak} calls back to back")
-            rss_warm = None
-            soak_done, soak_error = 0, ""
-            for n in range(soak):
-                try:
-                    place_call(kiosk, page, world)
-                    time.sleep(2)
-                    end_call(kiosk, page)
-                except Exception as exc:  # noqa: BLE001 - report what was measured so far
-                    soak_error = f" (stopped: {type(exc).__name__}: {str(exc)[:80]})"
-                    break
-                soak_done += 1
-                if n == (2 if soak <= 10 else 4):  # after the first calls' warm-up
-                    rss_warm = rss_mib()
-            rss_end = rss_mib()
             browser.close()
     finally:
         if kiosk.session is not None:
@@ -565,7 +647,79 @@ def main(argv: list[str] | None = None) -> int:
         kiosk.camera.stop()
         world.stop()
         shutil.rmtree(folder, ignore_errors=True)
+    return rows
 
+
+def two_party(
+    kiosk: KioskSide,
+    page: Any,
+    world: World,
+    base: dict[str, float],
+    setups: int,
+    long_s: float,
+    soak: int,
+) -> tuple[list[Row], dict[str, float]]:
+    """Set-ups, one long call (frames, latency, CPU, RSS, sync) and calls back to back (RSS)."""
+    print(f"set-up: {setups} calls from the official's accept to the first frame")
+    at_kiosk, at_desk = [], []
+    for _ in range(setups):
+        k, d = place_call(kiosk, page, world)
+        at_kiosk.append(k)
+        at_desk.append(d)
+        end_call(kiosk, page)
+
+    print(f"one call of {long_s:.0f} s: frames, freezes, latency, kiosk CPU and RSS")
+    place_call(kiosk, page, world)
+    time.sleep(3)
+    kiosk.reset()
+    page.evaluate(
+        "() => { window.__lat = []; window.__vOn = []; window.__aOn = [];"
+        " window.__readClock = true; }"
+    )
+    start_stats = page.evaluate(DESK_STATS)
+    cpu0, t0, rss0 = cpu_seconds(), time.monotonic(), rss_mib()
+    threads0 = thread_cpu()
+    rss_peak = rss0
+    while time.monotonic() - t0 < long_s:
+        time.sleep(1)
+        rss_peak = max(rss_peak, rss_mib())
+    elapsed = time.monotonic() - t0
+    cpu = (cpu_seconds() - cpu0) / elapsed
+    threads = {
+        name: (spent - threads0.get(name, 0.0)) / elapsed for name, spent in thread_cpu().items()
+    }
+    end_stats = page.evaluate(DESK_STATS)
+    desk_lat = page.evaluate("() => window.__lat")
+    desk_sync = onset_offsets(
+        [t / 1000 for t in page.evaluate("() => window.__vOn")],
+        [t / 1000 for t in page.evaluate("() => window.__aOn")],
+    )
+    with kiosk.lock:
+        kiosk_sync = onset_offsets(list(kiosk.video_onsets), list(kiosk.audio_onsets))
+        arrivals, kiosk_lat, sizes = (
+            list(kiosk.arrivals),
+            list(kiosk.latencies),
+            set(kiosk.sizes),
+        )
+    kiosk_fps = len(arrivals) / elapsed
+    desk_fps = (end_stats.get("frames", 0) - start_stats.get("frames", 0)) / elapsed
+    end_call(kiosk, page)
+
+    print(f"memory: {soak} calls back to back")
+    rss_warm = None
+    soak_done, soak_error = 0, ""
+    for n in range(soak):
+        try:
+            place_call(kiosk, page, world)
+            time.sleep(2)
+            end_call(kiosk, page)
+        except Exception as exc:  # noqa: BLE001 - report what was measured so far
+            soak_error = f" (stopped: {type(exc).__name__}: {str(exc)[:80]})"
+            break
+        soak_done += 1
+        if n == (2 if soak <= 10 else 4):  # after the first calls' warm-up
+            rss_warm = rss_mib()
+    rss_end = rss_mib()
     setup_all = at_kiosk + at_desk
     growth = (rss_end - rss_warm) / rss_warm * 100 if rss_warm else float("nan")
     rows = [
@@ -643,15 +797,83 @@ def main(argv: list[str] | None = None) -> int:
             bool(desk_sync) and percentile([abs(x) for x in desk_sync], 95) <= 100,
         ),
     ]
+    return rows, threads
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a short run (the tests' one)")
+    parser.add_argument(
+        "--parts",
+        default="two,three,links",
+        help="which parts, comma-separated: two (two-party figures), three, links",
+    )
+    args = parser.parse_args(argv)
+    parts = set(args.parts.split(","))
+    from kiosk.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # as kiosk-ui does first thing
+    setups, long_s, soak = (3, 20.0, 10) if args.quick else (20, 600.0, 100)
+    multi_s, link_s = (20.0, 10.0) if args.quick else (60.0, 30.0)
+    missing = [p for p in ("janus", "turnserver", "nft") if shutil.which(p) is None]
+    if missing or not Path(CHROMIUM).exists() or os.geteuid() != 0:
+        what = ", ".join(missing + ([] if Path(CHROMIUM).exists() else ["chromium"]))
+        print(f"bench/call.py: needs root and {what or 'nothing more'}; run {INSTALL}")
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    rows: list[Row] = []
+    threads: dict[str, float] = {}
+    if parts & {"two", "three"}:
+        base = {}
+        if "two" in parts:
+            print(
+                f"baseline: two aiortc peers in one process, {setups} set-ups, "
+                f"{min(long_s, 60):.0f} s"
+            )
+            base = baseline(min(long_s, 60.0), setups)
+        folder = Path(tempfile.mkdtemp(prefix="bench-call-"))
+        world = World(folder)
+        kiosk = KioskSide(world, camera_video(folder / "kiosk.avi"))
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM,
+                    args=[
+                        *CHROMIUM_FLAGS,
+                        f"--unsafely-treat-insecure-origin-as-secure={world.base}",
+                    ],
+                )
+                page = desk_page(browser, world, world.official_email)
+                if "two" in parts:
+                    two_rows, threads = two_party(kiosk, page, world, base, setups, long_s, soak)
+                    rows += two_rows
+                if "three" in parts:
+                    print(f"three parties: an interpreter joins, {multi_s:.0f} s")
+                    rows += three_party(kiosk, page, browser, world, multi_s)
+                browser.close()
+        finally:
+            if kiosk.session is not None:
+                kiosk.session.close()
+            kiosk.camera.stop()
+            world.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+    if "links" in parts:
+        print(f"poor links: a call through the link relay, {link_s:.0f} s per condition")
+        link_folder = Path(tempfile.mkdtemp(prefix="bench-camera-"))
+        rows += poor_links(link_s, camera_video(link_folder / "kiosk.avi"))
+        shutil.rmtree(link_folder, ignore_errors=True)
     print()
     for what, figure, goal, met in rows:
         verdict = "" if met is None else ("met" if met else "NOT met")
-        print(f"{what:<55} {figure:<55} {goal:<22} {verdict}")
-    busiest = sorted(threads.items(), key=lambda item: -item[1])[:8]
-    print("\nthe kiosk process's CPU during the call, by thread (share of one core):")
-    print(
-        "  " + ", ".join(f"{name} {share * 100:.1f} %" for name, share in busiest if share >= 0.005)
-    )
+        print(f"{what:<55} {figure:<70} {goal:<22} {verdict}")
+    if threads:
+        busiest = sorted(threads.items(), key=lambda item: -item[1])[:8]
+        print("\nthe kiosk process's CPU during the call, by thread (share of one core):")
+        print(
+            "  "
+            + ", ".join(f"{name} {share * 100:.1f} %" for name, share in busiest if share >= 0.005)
+        )
     return 0
 
 

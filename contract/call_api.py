@@ -16,6 +16,8 @@ OUTCOMES = frozenset(
     {"completed", "left_queue", "cancelled", "failed", "official_left", "kiosk_lost", "replaced"}
 )
 IDENTIFICATION_LEVELS = ("none", "weak")
+# A call's link as its kiosk measures it (loss on what it receives and sends).
+LINK_LEVELS = ("good", "fair", "poor")
 MAX_MESSAGE_CHARS = 2000
 
 

@@ -38,6 +38,8 @@ ORG_ADMIN_EMAIL = "kunta@demo.palvelupiste.fi"
 BOOKINGS_EMAIL = "ajanvaraus@demo.palvelupiste.fi"
 OFFICIAL_EMAIL = "virkailija@demo.palvelupiste.fi"
 INTERPRETER_EMAIL = "tulkki@demo.palvelupiste.fi"
+# An official of another authority, to invite into a call as its expert.
+EXPERT_EMAIL = "asiantuntija@te.demo.palvelupiste.fi"
 AGENCY_DOMAIN = "tulkkaus.demo.palvelupiste.fi"
 PASSWORD = "demo-password-123"
 CITIZENS = ["Maija V.", "Matti K.", "Aino L.", "Erik S.", "Leena P."]
@@ -104,6 +106,16 @@ def seed(database: str, base: str) -> dict[str, Any]:
         "PUT",
         f"/officials/{interpreter['id']}",
         json={"services": [], "languages": ["ar", "so", "ru"]},
+    )
+    # Another authority (the employment services), whose official can be invited into a
+    # call as its expert, for a service they serve.
+    authority = national.call("POST", "/organisations", json={"name": "TE-palvelut"})
+    create_user(database, "admin@te.demo.palvelupiste.fi", "org_admin", authority["id"], PASSWORD)
+    expert = create_user(database, EXPERT_EMAIL, "official", authority["id"], PASSWORD)
+    Api(base).login("admin@te.demo.palvelupiste.fi").call(
+        "PUT",
+        f"/officials/{expert['id']}",
+        json={"services": video_services[-1:], "languages": ["fi", "sv", "en"]},
     )
     bookings = Api(base).login(BOOKINGS_EMAIL)
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
@@ -210,6 +222,7 @@ Palvelupiste demo is running.
   booking system:     {BOOKINGS_EMAIL} / {PASSWORD}
   official's desk:    {base}/desk/  {OFFICIAL_EMAIL} / {PASSWORD}
   interpreter's desk: {base}/desk/  {INTERPRETER_EMAIL} / {PASSWORD} (ar, so, ru)
+  expert's desk:      {base}/desk/  {EXPERT_EMAIL} / {PASSWORD} (TE-palvelut)
   video calls:        {video}
   site:               {world["site"]["name"]} ({world["site"]["id"]})
   catalogue:          {world["imported"]["imported"]} services imported

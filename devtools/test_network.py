@@ -81,6 +81,20 @@ class TestNetwork:
     def allow_udp(self) -> None:
         _nft(self.name, "delete table netdev no_udp")
 
+    def only_udp_to(self, port: int) -> None:
+        """UDP into or out of the namespace passes only to and from `port` (the link
+        relay in front of coturn): media cannot go around it on host candidates."""
+        device = f"{self.name}i"
+        _nft(
+            self.name,
+            "table netdev only_relay {\n"
+            f'chain wire_in {{ type filter hook ingress device "{device}" priority 0; '
+            f"policy accept; ip protocol udp udp dport != {port} drop; }}\n"
+            f'chain wire_out {{ type filter hook egress device "{device}" priority 0; '
+            f"policy accept; ip protocol udp udp sport != {port} drop; }}\n"
+            "}\n",
+        )
+
     def _wire_filter(self, table: str, policy: str, rule: str = "") -> str:
         device = f"{self.name}i"
         chains = [

@@ -98,6 +98,8 @@ class DeskCall(BaseModel):
     identification: str
     kiosk_connected: bool
     accepted_at: str | None
+    # The citizen's link as the kiosk measures it: good, fair or poor.
+    kiosk_link: str = "good"
     join: dict[str, Any] | None = None
     # What the person at this desk is in the call: its official, or an interpreter.
     my_role: str = "official"
@@ -220,6 +222,7 @@ def desk_view(request: Request, access: Access, call: Call, after: int = 0) -> D
         site_name=site_name,
         identification=call.identification,
         kiosk_connected=(now - call.kiosk_seen_at).total_seconds() <= 5,
+        kiosk_link=call.kiosk_link,
         accepted_at=call.accepted_at.isoformat() if call.accepted_at else None,
     )
     me = access.person.user_id

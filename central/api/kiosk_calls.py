@@ -8,7 +8,7 @@ the documents the official shows. docs/api.md, "A video call", walks through it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -169,14 +169,20 @@ def call_state(
     call_id: str,
     request: Request,
     after: int = Query(default=0, ge=0, description="Chat lines after this id"),
+    link: Literal[call_api.LINK_LEVELS] | None = Query(  # type: ignore[valid-type]
+        default=None, description="The kiosk's link as it measures it: good, fair or poor"
+    ),
     device: Device = Depends(authenticate_device),
     db: Session = Depends(get_session),
 ) -> Any:
-    """The call as the kiosk sees it; asking is also the kiosk's "still here"."""
+    """The call as the kiosk sees it; asking is also the kiosk's "still here", and says
+    how its link is (the official's desk then sends less on a poor one)."""
     call = _own_call(db, device, call_id)
     if call.status != "ended":
         now = utcnow()
         call.kiosk_seen_at = now
+        if link is not None:
+            call.kiosk_link = link
         settings = request.app.state.settings
         seen = call.official_seen_at
         if (

@@ -319,6 +319,8 @@ class Call(Base):
     ended_at: Mapped[datetime | None] = mapped_column()
     kiosk_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     official_seen_at: Mapped[datetime | None] = mapped_column()
+    # The kiosk's link as it measures it (good, fair, poor): the desk sends less on a poor one.
+    kiosk_link: Mapped[str] = mapped_column(String(8), default="good", server_default="good")
     # The Janus room and whether its tokens were taken back after the call.
     room: Mapped[str | None] = mapped_column(String(64))
     room_closed: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -44,6 +44,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "sv": "Tolkningsspråk (t.ex. ar, so, ru)",
         "en": "Language to interpret (e.g. ar, so, ru)",
     },
+    "link": {"fi": "Yhteys:", "sv": "Förbindelse:", "en": "Connection:"},
+    "link_good": {"fi": "hyvä", "sv": "bra", "en": "good"},
+    "link_fair": {"fi": "kohtalainen", "sv": "måttlig", "en": "fair"},
+    "link_poor": {"fi": "heikko", "sv": "svag", "en": "poor"},
+    "citizen_link_weak": {
+        "fi": "Asiakkaan yhteys on heikko: kuva lähetetään pienempänä.",
+        "sv": "Kundens förbindelse är svag: bilden skickas mindre.",
+        "en": "The citizen's connection is weak: video goes at a smaller size.",
+    },
     "expert": {"fi": "Asiantuntija", "sv": "Expert", "en": "Expert"},
     "invite_expert": {
         "fi": "Kutsu toisen organisaation asiantuntija",

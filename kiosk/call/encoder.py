@@ -44,11 +44,24 @@ def vp8_options(bit_rate: int, cpu_used: int) -> dict[str, str]:
 
 
 class KioskVp8Encoder(Vp8Encoder):
-    """aiortc's Vp8Encoder with `cpu_used` (libvpx's speed) chosen by the kiosk."""
+    """aiortc's Vp8Encoder with `cpu_used` (libvpx's speed) chosen by the kiosk, and a
+    bitrate cap the kiosk's link sets (`max_bitrate`, kiosk/call/quality.py) on top of
+    what the media server's REMB allows."""
+
+    # One camera, one sender: the cap is the kiosk's, for every encoder it has.
+    max_bitrate: int = 1_000_000
 
     def __init__(self, cpu_used: int = KIOSK_CPU_USED) -> None:
         super().__init__()
         self.cpu_used = cpu_used
+
+    @property  # type: ignore[override]
+    def target_bitrate(self) -> int:
+        return min(super().target_bitrate, KioskVp8Encoder.max_bitrate)
+
+    @target_bitrate.setter
+    def target_bitrate(self, bitrate: int) -> None:
+        Vp8Encoder.target_bitrate.fset(self, bitrate)  # type: ignore[attr-defined]
 
     def encode(self, frame: Any, force_keyframe: bool = False) -> tuple[list[bytes], int]:
         # Opened here, with our options, exactly when aiortc would open its own: the

@@ -23,7 +23,8 @@ WIDTH, HEIGHT = 640, 480
 
 
 class CameraTrack(VideoStreamTrack):
-    """30 fps of the camera's latest frame at 640×480; black while there is none.
+    """30 fps of the camera's latest frame at 640×480 (or `size`, smaller on a poor
+    link: kiosk/call/quality.py); black while there is none.
 
     `latest_frame` is a callable (the camera's property read through a lambda), so a
     camera replaced by hot-plug is followed without rebuilding the call.
@@ -35,6 +36,8 @@ class CameraTrack(VideoStreamTrack):
         self._black = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
         # Drawn over each frame just before it is sent (tests and the bench mark frames).
         self.overlay: Callable[[np.ndarray], None] | None = None
+        # The size frames go out at: 640×480 unless the link asks for less.
+        self.size: tuple[int, int] = (WIDTH, HEIGHT)
 
     async def recv(self) -> VideoFrame:
         pts, time_base = await self.next_timestamp()
@@ -47,6 +50,8 @@ class CameraTrack(VideoStreamTrack):
             image = frame.copy()
         if self.overlay is not None:
             self.overlay(image)
+        if self.size != (WIDTH, HEIGHT):
+            image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
         # The encoder wants YUV 4:2:0; OpenCV converts in a fifth of the time that
         # libswscale takes inside aiortc (0.2 against 1.1 ms a frame, measured).
         video = VideoFrame.from_ndarray(

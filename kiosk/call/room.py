@@ -13,7 +13,8 @@ aiortc pitfalls this works around (see docs/architecture.md, calls):
   kiosk asks again every half second (`_ask_for_keyframes`), so after a
   blackout the picture returns as soon as the link does;
 - its jitter buffer waits behind a lost packet for 512 more: `jitter` makes it
-  jump to a keyframe instead;
+  jump to a keyframe instead, and asks again for a lost packet whose resend was
+  lost too (`_ask_again`);
 - its VP8 encoder runs at a desktop's speed setting: `encoder` uses the one
   libwebrtc uses on ARM boards.
 """
@@ -40,6 +41,8 @@ from aiortc.mediastreams import MediaStreamError
 
 from kiosk.call import encoder, jitter
 from kiosk.call.janus import JanusError, JanusSession
+from kiosk.call.jitter import RETRY_S, NackRetry
+from kiosk.call.quality import LinkCounts
 from kiosk.call.turn_route import ice_servers_for_this_network
 
 log = logging.getLogger("kiosk.call")
@@ -131,6 +134,7 @@ class VideoRoomPeer:
         self.keyframes_asked = 0
         self._video_sources: set[int] = set()
         self._keyframes: asyncio.Task[None] | None = None
+        self._nacks: asyncio.Task[None] | None = None
 
     # -- joining -------------------------------------------------------------------------
     async def join(self) -> None:
@@ -150,6 +154,7 @@ class VideoRoomPeer:
         )
         self._my_feed = joined.get("id")
         self._keyframes = asyncio.ensure_future(self._ask_for_keyframes())
+        self._nacks = asyncio.ensure_future(self._ask_again())
         others = [p for p in joined.get("publishers", []) if p.get("id") != self._my_feed]
         # aiortc's setRemoteDescription waits for ICE and DTLS: publishing and
         # subscribing one after the other would add the two set-ups up.
@@ -367,6 +372,31 @@ class VideoRoomPeer:
                 if callback is not None:
                     callback(frame, source)
 
+    async def _ask_again(self) -> None:
+        """Every RETRY_S: a NACK again for packets each video receiver still misses
+        (kiosk/call/jitter.py's NackRetry)."""
+        retries: dict[int, tuple[Any, NackRetry]] = {}
+        with contextlib.suppress(asyncio.CancelledError):
+            while True:
+                await asyncio.sleep(RETRY_S)
+                receiving = [self.subscriber_pc, *(pc for pc, _ in self._side.values())]
+                alive = set()
+                for pc in receiving:
+                    if pc is None:
+                        continue
+                    for receiver in pc.getReceivers():
+                        if receiver.track is None or receiver.track.kind != "video":
+                            continue
+                        alive.add(id(receiver))
+                        _, retry = retries.setdefault(id(receiver), (receiver, NackRetry()))
+                        for source in receiver.getSynchronizationSources():
+                            try:
+                                await retry.resend(receiver, source.source)
+                            except Exception as exc:  # noqa: BLE001 - a transport going away
+                                log.debug("asking again failed: %s", exc)
+                for key in set(retries) - alive:  # bounded: closed connections' go
+                    del retries[key]
+
     async def _ask_for_keyframes(self) -> None:
         """While video is expected and none arrives, a PLI every KEYFRAME_AFTER_S to each
         video sender (through Janus, which passes it to the official's browser).
@@ -393,6 +423,25 @@ class VideoRoomPeer:
                         except Exception as exc:  # noqa: BLE001 - a transport going away
                             log.debug("keyframe request failed: %s", exc)
 
+    async def link_counts(self) -> LinkCounts:
+        """Packet counters of every connection of this peer (kiosk/call/quality.py)."""
+        counts = LinkCounts()
+        receiving = [self.subscriber_pc, *(pc for pc, _tasks in self._side.values())]
+        for pc in receiving:
+            if pc is None:
+                continue
+            for stat in (await pc.getStats()).values():
+                if stat.type == "inbound-rtp":
+                    counts.received += stat.packetsReceived
+                    counts.lost += max(0, stat.packetsLost)
+        if self.publisher_pc is not None:
+            for stat in (await self.publisher_pc.getStats()).values():
+                if stat.type == "outbound-rtp":
+                    counts.sent += stat.packetsSent
+                elif stat.type == "remote-inbound-rtp":
+                    counts.sent_lost += max(0, stat.packetsLost)
+        return counts
+
     # -- leaving -------------------------------------------------------------------------
     async def _close_subscriber(self) -> None:
         for task in self._drains:
@@ -405,9 +454,10 @@ class VideoRoomPeer:
     async def leave(self) -> None:
         for feed in list(self._side):
             await self._close_side(feed)
-        if self._keyframes is not None:
-            self._keyframes.cancel()
-            self._keyframes = None
+        for task in (self._keyframes, self._nacks):
+            if task is not None:
+                task.cancel()
+        self._keyframes = self._nacks = None
         await self._close_subscriber()
         if self.publisher_pc is not None:
             pc, self.publisher_pc = self.publisher_pc, None

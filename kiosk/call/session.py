@@ -32,7 +32,9 @@ from aiortc.contrib.media import MediaRelay
 from contract import call_api
 from contract.kiosk_api import BadAnswer, parse
 from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
+from kiosk.call.encoder import KioskVp8Encoder
 from kiosk.call.janus import JanusError
+from kiosk.call.quality import GOOD, LinkCounts, LinkQuality, received_loss, sent_loss
 from kiosk.call.room import SIDE_KINDS, RoomTicket, VideoRoomPeer
 from kiosk.memory import release_free_memory
 
@@ -72,6 +74,8 @@ class CallView:
     identification: str = "none"
     scans_sent: int = 0
     printed: int = 0
+    # The link as the kiosk measures it: good, fair or poor (kiosk/call/quality.py).
+    link: str = GOOD
     # Who joined besides the official (interpreters' languages, experts' organisations).
     parties: list[call_api.PartyRef] = field(default_factory=list)
 
@@ -116,6 +120,8 @@ class CallSession:
         self._resubscribed_at = 0.0
         self._resubscribing: asyncio.Task[None] | None = None
         self._closing = False
+        self.link = LinkQuality()
+        self._link_counts: LinkCounts | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="call", daemon=True)
         self._thread.start()
@@ -216,11 +222,21 @@ class CallSession:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 8.0)
         self._apply(answer)
+        watching = asyncio.create_task(self._watch_link())
+        try:
+            await self._poll()
+        finally:
+            watching.cancel()
+
+    async def _poll(self) -> None:
+        delay = self.poll_s
         while self.view.status != "ended":
             await asyncio.sleep(self.poll_s)
             try:
                 answer = await self._central(
-                    "GET", f"/kiosk/calls/{self.view.call_id}", params={"after": self._after}
+                    "GET",
+                    f"/kiosk/calls/{self.view.call_id}",
+                    params={"after": self._after, "link": self.view.link},
                 )
                 delay = self.poll_s
             except CentralUnavailable:
@@ -298,6 +314,32 @@ class CallSession:
             self._next_try_at = now + min(2.0**self._tries, 8.0)
             await self._leave_media()
             await self._join_room(RECONNECTING)
+
+    async def _watch_link(self) -> None:
+        """Once a second: how lossy the link is, and what to send over it (a smaller
+        picture and a lower bitrate on a poor link; the frame rate stays)."""
+        while True:
+            await asyncio.sleep(1.0)
+            peer = self.peer
+            if peer is None or self.view.media != CONNECTED:
+                self._link_counts = None
+                continue
+            try:
+                now = await peer.link_counts()
+            except Exception as exc:  # noqa: BLE001 - a connection closing under us
+                log.debug("link counters unavailable: %s", exc)
+                continue
+            before, self._link_counts = self._link_counts, now
+            if before is None:
+                continue
+            level = self.link.observe(received_loss(before, now), sent_loss(before, now))
+            profile = self.link.send
+            KioskVp8Encoder.max_bitrate = profile.max_bitrate
+            if hasattr(self.video, "size"):
+                self.video.size = (profile.width, profile.height)
+            if level != self.view.link:
+                log.info("link %s (%.1f %% lost)", level, (self.link.last_loss or 0) * 100)
+                self._publish(link=level)
 
     async def _watch_received_video(self) -> None:
         """Video from the official that stopped while the connection is up (a stall after

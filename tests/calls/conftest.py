@@ -19,11 +19,14 @@ import pytest
 
 from devtools.browser import CHROMIUM, CHROMIUM_FLAGS
 from devtools.builders import service_ids
+from devtools.link_relay import LinkRelayProcess, start_link_relay
 from devtools.media_servers import MediaServers, start_media_servers
 from devtools.test_network import TestNetwork, create_test_network
+from tests.calls.kiosk_side import desk_sees, kiosk_sees
 from tests.calls.media_files import desk_y4m, silence_wav
 from tests.central.world import Org, add_user, login, make_org, ok, user_id
 from tests.central_server import RunningCentral, start_central
+from tests.waiting import wait_for
 
 
 @dataclass
@@ -38,6 +41,8 @@ class CallWorld:
     official_token: str
     folder: Path
     central_settings: dict[str, Any]
+    # The poor link in front of coturn (tests/calls/test_poor_links.py), if there is one.
+    link: LinkRelayProcess | None = None
 
     def restart_central(self) -> None:
         """Stops central and starts it again on the same address and database."""
@@ -62,13 +67,26 @@ def display():
 
 @pytest.fixture(scope="module")
 def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:
+    with built_call_world(tmp_path_factory.mktemp("call")) as world:
+        yield world
+
+
+@contextlib.contextmanager
+def built_call_world(folder: Path, poor_link: bool = False) -> Iterator[CallWorld]:
+    """Janus, coturn, central, an organisation with a kiosk and an official. With
+    `poor_link`, every participant reaches coturn only through the link relay, and
+    UDP around it is dropped: what the relay does to the kiosk's link, media feels."""
     if shutil.which("janus") is None or shutil.which("turnserver") is None:
         pytest.skip("janus and coturn are not installed; ./run test installs them")
-    folder = tmp_path_factory.mktemp("call")
     net = create_test_network()
     media = start_media_servers(folder / "media", ip=net.inside, prefix=net.prefix)
     settings = media.central_settings()
     settings["desk_gone_after_s"] = 6
+    link = None
+    if poor_link:
+        link = start_link_relay(net.prefix, net.inside, media.turn_port, folder / "link")
+        settings["turn_urls"] = link.turn_url
+        net.only_udp_to(int(link.turn_url.split(":")[2].split("?")[0]))
     central = start_central(f"sqlite:///{folder}/central.db", host=net.outside, **settings)
     settings["database_url"] = f"sqlite:///{folder}/central.db"
     world: CallWorld | None = None
@@ -100,11 +118,13 @@ def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:
         with session_scope(central.app.state.sessions) as db:
             email = db.get(User, official).email
         world = CallWorld(
-            net, media, central, org, service, email, official, token, folder, settings
+            net, media, central, org, service, email, official, token, folder, settings, link
         )
         yield world
     finally:
         (world.central if world else central).stop()
+        if link is not None:
+            link.stop()
         media.stop()
         net.remove()
 
@@ -229,3 +249,33 @@ def open_desk(browser: Any, world: Any, query: str = "lang=en", email: str = "")
 
 
 __all__ = ["CallWorld", "login", "open_desk"]
+
+
+@pytest.fixture
+def pages():
+    """Desk pages a test opened: all closed at its end, even when it fails (an open desk
+    keeps its official "connected" to the next test's call)."""
+    opened = []
+    yield opened
+    for page in opened:
+        if not page.is_closed():
+            page.close()
+
+
+def connected_call(world, browser, kiosk, pages, query="lang=en"):
+    page = open_desk(browser, world, query)
+    pages.append(page)
+    page.click("#set-available")
+    kiosk.session.start(world.service, "fi")
+    page.wait_for_selector("#queue li button", timeout=10000)
+    page.click("#queue li button")
+    assert wait_for(lambda: kiosk_sees(kiosk, "official-camera"), 30), kiosk.view
+    assert wait_for(lambda: desk_sees(page, "kiosk-camera"), 30)
+    return page
+
+
+def end(page, kiosk):
+    if page.query_selector("#end") and not page.is_hidden("#call"):
+        page.click("#end")
+    assert wait_for(lambda: kiosk.view.status == "ended", 10)
+    page.close()

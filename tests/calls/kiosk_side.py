@@ -4,7 +4,9 @@ and looking at what each side receives."""
 from __future__ import annotations
 
 import base64
+import collections
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -63,6 +65,8 @@ class Kiosk:
         self.views: list[CallView] = []
         self.frames: list[np.ndarray] = []
         self.received = 0
+        # When each frame came (bounded): frame rate and freezes on a poor link.
+        self.arrivals: collections.deque[float] = collections.deque(maxlen=3000)
         self.lock = threading.Lock()
         self.session.when_update = self.views.append
         self.session.when_remote_frame = self._frame
@@ -73,6 +77,7 @@ class Kiosk:
         with self.lock:
             self.frames = [frame]  # keep only the latest: a call must not grow memory
             self.received += 1
+            self.arrivals.append(time.monotonic())
 
     def _other(self, source: str, frame: np.ndarray) -> None:
         with self.lock:

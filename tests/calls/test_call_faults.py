@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
-from tests.calls.conftest import open_desk
+from tests.calls.conftest import connected_call, end, open_desk
 from tests.calls.kiosk_side import desk_sees, kiosk_sees
 from tests.waiting import wait_for
 
@@ -26,29 +24,6 @@ SELECTED_PAIR = """async () => {
   if (!pair) stats.forEach((s) => { if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s; });
   return pair ? stats.get(pair.localCandidateId).candidateType : null;
 }"""  # noqa: E501
-
-
-@pytest.fixture
-def pages():
-    """Desk pages a test opened: all closed at its end, even when it fails (an open desk
-    keeps its official "connected" to the next test's call)."""
-    opened = []
-    yield opened
-    for page in opened:
-        if not page.is_closed():
-            page.close()
-
-
-def connected_call(world, browser, kiosk, pages, query="lang=en"):
-    page = open_desk(browser, world, query)
-    pages.append(page)
-    page.click("#set-available")
-    kiosk.session.start(world.service, "fi")
-    page.wait_for_selector("#queue li button", timeout=10000)
-    page.click("#queue li button")
-    assert wait_for(lambda: kiosk_sees(kiosk, "official-camera"), 30), kiosk.view
-    assert wait_for(lambda: desk_sees(page, "kiosk-camera"), 30)
-    return page
 
 
 def frames_flow(kiosk, page, seconds=30.0) -> tuple[float, float]:
@@ -84,13 +59,6 @@ def desk_frames(page) -> tuple[str, int]:
 def desk_receives(page, before: tuple[str, int]) -> bool:
     key, frames = desk_frames(page)
     return frames > (before[1] if key == before[0] else 0) + 5
-
-
-def end(page, kiosk):
-    if page.query_selector("#end") and not page.is_hidden("#call"):
-        page.click("#end")
-    assert wait_for(lambda: kiosk.view.status == "ended", 10)
-    page.close()
 
 
 def test_a_5_s_blackout_through_turn_recovers(call_world, chromium, kiosk, pages):

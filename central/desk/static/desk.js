@@ -145,6 +145,11 @@ function gathered(pc) {
   });
 }
 
+// The official's video bitrate cap by the citizen's link; 800 kbit/s fits a 1 Mbit/s
+// line with the sound and headers, and is plenty for the kiosk's 640×480 screen.
+const SEND_BITRATE = { good: 800000, fair: 450000, poor: 250000 };
+const LINK_RANK = { good: 0, fair: 1, poor: 2 };
+
 class CallMedia {
   constructor(join, onState) {
     this.join = join;
@@ -199,6 +204,35 @@ class CallMedia {
     const answer = await this.janus.message(this.publisher, { request: "publish", data: true },
       { type: "offer", sdp: pc.localDescription.sdp });
     await pc.setRemoteDescription(answer.jsep);
+    await this.sendFor(this.kioskLink || "good");
+  }
+  async sendFor(link) {
+    // What the official sends follows the citizen's link (the kiosk measures it): a cap
+    // on the bitrate, and frame rate kept before resolution (EN 301 549 6.5.1).
+    this.kioskLink = link;
+    const sender = this.publisherPc && this.publisherPc.getSenders().find((s) => s.track && s.track.kind === "video");
+    if (!sender) return;
+    const parameters = sender.getParameters();
+    if (!parameters.encodings || !parameters.encodings.length) return;
+    const cap = SEND_BITRATE[link] || SEND_BITRATE.good;
+    if (parameters.encodings[0].maxBitrate === cap && parameters.degradationPreference === "maintain-framerate") return;
+    parameters.encodings[0].maxBitrate = cap;
+    parameters.degradationPreference = "maintain-framerate";
+    try { await sender.setParameters(parameters); } catch (e) { console.warn("send parameters:", e); }
+  }
+  async linkLevel() {
+    // This desk's own view of the link: packets lost on what it receives, per second.
+    const pc = this.subscriberPc;
+    if (!pc) return "good";
+    let received = 0, lost = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp") { received += s.packetsReceived || 0; lost += Math.max(0, s.packetsLost || 0); }
+    });
+    const before = this.linkCounts && this.linkCounts.pc === pc ? this.linkCounts : { received, lost };
+    this.linkCounts = { pc, received, lost };
+    const expected = received - before.received + lost - before.lost;
+    const loss = expected > 0 ? (lost - before.lost) / expected : 0;
+    return loss >= 0.10 ? "poor" : loss >= 0.02 ? "fair" : "good";
   }
   onPublisherEvent(event) {
     const data = (event.plugindata || {}).data || {};
@@ -288,7 +322,11 @@ class CallMedia {
     await gathered(pc);
     await this.janus.message(handle, { request: "start" }, { type: "answer", sdp: pc.localDescription.sdp });
   }
+  async watchLink() {
+    ownLink = await this.linkLevel();
+  }
   async watchSubscription() {
+    this.watchLink().catch(() => {});
     // Rebuilt when its link is down or its video stalled (decoding stopped after losses,
     // waiting for a keyframe): a new subscription makes Janus ask the kiosk for one.
     const pc = this.subscriberPc;
@@ -467,10 +505,23 @@ function renderParties(call) {
   $("parties-title").hidden = call.parties.length === 0;
 }
 
+let ownLink = "good";
+
+function renderLink(kioskLink) {
+  // The worse of the citizen's link (the kiosk's measure) and what this desk receives.
+  const level = LINK_RANK[kioskLink] >= LINK_RANK[ownLink] ? kioskLink : ownLink;
+  const shown = $("link-quality");
+  shown.dataset.level = level;
+  shown.textContent = `${words.link} ${words["link_" + level]}`;
+  shown.title = kioskLink === "good" ? "" : words.citizen_link_weak;
+}
+
 function renderCall(call) {
   $("call").hidden = !call;
   if (!call) return;
   renderParties(call);
+  if (media) media.sendFor(call.kiosk_link || "good");
+  renderLink(call.kiosk_link || "good");
   for (const line of call.messages) {
     if (line.id <= lastMessage) continue;
     lastMessage = line.id;

@@ -73,6 +73,9 @@ class CallScreen(KioskScreen):
     can_call = BooleanProperty(False)
     queue_text = StringProperty("")
     status_text = StringProperty("")
+    # The call's link as the kiosk measures it (kiosk/call/quality.py), shown in words.
+    link_text = StringProperty("")
+    link_level = StringProperty("good")
     note = StringProperty("")  # the outcome of the citizen's last action (a scan)
     caption = StringProperty("")
     # What the official or the interpreter is writing right now (real-time text).
@@ -126,6 +129,7 @@ class CallScreen(KioskScreen):
         self.can_call = False
         self.check_text = self.app.t("Checking the camera, microphone and connection…")
         self.status_text = self.caption = self.chat_lines = self.typed = self.note = ""
+        self.link_text = ""
         self.ended_text = self.page_text = ""
         self.documents = 0
         self.off_main_loop(self._check, self._checked)
@@ -257,6 +261,10 @@ class CallScreen(KioskScreen):
                 wait_s=round(time.monotonic() - self._started_at),
             )
         self.status_text = self._status(view)
+        self.link_level = view.link
+        words = {"good": t("good"), "fair": t("fair"), "poor": t("poor")}
+        connected = view.status == "active" and view.media == CONNECTED
+        self.link_text = f"{t('Connection:')} {words[view.link]}" if connected else ""
         names = {"official": t("Official"), "interpreter": t("Interpreter"), "expert": t("Expert")}
         lines = [f"{names.get(m.sender, t('You'))}: {m.text}" for m in view.messages[-8:]]
         self.chat_lines = "\n".join(lines)
