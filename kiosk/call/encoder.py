@@ -49,7 +49,7 @@ class KioskVp8Encoder(Vp8Encoder):
     what the media server's REMB allows."""
 
     # One camera, one sender: the cap is the kiosk's, for every encoder it has.
-    max_bitrate: int = 1_000_000
+    max_bitrate: int = 800_000
 
     def __init__(self, cpu_used: int = KIOSK_CPU_USED) -> None:
         super().__init__()
