@@ -27,12 +27,16 @@ KIOSK_CPU_USED = -10
 
 
 def vp8_options(bit_rate: int, cpu_used: int) -> dict[str, str]:
-    """aiortc's libvpx options (realtime, CBR, no lag) with our speed."""
+    """aiortc's libvpx options (realtime, CBR, no lag) with our speed and keyframe cap."""
     return {
         "bufsize": str(bit_rate),
         "cpu-used": str(cpu_used),
         "deadline": "realtime",
         "lag-in-frames": "0",
+        # A keyframe at most 4.5 average frames, as libwebrtc sets it (MaxIntraTarget for a
+        # 300 ms buffer at 30 fps): a whole-picture burst no longer overflows a narrow
+        # line's queue, which lost the keyframe and froze the picture for seconds.
+        "max-intra-rate": "450",
         "minrate": str(bit_rate),
         "maxrate": str(bit_rate),
         "noise-sensitivity": "4",

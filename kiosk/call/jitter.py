@@ -14,7 +14,8 @@ aiortc also asks for a lost packet (NACK) only once, when the gap appears: if th
 resent packet is lost too (1 in 20 at 5 % loss), the frame waits until the next
 gap happens to list it again, or for a keyframe. `NackRetry` asks again every
 RETRY_S for packets missing less than RETRY_FOR_S, at most RETRIES times, as
-libwebrtc's NACK module does; older ones are left to the keyframe.
+libwebrtc's NACK module does; older ones are left to the keyframe. The other way,
+a packet Janus asks the kiosk for is sent twice (RESEND_AGAIN_S apart).
 
 Installed once by importing kiosk.call.room (`install()`): it replaces the class
 aiortc's RTCRtpReceiver builds its buffers from; audio buffers are unaffected.
@@ -22,10 +23,12 @@ aiortc's RTCRtpReceiver builds its buffers from; audio buffers are unaffected.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import aiortc.rtcrtpreceiver
+import aiortc.rtcrtpsender
 from aiortc.codecs.vpx import VpxPayloadDescriptor
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.utils import uint16_add
@@ -97,5 +100,27 @@ class NackRetry:
             self.sent += 1
 
 
+# A packet the media server asks for again goes out twice, this far apart: on a lossy
+# uplink one resend in 20 is lost too, and the media server may not ask a second time.
+RESEND_AGAIN_S = 0.03
+_aiortc_retransmit = aiortc.rtcrtpsender.RTCRtpSender._retransmit
+
+
+_resending: set[asyncio.Task[None]] = set()
+
+
+async def _retransmit_twice(sender: Any, sequence_number: int) -> None:
+    await _aiortc_retransmit(sender, sequence_number)
+
+    def again() -> None:
+        # Not awaited: aiortc resends a NACK's packets one after the other.
+        task = asyncio.ensure_future(_aiortc_retransmit(sender, sequence_number))
+        _resending.add(task)
+        task.add_done_callback(_resending.discard)
+
+    asyncio.get_running_loop().call_later(RESEND_AGAIN_S, again)
+
+
 def install() -> None:
     aiortc.rtcrtpreceiver.JitterBuffer = KeyframeJitterBuffer  # type: ignore[misc]
+    aiortc.rtcrtpsender.RTCRtpSender._retransmit = _retransmit_twice  # type: ignore[method-assign]

@@ -10,7 +10,7 @@ aiortc pitfalls this works around (see docs/architecture.md, calls):
 - it asks for a keyframe (PLI) only when a packet gap or a decode error shows
   up, and such a request sent while the link is down is lost: a stall would
   last until the sender's next keyframe on its own. While no video arrives the
-  kiosk asks again every half second (`_ask_for_keyframes`), so after a
+  kiosk asks again every 0.3 s (`_ask_for_keyframes`), so after a
   blackout the picture returns as soon as the link does;
 - its jitter buffer waits behind a lost packet for 512 more: `jitter` makes it
   jump to a keyframe instead, and asks again for a lost packet whose resend was
@@ -50,7 +50,7 @@ jitter.install()
 encoder.install()
 
 # No received video for this long: ask the sender for a keyframe, and again after as long.
-KEYFRAME_AFTER_S = 0.5
+KEYFRAME_AFTER_S = 0.3
 
 
 @dataclass(frozen=True)
