@@ -139,6 +139,8 @@ def run_call(world: CallFacts, tmp_path):
             assert ui.wait_until(lambda: call.other_names[0] == "Interpreter", 30)
             assert ui.wait_until(lambda: screen_shows(ui, "interpreter-camera"), 20)
             assert screen_shows(ui, "official-camera")
+            # The connection's quality, in words, where the others' videos leave room.
+            assert call.link_text == "Connection: good" and call.link_level == "good"
             ui.screenshot("call-interpreter")
             interpreting.click("#leave")
             assert ui.wait_until(lambda: call.other_names[0] == "", 15)

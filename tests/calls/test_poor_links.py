@@ -3,7 +3,8 @@ every participant reaches coturn only through it, and it drops, delays and limit
 kiosk's traffic both ways (5 % loss; 1 Mbit/s). The kiosk notices, says so to the
 citizen and to central, and sends a smaller picture at the same frame rate; the
 official's desk shows it and caps what it sends. Video keeps coming both ways and stays
-readable (the QR codes drawn into each side's frames decode at the other).
+readable (the QR codes drawn into each side's frames decode at the other). The desk
+on the lossy link: test-artifacts/ui/desk-poor-link.png.
 
 Frame rates and the longest gap are printed here and measured against their targets in
 bench/call.py, not asserted: tests do not assert wall-clock times.
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from devtools.browser import DESK_FRAME_COUNTER
+from devtools.ui_driver import SCREENSHOTS
 from tests.calls.conftest import CallWorld, built_call_world, connected_call, end
 from tests.calls.kiosk_side import desk_sees, kiosk_sees
 from tests.waiting import wait_for
@@ -88,6 +90,7 @@ def test_video_holds_up_on_a_lossy_and_a_narrow_link(call_world, chromium, kiosk
         page.inner_text("#link-quality")
     )
     assert page.inner_text("#link-quality").startswith("Connection:")
+    page.screenshot(path=str(SCREENSHOTS / "desk-poor-link.png"))
     # The desk gets the smaller picture, and both keep seeing each other.
     assert wait_for(lambda: 0 < page.evaluate("() => window.__size[0]") < 640, 15)
     assert wait_for(lambda: desk_sees(page, "kiosk-camera"), 15)

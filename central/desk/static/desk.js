@@ -710,6 +710,7 @@ $("interpreter-form").addEventListener("submit", async (event) => {
 function renderExpertServices(services) {
   // The services other organisations' officials serve, for inviting one of them.
   const select = $("expert-service");
+  select.closest("label").hidden = services.length === 0; // no other organisation serves
   const key = services.map((s) => s.service_id).join(",");
   if (select.dataset.key === key) return; // unchanged: keep what the official picked
   select.dataset.key = key;
