@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -592,61 +594,69 @@ def three_party(
     return rows
 
 
-def poor_links(seconds: float, camera: Path) -> list[Row]:
-    """A call whose kiosk reaches coturn through the link relay (devtools/link_relay.py):
-    video each way under 5 % loss, then at 1 Mbit/s, after 10 s to adapt."""
+@contextlib.contextmanager
+def running_world(poor_link: bool = False) -> Iterator[tuple[World, KioskSide, Any, Any]]:
+    """(world, kiosk, browser, the official's desk page), all stopped at the end."""
     from playwright.sync_api import sync_playwright
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-link-"))
-    world = World(folder, poor_link=True)
-    kiosk = KioskSide(world, camera)
-    rows: list[Row] = []
+    folder = Path(tempfile.mkdtemp(prefix="bench-call-"))
+    world = World(folder, poor_link=poor_link)
+    kiosk = KioskSide(world, camera_video(folder / "kiosk.avi"))
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,
                 args=[*CHROMIUM_FLAGS, f"--unsafely-treat-insecure-origin-as-secure={world.base}"],
             )
-            page = desk_page(browser, world, world.official_email)
-            place_call(kiosk, page, world)
-            page.evaluate(DESK_FRAME_COUNTER)
-            assert world.link is not None
-            for name, conditions in (
-                ("5 % loss each way, 20 ms", {"loss": 0.05, "delay_ms": 20}),
-                ("1 Mbit/s each way, 30 ms, 200 ms queue", {"rate_kbit": 1000, "delay_ms": 30}),
-            ):
-                world.link.set(**conditions)
-                time.sleep(10)
-                kiosk.reset()
-                desk_from = page.evaluate("performance.now() / 1000")
-                time.sleep(seconds)
-                with kiosk.lock:
-                    arrivals, sizes = list(kiosk.arrivals), set(kiosk.sizes)
-                desk = [t for t in page.evaluate("() => window.__arrivals") if t >= desk_from]
-                desk_size = page.evaluate("() => window.__size")
-                kiosk_sent = kiosk.session.video.size if kiosk.session else None
-                for way, got, size in (
-                    ("desk → kiosk", arrivals, sorted(sizes)),
-                    ("kiosk → desk", desk, f"{desk_size[0]}×{desk_size[1]} (sent {kiosk_sent})"),
-                ):
-                    rows.append(
-                        (
-                            f"{name}: {way}",
-                            f"{fps_figure(got, seconds)}, {size}",
-                            "≥ 20 fps, no gap > 1 s",
-                            len(got) / seconds >= 20 and longest_gap(got) <= 1.0,
-                        )
-                    )
-                print(f"  {name}: link {kiosk.session.view.link}, relay {world.link.counts()}")
-            world.link.set()
-            end_call(kiosk, page)
-            browser.close()
+            try:
+                yield world, kiosk, browser, desk_page(browser, world, world.official_email)
+            finally:
+                browser.close()
     finally:
         if kiosk.session is not None:
             kiosk.session.close()
         kiosk.camera.stop()
         world.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def poor_links(seconds: float) -> list[Row]:
+    """A call whose kiosk reaches coturn through the link relay (devtools/link_relay.py):
+    video each way under 5 % loss, then at 1 Mbit/s, after 10 s to adapt."""
+    rows: list[Row] = []
+    with running_world(poor_link=True) as (world, kiosk, _browser, page):
+        place_call(kiosk, page, world)
+        page.evaluate(DESK_FRAME_COUNTER)
+        assert world.link is not None
+        for name, conditions in (
+            ("5 % loss each way, 20 ms", {"loss": 0.05, "delay_ms": 20}),
+            ("1 Mbit/s each way, 30 ms, 200 ms queue", {"rate_kbit": 1000, "delay_ms": 30}),
+        ):
+            world.link.set(**conditions)
+            time.sleep(10)
+            kiosk.reset()
+            desk_from = page.evaluate("performance.now() / 1000")
+            time.sleep(seconds)
+            with kiosk.lock:
+                arrivals, sizes = list(kiosk.arrivals), set(kiosk.sizes)
+            desk = [t for t in page.evaluate("() => window.__arrivals") if t >= desk_from]
+            desk_size = page.evaluate("() => window.__size")
+            kiosk_sent = kiosk.session.video.size if kiosk.session else None
+            for way, got, size in (
+                ("desk → kiosk", arrivals, sorted(sizes)),
+                ("kiosk → desk", desk, f"{desk_size[0]}×{desk_size[1]} (sent {kiosk_sent})"),
+            ):
+                rows.append(
+                    (
+                        f"{name}: {way}",
+                        f"{fps_figure(got, seconds)}, {size}",
+                        "≥ 20 fps, no gap > 1 s",
+                        len(got) / seconds >= 20 and longest_gap(got) <= 1.0,
+                    )
+                )
+            print(f"  {name}: link {kiosk.session.view.link}, relay {world.link.counts()}")
+        world.link.set()
+        end_call(kiosk, page)
     return rows
 
 
@@ -820,7 +830,6 @@ def main(argv: list[str] | None = None) -> int:
         what = ", ".join(missing + ([] if Path(CHROMIUM).exists() else ["chromium"]))
         print(f"bench/call.py: needs root and {what or 'nothing more'}; run {INSTALL}")
         return 2
-    from playwright.sync_api import sync_playwright
 
     rows: list[Row] = []
     threads: dict[str, float] = {}
@@ -832,37 +841,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"{min(long_s, 60):.0f} s"
             )
             base = baseline(min(long_s, 60.0), setups)
-        folder = Path(tempfile.mkdtemp(prefix="bench-call-"))
-        world = World(folder)
-        kiosk = KioskSide(world, camera_video(folder / "kiosk.avi"))
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM,
-                    args=[
-                        *CHROMIUM_FLAGS,
-                        f"--unsafely-treat-insecure-origin-as-secure={world.base}",
-                    ],
-                )
-                page = desk_page(browser, world, world.official_email)
-                if "two" in parts:
-                    two_rows, threads = two_party(kiosk, page, world, base, setups, long_s, soak)
-                    rows += two_rows
-                if "three" in parts:
-                    print(f"three parties: an interpreter joins, {multi_s:.0f} s")
-                    rows += three_party(kiosk, page, browser, world, multi_s)
-                browser.close()
-        finally:
-            if kiosk.session is not None:
-                kiosk.session.close()
-            kiosk.camera.stop()
-            world.stop()
-            shutil.rmtree(folder, ignore_errors=True)
+        with running_world() as (world, kiosk, browser, page):
+            if "two" in parts:
+                two_rows, threads = two_party(kiosk, page, world, base, setups, long_s, soak)
+                rows += two_rows
+            if "three" in parts:
+                print(f"three parties: an interpreter joins, {multi_s:.0f} s")
+                rows += three_party(kiosk, page, browser, world, multi_s)
     if "links" in parts:
         print(f"poor links: a call through the link relay, {link_s:.0f} s per condition")
-        link_folder = Path(tempfile.mkdtemp(prefix="bench-camera-"))
-        rows += poor_links(link_s, camera_video(link_folder / "kiosk.avi"))
-        shutil.rmtree(link_folder, ignore_errors=True)
+        rows += poor_links(link_s)
     print()
     for what, figure, goal, met in rows:
         verdict = "" if met is None else ("met" if met else "NOT met")
