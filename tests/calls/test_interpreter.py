@@ -1,7 +1,7 @@
 """A three-party call on real components: the kiosk's aiortc, the official's desk and an
 interpreter's desk, each in its own headless Chromium with its own fake camera, through
-Janus. Every side decodes the QR code of every other side's video; the interpreter
-leaves and the call goes on.
+Janus. Every side decodes the QR code of every other side's video; the interpreter's
+tab closes and a new one resumes; the interpreter leaves and the call goes on.
 """
 
 from __future__ import annotations
@@ -43,6 +43,14 @@ def test_an_interpreter_joins_sees_everyone_and_leaves(call_world, chromium, kio
         assert wait_for(lambda: desk_sees(desk, "official-camera", "#others video"), 30)
         assert wait_for(lambda: desk_sees(official, "interpreter-camera", "#others video"), 30)
         assert desk.is_hidden("#end") and not desk.is_hidden("#leave")
+
+        # The interpreter's tab closes: they stay in the call, and a new tab rejoins it.
+        desk.close()
+        desk = open_desk(second, call_world, email=interpreter)
+        desk.wait_for_selector("#resume:not([hidden])", timeout=10000)
+        desk.click("#resume")
+        assert wait_for(lambda: desk_sees(desk, "kiosk-camera"), 30), "no rejoin"
+        assert not desk.is_hidden("#leave")
 
         # Chat reaches everyone, marked with who wrote it.
         desk.fill("#chat-text", "أهلا")

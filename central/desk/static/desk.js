@@ -647,10 +647,11 @@ async function refresh() {
   if (call && wantMedia && !media) startMedia(call);
 }
 
-async function joinCall(path) {
-  // Answering a call and taking an interpreting request both end in the call's media.
+async function joinCall(path, method = "POST") {
+  // Answering a call, taking a request or an invitation, and resuming all end in the
+  // call's media.
   try {
-    const call = await api("POST", path);
+    const call = await api(method, path);
     wantMedia = true;
     activeId = call.id;
     await startMedia(call);
@@ -683,7 +684,21 @@ for (const button of [$("set-available"), $("set-away")]) {
     refresh();
   });
 }
-$("resume").addEventListener("click", () => { if (activeId) accept(activeId); });
+window.addEventListener("pagehide", () => {
+  // A closed tab leaves the media server at once: its feeds would otherwise linger as
+  // frozen pictures on the others' screens until the server notices the dead link.
+  const janus = media && media.janus;
+  if (!janus || !janus.session) return;
+  const bye = { janus: "destroy", transaction: transaction(), token: janus.token };
+  fetch(`${janus.url}/${janus.session}`, { method: "POST", body: JSON.stringify(bye), keepalive: true }).catch(() => {});
+});
+$("resume").addEventListener("click", () => {
+  if (!activeId) return;
+  // An official takes their call again; an interpreter or expert is still in theirs.
+  const active = window.deskState && window.deskState.active;
+  if (active && active.my_role !== "official") joinCall(`/desk/calls/${activeId}`, "GET");
+  else accept(activeId);
+});
 $("end").addEventListener("click", async () => {
   if (!activeId) return;
   await api("POST", `/desk/calls/${activeId}/end`, {});
