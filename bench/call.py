@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -242,6 +243,31 @@ def thread_cpu() -> dict[str, float]:
     return spent
 
 
+@dataclass
+class KioskUse:
+    """What the kiosk's process used over a stretch of a call."""
+
+    elapsed: float
+    cpu: float  # share of one core
+    rss_start: float  # MiB
+    rss_peak: float
+    threads: dict[str, float]  # share of one core, by thread name
+
+
+def kiosk_use_over(seconds: float) -> KioskUse:
+    """Waits `seconds`, watching this process's CPU (in all and by thread) and RSS."""
+    cpu0, t0, rss0, threads0 = cpu_seconds(), time.monotonic(), rss_mib(), thread_cpu()
+    peak = rss0
+    while time.monotonic() - t0 < seconds:
+        time.sleep(1)
+        peak = max(peak, rss_mib())
+    elapsed = time.monotonic() - t0
+    threads = {
+        name: (spent - threads0.get(name, 0.0)) / elapsed for name, spent in thread_cpu().items()
+    }
+    return KioskUse(elapsed, (cpu_seconds() - cpu0) / elapsed, rss0, peak, threads)
+
+
 def rss_mib() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -344,11 +370,8 @@ class World:
         env = dict(os.environ) | self.media.central_env()
         self.link = None
         if poor_link:  # every participant reaches coturn through the relay, nothing around it
-            self.link = start_link_relay(
-                self.net.prefix, self.net.inside, self.media.turn_port, folder / "link"
-            )
+            self.link = start_link_relay(self.net, self.media.turn_port, folder / "link")
             env["CENTRAL_TURN_URLS"] = self.link.turn_url
-            self.net.only_udp_to(int(self.link.turn_url.split(":")[2].split("?")[0]))
         self.interpreter_email = INTERPRETER_EMAIL
         self.server, self.base = launch(0, database, env=env, host=self.net.outside)
         world = seed(database, self.base)
@@ -537,13 +560,8 @@ def three_party(
     wait(lambda: bool(kiosk.other_arrivals), 30, "the interpreter's video at the kiosk")
     time.sleep(3)
     kiosk.reset()
-    cpu0, t0, rss0 = cpu_seconds(), time.monotonic(), rss_mib()
-    rss_peak = rss0
-    while time.monotonic() - t0 < seconds:
-        time.sleep(1)
-        rss_peak = max(rss_peak, rss_mib())
-    elapsed = time.monotonic() - t0
-    cpu = (cpu_seconds() - cpu0) / elapsed
+    use = kiosk_use_over(seconds)
+    elapsed, cpu, rss0, rss_peak = use.elapsed, use.cpu, use.rss_start, use.rss_peak
     desk_stats = page.evaluate(DESK_STATS)
     with kiosk.lock:
         official = list(kiosk.arrivals)
@@ -687,17 +705,10 @@ def two_party(
         " window.__readClock = true; }"
     )
     start_stats = page.evaluate(DESK_STATS)
-    cpu0, t0, rss0 = cpu_seconds(), time.monotonic(), rss_mib()
-    threads0 = thread_cpu()
-    rss_peak = rss0
-    while time.monotonic() - t0 < long_s:
-        time.sleep(1)
-        rss_peak = max(rss_peak, rss_mib())
-    elapsed = time.monotonic() - t0
-    cpu = (cpu_seconds() - cpu0) / elapsed
-    threads = {
-        name: (spent - threads0.get(name, 0.0)) / elapsed for name, spent in thread_cpu().items()
-    }
+    use = kiosk_use_over(long_s)
+    elapsed, cpu, rss0, rss_peak, threads = (
+        use.elapsed, use.cpu, use.rss_start, use.rss_peak, use.threads
+    )  # fmt: skip
     end_stats = page.evaluate(DESK_STATS)
     desk_lat = page.evaluate("() => window.__lat")
     desk_sync = onset_offsets(

@@ -14,8 +14,8 @@ share it): a drop-tail queue drained at `rate_kbit` (at most `queue_ms` deep), t
 writes the conditions as JSON to the control file; the relay reads it every 0.2 s
 and writes what it did (datagrams passed and dropped, per direction) beside it.
 
-    python -m devtools.link_relay --listen 198.18.7.2:40000 --to 198.18.7.2:3478 \\
-        --control /tmp/link.json
+    python -m devtools.link_relay --listen 198.18.7.2:0 --to 198.18.7.2:3478 \\
+        --control /tmp/link.json      # writes the port it got to /tmp/link.port
 """
 
 from __future__ import annotations
@@ -23,12 +23,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import struct
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from devtools.processes import stop_all
+from devtools.test_network import TestNetwork
 
 STUN_MAGIC = 0x2112A442
 USERNAME = 0x0006
@@ -193,6 +199,7 @@ class LinkRelay(asyncio.DatagramProtocol):
 class LinkRelayProcess:
     """The relay running in the call's namespace, and the handle the test holds."""
 
+    port: int  # where it listens, on the namespace's address
     turn_url: str  # what clients are told the TURN server is
     control: Path
     process: Any
@@ -209,43 +216,37 @@ class LinkRelayProcess:
             return {}
 
     def stop(self) -> None:
-        from devtools.processes import stop_all
-
         stop_all([self.process])
 
 
-def start_link_relay(
-    prefix: list[str], ip: str, turn_port: int, folder: Path, port: int = 0
-) -> LinkRelayProcess:
-    """The relay in front of coturn's UDP port, inside the namespace (`prefix`)."""
-    import os
-    import secrets
-    import subprocess
-    import sys
-
+def start_link_relay(net: TestNetwork, turn_port: int, folder: Path) -> LinkRelayProcess:
+    """The relay in front of coturn's UDP port, inside the test network's namespace,
+    with UDP around it dropped: media can reach coturn only through it."""
     folder.mkdir(parents=True, exist_ok=True)
     control = folder / "link.json"
     control.write_text("{}")
-    port = port or 42000 + secrets.randbelow(6000)
+    bound = control.with_suffix(".port")
     root = Path(__file__).resolve().parents[1]
     log = (folder / "link_relay.log").open("wb")
     process = subprocess.Popen(
-        [*prefix, sys.executable, "-m", "devtools.link_relay", "--listen", f"{ip}:{port}",
-         "--to", f"{ip}:{turn_port}", "--control", str(control)],
+        [*net.prefix, sys.executable, "-m", "devtools.link_relay", "--listen",
+         f"{net.inside}:0", "--to", f"{net.inside}:{turn_port}", "--control", str(control)],
         cwd=root,
         env={**os.environ, "PYTHONPATH": str(root)},
         stdout=log,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 10
-    while not control.with_suffix(".counts.json").exists():
+    while not bound.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError(
                 f"the link relay did not start: {(folder / 'link_relay.log').read_text()}"
             )
         time.sleep(0.05)
-    return LinkRelayProcess(f"turn:{ip}:{port}?transport=udp", control, process)
+    port = int(bound.read_text())
+    net.only_udp_to(port)
+    return LinkRelayProcess(port, f"turn:{net.inside}:{port}?transport=udp", control, process)
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -256,8 +257,10 @@ def _address(text: str) -> tuple[str, int]:
 async def serve(listen: tuple[str, int], turn: tuple[str, int], control: Path) -> None:
     relay = LinkRelay(turn, control)
     loop = asyncio.get_running_loop()
-    await loop.create_datagram_endpoint(lambda: relay, local_addr=listen)
-    print(f"link relay on {listen[0]}:{listen[1]} → {turn[0]}:{turn[1]}", flush=True)
+    transport, _ = await loop.create_datagram_endpoint(lambda: relay, local_addr=listen)
+    port = transport.get_extra_info("sockname")[1]  # port 0: the system's choice
+    print(f"link relay on {listen[0]}:{port} → {turn[0]}:{turn[1]}", flush=True)
+    control.with_suffix(".port").write_text(str(port))  # last: the starter waits for it
     await relay.keep_reading()
 
 

@@ -170,6 +170,13 @@ def own_call(access: Access, call_id: str) -> Call:
     raise not_found("call of yours")
 
 
+def role_in(access: Access, call: Call) -> str:
+    """What the caller is in their call: its official, or the kind of party they joined as."""
+    me = access.person.user_id
+    party = None if call.official_id == me else parties.joined_party(access.db, call.id, me)
+    return party.kind if party is not None else "official"
+
+
 def officials_call(access: Access, call_id: str) -> Call:
     """The call whose official the caller is (what only the official does)."""
     call = own_call(access, call_id)
@@ -226,8 +233,7 @@ def desk_view(request: Request, access: Access, call: Call, after: int = 0) -> D
         accepted_at=call.accepted_at.isoformat() if call.accepted_at else None,
     )
     me = access.person.user_id
-    mine = None if call.official_id == me else parties.joined_party(access.db, call.id, me)
-    view.my_role = mine.kind if mine is not None else "official"
+    view.my_role = role_in(access, call)
     view.parties = [
         Party(
             kind=p.kind,
@@ -305,12 +311,17 @@ def desk_state(
                 )
             )
     waiting = []
-    for call in db.scalars(
-        select(Call)
-        .where(Call.org_id == me.org_id, Call.status == "queued", me.role == "official")
-        .order_by(Call.created_at)
-        .limit(200)
-    ):
+    queued = (
+        db.scalars(
+            select(Call)
+            .where(Call.org_id == me.org_id, Call.status == "queued")
+            .order_by(Call.created_at)
+            .limit(200)
+        )
+        if me.role == "official"  # interpreters take requests, not the queue
+        else []
+    )
+    for call in queued:
         if not lifecycle.may_take(call, me, profile):
             continue
         service_name, site_name = _names(db, call)
@@ -506,10 +517,7 @@ def set_identification(
 )
 def send_message(call_id: str, body: MessageIn, access: Access = Depends(desk_user)) -> Any:
     call = own_call(access, call_id)
-    me = access.person.user_id
-    party = None if call.official_id == me else parties.joined_party(access.db, call.id, me)
-    sender = party.kind if party is not None else "official"
-    line = conversation.add_message(access.db, call, sender, body.text)
+    line = conversation.add_message(access.db, call, role_in(access, call), body.text)
     return call_api.ChatLine(line.id, line.sender, line.text, line.at.isoformat())
 
 

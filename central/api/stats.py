@@ -68,21 +68,21 @@ def usage(
     }
 
 
-def _parties_of(access: Access, call_ids: list[str], kind: str) -> dict[str, set[tuple[str, str]]]:
-    """(language, organisation's name) of the interpreters or experts who joined each
-    call: no person, only what the programme counts (an expert's language is "")."""
-    found: dict[str, set[tuple[str, str]]] = {}
+def _parties_of(access: Access, call_ids: list[str]) -> dict[str, dict[str, set[tuple[str, str]]]]:
+    """kind -> call id -> (language, organisation's name) of the interpreters and experts
+    who joined each call: no person, only what the programme counts (an expert's
+    language is "")."""
+    found: dict[str, dict[str, set[tuple[str, str]]]] = {"interpreter": {}, "expert": {}}
     for start in range(0, len(call_ids), 500):
-        for call_id, language, name in access.db.execute(
-            select(CallParty.call_id, CallParty.language, Organisation.name)
+        for call_id, kind, language, name in access.db.execute(
+            select(CallParty.call_id, CallParty.kind, CallParty.language, Organisation.name)
             .join(Organisation, Organisation.id == CallParty.org_id, isouter=True)
             .where(
                 CallParty.call_id.in_(call_ids[start : start + 500]),
-                CallParty.kind == kind,
                 CallParty.joined_at.is_not(None),
             )
         ):
-            found.setdefault(call_id, set()).add((language or "", name or ""))
+            found.setdefault(kind, {}).setdefault(call_id, set()).add((language or "", name or ""))
     return found
 
 
@@ -121,8 +121,8 @@ def calls(
         query = query.where(Call.created_at < end)
     per: dict[str, dict[str, Any]] = {}
     rows = list(access.db.execute(query))
-    interpreted = _parties_of(access, [row.id for row in rows], "interpreter")
-    with_experts = _parties_of(access, [row.id for row in rows], "expert")
+    joined = _parties_of(access, [row.id for row in rows])
+    interpreted, with_experts = joined["interpreter"], joined["expert"]
     for row in rows:
         item = per.setdefault(
             row.service_id,

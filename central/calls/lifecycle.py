@@ -85,9 +85,7 @@ def officials_for(
 
 def presence_of(db: Session, user_id: str, settings: Settings, now: datetime) -> str:
     """available, busy (in a call) or away (chose so, or the desk is closed)."""
-    if db.scalar(select(Call.id).where(Call.official_id == user_id, Call.status == "active")):
-        return "busy"
-    if parties.active_party_of(db, user_id) is not None:
+    if parties.in_a_call(db, user_id):
         return "busy"
     found = db.get(OfficialProfile, user_id)
     if found is None or found.presence != "available" or found.seen_at is None:
@@ -188,10 +186,8 @@ def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
         return call
     if call.status != "queued":
         raise ApiError(409, "call_taken", "This call is no longer waiting.")
-    if db.scalar(select(Call.id).where(Call.official_id == official.id, Call.status == "active")):
-        raise ApiError(409, "in_a_call", "End your current call first.")
-    if parties.active_party_of(db, official.id) is not None:
-        raise ApiError(409, "in_a_call", "Leave the call you joined first.")
+    if parties.in_a_call(db, official.id):
+        raise ApiError(409, "in_a_call", "End or leave your current call first.")
     now = utcnow()
     claimed = db.execute(
         update(Call)

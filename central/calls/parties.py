@@ -169,6 +169,12 @@ def active_party_of(db: Session, user_id: str) -> tuple[CallParty, Call] | None:
     return (row[0], row[1]) if row else None
 
 
+def in_a_call(db: Session, user_id: str) -> bool:
+    """In an active call: their own as its official, or another's as a party."""
+    own = db.scalar(select(Call.id).where(Call.official_id == user_id, Call.status == "active"))
+    return own is not None or active_party_of(db, user_id) is not None
+
+
 def ever_joined(db: Session, call_id: str) -> list[tuple[CallParty, str]]:
     """(party, their organisation's name) of everyone who has joined the call."""
     rows = db.execute(
@@ -180,25 +186,13 @@ def ever_joined(db: Session, call_id: str) -> list[tuple[CallParty, str]]:
     return [(party, name or "") for party, name in rows]
 
 
-def joined(db: Session, call_id: str) -> list[CallParty]:
-    return list(
-        db.scalars(
-            select(CallParty)
-            .where(CallParty.call_id == call_id, CallParty.status == "joined")
-            .order_by(CallParty.joined_at)
-        )
-    )
-
-
 def take(db: Session, party: CallParty, user: User, rooms: JanusRooms) -> Call:
     """An interpreter or expert takes a request: claimed atomically (two at once: one gets
     409), then let into the room."""
     call = db.get(Call, party.call_id)
     if call is None or call.status != "active":
         raise ApiError(409, "call_not_active", "That call has ended.")
-    if active_party_of(db, user.id) is not None or db.scalar(
-        select(Call.id).where(Call.official_id == user.id, Call.status == "active")
-    ):
+    if in_a_call(db, user.id):
         raise ApiError(409, "in_a_call", "Leave your current call first.")
     now = utcnow()
     claimed = db.execute(

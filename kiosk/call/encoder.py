@@ -70,8 +70,6 @@ class KioskVp8Encoder(Vp8Encoder):
     def encode(self, frame: Any, force_keyframe: bool = False) -> tuple[list[bytes], int]:
         # Opened here, with our options, exactly when aiortc would open its own: the
         # parent then finds a codec of the frame's size and bitrate and keeps it.
-        if frame.format.name != "yuv420p":
-            frame = frame.reformat(format="yuv420p")
         if self.codec is None or self._stale(frame):
             self.codec = self._open(frame)
         return super().encode(frame, force_keyframe)

@@ -372,23 +372,25 @@ class VideoRoomPeer:
                 if callback is not None:
                     callback(frame, source)
 
+    def _receiving(self) -> list[RTCPeerConnection]:
+        """The connections media comes in on: the main subscription and each side one."""
+        side = [pc for pc, _tasks in self._side.values()]
+        return ([self.subscriber_pc] if self.subscriber_pc is not None else []) + side
+
     async def _ask_again(self) -> None:
         """Every RETRY_S: a NACK again for packets each video receiver still misses
         (kiosk/call/jitter.py's NackRetry)."""
-        retries: dict[int, tuple[Any, NackRetry]] = {}
+        retries: dict[Any, NackRetry] = {}  # receiver -> its retries
         with contextlib.suppress(asyncio.CancelledError):
             while True:
                 await asyncio.sleep(RETRY_S)
-                receiving = [self.subscriber_pc, *(pc for pc, _ in self._side.values())]
                 alive = set()
-                for pc in receiving:
-                    if pc is None:
-                        continue
+                for pc in self._receiving():
                     for receiver in pc.getReceivers():
                         if receiver.track is None or receiver.track.kind != "video":
                             continue
-                        alive.add(id(receiver))
-                        _, retry = retries.setdefault(id(receiver), (receiver, NackRetry()))
+                        alive.add(receiver)
+                        retry = retries.setdefault(receiver, NackRetry())
                         for source in receiver.getSynchronizationSources():
                             try:
                                 await retry.resend(receiver, source.source)
@@ -426,10 +428,7 @@ class VideoRoomPeer:
     async def link_counts(self) -> LinkCounts:
         """Packet counters of every connection of this peer (kiosk/call/quality.py)."""
         counts = LinkCounts()
-        receiving = [self.subscriber_pc, *(pc for pc, _tasks in self._side.values())]
-        for pc in receiving:
-            if pc is None:
-                continue
+        for pc in self._receiving():
             for stat in (await pc.getStats()).values():
                 if stat.type == "inbound-rtp":
                     counts.received += stat.packetsReceived

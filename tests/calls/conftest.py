@@ -84,9 +84,8 @@ def built_call_world(folder: Path, poor_link: bool = False) -> Iterator[CallWorl
     settings["desk_gone_after_s"] = 6
     link = None
     if poor_link:
-        link = start_link_relay(net.prefix, net.inside, media.turn_port, folder / "link")
+        link = start_link_relay(net, media.turn_port, folder / "link")
         settings["turn_urls"] = link.turn_url
-        net.only_udp_to(int(link.turn_url.split(":")[2].split("?")[0]))
     central = start_central(f"sqlite:///{folder}/central.db", host=net.outside, **settings)
     settings["database_url"] = f"sqlite:///{folder}/central.db"
     world: CallWorld | None = None

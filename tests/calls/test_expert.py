@@ -7,19 +7,14 @@ the chat, and leaves; the call goes on, and once it ends the expert reaches noth
 
 from __future__ import annotations
 
-from tests.calls.conftest import launch_desk_browser, open_desk
-from tests.calls.kiosk_side import desk_sees, kiosk_sees
+from tests.calls.conftest import connected_call, launch_desk_browser, open_desk
+from tests.calls.kiosk_side import desk_sees
 from tests.waiting import wait_for
 
 
 def test_an_expert_of_another_authority_joins_and_leaves(call_world, chromium, kiosk, expert):
     expert_email, expert_service = expert
-    official = open_desk(chromium, call_world)
-    official.click("#set-available")
-    kiosk.session.start(call_world.service, "fi")
-    official.wait_for_selector("#queue li button", timeout=10000)
-    official.click("#queue li button")
-    assert wait_for(lambda: kiosk_sees(kiosk, "official-camera"), 30), kiosk.view
+    official = connected_call(call_world, chromium, kiosk, [])
 
     # The official picks the other authority's service and invites.
     official.wait_for_selector(

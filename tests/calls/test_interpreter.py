@@ -6,18 +6,13 @@ tab closes and a new one resumes; the interpreter leaves and the call goes on.
 
 from __future__ import annotations
 
-from tests.calls.conftest import launch_desk_browser, open_desk
+from tests.calls.conftest import connected_call, launch_desk_browser, open_desk
 from tests.calls.kiosk_side import desk_sees, kiosk_sees
 from tests.waiting import wait_for
 
 
 def test_an_interpreter_joins_sees_everyone_and_leaves(call_world, chromium, kiosk, interpreter):
-    official = open_desk(chromium, call_world)
-    official.click("#set-available")
-    kiosk.session.start(call_world.service, "fi")
-    official.wait_for_selector("#queue li button", timeout=10000)
-    official.click("#queue li button")
-    assert wait_for(lambda: kiosk_sees(kiosk, "official-camera"), 30), kiosk.view
+    official = connected_call(call_world, chromium, kiosk, [])
 
     # The official asks for an Arabic interpreter; the interpreter takes it.
     official.fill("#interpreter-language", "ar")

@@ -15,8 +15,8 @@ from tests.central.test_calls import (  # noqa: F401 - fixtures shared with the 
     janus_create,
     kiosk_call,
     media,
-    png_bytes,
     poll,
+    scan_from_kiosk,
 )
 from tests.central.world import add_user, make_org, ok, user_id
 
@@ -118,16 +118,7 @@ def test_an_interpreter_joins_interprets_and_leaves(central, people, media):  # 
     ok(central.request("POST", f"{path}/messages", arabic, json={"text": "مرحبا"}), 201)
     lines = poll(central, org.device_token, call["id"])["messages"]
     assert [(m["sender"], m["text"]) for m in lines] == [("interpreter", "مرحبا")]
-    scan = ok(
-        central.request(
-            "POST",
-            f"/kiosk/calls/{call['id']}/scans",
-            org.device_token,
-            data=png_bytes(),
-            headers={"Content-Type": "image/png"},
-        ),
-        201,
-    )
+    scan = scan_from_kiosk(central, org.device_token, call["id"])
     document = f"{path}/documents/{scan['id']}"
     assert central.request("GET", document, arabic).status_code == 200
     # Not the other interpreters', and only the official ends the call.
@@ -301,16 +292,7 @@ def test_an_expert_joins_for_this_call_only(central, people, second_authority, m
     assert [(m["sender"], m["text"]) for m in lines][-1] == ("expert", "TE-palvelut tässä")
     # The kiosk learns who joined as far as usage counts it: kind and organisation.
     assert kiosk_sees["parties"] == [{"kind": "expert", "organisation": "Kunta", "language": None}]
-    scan = ok(
-        central.request(
-            "POST",
-            f"/kiosk/calls/{call['id']}/scans",
-            org.device_token,
-            data=png_bytes(),
-            headers={"Content-Type": "image/png"},
-        ),
-        201,
-    )
+    scan = scan_from_kiosk(central, org.device_token, call["id"])
     document = f"{path}/documents/{scan['id']}"
     assert central.request("GET", document, expert).status_code == 200
     assert central.request("POST", f"{path}/end", expert, json={}).status_code == 404

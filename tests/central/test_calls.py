@@ -36,6 +36,20 @@ def png_bytes() -> bytes:
     return cv2.imencode(".png", image)[1].tobytes()
 
 
+def scan_from_kiosk(central: RunningCentral, device_token: str, call_id: str) -> dict:
+    """The kiosk sends a scanned page (a PNG) into the call: its DocumentRef."""
+    return ok(
+        central.request(
+            "POST",
+            f"/kiosk/calls/{call_id}/scans",
+            device_token,
+            data=png_bytes(),
+            headers={"Content-Type": "image/png"},
+        ),
+        201,
+    )
+
+
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServers]:
     servers = start_media_servers(tmp_path_factory.mktemp("media"))
@@ -431,16 +445,7 @@ def test_retention_removes_a_calls_documents_and_chat(central, world):
         ),
         201,
     )
-    ok(
-        central.request(
-            "POST",
-            f"/kiosk/calls/{call['id']}/scans",
-            org.device_token,
-            data=png_bytes(),
-            headers={"Content-Type": "image/png"},
-        ),
-        201,
-    )
+    scan_from_kiosk(central, org.device_token, call["id"])
     ok(central.request("POST", f"/kiosk/calls/{call['id']}/end", org.device_token, json={}))
     with session_scope(central.app.state.sessions) as db:
         db.get(Call, call["id"]).created_at = utcnow() - timedelta(days=1, minutes=1)
