@@ -8,6 +8,12 @@ discovery included, which was seen to take two minutes on a fresh install.
 takes down a child process, not the kiosk, and every scan has a hard
 timeout. SANE's statuses are mapped to our typed errors in one place
 (`_error_for`).
+
+A backend that has reported a fault can still hang while cancelling (SANE's
+own `test` backend deadlocks in glibc when its reader thread is cancelled
+mid-malloc, a few times in a hundred). The fault is already known then, so
+`scanimage` gets `FAULT_GRACE_S` to exit after printing it and is killed
+after that: the citizen hears "paper jammed" at once, not after the timeout.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from hardware.base import (
@@ -32,6 +40,9 @@ from hardware.base import (
 
 SOURCES = {"flatbed": "Flatbed", "adf": "Automatic Document Feeder"}
 MAX_PAGES = 50
+FAULT_GRACE_S = 2.0
+# How scanimage prefixes a status a SANE call returned ("sane_read: Document feeder jammed").
+_FAULT_PREFIXES = ("sane_start:", "sane_read:")
 _MESSAGES: list[tuple[str, type[DeviceError], str]] = [
     ("out of documents", FeederEmpty, "the document feeder is empty"),
     ("jammed", MediaJam, "paper is jammed in the scanner"),
@@ -51,6 +62,53 @@ def _error_for(stderr: str) -> DeviceError:
         if needle in lowered:
             return error(message)
     return HardwareFault(f"the scanner failed: {stderr.strip()[-200:] or 'no reason given'}")
+
+
+def _run_scanimage(argv: list[str], timeout_s: float) -> subprocess.CompletedProcess | None:
+    """Run scanimage; None if it neither finished nor reported a fault in `timeout_s`.
+
+    Once it has printed a SANE status it is given FAULT_GRACE_S to exit and
+    is killed after that; its exit code is then 1, as scanimage's own is.
+    """
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    lines: list[str] = []
+    faulted = threading.Event()
+
+    def read_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if any(prefix in line for prefix in _FAULT_PREFIXES):
+                faulted.set()
+
+    reader = threading.Thread(target=read_stderr, name="scanimage-stderr", daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout_s
+    returncode: int | None = None
+    while returncode is None and time.monotonic() < deadline:
+        try:
+            returncode = proc.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            if faulted.is_set():
+                try:
+                    returncode = proc.wait(timeout=FAULT_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    returncode = 1
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    reader.join(timeout=5)
+    if returncode is None:
+        return None
+    return subprocess.CompletedProcess(argv, returncode, "", "".join(lines))
+
+
+def _remove_pages(into: Path) -> None:
+    """A failed scan leaves nothing behind: a half page is no use and still personal."""
+    for partial in into.glob("page-*.png"):
+        partial.unlink()
 
 
 class SaneScanner(Device):
@@ -100,11 +158,11 @@ class SaneScanner(Device):
         else:
             argv += ["-o", str(into / "page-1.png")]
         self._update(DeviceState.BUSY)
-        try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout_s)
-        except subprocess.TimeoutExpired as exc:
+        done = _run_scanimage(argv, self.timeout_s)
+        if done is None:
+            _remove_pages(into)
             self._update(DeviceState.HARDWARE_ERROR)
-            raise DeviceTimeout(f"the scanner did not finish in {self.timeout_s:.0f} s") from exc
+            raise DeviceTimeout(f"the scanner did not finish in {self.timeout_s:.0f} s")
         pages = sorted(into.glob("page-*.png"), key=lambda p: int(p.stem.split("-")[1]))
         pages = [p for p in pages if p.stat().st_size > 0]
         if done.returncode == 0 or (
@@ -112,8 +170,7 @@ class SaneScanner(Device):
         ):
             self._update(DeviceState.ONLINE, feeder="empty" if source == "adf" else "unknown")
             return pages
-        for partial in into.glob("page-*.png"):
-            partial.unlink()
+        _remove_pages(into)
         error = _error_for(done.stderr)
         state = {
             FeederEmpty: DeviceState.USER_ERROR,
