@@ -113,6 +113,8 @@ class VideoRoomPeer:
         # type it, with who typed it ("official" or an interpreter's display).
         self.when_live_text: Callable[[str, str], None] | None = None
         self.live_text: Any = None
+        # The channel each source's real-time text arrives on (the newest per source).
+        self._live_text_in: dict[str, Any] = {}
         # Called with "connected", "failed", "left" (the others left) or "closed".
         self.when_state: Callable[[str], None] | None = None
         self.janus: JanusSession | None = None
@@ -245,6 +247,8 @@ class VideoRoomPeer:
             self._on_live_text(pc.createDataChannel("t140", protocol="t140"), source)
 
     def _on_live_text(self, channel: Any, source: str) -> None:
+        self._live_text_in[source] = channel
+
         def received(message: Any) -> None:
             if isinstance(message, bytes):
                 message = message.decode("utf-8", "replace")
@@ -252,6 +256,11 @@ class VideoRoomPeer:
                 self.when_live_text(source, message)
 
         channel.on("message", received)
+
+    def live_text_open(self, source: str) -> bool:
+        """Whether text both to everyone and from `source` can flow now (any thread)."""
+        sending, receiving = self.live_text, self._live_text_in.get(source)
+        return all(c is not None and c.readyState == "open" for c in (sending, receiving))
 
     def send_live_text(self, text: str) -> bool:
         """Characters as typed (U+0008 erases one, U+2028 ends a line), sent at once."""

@@ -25,6 +25,9 @@ def test_text_goes_both_ways_as_it_is_typed(call_world, chromium, kiosk):
         assert wait_for(
             lambda: page.evaluate("() => window.deskMedia().liveText.readyState") == "open", 10
         )
+        # Janus relays data to the kiosk only once the kiosk's side of the subscription
+        # has opened its channel, which can come after the desk's own is open.
+        assert wait_for(lambda: kiosk.session.peer.live_text_open("official"), 10)
 
         # The official types: every character reaches the kiosk on its own.
         delays = []
