@@ -24,6 +24,7 @@ from central.api import (
     users,
 )
 from central.api.docs import install_docs
+from central.audit import AuditTrail
 from central.calls.media_server import JanusRooms
 from central.db.engine import make_engine, make_session_factory
 from central.db.migrate import upgrade
@@ -96,6 +97,9 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    callers = CallerCache(caller_lookup(app.state.sessions))
+    # Inside the guard, which names the caller for it.
+    app.add_middleware(AuditTrail, sessions=app.state.sessions, callers=callers)
     app.add_middleware(
         RequestGuard,
         limits=BodyLimits(
@@ -109,7 +113,8 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             public=(f"{API_PREFIX}/auth/login", f"{API_PREFIX}/enroll"),
             item_checked=(f"{API_PREFIX}/kiosk/events",),
         ),
-        callers=CallerCache(caller_lookup(app.state.sessions)),
+        callers=callers,
+        csrf_secret=app.state.secret_key,
     )
     # Outermost: every answer gets the headers, the guard's refusals too.
     app.add_middleware(SecurityHeaders, cacheable_prefixes=(f"{API_PREFIX}/docs/static",))

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, bindparam, select, true
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from central.browser_session import request_token
 from central.db.models import AccessToken, Booking, Command, Kiosk, Organisation, Site, User
 from central.errors import ApiError, forbidden, not_found
 from central.security import token_hash
@@ -104,11 +105,11 @@ def missing_token() -> ApiError:
 
 
 def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    """The caller's token: the bearer header, or on console pages the session cookie."""
+    token = request_token(request.url.path, dict(request.headers.raw))
+    if token is None:
         raise missing_token()
-    return token.strip()
+    return token
 
 
 def _unknown_token() -> ApiError:

@@ -28,6 +28,12 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from central.browser_session import (
+    csrf_matches,
+    is_console,
+    request_token,
+    submitted_csrf,
+)
 from central.errors import ApiError, error_body
 from central.policy import (
     DEVICE_TOKEN_PREFIX,
@@ -43,12 +49,15 @@ ANONYMOUS_LIMIT = 16 * 1024
 # Bodies larger than this are parsed off the event loop, and only a few at once.
 LARGE_BODY = 256 * 1024
 LARGE_BODIES_AT_ONCE = 2
+CALLER = "palvelupiste.caller"
 
 
 @dataclass(frozen=True)
 class Caller:
     kind: str  # "device" or "person"
     role: str | None = None
+    user_id: str | None = None
+    org_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,19 +147,21 @@ def parsed_json(scope: Scope) -> Any:
     return scope["state"][PARSED_JSON]
 
 
-def _bearer(headers: dict[bytes, bytes]) -> str | None:
-    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+def caller_of(scope: Scope) -> Caller | None:
+    """Who the guard found calling, for the middleware inside it (None: nobody checked)."""
+    return scope.get("state", {}).get(CALLER)
 
 
 class RequestGuard:
     """Pure ASGI middleware in front of every endpoint."""
 
-    def __init__(self, app: ASGIApp, limits: BodyLimits, callers: CallerCache) -> None:
+    def __init__(
+        self, app: ASGIApp, limits: BodyLimits, callers: CallerCache, csrf_secret: bytes
+    ) -> None:
         self.app = app
         self.limits = limits
         self.callers = callers
+        self.csrf_secret = csrf_secret
         self.large_bodies = asyncio.Semaphore(LARGE_BODIES_AT_ONCE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -166,13 +177,17 @@ class RequestGuard:
             return
         headers = dict(scope.get("headers") or [])
         caller = None
+        session_token = None
         if not path.endswith(self.limits.public):
-            token = _bearer(headers)
+            token = request_token(path, headers)
             found = await self.callers.caller(token) if token else missing_token()
             if isinstance(found, ApiError):
                 await _refuse(send, found.status, found.code, found.message, found.headers)
                 return
             caller = found
+            scope.setdefault("state", {})[CALLER] = caller
+            if is_console(path) and b"authorization" not in headers:
+                session_token = token
         limit = self.limits.limit_for(path, caller)
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -183,12 +198,18 @@ class RequestGuard:
                 await _refuse(send, 429, "busy", "Central is taking other large uploads; retry.")
                 return
             async with self.large_bodies:
-                await self._read_and_pass(scope, receive, send, headers, limit)
+                await self._read_and_pass(scope, receive, send, headers, limit, session_token)
             return
-        await self._read_and_pass(scope, receive, send, headers, limit)
+        await self._read_and_pass(scope, receive, send, headers, limit, session_token)
 
     async def _read_and_pass(
-        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], limit: int
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: dict[bytes, bytes],
+        limit: int,
+        session_token: str | None = None,
     ) -> None:
         chunks: list[bytes] = []
         size = 0
@@ -205,6 +226,13 @@ class RequestGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if session_token is not None and not csrf_matches(
+            self.csrf_secret, session_token, submitted_csrf(headers, body)
+        ):
+            await _refuse(
+                send, 403, "csrf_failed", "The form has expired; reload the page and try again."
+            )
+            return
         content_type = headers.get(b"content-type", b"")
         binary = content_type.startswith((b"image/", b"application/pdf"))
         if not binary and has_nul("", b"", body):
@@ -264,7 +292,7 @@ def caller_lookup(sessions: Callable[[], Session]) -> Callable[[str], Caller | A
                     device_for_token(db, token)
                     return Caller("device")
                 person = authenticate_token(db, token)
-                return Caller("person", person.role)
+                return Caller("person", person.role, person.user_id, person.org_id)
             except ApiError as refusal:
                 return refusal
 

@@ -18,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from central import audit
 from central.db.models import (
     Booking,
     Call,
@@ -61,7 +62,13 @@ def for_organisation(org: Organisation, settings: Settings) -> Retention:
 def apply(db: Session, settings: Settings) -> dict[str, int]:
     """Delete what is past its time in every organisation; how many rows of each kind went."""
     now = utcnow()
-    removed = {"usage_events": 0, "bookings": 0, "screenshots": 0, "call_documents": 0}
+    removed = {
+        "usage_events": 0,
+        "bookings": 0,
+        "screenshots": 0,
+        "call_documents": 0,
+        "audit_entries": audit.prune(db, now - timedelta(days=settings.audit_retention_days)),
+    }
     for org in db.scalars(select(Organisation)):
         keep = for_organisation(org, settings)
         removed["usage_events"] += db.execute(

@@ -20,8 +20,9 @@ class Settings(BaseSettings):
     # An explicit CENTRAL_SECRET_KEY (32 characters or more) wins over the file.
     secret_key_file: str | None = None
     secret_key: str | None = Field(default=None, min_length=32)
-    # A kiosk is shown offline when no heartbeat came for this long (3 missed beats).
-    offline_after_s: int = 90
+    # A kiosk is shown offline after max(3 heartbeat intervals, this) without a heartbeat
+    # (central/fleet_status.py): five minutes, so a restart or a short outage is no alarm.
+    offline_after_s: int = 300
     # Commands not delivered and finished within this time end as "expired".
     command_ttl_s: int = 24 * 3600
     access_token_ttl_s: int = 12 * 3600
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     retention_call_documents_days: int = 1
     # How often a worker applies retention.
     retention_every_s: int = 3600
+    # The audit log (central/audit.py) is kept this long, for every organisation alike.
+    audit_retention_days: int = 2 * 365
     # Worker processes for `central serve` (uvicorn), when --workers is not given.
     workers: int = 1
     # Outgoing mail for alerts (used by the console); empty host: no mail is sent.

@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import commands
+from central import commands, fleet_status
 from central.api.schemas import errors
-from central.db.models import Command, CommandArtifact, Kiosk
+from central.db.models import Command, CommandArtifact, Kiosk, Site
 from central.db.types import utcnow
 from central.errors import ApiError, forbidden, not_found
+from central.fleet_status import KioskStatus
 from central.policy import TECHNICIAN_COMMANDS, Access, allowed
 from central.security import new_token, token_hash
 from central.settings import Settings
@@ -23,9 +24,15 @@ from contract.device_states import FAULTS
 router = APIRouter(tags=["fleet"])
 
 
-def kiosk_summary(kiosk: Kiosk, settings: Settings) -> dict[str, Any]:
-    online = kiosk.last_seen is not None and utcnow() - kiosk.last_seen < timedelta(
-        seconds=settings.offline_after_s
+def kiosk_summary(
+    kiosk: Kiosk, settings: Settings, site_config: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    status = fleet_status.status_of(
+        kiosk.last_seen,
+        kiosk.health,
+        kiosk.outbox_depth,
+        utcnow(),
+        fleet_status.offline_after(site_config, settings.offline_after_s),
     )
     return {
         "id": kiosk.id,
@@ -33,7 +40,9 @@ def kiosk_summary(kiosk: Kiosk, settings: Settings) -> dict[str, Any]:
         "org_id": kiosk.org_id,
         "name": kiosk.name,
         "hardware_id": kiosk.hardware_id,
-        "online": online,
+        "online": status not in (KioskStatus.OFFLINE, KioskStatus.NEVER_SEEN),
+        "status": status.value,
+        "problems": fleet_status.problems_of(kiosk.health, kiosk.outbox_depth),
         "last_seen": kiosk.last_seen.isoformat() if kiosk.last_seen else None,
         "software_version": kiosk.software_version,
         "config_version": kiosk.config_version,
@@ -69,13 +78,19 @@ def list_kiosks(
     include_retired: bool = False,
     access: Access = Depends(allowed("kiosk.read")),
 ) -> dict[str, Any]:
-    query = select(Kiosk).where(access.org_filter(Kiosk.org_id)).order_by(Kiosk.name)
+    query = (
+        select(Kiosk, Site.config)
+        .join(Site, Site.id == Kiosk.site_id)
+        .where(access.org_filter(Kiosk.org_id))
+        .order_by(Kiosk.name)
+    )
     if site_id is not None:
         query = query.where(Kiosk.site_id == site_id)
     if not include_retired:
         query = query.where(Kiosk.retired_at.is_(None))
     settings = request.app.state.settings
-    return {"items": [kiosk_summary(k, settings) for k in access.db.scalars(query)]}
+    rows = access.db.execute(query).all()
+    return {"items": [kiosk_summary(k, settings, config) for k, config in rows]}
 
 
 @router.get("/kiosks/{kiosk_id}", responses=errors(401, 403, 404))
@@ -91,7 +106,8 @@ def get_kiosk(
         .order_by(Command.created_at.desc())
         .limit(20)
     )
-    out = kiosk_summary(kiosk, request.app.state.settings)
+    site = access.db.get(Site, kiosk.site_id)
+    out = kiosk_summary(kiosk, request.app.state.settings, site.config if site else None)
     out["health"] = kiosk.health or {}
     out["recent_commands"] = [commands.as_json(c, _artifact_url(c)) for c in recent]
     return out

@@ -394,3 +394,24 @@ class DocumentDownload(Base):
     call_id: Mapped[str] = mapped_column(String(36))
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Every change a person or system made through the API or the console: who, what,
+    when, from where. Append-only: no endpoint edits or deletes a row (central/audit.py);
+    only retention removes rows past `audit_retention_days`."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    role: Mapped[str | None] = mapped_column(String(32))
+    # The organisation whose admins see the entry: the actor's own (None: national).
+    org_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    via: Mapped[str] = mapped_column(String(8))  # "api" or "console"
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(300))
+    status: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(64))
