@@ -26,6 +26,10 @@ from central.api import (
 from central.api.docs import install_docs
 from central.audit import AuditTrail
 from central.calls.media_server import JanusRooms
+from central.console import audit_pages as console_audit
+from central.console import fleet_pages as console_fleet
+from central.console import session_pages as console_session
+from central.console import static_files as console_static
 from central.db.engine import make_engine, make_session_factory
 from central.db.migrate import upgrade
 from central.desk import page as desk_page
@@ -92,6 +96,13 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
 
     install_docs(app, API_PREFIX)
     app.include_router(desk_page.router)
+    for console_router in (
+        console_session.router,
+        console_static.router,
+        console_fleet.router,
+        console_audit.router,
+    ):
+        app.include_router(console_router)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
     def health() -> dict[str, str]:
@@ -110,12 +121,14 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
                 "/scans": (settings.max_call_document_bytes, "device"),
                 "/documents": (settings.max_call_document_bytes, "official"),
             },
-            public=(f"{API_PREFIX}/auth/login", f"{API_PREFIX}/enroll"),
+            public=(f"{API_PREFIX}/auth/login", f"{API_PREFIX}/enroll", "/console/login"),
             item_checked=(f"{API_PREFIX}/kiosk/events",),
         ),
         callers=callers,
         csrf_secret=app.state.secret_key,
     )
     # Outermost: every answer gets the headers, the guard's refusals too.
-    app.add_middleware(SecurityHeaders, cacheable_prefixes=(f"{API_PREFIX}/docs/static",))
+    app.add_middleware(
+        SecurityHeaders, cacheable_prefixes=(f"{API_PREFIX}/docs/static", "/console/static/")
+    )
     return app

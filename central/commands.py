@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from central.db.models import Command
+from central.db.models import Command, Kiosk
 from central.db.types import UTCDateTime, utcnow
+from central.errors import ApiError, forbidden
+from central.policy import TECHNICIAN_COMMANDS, Access
+from central.settings import Settings
 from contract.kiosk_api import CommandType
 
 TYPES = tuple(t.value for t in CommandType)
 OPEN = ("pending", "delivered")
+
+
+def issue(
+    access: Access,
+    kiosk: Kiosk,
+    type_: str,
+    args: dict[str, Any],
+    expires_in_s: int | None,
+    settings: Settings,
+) -> Command:
+    """The one way a person sends a kiosk a command (API and console); the caller commits."""
+    if kiosk.retired_at is not None:
+        raise ApiError(409, "kiosk_retired", "This kiosk is retired; it takes no commands.")
+    if access.person.role == "technician" and type_ not in TECHNICIAN_COMMANDS:
+        raise forbidden(f"A technician may send {', '.join(sorted(TECHNICIAN_COMMANDS))} only.")
+    command = Command(
+        kiosk_id=kiosk.id,
+        type=type_,
+        args=args,
+        status="pending",
+        created_by=access.person.user_id,
+        expires_at=utcnow() + timedelta(seconds=expires_in_s or settings.command_ttl_s),
+    )
+    access.db.add(command)
+    return command
 
 
 def expire_overdue(db: Session, kiosk_id: str, now: datetime | None = None) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("central")
@@ -65,16 +66,34 @@ _STATUS_CODES = {
 }
 
 
+# Path prefix -> a renderer of errors as pages (the console's): (request, status, message).
+PageErrors = Callable[[Request, int, str], Response]
+PAGE_ERRORS: dict[str, PageErrors] = {}
+
+
+def _as_page(request: Request, status: int, message: str) -> Response | None:
+    for prefix, render in PAGE_ERRORS.items():
+        if request.url.path.startswith(prefix):
+            return render(request, status, message)
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        page = _as_page(request, exc.status, exc.message)
+        if page is not None:
+            return page
         return JSONResponse(
             error_body(exc.code, exc.message), status_code=exc.status, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
+        page = _as_page(request, 422, "The address or form has a value that is not valid.")
+        if page is not None:
+            return page
         first = errors[0] if errors else {}
         if first.get("type") == "json_invalid":
             return JSONResponse(
@@ -87,9 +106,12 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        page = _as_page(request, exc.status_code, message)
+        if page is not None:
+            return page
         if exc.status_code == 404 and message == "Not Found":
             message = "There is no such address in the API."
         return JSONResponse(

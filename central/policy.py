@@ -48,6 +48,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "booking.write": frozenset({"national_admin", "org_admin", "booking_system"}),
     "stats.read": ADMINS,
     "official.manage": ADMINS,
+    "audit.read": ADMINS,
     "desk.use": frozenset({"official", "interpreter"}),
 }
 

@@ -14,9 +14,9 @@ from central import commands, fleet_status
 from central.api.schemas import errors
 from central.db.models import Command, CommandArtifact, Kiosk, Site
 from central.db.types import utcnow
-from central.errors import ApiError, forbidden, not_found
+from central.errors import not_found
 from central.fleet_status import KioskStatus
-from central.policy import TECHNICIAN_COMMANDS, Access, allowed
+from central.policy import Access, allowed
 from central.security import new_token, token_hash
 from central.settings import Settings
 from contract.device_states import FAULTS
@@ -172,21 +172,9 @@ def create_command(
     access: Access = Depends(allowed("command.create")),
 ) -> dict[str, Any]:
     kiosk = access.kiosk(kiosk_id)
-    if kiosk.retired_at is not None:
-        raise ApiError(409, "kiosk_retired", "This kiosk is retired; it takes no commands.")
-    if access.person.role == "technician" and body.type not in TECHNICIAN_COMMANDS:
-        raise forbidden(f"A technician may send {', '.join(sorted(TECHNICIAN_COMMANDS))} only.")
-    settings: Settings = request.app.state.settings
-    ttl = body.expires_in_s or settings.command_ttl_s
-    command = Command(
-        kiosk_id=kiosk.id,
-        type=body.type,
-        args=body.args,
-        status="pending",
-        created_by=access.person.user_id,
-        expires_at=utcnow() + timedelta(seconds=ttl),
+    command = commands.issue(
+        access, kiosk, body.type, body.args, body.expires_in_s, request.app.state.settings
     )
-    access.db.add(command)
     access.db.commit()
     return commands.as_json(command)
 

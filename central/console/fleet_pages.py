@@ -1,0 +1,212 @@
+"""Fleet pages: the kiosk list with filters, one kiosk's page, and actions on one or many."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from central import commands
+from central.console.render import render
+from central.console.viewer import Viewer, form_fields, viewer
+from central.db.models import Command, CommandArtifact, Site, UsageEvent
+from central.db.types import utcnow
+from central.errors import ApiError, not_found
+from central.fleet_list import PAGE_SIZE, SORTS, FleetFilter, choices, fleet_rows
+from central.fleet_status import KioskStatus, offline_after, status_of
+from central.policy import TECHNICIAN_COMMANDS
+from contract.kiosk_api import CommandType
+
+router = APIRouter(include_in_schema=False)
+# What the console offers as actions, in this order.
+ACTIONS = (
+    CommandType.REBOOT,
+    CommandType.RESTART_UI,
+    CommandType.MAINTENANCE_ON,
+    CommandType.MAINTENANCE_OFF,
+    CommandType.SELF_TEST,
+    CommandType.PRINT_TEST_PAGE,
+    CommandType.SCREENSHOT,
+)
+
+
+def _filter_of(fields: dict[str, str]) -> FleetFilter:
+    status = fields.get("status") or None
+    sort = fields.get("sort") or "name"
+    return FleetFilter(
+        org_id=fields.get("org") or None,
+        site_id=fields.get("site") or None,
+        status=status if status in set(KioskStatus) else None,
+        version=fields.get("version") or None,
+        sort=sort if sort in SORTS else "name",
+        descending=fields.get("order") == "desc",
+    )
+
+
+def _query_of(wanted: FleetFilter) -> dict[str, str]:
+    values = asdict(wanted)
+    out = {
+        "org": values["org_id"],
+        "site": values["site_id"],
+        "status": values["status"],
+        "version": values["version"],
+        "sort": values["sort"] if values["sort"] != "name" else None,
+        "order": "desc" if values["descending"] else None,
+    }
+    return {k: v for k, v in out.items() if v}
+
+
+@router.get("/console/fleet")
+def fleet_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -> Response:
+    params = dict(request.query_params)
+    wanted = _filter_of(params)
+    settings = request.app.state.settings
+    rows = fleet_rows(seen.access, wanted, utcnow(), settings.offline_after_s)
+    options = choices(seen.access)
+    seen.access.db.commit()
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(1, int(params["page"]) if params.get("page", "").isdigit() else 1), pages)
+    counts = {s.value: 0 for s in KioskStatus}
+    for row in rows:
+        counts[row.status.value] += 1
+    return render(
+        request,
+        seen.page,
+        "fleet.html",
+        rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        total=len(rows),
+        counts=counts,
+        page_number=page,
+        pages=pages,
+        wanted=wanted,
+        filter_query=_query_of(wanted),
+        urlencode=urlencode,
+        options=options,
+        statuses=[s.value for s in KioskStatus],
+        sorts=SORTS,
+        actions=_actions_for(seen),
+        done=params.get("done"),
+    )
+
+
+def _actions_for(seen: Viewer) -> list[str]:
+    role = seen.access.person.role
+    return [a.value for a in ACTIONS if role != "technician" or a in TECHNICIAN_COMMANDS]
+
+
+def _wanted_type(fields: dict[str, str]) -> str:
+    type_ = fields.get("type", "")
+    if type_ not in {a.value for a in ACTIONS}:
+        raise ApiError(422, "invalid_input", "Choose one of the actions offered.")
+    return type_
+
+
+@router.post("/console/fleet/commands")
+async def bulk_command(
+    request: Request, seen: Viewer = Depends(viewer("command.create"))
+) -> Response:
+    """The action for every kiosk the current filter shows (all pages), in one transaction."""
+    fields = await form_fields(request)
+    type_ = _wanted_type(fields)
+    wanted = _filter_of(fields)
+    settings = request.app.state.settings
+    rows = fleet_rows(seen.access, wanted, utcnow(), settings.offline_after_s)
+    for row in rows:
+        commands.issue(seen.access, row.kiosk, type_, {}, None, settings)
+    seen.access.db.commit()
+    query = urlencode({**_query_of(wanted), "done": f"{type_}:{len(rows)}"})
+    return RedirectResponse(f"/console/fleet?{query}", status_code=303)
+
+
+@router.get("/console/kiosks/{kiosk_id}")
+def kiosk_page(
+    kiosk_id: str, request: Request, seen: Viewer = Depends(viewer("kiosk.read"))
+) -> Response:
+    db = seen.access.db
+    kiosk = seen.access.kiosk(kiosk_id)
+    commands.expire_overdue(db, kiosk.id)
+    db.commit()
+    site = db.get(Site, kiosk.site_id)
+    config = site.config if site else None
+    settings = request.app.state.settings
+    status = status_of(
+        kiosk.last_seen,
+        kiosk.health,
+        kiosk.outbox_depth,
+        utcnow(),
+        offline_after(config, settings.offline_after_s),
+    )
+    recent = list(
+        db.scalars(
+            select(Command)
+            .where(Command.kiosk_id == kiosk.id)
+            .order_by(Command.created_at.desc())
+            .limit(20)
+        )
+    )
+    screenshot = db.scalar(
+        select(Command)
+        .where(
+            Command.kiosk_id == kiosk.id,
+            Command.type == CommandType.SCREENSHOT,
+            Command.has_artifact.is_(True),
+        )
+        .order_by(Command.created_at.desc())
+        .limit(1)
+    )
+    # Usage events carry no names or identity codes: their type and service only.
+    events = list(
+        db.execute(
+            select(UsageEvent.at, UsageEvent.type, UsageEvent.service_id)
+            .where(UsageEvent.kiosk_id == kiosk.id)
+            .order_by(UsageEvent.at.desc())
+            .limit(20)
+        )
+    )
+    db.commit()
+    health = kiosk.health or {}
+    return render(
+        request,
+        seen.page,
+        "kiosk.html",
+        kiosk=kiosk,
+        site=site,
+        kiosk_status=status.value,
+        health=health,
+        devices=[d for d in health.get("devices", []) if isinstance(d, dict)],
+        recent=recent,
+        screenshot=screenshot,
+        events=events,
+        actions=_actions_for(seen),
+        done=request.query_params.get("done"),
+    )
+
+
+@router.post("/console/kiosks/{kiosk_id}/commands")
+def kiosk_command(
+    kiosk_id: str,
+    request: Request,
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("command.create")),
+) -> Response:
+    type_ = _wanted_type(fields)
+    kiosk = seen.access.kiosk(kiosk_id)
+    settings = request.app.state.settings
+    commands.issue(seen.access, kiosk, type_, {}, None, settings)
+    seen.access.db.commit()
+    return RedirectResponse(f"/console/kiosks/{kiosk.id}?done={type_}", status_code=303)
+
+
+@router.get("/console/kiosks/{kiosk_id}/commands/{command_id}/screenshot")
+def screenshot(
+    kiosk_id: str, command_id: str, seen: Viewer = Depends(viewer("command.read"))
+) -> Response:
+    command = seen.access.command(seen.access.kiosk(kiosk_id), command_id)
+    artifact = seen.access.db.get(CommandArtifact, command.id)
+    seen.access.db.commit()
+    if artifact is None:
+        raise not_found("screenshot")
+    return Response(content=artifact.content, media_type=artifact.content_type)

@@ -1,0 +1,75 @@
+"""Templates per language, and the one function pages answer with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from central.browser_session import csrf_token
+from central.console.i18n import LANGUAGES, translations
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Scripts and styles only from central; no inline script (htmx is configured by meta).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+@cache
+def environment(language: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["when"] = local_time
+    return env
+
+
+def local_time(moment: datetime) -> str:
+    """Times as the municipality reads them: Finnish local time, to the second."""
+    return moment.astimezone(HELSINKI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass
+class PageContext:
+    """What every page's frame needs: language, the viewer (if any) and their CSRF token."""
+
+    language: str
+    role: str | None = None
+    email: str | None = None
+    session_token: str | None = None
+    nav: list[tuple[str, str]] = field(default_factory=list)
+
+    def csrf(self, secret: bytes) -> str:
+        return csrf_token(secret, self.session_token) if self.session_token else ""
+
+
+def render(
+    request: Request, page: PageContext, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    env = environment(page.language)
+    html = env.get_template(template).render(
+        lang=page.language,
+        languages=LANGUAGES,
+        page=page,
+        csrf=page.csrf(request.app.state.secret_key),
+        path=request.url.path,
+        query=request.url.query,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    response.headers["content-security-policy"] = CONTENT_SECURITY_POLICY
+    return response

@@ -1,0 +1,145 @@
+"""Logging in and out of the console, and its error pages.
+
+Login goes through the API's own login (throttling, disabled accounts,
+argon2 off the transaction) and keeps the token it gives in an HttpOnly,
+Secure, SameSite=Strict cookie scoped to /console/. The login form has no
+session to bind a CSRF token to, so it double-submits a random one (cookie
+and field must match).
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from central.api.auth import LoginRequest, LoginResponse, login
+from central.browser_session import LOGIN_COOKIE, SESSION_COOKIE, cookie_value
+from central.console.render import PageContext, render
+from central.console.viewer import LANGUAGE_COOKIE, Viewer, form_fields, language_of, viewer
+from central.db.models import AccessToken
+from central.errors import PAGE_ERRORS, ApiError
+from central.policy import get_session
+from central.security import token_hash
+
+router = APIRouter(include_in_schema=False)
+COOKIE_PATH = "/console/"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a console page of this server: never an open redirect."""
+    if target and target.startswith("/console/") and "//" not in target and "\\" not in target:
+        return target
+    return "/console/fleet"
+
+
+def _login_page(request: Request, message: str | None = None, status: int = 200) -> Response:
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    response = render(
+        request,
+        PageContext(language_of(request)),
+        "login.html",
+        status=status,
+        login_csrf=token,
+        next=_safe_next(request.query_params.get("next")),
+        message=message,
+    )
+    response.set_cookie(
+        LOGIN_COOKIE, token, path=COOKIE_PATH, httponly=True, secure=True, samesite="strict"
+    )
+    return response
+
+
+@router.get("/console/login")
+def login_page(request: Request) -> Response:
+    return _login_page(request)
+
+
+@router.post("/console/login")
+async def login_form(
+    request: Request,
+    fields: dict[str, str] = Depends(form_fields),
+    db: Session = Depends(get_session),
+) -> Response:
+    expected = cookie_value(dict(request.headers.raw), LOGIN_COOKIE)
+    if not expected or not secrets.compare_digest(expected, fields.get("login_csrf", "")):
+        return _login_page(request, "The form has expired; try again.", 403)
+    email, password = fields.get("email", "").strip(), fields.get("password", "")
+    if not email or not password:
+        return _login_page(request, "Give your e-mail address and password.", 422)
+    try:
+        answer = await _login(request, db, email, password)
+    except ApiError as refusal:
+        return _login_page(request, refusal.message, refusal.status)
+    target = _safe_next(fields.get("next"))
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        answer.access_token,
+        max_age=request.app.state.settings.access_token_ttl_s,
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=True,
+        samesite="strict",
+    )
+    response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+async def _login(request: Request, db: Session, email: str, password: str) -> LoginResponse:
+    return await run_in_threadpool(
+        login, LoginRequest(email=email[:320], password=password[:1024]), request, Response(), db
+    )
+
+
+@router.post("/console/logout")
+def logout(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -> Response:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    seen.access.db.execute(delete(AccessToken).where(AccessToken.token_hash == token_hash(token)))
+    seen.access.db.commit()
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+@router.get("/console/language/{language}")
+def choose_language(language: str, request: Request) -> Response:
+    response = RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
+    if language in ("fi", "sv", "en"):
+        response.set_cookie(
+            LANGUAGE_COOKIE, language, path=COOKIE_PATH, secure=True, samesite="strict"
+        )
+    return response
+
+
+@router.get("/console")
+@router.get("/console/")
+def console_root() -> Response:
+    return RedirectResponse("/console/fleet", status_code=303)
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """Errors on console pages: a 401 is the login page, the rest a page that says why."""
+    if status == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/console/login?next={_quote(target)}", status_code=303)
+    return render(
+        request,
+        PageContext(language_of(request)),
+        "error.html",
+        status=status,
+        status_code=status,
+        message=message,
+    )
+
+
+def _quote(target: str) -> str:
+    return quote(target, safe="/")
+
+
+PAGE_ERRORS["/console/"] = error_page

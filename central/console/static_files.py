@@ -1,0 +1,21 @@
+"""The console's two static files (its stylesheet and the vendored htmx 2.0.4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, Response
+
+from central.errors import not_found
+
+STATIC = Path(__file__).parent / "static"
+FILES = {"console.css": "text/css", "htmx.min.js": "text/javascript"}
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/console/static/{name}")
+def static_file(name: str) -> Response:
+    if name not in FILES:
+        raise not_found("file")
+    return FileResponse(STATIC / name, media_type=FILES[name])

@@ -1,0 +1,88 @@
+"""Who is looking at a console page: the API's own policy, read from the session cookie."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central.browser_session import SESSION_COOKIE
+from central.console.i18n import pick_language
+from central.console.render import PageContext
+from central.db.models import User
+from central.policy import PERMISSIONS, Access, allowed, get_session
+
+LANGUAGE_COOKIE = "pp_console_lang"
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "translated where shown"
+    return message
+
+
+# The console's sections, each shown only to roles the API lets do its action.
+SECTIONS: list[tuple[str, str, str]] = [
+    (N_("Fleet"), "/console/fleet", "kiosk.read"),
+    (N_("Audit log"), "/console/audit", "audit.read"),
+]
+# Role names and the login's refusals, as the templates translate them.
+WORDS = (
+    N_("national_admin"),
+    N_("org_admin"),
+    N_("technician"),
+    N_("official"),
+    N_("interpreter"),
+    N_("booking_system"),
+    N_("The e-mail address or password is wrong."),
+    N_("This account is disabled; ask an admin."),
+    N_("The form has expired; try again."),
+    N_("Give your e-mail address and password."),
+)
+
+
+@dataclass
+class Viewer:
+    access: Access
+    page: PageContext
+
+
+def language_of(request: Request) -> str:
+    return pick_language(
+        request.query_params.get("lang"),
+        request.cookies.get(LANGUAGE_COOKIE),
+        request.headers.get("accept-language", ""),
+    )
+
+
+def sections_for(role: str) -> list[tuple[str, str]]:
+    return [(label, href) for label, href, action in SECTIONS if role in PERMISSIONS[action]]
+
+
+def viewer(action: str) -> Callable[..., Viewer]:
+    """Dependency: a person whose role may do `action` (else 401 → login page, or 403)."""
+    check = allowed(action)
+
+    def dependency(request: Request, db: Session = Depends(get_session)) -> Viewer:
+        access = check(request, db)
+        email = db.scalar(select(User.email).where(User.id == access.person.user_id))
+        db.commit()
+        page = PageContext(
+            language=language_of(request),
+            role=access.person.role,
+            email=email,
+            session_token=request.cookies.get(SESSION_COOKIE),
+            nav=sections_for(access.person.role),
+        )
+        return Viewer(access, page)
+
+    dependency.__name__ = f"console_{action.replace('.', '_')}"
+    return dependency
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """An urlencoded form's fields (the first value of each); the guard has read the body."""
+    body = await request.body()
+    return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
