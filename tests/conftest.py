@@ -44,6 +44,7 @@ SLOW_PATHS = (
     "tests/images/",
     "tests/hardware/",
     "tests/calls/",  # Janus, coturn and Chromium in a network namespace
+    "tests/console/",  # Chromium
     "tests/test_systemd_units",
     "tests/central/test_fuzz.py",  # schemathesis: thousands of cases
     "tests/kiosk/test_agent_survives.py",  # mounts a tmpfs and fills it

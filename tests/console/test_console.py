@@ -1,0 +1,222 @@
+"""The console in headless Chromium against a real central (SQLite and PostgreSQL): login,
+the fleet going offline and back with real heartbeats, a kiosk's page and actions, a bulk
+action on a filter, the audit log, one municipality seeing nothing of another's, CSRF,
+languages, and axe-core on every page (0 serious or critical WCAG 2.1 AA violations)."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from tests.central.world import ok
+from tests.console.conftest import ConsoleWorld, log_in, look
+from tests.waiting import wait_for
+
+HEALTHY = {
+    "outbox_depth": 0,
+    "devices": [{"kind": "printer", "name": "receipt", "state": "online"}],
+    "ui": {"state": "attract"},
+    "disk_free_mb": 4000,
+}
+
+
+def beat(world: ConsoleWorld, device_token: str, **health: object) -> None:
+    body = {**HEALTHY, **health}
+    ok(world.central.request("POST", "/kiosk/heartbeat", device_token, json=body))
+
+
+def fast_heartbeats(world: ConsoleWorld) -> None:
+    ok(
+        world.central.request(
+            "PATCH",
+            f"/sites/{world.a.site_id}/config",
+            world.a.tokens["org_admin"],
+            json={"heartbeat_interval_s": 1},
+        )
+    )
+
+
+def status_shown(page, kiosk_id: str) -> str:
+    page.reload()
+    row = page.locator(f"tr:has(a[href='/console/kiosks/{kiosk_id}'])")
+    return row.locator(".badge[class*=status-]").inner_text()
+
+
+def test_a_kiosk_goes_offline_when_its_heartbeats_stop_and_comes_back(console, world):
+    fast_heartbeats(world)
+    beat(world, world.a.device_token)
+    log_in(console, world, "admin_a")
+    assert status_shown(console, world.a.kiosk_id) == "Online"
+    look(console, "fleet")
+    # No heartbeat for over max(3 × 1 s, 2 s): offline.
+    assert wait_for(lambda: status_shown(console, world.a.kiosk_id) == "Offline", 20)
+    look(console, "fleet-offline")
+    beat(world, world.a.device_token)
+    assert status_shown(console, world.a.kiosk_id) == "Online"
+    # A device fault makes it degraded, and the kiosk's page says which.
+    beat(
+        world,
+        world.a.device_token,
+        devices=[{"kind": "printer", "name": "receipt", "state": "needs_attention"}],
+    )
+    assert status_shown(console, world.a.kiosk_id) == "Degraded"
+    console.click(f"a[href='/console/kiosks/{world.a.kiosk_id}']")
+    assert "needs attention" in console.inner_text("main")
+    look(console, "kiosk")
+
+
+def test_actions_on_one_kiosk_and_on_a_filter_reach_the_kiosks(console, world):
+    beat(world, world.a.device_token)
+    log_in(console, world, "admin_a", f"/console/kiosks/{world.a.kiosk_id}")
+    console.click("#action-self_test")
+    assert "sent" in console.inner_text(".notice")
+    commands = ok(
+        world.central.request("POST", "/kiosk/heartbeat", world.a.device_token, json=HEALTHY)
+    )["commands"]
+    assert [c["type"] for c in commands] == ["self_test"]
+    # Bulk: maintenance on for everything the filter (this site) shows.
+    console.goto(f"{world.central.base}/console/fleet?site={world.a.site_id}")
+    console.select_option("#bulk-type", "maintenance_on")
+    console.click(".bulk button[type=submit]")
+    assert "sent to 1 kiosks" in console.inner_text(".notice")
+    look(console, "fleet-bulk-done")
+    handed = ok(
+        world.central.request("POST", "/kiosk/heartbeat", world.a.device_token, json=HEALTHY)
+    )["commands"]
+    assert [c["type"] for c in handed] == ["maintenance_on"]
+    # The other municipality's kiosk got nothing.
+    assert (
+        ok(world.central.request("POST", "/kiosk/heartbeat", world.b.device_token, json=HEALTHY))[
+            "commands"
+        ]
+        == []
+    )
+    # The kiosk in maintenance shows as such once it says so.
+    beat(world, world.a.device_token, ui={"state": "maintenance"})
+    assert status_shown(console, world.a.kiosk_id) == "Maintenance"
+
+
+def test_a_technician_is_offered_only_what_the_api_lets_them_do(console, world):
+    log_in(console, world, "technician_a", f"/console/kiosks/{world.a.kiosk_id}")
+    offered = {b.get_attribute("id") for b in console.locator(".actions button").all()}
+    assert offered == {"action-self_test", "action-print_test_page", "action-screenshot"}
+    nav = console.inner_text("header nav[aria-label]")
+    assert "Audit log" not in nav
+    console.goto(f"{world.central.base}/console/audit")
+    assert "Something went wrong" in console.inner_text("h1")
+
+
+def test_the_audit_log_shows_console_and_api_changes(console, world):
+    ok(
+        world.central.request(
+            "POST",
+            f"/sites/{world.a.site_id}/enrollment-tokens",
+            world.a.tokens["technician"],
+            json={},
+        ),
+        201,
+    )
+    log_in(console, world, "admin_a", f"/console/kiosks/{world.a.kiosk_id}")
+    console.click("#action-print_test_page")
+    console.goto(f"{world.central.base}/console/audit")
+    text = console.inner_text("table.audit")
+    assert f"POST /console/kiosks/{world.a.kiosk_id}/commands" in text
+    assert world.emails["admin_a"] in text
+    assert f"POST /api/v1/sites/{world.a.site_id}/enrollment-tokens" in text
+    look(console, "audit")
+    console.select_option("#f-via", "console")
+    console.click(".filters button[type=submit]")
+    filtered = console.inner_text("table.audit")
+    assert "/api/v1/" not in filtered and "/console/kiosks/" in filtered
+
+
+def test_one_municipality_sees_nothing_of_another(console, world):
+    log_in(console, world, "admin_b")
+    fleet = console.inner_text("main")
+    assert "Järvenpää" not in fleet and "Tuusula" in fleet
+    assert world.a.site_id not in console.content()
+    for path in (
+        f"/console/kiosks/{world.a.kiosk_id}",
+        f"/console/fleet?org={world.a.id}",
+        "/console/audit",
+    ):
+        console.goto(f"{world.central.base}{path}")
+        body = console.content()
+        assert world.a.kiosk_id not in body.replace(path, "")
+        assert world.emails["admin_a"] not in body
+    console.goto(f"{world.central.base}/console/kiosks/{world.a.kiosk_id}")
+    assert "Something went wrong" in console.inner_text("h1")
+    look(console, "not-found")
+
+
+def test_login_page_languages_and_no_session_mean_login(console, world):
+    console.goto(f"{world.central.base}/console/fleet")
+    assert "/console/login" in console.url
+    look(console, "login")
+    console.click("a[lang=sv]")
+    assert console.inner_text("h1") == "Logga in"
+    console.fill("#email", world.emails["admin_a"])
+    console.fill("#password", "wrong password")
+    console.click("button[type=submit]")
+    assert "E-postadressen eller lösenordet är fel." in console.inner_text("[role=alert]")
+    look(console, "login-failed-sv")
+    console.click("a[lang=fi]")
+    console.fill("#email", world.emails["admin_a"])
+    from tests.central.world import PASSWORD
+
+    console.fill("#password", PASSWORD)
+    console.click("button[type=submit]")
+    console.wait_for_url(re.compile("/console/fleet"))
+    assert console.inner_text("h1") == "Laitteet"
+
+
+def test_forms_need_the_session_csrf_token_and_cookies_are_locked_down(world):
+    base = world.central.base
+    login = requests.get(f"{base}/console/login", timeout=10)
+    cookie = login.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
+    assert "script-src 'self'" in login.headers["content-security-policy"]
+    field = re.search(r'name="login_csrf" value="([^"]+)"', login.text).group(1)
+    from tests.central.world import PASSWORD
+
+    # Without the double-submitted token the login form is refused.
+    refused = requests.post(
+        f"{base}/console/login",
+        timeout=10,
+        allow_redirects=False,
+        data={"email": world.emails["admin_a"], "password": PASSWORD, "login_csrf": field},
+    )
+    assert refused.status_code == 403
+    done = requests.post(
+        f"{base}/console/login",
+        timeout=10,
+        allow_redirects=False,
+        headers={"cookie": f"pp_console_login={field}"},
+        data={"email": world.emails["admin_a"], "password": PASSWORD, "login_csrf": field},
+    )
+    assert done.status_code == 303
+    session = re.search(r"pp_console=([^;]+)", done.headers["set-cookie"]).group(1)
+    jar = {"cookie": f"pp_console={session}"}
+    target = f"{base}/console/kiosks/{world.a.kiosk_id}/commands"
+    no_token = requests.post(target, headers=jar, data={"type": "self_test"}, timeout=10)
+    assert no_token.status_code == 403 and "csrf_failed" in no_token.text
+    forged = requests.post(
+        target, headers=jar, data={"type": "self_test", "csrf": "0" * 64}, timeout=10
+    )
+    assert forged.status_code == 403
+    page = requests.get(f"{base}/console/fleet", headers=jar, timeout=10).text
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    sent = requests.post(
+        target,
+        headers=jar,
+        data={"type": "self_test", "csrf": token},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert sent.status_code == 303
+    # A bad action is a page that says so, not a crash.
+    bad = requests.post(
+        target, headers=jar, data={"type": "format_disk", "csrf": token}, timeout=10
+    )
+    assert bad.status_code == 422 and "Choose one of the actions offered." in bad.text
