@@ -217,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             f"""
 Palvelupiste demo is running.
   API and its docs:   {base}/api/v1/docs
+  console:            {base}/console/  (as either admin below)
   national admin:     {ADMIN_EMAIL} / {PASSWORD}
   municipality admin: {ORG_ADMIN_EMAIL} / {PASSWORD}
   booking system:     {BOOKINGS_EMAIL} / {PASSWORD}
