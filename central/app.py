@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from central import __version__
+from central import __version__, alerts, retention
 from central.api import (
     auth,
     bookings,
@@ -26,6 +26,7 @@ from central.api import (
 from central.api.docs import install_docs
 from central.audit import AuditTrail
 from central.calls.media_server import JanusRooms
+from central.console import alert_pages as console_alerts
 from central.console import audit_pages as console_audit
 from central.console import fleet_pages as console_fleet
 from central.console import session_pages as console_session
@@ -35,7 +36,6 @@ from central.db.migrate import upgrade
 from central.desk import page as desk_page
 from central.errors import install_error_handlers
 from central.request_guard import BodyLimits, CallerCache, RequestGuard, caller_lookup
-from central.retention import RetentionRunner
 from central.secret_key import load_secret_key
 from central.security_headers import SecurityHeaders
 from central.settings import Settings
@@ -52,10 +52,15 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
 
     @asynccontextmanager
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:
-        runner = RetentionRunner(started.state.sessions, settings)
-        runner.start()
+        runners = [
+            retention.runner(started.state.sessions, settings),
+            alerts.runner(started.state.sessions, settings),
+        ]
+        for runner in runners:
+            runner.start()
         yield
-        runner.stop.set()
+        for runner in runners:
+            runner.stop.set()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -100,6 +105,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         console_session.router,
         console_static.router,
         console_fleet.router,
+        console_alerts.router,
         console_audit.router,
     ):
         app.include_router(console_router)

@@ -49,6 +49,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stats.read": ADMINS,
     "official.manage": ADMINS,
     "audit.read": ADMINS,
+    "alert.read": FLEET,
+    "alerting.manage": ADMINS,
     "desk.use": frozenset({"official", "interpreter"}),
 }
 

@@ -11,7 +11,6 @@ harmless.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from central import audit
+from central.background import Every
 from central.db.models import (
     Booking,
     Call,
@@ -112,24 +112,13 @@ def apply(db: Session, settings: Settings) -> dict[str, int]:
     return removed
 
 
-class RetentionRunner:
-    """A daemon thread that applies retention now and then; errors are logged, never fatal."""
+def runner(sessions: sessionmaker[Session], settings: Settings) -> Every:
+    """Retention applied every `retention_every_s` in a thread of its own."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="retention", daemon=True)
+    def apply_once() -> None:
+        with sessions() as db:
+            removed = apply(db, settings)
+        if any(removed.values()):
+            log.info("retention removed %s", removed)
 
-    def start(self) -> None:
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stop.wait(self.settings.retention_every_s):
-            try:
-                with self.sessions() as db:
-                    removed = apply(db, self.settings)
-                if any(removed.values()):
-                    log.info("retention removed %s", removed)
-            except Exception:  # noqa: BLE001 - a bad pass must not end the thread
-                log.exception("retention pass failed; trying again later")
+    return Every("retention", settings.retention_every_s, apply_once)

@@ -52,10 +52,15 @@ class Settings(BaseSettings):
     audit_retention_days: int = 2 * 365
     # Worker processes for `central serve` (uvicorn), when --workers is not given.
     workers: int = 1
-    # Outgoing mail for alerts (used by the console); empty host: no mail is sent.
+    # Outgoing mail for alerts; empty host: no mail is sent (notices wait and are retried).
     mail_host: str = ""
     mail_port: int = 587
     mail_from: str = "palvelupiste@localhost"
+    mail_starttls: bool = True
+    mail_user: str = ""
+    mail_password: str = ""
+    # How often alerts are evaluated and their notices sent (central/alerts.py).
+    alerts_every_s: float = Field(default=30, gt=0, le=60)
 
     # Video calls (docs/operator.md, "Video calls"). The Janus URL is what browsers and
     # kiosks reach; the admin URL and secrets only central uses. No Janus URL: no calls.

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from central import commands
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
-from central.db.models import Command, CommandArtifact, Site, UsageEvent
+from central.db.models import Alert, Command, CommandArtifact, Site, UsageEvent
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
 from central.fleet_list import PAGE_SIZE, SORTS, FleetFilter, choices, fleet_rows
@@ -166,6 +166,14 @@ def kiosk_page(
             .limit(20)
         )
     )
+    history = list(
+        db.scalars(
+            select(Alert)
+            .where(Alert.kiosk_id == kiosk.id)
+            .order_by(Alert.raised_at.desc())
+            .limit(20)
+        )
+    )
     db.commit()
     health = kiosk.health or {}
     return render(
@@ -180,6 +188,7 @@ def kiosk_page(
         recent=recent,
         screenshot=screenshot,
         events=events,
+        history=history,
         actions=_actions_for(seen),
         done=request.query_params.get("done"),
     )

@@ -26,6 +26,7 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's name for "translated wher
 # The console's sections, each shown only to roles the API lets do its action.
 SECTIONS: list[tuple[str, str, str]] = [
     (N_("Fleet"), "/console/fleet", "kiosk.read"),
+    (N_("Alerts"), "/console/alerts", "alert.read"),
     (N_("Audit log"), "/console/audit", "audit.read"),
 ]
 # Role names and the login's refusals, as the templates translate them.

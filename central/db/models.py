@@ -38,6 +38,8 @@ class Organisation(Base):
     ptv_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Days to keep usage events, bookings and screenshots; missing keys use central's defaults.
     retention: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Who hears of alerts: {"emails": [...], "webhook": "https://…"} (central/alerts.py).
+    alerting: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -415,3 +417,38 @@ class AuditEntry(Base):
     path: Mapped[str] = mapped_column(String(300))
     status: Mapped[int] = mapped_column(Integer)
     address: Mapped[str] = mapped_column(String(64))
+
+
+class Alert(Base):
+    """A condition of a kiosk that needs a person (offline, a device fault, …), raised once.
+
+    `open_key` is "<kiosk>:<condition>" while the alert is open and None once resolved:
+    unique, so two workers evaluating at once raise it only once.
+    """
+
+    __tablename__ = "alerts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"), index=True)
+    org_id: Mapped[str] = mapped_column(String(36), index=True)
+    condition: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    open_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+
+
+class AlertNotice(Base):
+    """One message about an alert (raised or resolved) to one channel, sent with retries."""
+
+    __tablename__ = "alert_notices"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
+    event: Mapped[str] = mapped_column(String(8))  # "raised" or "resolved"
+    channel: Mapped[str] = mapped_column(String(8))  # "email" or "webhook"
+    target: Mapped[str] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(300))

@@ -66,7 +66,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def console(browser: Any, world: ConsoleWorld) -> Iterator[Any]:
+def console(browser: Any) -> Iterator[Any]:
     # CSP is bypassed only so the test can inject axe-core; the pages' own CSP is tested
     # over HTTP (test_console.py).
     context = browser.new_context(

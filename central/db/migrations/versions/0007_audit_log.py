@@ -1,4 +1,5 @@
-"""audit_log: every change made through the API or the console (who, what, when, where)
+"""audit_log (every change through the API or the console), alerts and their notices,
+and each organisation's alert recipients
 
 Revision ID: 0007
 Revises: 0006
@@ -39,7 +40,46 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
     op.create_index("ix_audit_log_user_id", "audit_log", ["user_id"])
     op.create_index("ix_audit_log_org_id", "audit_log", ["org_id"])
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("alerting", sa.JSON(), nullable=False, server_default="{}"))
+    op.create_table(
+        "alerts",
+        sa.Column("id", sa.String(length=36), primary_key=True),
+        sa.Column("kiosk_id", sa.String(length=36), sa.ForeignKey("kiosks.id"), nullable=False),
+        sa.Column("org_id", sa.String(length=36), nullable=False),
+        sa.Column("condition", sa.String(length=120), nullable=False),
+        sa.Column("detail", sa.String(length=300), nullable=False),
+        sa.Column("raised_at", UTCDateTime(), nullable=False),
+        sa.Column("resolved_at", UTCDateTime(), nullable=True),
+        sa.Column("open_key", sa.String(length=160), nullable=True, unique=True),
+    )
+    op.create_index("ix_alerts_kiosk_id", "alerts", ["kiosk_id"])
+    op.create_index("ix_alerts_org_id", "alerts", ["org_id"])
+    op.create_index("ix_alerts_raised_at", "alerts", ["raised_at"])
+    op.create_table(
+        "alert_notices",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("alert_id", sa.String(length=36), sa.ForeignKey("alerts.id"), nullable=False),
+        sa.Column("event", sa.String(length=8), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("target", sa.String(length=500), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_try_at", UTCDateTime(), nullable=False),
+        sa.Column("sent_at", UTCDateTime(), nullable=True),
+        sa.Column("last_error", sa.String(length=300), nullable=True),
+    )
+    op.create_index("ix_alert_notices_alert_id", "alert_notices", ["alert_id"])
+    op.create_index("ix_alert_notices_next_try_at", "alert_notices", ["next_try_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("alert_notices")
+    op.drop_table("alerts")
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.drop_column("alerting")
     op.drop_table("audit_log")

@@ -1,0 +1,315 @@
+"""Alerts: conditions of kiosks that need a person, raised once and resolved by themselves.
+
+Every `alerts_every_s` (≤ 60 s) each worker evaluates every enrolled kiosk:
+- `offline`: no heartbeat for max(3 beats, `offline_after_s`) (central/fleet_status.py);
+- `device:<kind>:<name>`: a device in a fault state (paper out, jam, camera gone);
+- `disk_low`, `outbox_backlog`: as fleet_status defines them;
+- `update_failed`: the kiosk's latest update command failed.
+A kiosk never seen raises nothing (it may simply not be installed yet); a kiosk in
+maintenance raises no device alerts (someone is working on it). An alert whose
+condition has cleared is resolved. Raising and resolving each queue one notice per
+recipient of the organisation (e-mail, webhook), sent with retries and backoff;
+two workers cannot raise the same alert twice (`Alert.open_key` is unique).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from central import fleet_status
+from central.background import Every
+from central.db.models import Alert, AlertNotice, Command, Kiosk, Organisation, Site
+from central.db.types import utcnow
+from central.fleet_status import KioskStatus
+from central.settings import Settings
+from contract.device_states import FAULTS
+
+log = logging.getLogger("central")
+
+# Retries of one notice: 1 min, 2, 4, … up to 1 h apart; given up after this many tries.
+MAX_ATTEMPTS = 12
+SEND_TIMEOUT_S = 10
+CONDITION_NAMES = {
+    "offline": "is offline",
+    "disk_low": "is low on disk",
+    "outbox_backlog": "has a large backlog of usage data",
+    "update_failed": "failed to update",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    condition: str
+    detail: str
+
+
+def findings_for(
+    kiosk: Kiosk,
+    site_config: dict[str, Any] | None,
+    latest_update: str | None,
+    now: datetime,
+    floor_s: float,
+) -> list[Finding]:
+    """What is wrong with one kiosk now (nothing for one never seen)."""
+    status = fleet_status.status_of(
+        kiosk.last_seen,
+        kiosk.health,
+        kiosk.outbox_depth,
+        now,
+        fleet_status.offline_after(site_config, floor_s),
+    )
+    if status == KioskStatus.NEVER_SEEN:
+        return []
+    if status == KioskStatus.OFFLINE:
+        return [Finding("offline", "no heartbeat since the time shown")]
+    found: list[Finding] = []
+    health = kiosk.health or {}
+    if status != KioskStatus.MAINTENANCE:
+        for device in health.get("devices", []):
+            if isinstance(device, dict) and device.get("state") in FAULTS:
+                condition = f"device:{device.get('kind')}:{device.get('name')}"
+                said = device.get("detail")
+                error = said.get("last_error") if isinstance(said, dict) else None
+                detail = str(error or device.get("state"))
+                found.append(Finding(condition[:120], detail[:300]))
+    problems = fleet_status.problems_of(health, kiosk.outbox_depth)
+    if "disk_low" in problems:
+        found.append(Finding("disk_low", f"{health.get('disk_free_mb')} MB free"))
+    if "outbox_backlog" in problems:
+        found.append(Finding("outbox_backlog", f"{kiosk.outbox_depth} events waiting"))
+    if latest_update == "failed":
+        found.append(Finding("update_failed", "the latest update command failed"))
+    return found
+
+
+def evaluate(db: Session, settings: Settings, now: datetime | None = None) -> dict[str, int]:
+    """One pass over the fleet: raise what is new, resolve what has cleared."""
+    now = now or utcnow()
+    latest_updates = _latest_update_statuses(db)
+    kiosks = db.execute(
+        select(Kiosk, Site.config)
+        .join(Site, Site.id == Kiosk.site_id)
+        .where(Kiosk.retired_at.is_(None))
+    ).all()
+    open_alerts = {
+        a.open_key: a for a in db.scalars(select(Alert).where(Alert.open_key.is_not(None)))
+    }
+    db.commit()
+    raised = resolved = 0
+    still_true: set[str] = set()
+    for kiosk, config in kiosks:
+        for finding in findings_for(
+            kiosk, config, latest_updates.get(kiosk.id), now, settings.offline_after_s
+        ):
+            key = f"{kiosk.id}:{finding.condition}"
+            still_true.add(key)
+            if key not in open_alerts and _raise(db, kiosk, finding, key, now):
+                raised += 1
+    for key, alert in open_alerts.items():
+        if key not in still_true and _resolve(db, alert, now):
+            resolved += 1
+    return {"raised": raised, "resolved": resolved}
+
+
+def _latest_update_statuses(db: Session) -> dict[str, str]:
+    rows = db.execute(
+        select(Command.kiosk_id, Command.status, Command.created_at).where(Command.type == "update")
+    ).all()
+    latest: dict[str, tuple[datetime, str]] = {}
+    for kiosk_id, status, created in rows:
+        if kiosk_id not in latest or created > latest[kiosk_id][0]:
+            latest[kiosk_id] = (created, status)
+    return {k: v[1] for k, v in latest.items()}
+
+
+def _raise(db: Session, kiosk: Kiosk, finding: Finding, key: str, now: datetime) -> bool:
+    alert = Alert(
+        kiosk_id=kiosk.id,
+        org_id=kiosk.org_id,
+        condition=finding.condition,
+        detail=finding.detail,
+        raised_at=now,
+        open_key=key,
+    )
+    db.add(alert)
+    try:
+        db.flush()
+    except IntegrityError:  # another worker raised it first
+        db.rollback()
+        return False
+    _queue_notices(db, alert, "raised", now)
+    db.commit()
+    return True
+
+
+def _resolve(db: Session, alert: Alert, now: datetime) -> bool:
+    done = db.execute(
+        update(Alert)
+        .where(Alert.id == alert.id, Alert.resolved_at.is_(None))
+        .values(resolved_at=now, open_key=None)
+    ).rowcount
+    if done:
+        _queue_notices(db, alert, "resolved", now)
+    db.commit()
+    return bool(done)
+
+
+def recipients(org: Organisation | None) -> list[tuple[str, str]]:
+    settings = (org.alerting if org else None) or {}
+    out = [("email", e) for e in settings.get("emails", []) if isinstance(e, str) and e]
+    if isinstance(settings.get("webhook"), str) and settings["webhook"]:
+        out.append(("webhook", settings["webhook"]))
+    return out
+
+
+def _queue_notices(db: Session, alert: Alert, event: str, now: datetime) -> None:
+    for channel, target in recipients(db.get(Organisation, alert.org_id)):
+        db.add(
+            AlertNotice(
+                alert_id=alert.id, event=event, channel=channel, target=target, next_try_at=now
+            )
+        )
+
+
+# --- sending ----------------------------------------------------------------------------
+
+
+def describe(db: Session, alert: Alert, event: str) -> dict[str, Any]:
+    kiosk = db.get(Kiosk, alert.kiosk_id)
+    site = db.get(Site, kiosk.site_id) if kiosk else None
+    name = kiosk.name if kiosk else alert.kiosk_id
+    condition = alert.condition
+    if condition.startswith("device:"):
+        _, kind, device = (condition.split(":") + ["", ""])[:3]
+        what = f"{kind} '{device}' needs attention ({alert.detail})"
+    else:
+        what = CONDITION_NAMES.get(condition, condition)
+    verb = "Resolved" if event == "resolved" else "Alert"
+    return {
+        "event": event,
+        "alert_id": alert.id,
+        "kiosk_id": alert.kiosk_id,
+        "kiosk": name,
+        "site": site.name if site else None,
+        "condition": condition,
+        "detail": alert.detail,
+        "raised_at": alert.raised_at.isoformat(),
+        "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+        "subject": f"[Palvelupiste] {verb}: {name} {what}",
+    }
+
+
+def send_email(settings: Settings, to: str, about: dict[str, Any]) -> None:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = about["subject"]
+    lines = [about["subject"].removeprefix("[Palvelupiste] "), ""]
+    lines += [f"Kiosk: {about['kiosk']}", f"Site: {about['site'] or '-'}"]
+    lines += [f"Raised: {about['raised_at']}"]
+    if about["resolved_at"]:
+        lines.append(f"Resolved: {about['resolved_at']}")
+    lines.append(f"Console: /console/kiosks/{about['kiosk_id']}")
+    message.set_content("\n".join(lines) + "\n")
+    with smtplib.SMTP(settings.mail_host, settings.mail_port, timeout=SEND_TIMEOUT_S) as smtp:
+        if settings.mail_starttls:
+            smtp.starttls()
+        if settings.mail_user:
+            smtp.login(settings.mail_user, settings.mail_password)
+        smtp.send_message(message)
+
+
+def send_webhook(url: str, about: dict[str, Any]) -> None:
+    if not url.startswith(("https://", "http://")):
+        raise ValueError("the webhook address must start with https:// or http://")
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(about).encode(),
+        method="POST",
+        headers={"content-type": "application/json", "user-agent": "palvelupiste-central"},
+    )
+    with urllib.request.urlopen(request, timeout=SEND_TIMEOUT_S) as answer:  # noqa: S310
+        if answer.status >= 300:
+            raise OSError(f"the webhook answered {answer.status}")
+
+
+def send_due(db: Session, settings: Settings, now: datetime | None = None) -> int:
+    """Send notices whose time has come; a failure is tried again later, up to MAX_ATTEMPTS."""
+    now = now or utcnow()
+    due = list(
+        db.scalars(
+            select(AlertNotice)
+            .where(
+                AlertNotice.sent_at.is_(None),
+                AlertNotice.attempts < MAX_ATTEMPTS,
+                AlertNotice.next_try_at <= now,
+            )
+            .order_by(AlertNotice.id)
+            .limit(200)
+        )
+    )
+    sent = 0
+    for notice in due:
+        alert = db.get(Alert, notice.alert_id)
+        if alert is None:
+            continue
+        about = describe(db, alert, notice.event)
+        # Claimed before sending, so another worker passing by skips it.
+        claimed = db.execute(
+            update(AlertNotice)
+            .where(AlertNotice.id == notice.id, AlertNotice.attempts == notice.attempts)
+            .values(attempts=notice.attempts + 1, next_try_at=now + _backoff(notice.attempts + 1))
+        ).rowcount
+        db.commit()
+        if not claimed:
+            continue
+        try:
+            if notice.channel == "email":
+                if not settings.mail_host:
+                    raise OSError("no mail server is set (CENTRAL_MAIL_HOST)")
+                send_email(settings, notice.target, about)
+            else:
+                send_webhook(notice.target, about)
+        except (OSError, ValueError, smtplib.SMTPException) as exc:
+            db.execute(
+                update(AlertNotice)
+                .where(AlertNotice.id == notice.id)
+                .values(last_error=str(exc)[:300])
+            )
+            db.commit()
+            log.warning("alert notice %s to %s failed: %s", notice.id, notice.target, exc)
+            continue
+        db.execute(
+            update(AlertNotice)
+            .where(AlertNotice.id == notice.id)
+            .values(sent_at=utcnow(), last_error=None)
+        )
+        db.commit()
+        sent += 1
+    return sent
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 60 * 2 ** (attempts - 1)))
+
+
+def runner(sessions: sessionmaker[Session], settings: Settings) -> Every:
+    def pass_once() -> None:
+        with sessions() as db:
+            changed = evaluate(db, settings)
+            if any(changed.values()):
+                log.info("alerts: %s", changed)
+            send_due(db, settings)
+
+    return Every("alerts", settings.alerts_every_s, pass_once)

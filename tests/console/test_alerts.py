@@ -1,0 +1,212 @@
+"""Alerts on a real central with a real SMTP server (aiosmtpd) and a webhook on loopback:
+raised once, mailed, shown in the console, resolved with a notice when the condition
+clears; a kiosk never seen raises nothing; a mail server that is down is retried."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from central.db.engine import session_scope
+from central.db.models import Alert, AlertNotice
+from devtools.launcher import free_port
+from tests.central.world import add_user, enrol, make_org, ok
+from tests.central_server import start_central
+from tests.console.conftest import ConsoleWorld, add_person, log_in, look
+from tests.waiting import wait_for
+
+FAULTY = {
+    "outbox_depth": 0,
+    "devices": [
+        {
+            "kind": "printer",
+            "name": "receipt",
+            "state": "needs_attention",
+            "detail": {"last_error": "paper out"},
+        }
+    ],
+    "ui": {"state": "attract"},
+    "disk_free_mb": 4000,
+}
+HEALTHY = {**FAULTY, "devices": [{"kind": "printer", "name": "receipt", "state": "online"}]}
+
+
+class Inbox:
+    """aiosmtpd's handler: every message that arrives, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def subjects(self) -> list[str]:
+        return [m["Subject"].replace("\r\n", "") for m in self.messages]
+
+
+class Webhook(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["content-length"]))
+        Webhook.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def mail() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def webhook() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def alert_world(database_url, mail, webhook) -> Iterator[ConsoleWorld]:
+    _inbox, port = mail
+    central = start_central(
+        database_url,
+        offline_after_s=2,
+        alerts_every_s=0.3,
+        mail_host="127.0.0.1",
+        mail_port=port,
+        mail_starttls=False,
+    )
+    national = add_user(central, "national_admin", None)
+    a = make_org(central, national, name="Kerava")
+    b = make_org(central, national, name="Sipoo", with_kiosk=False)
+    ok(
+        central.request(
+            "PATCH",
+            f"/sites/{a.site_id}/config",
+            a.tokens["org_admin"],
+            json={"heartbeat_interval_s": 1},
+        )
+    )
+    tag = database_url.rsplit("/", 1)[-1][-6:].replace(".", "")
+    emails = {"admin_a": add_person(central, f"alerts-a-{tag}@example.fi", "org_admin", a.id)}
+    yield ConsoleWorld(central, national, a, b, emails)
+    central.stop()
+
+
+def beat(world: ConsoleWorld, health: dict[str, Any]) -> None:
+    ok(world.central.request("POST", "/kiosk/heartbeat", world.a.device_token, json=health))
+
+
+def test_an_alert_is_raised_once_mailed_shown_and_resolved(console, alert_world, mail, webhook):
+    inbox, _port = mail
+    world = alert_world
+    # A kiosk enrolled but never seen raises nothing, however long it stays silent.
+    silent_id, _token = enrol(world.central, world.a.tokens["technician"], world.a.site_id)
+    log_in(console, world, "admin_a", "/console/alerts")
+    console.fill("input[name=emails]", "paivystys@kerava.example.fi, it@kerava.example.fi")
+    console.fill("input[name=webhook]", webhook)
+    console.click("form.bulk button[type=submit]")
+    assert "Saved." in console.inner_text("main")
+
+    beat(world, FAULTY)
+    assert wait_for(lambda: len(inbox.messages) >= 2, 15), inbox.subjects()
+    subject = inbox.subjects()[0]
+    assert "Alert" in subject and "printer 'receipt'" in subject and "paper out" in subject
+    assert {m["To"] for m in inbox.messages} == {
+        "paivystys@kerava.example.fi",
+        "it@kerava.example.fi",
+    }
+    assert wait_for(lambda: any(w["event"] == "raised" for w in Webhook.received), 10)
+    # Still faulty at the next passes: raised once, not again.
+    beat(world, FAULTY)
+    assert not wait_for(lambda: len(inbox.messages) > 2, 2)
+    console.goto(f"{world.central.base}/console/alerts")
+    assert "paper out" in console.inner_text("table.alerts >> nth=0")
+    look(console, "alerts")
+
+    beat(world, HEALTHY)
+    assert wait_for(lambda: len(inbox.messages) >= 4, 15), inbox.subjects()
+    assert all("Resolved" in s for s in inbox.subjects()[2:4])
+    assert wait_for(lambda: any(w["event"] == "resolved" for w in Webhook.received), 10)
+    console.goto(f"{world.central.base}/console/kiosks/{world.a.kiosk_id}")
+    history = console.inner_text("main")
+    assert "paper out" in history
+    look(console, "kiosk-history")
+
+    # Heartbeats stop: offline is raised; they come back: resolved.
+    assert wait_for(lambda: any("is offline" in s for s in inbox.subjects()), 20)
+    beat(world, HEALTHY)
+    assert wait_for(
+        lambda: any("Resolved" in s and "is offline" in s for s in inbox.subjects()), 15
+    )
+    with session_scope(world.central.app.state.sessions) as db:
+        conditions = [a.condition for a in db.query(Alert).filter(Alert.kiosk_id == silent_id)]
+        assert conditions == []
+        per_condition = [
+            a.condition for a in db.query(Alert).filter(Alert.kiosk_id == world.a.kiosk_id)
+        ]
+        assert sorted(per_condition) == ["device:printer:receipt", "offline"]
+
+
+def test_another_municipality_sees_no_alert_of_ours(console, alert_world):
+    world = alert_world
+    email = add_person(world.central, f"b-{world.b.id[:8]}@example.fi", "org_admin", world.b.id)
+    world.emails["admin_b"] = email
+    log_in(console, world, "admin_b", "/console/alerts")
+    text = console.inner_text("main")
+    assert "No open alerts." in text and "Nothing resolved lately." in text
+    assert "Kerava" not in text
+
+
+def test_a_mail_server_that_is_down_is_tried_again_later(alert_world):
+    from central import alerts
+
+    world = alert_world
+    settings = world.central.app.state.settings.model_copy(update={"mail_port": 1})
+    with session_scope(world.central.app.state.sessions) as db:
+        alert = Alert(
+            kiosk_id=world.a.kiosk_id,
+            org_id=world.a.id,
+            condition="disk_low",
+            detail="90 MB free",
+            open_key=None,
+        )
+        db.add(alert)
+        db.flush()
+        # Due only in a year: central's own alert pass (which has a working server) skips it.
+        due = alerts.utcnow() + alerts.timedelta(days=365)
+        notice = AlertNotice(
+            alert_id=alert.id,
+            event="raised",
+            channel="email",
+            target="x@example.fi",
+            next_try_at=due,
+        )
+        db.add(notice)
+        db.flush()
+        notice_id = notice.id
+    with world.central.app.state.sessions() as db:
+        then = due + alerts.timedelta(seconds=1)
+        alerts.send_due(db, settings, now=then)
+        row = db.get(AlertNotice, notice_id)
+        assert row.sent_at is None and row.attempts == 1 and row.last_error
+        assert row.next_try_at == then + alerts.timedelta(seconds=60)
