@@ -119,6 +119,9 @@ def beat(world: ConsoleWorld, health: dict[str, Any]) -> None:
 def test_an_alert_is_raised_once_mailed_shown_and_resolved(console, alert_world, mail, webhook):
     inbox, _port = mail
     world = alert_world
+    # The mail server and the webhook serve both databases' runs: start empty.
+    inbox.messages.clear()
+    Webhook.received.clear()
     # A kiosk enrolled but never seen raises nothing, however long it stays silent.
     silent_id, _token = enrol(world.central, world.a.tokens["technician"], world.a.site_id)
     log_in(console, world, "admin_a", "/console/alerts")
