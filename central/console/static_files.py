@@ -1,4 +1,4 @@
-"""The console's two static files (its stylesheet and the vendored htmx 2.0.4)."""
+"""The console's static files: its stylesheet, the vendored htmx 2.0.4 and Chart.js 4.4.7."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ from fastapi.responses import FileResponse, Response
 from central.errors import not_found
 
 STATIC = Path(__file__).parent / "static"
-FILES = {"console.css": "text/css", "htmx.min.js": "text/javascript"}
+FILES = {
+    "console.css": "text/css",
+    "htmx.min.js": "text/javascript",
+    "chart.umd.js": "text/javascript",  # Chart.js 4.4.7
+    "charts.js": "text/javascript",
+}
 router = APIRouter(include_in_schema=False)
 
 

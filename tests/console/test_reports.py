@@ -1,0 +1,135 @@
+"""Usage reports in the console on real events uploaded by a kiosk: figures, charts drawn by
+Chart.js, a CSV equal to the filtered rows across all pages, the printable monthly report
+(printed to PDF by Chromium), and nothing of another municipality's."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+from tests.central.world import ok
+from tests.console.conftest import SCREENSHOTS, ConsoleWorld, log_in, look
+
+SERVICE = "kela-asumistuki"
+
+
+def event(type_: str, at: datetime, data: dict | None = None, **extra: object) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "type": type_,
+        "at": at.isoformat(),
+        "session_id": f"s-{uuid.uuid4().hex[:6]}",
+        "data": data or {},
+    } | extra
+
+
+def upload(world: ConsoleWorld, token: str, events: list[dict]) -> None:
+    for start in range(0, len(events), 500):
+        batch = {"events": events[start : start + 500]}
+        ok(world.central.request("POST", "/kiosk/events", token, json=batch))
+
+
+def a_fortnight(now: datetime) -> list[dict]:
+    """14 days of use: visits growing day by day, services, calls, answers, features."""
+    events = []
+    for day in range(14):
+        at = now - timedelta(days=13 - day, hours=1)
+        for _ in range(day + 1):
+            events.append(event("session_started", at))
+        events.append(event("service_viewed", at, {"service_id": SERVICE}, service_id=SERVICE))
+        events.append(event("ticket_printed", at, {"number": day + 1}))
+        events.append(event("satisfaction", at, {"score": 1 + day % 5}))
+        if day % 2 == 0:
+            events.append(
+                event("call_ended", at, {"duration_s": 300 + day * 10, "outcome": "completed"})
+            )
+        if day % 3 == 0:
+            events.append(event("accessibility_used", at, {"feature": "large_text", "on": True}))
+    return events
+
+
+def test_a_report_its_csv_and_the_monthly_page(console, world):
+    now = datetime.now(UTC)
+    upload(world, world.a.device_token, a_fortnight(now))
+    upload(world, world.b.device_token, [event("session_started", now - timedelta(hours=1))])
+    log_in(console, world, "admin_a", "/console/reports")
+    text = console.inner_text("main")
+    assert "105 visits" in text  # 1 + 2 + … + 14
+    console.wait_for_function(
+        "() => Chart.getChart('chart-visits') && Chart.getChart('chart-satisfaction')"
+    )
+    drawn = console.evaluate("() => Chart.getChart('chart-visits').data.datasets[0].data")
+    assert drawn[-14:] == list(range(1, 15))
+    answers = console.locator("#satisfaction-heading + table tbody tr").all_inner_texts()
+    assert [a.split() for a in answers] == [
+        ["1", "3"],
+        ["2", "3"],
+        ["3", "3"],
+        ["4", "3"],
+        ["5", "2"],
+    ]
+    look(console, "reports")
+
+    # Rows: 14 days × {visits, service, ticket, answer} + 7 calls + 5 features = 68.
+    csv_link = console.get_attribute("a[download]", "href")
+    session = console.context.cookies()
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in session)
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                requests.get(
+                    f"{world.central.base}{csv_link}", headers={"cookie": cookie}, timeout=10
+                ).text
+            )
+        )
+    )
+    assert rows[0] == ["day", "site", "kiosk", "event_type", "service", "count"]
+    body = rows[1:]
+    shown = console.locator("table.report-rows tbody tr").count()
+    assert len(body) == shown == 14 * 4 + 7 + 5
+    assert sum(int(r[5]) for r in body if r[3] == "session_started") == 105
+    assert all(r[1] == "Yhteispalvelupiste" for r in body)
+
+    # A filter: only tickets, first week; the CSV has exactly those rows.
+    first = (now - timedelta(days=13)).date().isoformat()
+    week = (now - timedelta(days=7)).date().isoformat()
+    console.goto(
+        f"{world.central.base}/console/reports?event_type=ticket_printed&from={first}&to={week}"
+    )
+    table = console.locator("table.report-rows tbody tr").count()
+    link = console.get_attribute("a[download]", "href")
+    filtered = list(
+        csv.reader(
+            io.StringIO(
+                requests.get(
+                    f"{world.central.base}{link}", headers={"cookie": cookie}, timeout=10
+                ).text
+            )
+        )
+    )[1:]
+    assert len(filtered) == table == 7
+    assert {r[3] for r in filtered} == {"ticket_printed"}
+
+    # The printable month, printed to PDF by the browser.
+    console.goto(f"{world.central.base}/console/reports/monthly?month={now.strftime('%Y-%m')}")
+    assert "Järvenpää" in console.inner_text("h1")
+    look(console, "monthly")
+    pdf = Path(SCREENSHOTS) / "monthly.pdf"
+    console.pdf(path=str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+
+
+def test_another_municipality_reports_only_its_own(console, world):
+    log_in(console, world, "admin_b", "/console/reports")
+    text = console.inner_text("main")
+    assert "Yhteispalvelupiste" in text or "visits" in text
+    # Asking for A's organisation or kiosk is refused, not answered.
+    console.goto(f"{world.central.base}/console/reports?kiosk={world.a.kiosk_id}")
+    assert "Something went wrong" in console.inner_text("h1")
+    console.goto(f"{world.central.base}/console/reports?org={world.a.id}")
+    assert "Järvenpää" not in console.inner_text("main")
