@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from central import sites
 from central.api.schemas import errors
-from central.codes import new_salt
 from central.db.models import Organisation, Site
 from central.errors import ApiError
 from central.policy import Access, allowed
@@ -113,18 +113,9 @@ def create_site(
     org_id: str, body: SiteIn, access: Access = Depends(allowed("site.create"))
 ) -> SiteOut:
     org = access.org(org_id)
-    site = Site(
-        org_id=org.id,
-        name=body.name.strip(),
-        address=body.address,
-        latitude=body.latitude,
-        longitude=body.longitude,
-        timezone=body.timezone,
-        config={},
-        config_version=1,
-        code_salt=new_salt(),
+    site = sites.new_site(
+        access.db, org, body.name, body.address, body.timezone, body.latitude, body.longitude
     )
-    access.db.add(site)
     access.db.commit()
     return site_out(site)
 

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from central import changes
+from central import sites
 from central.api.schemas import errors
-from central.db.models import EnrolmentToken, Service, SiteService
-from central.db.types import utcnow
 from central.errors import ApiError
 from central.policy import Access, allowed
-from central.security import new_token, token_hash
 from contract.kiosk_config import kiosk_document, merge_patch
 
 router = APIRouter(tags=["sites"])
 
-ENROLMENT_TOKEN_PREFIX = "enr"
 MAX_CONFIG_BYTES = 64 * 1024
 
 
@@ -48,15 +42,8 @@ def create_enrolment_token(
 ) -> EnrolmentTokenOut:
     site = access.site(site_id)
     body = body or EnrolmentTokenIn()
-    token = new_token(ENROLMENT_TOKEN_PREFIX)
-    expires_at = utcnow() + timedelta(seconds=body.expires_in_s)
-    access.db.add(
-        EnrolmentToken(
-            token_hash=token_hash(token),
-            site_id=site.id,
-            created_by=access.person.user_id,
-            expires_at=expires_at,
-        )
+    token, expires_at = sites.new_enrolment_token(
+        access.db, site, access.person.user_id, body.expires_in_s
     )
     access.db.commit()
     return EnrolmentTokenOut(token=token, expires_at=expires_at.isoformat(), site_id=site.id)
@@ -82,9 +69,7 @@ def patch_site_config(
     merged = merge_patch(site.config or {}, patch)
     if len(json.dumps(merged)) > MAX_CONFIG_BYTES:
         raise ApiError(413, "too_large", "The configuration may be at most 64 KiB.")
-    if merged != site.config:
-        site.config = merged
-        site.config_version += 1
+    sites.set_config(site, merged)
     access.db.commit()
     return kiosk_document(site.config, site.config_version)
 
@@ -100,33 +85,6 @@ def put_site_catalogue(
     access: Access = Depends(allowed("site.catalogue.write")),
 ) -> dict[str, Any]:
     site = access.site(site_id)
-    db = access.db
-    wanted = list(dict.fromkeys(body.service_ids))
-    known = set(db.scalars(select(Service.id).where(Service.id.in_(wanted))))
-    unknown = [s for s in wanted if s not in known]
-    if unknown:
-        raise ApiError(
-            422,
-            "unknown_service",
-            f"{len(unknown)} service id(s) are not in the catalogue, e.g. {unknown[0][:64]}; "
-            "import them first.",
-        )
-    current = {
-        row.service_id: row
-        for row in db.scalars(select(SiteService).where(SiteService.site_id == site.id))
-    }
-    for position, service_id in enumerate(wanted):
-        row = current.pop(service_id, None)
-        if row is None:
-            db.add(SiteService(site_id=site.id, service_id=service_id, position=position))
-        elif row.position == position:
-            continue
-        else:
-            row.position = position
-        changes.record(db, [site.id], changes.SERVICE, service_id, deleted=False)
-    for service_id, row in current.items():
-        db.delete(row)
-        changes.record(db, [site.id], changes.SERVICE, service_id, deleted=True)
-    changes.prune(db, site)
-    db.commit()
+    wanted = sites.set_catalogue(access.db, site, body.service_ids)
+    access.db.commit()
     return {"site_id": site.id, "service_ids": wanted}
