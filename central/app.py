@@ -31,6 +31,7 @@ from central.console import audit_pages as console_audit
 from central.console import fleet_pages as console_fleet
 from central.console import report_pages as console_reports
 from central.console import session_pages as console_session
+from central.console import site_pages as console_sites
 from central.console import static_files as console_static
 from central.db.engine import make_engine, make_session_factory
 from central.db.migrate import upgrade
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         console_fleet.router,
         console_alerts.router,
         console_reports.router,
+        console_sites.router,
         console_audit.router,
     ):
         app.include_router(console_router)

@@ -61,15 +61,16 @@ def render(
     request: Request, page: PageContext, template: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
     env = environment(page.language)
-    html = env.get_template(template).render(
-        lang=page.language,
-        languages=LANGUAGES,
-        page=page,
-        csrf=page.csrf(request.app.state.secret_key),
-        path=request.url.path,
-        query=request.url.query,
-        **context,
-    )
+    frame = {
+        "lang": page.language,
+        "languages": LANGUAGES,
+        "page": page,
+        "csrf": page.csrf(request.app.state.secret_key),
+        "path": request.url.path,
+        "query": request.url.query,
+    }
+    # A page's own values win over the frame's (a site page has its own "languages").
+    html = env.get_template(template).render(frame | context)
     response = HTMLResponse(html, status_code=status)
     response.headers["content-security-policy"] = CONTENT_SECURITY_POLICY
     return response

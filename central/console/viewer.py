@@ -27,6 +27,7 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's name for "translated wher
 SECTIONS: list[tuple[str, str, str]] = [
     (N_("Fleet"), "/console/fleet", "kiosk.read"),
     (N_("Alerts"), "/console/alerts", "alert.read"),
+    (N_("Sites"), "/console/sites", "kiosk.read"),
     (N_("Usage reports"), "/console/reports", "stats.read"),
     (N_("Audit log"), "/console/audit", "audit.read"),
 ]

@@ -1,0 +1,340 @@
+"""Sites: create one; edit its details, languages, opening hours and kiosk settings with a
+diff before saving; choose its catalogue and order; print an enrolment token as a QR code."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from zoneinfo import available_timezones
+
+import segno
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+
+from central import site_config, sites
+from central.console.render import render
+from central.console.viewer import Viewer, form_fields, viewer
+from central.db.models import Kiosk, Organisation, Service, Site, SiteService
+from central.errors import ApiError
+from contract.kiosk_config import kiosk_document
+
+router = APIRouter(include_in_schema=False)
+# The keys the form edits field by field; the rest are edited as JSON.
+FORM_KEYS = ("languages", "default_language", "opening_hours", "opening_exceptions")
+TOKEN_HOURS = (1, 24, 72, 168)
+MAX_SERVICES_SHOWN = 2000
+
+
+@router.get("/console/sites")
+def sites_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -> Response:
+    db = seen.access.db
+    rows = db.execute(
+        select(Site, Organisation.name, func.count(Kiosk.id))
+        .join(Organisation, Organisation.id == Site.org_id)
+        .outerjoin(Kiosk, (Kiosk.site_id == Site.id) & Kiosk.retired_at.is_(None))
+        .where(seen.access.org_filter(Site.org_id))
+        .group_by(Site.id, Organisation.name)
+        .order_by(Organisation.name, Site.name)
+    ).all()
+    orgs = db.execute(
+        select(Organisation.id, Organisation.name)
+        .where(seen.access.org_filter(Organisation.id))
+        .order_by(Organisation.name)
+    ).all()
+    db.commit()
+    may_create = seen.access.person.role in ("national_admin", "org_admin")
+    return render(request, seen.page, "sites.html", rows=rows, orgs=orgs, may_create=may_create)
+
+
+@router.post("/console/sites")
+def create_site(
+    fields: dict[str, str] = Depends(form_fields), seen: Viewer = Depends(viewer("site.create"))
+) -> Response:
+    org = seen.access.org(seen.access.person.org_id or fields.get("org", ""))
+    name = fields.get("name", "").strip()[:200]
+    if not name:
+        raise ApiError(422, "invalid_input", "Give the site a name.")
+    site = sites.new_site(
+        seen.access.db, org, name, fields.get("address", "").strip()[:300] or None
+    )
+    seen.access.db.commit()
+    return RedirectResponse(f"/console/sites/{site.id}", status_code=303)
+
+
+def _hours_text(spans: Any) -> str:
+    if not isinstance(spans, list):
+        return ""
+    return ", ".join(f"{a}-{b}" for a, b in spans if isinstance(a, str) and isinstance(b, str))
+
+
+def _exceptions_text(items: Any) -> str:
+    lines = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        when = "closed" if item.get("closed") else _hours_text(item.get("hours"))
+        note = f" {item['note']}" if item.get("note") else ""
+        lines.append(f"{item.get('date')} {when}{note}")
+    return "\n".join(lines)
+
+
+def _form_values(site: Site) -> dict[str, Any]:
+    config = site.config or {}
+    hours = config.get("opening_hours") or {}
+    return {
+        "name": site.name,
+        "address": site.address or "",
+        "timezone": site.timezone,
+        "languages": config.get("languages", ["fi", "sv", "en"]),
+        "default_language": config.get("default_language", "fi"),
+        "hours": {day: _hours_text(hours.get(day)) for day in site_config.DAYS},
+        "exceptions": _exceptions_text(config.get("opening_exceptions")),
+        "advanced": json.dumps(
+            {k: v for k, v in config.items() if k not in FORM_KEYS}, indent=2, ensure_ascii=False
+        ),
+    }
+
+
+def _site_page(
+    request: Request,
+    seen: Viewer,
+    site: Site,
+    values: dict[str, Any],
+    problems: list[str],
+    status: int = 200,
+) -> Response:
+    db = seen.access.db
+    chosen = dict(
+        db.execute(
+            select(SiteService.service_id, SiteService.position).where(
+                SiteService.site_id == site.id
+            )
+        ).all()
+    )
+    services = [
+        (service_id, _name(item, seen.page.language), chosen.get(service_id))
+        for service_id, item in db.execute(
+            select(Service.id, Service.item)
+            .where(Service.withdrawn.is_(False))
+            .limit(MAX_SERVICES_SHOWN)
+        )
+    ]
+    services.sort(key=lambda s: (s[2] is None, s[2] if s[2] is not None else 0, s[1].lower()))
+    kiosks = list(
+        db.scalars(
+            select(Kiosk)
+            .where(Kiosk.site_id == site.id, Kiosk.retired_at.is_(None))
+            .order_by(Kiosk.name)
+        )
+    )
+    document = kiosk_document(site.config, site.config_version)
+    db.commit()
+    role = seen.access.person.role
+    return render(
+        request,
+        seen.page,
+        "site.html",
+        status=status,
+        site=site,
+        values=values,
+        problems=problems,
+        services=services,
+        kiosks=kiosks,
+        document=json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True),
+        days=site_config.DAYS,
+        languages=site_config.LANGUAGES,
+        token_hours=TOKEN_HOURS,
+        may_edit=role in ("national_admin", "org_admin"),
+        saved=request.query_params.get("saved"),
+    )
+
+
+def _name(item: Any, language: str) -> str:
+    names = (item or {}).get("name") or {}
+    return str(names.get(language) or names.get("fi") or next(iter(names.values()), ""))
+
+
+@router.get("/console/sites/{site_id}")
+def site_page(
+    site_id: str, request: Request, seen: Viewer = Depends(viewer("kiosk.read"))
+) -> Response:
+    site = seen.access.site(site_id)
+    return _site_page(request, seen, site, _form_values(site), [])
+
+
+def _spans(text: str) -> list[list[str]]:
+    spans = []
+    for part in text.replace("–", "-").split(","):
+        part = part.strip()
+        if part:
+            opens, _, closes = part.partition("-")
+            spans.append([opens.strip(), closes.strip()])
+    return spans
+
+
+def _proposal(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """The form as (details, settings, problems)."""
+    problems: list[str] = []
+    try:
+        advanced = json.loads(fields.get("advanced") or "{}")
+        if not isinstance(advanced, dict):
+            raise ValueError("not an object")
+    except ValueError as exc:
+        advanced = {}
+        problems.append(f"The other settings are not valid JSON: {exc}")
+    config = {k: v for k, v in advanced.items() if k not in FORM_KEYS}
+    config["languages"] = [lang for lang in site_config.LANGUAGES if fields.get(f"lang_{lang}")]
+    config["default_language"] = fields.get("default_language", "fi")
+    hours = {day: _spans(fields.get(f"hours_{day}", "")) for day in site_config.DAYS}
+    config["opening_hours"] = {day: spans for day, spans in hours.items() if spans}
+    exceptions = []
+    for line in fields.get("exceptions", "").splitlines():
+        words = line.split(maxsplit=2)
+        if not words:
+            continue
+        item: dict[str, Any] = {"date": words[0]}
+        rest = words[1] if len(words) > 1 else "closed"
+        if rest.lower() in ("closed", "suljettu", "stängt"):
+            item["closed"] = True
+        else:
+            item["hours"] = _spans(rest)
+        if len(words) > 2:
+            item["note"] = words[2][:200]
+        exceptions.append(item)
+    config["opening_exceptions"] = exceptions
+    details = {
+        "name": fields.get("name", "").strip()[:200],
+        "address": fields.get("address", "").strip()[:300],
+        "timezone": fields.get("timezone", "Europe/Helsinki"),
+    }
+    if not details["name"]:
+        problems.append("Give the site a name.")
+    if details["timezone"] not in available_timezones():
+        problems.append("Choose a time zone like Europe/Helsinki.")
+    problems += site_config.problems(config)
+    return details, config, problems
+
+
+def _values_from(fields: dict[str, str]) -> dict[str, Any]:
+    return {
+        "name": fields.get("name", ""),
+        "address": fields.get("address", ""),
+        "timezone": fields.get("timezone", ""),
+        "languages": [lang for lang in site_config.LANGUAGES if fields.get(f"lang_{lang}")],
+        "default_language": fields.get("default_language", "fi"),
+        "hours": {day: fields.get(f"hours_{day}", "") for day in site_config.DAYS},
+        "exceptions": fields.get("exceptions", ""),
+        "advanced": fields.get("advanced", ""),
+    }
+
+
+@router.post("/console/sites/{site_id}/preview")
+def preview(
+    site_id: str,
+    request: Request,
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("site.config.write")),
+) -> Response:
+    site = seen.access.site(site_id)
+    details, config, problems = _proposal(fields)
+    if problems:
+        return _site_page(request, seen, site, _values_from(fields), problems, status=422)
+    before = {"name": site.name, "address": site.address or "", "timezone": site.timezone}
+    changed_details = [(k, before[k], v) for k, v in details.items() if before[k] != v]
+    lines = site_config.diff(site.config or {}, config)
+    seen.access.db.commit()
+    return render(
+        request,
+        seen.page,
+        "site_preview.html",
+        site=site,
+        details=details,
+        changed_details=changed_details,
+        lines=lines,
+        proposal=json.dumps(config, ensure_ascii=False),
+    )
+
+
+@router.post("/console/sites/{site_id}/save")
+def save(
+    site_id: str,
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("site.config.write")),
+) -> Response:
+    site = seen.access.site(site_id)
+    if fields.get("version") != str(site.config_version):
+        raise ApiError(
+            409, "conflict", "Someone changed this site meanwhile; open it again and review."
+        )
+    try:
+        config = json.loads(fields.get("proposal", ""))
+    except ValueError as exc:
+        raise ApiError(422, "invalid_input", "The reviewed settings were lost; try again.") from exc
+    details, _, _ = _proposal({**fields, "advanced": "{}"})
+    found = site_config.problems(config) if isinstance(config, dict) else ["not settings"]
+    if found or not details["name"] or details["timezone"] not in available_timezones():
+        raise ApiError(422, "invalid_input", "; ".join(found) or "Check the site's details.")
+    site.name, site.address, site.timezone = (
+        details["name"],
+        details["address"] or None,
+        details["timezone"],
+    )
+    sites.set_config(site, config)
+    seen.access.db.commit()
+    return RedirectResponse(f"/console/sites/{site.id}?saved=settings", status_code=303)
+
+
+@router.post("/console/sites/{site_id}/catalogue")
+def save_catalogue(
+    site_id: str,
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("site.catalogue.write")),
+) -> Response:
+    """Services with a position are shown, in the order of their positions."""
+    site = seen.access.site(site_id)
+    positions = []
+    for key, value in fields.items():
+        if key.startswith("pos_") and value.strip():
+            try:
+                positions.append((float(value), key[4:]))
+            except ValueError as exc:
+                raise ApiError(
+                    422, "invalid_input", "Positions are numbers, like 1, 2, 3."
+                ) from exc
+    ordered = [service_id for _, service_id in sorted(positions)]
+    sites.set_catalogue(seen.access.db, site, ordered)
+    seen.access.db.commit()
+    return RedirectResponse(f"/console/sites/{site.id}?saved=catalogue", status_code=303)
+
+
+@router.post("/console/sites/{site_id}/enrolment-tokens")
+def enrolment_token(
+    site_id: str,
+    request: Request,
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("enrolment_token.create")),
+) -> Response:
+    """A token and its QR code, shown once on a page to print for the technician."""
+    site = seen.access.site(site_id)
+    hours = int(fields.get("hours", "24")) if fields.get("hours", "").isdigit() else 24
+    hours = hours if hours in TOKEN_HOURS else 24
+    token, expires_at = sites.new_enrolment_token(
+        seen.access.db, site, seen.access.person.user_id, hours * 3600
+    )
+    seen.access.db.commit()
+    central = str(request.base_url).rstrip("/")
+    ticket = json.dumps({"token": token, "central": central})
+    qr = segno.make(ticket, error="m").svg_inline(scale=8, border=4, title="QR")
+    response = render(
+        request,
+        seen.page,
+        "enrolment.html",
+        site=site,
+        token=token,
+        central=central,
+        expires_at=expires_at,
+        qr=qr,
+    )
+    response.headers["cache-control"] = "no-store"
+    return response
