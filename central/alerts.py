@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import json
 import logging
-import smtplib
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from central import fleet_status
+from central import fleet_status, mail
 from central.background import Every
 from central.db.models import Alert, AlertNotice, Command, Kiosk, Organisation, Site
 from central.db.types import utcnow
@@ -39,7 +37,7 @@ log = logging.getLogger("central")
 
 # Retries of one notice: 1 min, 2, 4, … up to 1 h apart; given up after this many tries.
 MAX_ATTEMPTS = 12
-SEND_TIMEOUT_S = 10
+SEND_TIMEOUT_S = mail.SEND_TIMEOUT_S
 CONDITION_NAMES = {
     "offline": "is offline",
     "disk_low": "is low on disk",
@@ -211,23 +209,13 @@ def describe(db: Session, alert: Alert, event: str) -> dict[str, Any]:
 
 
 def send_email(settings: Settings, to: str, about: dict[str, Any]) -> None:
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = to
-    message["Subject"] = about["subject"]
     lines = [about["subject"].removeprefix("[Palvelupiste] "), ""]
     lines += [f"Kiosk: {about['kiosk']}", f"Site: {about['site'] or '-'}"]
     lines += [f"Raised: {about['raised_at']}"]
     if about["resolved_at"]:
         lines.append(f"Resolved: {about['resolved_at']}")
     lines.append(f"Console: /console/kiosks/{about['kiosk_id']}")
-    message.set_content("\n".join(lines) + "\n")
-    with smtplib.SMTP(settings.mail_host, settings.mail_port, timeout=SEND_TIMEOUT_S) as smtp:
-        if settings.mail_starttls:
-            smtp.starttls()
-        if settings.mail_user:
-            smtp.login(settings.mail_user, settings.mail_password)
-        smtp.send_message(message)
+    mail.send(settings, to, about["subject"], "\n".join(lines) + "\n")
 
 
 def send_webhook(url: str, about: dict[str, Any]) -> None:
@@ -276,12 +264,10 @@ def send_due(db: Session, settings: Settings, now: datetime | None = None) -> in
             continue
         try:
             if notice.channel == "email":
-                if not settings.mail_host:
-                    raise OSError("no mail server is set (CENTRAL_MAIL_HOST)")
                 send_email(settings, notice.target, about)
             else:
                 send_webhook(notice.target, about)
-        except (OSError, ValueError, smtplib.SMTPException) as exc:
+        except (OSError, ValueError) as exc:
             db.execute(
                 update(AlertNotice)
                 .where(AlertNotice.id == notice.id)

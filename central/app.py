@@ -29,6 +29,7 @@ from central.calls.media_server import JanusRooms
 from central.console import alert_pages as console_alerts
 from central.console import audit_pages as console_audit
 from central.console import fleet_pages as console_fleet
+from central.console import people_pages as console_people
 from central.console import report_pages as console_reports
 from central.console import session_pages as console_session
 from central.console import site_pages as console_sites
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         console_alerts.router,
         console_reports.router,
         console_sites.router,
+        console_people.router,
         console_audit.router,
     ):
         app.include_router(console_router)
@@ -132,6 +134,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
                 "/documents": (settings.max_call_document_bytes, "official"),
             },
             public=(f"{API_PREFIX}/auth/login", f"{API_PREFIX}/enroll", "/console/login"),
+            public_prefixes=("/console/invitation/",),
             item_checked=(f"{API_PREFIX}/kiosk/events",),
         ),
         callers=callers,

@@ -208,3 +208,11 @@ def service_documents(body: Any) -> list[Any]:
     if isinstance(body, list):
         return body
     raise InvalidService('send a PTV service list ({"itemList": [...]}) or one service')
+
+
+def service_name(item: Any, language: str) -> str:
+    """A stored service's name in `language`, else Finnish, else any it has ("" if none)."""
+    names = (item or {}).get("name") if isinstance(item, dict) else None
+    if not isinstance(names, dict) or not names:
+        return ""
+    return str(names.get(language) or names.get("fi") or next(iter(names.values())))

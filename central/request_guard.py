@@ -68,6 +68,13 @@ class BodyLimits:
     public: tuple[str, ...]
     # paths whose JSON items are checked one by one by the endpoint (a batch of events)
     item_checked: tuple[str, ...] = ()
+    # path prefixes that need no token (a secret in the path is the credential)
+    public_prefixes: tuple[str, ...] = ()
+
+    def is_public(self, path: str) -> bool:
+        return path.endswith(self.public) or (
+            bool(self.public_prefixes) and path.startswith(self.public_prefixes)
+        )
 
     def limit_for(self, path: str, caller: Caller | None) -> int:
         if caller is None:
@@ -178,7 +185,7 @@ class RequestGuard:
         headers = dict(scope.get("headers") or [])
         caller = None
         session_token = None
-        if not path.endswith(self.limits.public):
+        if not self.limits.is_public(path):
             token = request_token(path, headers)
             found = await self.callers.caller(token) if token else missing_token()
             if isinstance(found, ApiError):

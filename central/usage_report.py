@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from central.db.models import Alert, Kiosk, Service, Site, UsageEvent
+from central.ptv import service_name
 
 # The activities the programme counts, in the order reports show them.
 ACTIVITIES = (
@@ -164,15 +165,10 @@ def _service_names(db: Session, ids: set[str], language: str) -> dict[str, str]:
     names: dict[str, str] = {}
     ordered = sorted(ids)
     for start in range(0, len(ordered), 500):
-        for service_id, doc in db.execute(
+        for service_id, item in db.execute(
             select(Service.id, Service.item).where(Service.id.in_(ordered[start : start + 500]))
         ):
-            title = (doc or {}).get("name") or {}
-            names[service_id] = (
-                title.get(language) or title.get("fi") or service_id
-                if isinstance(title, dict)
-                else str(title)
-            )
+            names[service_id] = service_name(item, language) or service_id
     return names
 
 

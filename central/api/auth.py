@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from central import login_throttle
+from central import login_throttle, people
 from central.api.schemas import Done, errors
 from central.db.models import AccessToken, User
 from central.db.types import utcnow
@@ -51,9 +51,7 @@ class LoginResponse(BaseModel):
     expires_at: str
 
 
-def normalise_email(email: str) -> str:
-    """One spelling per address; may grow (e.g. 'İ' lowers to two characters)."""
-    return email.strip().lower()
+normalise_email = people.normalise_email
 
 
 def client_address(request: Request) -> str:

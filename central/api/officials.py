@@ -70,6 +70,22 @@ def list_officials(
     return OfficialList(items=items)
 
 
+def set_profile(access: Access, user: User, services: list[str], languages: list[str]) -> None:
+    """What an official serves and speaks (an interpreter: interprets); the caller commits."""
+    if user.role not in DESK_ROLES:
+        raise ApiError(422, "invalid_input", "This user is not an official or an interpreter.")
+    if user.role == "interpreter" and services:
+        raise ApiError(422, "invalid_input", "Interpreters serve no services: send [].")
+    unknown = [s for s in services if access.db.get(Service, s) is None]
+    if unknown:
+        raise not_found(f"service ({', '.join(unknown[:5])})")
+    if not languages or any(len(code) != 2 or not code.isalpha() for code in languages):
+        raise ApiError(422, "invalid_input", "Give at least one language as a two-letter code.")
+    profile = lifecycle.profile_of(access.db, user.id)
+    profile.services = sorted(set(services))
+    profile.languages = sorted({code.lower() for code in languages})
+
+
 @router.put(
     "/officials/{user_id}", response_model=OfficialOut, responses=errors(401, 403, 404, 422)
 )
@@ -82,15 +98,6 @@ def put_official(
     """Set the services an official serves and the languages they speak; for an
     interpreter, the languages they interpret (no services)."""
     user = access.own(access.db.get(User, user_id), lambda u: u.org_id or "", "user")
-    if user.role not in DESK_ROLES:
-        raise ApiError(422, "invalid_input", "This user is not an official or an interpreter.")
-    if user.role == "interpreter" and body.services:
-        raise ApiError(422, "invalid_input", "Interpreters serve no services: send [].")
-    unknown = [s for s in body.services if access.db.get(Service, s) is None]
-    if unknown:
-        raise not_found(f"service ({', '.join(unknown[:5])})")
-    profile = lifecycle.profile_of(access.db, user.id)
-    profile.services = sorted(set(body.services))
-    profile.languages = sorted(set(body.languages))
+    set_profile(access, user, body.services, body.languages)
     access.db.commit()
     return _out(access, user, request)

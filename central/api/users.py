@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from central.api.auth import MAX_EMAIL, normalise_email
+from central import people
+from central.api.auth import MAX_EMAIL
 from central.api.schemas import errors
 from central.db.models import AccessToken, User
 from central.db.types import utcnow
@@ -86,24 +87,9 @@ def list_users(access: Access = Depends(allowed("user.manage"))) -> UserList:
     "/users", status_code=201, response_model=UserOut, responses=errors(401, 403, 409, 422)
 )
 def create_user(body: UserIn, access: Access = Depends(allowed("user.manage"))) -> UserOut:
-    if body.role == "national_admin":
-        if not access.is_national:
-            raise forbidden("Only a national admin may create another.")
-        if body.org_id:
-            raise ApiError(422, "invalid_input", "A national_admin belongs to no organisation.")
-    else:
-        org_id = body.org_id or access.person.org_id
-        if org_id is None:
-            raise ApiError(422, "invalid_input", f"A {body.role} needs an org_id.")
-        access.org(org_id)
-        body.org_id = org_id
-    email = normalise_email(body.email)
-    if len(email) > MAX_EMAIL or "@" not in email:
-        raise ApiError(422, "invalid_input", "email: give an e-mail address.")
-    if access.db.scalar(select(User.id).where(User.email == email)):
-        raise ApiError(409, "conflict", "A user with this e-mail address exists already.")
+    email, org_id = people.checked_new_user(access, body.email, body.role, body.org_id)
     user = User(
-        email=email, password_hash=hash_password(body.password), role=body.role, org_id=body.org_id
+        email=email, password_hash=hash_password(body.password), role=body.role, org_id=org_id
     )
     access.db.add(user)
     access.db.commit()

@@ -10,6 +10,7 @@ and field must match).
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -18,14 +19,16 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from central import people
 from central.api.auth import LoginRequest, LoginResponse, login
 from central.browser_session import LOGIN_COOKIE, SESSION_COOKIE, cookie_value
 from central.console.render import PageContext, render
 from central.console.viewer import LANGUAGE_COOKIE, Viewer, form_fields, language_of, viewer
 from central.db.models import AccessToken
+from central.db.types import utcnow
 from central.errors import PAGE_ERRORS, ApiError
-from central.policy import get_session
-from central.security import token_hash
+from central.policy import PERSON_TOKEN_PREFIX, get_session
+from central.security import new_token, token_hash
 
 router = APIRouter(include_in_schema=False)
 COOKIE_PATH = "/console/"
@@ -143,3 +146,69 @@ def _quote(target: str) -> str:
 
 
 PAGE_ERRORS["/console/"] = error_page
+
+
+# --- invitations ------------------------------------------------------------------------
+
+
+def _invitation_page(
+    request: Request, token: str, message: str | None = None, status: int = 200
+) -> Response:
+    return render(
+        request,
+        PageContext(language_of(request)),
+        "invitation.html",
+        status=status,
+        token=token,
+        message=message,
+    )
+
+
+@router.get("/console/invitation/{token}")
+def invitation_page(token: str, request: Request, db: Session = Depends(get_session)) -> Response:
+    found = people.open_invitation(db, token)
+    db.commit()
+    if found is None:
+        return _invitation_page(
+            request, "", "This invitation has been used or has expired; ask for a new one.", 410
+        )
+    return _invitation_page(request, token)
+
+
+@router.post("/console/invitation/{token}")
+def accept_invitation(
+    token: str,
+    request: Request,
+    fields: dict[str, str] = Depends(form_fields),
+    db: Session = Depends(get_session),
+) -> Response:
+    """The new user's password is set, the link used up, and they are logged in."""
+    password = fields.get("password", "")
+    if password != fields.get("again", ""):
+        return _invitation_page(request, token, "The two passwords differ.", 422)
+    try:
+        user = people.accept(db, token, password)
+    except ApiError as refusal:
+        return _invitation_page(request, token, refusal.message, refusal.status)
+    settings = request.app.state.settings
+    session_token = new_token(PERSON_TOKEN_PREFIX)
+    db.add(
+        AccessToken(
+            token_hash=token_hash(session_token),
+            user_id=user.id,
+            expires_at=utcnow() + timedelta(seconds=settings.access_token_ttl_s),
+        )
+    )
+    db.commit()
+    target = "/desk/" if user.role in ("official", "interpreter") else "/console/fleet"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_token,
+        max_age=settings.access_token_ttl_s,
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=True,
+        samesite="strict",
+    )
+    return response

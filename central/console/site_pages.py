@@ -17,6 +17,7 @@ from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Kiosk, Organisation, Service, Site, SiteService
 from central.errors import ApiError
+from central.ptv import service_name
 from contract.kiosk_config import kiosk_document
 
 router = APIRouter(include_in_schema=False)
@@ -113,7 +114,7 @@ def _site_page(
         ).all()
     )
     services = [
-        (service_id, _name(item, seen.page.language), chosen.get(service_id))
+        (service_id, service_name(item, seen.page.language), chosen.get(service_id))
         for service_id, item in db.execute(
             select(Service.id, Service.item)
             .where(Service.withdrawn.is_(False))
@@ -148,11 +149,6 @@ def _site_page(
         may_edit=role in ("national_admin", "org_admin"),
         saved=request.query_params.get("saved"),
     )
-
-
-def _name(item: Any, language: str) -> str:
-    names = (item or {}).get("name") or {}
-    return str(names.get(language) or names.get("fi") or next(iter(names.values()), ""))
 
 
 @router.get("/console/sites/{site_id}")

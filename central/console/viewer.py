@@ -28,6 +28,8 @@ SECTIONS: list[tuple[str, str, str]] = [
     (N_("Fleet"), "/console/fleet", "kiosk.read"),
     (N_("Alerts"), "/console/alerts", "alert.read"),
     (N_("Sites"), "/console/sites", "kiosk.read"),
+    (N_("People"), "/console/people", "user.manage"),
+    (N_("Officials"), "/console/officials", "official.manage"),
     (N_("Usage reports"), "/console/reports", "stats.read"),
     (N_("Audit log"), "/console/audit", "audit.read"),
 ]
@@ -89,3 +91,9 @@ async def form_fields(request: Request) -> dict[str, str]:
     """An urlencoded form's fields (the first value of each); the guard has read the body."""
     body = await request.body()
     return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+
+
+async def form_lists(request: Request) -> dict[str, list[str]]:
+    """An urlencoded form's fields with every value (checkbox groups)."""
+    body = await request.body()
+    return parse_qs(body.decode("utf-8", "replace"))

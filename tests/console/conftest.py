@@ -7,6 +7,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from central.db.engine import session_scope
 from central.db.models import User
 from devtools.browser import CHROMIUM, CHROMIUM_FLAGS
+from devtools.launcher import free_port
 from tests.central.world import PASSWORD, TEST_PASSWORD_HASH, Org, add_user, make_org
 from tests.central_server import RunningCentral, start_central
 
@@ -36,10 +38,43 @@ def add_person(central: RunningCentral, email: str, role: str, org_id: str | Non
     return email
 
 
+class Inbox:
+    """aiosmtpd's handler: every message that arrives, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def subjects(self) -> list[str]:
+        return [m["Subject"].replace("\r\n", "") for m in self.messages]
+
+
 @pytest.fixture(scope="module")
-def world(database_url: str) -> Iterator[ConsoleWorld]:
+def mail() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on loopback (aiosmtpd) and what arrives at it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def world(database_url: str, mail: tuple[Inbox, int]) -> Iterator[ConsoleWorld]:
     # Offline after max(3 × the site's 1 s heartbeat interval, 2 s): seconds, not minutes.
-    central = start_central(database_url, offline_after_s=2)
+    central = start_central(
+        database_url,
+        offline_after_s=2,
+        mail_host="127.0.0.1",
+        mail_port=mail[1],
+        mail_starttls=False,
+    )
     national = add_user(central, "national_admin", None)
     a = make_org(central, national, name="Järvenpää")
     b = make_org(central, national, name="Tuusula")

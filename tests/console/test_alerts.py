@@ -7,16 +7,13 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from central.db.engine import session_scope
 from central.db.models import Alert, AlertNotice
-from devtools.launcher import free_port
 from tests.central.world import add_user, enrol, make_org, ok
 from tests.central_server import start_central
 from tests.console.conftest import ConsoleWorld, add_person, log_in, look
@@ -38,20 +35,6 @@ FAULTY = {
 HEALTHY = {**FAULTY, "devices": [{"kind": "printer", "name": "receipt", "state": "online"}]}
 
 
-class Inbox:
-    """aiosmtpd's handler: every message that arrives, parsed."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-    def subjects(self) -> list[str]:
-        return [m["Subject"].replace("\r\n", "") for m in self.messages]
-
-
 class Webhook(BaseHTTPRequestHandler):
     received: list[dict[str, Any]] = []
 
@@ -63,16 +46,6 @@ class Webhook(BaseHTTPRequestHandler):
 
     def log_message(self, *_: Any) -> None:
         pass
-
-
-@pytest.fixture(scope="module")
-def mail() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 @pytest.fixture(scope="module")

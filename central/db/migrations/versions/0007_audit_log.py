@@ -1,5 +1,5 @@
 """audit_log (every change through the API or the console), alerts and their notices,
-and each organisation's alert recipients
+each organisation's alert recipients, invitations, and labels of systems' API tokens
 
 Revision ID: 0007
 Revises: 0006
@@ -75,9 +75,26 @@ def upgrade() -> None:
     )
     op.create_index("ix_alert_notices_alert_id", "alert_notices", ["alert_id"])
     op.create_index("ix_alert_notices_next_try_at", "alert_notices", ["next_try_at"])
+    op.create_table(
+        "invitations",
+        sa.Column("token_hash", sa.String(length=64), primary_key=True),
+        sa.Column("user_id", sa.String(length=36), sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("invited_by", sa.String(length=36), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.Column("used_at", UTCDateTime(), nullable=True),
+    )
+    op.create_index("ix_invitations_user_id", "invitations", ["user_id"])
+    with op.batch_alter_table("access_tokens", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("label", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("created_at", UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("access_tokens", schema=None) as batch_op:
+        batch_op.drop_column("created_at")
+        batch_op.drop_column("label")
+    op.drop_table("invitations")
     op.drop_table("alert_notices")
     op.drop_table("alerts")
     with op.batch_alter_table("organisations", schema=None) as batch_op:

@@ -1,0 +1,191 @@
+"""People: invite by e-mail, disable and enable, systems' API tokens (shown once), and what
+each official serves; and the invitation page where a new user sets their password."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from central import mail, people
+from central.api.officials import set_profile
+from central.api.users import set_disabled
+from central.calls import lifecycle
+from central.console.render import render
+from central.console.viewer import Viewer, form_fields, form_lists, viewer
+from central.db.models import Organisation, Service, User
+from central.errors import ApiError, forbidden
+from central.policy import ROLES, Access
+from central.ptv import service_name
+
+router = APIRouter(include_in_schema=False)
+DESK_ROLES = ("official", "interpreter")
+
+
+def _roles_for(access: Access) -> list[str]:
+    return [r for r in ROLES if r != "national_admin" or access.is_national]
+
+
+def _user(access: Access, user_id: str) -> User:
+    user = access.own(access.db.get(User, user_id), lambda u: u.org_id or "", "user")
+    if user.role == "national_admin" and not access.is_national:
+        raise forbidden("Only a national admin may change a national admin.")
+    return user
+
+
+@router.get("/console/people")
+def people_page(request: Request, seen: Viewer = Depends(viewer("user.manage"))) -> Response:
+    db = seen.access.db
+    users = list(
+        db.scalars(select(User).where(seen.access.org_filter(User.org_id)).order_by(User.email))
+    )
+    orgs = dict(db.execute(select(Organisation.id, Organisation.name)).all())
+    tokens = {u.id: people.api_tokens(db, u.id) for u in users if u.role == "booking_system"}
+    choices = db.execute(
+        select(Organisation.id, Organisation.name)
+        .where(seen.access.org_filter(Organisation.id))
+        .order_by(Organisation.name)
+    ).all()
+    db.commit()
+    return render(
+        request,
+        seen.page,
+        "people.html",
+        users=users,
+        orgs=orgs,
+        tokens=tokens,
+        org_choices=choices,
+        roles=_roles_for(seen.access),
+        token_days=people.API_TOKEN_DAYS,
+        done=request.query_params.get("done"),
+        me=seen.access.person.user_id,
+    )
+
+
+@router.post("/console/people")
+def invite(
+    request: Request,
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("user.manage")),
+) -> Response:
+    role = fields.get("role", "")
+    org_id = None if role == "national_admin" else (fields.get("org") or None)
+    user, token = people.invite(seen.access, fields.get("email", ""), role, org_id)
+    seen.access.db.commit()
+    return _mail_invitation(request, seen, user, token)
+
+
+def _mail_invitation(request: Request, seen: Viewer, user: User, token: str) -> Response:
+    link = f"{str(request.base_url).rstrip('/')}/console/invitation/{token}"
+    text = (
+        f"You have been invited to Palvelupiste as {user.role}.\n\n"
+        f"Set your password here (the link works once, for 7 days):\n{link}\n"
+    )
+    try:
+        mail.send(request.app.state.settings, user.email, "Invitation to Palvelupiste", text)
+    except OSError as exc:
+        raise ApiError(
+            502,
+            "mail_failed",
+            f"The user was created but the invitation could not be mailed ({exc}); "
+            "use 'Send the invitation again' once mail works.",
+        ) from exc
+    return RedirectResponse(f"/console/people?done=invited:{user.id}", status_code=303)
+
+
+@router.post("/console/people/{user_id}/invitation")
+def invite_again(
+    user_id: str,
+    request: Request,
+    seen: Viewer = Depends(viewer("user.manage")),
+) -> Response:
+    user = _user(seen.access, user_id)
+    token = people.new_invitation(seen.access.db, user, seen.access.person.user_id)
+    seen.access.db.commit()
+    return _mail_invitation(request, seen, user, token)
+
+
+@router.post("/console/people/{user_id}/disabled")
+def set_user_disabled(
+    user_id: str,
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("user.manage")),
+) -> Response:
+    user = _user(seen.access, user_id)
+    disabled = fields.get("disabled") == "1"
+    if disabled and user.id == seen.access.person.user_id:
+        raise ApiError(422, "invalid_input", "You cannot disable yourself.")
+    set_disabled(seen.access.db, user, disabled)
+    seen.access.db.commit()
+    state = "disabled" if disabled else "enabled"
+    return RedirectResponse(f"/console/people?done={state}:{user.id}", status_code=303)
+
+
+@router.post("/console/people/{user_id}/tokens")
+def new_token_page(
+    user_id: str,
+    request: Request,
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("user.manage")),
+) -> Response:
+    user = _user(seen.access, user_id)
+    days = int(fields["days"]) if fields.get("days", "").isdigit() else 0
+    token, expires_at = people.new_api_token(seen.access.db, user, fields.get("label", ""), days)
+    seen.access.db.commit()
+    response = render(
+        request, seen.page, "api_token.html", user=user, token=token, expires_at=expires_at
+    )
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+@router.post("/console/people/{user_id}/tokens/{hash_start}/revoke")
+def revoke_token(
+    user_id: str, hash_start: str, seen: Viewer = Depends(viewer("user.manage"))
+) -> Response:
+    user = _user(seen.access, user_id)
+    if not people.revoke_api_token(seen.access.db, user.id, hash_start):
+        raise ApiError(404, "not_found", "No such token of this user.")
+    seen.access.db.commit()
+    return RedirectResponse(f"/console/people?done=revoked:{user.id}", status_code=303)
+
+
+# --- officials --------------------------------------------------------------------------
+
+
+@router.get("/console/officials")
+def officials_page(request: Request, seen: Viewer = Depends(viewer("official.manage"))) -> Response:
+    db = seen.access.db
+    users = list(
+        db.scalars(
+            select(User)
+            .where(User.role.in_(DESK_ROLES), seen.access.org_filter(User.org_id))
+            .order_by(User.email)
+        )
+    )
+    profiles = {u.id: lifecycle.profile_of(db, u.id) for u in users}
+    rows = db.execute(select(Service.id, Service.item).where(Service.withdrawn.is_(False)))
+    services = {sid: service_name(item, seen.page.language) or sid for sid, item in rows}
+    db.commit()
+    return render(
+        request,
+        seen.page,
+        "officials.html",
+        users=users,
+        profiles=profiles,
+        services=sorted(services.items(), key=lambda s: s[1].lower()),
+        done=request.query_params.get("done"),
+    )
+
+
+@router.post("/console/officials/{user_id}")
+def save_official(
+    user_id: str,
+    fields: dict[str, list[str]] = Depends(form_lists),
+    seen: Viewer = Depends(viewer("official.manage")),
+) -> Response:
+    user = seen.access.own(seen.access.db.get(User, user_id), lambda u: u.org_id or "", "user")
+    languages = [c.strip() for c in ",".join(fields.get("languages", [])).split(",") if c.strip()]
+    set_profile(seen.access, user, fields.get("service", []), languages)
+    seen.access.db.commit()
+    return RedirectResponse(f"/console/officials?done={user.id}", status_code=303)
