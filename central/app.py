@@ -28,6 +28,7 @@ from central.audit import AuditTrail
 from central.calls.media_server import JanusRooms
 from central.console import alert_pages as console_alerts
 from central.console import audit_pages as console_audit
+from central.console import catalogue_pages as console_catalogue
 from central.console import fleet_pages as console_fleet
 from central.console import people_pages as console_people
 from central.console import report_pages as console_reports
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         console_reports.router,
         console_sites.router,
         console_people.router,
+        console_catalogue.router,
         console_audit.router,
     ):
         app.include_router(console_router)
@@ -130,6 +132,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             large={
                 "/artifact": (settings.max_artifact_bytes, "device"),
                 "/catalogue/import": (settings.max_import_bytes, "national_admin"),
+                "/catalogue/preview": (settings.max_import_bytes, "national_admin"),
                 "/scans": (settings.max_call_document_bytes, "device"),
                 "/documents": (settings.max_call_document_bytes, "official"),
             },

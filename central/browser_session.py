@@ -54,13 +54,18 @@ def csrf_token(secret: bytes, session_token: str) -> str:
     return hmac.new(secret, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
 
 
-def submitted_csrf(headers: dict[bytes, bytes], body: bytes) -> str | None:
-    """The CSRF token a request carries: its header (htmx), else its urlencoded form field."""
+def submitted_csrf(headers: dict[bytes, bytes], body: bytes, query: bytes = b"") -> str | None:
+    """The CSRF token a request carries: its header (htmx), else its urlencoded form field;
+    a file upload (multipart) carries it in the form's action address."""
     header = headers.get(CSRF_HEADER)
     if header:
         return header.decode("latin-1")
-    if headers.get(b"content-type", b"").startswith(b"application/x-www-form-urlencoded"):
+    content_type = headers.get(b"content-type", b"")
+    if content_type.startswith(b"application/x-www-form-urlencoded"):
         values = parse_qs(body.decode("utf-8", "replace")).get(CSRF_FIELD)
+        return values[0] if values else None
+    if content_type.startswith(b"multipart/form-data"):
+        values = parse_qs(query.decode("latin-1")).get(CSRF_FIELD)
         return values[0] if values else None
     return None
 

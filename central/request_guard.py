@@ -234,7 +234,9 @@ class RequestGuard:
                 break
         body = b"".join(chunks)
         if session_token is not None and not csrf_matches(
-            self.csrf_secret, session_token, submitted_csrf(headers, body)
+            self.csrf_secret,
+            session_token,
+            submitted_csrf(headers, body, scope.get("query_string", b"")),
         ):
             await _refuse(
                 send, 403, "csrf_failed", "The form has expired; reload the page and try again."

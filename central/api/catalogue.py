@@ -6,14 +6,11 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from central import changes, ptv
+from central import catalogue_import, ptv
 from central.api.schemas import errors
-from central.db.models import Service, SiteService
-from central.db.types import utcnow
 from central.errors import ApiError
 from central.policy import Access, allowed
 from central.request_guard import parsed_json
@@ -21,43 +18,9 @@ from central.request_guard import parsed_json
 router = APIRouter(tags=["catalogue"])
 
 
-def _sites_showing(db: Session, service_id: str) -> list[str]:
-    return list(db.scalars(select(SiteService.site_id).where(SiteService.service_id == service_id)))
-
-
 def import_documents(db: Session, documents: list[Any]) -> dict[str, Any]:
     """Upsert services; one bad item is reported with its index and the rest goes on."""
-    result: dict[str, Any] = {"imported": 0, "updated": 0, "unchanged": 0, "rejected": []}
-    for index, doc in enumerate(documents):
-        try:
-            item, withdrawn = ptv.parse_service(doc)
-        except ptv.InvalidService as exc:
-            rejected: dict[str, Any] = {"index": index, "error": str(exc)}
-            if isinstance(doc, dict) and isinstance(doc.get("id"), str):
-                rejected["id"] = doc["id"][:64]
-            result["rejected"].append(rejected)
-            continue
-        digest = ptv.content_hash({"item": item, "withdrawn": withdrawn})
-        service = db.get(Service, item["id"])
-        if service is None:
-            if not item["name"]:
-                item["name"] = {"fi": item["id"]}
-            db.add(Service(id=item["id"], item=item, content_hash=digest, withdrawn=withdrawn))
-            result["imported"] += 1
-            continue
-        if service.content_hash == digest:
-            result["unchanged"] += 1
-            continue
-        if withdrawn and not item["name"]:
-            item["name"] = service.item.get("name", {})
-        service.item = item
-        service.content_hash = digest
-        service.withdrawn = withdrawn
-        service.updated_at = utcnow()
-        changes.record(db, _sites_showing(db, service.id), changes.SERVICE, service.id, withdrawn)
-        result["updated"] += 1
-    db.flush()
-    return result
+    return catalogue_import.apply(db, catalogue_import.plan(db, documents))
 
 
 @router.post(

@@ -28,6 +28,7 @@ SECTIONS: list[tuple[str, str, str]] = [
     (N_("Fleet"), "/console/fleet", "kiosk.read"),
     (N_("Alerts"), "/console/alerts", "alert.read"),
     (N_("Sites"), "/console/sites", "kiosk.read"),
+    (N_("Catalogue"), "/console/catalogue", "kiosk.read"),
     (N_("People"), "/console/people", "user.manage"),
     (N_("Officials"), "/console/officials", "official.manage"),
     (N_("Usage reports"), "/console/reports", "stats.read"),

@@ -467,3 +467,15 @@ class Invitation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
+
+
+class CatalogueDraft(Base):
+    """A catalogue file a national admin is reviewing before importing it (kept an hour)."""
+
+    __tablename__ = "catalogue_drafts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    source: Mapped[str] = mapped_column(String(500))
+    # The documents, JSON and zlib-compressed.
+    body: Mapped[bytes] = mapped_column(LargeBinary)

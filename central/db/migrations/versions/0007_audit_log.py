@@ -1,5 +1,6 @@
 """audit_log (every change through the API or the console), alerts and their notices,
-each organisation's alert recipients, invitations, and labels of systems' API tokens
+each organisation's alert recipients, invitations, labels of systems' API tokens, and
+catalogue files under review
 
 Revision ID: 0007
 Revises: 0006
@@ -88,9 +89,20 @@ def upgrade() -> None:
     with op.batch_alter_table("access_tokens", schema=None) as batch_op:
         batch_op.add_column(sa.Column("label", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("created_at", UTCDateTime(), nullable=True))
+    op.create_table(
+        "catalogue_drafts",
+        sa.Column("id", sa.String(length=36), primary_key=True),
+        sa.Column("user_id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("source", sa.String(length=500), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+    )
+    op.create_index("ix_catalogue_drafts_user_id", "catalogue_drafts", ["user_id"])
+    op.create_index("ix_catalogue_drafts_created_at", "catalogue_drafts", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("catalogue_drafts")
     with op.batch_alter_table("access_tokens", schema=None) as batch_op:
         batch_op.drop_column("created_at")
         batch_op.drop_column("label")

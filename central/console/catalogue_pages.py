@@ -1,0 +1,150 @@
+"""The catalogue: the services as a site's kiosks show them, and an import from a PTV file
+or address that is reviewed (new, changed, withdrawn, refused) before it is applied."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import zlib
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import delete, select
+from starlette.concurrency import run_in_threadpool
+
+from central import catalogue_import, ptv
+from central.console.render import render
+from central.console.viewer import Viewer, form_fields, viewer
+from central.db.models import CatalogueDraft, Service, Site, SiteService
+from central.db.types import utcnow
+from central.errors import ApiError
+
+router = APIRouter(include_in_schema=False)
+DRAFT_TTL = timedelta(hours=1)
+FETCH_TIMEOUT_S = 30
+SHOWN_PER_KIND = 200
+MAX_SHOWN = 2000
+
+
+@router.get("/console/catalogue")
+def catalogue_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -> Response:
+    """A site's services in its kiosks' order and language, or the whole catalogue."""
+    db = seen.access.db
+    site_id = request.query_params.get("site") or None
+    sites = db.execute(
+        select(Site.id, Site.name).where(seen.access.org_filter(Site.org_id)).order_by(Site.name)
+    ).all()
+    if site_id:
+        site = seen.access.site(site_id)
+        rows = db.execute(
+            select(Service.item)
+            .join(SiteService, SiteService.service_id == Service.id)
+            .where(SiteService.site_id == site.id, Service.withdrawn.is_(False))
+            .order_by(SiteService.position)
+        ).scalars()
+    else:
+        rows = db.scalars(select(Service.item).where(Service.withdrawn.is_(False)).limit(MAX_SHOWN))
+    items = list(rows)
+    if not site_id:
+        items.sort(key=lambda i: ptv.service_name(i, seen.page.language).lower())
+    db.commit()
+    return render(
+        request,
+        seen.page,
+        "catalogue.html",
+        items=items,
+        sites=sites,
+        site_id=site_id,
+        may_import=seen.access.person.role == "national_admin",
+        done=request.query_params.get("done"),
+    )
+
+
+def _fetch(url: str, limit: int) -> bytes:
+    if not url.startswith(("https://", "http://")):
+        raise ApiError(422, "invalid_input", "The address must start with https://.")
+    request = urllib.request.Request(url, headers={"accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_S) as answer:  # noqa: S310
+            body = answer.read(limit + 1)
+    except OSError as exc:
+        raise ApiError(502, "fetch_failed", f"The address could not be read: {exc}") from exc
+    if len(body) > limit:
+        raise ApiError(413, "too_large", f"The catalogue may be at most {limit // 2**20} MiB.")
+    return body
+
+
+@router.post("/console/catalogue/preview")
+async def preview(
+    request: Request,
+    file: UploadFile | None = None,
+    seen: Viewer = Depends(viewer("catalogue.import")),
+) -> Response:
+    settings = request.app.state.settings
+    form = await request.form()
+    url = str(form.get("url") or "").strip()
+    if file is not None and file.filename:
+        raw, source = await file.read(), file.filename
+    elif url:
+        raw = await run_in_threadpool(_fetch, url, settings.max_import_bytes)
+        source = url
+    else:
+        raise ApiError(422, "invalid_input", "Choose a PTV file or give its address.")
+
+    def review() -> Response:
+        try:
+            documents = ptv.service_documents(json.loads(raw))
+        except ValueError as exc:  # not JSON, or not a catalogue (InvalidService is one)
+            raise ApiError(422, "invalid_catalogue", f"This is not a PTV catalogue: {exc}") from exc
+        db = seen.access.db
+        planned = catalogue_import.plan(db, documents)
+        db.execute(delete(CatalogueDraft).where(CatalogueDraft.created_at < utcnow() - DRAFT_TTL))
+        db.execute(
+            delete(CatalogueDraft).where(CatalogueDraft.user_id == seen.access.person.user_id)
+        )
+        draft = CatalogueDraft(
+            user_id=seen.access.person.user_id,
+            source=source[:500],
+            body=zlib.compress(json.dumps(documents).encode()),
+        )
+        db.add(draft)
+        db.commit()
+        return render(
+            request,
+            seen.page,
+            "catalogue_preview.html",
+            planned=planned,
+            draft=draft,
+            source=source,
+            shown=SHOWN_PER_KIND,
+            language=seen.page.language,
+            name=ptv.service_name,
+        )
+
+    return await run_in_threadpool(review)
+
+
+@router.post("/console/catalogue/apply")
+def apply(
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("catalogue.import")),
+) -> Response:
+    """Imports the reviewed file, planned again against the catalogue as it is now."""
+    db = seen.access.db
+    draft = db.get(CatalogueDraft, fields.get("draft", ""))
+    if (
+        draft is None
+        or draft.user_id != seen.access.person.user_id
+        or draft.created_at < utcnow() - DRAFT_TTL
+    ):
+        raise ApiError(410, "gone", "This review has expired; choose the file again.")
+    documents: list[Any] = json.loads(zlib.decompress(draft.body))
+    result = catalogue_import.apply(db, catalogue_import.plan(db, documents))
+    db.delete(draft)
+    db.commit()
+    done = (
+        f"{result['imported']}:{result['updated']}:{result['unchanged']}:{len(result['rejected'])}"
+    )
+    return RedirectResponse(f"/console/catalogue?done={done}", status_code=303)
