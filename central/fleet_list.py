@@ -8,8 +8,8 @@ filter shows").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from central.policy import Access
 
 SORTS = ("name", "status", "last_seen", "version", "outbox", "site")
 PAGE_SIZE = 50
+NEVER = datetime.min.replace(tzinfo=UTC)
 # Worst first when sorting by status.
 STATUS_ORDER = {
     KioskStatus.OFFLINE: 0,
@@ -41,24 +42,43 @@ class FleetFilter:
     descending: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass
 class FleetRow:
-    kiosk: Kiosk
+    """A kiosk as the list shows it; `devices` is filled only for the rows on the page."""
+
+    id: str
+    name: str
     site_name: str
     org_name: str
     status: KioskStatus
-    problems: list[str]
-
-    @property
-    def devices(self) -> list[dict[str, Any]]:
-        return [d for d in (self.kiosk.health or {}).get("devices", []) if isinstance(d, dict)]
+    last_seen: datetime | None
+    software_version: str | None
+    outbox_depth: int
+    devices: list[dict[str, Any]] = field(default_factory=list)
 
 
 def fleet_rows(
     access: Access, wanted: FleetFilter, now: datetime, floor_s: float
 ) -> list[FleetRow]:
+    """Every kiosk the filter shows, sorted; no health document is read (see with_devices)."""
+    silent_for = {
+        site_id: fleet_status.offline_after(config, floor_s)
+        for site_id, config in access.db.execute(
+            select(Site.id, Site.config).where(access.org_filter(Site.org_id))
+        )
+    }
     query = (
-        select(Kiosk, Site.name, Site.config, Organisation.name)
+        select(
+            Kiosk.id,
+            Kiosk.name,
+            Kiosk.site_id,
+            Kiosk.last_seen,
+            Kiosk.condition,
+            Kiosk.software_version,
+            Kiosk.outbox_depth,
+            Site.name,
+            Organisation.name,
+        )
         .join(Site, Site.id == Kiosk.site_id)
         .join(Organisation, Organisation.id == Kiosk.org_id)
         .where(access.org_filter(Kiosk.org_id), Kiosk.retired_at.is_(None))
@@ -70,31 +90,47 @@ def fleet_rows(
     if wanted.version:
         query = query.where(Kiosk.software_version == wanted.version)
     rows = []
-    for kiosk, site_name, config, org_name in access.db.execute(query):
-        status = fleet_status.status_of(
-            kiosk.last_seen,
-            kiosk.health,
-            kiosk.outbox_depth,
-            now,
-            fleet_status.offline_after(config, floor_s),
-        )
+    for (
+        kiosk_id,
+        name,
+        site_id,
+        seen,
+        condition,
+        version,
+        outbox,
+        site_name,
+        org_name,
+    ) in access.db.execute(query):
+        status = fleet_status.status_of(seen, condition, now, silent_for[site_id])
         if wanted.status and status.value != wanted.status:
             continue
-        problems = fleet_status.problems_of(kiosk.health, kiosk.outbox_depth)
-        rows.append(FleetRow(kiosk, site_name, org_name, status, problems))
+        rows.append(FleetRow(kiosk_id, name, site_name, org_name, status, seen, version, outbox))
     rows.sort(key=_sort_key(wanted.sort), reverse=wanted.descending)
+    return rows
+
+
+def with_devices(access: Access, rows: list[FleetRow]) -> list[FleetRow]:
+    """Reads the devices of these rows (a page) from their last heartbeat."""
+    ids = [r.id for r in rows]
+    health = dict(access.db.execute(select(Kiosk.id, Kiosk.health).where(Kiosk.id.in_(ids))).all())
+    for row in rows:
+        found = (health.get(row.id) or {}).get("devices", [])
+        row.devices = [d for d in found if isinstance(d, dict)]
     return rows
 
 
 def _sort_key(sort: str) -> Any:
     keys = {
-        "status": lambda r: (STATUS_ORDER[r.status], r.kiosk.name),
-        "last_seen": lambda r: (r.kiosk.last_seen is None, r.kiosk.last_seen or datetime.min),
-        "version": lambda r: (r.kiosk.software_version or "", r.kiosk.name),
-        "outbox": lambda r: (r.kiosk.outbox_depth, r.kiosk.name),
-        "site": lambda r: (r.site_name, r.kiosk.name),
+        "status": lambda r: (STATUS_ORDER[r.status], r.name),
+        "last_seen": lambda r: (
+            r.last_seen is None,
+            r.last_seen or datetime.min.replace(tzinfo=UTC),
+        ),
+        "version": lambda r: (r.software_version or "", r.name),
+        "outbox": lambda r: (r.outbox_depth, r.name),
+        "site": lambda r: (r.site_name, r.name),
     }
-    return keys.get(sort, lambda r: r.kiosk.name.lower())
+    return keys.get(sort, lambda r: r.name.lower())
 
 
 def choices(access: Access) -> dict[str, list[tuple[str, str]]]:

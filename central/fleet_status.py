@@ -63,20 +63,29 @@ def problems_of(health: dict[str, Any] | None, outbox_depth: int) -> list[str]:
     return found
 
 
+def condition_of(health: dict[str, Any] | None, outbox_depth: int) -> str:
+    """What a heartbeat says of an up kiosk: "maintenance", "degraded" or "ok".
+
+    Stored with each heartbeat (kiosks.condition), so listing 10,000 kiosks needs no
+    health document parsed; only the time decides the rest (offline, never seen).
+    """
+    ui = (health or {}).get("ui")
+    if isinstance(ui, dict) and ui.get("state") == MAINTENANCE_SCREEN:
+        return KioskStatus.MAINTENANCE.value
+    if problems_of(health, outbox_depth):
+        return KioskStatus.DEGRADED.value
+    return "ok"
+
+
 def status_of(
-    last_seen: datetime | None,
-    health: dict[str, Any] | None,
-    outbox_depth: int,
-    now: datetime,
-    silent_for: timedelta,
+    last_seen: datetime | None, condition: str, now: datetime, silent_for: timedelta
 ) -> KioskStatus:
     if last_seen is None:
         return KioskStatus.NEVER_SEEN
     if now - last_seen > silent_for:
         return KioskStatus.OFFLINE
-    ui = (health or {}).get("ui")
-    if isinstance(ui, dict) and ui.get("state") == MAINTENANCE_SCREEN:
+    if condition == KioskStatus.MAINTENANCE:
         return KioskStatus.MAINTENANCE
-    if problems_of(health, outbox_depth):
+    if condition == KioskStatus.DEGRADED:
         return KioskStatus.DEGRADED
     return KioskStatus.ONLINE

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from central import commands
 from central.db.models import Kiosk, Site
 from central.db.types import UTCDateTime, utcnow
+from central.fleet_status import condition_of
 from central.policy import Device
 
 # Built once: constructing statements per request was a third of a heartbeat's cost.
@@ -29,6 +30,7 @@ _RECORD_HEALTH = (
         outbox_depth=bindparam("v_outbox_depth"),
         dropped_events=bindparam("v_dropped_events"),
         health=bindparam("v_health", type_=JSON()),
+        condition=bindparam("v_condition"),
     )
 )
 _SITE_CONFIG_VERSION = select(Site.config_version).where(Site.id == bindparam("site_id"))
@@ -53,6 +55,7 @@ def record_heartbeat(db: Session, device: Device, health: dict[str, Any]) -> dic
             "v_outbox_depth": health.get("outbox_depth", 0),
             "v_dropped_events": health.get("dropped_events", 0),
             "v_health": {**health, "received_at": now.isoformat()},
+            "v_condition": condition_of(health, health.get("outbox_depth", 0)),
         },
     )
     config_version = conn.execute(_SITE_CONFIG_VERSION, {"site_id": device.site_id}).scalar()

@@ -29,8 +29,7 @@ def kiosk_summary(
 ) -> dict[str, Any]:
     status = fleet_status.status_of(
         kiosk.last_seen,
-        kiosk.health,
-        kiosk.outbox_depth,
+        kiosk.condition,
         utcnow(),
         fleet_status.offline_after(site_config, settings.offline_after_s),
     )

@@ -12,10 +12,17 @@ from sqlalchemy import select
 from central import commands
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
-from central.db.models import Alert, Command, CommandArtifact, Site, UsageEvent
+from central.db.models import Alert, Command, CommandArtifact, Kiosk, Site, UsageEvent
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
-from central.fleet_list import PAGE_SIZE, SORTS, FleetFilter, choices, fleet_rows
+from central.fleet_list import (
+    PAGE_SIZE,
+    SORTS,
+    FleetFilter,
+    choices,
+    fleet_rows,
+    with_devices,
+)
 from central.fleet_status import KioskStatus, offline_after, status_of
 from central.policy import TECHNICIAN_COMMANDS
 from contract.kiosk_api import CommandType
@@ -76,7 +83,7 @@ def fleet_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -
         request,
         seen.page,
         "fleet.html",
-        rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        rows=with_devices(seen.access, rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]),
         total=len(rows),
         counts=counts,
         page_number=page,
@@ -114,8 +121,8 @@ async def bulk_command(
     wanted = _filter_of(fields)
     settings = request.app.state.settings
     rows = fleet_rows(seen.access, wanted, utcnow(), settings.offline_after_s)
-    for row in rows:
-        commands.issue(seen.access, row.kiosk, type_, {}, None, settings)
+    for kiosk in seen.access.db.scalars(select(Kiosk).where(Kiosk.id.in_([r.id for r in rows]))):
+        commands.issue(seen.access, kiosk, type_, {}, None, settings)
     seen.access.db.commit()
     query = urlencode({**_query_of(wanted), "done": f"{type_}:{len(rows)}"})
     return RedirectResponse(f"/console/fleet?{query}", status_code=303)
@@ -134,8 +141,7 @@ def kiosk_page(
     settings = request.app.state.settings
     status = status_of(
         kiosk.last_seen,
-        kiosk.health,
-        kiosk.outbox_depth,
+        kiosk.condition,
         utcnow(),
         offline_after(config, settings.offline_after_s),
     )

@@ -125,6 +125,8 @@ class Kiosk(Base):
     outbox_depth: Mapped[int] = mapped_column(Integer, default=0)
     dropped_events: Mapped[int] = mapped_column(Integer, default=0)
     health: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # "ok", "degraded" or "maintenance" from the last heartbeat (central/fleet_status.py).
+    condition: Mapped[str] = mapped_column(String(16), default="ok")
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
     device_token_expires_at: Mapped[datetime | None] = mapped_column()
     # The token a rotation replaced keeps working for a short while, so a kiosk whose

@@ -1,6 +1,6 @@
 """audit_log (every change through the API or the console), alerts and their notices,
 each organisation's alert recipients, invitations, labels of systems' API tokens, and
-catalogue files under review
+catalogue files under review, and each kiosk's condition at its last heartbeat
 
 Revision ID: 0007
 Revises: 0006
@@ -43,6 +43,10 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_org_id", "audit_log", ["org_id"])
     with op.batch_alter_table("organisations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("alerting", sa.JSON(), nullable=False, server_default="{}"))
+    with op.batch_alter_table("kiosks", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("condition", sa.String(length=16), nullable=False, server_default="ok")
+        )
     op.create_table(
         "alerts",
         sa.Column("id", sa.String(length=36), primary_key=True),
@@ -111,4 +115,6 @@ def downgrade() -> None:
     op.drop_table("alerts")
     with op.batch_alter_table("organisations", schema=None) as batch_op:
         batch_op.drop_column("alerting")
+    with op.batch_alter_table("kiosks", schema=None) as batch_op:
+        batch_op.drop_column("condition")
     op.drop_table("audit_log")
