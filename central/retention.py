@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from central import audit
+from central import audit, usage_daily
 from central.background import Every
 from central.db.models import (
     Booking,
@@ -77,6 +77,7 @@ def apply(db: Session, settings: Settings) -> dict[str, int]:
                 UsageEvent.at < now - timedelta(days=keep.usage_days),
             )
         ).rowcount
+        usage_daily.prune(db, org.id, (now - timedelta(days=keep.usage_days)).date().isoformat())
         old_bookings = select(Booking.id).where(
             Booking.org_id == org.id, Booking.ends_at < now - timedelta(days=keep.bookings_days)
         )

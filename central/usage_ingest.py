@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from central import usage_daily
 from central.db.models import UsageEvent
 from central.db.types import utcnow
 from central.errors import ApiError
@@ -24,34 +25,39 @@ from contract.json_values import printable
 log = logging.getLogger("central")
 
 
-def _insert_ignoring_duplicates(db: Session, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Insert the batch; if the database refuses it, each row alone, so one bad row fails alone.
+def _insert_ignoring_duplicates(
+    db: Session, rows: list[dict[str, Any]]
+) -> tuple[set[str], list[dict[str, str]]]:
+    """Insert the batch: (ids really stored, refusals). If the database refuses the batch,
+    each row alone, so one bad row fails alone. A row a concurrent upload stored first is
+    neither: it is counted once, by that upload.
 
     Validation should leave nothing for the database to refuse; this is the
     second line, so that a kiosk's outbox is never stuck behind one event.
     """
     dialect = db.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(UsageEvent).on_conflict_do_nothing(index_elements=["id"])
+    statement = (
+        insert(UsageEvent).on_conflict_do_nothing(index_elements=["id"]).returning(UsageEvent.id)
+    )
     if dialect != "postgresql":
         # SQLite enforces no lengths, and pysqlite's savepoints are unreliable (SQLAlchemy docs).
-        db.execute(statement, rows)
-        return []
+        return set(db.execute(statement, rows).scalars()), []
     try:
         with db.begin_nested():
-            db.execute(statement, rows)
-        return []
+            return set(db.execute(statement, rows).scalars()), []
     except DBAPIError:
         pass
+    stored: set[str] = set()
     refused = []
     for row in rows:
         try:
             with db.begin_nested():
-                db.execute(statement, [row])
+                stored.update(db.execute(statement, [row]).scalars())
         except DBAPIError as exc:
             log.warning("usage event %s refused by the database: %s", row["id"], exc.orig)
             refused.append({"id": row["id"], "error": "the event could not be stored"})
-    return refused
+    return stored, refused
 
 
 def ingest(db: Session, device: Device, raw_events: list[Any]) -> dict[str, Any]:
@@ -82,25 +88,24 @@ def ingest(db: Session, device: Device, raw_events: list[Any]) -> dict[str, Any]
         duplicates.extend(i for i in valid if i in known)
         fresh = [e for i, e in valid.items() if i not in known]
         if fresh:
-            refused = _insert_ignoring_duplicates(
-                db,
-                [
-                    {
-                        "id": e.id,
-                        "kiosk_id": device.kiosk_id,
-                        "site_id": device.site_id,
-                        "org_id": device.org_id,
-                        "type": e.type,
-                        "at": e.at,
-                        "local_day": e.local_day,
-                        "session_id": e.session_id,
-                        "service_id": e.service_id,
-                        "data": e.data,
-                        "received_at": now,
-                    }
-                    for e in fresh
-                ],
-            )
+            rows = [
+                {
+                    "id": e.id,
+                    "kiosk_id": device.kiosk_id,
+                    "site_id": device.site_id,
+                    "org_id": device.org_id,
+                    "type": e.type,
+                    "at": e.at,
+                    "local_day": e.local_day,
+                    "session_id": e.session_id,
+                    "service_id": e.service_id,
+                    "data": e.data,
+                    "received_at": now,
+                }
+                for e in fresh
+            ]
+            stored, refused = _insert_ignoring_duplicates(db, rows)
+            usage_daily.add(db, (row for row in rows if row["id"] in stored))
             rejected.extend(refused)
             fresh = [e for e in fresh if e.id not in {r["id"] for r in refused}]
         db.commit()

@@ -1,11 +1,11 @@
 """Usage reports ("suoritteet") for the console: what kiosks were used for, over a date range.
 
-One grouped query (day × site × kiosk × event type × service) carries nearly the
-whole report: the per-day, per-service, per-kiosk and per-site figures are sums
-over its rows, so 1,000,000 events cost one pass of the database. Satisfaction,
-accessibility features and call durations read the event's data, for those
-event types only. Device faults come from central's alerts (how many, how long).
-Nothing here names a person: events carry none (contract/events.py).
+Read from the daily counts (central/usage_daily.py), never from the events: a
+kiosk's day is a few dozen rows however many citizens it served, so a report over
+1,000,000 events reads a fraction of that. A few small grouped queries give the
+table (day × site × event type × service) and the figures by day, site, kiosk,
+service, score and feature. Device faults come from central's alerts (how many,
+how long). Nothing here names a person: events carry none (contract/events.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from central.db.models import Alert, Kiosk, Service, Site, UsageEvent
+from central.db.models import Alert, Kiosk, Service, Site, UsageDaily
 from central.ptv import service_name
 
 # The activities the programme counts, in the order reports show them.
@@ -49,17 +49,20 @@ class ReportFilter:
     site_id: str | None = None
     kiosk_id: str | None = None
     event_type: str | None = None
+    rows_by: str = "day"
+
+
+# What the table's rows are counted by (the first column of the table and of its CSV).
+ROWS_BY = ("day", "site", "kiosk", "service")
 
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the report's table and of its CSV: a count for one day, place and kind."""
+    """One line of the report's table and of its CSV: a count of one kind of event for
+    one day, site, kiosk or service (ReportFilter.rows_by)."""
 
-    day: str
-    site: str
-    kiosk: str
+    key: str
     event_type: str
-    service: str
     count: int
 
 
@@ -83,65 +86,56 @@ class Report:
 
 def _where(wanted: ReportFilter) -> list[ColumnElement[bool]]:
     clauses = [
-        UsageEvent.local_day >= wanted.first.isoformat(),
-        UsageEvent.local_day <= wanted.last.isoformat(),
+        UsageDaily.local_day >= wanted.first.isoformat(),
+        UsageDaily.local_day <= wanted.last.isoformat(),
     ]
     if wanted.org_id:
-        clauses.append(UsageEvent.org_id == wanted.org_id)
+        clauses.append(UsageDaily.org_id == wanted.org_id)
     if wanted.site_id:
-        clauses.append(UsageEvent.site_id == wanted.site_id)
+        clauses.append(UsageDaily.site_id == wanted.site_id)
     if wanted.kiosk_id:
-        clauses.append(UsageEvent.kiosk_id == wanted.kiosk_id)
+        clauses.append(UsageDaily.kiosk_id == wanted.kiosk_id)
     if wanted.event_type:
-        clauses.append(UsageEvent.type == wanted.event_type)
+        clauses.append(UsageDaily.type == wanted.event_type)
     return clauses
+
+
+def _summed(db: Session, where: list[ColumnElement[bool]], *keys: Any) -> list[Any]:
+    return db.execute(select(*keys, func.sum(UsageDaily.count)).where(*where).group_by(*keys)).all()
 
 
 def build(db: Session, wanted: ReportFilter, language: str = "fi") -> Report:
     """Service names are given in `language` where the catalogue has it."""
     where = _where(wanted)
-    grouped = db.execute(
-        select(
-            UsageEvent.local_day,
-            UsageEvent.site_id,
-            UsageEvent.kiosk_id,
-            UsageEvent.type,
-            UsageEvent.service_id,
-            func.count(),
-        )
-        .where(*where)
-        .group_by(
-            UsageEvent.local_day,
-            UsageEvent.site_id,
-            UsageEvent.kiosk_id,
-            UsageEvent.type,
-            UsageEvent.service_id,
-        )
-    ).all()
+    day, site, kiosk, type_ = (
+        UsageDaily.local_day,
+        UsageDaily.site_id,
+        UsageDaily.kiosk_id,
+        UsageDaily.type,
+    )
+    dimension = {"day": day, "site": site, "kiosk": kiosk, "service": UsageDaily.service_id}[
+        wanted.rows_by if wanted.rows_by in ROWS_BY else "day"
+    ]
+    table = _summed(db, where, dimension, type_)
+    visits = _summed(db, [*where, type_ == "session_started"], day, site, kiosk)
+    viewed = _summed(db, [*where, type_ == "service_viewed"], UsageDaily.service_id)
     sites = dict(db.execute(select(Site.id, Site.name)).all())
     kiosks = dict(db.execute(select(Kiosk.id, Kiosk.name)).all())
-    service_ids = {r[4] for r in grouped if r[4]}
-    services = _service_names(db, service_ids, language)
-
-    rows: list[Row] = []
-    per_day: Counter[str] = Counter()
-    per_service: Counter[str] = Counter()
-    per_kiosk: Counter[str] = Counter()
-    per_site: Counter[str] = Counter()
+    keys = {r[0] for r in table if r[0]} if wanted.rows_by == "service" else set()
+    services = _service_names(db, keys | {r[0] for r in viewed if r[0]}, language)
+    names = {"site": sites, "kiosk": kiosks, "service": services}.get(wanted.rows_by, {})
+    rows = [Row(names.get(k, k or ""), t, int(n)) for k, t, n in table]
     activities: Counter[str] = Counter()
-    for day, site_id, kiosk_id, type_, service_id, count in grouped:
-        site, kiosk = sites.get(site_id, site_id), kiosks.get(kiosk_id, kiosk_id)
-        service = services.get(service_id, service_id or "")
-        rows.append(Row(day, site, kiosk, type_, service, count))
-        activities[type_] += count
-        if type_ == "session_started":
-            per_day[day] += count
-            per_kiosk[kiosk] += count
-            per_site[site] += count
-        if type_ == "service_viewed" and service:
-            per_service[service] += count
-    rows.sort(key=lambda r: (r.day, r.site, r.kiosk, r.event_type, r.service))
-
+    for row in rows:
+        activities[row.event_type] += row.count
+    rows.sort(key=lambda r: (r.key, r.event_type))
+    per_day: Counter[str] = Counter()
+    per_site: Counter[str] = Counter()
+    per_kiosk: Counter[str] = Counter()
+    for d, s, k, n in visits:
+        per_day[d] += int(n)
+        per_site[sites.get(s, s)] += int(n)
+        per_kiosk[kiosks.get(k, k)] += int(n)
     days = (wanted.last - wanted.first).days + 1
     visits_per_day = {
         (wanted.first + timedelta(days=n)).isoformat(): 0 for n in range(min(days, MAX_DAYS))
@@ -150,10 +144,12 @@ def build(db: Session, wanted: ReportFilter, language: str = "fi") -> Report:
     return Report(
         rows=rows,
         visits_per_day=visits_per_day,
-        per_service=per_service.most_common(),
+        per_service=sorted(
+            ((services.get(v, v), int(n)) for v, n in viewed if v), key=lambda x: -x[1]
+        ),
         per_kiosk=per_kiosk.most_common(),
         per_site=per_site.most_common(),
-        activities={a: activities.get(a, 0) for a in ACTIVITIES},
+        activities={a: int(activities.get(a, 0)) for a in ACTIVITIES},
         satisfaction=_satisfaction(db, where),
         accessibility=_accessibility(db, where),
         calls=_calls(db, where),
@@ -173,37 +169,24 @@ def _service_names(db: Session, ids: set[str], language: str) -> dict[str, str]:
 
 
 def _satisfaction(db: Session, where: list[ColumnElement[bool]]) -> dict[int, int]:
-    score = UsageEvent.data["score"].as_integer()
-    found = dict(
-        db.execute(
-            select(score, func.count())
-            .where(*where, UsageEvent.type == "satisfaction")
-            .group_by(score)
-        ).all()
-    )
-    return {s: int(found.get(s, 0)) for s in range(1, 6)}
+    found = dict(_summed(db, [*where, UsageDaily.type == "satisfaction"], UsageDaily.detail))
+    return {s: int(found.get(str(s), 0)) for s in range(1, 6)}
 
 
 def _accessibility(db: Session, where: list[ColumnElement[bool]]) -> dict[str, int]:
-    feature = UsageEvent.data["feature"].as_string()
-    rows = db.execute(
-        select(feature, func.count())
-        .where(*where, UsageEvent.type == "accessibility_used")
-        .group_by(feature)
-    ).all()
+    rows = _summed(db, [*where, UsageDaily.type == "accessibility_used"], UsageDaily.detail)
     return {str(f): int(n) for f, n in sorted(rows, key=lambda r: -r[1]) if f}
 
 
 def _calls(db: Session, where: list[ColumnElement[bool]]) -> dict[str, float]:
-    duration = UsageEvent.data["duration_s"].as_float()
     count, total, longest = db.execute(
-        select(func.count(), func.sum(duration), func.max(duration)).where(
-            *where, UsageEvent.type == "call_ended"
-        )
+        select(
+            func.sum(UsageDaily.count), func.sum(UsageDaily.total), func.max(UsageDaily.peak)
+        ).where(*where, UsageDaily.type == "call_ended")
     ).one()
-    total = float(total or 0)
+    count, total = int(count or 0), float(total or 0)
     return {
-        "calls": int(count or 0),
+        "calls": count,
         "total_min": round(total / 60, 1),
         "average_min": round(total / 60 / count, 1) if count else 0.0,
         "longest_min": round(float(longest or 0) / 60, 1),

@@ -23,6 +23,16 @@ def received(store: StateStore, types: set[str] | frozenset[str]) -> list[tuple[
     return [(i, t, r) for i, t, r in rows if t in types]
 
 
+def args_of(store: StateStore, command_id: str) -> dict[str, Any]:
+    """The arguments central sent with a command ({} if none or unreadable)."""
+    row = store.db.execute("SELECT args FROM commands WHERE id = ?", [command_id]).fetchone()
+    try:
+        args = json.loads(row[0]) if row and row[0] else {}
+    except ValueError:
+        return {}
+    return args if isinstance(args, dict) else {}
+
+
 def mark_running(store: StateStore, command_id: str) -> None:
     """Taken by a worker thread: no longer 'received', so it is not started twice."""
     with store.transaction() as db:

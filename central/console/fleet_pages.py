@@ -28,6 +28,7 @@ from central.policy import TECHNICIAN_COMMANDS
 from contract.kiosk_api import CommandType
 
 router = APIRouter(include_in_schema=False)
+MAX_MESSAGE = 200  # as the kiosk shows at most (kiosk/ui/app.py)
 # What the console offers as actions, in this order.
 ACTIONS = (
     CommandType.REBOOT,
@@ -104,6 +105,12 @@ def _actions_for(seen: Viewer) -> list[str]:
     return [a.value for a in ACTIONS if role != "technician" or a in TECHNICIAN_COMMANDS]
 
 
+def _args(type_: str, fields: dict[str, str]) -> dict[str, str]:
+    """Maintenance may carry a short message the kiosk shows ("Back at 14:00")."""
+    message = fields.get("message", "").strip()[:MAX_MESSAGE]
+    return {"message": message} if type_ == CommandType.MAINTENANCE_ON and message else {}
+
+
 def _wanted_type(fields: dict[str, str]) -> str:
     type_ = fields.get("type", "")
     if type_ not in {a.value for a in ACTIONS}:
@@ -122,7 +129,7 @@ async def bulk_command(
     settings = request.app.state.settings
     rows = fleet_rows(seen.access, wanted, utcnow(), settings.offline_after_s)
     for kiosk in seen.access.db.scalars(select(Kiosk).where(Kiosk.id.in_([r.id for r in rows]))):
-        commands.issue(seen.access, kiosk, type_, {}, None, settings)
+        commands.issue(seen.access, kiosk, type_, _args(type_, fields), None, settings)
     seen.access.db.commit()
     query = urlencode({**_query_of(wanted), "done": f"{type_}:{len(rows)}"})
     return RedirectResponse(f"/console/fleet?{query}", status_code=303)
@@ -210,7 +217,7 @@ def kiosk_command(
     type_ = _wanted_type(fields)
     kiosk = seen.access.kiosk(kiosk_id)
     settings = request.app.state.settings
-    commands.issue(seen.access, kiosk, type_, {}, None, settings)
+    commands.issue(seen.access, kiosk, type_, _args(type_, fields), None, settings)
     seen.access.db.commit()
     return RedirectResponse(f"/console/kiosks/{kiosk.id}?done={type_}", status_code=303)
 

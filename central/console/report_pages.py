@@ -18,12 +18,11 @@ from central.console.render import render
 from central.console.viewer import Viewer, viewer
 from central.db.models import Kiosk, Organisation, Site
 from central.errors import ApiError
-from central.usage_report import ACTIVITIES, MAX_DAYS, Report, ReportFilter, build
+from central.usage_report import ACTIVITIES, MAX_DAYS, ROWS_BY, Report, ReportFilter, build
 from contract.events import EVENT_TYPES
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
-CSV_HEADER = ("day", "site", "kiosk", "event_type", "service", "count")
 
 
 def _date(text: str | None, default: date) -> date:
@@ -54,7 +53,10 @@ def _filter(request: Request, seen: Viewer) -> ReportFilter:
     event_type = params.get("event_type") or None
     if event_type and event_type not in EVENT_TYPES:
         raise ApiError(422, "invalid_input", "Choose one of the event types offered.")
-    return ReportFilter(first, last, org_id, site_id, kiosk_id, event_type)
+    rows_by = params.get("rows_by") or "day"
+    if rows_by not in ROWS_BY:
+        raise ApiError(422, "invalid_input", "Count the rows by day, site, kiosk or service.")
+    return ReportFilter(first, last, org_id, site_id, kiosk_id, event_type, rows_by)
 
 
 def _query(wanted: ReportFilter) -> dict[str, str]:
@@ -65,6 +67,7 @@ def _query(wanted: ReportFilter) -> dict[str, str]:
         "site": wanted.site_id,
         "kiosk": wanted.kiosk_id,
         "event_type": wanted.event_type,
+        "rows_by": wanted.rows_by if wanted.rows_by != "day" else None,
     }
     return {k: v for k, v in out.items() if v}
 
@@ -153,6 +156,7 @@ def report_page(request: Request, seen: Viewer = Depends(viewer("stats.read"))) 
         urlencode=urlencode,
         choices=choices,
         event_types=sorted(EVENT_TYPES),
+        rows_by=ROWS_BY,
         activities=ACTIVITIES,
         charts=_charts(report),
         national=seen.access.person.org_id is None,
@@ -167,9 +171,9 @@ def report_csv(request: Request, seen: Viewer = Depends(viewer("stats.read"))) -
     seen.access.db.commit()
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+    writer.writerow([wanted.rows_by, "event_type", "count"])
     for row in report.rows:
-        writer.writerow([row.day, row.site, row.kiosk, row.event_type, row.service, row.count])
+        writer.writerow([row.key, row.event_type, row.count])
     name = f"palvelupiste-{wanted.first.isoformat()}-{wanted.last.isoformat()}.csv"
     return Response(
         out.getvalue(),

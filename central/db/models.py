@@ -481,3 +481,38 @@ class CatalogueDraft(Base):
     source: Mapped[str] = mapped_column(String(500))
     # The documents, JSON and zlib-compressed.
     body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class UsageDaily(Base):
+    """Usage events counted per kiosk, day, type, service and detail, as they arrive.
+
+    Reports read these instead of the events: a busy kiosk's day is a few dozen rows
+    however many citizens it served. `detail` is the satisfaction score or the
+    accessibility feature; `total` and `peak` sum and bound call durations (seconds).
+    """
+
+    __tablename__ = "usage_daily"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    org_id: Mapped[str] = mapped_column(String(36))
+    site_id: Mapped[str] = mapped_column(String(36))
+    kiosk_id: Mapped[str] = mapped_column(String(36))
+    local_day: Mapped[str] = mapped_column(String(10))
+    type: Mapped[str] = mapped_column(String(32))
+    service_id: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(String(64), default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[float] = mapped_column(default=0.0)
+    peak: Mapped[float] = mapped_column(default=0.0)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "kiosk_id", "local_day", "type", "service_id", "detail", name="uq_usage_daily_key"
+        ),
+        Index("ix_usage_daily_org_day", "org_id", "local_day"),
+        Index("ix_usage_daily_site_day", "site_id", "local_day"),
+        # One type over a range of days (satisfaction, features, calls, visits), and the
+        # report's table by day and type read from the index alone (it holds the count).
+        Index("ix_usage_daily_type_day", "type", "local_day", "count"),
+    )

@@ -41,6 +41,7 @@ from kiosk.ui.usage import UsageLog
 from kiosk.ui.widgets import IdleWarning
 
 log = logging.getLogger("kiosk.ui")
+MAX_MAINTENANCE_MESSAGE = 200
 KV_DIR = Path(__file__).parent / "kv"
 SCREENS = {
     "attract": "AttractScreen",
@@ -71,6 +72,8 @@ class KioskApp(App):
     high_contrast = BooleanProperty(False)
     speech_mode = BooleanProperty(False)
     maintenance = BooleanProperty(False)
+    # The admin's words on the maintenance screen ("Back at 14:00"), in every language as typed.
+    maintenance_message = StringProperty("")
     colors = DictProperty(NORMAL.rgba())
     # A Kivy property, so kv rules that read it (home.kv: ticket_printing, scanning)
     # follow a config the agent syncs while the UI runs.
@@ -132,6 +135,7 @@ class KioskApp(App):
         self.maintenance = bool(self.config_doc.get("maintenance", False)) or bool(
             self.store.get_state("ui.maintenance", False)
         )
+        self.maintenance_message = str(self.store.get_state("ui.maintenance_message", "") or "")
         self.manager = ScreenManager(transition=NoTransition())
         Window.bind(on_touch_down=self._on_any_touch)
         Clock.schedule_interval(self._tick, 0.5)
@@ -346,10 +350,14 @@ class KioskApp(App):
     def device(self, kind: str) -> Any:
         return self.hub.device(kind)
 
-    def set_maintenance(self, on: bool) -> tuple[str, str]:
-        """Maintenance from a command or from config: at once, or when the session ends."""
+    def set_maintenance(self, on: bool, message: str = "") -> tuple[str, str]:
+        """Maintenance from a command or from config: at once, or when the session ends.
+        A command may bring a short message for the screen; turning maintenance off
+        clears it."""
         self.maintenance = on
+        self.maintenance_message = message.strip()[:MAX_MAINTENANCE_MESSAGE] if on else ""
         self.store.set_state("ui.maintenance", on)
+        self.store.set_state("ui.maintenance_message", self.maintenance_message)
         if not self.session.active:
             self.go("maintenance" if on else "attract")
             return "succeeded", f"maintenance {'on' if on else 'off'}"

@@ -48,7 +48,10 @@ class UiCommands:
     def run(self, command_id: str, type_: str) -> tuple[str, str]:
         app = self.app
         if type_ in (CommandType.MAINTENANCE_ON, CommandType.MAINTENANCE_OFF):
-            return app.set_maintenance(type_ == CommandType.MAINTENANCE_ON)
+            message = command_queue.args_of(self.store, command_id).get("message", "")
+            return app.set_maintenance(
+                type_ == CommandType.MAINTENANCE_ON, message if isinstance(message, str) else ""
+            )
         if type_ == CommandType.SCREENSHOT:
             target = command_queue.artifact_path(self.store, command_id)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -78,13 +78,16 @@ def test_actions_on_one_kiosk_and_on_a_filter_reach_the_kiosks(console, world):
     # Bulk: maintenance on for everything the filter (this site) shows.
     console.goto(f"{world.central.base}/console/fleet?site={world.a.site_id}")
     console.select_option("#bulk-type", "maintenance_on")
+    console.fill("#bulk-message", "Takaisin klo 14")
     console.click(".bulk button[type=submit]")
     assert "sent to 1 kiosks" in console.inner_text(".notice")
     look(console, "fleet-bulk-done")
     handed = ok(
         world.central.request("POST", "/kiosk/heartbeat", world.a.device_token, json=HEALTHY)
     )["commands"]
-    assert [c["type"] for c in handed] == ["maintenance_on"]
+    assert [(c["type"], c["args"]) for c in handed] == [
+        ("maintenance_on", {"message": "Takaisin klo 14"})
+    ]
     # The other municipality's kiosk got nothing.
     assert (
         ok(world.central.request("POST", "/kiosk/heartbeat", world.b.device_token, json=HEALTHY))[

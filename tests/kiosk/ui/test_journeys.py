@@ -262,11 +262,14 @@ def test_remote_commands_maintenance_screenshot_and_test_page(tmp_path):
     ui = UiDriver(tmp_path)
     with ui.store.transaction() as db:
         for n, type_ in enumerate(["maintenance_on", "screenshot", "print_test_page"]):
+            args = '{"message": "Takaisin klo 14 / Tillbaka kl. 14"}' if n == 0 else "{}"
             db.execute(
-                "INSERT INTO commands (id, type, received_at) VALUES (?, ?, ?)",
-                [f"c{n}", type_, f"2026-11-22T10:00:0{n}+00:00"],
+                "INSERT INTO commands (id, type, args, received_at) VALUES (?, ?, ?, ?)",
+                [f"c{n}", type_, args, f"2026-11-22T10:00:0{n}+00:00"],
             )
     assert ui.wait_until(lambda: ui.screen == "maintenance", 10)
+    # The admin's message from the console stands under the out-of-order text.
+    assert "Takaisin klo 14 / Tillbaka kl. 14" in ui.texts()
     ui.screenshot("maintenance")
     assert ui.wait_until(
         lambda: (
@@ -286,6 +289,7 @@ def test_remote_commands_maintenance_screenshot_and_test_page(tmp_path):
             "INSERT INTO commands (id, type, received_at) VALUES ('c9', 'maintenance_off', 'z')"
         )
     assert ui.wait_until(lambda: ui.screen == "attract", 10)
+    assert ui.app.maintenance_message == ""  # gone with maintenance
     # The same from config, as the agent syncs it.
     from kiosk import config
 

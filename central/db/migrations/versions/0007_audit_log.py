@@ -1,6 +1,7 @@
 """audit_log (every change through the API or the console), alerts and their notices,
 each organisation's alert recipients, invitations, labels of systems' API tokens, and
-catalogue files under review, and each kiosk's condition at its last heartbeat
+catalogue files under review, each kiosk's condition at its last heartbeat, and the daily usage counts reports read
+(filled from the events already stored)
 
 Revision ID: 0007
 Revises: 0006
@@ -103,9 +104,77 @@ def upgrade() -> None:
     )
     op.create_index("ix_catalogue_drafts_user_id", "catalogue_drafts", ["user_id"])
     op.create_index("ix_catalogue_drafts_created_at", "catalogue_drafts", ["created_at"])
+    daily = op.create_table(
+        "usage_daily",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("org_id", sa.String(length=36), nullable=False),
+        sa.Column("site_id", sa.String(length=36), nullable=False),
+        sa.Column("kiosk_id", sa.String(length=36), nullable=False),
+        sa.Column("local_day", sa.String(length=10), nullable=False),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("service_id", sa.String(length=64), nullable=False),
+        sa.Column("detail", sa.String(length=64), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("total", sa.Double(), nullable=False),
+        sa.Column("peak", sa.Double(), nullable=False),
+        sa.UniqueConstraint(
+            "kiosk_id", "local_day", "type", "service_id", "detail", name="uq_usage_daily_key"
+        ),
+    )
+    op.create_index("ix_usage_daily_org_day", "usage_daily", ["org_id", "local_day"])
+    op.create_index("ix_usage_daily_site_day", "usage_daily", ["site_id", "local_day"])
+    op.create_index("ix_usage_daily_type_day", "usage_daily", ["type", "local_day", "count"])
+    _count_stored_events(daily)
+
+
+def _count_stored_events(daily: sa.Table) -> None:
+    """The events stored before this migration, counted as ingest now counts new ones."""
+    from central.usage_daily import duration_of, key_of
+
+    events = sa.table(
+        "usage_events",
+        sa.column("org_id", sa.String),
+        sa.column("site_id", sa.String),
+        sa.column("kiosk_id", sa.String),
+        sa.column("local_day", sa.String),
+        sa.column("type", sa.String),
+        sa.column("service_id", sa.String),
+        sa.column("data", sa.JSON),
+    )
+    summed: dict[tuple[str, ...], dict] = {}
+    for row in op.get_bind().execute(sa.select(events)).mappings():
+        type_, service, detail = key_of(row["type"], row["service_id"], row["data"] or {})
+        key = (row["kiosk_id"], row["local_day"], type_, service, detail)
+        duration = duration_of(type_, row["data"] or {})
+        found = summed.setdefault(
+            key,
+            {
+                "org_id": row["org_id"],
+                "site_id": row["site_id"],
+                "kiosk_id": row["kiosk_id"],
+                "local_day": row["local_day"],
+                "type": type_,
+                "service_id": service,
+                "detail": detail,
+                "count": 0,
+                "total": 0.0,
+                "peak": 0.0,
+            },
+        )
+        found["count"] += 1
+        found["total"] += duration
+        found["peak"] = max(found["peak"], duration)
+    if summed:
+        op.bulk_insert(daily, list(summed.values()))
 
 
 def downgrade() -> None:
+    op.drop_table("usage_daily")
     op.drop_table("catalogue_drafts")
     with op.batch_alter_table("access_tokens", schema=None) as batch_op:
         batch_op.drop_column("created_at")
