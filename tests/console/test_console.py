@@ -6,6 +6,7 @@ languages, and axe-core on every page (0 serious or critical WCAG 2.1 AA violati
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import requests
 
@@ -150,7 +151,8 @@ def test_one_municipality_sees_nothing_of_another(console, world):
     ]
     for path in pages:
         console.goto(f"{world.central.base}{path}")
-        body = console.content().replace(path, "")
+        # The page may name the address asked for (its language links do): not a leak.
+        body = console.content().replace(path, "").replace(quote(path, safe="/"), "")
         for secret in (world.a.kiosk_id, world.a.site_id, world.emails["admin_a"], "Järvenpää"):
             assert secret not in body, (path, secret)
     console.goto(f"{world.central.base}/console/kiosks/{world.a.kiosk_id}")
