@@ -135,14 +135,6 @@ def _sort_key(sort: str) -> Any:
 
 def choices(access: Access) -> dict[str, list[tuple[str, str]]]:
     """The filter form's options: only organisations, sites and versions the viewer may see."""
-    orgs = access.db.execute(
-        select(Organisation.id, Organisation.name)
-        .where(access.org_filter(Organisation.id))
-        .order_by(Organisation.name)
-    ).all()
-    sites = access.db.execute(
-        select(Site.id, Site.name).where(access.org_filter(Site.org_id)).order_by(Site.name)
-    ).all()
     versions = access.db.scalars(
         select(Kiosk.software_version)
         .where(access.org_filter(Kiosk.org_id), Kiosk.software_version.is_not(None))
@@ -150,7 +142,7 @@ def choices(access: Access) -> dict[str, list[tuple[str, str]]]:
         .order_by(Kiosk.software_version)
     ).all()
     return {
-        "orgs": [(i, n) for i, n in orgs],
-        "sites": [(i, n) for i, n in sites],
+        "orgs": access.choices("orgs"),
+        "sites": access.choices("sites"),
         "versions": [(v, v) for v in versions],
     }

@@ -161,6 +161,19 @@ class Access:
             raise not_found("command")
         return command
 
+    def choices(self, kind: str) -> list[tuple[str, str]]:
+        """(id, name) of the organisations, sites or kiosks the caller may see, by name: what
+        a form offers to choose from."""
+        model, org_column = {
+            "orgs": (Organisation, Organisation.id),
+            "sites": (Site, Site.org_id),
+            "kiosks": (Kiosk, Kiosk.org_id),
+        }[kind]
+        rows = self.db.execute(
+            select(model.id, model.name).where(self.org_filter(org_column)).order_by(model.name)
+        )
+        return [(str(i), str(n)) for i, n in rows.all()]
+
     def org_filter(self, column: Any) -> ColumnElement[bool]:
         """A WHERE clause limiting a listing to what the caller may see."""
         return true() if self.is_national else column == self.person.org_id

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from central import catalogue_import, ptv
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
-from central.db.models import CatalogueDraft, Service, Site, SiteService
+from central.db.models import CatalogueDraft, Service, SiteService
 from central.db.types import utcnow
 from central.errors import ApiError
 
@@ -33,9 +33,7 @@ def catalogue_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read")
     """A site's services in its kiosks' order and language, or the whole catalogue."""
     db = seen.access.db
     site_id = request.query_params.get("site") or None
-    sites = db.execute(
-        select(Site.id, Site.name).where(seen.access.org_filter(Site.org_id)).order_by(Site.name)
-    ).all()
+    sites = seen.access.choices("sites")
     if site_id:
         site = seen.access.site(site_id)
         rows = db.execute(

@@ -41,11 +41,7 @@ def people_page(request: Request, seen: Viewer = Depends(viewer("user.manage")))
     )
     orgs = dict(db.execute(select(Organisation.id, Organisation.name)).all())
     tokens = {u.id: people.api_tokens(db, u.id) for u in users if u.role == "booking_system"}
-    choices = db.execute(
-        select(Organisation.id, Organisation.name)
-        .where(seen.access.org_filter(Organisation.id))
-        .order_by(Organisation.name)
-    ).all()
+    choices = seen.access.choices("orgs")
     db.commit()
     return render(
         request,

@@ -7,16 +7,13 @@ import csv
 import io
 import json
 from datetime import date, timedelta
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from central.console.render import render
 from central.console.viewer import Viewer, viewer
-from central.db.models import Kiosk, Organisation, Site
 from central.errors import ApiError
 from central.usage_report import ACTIVITIES, MAX_DAYS, ROWS_BY, Report, ReportFilter, build
 from contract.events import EVENT_TYPES
@@ -102,42 +99,11 @@ def _charts(report: Report) -> str:
     return json.dumps({"charts": charts}).replace("</", "<\\/")
 
 
-def _pairs(rows: Any) -> list[tuple[str, str]]:
-    return [(str(a), str(b)) for a, b in rows]
-
-
-def _choices(seen: Viewer) -> dict[str, list[tuple[str, str]]]:
-    db = seen.access.db
-    return {
-        "orgs": _pairs(
-            db.execute(
-                select(Organisation.id, Organisation.name)
-                .where(seen.access.org_filter(Organisation.id))
-                .order_by(Organisation.name)
-            ).all()
-        ),
-        "sites": _pairs(
-            db.execute(
-                select(Site.id, Site.name)
-                .where(seen.access.org_filter(Site.org_id))
-                .order_by(Site.name)
-            ).all()
-        ),
-        "kiosks": _pairs(
-            db.execute(
-                select(Kiosk.id, Kiosk.name)
-                .where(seen.access.org_filter(Kiosk.org_id))
-                .order_by(Kiosk.name)
-            ).all()
-        ),
-    }
-
-
 @router.get("/console/reports")
 def report_page(request: Request, seen: Viewer = Depends(viewer("stats.read"))) -> Response:
     wanted = _filter(request, seen)
     report = build(seen.access.db, wanted, seen.page.language)
-    choices = _choices(seen)
+    choices = {kind: seen.access.choices(kind) for kind in ("orgs", "sites", "kiosks")}
     seen.access.db.commit()
     pages = max(1, -(-len(report.rows) // PAGE_SIZE))
     asked = request.query_params.get("page", "")

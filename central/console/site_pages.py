@@ -38,11 +38,7 @@ def sites_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -
         .group_by(Site.id, Organisation.name)
         .order_by(Organisation.name, Site.name)
     ).all()
-    orgs = db.execute(
-        select(Organisation.id, Organisation.name)
-        .where(seen.access.org_filter(Organisation.id))
-        .order_by(Organisation.name)
-    ).all()
+    orgs = seen.access.choices("orgs")
     db.commit()
     may_create = seen.access.person.role in ("national_admin", "org_admin")
     return render(request, seen.page, "sites.html", rows=rows, orgs=orgs, may_create=may_create)
