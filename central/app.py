@@ -43,6 +43,7 @@ from central.request_guard import BodyLimits, CallerCache, RequestGuard, caller_
 from central.secret_key import load_secret_key
 from central.security_headers import SecurityHeaders
 from central.settings import Settings
+from central.updates import serving as update_serving
 from contract.events import MAX_BATCH_BYTES
 
 API_PREFIX = "/api/v1"
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
 
     install_docs(app, API_PREFIX)
     app.include_router(desk_page.router)
+    app.include_router(update_serving.router)
     for console_router in (
         console_session.router,
         console_static.router,

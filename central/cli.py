@@ -20,6 +20,7 @@ from central.db.migrate import upgrade
 from central.db.models import AccessToken, Kiosk, Organisation, User
 from central.policy import ROLES
 from central.security import hash_password
+from central.updates import cli as release_cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import-catalogue", help="import a PTV service list JSON file")
     imp.add_argument("file", type=Path)
+    release_cli.add_parser(sub)
     return parser
 
 
@@ -287,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
             return _manage_kiosk(args)
         if args.command == "retention":
             return _apply_retention(args)
+        if args.command == "release":
+            return release_cli.run(args)
         return _manage_user(args)
     except OperationalError as exc:
         return _fail(f"cannot use the database {args.database}: {exc.orig}")

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     mail_starttls: bool = True
     mail_user: str = ""
     mail_password: str = ""
+    # The release repository central serves at /updates/ (central/updates/repository.py):
+    # a folder with metadata/ and targets/; unset: central serves no updates.
+    update_repository: str | None = None
     # How often alerts are evaluated and their notices sent (central/alerts.py).
     alerts_every_s: float = Field(default=30, gt=0, le=60)
 

@@ -1,0 +1,1 @@
+"""Software updates: signed releases (TUF), served by central to kiosks."""

@@ -1,0 +1,69 @@
+"""`central release …`: the release repository from the command line.
+
+    central release keys --dir KEYS             make root-1..3, targets, snapshot, timestamp
+    central release init --repo R --keys KEYS [--threshold 2]
+    central release add BUNDLE --repo R --keys KEYS
+    central release refresh-timestamp --repo R --keys KEYS
+
+`init` needs the root keys (bring them from offline storage for that moment only) and
+`add` the targets key; `refresh-timestamp` needs only the timestamp key, which is what
+central keeps. Keys are read from KEYS/<role>.pem (root-1.pem, root-2.pem, …).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from central.updates import keys
+from central.updates.repository import ReleaseRepository
+
+ONLINE = ("snapshot", "timestamp")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    release = sub.add_parser("release", help="signed releases (TUF) for kiosks")
+    actions = release.add_subparsers(dest="release_action", required=True)
+    make = actions.add_parser("keys", help="generate the repository's signing keys")
+    make.add_argument("--dir", type=Path, required=True)
+    make.add_argument("--root-keys", type=int, default=3)
+    init = actions.add_parser("init", help="create the repository (needs the root keys)")
+    init.add_argument("--threshold", type=int, default=2)
+    add = actions.add_parser("add", help="sign and publish a release bundle (targets key)")
+    add.add_argument("bundle", type=Path)
+    refresh = actions.add_parser("refresh-timestamp", help="sign a new timestamp")
+    for one in (init, add, refresh):
+        one.add_argument("--repo", type=Path, required=True)
+        one.add_argument("--keys", type=Path, required=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.release_action == "keys":
+        for n in range(1, args.root_keys + 1):
+            keys.generate(args.dir / f"root-{n}.pem")
+        for role in ("targets", *ONLINE):
+            keys.generate(args.dir / f"{role}.pem")
+        print(f"keys written to {args.dir}; move the root keys offline now")
+        return 0
+    repo = ReleaseRepository(args.repo)
+    folder = args.keys
+    if args.release_action == "init":
+        roots = [keys.load(p) for p in sorted(folder.glob("root-*.pem"))]
+        repo.create(
+            roots, args.threshold, *(keys.load(folder / f"{r}.pem") for r in ("targets", *ONLINE))
+        )
+        print(
+            f"repository created in {args.repo} with {len(roots)} root keys, "
+            f"threshold {args.threshold}"
+        )
+        return 0
+    online = [keys.load(folder / f"{role}.pem") for role in ONLINE]
+    if args.release_action == "add":
+        target = repo.add_release(args.bundle, keys.load(folder / "targets.pem"), *online)
+        print(
+            f"published {args.bundle.name}: {target.length} bytes, sha256 {target.hashes['sha256']}"
+        )
+        return 0
+    version = repo.refresh_timestamp(online[1])
+    print(f"timestamp version {version}, valid until {repo.timestamp_expires():%Y-%m-%d %H:%M} UTC")
+    return 0

@@ -1,0 +1,158 @@
+"""The release repository: TUF metadata over release bundles, in a directory central (or
+any static host) serves as `metadata/` and `targets/`.
+
+Roles, as TUF's threat model asks: root (several keys, a threshold, kept offline) names
+the keys of the others; targets (the release key) lists each bundle's length and hashes;
+snapshot and timestamp (online, on central) pin the current targets version and expire
+soon, so a kiosk notices a frozen or replayed repository. Kiosks verify with python-tuf's
+ngclient (kiosk/update/fetch.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from securesystemslib.signer import Signer
+from tuf.api.metadata import (
+    Metadata,
+    MetaFile,
+    Root,
+    Snapshot,
+    TargetFile,
+    Targets,
+    Timestamp,
+)
+from tuf.api.serialization.json import JSONSerializer
+
+SERIALIZER = JSONSerializer(compact=False)
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    """How long each role's metadata stays valid after it is signed."""
+
+    root: timedelta = timedelta(days=365)
+    targets: timedelta = timedelta(days=90)
+    snapshot: timedelta = timedelta(days=7)
+    timestamp: timedelta = timedelta(days=1)
+
+
+def _expires(now: datetime, lifetime: timedelta) -> datetime:
+    return (now + lifetime).replace(microsecond=0)
+
+
+class ReleaseRepository:
+    def __init__(self, folder: Path, lifetimes: Lifetimes | None = None) -> None:
+        self.folder = folder
+        self.metadata = folder / "metadata"
+        self.targets_dir = folder / "targets"
+        self.lifetimes = lifetimes or Lifetimes()
+
+    # --- creating ----------------------------------------------------------------------
+
+    def create(
+        self,
+        root_signers: list[Signer],
+        threshold: int,
+        targets_signer: Signer,
+        snapshot_signer: Signer,
+        timestamp_signer: Signer,
+        now: datetime | None = None,
+    ) -> None:
+        """A new repository: version 1 of every role, no releases yet."""
+        now = now or datetime.now(UTC)
+        if not 1 <= threshold <= len(root_signers):
+            raise ValueError("the root threshold must be between 1 and the number of root keys")
+        self.metadata.mkdir(parents=True, exist_ok=False)
+        self.targets_dir.mkdir(parents=True, exist_ok=True)
+        root = Root(expires=_expires(now, self.lifetimes.root), consistent_snapshot=False)
+        for signer in root_signers:
+            root.add_key(signer.public_key, Root.type)
+        root.roles[Root.type].threshold = threshold
+        root.add_key(targets_signer.public_key, Targets.type)
+        root.add_key(snapshot_signer.public_key, Snapshot.type)
+        root.add_key(timestamp_signer.public_key, Timestamp.type)
+        root_md = Metadata(root)
+        for signer in root_signers:
+            root_md.sign(signer, append=True)
+        self._write_root(root_md)
+        targets_md = Metadata(Targets(expires=_expires(now, self.lifetimes.targets)))
+        targets_md.sign(targets_signer)
+        targets_md.to_file(str(self.metadata / "targets.json"), SERIALIZER)
+        self.publish(snapshot_signer, timestamp_signer, now)
+
+    def _write_root(self, root_md: Metadata[Root]) -> None:
+        # Kiosks fetch N.root.json to follow key rotations; root.json is the newest.
+        root_md.to_file(str(self.metadata / f"{root_md.signed.version}.root.json"), SERIALIZER)
+        root_md.to_file(str(self.metadata / "root.json"), SERIALIZER)
+
+    # --- releasing -----------------------------------------------------------------------
+
+    def add_release(
+        self,
+        bundle: Path,
+        targets_signer: Signer,
+        snapshot_signer: Signer,
+        timestamp_signer: Signer,
+        now: datetime | None = None,
+    ) -> TargetFile:
+        """List a bundle (its length and hashes) in a new targets version and publish it."""
+        now = now or datetime.now(UTC)
+        shutil.copyfile(bundle, self.targets_dir / bundle.name)
+        targets_md = Metadata[Targets].from_file(str(self.metadata / "targets.json"))
+        target = TargetFile.from_file(bundle.name, str(bundle), ["sha256"])
+        targets_md.signed.targets[bundle.name] = target
+        targets_md.signed.version += 1
+        targets_md.signed.expires = _expires(now, self.lifetimes.targets)
+        targets_md.signatures.clear()
+        targets_md.sign(targets_signer)
+        targets_md.to_file(str(self.metadata / "targets.json"), SERIALIZER)
+        self.publish(snapshot_signer, timestamp_signer, now)
+        return target
+
+    def publish(
+        self, snapshot_signer: Signer, timestamp_signer: Signer, now: datetime | None = None
+    ) -> None:
+        """New snapshot and timestamp over the current targets (the online keys' work)."""
+        now = now or datetime.now(UTC)
+        targets_version = (
+            Metadata[Targets].from_file(str(self.metadata / "targets.json")).signed.version
+        )
+        snapshot_path = self.metadata / "snapshot.json"
+        version = (
+            Metadata[Snapshot].from_file(str(snapshot_path)).signed.version + 1
+            if snapshot_path.exists()
+            else 1
+        )
+        snapshot = Snapshot(version=version, expires=_expires(now, self.lifetimes.snapshot))
+        snapshot.meta["targets.json"] = MetaFile(version=targets_version)
+        snapshot_md = Metadata(snapshot)
+        snapshot_md.sign(snapshot_signer)
+        snapshot_md.to_file(str(snapshot_path), SERIALIZER)
+        self.refresh_timestamp(timestamp_signer, now)
+
+    def refresh_timestamp(self, timestamp_signer: Signer, now: datetime | None = None) -> int:
+        """A new timestamp (central does this well before the old one expires); its version."""
+        now = now or datetime.now(UTC)
+        snapshot_version = (
+            Metadata[Snapshot].from_file(str(self.metadata / "snapshot.json")).signed.version
+        )
+        path = self.metadata / "timestamp.json"
+        version = (
+            Metadata[Timestamp].from_file(str(path)).signed.version + 1 if path.exists() else 1
+        )
+        timestamp = Timestamp(
+            version=version,
+            expires=_expires(now, self.lifetimes.timestamp),
+            snapshot_meta=MetaFile(version=snapshot_version),
+        )
+        timestamp_md = Metadata(timestamp)
+        timestamp_md.sign(timestamp_signer)
+        timestamp_md.to_file(str(path), SERIALIZER)
+        return version
+
+    def timestamp_expires(self) -> datetime:
+        return Metadata[Timestamp].from_file(str(self.metadata / "timestamp.json")).signed.expires

@@ -1,0 +1,1 @@
+"""The kiosk's updates: releases verified against central's TUF repository."""

@@ -1,0 +1,54 @@
+"""`central release` as an operator runs it: keys, a repository, a release, a timestamp,
+then a kiosk's verified fetch of what it published."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+import threading
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+from kiosk.update.fetch import fetch_bundle
+from tests.updates.test_signed_releases import Quiet
+
+ROOT = Path(__file__).parents[2]
+
+
+def central(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "central.cli", "release", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_keys_init_add_and_refresh_then_a_kiosk_fetches(tmp_path):
+    keys, repo = tmp_path / "keys", tmp_path / "repo"
+    bundle = tmp_path / "palvelupiste-1.1.0.tar"
+    bundle.write_bytes(os.urandom(64 * 1024))
+    assert "move the root keys offline" in central("keys", "--dir", str(keys))
+    assert "threshold 2" in central("init", "--repo", str(repo), "--keys", str(keys))
+    assert "65536 bytes" in central("add", str(bundle), "--repo", str(repo), "--keys", str(keys))
+    assert "timestamp version" in central(
+        "refresh-timestamp", "--repo", str(repo), "--keys", str(keys)
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(repo)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        got = fetch_bundle(
+            tmp_path / "kiosk" / "metadata",
+            f"http://127.0.0.1:{server.server_address[1]}",
+            bundle.name,
+            tmp_path / "kiosk" / "downloads",
+            (repo / "metadata" / "1.root.json").read_bytes(),
+        )
+        assert got.path.read_bytes() == bundle.read_bytes()
+    finally:
+        server.shutdown()
