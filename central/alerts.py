@@ -38,6 +38,8 @@ log = logging.getLogger("central")
 # Retries of one notice: 1 min, 2, 4, … up to 1 h apart; given up after this many tries.
 MAX_ATTEMPTS = 12
 SEND_TIMEOUT_S = mail.SEND_TIMEOUT_S
+# A failed update older than this, with none since, no longer raises an alert.
+UPDATE_WINDOW = timedelta(days=14)
 CONDITION_NAMES = {
     "offline": "is offline",
     "disk_low": "is low on disk",
@@ -93,7 +95,7 @@ def findings_for(
 def evaluate(db: Session, settings: Settings, now: datetime | None = None) -> dict[str, int]:
     """One pass over the fleet: raise what is new, resolve what has cleared."""
     now = now or utcnow()
-    latest_updates = _latest_update_statuses(db)
+    latest_updates = _latest_update_statuses(db, now)
     kiosks = db.execute(
         select(Kiosk, Site.config)
         .join(Site, Site.id == Kiosk.site_id)
@@ -119,9 +121,12 @@ def evaluate(db: Session, settings: Settings, now: datetime | None = None) -> di
     return {"raised": raised, "resolved": resolved}
 
 
-def _latest_update_statuses(db: Session) -> dict[str, str]:
+def _latest_update_statuses(db: Session, now: datetime) -> dict[str, str]:
+    """Each kiosk's latest update command of the last UPDATE_WINDOW (a bounded read)."""
     rows = db.execute(
-        select(Command.kiosk_id, Command.status, Command.created_at).where(Command.type == "update")
+        select(Command.kiosk_id, Command.status, Command.created_at).where(
+            Command.type == "update", Command.created_at >= now - UPDATE_WINDOW
+        )
     ).all()
     latest: dict[str, tuple[datetime, str]] = {}
     for kiosk_id, status, created in rows:

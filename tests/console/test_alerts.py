@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -207,3 +208,38 @@ def test_a_mail_server_that_is_down_is_tried_again_later(alert_world):
         row = db.get(AlertNotice, notice_id)
         assert row.sent_at is None and row.attempts == 1 and row.last_error
         assert row.next_try_at == then + alerts.timedelta(seconds=60)
+
+
+def test_a_failed_update_raises_an_alert_until_a_later_one_succeeds(alert_world):
+    from central.db.models import Command
+    from central.db.types import utcnow
+
+    world = alert_world
+    kiosk = Beating(world, HEALTHY)
+
+    def update(status: str) -> None:
+        with session_scope(world.central.app.state.sessions) as db:
+            db.add(
+                Command(
+                    kiosk_id=world.a.kiosk_id,
+                    type="update",
+                    args={},
+                    status=status,
+                    expires_at=utcnow() + timedelta(days=1),
+                )
+            )
+
+    def open_conditions() -> set[str]:
+        with session_scope(world.central.app.state.sessions) as db:
+            rows = db.query(Alert).filter(
+                Alert.kiosk_id == world.a.kiosk_id, Alert.resolved_at.is_(None)
+            )
+            return {a.condition for a in rows}
+
+    try:
+        update("failed")
+        assert wait_for(lambda: "update_failed" in open_conditions(), 10)
+        update("succeeded")
+        assert wait_for(lambda: "update_failed" not in open_conditions(), 10)
+    finally:
+        kiosk.stop()
