@@ -44,6 +44,7 @@ from central.secret_key import load_secret_key
 from central.security_headers import SecurityHeaders
 from central.settings import Settings
 from central.updates import serving as update_serving
+from central.updates import timestamps
 from contract.events import MAX_BATCH_BYTES
 
 API_PREFIX = "/api/v1"
@@ -61,6 +62,9 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             retention.runner(started.state.sessions, settings),
             alerts.runner(started.state.sessions, settings),
         ]
+        keeper = timestamps.runner(settings)
+        if keeper is not None:
+            runners.append(keeper)
         for runner in runners:
             runner.start()
         yield

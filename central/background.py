@@ -13,10 +13,13 @@ log = logging.getLogger("central")
 
 
 class Every:
-    def __init__(self, name: str, interval_s: float, job: Callable[[], None]) -> None:
+    def __init__(
+        self, name: str, interval_s: float, job: Callable[[], None], at_start: bool = False
+    ) -> None:
         self.name = name
         self.interval_s = interval_s
         self.job = job
+        self.at_start = at_start
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -24,8 +27,13 @@ class Every:
         self.thread.start()
 
     def _run(self) -> None:
+        if self.at_start:
+            self._once()
         while not self.stop.wait(self.interval_s):
-            try:
-                self.job()
-            except Exception:  # noqa: BLE001 - a bad pass must not end the thread
-                log.exception("%s pass failed; trying again later", self.name)
+            self._once()
+
+    def _once(self) -> None:
+        try:
+            self.job()
+        except Exception:  # noqa: BLE001 - a bad pass must not end the thread
+            log.exception("%s pass failed; trying again later", self.name)

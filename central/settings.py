@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     # The release repository central serves at /updates/ (central/updates/repository.py):
     # a folder with metadata/ and targets/; unset: central serves no updates.
     update_repository: str | None = None
+    # The folder holding the online keys (snapshot.pem, timestamp.pem): with it, central
+    # signs a new timestamp whenever less than half of the current one's life is left.
+    update_keys: str | None = None
+    update_timestamp_check_s: float = Field(default=600, gt=0)
     # How often alerts are evaluated and their notices sent (central/alerts.py).
     alerts_every_s: float = Field(default=30, gt=0, le=60)
 

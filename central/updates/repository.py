@@ -156,3 +156,14 @@ class ReleaseRepository:
 
     def timestamp_expires(self) -> datetime:
         return Metadata[Timestamp].from_file(str(self.metadata / "timestamp.json")).signed.expires
+
+
+def refresh_if_due(
+    repo: ReleaseRepository, timestamp_signer: Signer, now: datetime | None = None
+) -> int | None:
+    """A new timestamp once less than half of the current one's life is left; its version,
+    or None when the current one is fresh enough."""
+    now = now or datetime.now(UTC)
+    if repo.timestamp_expires() - now > repo.lifetimes.timestamp / 2:
+        return None
+    return repo.refresh_timestamp(timestamp_signer, now)

@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,10 +23,12 @@ from pathlib import Path
 
 import pytest
 from securesystemslib.signer import CryptoSigner
+from tuf.api.metadata import Metadata, Timestamp
 
 from central.updates import keys
 from central.updates.repository import ReleaseRepository
 from kiosk.update.fetch import UpdateRefused, fetch_bundle
+from tests.waiting import wait_for
 
 
 class Quiet(SimpleHTTPRequestHandler):
@@ -205,5 +208,49 @@ def test_central_serves_the_repository_with_ranges(served, tmp_path):
                 requests.get(f"{central.base}/updates/targets/{name}", timeout=10).status_code
                 == 404
             )
+    finally:
+        central.stop()
+
+
+def test_central_keeps_the_timestamp_fresh_on_its_own(tmp_path, signers):
+    """A repository whose timestamp has 2 h of its day left: central, holding the online
+    keys, signs a new one at start; a kiosk fetches through central afterwards."""
+    from tests.central_server import start_central
+
+    repo = make_repo(tmp_path / "repo", signers, now=datetime.now(UTC) - timedelta(hours=22))
+    bundle = tmp_path / "palvelupiste-1.0.1.tar"
+    bundle.write_bytes(os.urandom(4096))
+    repo.add_release(
+        bundle,
+        signers.targets,
+        signers.snapshot,
+        signers.timestamp,
+        now=datetime.now(UTC) - timedelta(hours=22),
+    )
+    before = repo.timestamp_expires()
+    online = tmp_path / "online-keys"
+    online.mkdir()
+    for role in ("snapshot", "timestamp"):
+        shutil.copyfile(tmp_path / "keys" / f"{role}.pem", online / f"{role}.pem")
+    central = start_central(
+        f"sqlite:///{tmp_path}/central.db",
+        update_repository=str(repo.folder),
+        update_keys=str(online),
+        update_timestamp_check_s=0.2,
+    )
+    try:
+        assert wait_for(lambda: repo.timestamp_expires() > before, 10)
+        assert repo.timestamp_expires() - datetime.now(UTC) > timedelta(hours=23)
+        version = (
+            Metadata[Timestamp].from_file(str(repo.metadata / "timestamp.json")).signed.version
+        )
+        # Fresh now: the checks that follow (every 0.2 s) leave it alone.
+        time.sleep(1)
+        assert (
+            Metadata[Timestamp].from_file(str(repo.metadata / "timestamp.json")).signed.version
+            == version
+        )
+        served = Served(repo, signers, f"{central.base}/updates", bundle)
+        assert kiosk_fetch(served, tmp_path / "kiosk", bundle.name).path.exists()
     finally:
         central.stop()
