@@ -4,6 +4,7 @@
     central release init --repo R --keys KEYS [--threshold 2]
     central release add BUNDLE --repo R --keys KEYS
     central release refresh-timestamp --repo R --keys KEYS
+    central release rotate ROLE NEW.pem [NEW.pem …] --repo R --keys KEYS [--threshold N]
 
 `init` needs the root keys (bring them from offline storage for that moment only) and
 `add` the targets key; `refresh-timestamp` needs only the timestamp key, which is what
@@ -32,7 +33,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add = actions.add_parser("add", help="sign and publish a release bundle (targets key)")
     add.add_argument("bundle", type=Path)
     refresh = actions.add_parser("refresh-timestamp", help="sign a new timestamp")
-    for one in (init, add, refresh):
+    rotate = actions.add_parser("rotate", help="give a role new keys (needs the root keys)")
+    rotate.add_argument("role", choices=["root", "targets", "snapshot", "timestamp"])
+    rotate.add_argument("new", type=Path, nargs="+", help="the new key files")
+    rotate.add_argument("--threshold", type=int)
+    for one in (init, add, refresh, rotate):
         one.add_argument("--repo", type=Path, required=True)
         one.add_argument("--keys", type=Path, required=True)
 
@@ -57,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
             f"threshold {args.threshold}"
         )
         return 0
+    if args.release_action == "rotate":
+        return _rotate(repo, args)
     online = [keys.load(folder / f"{role}.pem") for role in ONLINE]
     if args.release_action == "add":
         target = repo.add_release(args.bundle, keys.load(folder / "targets.pem"), *online)
@@ -66,4 +73,28 @@ def run(args: argparse.Namespace) -> int:
         return 0
     version = repo.refresh_timestamp(online[1])
     print(f"timestamp version {version}, valid until {repo.timestamp_expires():%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def _rotate(repo: ReleaseRepository, args: argparse.Namespace) -> int:
+    """New keys for a role in a new root version, then that role's metadata signed again
+    with its new key. KEYS holds the current root keys and the other roles' keys."""
+    folder = args.keys
+    roots = [keys.load(p) for p in sorted(folder.glob("root-*.pem"))]
+    new = [keys.load(p) for p in args.new]
+    version = repo.rotate(args.role, roots, new, args.threshold)
+    current = {role: folder / f"{role}.pem" for role in ("targets", *ONLINE)}
+    signer = {
+        role: (new[0] if role == args.role else keys.load(path)) for role, path in current.items()
+    }
+    if args.role == "targets":
+        repo.resign_targets(signer["targets"], signer["snapshot"], signer["timestamp"])
+    elif args.role == "snapshot":
+        repo.publish(signer["snapshot"], signer["timestamp"])
+    elif args.role == "timestamp":
+        repo.refresh_timestamp(signer["timestamp"])
+    print(
+        f"root version {version}: {args.role} now has {len(new)} key(s); "
+        f"replace {args.role}.pem with the new key where it is used"
+    )
     return 0

@@ -89,6 +89,58 @@ class ReleaseRepository:
         root_md.to_file(str(self.metadata / f"{root_md.signed.version}.root.json"), SERIALIZER)
         root_md.to_file(str(self.metadata / "root.json"), SERIALIZER)
 
+    # --- changing keys -------------------------------------------------------------------
+
+    def rotate(
+        self,
+        role: str,
+        old_root_signers: list[Signer],
+        new_signers: list[Signer],
+        threshold: int | None = None,
+        now: datetime | None = None,
+    ) -> int:
+        """Give `role` new keys in a new root version; its version.
+
+        The new root is signed by the old root keys and, when root itself changes, also by
+        the new ones (TUF asks for both thresholds), so a kiosk trusting the old root
+        follows to the new one. The role's own metadata must then be signed again with
+        its new key (add_release or publish do that)."""
+        now = now or datetime.now(UTC)
+        current = Metadata[Root].from_file(str(self.metadata / "root.json"))
+        root = current.signed
+        for keyid in list(root.roles[role].keyids):
+            root.revoke_key(keyid, role)
+        for signer in new_signers:
+            root.add_key(signer.public_key, role)
+        root.roles[role].threshold = threshold or root.roles[role].threshold
+        if not 1 <= root.roles[role].threshold <= len(new_signers):
+            raise ValueError("the threshold must be between 1 and the number of new keys")
+        root.version += 1
+        root.expires = _expires(now, self.lifetimes.root)
+        current.signatures.clear()
+        signers = old_root_signers + (new_signers if role == Root.type else [])
+        for signer in {s.public_key.keyid: s for s in signers}.values():
+            current.sign(signer, append=True)
+        self._write_root(current)
+        return root.version
+
+    def resign_targets(
+        self,
+        targets_signer: Signer,
+        snapshot_signer: Signer,
+        timestamp_signer: Signer,
+        now: datetime | None = None,
+    ) -> None:
+        """The release list signed again (after the targets key changed) and published."""
+        now = now or datetime.now(UTC)
+        targets_md = Metadata[Targets].from_file(str(self.metadata / "targets.json"))
+        targets_md.signed.version += 1
+        targets_md.signed.expires = _expires(now, self.lifetimes.targets)
+        targets_md.signatures.clear()
+        targets_md.sign(targets_signer)
+        targets_md.to_file(str(self.metadata / "targets.json"), SERIALIZER)
+        self.publish(snapshot_signer, timestamp_signer, now)
+
     # --- releasing -----------------------------------------------------------------------
 
     def add_release(

@@ -52,3 +52,44 @@ def test_keys_init_add_and_refresh_then_a_kiosk_fetches(tmp_path):
         assert got.path.read_bytes() == bundle.read_bytes()
     finally:
         server.shutdown()
+
+
+def test_rotating_the_timestamp_key_from_the_command_line(tmp_path):
+    keys_dir, repo = tmp_path / "keys", tmp_path / "repo"
+    bundle = tmp_path / "palvelupiste-1.2.0.tar"
+    bundle.write_bytes(os.urandom(4096))
+    central("keys", "--dir", str(keys_dir))
+    central("init", "--repo", str(repo), "--keys", str(keys_dir))
+    central("add", str(bundle), "--repo", str(repo), "--keys", str(keys_dir))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(repo)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    kiosk = tmp_path / "kiosk"
+
+    def fetch() -> bytes:
+        return fetch_bundle(
+            kiosk / "metadata",
+            url,
+            bundle.name,
+            kiosk / "downloads",
+            (repo / "metadata" / "1.root.json").read_bytes(),
+        ).path.read_bytes()
+
+    try:
+        assert fetch() == bundle.read_bytes()
+        from central.updates import keys
+
+        keys.generate(tmp_path / "new-timestamp.pem")
+        out = central(
+            "rotate",
+            "timestamp",
+            str(tmp_path / "new-timestamp.pem"),
+            "--repo",
+            str(repo),
+            "--keys",
+            str(keys_dir),
+        )
+        assert "root version 2" in out
+        assert fetch() == bundle.read_bytes()  # the kiosk followed to the new root and key
+    finally:
+        server.shutdown()

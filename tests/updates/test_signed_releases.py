@@ -254,3 +254,34 @@ def test_central_keeps_the_timestamp_fresh_on_its_own(tmp_path, signers):
         assert kiosk_fetch(served, tmp_path / "kiosk", bundle.name).path.exists()
     finally:
         central.stop()
+
+
+def test_the_timestamp_key_is_rotated_and_kiosks_follow(served, tmp_path):
+    kiosk_fetch(served, tmp_path / "kiosk")  # trusts root v1
+    new = keys.generate(tmp_path / "keys" / "timestamp-2.pem")
+    assert served.repo.rotate("timestamp", served.signers.root[:2], [new]) == 2
+    served.repo.refresh_timestamp(new)
+    assert kiosk_fetch(served, tmp_path / "kiosk").path.exists()  # followed to root v2
+    # The old key signs no more: a timestamp from it is refused.
+    served.repo.refresh_timestamp(served.signers.timestamp)
+    assert refusal(lambda: kiosk_fetch(served, tmp_path / "kiosk")) == "bad_signature"
+
+
+def test_a_root_key_is_replaced_and_kiosks_follow(served, tmp_path):
+    kiosk_fetch(served, tmp_path / "kiosk")
+    lost = served.signers.root[2]  # say root-3's holder left: replace it
+    replacement = keys.generate(tmp_path / "keys" / "root-4.pem")
+    new_roots = [*served.signers.root[:2], replacement]
+    served.repo.rotate("root", served.signers.root[:2], new_roots, threshold=2)
+    served.repo.refresh_timestamp(served.signers.timestamp)
+    assert kiosk_fetch(served, tmp_path / "kiosk").path.exists()
+    trusted = Metadata.from_file(str(tmp_path / "kiosk" / "metadata" / "root.json")).signed
+    assert trusted.version == 2
+    assert lost.public_key.keyid not in trusted.roles["root"].keyids
+    assert replacement.public_key.keyid in trusted.roles["root"].keyids
+
+
+def test_a_root_signed_below_the_threshold_is_refused(served, tmp_path):
+    kiosk_fetch(served, tmp_path / "kiosk")
+    served.repo.rotate("timestamp", served.signers.root[:1], [served.signers.timestamp])
+    assert refusal(lambda: kiosk_fetch(served, tmp_path / "kiosk")) == "bad_signature"
