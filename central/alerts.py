@@ -64,7 +64,7 @@ def findings_for(
     """What is wrong with one kiosk now (nothing for one never seen)."""
     status = fleet_status.status_of(
         kiosk.last_seen,
-        fleet_status.condition_of(kiosk.health, kiosk.outbox_depth),
+        kiosk.condition,
         now,
         fleet_status.offline_after(site_config, floor_s),
     )

@@ -9,7 +9,7 @@ would stall every kiosk's heartbeat behind it. At most
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -104,14 +104,21 @@ def login(
     if user.disabled_at is not None:
         db.commit()
         raise ApiError(401, "account_disabled", "This account is disabled; ask an admin.")
-    token = new_token(PERSON_TOKEN_PREFIX)
-    expires_at = utcnow() + timedelta(seconds=settings.access_token_ttl_s)
-    db.execute(delete(AccessToken).where(AccessToken.expires_at < utcnow()))
-    db.add(AccessToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires_at))
+    token, expires_at = new_session(db, user.id, settings)
     db.commit()
     return LoginResponse(
         access_token=token, role=user.role, org_id=user.org_id, expires_at=expires_at.isoformat()
     )
+
+
+def new_session(db: Session, user_id: str, settings: Settings) -> tuple[str, datetime]:
+    """A person's access token (login, or a console invitation just accepted); expired
+    tokens are swept at the same time. The caller commits."""
+    token = new_token(PERSON_TOKEN_PREFIX)
+    expires_at = utcnow() + timedelta(seconds=settings.access_token_ttl_s)
+    db.execute(delete(AccessToken).where(AccessToken.expires_at < utcnow()))
+    db.add(AccessToken(token_hash=token_hash(token), user_id=user_id, expires_at=expires_at))
+    return token, expires_at
 
 
 @router.post("/auth/logout", response_model=Done, responses=errors(401, 403))

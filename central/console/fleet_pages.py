@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from central import commands
-from central.console.render import render
+from central.console.render import paged, render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Alert, Command, CommandArtifact, Kiosk, Site, UsageEvent
 from central.db.types import utcnow
@@ -75,8 +75,7 @@ def fleet_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -
     rows = fleet_rows(seen.access, wanted, utcnow(), settings.offline_after_s)
     options = choices(seen.access)
     seen.access.db.commit()
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(max(1, int(params["page"]) if params.get("page", "").isdigit() else 1), pages)
+    shown, page, pages = paged(rows, params.get("page"), PAGE_SIZE)
     counts = {s.value: 0 for s in KioskStatus}
     for row in rows:
         counts[row.status.value] += 1
@@ -84,14 +83,13 @@ def fleet_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -
         request,
         seen.page,
         "fleet.html",
-        rows=with_devices(seen.access, rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]),
+        rows=with_devices(seen.access, shown),
         total=len(rows),
         counts=counts,
         page_number=page,
         pages=pages,
         wanted=wanted,
         filter_query=_query_of(wanted),
-        urlencode=urlencode,
         options=options,
         statuses=[s.value for s in KioskStatus],
         sorts=SORTS,

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -17,6 +18,7 @@ from central.browser_session import csrf_token
 from central.console.i18n import LANGUAGES, translations
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
+T = TypeVar("T")
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Scripts and styles only from central; no inline script (htmx is configured by meta).
@@ -35,7 +37,16 @@ def environment(language: str) -> Environment:
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["when"] = local_time
+    env.globals["urlencode"] = urlencode
     return env
+
+
+def paged(rows: list[T], asked: str | None, size: int) -> tuple[list[T], int, int]:
+    """(the rows of the page asked for, its number, how many pages); a wrong page number
+    gives the nearest page."""
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(1, int(asked) if asked and asked.isdigit() else 1), pages)
+    return rows[(page - 1) * size : page * size], page, pages
 
 
 def local_time(moment: datetime) -> str:

@@ -7,12 +7,11 @@ import csv
 import io
 import json
 from datetime import date, timedelta
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from central.console.render import render
+from central.console.render import paged, render
 from central.console.viewer import Viewer, viewer
 from central.errors import ApiError
 from central.usage_report import ACTIVITIES, MAX_DAYS, ROWS_BY, Report, ReportFilter, build
@@ -105,21 +104,18 @@ def report_page(request: Request, seen: Viewer = Depends(viewer("stats.read"))) 
     report = build(seen.access.db, wanted, seen.page.language)
     choices = {kind: seen.access.choices(kind) for kind in ("orgs", "sites", "kiosks")}
     seen.access.db.commit()
-    pages = max(1, -(-len(report.rows) // PAGE_SIZE))
-    asked = request.query_params.get("page", "")
-    page = min(max(1, int(asked) if asked.isdigit() else 1), pages)
+    shown, page, pages = paged(report.rows, request.query_params.get("page"), PAGE_SIZE)
     query = _query(wanted)
     return render(
         request,
         seen.page,
         "reports.html",
         report=report,
-        rows=report.rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        rows=shown,
         page_number=page,
         pages=pages,
         wanted=wanted,
         filter_query=query,
-        urlencode=urlencode,
         choices=choices,
         event_types=sorted(EVENT_TYPES),
         rows_by=ROWS_BY,

@@ -10,7 +10,6 @@ and field must match).
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -20,15 +19,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from central import people
-from central.api.auth import LoginRequest, LoginResponse, login
+from central.api.auth import LoginRequest, LoginResponse, login, new_session
 from central.browser_session import LOGIN_COOKIE, SESSION_COOKIE, cookie_value
 from central.console.render import PageContext, render
 from central.console.viewer import LANGUAGE_COOKIE, Viewer, form_fields, language_of, viewer
 from central.db.models import AccessToken
-from central.db.types import utcnow
 from central.errors import PAGE_ERRORS, ApiError
-from central.policy import PERSON_TOKEN_PREFIX, get_session
-from central.security import new_token, token_hash
+from central.policy import get_session
+from central.security import token_hash
 
 router = APIRouter(include_in_schema=False)
 COOKIE_PATH = "/console/"
@@ -79,18 +77,23 @@ async def login_form(
         answer = await _login(request, db, email, password)
     except ApiError as refusal:
         return _login_page(request, refusal.message, refusal.status)
-    target = _safe_next(fields.get("next"))
+    response = _signed_in(request, _safe_next(fields.get("next")), answer.access_token)
+    response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+def _signed_in(request: Request, target: str, session_token: str) -> Response:
+    """To `target`, holding the session in the console's cookie."""
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        answer.access_token,
+        session_token,
         max_age=request.app.state.settings.access_token_ttl_s,
         path=COOKIE_PATH,
         httponly=True,
         secure=True,
         samesite="strict",
     )
-    response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
     return response
 
 
@@ -190,25 +193,7 @@ def accept_invitation(
         user = people.accept(db, token, password)
     except ApiError as refusal:
         return _invitation_page(request, token, refusal.message, refusal.status)
-    settings = request.app.state.settings
-    session_token = new_token(PERSON_TOKEN_PREFIX)
-    db.add(
-        AccessToken(
-            token_hash=token_hash(session_token),
-            user_id=user.id,
-            expires_at=utcnow() + timedelta(seconds=settings.access_token_ttl_s),
-        )
-    )
+    session_token, _expires = new_session(db, user.id, request.app.state.settings)
     db.commit()
     target = "/desk/" if user.role in ("official", "interpreter") else "/console/fleet"
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_token,
-        max_age=settings.access_token_ttl_s,
-        path=COOKIE_PATH,
-        httponly=True,
-        secure=True,
-        samesite="strict",
-    )
-    return response
+    return _signed_in(request, target, session_token)

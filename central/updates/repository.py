@@ -132,8 +132,21 @@ class ReleaseRepository:
         now: datetime | None = None,
     ) -> None:
         """The release list signed again (after the targets key changed) and published."""
-        now = now or datetime.now(UTC)
+        self._sign_targets(
+            targets_signer, snapshot_signer, timestamp_signer, now or datetime.now(UTC), {}
+        )
+
+    def _sign_targets(
+        self,
+        targets_signer: Signer,
+        snapshot_signer: Signer,
+        timestamp_signer: Signer,
+        now: datetime,
+        added: dict[str, TargetFile],
+    ) -> None:
+        """A new targets version (with `added` listed), signed, then published."""
         targets_md = Metadata[Targets].from_file(str(self.metadata / "targets.json"))
+        targets_md.signed.targets.update(added)
         targets_md.signed.version += 1
         targets_md.signed.expires = _expires(now, self.lifetimes.targets)
         targets_md.signatures.clear()
@@ -154,15 +167,10 @@ class ReleaseRepository:
         """List a bundle (its length and hashes) in a new targets version and publish it."""
         now = now or datetime.now(UTC)
         shutil.copyfile(bundle, self.targets_dir / bundle.name)
-        targets_md = Metadata[Targets].from_file(str(self.metadata / "targets.json"))
         target = TargetFile.from_file(bundle.name, str(bundle), ["sha256"])
-        targets_md.signed.targets[bundle.name] = target
-        targets_md.signed.version += 1
-        targets_md.signed.expires = _expires(now, self.lifetimes.targets)
-        targets_md.signatures.clear()
-        targets_md.sign(targets_signer)
-        targets_md.to_file(str(self.metadata / "targets.json"), SERIALIZER)
-        self.publish(snapshot_signer, timestamp_signer, now)
+        self._sign_targets(
+            targets_signer, snapshot_signer, timestamp_signer, now, {bundle.name: target}
+        )
         return target
 
     def publish(
@@ -174,12 +182,10 @@ class ReleaseRepository:
             Metadata[Targets].from_file(str(self.metadata / "targets.json")).signed.version
         )
         snapshot_path = self.metadata / "snapshot.json"
-        version = (
-            Metadata[Snapshot].from_file(str(snapshot_path)).signed.version + 1
-            if snapshot_path.exists()
-            else 1
+        snapshot = Snapshot(
+            version=self._next_version("snapshot.json"),
+            expires=_expires(now, self.lifetimes.snapshot),
         )
-        snapshot = Snapshot(version=version, expires=_expires(now, self.lifetimes.snapshot))
         snapshot.meta["targets.json"] = MetaFile(version=targets_version)
         snapshot_md = Metadata(snapshot)
         snapshot_md.sign(snapshot_signer)
@@ -193,9 +199,7 @@ class ReleaseRepository:
             Metadata[Snapshot].from_file(str(self.metadata / "snapshot.json")).signed.version
         )
         path = self.metadata / "timestamp.json"
-        version = (
-            Metadata[Timestamp].from_file(str(path)).signed.version + 1 if path.exists() else 1
-        )
+        version = self._next_version("timestamp.json")
         timestamp = Timestamp(
             version=version,
             expires=_expires(now, self.lifetimes.timestamp),
@@ -205,6 +209,10 @@ class ReleaseRepository:
         timestamp_md.sign(timestamp_signer)
         timestamp_md.to_file(str(path), SERIALIZER)
         return version
+
+    def _next_version(self, name: str) -> int:
+        path = self.metadata / name
+        return Metadata.from_file(str(path)).signed.version + 1 if path.exists() else 1
 
     def timestamp_expires(self) -> datetime:
         return Metadata[Timestamp].from_file(str(self.metadata / "timestamp.json")).signed.expires
