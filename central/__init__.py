@@ -1,3 +1,5 @@
 """Palvelupiste central: the server that kiosks, admins and booking systems talk to."""
 
-__version__ = "0.1.0"
+from contract.release import VERSION as __version__
+
+__all__ = ["__version__"]

@@ -14,7 +14,7 @@ from dataclasses import fields
 from datetime import date
 from typing import Any
 
-from contract.kiosk_config import KioskConfig
+from contract.kiosk_config import KioskConfig, window_problem
 
 LANGUAGES = ("fi", "sv", "en")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -28,6 +28,8 @@ RANGES = {
     "max_extensions": (0, 100),
     "heartbeat_interval_s": (1, 3600),
     "sync_interval_s": (10, 86400),
+    "update_gate_timeout_s": (30, 7200),
+    "update_gate_stable_s": (5, 3600),
 }
 MAX_EXCEPTIONS = 200
 
@@ -58,6 +60,9 @@ def problems(config: dict[str, Any]) -> list[str]:
     ):
         found.append("'devices' must map a device kind to its driver, e.g. {\"printer\": …}.")
     found += opening_problems(config.get("opening_hours"), config.get("opening_exceptions"))
+    window = config.get("maintenance_window")
+    if isinstance(window, str) and (problem := window_problem(window)):
+        found.append(problem)
     return found
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
+from datetime import time
 from typing import Any
 
 
@@ -40,6 +42,13 @@ class KioskConfig:
     devices: dict[str, str] = field(default_factory=dict)
     # {"salt", "hash", "alg"} from `kiosk-ui pin-config`; none: technician entry is off
     technician_pin: dict[str, str] | None = None
+    # Updates (kiosk/update): a new release is switched to only while no citizen is being
+    # served and, when set, inside this daily window of the kiosk's local time
+    # ("02:00-05:00"; it may pass midnight; empty: whenever the kiosk is idle).
+    maintenance_window: str = ""
+    # The health gate: all checks must hold within the timeout, then stay for `stable`.
+    update_gate_timeout_s: float = 150
+    update_gate_stable_s: float = 60
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> KioskConfig:
@@ -65,6 +74,28 @@ class KioskConfig:
             elif f.name == "technician_pin" and isinstance(value, dict):
                 values[f.name] = {str(k): str(v) for k, v in value.items()}
         return cls(**values)
+
+
+WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def window_problem(window: str) -> str | None:
+    if window and not WINDOW.match(window):
+        return "'maintenance_window' must look like 02:00-05:00 (or be empty)."
+    return None
+
+
+def in_window(window: str, now: time) -> bool:
+    """Is `now` inside the daily window "HH:MM-HH:MM" (one that passes midnight too)?
+    An empty or unreadable window is no restriction."""
+    found = WINDOW.match(window or "")
+    if not found:
+        return True
+    h1, m1, h2, m2 = (int(x) for x in found.groups())
+    start, end = time(h1, m1), time(h2, m2)
+    if start <= end:
+        return start <= now < end
+    return now >= start or now < end
 
 
 def defaults() -> dict[str, Any]:

@@ -7,6 +7,12 @@ synchronous=FULL: the outbox promises that a committed usage event survives
 power loss, and the other writes (sync results) are rare enough not to care.
 The schema is a list of migrations applied in order, tracked in
 `PRAGMA user_version`, so an old file upgrades in place.
+
+Across releases (kiosk/update): a release opens a file migrated by a newer one as long
+as no migration since its own schema broke older readers; one that did (listed in
+BREAKS_OLDER) raises the file's floor, and an older release then refuses the file with
+StateTooNew instead of misreading it. The updater snapshots state.db before a new
+release migrates it and restores the snapshot when it rolls back below the floor.
 """
 
 from __future__ import annotations
@@ -110,6 +116,14 @@ def _v2(db: sqlite3.Connection) -> None:
 
 # Append only: a released migration is never edited, a new one is added.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+# The numbers (1-based) of migrations an older release cannot read past (a dropped or
+# renamed column it uses). Keep migrations additive and this empty where you can.
+BREAKS_OLDER: frozenset[int] = frozenset()
+FLOOR_KEY = "schema.oldest_reader"
+
+
+class StateTooNew(RuntimeError):
+    """state.db was migrated by a newer release in a way this one cannot read."""
 
 
 class StateStore:
@@ -121,7 +135,9 @@ class StateStore:
     WAL lets them read side by side; BEGIN IMMEDIATE queues the writers.
     """
 
-    def __init__(self, path: Path | str, timeout_s: float = 10.0) -> None:
+    def __init__(self, path: Path | str, timeout_s: float = 10.0, migrate: bool = True) -> None:
+        """`migrate=False` only for the updater, which reads a file another release may
+        have migrated past what this code knows."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.timeout_s = timeout_s
@@ -129,7 +145,8 @@ class StateStore:
         self._lock = threading.Lock()
         self._open: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self.db.execute("PRAGMA journal_mode=WAL")  # kept in the file: once is enough
-        self.migrate()
+        if migrate:
+            self.migrate()
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -157,9 +174,20 @@ class StateStore:
     def migrate(self) -> None:
         with self.transaction():
             version = self.schema_version
+            if version > len(MIGRATIONS):
+                floor = int(self.get_state(FLOOR_KEY, 0))
+                if floor > len(MIGRATIONS):
+                    raise StateTooNew(
+                        f"{self.path} has schema {version}, which a newer release made and "
+                        f"releases below schema {floor} cannot read; this release knows "
+                        f"{len(MIGRATIONS)}"
+                    )
+                return
             for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
                 step(self.db)
                 self.db.execute(f"PRAGMA user_version = {number}")
+                if number in BREAKS_OLDER:
+                    self.set_state(FLOOR_KEY, number)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -195,6 +223,50 @@ class StateStore:
 
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def schema_of(path: Path) -> tuple[int, int]:
+    """(schema version, floor) of the file at `path`, read without migrating it."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
+    try:
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        row = db.execute("SELECT value FROM sync_state WHERE key = ?", [FLOOR_KEY]).fetchone()
+    except sqlite3.OperationalError:
+        return 0, 0
+    finally:
+        db.close()
+    return version, int(json.loads(row[0])) if row else 0
+
+
+def snapshot(path: Path, to: Path) -> None:
+    """A consistent copy of the live file (SQLite's backup API: WAL and readers are fine)."""
+    to.parent.mkdir(parents=True, exist_ok=True)
+    partial = to.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(path, timeout=30.0)
+    target = sqlite3.connect(partial)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    _fsync(partial)
+    partial.replace(to)
+
+
+def restore(snapshot_file: Path, path: Path) -> None:
+    """Put a snapshot back as state.db; nothing may have the file open (units stopped)."""
+    partial = path.with_suffix(".restoring")
+    partial.write_bytes(snapshot_file.read_bytes())
+    _fsync(partial)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    partial.replace(path)
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as f:
+        os.fsync(f.fileno())
 
 
 def default_path() -> Path:

@@ -1,5 +1,6 @@
 """`central release …`: the release repository from the command line.
 
+    central release build --version V --out DIR [--source .] [--no-dependencies]
     central release keys --dir KEYS             make root-1..3, targets, snapshot, timestamp
     central release init --repo R --keys KEYS [--threshold 2]
     central release add BUNDLE --repo R --keys KEYS
@@ -16,7 +17,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from central.updates import keys
+from central.updates import bundle, keys
 from central.updates.repository import ReleaseRepository
 
 ONLINE = ("snapshot", "timestamp")
@@ -25,6 +26,16 @@ ONLINE = ("snapshot", "timestamp")
 def add_parser(sub: argparse._SubParsersAction) -> None:
     release = sub.add_parser("release", help="signed releases (TUF) for kiosks")
     actions = release.add_subparsers(dest="release_action", required=True)
+    build = actions.add_parser("build", help="build a release bundle for kiosks")
+    build.add_argument("--version", required=True)
+    build.add_argument("--out", type=Path, required=True)
+    build.add_argument("--source", type=Path, default=Path("."))
+    build.add_argument(
+        "--no-dependencies",
+        action="store_true",
+        help="leave the locked dependency wheels out (kiosks with a shared dependency layer)",
+    )
+    build.add_argument("--extra-wheel", type=Path, action="append", default=[])
     make = actions.add_parser("keys", help="generate the repository's signing keys")
     make.add_argument("--dir", type=Path, required=True)
     make.add_argument("--root-keys", type=int, default=3)
@@ -43,6 +54,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.release_action == "build":
+        return _build(args)
     if args.release_action == "keys":
         for n in range(1, args.root_keys + 1):
             keys.generate(args.dir / f"root-{n}.pem")
@@ -97,4 +110,21 @@ def _rotate(repo: ReleaseRepository, args: argparse.Namespace) -> int:
         f"root version {version}: {args.role} now has {len(new)} key(s); "
         f"replace {args.role}.pem with the new key where it is used"
     )
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    print(f"building release {args.version} from {args.source.resolve()} (this takes minutes)")
+    try:
+        built = bundle.build(
+            args.source.resolve(),
+            args.version,
+            args.out,
+            with_dependencies=not args.no_dependencies,
+            extra_wheels=tuple(args.extra_wheel),
+        )
+    except bundle.BundleError as exc:
+        print(f"release build failed: {exc}")
+        return 1
+    print(f"{built.path}: {built.size / 1e6:.1f} MB, {built.wheels} wheels")
     return 0

@@ -40,6 +40,10 @@ class AgentSettings:
     restart_ui_command: list[str] = field(
         default_factory=lambda: ["systemctl", "restart", "kiosk-ui.service"]
     )
+    # Starts the updater now (it also runs on its own timer); empty: the timer only.
+    update_command: list[str] = field(
+        default_factory=lambda: ["systemctl", "start", "--no-block", "kiosk-update.service"]
+    )
     # A disruptive command waits for the citizen's session to end, at most this long.
     max_disruption_delay_s: float = 900.0
 
@@ -59,18 +63,23 @@ class Agent:
         self.scheduler = Scheduler(duties=[], on_error=self._remember_error)
         self.sync = Sync(store, client, s.page_limit)
         self.uploads = Uploads(store, client, s.upload_batch)
+        self.run_command = run_command or (
+            lambda argv: subprocess.run(argv, timeout=60, check=False).returncode
+        )
         self.heart = Heartbeat(
             store,
             client,
             errors=self.scheduler.errors,
             on_new_token=on_new_token,
             on_new_config=lambda: self.scheduler.due_now.add("sync"),
+            on_new_release=self.nudge_updater,
         )
         self.commands = AgentCommands(
             store,
             client,
             sync=self.sync.everything,
-            run_command=run_command or (lambda argv: subprocess.run(argv, timeout=60).returncode),
+            nudge_updater=self.nudge_updater,
+            run_command=self.run_command,
             reboot_command=s.reboot_command,
             restart_ui_command=s.restart_ui_command,
             max_disruption_delay_s=s.max_disruption_delay_s,
@@ -134,6 +143,14 @@ class Agent:
     def run_commands(self) -> None:
         self.commands.execute()
         self.commands.report()
+
+    def nudge_updater(self) -> None:
+        if not self.settings.update_command:
+            return
+        try:
+            self.run_command(self.settings.update_command)
+        except (OSError, subprocess.SubprocessError) as exc:
+            self.store.set_state("update.last_error", f"{exc.__class__.__name__}: {exc}")
 
     def _beat_if_asked(self) -> None:
         """A device failed (the UI asked): the heartbeat carries it now, not in 30 s."""

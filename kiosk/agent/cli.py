@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import signal
 import socket
 import sys
@@ -19,7 +20,7 @@ from kiosk.agent.client import (
     Credentials,
     InsecureCentral,
 )
-from kiosk.store import StateStore, default_path
+from kiosk.store import StateStore, StateTooNew, default_path
 
 
 def hardware_id() -> str:
@@ -62,7 +63,11 @@ def enrol(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kiosk-agent", description=__doc__)
     parser.add_argument("--state-dir", type=Path, default=default_path().parent)
+    parser.add_argument("--version", action="version", version=SOFTWARE_VERSION)
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser(
+        "migrate-state", help="bring state.db to this release's schema (the updater runs it)"
+    )
     # "enroll" still works for scripts written before the spelling was settled.
     e = sub.add_parser(
         "enrol", aliases=["enroll"], help="trade a one-time enrolment token for this kiosk's token"
@@ -84,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--sync-interval", type=float, help="seconds; default: central's config (300)")
     r.add_argument("--reboot-command", default="systemctl reboot")
     r.add_argument("--restart-ui-command", default="systemctl restart kiosk-ui.service")
+    r.add_argument(
+        "--update-command",
+        default="systemctl start --no-block kiosk-update.service",
+        help="starts the updater when central names a new release (empty: its timer only)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
@@ -102,6 +112,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"enrolled as kiosk {creds.kiosk_id}")
         return 0
 
+    if args.command == "migrate-state":
+        try:
+            store = StateStore(args.state_dir / "state.db")
+        except StateTooNew as exc:
+            print(f"kiosk-agent: {exc}", file=sys.stderr)
+            return 3
+        print(f"state.db at schema {store.schema_version}")
+        return 0
+
     credentials_file = args.state_dir / "credentials.json"
     if not credentials_file.exists():
         print("kiosk-agent: not enrolled yet; run `kiosk-agent enrol` first", file=sys.stderr)
@@ -113,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         sync_interval_s=args.sync_interval,
         reboot_command=args.reboot_command.split(),
         restart_ui_command=args.restart_ui_command.split(),
+        update_command=shlex.split(args.update_command),
     )
     client = CentralClient(creds.central, creds.device_token, insecure=creds.insecure)
 

@@ -13,6 +13,7 @@ from contract.kiosk_api import AGENT_COMMANDS, CommandType
 from kiosk import command_queue
 from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
 from kiosk.store import StateStore
+from kiosk.update import handover
 
 log = logging.getLogger("kiosk.agent")
 DISRUPTIVE = {CommandType.REBOOT, CommandType.RESTART_UI, CommandType.UPDATE}
@@ -24,6 +25,7 @@ class AgentCommands:
         store: StateStore,
         client: CentralClient,
         sync: Callable[[], None],
+        nudge_updater: Callable[[], None],
         run_command: Callable[[list[str]], int],
         reboot_command: list[str],
         restart_ui_command: list[str],
@@ -32,6 +34,7 @@ class AgentCommands:
         self.store = store
         self.client = client
         self.sync = sync
+        self.nudge_updater = nudge_updater
         self.run_command = run_command
         self.reboot_command = reboot_command
         self.restart_ui_command = restart_ui_command
@@ -40,6 +43,9 @@ class AgentCommands:
     def execute(self) -> None:
         """Run the agent's own commands; the UI runs the rest from the same table."""
         for command_id, type_, received_at in command_queue.received(self.store, AGENT_COMMANDS):
+            if type_ == CommandType.UPDATE:
+                self._update(command_id)
+                continue
             if type_ in DISRUPTIVE and self.store.get_state("ui.session_active", False):
                 waited = time.time() - datetime.fromisoformat(received_at).timestamp()
                 if waited < self.max_disruption_delay_s:
@@ -54,8 +60,6 @@ class AgentCommands:
                     self._finish(command_id, "succeeded", "synced")
                 except (CentralUnavailable, CentralRejected) as exc:
                     self._finish(command_id, "failed", str(exc))
-            elif type_ == CommandType.UPDATE:
-                self._finish(command_id, "failed", "updates are not supported by this version")
             else:
                 reboot = type_ == CommandType.REBOOT
                 argv = self.reboot_command if reboot else self.restart_ui_command
@@ -69,6 +73,23 @@ class AgentCommands:
                     log.error("%s failed: %s", argv, exc)
                 if code != 0:
                     log.error("%s exited with %s", argv, code)
+
+    def _update(self, command_id: str) -> None:
+        """`update {version}`: this kiosk alone to that release, by the same updater and
+        health gate as a deployment (which waits for the citizen by itself)."""
+        args = command_queue.args_of(self.store, command_id)
+        version = args.get("version")
+        if not isinstance(version, str) or not version:
+            self._finish(command_id, "failed", "the update command needs args {version}")
+            return
+        wish = {"version": version, "target": args.get("target"), "deployment": None}
+        handover.wish(self.store, wish)
+        self.nudge_updater()
+        self._finish(
+            command_id,
+            "succeeded",
+            f"release {version} requested; the kiosk's update state shows its progress",
+        )
 
     def _finish(self, command_id: str, status: str, detail: str) -> None:
         command_queue.finish(self.store, command_id, status, detail)

@@ -13,14 +13,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from contract import kiosk_api
+from contract import kiosk_api, release
 from kiosk import command_queue, config, device_status
 from kiosk.agent.client import CentralClient, CentralUnavailable
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
+from kiosk.update import handover
 
 log = logging.getLogger("kiosk.agent")
-SOFTWARE_VERSION = "0.1.0"
+SOFTWARE_VERSION = release.VERSION
 UI_STALE_AFTER_S = 60
 
 
@@ -32,6 +33,7 @@ class Heartbeat:
         errors: dict[str, int] | None = None,
         on_new_token: Callable[[str], None] | None = None,
         on_new_config: Callable[[], None] | None = None,
+        on_new_release: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -42,6 +44,8 @@ class Heartbeat:
         # Keeps a rotated device token (kiosk-agent saves it to credentials.json).
         self.on_new_token = on_new_token
         self.on_new_config = on_new_config
+        # Central names a release for this kiosk: nudge the updater now, not at its timer.
+        self.on_new_release = on_new_release
 
     def health(self) -> dict[str, Any]:
         ui = self.store.get_state("ui.alive") or {}
@@ -59,6 +63,7 @@ class Heartbeat:
             "devices": device_status.all_devices(self.store),
             "disk_free_mb": shutil.disk_usage(self.store.path.parent).free // (1024 * 1024),
             "errors": dict(self.errors),
+            "update": self.store.get_state(handover.REPORT),
         }
 
     def beat(self) -> dict[str, Any]:
@@ -68,6 +73,10 @@ class Heartbeat:
             kiosk_api.parse(kiosk_api.HeartbeatAnswer, answer)
         except kiosk_api.BadAnswer as exc:
             raise CentralUnavailable(f"heartbeat answer had an unexpected shape: {exc}") from exc
+        # The updater's health gate: central accepted a heartbeat from this release.
+        self.store.set_state(handover.ACCEPTED, {"version": SOFTWARE_VERSION, "at": time.time()})
+        if handover.wish(self.store, answer.get("release")) and self.on_new_release:
+            self.on_new_release()
         command_queue.store_received(self.store, answer["commands"])
         self.rotate_token_if_due(answer)
         remote_version = answer.get("config_version")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from contract import release
 from kiosk.store import StateStore
-from kiosk.ui import watchdog
+from kiosk import watchdog
 
 KEY = "ui.alive"
 EVERY_S = 5.0
@@ -35,6 +36,8 @@ class Liveness:
                 "state": state,
                 "since": datetime.fromtimestamp(self.since).isoformat(),
                 "at": self.last,
+                # The updater's health gate waits for the new release's own UI.
+                "version": release.VERSION,
             },
         )
 

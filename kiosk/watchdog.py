@@ -1,5 +1,6 @@
-"""sd_notify for systemd's watchdog, sent from the UI's main loop: a frozen loop stops
-sending and systemd restarts the UI. No systemd, no NOTIFY_SOCKET: nothing is sent."""
+"""sd_notify for systemd's watchdog, sent from the UI's main loop and the updater's steps:
+a frozen loop or a hung download stops sending and systemd restarts (or stops) the
+unit. No systemd, no NOTIFY_SOCKET: nothing is sent."""
 
 from __future__ import annotations
 

@@ -1,0 +1,208 @@
+"""Release bundles: one tar a kiosk installs without the network.
+
+A bundle holds the application wheel (contract, kiosk, hardware, provisioning; central
+comes along in the same wheel but a kiosk never imports it), every dependency as a
+wheel at the version locked for this release, the kiosk's systemd units, and
+`manifest.json`: the version, the Python and CPU it was built for, the state.db schema
+it migrates to, and each file's length and sha256. The tar itself is what TUF signs
+(`central release add`); the manifest's hashes let the kiosk check each file again as
+it installs.
+
+The build runs on a machine of the kiosk's Python and CPU architecture (a Debian arm64
+box or container for Raspberry Pi kiosks): pyscard has no wheel on PyPI and is built
+here, so cross-building would produce a bundle a kiosk refuses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+UNITS = ("kiosk-agent.service", "kiosk-ui.service")
+# The source a bundle is built from: what the wheel packages, plus what setuptools reads.
+SOURCE_PARTS = ("contract", "central", "kiosk", "hardware", "provisioning", "pyproject.toml")
+PIP_TIMEOUT_S = 1800
+
+
+class BundleError(Exception):
+    """The bundle cannot be built; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Built:
+    path: Path
+    version: str
+    size: int
+    wheels: int
+
+
+def bundle_name(version: str) -> str:
+    return f"palvelupiste-{version}.tar"
+
+
+def python_tag() -> str:
+    return f"cp{sys.version_info.major}{sys.version_info.minor}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_requirements(project: str = "palvelupiste") -> list[str]:
+    """`name==version` for every package the kiosk needs, as installed here.
+
+    The lock is what this environment runs (and the test suite passed with): the
+    dependency closure of the project's base install, extras left out."""
+    seen: dict[str, str] = {}
+    todo = [project]
+    while todo:
+        name = todo.pop()
+        key = _canonical(name)
+        if key in seen:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue  # a requirement for another platform (pywin32 and the like)
+        seen[key] = dist.version
+        for requirement in dist.requires or []:
+            if "extra ==" in requirement:
+                continue
+            marker = requirement.partition(";")[2]
+            if "sys_platform" in marker and "linux" not in marker:
+                continue
+            todo.append(re.split(r"[ ;<>=!~\[(]", requirement, maxsplit=1)[0])
+    seen.pop(_canonical(project), None)
+    return sorted(f"{name}=={version}" for name, version in seen.items())
+
+
+def _pip(args: list[str], log: Path) -> None:
+    with log.open("a") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=PIP_TIMEOUT_S,
+        )
+    if done.returncode != 0:
+        tail = log.read_text()[-2000:]
+        raise BundleError(f"pip {args[0]} failed:\n{tail}")
+
+
+def _source_copy(source: Path, version: str, into: Path) -> Path:
+    """The source with `version` written into contract/release.py: the wheel, the agent's
+    heartbeat and the manifest then all say the same version."""
+    copy = into / "source"
+    copy.mkdir()
+    for part in SOURCE_PARTS:
+        origin = source / part
+        if origin.is_dir():
+            shutil.copytree(
+                origin, copy / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+        elif origin.exists():
+            shutil.copy2(origin, copy / part)
+    release = copy / "contract" / "release.py"
+    text = release.read_text()
+    text, count = re.subn(r'^VERSION = "[^"]*"$', f'VERSION = "{version}"', text, flags=re.M)
+    if count != 1:
+        raise BundleError("contract/release.py has no VERSION line to set")
+    release.write_text(text)
+    return copy
+
+
+def _state_schema(source: Path) -> int:
+    """How many state.db migrations this release has: the updater compares it with a
+    file's floor on rollback. Asked of the release's own code, in its own process."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from kiosk.store import MIGRATIONS; print(len(MIGRATIONS))"],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(source), "PATH": "/usr/bin:/bin"},
+    )
+    if done.returncode != 0:
+        raise BundleError(f"cannot read kiosk/store.py's migrations: {done.stderr[-500:]}")
+    return int(done.stdout.strip())
+
+
+def build(
+    source: Path,
+    version: str,
+    out_dir: Path,
+    with_dependencies: bool = True,
+    extra_wheels: tuple[Path, ...] = (),
+    units_dir: Path | None = None,
+) -> Built:
+    """Build `palvelupiste-<version>.tar` in `out_dir` from the source tree at `source`.
+
+    `with_dependencies=False` leaves the locked dependencies out: only for kiosks whose
+    releases share a dependency layer installed some other way (the tests' kiosks)."""
+    if not re.fullmatch(r"[0-9][0-9A-Za-z.+-]{0,40}", version):
+        raise BundleError(f"{version!r} is not a release version (digits, letters, . + -)")
+    units_dir = units_dir or source / "systemd"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bundle-") as tmp_name:
+        tmp = Path(tmp_name)
+        log = tmp / "pip.log"
+        stage = tmp / "stage"
+        wheels = stage / "wheels"
+        wheels.mkdir(parents=True)
+        copy = _source_copy(source, version, tmp)
+        _pip(["wheel", "--no-deps", "-q", "-w", str(wheels), str(copy)], log)
+        lock = locked_requirements() if with_dependencies else []
+        if lock:
+            (tmp / "lock.txt").write_text("\n".join(lock) + "\n")
+            _pip(["wheel", "--no-deps", "-q", "-w", str(wheels), "-r", str(tmp / "lock.txt")], log)
+        for extra in extra_wheels:
+            shutil.copy2(extra, wheels / extra.name)
+        (stage / "units").mkdir()
+        for unit in UNITS:
+            if (units_dir / unit).exists():
+                shutil.copy2(units_dir / unit, stage / "units" / unit)
+        files = sorted(p for p in stage.rglob("*") if p.is_file())
+        manifest = {
+            "format": FORMAT,
+            "version": version,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "python": python_tag(),
+            "machine": platform.machine(),
+            "state_schema": _state_schema(copy),
+            "lock": lock,
+            "files": {
+                str(p.relative_to(stage)): {"length": p.stat().st_size, "sha256": _sha256(p)}
+                for p in files
+            },
+        }
+        (stage / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+        target = out_dir / bundle_name(version)
+        partial = target.with_suffix(".tar.partial")
+        with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
+            tar.add(stage / MANIFEST, arcname=MANIFEST)
+            for path in files:
+                tar.add(path, arcname=str(path.relative_to(stage)))
+        partial.replace(target)
+        count = len(list(wheels.glob("*.whl")))
+    return Built(target, version, target.stat().st_size, count)

@@ -1,0 +1,224 @@
+"""The kiosk's installed releases: `releases/<version>/` each with its own venv, and two
+symlinks, `current` (what the units run) and `committed` (the last release that passed
+its health gate; the updater itself runs from it, so a broken release can never break
+the updater).
+
+A release directory is complete only once its `.installed` marker exists: the marker is
+written last, so a directory without it (a kill mid-install) is removed and installed
+again. Symlinks are switched by renaming a new link over the old one, which is atomic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.update.journal import fsync_dir
+
+MARKER = ".installed"
+MANIFEST = "manifest.json"
+INSTALL_TIMEOUT_S = 1200
+SMOKE_TIMEOUT_S = 120
+
+
+class InstallFailed(Exception):
+    """The bundle could not be installed; `reason` is a short code for central."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Installed:
+    version: str
+    path: Path
+    manifest: dict[str, Any]
+
+
+def python_tag() -> str:
+    return f"cp{sys.version_info.major}{sys.version_info.minor}"
+
+
+def base_python() -> str:
+    """The system interpreter the running venv was made from: release venvs use it too."""
+    return str(getattr(sys, "_base_executable", None) or sys.executable)
+
+
+class ReleaseShelf:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, version: str) -> Path:
+        return self.root / version
+
+    def installed(self, version: str) -> bool:
+        return (self.path(version) / MARKER).exists()
+
+    def manifest(self, version: str) -> dict[str, Any]:
+        try:
+            return json.loads((self.path(version) / MANIFEST).read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def versions(self) -> list[str]:
+        """Installed releases, oldest install first."""
+        if not self.root.exists():
+            return []
+        found = [
+            p
+            for p in self.root.iterdir()
+            if p.name not in LINKS and not p.name.startswith(".") and (p / MARKER).exists()
+        ]
+        return [p.name for p in sorted(found, key=lambda p: (p / MARKER).stat().st_mtime)]
+
+    # --- the two links ---------------------------------------------------------------
+
+    def link(self, name: str) -> str | None:
+        try:
+            return os.readlink(self.root / name)
+        except OSError:
+            return None
+
+    def point(self, name: str, version: str) -> None:
+        """`name` → `version`, atomically: there is never a moment without the link."""
+        if self.link(name) == version:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        fresh = self.root / f".{name}.new"
+        fresh.unlink(missing_ok=True)
+        os.symlink(version, fresh)
+        os.replace(fresh, self.root / name)
+        fsync_dir(self.root)
+
+    def adopt(self, version: str, folder: Path) -> None:
+        """Take a release installed elsewhere (the image's factory release in
+        /opt/palvelupiste) onto the shelf, as a link to it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        target = self.path(version)
+        if not target.exists():
+            os.symlink(folder, target)
+        fsync_dir(self.root)
+
+    # --- installing ---------------------------------------------------------------------
+
+    def install(self, bundle: Path, version: str) -> Installed:
+        """Unpack `bundle`, check each file against its manifest, make the venv, install
+        the wheels offline and prove the release starts (`kiosk-agent --version`)."""
+        target = self.path(version)
+        if self.installed(version):
+            return Installed(version, target, self.manifest(version))
+        if target.is_symlink() or target.exists():
+            shutil.rmtree(target) if not target.is_symlink() else target.unlink()
+        target.mkdir(parents=True)
+        manifest = self._unpack(bundle, version, target)
+        venv = target / "venv"
+        self._run([base_python(), "-m", "venv", "--without-pip", str(venv)], "venv_failed")
+        wheels = sorted(str(p) for p in (target / "wheels").glob("*.whl"))
+        self._run(
+            [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+             "--no-index", "--no-deps", "--disable-pip-version-check", "-q", *wheels],
+            "install_failed",
+        )  # fmt: skip
+        said = self._run([str(venv / "bin" / "kiosk-agent"), "--version"], "release_broken")
+        if said.strip() != version:
+            raise InstallFailed(
+                "release_broken", f"the release says it is {said.strip()!r}, not {version}"
+            )
+        shutil.rmtree(target / "wheels")  # installed: the venv is all that is needed now
+        marker = target / MARKER
+        marker.write_text(version)
+        with marker.open("rb") as f:
+            os.fsync(f.fileno())
+        fsync_dir(target)
+        return Installed(version, target, manifest)
+
+    def _unpack(self, bundle: Path, version: str, target: Path) -> dict[str, Any]:
+        try:
+            with tarfile.open(bundle) as tar:
+                manifest = json.load(tar.extractfile(MANIFEST))  # type: ignore[arg-type]
+                self._check_manifest(manifest, version)
+                listed = set(manifest["files"]) | {MANIFEST}
+                members = [m for m in tar.getmembers() if m.name in listed and m.isfile()]
+                tar.extractall(target, members=members, filter="data")
+        except (tarfile.TarError, KeyError, ValueError, TypeError) as exc:
+            raise InstallFailed("bad_bundle", f"the bundle cannot be read: {exc}") from exc
+        for name, want in manifest["files"].items():
+            path = target / name
+            if not path.is_file() or path.stat().st_size != want["length"]:
+                raise InstallFailed("bad_bundle", f"{name} is missing or of the wrong length")
+            if _sha256(path) != want["sha256"]:
+                raise InstallFailed("bad_bundle", f"{name} does not match its manifest hash")
+        return manifest
+
+    @staticmethod
+    def _check_manifest(manifest: dict[str, Any], version: str) -> None:
+        if manifest.get("version") != version:
+            raise InstallFailed(
+                "bad_bundle", f"the bundle holds {manifest.get('version')}, not {version}"
+            )
+        if manifest.get("python") != python_tag():
+            raise InstallFailed(
+                "wrong_platform",
+                f"the bundle is for {manifest.get('python')}, this kiosk runs {python_tag()}",
+            )
+        if manifest.get("machine") != platform.machine():
+            raise InstallFailed(
+                "wrong_platform",
+                f"the bundle is for {manifest.get('machine')}, this kiosk is "
+                f"{platform.machine()}",
+            )
+
+    @staticmethod
+    def _run(argv: list[str], reason: str) -> str:
+        try:
+            done = subprocess.run(
+                argv, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise InstallFailed(reason, f"{argv[0]} failed: {exc}") from exc
+        if done.returncode != 0:
+            raise InstallFailed(reason, f"{' '.join(argv[:4])}: {done.stderr.strip()[-800:]}")
+        return done.stdout
+
+    # --- keeping the disk bounded ------------------------------------------------------
+
+    def prune(self, keep: int, protect: set[str]) -> list[str]:
+        """Remove the oldest releases beyond `keep`, never one in `protect`; and any
+        half-installed directory left by a kill."""
+        removed = []
+        if self.root.exists():
+            for p in self.root.iterdir():
+                if p.name in LINKS or p.name.startswith("."):
+                    continue
+                if not (p / MARKER).exists() and p.name not in protect and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                    removed.append(p.name)
+        versions = self.versions()
+        for version in versions[: max(0, len(versions) - keep)]:
+            if version in protect:
+                continue
+            path = self.path(version)
+            path.unlink() if path.is_symlink() else shutil.rmtree(path, ignore_errors=True)
+            removed.append(version)
+        return removed
+
+
+LINKS = ("current", "committed")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
