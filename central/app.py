@@ -13,6 +13,7 @@ from central.api import (
     auth,
     bookings,
     catalogue,
+    deployments,
     desk,
     fleet,
     kiosk,
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         catalogue.router,
         bookings.router,
         fleet.router,
+        deployments.router,
         stats.router,
     ):
         app.include_router(router, prefix=API_PREFIX)

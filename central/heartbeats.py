@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
-from central import commands
+from central import commands, deployments
 from central.db.models import Kiosk, Site
 from central.db.types import UTCDateTime, utcnow
 from central.fleet_status import condition_of
@@ -37,8 +37,12 @@ _SITE_CONFIG_VERSION = select(Site.config_version).where(Site.id == bindparam("s
 _NO_FSYNC_WAIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
-def record_heartbeat(db: Session, device: Device, health: dict[str, Any]) -> dict[str, Any]:
-    """Store the kiosk's health, hand out its pending commands; one transaction."""
+def record_heartbeat(
+    db: Session, device: Device, health: dict[str, Any], release_url: str = ""
+) -> dict[str, Any]:
+    """Store the kiosk's health, hand out its pending commands and the release a
+    deployment wants there; one transaction (a deployment that a changed state may move
+    on is evaluated after it, which is rare)."""
     conn = db.connection()  # Core on the session's connection: no ORM bookkeeping
     if conn.dialect.name == "postgresql":
         # Liveness data: losing the last instant of heartbeats in a database
@@ -60,11 +64,15 @@ def record_heartbeat(db: Session, device: Device, health: dict[str, Any]) -> dic
     )
     config_version = conn.execute(_SITE_CONFIG_VERSION, {"site_id": device.site_id}).scalar()
     handed_out = commands.hand_out(conn, device.kiosk_id, now)
+    release, moved = deployments.heartbeat(conn, device.kiosk_id, health, now, release_url)
     db.commit()
+    if moved:
+        deployments.evaluate_by_id(db, moved)
     return {
         "commands": handed_out,
         "config_version": config_version,
         "server_time": now.isoformat(),
+        "release": release,
     }
 
 

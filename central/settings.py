@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # The release repository central serves at /updates/ (central/updates/repository.py):
     # a folder with metadata/ and targets/; unset: central serves no updates.
     update_repository: str | None = None
+    # Where kiosks fetch releases when not from central's /updates/ (any static host or
+    # CDN holding the same metadata/ and targets/); empty: central's own /updates/.
+    update_base_url: str = ""
     # The folder holding the online keys (snapshot.pem, timestamp.pem): with it, central
     # signs a new timestamp whenever less than half of the current one's life is left.
     update_keys: str | None = None

@@ -101,6 +101,9 @@ class HeartbeatAnswer:
     server_time: str
     # From then on the kiosk should rotate its token (`POST /kiosk/token`).
     token_rotate_after: str | None = None
+    # The release a deployment wants on this kiosk: {version, target, deployment, url};
+    # None: keep what it runs. The kiosk's updater (kiosk/update) acts on it.
+    release: dict[str, Any] | None = None
 
 
 @dataclass
@@ -197,6 +200,7 @@ _CHECKS = {
     ("HeartbeatAnswer", "commands"): lambda v: isinstance(v, list),
     ("HeartbeatAnswer", "config_version"): lambda v: v is None or isinstance(v, int),
     ("HeartbeatAnswer", "server_time"): lambda v: isinstance(v, str),
+    ("HeartbeatAnswer", "release"): lambda v: v is None or isinstance(v, dict),
     ("DeviceToken", "device_token"): lambda v: isinstance(v, str) and bool(v),
     ("CheckInAnswer", "status"): lambda v: isinstance(v, str),
     ("EventsAnswer", "accepted"): _is_str_list,

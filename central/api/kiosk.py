@@ -106,6 +106,16 @@ class UiHealth(BaseModel):
     since: str | None = Field(default=None, max_length=40)
 
 
+class UpdateReport(BaseModel):
+    """Where the kiosk's updater stands (kiosk/update/updater.py)."""
+
+    version: str = Field(max_length=64)
+    state: str = Field(max_length=16)
+    detail: str = Field(default="", max_length=500)
+    deployment: str | None = Field(default=None, max_length=36)
+    at: str | None = Field(default=None, max_length=40)
+
+
 class HeartbeatIn(BaseModel):
     software_version: str | None = Field(default=None, max_length=64)
     config_version: Count | None = None
@@ -119,6 +129,7 @@ class HeartbeatIn(BaseModel):
     errors: dict[Annotated[str, Field(max_length=32)], Count] = Field(
         default_factory=dict, max_length=20
     )
+    update: UpdateReport | None = None
 
 
 @device_router.post(
@@ -132,11 +143,15 @@ async def heartbeat(
 ) -> dict[str, Any]:
     """All database work in one thread-pool hop: each extra hop showed up in its cost."""
 
+    settings = request.app.state.settings
+
     def beat() -> dict[str, Any]:
         with request.app.state.sessions() as db:
             device = device_for_token(db, token, end_read=False)  # same hop: one transaction
-            answer = heartbeats.record_heartbeat(db, device, body.model_dump(mode="json"))
-        ttl_s = request.app.state.settings.device_token_ttl_s
+            answer = heartbeats.record_heartbeat(
+                db, device, body.model_dump(mode="json"), settings.update_base_url
+            )
+        ttl_s = settings.device_token_ttl_s
         answer["token_rotate_after"] = heartbeats.rotate_after(device, ttl_s).isoformat()
         return answer
 

@@ -135,6 +135,8 @@ class Kiosk(Base):
     previous_token_until: Mapped[datetime | None] = mapped_column()
     # A retired kiosk keeps its history; its token is revoked and its hardware id released.
     retired_at: Mapped[datetime | None] = mapped_column()
+    # Labels people give kiosks ("lobby", "pilot") to deploy releases to a group.
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Command(Base):
@@ -516,3 +518,41 @@ class UsageDaily(Base):
         # report's table by day and type read from the index alone (it holds the count).
         Index("ix_usage_daily_type_day", "type", "local_day", "count"),
     )
+
+
+class Deployment(Base):
+    """A release rolled out to a set of kiosks in phases: canary, 10 %, all
+    (central/deployments.py). `phase` is the last phase opened."""
+
+    __tablename__ = "deployments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    # The organisation whose kiosks it reaches; None when a national admin spans several.
+    org_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    release: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    selector: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    phase: Mapped[int] = mapped_column(Integer, default=0)
+    error_threshold: Mapped[float] = mapped_column(default=0.05)
+    success_threshold: Mapped[float] = mapped_column(default=0.9)
+    # Failures already seen when a person resumed it: only new ones pause it again.
+    failures_acknowledged: Mapped[int] = mapped_column(Integer, default=0)
+    paused_reason: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeploymentKiosk(Base):
+    """One kiosk of a deployment: its phase and what it last reported."""
+
+    __tablename__ = "deployment_kiosks"
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id"), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"), primary_key=True, index=True)
+    phase: Mapped[int] = mapped_column(Integer)
+    # pending, downloading, installed, switching, committed, rolled_back, failed
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    detail: Mapped[str | None] = mapped_column(String(500))
+    # When its phase opened: from then on its heartbeats name the release.
+    released_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

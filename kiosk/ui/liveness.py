@@ -11,8 +11,8 @@ import time
 from datetime import datetime
 
 from contract import release
-from kiosk.store import StateStore
 from kiosk import watchdog
+from kiosk.store import StateStore
 
 KEY = "ui.alive"
 EVERY_S = 5.0

@@ -146,7 +146,9 @@ class ReleaseSource:
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 partial.unlink(missing_ok=True)
-                raise UpdateRefused("no_space", f"the disk filled up while downloading: {exc}")
+                raise UpdateRefused(
+                    "no_space", f"the disk filled up while downloading: {exc}"
+                ) from exc
             raise UpdateRefused("download_failed", f"the download failed: {exc}") from exc
         except requests.RequestException as exc:
             raise UpdateRefused("download_failed", f"the download failed: {exc}") from exc

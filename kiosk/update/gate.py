@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from contract.device_states import FAULTS
 from kiosk import device_status
 from kiosk.store import StateStore
-from kiosk.update.handover import ACCEPTED
 from kiosk.ui.liveness import KEY as UI_ALIVE
+from kiosk.update.handover import ACCEPTED
 
 # ui.alive is written every 5 s: older than this and the UI is not running.
 UI_FRESH_S = 15.0

@@ -17,9 +17,12 @@ ACCEPTED = "heartbeat.accepted"
 
 
 def wish(store: StateStore, release: dict[str, Any] | None) -> bool:
-    """Record central's wish (None: no deployment names this kiosk); True when it changed."""
+    """Record central's wish (None: no deployment names this kiosk); True when it changed.
+
+    A wish from an `update` command (no deployment) stays until it is reached or another
+    one replaces it: heartbeats that name no deployment do not clear it."""
     before = store.get_state(DESIRED)
-    if release == before or (release is None and before is None):
+    if release == before or (release is None and (before is None or not before.get("deployment"))):
         return False
     store.set_state(DESIRED, release)
     return True

@@ -38,6 +38,9 @@ class UpdateJournal:
     units_stopped: bool = False
     # Releases rolled back on this kiosk, with why: never tried again automatically.
     rolled_back: dict[str, str] = field(default_factory=dict)
+    # The last rollback's times: when the gate's deadline passed and when the old
+    # release was running again (the promise: within 60 s).
+    last_rollback: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> UpdateJournal:

@@ -174,8 +174,7 @@ class ReleaseShelf:
         if manifest.get("machine") != platform.machine():
             raise InstallFailed(
                 "wrong_platform",
-                f"the bundle is for {manifest.get('machine')}, this kiosk is "
-                f"{platform.machine()}",
+                f"the bundle is for {manifest.get('machine')}, this kiosk is {platform.machine()}",
             )
 
     @staticmethod

@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from contract.kiosk_config import in_window
-from kiosk import config, device_status, store as state_file, watchdog
+from kiosk import config, device_status, watchdog
+from kiosk import store as state_file
 from kiosk.store import StateStore
 from kiosk.update import gate, handover
 from kiosk.update.fetch import ReleaseSource, UpdateRefused
@@ -183,11 +184,10 @@ class Updater:
     def _download_and_install(self, version: str, wish: dict[str, Any]) -> None:
         base = wish.get("url") or f"{(self.central_url or '').rstrip('/')}/updates"
         root = self.settings.trusted_root
-        source = ReleaseSource(
-            self.work / "metadata",
-            base,
-            trusted_root=root.read_bytes() if root and not (self.work / "metadata" / "root.json").exists() else None,
-        )  # fmt: skip
+        # The root this kiosk was built with, until it holds (newer) trusted metadata.
+        known = (self.work / "metadata" / "root.json").exists()
+        trusted = root.read_bytes() if root and root.exists() and not known else None
+        source = ReleaseSource(self.work / "metadata", base, trusted_root=trusted)
         self._report(version, State.DOWNLOADING, "checking the signed metadata", wish)
         info = source.target(wish.get("target") or f"palvelupiste-{version}.tar")
         downloads = self.work / "downloads"
@@ -239,7 +239,11 @@ class Updater:
         self._close_store()
         state_file.snapshot(db_path, snapshot)
         j.phase, j.trying, j.previous = Phase.SWITCHED, version, j.committed
-        j.deployment, j.snapshot, j.faults_before = wish.get("deployment"), str(snapshot), faults_before
+        j.deployment, j.snapshot, j.faults_before = (
+            wish.get("deployment"),
+            str(snapshot),
+            faults_before,
+        )
         j.gate_started = j.gate_deadline = j.stable_since = None
         j.ui_since = None
         j.save(self.journal_path)  # from here a kill resumes the gate, a reboot reverts
@@ -363,12 +367,15 @@ class Updater:
             restored = " (state.db restored from before the switch)"
         self._reload()
         j.rolled_back[version] = why + restored
+        j.last_rollback = {"gate_deadline": j.gate_deadline or 0.0}
         j.phase, j.trying = Phase.IDLE, None
         j.gate_started = j.gate_deadline = j.stable_since = None
         j.save(self.journal_path)
         if j.snapshot:
             Path(j.snapshot).unlink(missing_ok=True)
-        self._units("start", j)
+        self._units("start", j)  # saves the journal, with when the old release runs again
+        j.last_rollback["done_at"] = self.clock()
+        j.save(self.journal_path)
         self._report(version, State.ROLLED_BACK, why + restored, {"deployment": j.deployment})
         return f"release {version} rolled back to {old}: {why}{restored}"
 
@@ -381,7 +388,9 @@ class Updater:
                 if j.phase == Phase.SWITCHED:
                     self.settings.units_command = []  # the units have not started yet
                     self.settings.reload_command = []
-                    return self._roll_back(j, "the kiosk restarted before the release was committed")
+                    return self._roll_back(
+                        j, "the kiosk restarted before the release was committed"
+                    )
                 self._repair_links(j)
                 return f"release {j.committed} is current"
             finally:

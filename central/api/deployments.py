@@ -1,0 +1,153 @@
+"""Deployments of releases to kiosks, in phases (central/deployments.py), and kiosk tags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import select
+from tuf.api.metadata import Metadata, Targets
+
+from central import deployments
+from central.api.schemas import errors
+from central.db.models import Deployment
+from central.errors import ApiError, not_found
+from central.policy import Access, allowed
+
+router = APIRouter(tags=["deployments"])
+
+Id = Annotated[str, Field(max_length=64)]
+Tag = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[\w .-]+$")]
+
+
+class DeploymentIn(BaseModel):
+    release: str = Field(max_length=64, pattern=r"^[0-9][0-9A-Za-z.+-]*$")
+    # The bundle's name in the repository; default palvelupiste-<release>.tar.
+    target: str | None = Field(default=None, max_length=200, pattern=r"^[\w.+-]+$")
+    organisation_id: Id | None = None
+    site_id: Id | None = None
+    tag: Tag | None = None
+    kiosk_ids: list[Id] | None = Field(default=None, min_length=1, max_length=10000)
+    error_threshold: float = Field(default=0.05, ge=0, le=1)
+    success_threshold: float = Field(default=0.9, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def one_target(self) -> DeploymentIn:
+        given = [self.organisation_id, self.site_id, self.tag, self.kiosk_ids]
+        if sum(1 for g in given if g) != 1:
+            raise ValueError("name exactly one of organisation_id, site_id, tag or kiosk_ids")
+        return self
+
+
+class TagsIn(BaseModel):
+    tags: list[Tag] = Field(max_length=20)
+
+
+def _published(request: Request) -> set[str] | None:
+    """Bundles central's own repository lists; None when it serves none (a static host)."""
+    folder = request.app.state.settings.update_repository
+    if not folder:
+        return None
+    path = Path(folder) / "metadata" / "targets.json"
+    try:
+        return set(Metadata[Targets].from_file(str(path)).signed.targets)
+    except (OSError, ValueError) as exc:
+        raise ApiError(
+            503, "repository_unreadable", f"The release list cannot be read: {exc}"
+        ) from exc
+
+
+def _own(access: Access, deployment_id: str) -> Deployment:
+    deployment = access.db.get(Deployment, deployment_id)
+    if deployment is None:
+        raise not_found("deployment")
+    if deployment.org_id is None and not access.is_national:
+        raise not_found("deployment")
+    if deployment.org_id is not None and not access.may_touch_org(deployment.org_id):
+        raise not_found("deployment")
+    return deployment
+
+
+@router.post("/deployments", status_code=201, responses=errors(401, 403, 404, 409, 422, 503))
+def create_deployment(
+    body: DeploymentIn, request: Request, access: Access = Depends(allowed("deployment.manage"))
+) -> dict[str, Any]:
+    """Roll a published release out: the canary at once, then 10 %, then all."""
+    selector = body.model_dump(include={"organisation_id", "site_id", "tag", "kiosk_ids"})
+    deployment = deployments.create(
+        access,
+        body.release,
+        body.target,
+        {k: v for k, v in selector.items() if v},
+        body.error_threshold,
+        body.success_threshold,
+        _published(request),
+    )
+    access.db.commit()
+    return deployments.as_json(access.db, deployment)
+
+
+@router.get("/deployments", responses=errors(401, 403))
+def list_deployments(access: Access = Depends(allowed("deployment.read"))) -> dict[str, Any]:
+    query = select(Deployment).order_by(Deployment.created_at.desc()).limit(200)
+    if not access.is_national:
+        query = query.where(access.org_filter(Deployment.org_id))
+    items = [deployments.as_json(access.db, d, with_kiosks=False) for d in access.db.scalars(query)]
+    return {"items": items}
+
+
+@router.get("/deployments/{deployment_id}", responses=errors(401, 403, 404))
+def get_deployment(
+    deployment_id: str, access: Access = Depends(allowed("deployment.read"))
+) -> dict[str, Any]:
+    """The deployment with each kiosk's state: pending, downloading, installed,
+    switching, committed, rolled_back or failed, with the kiosk's reason."""
+    return deployments.as_json(access.db, _own(access, deployment_id))
+
+
+def _act(access: Access, deployment_id: str, action: str) -> dict[str, Any]:
+    deployment = _own(access, deployment_id)
+    if action == "pause":
+        deployments.pause(access.db, deployment)
+    elif action == "resume":
+        deployments.resume(access.db, deployment)
+    else:
+        deployments.cancel(access.db, deployment)
+    access.db.commit()
+    return deployments.as_json(access.db, deployment)
+
+
+@router.post("/deployments/{deployment_id}/pause", responses=errors(401, 403, 404, 409))
+def pause_deployment(
+    deployment_id: str, access: Access = Depends(allowed("deployment.manage"))
+) -> dict[str, Any]:
+    return _act(access, deployment_id, "pause")
+
+
+@router.post("/deployments/{deployment_id}/resume", responses=errors(401, 403, 404, 409))
+def resume_deployment(
+    deployment_id: str, access: Access = Depends(allowed("deployment.manage"))
+) -> dict[str, Any]:
+    """Go on; the failures seen so far are acknowledged, only new ones pause it again."""
+    return _act(access, deployment_id, "resume")
+
+
+@router.post("/deployments/{deployment_id}/cancel", responses=errors(401, 403, 404, 409))
+def cancel_deployment(
+    deployment_id: str, access: Access = Depends(allowed("deployment.manage"))
+) -> dict[str, Any]:
+    """No kiosk is asked for the release any more; those that installed it keep it."""
+    return _act(access, deployment_id, "cancel")
+
+
+@router.put("/kiosks/{kiosk_id}/tags", responses=errors(401, 403, 404, 422))
+def set_kiosk_tags(
+    kiosk_id: str, body: TagsIn, access: Access = Depends(allowed("kiosk.manage"))
+) -> dict[str, Any]:
+    """Labels for deploying to a group of kiosks ("pilot", "lobby")."""
+    kiosk = access.kiosk(kiosk_id)
+    kiosk.tags = sorted(set(body.tags))
+    access.db.commit()
+    return {"kiosk_id": kiosk.id, "tags": kiosk.tags}
