@@ -100,6 +100,12 @@ class ReleaseSource:
         """The signed length and hashes of bundle `name`, after a full metadata refresh."""
         check_clock()
         self.metadata_dir.mkdir(parents=True, exist_ok=True)
+        if self.trusted_root is None and not (self.metadata_dir / "root.json").exists():
+            raise UpdateRefused(
+                "no_trusted_root",
+                "this kiosk holds no root.json of the release repository "
+                "(/etc/palvelupiste/release-root.json in the image)",
+            )
         try:
             updater = Updater(
                 metadata_dir=str(self.metadata_dir),

@@ -82,6 +82,12 @@ def orgs(central, national):
         201,
     )
     b.extra["call"], b.extra["document"], b.extra["party"] = a_call_of(central, b)
+    b.extra["deployment"] = ok(
+        central.request(
+            "POST", "/deployments", admin_b, json={"release": "9.9.9", "kiosk_ids": [b.kiosk_id]}
+        ),
+        201,
+    )
     return a, b
 
 
@@ -135,6 +141,7 @@ LISTINGS = {
     ("GET", "/users"),
     ("GET", "/officials"),
     ("GET", "/stats/calls"),
+    ("GET", "/deployments"),
 }
 
 
@@ -161,6 +168,7 @@ def targets(b):
         "call_id": b.extra["call"],
         "document_id": b.extra["document"],
         "party_id": b.extra["party"],
+        "deployment_id": b.extra["deployment"]["id"],
     }
 
 
@@ -185,6 +193,8 @@ def bodies(b):
             mode="in_person",
         ),
         ("POST", "/kiosks/{kiosk_id}/commands"): {"type": "self_test"},
+        ("PUT", "/kiosks/{kiosk_id}/tags"): {"tags": ["pilot"]},
+        ("POST", "/deployments"): {"release": "9.9.9", "kiosk_ids": [b.kiosk_id]},
         ("POST", "/users"): {
             "email": "intruder@example.fi",
             "role": "technician",
@@ -259,6 +269,7 @@ def test_listings_show_only_own_organisation(central, orgs):
     )
     assert [o["id"] for o in ok(central.request("GET", "/organisations", admin))["items"]] == [a.id]
     assert ok(central.request("GET", "/stats/usage", admin))["total"] == 0
+    assert ok(central.request("GET", "/deployments", admin))["items"] == []
 
 
 def test_b_is_unchanged_after_the_attempts(central, orgs):
