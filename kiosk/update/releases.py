@@ -10,14 +10,17 @@ again. Symlinks are switched by renaming a new link over the old one, which is a
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from typing import Any
 from kiosk.update.journal import fsync_dir
 
 MARKER = ".installed"
+INSTALL_GROUP = ".install-group"
 MANIFEST = "manifest.json"
 INSTALL_TIMEOUT_S = 1200
 SMOKE_TIMEOUT_S = 120
@@ -43,6 +47,19 @@ class Installed:
     version: str
     path: Path
     manifest: dict[str, Any]
+
+
+def dies_with_parent() -> None:
+    """preexec_fn for the updater's children (pip, a migration): killed with it.
+
+    Under systemd the unit's cgroup is killed with it anyway; this also covers a kill -9
+    of the updater alone, which would leave pip writing into a directory the next pass
+    is removing."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def python_tag() -> str:
@@ -117,9 +134,17 @@ class ReleaseShelf:
         target = self.path(version)
         if self.installed(version):
             return Installed(version, target, self.manifest(version))
-        if target.is_symlink() or target.exists():
-            shutil.rmtree(target) if not target.is_symlink() else target.unlink()
-        target.mkdir(parents=True)
+        self._stop_earlier_install()
+        try:
+            if target.is_symlink():
+                target.unlink()
+            elif target.exists():
+                shutil.rmtree(target)
+            target.mkdir(parents=True)
+        except OSError as exc:
+            raise InstallFailed(
+                "install_failed", f"an interrupted install cannot be cleared yet: {exc}"
+            ) from exc
         manifest = self._unpack(bundle, version, target)
         venv = target / "venv"
         self._run([base_python(), "-m", "venv", "--without-pip", str(venv)], "venv_failed")
@@ -177,14 +202,40 @@ class ReleaseShelf:
                 f"the bundle is for {manifest.get('machine')}, this kiosk is {platform.machine()}",
             )
 
-    @staticmethod
-    def _run(argv: list[str], reason: str) -> str:
+    def _stop_earlier_install(self) -> None:
+        """An updater killed mid-install leaves pip's own child running (pip --python
+        runs a second interpreter): end that whole process group before starting over."""
+        group_file = self.root / INSTALL_GROUP
         try:
-            done = subprocess.run(
-                argv, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, check=False
+            os.killpg(int(group_file.read_text()), signal.SIGKILL)
+            time.sleep(0.2)  # let the kernel reap it before its files are removed
+        except (OSError, ValueError):
+            pass
+        group_file.unlink(missing_ok=True)
+
+    def _run(self, argv: list[str], reason: str) -> str:
+        """Each install step in a process group of its own, named in INSTALL_GROUP."""
+        group_file = self.root / INSTALL_GROUP
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
             )
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except OSError as exc:
             raise InstallFailed(reason, f"{argv[0]} failed: {exc}") from exc
+        group_file.write_text(str(process.pid))
+        try:
+            stdout, stderr = process.communicate(timeout=INSTALL_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise InstallFailed(reason, f"{argv[0]} took too long") from exc
+        finally:
+            group_file.unlink(missing_ok=True)
+        done = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
         if done.returncode != 0:
             raise InstallFailed(reason, f"{' '.join(argv[:4])}: {done.stderr.strip()[-800:]}")
         return done.stdout

@@ -40,7 +40,7 @@ from kiosk.store import StateStore
 from kiosk.update import gate, handover
 from kiosk.update.fetch import ReleaseSource, UpdateRefused
 from kiosk.update.journal import Phase, UpdateJournal
-from kiosk.update.releases import InstallFailed, ReleaseShelf
+from kiosk.update.releases import InstallFailed, ReleaseShelf, dies_with_parent
 
 log = logging.getLogger("kiosk.update")
 
@@ -263,7 +263,12 @@ class Updater:
         argv = [str(self.shelf.path(version) / "venv" / "bin" / "kiosk-agent"),
                 "--state-dir", str(self.state_dir), "migrate-state"]  # fmt: skip
         try:
-            process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                preexec_fn=dies_with_parent,
+            )
         except OSError as exc:
             return f"the release cannot run: {exc}"
         deadline = self.clock() + MIGRATE_TIMEOUT_S
