@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -41,11 +42,22 @@ FACTORY = "0.1.0"
 
 def layer_wheel(folder: Path) -> Path:
     """A wheel holding only a .pth: the test environment's packages, for release venvs."""
+    name = "palvelupiste_test_layer"
+    return data_wheel(folder, name, {f"{name}.pth": sysconfig.get_paths()["purelib"] + "\n"})
+
+
+def ballast_wheel(folder: Path, megabytes: int) -> Path:
+    """A wheel of random bytes: a release as large as a real one, for the disk tests."""
+    name = "palvelupiste_test_ballast"
+    return data_wheel(folder, name, {f"{name}/data.bin": os.urandom(megabytes * 2**20)})
+
+
+def data_wheel(folder: Path, name: str, content: dict[str, str | bytes]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    name, version = "palvelupiste_test_layer", "1.0"
+    version = "1.0"
     path = folder / f"{name}-{version}-py3-none-any.whl"
-    files = {
-        f"{name}.pth": sysconfig.get_paths()["purelib"] + "\n",
+    files: dict[str, str | bytes] = {
+        **content,
         f"{name}-{version}.dist-info/METADATA": (
             f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
         ),
@@ -56,8 +68,8 @@ def layer_wheel(folder: Path) -> Path:
     record = []
     with zipfile.ZipFile(path, "w") as wheel:
         for arcname, text in files.items():
-            data = text.encode()
-            wheel.writestr(arcname, data)
+            data = text.encode() if isinstance(text, str) else text
+            wheel.writestr(arcname, data, zipfile.ZIP_STORED)
             digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
             record.append(f"{arcname},sha256={digest.decode()},{len(data)}")
         record.append(f"{name}-{version}.dist-info/RECORD,,")
@@ -68,7 +80,9 @@ def layer_wheel(folder: Path) -> Path:
 Change = tuple[str, tuple[str, str]]
 
 
-def build_release(workdir: Path, version: str, changes: tuple[Change, ...] = ()) -> Path:
+def build_release(
+    workdir: Path, version: str, changes: tuple[Change, ...] = (), extra: tuple[Path, ...] = ()
+) -> Path:
     """`central release build` of this source tree, with `changes` ((file, (old, new)),
     …) made to a copy first."""
     source = REPO_ROOT
@@ -93,7 +107,7 @@ def build_release(workdir: Path, version: str, changes: tuple[Change, ...] = ())
         version,
         workdir / "bundles",
         with_dependencies=False,
-        extra_wheels=(layer_wheel(workdir / "layer"),),
+        extra_wheels=(layer_wheel(workdir / "layer"), *extra),
     )
     return built.path
 
@@ -216,10 +230,10 @@ class Kiosk:
                     process.kill()
         self.processes.clear()
 
-    def wish(self, version: str) -> None:
+    def wish(self, version: str, url: str | None = None) -> None:
         """What the agent writes when central's heartbeat names a release."""
         store = self.store()
-        store.set_state("update.desired", {"version": version, "deployment": None})
+        store.set_state("update.desired", {"version": version, "deployment": None, "url": url})
         store.close()
 
 
