@@ -159,7 +159,9 @@ def evaluate(db: Session, deployment: Deployment, now: datetime | None = None) -
         )
         return
     committed = sum(1 for r in released if r.state == "committed")
-    if committed < math.ceil(deployment.success_threshold * len(released)):
+    # Failures a person acknowledged by resuming no longer hold the next phase back.
+    counted = len(released) - min(deployment.failures_acknowledged, len(failed))
+    if committed < math.ceil(deployment.success_threshold * counted):
         return
     if deployment.phase >= len(PHASES) - 1:
         if all(r.state in FINAL_STATES for r in rows):

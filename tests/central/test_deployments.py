@@ -44,9 +44,11 @@ def test_a_release_goes_canary_ten_percent_all_and_completes(central, fleet):
     org, kiosks = fleet
     admin = org.tokens["org_admin"]
     made = ok(
-        central.request("POST", "/deployments", admin, json={"release": "0.2.0", "site_id": org.site_id}),
+        central.request(
+            "POST", "/deployments", admin, json={"release": "0.2.0", "site_id": org.site_id}
+        ),
         201,
-    )  # fmt: skip
+    )
     assert made["phase"] == "canary" and made["phase_sizes"] == [1, 2, 5]
     wanted = {k: beat(central, t)["release"] for k, t in kiosks.items()}
     canary = [k for k, w in wanted.items() if w]
@@ -90,9 +92,11 @@ def test_a_failing_canary_pauses_and_resume_goes_on(central, fleet):
     org, kiosks = fleet
     admin = org.tokens["org_admin"]
     made = ok(
-        central.request("POST", "/deployments", admin, json={"release": "0.3.0", "kiosk_ids": list(kiosks)}),
+        central.request(
+            "POST", "/deployments", admin, json={"release": "0.3.0", "kiosk_ids": list(kiosks)}
+        ),
         201,
-    )  # fmt: skip
+    )
     canary = next(k for k, t in kiosks.items() if beat(central, t)["release"])
     why = "health check failed: the UI of 0.3.0 has not drawn its first frame"
     beat(
@@ -156,8 +160,9 @@ def test_deploying_by_tag_and_the_requests_that_are_refused(central, fleet):
     tagged = ok(central.request("PUT", f"/kiosks/{first}/tags", admin, json={"tags": ["pilot"]}))
     assert tagged == {"kiosk_id": first, "tags": ["pilot"]}
     made = ok(
-        central.request("POST", "/deployments", admin, json={"release": "0.5.0", "tag": "pilot"}), 201
-    )  # fmt: skip
+        central.request("POST", "/deployments", admin, json={"release": "0.5.0", "tag": "pilot"}),
+        201,
+    )
     assert [k["kiosk_id"] for k in made["kiosks"]] == [first]
     listed = ok(central.request("GET", "/deployments", org.tokens["technician"]))["items"]
     assert made["id"] in [d["id"] for d in listed]
