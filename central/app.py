@@ -30,6 +30,7 @@ from central.calls.media_server import JanusRooms
 from central.console import alert_pages as console_alerts
 from central.console import audit_pages as console_audit
 from central.console import catalogue_pages as console_catalogue
+from central.console import deployment_pages as console_deployments
 from central.console import fleet_pages as console_fleet
 from central.console import people_pages as console_people
 from central.console import report_pages as console_reports
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         console_sites.router,
         console_people.router,
         console_catalogue.router,
+        console_deployments.router,
         console_audit.router,
     ):
         app.include_router(console_router)

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Build the kiosk's Debian 12 root filesystem: the software in /opt/palvelupiste/venv,
-# the units enabled, the kiosk user, a read-only root with the state on its own partition.
+# Build the kiosk's Debian 12 root filesystem: the software as the factory release in
+# /opt/palvelupiste (a release bundle, installed offline), the units enabled, the kiosk
+# user, a read-only root with the state on its own partition, unattended security
+# upgrades for the OS.
 #
-#   images/build.sh [--no-software] [--tar] OUTPUT_DIR
+#   images/build.sh [--no-software] [--tar] [--release-root ROOT.json] OUTPUT_DIR
 #
 # Needs root and mmdebstrap. Packages come from this machine's apt sources; the Python
-# packages are built into wheels here first and installed offline inside the image.
+# packages come from a release bundle built here (`central release build`, also left in
+# OUTPUT_DIR to publish). --release-root: the release repository's root.json, the trust
+# anchor kiosks verify updates with (without it, the image installs no updates).
 # Output: OUTPUT_DIR/rootfs (and OUTPUT_DIR/palvelupiste-rootfs.tar.gz with --tar).
 # Putting it on a disk with a kernel and bootloader for a given board is not done here.
 set -euo pipefail
@@ -13,15 +17,17 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SOFTWARE=1
 TAR=0
+RELEASE_ROOT=""
 while [ $# -gt 1 ]; do
     case "$1" in
         --no-software) SOFTWARE=0 ;;
         --tar) TAR=1 ;;
+        --release-root) RELEASE_ROOT=$(realpath "$2"); shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
-[ $# -eq 1 ] || { echo "usage: images/build.sh [--no-software] [--tar] OUTPUT_DIR" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: images/build.sh [--no-software] [--tar] [--release-root ROOT.json] OUTPUT_DIR" >&2; exit 2; }
 OUT=$(mkdir -p "$1" && cd "$1" && pwd)
 ROOT="$OUT/rootfs"
 PY="${PYTHON:-$REPO/.venv/bin/python}"
@@ -37,7 +43,7 @@ PACKAGES=(
     cage xwayland libgl1 libegl1 libgl1-mesa-dri libmtdev1
     sane-utils pcscd libpcsclite1 cups-client espeak-ng
     pipewire pipewire-pulse wireplumber libspa-0.2-modules pulseaudio-utils libpulse0
-    fonts-dejavu-core ca-certificates
+    fonts-dejavu-core ca-certificates unattended-upgrades
 )
 
 rm -rf "$ROOT"
@@ -47,7 +53,7 @@ mmdebstrap --variant=apt --mode=root --format=directory \
     || { tail -20 "$OUT/mmdebstrap.log" >&2; exit 1; }
 
 say "units, users, directories, device rules"
-install -m 0644 "$REPO"/systemd/*.service "$ROOT/usr/lib/systemd/system/"
+install -m 0644 "$REPO"/systemd/*.service "$REPO"/systemd/*.timer "$ROOT/usr/lib/systemd/system/"
 install -m 0644 "$REPO/systemd/sysusers.d/palvelupiste.conf" "$ROOT/usr/lib/sysusers.d/"
 install -m 0644 "$REPO/systemd/tmpfiles.d/palvelupiste.conf" "$ROOT/usr/lib/tmpfiles.d/"
 install -m 0644 "$REPO/systemd/udev/70-palvelupiste.rules" "$ROOT/usr/lib/udev/rules.d/"
@@ -59,19 +65,46 @@ systemd-sysusers --root="$ROOT" >/dev/null
 systemd-tmpfiles --root="$ROOT" --create "$ROOT/usr/lib/tmpfiles.d/palvelupiste.conf"
 
 if [ "$SOFTWARE" -eq 1 ]; then
-    say "Python wheels (built here, installed offline in the image)"
-    WHEELS="$ROOT/tmp/wheels"
-    mkdir -p "$WHEELS"
-    "$PY" -m pip wheel -q --wheel-dir "$WHEELS" "$REPO" >"$OUT/wheels.log" 2>&1 \
-        || { tail -20 "$OUT/wheels.log" >&2; exit 1; }
+    VERSION=$(sed -n 's/^VERSION = "\(.*\)"$/\1/p' "$REPO/contract/release.py")
+    say "release bundle $VERSION (wheels built here, installed offline in the image)"
+    "$PY" -m central.cli release build --version "$VERSION" --out "$OUT" --source "$REPO" \
+        >"$OUT/bundle.log" 2>&1 || { tail -20 "$OUT/bundle.log" >&2; exit 1; }
+    FACTORY="$ROOT/opt/palvelupiste"
+    mkdir -p "$FACTORY"
+    tar -C "$FACTORY" -xf "$OUT/palvelupiste-$VERSION.tar" manifest.json wheels units
     chroot "$ROOT" python3 -m venv /opt/palvelupiste/venv
-    chroot "$ROOT" /opt/palvelupiste/venv/bin/pip install -q --no-index \
-        --find-links /tmp/wheels palvelupiste >"$OUT/install.log" 2>&1 \
-        || { tail -20 "$OUT/install.log" >&2; exit 1; }
-    rm -rf "$WHEELS"
-    install -d "$ROOT/opt/palvelupiste/src"
-    cp -r "$REPO/docs" "$ROOT/opt/palvelupiste/src/"
+    chroot "$ROOT" sh -c '/opt/palvelupiste/venv/bin/pip install -q --no-index --no-deps /opt/palvelupiste/wheels/*.whl' \
+        >"$OUT/install.log" 2>&1 || { tail -20 "$OUT/install.log" >&2; exit 1; }
+    rm -rf "$FACTORY/wheels"
+    # Complete: kiosk-update-boot adopts it as the first current and committed release.
+    echo "$VERSION" >"$FACTORY/.installed"
+    install -d "$FACTORY/src"
+    cp -r "$REPO/docs" "$FACTORY/src/"
 fi
+if [ -n "$RELEASE_ROOT" ]; then
+    install -D -m 0644 "$RELEASE_ROOT" "$ROOT/etc/palvelupiste/release-root.json"
+fi
+
+say "unattended security upgrades for the OS (root made writable for them only)"
+cat >"$ROOT/etc/apt/apt.conf.d/20auto-upgrades" <<'APT'
+APT::Periodic::Update-Package-Lists "1";
+APT::Periodic::Unattended-Upgrade "1";
+APT
+cat >"$ROOT/etc/apt/apt.conf.d/52palvelupiste-unattended" <<'APT'
+// Security updates only; never reboot by itself (the kiosk may be serving someone).
+Unattended-Upgrade::Origins-Pattern { "origin=Debian,codename=${distro_codename}-security,label=Debian-Security"; };
+Unattended-Upgrade::Automatic-Reboot "false";
+Unattended-Upgrade::MinimalSteps "true";
+APT
+for unit in apt-daily.service apt-daily-upgrade.service; do
+    install -d "$ROOT/etc/systemd/system/$unit.d"
+    cat >"$ROOT/etc/systemd/system/$unit.d/palvelupiste-writable-root.conf" <<'UNIT'
+# The root filesystem is read-only: writable only while apt works, then read-only again.
+[Service]
+ExecStartPre=/bin/mount -o remount,rw /
+ExecStopPost=/bin/mount -o remount,ro /
+UNIT
+done
 
 say "read-only root, state on its own partition, logs in RAM"
 cat >"$ROOT/etc/fstab" <<'FSTAB'
@@ -94,7 +127,8 @@ JOURNAL
 echo kiosk >"$ROOT/etc/hostname"
 
 say "enable the kiosk's units"
-systemctl --root="$ROOT" enable kiosk-firstboot.service kiosk-agent.service kiosk-ui.service
+systemctl --root="$ROOT" enable kiosk-firstboot.service kiosk-update-boot.service \
+    kiosk-agent.service kiosk-ui.service kiosk-update.timer
 systemctl --root="$ROOT" set-default graphical.target
 
 if [ "$TAR" -eq 1 ]; then

@@ -48,6 +48,8 @@ SLOW_PATHS = (
     "tests/test_systemd_units",
     "tests/central/test_fuzz.py",  # schemathesis: thousands of cases
     "tests/kiosk/test_agent_survives.py",  # mounts a tmpfs and fills it
+    "tests/updates/test_updater",  # builds releases and installs them into venvs
+    "tests/updates/test_phased_deployment.py",  # 20 kiosks' processes
 )
 
 

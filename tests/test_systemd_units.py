@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 UNITS = Path(__file__).resolve().parents[1] / "systemd"
-INSTALLED_VENV = "/opt/palvelupiste/venv"
+# Where the units find the software: the factory release, the one running, the committed.
+INSTALLED_VENVS = (
+    "/opt/palvelupiste/venv",
+    "/var/lib/kiosk/releases/current/venv",
+    "/var/lib/kiosk/releases/committed/venv",
+)
 
 needs_systemd = pytest.mark.skipif(
     shutil.which("systemd-analyze") is None, reason="systemd's tools are not installed"
@@ -24,14 +29,23 @@ needs_systemd = pytest.mark.skipif(
 @needs_systemd
 @pytest.mark.skipif(shutil.which("cage") is None, reason="cage is installed by ./run test")
 def test_units_pass_systemd_analyze_verify(tmp_path):
-    # The units name the installed venv; here the commands are this checkout's own.
+    # The units name the installed venvs; here the commands are this checkout's own.
     venv = str(Path(sys.executable).parent.parent)
     names = []
-    for unit in sorted(UNITS.glob("*.service")):
-        text = unit.read_text().replace(INSTALLED_VENV, venv)
+    for unit in sorted([*UNITS.glob("*.service"), *UNITS.glob("*.timer")]):
+        text = unit.read_text()
+        for installed in INSTALLED_VENVS:
+            text = text.replace(installed, venv)
         (tmp_path / unit.name).write_text(text)
         names.append(unit.name)
-    assert names == ["kiosk-agent.service", "kiosk-firstboot.service", "kiosk-ui.service"]
+    assert names == [
+        "kiosk-agent.service",
+        "kiosk-firstboot.service",
+        "kiosk-ui.service",
+        "kiosk-update-boot.service",
+        "kiosk-update.service",
+        "kiosk-update.timer",
+    ]
     done = subprocess.run(
         ["systemd-analyze", "verify", *names],
         cwd=tmp_path,
@@ -41,6 +55,16 @@ def test_units_pass_systemd_analyze_verify(tmp_path):
     )
     ours = [line for line in done.stderr.splitlines() if "kiosk-" in line]
     assert done.returncode == 0 and not ours, done.stderr
+
+
+def test_the_updater_runs_from_the_committed_release_with_a_watchdog():
+    update = (UNITS / "kiosk-update.service").read_text()
+    assert "/var/lib/kiosk/releases/committed/venv/bin/kiosk-update" in update
+    assert "Type=notify" in update and "WatchdogSec=" in update and "RuntimeMaxSec=" in update
+    boot = (UNITS / "kiosk-update-boot.service").read_text()
+    assert "Before=kiosk-agent.service kiosk-ui.service" in boot
+    for name in ("kiosk-agent.service", "kiosk-ui.service"):
+        assert "/var/lib/kiosk/releases/current/venv/bin/" in (UNITS / name).read_text()
 
 
 def test_units_are_hardened_and_restart_always():

@@ -49,8 +49,11 @@ def paged(rows: list[T], asked: str | None, size: int) -> tuple[list[T], int, in
     return rows[(page - 1) * size : page * size], page, pages
 
 
-def local_time(moment: datetime) -> str:
-    """Times as the municipality reads them: Finnish local time, to the second."""
+def local_time(moment: datetime | str) -> str:
+    """Times as the municipality reads them: Finnish local time, to the second (from a
+    datetime, or the ISO text the API's own answers carry)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     return moment.astimezone(HELSINKI).strftime("%Y-%m-%d %H:%M:%S")
 
 

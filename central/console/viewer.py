@@ -29,6 +29,7 @@ SECTIONS: list[tuple[str, str, str]] = [
     (N_("Alerts"), "/console/alerts", "alert.read"),
     (N_("Sites"), "/console/sites", "kiosk.read"),
     (N_("Catalogue"), "/console/catalogue", "kiosk.read"),
+    (N_("Deployments"), "/console/deployments", "deployment.read"),
     (N_("People"), "/console/people", "user.manage"),
     (N_("Officials"), "/console/officials", "official.manage"),
     (N_("Usage reports"), "/console/reports", "stats.read"),
@@ -46,6 +47,21 @@ WORDS = (
     N_("This account is disabled; ask an admin."),
     N_("The form has expired; try again."),
     N_("Give your e-mail address and password."),
+    # Deployments' states and phases (central/deployments.py), as the pages show them.
+    N_("running"),
+    N_("paused"),
+    N_("cancelled"),
+    N_("completed"),
+    N_("canary"),
+    N_("10 %"),
+    N_("all"),
+    N_("pending"),
+    N_("downloading"),
+    N_("installed"),
+    N_("switching"),
+    N_("committed"),
+    N_("rolled_back"),
+    N_("failed"),
 )
 
 

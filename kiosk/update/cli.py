@@ -2,7 +2,7 @@
 nudge when central names a new release) from the committed release.
 
     kiosk-update [--state-dir D] run [--loop SECONDS]   one pass (or one every SECONDS)
-    kiosk-update [--state-dir D] boot                   revert a never-committed release
+    kiosk-update [--state-dir D] boot [--factory DIR]   revert a never-committed release
     kiosk-update [--state-dir D] status                 the journal, as JSON
 """
 
@@ -44,7 +44,6 @@ def main(argv: list[str] | None = None) -> int:
         default="systemctl {verb} kiosk-ui.service kiosk-agent.service",
         help="how to stop and start the kiosk's units ({verb}: stop, start)",
     )
-    run.add_argument("--reload-command", default="systemctl daemon-reload")
     run.add_argument("--gate-timeout", type=float, help="seconds; default: site config (150)")
     run.add_argument("--gate-stable", type=float, help="seconds; default: site config (60)")
     run.add_argument(
@@ -52,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="kiosks without a touchscreen UI: the gate checks the agent and devices only",
     )
-    sub.add_parser("boot", help="revert a release that was never committed")
+    boot = sub.add_parser("boot", help="revert a release that was never committed")
+    boot.add_argument(
+        "--factory", type=Path, help="the image's own release (first boot: made current)"
+    )
     sub.add_parser("status", help="print the journal")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -64,7 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     settings = UpdaterSettings(trusted_root=args.trusted_root)
     if args.command == "run":
         settings.units_command = shlex.split(args.units_command)
-        settings.reload_command = shlex.split(args.reload_command)
         settings.gate_timeout_s = args.gate_timeout
         settings.gate_stable_s = args.gate_stable
         settings.require_ui = not args.no_ui_gate
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(asdict(updater.journal()), indent=1, sort_keys=True))
         return 0
     if args.command == "boot":
-        print(updater.boot())
+        print(updater.boot(args.factory))
         return 0
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

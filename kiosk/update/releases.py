@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk import watchdog
 from kiosk.update.journal import fsync_dir
 
 MARKER = ".installed"
@@ -116,6 +117,14 @@ class ReleaseShelf:
         os.symlink(version, fresh)
         os.replace(fresh, self.root / name)
         fsync_dir(self.root)
+
+    @staticmethod
+    def version_of(folder: Path) -> str | None:
+        """The version of a complete release installed in `folder` (its marker's)."""
+        try:
+            return (folder / MARKER).read_text().strip() or None
+        except OSError:
+            return None
 
     def adopt(self, version: str, folder: Path) -> None:
         """Take a release installed elsewhere (the image's factory release in
@@ -227,12 +236,18 @@ class ReleaseShelf:
         except OSError as exc:
             raise InstallFailed(reason, f"{argv[0]} failed: {exc}") from exc
         group_file.write_text(str(process.pid))
+        deadline = time.monotonic() + INSTALL_TIMEOUT_S
         try:
-            stdout, stderr = process.communicate(timeout=INSTALL_TIMEOUT_S)
-        except subprocess.TimeoutExpired as exc:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise InstallFailed(reason, f"{argv[0]} took too long") from exc
+            while True:
+                try:
+                    stdout, stderr = process.communicate(timeout=10)
+                    break
+                except subprocess.TimeoutExpired:
+                    watchdog.notify("WATCHDOG=1")  # still installing, not hung
+                    if time.monotonic() > deadline:
+                        os.killpg(process.pid, signal.SIGKILL)
+                        process.wait()
+                        raise InstallFailed(reason, f"{argv[0]} took too long") from None
         finally:
             group_file.unlink(missing_ok=True)
         done = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)

@@ -68,8 +68,6 @@ class UpdaterSettings:
             "systemctl", "{verb}", "kiosk-ui.service", "kiosk-agent.service"
         ]
     )  # fmt: skip
-    # Run after `current` moves, so systemd reads the release's own unit files.
-    reload_command: list[str] = field(default_factory=lambda: ["systemctl", "daemon-reload"])
     keep_releases: int = 3
     require_ui: bool = True
     poll_s: float = 1.0
@@ -251,7 +249,6 @@ class Updater:
         if migrated:
             return self._roll_back(j, migrated)
         self.shelf.point("current", version)
-        self._reload()
         now = self.clock()
         j.gate_started, j.gate_deadline = now, now + self._gate_timeout()
         self._units("start", j)
@@ -300,7 +297,6 @@ class Updater:
                 if migrated:
                     return self._roll_back(j, migrated)
                 self.shelf.point("current", version)
-                self._reload()
             now = self.clock()
             j.gate_started, j.gate_deadline = now, now + self._gate_timeout()
             self._units("start", j)
@@ -370,7 +366,6 @@ class Updater:
         if floor > reads_up_to and j.snapshot and Path(j.snapshot).exists():
             state_file.restore(Path(j.snapshot), db_path)
             restored = " (state.db restored from before the switch)"
-        self._reload()
         j.rolled_back[version] = why + restored
         j.last_rollback = {"gate_deadline": j.gate_deadline or 0.0}
         j.phase, j.trying = Phase.IDLE, None
@@ -384,15 +379,17 @@ class Updater:
         self._report(version, State.ROLLED_BACK, why + restored, {"deployment": j.deployment})
         return f"release {version} rolled back to {old}: {why}{restored}"
 
-    def boot(self) -> str:
+    def boot(self, factory: Path | None = None) -> str:
         """Before the units start: a release switched to but never committed is reverted
-        (the kiosk lost power or was rebooted during its health check)."""
+        (the kiosk lost power or was rebooted during its health check). On the first
+        boot, the image's `factory` release becomes the current and committed one."""
         with self.exclusive():
             try:
+                if factory is not None and self.shelf.link("current") is None:
+                    return self._adopt_factory(factory)
                 j = self.journal()
                 if j.phase == Phase.SWITCHED:
                     self.settings.units_command = []  # the units have not started yet
-                    self.settings.reload_command = []
                     return self._roll_back(
                         j, "the kiosk restarted before the release was committed"
                     )
@@ -400,6 +397,16 @@ class Updater:
                 return f"release {j.committed} is current"
             finally:
                 self._close_store()
+
+    def _adopt_factory(self, factory: Path) -> str:
+        version = self.shelf.version_of(factory)
+        if version is None:
+            return f"no release here and none installed in {factory}"
+        self.shelf.adopt(version, factory)
+        self.shelf.point("current", version)
+        self.shelf.point("committed", version)
+        UpdateJournal(committed=version).save(self.journal_path)
+        return f"release {version} from {factory} is current"
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -415,10 +422,6 @@ class Updater:
         if verb == "start":
             j.units_stopped = False
             j.save(self.journal_path)
-
-    def _reload(self) -> None:
-        if self.settings.reload_command:
-            self._run(self.settings.reload_command)
 
     @staticmethod
     def _run(argv: list[str]) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from contract.release import VERSION
 from tests.hardware.vpcd_card import exclusive_pcscd
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,10 +42,21 @@ def test_units_are_enabled_and_boot_to_the_kiosk(rootfs):
     for target, unit in [
         ("multi-user.target.wants", "kiosk-firstboot.service"),
         ("multi-user.target.wants", "kiosk-agent.service"),
+        ("multi-user.target.wants", "kiosk-update-boot.service"),
         ("graphical.target.wants", "kiosk-ui.service"),
+        ("timers.target.wants", "kiosk-update.timer"),
     ]:
         assert (wants / target / unit).is_symlink(), unit
     assert os.readlink(wants / "default.target").endswith("graphical.target")
+    # The first boot: kiosk-update-boot makes the factory release current and committed
+    # (the units run it through those links).
+    first = subprocess.run(
+        ["chroot", str(rootfs), "/opt/palvelupiste/venv/bin/kiosk-update",
+         "--state-dir", "/var/lib/kiosk", "boot", "--factory", "/opt/palvelupiste"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert first.returncode == 0 and "from /opt/palvelupiste is current" in first.stdout, first
+    assert os.readlink(rootfs / "var/lib/kiosk/releases/current") == VERSION
     done = subprocess.run(
         [
             "systemd-analyze",
@@ -53,6 +65,9 @@ def test_units_are_enabled_and_boot_to_the_kiosk(rootfs):
             "kiosk-agent.service",
             "kiosk-ui.service",
             "kiosk-firstboot.service",
+            "kiosk-update-boot.service",
+            "kiosk-update.service",
+            "kiosk-update.timer",
         ],
         capture_output=True,
         text=True,
@@ -99,7 +114,7 @@ def test_the_software_runs_inside_the_image_without_the_server_parts(rootfs):
         timeout=120,
     )
     assert done.stdout.strip() == "ok", done.stderr
-    for command in ("kiosk-ui", "kiosk-agent", "kiosk-provision"):
+    for command in ("kiosk-ui", "kiosk-agent", "kiosk-provision", "kiosk-update"):
         helped = subprocess.run(
             ["chroot", str(rootfs), f"{venv}/{command}", "--help"],
             capture_output=True,
@@ -107,3 +122,16 @@ def test_the_software_runs_inside_the_image_without_the_server_parts(rootfs):
             timeout=120,
         )
         assert helped.returncode == 0 and "usage:" in helped.stdout, command
+
+
+def test_the_software_is_the_factory_release_and_the_os_upgrades_itself(rootfs):
+    factory = rootfs / "opt/palvelupiste"
+    assert (factory / ".installed").read_text().strip() == VERSION
+    assert '"version": "' + VERSION + '"' in (factory / "manifest.json").read_text()
+    assert not (factory / "wheels").exists()
+    # The bundle it was installed from is left beside the image, to publish.
+    assert (rootfs.parent / f"palvelupiste-{VERSION}.tar").is_file()
+    auto = (rootfs / "etc/apt/apt.conf.d/20auto-upgrades").read_text()
+    assert 'Unattended-Upgrade "1"' in auto
+    dropin = rootfs / "etc/systemd/system/apt-daily-upgrade.service.d"
+    assert "remount,rw" in (dropin / "palvelupiste-writable-root.conf").read_text()

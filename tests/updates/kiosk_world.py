@@ -202,7 +202,6 @@ class Kiosk:
             "--trusted-root", str(self.trusted_root),
             "run",
             "--units-command", self.units_command(),
-            "--reload-command", "",
             "--gate-timeout", str(gate_timeout),
             "--gate-stable", str(gate_stable),
             *extra,
