@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -49,8 +50,17 @@ class Built:
     wheels: int
 
 
-def bundle_name(version: str) -> str:
-    return f"palvelupiste-{version}.tar"
+def bundle_name(version: str, base: str | None = None) -> str:
+    """`palvelupiste-V.tar`, or `palvelupiste-V-from-U.tar` for a delta from release U."""
+    return f"palvelupiste-{version}-from-{base}.tar" if base else f"palvelupiste-{version}.tar"
+
+
+def read_manifest(bundle: Path) -> dict[str, Any]:
+    with tarfile.open(bundle) as tar:
+        member = tar.extractfile(MANIFEST)
+        if member is None:
+            raise BundleError(f"{bundle} has no {MANIFEST}")
+        return json.load(member)
 
 
 def python_tag() -> str:
@@ -155,11 +165,16 @@ def build(
     with_dependencies: bool = True,
     extra_wheels: tuple[Path, ...] = (),
     units_dir: Path | None = None,
+    base: Path | None = None,
 ) -> Built:
     """Build `palvelupiste-<version>.tar` in `out_dir` from the source tree at `source`.
 
     `with_dependencies=False` leaves the locked dependencies out: only for kiosks whose
-    releases share a dependency layer installed some other way (the tests' kiosks)."""
+    releases share a dependency layer installed some other way (the tests' kiosks).
+    `base` (the full bundle of an earlier release U) makes a delta instead,
+    `palvelupiste-<version>-from-<U>.tar`: the wheels U already has, byte for byte, are
+    listed in the manifest (`from_base`) and left out; a kiosk running U takes them from
+    its own copy of U, checked against the same hashes."""
     if not re.fullmatch(r"[0-9][0-9A-Za-z.+-]{0,40}", version):
         raise BundleError(f"{version!r} is not a release version (digits, letters, . + -)")
     units_dir = units_dir or source / "systemd"
@@ -182,6 +197,18 @@ def build(
         for unit in UNITS:
             if (units_dir / unit).exists():
                 shutil.copy2(units_dir / unit, stage / "units" / unit)
+        from_base: dict[str, Any] = {}
+        if base is not None:
+            earlier = read_manifest(base)
+            for path in sorted(wheels.glob("*.whl")):
+                name = str(path.relative_to(stage))
+                had = earlier["files"].get(name) or earlier.get("from_base", {}).get(
+                    "files", {}
+                ).get(name)
+                if had and had["sha256"] == _sha256(path):
+                    from_base[name] = had
+                    path.unlink()
+            from_base = {"version": earlier["version"], "files": from_base}
         files = sorted(p for p in stage.rglob("*") if p.is_file())
         manifest = {
             "format": FORMAT,
@@ -196,13 +223,15 @@ def build(
                 for p in files
             },
         }
+        if from_base:
+            manifest["from_base"] = from_base
         (stage / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
-        target = out_dir / bundle_name(version)
+        target = out_dir / bundle_name(version, from_base.get("version"))
         partial = target.with_suffix(".tar.partial")
         with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
             tar.add(stage / MANIFEST, arcname=MANIFEST)
             for path in files:
                 tar.add(path, arcname=str(path.relative_to(stage)))
         partial.replace(target)
-        count = len(list(wheels.glob("*.whl")))
+        count = len(list(wheels.glob("*.whl"))) + len(from_base.get("files", {}))
     return Built(target, version, target.stat().st_size, count)

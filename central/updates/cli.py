@@ -1,6 +1,6 @@
 """`central release …`: the release repository from the command line.
 
-    central release build --version V --out DIR [--source .] [--no-dependencies]
+    central release build --version V --out DIR [--source .] [--no-dependencies] [--base B.tar]
     central release keys --dir KEYS             make root-1..3, targets, snapshot, timestamp
     central release init --repo R --keys KEYS [--threshold 2]
     central release add BUNDLE --repo R --keys KEYS
@@ -36,6 +36,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="leave the locked dependency wheels out (kiosks with a shared dependency layer)",
     )
     build.add_argument("--extra-wheel", type=Path, action="append", default=[])
+    build.add_argument(
+        "--base",
+        type=Path,
+        help="the full bundle of the release kiosks run now: build a delta from it too",
+    )
     make = actions.add_parser("keys", help="generate the repository's signing keys")
     make.add_argument("--dir", type=Path, required=True)
     make.add_argument("--root-keys", type=int, default=3)
@@ -123,8 +128,20 @@ def _build(args: argparse.Namespace) -> int:
             with_dependencies=not args.no_dependencies,
             extra_wheels=tuple(args.extra_wheel),
         )
+        delta = None
+        if args.base:
+            delta = bundle.build(
+                args.source.resolve(),
+                args.version,
+                args.out,
+                with_dependencies=not args.no_dependencies,
+                extra_wheels=tuple(args.extra_wheel),
+                base=args.base,
+            )
     except bundle.BundleError as exc:
         print(f"release build failed: {exc}")
         return 1
     print(f"{built.path}: {built.size / 1e6:.1f} MB, {built.wheels} wheels")
+    if delta:
+        print(f"{delta.path}: {delta.size / 1e6:.1f} MB, for kiosks running the base release")
     return 0

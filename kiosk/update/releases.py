@@ -155,12 +155,15 @@ class ReleaseShelf:
                 "install_failed", f"an interrupted install cannot be cleared yet: {exc}"
             ) from exc
         manifest = self._unpack(bundle, version, target)
+        self._take_from_base(manifest, target)
         venv = target / "venv"
-        self._run([base_python(), "-m", "venv", "--without-pip", str(venv)], "venv_failed")
+        # The venv gets its own pip (the system's ensurepip): a release installs the next
+        # one with it, and no release depends on pip being in another.
+        self._run([base_python(), "-m", "venv", str(venv)], "venv_failed")
         wheels = sorted(str(p) for p in (target / "wheels").glob("*.whl"))
         self._run(
-            [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
-             "--no-index", "--no-deps", "--disable-pip-version-check", "-q", *wheels],
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-index", "--no-deps",
+             "--disable-pip-version-check", "-q", *wheels],
             "install_failed",
         )  # fmt: skip
         said = self._run([str(venv / "bin" / "kiosk-agent"), "--version"], "release_broken")
@@ -168,7 +171,7 @@ class ReleaseShelf:
             raise InstallFailed(
                 "release_broken", f"the release says it is {said.strip()!r}, not {version}"
             )
-        shutil.rmtree(target / "wheels")  # installed: the venv is all that is needed now
+        # The wheels stay: the next release's delta bundle takes its unchanged ones from here.
         marker = target / MARKER
         marker.write_text(version)
         with marker.open("rb") as f:
@@ -193,6 +196,26 @@ class ReleaseShelf:
             if _sha256(path) != want["sha256"]:
                 raise InstallFailed("bad_bundle", f"{name} does not match its manifest hash")
         return manifest
+
+    def _take_from_base(self, manifest: dict[str, Any], target: Path) -> None:
+        """A delta bundle's unchanged wheels, from the base release on this shelf (hard
+        links: no extra space), each checked against the signed manifest's hash."""
+        base = manifest.get("from_base")
+        if not base:
+            return
+        source = self.path(str(base.get("version")))
+        for name, want in base.get("files", {}).items():
+            have = source / name
+            if not have.is_file() or _sha256(have) != want["sha256"]:
+                raise InstallFailed(
+                    "needs_full_bundle",
+                    f"this kiosk has no {name} of release {base.get('version')} to build on",
+                )
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(have, target / name)
+            except OSError:
+                shutil.copy2(have, target / name)
 
     @staticmethod
     def _check_manifest(manifest: dict[str, Any], version: str) -> None:

@@ -33,6 +33,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tuf.api.metadata import TargetFile
+
 from contract.kiosk_config import in_window
 from kiosk import config, device_status, watchdog
 from kiosk import store as state_file
@@ -95,6 +97,7 @@ class Updater:
         self.clock = clock
         self.sleep = sleep
         self._store: StateStore | None = None
+        self._no_delta = False
 
     # --- state.db, opened without migrating (another release may own its schema) -------
 
@@ -187,7 +190,8 @@ class Updater:
         trusted = root.read_bytes() if root and root.exists() and not known else None
         source = ReleaseSource(self.work / "metadata", base, trusted_root=trusted)
         self._report(version, State.DOWNLOADING, "checking the signed metadata", wish)
-        info = source.target(wish.get("target") or f"palvelupiste-{version}.tar")
+        full = wish.get("target") or f"palvelupiste-{version}.tar"
+        info = self._delta_target(source, version) or source.target(full)
         downloads = self.work / "downloads"
         downloads.mkdir(parents=True, exist_ok=True)
         for stale in downloads.iterdir():  # other releases' leftovers
@@ -214,9 +218,29 @@ class Updater:
         verified = source.download(info, downloads, on_progress=progress)
         self._report(version, State.DOWNLOADING, "installing", wish)
         watchdog.notify("WATCHDOG=1")
-        self.shelf.install(verified.path, version)
+        try:
+            self.shelf.install(verified.path, version)
+        except InstallFailed as exc:
+            verified.path.unlink(missing_ok=True)
+            if exc.reason != "needs_full_bundle" or info.path == full:
+                raise
+            self._no_delta = True  # the base is not here after all: the full bundle
+            return self._download_and_install(version, wish)
         verified.path.unlink(missing_ok=True)
         self._report(version, State.INSTALLED, "installed", wish)
+
+    def _delta_target(self, source: ReleaseSource, version: str) -> TargetFile | None:
+        """`palvelupiste-V-from-U.tar` when the repository has one for the release U this
+        kiosk runs (a few MB instead of the full bundle's every dependency)."""
+        committed = self.journal().committed
+        if self._no_delta or not committed or not self.shelf.installed(committed):
+            return None
+        try:
+            return source.target(f"palvelupiste-{version}-from-{committed}.tar")
+        except UpdateRefused as exc:
+            if exc.reason == "unknown_release":
+                return None
+            raise
 
     def _why_not_now(self) -> str:
         if self.store.get_state("ui.session_active", False):

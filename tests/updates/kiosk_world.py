@@ -69,11 +69,15 @@ def data_wheel(folder: Path, name: str, content: dict[str, str | bytes]) -> Path
     with zipfile.ZipFile(path, "w") as wheel:
         for arcname, text in files.items():
             data = text.encode() if isinstance(text, str) else text
-            wheel.writestr(arcname, data, zipfile.ZIP_STORED)
+            # A fixed date: the same wheel built twice is the same bytes (delta bundles).
+            wheel.writestr(zipfile.ZipInfo(arcname, date_time=(2026, 1, 1, 0, 0, 0)), data)
             digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
             record.append(f"{arcname},sha256={digest.decode()},{len(data)}")
         record.append(f"{name}-{version}.dist-info/RECORD,,")
-        wheel.writestr(f"{name}-{version}.dist-info/RECORD", "\n".join(record) + "\n")
+        wheel.writestr(
+            zipfile.ZipInfo(f"{name}-{version}.dist-info/RECORD", date_time=(2026, 1, 1, 0, 0, 0)),
+            "\n".join(record) + "\n",
+        )
     return path
 
 
@@ -81,7 +85,11 @@ Change = tuple[str, tuple[str, str]]
 
 
 def build_release(
-    workdir: Path, version: str, changes: tuple[Change, ...] = (), extra: tuple[Path, ...] = ()
+    workdir: Path,
+    version: str,
+    changes: tuple[Change, ...] = (),
+    extra: tuple[Path, ...] = (),
+    base: Path | None = None,
 ) -> Path:
     """`central release build` of this source tree, with `changes` ((file, (old, new)),
     …) made to a copy first."""
@@ -108,6 +116,7 @@ def build_release(
         workdir / "bundles",
         with_dependencies=False,
         extra_wheels=(layer_wheel(workdir / "layer"), *extra),
+        base=base,
     )
     return built.path
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from central.updates import bundle
 from devtools.virtual_display import kivy_display
 from kiosk import store as state_file
 from kiosk.store import StateStore
@@ -90,6 +91,23 @@ def test_a_good_release_is_switched_to_checked_and_committed(world):
     # The old release stays on the shelf for a rollback; the download is gone.
     assert kiosk.shelf.versions() == [FACTORY, GOOD]
     assert not list((kiosk.state_dir / "update" / "downloads").iterdir())
+
+
+def test_a_kiosk_on_the_base_release_takes_the_small_delta_bundle(world, releases, tmp_path):
+    kiosk, repo, _central = world
+    delta = build_release(tmp_path / "delta", GOOD, base=releases[FACTORY])
+    assert delta.name == f"palvelupiste-{GOOD}-from-{FACTORY}.tar"
+    repo.publish(delta)
+    manifest = bundle.read_manifest(delta)
+    # The unchanged wheel (the dependency layer) is named, not carried.
+    carried, reused = set(manifest["files"]), set(manifest["from_base"]["files"])
+    assert any("test_layer" in name for name in reused)
+    assert not any("test_layer" in name for name in carried)
+    kiosk.start_units()
+    kiosk.wish(GOOD)
+    assert kiosk.update("--no-ui-gate") == f"release {GOOD} committed"
+    layer = next(kiosk.shelf.path(GOOD).glob("wheels/*test_layer*.whl"))
+    assert layer.stat().st_nlink == 2  # the factory release's own file, hard-linked
 
 
 BROKEN_UI = (
