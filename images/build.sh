@@ -75,7 +75,7 @@ if [ "$SOFTWARE" -eq 1 ]; then
     chroot "$ROOT" python3 -m venv /opt/palvelupiste/venv
     chroot "$ROOT" sh -c '/opt/palvelupiste/venv/bin/pip install -q --no-index --no-deps /opt/palvelupiste/wheels/*.whl' \
         >"$OUT/install.log" 2>&1 || { tail -20 "$OUT/install.log" >&2; exit 1; }
-    rm -rf "$FACTORY/wheels"
+    # The wheels stay: a delta bundle from this release takes its unchanged ones from here.
     # Complete: kiosk-update-boot adopts it as the first current and committed release.
     echo "$VERSION" >"$FACTORY/.installed"
     install -d "$FACTORY/src"

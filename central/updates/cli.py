@@ -120,24 +120,20 @@ def _rotate(repo: ReleaseRepository, args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     print(f"building release {args.version} from {args.source.resolve()} (this takes minutes)")
-    try:
-        built = bundle.build(
+
+    def build(base: Path | None = None) -> bundle.Built:
+        return bundle.build(
             args.source.resolve(),
             args.version,
             args.out,
             with_dependencies=not args.no_dependencies,
             extra_wheels=tuple(args.extra_wheel),
+            base=base,
         )
-        delta = None
-        if args.base:
-            delta = bundle.build(
-                args.source.resolve(),
-                args.version,
-                args.out,
-                with_dependencies=not args.no_dependencies,
-                extra_wheels=tuple(args.extra_wheel),
-                base=args.base,
-            )
+
+    try:
+        built = build()
+        delta = build(args.base) if args.base else None
     except bundle.BundleError as exc:
         print(f"release build failed: {exc}")
         return 1

@@ -269,14 +269,7 @@ class Updater:
         j.gate_started = j.gate_deadline = j.stable_since = None
         j.ui_since = None
         j.save(self.journal_path)  # from here a kill resumes the gate, a reboot reverts
-        migrated = self._migrate(version)
-        if migrated:
-            return self._roll_back(j, migrated)
-        self.shelf.point("current", version)
-        now = self.clock()
-        j.gate_started, j.gate_deadline = now, now + self._gate_timeout()
-        self._units("start", j)
-        return self._gate(j)
+        return self._gate(j)  # migrates, switches `current`, starts the units, checks
 
     def _migrate(self, version: str) -> str:
         """The new release migrates state.db before it runs (no health timer meanwhile);
@@ -315,8 +308,8 @@ class Updater:
     def _gate(self, j: UpdateJournal) -> str:
         version = j.trying or ""
         wish = {"version": version, "deployment": j.deployment}
-        if j.gate_started is None:  # killed between the snapshot and the start: go on
-            if self.shelf.link("current") != version:
+        if j.gate_started is None:  # just switched, or killed before the units started
+            if self.shelf.link("current") != version:  # not migrated yet
                 migrated = self._migrate(version)
                 if migrated:
                     return self._roll_back(j, migrated)

@@ -22,7 +22,7 @@ def central(*args: str) -> str:
         [sys.executable, "-m", "central.cli", "release", *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
@@ -93,3 +93,31 @@ def test_rotating_the_timestamp_key_from_the_command_line(tmp_path):
         assert fetch() == bundle.read_bytes()  # the kiosk followed to the new root and key
     finally:
         server.shutdown()
+
+
+def test_building_a_release_and_its_delta_from_the_command_line(tmp_path):
+    from central.updates.bundle import read_manifest
+
+    first = central("build", "--version", "3.0.0", "--out", str(tmp_path), "--no-dependencies")
+    assert "palvelupiste-3.0.0.tar" in first
+    base = tmp_path / "palvelupiste-3.0.0.tar"
+    manifest = read_manifest(base)
+    assert manifest["version"] == "3.0.0" and manifest["lock"] == []
+    assert {"wheels/palvelupiste-3.0.0-py3-none-any.whl", "units/kiosk-ui.service"} <= set(
+        manifest["files"]
+    )
+    second = central(
+        "build", "--version", "3.1.0", "--out", str(tmp_path), "--no-dependencies",
+        "--base", str(base),
+    )  # fmt: skip
+    assert "palvelupiste-3.1.0-from-3.0.0.tar" in second
+    delta = read_manifest(tmp_path / "palvelupiste-3.1.0-from-3.0.0.tar")
+    assert delta["from_base"]["version"] == "3.0.0"
+    # A bad version is refused with a message, not a traceback.
+    refused = subprocess.run(
+        [sys.executable, "-m", "central.cli", "release", "build", "--version", "../x",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert "is not a release version" in refused.stdout and "Traceback" not in refused.stderr
