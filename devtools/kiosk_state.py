@@ -16,6 +16,8 @@ from kiosk.ui.pin_lock import pin_config
 
 TECHNICIAN_PIN = "2468"
 CITIZEN_NAME = "Maija Meikäläinen"
+# What a public screen shows of it (kiosk/bookings.py, shown_name).
+CITIZEN_SHOWN = "Maija M."
 CITIZEN_CARD = "04A1B2C3D4E5F6"  # the UID of the card Maija booked with
 
 

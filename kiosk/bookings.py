@@ -41,6 +41,24 @@ class Booking:
     status: str
 
 
+def shown_name(display_name: str) -> str:
+    """What a public screen may show of a booking's name: the given name and an initial.
+
+    Booking systems send whatever they hold ("Meikäläinen, Matti", "Anna-Liisa
+    Virtanen", a full legal name with middle names); the kiosk shortens it itself,
+    so nobody behind the citizen reads a full name off the screen."""
+    text = " ".join(display_name.split())
+    if "," in text:  # "Surname, Given Names"
+        surname, _, given = text.partition(",")
+        words, last = given.split(), surname.strip()
+    else:
+        words = text.split()
+        last = words[-1] if len(words) > 1 else ""
+    if not words:
+        return f"{last[:1]}." if last else ""
+    return f"{words[0]} {last[:1]}." if last else words[0]
+
+
 def apply_delta(
     store: StateStore, items: list[dict[str, Any]], deleted: list[str], reset: bool
 ) -> None:

@@ -109,3 +109,15 @@ def test_booking_found_by_typed_code_and_only_by_it(site, tmp_path):
     later = datetime.now(UTC) + timedelta(days=2)
     assert bookings.purge_past(store, later) == 1
     assert bookings.find_by_code(store, typed) is None
+
+
+def test_a_public_screen_shows_a_given_name_and_an_initial_only():
+    from kiosk.bookings import shown_name
+
+    assert shown_name("Matti Meikäläinen") == "Matti M."
+    assert shown_name("Meikäläinen, Matti Juhani") == "Matti M."
+    assert shown_name("  Anna-Liisa   Maria  Virtanen ") == "Anna-Liisa V."
+    assert shown_name("Matti") == "Matti"
+    assert shown_name("Åsa Öberg") == "Åsa Ö."
+    assert shown_name("Virtanen,") == "V."
+    assert shown_name("   ") == ""

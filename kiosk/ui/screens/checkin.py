@@ -149,7 +149,8 @@ class CheckinScreen(KioskScreen):
         welcome = N_(
             "Welcome, {name}! You are checked in for {time}. Please take a seat; you will be called."  # noqa: E501
         )
-        self.message = t(welcome, language).format(name=booking.display_name, time=starts)
+        shown = bookings.shown_name(booking.display_name)
+        self.message = t(welcome, language).format(name=shown, time=starts)
         self._stop_camera()
         if booking.mode == "remote" and self.app.setting("remote_calls", self.app.config_doc):
             # A video booking: straight on to the official's queue.

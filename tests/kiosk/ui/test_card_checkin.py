@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
 
-from devtools.kiosk_state import CITIZEN_CARD, CITIZEN_NAME  # noqa: E402
+from devtools.kiosk_state import CITIZEN_CARD, CITIZEN_SHOWN  # noqa: E402
 from devtools.ui_driver import UiDriver  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
@@ -42,7 +42,7 @@ def check_in_with_cards(tmp_path):
 
     card = VirtualCard({GET_UID: bytes.fromhex(CITIZEN_CARD) + b"\x90\x00"})
     connect_card(card)
-    assert ui.wait_until(lambda: f"Tervetuloa, {CITIZEN_NAME}!" in ui.texts(), 20), ui.texts()
+    assert ui.wait_until(lambda: f"Tervetuloa, {CITIZEN_SHOWN}!" in ui.texts(), 20), ui.texts()
     ui.screenshot("checkin-by-card")
     [(_, _, data)] = ui.outbox("booking_checked_in")
     assert data["method"] == "card"
