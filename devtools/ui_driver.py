@@ -73,6 +73,13 @@ class UiDriver:
                 return True
         return False
 
+    def opened(self, kind: str, seconds: float = 45.0) -> Any:
+        """The device of `kind` once the UI has opened it (devices open after the first
+        frame, so a test that asks at once may get None on a slow machine)."""
+        if not self.wait_until(lambda: self.app.device(kind) is not None, seconds):
+            raise AssertionError(f"the UI did not open its {kind} in {seconds:.0f} s")
+        return self.app.device(kind)
+
     def advance(self, seconds: float) -> None:
         """Let the session's clock jump ahead, then let the UI notice."""
         self.offset += seconds

@@ -26,7 +26,7 @@ def check_in_with_cards(tmp_path):
     from tests.hardware.vpcd_card import VirtualCard, connect_card
 
     ui = UiDriver(tmp_path, devices={"card_reader": "pcsc:Virtual PCD", "printer": "sim"})
-    reader = ui.app.device("card_reader")
+    reader = ui.opened("card_reader")
     assert ui.wait_until(lambda: reader.state == DeviceState.ONLINE, 45)
     ui.tap_at(640, 400)
     ui.tap("Suomi")

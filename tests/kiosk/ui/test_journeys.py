@@ -124,7 +124,7 @@ def test_ticket_is_printed_and_a_printer_fault_still_gives_a_number(tmp_path):
     def driver_bug(*_args, **_kwargs):
         raise RuntimeError("driver bug")
 
-    ui.app.device("printer").print_receipt = driver_bug
+    ui.opened("printer").print_receipt = driver_bug
     ui.tap("Alkuun")
     ui.tap("Ota vuoronumero")
     assert ui.wait_until(lambda: ui.screen == "fault")
@@ -372,7 +372,7 @@ def test_scanner_jam_from_the_simulated_scanner_gets_its_own_screen(tmp_path):
     assert ui.wait_until(lambda: ui.screen == "fault", 30)
     assert "Skanneriin on juuttunut paperia" in ui.texts()
     ui.screenshot("fault-scanner-jam")
-    assert ui.app.device("scanner").state.value == "needs_attention"
+    assert ui.opened("scanner").state.value == "needs_attention"
     assert not list(ui.app.session.scratch.rglob("*.png"))  # no partial page left behind
     ui.tap("Etsi palvelu")
     assert ui.screen == "catalogue"
