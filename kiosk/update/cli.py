@@ -47,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--gate-timeout", type=float, help="seconds; default: site config (150)")
     run.add_argument("--gate-stable", type=float, help="seconds; default: site config (60)")
     run.add_argument(
+        "--download-silence",
+        type=float,
+        default=30.0,
+        help="seconds without a byte before a download is abandoned and resumed later",
+    )
+    run.add_argument(
         "--no-ui-gate",
         action="store_true",
         help="kiosks without a touchscreen UI: the gate checks the agent and devices only",
@@ -69,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.gate_timeout_s = args.gate_timeout
         settings.gate_stable_s = args.gate_stable
         settings.require_ui = not args.no_ui_gate
+        settings.download_silence_s = args.download_silence
     updater = Updater(args.state_dir, central, settings)
     if args.command == "status":
         print(json.dumps(asdict(updater.journal()), indent=1, sort_keys=True))

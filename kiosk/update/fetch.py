@@ -91,10 +91,18 @@ class ReleaseSource:
     """One release repository (metadata/ and targets/ under `base_url`), as this kiosk
     trusts it: the metadata it has seen lives in `metadata_dir`."""
 
-    def __init__(self, metadata_dir: Path, base_url: str, trusted_root: bytes | None = None):
+    def __init__(
+        self,
+        metadata_dir: Path,
+        base_url: str,
+        trusted_root: bytes | None = None,
+        silence_s: float = 30.0,
+    ):
         self.metadata_dir = metadata_dir
         self.base = base_url.rstrip("/")
         self.trusted_root = trusted_root
+        # A download that receives nothing this long is abandoned (and resumed next time).
+        self.silence_s = silence_s
 
     def target(self, name: str) -> TargetFile:
         """The signed length and hashes of bundle `name`, after a full metadata refresh."""
@@ -141,7 +149,7 @@ class ReleaseSource:
         try:
             if not final.exists():
                 _download_into(http, f"{self.base}/targets/{info.path}", partial, info.length,
-                               on_progress)  # fmt: skip
+                               on_progress, self.silence_s)  # fmt: skip
                 partial.replace(final)
             with final.open("rb") as f:
                 info.verify_length_and_hashes(f)
@@ -167,13 +175,14 @@ def _download_into(
     partial: Path,
     length: int,
     on_progress: Callable[[int], None] | None,
+    silence_s: float,
 ) -> None:
     have = partial.stat().st_size if partial.exists() else 0
     if have > length:
         partial.unlink()
         have = 0
     headers = {"Range": f"bytes={have}-"} if have else {}
-    with http.get(url, headers=headers, stream=True, timeout=(10, 30)) as answer:
+    with http.get(url, headers=headers, stream=True, timeout=(10, silence_s)) as answer:
         if answer.status_code == 416 and have == length:
             return  # already complete
         answer.raise_for_status()

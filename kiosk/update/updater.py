@@ -77,6 +77,8 @@ class UpdaterSettings:
     gate_timeout_s: float | None = None
     gate_stable_s: float | None = None
     trusted_root: Path | None = None
+    # Seconds without a byte before a download is abandoned (the next pass resumes it).
+    download_silence_s: float = 30.0
 
 
 class Updater:
@@ -188,7 +190,9 @@ class Updater:
         # The root this kiosk was built with, until it holds (newer) trusted metadata.
         known = (self.work / "metadata" / "root.json").exists()
         trusted = root.read_bytes() if root and root.exists() and not known else None
-        source = ReleaseSource(self.work / "metadata", base, trusted_root=trusted)
+        source = ReleaseSource(
+            self.work / "metadata", base, trusted, self.settings.download_silence_s
+        )
         self._report(version, State.DOWNLOADING, "checking the signed metadata", wish)
         full = wish.get("target") or f"palvelupiste-{version}.tar"
         info = self._delta_target(source, version) or source.target(full)

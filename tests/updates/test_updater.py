@@ -280,3 +280,16 @@ def credentials_of(kiosk: Kiosk) -> dict:
     import json
 
     return json.loads((kiosk.state_dir / "credentials.json").read_text())
+
+
+def test_three_releases_are_kept_and_older_ones_removed(world, tmp_path):
+    kiosk, repo, _central = world
+    kiosk.start_units()
+    for version in ("0.6.0", "0.7.0", "0.8.0"):
+        repo.publish(build_release(tmp_path / version, version))
+        kiosk.wish(version)
+        assert kiosk.update("--no-ui-gate", gate_stable=1) == f"release {version} committed"
+    # The factory release went when the third came; the previous one stays for a rollback.
+    assert kiosk.shelf.versions() == ["0.6.0", "0.7.0", "0.8.0"]
+    assert not kiosk.shelf.path(FACTORY).exists()
+    assert kiosk.journal().committed == "0.8.0"

@@ -35,7 +35,11 @@ LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 class SlowRanges(SimpleHTTPRequestHandler):
     """A static host that sends bundles slowly (so the disk can fill while one arrives)
-    and honours `Range`, as central's /updates/ does."""
+    and honours `Range`, as central's /updates/ does. With `stall_once`, its first
+    answer goes silent half way and holds the connection open."""
+
+    stall_once = threading.Event()
+    ranges: list[str] = []
 
     def log_message(self, *_: object) -> None:
         pass
@@ -47,6 +51,7 @@ class SlowRanges(SimpleHTTPRequestHandler):
         size = path.stat().st_size
         start = 0
         asked = self.headers.get("Range", "")
+        SlowRanges.ranges.append(asked)
         if asked.startswith("bytes="):
             start = int(asked[6:].split("-")[0])
             self.send_response(206)
@@ -61,6 +66,11 @@ class SlowRanges(SimpleHTTPRequestHandler):
                 while block := f.read(1 << 20):
                     self.wfile.write(block)
                     time.sleep(0.05)
+                    if SlowRanges.stall_once.is_set() and f.tell() > size // 2:
+                        SlowRanges.stall_once.clear()
+                        self.wfile.flush()
+                        time.sleep(30)  # silent, the connection held open
+                        return
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
@@ -163,6 +173,22 @@ def test_too_little_room_is_refused_before_downloading(world, disk):
     said = kiosk.update("--no-ui-gate", gate_stable=1)
     assert "refused: no_space" in said and "needed (2 × the bundle + 100 MB)" in said
     assert not list((kiosk.state_dir / "update" / "downloads").iterdir())
+
+
+def test_a_download_that_goes_silent_is_abandoned_then_resumed(world):
+    kiosk, slow_host = world
+    SlowRanges.ranges.clear()
+    SlowRanges.stall_once.set()
+    kiosk.wish(GOOD, url=slow_host)
+    said = kiosk.update("--no-ui-gate", "--download-silence", "3", gate_stable=1)
+    assert said.startswith(f"release {GOOD} refused: download_failed"), said
+    [partial] = (kiosk.state_dir / "update" / "downloads").glob("*.part")
+    have = partial.stat().st_size
+    assert have > 0
+    assert kiosk.shelf.link("current") == FACTORY
+    # The next pass asks only for the rest, and the whole is checked before use.
+    assert kiosk.update("--no-ui-gate", gate_stable=1) == f"release {GOOD} committed"
+    assert f"bytes={have}-" in SlowRanges.ranges
 
 
 @pytest.mark.skipif(not Path(LIBFAKETIME).exists(), reason="libfaketime is not installed")
