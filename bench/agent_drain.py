@@ -55,7 +55,10 @@ def fill_outbox(store: StateStore, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="a short run (the test suite's)")
     args = parser.parse_args()
+    if args.quick:
+        args.events = 2000
     tmp = Path(tempfile.mkdtemp(prefix="bench-drain-"))
     database = f"sqlite:///{tmp}/central.db"
     central, base = launch(0, database)

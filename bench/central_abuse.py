@@ -12,6 +12,7 @@ Run: ./run bench (or .venv/bin/python bench/central_abuse.py).
 
 from __future__ import annotations
 
+import argparse
 import random
 import select
 import socket
@@ -51,10 +52,10 @@ def rss_mib(pid: int) -> float:
     return total / 1024
 
 
-def beat_latencies(base: str, token: str, count: int = BEATS) -> list[float]:
+def beat_latencies(base: str, token: str, count: int | None = None) -> list[float]:
     http = requests.Session()
     out = []
-    for _ in range(count):
+    for _ in range(count or BEATS):
         start = time.perf_counter()
         r = http.post(
             f"{base}/api/v1/kiosk/heartbeat",
@@ -126,6 +127,11 @@ def anonymous_upload(base: str, results: list[tuple[int, float]]) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (the test suite's)")
+    if parser.parse_args().quick:
+        global BEATS
+        BEATS = 30
     workdir = Path(tempfile.mkdtemp(prefix="abuse-"))
     database = f"sqlite:///{workdir}/central.db"
     proc, base = launch(0, database, workers=2, cwd=workdir)

@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -227,7 +228,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--kiosks", type=int, default=200)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--quick", action="store_true", help="a short run (the test suite's)")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit(
+            "bench/central_load.py needs wrk (an HTTP load generator): ./run bench installs it"
+        )
+    if args.quick:
+        args.seconds, args.kiosks = 2, 20
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-central-"))
     pg = None

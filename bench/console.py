@@ -311,7 +311,10 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--quick", action="store_true", help="a short run (the test suite's)")
     args = parser.parse_args()
+    if args.quick:
+        args.databases, args.events, args.repeat = "sqlite", 20_000, 5
     for database in args.databases.split(","):
         if database == "sqlite":
             with tempfile.TemporaryDirectory() as folder:

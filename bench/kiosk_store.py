@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 import random
@@ -120,8 +121,11 @@ def p(values: list[float], q: float) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (the test suite's)")
+    quick = parser.parse_args().quick
     tmp = Path(tempfile.mkdtemp(prefix="bench-kiosk-"))
-    bare, ours = enqueue_rates(tmp)
+    bare, ours = enqueue_rates(tmp, 300 if quick else EVENTS)
     print("kiosk state.db benchmark")
     print(f"  bare SQLite insert (WAL, FULL) : {bare:8.0f} events/s")
     print(

@@ -294,7 +294,10 @@ def main() -> None:
     parser.add_argument("--soak-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--display", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="a short run (the test suite's)")
     args = parser.parse_args()
+    if args.quick:
+        args.sessions, args.runs = 20, 1
     if args.soak_only:
         soak(args.sessions, args.display, args.work)
         return

@@ -84,7 +84,10 @@ def noise_clip(frames: int) -> list[np.ndarray]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--frames", type=int, default=600, help="20 s at 30 fps")
+    parser.add_argument("--quick", action="store_true", help="a short run (the test suite's)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.frames = 60
     met = True
     for title, clip in (
         ("camera-like scene", camera_clip(args.frames)),

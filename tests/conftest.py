@@ -50,6 +50,7 @@ SLOW_PATHS = (
     "tests/kiosk/test_agent_survives.py",  # mounts a tmpfs and fills it
     "tests/updates/test_updater",  # builds releases and installs them into venvs
     "tests/updates/test_phased_deployment.py",  # 20 kiosks' processes
+    "tests/test_benchmarks.py",  # every benchmark's short run
 )
 
 
