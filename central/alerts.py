@@ -4,7 +4,8 @@ Every `alerts_every_s` (≤ 60 s) each worker evaluates every enrolled kiosk:
 - `offline`: no heartbeat for max(3 beats, `offline_after_s`) (central/fleet_status.py);
 - `device:<kind>:<name>`: a device in a fault state (paper out, jam, camera gone);
 - `disk_low`, `outbox_backlog`: as fleet_status defines them;
-- `update_failed`: the kiosk's latest update command failed.
+- `update_failed`: the kiosk's updater reports its last release rolled back or refused
+  (until a later one is committed), or its latest update command failed.
 A kiosk never seen raises nothing (it may simply not be installed yet); a kiosk in
 maintenance raises no device alerts (someone is working on it). An alert whose
 condition has cleared is resolved. Raising and resolving each queue one notice per
@@ -87,7 +88,12 @@ def findings_for(
         found.append(Finding("disk_low", f"{health.get('disk_free_mb')} MB free"))
     if "outbox_backlog" in problems:
         found.append(Finding("outbox_backlog", f"{kiosk.outbox_depth} events waiting"))
-    if latest_update == "failed":
+    report = health.get("update")
+    if isinstance(report, dict) and report.get("state") in ("rolled_back", "failed"):
+        what = "rolled back" if report["state"] == "rolled_back" else "refused"
+        detail = f"release {report.get('version')} {what}: {report.get('detail') or ''}"
+        found.append(Finding("update_failed", detail[:300]))
+    elif latest_update == "failed":
         found.append(Finding("update_failed", "the latest update command failed"))
     return found
 

@@ -243,3 +243,30 @@ def test_a_failed_update_raises_an_alert_until_a_later_one_succeeds(alert_world)
         assert wait_for(lambda: "update_failed" not in open_conditions(), 10)
     finally:
         kiosk.stop()
+
+
+def test_a_rolled_back_release_raises_an_alert_with_the_kiosks_reason(alert_world):
+    world = alert_world
+    why = "health check failed: the UI of 9.1.0 has not drawn its first frame"
+    report = {"version": "9.1.0", "state": "rolled_back", "detail": why, "deployment": None}
+    kiosk = Beating(world, {**HEALTHY, "update": report})
+
+    def open_update_alert() -> Alert | None:
+        with session_scope(world.central.app.state.sessions) as db:
+            row = (
+                db.query(Alert)
+                .filter(Alert.kiosk_id == world.a.kiosk_id, Alert.resolved_at.is_(None))
+                .filter(Alert.condition == "update_failed")
+                .first()
+            )
+            return row.detail if row else None
+
+    try:
+        assert wait_for(lambda: open_update_alert(), 10)
+        assert open_update_alert() == f"release 9.1.0 rolled back: {why}"
+        # A later release committed: the updater's report says so, the alert resolves.
+        kiosk.health = {**HEALTHY, "software_version": "9.2.0",
+                        "update": {**report, "version": "9.2.0", "state": "committed"}}  # fmt: skip
+        assert wait_for(lambda: open_update_alert() is None, 10)
+    finally:
+        kiosk.stop()
