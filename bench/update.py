@@ -42,8 +42,8 @@ except ImportError as exc:
 NEW = "0.2.0"
 
 
-def full_bundle(work: Path, version: str, base: Path | None = None) -> Path:
-    return bundle.build(Path(__file__).resolve().parents[1], version, work / "full", base=base).path
+def full_bundle(work: Path, version: str) -> Path:
+    return bundle.build(Path(__file__).resolve().parents[1], version, work / "full").path
 
 
 class Watch:
@@ -101,7 +101,7 @@ def main() -> int:
             delta = build_release(work / "d", NEW, base=factory)
         else:
             factory, new = full_bundle(work, FACTORY), full_bundle(work, NEW)
-            delta = full_bundle(work, NEW, base=factory)
+            delta = bundle.delta(new, factory, work / "full").path
         built_s = time.monotonic() - started
         size_mb = new.stat().st_size / 1e6
         delta_mb = delta.stat().st_size / 1e6

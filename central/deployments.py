@@ -16,17 +16,21 @@ in the heartbeat's own transaction.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from tuf.api.metadata import Metadata, Targets
 
 from central.db.models import Deployment, DeploymentKiosk, Kiosk
 from central.db.types import UTCDateTime, utcnow
-from central.errors import ApiError
+from central.errors import ApiError, not_found
 from central.policy import Access
+from contract.release import bundle_name
 
 RUNNING, PAUSED, CANCELLED, COMPLETED = "running", "paused", "cancelled", "completed"
 PHASES = ("canary", "10 %", "all")
@@ -79,7 +83,7 @@ def create(
 
     `published`: the bundles the release repository lists (None: not checked, for a
     repository central does not serve itself)."""
-    target = target or f"palvelupiste-{release}.tar"
+    target = target or bundle_name(release)
     if published is not None and target not in published:
         raise ApiError(
             422,
@@ -125,6 +129,32 @@ def create(
     access.db.flush()
     evaluate(access.db, deployment)
     return deployment
+
+
+def visible(access: Access, deployment_id: str) -> Deployment:
+    """The deployment if the caller may see it; 404 otherwise, as if it did not exist
+    (one spanning several organisations is for national admins only)."""
+    deployment = access.db.get(Deployment, deployment_id)
+    reachable = deployment is not None and (
+        access.may_touch_org(deployment.org_id) if deployment.org_id else access.is_national
+    )
+    if not reachable:
+        raise not_found("deployment")
+    return deployment  # type: ignore[return-value]
+
+
+def published(repository: str | None) -> set[str] | None:
+    """Bundles central's own release repository lists; None when it serves none (the
+    releases are on a static host, which central does not check)."""
+    if not repository:
+        return None
+    path = Path(repository) / "metadata" / "targets.json"
+    try:
+        return set(Metadata[Targets].from_file(str(path)).signed.targets)
+    except (OSError, ValueError) as exc:
+        raise ApiError(
+            503, "repository_unreadable", f"The release list cannot be read: {exc}"
+        ) from exc
 
 
 def rows_of(db: Session, deployment: Deployment) -> list[DeploymentKiosk]:
@@ -210,12 +240,53 @@ def cancel(db: Session, deployment: Deployment) -> None:
     deployment.updated_at = utcnow()
 
 
-def as_json(db: Session, deployment: Deployment, with_kiosks: bool = True) -> dict[str, Any]:
-    rows = rows_of(db, deployment)
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.state] = counts.get(row.state, 0) + 1
-    out: dict[str, Any] = {
+def as_json(db: Session, deployment: Deployment) -> dict[str, Any]:
+    """The deployment with each kiosk's phase, state and reason."""
+    rows = db.execute(
+        select(DeploymentKiosk, Kiosk.name)
+        .join(Kiosk, Kiosk.id == DeploymentKiosk.kiosk_id)
+        .where(DeploymentKiosk.deployment_id == deployment.id)
+        .order_by(DeploymentKiosk.phase, DeploymentKiosk.kiosk_id)
+    ).all()
+    out = _summary(deployment, dict(Counter(row.state for row, _name in rows)))
+    out["kiosks"] = [
+        {
+            "kiosk_id": r.kiosk_id,
+            "name": name,
+            "phase": PHASES[r.phase],
+            "state": r.state,
+            "detail": r.detail,
+            "released_at": r.released_at.isoformat() if r.released_at else None,
+            "updated_at": r.updated_at.isoformat(),
+        }
+        for r, name in rows
+    ]
+    return out
+
+
+def recent(access: Access, limit: int) -> list[dict[str, Any]]:
+    """The newest deployments the caller may see, with their kiosks counted per state
+    in one query (not their kiosks: a fleet's deployment lists thousands)."""
+    listed = list(
+        access.db.scalars(
+            select(Deployment)
+            .where(access.org_filter(Deployment.org_id))
+            .order_by(Deployment.created_at.desc())
+            .limit(limit)
+        )
+    )
+    counts: dict[str, dict[str, int]] = {d.id: {} for d in listed}
+    for deployment_id, state, count in access.db.execute(
+        select(DeploymentKiosk.deployment_id, DeploymentKiosk.state, func.count())
+        .where(DeploymentKiosk.deployment_id.in_(list(counts)))
+        .group_by(DeploymentKiosk.deployment_id, DeploymentKiosk.state)
+    ):
+        counts[deployment_id][state] = count
+    return [_summary(d, counts[d.id]) for d in listed]
+
+
+def _summary(deployment: Deployment, counts: dict[str, int]) -> dict[str, Any]:
+    return {
         "id": deployment.id,
         "org_id": deployment.org_id,
         "release": deployment.release,
@@ -223,7 +294,7 @@ def as_json(db: Session, deployment: Deployment, with_kiosks: bool = True) -> di
         "selector": deployment.selector,
         "status": deployment.status,
         "phase": PHASES[deployment.phase],
-        "phase_sizes": phase_sizes(len(rows)),
+        "phase_sizes": phase_sizes(sum(counts.values())),
         "error_threshold": deployment.error_threshold,
         "success_threshold": deployment.success_threshold,
         "paused_reason": deployment.paused_reason,
@@ -231,25 +302,6 @@ def as_json(db: Session, deployment: Deployment, with_kiosks: bool = True) -> di
         "created_at": deployment.created_at.isoformat(),
         "updated_at": deployment.updated_at.isoformat(),
     }
-    if with_kiosks:
-        names = dict(
-            db.execute(
-                select(Kiosk.id, Kiosk.name).where(Kiosk.id.in_([r.kiosk_id for r in rows]))
-            ).all()
-        )
-        out["kiosks"] = [
-            {
-                "kiosk_id": r.kiosk_id,
-                "name": names.get(r.kiosk_id),
-                "phase": PHASES[r.phase],
-                "state": r.state,
-                "detail": r.detail,
-                "released_at": r.released_at.isoformat() if r.released_at else None,
-                "updated_at": r.updated_at.isoformat(),
-            }
-            for r in rows
-        ]
-    return out
 
 
 # --- the heartbeat's part (Core, on the heartbeat's connection) ---------------------------

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import select
-from tuf.api.metadata import Metadata, Targets
 
 from central import deployments
 from central.api.schemas import errors
-from central.db.models import Deployment
-from central.errors import ApiError, not_found
 from central.policy import Access, allowed
 
 router = APIRouter(tags=["deployments"])
@@ -45,31 +40,6 @@ class TagsIn(BaseModel):
     tags: list[Tag] = Field(max_length=20)
 
 
-def _published(request: Request) -> set[str] | None:
-    """Bundles central's own repository lists; None when it serves none (a static host)."""
-    folder = request.app.state.settings.update_repository
-    if not folder:
-        return None
-    path = Path(folder) / "metadata" / "targets.json"
-    try:
-        return set(Metadata[Targets].from_file(str(path)).signed.targets)
-    except (OSError, ValueError) as exc:
-        raise ApiError(
-            503, "repository_unreadable", f"The release list cannot be read: {exc}"
-        ) from exc
-
-
-def _own(access: Access, deployment_id: str) -> Deployment:
-    deployment = access.db.get(Deployment, deployment_id)
-    if deployment is None:
-        raise not_found("deployment")
-    if deployment.org_id is None and not access.is_national:
-        raise not_found("deployment")
-    if deployment.org_id is not None and not access.may_touch_org(deployment.org_id):
-        raise not_found("deployment")
-    return deployment
-
-
 @router.post("/deployments", status_code=201, responses=errors(401, 403, 404, 409, 422, 503))
 def create_deployment(
     body: DeploymentIn, request: Request, access: Access = Depends(allowed("deployment.manage"))
@@ -83,7 +53,7 @@ def create_deployment(
         {k: v for k, v in selector.items() if v},
         body.error_threshold,
         body.success_threshold,
-        _published(request),
+        deployments.published(request.app.state.settings.update_repository),
     )
     access.db.commit()
     return deployments.as_json(access.db, deployment)
@@ -91,11 +61,7 @@ def create_deployment(
 
 @router.get("/deployments", responses=errors(401, 403))
 def list_deployments(access: Access = Depends(allowed("deployment.read"))) -> dict[str, Any]:
-    query = select(Deployment).order_by(Deployment.created_at.desc()).limit(200)
-    if not access.is_national:
-        query = query.where(access.org_filter(Deployment.org_id))
-    items = [deployments.as_json(access.db, d, with_kiosks=False) for d in access.db.scalars(query)]
-    return {"items": items}
+    return {"items": deployments.recent(access, limit=200)}
 
 
 @router.get("/deployments/{deployment_id}", responses=errors(401, 403, 404))
@@ -104,11 +70,11 @@ def get_deployment(
 ) -> dict[str, Any]:
     """The deployment with each kiosk's state: pending, downloading, installed,
     switching, committed, rolled_back or failed, with the kiosk's reason."""
-    return deployments.as_json(access.db, _own(access, deployment_id))
+    return deployments.as_json(access.db, deployments.visible(access, deployment_id))
 
 
 def _act(access: Access, deployment_id: str, action: str) -> dict[str, Any]:
-    deployment = _own(access, deployment_id)
+    deployment = deployments.visible(access, deployment_id)
     if action == "pause":
         deployments.pause(access.db, deployment)
     elif action == "resume":

@@ -9,10 +9,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from central import deployments
-from central.api.deployments import _own, _published
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
-from central.db.models import Deployment, Site
+from central.db.models import Site
 from central.errors import ApiError
 
 router = APIRouter(include_in_schema=False)
@@ -24,10 +23,7 @@ def deployments_page(
     request: Request, seen: Viewer = Depends(viewer("deployment.read"))
 ) -> Response:
     db = seen.access.db
-    query = select(Deployment).order_by(Deployment.created_at.desc()).limit(SHOWN)
-    if not seen.access.is_national:
-        query = query.where(seen.access.org_filter(Deployment.org_id))
-    shown = [deployments.as_json(db, d, with_kiosks=False) for d in db.scalars(query)]
+    shown = deployments.recent(seen.access, limit=SHOWN)
     sites = db.execute(
         select(Site.id, Site.name).where(seen.access.org_filter(Site.org_id)).order_by(Site.name)
     ).all()
@@ -50,7 +46,13 @@ def create_deployment(
         selector = {"tag": fields["tag"].strip()[:40]}
     else:
         raise ApiError(422, "invalid_input", "Choose a site or give a tag.")
-    made = deployments.create(seen.access, release, None, selector, published=_published(request))
+    made = deployments.create(
+        seen.access,
+        release,
+        None,
+        selector,
+        published=deployments.published(request.app.state.settings.update_repository),
+    )
     seen.access.db.commit()
     return RedirectResponse(f"/console/deployments/{made.id}", status_code=303)
 
@@ -59,7 +61,7 @@ def create_deployment(
 def deployment_page(
     deployment_id: str, request: Request, seen: Viewer = Depends(viewer("deployment.read"))
 ) -> Response:
-    shown = deployments.as_json(seen.access.db, _own(seen.access, deployment_id))
+    shown = deployments.as_json(seen.access.db, deployments.visible(seen.access, deployment_id))
     seen.access.db.commit()
     return render(request, seen.page, "deployment.html", deployment=shown)
 
@@ -71,7 +73,7 @@ def act(
     _fields: dict[str, str] = Depends(form_fields),
     seen: Viewer = Depends(viewer("deployment.manage")),
 ) -> Response:
-    deployment = _own(seen.access, deployment_id)
+    deployment = deployments.visible(seen.access, deployment_id)
     steps = {"pause": deployments.pause, "resume": deployments.resume, "cancel": deployments.cancel}
     if action not in steps:
         raise ApiError(404, "not_found", "No such action.")

@@ -6,7 +6,8 @@ wheel at the version locked for this release, the kiosk's systemd units, and
 `manifest.json`: the version, the Python and CPU it was built for, the state.db schema
 it migrates to, and each file's length and sha256. The tar itself is what TUF signs
 (`central release add`); the manifest's hashes let the kiosk check each file again as
-it installs.
+it installs. `delta()` makes the small bundle for kiosks already on the previous
+release.
 
 The build runs on a machine of the kiosk's Python and CPU architecture (a Debian arm64
 box or container for Raspberry Pi kiosks): pyscard has no wheel on PyPI and is built
@@ -15,7 +16,7 @@ here, so cross-building would produce a bundle a kiosk refuses.
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
 import platform
 import re
@@ -24,13 +25,16 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-MANIFEST = "manifest.json"
+from contract.release import MANIFEST, bundle_name, file_sha256, python_tag
+
 FORMAT = 1
 UNITS = ("kiosk-agent.service", "kiosk-ui.service")
 # The source a bundle is built from: what the wheel packages, plus what setuptools reads.
@@ -50,29 +54,12 @@ class Built:
     wheels: int
 
 
-def bundle_name(version: str, base: str | None = None) -> str:
-    """`palvelupiste-V.tar`, or `palvelupiste-V-from-U.tar` for a delta from release U."""
-    return f"palvelupiste-{version}-from-{base}.tar" if base else f"palvelupiste-{version}.tar"
-
-
 def read_manifest(bundle: Path) -> dict[str, Any]:
     with tarfile.open(bundle) as tar:
         member = tar.extractfile(MANIFEST)
         if member is None:
             raise BundleError(f"{bundle} has no {MANIFEST}")
         return json.load(member)
-
-
-def python_tag() -> str:
-    return f"cp{sys.version_info.major}{sys.version_info.minor}"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _canonical(name: str) -> str:
@@ -165,16 +152,11 @@ def build(
     with_dependencies: bool = True,
     extra_wheels: tuple[Path, ...] = (),
     units_dir: Path | None = None,
-    base: Path | None = None,
 ) -> Built:
     """Build `palvelupiste-<version>.tar` in `out_dir` from the source tree at `source`.
 
     `with_dependencies=False` leaves the locked dependencies out: only for kiosks whose
-    releases share a dependency layer installed some other way (the tests' kiosks).
-    `base` (the full bundle of an earlier release U) makes a delta instead,
-    `palvelupiste-<version>-from-<U>.tar`: the wheels U already has, byte for byte, are
-    listed in the manifest (`from_base`) and left out; a kiosk running U takes them from
-    its own copy of U, checked against the same hashes."""
+    releases share a dependency layer installed some other way (the tests' kiosks)."""
     if not re.fullmatch(r"[0-9][0-9A-Za-z.+-]{0,40}", version):
         raise BundleError(f"{version!r} is not a release version (digits, letters, . + -)")
     units_dir = units_dir or source / "systemd"
@@ -197,18 +179,6 @@ def build(
         for unit in UNITS:
             if (units_dir / unit).exists():
                 shutil.copy2(units_dir / unit, stage / "units" / unit)
-        from_base: dict[str, Any] = {}
-        if base is not None:
-            earlier = read_manifest(base)
-            for path in sorted(wheels.glob("*.whl")):
-                name = str(path.relative_to(stage))
-                had = earlier["files"].get(name) or earlier.get("from_base", {}).get(
-                    "files", {}
-                ).get(name)
-                if had and had["sha256"] == _sha256(path):
-                    from_base[name] = had
-                    path.unlink()
-            from_base = {"version": earlier["version"], "files": from_base}
         files = sorted(p for p in stage.rglob("*") if p.is_file())
         manifest = {
             "format": FORMAT,
@@ -219,19 +189,49 @@ def build(
             "state_schema": _state_schema(copy),
             "lock": lock,
             "files": {
-                str(p.relative_to(stage)): {"length": p.stat().st_size, "sha256": _sha256(p)}
+                str(p.relative_to(stage)): {"length": p.stat().st_size, "sha256": file_sha256(p)}
                 for p in files
             },
         }
-        if from_base:
-            manifest["from_base"] = from_base
-        (stage / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
-        target = out_dir / bundle_name(version, from_base.get("version"))
-        partial = target.with_suffix(".tar.partial")
-        with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
-            tar.add(stage / MANIFEST, arcname=MANIFEST)
+        target = out_dir / bundle_name(version)
+        with _writing(target, manifest) as tar:
             for path in files:
                 tar.add(path, arcname=str(path.relative_to(stage)))
-        partial.replace(target)
-        count = len(list(wheels.glob("*.whl"))) + len(from_base.get("files", {}))
+        count = len(list(wheels.glob("*.whl")))
     return Built(target, version, target.stat().st_size, count)
+
+
+def delta(full: Path, base: Path, out_dir: Path) -> Built:
+    """`palvelupiste-<V>-from-<U>.tar` from the full bundle of V and the one of U: the
+    wheels U already has, byte for byte, are listed in the manifest (`from_base`) and
+    left out; a kiosk running U takes them from its own copy of U, checked against the
+    same hashes. Nothing is built again: the rest is the full bundle's own files."""
+    manifest, earlier = read_manifest(full), read_manifest(base)
+    had = {**earlier.get("from_base", {}).get("files", {}), **earlier["files"]}
+    reused = {
+        name: want
+        for name, want in manifest["files"].items()
+        if name.startswith("wheels/") and had.get(name, {}).get("sha256") == want["sha256"]
+    }
+    manifest["files"] = {n: w for n, w in manifest["files"].items() if n not in reused}
+    manifest["from_base"] = {"version": earlier["version"], "files": reused}
+    target = out_dir / bundle_name(manifest["version"], earlier["version"])
+    with tarfile.open(full) as source, _writing(target, manifest) as tar:
+        for member in source.getmembers():
+            if member.name in manifest["files"]:
+                tar.addfile(member, source.extractfile(member))
+    wheels = sum(1 for n in [*manifest["files"], *reused] if n.startswith("wheels/"))
+    return Built(target, manifest["version"], target.stat().st_size, wheels)
+
+
+@contextmanager
+def _writing(target: Path, manifest: dict[str, Any]) -> Iterator[tarfile.TarFile]:
+    """A bundle written beside its name and renamed once complete, manifest first."""
+    partial = target.with_suffix(".tar.partial")
+    text = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo(MANIFEST)
+        info.size, info.mtime = len(text), int(datetime.now(UTC).timestamp())
+        tar.addfile(info, io.BytesIO(text))
+        yield tar
+    partial.replace(target)

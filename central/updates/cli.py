@@ -121,23 +121,19 @@ def _rotate(repo: ReleaseRepository, args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     print(f"building release {args.version} from {args.source.resolve()} (this takes minutes)")
 
-    def build(base: Path | None = None) -> bundle.Built:
-        return bundle.build(
+    try:
+        built = bundle.build(
             args.source.resolve(),
             args.version,
             args.out,
             with_dependencies=not args.no_dependencies,
             extra_wheels=tuple(args.extra_wheel),
-            base=base,
         )
-
-    try:
-        built = build()
-        delta = build(args.base) if args.base else None
+        made_delta = bundle.delta(built.path, args.base, args.out) if args.base else None
     except bundle.BundleError as exc:
         print(f"release build failed: {exc}")
         return 1
     print(f"{built.path}: {built.size / 1e6:.1f} MB, {built.wheels} wheels")
-    if delta:
-        print(f"{delta.path}: {delta.size / 1e6:.1f} MB, for kiosks running the base release")
+    if made_delta:
+        print(f"{made_delta.path}: {made_delta.size / 1e6:.1f} MB, for kiosks on the base release")
     return 0

@@ -103,9 +103,22 @@ class ReleaseSource:
         self.trusted_root = trusted_root
         # A download that receives nothing this long is abandoned (and resumed next time).
         self.silence_s = silence_s
+        self._updater: Updater | None = None
 
     def target(self, name: str) -> TargetFile:
-        """The signed length and hashes of bundle `name`, after a full metadata refresh."""
+        """The signed length and hashes of bundle `name`; the metadata is refreshed in
+        full once per ReleaseSource (one pass may ask for a delta, then the full bundle)."""
+        try:
+            info = self._refreshed().get_targetinfo(name)
+        except (exceptions.RepositoryError, exceptions.DownloadError) as exc:
+            raise _refusal(exc) from exc
+        if info is None:
+            raise UpdateRefused("unknown_release", f"the repository lists no release {name}")
+        return info
+
+    def _refreshed(self) -> Updater:
+        if self._updater is not None:
+            return self._updater
         check_clock()
         self.metadata_dir.mkdir(parents=True, exist_ok=True)
         if self.trusted_root is None and not (self.metadata_dir / "root.json").exists():
@@ -114,21 +127,19 @@ class ReleaseSource:
                 "this kiosk holds no root.json of the release repository "
                 "(/etc/palvelupiste/release-root.json in the image)",
             )
+        updater = Updater(
+            metadata_dir=str(self.metadata_dir),
+            metadata_base_url=f"{self.base}/metadata/",
+            target_dir=str(self.metadata_dir),
+            target_base_url=f"{self.base}/targets/",
+            bootstrap=self.trusted_root,
+        )
         try:
-            updater = Updater(
-                metadata_dir=str(self.metadata_dir),
-                metadata_base_url=f"{self.base}/metadata/",
-                target_dir=str(self.metadata_dir),
-                target_base_url=f"{self.base}/targets/",
-                bootstrap=self.trusted_root,
-            )
             updater.refresh()
-            info = updater.get_targetinfo(name)
         except (exceptions.RepositoryError, exceptions.DownloadError) as exc:
             raise _refusal(exc) from exc
-        if info is None:
-            raise UpdateRefused("unknown_release", f"the repository lists no release {name}")
-        return info
+        self._updater = updater
+        return updater
 
     def download(
         self,

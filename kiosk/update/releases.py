@@ -10,27 +10,23 @@ again. Symlinks are switched by renaming a new link over the old one, which is a
 
 from __future__ import annotations
 
-import ctypes
-import hashlib
 import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk import watchdog
+from contract.release import MANIFEST, file_sha256, python_tag
+from kiosk.update import children
 from kiosk.update.journal import fsync_dir
 
 MARKER = ".installed"
 INSTALL_GROUP = ".install-group"
-MANIFEST = "manifest.json"
 INSTALL_TIMEOUT_S = 1200
 SMOKE_TIMEOUT_S = 120
 
@@ -48,23 +44,6 @@ class Installed:
     version: str
     path: Path
     manifest: dict[str, Any]
-
-
-def dies_with_parent() -> None:
-    """preexec_fn for the updater's children (pip, a migration): killed with it.
-
-    Under systemd the unit's cgroup is killed with it anyway; this also covers a kill -9
-    of the updater alone, which would leave pip writing into a directory the next pass
-    is removing."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-PR_SET_PDEATHSIG = 1
-
-
-def python_tag() -> str:
-    return f"cp{sys.version_info.major}{sys.version_info.minor}"
 
 
 def base_python() -> str:
@@ -143,7 +122,7 @@ class ReleaseShelf:
         target = self.path(version)
         if self.installed(version):
             return Installed(version, target, self.manifest(version))
-        self._stop_earlier_install()
+        children.end_group(self.root / INSTALL_GROUP)  # a killed updater's install
         try:
             if target.is_symlink():
                 target.unlink()
@@ -193,7 +172,7 @@ class ReleaseShelf:
             path = target / name
             if not path.is_file() or path.stat().st_size != want["length"]:
                 raise InstallFailed("bad_bundle", f"{name} is missing or of the wrong length")
-            if _sha256(path) != want["sha256"]:
+            if file_sha256(path) != want["sha256"]:
                 raise InstallFailed("bad_bundle", f"{name} does not match its manifest hash")
         return manifest
 
@@ -206,7 +185,7 @@ class ReleaseShelf:
         source = self.path(str(base.get("version")))
         for name, want in base.get("files", {}).items():
             have = source / name
-            if not have.is_file() or _sha256(have) != want["sha256"]:
+            if not have.is_file() or file_sha256(have) != want["sha256"]:
                 raise InstallFailed(
                     "needs_full_bundle",
                     f"this kiosk has no {name} of release {base.get('version')} to build on",
@@ -234,46 +213,14 @@ class ReleaseShelf:
                 f"the bundle is for {manifest.get('machine')}, this kiosk is {platform.machine()}",
             )
 
-    def _stop_earlier_install(self) -> None:
-        """An updater killed mid-install leaves pip's own child running (pip --python
-        runs a second interpreter): end that whole process group before starting over."""
-        group_file = self.root / INSTALL_GROUP
-        try:
-            os.killpg(int(group_file.read_text()), signal.SIGKILL)
-            time.sleep(0.2)  # let the kernel reap it before its files are removed
-        except (OSError, ValueError):
-            pass
-        group_file.unlink(missing_ok=True)
-
     def _run(self, argv: list[str], reason: str) -> str:
         """Each install step in a process group of its own, named in INSTALL_GROUP."""
-        group_file = self.root / INSTALL_GROUP
         try:
-            process = subprocess.Popen(
-                argv,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                start_new_session=True,
-            )
+            done = children.run(argv, INSTALL_TIMEOUT_S, self.root / INSTALL_GROUP)
         except OSError as exc:
             raise InstallFailed(reason, f"{argv[0]} failed: {exc}") from exc
-        group_file.write_text(str(process.pid))
-        deadline = time.monotonic() + INSTALL_TIMEOUT_S
-        try:
-            while True:
-                try:
-                    stdout, stderr = process.communicate(timeout=10)
-                    break
-                except subprocess.TimeoutExpired:
-                    watchdog.notify("WATCHDOG=1")  # still installing, not hung
-                    if time.monotonic() > deadline:
-                        os.killpg(process.pid, signal.SIGKILL)
-                        process.wait()
-                        raise InstallFailed(reason, f"{argv[0]} took too long") from None
-        finally:
-            group_file.unlink(missing_ok=True)
-        done = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+        except subprocess.TimeoutExpired:
+            raise InstallFailed(reason, f"{argv[0]} took too long") from None
         if done.returncode != 0:
             raise InstallFailed(reason, f"{' '.join(argv[:4])}: {done.stderr.strip()[-800:]}")
         return done.stdout
@@ -302,11 +249,3 @@ class ReleaseShelf:
 
 
 LINKS = ("current", "committed")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -36,13 +36,14 @@ from typing import Any
 from tuf.api.metadata import TargetFile
 
 from contract.kiosk_config import in_window
+from contract.release import bundle_name
 from kiosk import config, device_status, watchdog
 from kiosk import store as state_file
 from kiosk.store import StateStore
-from kiosk.update import gate, handover
+from kiosk.update import children, gate, handover
 from kiosk.update.fetch import ReleaseSource, UpdateRefused
 from kiosk.update.journal import Phase, UpdateJournal
-from kiosk.update.releases import InstallFailed, ReleaseShelf, dies_with_parent
+from kiosk.update.releases import InstallFailed, ReleaseShelf
 
 log = logging.getLogger("kiosk.update")
 
@@ -99,7 +100,6 @@ class Updater:
         self.clock = clock
         self.sleep = sleep
         self._store: StateStore | None = None
-        self._no_delta = False
 
     # --- state.db, opened without migrating (another release may own its schema) -------
 
@@ -159,7 +159,7 @@ class Updater:
             return f"release {version} was rolled back here before: {j.rolled_back[version]}"
         try:
             if not self.shelf.installed(version):
-                self._download_and_install(version, wish)
+                self._download_and_install(version, wish, j.committed)
         except (UpdateRefused, InstallFailed) as exc:
             self._report(version, State.FAILED, f"{exc.reason}: {exc}", wish)
             return f"release {version} refused: {exc.reason}: {exc}"
@@ -184,7 +184,12 @@ class Updater:
 
     # --- download and install ----------------------------------------------------------
 
-    def _download_and_install(self, version: str, wish: dict[str, Any]) -> None:
+    def _download_and_install(
+        self, version: str, wish: dict[str, Any], committed: str | None
+    ) -> None:
+        """The delta from the release this kiosk runs when the repository has one (a few
+        MB instead of every dependency), else, or when its base is missing here, the
+        full bundle; one metadata refresh for both."""
         base = wish.get("url") or f"{(self.central_url or '').rstrip('/')}/updates"
         root = self.settings.trusted_root
         # The root this kiosk was built with, until it holds (newer) trusted metadata.
@@ -194,11 +199,22 @@ class Updater:
             self.work / "metadata", base, trusted, self.settings.download_silence_s
         )
         self._report(version, State.DOWNLOADING, "checking the signed metadata", wish)
-        full = wish.get("target") or f"palvelupiste-{version}.tar"
-        info = self._delta_target(source, version) or source.target(full)
+        delta = self._delta_target(source, version, committed)
+        if delta is not None:
+            try:
+                return self._fetch_and_install(source, delta, version, wish)
+            except InstallFailed as exc:
+                if exc.reason != "needs_full_bundle":
+                    raise
+        full = source.target(wish.get("target") or bundle_name(version))
+        self._fetch_and_install(source, full, version, wish)
+
+    def _fetch_and_install(
+        self, source: ReleaseSource, info: TargetFile, version: str, wish: dict[str, Any]
+    ) -> None:
         downloads = self.work / "downloads"
         downloads.mkdir(parents=True, exist_ok=True)
-        for stale in downloads.iterdir():  # other releases' leftovers
+        for stale in downloads.iterdir():  # other bundles' leftovers
             if not stale.name.startswith(Path(info.path).name):
                 stale.unlink(missing_ok=True)
         have = sum(p.stat().st_size for p in downloads.iterdir())
@@ -224,23 +240,17 @@ class Updater:
         watchdog.notify("WATCHDOG=1")
         try:
             self.shelf.install(verified.path, version)
-        except InstallFailed as exc:
+        finally:
             verified.path.unlink(missing_ok=True)
-            if exc.reason != "needs_full_bundle" or info.path == full:
-                raise
-            self._no_delta = True  # the base is not here after all: the full bundle
-            return self._download_and_install(version, wish)
-        verified.path.unlink(missing_ok=True)
         self._report(version, State.INSTALLED, "installed", wish)
 
-    def _delta_target(self, source: ReleaseSource, version: str) -> TargetFile | None:
-        """`palvelupiste-V-from-U.tar` when the repository has one for the release U this
-        kiosk runs (a few MB instead of the full bundle's every dependency)."""
-        committed = self.journal().committed
-        if self._no_delta or not committed or not self.shelf.installed(committed):
+    def _delta_target(
+        self, source: ReleaseSource, version: str, committed: str | None
+    ) -> TargetFile | None:
+        if not committed or not self.shelf.installed(committed):
             return None
         try:
-            return source.target(f"palvelupiste-{version}-from-{committed}.tar")
+            return source.target(bundle_name(version, committed))
         except UpdateRefused as exc:
             if exc.reason == "unknown_release":
                 return None
@@ -281,24 +291,14 @@ class Updater:
         argv = [str(self.shelf.path(version) / "venv" / "bin" / "kiosk-agent"),
                 "--state-dir", str(self.state_dir), "migrate-state"]  # fmt: skip
         try:
-            process = subprocess.Popen(
-                argv,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                preexec_fn=dies_with_parent,
-            )
+            done = children.run(argv, MIGRATE_TIMEOUT_S)
         except OSError as exc:
             return f"the release cannot run: {exc}"
-        deadline = self.clock() + MIGRATE_TIMEOUT_S
-        while process.poll() is None:
-            watchdog.notify("WATCHDOG=1")
-            if self.clock() > deadline:
-                process.kill()
-                return "migrating state.db took longer than 30 minutes"
-            self.sleep(0.2)
-        output = (process.stdout.read() if process.stdout else b"").decode(errors="replace")
-        if process.returncode != 0:
-            return f"migrating state.db failed: {output.strip()[-300:]}"
+        except subprocess.TimeoutExpired:
+            return "migrating state.db took longer than 30 minutes"
+        if done.returncode != 0:
+            output = (done.stdout + done.stderr).strip()
+            return f"migrating state.db failed: {output[-300:]}"
         return ""
 
     def _gate_timeout(self) -> float:

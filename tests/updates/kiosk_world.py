@@ -92,7 +92,7 @@ def build_release(
     base: Path | None = None,
 ) -> Path:
     """`central release build` of this source tree, with `changes` ((file, (old, new)),
-    …) made to a copy first."""
+    …) made to a copy first; with `base`, the delta from that release's bundle."""
     source = REPO_ROOT
     if changes:
         source = workdir / f"source-{version}"
@@ -116,8 +116,9 @@ def build_release(
         workdir / "bundles",
         with_dependencies=False,
         extra_wheels=(layer_wheel(workdir / "layer"), *extra),
-        base=base,
     )
+    if base is not None:
+        return bundle.delta(built.path, base, workdir / "bundles").path
     return built.path
 
 

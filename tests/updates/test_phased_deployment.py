@@ -7,7 +7,6 @@ different release key (an image built for another repository)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from tests.updates.kiosk_world import (
     FACTORY,
     Kiosk,
     build_release,
+    credentials,
     enrolled_kiosk,
     make_repository,
     wait_until,
@@ -63,10 +63,6 @@ def fleet(tmp_path_factory) -> Iterator[tuple[list[Kiosk], object, object, Path]
         central.stop()
 
 
-def kiosk_id(kiosk: Kiosk) -> str:
-    return json.loads((kiosk.state_dir / "credentials.json").read_text())["kiosk_id"]
-
-
 def wished(kiosk: Kiosk) -> bool:
     store = kiosk.store()
     try:
@@ -78,7 +74,7 @@ def wished(kiosk: Kiosk) -> bool:
 def test_a_deployment_advances_by_phase_and_pauses_on_failures(fleet):
     kiosks, central, org, stranger_root = fleet
     admin = org.tokens["org_admin"]
-    by_id = {kiosk_id(k): k for k in kiosks}
+    by_id = {credentials(k.state_dir)["kiosk_id"]: k for k in kiosks}
     # Every kiosk has beaten once, so the canary is one that answers.
     wait_until(
         lambda: all(k["last_seen"] for k in ok(central.request("GET", "/kiosks", admin))["items"]),

@@ -22,6 +22,7 @@ from tests.updates.kiosk_world import (
     Kiosk,
     ReleaseRepo,
     build_release,
+    credentials,
     enrolled_kiosk,
     install_factory,
     make_repository,
@@ -135,7 +136,7 @@ def test_a_release_whose_ui_crashes_is_rolled_back_and_central_sees_why(world, t
     org = kiosk.org  # type: ignore[attr-defined]
     broken = _build(tmp_path, "0.3.0", BROKEN_UI)
     repo.publish(broken)
-    kiosk_id = credentials_of(kiosk)["kiosk_id"]
+    kiosk_id = credentials(kiosk.state_dir)["kiosk_id"]
     deployment = ok(
         central.request(
             "POST",
@@ -274,12 +275,6 @@ def test_a_breaking_migration_is_refused_by_the_old_release_and_the_snapshot_res
         kiosk.journal().rolled_back["0.5.0"].endswith("(state.db restored from before the switch)")
     )
     assert state_file.schema_of(kiosk.state_dir / "state.db") == (2, 0)
-
-
-def credentials_of(kiosk: Kiosk) -> dict:
-    import json
-
-    return json.loads((kiosk.state_dir / "credentials.json").read_text())
 
 
 def test_three_releases_are_kept_and_older_ones_removed(world, tmp_path):
