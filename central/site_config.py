@@ -14,7 +14,7 @@ from dataclasses import fields
 from datetime import date
 from typing import Any
 
-from contract.kiosk_config import KioskConfig, window_problem
+from contract.kiosk_config import KioskConfig, branding_problems, window_problem
 
 LANGUAGES = ("fi", "sv", "en")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -60,6 +60,7 @@ def problems(config: dict[str, Any]) -> list[str]:
     ):
         found.append("'devices' must map a device kind to its driver, e.g. {\"printer\": …}.")
     found += opening_problems(config.get("opening_hours"), config.get("opening_exceptions"))
+    found += branding_problems(config)
     window = config.get("maintenance_window")
     if isinstance(window, str) and (problem := window_problem(window)):
         found.append(problem)

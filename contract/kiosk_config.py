@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
 import re
+import struct
 from dataclasses import asdict, dataclass, field, fields
 from datetime import time
 from typing import Any
@@ -49,6 +51,13 @@ class KioskConfig:
     # The health gate: all checks must hold within the timeout, then stay for `stable`.
     update_gate_timeout_s: float = 150
     update_gate_stable_s: float = 60
+    # Branding on the attract and home screens: the site's name (central fills in its
+    # own name for the site when this is empty), its accent colour ("#RRGGBB"; the
+    # text on it is black or white, whichever reads better) and the municipality's
+    # logo (a PNG of at most 64 KB, base64-encoded). High contrast ignores the colour.
+    site_name: str = ""
+    accent_colour: str = ""
+    logo_png: str = ""
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> KioskConfig:
@@ -121,10 +130,48 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def kiosk_document(site_config: dict[str, Any], version: int) -> dict[str, Any]:
+def kiosk_document(
+    site_config: dict[str, Any], version: int, site_name: str = ""
+) -> dict[str, Any]:
+    """What a kiosk runs with: the defaults, the site's settings over them, and the site's
+    own name where the settings give none."""
     document = merge_patch(DEFAULTS, site_config)
     document["version"] = version
+    if not document.get("site_name"):
+        document["site_name"] = site_name
     return document
+
+
+COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+MAX_LOGO_BYTES = 64 * 1024
+MAX_LOGO_SIDE = 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def branding_problems(document: dict[str, Any]) -> list[str]:
+    """What is wrong with a site's branding settings, in words."""
+    found = []
+    colour = document.get("accent_colour")
+    if isinstance(colour, str) and colour and not COLOUR.match(colour):
+        found.append("'accent_colour' must look like #0B5394 (or be empty).")
+    name = document.get("site_name")
+    if isinstance(name, str) and len(name) > 80:
+        found.append("'site_name' must be at most 80 characters.")
+    logo = document.get("logo_png")
+    if isinstance(logo, str) and logo:
+        try:
+            png = base64.b64decode(logo, validate=True)
+        except ValueError:
+            return [*found, "'logo_png' must be a base64-encoded PNG."]
+        if len(png) > MAX_LOGO_BYTES:
+            found.append(f"'logo_png' must be at most {MAX_LOGO_BYTES // 1024} KB.")
+        elif not png.startswith(PNG_SIGNATURE) or png[12:16] != b"IHDR":
+            found.append("'logo_png' must be a PNG image.")
+        else:
+            width, height = struct.unpack(">II", png[16:24])
+            if not (0 < width <= MAX_LOGO_SIDE and 0 < height <= MAX_LOGO_SIDE):
+                found.append(f"'logo_png' must be at most {MAX_LOGO_SIDE}×{MAX_LOGO_SIDE} pixels.")
+    return found
 
 
 def etag(document: dict[str, Any]) -> str:

@@ -111,6 +111,29 @@ class UiDriver:
             self.pump(0.2)
             yield name
 
+    def every_view(self) -> Iterator[str]:
+        """Every screen as `every_screen`, each phase of the call screen, and each modal
+        (the idle warning, the language and accessibility choosers) over the home screen."""
+        from kiosk.ui.widgets import AccessibilityChooser, IdleWarning, LanguageChooser
+
+        for name in self.every_screen():
+            yield name
+            if name == "call":
+                call = self.app.loaded["call"]
+                for phase in ("waiting", "in_call", "chat", "document", "ended"):
+                    call.phase = phase
+                    self.pump(0.1)
+                    yield f"call:{phase}"
+                call.phase = "check"
+        self.app.go("home")
+        for kind in (IdleWarning, LanguageChooser, AccessibilityChooser):
+            modal = kind()
+            modal.open()
+            self.pump(0.3)
+            yield kind.__name__
+            modal.dismiss()
+            self.pump(0.1)
+
     def buttons(self) -> list[Any]:
         from kiosk.ui.widgets import KioskButton
 
@@ -137,6 +160,60 @@ class UiDriver:
 
     def texts(self) -> str:
         return "\n".join(self.app.manager.current_screen.texts())
+
+    def cut_texts(self) -> list[str]:
+        """Every visible label whose text does not fit: its texture larger than its box,
+        a word broken across lines, or the box outside the window (outside a scroll
+        view). Each as 'screen: text (why)'; empty when everything fits."""
+        from kivy.core.window import Window
+        from kivy.uix.label import Label
+        from kivy.uix.scrollview import ScrollView
+
+        problems: list[str] = []
+
+        def check(label: Any, scrolled: bool) -> None:
+            text = label.text.strip()
+            if not text or label.markup:
+                return
+            label.texture_update()
+            tw, th = label.texture_size
+            why = []
+            if tw > label.width + 1 or th > label.height + 1:
+                why.append(f"text {tw:.0f}×{th:.0f} in a box {label.width:.0f}×{label.height:.0f}")
+            lines = [
+                "".join(word.text for word in line.words)
+                for line in (getattr(label._label, "_cached_lines", None) or [])
+            ]
+            broken = [w for w in text.split() if lines and not any(w in line for line in lines)]
+            if broken:
+                why.append(f"word broken: {broken[0]}")
+            if not scrolled:
+                x, y = label.to_window(label.x, label.y)
+                right, top = label.to_window(label.right, label.top)
+                if x < -1 or y < -1 or right > Window.width + 1 or top > Window.height + 1:
+                    why.append(f"box ({x:.0f},{y:.0f})–({right:.0f},{top:.0f}) off the window")
+            if why:
+                problems.append(f"{self.screen}: {text[:40]!r} ({'; '.join(why)})")
+
+        def walk(widget: Any, scrolled: bool) -> None:
+            if getattr(widget, "opacity", 1) == 0:
+                return
+            if isinstance(widget, Label):
+                check(widget, scrolled)
+            for child in widget.children:
+                walk(child, scrolled or isinstance(widget, ScrollView))
+
+        for root in self._roots():
+            walk(root, False)
+        return problems
+
+    def resize(self, width: int, height: int) -> None:
+        """The window at another size (a 7\" panel, a portrait kiosk), laid out again."""
+        from kivy.core.window import Window
+
+        Window.size = (width, height)
+        self.wait_until(lambda: tuple(Window.size) == (width, height), 5)
+        self.pump(0.3)
 
     # --- touching -----------------------------------------------------------------------
 
@@ -174,7 +251,7 @@ class UiDriver:
     def screenshot(self, name: str) -> Path:
         from kivy.core.window import Window
 
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / name).parent.mkdir(parents=True, exist_ok=True)
         self.pump(0.2)
         taken = Path(Window.screenshot(name=str(SCREENSHOTS / f"{name}-%(counter)s.png")))
         target = SCREENSHOTS / f"{name}.png"

@@ -33,8 +33,9 @@ def start_virtual_display(size: str = "1280x800x24") -> tuple[subprocess.Popen[b
 @contextlib.contextmanager
 def kivy_display() -> Iterator[str]:
     """An Xvfb for the whole block, with the environment Kivy's tests run in (DISPLAY set,
-    no command-line parsing, Python logging); the environment is put back after."""
-    xvfb, number = start_virtual_display()
+    no command-line parsing, Python logging); the environment is put back after. Its
+    screen is square enough for a landscape window and a portrait 1080×1920 one."""
+    xvfb, number = start_virtual_display("1920x1920x24")
     saved = {k: os.environ.get(k) for k in ("DISPLAY", "KIVY_NO_ARGS", "KIVY_LOG_MODE")}
     os.environ.update(DISPLAY=number, KIVY_NO_ARGS="1", KIVY_LOG_MODE="PYTHON")
     try:

@@ -100,6 +100,11 @@ def all_services(store: StateStore) -> list[Service]:
     return [_row(r) for r in rows.fetchall()]
 
 
+def video_services(store: StateStore) -> list[Service]:
+    """The services a citizen can talk about by video, in the catalogue's order."""
+    return [s for s in all_services(store) if s.item.get("remote_video")]
+
+
 def service(store: StateStore, service_id: str) -> Service | None:
     row = store.db.execute(
         "SELECT id, position, item FROM services WHERE id = ?", [service_id]

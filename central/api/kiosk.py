@@ -69,7 +69,7 @@ def enrol(body: EnrolIn, request: Request, db: Session = Depends(get_session)) -
         device_token=done.device_token,
         token_expires_at=expires.isoformat() if expires else None,
         site=kiosk_api.SiteRef(done.site.id, done.site.name, done.site.timezone),
-        config=kiosk_document(done.site.config, done.site.config_version),
+        config=kiosk_document(done.site.config, done.site.config_version, done.site.name),
     )
 
 
@@ -250,7 +250,7 @@ def config(
     db: Session = Depends(get_session),
 ) -> Any:
     site = _site(db, device)
-    document = kiosk_document(site.config, site.config_version)
+    document = kiosk_document(site.config, site.config_version, site.name)
     tag = etag(document)
     wanted = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
     if tag in wanted or "*" in wanted:

@@ -54,7 +54,10 @@ def get_site_config(
     site_id: str, access: Access = Depends(allowed("site.config.write"))
 ) -> dict[str, Any]:
     site = access.site(site_id)
-    return {"site": site.config, "kiosk": kiosk_document(site.config, site.config_version)}
+    return {
+        "site": site.config,
+        "kiosk": kiosk_document(site.config, site.config_version, site.name),
+    }
 
 
 @router.patch("/sites/{site_id}/config", responses=errors(400, 401, 403, 404, 413, 422))
@@ -71,7 +74,7 @@ def patch_site_config(
         raise ApiError(413, "too_large", "The configuration may be at most 64 KiB.")
     sites.set_config(site, merged)
     access.db.commit()
-    return kiosk_document(site.config, site.config_version)
+    return kiosk_document(site.config, site.config_version, site.name)
 
 
 class CatalogueSelection(BaseModel):

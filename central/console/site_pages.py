@@ -125,7 +125,7 @@ def _site_page(
             .order_by(Kiosk.name)
         )
     )
-    document = kiosk_document(site.config, site.config_version)
+    document = kiosk_document(site.config, site.config_version, site.name)
     db.commit()
     role = seen.access.person.role
     return render(

@@ -10,6 +10,9 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import threading
+import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +21,9 @@ from kivy.cache import Cache
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.metrics import Metrics, dp, mm
+from kivy.metrics import dp, mm
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
+from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from contract.kiosk_config import DEFAULTS
@@ -27,6 +31,7 @@ from kiosk import config
 from kiosk.device_hub import POLL_S, DeviceHub
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
+from kiosk.ui.branding import logo_file, today_text
 from kiosk.ui.commands import UiCommands
 from kiosk.ui.i18n import Translations
 from kiosk.ui.liveness import Liveness
@@ -36,7 +41,7 @@ from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.session import CitizenSession
 from kiosk.ui.settings import UiSettings
 from kiosk.ui.speech import Speaker
-from kiosk.ui.theme import HIGH_CONTRAST, NORMAL
+from kiosk.ui.theme import NORMAL, palette
 from kiosk.ui.usage import UsageLog
 from kiosk.ui.widgets import IdleWarning
 
@@ -60,6 +65,8 @@ SCREENS = {
     "technician": "TechnicianScreen",
 }
 LARGE_TEXT_SCALE = 1.5
+VIDEO_NOW_S = 120.0
+VIDEO_NOW_SERVICES = 5
 
 
 class KioskApp(App):
@@ -75,10 +82,24 @@ class KioskApp(App):
     # The admin's words on the maintenance screen ("Back at 14:00"), in every language as typed.
     maintenance_message = StringProperty("")
     colors = DictProperty(NORMAL.rgba())
+    # Branding from the site's config (kiosk/ui/branding.py): the logo as a file, today's
+    # hours in words, and whether a video call could be taken now ("" until asked).
+    logo_path = StringProperty("")
+    today = StringProperty("")  # the local date, ISO: the hours shown follow midnight
+    video_now = StringProperty("")
     # A Kivy property, so kv rules that read it (home.kv: ticket_printing, scanning)
     # follow a config the agent syncs while the UI runs.
     config_doc = DictProperty({})
     touch_min = NumericProperty(0)
+    # Every font size in the kv rules is `sp(n) * app.text_scale`: large text rescales
+    # what is already on screen (Kivy's Metrics.fontscale only reaches new widgets).
+    text_scale = NumericProperty(1.0)
+    # The height unit of button rows and bars: the touch target, grown with large text
+    # so that its words still fit on their lines.
+    row = NumericProperty(0)
+    # A portrait screen (the floor-standing kiosk): layouts that would be stretched
+    # landscape ones stack their parts instead.
+    portrait = BooleanProperty(False)
 
     def __init__(
         self,
@@ -89,6 +110,8 @@ class KioskApp(App):
     ) -> None:
         super().__init__(**kwargs)
         self.settings = settings
+        self._video_asked_at = -VIDEO_NOW_S
+        self.today = date.today().isoformat()
         self.store = store or StateStore(settings.state_dir / "state.db")
         self.translations = translations or Translations()
         self.config_doc = config.load(self.store)
@@ -121,6 +144,7 @@ class KioskApp(App):
         self._stopped = False
         self._going_to = ""
         self.touch_min = max(mm(11), dp(48))  # EN 301 549: touch targets of at least 9 mm
+        self.row = self.touch_min
 
     # --- set-up and shut-down -------------------------------------------------------
 
@@ -138,6 +162,8 @@ class KioskApp(App):
         self.maintenance_message = str(self.store.get_state("ui.maintenance_message", "") or "")
         self.manager = ScreenManager(transition=NoTransition())
         Window.bind(on_touch_down=self._on_any_touch)
+        Window.bind(size=self._on_window_size)
+        self._on_window_size(Window, Window.size)
         Clock.schedule_interval(self._tick, 0.5)
         self.go("maintenance" if self.maintenance else "attract")
         return self.manager
@@ -188,10 +214,58 @@ class KioskApp(App):
         return self.translations.text(msgid, language or self.language)
 
     def on_large_text(self, _app: Any, on: bool) -> None:
-        Metrics.fontscale = LARGE_TEXT_SCALE if on else 1.0
+        self.text_scale = LARGE_TEXT_SCALE if on else 1.0
+
+    def on_text_scale(self, _app: Any, scale: float) -> None:
+        self.row = self.touch_min * scale
+
+    def _on_window_size(self, _window: Any, size: tuple[int, int]) -> None:
+        self.portrait = size[1] > size[0]
 
     def on_high_contrast(self, _app: Any, on: bool) -> None:
-        self.colors = (HIGH_CONTRAST if on else NORMAL).rgba()
+        self.colors = palette(self.config_doc.get("accent_colour", ""), on).rgba()
+
+    def on_config_doc(self, _app: Any, document: dict[str, Any]) -> None:
+        self.colors = palette(document.get("accent_colour", ""), self.high_contrast).rgba()
+        logo = logo_file(self.settings.state_dir / "branding", document.get("logo_png", ""))
+        self.logo_path = str(logo) if logo else ""
+
+    def hours_text(self, language: str, document: dict[str, Any], day: str) -> str:
+        """Today's opening hours in words, for kv (which passes what it should follow)."""
+        if not day:
+            return ""
+        return today_text(lambda m: self.t(m, language), document, date.fromisoformat(day))
+
+    def video_text(self, language: str, state: str) -> str:
+        if state == "available":
+            return self.t("Video service available now", language)
+        if state == "unavailable":
+            return self.t("No video service right now", language)
+        return ""
+
+    def refresh_video_now(self) -> None:
+        """Ask central, off the main loop, whether any of the site's video services could
+        be taken now (at most every VIDEO_NOW_S; at most VIDEO_NOW_SERVICES asked)."""
+        now = time.monotonic()
+        if now - self._video_asked_at < VIDEO_NOW_S or not self.setting("remote_calls"):
+            return
+        self._video_asked_at = now
+        from kiosk import catalogue
+
+        services = [s.id for s in catalogue.video_services(self.store)[:VIDEO_NOW_SERVICES]]
+        language = self.language
+
+        def ask() -> None:
+            answers = [self.video_line.availability(sid, language) for sid in services]
+            if any(a is not None and a.available for a in answers):
+                verdict = "available"
+            elif services and any(a is not None for a in answers):
+                verdict = "unavailable"
+            else:
+                verdict = ""  # no video services, or central cannot be asked: say nothing
+            Clock.schedule_once(lambda _dt: setattr(self, "video_now", verdict))
+
+        threading.Thread(target=ask, daemon=True).start()
 
     def speak(self, text: str) -> None:
         self.speaker.say(text, self.language)
@@ -281,9 +355,9 @@ class KioskApp(App):
 
     def _wipe_citizen_data(self) -> None:
         """Screens back to blank, caches emptied, settings back to the kiosk's defaults."""
-        if self.warning is not None:
-            self.warning.dismiss()
-            self.warning = None
+        self.warning = None
+        for modal in [w for w in Window.children if isinstance(w, ModalView)]:
+            modal.dismiss()  # the idle warning, a chooser the citizen left open
         for screen in self.loaded.values():
             screen.wipe()
         camera = self.devices.all.get("camera")
@@ -307,6 +381,7 @@ class KioskApp(App):
     # --- the main-loop tick: idle, liveness, commands, watchdog ----------------------
 
     def _tick(self, _dt: float) -> None:
+        self.today = date.today().isoformat()
         verdict = self.session.poll()
         if verdict == "warn":
             self.warning = IdleWarning()

@@ -7,7 +7,9 @@ high contrast aims for 7:1 and more).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+
+from contract.kiosk_config import COLOUR
 
 RGB = tuple[float, float, float]
 
@@ -80,3 +82,23 @@ def contrast_ratio(foreground: str, background: str) -> float:
         (relative_luminance(foreground), relative_luminance(background)), reverse=True
     )
     return (lighter + 0.05) / (darker + 0.05)
+
+
+WHITE, BLACK = "#FFFFFF", "#000000"
+
+
+def readable_on(background: str) -> str:
+    """White or black, whichever contrasts more with `background`: for any colour one of
+    them reaches at least 4.58:1, so a brand colour can never make its text unreadable."""
+    return max((WHITE, BLACK), key=lambda text: contrast_ratio(text, background))
+
+
+def palette(accent_colour: str = "", high_contrast: bool = False) -> Palette:
+    """The palette the screens draw with: the site's brand colour as the accent (with
+    readable text on it), unless the citizen chose high contrast, which always wins."""
+    if high_contrast:
+        return HIGH_CONTRAST
+    if not COLOUR.match(accent_colour or ""):
+        return NORMAL
+    colour = accent_colour.upper()
+    return replace(NORMAL, accent=colour, accent_text=readable_on(colour))

@@ -31,6 +31,7 @@ class AttractScreen(KioskScreen):
 
     def on_enter(self, *_: Any) -> None:
         self._cycler = Clock.schedule_interval(lambda _dt: self._next_language(), CYCLE_S)
+        self.app.refresh_video_now()
 
     def on_leave(self, *_: Any) -> None:
         self._cycler.cancel()

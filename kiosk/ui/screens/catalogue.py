@@ -8,7 +8,7 @@ from kivy.properties import StringProperty
 
 from kiosk import catalogue
 from kiosk.ui.screens.base import KioskScreen
-from kiosk.ui.widgets import KioskButton
+from kiosk.ui.widgets import ListButton
 
 MAX_RESULTS = 12
 
@@ -50,7 +50,7 @@ class CatalogueScreen(KioskScreen):
                 results.add_widget(self._service_button(item, language))
             if not results.children:
                 results.add_widget(
-                    KioskButton(
+                    ListButton(
                         text=self.app.t("No services found. Try another word.", language),
                         style="quiet",
                         disabled=True,
@@ -65,7 +65,8 @@ class CatalogueScreen(KioskScreen):
                         results.add_widget(self._service_button(item, language))
             return
         for group in groups:
-            button = KioskButton(
+            button = ListButton(
+                style="normal",
                 text=f"{group.name(language)} ({len(group.services)})",
                 speak_as=group.name(language),
             )
@@ -77,8 +78,8 @@ class CatalogueScreen(KioskScreen):
         self.category = category
         self.refresh()
 
-    def _service_button(self, item: catalogue.Service, language: str) -> KioskButton:
-        button = KioskButton(text=item.name(language), style="quiet")
+    def _service_button(self, item: catalogue.Service, language: str) -> ListButton:
+        button = ListButton(text=item.name(language), icon="file-document")
         button.service_id = item.id
         button.bind(on_activate=lambda b: self.open_service(b.service_id))
         return button

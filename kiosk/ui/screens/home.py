@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kiosk.ui.screens.base import KioskScreen
 
 
 class HomeScreen(KioskScreen):
-    pass
+    def prepare(self, **params: Any) -> None:
+        """Whether video service is available now is asked again (at most every 2 min)."""
+        self.app.refresh_video_now()

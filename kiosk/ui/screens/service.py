@@ -11,7 +11,7 @@ from kiosk import catalogue
 from kiosk.catalogue import text_in
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
-from kiosk.ui.widgets import Body, Heading
+from kiosk.ui.widgets import Body, SubHeading
 
 DAYS = [
     N_("Monday"),
@@ -118,7 +118,7 @@ class ServiceScreen(KioskScreen):
         box.clear_widgets()
         for heading, text in self.sections(self.app.language, self.service_id):
             if heading:
-                box.add_widget(Heading(text=heading, font_size="24sp"))
+                box.add_widget(SubHeading(text=heading))
             box.add_widget(Body(text=text))
 
     def item(self) -> catalogue.Service | None:
