@@ -31,7 +31,7 @@ def check_in_with_cards(tmp_path):
     ui.tap_at(640, 400)
     ui.tap("Suomi")
     ui.tap("Ilmoittaudu varaukseen")
-    assert "kortin, jolla teit varauksen" in ui.texts()
+    assert ui.wait_until(lambda: "kortin, jolla teit varauksen" in ui.texts(), 10), ui.texts()
 
     stranger = VirtualCard({GET_UID: bytes.fromhex("0411223344") + b"\x90\x00"})
     connect_card(stranger)

@@ -188,8 +188,6 @@ def test_idle_timeout_warns_extends_ten_times_then_wipes_everything(tmp_path):
 
 @in_own_process
 def test_language_switches_live_and_large_text_and_contrast_rescale(tmp_path):
-    from kivy.metrics import Metrics
-
     ui = UiDriver(tmp_path)
     start_in_finnish(ui)
     assert ui.find("Etsi palvelu")
@@ -199,12 +197,24 @@ def test_language_switches_live_and_large_text_and_contrast_rescale(tmp_path):
     ui.screenshot("home-sv")
     button = ui.find("Sök en tjänst")
     normal = button.font_size
+    heading = [
+        w
+        for w in ui.app.manager.current_screen.walk()
+        if getattr(w, "text", "") == "Vad vill du göra?"
+    ][0]
+    heading_normal = heading.font_size
     ui.tap("A+")
-    assert Metrics.fontscale == 1.5
+    ui.pump(0.3)
+    # What is already on screen grows too: buttons and body text alike.
     assert ui.find("Sök en tjänst").font_size == normal * 1.5
+    assert heading.font_size == heading_normal * 1.5
     ui.screenshot("home-sv-large-text")
-    ui.tap("Kontrast")
+    # Large text: the top bar's words no longer fit eight across, so the accessibility
+    # choices fold into one button that opens a chooser.
+    ui.tap("Tillgänglighet")
+    ui.tap("Hög kontrast")
     assert ui.app.colors["background"][:3] == (0.0, 0.0, 0.0)
+    ui.tap("Stäng")
     ui.screenshot("home-sv-high-contrast")
     used = [d["feature"] for _, _, d in ui.outbox("accessibility_used")]
     assert used == ["large_text", "high_contrast"]

@@ -102,6 +102,28 @@ def test_every_text_colour_meets_its_contrast_ratio(palette, minimum):
     assert min(ratios) >= minimum, ratios
 
 
+def test_every_brand_colour_keeps_every_text_at_4_5_to_1():
+    """A site may pick any accent colour: every text the screens draw stays readable,
+    checked over all 4096 colours of a 12-bit grid (#000, #001, … #FFF)."""
+    from kiosk.ui.theme import palette
+
+    worst = 21.0
+    for value in range(4096):
+        colour = "#" + "".join(f"{(value >> shift) & 15:X}" * 2 for shift in (8, 4, 0))
+        branded = palette(colour)
+        assert branded.accent == colour
+        worst = min(worst, *(contrast_ratio(fg, bg) for fg, bg in branded.text_pairs()))
+    assert worst >= 4.5, worst
+
+
+def test_high_contrast_overrides_the_brand_colour():
+    from kiosk.ui.theme import palette
+
+    assert palette("#7A1F5C", high_contrast=True) == HIGH_CONTRAST
+    assert palette("#7A1F5C").accent == "#7A1F5C"
+    assert palette("not a colour") == NORMAL
+
+
 def test_contrast_ratio_matches_wcag_reference_values():
     assert contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21.0)
     assert contrast_ratio("#777777", "#FFFFFF") == pytest.approx(4.48, abs=0.01)
