@@ -228,7 +228,19 @@ class UiDriver:
 
     def tap(self, target: str | Any) -> None:
         widget = self.find(target) if isinstance(target, str) else target
+        self._settle(widget)
         self.tap_at(*widget.to_window(*widget.center))
+
+    def _settle(self, widget: Any) -> None:
+        """Wait until the widget stops moving: a list whose buttons grow to fit their
+        words lays out over a frame or two, and a touch must land where a finger would."""
+        last = None
+        for _ in range(40):
+            now = (tuple(widget.to_window(*widget.pos)), tuple(widget.size))
+            if now == last:
+                return
+            last = now
+            self.pump(0.05)
 
     def type(self, text: str) -> None:
         from kiosk.ui.widgets import OnScreenKeyboard

@@ -42,6 +42,7 @@ PACKAGES=(
     python3 python3-venv
     cage xwayland libgl1 libegl1 libgl1-mesa-dri libmtdev1
     sane-utils pcscd libpcsclite1 cups-client espeak-ng
+    fonts-materialdesignicons-webfont
     pipewire pipewire-pulse wireplumber libspa-0.2-modules pulseaudio-utils libpulse0
     fonts-dejavu-core ca-certificates unattended-upgrades
 )

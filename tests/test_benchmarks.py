@@ -21,6 +21,7 @@ FIGURES = {
     "console.py": r"p95 \d+ ms \(\d+× the baseline",
     "kiosk_store.py": r"Outbox\.add\s*:\s*\d+ events/s",
     "ui_soak.py": r"growth [+-]\d+\.\d+ %",
+    "ui_touch.py": r"kiosk UI\s+p50\s+\d+\.\d ms\s+p95\s+\d+\.\d ms",
     "update.py": r"UI downtime during the switch: \d+\.\d s",
     "vp8_speed.py": r"\d+\.\d+ ms/frame",
 }
