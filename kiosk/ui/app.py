@@ -111,6 +111,7 @@ class KioskApp(App):
         super().__init__(**kwargs)
         self.settings = settings
         self._video_asked_at = -VIDEO_NOW_S
+        self._first_frame_done = False
         self.today = date.today().isoformat()
         self.store = store or StateStore(settings.state_dir / "state.db")
         self.translations = translations or Translations()
@@ -190,6 +191,8 @@ class KioskApp(App):
         gc.freeze()
         gc.enable()
         self._open_devices()
+        self._first_frame_done = True
+        self.refresh_video_now()
 
     def on_stop(self) -> None:
         if self._stopped:
@@ -247,6 +250,8 @@ class KioskApp(App):
         """Ask central, off the main loop, whether any of the site's video services could
         be taken now (at most every VIDEO_NOW_S; at most VIDEO_NOW_SERVICES asked)."""
         now = time.monotonic()
+        if not self._first_frame_done:
+            return  # asked once the first frame is up: its HTTP client costs start-up time
         if now - self._video_asked_at < VIDEO_NOW_S or not self.setting("remote_calls"):
             return
         self._video_asked_at = now
@@ -256,7 +261,8 @@ class KioskApp(App):
         language = self.language
 
         def ask() -> None:
-            answers = [self.video_line.availability(sid, language) for sid in services]
+            line = self.video_line  # imports the HTTP client here, off the main loop
+            answers = [line.availability(sid, language) for sid in services]
             if any(a is not None and a.available for a in answers):
                 verdict = "available"
             elif services and any(a is not None for a in answers):
