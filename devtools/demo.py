@@ -27,6 +27,7 @@ from central.cli import create_user
 from devtools.builders import booking_request, kiosk_services, sample_catalogue, service_ids
 from devtools.launcher import CentralDidNotStart, launch
 from devtools.media_servers import MediaServerDidNotStart, MediaServers, start_media_servers
+from devtools.sample_logo import logo_png
 from devtools.virtual_display import start_virtual_display
 from kiosk.agent.cli import enrol
 from kiosk.store import StateStore
@@ -161,6 +162,12 @@ def seed(database: str, base: str) -> dict[str, Any]:
             "technician_pin": pin_config(TECHNICIAN_PIN, os.urandom(16).hex()),
             "heartbeat_interval_s": 10,
             "sync_interval_s": 30,
+            # Branding, so the demo shows what a municipality's kiosk looks like.
+            "accent_colour": "#7A1F5C",
+            "logo_png": logo_png(),
+            "opening_hours": {
+                day: [["08:00", "16:00"]] for day in ("mon", "tue", "wed", "thu", "fri")
+            },
         },
     )
     enrolment = admin.call("POST", f"/sites/{site['id']}/enrollment-tokens", json={})

@@ -108,8 +108,20 @@ class UiDriver:
                 self.app.go(name)
             else:
                 self.app.go(name, service_id=self.bookings[0].service_id)
-            self.pump(0.2)
+            self.settle()
             yield name
+
+    def settle(self, seconds: float = 5.0) -> None:
+        """Pump until nothing on screen moves between two frames: bars and rows that
+        measure their words lay themselves out again a frame or two after a change."""
+        last = None
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.pump(0.05)
+            now = [(tuple(w.pos), tuple(w.size)) for root in self._roots() for w in root.walk()]
+            if now == last:
+                return
+            last = now
 
     def every_view(self) -> Iterator[str]:
         """Every screen as `every_screen`, each phase of the call screen, and each modal
@@ -122,7 +134,7 @@ class UiDriver:
                 call = self.app.loaded["call"]
                 for phase in ("waiting", "in_call", "chat", "document", "ended"):
                     call.phase = phase
-                    self.pump(0.1)
+                    self.settle()
                     yield f"call:{phase}"
                 call.phase = "check"
         self.app.go("home")
@@ -130,6 +142,7 @@ class UiDriver:
             modal = kind()
             modal.open()
             self.pump(0.3)
+            self.settle()
             yield kind.__name__
             modal.dismiss()
             self.pump(0.1)
@@ -151,12 +164,23 @@ class UiDriver:
             walk(root)
         return found
 
-    def find(self, text: str) -> Any:
-        labels = [b.text for b in self.buttons()]
-        for button in self.buttons():
-            if button.text == text or button.text.split("\n")[0] == text:
-                return button
-        raise AssertionError(f"no button {text!r} on {self.screen}; there are {labels}")
+    def find(self, text: str, seconds: float = 5.0) -> Any:
+        """The button showing `text`, waiting for it a little: a bar or row that measures
+        its words lays itself out again a frame after the screen appears."""
+
+        def match() -> Any:
+            for button in self.buttons():
+                if button.text == text or button.text.split("\n")[0] == text:
+                    return button
+            return None
+
+        if match() is None:
+            self.wait_until(lambda: match() is not None, seconds)
+        found = match()
+        if found is None:
+            labels = [b.text for b in self.buttons()]
+            raise AssertionError(f"no button {text!r} on {self.screen}; there are {labels}")
+        return found
 
     def texts(self) -> str:
         return "\n".join(self.app.manager.current_screen.texts())
@@ -192,6 +216,16 @@ class UiDriver:
                 right, top = label.to_window(label.right, label.top)
                 if x < -1 or y < -1 or right > Window.width + 1 or top > Window.height + 1:
                     why.append(f"box ({x:.0f},{y:.0f})–({right:.0f},{top:.0f}) off the window")
+            for icon in label.canvas.after.get_group("icon"):
+                if not hasattr(icon, "pos"):
+                    continue
+                (ix, iy), (iw, ih) = icon.pos, icon.size
+                if (
+                    ix < label.x - 1
+                    or ix + iw > label.right + 1
+                    or abs(iy + ih / 2 - label.center_y) > 2
+                ):
+                    why.append(f"icon at ({ix:.0f},{iy:.0f}) outside or off-centre")
             if why:
                 problems.append(f"{self.screen}: {text[:40]!r} ({'; '.join(why)})")
 
@@ -200,6 +234,11 @@ class UiDriver:
                 return
             if isinstance(widget, Label):
                 check(widget, scrolled)
+            if isinstance(widget, ScrollView) and widget.height < self.app.row * 1.4 - 1:
+                problems.append(
+                    f"{self.screen}: a scrolling list {widget.height:.0f} px tall shows "
+                    f"less than one row ({self.app.row * 1.4:.0f} px)"
+                )
             for child in widget.children:
                 walk(child, scrolled or isinstance(widget, ScrollView))
 

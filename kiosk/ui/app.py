@@ -66,6 +66,7 @@ SCREENS = {
 }
 LARGE_TEXT_SCALE = 1.5
 VIDEO_NOW_S = 120.0
+SHORT_SCREEN = 720  # pixels of height
 VIDEO_NOW_SERVICES = 5
 
 
@@ -100,6 +101,9 @@ class KioskApp(App):
     # A portrait screen (the floor-standing kiosk): layouts that would be stretched
     # landscape ones stack their parts instead.
     portrait = BooleanProperty(False)
+    # A short landscape screen (a 7" 1024×600 panel): the catalogue puts its keyboard
+    # beside the results instead of under them.
+    short_screen = BooleanProperty(False)
 
     def __init__(
         self,
@@ -224,6 +228,7 @@ class KioskApp(App):
 
     def _on_window_size(self, _window: Any, size: tuple[int, int]) -> None:
         self.portrait = size[1] > size[0]
+        self.short_screen = not self.portrait and size[1] < SHORT_SCREEN
 
     def on_high_contrast(self, _app: Any, on: bool) -> None:
         self.colors = palette(self.config_doc.get("accent_colour", ""), on).rgba()

@@ -14,7 +14,7 @@ from typing import Any
 
 from kivy.app import App
 from kivy.graphics import Color, Rectangle
-from kivy.metrics import dp, sp
+from kivy.metrics import dp, mm, sp
 from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -27,6 +27,8 @@ from kiosk.ui import icons
 CONFIRM_WINDOW_S = 5.0
 # The top bar's words are body-sized: eight buttons fit a 1024-pixel-wide panel.
 TOP_BAR_FONT = 22
+# A keyboard narrower than this puts space and erase on a row of their own.
+NARROW_KEYBOARD = 760
 
 # Letters for the search keyboard: Finnish/Swedish order with å, ä, ö.
 TEXT_ROWS = [
@@ -59,7 +61,12 @@ class KioskButton(ButtonBehavior, Label):
         self._icon_texture: Any = None
         super().__init__(**kwargs)
         self.bind(icon=self._new_icon, font_size=self._new_icon)
-        self.bind(texture=self._place_icon, pos=self._place_icon, color=self._place_icon)
+        self.bind(
+            texture=self._place_icon,
+            pos=self._place_icon,
+            size=self._place_icon,
+            color=self._place_icon,
+        )
         self._new_icon()
 
     def _new_icon(self, *_: Any) -> None:
@@ -145,13 +152,22 @@ class OnScreenKeyboard(BoxLayout):
     __events__ = ("on_key",)
 
     def on_kv_post(self, base_widget: Any) -> None:
+        from kivy.clock import Clock
+
+        self._narrow: bool | None = None
+        self._rebuild = Clock.create_trigger(lambda _dt: self._build())
         self._build()
         app = App.get_running_app()
         if app is not None:
-            app.bind(language=lambda *_: self._build())
+            app.bind(language=self._rebuild)
+        self.bind(width=self._width_changed)
 
     def on_layout(self, *_: Any) -> None:
         self._build()
+
+    def _width_changed(self, *_: Any) -> None:
+        if (self.width < NARROW_KEYBOARD) != self._narrow:
+            self._rebuild()
 
     def _build(self) -> None:
         self.clear_widgets()
@@ -159,13 +175,20 @@ class OnScreenKeyboard(BoxLayout):
         app = App.get_running_app()
         t = app.t if app is not None else (lambda msgid: msgid)
         key_height = (app.touch_min if app is not None else 48) * 1.25
+        # Narrow (beside a list on a 7" panel): space and erase get a row of their own,
+        # wide enough for their words.
+        self._narrow = self.width < NARROW_KEYBOARD
+        words_row = self._narrow and self.layout == "text"
         self.size_hint_y = None
-        self.height = len(rows) * (key_height + self.spacing)
+        self.height = (len(rows) + words_row) * (key_height + self.spacing)
         for row in rows:
             line = BoxLayout(spacing="4dp", size_hint_y=None, height=key_height)
             for char in row:
                 line.add_widget(self._key(char, char))
             if row is rows[-1]:
+                if words_row:
+                    self.add_widget(line)
+                    line = BoxLayout(spacing="4dp", size_hint_y=None, height=key_height)
                 # Words on keys are body-sized: "Mellanslag" must fit a key on a 7" panel.
                 if self.layout == "text":
                     line.add_widget(self._key("space", t("Space"), width=2.5, words=True))
@@ -173,7 +196,10 @@ class OnScreenKeyboard(BoxLayout):
             self.add_widget(line)
 
     def _key(self, value: str, label: str, width: float = 1, words: bool = False) -> KioskButton:
+        # Keys may be as narrow as 9 mm (EN 301 549's minimum), not the 11 mm of other
+        # buttons: eleven of them fit beside the results on a 7" panel.
         key = KioskButton(text=label, style="key", size_hint_x=width)
+        key.size_hint_min_x = mm(9)
         if words:
             key.font_base = 22
         key.key_value = value

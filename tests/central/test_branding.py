@@ -4,28 +4,9 @@ the kiosk's config document, and bad branding refused with a message."""
 from __future__ import annotations
 
 import base64
-import struct
-import zlib
 
+from devtools.sample_logo import png
 from tests.central.world import make_org, ok
-
-
-def png(width: int, height: int) -> bytes:
-    """A real PNG of one colour, made here so the test needs no image file."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    rows = b"".join(b"\x00" + b"\x0b\x53\x94" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 def test_branding_reaches_the_kiosk_and_the_site_name_is_the_default(central, national):

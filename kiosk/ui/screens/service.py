@@ -44,6 +44,11 @@ class ServiceScreen(KioskScreen):
     video = StringProperty("")
     video_text = StringProperty("")
 
+    def on_status(self, *_: Any) -> None:
+        """A new status ("Take the printout…") is at the top of the details: show it."""
+        if "details" in self.ids:
+            self.ids.details.scroll_y = 1
+
     def on_kv_post(self, base_widget: Any) -> None:
         self.app.bind(language=lambda *_: self.show_sections())
 
