@@ -28,11 +28,9 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from contract.kiosk_config import DEFAULTS
 from kiosk import config
-from kiosk.device_hub import POLL_S, DeviceHub
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
 from kiosk.ui.branding import logo_file, today_text
-from kiosk.ui.commands import UiCommands
 from kiosk.ui.i18n import Translations
 from kiosk.ui.liveness import Liveness
 from kiosk.ui.lockdown import lock_down
@@ -135,12 +133,8 @@ class KioskApp(App):
         )
         self.session.wipers.append(self._wipe_citizen_data)
         self.pin_lock = PinLock(self.store, self.config_doc.get("technician_pin"))
-        self.hub = DeviceHub(
-            self.store,
-            record=self.usage.record,
-            when_presence=lambda: Clock.schedule_once(lambda _dt: self._presence()),
-        )
-        self.commands = UiCommands(self)
+        self._hub: Any = None
+        self._commands: Any = None
         self._video_line: Any = None
         self.liveness = Liveness(self.store)
         self.loaded: dict[str, KioskScreen] = {}
@@ -174,10 +168,35 @@ class KioskApp(App):
         return self.manager
 
     @property
+    def hub(self) -> Any:
+        """The devices (kiosk/device_hub.py), made when first wanted: after the first
+        frame, so the drivers' imports are not paid before the screen is up."""
+        if self._hub is None:
+            from kiosk.device_hub import DeviceHub
+
+            self._hub = DeviceHub(
+                self.store,
+                record=self.usage.record,
+                when_presence=lambda: Clock.schedule_once(lambda _dt: self._presence()),
+            )
+        return self._hub
+
+    @property
+    def commands(self) -> Any:
+        """Remote commands (kiosk/ui/commands.py), first wanted at the first liveness tick."""
+        if self._commands is None:
+            from kiosk.ui.commands import UiCommands
+
+            self._commands = UiCommands(self)
+        return self._commands
+
+    @property
     def devices(self) -> Any:
         return self.hub.devices
 
     def _open_devices(self) -> None:
+        from kiosk.device_hub import POLL_S
+
         self.hub.open(self.settings.devices or self.config_doc.get("devices") or {})
         Clock.schedule_interval(lambda _dt: self.hub.check(), POLL_S)
 
@@ -205,7 +224,8 @@ class KioskApp(App):
         if self.session.active:
             self.end_session("shutdown", go_to_attract=False)
         self.speaker.stop()
-        self.hub.close()
+        if self._hub is not None:
+            self._hub.close()
         self.liveness.report("down")
 
     # --- text, theme, speech --------------------------------------------------------
