@@ -117,7 +117,7 @@ class UiDriver:
         last = None
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            self.pump(0.05)
+            self.pump(0.03)
             now = [(tuple(w.pos), tuple(w.size)) for root in self._roots() for w in root.walk()]
             if now == last:
                 return
@@ -266,6 +266,9 @@ class UiDriver:
         self.pump(0.1)
 
     def tap(self, target: str | Any) -> None:
+        # The screen settles first: a bar or row that measures its words may lay out
+        # (or rebuild its buttons) a frame after a change, and a finger would wait too.
+        self.settle()
         widget = self.find(target) if isinstance(target, str) else target
         self._settle(widget)
         self.tap_at(*widget.to_window(*widget.center))
@@ -282,22 +285,23 @@ class UiDriver:
             self.pump(0.05)
 
     def type(self, text: str) -> None:
+        """Taps the on-screen keyboard's keys. The keys are looked up again for each one:
+        a keyboard rebuilds itself when its width or the language changes."""
         from kiosk.ui.widgets import OnScreenKeyboard
 
-        keyboards: list[Any] = []
+        def keys() -> dict[str, Any]:
+            keyboards = [
+                w for w in self.app.manager.current_screen.walk() if isinstance(w, OnScreenKeyboard)
+            ]
+            return {
+                getattr(b, "key_value", None): b
+                for row in keyboards[0].children
+                for b in row.children
+            }
 
-        def walk(widget: Any) -> None:
-            if isinstance(widget, OnScreenKeyboard):
-                keyboards.append(widget)
-            for child in widget.children:
-                walk(child)
-
-        walk(self.app.manager.current_screen)
-        keys = {
-            getattr(b, "key_value", None): b for row in keyboards[0].children for b in row.children
-        }
         for char in text:
-            self.tap(keys["space" if char == " " else char])
+            self.settle()
+            self.tap(keys()["space" if char == " " else char])
 
     def screenshot(self, name: str) -> Path:
         from kivy.core.window import Window
