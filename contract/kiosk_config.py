@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import copy
-import hashlib
 import json
 import re
-import struct
 from dataclasses import asdict, dataclass, field, fields
 from datetime import time
 from typing import Any
@@ -159,6 +156,9 @@ def branding_problems(document: dict[str, Any]) -> list[str]:
         found.append("'site_name' must be at most 80 characters.")
     logo = document.get("logo_png")
     if isinstance(logo, str) and logo:
+        import base64
+        import struct
+
         try:
             png = base64.b64decode(logo, validate=True)
         except ValueError:
@@ -175,5 +175,7 @@ def branding_problems(document: dict[str, Any]) -> list[str]:
 
 
 def etag(document: dict[str, Any]) -> str:
+    import hashlib
+
     digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:24]
     return f'"{digest}"'

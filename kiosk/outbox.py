@@ -9,7 +9,6 @@ heartbeat as `dropped_events`.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,7 +54,7 @@ class Outbox:
         `check` sees the event exactly as it will be uploaded and may raise to refuse it."""
         event = OutboxEvent(
             0,
-            str(uuid.uuid4()),
+            str(_uuid4()),
             type,
             (at or datetime.now().astimezone()).isoformat(timespec="seconds"),
             session_id,
@@ -128,3 +127,11 @@ class Outbox:
                 marks = ",".join("?" * len(chunk))
                 removed += db.execute(f"DELETE FROM outbox WHERE id IN ({marks})", chunk).rowcount
         return removed
+
+
+def _uuid4() -> object:
+    """uuid4, importing uuid when the first event is written: its import (platform
+    detection) is not worth paying before the UI's first frame."""
+    import uuid
+
+    return uuid.uuid4()

@@ -3,9 +3,6 @@ screens can show, and today's opening hours in words."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -22,6 +19,10 @@ def logo_file(directory: Path, logo_png: str) -> Path | None:
     older logo's file is removed so the directory holds one. None: no usable logo."""
     if not logo_png:
         return None
+    import base64
+    import binascii
+    import hashlib
+
     try:
         png = base64.b64decode(logo_png, validate=True)
     except (binascii.Error, ValueError):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from contract.events import InvalidEvent, validate
 from kiosk.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -28,6 +27,9 @@ class UsageLog:
             query = str(data.pop("query", ""))
             if query and not any(ch.isdigit() for ch in query):
                 data["query"] = query.lower()[:100]
+        # Imported at the first event (a session's start), not before the first frame.
+        from contract.events import InvalidEvent, validate
+
         try:
             # Central's own validation, whole: an event it would refuse is never queued.
             return self.outbox.add(type, data, session_id=session_id, check=validate)
