@@ -65,7 +65,7 @@ SCREENS = {
 LARGE_TEXT_SCALE = 1.5
 VIDEO_NOW_S = 120.0
 SHORT_SCREEN = 720  # pixels of height
-VIDEO_NOW_SERVICES = 5
+VIDEO_NOW_SERVICES = 20  # asked one by one until one is available
 
 
 class KioskApp(App):
@@ -271,13 +271,16 @@ class KioskApp(App):
             return self.t("No video service right now", language)
         return ""
 
-    def refresh_video_now(self) -> None:
+    def refresh_video_now(self, force: bool = False) -> None:
         """Ask central, off the main loop, whether any of the site's video services could
-        be taken now (at most every VIDEO_NOW_S; at most VIDEO_NOW_SERVICES asked)."""
+        be taken now (at most every VIDEO_NOW_S unless `force`d; at most VIDEO_NOW_SERVICES
+        asked)."""
         now = time.monotonic()
         if not self._first_frame_done:
             return  # asked once the first frame is up: its HTTP client costs start-up time
-        if now - self._video_asked_at < VIDEO_NOW_S or not self.setting("remote_calls"):
+        if (now - self._video_asked_at < VIDEO_NOW_S and not force) or not self.setting(
+            "remote_calls"
+        ):
             return
         self._video_asked_at = now
         from kiosk import catalogue
@@ -287,13 +290,14 @@ class KioskApp(App):
 
         def ask() -> None:
             line = self.video_line  # imports the HTTP client here, off the main loop
-            answers = [line.availability(sid, language) for sid in services]
-            if any(a is not None and a.available for a in answers):
-                verdict = "available"
-            elif services and any(a is not None for a in answers):
-                verdict = "unavailable"
-            else:
-                verdict = ""  # no video services, or central cannot be asked: say nothing
+            verdict = ""  # no video services, or central cannot be asked: say nothing
+            for service_id in services:
+                answer = line.availability(service_id, language)
+                if answer is None:
+                    break  # offline or not enrolled: one try, not one per service
+                verdict = "available" if answer.available else "unavailable"
+                if answer.available:
+                    break
             Clock.schedule_once(lambda _dt: setattr(self, "video_now", verdict))
 
         threading.Thread(target=ask, daemon=True).start()

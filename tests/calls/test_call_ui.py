@@ -88,6 +88,12 @@ def run_call(world: CallFacts, tmp_path):
         # was read out, not pressed). Starting and choosing are tested elsewhere.
         ui.app.start_session()
         ui.app.set_language("en")
+        # The home screen says so once an official is available (asked again at once
+        # here: the UI asks at most every 2 minutes, and it asked before the desk opened).
+        ui.app.go("home")
+        ui.app.refresh_video_now(force=True)
+        assert ui.wait_until(lambda: "Video service available now" in ui.texts(), 15), ui.texts()
+        ui.screenshot("home-video-available")
         ui.app.go("service", service_id=world.service)
         service = ui.app.screen("service")
         assert ui.wait_until(lambda: service.video == "available", 10), service.video_text
