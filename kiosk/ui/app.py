@@ -250,11 +250,11 @@ class KioskApp(App):
         self.portrait = size[1] > size[0]
         self.short_screen = not self.portrait and size[1] < SHORT_SCREEN
 
-    def on_high_contrast(self, _app: Any, on: bool) -> None:
-        self.colors = palette(self.config_doc.get("accent_colour", ""), on).rgba()
+    def on_high_contrast(self, *_: Any) -> None:
+        self.colors = palette(self.config_doc.get("accent_colour", ""), self.high_contrast).rgba()
 
     def on_config_doc(self, _app: Any, document: dict[str, Any]) -> None:
-        self.colors = palette(document.get("accent_colour", ""), self.high_contrast).rgba()
+        self.on_high_contrast()
         logo = logo_file(self.settings.state_dir / "branding", document.get("logo_png", ""))
         self.logo_path = str(logo) if logo else ""
 

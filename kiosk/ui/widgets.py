@@ -27,6 +27,11 @@ from kiosk.ui import icons
 CONFIRM_WINDOW_S = 5.0
 # The top bar's words are body-sized: eight buttons fit a 1024-pixel-wide panel.
 TOP_BAR_FONT = 22
+# An icon is this much larger than its button's words; the words keep this margin
+# inside the button (widgets.kv: text_size is the width less it).
+ICON_SCALE = 1.15
+ICON_GAP = dp(10)
+TEXT_MARGIN = dp(16)
 # A keyboard narrower than this puts space and erase on a row of their own.
 NARROW_KEYBOARD = 760
 
@@ -71,8 +76,8 @@ class KioskButton(ButtonBehavior, Label):
 
     def _new_icon(self, *_: Any) -> None:
         character = icons.glyph(self.icon)
-        self._icon_texture = _icon_texture(character, round(self.font_size * 1.15))
-        room = self._icon_texture.width + dp(10) if self._icon_texture is not None else 0
+        self._icon_texture = _icon_texture(character, round(self.font_size * ICON_SCALE))
+        room = self._icon_texture.width + ICON_GAP if self._icon_texture is not None else 0
         self.padding = [room, 0, 0, 0]
         self._place_icon()
 
@@ -217,13 +222,24 @@ class IdleWarning(ModalView):
     can_extend = BooleanProperty(True)
 
 
-def _one_line_width(text: str, has_icon: bool, font_size: float) -> float:
-    """The width a button needs to show `text` (and its icon) without wrapping."""
+def _icon_room(font_size: float) -> float:
+    """The room an icon will take left of a button's words (the glyph and a gap), for
+    measuring before the button exists."""
+    return font_size * ICON_SCALE + ICON_GAP
+
+
+def _widest(pieces: list[str], font_size: float, bold: bool = False) -> float:
+    """The rendered width of the widest of `pieces` (lines or words) in the UI's font."""
     from kivy.core.text import Label as CoreLabel
 
-    measure = CoreLabel(font_size=font_size, font_name="Roboto")
-    icon_room = font_size * 1.15 + dp(10) if has_icon and icons.available() else 0
-    return max(measure.get_extents(line)[0] for line in text.split("\n")) + dp(16) + icon_room
+    measure = CoreLabel(font_size=font_size, font_name="Roboto", bold=bold)
+    return max((measure.get_extents(piece)[0] for piece in pieces), default=0)
+
+
+def _one_line_width(text: str, has_icon: bool, font_size: float) -> float:
+    """The width a button needs to show `text` (and its icon) without wrapping."""
+    icon_room = _icon_room(font_size) if has_icon and icons.available() else 0
+    return _widest(text.split("\n"), font_size) + TEXT_MARGIN + icon_room
 
 
 def language_label(app: Any) -> str:
@@ -352,13 +368,9 @@ class ButtonRow(GridLayout):
 def _button_need(button: KioskButton) -> float:
     """The narrowest a button can be: its longest word on a line, and its words on at
     most two lines."""
-    from kivy.core.text import Label as CoreLabel
-
-    measure = CoreLabel(font_size=button.font_size, font_name="Roboto", bold=button.bold)
-    words = button.text.split() or [""]
-    longest = max(measure.get_extents(word)[0] for word in words)
-    whole = max(measure.get_extents(line)[0] for line in button.text.split("\n") or [""])
-    return max(longest, whole / 2) + dp(16) + button.padding[0]
+    longest = _widest(button.text.split(), button.font_size, button.bold)
+    whole = _widest(button.text.split("\n"), button.font_size, button.bold)
+    return max(longest, whole / 2) + TEXT_MARGIN + button.padding[0]
 
 
 class TopBar(ButtonRow):
