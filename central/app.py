@@ -41,6 +41,7 @@ from central.db.engine import make_engine, make_session_factory
 from central.db.migrate import upgrade
 from central.desk import page as desk_page
 from central.errors import install_error_handlers
+from central.ptv import sync as ptv_sync
 from central.request_guard import BodyLimits, CallerCache, RequestGuard, caller_lookup
 from central.secret_key import load_secret_key
 from central.security_headers import SecurityHeaders
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         runners = [
             retention.runner(started.state.sessions, settings),
             alerts.runner(started.state.sessions, settings),
+            ptv_sync.runner(started.state.sessions, settings.ptv_sync_check_every_s),
         ]
         keeper = timestamps.runner(settings)
         if keeper is not None:

@@ -1,6 +1,10 @@
 """A catalogue import in two steps: what it would change (new, changed, withdrawn,
 unchanged, refused), then doing exactly that. The API does both at once; the console
-shows the plan first."""
+shows the plan first; a PTV sync (central/ptv/sync.py) plans what it fetched.
+
+One bad service is refused with its index, id and the field at fault; the rest goes on.
+A replay changes nothing: an item whose content hash is stored already is unchanged.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ class Step:
     digest: str
     # For a changed service: which top-level fields differ.
     fields: list[str] = field(default_factory=list)
+    modified: str | None = None  # PTV's `modified`, kept for the next sync
 
 
 @dataclass
@@ -34,63 +39,90 @@ class Plan:
         return [s for s in self.steps if s.kind == kind]
 
 
-def plan(db: Session, documents: list[Any]) -> Plan:
+def _step(db: Session, item: dict[str, Any], withdrawn: bool, modified: str | None) -> Step:
+    digest = ptv.content_hash({"item": item, "withdrawn": withdrawn})
+    service = db.get(Service, item["id"])
+    if service is None:
+        return Step("new", item, withdrawn, digest, modified=modified)
+    if service.content_hash == digest:
+        return Step("unchanged", item, withdrawn, digest, modified=modified)
+    differ = sorted(
+        k for k in set(item) | set(service.item or {}) if item.get(k) != (service.item or {}).get(k)
+    )
+    kind = "withdrawn" if withdrawn and not service.withdrawn else "changed"
+    return Step(kind, item, withdrawn, digest, differ, modified)
+
+
+def plan(db: Session, documents: ptv.Documents | list[Any]) -> Plan:
+    if isinstance(documents, list):
+        documents = ptv.Documents(documents)
     steps: list[Step] = []
     rejected: list[dict[str, Any]] = []
-    for index, doc in enumerate(documents):
+    seen: set[str] = set()
+    for index, doc in enumerate(documents.services):
         try:
-            item, withdrawn = ptv.parse_service(doc)
+            item, withdrawn = ptv.parse_service(doc, documents.channels, documents.organisations)
         except ptv.InvalidService as exc:
             refused: dict[str, Any] = {"index": index, "error": str(exc)}
             if isinstance(doc, dict) and isinstance(doc.get("id"), str):
                 refused["id"] = doc["id"][:64]
             rejected.append(refused)
             continue
-        digest = ptv.content_hash({"item": item, "withdrawn": withdrawn})
-        service = db.get(Service, item["id"])
-        if service is None:
-            steps.append(Step("new", item, withdrawn, digest))
-        elif service.content_hash == digest:
-            steps.append(Step("unchanged", item, withdrawn, digest))
-        else:
-            differ = sorted(
-                k
-                for k in set(item) | set(service.item or {})
-                if item.get(k) != (service.item or {}).get(k)
-            )
-            kind = "withdrawn" if withdrawn and not service.withdrawn else "changed"
-            steps.append(Step(kind, item, withdrawn, digest, differ))
+        seen.add(item["id"])
+        modified = doc.get("modified") if isinstance(doc.get("modified"), str) else None
+        steps.append(_step(db, item, withdrawn, modified))
+    for service_id in documents.archived:
+        steps.extend(withdrawals(db, [service_id]) if service_id not in seen else [])
     return Plan(steps, rejected)
 
 
-def apply(db: Session, planned: Plan) -> dict[str, Any]:
+def withdrawals(db: Session, service_ids: list[str]) -> list[Step]:
+    """Steps withdrawing services central shows now (archived in PTV, or gone from a full
+    read of their organisation's list); unknown or already withdrawn ids are no step."""
+    out = []
+    for service_id in service_ids:
+        service = db.get(Service, service_id)
+        if service is not None and not service.withdrawn:
+            out.append(_step(db, dict(service.item), True, service.ptv_modified))
+    return out
+
+
+def apply(db: Session, planned: Plan, ptv_organisation: str | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {
         "imported": 0,
         "updated": 0,
         "unchanged": 0,
+        "withdrawn": 0,
         "rejected": planned.rejected,
     }
     for step in planned.steps:
         item = step.item
-        if step.kind == "unchanged":
+        service = db.get(Service, item["id"])
+        if service is not None and ptv_organisation and not step.withdrawn:
+            service.ptv_organisation = ptv_organisation
+        if service is not None and step.modified:
+            service.ptv_modified = step.modified
+        if step.kind == "unchanged" or (service and service.content_hash == step.digest):
             result["unchanged"] += 1
             continue
-        service = db.get(Service, item["id"])
         if service is None:
             if not item["name"]:
-                item["name"] = {"fi": item["id"]}
+                item["name"] = {"und": item["id"]}
             db.add(
                 Service(
-                    id=item["id"], item=item, content_hash=step.digest, withdrawn=step.withdrawn
+                    id=item["id"],
+                    item=item,
+                    content_hash=step.digest,
+                    withdrawn=step.withdrawn,
+                    ptv_organisation=ptv_organisation,
+                    ptv_modified=step.modified,
                 )
             )
             result["imported"] += 1
             continue
-        if service.content_hash == step.digest:
-            result["unchanged"] += 1
-            continue
         if step.withdrawn and not item["name"]:
             item["name"] = service.item.get("name", {})
+        result["withdrawn"] += step.withdrawn and not service.withdrawn
         service.item = item
         service.content_hash = step.digest
         service.withdrawn = step.withdrawn

@@ -223,11 +223,11 @@ def _create_user(args: argparse.Namespace) -> int:
 
 def _import_catalogue(args: argparse.Namespace) -> int:
     from central.api.catalogue import import_documents
-    from central.ptv import InvalidService, service_documents
+    from central.ptv import InvalidService, read
 
     try:
         body = json.loads(args.file.read_text(encoding="utf-8"))
-        documents = service_documents(body)
+        documents = read(body)
     except (OSError, ValueError, InvalidService) as exc:
         return _fail(f"cannot read {args.file}: {exc}")
     with database_session(args.database) as db:

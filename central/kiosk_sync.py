@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import changes
+from central import changes, overlay
 from central.db.models import Booking, Service, Site, SiteService
 from central.db.types import utcnow
 from contract.kiosk_api import Delta
@@ -28,10 +28,15 @@ def catalogue_page(db: Session, site: Site, since: str | None, limit: int) -> De
             .join(SiteService, SiteService.service_id == Service.id)
             .where(SiteService.site_id == site.id, Service.id.in_(ids))
         ).all()
+        laid = overlay.overlays(db, site.id, [s.id for s, _ in rows])
         return {
             s.id: None
             if s.withdrawn
-            else {**s.item, "position": pos, "updated_at": s.updated_at.isoformat()}
+            else {
+                **overlay.laid_over(s.item, laid.get(s.id, {})),
+                "position": pos,
+                "updated_at": s.updated_at.isoformat(),
+            }
             for s, pos in rows
         }
 

@@ -46,6 +46,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "command.create": FLEET,
     "command.read": FLEET,
     "catalogue.import": NATIONAL,
+    "catalogue.sync": NATIONAL,
+    # Every site's overlay is the national admin's; one site's, that site's admins'.
+    "catalogue.overlay": ADMINS,
     "site.catalogue.write": ADMINS,
     "site.config.write": ADMINS,
     "booking.write": frozenset({"national_admin", "org_admin", "booking_system"}),

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     retention_call_documents_days: int = 1
     # How often a worker applies retention.
     retention_every_s: int = 3600
+    # How often central looks for organisations whose PTV sync is due.
+    ptv_sync_check_every_s: int = 300
     # The audit log (central/audit.py) is kept this long, for every organisation alike.
     audit_retention_days: int = 2 * 365
     # Worker processes for `central serve` (uvicorn), when --workers is not given.

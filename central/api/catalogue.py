@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import uuid
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from central import catalogue_import, ptv
+from central import catalogue_import, overlay, ptv
 from central.api.schemas import errors
+from central.db.models import PtvSync, Service, Site
 from central.errors import ApiError
 from central.policy import Access, allowed
+from central.ptv import sync as ptv_sync
 from central.request_guard import parsed_json
 
 router = APIRouter(tags=["catalogue"])
 
 
-def import_documents(db: Session, documents: list[Any]) -> dict[str, Any]:
+def import_documents(db: Session, documents: ptv.Documents) -> dict[str, Any]:
     """Upsert services; one bad item is reported with its index and the rest goes on."""
-    return catalogue_import.apply(db, catalogue_import.plan(db, documents))
+    result = catalogue_import.apply(db, catalogue_import.plan(db, documents))
+    result.pop("withdrawn")  # counted in "updated"; the response stays as API.md has it
+    return result
 
 
 @router.post(
@@ -52,7 +59,7 @@ async def import_catalogue(
 
     def run() -> dict[str, Any]:
         try:
-            documents = ptv.service_documents(body)
+            documents = ptv.read(body)
         except ptv.InvalidService as exc:
             raise ApiError(422, "invalid_catalogue", str(exc)) from exc
         result = import_documents(access.db, documents)
@@ -60,3 +67,155 @@ async def import_catalogue(
         return result
 
     return await run_in_threadpool(run)
+
+
+# PTV sync of an organisation ---------------------------------------------------------
+
+
+class PtvSyncIn(BaseModel):
+    api_base: str = Field(
+        min_length=8, max_length=500, description="e.g. https://api.palvelutietovaranto.suomi.fi"
+    )
+    ptv_organisation: str | None = Field(
+        default=None, description="PTV organisation id; the organisation's ptv_id when left out"
+    )
+    enabled: bool = True
+    every_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    full_every_hours: int = Field(default=24, ge=1, le=24 * 31)
+
+
+class PtvSyncOut(BaseModel):
+    organisation_id: str
+    api_base: str
+    ptv_organisation: str
+    enabled: bool
+    every_minutes: int
+    full_every_hours: int
+    last_run_at: str | None
+    last_full_at: str | None
+    last_result: dict[str, Any]
+
+
+def _sync_out(row: PtvSync) -> PtvSyncOut:
+    return PtvSyncOut(
+        organisation_id=row.organisation_id,
+        api_base=row.api_base,
+        ptv_organisation=row.ptv_organisation,
+        enabled=row.enabled,
+        every_minutes=row.every_minutes,
+        full_every_hours=row.full_every_hours,
+        last_run_at=row.last_run_at.isoformat() if row.last_run_at else None,
+        last_full_at=row.last_full_at.isoformat() if row.last_full_at else None,
+        last_result=row.last_result or {},
+    )
+
+
+@router.put("/organisations/{org_id}/ptv-sync", responses=errors(401, 403, 404, 422))
+def put_ptv_sync(
+    org_id: str, body: PtvSyncIn, access: Access = Depends(allowed("catalogue.sync"))
+) -> PtvSyncOut:
+    """Fetch this organisation's services from the PTV Open API on a schedule."""
+    org = access.org(org_id)
+    ptv_organisation = body.ptv_organisation or org.ptv_id
+    if not ptv_organisation or not _is_uuid(ptv_organisation):
+        raise ApiError(
+            422, "invalid_input", "Give ptv_organisation (a PTV UUID); the organisation has none."
+        )
+    if not body.api_base.startswith(("https://", "http://")):
+        raise ApiError(422, "invalid_input", "api_base must be an http(s) address.")
+    row = access.db.get(PtvSync, org.id) or PtvSync(organisation_id=org.id)
+    row.api_base = body.api_base
+    row.ptv_organisation = ptv_organisation
+    row.enabled = body.enabled
+    row.every_minutes = body.every_minutes
+    row.full_every_hours = body.full_every_hours
+    row.last_result = row.last_result or {}
+    access.db.add(row)
+    access.db.commit()
+    return _sync_out(row)
+
+
+def _sync_of(access: Access, org_id: str) -> PtvSync:
+    org = access.org(org_id)
+    row = access.db.get(PtvSync, org.id)
+    if row is None:
+        raise ApiError(404, "not_found", "This organisation has no PTV sync; PUT one first.")
+    return row
+
+
+@router.get("/organisations/{org_id}/ptv-sync", responses=errors(401, 403, 404))
+def get_ptv_sync(org_id: str, access: Access = Depends(allowed("catalogue.sync"))) -> PtvSyncOut:
+    return _sync_out(_sync_of(access, org_id))
+
+
+@router.post("/organisations/{org_id}/ptv-sync/run", responses=errors(401, 403, 404, 502))
+def run_ptv_sync(
+    org_id: str, full: bool = False, access: Access = Depends(allowed("catalogue.sync"))
+) -> dict[str, Any]:
+    """Sync now (a full re-read with `?full=true`); 502 with PTV's problem if it fails."""
+    row = _sync_of(access, org_id)
+    if full:
+        row.last_full_at = None
+    result = ptv_sync.run(access.db, row)
+    if "error" in result:
+        raise ApiError(502, "ptv_unavailable", f"PTV could not be read: {result['error']}")
+    return result
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+# The local overlay ---------------------------------------------------------------------
+
+
+class OverlayIn(BaseModel):
+    site_id: str | None = Field(default=None, description="one site; every site when left out")
+    remote_video: bool | None = None
+    identification: Literal["none", "booking_code", "strong"] | None = None
+
+
+class OverlayOut(BaseModel):
+    site_id: str | None
+    remote_video: bool | None
+    identification: str | None
+    updated_at: str
+
+
+@router.get("/services/{service_id}/overlay", responses=errors(401, 403, 404))
+def get_overlay(
+    service_id: str, access: Access = Depends(allowed("catalogue.overlay"))
+) -> list[OverlayOut]:
+    """What central adds to this service's PTV data, for every site and per site."""
+    if access.db.get(Service, service_id) is None:
+        raise ApiError(404, "not_found", "No such service.")
+    rows = overlay.listed(access.db, service_id)
+    if not access.is_national:
+        own = {r["site_id"] for r in rows if r["site_id"]}
+        own = {
+            s.id
+            for s in access.db.scalars(select(Site).where(Site.id.in_(own)))
+            if access.may_touch_org(s.org_id)
+        }
+        rows = [r for r in rows if r["site_id"] in own]
+    return [OverlayOut(**r) for r in rows]
+
+
+@router.put("/services/{service_id}/overlay", responses=errors(401, 403, 404, 422))
+def put_overlay(
+    service_id: str, body: OverlayIn, access: Access = Depends(allowed("catalogue.overlay"))
+) -> list[OverlayOut]:
+    """Offered by video, identification needed: kept beside PTV's data, never overwritten
+    by a sync. Both values null removes the row."""
+    if access.db.get(Service, service_id) is None:
+        raise ApiError(404, "not_found", "No such service.")
+    if body.site_id is None and not access.is_national:
+        raise ApiError(403, "forbidden", "Only a national admin sets a service for every site.")
+    site_id = access.site(body.site_id).id if body.site_id else overlay.EVERY_SITE
+    overlay.put(access.db, service_id, site_id, body.remote_video, body.identification)
+    access.db.commit()
+    return get_overlay(service_id, access)

@@ -7,7 +7,6 @@ import json
 import urllib.request
 import zlib
 from datetime import timedelta
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -93,7 +92,8 @@ async def preview(
 
     def review() -> Response:
         try:
-            documents = ptv.service_documents(json.loads(raw))
+            body = json.loads(raw)
+            documents = ptv.read(body)
         except ValueError as exc:  # not JSON, or not a catalogue (InvalidService is one)
             raise ApiError(422, "invalid_catalogue", f"This is not a PTV catalogue: {exc}") from exc
         db = seen.access.db
@@ -105,7 +105,7 @@ async def preview(
         draft = CatalogueDraft(
             user_id=seen.access.person.user_id,
             source=source[:500],
-            body=zlib.compress(json.dumps(documents).encode()),
+            body=zlib.compress(json.dumps(body).encode()),
         )
         db.add(draft)
         db.commit()
@@ -138,7 +138,7 @@ def apply(
         or draft.created_at < utcnow() - DRAFT_TTL
     ):
         raise ApiError(410, "gone", "This review has expired; choose the file again.")
-    documents: list[Any] = json.loads(zlib.decompress(draft.body))
+    documents = ptv.read(json.loads(zlib.decompress(draft.body)))
     result = catalogue_import.apply(db, catalogue_import.plan(db, documents))
     db.delete(draft)
     db.commit()

@@ -178,6 +178,38 @@ class Service(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by a PTV sync: the organisation whose list it came from (its absence from a full
+    # read of that list withdraws it) and PTV's `modified`, to skip unchanged services.
+    ptv_organisation: Mapped[str | None] = mapped_column(String(64), index=True)
+    ptv_modified: Mapped[str | None] = mapped_column(String(40))
+
+
+class ServiceOverlay(Base):
+    """What PTV cannot say about a service, kept beside its PTV data and never touched by
+    a sync: whether it is offered by video, the identification it needs. site_id "" is
+    every site; a site's own row overrides it."""
+
+    __tablename__ = "service_overlays"
+    service_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(36), primary_key=True, default="")
+    remote_video: Mapped[bool | None] = mapped_column(Boolean)
+    identification: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PtvSync(Base):
+    """An organisation's services fetched from the PTV Open API on a schedule."""
+
+    __tablename__ = "ptv_syncs"
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    api_base: Mapped[str] = mapped_column(String(500))
+    ptv_organisation: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    every_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    full_every_hours: Mapped[int] = mapped_column(Integer, default=24)
+    last_run_at: Mapped[datetime | None] = mapped_column()
+    last_full_at: Mapped[datetime | None] = mapped_column()
+    last_result: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class SiteService(Base):

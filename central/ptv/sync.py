@@ -1,0 +1,165 @@
+"""An organisation's services from the PTV Open API into central, and the schedule.
+
+A pass reads every page of the organisation's published services. Services that are new,
+whose `modified` moved, or that were withdrawn are joined with their channel and
+organisation documents and imported; on a full pass (every `full_every_hours`, because
+changing a connection or a channel does not move a service's `modified`) all of them are.
+A service of this organisation missing from a complete read of the list is withdrawn
+(archived services show up only as absence), and so is any id in PTV's archived list. If
+any page cannot be read, nothing is withdrawn and the pass reports the error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from central import catalogue_import
+from central.background import Every
+from central.db.models import PtvSync, Service
+from central.db.types import utcnow
+from central.ptv.client import PtvClient, PtvError
+from central.ptv.documents import Documents
+
+log = logging.getLogger("central.ptv")
+
+
+def _channel_ids(services: Iterable[dict[str, Any]]) -> list[str]:
+    ids = []
+    for doc in services:
+        for connection in doc.get("serviceChannels") or []:
+            ref = connection.get("serviceChannel") if isinstance(connection, dict) else None
+            if isinstance(ref, dict) and ref.get("id"):
+                ids.append(str(ref["id"]))
+    return ids
+
+
+def _organisation_ids(services: Iterable[dict[str, Any]]) -> list[str]:
+    ids = []
+    for doc in services:
+        for entry in doc.get("organizations") or []:
+            org = entry.get("organization") if isinstance(entry, dict) else None
+            if isinstance(org, dict) and org.get("id"):
+                ids.append(str(org["id"]))
+        main = doc.get("mainOrganization")
+        if isinstance(main, dict) and main.get("id"):
+            ids.append(str(main["id"]))
+    return ids
+
+
+def sync_organisation(
+    db: Session,
+    client: PtvClient,
+    ptv_organisation: str,
+    full: bool = True,
+    archived_since: datetime | None = None,
+) -> dict[str, Any]:
+    """One pass; commits nothing (the caller does). Raises PtvError when PTV cannot be read."""
+    listed: list[dict[str, Any]] = []
+    for page in client.organisation_services(ptv_organisation):
+        listed.extend(page)
+    known = {
+        s.id: s
+        for s in db.scalars(
+            select(Service).where(Service.id.in_([str(d.get("id")) for d in listed]))
+        )
+    }
+
+    def needs_join(doc: dict[str, Any]) -> bool:
+        stored = known.get(str(doc.get("id")))
+        return (
+            full
+            or stored is None
+            or stored.withdrawn
+            or stored.ptv_modified != doc.get("modified")
+            or stored.ptv_organisation != ptv_organisation
+        )
+
+    wanted = [d for d in listed if needs_join(d)]
+    documents = Documents(
+        services=wanted,
+        channels={str(c["id"]): c for c in client.channels(_channel_ids(wanted)) if c.get("id")},
+        organisations={
+            str(o["id"]): o for o in client.organisations(_organisation_ids(wanted)) if o.get("id")
+        },
+    )
+    planned = catalogue_import.plan(db, documents)
+    # Absence from a complete read of the list: no longer published (archived, withdrawn).
+    listed_ids = {str(d.get("id")) for d in listed}
+    gone = db.scalars(
+        select(Service.id).where(
+            Service.ptv_organisation == ptv_organisation, Service.withdrawn.is_(False)
+        )
+    ).all()
+    planned.steps += catalogue_import.withdrawals(db, [i for i in gone if i not in listed_ids])
+    archived: list[str] = []
+    since = archived_since.strftime("%Y-%m-%dT%H:%M:%S") if archived_since else None
+    for page in client.archived_services(since):
+        archived.extend(str(x.get("id")) for x in page if x.get("id"))
+    ours = _ours(db, ptv_organisation)
+    planned.steps += catalogue_import.withdrawals(
+        db, [i for i in archived if i not in listed_ids and i in ours]
+    )
+    result = catalogue_import.apply(db, planned, ptv_organisation=ptv_organisation)
+    return {
+        **result,
+        "listed": len(listed),
+        "joined": len(wanted),
+        "full": full,
+        "requests": client.requests_made,
+    }
+
+
+def _ours(db: Session, ptv_organisation: str) -> set[str]:
+    return set(db.scalars(select(Service.id).where(Service.ptv_organisation == ptv_organisation)))
+
+
+def run(db: Session, sync: PtvSync, client: PtvClient | None = None) -> dict[str, Any]:
+    """One scheduled pass of an organisation's sync; its result (or error) is kept on it."""
+    now = utcnow()
+    full = sync.last_full_at is None or now - sync.last_full_at >= timedelta(
+        hours=sync.full_every_hours
+    )
+    client = client or PtvClient(sync.api_base)
+    try:
+        result = sync_organisation(
+            db, client, sync.ptv_organisation, full=full, archived_since=sync.last_run_at
+        )
+    except PtvError as exc:
+        db.rollback()
+        sync = db.merge(sync)
+        sync.last_result = {"at": now.isoformat(), "error": str(exc)}
+        db.commit()
+        log.warning("PTV sync of %s failed: %s", sync.ptv_organisation, exc)
+        return sync.last_result
+    sync.last_run_at = now
+    if full:
+        sync.last_full_at = now
+    sync.last_result = {"at": now.isoformat(), **result}
+    db.commit()
+    return sync.last_result
+
+
+def due(db: Session, now: datetime) -> list[PtvSync]:
+    rows = db.scalars(select(PtvSync).where(PtvSync.enabled.is_(True))).all()
+    return [
+        r
+        for r in rows
+        if r.last_run_at is None or now - r.last_run_at >= timedelta(minutes=r.every_minutes)
+    ]
+
+
+def runner(sessions: sessionmaker[Session], every_s: float) -> Every:
+    """Every organisation's sync when it is due, one after another, in a thread of its own."""
+
+    def pass_once() -> None:
+        with sessions() as db:
+            for sync in due(db, utcnow()):
+                run(db, sync)
+
+    return Every("ptv-sync", every_s, pass_once)
