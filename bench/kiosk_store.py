@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from central.ptv import parse_service  # noqa: E402
+from devtools.builders import sample_catalogue  # noqa: E402
 from kiosk import catalogue  # noqa: E402
 from kiosk.outbox import Outbox  # noqa: E402
 from kiosk.store import StateStore  # noqa: E402
@@ -75,7 +76,7 @@ def enqueue_rates(tmp: Path, count: int = EVENTS) -> tuple[float, float]:
 
 
 def ten_thousand_services() -> list[dict]:
-    docs = json.loads((ROOT / "data/ptv/sample_catalogue.json").read_text())["itemList"]
+    docs = sample_catalogue()["itemList"]
     rng = random.Random(7)
     words = [
         "palvelu",

@@ -86,8 +86,20 @@ def _parser() -> argparse.ArgumentParser:
     retention = sub.add_parser("retention", help="apply the retention limits now")
     retention.add_argument("action", choices=["apply"])
 
-    imp = sub.add_parser("import-catalogue", help="import a PTV service list JSON file")
+    imp = sub.add_parser(
+        "import-catalogue",
+        help="import a PTV JSON file, or a directory of v11 documents (docs/ptv.md)",
+    )
     imp.add_argument("file", type=Path)
+
+    ptv = sub.add_parser("ptv", help="the PTV Open API")
+    ptv_sub = ptv.add_subparsers(dest="ptv_command", required=True)
+    sync = ptv_sub.add_parser("sync", help="fetch an organisation's services from PTV now")
+    sync.add_argument("--api", required=True, help="e.g. https://api.palvelutietovaranto.suomi.fi")
+    sync.add_argument("--organization", required=True, help="the PTV organisation id")
+    sync.add_argument("--full", action="store_true", help="join every service, not only changed")
+    sync.add_argument("--api-key", default=None, help="for versions that need one (v12)")
+    sync.add_argument("--api-version", default="v11")
     release_cli.add_parser(sub)
     return parser
 
@@ -223,15 +235,31 @@ def _create_user(args: argparse.Namespace) -> int:
 
 def _import_catalogue(args: argparse.Namespace) -> int:
     from central.api.catalogue import import_documents
-    from central.ptv import InvalidService, read
+    from central.ptv import InvalidService, read, read_directory
 
     try:
-        body = json.loads(args.file.read_text(encoding="utf-8"))
-        documents = read(body)
+        if args.file.is_dir():
+            documents = read_directory(args.file)
+        else:
+            documents = read(json.loads(args.file.read_text(encoding="utf-8")))
     except (OSError, ValueError, InvalidService) as exc:
         return _fail(f"cannot read {args.file}: {exc}")
     with database_session(args.database) as db:
         result = import_documents(db, documents)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _ptv_sync(args: argparse.Namespace) -> int:
+    from central.ptv.client import PtvClient, PtvError
+    from central.ptv.sync import sync_organisation
+
+    try:
+        client = PtvClient(args.api, version=args.api_version, api_key=args.api_key)
+        with database_session(args.database) as db:
+            result = sync_organisation(db, client, args.organization, full=args.full)
+    except PtvError as exc:
+        return _fail(f"PTV could not be read, nothing changed: {exc}")
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
@@ -285,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "import-catalogue":
             return _import_catalogue(args)
+        if args.command == "ptv":
+            return _ptv_sync(args)
         if args.command == "kiosk":
             return _manage_kiosk(args)
         if args.command == "retention":

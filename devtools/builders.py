@@ -13,18 +13,51 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from central import ptv
 from central.codes import derive_code, new_salt
 from central.db.models import Booking, Site
 from central.kiosk_sync import booking_item
 from central.ptv import parse_service
 from contract import codes
 
-SAMPLE_CATALOGUE = Path(__file__).parents[1] / "data" / "ptv" / "sample_catalogue.json"
+SAMPLE_PTV = Path(__file__).parents[1] / "data" / "ptv"
+SAMPLE_OVERLAY = Path(__file__).parents[1] / "data" / "local_overlay.json"
+
+
+def sample_documents() -> ptv.Documents:
+    """The sample in PTV's real v11 shape (data/ptv/): services, channels, organisations."""
+    return ptv.read_directory(SAMPLE_PTV)
+
+
+def sample_overlay() -> dict[str, dict[str, Any]]:
+    """What central adds to the sample's services (video, identification): not PTV's."""
+    return json.loads(SAMPLE_OVERLAY.read_text(encoding="utf-8"))["services"]
 
 
 def sample_catalogue() -> dict[str, Any]:
-    """The sample PTV service list the demo imports: 36 services of 8 organisations."""
-    return json.loads(SAMPLE_CATALOGUE.read_text(encoding="utf-8"))
+    """The sample as one PTV page in the joined form the import also accepts: each service
+    with its channel and organisation documents in place of their ids, and the overlay's
+    values as Palvelupiste's extensions (`identification`, a `RemoteVideo` channel), so a
+    test can import a working catalogue in one request. 40 services of 9 organisations."""
+    documents = sample_documents()
+    overlay = sample_overlay()
+    joined = []
+    for doc in documents.services:
+        service = json.loads(json.dumps(doc))
+        for connection in service["serviceChannels"]:
+            ref = connection["serviceChannel"]
+            connection["serviceChannel"] = documents.channels.get(ref["id"], ref)
+        for entry in service["organizations"]:
+            org = entry["organization"]
+            entry["organization"] = documents.organisations.get(org["id"], org)
+        extra = overlay.get(service["id"], {})
+        if "identification" in extra:
+            service["identification"] = extra["identification"]
+        if extra.get("remote_video"):
+            video = {"id": f"video-{service['id']}", "serviceChannelType": "RemoteVideo"}
+            service["serviceChannels"].append({"serviceChannel": video})
+        joined.append(service)
+    return {"pageNumber": 1, "pageCount": 1, "itemList": joined}
 
 
 def service_ids() -> list[str]:

@@ -24,7 +24,14 @@ from typing import Any
 import requests
 
 from central.cli import create_user
-from devtools.builders import booking_request, kiosk_services, sample_catalogue, service_ids
+from central.ptv.documents import directory_body
+from devtools.builders import (
+    SAMPLE_PTV,
+    booking_request,
+    kiosk_services,
+    sample_overlay,
+    service_ids,
+)
 from devtools.launcher import CentralDidNotStart, launch
 from devtools.media_servers import MediaServerDidNotStart, MediaServers, start_media_servers
 from devtools.sample_logo import logo_png
@@ -74,7 +81,11 @@ class Api:
 def seed(database: str, base: str) -> dict[str, Any]:
     create_user(database, ADMIN_EMAIL, "national_admin", None, PASSWORD)
     national = Api(base).login(ADMIN_EMAIL)
-    imported = national.call("POST", "/catalogue/import", json=sample_catalogue())
+    # The sample as PTV serves it (v11 pages, channels, organisations), then what central
+    # adds that PTV cannot say: which services are offered by video, and identification.
+    imported = national.call("POST", "/catalogue/import", json=directory_body(SAMPLE_PTV))
+    for service_id, values in sample_overlay().items():
+        national.call("PUT", f"/services/{service_id}/overlay", json=values)
     org = national.call("POST", "/organisations", json={"name": "Järvenpään kaupunki"})
     site = national.call(
         "POST",

@@ -5,7 +5,7 @@ channels and services (the join and the kiosk item), documents (import bodies),
 client (the Open API over HTTP) and sync (an organisation's services into central).
 """
 
-from central.ptv.documents import Documents, read, service_documents
+from central.ptv.documents import Documents, read, read_directory
 from central.ptv.services import content_hash, parse_service, service_name
 from central.ptv.texts import InvalidService
 
@@ -15,6 +15,6 @@ __all__ = [
     "content_hash",
     "parse_service",
     "read",
-    "service_documents",
+    "read_directory",
     "service_name",
 ]

@@ -8,7 +8,9 @@ Services are joined with the channel and organisation documents by id (docs/ptv.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from central.ptv.texts import InvalidService
@@ -34,8 +36,8 @@ def _items(value: Any, what: str) -> list[Any]:
         raise InvalidService(f"{what} must be a list or a page with an itemList")
     out: list[Any] = []
     for entry in value:
-        if isinstance(entry, dict) and "itemList" in entry:
-            out.extend(_items(entry, what))
+        if isinstance(entry, list) or (isinstance(entry, dict) and "itemList" in entry):
+            out.extend(_items(entry, what))  # a file's list or page among others
         else:
             out.append(entry)
     return out
@@ -69,6 +71,20 @@ def read(body: Any) -> Documents:
     )
 
 
-def service_documents(body: Any) -> list[Any]:
-    """The services in an import body (older callers)."""
-    return read(body).services
+def directory_body(path: Path) -> dict[str, list[Any]]:
+    """A directory of v11 documents as PTV serves them (data/ptv/ is one) as one import
+    body: services*.json (pages of Service/list/organization), channels*.json
+    (ServiceChannel/list answers), organizations*.json and archived*.json (pages of
+    Service?status=Archived)."""
+    keys = ("services", "channels", "organizations", "archived")
+    body: dict[str, list[Any]] = {key: [] for key in keys}
+    for key in body:
+        for file in sorted(path.glob(f"{key}*.json")):
+            body[key].append(json.loads(file.read_text(encoding="utf-8")))
+    if not body["services"]:
+        raise InvalidService(f"{path} has no services*.json")
+    return body
+
+
+def read_directory(path: Path) -> Documents:
+    return read(directory_body(path))

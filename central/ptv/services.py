@@ -46,8 +46,8 @@ def _organisation(doc: dict[str, Any], organisations: dict[str, dict[str, Any]])
     if chosen is None:
         return None
     org_id = str(chosen.get("id", ""))
-    full = organisations.get(org_id)
-    names = name_of(full.get("organizationNames"), "organizationNames") if full else {}
+    full = organisations.get(org_id) or chosen  # joined: the document in place of the id
+    names = name_of(full.get("organizationNames"), "organizationNames")
     return {"id": org_id, "name": names or name_of(chosen.get("name"), "organization.name")}
 
 

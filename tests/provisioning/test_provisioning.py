@@ -64,7 +64,7 @@ def test_first_boot_enrols_from_the_boot_partition_and_deletes_the_token(site, t
     assert done.returncode == 0, done.stdout + done.stderr
     assert (
         "enrolled as kiosk" in done.stdout
-        and "synced: configuration and 36 services" in done.stdout
+        and "synced: configuration and 40 services" in done.stdout
     )
     credentials = json.loads((state / "credentials.json").read_text())
     assert credentials["site_id"] == org.site_id

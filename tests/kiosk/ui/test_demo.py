@@ -68,7 +68,7 @@ def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display
         store = StateStore(state)
         ui_up = lambda: (store.get_state("ui.alive") or {}).get("state") == "attract"  # noqa: E731
         assert wait_for(ui_up, 90), (tmp_path / "demo.log").read_text()[-3000:]
-        assert store.db.execute("SELECT count(*) FROM services").fetchone()[0] == 36
+        assert store.db.execute("SELECT count(*) FROM services").fetchone()[0] == 40
         assert store.db.execute("SELECT count(*) FROM bookings").fetchone()[0] == 6
 
         api = f"http://127.0.0.1:{port}/api/v1"
