@@ -14,11 +14,12 @@ from central.ptv.coordinates import wgs84_of
 from central.ptv.hours import service_hours
 from central.ptv.texts import InvalidService, localized, name_of, text
 
+# API.md's four channel types; `ptv_type` keeps PTV's own (a web page, a printable form).
 CHANNEL_TYPES = {
     "ServiceLocation": "service_location",
     "EChannel": "electronic",
-    "WebPage": "web_page",
-    "PrintableForm": "printable_form",
+    "WebPage": "electronic",
+    "PrintableForm": "electronic",
     "Phone": "phone",
     "RemoteVideo": "remote_video",  # Palvelupiste's own, never from PTV
 }
@@ -167,6 +168,7 @@ def channel(connection: Any, n: int, documents: dict[str, dict[str, Any]]) -> di
     out: dict[str, Any] = {
         "id": str(ref.get("id") or doc.get("id") or ""),
         "type": CHANNEL_TYPES[raw_type],
+        "ptv_type": raw_type,
         "name": names,
         "description": localized(
             doc.get("serviceChannelDescriptions"), f"{field}.serviceChannelDescriptions", "Summary"

@@ -128,12 +128,16 @@ def test_user_create_mistakes_are_clear(tmp_path):
 
 def test_import_catalogue_command(tmp_path):
     url = f"sqlite:///{tmp_path}/c.db"
-    sample = Path(__file__).parents[2] / "data" / "ptv" / "sample_catalogue.json"
+    sample = Path(__file__).parents[2] / "data" / "ptv"  # v11 documents, as PTV serves them
     done = run_cli("--database", url, "import-catalogue", str(sample))
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["imported"] == 36
+    assert json.loads(done.stdout)["imported"] == 40
     again = run_cli("--database", url, "import-catalogue", str(sample))
-    assert json.loads(again.stdout)["unchanged"] == 36
+    assert json.loads(again.stdout)["unchanged"] == 40
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"services": "not a list"}')
+    refused = run_cli("--database", url, "import-catalogue", str(bad))
+    assert refused.returncode == 2 and "services must be a list" in refused.stderr
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])

@@ -142,6 +142,7 @@ LISTINGS = {
     ("GET", "/officials"),
     ("GET", "/stats/calls"),
     ("GET", "/deployments"),
+    ("GET", "/services/{service_id}/overlay"),
 }
 
 
@@ -169,6 +170,7 @@ def targets(b):
         "document_id": b.extra["document"],
         "party_id": b.extra["party"],
         "deployment_id": b.extra["deployment"]["id"],
+        "service_id": SERVICES[0],
     }
 
 
@@ -183,6 +185,11 @@ def bodies(b):
         ("PATCH", "/sites/{site_id}/config"): {"maintenance": True},
         ("PUT", "/sites/{site_id}/catalogue"): {"service_ids": SERVICES[5:6]},
         ("POST", "/catalogue/import"): sample_catalogue()["itemList"][0],
+        ("PUT", "/organisations/{org_id}/ptv-sync"): {
+            "api_base": "https://ptv.invalid",
+            "ptv_organisation": "6bb71eb4-446b-57b1-8ce4-fc3715148d2d",
+        },
+        ("PUT", "/services/{service_id}/overlay"): {"site_id": b.site_id, "remote_video": True},
         ("POST", "/bookings"): booking_request(
             b.site_id,
             "b-1",
@@ -270,6 +277,26 @@ def test_listings_show_only_own_organisation(central, orgs):
     assert [o["id"] for o in ok(central.request("GET", "/organisations", admin))["items"]] == [a.id]
     assert ok(central.request("GET", "/stats/usage", admin))["total"] == 0
     assert ok(central.request("GET", "/deployments", admin))["items"] == []
+    # B's own overlay on a service is B's: A's admin lists only A's sites' rows.
+    ok(
+        central.request(
+            "PUT",
+            f"/services/{SERVICES[6]}/overlay",
+            b.tokens["org_admin"],
+            json={"site_id": b.site_id, "identification": "strong"},
+        )
+    )
+    assert ok(central.request("GET", f"/services/{SERVICES[6]}/overlay", admin)) == []
+    listed = ok(central.request("GET", f"/services/{SERVICES[6]}/overlay", b.tokens["org_admin"]))
+    assert [r["site_id"] for r in listed] == [b.site_id]
+    ok(
+        central.request(
+            "PUT",
+            f"/services/{SERVICES[6]}/overlay",
+            b.tokens["org_admin"],
+            json={"site_id": b.site_id},
+        )
+    )
 
 
 def test_b_is_unchanged_after_the_attempts(central, orgs):
