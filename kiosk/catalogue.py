@@ -13,14 +13,29 @@ FALLBACK = ("fi", "sv", "en")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def text_in(texts: dict[str, Any] | None, language: str) -> str:
-    """The text in `language`, else fi → sv → en, else any; never an empty label."""
+def fallbacks(language: str) -> tuple[str, ...]:
+    """The languages to try, in order, for a citizen reading `language`: their own, then
+    Finnish, Swedish, English, then a text whose language PTV did not say ("und")."""
+    return (*dict.fromkeys((language, *FALLBACK)), "und")
+
+
+def language_of(texts: dict[str, Any] | None, language: str) -> str | None:
+    """Which language `text_in` shows (None: none): so a label can say it is in Finnish."""
     texts = texts or {}
-    for candidate in (language, *FALLBACK):
-        value = texts.get(candidate)
-        if value:
-            return value if isinstance(value, str) else ", ".join(value)
-    return next((v for v in texts.values() if v), "")
+    for candidate in fallbacks(language):
+        if texts.get(candidate):
+            return candidate
+    return next((k for k, v in texts.items() if v), None)
+
+
+def text_in(texts: dict[str, Any] | None, language: str) -> str:
+    """The text in `language`, else its fallbacks, else any; never an empty label. Chosen
+    here, at display time: central keeps each language exactly as PTV has it."""
+    chosen = language_of(texts, language)
+    if chosen is None:
+        return ""
+    value = (texts or {})[chosen]
+    return value if isinstance(value, str) else ", ".join(value)
 
 
 @dataclass(frozen=True)

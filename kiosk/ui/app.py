@@ -31,7 +31,7 @@ from kiosk import config
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
 from kiosk.ui.branding import logo_file, today_text
-from kiosk.ui.i18n import Translations
+from kiosk.ui.i18n import CONTENT_ONLY, Translations
 from kiosk.ui.liveness import Liveness
 from kiosk.ui.lockdown import lock_down
 from kiosk.ui.pin_lock import PinLock
@@ -119,7 +119,8 @@ class KioskApp(App):
         self.translations = translations or Translations()
         self.config_doc = config.load(self.store)
         available = self.translations.languages
-        configured = [x for x in self.config_doc.get("languages") or [] if x in available]
+        offered = set(available) | set(CONTENT_ONLY)  # content-only: when the site lists them
+        configured = [x for x in self.config_doc.get("languages") or [] if x in offered]
         self.languages = configured + [x for x in available if x not in configured]
         self.default_language = self.config_doc.get("default_language") or self.languages[0]
         self.language = self.default_language

@@ -15,6 +15,16 @@ import polib
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 
+# Languages PTV has content in but the UI has no translation of yet: a site that lists
+# one in its `languages` offers it; services are then shown in it where PTV has the text,
+# and the UI's own words in the language named here. Each name is the language's own.
+CONTENT_ONLY = {
+    "se": ("Davvisámegiella", "fi"),
+    "smn": ("Anarâškielâ", "fi"),
+    "sms": ("Nuõrttsääʹmǩiõll", "fi"),
+}
+
+
 class Translations:
     """Each language's .po file is read the first time one of its texts is wanted:
     start-up then reads only the language of the first screen."""
@@ -43,10 +53,17 @@ class Translations:
         """Each language's name in itself, for the language buttons."""
         for language in self.files:
             self._load(language)
-        return {language: self._names[language] for language in self.files}
+        own = {language: self._names[language] for language in self.files}
+        return {language: name for language, (name, _) in CONTENT_ONLY.items()} | own
+
+    def ui_language(self, language: str) -> str:
+        """The language the UI's own words are shown in for `language`."""
+        if language not in self.files and language in CONTENT_ONLY:
+            return CONTENT_ONLY[language][1]
+        return language
 
     def text(self, msgid: str, language: str) -> str:
-        return self._load(language).get(msgid) or msgid
+        return self._load(self.ui_language(language)).get(msgid) or msgid
 
     def missing(self, language: str, msgids: list[str]) -> list[str]:
         """msgids with no translation: a test keeps every shipped language complete."""

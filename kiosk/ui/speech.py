@@ -16,7 +16,8 @@ from collections import deque
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-VOICES = {"fi": "fi", "sv": "sv", "en": "en-gb"}
+# espeak-ng has no Sámi voice; Finnish reads Sámi's largely phonemic spelling best.
+VOICES = {"fi": "fi", "sv": "sv", "en": "en-gb", "se": "fi", "smn": "fi", "sms": "fi"}
 MAX_SECONDS = 30
 
 

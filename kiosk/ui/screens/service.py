@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from kivy.properties import StringProperty
@@ -9,28 +10,11 @@ from kivy.properties import StringProperty
 from hardware.base import DeviceError
 from kiosk import catalogue
 from kiosk.catalogue import text_in
+from kiosk.rich_text import plain_lines
+from kiosk.ui import service_text
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
-from kiosk.ui.widgets import Body, SubHeading
-
-DAYS = [
-    N_("Monday"),
-    N_("Tuesday"),
-    N_("Wednesday"),
-    N_("Thursday"),
-    N_("Friday"),
-    N_("Saturday"),
-    N_("Sunday"),
-]  # PTV names days in English
-CHANNEL_NAMES = {
-    "electronic": N_("Online"),
-    "phone": N_("By phone"),
-    "service_location": N_("At a service point"),
-    "remote_video": N_("Video call"),
-    "printable_form": N_("Printable form"),
-    "web_page": N_("Web page"),
-}
-
+from kiosk.ui.widgets import RichText, SubHeading
 
 VIDEO_NOW = N_(
     "An official can take a video call now. In the queue: {queue}, estimated wait about {minutes} min."  # noqa: E501
@@ -97,26 +81,15 @@ class ServiceScreen(KioskScreen):
         self.video = "unavailable"
         parts = [t("Nobody can take a video call for this service right now.")]
         service = self.item()
+        language, now = self.app.language, datetime.now()
         for channel in (service.item.get("channels") or []) if service else []:
             if channel.get("type") == "remote_video" and channel.get("hours"):
-                hours = self.hours_of(channel, self.app.language)
-                parts.append(t("Video service hours:") + " " + "; ".join(hours))
+                hours = service_text.week_line(channel["hours"], now, language, t)
+                parts.append(t("Video service hours:") + " " + hours)
             if channel.get("type") == "phone" and channel.get("phone"):
                 parts.append(t("You can call {phone}.").format(phone=channel["phone"]))
         parts.append(t("You can also book a time for a video call."))
         self.video_text = " ".join(parts)
-
-    def hours_of(self, channel: dict[str, Any], language: str) -> list[str]:
-        t = self.app.t
-        hours = []
-        for slot in channel.get("hours") or []:
-            if slot.get("closed"):
-                continue
-            days = t(slot.get("day_from", ""), language)
-            if slot.get("day_to") and slot["day_to"] != slot.get("day_from"):
-                days += "–" + t(slot["day_to"], language)
-            hours.append(f"{days} {slot.get('from', '')}–{slot.get('to', '')}")
-        return hours
 
     def show_sections(self) -> None:
         box = self.ids.sections
@@ -124,19 +97,20 @@ class ServiceScreen(KioskScreen):
         for heading, text in self.sections(self.app.language, self.service_id):
             if heading:
                 box.add_widget(SubHeading(text=heading))
-            box.add_widget(Body(text=text))
+            box.add_widget(RichText(text=text))
 
     def item(self) -> catalogue.Service | None:
         return catalogue.service(self.app.store, self.service_id) if self.service_id else None
 
     def sections(self, language: str, _service_id: str) -> list[tuple[str, str]]:
-        """(heading, text) pairs shown and printed; empty sections are left out."""
+        """(heading, text) pairs shown and printed, texts in PTV's Markdown-like form;
+        empty sections are left out."""
         service = self.item()
         if service is None:
             return []
         t = self.app.t
         item = service.item
-        bring = " ".join(
+        bring = "\n\n".join(
             part
             for part in (
                 text_in(item.get("requirements"), language),
@@ -144,20 +118,32 @@ class ServiceScreen(KioskScreen):
             )
             if part
         )
-        hours = []
-        channels = []
+        now = datetime.now()
+        hours: list[str] = []
+        channels: list[str] = []
+
+        def say(msgid: str) -> str:
+            return t(msgid, language)
+
         for channel in item.get("channels") or []:
-            kind = t(CHANNEL_NAMES.get(channel.get("type"), N_("Other")), language)
-            detail = (
-                channel.get("phone") or channel.get("url") or text_in(channel.get("name"), language)
+            channels.extend(service_text.channel_lines(channel, language, say))
+            if not channel.get("hours") or channel.get("type") == "remote_video":
+                continue
+            name = text_in(channel.get("name"), language) or say(
+                service_text.CHANNEL_NAMES.get(channel.get("type", ""), N_("Other"))
             )
-            channels.append(f"{kind}: {detail}" if detail else kind)
-            hours.extend(self.hours_of(channel, language))
+            today = service_text.today_line(channel["hours"], now, language, say)
+            listing = service_text.week_line(channel["hours"], now, language, say)
+            hours.append(f"{name}: " + ". ".join(x for x in (today, listing) if x))
         out = [
             ("", service.summary(language)),
+            ("", text_in(item.get("description"), language)),
             (t("What to bring", language), bring),
-            (t("Opening hours", language), "\n".join(dict.fromkeys(hours))),
-            (t("How to get this service", language), "\n".join(channels)),
+            (t("Opening hours", language), "\n".join(f"* {h}" for h in dict.fromkeys(hours))),
+            (
+                t("How to get this service", language),
+                "\n".join(f"* {c}" for c in dict.fromkeys(channels)),
+            ),
         ]
         return [(h, text) for h, text in out if text]
 
@@ -174,7 +160,7 @@ class ServiceScreen(KioskScreen):
         for heading, text in self.sections(language, self.service_id):
             if heading:
                 lines.append(heading.upper())
-            lines.extend(text.splitlines())
+            lines.extend(plain_lines(text))
             lines.append("")
         self.status = self.app.t("Printing…", language)
         self.off_main_loop(
