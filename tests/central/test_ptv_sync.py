@@ -347,3 +347,36 @@ def test_the_cli_syncs_an_organisation(tmp_path, ptv):
         cwd=ROOT,
     )
     assert failed.returncode == 2 and "nothing changed" in failed.stderr
+
+
+def test_a_sync_is_due_after_its_interval(central, national, ptv):
+    from datetime import timedelta
+
+    from central.db.models import PtvSync
+    from central.db.types import utcnow
+    from central.ptv.sync import due, run
+
+    org = ok(central.request("POST", "/organisations", national, json={"name": "Ajastus"}), 201)
+    with session_scope(central.app.state.sessions) as db:
+        db.add(
+            PtvSync(
+                organisation_id=org["id"],
+                api_base=ptv.url,
+                ptv_organisation=WELLBEING,
+                every_minutes=30,
+                full_every_hours=24,
+                last_result={},
+            )
+        )
+    with session_scope(central.app.state.sessions) as db:
+        now = utcnow()
+        assert org["id"] in [s.organisation_id for s in due(db, now)]
+        sync_row = db.get(PtvSync, org["id"])
+        made, _ = client(ptv)
+        result = run(db, sync_row, made)
+        assert result["full"] and result["listed"] > 0
+        assert org["id"] not in [s.organisation_id for s in due(db, now + timedelta(minutes=29))]
+        assert org["id"] in [s.organisation_id for s in due(db, now + timedelta(minutes=31))]
+        # The next pass is not full: the full re-read waits for full_every_hours.
+        made, _ = client(ptv)
+        assert run(db, db.get(PtvSync, org["id"]), made)["full"] is False
