@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -116,21 +115,18 @@ def put_ptv_sync(
 ) -> PtvSyncOut:
     """Fetch this organisation's services from the PTV Open API on a schedule."""
     org = access.org(org_id)
-    ptv_organisation = body.ptv_organisation or org.ptv_id
-    if not ptv_organisation or not _is_uuid(ptv_organisation):
-        raise ApiError(
-            422, "invalid_input", "Give ptv_organisation (a PTV UUID); the organisation has none."
+    try:
+        row = ptv_sync.configure(
+            access.db,
+            org,
+            body.api_base,
+            body.ptv_organisation,
+            body.enabled,
+            body.every_minutes,
+            body.full_every_hours,
         )
-    if not body.api_base.startswith(("https://", "http://")):
-        raise ApiError(422, "invalid_input", "api_base must be an http(s) address.")
-    row = access.db.get(PtvSync, org.id) or PtvSync(organisation_id=org.id)
-    row.api_base = body.api_base
-    row.ptv_organisation = ptv_organisation
-    row.enabled = body.enabled
-    row.every_minutes = body.every_minutes
-    row.full_every_hours = body.full_every_hours
-    row.last_result = row.last_result or {}
-    access.db.add(row)
+    except ptv_sync.InvalidSync as exc:
+        raise ApiError(422, "invalid_input", str(exc)) from exc
     access.db.commit()
     return _sync_out(row)
 
@@ -160,14 +156,6 @@ def run_ptv_sync(
     if "error" in result:
         raise ApiError(502, "ptv_unavailable", f"PTV could not be read: {result['error']}")
     return result
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 # The local overlay ---------------------------------------------------------------------

@@ -13,12 +13,21 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete, select
 from starlette.concurrency import run_in_threadpool
 
-from central import catalogue_import, ptv
+from central import catalogue_import, overlay, ptv
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
-from central.db.models import CatalogueDraft, Service, SiteService
+from central.db.models import (
+    CatalogueDraft,
+    Organisation,
+    PtvSync,
+    Service,
+    ServiceOverlay,
+    SiteService,
+)
 from central.db.types import utcnow
 from central.errors import ApiError
+from central.policy import PERMISSIONS
+from central.ptv import sync as ptv_sync
 
 router = APIRouter(include_in_schema=False)
 DRAFT_TTL = timedelta(hours=1)
@@ -29,10 +38,12 @@ MAX_SHOWN = 2000
 
 @router.get("/console/catalogue")
 def catalogue_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -> Response:
-    """A site's services in its kiosks' order and language, or the whole catalogue."""
+    """A site's services as its kiosks show them (the overlay laid over PTV's data), in
+    their order, or the whole catalogue; a national admin's PTV syncs."""
     db = seen.access.db
     site_id = request.query_params.get("site") or None
     sites = seen.access.choices("sites")
+    own: dict[str, ServiceOverlay] = {}
     if site_id:
         site = seen.access.site(site_id)
         rows = db.execute(
@@ -41,11 +52,24 @@ def catalogue_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read")
             .where(SiteService.site_id == site.id, Service.withdrawn.is_(False))
             .order_by(SiteService.position)
         ).scalars()
+        items = list(rows)
+        laid = overlay.overlays(db, site.id, [i["id"] for i in items])
+        items = [overlay.laid_over(i, laid.get(i["id"], {})) for i in items]
+        own = {
+            row.service_id: row
+            for row in db.scalars(select(ServiceOverlay).where(ServiceOverlay.site_id == site.id))
+        }
     else:
         rows = db.scalars(select(Service.item).where(Service.withdrawn.is_(False)).limit(MAX_SHOWN))
-    items = list(rows)
-    if not site_id:
+        items = list(rows)
         items.sort(key=lambda i: ptv.service_name(i, seen.page.language).lower())
+    role = seen.access.person.role
+    syncs = []
+    if role in PERMISSIONS["catalogue.sync"]:
+        configured = {s.organisation_id: s for s in db.scalars(select(PtvSync))}
+        for org in db.scalars(select(Organisation).order_by(Organisation.name)):
+            if org.id in configured or org.ptv_id:
+                syncs.append((org, configured.get(org.id)))
     db.commit()
     return render(
         request,
@@ -54,9 +78,79 @@ def catalogue_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read")
         items=items,
         sites=sites,
         site_id=site_id,
-        may_import=seen.access.person.role == "national_admin",
+        may_import=role == "national_admin",
+        may_overlay=bool(site_id) and role in PERMISSIONS["catalogue.overlay"],
+        own_overlay=own,
+        syncs=syncs,
         done=request.query_params.get("done"),
     )
+
+
+@router.post("/console/catalogue/ptv-sync")
+def save_sync(
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("catalogue.sync")),
+) -> Response:
+    """An organisation's PTV sync settings, checked as the API checks them."""
+    db = seen.access.db
+    org = seen.access.org(fields.get("org_id", ""))
+    try:
+        ptv_sync.configure(
+            db,
+            org,
+            fields.get("api_base", "").strip(),
+            fields.get("ptv_organisation") or None,
+            enabled=fields.get("enabled") == "on",
+            every_minutes=_number(fields.get("every_minutes"), 60),
+            full_every_hours=_number(fields.get("full_every_hours"), 24),
+        )
+    except ptv_sync.InvalidSync as exc:
+        raise ApiError(422, "invalid_input", str(exc)) from exc
+    db.commit()
+    return RedirectResponse("/console/catalogue#ptv", status_code=303)
+
+
+@router.post("/console/catalogue/ptv-sync/run")
+def run_sync(
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("catalogue.sync")),
+) -> Response:
+    """Sync now; the result (or PTV's problem) is shown with the organisation's settings."""
+    db = seen.access.db
+    org = seen.access.org(fields.get("org_id", ""))
+    row = db.get(PtvSync, org.id)
+    if row is None:
+        raise ApiError(404, "not_found", "Save this organisation's PTV settings first.")
+    ptv_sync.run(db, row)
+    return RedirectResponse("/console/catalogue#ptv", status_code=303)
+
+
+@router.post("/console/catalogue/overlay")
+def save_overlay(
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("catalogue.overlay")),
+) -> Response:
+    """What this site adds to a service's PTV data: video here, the identification needed."""
+    db = seen.access.db
+    site = seen.access.site(fields.get("site_id", ""))
+    service_id = fields.get("service_id", "")
+    if db.get(Service, service_id) is None:
+        raise ApiError(404, "not_found", "No such service.")
+    video = {"yes": True, "no": False}.get(fields.get("remote_video", ""))
+    identification = fields.get("identification") or None
+    try:
+        overlay.put(db, service_id, site.id, video, identification)
+    except overlay.InvalidOverlay as exc:
+        raise ApiError(422, "invalid_input", str(exc)) from exc
+    db.commit()
+    return RedirectResponse(f"/console/catalogue?site={site.id}#s-{service_id}", status_code=303)
+
+
+def _number(value: str | None, default: int) -> int:
+    try:
+        return int(value or default)
+    except ValueError as exc:
+        raise ApiError(422, "invalid_input", "Give the intervals as whole numbers.") from exc
 
 
 def _fetch(url: str, limit: int) -> bytes:

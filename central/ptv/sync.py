@@ -12,6 +12,7 @@ any page cannot be read, nothing is withdrawn and the pass reports the error.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from central import catalogue_import
 from central.background import Every
-from central.db.models import PtvSync, Service
+from central.db.models import Organisation, PtvSync, Service
 from central.db.types import utcnow
 from central.ptv.client import PtvClient, PtvError
 from central.ptv.documents import Documents
@@ -143,6 +144,42 @@ def run(db: Session, sync: PtvSync, client: PtvClient | None = None) -> dict[str
     sync.last_result = {"at": now.isoformat(), **result}
     db.commit()
     return sync.last_result
+
+
+class InvalidSync(ValueError):
+    """Settings that cannot be saved; the message says which and why."""
+
+
+def configure(
+    db: Session,
+    org: Organisation,
+    api_base: str,
+    ptv_organisation: str | None,
+    enabled: bool = True,
+    every_minutes: int = 60,
+    full_every_hours: int = 24,
+) -> PtvSync:
+    """An organisation's sync settings, checked (the API's and the console's one way)."""
+    chosen = (ptv_organisation or org.ptv_id or "").strip()
+    try:
+        uuid.UUID(chosen)
+    except ValueError as exc:
+        raise InvalidSync(
+            "Give the PTV organisation id (a UUID); the organisation has none."
+        ) from exc
+    if not api_base.startswith(("https://", "http://")) or len(api_base) > 500:
+        raise InvalidSync("The PTV address must be an http(s) address.")
+    if not 5 <= every_minutes <= 7 * 24 * 60 or not 1 <= full_every_hours <= 24 * 31:
+        raise InvalidSync("Sync every 5 minutes to 7 days; read everything every 1 to 744 hours.")
+    row = db.get(PtvSync, org.id) or PtvSync(organisation_id=org.id, last_result={})
+    row.api_base = api_base.rstrip("/")
+    row.ptv_organisation = chosen
+    row.enabled = enabled
+    row.every_minutes = every_minutes
+    row.full_every_hours = full_every_hours
+    db.add(row)
+    db.flush()
+    return row
 
 
 def due(db: Session, now: datetime) -> list[PtvSync]:

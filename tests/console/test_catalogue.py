@@ -110,3 +110,73 @@ def test_a_site_shows_its_services_as_its_kiosks_do(console, world):
     assert console.locator("#c-file").count() == 0  # importing is a national admin's
     look(console, "catalogue-site")
     assert SCREENSHOTS.exists()
+
+
+def test_ptv_sync_and_the_overlay_are_set_in_the_console(console, world):
+    """A national admin sets an organisation's PTV sync (against the PTV stand-in) and runs
+    it; a site's admin offers a service by video at their site, and the kiosks get it."""
+    from devtools.ptv_server import PtvServer
+
+    wellbeing = "5d2f4fe6-2c4e-5768-8cc3-6af62d46098d"
+    org = ok(
+        world.central.request(
+            "POST",
+            "/organisations",
+            world.national,
+            json={"name": "Hyvinvointialue PTV", "ptv_id": wellbeing},
+        ),
+        201,
+    )
+    if "national" not in world.emails:
+        world.emails["national"] = add_person(
+            world.central, f"ptv-{org['id'][:8]}@example.fi", "national_admin", None
+        )
+    with PtvServer() as server:
+        log_in(console, world, "national", "/console/catalogue")
+        form = console.locator("form[aria-label='Hyvinvointialue PTV']")
+        form.locator("input[name=api_base]").fill(server.url)
+        form.locator("input[name=every_minutes]").fill("30")
+        form.locator("button[type=submit]").first.click()
+        form = console.locator("form[aria-label='Hyvinvointialue PTV']")
+        assert "Not synced yet." in form.inner_text()
+        form.locator("button[id^=p-run]").click()
+        form = console.locator("form[aria-label='Hyvinvointialue PTV']")
+        listed = len(server.world.of_organisation(wellbeing))
+        result = form.locator("p[id^=p-result]").inner_text()
+        assert f": {listed} new, 0 changed, 0 withdrawn, 0 refused" in result
+        look(console, "catalogue-ptv-sync")
+        bad = console.request.post(
+            f"{world.central.base}/console/catalogue/ptv-sync",
+            form={"org_id": org["id"], "api_base": "ftp://x", "csrf": _csrf(console)},
+        )
+        assert bad.status == 422
+
+    crisis = next(
+        s["id"]
+        for s in sample_catalogue()["itemList"]
+        if s["serviceNames"][0]["value"] == "Kriisipuhelin"
+    )
+    ok(
+        world.central.request(
+            "PUT",
+            f"/sites/{world.a.site_id}/catalogue",
+            world.a.tokens["org_admin"],
+            json={"service_ids": [crisis]},
+        )
+    )
+    console.context.clear_cookies()  # the site's admin now, in the same browser
+    log_in(console, world, "admin_a", f"/console/catalogue?site={world.a.site_id}")
+    card = console.locator(f"#s-{crisis}")
+    card.locator("select[name=remote_video]").select_option("yes")
+    card.locator("select[name=identification]").select_option("strong")
+    card.locator("button[type=submit]").click()
+    card = console.locator(f"#s-{crisis}")
+    assert card.locator("select[name=remote_video]").input_value() == "yes"
+    assert "Video" in card.inner_text()  # the kiosks' view now has the video channel
+    look(console, "catalogue-overlay")
+    [item] = ok(world.central.request("GET", "/kiosk/catalogue", world.a.device_token))["items"]
+    assert item["remote_video"] is True and item["identification"] == "strong"
+
+
+def _csrf(page: Any) -> str:
+    return page.locator("input[name=csrf]").first.input_value()
