@@ -20,6 +20,7 @@ FIGURES = {
     "central_load.py": r"heartbeat, max\s*:\s*\d+ req/s",
     "console.py": r"p95 \d+ ms \(\d+× the baseline",
     "kiosk_store.py": r"Outbox\.add\s*:\s*\d+ events/s",
+    "ptv_sync.py": r"full re-read vs incremental \(time\)\s*:\s*\d+\.\dx",
     "ui_soak.py": r"growth [+-]\d+\.\d+ %",
     "ui_touch.py": r"kiosk UI\s+p50\s+\d+\.\d ms\s+p95\s+\d+\.\d ms",
     "update.py": r"UI downtime during the switch: \d+\.\d s",
