@@ -212,6 +212,8 @@ class KioskApp(App):
         off; the objects made so far live as long as the process, so they are frozen
         out of its reach before it goes back on."""
         self.liveness.report(self._ui_state)
+        # In the journal (and on a kiosk's serial console): the UI is up, on this screen.
+        log.info("first frame drawn: %s screen", self._ui_state)
         gc.freeze()
         gc.enable()
         self._open_devices()
