@@ -4,30 +4,32 @@
 # user, a read-only root with the state on its own partition, unattended security
 # upgrades for the OS.
 #
-#   images/build.sh [--no-software] [--tar] [--release-root ROOT.json] OUTPUT_DIR
+#   images/build.sh [--no-software] [--tar] [--kernel] [--release-root ROOT.json] OUTPUT_DIR
 #
 # Needs root and mmdebstrap. Packages come from this machine's apt sources; the Python
 # packages come from a release bundle built here (`central release build`, also left in
 # OUTPUT_DIR to publish). --release-root: the release repository's root.json, the trust
 # anchor kiosks verify updates with (without it, the image installs no updates).
 # Output: OUTPUT_DIR/rootfs (and OUTPUT_DIR/palvelupiste-rootfs.tar.gz with --tar).
-# Putting it on a disk with a kernel and bootloader for a given board is not done here.
+# --kernel adds the kernel and what a bootable disk needs (images/disk.sh makes the disk).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SOFTWARE=1
 TAR=0
 RELEASE_ROOT=""
+KERNEL=0
 while [ $# -gt 1 ]; do
     case "$1" in
         --no-software) SOFTWARE=0 ;;
         --tar) TAR=1 ;;
+        --kernel) KERNEL=1 ;;
         --release-root) RELEASE_ROOT=$(realpath "$2"); shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
-[ $# -eq 1 ] || { echo "usage: images/build.sh [--no-software] [--tar] [--release-root ROOT.json] OUTPUT_DIR" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: images/build.sh [--no-software] [--tar] [--kernel] [--release-root ROOT.json] OUTPUT_DIR" >&2; exit 2; }
 OUT=$(mkdir -p "$1" && cd "$1" && pwd)
 ROOT="$OUT/rootfs"
 PY="${PYTHON:-$REPO/.venv/bin/python}"
@@ -45,7 +47,11 @@ PACKAGES=(
     fonts-materialdesignicons-webfont
     pipewire pipewire-pulse wireplumber libspa-0.2-modules pulseaudio-utils libpulse0
     fonts-dejavu-core ca-certificates unattended-upgrades
+    systemd-resolved systemd-timesyncd
 )
+# A bootable disk: the kernel (initramfs-tools comes with it) and what grows the state
+# partition on first boot.
+[ "$KERNEL" -eq 0 ] || PACKAGES+=(linux-image-amd64 e2fsprogs dosfstools)
 
 rm -rf "$ROOT"
 say "root filesystem (Debian 12, ${#PACKAGES[@]} packages)"
@@ -115,7 +121,35 @@ LABEL=kiosk-root   /               ext4   ro,noatime              0 1
 LABEL=kiosk-state  /var/lib/kiosk  ext4   rw,noatime,nosuid,nodev 0 2
 tmpfs              /tmp            tmpfs  nosuid,nodev,size=256m  0 0
 tmpfs              /var/tmp        tmpfs  nosuid,nodev,size=64m   0 0
+# What the system's own services write on a read-only root, kept in RAM (found booting
+# the image: without them logind cannot start, so no session, so no UI).
+tmpfs              /var/log        tmpfs  nosuid,nodev,noexec,size=32m 0 0
+tmpfs              /var/lib/systemd/linger   tmpfs nosuid,nodev,noexec,size=1m,mode=0755 0 0
+tmpfs              /var/lib/systemd/timesync tmpfs nosuid,nodev,noexec,size=1m,mode=0755 0 0
 FSTAB
+install -d "$ROOT/var/lib/systemd/linger" "$ROOT/var/lib/systemd/timesync"
+echo 'LANG=C.UTF-8' >"$ROOT/etc/default/locale"
+
+say "network: DHCP on any wired or wireless interface, DNS through resolved, time by NTP"
+install -d "$ROOT/etc/systemd/network"
+cat >"$ROOT/etc/systemd/network/80-kiosk.network" <<'NETWORK'
+[Match]
+Name=en* eth* wl*
+
+[Network]
+DHCP=yes
+NETWORK
+ln -sf /run/systemd/resolve/stub-resolv.conf "$ROOT/etc/resolv.conf"
+systemctl --root="$ROOT" enable systemd-networkd.service systemd-resolved.service \
+    systemd-timesyncd.service systemd-networkd-wait-online.service
+# "Online" is one link up, for at most 30 s: a kiosk with one cable of two, or none,
+# still comes up to its screen (it works offline).
+install -d "$ROOT/etc/systemd/system/systemd-networkd-wait-online.service.d"
+cat >"$ROOT/etc/systemd/system/systemd-networkd-wait-online.service.d/palvelupiste.conf" <<'UNIT'
+[Service]
+ExecStart=
+ExecStart=/lib/systemd/systemd-networkd-wait-online --any --timeout=30
+UNIT
 install -d "$ROOT/etc/systemd/journald.conf.d"
 cat >"$ROOT/etc/systemd/journald.conf.d/palvelupiste.conf" <<'JOURNAL'
 # Logs in RAM, bounded: months of uptime never fill anything.
@@ -126,6 +160,24 @@ JOURNAL
 # A new machine id on first boot (the image is copied to many kiosks).
 : >"$ROOT/etc/machine-id"
 echo kiosk >"$ROOT/etc/hostname"
+
+if [ "$KERNEL" -eq 1 ]; then
+    say "first boot grows the state partition to the disk; the boot partition mounted"
+    install -d "$ROOT/usr/lib/repart.d"
+    for def in "$REPO"/images/repart.d/*.conf; do
+        # The same partitions as the image, without their contents: repart on the kiosk
+        # only grows the last one (no size limit) to the end of the disk.
+        grep -v -e '^CopyBlocks=' "$def" >"$ROOT/usr/lib/repart.d/$(basename "$def")"
+    done
+    install -d "$ROOT/etc/systemd/system/sysinit.target.wants"
+    ln -sf /lib/systemd/system/systemd-repart.service "$ROOT/etc/systemd/system/sysinit.target.wants/"
+    cat >>"$ROOT/etc/fstab" <<'FSTAB'
+# The boot partition: the enrolment file comes here; never executable.
+PARTLABEL=kiosk-boot /boot/firmware vfat rw,noexec,nosuid,nodev,umask=0077,nofail 0 2
+FSTAB
+    sed -i 's#^LABEL=kiosk-state  /var/lib/kiosk  ext4   rw,noatime,nosuid,nodev 0 2#LABEL=kiosk-state  /var/lib/kiosk  ext4   rw,noatime,nosuid,nodev,x-systemd.requires=systemd-repart.service,x-systemd.growfs 0 2#' "$ROOT/etc/fstab"
+    install -d "$ROOT/boot/firmware"
+fi
 
 say "enable the kiosk's units"
 systemctl --root="$ROOT" enable kiosk-firstboot.service kiosk-update-boot.service \

@@ -27,7 +27,7 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from contract.kiosk_config import DEFAULTS
-from kiosk import config
+from kiosk import config, watchdog
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
 from kiosk.ui.branding import logo_file, today_text
@@ -214,6 +214,7 @@ class KioskApp(App):
         self.liveness.report(self._ui_state)
         # In the journal (and on a kiosk's serial console): the UI is up, on this screen.
         log.info("first frame drawn: %s screen", self._ui_state)
+        watchdog.notify("READY=1")  # systemd's watchdog counts from here
         gc.freeze()
         gc.enable()
         self._open_devices()

@@ -27,7 +27,7 @@ def rootfs(tmp_path_factory):
     out = tmp_path_factory.mktemp("image")
     with exclusive_pcscd():  # the card tests' timing does not survive the build beside them
         done = subprocess.run(
-            ["bash", str(REPO / "images/build.sh"), str(out)],
+            ["bash", str(REPO / "images/build.sh"), "--kernel", str(out)],
             env=os.environ | {"PYTHON": sys.executable},
             capture_output=True,
             text=True,
@@ -35,6 +35,103 @@ def rootfs(tmp_path_factory):
         )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return out / "rootfs"
+
+
+@pytest.fixture(scope="module")
+def disk(rootfs):
+    """The bootable disk image made of that root filesystem (images/disk.sh)."""
+    out = rootfs.parent
+    done = subprocess.run(
+        ["bash", str(REPO / "images/disk.sh"), "--reuse-rootfs", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return out / "palvelupiste-x86-64.img"
+
+
+ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+ROOT_X86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
+LINUX = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+
+
+def gpt_partitions(disk: Path) -> list[dict[str, object]]:
+    """The GPT's used entries, read from the image (UEFI spec 5.3: header at LBA 1)."""
+    import struct
+    import uuid
+
+    with disk.open("rb") as image:
+        image.seek(512)
+        header = image.read(92)
+        assert header[:8] == b"EFI PART", "not a GPT disk"
+        entries_lba, count, size = struct.unpack_from("<QII", header, 72)
+        image.seek(entries_lba * 512)
+        table = image.read(count * size)
+    out = []
+    for n in range(count):
+        entry = table[n * size : (n + 1) * size]
+        if entry[:16] == bytes(16):
+            continue
+        first, last = struct.unpack_from("<QQ", entry, 32)
+        out.append(
+            {
+                "type": str(uuid.UUID(bytes_le=entry[:16])).upper(),
+                "name": entry[56:128].decode("utf-16-le").rstrip("\0"),
+                "start": first,
+                "sectors": last - first + 1,
+            }
+        )
+    return out
+
+
+def test_the_disk_image_is_gpt_with_boot_root_and_state(disk):
+    """Partitions by type and label as systemd-repart made them from images/repart.d;
+    systemd-boot and the kernel on the boot partition; the root file system's label is
+    the one the kernel is told to mount; small enough to hand out."""
+    partitions = gpt_partitions(disk)
+    parts = [(p["type"], p["name"]) for p in partitions]
+    assert parts == [(ESP, "kiosk-boot"), (ROOT_X86_64, "kiosk-root"), (LINUX, "kiosk-state")]
+    sector = 512
+    boot, root, _state = partitions
+    esp = f"{disk}@@{boot['start'] * sector}"
+    listing = subprocess.run(
+        ["mdir", "-b", "-/", "-i", esp, "::/"],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"MTOOLS_SKIP_CHECK": "1"},
+    ).stdout
+    for wanted in ("/EFI/BOOT/BOOTX64.EFI", "/vmlinuz", "/initrd.img", "/loader/entries/"):
+        assert wanted.lower() in listing.lower(), listing
+    entry = subprocess.run(
+        ["mtype", "-i", esp, "::/loader/entries/palvelupiste.conf"],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"MTOOLS_SKIP_CHECK": "1"},
+    ).stdout
+    assert "root=LABEL=kiosk-root ro" in entry
+    probe = subprocess.run(
+        ["blkid", "-p", "-O", str(root["start"] * sector), "-o", "export", str(disk)],
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "LABEL=kiosk-root" in probe and "TYPE=ext4" in probe
+    compressed = disk.with_name(disk.name + ".zst")
+    assert compressed.stat().st_size <= 2**30  # ≤ 1 GiB to download and write
+
+
+def test_first_boot_grows_the_state_partition(rootfs):
+    """The image's own repart definitions: the same partitions, only the state one may
+    grow; its file system grows with it when mounted."""
+    definitions = sorted((rootfs / "usr/lib/repart.d").glob("*.conf"))
+    assert [d.name for d in definitions] == ["10-boot.conf", "20-root.conf", "30-state.conf"]
+    for definition in definitions:
+        text = definition.read_text()
+        assert "CopyBlocks=" not in text
+        assert ("Weight=0" in text) == (definition.name != "30-state.conf")
+    assert (rootfs / "etc/systemd/system/sysinit.target.wants/systemd-repart.service").is_symlink()
+    fstab = (rootfs / "etc/fstab").read_text()
+    assert "x-systemd.growfs" in fstab and "PARTLABEL=kiosk-boot /boot/firmware vfat" in fstab
 
 
 def test_units_are_enabled_and_boot_to_the_kiosk(rootfs):

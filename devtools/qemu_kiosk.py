@@ -1,0 +1,136 @@
+"""A kiosk disk image booted under QEMU (KVM when /dev/kvm is there, else TCG): UEFI from
+Debian's OVMF, a virtio GPU, the serial console in a file, QMP for screendumps and for
+pulling the plug. For the boot tests and the boot-time benchmark.
+
+Networking is QEMU's user mode, restricted: the guest reaches nothing but the ports
+forwarded to the host's loopback (`forward={"10.0.2.100:8000": 8000}`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+OVMF = Path("/usr/share/ovmf/OVMF.fd")  # Debian's ovmf
+
+
+def kvm_available() -> bool:
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+class QemuKiosk:
+    def __init__(
+        self,
+        image: Path,
+        workdir: Path,
+        forward: dict[str, int] | None = None,
+        memory_mb: int = 2048,
+        tcg: bool = False,
+    ) -> None:
+        self.image = image
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.serial = workdir / "serial.log"
+        self.qmp_path = workdir / "qmp.sock"
+        # KVM where it works; tcg=True where /dev/kvm is there but cannot run the firmware
+        # (nested KVM on these CI machines: "KVM internal error" at OVMF's FPU setup).
+        self.kvm = kvm_available() and not tcg
+        netdev = "user,id=net0,restrict=on"
+        for guest, port in (forward or {}).items():
+            netdev += f",guestfwd=tcp:{guest}-tcp:127.0.0.1:{port}"
+        self.args = [
+            "qemu-system-x86_64",
+            "-machine", f"q35,accel={'kvm' if self.kvm else 'tcg'}",
+            # Not the plain host model: nested KVM refuses some host MSRs (arch-capabilities).
+            "-cpu", "host,-arch-capabilities" if self.kvm else "max",
+            "-smp", "2",
+            "-m", str(memory_mb),
+            # The firmware as a ROM image (-bios), not as flash: nested KVM cannot run
+            # code from flash (an "emulation failure" at OVMF's first FPU instruction).
+            # No stored EFI variables then: systemd-boot is at the removable-media path.
+            "-bios", str(OVMF),
+            "-drive", f"file={image},format=raw,if=virtio,cache=unsafe",
+            "-device", "virtio-vga",
+            "-display", "none",
+            "-netdev", netdev,
+            "-device", "virtio-net-pci,netdev=net0",
+            "-device", "i6300esb",  # a hardware watchdog, as kiosk boards have
+            "-serial", f"file:{self.serial}",
+            "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
+            "-no-reboot",
+        ]  # fmt: skip
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started = 0.0
+
+    def start(self) -> QemuKiosk:
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            self.args, stdout=subprocess.DEVNULL, stderr=open(self.workdir / "qemu.log", "wb")
+        )
+        return self
+
+    def log(self) -> str:
+        return self.serial.read_text(errors="replace") if self.serial.exists() else ""
+
+    def wait_for(self, text: str, timeout_s: float) -> float:
+        """Seconds from power-on until `text` is on the serial console."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return time.monotonic() - self.started
+            if self.process is not None and self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise AssertionError(
+            f"{text!r} not on the serial console in {timeout_s:.0f} s:\n{self.log()[-3000:]}"
+        )
+
+    def qmp(self, command: str, **arguments: Any) -> Any:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(30)
+            sock.connect(str(self.qmp_path))
+            reader = sock.makefile("r")
+            reader.readline()  # greeting
+            for message in (
+                {"execute": "qmp_capabilities"},
+                {"execute": command, "arguments": arguments},
+            ):
+                sock.sendall(json.dumps(message).encode() + b"\n")
+                while True:
+                    answer = json.loads(reader.readline())
+                    if "return" in answer or "error" in answer:
+                        break
+            if "error" in answer:
+                raise RuntimeError(f"QMP {command}: {answer['error']}")
+            return answer["return"]
+
+    def screendump(self, path: Path) -> Path:
+        self.qmp("screendump", filename=str(path), format="png")
+        return path
+
+    def pull_the_plug(self) -> None:
+        """Power off at once: no shutdown, nothing flushed by the guest."""
+        self.qmp("quit")
+        self.wait()
+
+    def power_button(self, timeout_s: float = 120) -> None:
+        self.qmp("system_powerdown")
+        self.wait(timeout_s)
+
+    def wait(self, timeout_s: float = 60) -> None:
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# A bootable x86-64 UEFI disk image of the kiosk: GPT with an EFI system partition (the
+# boot partition: systemd-boot, the kernel, the enrolment file goes here), the read-only
+# root, and the state partition that grows to the disk on first boot.
+#
+#   images/disk.sh [--release-root ROOT.json] [--reuse-rootfs] OUTPUT_DIR
+#
+# Builds the root filesystem with images/build.sh --kernel, then the image with
+# systemd-repart from the definitions in images/repart.d/ (no partition arithmetic here).
+# Output: OUTPUT_DIR/palvelupiste-x86-64.img and .img.zst (what a technician writes).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+EXTRA=()
+BUILD=1
+while [ $# -gt 1 ]; do
+    case "$1" in
+        --release-root) EXTRA+=(--release-root "$2"); shift ;;
+        --reuse-rootfs) BUILD=0 ;;  # OUTPUT_DIR/rootfs from an earlier build, as it is
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+[ $# -eq 1 ] || { echo "usage: images/disk.sh [--release-root ROOT.json] OUTPUT_DIR" >&2; exit 2; }
+OUT=$(mkdir -p "$1" && cd "$1" && pwd)
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+for tool in systemd-repart mkfs.vfat mcopy mkfs.ext4 zstd; do
+    command -v "$tool" >/dev/null || { echo "install $tool first (./run image-test installs what this needs)" >&2; exit 2; }
+done
+[ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] || { echo "install systemd-boot-efi first" >&2; exit 2; }
+
+[ "$BUILD" -eq 0 ] || bash "$REPO/images/build.sh" --kernel "${EXTRA[@]}" "$OUT"
+ROOT="$OUT/rootfs"
+
+say "boot partition: systemd-boot, the kernel and its initrd"
+STAGE="$OUT/boot-staging"
+rm -rf "$STAGE" && mkdir -p "$STAGE/EFI/BOOT" "$STAGE/loader/entries"
+cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi "$STAGE/EFI/BOOT/BOOTX64.EFI"
+KERNEL=$(ls "$ROOT"/boot/vmlinuz-* | sort -V | tail -1)
+cp "$KERNEL" "$STAGE/vmlinuz"
+cp "$ROOT/boot/initrd.img-${KERNEL##*/vmlinuz-}" "$STAGE/initrd.img"
+cat >"$STAGE/loader/loader.conf" <<'LOADER'
+default palvelupiste.conf
+timeout 0
+editor no
+LOADER
+# The root by its label, read-only; the journal also to the serial console (what a
+# technician's laptop, or the boot test, reads on a kiosk that shows nothing).
+cat >"$STAGE/loader/entries/palvelupiste.conf" <<'ENTRY'
+title Palvelupiste kiosk
+linux /vmlinuz
+initrd /initrd.img
+options root=LABEL=kiosk-root ro rootwait console=tty1 console=ttyS0,115200 quiet loglevel=3 systemd.show_status=auto systemd.journald.forward_to_console=1
+ENTRY
+
+say "file systems, made without mounting anything"
+# FAT for the boot partition (mtools), ext4 for root and state (mkfs.ext4 -d copies the
+# tree in): this works where no file system can be mounted, as in a CI container.
+ESP_MB=256
+rm -f "$OUT/boot.img" "$OUT/root.img" "$OUT/state.img"
+mkfs.vfat -C -n KIOSK-BOOT "$OUT/boot.img" $((ESP_MB * 1024)) >/dev/null
+MTOOLS_SKIP_CHECK=1 mcopy -s -i "$OUT/boot.img" "$STAGE"/* ::/
+ROOT_MB=$(( $(du -sm "$ROOT" | cut -f1) * 115 / 100 + 64 ))
+mkfs.ext4 -q -L kiosk-root -d "$ROOT" "$OUT/root.img" "${ROOT_MB}M"
+mkfs.ext4 -q -L kiosk-state "$OUT/state.img" 512M
+
+say "disk image (systemd-repart: GPT, partition types and labels from images/repart.d)"
+IMAGE="$OUT/palvelupiste-x86-64.img"
+rm -f "$IMAGE"
+systemd-repart --empty=create --size=auto --dry-run=no --no-pager \
+    --definitions="$REPO/images/repart.d" --root="$OUT" "$IMAGE" >"$OUT/repart.log" 2>&1 \
+    || { tail -30 "$OUT/repart.log" >&2; exit 1; }
+rm -f "$OUT/boot.img" "$OUT/root.img" "$OUT/state.img"
+
+say "compressed: $(basename "$IMAGE").zst"
+zstd -q -T0 -10 -f "$IMAGE" -o "$IMAGE.zst"
+say "done: $IMAGE ($(du -h --apparent-size "$IMAGE" | cut -f1); compressed $(du -h "$IMAGE.zst" | cut -f1))"
