@@ -48,6 +48,7 @@ PACKAGES=(
     pipewire pipewire-pulse wireplumber libspa-0.2-modules pulseaudio-utils libpulse0
     fonts-dejavu-core ca-certificates unattended-upgrades
     systemd-resolved systemd-timesyncd
+    dbus-user-session
 )
 # A bootable disk: the kernel (initramfs-tools comes with it) and what grows the state
 # partition on first boot.

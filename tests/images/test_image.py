@@ -132,6 +132,9 @@ def test_first_boot_grows_the_state_partition(rootfs):
     assert (rootfs / "etc/systemd/system/sysinit.target.wants/systemd-repart.service").is_symlink()
     fstab = (rootfs / "etc/fstab").read_text()
     assert "x-systemd.growfs" in fstab and "PARTLABEL=kiosk-boot /boot/firmware vfat" in fstab
+    # The UI's user session has its own D-Bus: WirePlumber (the call's sound) needs it; a
+    # booted image without it showed WirePlumber exiting in the VM's journal.
+    assert (rootfs / "usr/lib/systemd/user/dbus.socket").exists()
 
 
 def test_units_are_enabled_and_boot_to_the_kiosk(rootfs):
