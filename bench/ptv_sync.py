@@ -13,7 +13,6 @@ import copy
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,17 +29,7 @@ ORG = "06d2b317-7b64-5bfc-bacc-9037b6985ccb"
 
 def world(count: int) -> PtvWorld:
     made = PtvWorld.sample(page_size=100)
-    template = copy.deepcopy(made.of_organisation(ORG)[0])
-    for n in range(count):
-        service = copy.deepcopy(template)
-        service["id"] = str(uuid.UUID(int=n + 1))
-        service["serviceNames"][0]["value"] = f"Palvelu {n}"
-        for k, connection in enumerate(service["serviceChannels"]):
-            channel = copy.deepcopy(made.channels[connection["serviceChannel"]["id"]])
-            channel["id"] = str(uuid.UUID(int=1_000_000 + n * 10 + k))
-            connection["serviceChannel"]["id"] = channel["id"]
-            made.channels[channel["id"]] = channel
-        made.services[service["id"]] = service
+    made.add_copies(copy.deepcopy(made.of_organisation(ORG)[0]), count, first_channel=1_000_000)
     return made
 
 

@@ -71,8 +71,7 @@ def plan(db: Session, documents: ptv.Documents | list[Any]) -> Plan:
         seen.add(item["id"])
         modified = doc.get("modified") if isinstance(doc.get("modified"), str) else None
         steps.append(_step(db, item, withdrawn, modified))
-    for service_id in documents.archived:
-        steps.extend(withdrawals(db, [service_id]) if service_id not in seen else [])
+    steps += withdrawals(db, [i for i in documents.archived if i not in seen])
     return Plan(steps, rejected)
 
 

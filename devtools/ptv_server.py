@@ -12,9 +12,11 @@ Never the live service: the tests must not depend on it, and must not load it.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,6 +53,22 @@ class PtvWorld:
         for page in body["archived"]:
             world.archived.extend(page["itemList"])
         return world
+
+    def add_copies(self, template: dict[str, Any], count: int, first_channel: int) -> None:
+        """`count` copies of a service ("Palvelu 0", …; ids 1, 2, … as UUIDs), each with
+        copies of its channels of its own (ids from `first_channel` on), for a large
+        organisation in tests and benchmarks."""
+        connections = len(template["serviceChannels"])
+        for n in range(count):
+            service = copy.deepcopy(template)
+            service["id"] = str(uuid.UUID(int=n + 1))
+            service["serviceNames"][0]["value"] = f"Palvelu {n}"
+            for k, connection in enumerate(service["serviceChannels"]):
+                channel = copy.deepcopy(self.channels[connection["serviceChannel"]["id"]])
+                channel["id"] = str(uuid.UUID(int=first_channel + n * connections + k))
+                connection["serviceChannel"]["id"] = channel["id"]
+                self.channels[channel["id"]] = channel
+            self.services[service["id"]] = service
 
     def of_organisation(self, organisation_id: str) -> list[dict[str, Any]]:
         return [

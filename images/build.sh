@@ -115,11 +115,15 @@ UNIT
 done
 
 say "read-only root, state on its own partition, logs in RAM"
-cat >"$ROOT/etc/fstab" <<'FSTAB'
+# On a bootable disk the state partition grows to the disk on first boot (systemd-repart),
+# and its file system with it when mounted.
+STATE_GROWS=""
+[ "$KERNEL" -eq 0 ] || STATE_GROWS=",x-systemd.requires=systemd-repart.service,x-systemd.growfs"
+cat >"$ROOT/etc/fstab" <<FSTAB
 # The root is read-only: a power cut cannot corrupt it, and nothing a citizen does is
 # written there. Everything that changes lives on the kiosk-state partition.
 LABEL=kiosk-root   /               ext4   ro,noatime              0 1
-LABEL=kiosk-state  /var/lib/kiosk  ext4   rw,noatime,nosuid,nodev 0 2
+LABEL=kiosk-state  /var/lib/kiosk  ext4   rw,noatime,nosuid,nodev$STATE_GROWS 0 2
 tmpfs              /tmp            tmpfs  nosuid,nodev,size=256m  0 0
 tmpfs              /var/tmp        tmpfs  nosuid,nodev,size=64m   0 0
 # What the system's own services write on a read-only root, kept in RAM (found booting
@@ -176,7 +180,6 @@ if [ "$KERNEL" -eq 1 ]; then
 # The boot partition: the enrolment file comes here; never executable.
 PARTLABEL=kiosk-boot /boot/firmware vfat rw,noexec,nosuid,nodev,umask=0077,nofail 0 2
 FSTAB
-    sed -i 's#^LABEL=kiosk-state  /var/lib/kiosk  ext4   rw,noatime,nosuid,nodev 0 2#LABEL=kiosk-state  /var/lib/kiosk  ext4   rw,noatime,nosuid,nodev,x-systemd.requires=systemd-repart.service,x-systemd.growfs 0 2#' "$ROOT/etc/fstab"
     install -d "$ROOT/boot/firmware"
 fi
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from kiosk.site_hours import finnish_time
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WHOLE_DAY = 24 * 60
 
@@ -46,8 +48,10 @@ class Span:
 
 
 def _clock(minutes: int) -> str:
-    minutes %= WHOLE_DAY if minutes != WHOLE_DAY else WHOLE_DAY + 1
-    return f"{minutes // 60}.{minutes % 60:02d}"
+    """Minutes after a midnight as the signs write it; a span's end past midnight is the
+    next day's clock time, its end at midnight 24.00."""
+    minutes = minutes if minutes == WHOLE_DAY else minutes % WHOLE_DAY
+    return finnish_time(f"{minutes // 60:02d}:{minutes % 60:02d}")
 
 
 @dataclass

@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import kivy
 from kivy.core.text import LabelBase
 
 ROBOTO = "Roboto"
 WIDE = "PalvelupisteWide"  # DejaVu Sans, registered below
 _SYSTEM = Path("/usr/share/fonts/truetype/dejavu")
-_KIVY = Path(__import__("kivy").__file__).parent / "data" / "fonts" / "DejaVuSans.ttf"
+_KIVY = Path(kivy.__file__).parent / "data" / "fonts" / "DejaVuSans.ttf"
 
 # Roboto is safe up to the end of Latin Extended-A, and for punctuation, currency signs
 # and the arrows the UI uses; anything else goes to DejaVu Sans.

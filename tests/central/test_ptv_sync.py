@@ -51,16 +51,7 @@ def big_world(services: int) -> PtvWorld:
     world = PtvWorld.sample(page_size=25)
     template = copy.deepcopy(world.of_organisation(KELA)[0])
     template["serviceChannels"] = template["serviceChannels"][:1]
-    channel = world.channels[template["serviceChannels"][0]["serviceChannel"]["id"]]
-    for n in range(services):
-        service = copy.deepcopy(template)
-        service["id"] = str(uuid.UUID(int=n + 1))
-        service["serviceNames"][0]["value"] = f"Palvelu {n}"
-        extra = copy.deepcopy(channel)
-        extra["id"] = str(uuid.UUID(int=10_000 + n))
-        service["serviceChannels"][0]["serviceChannel"]["id"] = extra["id"]
-        world.services[service["id"]] = service
-        world.channels[extra["id"]] = extra
+    world.add_copies(template, services, first_channel=10_000)
     return world
 
 
