@@ -5,8 +5,9 @@ whose `modified` moved, or that were withdrawn are joined with their channel and
 organisation documents and imported; on a full pass (every `full_every_hours`, because
 changing a connection or a channel does not move a service's `modified`) all of them are.
 A service of this organisation missing from a complete read of the list is withdrawn
-(archived services show up only as absence), and so is any id in PTV's archived list. If
-any page cannot be read, nothing is withdrawn and the pass reports the error.
+(archived services show up only as absence), and so is any known service in PTV's
+archived list, whoever imported it. If any page cannot be read, nothing is withdrawn and
+the pass reports the error.
 """
 
 from __future__ import annotations
@@ -90,22 +91,16 @@ def sync_organisation(
         },
     )
     planned = catalogue_import.plan(db, documents)
-    # Absence from a complete read of the list: no longer published (archived, withdrawn).
+    # Leaving, each once: this organisation's services missing from a complete read of its
+    # list (archived ones show up only as absence), and any service central knows that PTV
+    # lists as archived, whoever imported it (a file import has no organisation to read).
     listed_ids = {str(d.get("id")) for d in listed}
-    gone = db.scalars(
-        select(Service.id).where(
-            Service.ptv_organisation == ptv_organisation, Service.withdrawn.is_(False)
-        )
-    ).all()
-    planned.steps += catalogue_import.withdrawals(db, [i for i in gone if i not in listed_ids])
-    archived: list[str] = []
+    archived: set[str] = set()
     since = archived_since.strftime("%Y-%m-%dT%H:%M:%S") if archived_since else None
     for page in client.archived_services(since):
-        archived.extend(str(x.get("id")) for x in page if x.get("id"))
-    ours = _ours(db, ptv_organisation)
-    planned.steps += catalogue_import.withdrawals(
-        db, [i for i in archived if i not in listed_ids and i in ours]
-    )
+        archived.update(str(x.get("id")) for x in page if x.get("id"))
+    leaving = (_ours(db, ptv_organisation) | archived) - listed_ids
+    planned.steps += catalogue_import.withdrawals(db, sorted(leaving))
     result = catalogue_import.apply(db, planned, ptv_organisation=ptv_organisation)
     return {
         **result,

@@ -138,10 +138,25 @@ def test_archived_services_leave_the_kiosks(central, national, ptv):
     assert not stored(central, kela[2]).withdrawn
 
 
+def test_a_service_imported_from_a_file_leaves_when_ptv_archives_it(central, national, ptv):
+    """A file import has no organisation whose list it could be missing from: PTV's archived
+    list is what tells central it is gone, and each leaving service is withdrawn once."""
+    before = json.loads((Path(__file__).parent / "ptv_archived_before.json").read_text())
+    ok(central.request("POST", "/catalogue/import", national, json=before))
+    [old] = before["itemList"]
+    assert old["id"] in {a["id"] for a in ptv.world.archived}
+    assert not stored(central, old["id"]).withdrawn
+    result = sync(central, ptv, org=WELLBEING, full=False)
+    assert stored(central, old["id"]).withdrawn
+    assert result["withdrawn"] >= 1
+    again = sync(central, ptv, org=WELLBEING, full=False)
+    assert again["withdrawn"] == 0 and again["updated"] == 0
+
+
 def test_a_failing_page_withdraws_nothing(central, ptv):
     sync(central, ptv, org=KELA)
     ptv.world.page_size = 5
-    ptv.fail("/Service/list/organization", *(["200"] * 0), "503", "503", "503", "503", "503")
+    ptv.fail("/Service/list/organization", "503", "503", "503", "503", "503")
     made, _ = client(ptv, attempts=3)
     before = [s.id for s in _all(central) if not s.withdrawn]
     with pytest.raises(PtvError, match="503"):
