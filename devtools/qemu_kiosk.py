@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,29 @@ def kvm_available() -> bool:
     return os.access("/dev/kvm", os.R_OK | os.W_OK)
 
 
+def kvm_runs_firmware(watch_s: float = 8) -> bool:
+    """Whether KVM here can run OVMF at all: on some nested hosts /dev/kvm is there but
+    the guest stops at the firmware's first FPU instruction, QEMU printing "KVM internal
+    error" and pausing. Tried with no disk for a few seconds."""
+    if not kvm_available() or not OVMF.exists():
+        return False
+    with tempfile.TemporaryFile() as errors:
+        probe = subprocess.Popen(
+            ["qemu-system-x86_64", "-machine", "q35,accel=kvm", "-cpu", "host,-arch-capabilities",
+             "-m", "512", "-bios", str(OVMF), "-display", "none", "-nic", "none"],
+            stdout=subprocess.DEVNULL, stderr=errors,
+        )  # fmt: skip
+        try:
+            probe.wait(timeout=watch_s)
+            return False  # it could not even start
+        except subprocess.TimeoutExpired:
+            errors.seek(0)
+            return b"KVM internal error" not in errors.read()
+        finally:
+            probe.kill()
+            probe.wait()
+
+
 class QemuKiosk:
     def __init__(
         self,
@@ -30,7 +54,7 @@ class QemuKiosk:
         workdir: Path,
         forward: dict[str, int] | None = None,
         memory_mb: int = 2048,
-        tcg: bool = False,
+        tcg: bool | None = None,
     ) -> None:
         self.image = image
         self.workdir = workdir
@@ -39,7 +63,8 @@ class QemuKiosk:
         self.qmp_path = workdir / "qmp.sock"
         # KVM where it works; tcg=True where /dev/kvm is there but cannot run the firmware
         # (nested KVM on these CI machines: "KVM internal error" at OVMF's FPU setup).
-        self.kvm = kvm_available() and not tcg
+        # None: KVM if it can run the firmware here.
+        self.kvm = kvm_runs_firmware() if tcg is None else not tcg
         netdev = "user,id=net0,restrict=on"
         for guest, port in (forward or {}).items():
             netdev += f",guestfwd=tcp:{guest}-tcp:127.0.0.1:{port}"
@@ -88,6 +113,20 @@ class QemuKiosk:
             time.sleep(0.2)
         raise AssertionError(
             f"{text!r} not on the serial console in {timeout_s:.0f} s:\n{self.log()[-3000:]}"
+        )
+
+    def wait_for_count(self, text: str, count: int, timeout_s: float) -> float:
+        """Seconds from power-on until `text` has been on the serial console `count` times."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.log().count(text) >= count:
+                return time.monotonic() - self.started
+            if self.process is not None and self.process.poll() is not None:
+                break
+            time.sleep(0.5)
+        raise AssertionError(
+            f"{text!r} not {count} times on the serial console in {timeout_s:.0f} s:\n"
+            f"{self.log()[-3000:]}"
         )
 
     def qmp(self, command: str, **arguments: Any) -> Any:

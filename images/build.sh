@@ -65,6 +65,7 @@ install -m 0644 "$REPO"/systemd/*.service "$REPO"/systemd/*.timer "$ROOT/usr/lib
 install -m 0644 "$REPO/systemd/sysusers.d/palvelupiste.conf" "$ROOT/usr/lib/sysusers.d/"
 install -m 0644 "$REPO/systemd/tmpfiles.d/palvelupiste.conf" "$ROOT/usr/lib/tmpfiles.d/"
 install -m 0644 "$REPO/systemd/udev/70-palvelupiste.rules" "$ROOT/usr/lib/udev/rules.d/"
+install -D -m 0755 -t "$ROOT/usr/lib/palvelupiste" "$REPO"/systemd/libexec/*
 install -d "$ROOT/etc/pipewire/pipewire.conf.d"
 install -m 0644 "$REPO/systemd/pipewire/palvelupiste-echo-cancel.conf" "$ROOT/etc/pipewire/pipewire.conf.d/"
 install -d "$ROOT/etc/polkit-1/rules.d"
@@ -118,12 +119,15 @@ say "read-only root, state on its own partition, logs in RAM"
 # On a bootable disk the state partition grows to the disk on first boot (systemd-repart),
 # and its file system with it when mounted.
 STATE_GROWS=""
-[ "$KERNEL" -eq 0 ] || STATE_GROWS=",x-systemd.requires=systemd-repart.service,x-systemd.growfs"
+# Ordered after repart, not requiring it: a repart that fails leaves the partition as it
+# was, and the kiosk must still come up with its state.
+[ "$KERNEL" -eq 0 ] || STATE_GROWS=",x-systemd.after=systemd-repart.service,x-systemd.growfs"
 cat >"$ROOT/etc/fstab" <<FSTAB
 # The root is read-only: a power cut cannot corrupt it, and nothing a citizen does is
-# written there. Everything that changes lives on the kiosk-state partition.
+# written there. Everything that changes lives on the kiosk-state partition, which
+# nothing runs from (noexec): the releases the updater installs have their own partition.
 LABEL=kiosk-root   /               ext4   ro,noatime              0 1
-LABEL=kiosk-state  /var/lib/kiosk  ext4   rw,noatime,nosuid,nodev$STATE_GROWS 0 2
+LABEL=kiosk-state  /var/lib/kiosk  ext4   rw,noatime,nosuid,nodev,noexec$STATE_GROWS 0 2
 tmpfs              /tmp            tmpfs  nosuid,nodev,size=256m  0 0
 tmpfs              /var/tmp        tmpfs  nosuid,nodev,size=64m   0 0
 # What the system's own services write on a read-only root, kept in RAM (found booting
@@ -174,11 +178,16 @@ if [ "$KERNEL" -eq 1 ]; then
         # only grows the last one (no size limit) to the end of the disk.
         grep -v -e '^CopyBlocks=' "$def" >"$ROOT/usr/lib/repart.d/$(basename "$def")"
     done
+    # And one the image does not carry: the releases partition, made on first boot.
+    install -m 0644 "$REPO"/images/first-boot.repart.d/*.conf "$ROOT/usr/lib/repart.d/"
     install -d "$ROOT/etc/systemd/system/sysinit.target.wants"
     ln -sf /lib/systemd/system/systemd-repart.service "$ROOT/etc/systemd/system/sysinit.target.wants/"
     cat >>"$ROOT/etc/fstab" <<'FSTAB'
 # The boot partition: the enrolment file comes here; never executable.
 PARTLABEL=kiosk-boot /boot/firmware vfat rw,noexec,nosuid,nodev,umask=0077,nofail 0 2
+# The releases the updater installs (each a Python venv: executable), made on first boot.
+# Without it (a disk too small) the factory release on the root still runs.
+PARTLABEL=kiosk-releases /var/lib/kiosk/releases ext4 rw,noatime,nosuid,nodev,nofail,x-systemd.after=systemd-repart.service,x-systemd.before=local-fs.target,x-systemd.device-timeout=30s 0 2
 FSTAB
     install -d "$ROOT/boot/firmware"
 fi
@@ -187,6 +196,11 @@ say "enable the kiosk's units"
 systemctl --root="$ROOT" enable kiosk-firstboot.service kiosk-update-boot.service \
     kiosk-agent.service kiosk-ui.service kiosk-update.timer
 systemctl --root="$ROOT" set-default graphical.target
+# No login anywhere: not on the screen's consoles (cage holds tty1), not on the serial
+# console (systemd would start a getty there for console=ttyS0). A technician reads the
+# serial console's log; nobody logs in on it.
+systemctl --root="$ROOT" mask getty@.service serial-getty@.service autovt@.service \
+    console-getty.service >/dev/null
 
 if [ "$TAR" -eq 1 ]; then
     say "palvelupiste-rootfs.tar.gz"

@@ -150,7 +150,9 @@ def cmd_first_boot(args: argparse.Namespace) -> int:
         say("already enrolled; the unused token was deleted")
         return 0
     try:
-        credentials = _enrol_and_sync(args.state_dir, str(found.ticket.central), found.ticket.token)
+        credentials = _enrol_and_sync(
+            args.state_dir, str(found.ticket.central), found.ticket.token, found.ticket.insecure
+        )
     except InsecureCentral as exc:
         found.forget_token(f"refused: {exc}")
         say(f"kiosk-provision: {exc}")

@@ -17,10 +17,13 @@ class EnrolmentTicket:
 
     token: str
     central: str | None = None
+    # Plain http:// to a central on a closed test network (the enrolment file's
+    # "insecure": true, as --insecure for kiosk-provision enrol); never for production.
+    insecure: bool = False
 
 
 def parse_ticket(text: str) -> EnrolmentTicket:
-    """A bare token, or JSON {"token": ..., "central": ...}."""
+    """A bare token, or JSON {"token": ..., "central": ..., "insecure"?: true}."""
     text = text.strip()
     if text.startswith("{"):
         try:
@@ -30,7 +33,11 @@ def parse_ticket(text: str) -> EnrolmentTicket:
         if not isinstance(data, dict) or not isinstance(data.get("token"), str):
             raise NoTokenInImage('the code\'s JSON has no "token"')
         central = data.get("central")
-        return EnrolmentTicket(data["token"].strip(), central if isinstance(central, str) else None)
+        return EnrolmentTicket(
+            data["token"].strip(),
+            central if isinstance(central, str) else None,
+            insecure=data.get("insecure") is True,
+        )
     if not text or any(ch.isspace() for ch in text):
         raise NoTokenInImage("the code does not hold an enrolment token")
     return EnrolmentTicket(text)

@@ -116,6 +116,18 @@ class UpdateReport(BaseModel):
     at: str | None = Field(default=None, max_length=40)
 
 
+class SystemHealth(BaseModel):
+    """The box's security settings as the agent read them (kiosk/agent/box_security.py)."""
+
+    root_read_only: bool | None = None
+    state_mount: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=32
+    )
+    ssh: str | None = Field(default=None, max_length=16)
+    unattended_upgrades: bool | None = None
+    console_logins: bool | None = None
+
+
 class HeartbeatIn(BaseModel):
     software_version: str | None = Field(default=None, max_length=64)
     config_version: Count | None = None
@@ -130,6 +142,7 @@ class HeartbeatIn(BaseModel):
         default_factory=dict, max_length=20
     )
     update: UpdateReport | None = None
+    system: SystemHealth | None = None
 
 
 @device_router.post(

@@ -15,6 +15,7 @@ from typing import Any
 
 from contract import kiosk_api, release
 from kiosk import command_queue, config, device_status
+from kiosk.agent import box_security
 from kiosk.agent.client import CentralClient, CentralUnavailable
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
@@ -64,6 +65,7 @@ class Heartbeat:
             "disk_free_mb": shutil.disk_usage(self.store.path.parent).free // (1024 * 1024),
             "errors": dict(self.errors),
             "update": self.store.get_state(handover.REPORT),
+            "system": box_security.report(self.store.path.parent),
         }
 
     def beat(self) -> dict[str, Any]:

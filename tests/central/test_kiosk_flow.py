@@ -161,6 +161,13 @@ def test_heartbeat_hands_out_commands_and_records_health(central, national):
             }
         ],
         "disk_free_mb": 1200,
+        "system": {
+            "root_read_only": True,
+            "state_mount": ["rw", "nosuid", "nodev", "noexec", "noatime"],
+            "ssh": "not installed",
+            "unattended_upgrades": True,
+            "console_logins": False,
+        },
     }
     answer = ok(central.request("POST", "/kiosk/heartbeat", org.device_token, json=beat))
     assert [c["id"] for c in answer["commands"]] == [command["id"]]
@@ -175,6 +182,7 @@ def test_heartbeat_hands_out_commands_and_records_health(central, national):
     assert kiosk["online"] is True and kiosk["outbox_depth"] == 3
     assert kiosk["devices"][0]["detail"] == {"paper": "low"}
     assert kiosk["health"]["disk_free_mb"] == 1200
+    assert kiosk["health"]["system"] == beat["system"]  # the box's settings, for the console
 
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     ok(

@@ -1,0 +1,212 @@
+"""A kiosk disk image read and changed from the host, without mounting anything (CI
+containers cannot mount): the GPT read in Python, the boot partition's FAT through mtools,
+the ext4 partitions through debugfs at the partition's offset.
+
+What the boot tests use to put the enrolment file where a technician puts it, and to read
+state.db from the state partition after a power cut."""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+SECTOR = 512
+
+
+@dataclass(frozen=True)
+class Partition:
+    type: str  # the GPT partition type GUID, upper case
+    name: str  # the GPT label: kiosk-boot, kiosk-root, kiosk-state
+    start: int  # first sector
+    sectors: int
+
+    @property
+    def offset(self) -> int:
+        return self.start * SECTOR
+
+
+def partitions(image: Path) -> list[Partition]:
+    """The GPT's used entries, read from the image (UEFI spec 5.3: header at LBA 1)."""
+    with image.open("rb") as disk:
+        disk.seek(SECTOR)
+        header = disk.read(92)
+        if header[:8] != b"EFI PART":
+            raise ValueError(f"{image} is not a GPT disk")
+        entries_lba, count, size = struct.unpack_from("<QII", header, 72)
+        disk.seek(entries_lba * SECTOR)
+        table = disk.read(count * size)
+    found = []
+    for n in range(count):
+        entry = table[n * size : (n + 1) * size]
+        if entry[:16] == bytes(16):
+            continue
+        first, last = struct.unpack_from("<QQ", entry, 32)
+        found.append(
+            Partition(
+                type=str(uuid.UUID(bytes_le=entry[:16])).upper(),
+                name=entry[56:128].decode("utf-16-le").rstrip("\0"),
+                start=first,
+                sectors=last - first + 1,
+            )
+        )
+    return found
+
+
+def partition(image: Path, name: str) -> Partition:
+    for part in partitions(image):
+        if part.name == name:
+            return part
+    raise KeyError(f"no partition labelled {name} in {image}")
+
+
+def _run(args: list[str], **env: str) -> str:
+    done = subprocess.run(
+        args, capture_output=True, text=True, timeout=120, env={**os.environ, **env}
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed: {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+def put_on_boot_partition(image: Path, source: Path, name: str) -> None:
+    """Copy a file to the boot partition's top level (where a technician puts the
+    enrolment file after writing the image)."""
+    boot = partition(image, "kiosk-boot")
+    _run(
+        ["mcopy", "-o", "-i", f"{image}@@{boot.offset}", str(source), f"::/{name}"],
+        MTOOLS_SKIP_CHECK="1",
+    )
+
+
+def boot_partition_files(image: Path) -> list[str]:
+    boot = partition(image, "kiosk-boot")
+    listing = _run(
+        ["mdir", "-b", "-/", "-i", f"{image}@@{boot.offset}", "::/"], MTOOLS_SKIP_CHECK="1"
+    )
+    return [line.removeprefix("::/") for line in listing.split()]
+
+
+def _debugfs(image: Path, name: str, request: str, writable: bool = False) -> str:
+    part = partition(image, name)
+    return _run(
+        ["debugfs", *(["-w"] if writable else []), "-R", request, f"{image}?offset={part.offset}"]
+    )
+
+
+def read_file(image: Path, name: str, path: str, to: Path) -> Path:
+    """Copy a file out of an ext4 partition (kiosk-root or kiosk-state)."""
+    _debugfs(image, name, f"dump {path} {to}")
+    if not to.exists():
+        raise FileNotFoundError(f"{path} not on {name}")
+    return to
+
+
+def file_system_state(image: Path, name: str) -> str:
+    """ext4's own word for how it was left: "clean" after an orderly unmount."""
+    part = partition(image, name)
+    out = _run(["dumpe2fs", "-h", f"{image}?offset={part.offset}"])
+    for line in out.splitlines():
+        if line.startswith("Filesystem state:"):
+            return line.split(":", 1)[1].strip()
+    raise RuntimeError("dumpe2fs printed no state")
+
+
+def check_file_system(image: Path, name: str) -> subprocess.CompletedProcess[str]:
+    """e2fsck -fn on the partition, read-only (exit 0: nothing wrong)."""
+    part = partition(image, name)
+    return subprocess.run(
+        ["e2fsck", "-fn", f"{image}?offset={part.offset}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def add_unit(image: Path, name: str, text: str, wanted_by: str = "multi-user.target") -> None:
+    """Put a systemd unit into the image's root, enabled: how a boot test makes something
+    happen inside the guest (write events, freeze the UI), which has no login by design."""
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / name
+        source.write_text(text)
+        wants = f"/etc/systemd/system/{wanted_by}.wants"
+        for request in (
+            f"write {source} /etc/systemd/system/{name}",
+            f"mkdir {wants}",
+            f"symlink {wants}/{name} /etc/systemd/system/{name}",
+        ):
+            try:
+                _debugfs(image, "kiosk-root", request, writable=True)
+            except RuntimeError:
+                if not request.startswith("mkdir"):  # the wants directory may be there
+                    raise
+
+
+def remove_unit(image: Path, name: str, wanted_by: str = "multi-user.target") -> None:
+    for path in (f"/etc/systemd/system/{wanted_by}.wants/{name}", f"/etc/systemd/system/{name}"):
+        _debugfs(image, "kiosk-root", f"rm {path}", writable=True)
+
+
+def _field(stats: str, name: str) -> str:
+    found = re.search(rf"^{name}:\s+(\S+)", stats, re.MULTILINE)
+    if found is None:
+        raise RuntimeError(f"debugfs stats printed no {name}")
+    return found.group(1)
+
+
+def fill(image: Path, name: str, leave_mb: int = 0) -> None:
+    """Fill an ext4 partition with one preallocated file until `leave_mb` are free: a kiosk
+    whose state partition filled up, without booting it."""
+    stats = _debugfs(image, name, "stats")
+    free = int(_field(stats, "Free blocks"))
+    block = int(_field(stats, "Block size"))
+    blocks = max(0, free - leave_mb * 1024 * 1024 // block)
+    with tempfile.TemporaryDirectory() as scratch:
+        empty = Path(scratch) / "empty"
+        empty.write_bytes(b"")
+        _debugfs(image, name, f"write {empty} /filler", writable=True)
+    _debugfs(image, name, f"fallocate /filler 0 {blocks - 1}", writable=True)
+
+
+BOOT_ENTRY = "loader/entries/palvelupiste.conf"
+
+
+def add_boot_options(image: Path, options: str) -> None:
+    """Append kernel command-line options to the image's boot entry (systemd-boot's)."""
+    boot = partition(image, "kiosk-boot")
+    at = f"{image}@@{boot.offset}"
+    entry = _run(["mtype", "-i", at, f"::/{BOOT_ENTRY}"], MTOOLS_SKIP_CHECK="1")
+    lines = [
+        f"{line} {options}" if line.startswith("options ") else line for line in entry.splitlines()
+    ]
+    with tempfile.TemporaryDirectory() as scratch:
+        changed = Path(scratch) / "palvelupiste.conf"
+        changed.write_text("\n".join(lines) + "\n")
+        _run(["mcopy", "-o", "-i", at, str(changed), f"::/{BOOT_ENTRY}"], MTOOLS_SKIP_CHECK="1")
+
+
+def write_file(image: Path, name: str, path: str, text: str) -> None:
+    """Write a file into an ext4 partition (replacing one that is there)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "file"
+        source.write_text(text)
+        try:
+            _debugfs(image, name, f"rm {path}", writable=True)
+        except RuntimeError:
+            pass
+        _debugfs(image, name, f"write {source} {path}", writable=True)
+
+
+def file_system_features(image: Path, name: str) -> list[str]:
+    """ext4's feature list; "needs_recovery" while a journal waits to be replayed."""
+    part = partition(image, name)
+    out = _run(["dumpe2fs", "-h", f"{image}?offset={part.offset}"])
+    for line in out.splitlines():
+        if line.startswith("Filesystem features:"):
+            return line.split(":", 1)[1].split()
+    raise RuntimeError("dumpe2fs printed no features")

@@ -1,0 +1,108 @@
+"""The box's security settings as the agent reads them for its heartbeat
+(kiosk/agent/box_security.py), from mount tables and file trees made here; the booted
+image's own values are checked in tests/images/test_boot.py."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from kiosk.agent import box_security
+
+# A kiosk's PID 1 mount table (trimmed from the booted image's).
+MOUNTINFO = """\
+23 1 254:2 / / ro,noatime shared:1 - ext4 /dev/vda2 ro
+24 23 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:2 - sysfs sysfs rw
+40 23 254:3 / /var/lib/kiosk rw,nosuid,nodev,noexec,noatime shared:20 - ext4 /dev/vda3 rw
+41 40 254:4 / /var/lib/kiosk/releases rw,nosuid,nodev,noatime shared:21 - ext4 /dev/vda4 rw
+42 23 0:40 / /var/lib/kiosk\\040backup rw,relatime shared:22 - tmpfs tmpfs rw
+"""
+
+
+def test_the_mount_holding_a_path_is_the_longest_mount_point():
+    options = box_security.mount_options
+    assert options(Path("/"), MOUNTINFO) == ["ro", "noatime"]
+    assert options(Path("/usr/bin"), MOUNTINFO) == ["ro", "noatime"]
+    assert "noexec" in options(Path("/var/lib/kiosk/state.db"), MOUNTINFO)
+    assert "noexec" not in options(Path("/var/lib/kiosk/releases/0.2.0"), MOUNTINFO)
+    # "/var/lib/kiosk backup" (escaped in mountinfo) is not inside /var/lib/kiosk.
+    assert options(Path("/var/lib/kiosk backup/x"), MOUNTINFO) == ["rw", "relatime"]
+    assert options(Path("/var/lib/kioskx"), MOUNTINFO) == ["ro", "noatime"]
+
+
+def test_the_report_says_what_the_box_is(tmp_path):
+    root = tmp_path
+    (root / "etc/apt/apt.conf.d").mkdir(parents=True)
+    (root / "etc/apt/apt.conf.d/20auto-upgrades").write_text(
+        'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n'
+    )
+    units = root / "etc/systemd/system"
+    units.mkdir(parents=True)
+    report = box_security.report(Path("/var/lib/kiosk"), root=root, mountinfo=MOUNTINFO)
+    assert report == {
+        "root_read_only": True,
+        "state_mount": ["rw", "nosuid", "nodev", "noexec", "noatime"],
+        "ssh": "not installed",
+        "unattended_upgrades": True,
+        "console_logins": True,  # gettys not masked
+    }
+    for getty in box_security.CONSOLE_GETTIES:
+        os.symlink("/dev/null", units / getty)
+    assert box_security.console_logins(root) is False
+
+
+def test_ssh_off_key_only_or_with_passwords(tmp_path):
+    root = tmp_path
+    (root / "usr/sbin").mkdir(parents=True)
+    (root / "usr/sbin/sshd").write_text("")
+    assert box_security.ssh_login(root) == "off"  # installed, not enabled
+    wants = root / "etc/systemd/system/multi-user.target.wants"
+    wants.mkdir(parents=True)
+    (wants / "ssh.service").write_text("")
+    (root / "etc/ssh/sshd_config.d").mkdir(parents=True)
+    (root / "etc/ssh/sshd_config").write_text("Include /etc/ssh/sshd_config.d/*.conf\n")
+    assert box_security.ssh_login(root) == "password"  # sshd's defaults take passwords
+    (root / "etc/ssh/sshd_config.d/10-kiosk.conf").write_text(
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+    )
+    assert box_security.ssh_login(root) == "key-only"
+    # sshd keeps the first value it reads: a later "yes" does not undo the "no".
+    (root / "etc/ssh/sshd_config.d/20-later.conf").write_text("PasswordAuthentication yes\n")
+    assert box_security.ssh_login(root) == "key-only"
+
+
+DISPLAY = Path(__file__).resolve().parents[2] / "systemd/libexec/kiosk-ui-display"
+
+
+def _display(env: Path, drm: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", str(DISPLAY), str(env), str(drm)], capture_output=True, text=True, timeout=10
+    )
+
+
+def _render_node(drm: Path, name: str, driver: str) -> None:
+    (drm / "drivers" / driver).mkdir(parents=True)
+    (drm / name / "device").mkdir(parents=True)
+    (drm / name / "device/driver").symlink_to(drm / "drivers" / driver)
+
+
+def test_cage_renders_with_the_gpu_only_where_mesa_drives_one(tmp_path):
+    """kiosk-ui.service's ExecStartPre: the environment file cage starts with, read from
+    a /sys/class/drm made here (a Pi's, a VM's, none)."""
+    env = tmp_path / "display.env"
+    none = tmp_path / "none"
+    none.mkdir()
+    said = _display(env, none)
+    assert said.returncode == 0 and "no GPU render node" in said.stdout
+    assert env.read_text() == "WLR_RENDERER=pixman\n"
+
+    vm = tmp_path / "vm"  # QEMU's virtio-gpu: a render node, no 3D
+    _render_node(vm, "renderD128", "virtio_gpu")
+    said = _display(env, vm)
+    assert "virtio_gpu" in said.stdout and env.read_text() == "WLR_RENDERER=pixman\n"
+
+    pi = tmp_path / "pi"  # a Raspberry Pi 4/5
+    _render_node(pi, "renderD128", "v3d")
+    said = _display(env, pi)
+    assert said.returncode == 0 and "v3d GPU" in said.stdout and env.read_text() == ""
