@@ -168,6 +168,9 @@ RuntimeMaxUse=64M
 JOURNAL
 # A new machine id on first boot (the image is copied to many kiosks).
 : >"$ROOT/etc/machine-id"
+# D-Bus reads the same id (its tmpfiles rule would make this link on the read-only root).
+install -d "$ROOT/var/lib/dbus"
+ln -sf /etc/machine-id "$ROOT/var/lib/dbus/machine-id"
 echo kiosk >"$ROOT/etc/hostname"
 
 if [ "$KERNEL" -eq 1 ]; then

@@ -68,7 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     central = args.central
     credentials = args.state_dir / "credentials.json"
     if central is None and credentials.exists():
-        central = Credentials.load(credentials).central
+        try:
+            central = Credentials.load(credentials).central
+        except (OSError, ValueError, TypeError) as exc:
+            # Not yet the kiosk user's (first-boot enrolment hands it over when done), or
+            # damaged: the boot check needs no central; a run waits for the next one.
+            logging.getLogger("kiosk.update").warning("credentials not readable: %s", exc)
+            if args.command == "run":
+                print(f"kiosk-update: cannot read {credentials}: {exc}")
+                return 75
     settings = UpdaterSettings(trusted_root=args.trusted_root)
     if args.command == "run":
         settings.units_command = shlex.split(args.units_command)
