@@ -72,6 +72,9 @@ install -d "$ROOT/etc/polkit-1/rules.d"
 install -m 0644 "$REPO/systemd/polkit/50-palvelupiste.rules" "$ROOT/etc/polkit-1/rules.d/"
 systemd-sysusers --root="$ROOT" >/dev/null
 systemd-tmpfiles --root="$ROOT" --create "$ROOT/usr/lib/tmpfiles.d/palvelupiste.conf"
+# What the packages' own tmpfiles rules want under /etc, done now: on the read-only root
+# they cannot be done at boot (seen: polkit's rules directory mode failed there).
+systemd-tmpfiles --root="$ROOT" --create --prefix=/etc >/dev/null 2>&1 || true
 
 if [ "$SOFTWARE" -eq 1 ]; then
     VERSION=$(sed -n 's/^VERSION = "\(.*\)"$/\1/p' "$REPO/contract/release.py")

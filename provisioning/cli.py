@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import pwd
-import shutil
 import sys
 from pathlib import Path
 
@@ -132,8 +131,23 @@ def _hand_over(state_dir: Path, owner: str | None) -> None:
     if not owner or os.geteuid() != 0:
         return
     user = pwd.getpwnam(owner)
-    for path in [state_dir, *state_dir.rglob("*")]:
-        shutil.chown(path, user.pw_uid, user.pw_gid)
+    for path in [state_dir, *_made_at_enrolment(state_dir)]:
+        # The links themselves: releases/current points into the read-only root, and
+        # following it failed on the booted image.
+        os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
+
+
+def _made_at_enrolment(state_dir: Path) -> list[Path]:
+    """Everything under the state directory except the updater's releases (their own
+    partition, already the kiosk user's, and hundreds of megabytes of files)."""
+    made = []
+    for path in state_dir.iterdir():
+        if path.name == "releases":
+            continue
+        made.append(path)
+        if path.is_dir() and not path.is_symlink():
+            made.extend(path.rglob("*"))
+    return made
 
 
 def cmd_first_boot(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ device self-test whose report reaches central's fleet view."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -188,3 +189,30 @@ def test_self_test_passes_on_the_default_config_which_has_no_devices(tmp_path):
     run = provision("self-test", state_dir=tmp_path / "state")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "no devices are configured" in run.stdout and "0 of 0 devices passed" in run.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="handing files to another user needs root")
+def test_first_boot_hands_the_state_to_the_kiosk_user_without_following_links(tmp_path):
+    """On the image releases/current links into the read-only root and the releases are
+    their own partition: the hand-over changes neither (it failed there once)."""
+    import pwd
+
+    from provisioning.cli import _hand_over
+
+    state, elsewhere = tmp_path / "state", tmp_path / "root-owned"
+    (state / "releases/0.1.0").mkdir(parents=True)
+    (state / "releases/0.1.0/venv").write_text("")
+    elsewhere.write_text("")
+    (state / "releases/current").symlink_to(elsewhere)
+    (state / "credentials.json").write_text("{}")
+    (state / "artifacts").mkdir()
+    (state / "artifacts/shot.png").write_text("")
+    (state / "current-screen").symlink_to(elsewhere)
+
+    _hand_over(state, "nobody")
+    nobody = pwd.getpwnam("nobody").pw_uid
+    for mine in ("", "credentials.json", "artifacts", "artifacts/shot.png"):
+        assert (state / mine).stat().st_uid == nobody, mine
+    assert (state / "current-screen").lstat().st_uid == nobody  # the link, not its target
+    assert elsewhere.stat().st_uid == 0
+    assert (state / "releases/0.1.0/venv").stat().st_uid == 0  # the updater's, left alone
