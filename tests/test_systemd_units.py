@@ -81,7 +81,8 @@ def test_units_are_hardened_and_restart_always():
         ):
             assert setting in text, f"{name} lacks {setting}"
     ui = (UNITS / "kiosk-ui.service").read_text()
-    assert "WatchdogSec=" in ui and "NotifyAccess=all" in ui and "/usr/bin/cage -s --" in ui
+    assert "WatchdogSec=" in ui and "NotifyAccess=main" in ui and "/usr/bin/cage -s --" in ui
+    assert "ExecStart=/usr/lib/palvelupiste/kiosk-ui-relay " in ui
 
 
 @needs_systemd
@@ -162,3 +163,94 @@ def test_first_boot_enrolment_command_is_one_kiosk_provision_accepts(tmp_path):
     # No enrolment file on this machine's boot partition: nothing to do, and no usage error.
     assert done.returncode == 0 and "no enrolment file" in done.stdout, done.stderr
     assert "--owner" in command  # the state directory goes to the kiosk user afterwards
+
+
+RELAY = UNITS / "libexec/kiosk-ui-relay"
+
+
+def _notify_socket(path: Path):
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+    sock.bind(str(path))
+    sock.settimeout(30)
+    return sock
+
+
+def _receive(sock) -> tuple[str, int]:
+    """One message and the PID the kernel says sent it (what systemd checks)."""
+    import socket
+    import struct
+
+    message, ancillary, _, _ = sock.recvmsg(4096, socket.CMSG_SPACE(12))
+    pid = next(
+        struct.unpack("iII", data)[0]
+        for level, kind, data in ancillary
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS
+    )
+    return message.decode(), pid
+
+
+def test_the_ui_relay_passes_the_uis_messages_on_as_its_own(tmp_path):
+    """The UI's READY=1 and WATCHDOG=1 reach systemd's socket from the relay's PID (the
+    unit's main process), not the UI's: systemd takes them from there (NotifyAccess=main),
+    though the UI is in the login session's scope."""
+    sock = _notify_socket(tmp_path / "notify")
+    ui = (
+        "import os, socket\n"
+        "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+        "for m in (b'READY=1', b'WATCHDOG=1'): s.sendto(m, os.environ['NOTIFY_SOCKET'])\n"
+    )
+    relay = subprocess.Popen(
+        [sys.executable, str(RELAY), sys.executable, "-c", ui],
+        env={"NOTIFY_SOCKET": str(tmp_path / "notify"), "RUNTIME_DIRECTORY": str(tmp_path)},
+    )
+    try:
+        assert _receive(sock) == ("READY=1", relay.pid)
+        assert _receive(sock) == ("WATCHDOG=1", relay.pid)
+        assert relay.wait(timeout=30) == 0
+    finally:
+        relay.kill()
+        sock.close()
+
+
+def test_the_watchdogs_abort_kills_a_frozen_ui_with_the_relay(tmp_path):
+    """systemd's watchdog sends SIGABRT to the main process only; cage and the UI are
+    out of its reach in the session scope, so the relay kills them, stopped ones too."""
+    import os
+    import signal
+    import time
+
+    pid_file = tmp_path / "ui.pid"
+    ui = (
+        "import os, signal, pathlib\n"
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
+        "os.kill(os.getpid(), signal.SIGSTOP)\n"  # frozen
+    )
+    relay = subprocess.Popen(
+        [sys.executable, str(RELAY), sys.executable, "-c", ui],
+        env={"RUNTIME_DIRECTORY": str(tmp_path)},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        frozen = int(pid_file.read_text())
+        time.sleep(0.2)
+        relay.send_signal(signal.SIGABRT)
+        assert relay.wait(timeout=30) == 134
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                os.kill(frozen, 0)
+            except ProcessLookupError:
+                break  # gone (reaped: the relay's child)
+            state = Path(f"/proc/{frozen}/stat").read_text().split()[2]
+            if state == "Z":
+                break  # killed, waiting to be reaped by init
+            assert time.monotonic() < deadline, f"the frozen UI is still {state}"
+            time.sleep(0.05)
+    finally:
+        relay.kill()

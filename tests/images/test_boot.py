@@ -180,7 +180,7 @@ def test_first_boot_enrols_and_shows_the_attract_screen(disk, kvm, central, tmp_
         log = vm.log()
         assert "enrolled as kiosk" in log, log[-3000:]
         # The virtual GPU has no 3D: cage draws in software instead of crashing.
-        assert "display: no GPU render node" in log
+        assert "cage renders in software (pixman)" in log
         assert "Read-only file system" not in log and "kiosk login:" not in log
 
         screen = vm.screendump(tmp_path / "attract-in-vm.png")
