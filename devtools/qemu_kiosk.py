@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -66,8 +67,10 @@ class QemuKiosk:
         # None: KVM if it can run the firmware here.
         self.kvm = kvm_runs_firmware() if tcg is None else not tcg
         netdev = "user,id=net0,restrict=on"
+        forwarder = Path(__file__).with_name("guest_forward.py")
         for guest, port in (forward or {}).items():
-            netdev += f",guestfwd=tcp:{guest}-tcp:127.0.0.1:{port}"
+            # A command per connection (a tcp: chardev would carry only the first one).
+            netdev += f",guestfwd=tcp:{guest}-cmd:{sys.executable} {forwarder} 127.0.0.1 {port}"
         self.args = [
             "qemu-system-x86_64",
             "-machine", f"q35,accel={'kvm' if self.kvm else 'tcg'}",
