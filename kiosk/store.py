@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kiosk import disk_reserve
+
 DEFAULT_STATE_DIR = Path("/var/lib/kiosk")
 
 
@@ -140,6 +142,7 @@ class StateStore:
         have migrated past what this code knows."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        disk_reserve.give_back_if_full(self.path.parent)  # a full partition: open all the same
         self.timeout_s = timeout_s
         self._local = threading.local()
         self._lock = threading.Lock()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk import config, device_status
+from kiosk import config, device_status, disk_reserve
 from kiosk.agent.client import CentralClient
 from kiosk.agent.commands import AgentCommands
 from kiosk.agent.heartbeat import SOFTWARE_VERSION, Heartbeat
@@ -46,6 +46,8 @@ class AgentSettings:
     )
     # A disruptive command waits for the citizen's session to end, at most this long.
     max_disruption_delay_s: float = 900.0
+    # Space kept aside on the state partition for when it fills (kiosk/disk_reserve.py).
+    space_reserve_mb: int = 0
 
 
 class Agent:
@@ -126,7 +128,9 @@ class Agent:
         self.sync.everything()
 
     def heartbeat(self) -> dict[str, Any]:
-        return self.heart.beat()
+        answer = self.heart.beat()
+        disk_reserve.set_aside_if_room(self.store.path.parent, self.settings.space_reserve_mb)
+        return answer
 
     def upload_events(self) -> int:
         return self.uploads.events()

@@ -94,6 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         default="systemctl start --no-block kiosk-update.service",
         help="starts the updater when central names a new release (empty: its timer only)",
     )
+    r.add_argument(
+        "--space-reserve-mb",
+        type=int,
+        default=0,
+        help="keep this much aside on the state partition, given back when it fills",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
@@ -133,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         reboot_command=args.reboot_command.split(),
         restart_ui_command=args.restart_ui_command.split(),
         update_command=shlex.split(args.update_command),
+        space_reserve_mb=args.space_reserve_mb,
     )
     client = CentralClient(creds.central, creds.device_token, insecure=creds.insecure)
 
