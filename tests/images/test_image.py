@@ -124,11 +124,18 @@ def test_first_boot_grows_the_state_partition(rootfs):
     """The image's own repart definitions: the same partitions, only the state one may
     grow; its file system grows with it when mounted."""
     definitions = sorted((rootfs / "usr/lib/repart.d").glob("*.conf"))
-    assert [d.name for d in definitions] == ["10-boot.conf", "20-root.conf", "30-state.conf"]
+    assert [d.name for d in definitions] == [
+        "10-boot.conf",
+        "20-root.conf",
+        "30-state.conf",
+        "40-releases.conf",  # not in the image: made on first boot, a fixed size
+    ]
     for definition in definitions:
         text = definition.read_text()
         assert "CopyBlocks=" not in text
-        assert ("Weight=0" in text) == (definition.name != "30-state.conf")
+        assert ("Weight=0" in text) == (definition.name in ("10-boot.conf", "20-root.conf"))
+    releases = (rootfs / "usr/lib/repart.d/40-releases.conf").read_text()
+    assert "Format=ext4" in releases and "SizeMaxBytes=3G" in releases
     assert (rootfs / "etc/systemd/system/sysinit.target.wants/systemd-repart.service").is_symlink()
     fstab = (rootfs / "etc/fstab").read_text()
     assert "x-systemd.growfs" in fstab and "PARTLABEL=kiosk-boot /boot/firmware vfat" in fstab
@@ -192,6 +199,12 @@ def test_root_is_read_only_and_logs_are_bounded(rootfs):
     mounts = {fields[1]: fields[3] for fields in fstab}
     assert mounts["/"].startswith("ro,")
     assert mounts["/var/lib/kiosk"].startswith("rw,")
+    # Nothing runs from the state partition; the releases, which must run, have their own.
+    assert {"nosuid", "nodev", "noexec"} <= set(mounts["/var/lib/kiosk"].split(","))
+    assert "noexec" not in mounts["/var/lib/kiosk/releases"].split(",")
+    # No login prompt on any console, the serial one included.
+    for getty in ("getty@.service", "serial-getty@.service", "autovt@.service"):
+        assert os.readlink(rootfs / "etc/systemd/system" / getty) == "/dev/null", getty
     assert (
         "Storage=volatile" in (rootfs / "etc/systemd/journald.conf.d/palvelupiste.conf").read_text()
     )
