@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from contract.release import VERSION
+from devtools import disk_image
 from tests.hardware.vpcd_card import exclusive_pcscd
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,53 +57,18 @@ ROOT_X86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
 LINUX = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
 
 
-def gpt_partitions(disk: Path) -> list[dict[str, object]]:
-    """The GPT's used entries, read from the image (UEFI spec 5.3: header at LBA 1)."""
-    import struct
-    import uuid
-
-    with disk.open("rb") as image:
-        image.seek(512)
-        header = image.read(92)
-        assert header[:8] == b"EFI PART", "not a GPT disk"
-        entries_lba, count, size = struct.unpack_from("<QII", header, 72)
-        image.seek(entries_lba * 512)
-        table = image.read(count * size)
-    out = []
-    for n in range(count):
-        entry = table[n * size : (n + 1) * size]
-        if entry[:16] == bytes(16):
-            continue
-        first, last = struct.unpack_from("<QQ", entry, 32)
-        out.append(
-            {
-                "type": str(uuid.UUID(bytes_le=entry[:16])).upper(),
-                "name": entry[56:128].decode("utf-16-le").rstrip("\0"),
-                "start": first,
-                "sectors": last - first + 1,
-            }
-        )
-    return out
-
-
 def test_the_disk_image_is_gpt_with_boot_root_and_state(disk):
     """Partitions by type and label as systemd-repart made them from images/repart.d;
     systemd-boot and the kernel on the boot partition; the root file system's label is
     the one the kernel is told to mount; small enough to hand out."""
-    partitions = gpt_partitions(disk)
-    parts = [(p["type"], p["name"]) for p in partitions]
+    partitions = disk_image.partitions(disk)
+    parts = [(p.type, p.name) for p in partitions]
     assert parts == [(ESP, "kiosk-boot"), (ROOT_X86_64, "kiosk-root"), (LINUX, "kiosk-state")]
-    sector = 512
     boot, root, _state = partitions
-    esp = f"{disk}@@{boot['start'] * sector}"
-    listing = subprocess.run(
-        ["mdir", "-b", "-/", "-i", esp, "::/"],
-        capture_output=True,
-        text=True,
-        env=os.environ | {"MTOOLS_SKIP_CHECK": "1"},
-    ).stdout
-    for wanted in ("/EFI/BOOT/BOOTX64.EFI", "/vmlinuz", "/initrd.img", "/loader/entries/"):
-        assert wanted.lower() in listing.lower(), listing
+    esp = f"{disk}@@{boot.offset}"
+    listing = [name.lower() for name in disk_image.boot_partition_files(disk)]
+    for wanted in ("EFI/BOOT/BOOTX64.EFI", "vmlinuz", "initrd.img", "loader/entries/"):
+        assert wanted.lower() in listing, listing
     entry = subprocess.run(
         ["mtype", "-i", esp, "::/loader/entries/palvelupiste.conf"],
         capture_output=True,
@@ -111,7 +77,7 @@ def test_the_disk_image_is_gpt_with_boot_root_and_state(disk):
     ).stdout
     assert "root=LABEL=kiosk-root ro" in entry
     probe = subprocess.run(
-        ["blkid", "-p", "-O", str(root["start"] * sector), "-o", "export", str(disk)],
+        ["blkid", "-p", "-O", str(root.offset), "-o", "export", str(disk)],
         capture_output=True,
         text=True,
     ).stdout
