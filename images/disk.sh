@@ -62,7 +62,9 @@ mkfs.vfat -C -n KIOSK-BOOT "$OUT/boot.img" $((ESP_MB * 1024)) >/dev/null
 MTOOLS_SKIP_CHECK=1 mcopy -s -i "$OUT/boot.img" "$STAGE"/* ::/
 ROOT_MB=$(( $(du -sm "$ROOT" | cut -f1) * 115 / 100 + 64 ))
 mkfs.ext4 -q -L kiosk-root -d "$ROOT" "$OUT/root.img" "${ROOT_MB}M"
-mkfs.ext4 -q -L kiosk-state "$OUT/state.img" 512M
+# No blocks reserved for root on the state partition: only the kiosk user writes there,
+# and the space reserve it keeps for a full disk must be usable by it when given back.
+mkfs.ext4 -q -m 0 -L kiosk-state "$OUT/state.img" 512M
 
 say "disk image (systemd-repart: GPT, partition types and labels from images/repart.d)"
 IMAGE="$OUT/palvelupiste-x86-64.img"
