@@ -337,6 +337,7 @@ def test_a_full_state_partition_and_a_frozen_ui(disk, kvm, central, tmp_path):
             limit(kvm, 120),
         )
         assert "disk_low" in kiosk.get("problems", []) or kiosk["status"] == "degraded"
+        assert "state partition full: gave back the .space-reserve" in vm.log()
         frozen = vm.wait_for("boot test: froze the UI", limit(kvm, 60))
         restarted = vm.wait_for("kiosk-ui.service: Watchdog timeout", limit(kvm, 60))
         assert vm.log().count(FIRST_FRAME) == 1

@@ -4,6 +4,7 @@ packages, this checkout's wheels), then the result is inspected and run from ins
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,7 +65,7 @@ def test_the_disk_image_is_gpt_with_boot_root_and_state(disk):
     partitions = disk_image.partitions(disk)
     parts = [(p.type, p.name) for p in partitions]
     assert parts == [(ESP, "kiosk-boot"), (ROOT_X86_64, "kiosk-root"), (LINUX, "kiosk-state")]
-    boot, root, _state = partitions
+    boot, root, state_part = partitions
     esp = f"{disk}@@{boot.offset}"
     listing = [name.lower() for name in disk_image.boot_partition_files(disk)]
     for wanted in ("EFI/BOOT/BOOTX64.EFI", "vmlinuz", "initrd.img", "loader/entries/"):
@@ -82,6 +83,12 @@ def test_the_disk_image_is_gpt_with_boot_root_and_state(disk):
         text=True,
     ).stdout
     assert "LABEL=kiosk-root" in probe and "TYPE=ext4" in probe
+    # The state partition keeps nothing for root: the kiosk's own space reserve is what a
+    # full partition falls back on (kiosk/disk_reserve.py).
+    state = subprocess.run(
+        ["dumpe2fs", "-h", f"{disk}?offset={state_part.offset}"], capture_output=True, text=True
+    ).stdout
+    assert re.search(r"^Reserved block count:\s+0$", state, re.MULTILINE), state[:2000]
     compressed = disk.with_name(disk.name + ".zst")
     assert compressed.stat().st_size <= 2**30  # ≤ 1 GiB to download and write
 
