@@ -319,14 +319,24 @@ After=kiosk-ui.service
 [Service]
 Type=oneshot
 StandardOutput=journal+console
-# The UI's Python process only (its command line starts with the interpreter), not cage.
-ExecStart=/bin/sh -c 'sleep 20; pkill -STOP -f "^[^ ]*python[0-9.]* [^ ]*kiosk-ui run" \\
-    && echo "boot test: froze the UI"'
+ExecStart=/bin/sh /usr/local/lib/boot-test-freeze.sh
+"""
+# The UI's Python process only (its command line starts with the release's interpreter),
+# not cage or the relay. The image has no procps (no pkill): /proc read by hand.
+FREEZE_SCRIPT = """sleep 20
+for dir in /proc/[0-9]*; do
+    cmd=$(tr '\\0' ' ' < "$dir/cmdline" 2>/dev/null) || continue
+    case "$cmd" in
+        */venv/bin/python3\\ *kiosk-ui\\ run*)
+            kill -STOP "${dir#/proc/}" && echo "boot test: froze the UI (${dir#/proc/})" ;;
+    esac
+done
 """
 
 
 def test_a_full_state_partition_and_a_frozen_ui(disk, kvm, central, tmp_path):
     disk_image.fill(disk, "kiosk-state", leave_mb=1)
+    disk_image.write_file(disk, "kiosk-root", "/usr/local/lib/boot-test-freeze.sh", FREEZE_SCRIPT)
     disk_image.add_unit(disk, "boot-test-freeze.service", FREEZER)
     vm = boot(disk, kvm, central, tmp_path / "vm")
     try:
