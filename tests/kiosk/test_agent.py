@@ -417,9 +417,7 @@ def test_a_device_fault_reaches_central_at_once_and_is_listed_as_a_fault(central
         loop.join(timeout=30)
 
 
-def test_the_agent_sets_space_aside_on_the_state_partition_at_its_heartbeat(
-    central_site, tmp_path
-):
+def test_the_agent_sets_space_aside_on_the_state_partition_at_its_heartbeat(central_site, tmp_path):
     """kiosk-agent run --space-reserve-mb: the reserve a full state partition gives back
     (kiosk/disk_reserve.py; the full partition itself is tested on the booted image)."""
     central, org = central_site
