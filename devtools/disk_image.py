@@ -107,16 +107,6 @@ def read_file(image: Path, name: str, path: str, to: Path) -> Path:
     return to
 
 
-def file_system_state(image: Path, name: str) -> str:
-    """ext4's own word for how it was left: "clean" after an orderly unmount."""
-    part = partition(image, name)
-    out = _run(["dumpe2fs", "-h", f"{image}?offset={part.offset}"])
-    for line in out.splitlines():
-        if line.startswith("Filesystem state:"):
-            return line.split(":", 1)[1].strip()
-    raise RuntimeError("dumpe2fs printed no state")
-
-
 def check_file_system(image: Path, name: str) -> subprocess.CompletedProcess[str]:
     """e2fsck -fn on the partition, read-only (exit 0: nothing wrong)."""
     part = partition(image, name)
@@ -153,9 +143,9 @@ def remove_unit(image: Path, name: str, wanted_by: str = "multi-user.target") ->
 
 
 def _field(stats: str, name: str) -> str:
-    found = re.search(rf"^{name}:\s+(\S+)", stats, re.MULTILINE)
+    found = re.search(rf"^{name}:\s+(.*?)\s*$", stats, re.MULTILINE)
     if found is None:
-        raise RuntimeError(f"debugfs stats printed no {name}")
+        raise RuntimeError(f"no {name} in what e2fsprogs printed")
     return found.group(1)
 
 
@@ -205,8 +195,5 @@ def write_file(image: Path, name: str, path: str, text: str) -> None:
 def file_system_features(image: Path, name: str) -> list[str]:
     """ext4's feature list; "needs_recovery" while a journal waits to be replayed."""
     part = partition(image, name)
-    out = _run(["dumpe2fs", "-h", f"{image}?offset={part.offset}"])
-    for line in out.splitlines():
-        if line.startswith("Filesystem features:"):
-            return line.split(":", 1)[1].split()
-    raise RuntimeError("dumpe2fs printed no features")
+    header = _run(["dumpe2fs", "-h", f"{image}?offset={part.offset}"])
+    return _field(header, "Filesystem features").split()

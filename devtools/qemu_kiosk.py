@@ -105,30 +105,18 @@ class QemuKiosk:
     def log(self) -> str:
         return self.serial.read_text(errors="replace") if self.serial.exists() else ""
 
-    def wait_for(self, text: str, timeout_s: float) -> float:
-        """Seconds from power-on until `text` is on the serial console."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if text in self.log():
-                return time.monotonic() - self.started
-            if self.process is not None and self.process.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise AssertionError(
-            f"{text!r} not on the serial console in {timeout_s:.0f} s:\n{self.log()[-3000:]}"
-        )
-
-    def wait_for_count(self, text: str, count: int, timeout_s: float) -> float:
-        """Seconds from power-on until `text` has been on the serial console `count` times."""
+    def wait_for(self, text: str, timeout_s: float, count: int = 1) -> float:
+        """Seconds from power-on until `text` has been on the serial console `count` times
+        (a limit on how long to look, never a judged time)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.log().count(text) >= count:
                 return time.monotonic() - self.started
             if self.process is not None and self.process.poll() is not None:
                 break
-            time.sleep(0.5)
+            time.sleep(0.2)
         raise AssertionError(
-            f"{text!r} not {count} times on the serial console in {timeout_s:.0f} s:\n"
+            f"{text!r} not {count} time(s) on the serial console in {timeout_s:.0f} s:\n"
             f"{self.log()[-3000:]}"
         )
 

@@ -218,9 +218,10 @@ def test_the_ui_relay_passes_the_uis_messages_on_as_its_own(tmp_path):
 def test_the_watchdogs_abort_kills_a_frozen_ui_with_the_relay(tmp_path):
     """systemd's watchdog sends SIGABRT to the main process only; cage and the UI are
     out of its reach in the session scope, so the relay kills them, stopped ones too."""
-    import os
     import signal
     import time
+
+    from tests.waiting import wait_for
 
     pid_file = tmp_path / "ui.pid"
     ui = (
@@ -233,24 +234,18 @@ def test_the_watchdogs_abort_kills_a_frozen_ui_with_the_relay(tmp_path):
         env={"RUNTIME_DIRECTORY": str(tmp_path)},
     )
     try:
-        deadline = time.monotonic() + 30
-        while not pid_file.exists() or not pid_file.read_text():
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        assert wait_for(lambda: pid_file.exists() and pid_file.read_text(), 30)
         frozen = int(pid_file.read_text())
         time.sleep(0.2)
         relay.send_signal(signal.SIGABRT)
         assert relay.wait(timeout=30) == 134
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                os.kill(frozen, 0)
-            except ProcessLookupError:
-                break  # gone (reaped: the relay's child)
-            state = Path(f"/proc/{frozen}/stat").read_text().split()[2]
-            if state == "Z":
-                break  # killed, waiting to be reaped by init
-            assert time.monotonic() < deadline, f"the frozen UI is still {state}"
-            time.sleep(0.05)
+
+        def gone() -> bool:
+            try:  # reaped, or killed and waiting for init to reap it
+                return Path(f"/proc/{frozen}/stat").read_text().split()[2] == "Z"
+            except FileNotFoundError:
+                return True
+
+        assert wait_for(gone, 30), "the frozen UI is still there"
     finally:
         relay.kill()

@@ -37,6 +37,7 @@ from devtools.builders import sample_catalogue
 from devtools.qemu_kiosk import QemuKiosk, kvm_runs_firmware
 from tests.central.world import add_user, make_org, ok
 from tests.central_server import start_central
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 CENTRAL_IN_GUEST = "10.0.2.100:8000"  # guestfwd to the host's central
@@ -134,15 +135,20 @@ def limit(kvm: bool, seconds: float) -> float:
 
 def kiosk_at_central(central, until, timeout_s: float) -> dict:
     server, org = central
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    found: list[dict] = []
+
+    def seen() -> bool:
         listed = ok(server.request("GET", "/kiosks", org.tokens["org_admin"]))["items"]
         for item in listed:
             kiosk = ok(server.request("GET", f"/kiosks/{item['id']}", org.tokens["org_admin"]))
             if until(kiosk):
-                return kiosk
-        time.sleep(2)
-    raise AssertionError(f"no kiosk at central as expected in {timeout_s:.0f} s: {listed}")
+                found.append(kiosk)
+                return True
+        time.sleep(1)  # a few requests a second, not hundreds
+        return False
+
+    assert wait_for(seen, timeout_s), "no kiosk at central as expected"
+    return found[0]
 
 
 def run_command(central, kiosk_id: str, type_: str, timeout_s: float) -> dict:
@@ -151,13 +157,15 @@ def run_command(central, kiosk_id: str, type_: str, timeout_s: float) -> dict:
     made = ok(
         server.request("POST", f"/kiosks/{kiosk_id}/commands", token, json={"type": type_}), 201
     )
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        command = ok(server.request("GET", f"/kiosks/{kiosk_id}/commands/{made['id']}", token))
-        if command["status"] in ("succeeded", "failed"):
-            return command
-        time.sleep(2)
-    raise AssertionError(f"{type_} not done in {timeout_s:.0f} s: {command}")
+    states: list[dict] = []
+
+    def done() -> bool:
+        states.append(ok(server.request("GET", f"/kiosks/{kiosk_id}/commands/{made['id']}", token)))
+        time.sleep(1)
+        return states[-1]["status"] in ("succeeded", "failed")
+
+    assert wait_for(done, timeout_s), f"{type_} not done: {states[-1]}"
+    return states[-1]
 
 
 def words_on(png: Path) -> str:
@@ -259,10 +267,7 @@ def test_a_power_cut_while_events_are_written_loses_no_committed_event(
     vm = boot(disk, kvm, central, tmp_path / "vm")
     try:
         vm.wait_for(FIRST_FRAME, limit(kvm, 120))
-        deadline = time.monotonic() + limit(kvm, 60)
-        while len(re.findall(r"committed event (\S+)", vm.log())) < 30:
-            assert time.monotonic() < deadline, vm.log()[-3000:]
-            time.sleep(0.5)
+        vm.wait_for("committed event", limit(kvm, 60), count=30)
         vm.pull_the_plug()  # no shutdown: the guest's caches are gone
     finally:
         vm.stop()
@@ -351,7 +356,7 @@ def test_a_full_state_partition_and_a_frozen_ui(disk, kvm, central, tmp_path):
         frozen = vm.wait_for("boot test: froze the UI", limit(kvm, 60))
         restarted = vm.wait_for("kiosk-ui.service: Watchdog timeout", limit(kvm, 60))
         assert vm.log().count(FIRST_FRAME) == 1
-        vm.wait_for_count(FIRST_FRAME, 2, limit(kvm, 120))  # the UI back after the restart
+        vm.wait_for(FIRST_FRAME, limit(kvm, 120), count=2)  # the UI back after the restart
         print(f"watchdog restarted the frozen UI {restarted - frozen:.0f} s after the freeze")
     finally:
         vm.stop()
