@@ -84,6 +84,17 @@ def put_on_boot_partition(image: Path, source: Path, name: str) -> None:
     )
 
 
+def read_boot_file(image: Path, name: str, to: Path) -> Path:
+    """Copy a file off the boot partition's top level (the Pi's kernel and cmdline.txt for
+    booting the arm64 image in QEMU, which has no Pi firmware)."""
+    boot = partition(image, "kiosk-boot")
+    _run(
+        ["mcopy", "-o", "-i", f"{image}@@{boot.offset}", f"::/{name}", str(to)],
+        MTOOLS_SKIP_CHECK="1",
+    )
+    return to
+
+
 def boot_partition_files(image: Path) -> list[str]:
     boot = partition(image, "kiosk-boot")
     listing = _run(

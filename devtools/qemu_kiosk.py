@@ -2,8 +2,14 @@
 Debian's OVMF, a virtio GPU, the serial console in a file, QMP for screendumps and for
 pulling the plug. For the boot tests and the boot-time benchmark.
 
+The arm64 (Raspberry Pi) image boots on QEMU's `virt` machine with a Pi 4's CPU
+(Cortex-A72), in emulation: QEMU has no Pi 4 board, so the Pi's firmware is skipped and
+the kernel, initrd and command line are taken from the image's own boot partition
+(config.txt and cmdline.txt, as the Pi's firmware reads them).
+
 Networking is QEMU's user mode, restricted: the guest reaches nothing but the ports
-forwarded to the host's loopback (`forward={"10.0.2.100:8000": 8000}`).
+forwarded to the host's loopback (`forward={"10.0.2.100:8000": 8000}`), and the host
+reaches only the guest ports in `host_forward` ({host port on 127.0.0.1: guest port}).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from devtools import disk_image
 
 OVMF = Path("/usr/share/ovmf/OVMF.fd")  # Debian's ovmf
 
@@ -56,6 +64,8 @@ class QemuKiosk:
         forward: dict[str, int] | None = None,
         memory_mb: int = 2048,
         tcg: bool | None = None,
+        arch: str = "x86-64",
+        host_forward: dict[int, int] | None = None,
     ) -> None:
         self.image = image
         self.workdir = workdir
@@ -65,35 +75,70 @@ class QemuKiosk:
         # KVM where it works; tcg=True where /dev/kvm is there but cannot run the firmware
         # (nested KVM on these CI machines: "KVM internal error" at OVMF's FPU setup).
         # None: KVM if it can run the firmware here.
-        self.kvm = kvm_runs_firmware() if tcg is None else not tcg
+        self.kvm = arch == "x86-64" and (kvm_runs_firmware() if tcg is None else not tcg)
         netdev = "user,id=net0,restrict=on"
         forwarder = Path(__file__).with_name("guest_forward.py")
         for guest, port in (forward or {}).items():
             # A command per connection (a tcp: chardev would carry only the first one).
             netdev += f",guestfwd=tcp:{guest}-cmd:{sys.executable} {forwarder} 127.0.0.1 {port}"
-        self.args = [
-            "qemu-system-x86_64",
-            "-machine", f"q35,accel={'kvm' if self.kvm else 'tcg'}",
-            # Not the plain host model: nested KVM refuses some host MSRs (arch-capabilities).
-            "-cpu", "host,-arch-capabilities" if self.kvm else "max",
+        for host_port, guest_port in (host_forward or {}).items():
+            netdev += f",hostfwd=tcp:127.0.0.1:{host_port}-:{guest_port}"
+        common = [
             "-smp", "2",
             "-m", str(memory_mb),
-            # The firmware as a ROM image (-bios), not as flash: nested KVM cannot run
-            # code from flash (an "emulation failure" at OVMF's first FPU instruction).
-            # No stored EFI variables then: systemd-boot is at the removable-media path.
-            "-bios", str(OVMF),
             "-drive", f"file={image},format=raw,if=virtio,cache=unsafe",
-            "-device", "virtio-vga",
             "-display", "none",
             "-netdev", netdev,
             "-device", "virtio-net-pci,netdev=net0",
-            "-device", "i6300esb",  # a hardware watchdog, as kiosk boards have
             "-serial", f"file:{self.serial}",
             "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
             "-no-reboot",
         ]  # fmt: skip
+        if arch == "arm64":
+            self.args = [
+                "qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a72",
+                *self._pi_boot(image, workdir), "-device", "virtio-gpu-pci", *common,
+            ]  # fmt: skip
+        elif arch == "x86-64":
+            self.args = self._pc_args(common)
+        else:
+            raise ValueError(f"arch: x86-64 or arm64, not {arch!r}")
         self.process: subprocess.Popen[bytes] | None = None
         self.started = 0.0
+
+    @staticmethod
+    def _pi_boot(image: Path, workdir: Path) -> list[str]:
+        """-kernel, -initrd and -append as the Pi's firmware would take them from the boot
+        partition, the console on the virt machine's serial port instead of the Pi's."""
+        config = disk_image.read_boot_file(image, "config.txt", workdir / "config.txt")
+        wanted = dict.fromkeys(("kernel", "initramfs"), "")
+        for line in config.read_text().splitlines():
+            words = line.replace("=", " ", 1).split()
+            if len(words) >= 2 and words[0] in wanted:
+                wanted[words[0]] = words[1]
+        if not all(wanted.values()):
+            raise RuntimeError(f"config.txt names no kernel or initramfs: {config.read_text()}")
+        kernel = disk_image.read_boot_file(image, wanted["kernel"], workdir / "vmlinuz")
+        initrd = disk_image.read_boot_file(image, wanted["initramfs"], workdir / "initrd.img")
+        cmdline = disk_image.read_boot_file(image, "cmdline.txt", workdir / "cmdline.txt")
+        options = [o for o in cmdline.read_text().split() if not o.startswith("console=")]
+        append = " ".join([*options, "console=ttyAMA0,115200"])
+        return ["-kernel", str(kernel), "-initrd", str(initrd), "-append", append]
+
+    def _pc_args(self, common: list[str]) -> list[str]:
+        return [
+            "qemu-system-x86_64",
+            "-machine", f"q35,accel={'kvm' if self.kvm else 'tcg'}",
+            # Not the plain host model: nested KVM refuses some host MSRs (arch-capabilities).
+            "-cpu", "host,-arch-capabilities" if self.kvm else "max",
+            # The firmware as a ROM image (-bios), not as flash: nested KVM cannot run
+            # code from flash (an "emulation failure" at OVMF's first FPU instruction).
+            # No stored EFI variables then: systemd-boot is at the removable-media path.
+            "-bios", str(OVMF),
+            "-device", "virtio-vga",
+            "-device", "i6300esb",  # a hardware watchdog, as kiosk boards have
+            *common,
+        ]  # fmt: skip
 
     def start(self) -> QemuKiosk:
         self.started = time.monotonic()

@@ -4,7 +4,7 @@
 # user, a read-only root with the state on its own partition, unattended security
 # upgrades for the OS.
 #
-#   images/build.sh [--no-software] [--tar] [--kernel] [--release-root ROOT.json] OUTPUT_DIR
+#   images/build.sh [--no-software] [--tar] [--kernel] [--arch amd64|arm64] [--release-root ROOT.json] OUTPUT_DIR
 #
 # Needs root and mmdebstrap. Packages come from this machine's apt sources; the Python
 # packages come from a release bundle built here (`central release build`, also left in
@@ -12,6 +12,10 @@
 # anchor kiosks verify updates with (without it, the image installs no updates).
 # Output: OUTPUT_DIR/rootfs (and OUTPUT_DIR/palvelupiste-rootfs.tar.gz with --tar).
 # --kernel adds the kernel and what a bootable disk needs (images/disk.sh makes the disk).
+# --arch arm64 on an x86-64 machine builds for Raspberry Pi 4/5 through qemu-user
+# (binfmt_misc; ./run image-test installs it): Debian's arm64 kernel and the Pi's firmware
+# from Debian (raspi-firmware, in non-free-firmware), and the release bundle built in an
+# arm64 build root, since a bundle is built on the kiosk's own CPU (central/updates/bundle.py).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,17 +23,21 @@ SOFTWARE=1
 TAR=0
 RELEASE_ROOT=""
 KERNEL=0
+HOST_ARCH=$(dpkg --print-architecture)
+ARCH=$HOST_ARCH
 while [ $# -gt 1 ]; do
     case "$1" in
         --no-software) SOFTWARE=0 ;;
         --tar) TAR=1 ;;
         --kernel) KERNEL=1 ;;
+        --arch) ARCH=$2; shift ;;
         --release-root) RELEASE_ROOT=$(realpath "$2"); shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
-[ $# -eq 1 ] || { echo "usage: images/build.sh [--no-software] [--tar] [--kernel] [--release-root ROOT.json] OUTPUT_DIR" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: images/build.sh [--no-software] [--tar] [--kernel] [--arch amd64|arm64] [--release-root ROOT.json] OUTPUT_DIR" >&2; exit 2; }
+case "$ARCH" in amd64|arm64) ;; *) echo "--arch: amd64 or arm64, not $ARCH" >&2; exit 2 ;; esac
 OUT=$(mkdir -p "$1" && cd "$1" && pwd)
 ROOT="$OUT/rootfs"
 PY="${PYTHON:-$REPO/.venv/bin/python}"
@@ -37,6 +45,10 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 [ "$(id -u)" -eq 0 ] || { echo "images/build.sh must run as root (mmdebstrap --mode=root)" >&2; exit 2; }
 command -v mmdebstrap >/dev/null || { echo "install mmdebstrap first (apt-get install mmdebstrap)" >&2; exit 2; }
+if [ "$ARCH" != "$HOST_ARCH" ] && ! arch-test "$ARCH" >/dev/null 2>&1; then
+    echo "this machine cannot run $ARCH programs: install qemu-user-static and binfmt-support (and arch-test)" >&2
+    exit 2
+fi
 
 # What the kiosk runs on: systemd, the compositor, the device stacks, speech, fonts.
 PACKAGES=(
@@ -52,12 +64,31 @@ PACKAGES=(
 )
 # A bootable disk: the kernel (initramfs-tools comes with it) and what grows the state
 # partition on first boot.
-[ "$KERNEL" -eq 0 ] || PACKAGES+=(linux-image-amd64 e2fsprogs dosfstools)
+# On a Raspberry Pi: Debian's arm64 kernel, the Pi's boot firmware (it copies the kernel,
+# initrd and device trees to /boot/firmware and writes config.txt and cmdline.txt) and
+# the Pi's Wi-Fi firmware.
+if [ "$KERNEL" -eq 1 ]; then
+    PACKAGES+=(e2fsprogs dosfstools)
+    case "$ARCH" in
+        amd64) PACKAGES+=(linux-image-amd64) ;;
+        arm64) PACKAGES+=(linux-image-arm64 raspi-firmware firmware-brcm80211) ;;
+    esac
+fi
+# This machine's Debian mirrors, with the component the Pi's firmware is in.
+WITH_FIRMWARE='for f in "$1"/etc/apt/sources.list "$1"/etc/apt/sources.list.d/*; do [ -f "$f" ] && sed -i -e "s/^\(deb .*\) main$/\1 main non-free-firmware/" -e "s/^Components: main$/Components: main non-free-firmware/" "$f"; done; true'
+
+# mmdebstrap for ARCH, this machine's apt sources (non-free-firmware added); extra args
+# after the first two.
+debian_root() {
+    local target=$1 packages=$2
+    shift 2
+    mmdebstrap --variant=apt --mode=root --architectures="$ARCH" \
+        --setup-hook="$WITH_FIRMWARE" --include="$packages" "$@" bookworm "$target"
+}
 
 rm -rf "$ROOT"
-say "root filesystem (Debian 12, ${#PACKAGES[@]} packages)"
-mmdebstrap --variant=apt --mode=root --format=directory \
-    --include="$(IFS=,; echo "${PACKAGES[*]}")" bookworm "$ROOT" >"$OUT/mmdebstrap.log" 2>&1 \
+say "root filesystem (Debian 12 $ARCH, ${#PACKAGES[@]} packages)"
+debian_root "$ROOT" "$(IFS=,; echo "${PACKAGES[*]}")" --format=directory >"$OUT/mmdebstrap.log" 2>&1 \
     || { tail -20 "$OUT/mmdebstrap.log" >&2; exit 1; }
 
 say "units, users, directories, device rules"
@@ -78,9 +109,25 @@ systemd-tmpfiles --root="$ROOT" --create --prefix=/etc >/dev/null 2>&1 || true
 
 if [ "$SOFTWARE" -eq 1 ]; then
     VERSION=$(sed -n 's/^VERSION = "\(.*\)"$/\1/p' "$REPO/contract/release.py")
-    say "release bundle $VERSION (wheels built here, installed offline in the image)"
-    "$PY" -m central.cli release build --version "$VERSION" --out "$OUT" --source "$REPO" \
-        >"$OUT/bundle.log" 2>&1 || { tail -20 "$OUT/bundle.log" >&2; exit 1; }
+    if [ "$ARCH" = "$HOST_ARCH" ]; then
+        say "release bundle $VERSION (wheels built here, installed offline in the image)"
+        "$PY" -m central.cli release build --version "$VERSION" --out "$OUT" --source "$REPO" \
+            >"$OUT/bundle.log" 2>&1 || { tail -20 "$OUT/bundle.log" >&2; exit 1; }
+    else
+        # The same lock (what this machine's tests passed with), its $ARCH wheels, and
+        # pyscard compiled there: in a throwaway $ARCH build root, emulated.
+        say "release bundle $VERSION, built in a Debian $ARCH build root (emulated: slow)"
+        "$PY" -c 'from central.updates.bundle import locked_requirements as l; print("\n".join(l()))' >"$OUT/lock.txt"
+        BUILD_IN_ROOT='cd /build && python3 -m venv venv && venv/bin/pip install -q -r lock.txt && venv/bin/pip install -q --no-deps ./source && venv/bin/python -m central.updates.cli build --version '"$VERSION"' --out /build/out --source /build/source'
+        debian_root /dev/null python3-venv,python3-dev,gcc,swig,libpcsclite-dev,pkg-config,ca-certificates \
+            --format=null \
+            --customize-hook='mkdir -p "$1/build/source" "$1/build/out"' \
+            --customize-hook="copy-in $REPO/contract $REPO/central $REPO/kiosk $REPO/hardware $REPO/provisioning $REPO/systemd $REPO/pyproject.toml /build/source" \
+            --customize-hook="copy-in $OUT/lock.txt /build" \
+            --customize-hook="chroot \"\$1\" env -i PATH=/usr/bin:/bin HOME=/root sh -c '$BUILD_IN_ROOT'" \
+            --customize-hook="copy-out /build/out/palvelupiste-$VERSION.tar $OUT" \
+            >"$OUT/bundle.log" 2>&1 || { tail -20 "$OUT/bundle.log" >&2; exit 1; }
+    fi
     FACTORY="$ROOT/opt/palvelupiste"
     mkdir -p "$FACTORY"
     tar -C "$FACTORY" -xf "$OUT/palvelupiste-$VERSION.tar" manifest.json wheels units
@@ -196,6 +243,20 @@ PARTLABEL=kiosk-boot /boot/firmware vfat rw,noexec,nosuid,nodev,umask=0077,nofai
 PARTLABEL=kiosk-releases /var/lib/kiosk/releases ext4 rw,noatime,nosuid,nodev,nofail,x-systemd.after=systemd-repart.service,x-systemd.before=local-fs.target,x-systemd.device-timeout=30s 0 2
 FSTAB
     install -d "$ROOT/boot/firmware"
+    if [ "$ARCH" = arm64 ]; then
+        # The Pi's firmware reads cmdline.txt and config.txt from the boot partition;
+        # Debian's raspi-firmware writes them (again at each kernel upgrade) from these.
+        # "ro" last: the kernel takes the last of rw/ro, and the root is read-only.
+        cat >"$ROOT/etc/default/raspi-firmware" <<'PI'
+# Palvelupiste: the root by its label (the same image boots from SD card or USB disk).
+ROOTPART=LABEL=kiosk-root
+CONSOLES="auto"
+PI
+        echo "ro rootwait quiet loglevel=3 systemd.show_status=auto systemd.journald.forward_to_console=1" \
+            >"$ROOT/etc/default/raspi-extra-cmdline"
+        KVER=$(basename "$(ls "$ROOT"/boot/vmlinuz-* | sort -V | tail -1)" | sed 's/^vmlinuz-//')
+        chroot "$ROOT" /etc/kernel/postinst.d/z50-raspi-firmware "$KVER" >>"$OUT/mmdebstrap.log" 2>&1
+    fi
 fi
 
 say "enable the kiosk's units"

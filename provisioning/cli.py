@@ -137,12 +137,17 @@ def _hand_over(state_dir: Path, owner: str | None) -> None:
         os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
 
 
+# Not the kiosk user's: the updater's releases (their own partition, already the kiosk
+# user's, and hundreds of megabytes of files) and the SSH host key (root's alone:
+# kiosk-ssh-keys may have made it before enrolment).
+NOT_HANDED_OVER = ("releases", "ssh-host-keys")
+
+
 def _made_at_enrolment(state_dir: Path) -> list[Path]:
-    """Everything under the state directory except the updater's releases (their own
-    partition, already the kiosk user's, and hundreds of megabytes of files)."""
+    """Everything under the state directory except NOT_HANDED_OVER."""
     made = []
     for path in state_dir.iterdir():
-        if path.name == "releases":
+        if path.name in NOT_HANDED_OVER:
             continue
         made.append(path)
         if path.is_dir() and not path.is_symlink():

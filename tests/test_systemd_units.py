@@ -42,6 +42,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path):
     assert names == [
         "kiosk-agent.service",
         "kiosk-firstboot.service",
+        "kiosk-ssh-keys.service",
         "kiosk-ui.service",
         "kiosk-update-boot.service",
         "kiosk-update.service",

@@ -15,6 +15,7 @@ central keeps. Keys are read from KEYS/<role>.pem (root-1.pem, root-2.pem, …).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from central.updates import bundle, keys
@@ -137,3 +138,17 @@ def _build(args: argparse.Namespace) -> int:
     if made_delta:
         print(f"{made_delta.path}: {made_delta.size / 1e6:.1f} MB, for kiosks on the base release")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m central.updates.cli build …`: the release commands without central's
+    server packages, on the box of the kiosk's CPU a bundle is built on (images/build.sh
+    --arch arm64 runs it in an emulated arm64 build root)."""
+    parser = argparse.ArgumentParser(prog="python -m central.updates.cli")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["release", *(sys.argv[1:] if argv is None else argv)])
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,10 +7,12 @@ Read from PID 1's mount table, not the agent's own: the agent's sandbox
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 SSH_UNITS = ("ssh.service", "sshd.service")
+SSHD_PID = "run/sshd.pid"  # under the root; sshd's default PidFile
 CONSOLE_GETTIES = ("getty@.service", "serial-getty@.service")
 
 
@@ -49,30 +51,43 @@ def _masked(unit: Path) -> bool:
 
 
 def ssh_login(root: Path = Path("/")) -> str:
-    """ "not installed", "off" (installed, not enabled), "key-only" or "password"."""
+    """ "not installed", "off" (installed, not enabled or not running), "key-only" or
+    "password". On the image sshd is enabled but runs only when a technician's keys are
+    on the boot partition (kiosk-ssh-keys.service): running is sshd's pid file."""
     if not (root / "usr/sbin/sshd").exists():
         return "not installed"
     wants = root / "etc/systemd/system/multi-user.target.wants"
     if not any((wants / unit).exists() for unit in SSH_UNITS):
         return "off"
+    if not (root / SSHD_PID).exists():
+        return "off"
     settings: dict[str, str] = {}
-    configs = [
-        root / "etc/ssh/sshd_config",
-        *sorted((root / "etc/ssh/sshd_config.d").glob("*.conf")),
-    ]
-    for config in configs:
-        try:
-            lines = config.read_text().splitlines()
-        except OSError:
-            continue
-        for line in lines:
-            words = line.split()
-            # sshd takes the first value it reads for each keyword.
-            if len(words) >= 2 and not words[0].startswith("#"):
-                settings.setdefault(words[0].lower(), words[1].lower())
+    for words in _sshd_lines(root, root / "etc/ssh/sshd_config"):
+        # sshd takes the first value it reads for each keyword.
+        settings.setdefault(words[0].lower(), words[1].lower())
     passwords = settings.get("passwordauthentication", "yes") != "no"
     keyboard = settings.get("kbdinteractiveauthentication", "yes") != "no"
     return "password" if passwords or keyboard else "key-only"
+
+
+def _sshd_lines(root: Path, config: Path, depth: int = 0) -> Iterator[list[str]]:
+    """sshd's settings in the order sshd reads them: an Include is read where it stands
+    (Debian's sshd_config includes sshd_config.d/*.conf on its first line)."""
+    try:
+        lines = config.read_text().splitlines()
+    except OSError:
+        return
+    for line in lines:
+        words = line.split()
+        if len(words) < 2 or words[0].startswith("#"):
+            continue
+        if words[0].lower() == "include" and depth < 4:
+            for pattern in words[1:]:
+                relative = pattern.lstrip("/") if pattern.startswith("/") else f"etc/ssh/{pattern}"
+                for included in sorted(root.glob(relative)):
+                    yield from _sshd_lines(root, included, depth + 1)
+            continue
+        yield words
 
 
 def unattended_upgrades(root: Path = Path("/")) -> bool:

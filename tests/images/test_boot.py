@@ -10,10 +10,12 @@ One disk, booted several times in order, the way one kiosk lives:
    a remote screenshot;
 2. the power cut while usage events are being committed: state.db whole, no committed
    event lost, the state file system recovered on the next boot and clean after it;
-3. the state partition full: the UI still comes up and the agent reports the disk;
+3. SSH, off until a technician's public key is on the boot partition, then key-only:
+   the key logs in as root, a password never, the kiosk user never;
+4. the state partition full: the UI still comes up and the agent reports the disk;
    the UI frozen inside the guest: systemd's watchdog restarts it.
 
-Nothing logs in to the guest (it has no login by design): what happens inside is read
+Nothing logs in to the guest but test 3's SSH (no login by design): what happens inside is read
 from the serial console (the journal is forwarded there), from central, and from the
 disk afterwards (devtools/disk_image.py); what the test makes happen inside is a unit it
 writes into its copy of the image.
@@ -25,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import time
@@ -34,6 +37,7 @@ import pytest
 
 from devtools import disk_image
 from devtools.builders import sample_catalogue
+from devtools.launcher import free_port
 from devtools.qemu_kiosk import QemuKiosk, kvm_runs_firmware
 from tests.central.world import add_user, make_org, ok
 from tests.central_server import start_central
@@ -123,14 +127,29 @@ def disk(image, kvm, central, tmp_path_factory) -> Path:
     return copy
 
 
-def boot(disk: Path, kvm: bool, central, workdir: Path) -> QemuKiosk:
+def boot(disk: Path, kvm: bool, central, workdir: Path, ssh_port: int | None = None) -> QemuKiosk:
     server, _ = central
     port = int(server.base.rsplit(":", 1)[1])
-    return QemuKiosk(disk, workdir, forward={CENTRAL_IN_GUEST: port}, tcg=not kvm).start()
+    return QemuKiosk(
+        disk,
+        workdir,
+        forward={CENTRAL_IN_GUEST: port},
+        tcg=not kvm,
+        host_forward={ssh_port: 22} if ssh_port else None,
+    ).start()
 
 
 def limit(kvm: bool, seconds: float) -> float:
     return seconds if kvm else seconds * 8  # TCG emulation is that much slower
+
+
+def ssh_banner(port: int) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.settimeout(10)
+        try:
+            return sock.recv(64)
+        except (TimeoutError, ConnectionResetError):
+            return b""
 
 
 def kiosk_at_central(central, until, timeout_s: float) -> dict:
@@ -182,7 +201,8 @@ def words_on(png: Path) -> str:
 
 def test_first_boot_enrols_and_shows_the_attract_screen(disk, kvm, central, tmp_path):
     server, org = central
-    vm = boot(disk, kvm, central, tmp_path / "vm")
+    ssh_port = free_port()
+    vm = boot(disk, kvm, central, tmp_path / "vm", ssh_port=ssh_port)
     try:
         first_frame = vm.wait_for(FIRST_FRAME, limit(kvm, 120))
         log = vm.log()
@@ -206,7 +226,10 @@ def test_first_boot_enrols_and_shows_the_attract_screen(disk, kvm, central, tmp_
         system = health["system"]
         assert system["root_read_only"] is True
         assert {"rw", "nosuid", "nodev", "noexec"} <= set(system["state_mount"])
-        assert system["ssh"] == "not installed"  # no SSH server in the image
+        assert system["ssh"] == "off"  # sshd is there, for a technician's key only
+        # Nothing answers on port 22 (QEMU accepts the forwarded connection, and closes
+        # it at once: no SSH banner).
+        assert ssh_banner(ssh_port) == b""
         assert system["unattended_upgrades"] is True
         assert system["console_logins"] is False  # cage on the screen, nothing on serial
         assert health["disk_free_mb"] > 2048  # the state partition grew to the disk
@@ -337,6 +360,65 @@ for dir in /proc/[0-9]*; do
     esac
 done
 """
+
+
+def test_ssh_takes_a_technicians_key_and_nothing_else(disk, kvm, central, tmp_path):
+    key = tmp_path / "technician"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "technician", "-f", str(key)],
+        check=True,
+        timeout=30,
+    )
+    keys = tmp_path / "ssh-authorized-keys"
+    keys.write_text(f"# the field technicians\n{key.with_suffix('.pub').read_text()}")
+    disk_image.put_on_boot_partition(disk, keys, "ssh-authorized-keys")
+    port = free_port()
+    vm = boot(disk, kvm, central, tmp_path / "vm", ssh_port=port)
+    known_hosts = tmp_path / "known_hosts"
+
+    def ssh(user: str, *options: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["ssh", "-p", str(port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=20",
+             "-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=accept-new",
+             *options, f"{user}@127.0.0.1", "id -un; touch /boot-test 2>&1; true"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    try:
+        vm.wait_for("SSH on for 1 key(s)", limit(kvm, 120))
+        host_key = re.search(r"host key (SHA256:\S+)", vm.log()).group(1)
+        vm.wait_for("Started ssh.service", limit(kvm, 60))
+        tries: list[subprocess.CompletedProcess[str]] = []
+        assert wait_for(
+            lambda: tries.append(ssh("root", "-i", str(key))) or tries[-1].returncode == 0,
+            limit(kvm, 30),
+        ), tries[-1].stderr
+        lines = tries[-1].stdout.splitlines()
+        assert lines[0] == "root"
+        assert "Read-only file system" in lines[1]  # even root cannot change the root
+        # The host key is the one the kiosk made for itself and said on its console.
+        listed = subprocess.run(
+            ["ssh-keygen", "-l", "-f", str(known_hosts)], capture_output=True, text=True
+        )
+        assert host_key in listed.stdout
+        # No password, not even offered; no other user, even with the key.
+        password = ssh(
+            "root", "-o", "PubkeyAuthentication=no",
+            "-o", "PreferredAuthentications=password,keyboard-interactive",
+        )  # fmt: skip
+        assert password.returncode == 255
+        assert "Permission denied (publickey)" in password.stderr
+        kiosk_user = ssh("kiosk", "-i", str(key))
+        assert kiosk_user.returncode == 255 and "Permission denied" in kiosk_user.stderr
+        # And central sees it as the fleet console shows it.
+        kiosk_at_central(
+            central,
+            lambda k: ((k.get("health") or {}).get("system") or {}).get("ssh") == "key-only",
+            limit(kvm, 120),
+        )
+        vm.power_button(limit(kvm, 60))
+    finally:
+        vm.stop()
 
 
 def test_a_full_state_partition_and_a_frozen_ui(disk, kvm, central, tmp_path):

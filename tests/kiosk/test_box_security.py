@@ -5,6 +5,7 @@ image's own values are checked in tests/images/test_boot.py."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -62,6 +63,10 @@ def test_ssh_off_key_only_or_with_passwords(tmp_path):
     (wants / "ssh.service").write_text("")
     (root / "etc/ssh/sshd_config.d").mkdir(parents=True)
     (root / "etc/ssh/sshd_config").write_text("Include /etc/ssh/sshd_config.d/*.conf\n")
+    # Enabled, but not running (the image's sshd without a technician's keys).
+    assert box_security.ssh_login(root) == "off"
+    (root / "run").mkdir()
+    (root / box_security.SSHD_PID).write_text("123\n")
     assert box_security.ssh_login(root) == "password"  # sshd's defaults take passwords
     (root / "etc/ssh/sshd_config.d/10-kiosk.conf").write_text(
         "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
@@ -70,6 +75,71 @@ def test_ssh_off_key_only_or_with_passwords(tmp_path):
     # sshd keeps the first value it reads: a later "yes" does not undo the "no".
     (root / "etc/ssh/sshd_config.d/20-later.conf").write_text("PasswordAuthentication yes\n")
     assert box_security.ssh_login(root) == "key-only"
+
+
+def test_the_images_ssh_settings_are_key_only(tmp_path):
+    """The drop-in the image installs, read the way the heartbeat reads the booted box."""
+    root = tmp_path
+    (root / "usr/sbin").mkdir(parents=True)
+    (root / "usr/sbin/sshd").write_text("")
+    (root / "etc/systemd/system/multi-user.target.wants").mkdir(parents=True)
+    (root / "etc/systemd/system/multi-user.target.wants/ssh.service").write_text("")
+    (root / "etc/ssh/sshd_config.d").mkdir(parents=True)
+    # Debian's own sshd_config after its Include: what it says comes second.
+    (root / "etc/ssh/sshd_config").write_text(
+        "Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication yes\n"
+    )
+    shutil.copy(SSH_SETTINGS, root / "etc/ssh/sshd_config.d/palvelupiste.conf")
+    (root / "run").mkdir()
+    (root / box_security.SSHD_PID).write_text("1\n")
+    assert box_security.ssh_login(root) == "key-only"
+
+
+SSH_KEYS = Path(__file__).resolve().parents[2] / "systemd/libexec/kiosk-ssh-keys"
+SSH_SETTINGS = Path(__file__).resolve().parents[2] / "systemd/ssh/palvelupiste.conf"
+
+
+def _public_key(tmp_path: Path, name: str) -> str:
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(tmp_path / name)],
+        check=True,
+        timeout=30,
+    )
+    return (tmp_path / f"{name}.pub").read_text().strip()
+
+
+def test_ssh_keys_from_the_boot_partition(tmp_path):
+    boot, host_keys, run = tmp_path / "boot", tmp_path / "state/ssh-host-keys", tmp_path / "run"
+    boot.mkdir()
+    args = ["sh", str(SSH_KEYS), str(host_keys), str(run), str(boot)]
+    # No file: SSH stays off, no host key made.
+    done = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and "SSH stays off" in done.stdout
+    assert not (run / "authorized_keys").exists() and not host_keys.exists()
+    # A file written on Windows (CRLF), with a comment, a stray line and a private key's
+    # first line: only the public keys are taken, the rest named.
+    first, second = _public_key(tmp_path, "tech1"), _public_key(tmp_path, "tech2")
+    (boot / "ssh-authorized-keys").write_bytes(
+        f"# field technicians\r\n{first}\r\npassword123\r\n"
+        f"-----BEGIN OPENSSH PRIVATE KEY-----\r\n\r\n{second}\r\n".encode()
+    )
+    done = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert (run / "authorized_keys").read_text().splitlines() == [first, second]
+    assert "line 2 is not a public key" in done.stderr
+    assert "line 3 is not a public key" in done.stderr
+    assert "password123" not in done.stderr + done.stdout
+    assert (run / "authorized_keys").stat().st_mode & 0o077 == 0
+    assert host_keys.stat().st_mode & 0o777 == 0o700
+    host_key = (host_keys / "ssh_host_ed25519_key.pub").read_text()
+    # The next boot keeps the kiosk's host key (a technician's known_hosts stays right).
+    subprocess.run(args, check=True, capture_output=True, timeout=30)
+    assert (host_keys / "ssh_host_ed25519_key.pub").read_text() == host_key
+    # Nothing usable in the file: SSH off again, the old keys gone.
+    (boot / "ssh-authorized-keys").write_text("not a key\n")
+    done = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and "SSH stays off" in done.stderr
+    assert not (run / "authorized_keys").exists()
 
 
 DISPLAY = Path(__file__).resolve().parents[2] / "systemd/libexec/kiosk-ui-display"

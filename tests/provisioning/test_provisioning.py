@@ -208,6 +208,8 @@ def test_first_boot_hands_the_state_to_the_kiosk_user_without_following_links(tm
     (state / "artifacts").mkdir()
     (state / "artifacts/shot.png").write_text("")
     (state / "current-screen").symlink_to(elsewhere)
+    (state / "ssh-host-keys").mkdir()
+    (state / "ssh-host-keys/ssh_host_ed25519_key").write_text("")
 
     _hand_over(state, "nobody")
     nobody = pwd.getpwnam("nobody").pw_uid
@@ -216,3 +218,4 @@ def test_first_boot_hands_the_state_to_the_kiosk_user_without_following_links(tm
     assert (state / "current-screen").lstat().st_uid == nobody  # the link, not its target
     assert elsewhere.stat().st_uid == 0
     assert (state / "releases/0.1.0/venv").stat().st_uid == 0  # the updater's, left alone
+    assert (state / "ssh-host-keys/ssh_host_ed25519_key").stat().st_uid == 0  # root's alone

@@ -121,3 +121,23 @@ def test_building_a_release_and_its_delta_from_the_command_line(tmp_path):
     )  # fmt: skip
     assert refused.returncode == 1
     assert "is not a release version" in refused.stdout and "Traceback" not in refused.stderr
+
+
+def test_a_bundle_builds_where_only_the_kiosks_packages_are(tmp_path):
+    """images/build.sh --arch arm64 builds the bundle in a build root with the kiosk's
+    packages only: `python -m central.updates.cli` must not need central's server."""
+    server_only = ("sqlalchemy", "fastapi", "uvicorn", "psycopg", "central.db", "central.api")
+    program = (
+        "import runpy, sys\n"
+        f"for name in {server_only!r}:\n"
+        "    sys.modules[name] = None  # importing it now fails\n"
+        "runpy.run_module('central.updates.cli', run_name='__main__')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, "build", "--version", "2.0.1",
+         "--out", str(tmp_path), "--source", str(ROOT), "--no-dependencies"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "palvelupiste-2.0.1.tar").exists()
+    assert "1 wheels" in done.stdout
