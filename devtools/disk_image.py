@@ -175,20 +175,28 @@ def fill(image: Path, name: str, leave_mb: int = 0) -> None:
 
 
 BOOT_ENTRY = "loader/entries/palvelupiste.conf"
+PI_CMDLINE = "cmdline.txt"  # the Raspberry Pi firmware's
 
 
 def add_boot_options(image: Path, options: str) -> None:
-    """Append kernel command-line options to the image's boot entry (systemd-boot's)."""
+    """Append kernel command-line options to the image's boot entry: systemd-boot's entry
+    on x86-64, the Pi's cmdline.txt (one line) on arm64."""
     boot = partition(image, "kiosk-boot")
     at = f"{image}@@{boot.offset}"
-    entry = _run(["mtype", "-i", at, f"::/{BOOT_ENTRY}"], MTOOLS_SKIP_CHECK="1")
-    lines = [
-        f"{line} {options}" if line.startswith("options ") else line for line in entry.splitlines()
-    ]
+    pi = PI_CMDLINE in boot_partition_files(image)
+    name = PI_CMDLINE if pi else BOOT_ENTRY
+    entry = _run(["mtype", "-i", at, f"::/{name}"], MTOOLS_SKIP_CHECK="1")
+    if pi:
+        lines = [f"{entry.strip()} {options}"]
+    else:
+        lines = [
+            f"{line} {options}" if line.startswith("options ") else line
+            for line in entry.splitlines()
+        ]
     with tempfile.TemporaryDirectory() as scratch:
-        changed = Path(scratch) / "palvelupiste.conf"
+        changed = Path(scratch) / Path(name).name
         changed.write_text("\n".join(lines) + "\n")
-        _run(["mcopy", "-o", "-i", at, str(changed), f"::/{BOOT_ENTRY}"], MTOOLS_SKIP_CHECK="1")
+        _run(["mcopy", "-o", "-i", at, str(changed), f"::/{name}"], MTOOLS_SKIP_CHECK="1")
 
 
 def write_file(image: Path, name: str, path: str, text: str) -> None:

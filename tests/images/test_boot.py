@@ -36,11 +36,9 @@ from pathlib import Path
 import pytest
 
 from devtools import disk_image
-from devtools.builders import sample_catalogue
 from devtools.launcher import free_port
 from devtools.qemu_kiosk import QemuKiosk, kvm_runs_firmware
-from tests.central.world import add_user, make_org, ok
-from tests.central_server import start_central
+from tests.central.world import ok
 from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,25 +75,6 @@ def kvm() -> bool:
     print(f"KVM {'runs' if runs else 'cannot run'} the firmware here: booting under "
           f"{'KVM' if runs else 'TCG emulation'}")  # fmt: skip
     return runs
-
-
-@pytest.fixture(scope="module")
-def central(tmp_path_factory):
-    server = start_central(f"sqlite:///{tmp_path_factory.mktemp('central')}/central.db")
-    national = add_user(server, "national_admin", None)
-    ok(server.request("POST", "/catalogue/import", national, json=sample_catalogue()))
-    org = make_org(server, national, with_kiosk=False)
-    services = [s["id"] for s in sample_catalogue()["itemList"]]
-    ok(
-        server.request(
-            "PUT",
-            f"/sites/{org.site_id}/catalogue",
-            org.tokens["org_admin"],
-            json={"service_ids": services},
-        )
-    )
-    yield server, org
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,121 @@
+"""The arm64 (Raspberry Pi 4/5) disk image booted on QEMU's `virt` machine with a Pi 4's
+CPU, in emulation (`./run image-test`; far too slow for `./run test`).
+
+QEMU has no Pi 4 board: the Pi's own firmware is skipped, and the kernel, initrd and
+command line are the ones on the image's boot partition (config.txt, cmdline.txt), as the
+Pi's firmware would hand them over (devtools/qemu_kiosk.py). Everything from the kernel
+on is the image as a Pi runs it: Debian's arm64 kernel and initramfs, the read-only root
+found by its label, first-boot repart, enrolment with a real central on the host (through
+guestfwd only), the arm64 release (its wheels built on arm64), the heartbeat with the
+box's settings, a self-test asked from central.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from devtools import disk_image
+from devtools.qemu_kiosk import QemuKiosk
+from tests.central.world import ok
+from tests.images.test_boot import CENTRAL_IN_GUEST, DISK_SIZE, kiosk_at_central, run_command
+
+REPO = Path(__file__).resolve().parents[2]
+# Emulating a Cortex-A72 on an x86 CI machine: minutes where a Pi takes seconds. Limits
+# on how long to look, never judged times.
+MULTI_USER_S = 1200
+AT_CENTRAL_S = 900
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("PALVELUPISTE_IMAGE_TEST") != "1",
+    reason="boots an emulated arm64 VM for many minutes: run with ./run image-test",
+)
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory) -> Path:
+    given = os.environ.get("PALVELUPISTE_ARM64_IMAGE")  # built earlier by ./run image-test
+    if given:
+        return Path(given)
+    out = tmp_path_factory.mktemp("disk")
+    done = subprocess.run(
+        ["bash", str(REPO / "images/disk.sh"), "--arch", "arm64", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=7200,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return out / "palvelupiste-arm64.img"
+
+
+@pytest.fixture(scope="module")
+def disk(image, central, tmp_path_factory) -> Path:
+    server, org = central
+    copy = tmp_path_factory.mktemp("pi") / "disk.img"
+    subprocess.run(["cp", "--sparse=always", str(image), str(copy)], check=True, timeout=600)
+    os.truncate(copy, DISK_SIZE)
+    made = server.request(
+        "POST", f"/sites/{org.site_id}/enrollment-tokens", org.tokens["technician"], json={}
+    )
+    ticket = copy.parent / "palvelupiste-enrol.json"
+    ticket.write_text(
+        json.dumps(
+            {"central": f"http://{CENTRAL_IN_GUEST}", "token": ok(made, 201)["token"],
+             "insecure": True}
+        )
+    )  # fmt: skip
+    disk_image.put_on_boot_partition(copy, ticket, "palvelupiste-enrol.json")
+    # Mesa's llvmpipe JIT crashes under QEMU's TCG: software GL without a JIT.
+    disk_image.add_boot_options(copy, "systemd.setenv=GALLIUM_DRIVER=softpipe")
+    return copy
+
+
+def test_the_pi_image_has_the_pis_boot_files(image):
+    files = disk_image.boot_partition_files(image)
+    # The Pi 4's and Pi 5's firmware reads these (raspi-firmware from Debian).
+    assert {"config.txt", "cmdline.txt", "start4.elf", "fixup4.dat"} <= set(files)
+    assert "bcm2711-rpi-4-b.dtb" in files
+    assert any(name.startswith("vmlinuz-") and name.endswith("-arm64") for name in files)
+    names = [p.name for p in disk_image.partitions(image)]
+    assert names == ["kiosk-boot", "kiosk-root", "kiosk-state"]
+
+
+def test_the_pi_image_boots_enrols_and_beats(disk, central, tmp_path):
+    server, _ = central
+    port = int(server.base.rsplit(":", 1)[1])
+    vm = QemuKiosk(disk, tmp_path / "vm", forward={CENTRAL_IN_GUEST: port}, arch="arm64")
+    vm.start()
+    try:
+        multi_user = vm.wait_for("Reached target multi-user.target", MULTI_USER_S)
+        log = vm.log()
+        assert "Machine model: linux,dummy-virt" in log or "aarch64" in log or "arm64" in log
+        kiosk = kiosk_at_central(
+            central,
+            lambda k: (k.get("health") or {}).get("system") is not None,
+            AT_CENTRAL_S,
+        )
+        log = vm.log()
+        assert "enrolled as kiosk" in log, log[-3000:]
+        assert "Read-only file system" not in log and "kiosk login:" not in log
+        system = kiosk["health"]["system"]
+        assert system["root_read_only"] is True
+        assert {"rw", "nosuid", "nodev", "noexec"} <= set(system["state_mount"])
+        assert system["ssh"] == "off"
+        assert system["console_logins"] is False
+        assert kiosk["health"]["disk_free_mb"] > 2048  # the state partition grew
+        # The arm64 release runs: the technician's self-test, asked from central.
+        tested = run_command(central, kiosk["id"], "self_test", AT_CENTRAL_S)
+        assert re.search(r"devices passed|failed:", tested.get("detail") or ""), tested
+        print(f"arm64 (emulated): multi-user target {multi_user:.0f} s after power-on")
+        vm.power_button(300)
+    finally:
+        vm.stop()
+    names = [p.name for p in disk_image.partitions(disk)]
+    assert names == ["kiosk-boot", "kiosk-root", "kiosk-state", "kiosk-releases"]
+    assert "palvelupiste-enrol.done" in disk_image.boot_partition_files(disk)
+    assert disk_image.check_file_system(disk, "kiosk-state").returncode == 0
