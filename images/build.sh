@@ -61,6 +61,7 @@ PACKAGES=(
     fonts-dejavu-core ca-certificates unattended-upgrades
     systemd-resolved systemd-timesyncd
     dbus-user-session
+    openssh-server
 )
 # A bootable disk: the kernel (initramfs-tools comes with it) and what grows the state
 # partition on first boot.
@@ -86,10 +87,29 @@ debian_root() {
         --setup-hook="$WITH_FIRMWARE" --include="$packages" "$@" bookworm "$target"
 }
 
+# The initramfs made once, at the end, not at each package that asks for it (each run
+# takes minutes under emulation): update-initramfs is a no-op while packages install.
+KERNEL_HOOKS=()
+if [ "$KERNEL" -eq 1 ]; then
+    KERNEL_HOOKS+=(--essential-hook='chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs && ln -s /bin/true "$1/usr/sbin/update-initramfs"')
+    if [ "$ARCH" = arm64 ]; then
+        # The Pi's firmware reads config.txt and cmdline.txt from the boot partition;
+        # raspi-firmware writes them from these when the initramfs is made. "ro" last
+        # in the extra command line: the kernel takes the last of rw/ro.
+        KERNEL_HOOKS+=(--customize-hook="upload $REPO/images/raspi/raspi-firmware /etc/default/raspi-firmware")
+        KERNEL_HOOKS+=(--customize-hook="upload $REPO/images/raspi/raspi-extra-cmdline /etc/default/raspi-extra-cmdline")
+    fi
+    KERNEL_HOOKS+=(--customize-hook='rm "$1/usr/sbin/update-initramfs" && chroot "$1" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs && chroot "$1" update-initramfs -c -k all')
+fi
+
 rm -rf "$ROOT"
 say "root filesystem (Debian 12 $ARCH, ${#PACKAGES[@]} packages)"
-debian_root "$ROOT" "$(IFS=,; echo "${PACKAGES[*]}")" --format=directory >"$OUT/mmdebstrap.log" 2>&1 \
-    || { tail -20 "$OUT/mmdebstrap.log" >&2; exit 1; }
+debian_root "$ROOT" "$(IFS=,; echo "${PACKAGES[*]}")" --format=directory "${KERNEL_HOOKS[@]}" \
+    >"$OUT/mmdebstrap.log" 2>&1 || { tail -20 "$OUT/mmdebstrap.log" >&2; exit 1; }
+if [ "$KERNEL" -eq 1 ] && [ "$ARCH" = arm64 ]; then
+    grep -q "root=LABEL=kiosk-root" "$ROOT/boot/firmware/cmdline.txt" \
+        || { echo "raspi-firmware did not write the Pi's cmdline.txt" >&2; exit 1; }
+fi
 
 say "units, users, directories, device rules"
 install -m 0644 "$REPO"/systemd/*.service "$REPO"/systemd/*.timer "$ROOT/usr/lib/systemd/system/"
@@ -99,6 +119,12 @@ install -m 0644 "$REPO/systemd/udev/70-palvelupiste.rules" "$ROOT/usr/lib/udev/r
 install -D -m 0755 -t "$ROOT/usr/lib/palvelupiste" "$REPO"/systemd/libexec/*
 install -d "$ROOT/etc/pipewire/pipewire.conf.d"
 install -m 0644 "$REPO/systemd/pipewire/palvelupiste-echo-cancel.conf" "$ROOT/etc/pipewire/pipewire.conf.d/"
+# SSH: sshd runs only for a technician's keys from the boot partition, key-only, as root
+# (kiosk-ssh-keys.service); every kiosk makes its own host key, the image carries none.
+install -d "$ROOT/etc/ssh/sshd_config.d" "$ROOT/etc/systemd/system/ssh.service.d"
+install -m 0644 "$REPO/systemd/ssh/palvelupiste.conf" "$ROOT/etc/ssh/sshd_config.d/"
+install -m 0644 "$REPO/systemd/ssh/ssh.service.conf" "$ROOT/etc/systemd/system/ssh.service.d/palvelupiste.conf"
+rm -f "$ROOT"/etc/ssh/ssh_host_*
 install -d "$ROOT/etc/polkit-1/rules.d"
 install -m 0644 "$REPO/systemd/polkit/50-palvelupiste.rules" "$ROOT/etc/polkit-1/rules.d/"
 systemd-sysusers --root="$ROOT" >/dev/null
@@ -122,9 +148,10 @@ if [ "$SOFTWARE" -eq 1 ]; then
         debian_root /dev/null python3-venv,python3-dev,gcc,swig,libpcsclite-dev,pkg-config,ca-certificates \
             --format=null \
             --customize-hook='mkdir -p "$1/build/source" "$1/build/out"' \
+            --customize-hook="upload ${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt} /build/ca.crt" \
             --customize-hook="copy-in $REPO/contract $REPO/central $REPO/kiosk $REPO/hardware $REPO/provisioning $REPO/systemd $REPO/pyproject.toml /build/source" \
             --customize-hook="copy-in $OUT/lock.txt /build" \
-            --customize-hook="chroot \"\$1\" env -i PATH=/usr/bin:/bin HOME=/root sh -c '$BUILD_IN_ROOT'" \
+            --customize-hook="chroot \"\$1\" env -i PATH=/usr/bin:/bin HOME=/root PIP_CERT=/build/ca.crt sh -c '$BUILD_IN_ROOT'" \
             --customize-hook="copy-out /build/out/palvelupiste-$VERSION.tar $OUT" \
             >"$OUT/bundle.log" 2>&1 || { tail -20 "$OUT/bundle.log" >&2; exit 1; }
     fi
@@ -243,25 +270,11 @@ PARTLABEL=kiosk-boot /boot/firmware vfat rw,noexec,nosuid,nodev,umask=0077,nofai
 PARTLABEL=kiosk-releases /var/lib/kiosk/releases ext4 rw,noatime,nosuid,nodev,nofail,x-systemd.after=systemd-repart.service,x-systemd.before=local-fs.target,x-systemd.device-timeout=30s 0 2
 FSTAB
     install -d "$ROOT/boot/firmware"
-    if [ "$ARCH" = arm64 ]; then
-        # The Pi's firmware reads cmdline.txt and config.txt from the boot partition;
-        # Debian's raspi-firmware writes them (again at each kernel upgrade) from these.
-        # "ro" last: the kernel takes the last of rw/ro, and the root is read-only.
-        cat >"$ROOT/etc/default/raspi-firmware" <<'PI'
-# Palvelupiste: the root by its label (the same image boots from SD card or USB disk).
-ROOTPART=LABEL=kiosk-root
-CONSOLES="auto"
-PI
-        echo "ro rootwait quiet loglevel=3 systemd.show_status=auto systemd.journald.forward_to_console=1" \
-            >"$ROOT/etc/default/raspi-extra-cmdline"
-        KVER=$(basename "$(ls "$ROOT"/boot/vmlinuz-* | sort -V | tail -1)" | sed 's/^vmlinuz-//')
-        chroot "$ROOT" /etc/kernel/postinst.d/z50-raspi-firmware "$KVER" >>"$OUT/mmdebstrap.log" 2>&1
-    fi
 fi
 
 say "enable the kiosk's units"
 systemctl --root="$ROOT" enable kiosk-firstboot.service kiosk-update-boot.service \
-    kiosk-agent.service kiosk-ui.service kiosk-update.timer
+    kiosk-agent.service kiosk-ui.service kiosk-update.timer kiosk-ssh-keys.service ssh.service
 systemctl --root="$ROOT" set-default graphical.target
 # No login anywhere: not on the screen's consoles (cage holds tty1), not on the serial
 # console (systemd would start a getty there for console=ttyS0). A technician reads the
