@@ -23,14 +23,12 @@ writes into its copy of the image.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import socket
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -38,12 +36,16 @@ import pytest
 from devtools import disk_image
 from devtools.launcher import free_port
 from devtools.qemu_kiosk import QemuKiosk, kvm_runs_firmware
-from tests.central.world import ok
+from tests.images.booted import (
+    CENTRAL_IN_GUEST,
+    built_image,
+    kiosk_at_central,
+    kiosk_disk,
+    run_command,
+)
 from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
-CENTRAL_IN_GUEST = "10.0.2.100:8000"  # guestfwd to the host's central
-DISK_SIZE = 8 * 2**30  # a kiosk's disk bigger than the image: the state partition grows
 ATTRACT_WORDS = ("Tervetuloa", "Välkommen", "Welcome")  # the attract screen's languages
 FIRST_FRAME = "first frame drawn: attract screen"
 
@@ -55,18 +57,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def image(tmp_path_factory) -> Path:
-    given = os.environ.get("PALVELUPISTE_IMAGE")  # an image built earlier (images/disk.sh)
-    if given:
-        return Path(given)
-    out = tmp_path_factory.mktemp("disk")
-    done = subprocess.run(
-        ["bash", str(REPO / "images/disk.sh"), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=2400,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return out / "palvelupiste-x86-64.img"
+    # An image built earlier (images/disk.sh), or built now.
+    return built_image(tmp_path_factory, "amd64", os.environ.get("PALVELUPISTE_IMAGE"))
 
 
 @pytest.fixture(scope="module")
@@ -79,31 +71,8 @@ def kvm() -> bool:
 
 @pytest.fixture(scope="module")
 def disk(image, kvm, central, tmp_path_factory) -> Path:
-    """This kiosk's disk: the image written to a bigger disk, the enrolment file put on its
-    boot partition as a technician does."""
-    server, org = central
-    copy = tmp_path_factory.mktemp("kiosk") / "disk.img"
-    subprocess.run(["cp", "--sparse=always", str(image), str(copy)], check=True, timeout=600)
-    os.truncate(copy, DISK_SIZE)
-    made = server.request(
-        "POST", f"/sites/{org.site_id}/enrollment-tokens", org.tokens["technician"], json={}
-    )
-    ticket = copy.parent / "palvelupiste-enrol.json"
-    ticket.write_text(
-        json.dumps(
-            {
-                "central": f"http://{CENTRAL_IN_GUEST}",
-                "token": ok(made, 201)["token"],
-                "insecure": True,
-            }  # plain http on QEMU's closed network  # fmt: skip
-        )
-    )
-    disk_image.put_on_boot_partition(copy, ticket, "palvelupiste-enrol.json")
-    if not kvm:
-        # Mesa's llvmpipe JIT crashes under QEMU's TCG (not under KVM or on hardware):
-        # software GL without a JIT for the UI in emulation.
-        disk_image.add_boot_options(copy, "systemd.setenv=GALLIUM_DRIVER=softpipe")
-    return copy
+    # Mesa's llvmpipe JIT crashes under QEMU's TCG (not under KVM or on hardware).
+    return kiosk_disk(image, central, tmp_path_factory.mktemp("kiosk"), software_gl=not kvm)
 
 
 def boot(disk: Path, kvm: bool, central, workdir: Path, ssh_port: int | None = None) -> QemuKiosk:
@@ -129,41 +98,6 @@ def ssh_banner(port: int) -> bytes:
             return sock.recv(64)
         except (TimeoutError, ConnectionResetError):
             return b""
-
-
-def kiosk_at_central(central, until, timeout_s: float) -> dict:
-    server, org = central
-    found: list[dict] = []
-
-    def seen() -> bool:
-        listed = ok(server.request("GET", "/kiosks", org.tokens["org_admin"]))["items"]
-        for item in listed:
-            kiosk = ok(server.request("GET", f"/kiosks/{item['id']}", org.tokens["org_admin"]))
-            if until(kiosk):
-                found.append(kiosk)
-                return True
-        time.sleep(1)  # a few requests a second, not hundreds
-        return False
-
-    assert wait_for(seen, timeout_s), "no kiosk at central as expected"
-    return found[0]
-
-
-def run_command(central, kiosk_id: str, type_: str, timeout_s: float) -> dict:
-    server, org = central
-    token = org.tokens["org_admin"]
-    made = ok(
-        server.request("POST", f"/kiosks/{kiosk_id}/commands", token, json={"type": type_}), 201
-    )
-    states: list[dict] = []
-
-    def done() -> bool:
-        states.append(ok(server.request("GET", f"/kiosks/{kiosk_id}/commands/{made['id']}", token)))
-        time.sleep(1)
-        return states[-1]["status"] in ("succeeded", "failed")
-
-    assert wait_for(done, timeout_s), f"{type_} not done: {states[-1]}"
-    return states[-1]
 
 
 def words_on(png: Path) -> str:

@@ -12,20 +12,22 @@ box's settings, a self-test asked from central.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from devtools import disk_image
 from devtools.qemu_kiosk import QemuKiosk
-from tests.central.world import ok
-from tests.images.test_boot import CENTRAL_IN_GUEST, DISK_SIZE, kiosk_at_central, run_command
+from tests.images.booted import (
+    CENTRAL_IN_GUEST,
+    built_image,
+    kiosk_at_central,
+    kiosk_disk,
+    run_command,
+)
 
-REPO = Path(__file__).resolve().parents[2]
 # Emulating a Cortex-A72 on an x86 CI machine: minutes where a Pi takes seconds. Limits
 # on how long to look, never judged times.
 MULTI_USER_S = 1200
@@ -39,40 +41,12 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def image(tmp_path_factory) -> Path:
-    given = os.environ.get("PALVELUPISTE_ARM64_IMAGE")  # built earlier by ./run image-test
-    if given:
-        return Path(given)
-    out = tmp_path_factory.mktemp("disk")
-    done = subprocess.run(
-        ["bash", str(REPO / "images/disk.sh"), "--arch", "arm64", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=7200,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return out / "palvelupiste-arm64.img"
+    return built_image(tmp_path_factory, "arm64", os.environ.get("PALVELUPISTE_ARM64_IMAGE"))
 
 
 @pytest.fixture(scope="module")
 def disk(image, central, tmp_path_factory) -> Path:
-    server, org = central
-    copy = tmp_path_factory.mktemp("pi") / "disk.img"
-    subprocess.run(["cp", "--sparse=always", str(image), str(copy)], check=True, timeout=600)
-    os.truncate(copy, DISK_SIZE)
-    made = server.request(
-        "POST", f"/sites/{org.site_id}/enrollment-tokens", org.tokens["technician"], json={}
-    )
-    ticket = copy.parent / "palvelupiste-enrol.json"
-    ticket.write_text(
-        json.dumps(
-            {"central": f"http://{CENTRAL_IN_GUEST}", "token": ok(made, 201)["token"],
-             "insecure": True}
-        )
-    )  # fmt: skip
-    disk_image.put_on_boot_partition(copy, ticket, "palvelupiste-enrol.json")
-    # Mesa's llvmpipe JIT crashes under QEMU's TCG: software GL without a JIT.
-    disk_image.add_boot_options(copy, "systemd.setenv=GALLIUM_DRIVER=softpipe")
-    return copy
+    return kiosk_disk(image, central, tmp_path_factory.mktemp("pi"), software_gl=True)
 
 
 def test_the_pi_image_has_the_pis_boot_files(image):
