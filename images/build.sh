@@ -69,7 +69,8 @@ PACKAGES=(
 # initrd and device trees to /boot/firmware and writes config.txt and cmdline.txt) and
 # the Pi's Wi-Fi firmware.
 if [ "$KERNEL" -eq 1 ]; then
-    PACKAGES+=(e2fsprogs dosfstools)
+    # zstd: the initramfs compressed with it (without it, gzip: larger, slower to unpack).
+    PACKAGES+=(e2fsprogs dosfstools zstd)
     case "$ARCH" in
         amd64) PACKAGES+=(linux-image-amd64) ;;
         arm64) PACKAGES+=(linux-image-arm64 raspi-firmware firmware-brcm80211) ;;

@@ -16,6 +16,8 @@ from tests.waiting import wait_for
 REPO = Path(__file__).resolve().parents[2]
 CENTRAL_IN_GUEST = "10.0.2.100:8000"  # guestfwd to the host's central
 DISK_SIZE = 8 * 2**30  # a kiosk's disk bigger than the image: the state partition grows
+ATTRACT_WORDS = ("Tervetuloa", "Välkommen", "Welcome")  # the attract screen's languages
+FIRST_FRAME = "first frame drawn: attract screen"  # the UI's line, on the serial console
 IMAGE_NAMES = {"amd64": "palvelupiste-x86-64.img", "arm64": "palvelupiste-arm64.img"}
 
 
@@ -94,3 +96,15 @@ def run_command(central, kiosk_id: str, type_: str, timeout_s: float) -> dict:
 
     assert wait_for(done, timeout_s), f"{type_} not done: {states[-1]}"
     return states[-1]
+
+
+def words_on(png: Path) -> str:
+    """The screen's text by OCR (tesseract, the attract screen's three languages)."""
+    done = subprocess.run(
+        ["tesseract", str(png), "-", "-l", "fin+swe+eng"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -37,17 +37,18 @@ from devtools import disk_image
 from devtools.launcher import free_port
 from devtools.qemu_kiosk import QemuKiosk, kvm_runs_firmware
 from tests.images.booted import (
+    ATTRACT_WORDS,
     CENTRAL_IN_GUEST,
+    FIRST_FRAME,
     built_image,
     kiosk_at_central,
     kiosk_disk,
     run_command,
+    words_on,
 )
 from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
-ATTRACT_WORDS = ("Tervetuloa", "Välkommen", "Welcome")  # the attract screen's languages
-FIRST_FRAME = "first frame drawn: attract screen"
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("PALVELUPISTE_IMAGE_TEST") != "1",
@@ -98,18 +99,6 @@ def ssh_banner(port: int) -> bytes:
             return sock.recv(64)
         except (TimeoutError, ConnectionResetError):
             return b""
-
-
-def words_on(png: Path) -> str:
-    """The screen's text by OCR (tesseract, the attract screen's three languages)."""
-    done = subprocess.run(
-        ["tesseract", str(png), "-", "-l", "fin+swe+eng"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def test_first_boot_enrols_and_shows_the_attract_screen(disk, kvm, central, tmp_path):

@@ -7,13 +7,15 @@ Pi's firmware would hand them over (devtools/qemu_kiosk.py). Everything from the
 on is the image as a Pi runs it: Debian's arm64 kernel and initramfs, the read-only root
 found by its label, first-boot repart, enrolment with a real central on the host (through
 guestfwd only), the arm64 release (its wheels built on arm64), the heartbeat with the
-box's settings, a self-test asked from central.
+box's settings, a self-test asked from central, and the attract screen drawn by cage and
+the Kivy UI (QEMU's screendump read by OCR).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,17 +23,22 @@ import pytest
 from devtools import disk_image
 from devtools.qemu_kiosk import QemuKiosk
 from tests.images.booted import (
+    ATTRACT_WORDS,
     CENTRAL_IN_GUEST,
+    FIRST_FRAME,
     built_image,
     kiosk_at_central,
     kiosk_disk,
     run_command,
+    words_on,
 )
 
 # Emulating a Cortex-A72 on an x86 CI machine: minutes where a Pi takes seconds. Limits
 # on how long to look, never judged times.
 MULTI_USER_S = 1200
 AT_CENTRAL_S = 900
+FIRST_FRAME_S = 1200
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("PALVELUPISTE_IMAGE_TEST") != "1",
@@ -85,7 +92,16 @@ def test_the_pi_image_boots_enrols_and_beats(disk, central, tmp_path):
         # The arm64 release runs: the technician's self-test, asked from central.
         tested = run_command(central, kiosk["id"], "self_test", AT_CENTRAL_S)
         assert re.search(r"devices passed|failed:", tested.get("detail") or ""), tested
-        print(f"arm64 (emulated): multi-user target {multi_user:.0f} s after power-on")
+        # And on to the attract screen: cage and the Kivy UI on arm64 (software GL).
+        first_frame = vm.wait_for(FIRST_FRAME, FIRST_FRAME_S)
+        screen = vm.screendump(tmp_path / "attract-on-arm64.png")
+        shutil.copy(screen, REPO / "tests/images/attract-on-arm64.png")  # looked at
+        text = words_on(screen)
+        assert any(word in text for word in ATTRACT_WORDS), text
+        print(
+            f"arm64 (emulated): multi-user target {multi_user:.0f} s, "
+            f"attract screen {first_frame:.0f} s after power-on"
+        )
         vm.power_button(300)
     finally:
         vm.stop()

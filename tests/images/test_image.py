@@ -148,12 +148,44 @@ def test_units_are_enabled_and_boot_to_the_kiosk(rootfs):
             "kiosk-update-boot.service",
             "kiosk-update.service",
             "kiosk-update.timer",
+            "kiosk-ssh-keys.service",
         ],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0 and "kiosk-" not in done.stderr, done.stderr
+
+
+def test_ssh_is_there_for_a_technicians_key_only(rootfs):
+    """sshd is in the image but starts only after kiosk-ssh-keys found keys on the boot
+    partition (its drop-in's condition), key-only, with a host key made on the kiosk."""
+    assert not list((rootfs / "etc/ssh").glob("ssh_host_*"))  # none shared through the image
+    wants = rootfs / "etc/systemd/system/multi-user.target.wants"
+    assert (wants / "kiosk-ssh-keys.service").is_symlink()
+    dropin = (rootfs / "etc/systemd/system/ssh.service.d/palvelupiste.conf").read_text()
+    assert "ConditionPathExists=/run/palvelupiste-ssh/authorized_keys" in dropin
+    # sshd's own reading of its configuration: what it would do, not what a file says
+    # (it wants a host key and its run directory for that, given here for the moment).
+    key, run = rootfs / "tmp/test-host-key", rootfs / "run/sshd"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    run.mkdir(parents=True, exist_ok=True)
+    try:
+        done = subprocess.run(
+            ["chroot", str(rootfs), "/usr/sbin/sshd", "-T",
+             "-C", "user=root,host=x,addr=10.0.0.1", "-h", "/tmp/test-host-key"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        key.unlink()
+        key.with_suffix(".pub").unlink()
+        run.rmdir()
+    settings = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    assert settings.get("passwordauthentication") == "no", done.stderr
+    assert settings["kbdinteractiveauthentication"] == "no"
+    assert settings["permitrootlogin"] == "without-password"
+    assert settings["authorizedkeysfile"] == "/run/palvelupiste-ssh/authorized_keys"
+    assert settings["allowusers"] == "root"
 
 
 def test_the_kiosk_user_owns_the_state_directory(rootfs):
