@@ -12,7 +12,7 @@
 # anchor kiosks verify updates with (without it, the image installs no updates).
 # Output: OUTPUT_DIR/rootfs (and OUTPUT_DIR/palvelupiste-rootfs.tar.gz with --tar).
 # --kernel adds the kernel and what a bootable disk needs (images/disk.sh makes the disk).
-# --arch arm64 on an x86-64 machine builds for Raspberry Pi 4/5 through qemu-user
+# --arch arm64 on an x86-64 machine builds for the Raspberry Pi 4 through qemu-user
 # (binfmt_misc; ./run image-test installs it): Debian's arm64 kernel and the Pi's firmware
 # from Debian (raspi-firmware, in non-free-firmware), and the release bundle built in an
 # arm64 build root, since a bundle is built on the kiosk's own CPU (central/updates/bundle.py).

@@ -3,7 +3,7 @@
 # system partition; the enrolment file goes here), the read-only root, and the state
 # partition that grows to the disk on first boot.
 #   x86-64 (UEFI): systemd-boot, the kernel and its initrd on the boot partition.
-#   arm64 (Raspberry Pi 4/5): the Pi's firmware, config.txt, cmdline.txt, the kernel,
+#   arm64 (Raspberry Pi 4, 400, CM4): the Pi's firmware, config.txt, cmdline.txt, the kernel,
 #   initrd and device trees, as Debian's raspi-firmware lays them out in /boot/firmware.
 #
 #   images/disk.sh [--arch amd64|arm64] [--release-root ROOT.json] [--reuse-rootfs] OUTPUT_DIR

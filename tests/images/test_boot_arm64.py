@@ -1,4 +1,4 @@
-"""The arm64 (Raspberry Pi 4/5) disk image booted on QEMU's `virt` machine with a Pi 4's
+"""The arm64 (Raspberry Pi 4) disk image booted on QEMU's `virt` machine with a Pi 4's
 CPU, in emulation (`./run image-test`; far too slow for `./run test`).
 
 QEMU has no Pi 4 board: the Pi's own firmware is skipped, and the kernel, initrd and
