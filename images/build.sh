@@ -7,7 +7,7 @@
 #   images/build.sh [--no-software] [--tar] [--kernel] [--arch amd64|arm64] [--release-root ROOT.json] OUTPUT_DIR
 #
 # Needs root and mmdebstrap. Packages come from this machine's apt sources; the Python
-# packages come from a release bundle built here (`central release build`, also left in
+# packages come from a release bundle built here (`python -m central.updates.cli build`, also left in
 # OUTPUT_DIR to publish). --release-root: the release repository's root.json, the trust
 # anchor kiosks verify updates with (without it, the image installs no updates).
 # Output: OUTPUT_DIR/rootfs (and OUTPUT_DIR/palvelupiste-rootfs.tar.gz with --tar).
@@ -138,7 +138,7 @@ if [ "$SOFTWARE" -eq 1 ]; then
     VERSION=$(sed -n 's/^VERSION = "\(.*\)"$/\1/p' "$REPO/contract/release.py")
     if [ "$ARCH" = "$HOST_ARCH" ]; then
         say "release bundle $VERSION (wheels built here, installed offline in the image)"
-        "$PY" -m central.cli release build --version "$VERSION" --out "$OUT" --source "$REPO" \
+        "$PY" -m central.updates.cli build --version "$VERSION" --out "$OUT" --source "$REPO" \
             >"$OUT/bundle.log" 2>&1 || { tail -20 "$OUT/bundle.log" >&2; exit 1; }
     else
         # The same lock (what this machine's tests passed with), its $ARCH wheels, and

@@ -57,9 +57,8 @@ def ssh_login(root: Path = Path("/")) -> str:
     if not (root / "usr/sbin/sshd").exists():
         return "not installed"
     wants = root / "etc/systemd/system/multi-user.target.wants"
-    if not any((wants / unit).exists() for unit in SSH_UNITS):
-        return "off"
-    if not (root / SSHD_PID).exists():
+    enabled = any((wants / unit).exists() for unit in SSH_UNITS)
+    if not enabled or not (root / SSHD_PID).exists():
         return "off"
     settings: dict[str, str] = {}
     for words in _sshd_lines(root, root / "etc/ssh/sshd_config"):
