@@ -26,6 +26,7 @@ from central.api import (
 )
 from central.api.docs import install_docs
 from central.audit import AuditTrail
+from central.calls import media_cleanup
 from central.calls.media_server import JanusRooms
 from central.console import alert_pages as console_alerts
 from central.console import audit_pages as console_audit
@@ -65,6 +66,9 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             retention.runner(started.state.sessions, settings),
             alerts.runner(started.state.sessions, settings),
             ptv_sync.runner(started.state.sessions, settings.ptv_sync_check_every_s),
+            media_cleanup.runner(
+                started.state.sessions, started.state.rooms, settings.media_cleanup_every_s
+            ),
         ]
         keeper = timestamps.runner(settings)
         if keeper is not None:

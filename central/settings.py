@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     janus_admin_url: str = ""
     janus_admin_secret: str = ""
     janus_room_admin_key: str = ""
+    # How often access Janus could not take back (a departed party's token, an ended call's
+    # room) is tried again (central/calls/media_cleanup.py).
+    media_cleanup_every_s: float = Field(default=5, gt=0, le=60)
     # TURN servers handed to participants, comma-separated (turn:host:3478?transport=udp,
     # turns:host:443?transport=tcp), with time-limited credentials from this shared secret.
     turn_urls: str = ""

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from central.calls import parties
-from central.calls.media_server import JanusRooms, MediaServerError, participant_token, room_name
+from central.calls.media_server import JanusRooms, MediaServerError, new_room_id, participant_token
 from central.db.models import Booking, Call, OfficialProfile, User
 from central.db.types import utcnow
 from central.errors import ApiError
@@ -197,7 +197,7 @@ def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
             official_id=official.id,
             accepted_at=now,
             official_seen_at=now,
-            room=room_name(call.id),
+            room=new_room_id(),
         )
     ).rowcount
     if claimed != 1:
@@ -206,7 +206,7 @@ def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
     db.flush()
     db.refresh(call)
     try:
-        rooms.open_room(call.room or room_name(call.id), tokens(db, rooms.secret, call))
+        rooms.open_room(str(call.room), tokens(db, rooms.secret, call))
     except MediaServerError as exc:
         db.rollback()  # back in the queue: the citizen waits on
         raise ApiError(
@@ -243,10 +243,12 @@ def close_left_rooms(db: Session, rooms: JanusRooms) -> int:
     """Rooms of ended calls that Janus could not close then (it was down): close them now."""
     closed = 0
     for call in db.scalars(
-        select(Call).where(Call.status == "ended", Call.room_closed.is_(False)).limit(50)
+        select(Call)
+        .where(Call.status == "ended", Call.room_closed.is_(False), Call.room.is_not(None))
+        .limit(50)
     ):
         try:
-            rooms.close_room(call.room or room_name(call.id), tokens(db, rooms.secret, call))
+            rooms.close_room(str(call.room), tokens(db, rooms.secret, call))
         except MediaServerError:
             break
         call.room_closed = True

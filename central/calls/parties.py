@@ -10,6 +10,8 @@ Their room token is added to Janus when they join and taken back when they leave
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -21,6 +23,8 @@ from central.db.types import utcnow
 from central.errors import ApiError
 
 OPEN = ("requested", "joined")
+RETRY_AFTER_S = 0.3
+log = logging.getLogger("central")
 
 
 def request_interpreter(db: Session, call: Call, language: str) -> CallParty:
@@ -214,19 +218,70 @@ def take(db: Session, party: CallParty, user: User, rooms: JanusRooms) -> Call:
     return call
 
 
-def leave(db: Session, party: CallParty, rooms: JanusRooms, when: datetime | None = None) -> None:
-    """The party leaves (or the call ended): out of the room, and out of the call's data."""
+def leave(
+    db: Session,
+    party: CallParty,
+    rooms: JanusRooms,
+    when: datetime | None = None,
+    room_closing: bool = False,
+) -> None:
+    """The party leaves (or the call ended): out of the room, and out of the call's data.
+
+    Their token is taken out of Janus and their Janus sessions destroyed before this
+    returns where Janus answers; where it does not, `room_left` stays false and
+    `revoke_left` tries again until Janus confirms. `room_closing`: the call ends and
+    destroying its room does all of it.
+    """
     if party.status not in OPEN:
         return
     was_joined = party.status == "joined"
     party.status = "left" if was_joined else "cancelled"
     party.left_at = when or utcnow()
     call = db.get(Call, party.call_id)
-    if was_joined and party.user_id and call is not None and call.room and rooms.configured:
+    if not was_joined or room_closing or not party.user_id or call is None or not call.room:
+        return
+    party.room_left = False
+    if rooms.configured:
+        _send_away(db, party, call, rooms, tries=2)
+
+
+def _send_away(db: Session, party: CallParty, call: Call, rooms: JanusRooms, tries: int) -> bool:
+    for attempt in range(tries):
         try:
-            rooms.send_away(call.room, participant_token(rooms.secret, call.id, party.user_id))
-        except MediaServerError:
-            pass  # the room goes with the call at the latest; its tokens with it
+            rooms.send_away(
+                str(call.room), participant_token(rooms.secret, call.id, party.user_id or "")
+            )
+        except MediaServerError as exc:
+            log.warning(
+                "taking a departed party's token back failed (try %d): %s", attempt + 1, exc
+            )
+            if attempt + 1 < tries:
+                time.sleep(RETRY_AFTER_S * (attempt + 1))
+            continue
+        party.room_left = True
+        return True
+    return False
+
+
+def revoke_left(db: Session, rooms: JanusRooms) -> int:
+    """Departed parties whose token Janus has not yet confirmed taken back: again now.
+    Run every few seconds by `central/calls/media_cleanup.py`; stops at the first
+    failure (Janus is down: the next pass tries again)."""
+    done = 0
+    pending = db.execute(
+        select(CallParty, Call)
+        .join(Call, Call.id == CallParty.call_id)
+        .where(CallParty.room_left.is_(False))
+        .limit(50)
+    ).all()
+    for party, call in pending:
+        if call.status != "active":
+            party.room_left = True  # the room went with the call (`close_left_rooms`)
+        elif not _send_away(db, party, call, rooms, tries=1):
+            break
+        done += 1
+    db.commit()
+    return done
 
 
 def tokens_of(db: Session, secret: bytes, call: Call) -> list[str]:
@@ -243,4 +298,4 @@ def end_all(db: Session, call: Call, rooms: JanusRooms) -> None:
     for party in db.scalars(
         select(CallParty).where(CallParty.call_id == call.id, CallParty.status.in_(OPEN))
     ):
-        leave(db, party, rooms, call.ended_at)
+        leave(db, party, rooms, call.ended_at, room_closing=True)

@@ -18,6 +18,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from central.db.types import UTCDateTime, utcnow
@@ -40,6 +42,10 @@ class Organisation(Base):
     retention: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Who hears of alerts: {"emails": [...], "webhook": "https://…"} (central/alerts.py).
     alerting: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Marked by the national admin: only such an organisation's interpreters interpret.
+    interpretation_service: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -393,6 +399,8 @@ class CallParty(Base):
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     joined_at: Mapped[datetime | None] = mapped_column()
     left_at: Mapped[datetime | None] = mapped_column()
+    # False from leaving until Janus confirmed their token and sessions gone.
+    room_left: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
 
 class CallMessage(Base):

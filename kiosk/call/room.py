@@ -123,6 +123,9 @@ class VideoRoomPeer:
         self._publisher_handle = 0
         self._subscriber_handle = 0
         self._my_feed: str | int | None = None
+        # Janus's private id of this publisher: rooms require it of every subscription
+        # (`require_pvtid`), which ties subscribing to a publisher in the same room.
+        self._private_id: int | None = None
         self._feeds: set[str | int] = set()
         # Interpreters and experts: feed -> (its own subscriber PeerConnection, its tasks).
         self._side: dict[str | int, tuple[RTCPeerConnection, list[asyncio.Task[None]]]] = {}
@@ -155,6 +158,7 @@ class VideoRoomPeer:
             },
         )
         self._my_feed = joined.get("id")
+        self._private_id = joined.get("private_id")
         self._keyframes = asyncio.ensure_future(self._ask_for_keyframes())
         self._nacks = asyncio.ensure_future(self._ask_again())
         others = [p for p in joined.get("publishers", []) if p.get("id") != self._my_feed]
@@ -221,6 +225,7 @@ class VideoRoomPeer:
                 "ptype": "subscriber",
                 "room": self.ticket.room,
                 "streams": [{"feed": feed}],
+                "private_id": self._private_id,
                 "token": self.ticket.token,
             },
         )
@@ -294,6 +299,7 @@ class VideoRoomPeer:
                     "ptype": "subscriber",
                     "room": self.ticket.room,
                     "streams": [{"feed": f} for f in sorted(self._feeds, key=str)],
+                    "private_id": self._private_id,
                     "token": self.ticket.token,
                 },
             )

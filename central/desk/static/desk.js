@@ -172,6 +172,8 @@ class CallMedia {
       display: this.join.display || "official:", token: this.join.token,
     });
     this.myId = joined.id;
+    // Every subscription names this publisher's private id: rooms require it (require_pvtid).
+    this.privateId = joined.private_id;
     // A subscription that lost its link is cheaper to rebuild than to wait for: every
     // 2 s while it is not connected (the kiosk's own connection is left alone).
     this.watch = setInterval(() => this.watchSubscription(), 1000);
@@ -279,7 +281,7 @@ class CallMedia {
     const handle = await this.janus.attach();
     const attached = await this.janus.message(handle, {
       request: "join", ptype: "subscriber", room: this.join.room,
-      streams: [{ feed: publisher.id }], token: this.join.token,
+      streams: [{ feed: publisher.id }], private_id: this.privateId, token: this.join.token,
     });
     const stream = new MediaStream();
     pc.ontrack = (event) => { stream.addTrack(event.track); video.srcObject = stream; };
@@ -303,7 +305,7 @@ class CallMedia {
     const handle = await this.janus.attach();
     const attached = await this.janus.message(handle, {
       request: "join", ptype: "subscriber", room: this.join.room,
-      streams: [{ feed }], token: this.join.token,
+      streams: [{ feed }], private_id: this.privateId, token: this.join.token,
     });
     const pc = new RTCPeerConnection(this.config);
     this.subscriberPc = pc;

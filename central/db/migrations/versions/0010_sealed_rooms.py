@@ -1,0 +1,35 @@
+"""Sealed call rooms and interpretation services (security round 2)
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-06 13:30:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("call_parties", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("room_left", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "interpretation_service", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.drop_column("interpretation_service")
+    with op.batch_alter_table("call_parties", schema=None) as batch_op:
+        batch_op.drop_column("room_left")
