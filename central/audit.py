@@ -4,7 +4,10 @@ One middleware writes it, so no endpoint can forget to: every POST, PUT,
 PATCH and DELETE by a person or system token is appended with who (user,
 role, organisation), what (method, path, answer status), when and from where
 (client address). Kiosks' own traffic (heartbeats, events) is not a person's
-change and is left out. Nothing edits or deletes a row; retention alone
+change and is left out. An endpoint that acts on another organisation's call
+(an interpreter or expert taking part, a document downloaded) names that
+organisation with `concerns`: the entry then shows in its audit log too, and
+such a read (GET) is logged as well. Nothing edits or deletes a row; retention alone
 removes rows older than `audit_retention_days`.
 """
 
@@ -25,6 +28,18 @@ from central.request_guard import Caller, CallerCache, caller_of
 
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_PATH = 300
+CONCERNS = "audit_concerns"
+
+
+def concerns(request: Any, org_id: str) -> None:
+    """This request acts on `org_id`'s call: its admins see the entry too."""
+    request.state.audit_concerns = org_id
+
+
+def _concerned(scope: Scope) -> str | None:
+    state = scope.get("state") or {}
+    found = state.get(CONCERNS) if isinstance(state, dict) else None
+    return found if isinstance(found, str) else None
 
 
 class AuditTrail:
@@ -36,7 +51,7 @@ class AuditTrail:
         self.callers = callers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in CHANGES:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
@@ -48,6 +63,8 @@ class AuditTrail:
             await send(message)
 
         await self.app(scope, receive, noted)
+        if scope["method"] not in CHANGES and _concerned(scope) is None:
+            return
         # After the endpoint's own session is closed: on SQLite it holds the process's
         # write lock until then (central/db/engine.py).
         if status:
@@ -74,6 +91,7 @@ class AuditTrail:
                     user_id=caller.user_id,
                     role=caller.role,
                     org_id=caller.org_id,
+                    concerns_org_id=_concerned(scope),
                     via="console" if is_console(scope["path"]) else "api",
                     method=scope["method"],
                     path=scope["path"][:MAX_PATH],
@@ -84,6 +102,12 @@ class AuditTrail:
             db.commit()
 
 
+def visible_to(access: Any) -> Any:
+    """What a viewer's audit log holds: entries of their own organisation's people and
+    entries about their organisation's calls (the national admin: all)."""
+    return access.org_filter(AuditEntry.org_id) | access.org_filter(AuditEntry.concerns_org_id)
+
+
 def entries_query(
     org_filter: Any,
     user_id: str | None = None,
@@ -92,7 +116,8 @@ def entries_query(
     until: datetime | None = None,
     path_contains: str | None = None,
 ) -> Select[tuple[AuditEntry]]:
-    """Newest first, limited to what the viewer may see (`org_filter` on AuditEntry.org_id)."""
+    """Newest first, limited to what the viewer may see (`org_filter`: the actor's
+    organisation or the one the action concerned)."""
     query = select(AuditEntry).where(org_filter).order_by(AuditEntry.id.desc())
     if user_id:
         query = query.where(AuditEntry.user_id == user_id)

@@ -42,7 +42,14 @@ def checked_new_user(
         org_id = org_id or access.person.org_id
         if org_id is None:
             raise ApiError(422, "invalid_input", f"A {role} needs an org_id.")
-        access.org(org_id)
+        org = access.org(org_id)
+        if role == "interpreter" and not org.interpretation_service:
+            raise ApiError(
+                422,
+                "invalid_input",
+                "Interpreters belong to interpretation services: the national admin marks "
+                "an organisation as one (PATCH /organisations/{id}).",
+            )
     email = normalise_email(email)
     if len(email) > MAX_EMAIL or "@" not in email:
         raise ApiError(422, "invalid_input", "email: give an e-mail address.")

@@ -59,7 +59,11 @@ class BookingIn(BaseModel):
     @model_validator(mode="after")
     def _ends_after_start(self) -> BookingIn:
         for moment in (self.starts_at, self.ends_at):
-            if not EARLIEST_YEAR <= moment.astimezone(UTC).year <= LATEST_YEAR:
+            # Checked before converting: year 1 or 9999 with an offset overflows the
+            # conversion to UTC (OverflowError, which answered 500).
+            if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR or not (
+                EARLIEST_YEAR <= moment.astimezone(UTC).year <= LATEST_YEAR
+            ):
                 raise ValueError(f"booking times must be in {EARLIEST_YEAR}-{LATEST_YEAR}")
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")

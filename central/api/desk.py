@@ -19,8 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from central import audit
 from central.api.kiosk_calls import BINARY_BODY, MessageIn, rooms_of
 from central.api.schemas import errors
+from central.attachment import content_disposition
 from central.calls import conversation, lifecycle, parties
 from central.calls.media_server import participant_token
 from central.calls.turn import ice_servers
@@ -76,6 +78,7 @@ class ExpertService(BaseModel):
     service_id: str
     name: str
     organisation: str
+    organisation_id: str
 
 
 class Party(BaseModel):
@@ -126,9 +129,11 @@ class InterpreterIn(BaseModel):
 
 
 class ExpertIn(BaseModel):
-    """Whom to invite: one official by email, or whoever serves a service."""
+    """Whom to invite: one official by email, or whoever serves a service in a named
+    organisation (`service_id` with `organisation_id`)."""
 
     service_id: str | None = Field(default=None, min_length=1, max_length=64)
+    organisation_id: str | None = Field(default=None, min_length=1, max_length=36)
     email: str | None = Field(default=None, min_length=3, max_length=320)
 
 
@@ -185,6 +190,13 @@ def officials_call(access: Access, call_id: str) -> Call:
     return call
 
 
+def _org_shown(party: CallParty) -> bool:
+    """An expert's organisation: the one an invitation by service names, or the one of
+    who joined. Never that of a person invited by email who has not joined: it would
+    tell whose address it is (and that it is an official's)."""
+    return party.kind == "expert" and (party.joined_at is not None or party.service_id is not None)
+
+
 def _organisation_name(db: Session, org_id: str | None) -> str | None:
     org = db.get(Organisation, org_id) if org_id else None
     return org.name if org else None
@@ -204,7 +216,12 @@ def _expert_services(db: Session, me: User, language: str) -> list[ExpertService
             organisations[org_id] = _organisation_name(db, org_id) or ""
         name = _service_name(db, service_id, language)
         found.append(
-            ExpertService(service_id=service_id, name=name, organisation=organisations[org_id])
+            ExpertService(
+                service_id=service_id,
+                name=name,
+                organisation=organisations[org_id],
+                organisation_id=org_id,
+            )
         )
     return sorted(found, key=lambda s: (s.name, s.organisation))
 
@@ -239,7 +256,7 @@ def desk_view(request: Request, access: Access, call: Call, after: int = 0) -> D
             kind=p.kind,
             language=p.language,
             status=p.status,
-            organisation=_organisation_name(access.db, p.org_id) if p.kind == "expert" else None,
+            organisation=_organisation_name(access.db, p.org_id) if _org_shown(p) else None,
             service_id=p.service_id,
         )
         for p in access.db.scalars(
@@ -287,7 +304,7 @@ def desk_state(
     db.commit()
     interpreting = []
     if me.role == "interpreter":
-        for party, call in parties.requests_for(db, profile):
+        for party, call in parties.requests_for(db, me, profile):
             interpreting.append(
                 InterpreterRequest(
                     party_id=party.id,
@@ -424,13 +441,14 @@ def take_interpreting(
     party = access.db.get(CallParty, party_id)
     profile = lifecycle.profile_of(access.db, me.id)
     if (
-        me.role != "interpreter"
+        not parties.interprets(access.db, me)
         or party is None
         or party.kind != "interpreter"
         or party.language not in (profile.languages or [])
     ):
         raise not_found("interpreting request for you")
     call = parties.take(access.db, party, me, rooms_of(request))
+    audit.concerns(request, call.org_id)
     access.db.commit()
     return desk_view(request, access, call)
 
@@ -447,7 +465,13 @@ def invite_expert(
     serves a service. The invited see it on their desk; the first to take it joins, for
     this call only."""
     call = officials_call(access, call_id)
-    parties.invite_expert(access.db, call, service_id=body.service_id, email=body.email)
+    parties.invite_expert(
+        access.db,
+        call,
+        service_id=body.service_id,
+        org_id=body.organisation_id,
+        email=body.email,
+    )
     access.db.commit()
     return desk_view(request, access, call)
 
@@ -468,6 +492,7 @@ def take_invitation(
     if party is None or call is None or not parties.may_join_as_expert(party, call, me, profile):
         raise not_found("invitation for you")
     parties.take(access.db, party, me, rooms_of(request))
+    audit.concerns(request, call.org_id)
     access.db.commit()
     return desk_view(request, access, call)
 
@@ -476,6 +501,7 @@ def take_invitation(
 def leave_call(call_id: str, request: Request, access: Access = Depends(desk_user)) -> DeskCall:
     """An interpreter or expert leaves; the call goes on with the citizen and its official."""
     call = own_call(access, call_id)
+    audit.concerns(request, call.org_id)
     party = parties.joined_party(access.db, call.id, access.person.user_id)
     if party is None:
         raise not_found("call you joined")
@@ -515,8 +541,11 @@ def set_identification(
     response_model=call_api.ChatLine,
     responses=errors(401, 403, 404, 409, 422),
 )
-def send_message(call_id: str, body: MessageIn, access: Access = Depends(desk_user)) -> Any:
+def send_message(
+    call_id: str, body: MessageIn, request: Request, access: Access = Depends(desk_user)
+) -> Any:
     call = own_call(access, call_id)
+    audit.concerns(request, call.org_id)
     line = conversation.add_message(access.db, call, role_in(access, call), body.text)
     return call_api.ChatLine(line.id, line.sender, line.text, line.at.isoformat())
 
@@ -567,16 +596,24 @@ async def show_document(
 def download_document(
     call_id: str, document_id: str, request: Request, access: Access = Depends(desk_user)
 ) -> Response:
-    """A document of the call, for the call's official only; every download is audited."""
+    """A document of the call; every download is audited, also in the call's
+    organisation's audit log. The citizen's scans are for the call's official only;
+    what the official shows the citizen, the interpreters and experts in the call may
+    download too."""
     call = own_call(access, call_id)
     document = access.db.get(CallDocument, document_id)
-    if document is None or document.call_id != call.id:
+    if (
+        document is None
+        or document.call_id != call.id
+        or (document.direction == "from_citizen" and call.official_id != access.person.user_id)
+    ):
         raise not_found("document in this call")
+    audit.concerns(request, call.org_id)
     content = conversation.open_document(
         access.db, request.app.state.secret_key, document, access.person.user_id
     )
     return Response(
         content,
         media_type=document.content_type,
-        headers={"content-disposition": f'attachment; filename="{document.name}"'},
+        headers={"content-disposition": content_disposition(document.name)},
     )

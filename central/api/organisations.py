@@ -25,12 +25,28 @@ router = APIRouter(tags=["organisations"])
 class OrganisationIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     ptv_id: str | None = Field(default=None, max_length=64)
+    # An interpretation service: only its interpreters interpret (the national admin's mark).
+    interpretation_service: bool = False
 
 
 class OrganisationOut(BaseModel):
     id: str
     name: str
     ptv_id: str | None = None
+    interpretation_service: bool = False
+
+
+class OrganisationPatch(BaseModel):
+    interpretation_service: bool
+
+
+def organisation_out(org: Organisation) -> OrganisationOut:
+    return OrganisationOut(
+        id=org.id,
+        name=org.name,
+        ptv_id=org.ptv_id,
+        interpretation_service=bool(org.interpretation_service),
+    )
 
 
 @functools.cache
@@ -86,13 +102,35 @@ def site_out(site: Site) -> SiteOut:
 def create_organisation(
     body: OrganisationIn, access: Access = Depends(allowed("organisation.create"))
 ) -> OrganisationOut:
-    org = Organisation(name=body.name.strip(), ptv_id=body.ptv_id)
+    org = Organisation(
+        name=body.name.strip(),
+        ptv_id=body.ptv_id,
+        interpretation_service=body.interpretation_service,
+    )
     access.db.add(org)
     try:
         access.db.commit()
     except IntegrityError as exc:
         raise ApiError(409, "conflict", "An organisation with this ptv_id exists.") from exc
-    return OrganisationOut(id=org.id, name=org.name, ptv_id=org.ptv_id)
+    return organisation_out(org)
+
+
+@router.patch(
+    "/organisations/{org_id}",
+    response_model=OrganisationOut,
+    responses=errors(401, 403, 404, 422),
+)
+def change_organisation(
+    org_id: str,
+    body: OrganisationPatch,
+    access: Access = Depends(allowed("organisation.create")),
+) -> OrganisationOut:
+    """The national admin marks an organisation as an interpretation service (or not).
+    Unmarked, its interpreters see and take no interpretation requests."""
+    org = access.org(org_id)
+    org.interpretation_service = body.interpretation_service
+    access.db.commit()
+    return organisation_out(org)
 
 
 @router.get("/organisations", responses=errors(401, 403))
@@ -100,7 +138,7 @@ def list_organisations(access: Access = Depends(allowed("kiosk.read"))) -> dict[
     rows = access.db.scalars(
         select(Organisation).where(access.org_filter(Organisation.id)).order_by(Organisation.name)
     )
-    return {"items": [OrganisationOut(id=o.id, name=o.name, ptv_id=o.ptv_id) for o in rows]}
+    return {"items": [organisation_out(o) for o in rows]}
 
 
 @router.post(

@@ -48,42 +48,64 @@ def request_interpreter(db: Session, call: Call, language: str) -> CallParty:
 
 
 def invite_expert(
-    db: Session, call: Call, service_id: str | None = None, email: str | None = None
+    db: Session,
+    call: Call,
+    service_id: str | None = None,
+    org_id: str | None = None,
+    email: str | None = None,
 ) -> CallParty:
     """The official invites an expert of another organisation: a named official (by their
-    email) or whoever serves `service_id` there. One open invitation per person or service."""
+    email) or whoever serves `service_id` in organisation `org_id`. One open invitation
+    per person or (service, organisation).
+
+    An email that is no other organisation's official still gets an invitation, which
+    nobody can take: the answer is the same either way, so inviting does not tell
+    which addresses belong to officials.
+    """
     if call.status != "active":
         raise ApiError(409, "call_not_active", "Experts join active calls only.")
     if (service_id is None) == (email is None):
         raise ApiError(422, "invalid_input", "Give either service_id or email, not both.")
     wanted: User | None = None
     if email is not None:
-        wanted = db.scalar(select(User).where(User.email == email.strip().lower()))
-        if wanted is None or wanted.role != "official" or wanted.disabled_at is not None:
-            raise ApiError(422, "invalid_input", "No official has that email address.")
-        if wanted.org_id == call.org_id:
+        found = db.scalar(select(User).where(User.email == email.strip().lower()))
+        if (
+            found is not None
+            and found.role == "official"
+            and found.disabled_at is None
+            and found.org_id != call.org_id
+        ):
+            wanted = found
+        org_id = wanted.org_id if wanted is not None else None
+    else:
+        if org_id is None:
             raise ApiError(
-                422, "invalid_input", "That official is of your own organisation: "
-                "an expert comes from another one."
-            )  # fmt: skip
-    elif db.get(Service, service_id) is None:
-        raise ApiError(422, "invalid_input", f"No service {service_id!r} in the catalogue.")
-    existing = db.scalar(
-        select(CallParty).where(
-            CallParty.call_id == call.id,
-            CallParty.kind == "expert",
-            CallParty.status.in_(OPEN),
-            CallParty.wanted_user_id == wanted.id
-            if wanted is not None
-            else CallParty.service_id == service_id,
+                422, "invalid_input", "Name the organisation (organisation_id) with the service."
+            )
+        if db.get(Service, service_id) is None:
+            raise ApiError(422, "invalid_input", f"No service {service_id!r} in the catalogue.")
+        if org_id == call.org_id or db.get(Organisation, org_id) is None:
+            raise ApiError(
+                422, "invalid_input", "organisation_id: another organisation's id is needed."
+            )
+    if wanted is not None or service_id is not None:
+        existing = db.scalar(
+            select(CallParty).where(
+                CallParty.call_id == call.id,
+                CallParty.kind == "expert",
+                CallParty.status.in_(OPEN),
+                CallParty.wanted_user_id == wanted.id
+                if wanted is not None
+                else (CallParty.service_id == service_id) & (CallParty.org_id == org_id),
+            )
         )
-    )
-    if existing is not None:
-        return existing
+        if existing is not None:
+            return existing
     party = CallParty(
         call_id=call.id,
         kind="expert",
         service_id=service_id,
+        org_id=org_id,
         wanted_user_id=wanted.id if wanted is not None else None,
     )
     db.add(party)
@@ -105,13 +127,15 @@ def expert_services(db: Session, org_id: str) -> list[tuple[str, str]]:
 
 
 def may_join_as_expert(party: CallParty, call: Call, user: User, profile: OfficialProfile) -> bool:
-    """Is this invitation for this official: named, or for a service they serve, and of
-    an organisation other than the call's."""
+    """Is this invitation for this official: named, or for a service they serve in the
+    organisation the invitation names (never the call's own)."""
     if party.kind != "expert" or user.role != "official" or user.org_id == call.org_id:
         return False
     if party.wanted_user_id is not None:
         return party.wanted_user_id == user.id
-    return party.service_id in (profile.services or [])
+    if party.service_id is None or party.org_id is None:
+        return False  # an invitation by an address that is no official's
+    return party.org_id == user.org_id and party.service_id in (profile.services or [])
 
 
 def invitations_for(
@@ -133,10 +157,17 @@ def invitations_for(
     return [(party, call) for party, call in rows if may_join_as_expert(party, call, user, profile)]
 
 
-def requests_for(db: Session, profile: OfficialProfile) -> list[tuple[CallParty, Call]]:
+def interprets(db: Session, user: User) -> bool:
+    """An interpreter of an organisation the national admin marked an interpretation
+    service: nobody else sees or takes interpretation requests."""
+    org = db.get(Organisation, user.org_id) if user.org_id else None
+    return user.role == "interpreter" and org is not None and bool(org.interpretation_service)
+
+
+def requests_for(db: Session, user: User, profile: OfficialProfile) -> list[tuple[CallParty, Call]]:
     """Open interpreter requests in the interpreter's languages, oldest first."""
     languages = list(profile.languages or [])
-    if not languages:
+    if not languages or not interprets(db, user):
         return []
     rows = db.execute(
         select(CallParty, Call)

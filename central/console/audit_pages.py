@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from central.audit import entries_query
+from central.audit import entries_query, visible_to
 from central.console.render import render
 from central.console.viewer import Viewer, viewer
 from central.db.models import AuditEntry, User
@@ -33,7 +33,7 @@ def audit_page(request: Request, seen: Viewer = Depends(viewer("audit.read"))) -
     user_id = db.scalar(select(User.id).where(User.email == email)) if email else None
     since, until = _day(params.get("from")), _day(params.get("to"))
     query = entries_query(
-        seen.access.org_filter(AuditEntry.org_id),
+        visible_to(seen.access),
         user_id=user_id if email else None,
         via=params.get("via") if params.get("via") in ("api", "console") else None,
         since=since,

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from central.attachment import content_disposition
 from central.console.render import paged, render
 from central.console.viewer import Viewer, viewer
 from central.errors import ApiError
@@ -140,7 +141,7 @@ def report_csv(request: Request, seen: Viewer = Depends(viewer("stats.read"))) -
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{name}"'},
+        headers={"content-disposition": content_disposition(name)},
     )
 
 

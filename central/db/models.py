@@ -459,6 +459,9 @@ class AuditEntry(Base):
     role: Mapped[str | None] = mapped_column(String(32))
     # The organisation whose admins see the entry: the actor's own (None: national).
     org_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # And the organisation whose call it acted on, where that is another (its admins see
+    # it too): an interpreter's or expert's take, chat, leave and document downloads.
+    concerns_org_id: Mapped[str | None] = mapped_column(String(36), index=True)
     via: Mapped[str] = mapped_column(String(8))  # "api" or "console"
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(String(300))

@@ -136,7 +136,7 @@ def interpreter(call_world):
 
     central = call_world.central
     national = add_user(central, "national_admin", None)
-    agency = make_org(central, national, with_kiosk=False)
+    agency = make_org(central, national, with_kiosk=False, interpretation_service=True)
     token = add_user(central, "interpreter", agency.id)
     me = user_id(central, token)
     ok(

@@ -7,9 +7,11 @@ they leave or the call ends. Another organisation's people never reach the call.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from devtools.builders import service_ids
 from tests.central.test_calls import (  # noqa: F401 - fixtures shared with the call tests
+    PDF,
     central,
     desk,
     janus_create,
@@ -40,7 +42,7 @@ def people(central, national):  # noqa: F811 - the fixture imported above
         )
     )
     # An interpretation service is an organisation of its own.
-    agency = make_org(central, national, with_kiosk=False)
+    agency = make_org(central, national, with_kiosk=False, interpretation_service=True)
     interpreters = {}
     for name, languages in (("arabic", ["ar", "so"]), ("arabic2", ["ar"]), ("russian", ["ru"])):
         token = add_user(central, "interpreter", agency.id)
@@ -54,6 +56,9 @@ def people(central, national):  # noqa: F811 - the fixture imported above
         )
         interpreters[name] = token
     return {"org": org, "service": service, "official": official, "interpreters": interpreters}
+
+
+PNG_MAGIC = b"\x89PNG"
 
 
 def brief(parties: list[dict]) -> list[tuple]:
@@ -114,13 +119,25 @@ def test_an_interpreter_joins_interprets_and_leaves(central, people, media):  # 
     # In the room: Janus accepts the interpreter's token.
     assert janus_create(media, taken["join"]["token"])["janus"] == "success"
 
-    # Chat both ways, marked as the interpreter's; a scan of the citizen reaches them.
+    # Chat both ways, marked as the interpreter's. The citizen's scan is the official's
+    # alone (docs/security.md); a document the official shows, the interpreter may fetch.
     ok(central.request("POST", f"{path}/messages", arabic, json={"text": "مرحبا"}), 201)
     lines = poll(central, org.device_token, call["id"])["messages"]
     assert [(m["sender"], m["text"]) for m in lines] == [("interpreter", "مرحبا")]
     scan = scan_from_kiosk(central, org.device_token, call["id"])
     document = f"{path}/documents/{scan['id']}"
-    assert central.request("GET", document, arabic).status_code == 200
+    refused = central.request("GET", document, arabic)
+    assert refused.status_code == 404 and PNG_MAGIC not in refused.content
+    assert central.request("GET", document, official).status_code == 200
+    shown = ok(
+        central.request(
+            "POST", f"{path}/documents?name=Ohje.pdf", official, data=PDF,
+            headers={"Content-Type": "application/pdf"},
+        ),
+        201,
+    )  # fmt: skip
+    fetched = central.request("GET", f"{path}/documents/{shown['id']}", arabic)
+    assert fetched.status_code == 200 and fetched.content == PDF
     # Not the other interpreters', and only the official ends the call.
     assert central.request("GET", path, arabic2).status_code == 404
     assert central.request("GET", document, arabic2).status_code == 404
@@ -223,7 +240,34 @@ def second_authority(central, national, people):  # noqa: F811
         )
     )
     bystander = add_user(central, "official", other.id)
-    return {"org": other, "service": service, "expert": expert, "bystander": bystander}
+    # A third organisation's admin puts the same service into an official's profile.
+    third = make_org(central, national, with_kiosk=False, name="Kolmas")
+    claimer = add_user(central, "official", third.id)
+    ok(
+        central.request(
+            "PUT",
+            f"/officials/{user_id(central, claimer)}",
+            third.tokens["org_admin"],
+            json={"services": [service], "languages": ["fi"]},
+        )
+    )
+    return {
+        "org": other,
+        "service": service,
+        "expert": expert,
+        "bystander": bystander,
+        "claimer": claimer,
+    }
+
+
+def remove_invitations(central, call_id: str) -> None:  # noqa: F811
+    from sqlalchemy import delete
+
+    from central.db.engine import session_scope
+    from central.db.models import CallParty
+
+    with session_scope(central.app.state.sessions) as db:
+        db.execute(delete(CallParty).where(CallParty.call_id == call_id))
 
 
 def test_an_expert_joins_for_this_call_only(central, people, second_authority, media):  # noqa: F811
@@ -238,11 +282,20 @@ def test_an_expert_joins_for_this_call_only(central, people, second_authority, m
         assert bad.status_code == 422 and bad.json()["error"]["message"]
     colleague = add_user(central, "official", org.id)
     same_org = {"email": email_of(central, colleague)}
-    refused = central.request("POST", f"{path}/experts", official, json=same_org)
-    assert refused.status_code == 422 and "own organisation" in refused.json()["error"]["message"]
-    unknown = central.request("POST", f"{path}/experts", official, json={"email": "no@one.fi"})
-    assert unknown.status_code == 422
     assert central.request("POST", f"{path}/experts", expert, json=same_org).status_code == 404
+    # Which addresses are officials' is not told by inviting them: an official of another
+    # organisation, one's own colleague and nobody at all get the same answer (and only
+    # the first can ever take it).
+    answers = [
+        central.request("POST", f"{path}/experts", official, json={"email": email})
+        for email in (email_of(central, bystander), same_org["email"], "no@one.fi")
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    shapes = [brief(a.json()["parties"])[-1] for a in answers]
+    assert shapes == [("expert", None, "requested")] * 3
+    assert [p.get("organisation") for p in answers[-1].json()["parties"]] == [None] * 3
+    assert desk(central, colleague)["invitations"] == []
+    remove_invitations(central, call["id"])  # the test goes on with one by service
 
     # The official sees what other organisations' officials serve, to invite one for.
     offered = desk(central, official)["expert_services"]
@@ -250,18 +303,27 @@ def test_an_expert_joins_for_this_call_only(central, people, second_authority, m
     assert all(s["organisation"] and s["name"] for s in offered)
     assert desk(central, expert)["expert_services"] == []  # not in a call of their own
 
-    # By service: whoever of another organisation serves it sees the invitation.
+    # By service: the invitation names (service, organisation); an official of a third
+    # organisation who claims the same service in their profile sees and takes nothing.
+    needs_org = {"service_id": second_authority["service"]}
+    assert central.request("POST", f"{path}/experts", official, json=needs_org).status_code == 422
     invited = ok(
         central.request(
-            "POST", f"{path}/experts", official, json={"service_id": second_authority["service"]}
+            "POST",
+            f"{path}/experts",
+            official,
+            json={**needs_org, "organisation_id": second_authority["org"].id},
         )
     )
-    assert brief(invited["parties"]) == [("expert", None, "requested")]
+    assert brief(invited["parties"])[-1] == ("expert", None, "requested")
     seen = desk(central, expert)["invitations"]
     assert [(i["for_me"], i["call_language"]) for i in seen] == [(False, "fi")]
     assert desk(central, bystander)["invitations"] == []
     assert desk(central, colleague)["invitations"] == []
+    claimer = second_authority["claimer"]
+    assert desk(central, claimer)["invitations"] == []
     party = seen[0]["party_id"]
+    assert central.request("POST", f"/desk/invitations/{party}/take", claimer).status_code == 404
     assert central.request("POST", f"/desk/invitations/{party}/take", bystander).status_code == 404
     interpreter = people["interpreters"]["arabic"]
     assert (
@@ -294,7 +356,8 @@ def test_an_expert_joins_for_this_call_only(central, people, second_authority, m
     assert kiosk_sees["parties"] == [{"kind": "expert", "organisation": "Kunta", "language": None}]
     scan = scan_from_kiosk(central, org.device_token, call["id"])
     document = f"{path}/documents/{scan['id']}"
-    assert central.request("GET", document, expert).status_code == 200
+    assert central.request("GET", document, expert).status_code == 404  # the official's alone
+    assert central.request("GET", document, official).status_code == 200
     assert central.request("POST", f"{path}/end", expert, json={}).status_code == 404
     assert central.request("POST", f"{path}/experts", expert, json=by_name).status_code == 404
     # Nothing else of the inviting organisation: its kiosks, its statistics, its other calls.
@@ -342,3 +405,129 @@ def test_an_expert_leaves_and_the_call_goes_on(central, people, second_authority
     assert poll(central, people["org"].device_token, call["id"])["status"] == "active"
     assert central.request("GET", path, expert).status_code == 404
     ok(central.request("POST", f"{path}/end", people["official"], json={}))
+
+
+def test_interpreters_come_only_from_interpretation_services(central, national, people):  # noqa: F811
+    """Any organisation's admin could make an interpreter, who then saw and took every
+    organisation's interpretation requests: now only an organisation the national admin
+    marked as an interpretation service has interpreters who interpret."""
+    municipality = make_org(central, national, with_kiosk=False, name="Muu kunta")
+    admin = municipality.tokens["org_admin"]
+    body = {"email": "tulkki@muu.fi", "role": "interpreter", "password": "x" * 12}
+    refused = central.request("POST", "/users", admin, json=body)
+    assert refused.status_code == 422 and "interpretation service" in refused.text
+    # One made before the rule (or by hand in the database) still interprets nothing.
+    rogue = add_user(central, "interpreter", municipality.id)
+    ok(
+        central.request(
+            "PUT", f"/officials/{user_id(central, rogue)}", admin,
+            json={"services": [], "languages": ["ar"]},
+        )
+    )  # fmt: skip
+    call = active_call(central, people)
+    path = f"/desk/calls/{call['id']}"
+    ok(central.request("POST", f"{path}/interpreter", people["official"], json={"language": "ar"}))
+    assert desk(central, rogue)["interpreting"] == []
+    party = desk(central, people["interpreters"]["arabic2"])["interpreting"][0]["party_id"]
+    taken = central.request("POST", f"/desk/interpreting/{party}/take", rogue)
+    assert taken.status_code == 404 and "token" not in taken.text
+    assert central.request("GET", path, rogue).status_code == 404
+    # Only the national admin marks an interpretation service; then its people interpret.
+    mark = {"interpretation_service": True}
+    path_org = f"/organisations/{municipality.id}"
+    assert central.request("PATCH", path_org, admin, json=mark).status_code == 403
+    assert ok(central.request("PATCH", path_org, national, json=mark))["interpretation_service"]
+    assert [r["party_id"] for r in desk(central, rogue)["interpreting"]] == [party]
+    ok(central.request("POST", "/users", admin, json=body), 201)
+    ok(central.request("PATCH", path_org, national, json={"interpretation_service": False}))
+    ok(central.request("POST", f"{path}/end", people["official"], json={}))
+
+
+def test_another_organisations_party_is_in_the_calls_audit_log(central, people):  # noqa: F811
+    """An interpreter's take, chat, download and leave are the call's organisation's
+    business: they show in its audit log (downloads too, though they are reads), and
+    in the interpreter's own organisation's."""
+    from central.audit import visible_to
+    from central.db.engine import session_scope
+    from central.db.models import AuditEntry, User
+    from central.policy import Access, Person
+
+    official, interpreter = people["official"], people["interpreters"]["russian"]
+    call = active_call(central, people)
+    path = f"/desk/calls/{call['id']}"
+    ok(central.request("POST", f"{path}/interpreter", official, json={"language": "ru"}))
+    party = desk(central, interpreter)["interpreting"][0]["party_id"]
+    ok(central.request("POST", f"/desk/interpreting/{party}/take", interpreter))
+    ok(central.request("POST", f"{path}/messages", interpreter, json={"text": "Здравствуйте"}), 201)
+    shown = ok(
+        central.request(
+            "POST", f"{path}/documents?name=Ohje.pdf", official, data=PDF,
+            headers={"Content-Type": "application/pdf"},
+        ),
+        201,
+    )  # fmt: skip
+    assert central.request("GET", f"{path}/documents/{shown['id']}", interpreter).status_code == 200
+    ok(central.request("POST", f"{path}/leave", interpreter))
+    ok(central.request("POST", f"{path}/end", official, json={}))
+
+    me = user_id(central, interpreter)
+    with session_scope(central.app.state.sessions) as db:
+        agency_id = db.get(User, me).org_id
+        for org_id in (people["org"].id, agency_id):
+            admin = Access(Person("admin", "org_admin", org_id), db)
+            rows = db.scalars(
+                select(AuditEntry).where(visible_to(admin), AuditEntry.user_id == me)
+            ).all()
+            seen = {
+                (r.method, r.path.removeprefix(f"/api/v1/desk/calls/{call['id']}")) for r in rows
+            }
+            assert {
+                ("POST", f"/api/v1/desk/interpreting/{party}/take"),
+                ("POST", "/messages"),
+                ("GET", f"/documents/{shown['id']}"),
+                ("POST", "/leave"),
+            } <= seen, (org_id, seen)
+        # An unrelated organisation's admin sees none of it.
+        stranger = Access(Person("admin", "org_admin", "no-such-org"), db)
+        assert db.scalars(select(AuditEntry).where(visible_to(stranger))).all() == []
+
+
+@pytest.mark.slow  # Janus is held still for two admin timeouts (5 s each)
+def test_a_departed_partys_token_goes_once_janus_answers_again(central, people, media):  # noqa: F811
+    """Leaving while Janus does not answer used to answer 200 and leave the token valid
+    until the call ended. Now the party is out of the call's data at once, and central
+    takes the token back (and ends their Janus sessions) as soon as Janus answers."""
+    import os
+    import signal
+
+    from central.db.engine import session_scope
+    from central.db.models import CallParty
+    from tests.waiting import wait_for
+
+    official, interpreter = people["official"], people["interpreters"]["arabic"]
+    call = active_call(central, people)
+    path = f"/desk/calls/{call['id']}"
+    ok(central.request("POST", f"{path}/interpreter", official, json={"language": "ar"}))
+    party = desk(central, interpreter)["interpreting"][0]["party_id"]
+    taken = ok(central.request("POST", f"/desk/interpreting/{party}/take", interpreter))
+    token = taken["join"]["token"]
+    assert janus_create(media, token)["janus"] == "success"
+
+    janus = next(p for p in media.processes if "janus" in str(p.args))
+    os.kill(janus.pid, signal.SIGSTOP)
+    try:
+        left = ok(central.request("POST", f"{path}/leave", interpreter))
+        assert left["status"] == "left"
+        assert central.request("GET", path, interpreter).status_code == 404
+        with session_scope(central.app.state.sessions) as db:
+            assert db.get(CallParty, party).room_left is False  # still owed
+    finally:
+        os.kill(janus.pid, signal.SIGCONT)
+
+    def taken_back() -> bool:
+        with session_scope(central.app.state.sessions) as db:
+            return bool(db.get(CallParty, party).room_left)
+
+    assert wait_for(taken_back, 30), "central never took the token back"
+    assert janus_create(media, token)["janus"] == "error"
+    ok(central.request("POST", f"{path}/end", official, json={}))

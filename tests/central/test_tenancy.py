@@ -180,6 +180,7 @@ def bodies(b):
     return {
         ("POST", "/organisations"): {"name": "X"},
         ("POST", "/organisations/{org_id}/sites"): {"name": "X"},
+        ("PATCH", "/organisations/{org_id}"): {"interpretation_service": True},
         ("PUT", "/organisations/{org_id}/retention"): {"usage_days": 1},
         ("POST", "/sites/{site_id}/enrollment-tokens"): {},
         ("PATCH", "/sites/{site_id}/config"): {"maintenance": True},
@@ -215,7 +216,10 @@ def bodies(b):
         ("POST", "/desk/calls/{call_id}/messages"): {"text": "x"},
         ("POST", "/desk/calls/{call_id}/documents"): {},
         ("POST", "/desk/calls/{call_id}/interpreter"): {"language": "ar"},
-        ("POST", "/desk/calls/{call_id}/experts"): {"service_id": SERVICES[0]},
+        ("POST", "/desk/calls/{call_id}/experts"): {
+            "service_id": SERVICES[0],
+            "organisation_id": b.id,
+        },
     }
 
 

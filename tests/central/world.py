@@ -48,10 +48,15 @@ class Org:
 
 
 def make_org(
-    central: RunningCentral, national: str, with_kiosk: bool = True, name: str = "Kunta"
+    central: RunningCentral,
+    national: str,
+    with_kiosk: bool = True,
+    name: str = "Kunta",
+    interpretation_service: bool = False,
 ) -> Org:
     """An organisation with one site, a user of every role and (optionally) one kiosk."""
-    org = ok(central.request("POST", "/organisations", national, json={"name": name}), 201)
+    body = {"name": name, "interpretation_service": interpretation_service}
+    org = ok(central.request("POST", "/organisations", national, json=body), 201)
     site = ok(
         central.request(
             "POST",

@@ -728,21 +728,23 @@ function renderExpertServices(services) {
   // The services other organisations' officials serve, for inviting one of them.
   const select = $("expert-service");
   select.closest("label").hidden = services.length === 0; // no other organisation serves
-  const key = services.map((s) => s.service_id).join(",");
+  const key = services.map((s) => `${s.service_id}|${s.organisation_id}`).join(",");
   if (select.dataset.key === key) return; // unchanged: keep what the official picked
   select.dataset.key = key;
   const picked = select.value;
   select.replaceChildren(new Option("", ""));
-  for (const s of services) select.append(new Option(`${s.name} · ${s.organisation}`, s.service_id));
+  // One option per (service, organisation): the invitation names both.
+  for (const s of services) select.append(new Option(`${s.name} · ${s.organisation}`, `${s.service_id}|${s.organisation_id}`));
   select.value = picked;
 }
 $("expert-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const email = $("expert-email").value.trim();
-  const serviceId = $("expert-service").value;
+  const [serviceId, organisationId] = $("expert-service").value.split("|");
   if (!activeId || (!email && !serviceId)) return;
   try {
-    await api("POST", `/desk/calls/${activeId}/experts`, email ? { email } : { service_id: serviceId });
+    await api("POST", `/desk/calls/${activeId}/experts`,
+      email ? { email } : { service_id: serviceId, organisation_id: organisationId });
     $("expert-email").value = "";
     $("expert-service").value = "";
     refresh();

@@ -1,4 +1,5 @@
-"""Sealed call rooms and interpretation services (security round 2)
+"""Sealed call rooms, interpretation services, audit entries about another organisation's
+call (security round 2)
 
 Revision ID: 0010
 Revises: 0009
@@ -27,8 +28,15 @@ def upgrade() -> None:
             )
         )
 
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("concerns_org_id", sa.String(length=36), nullable=True))
+    op.create_index("ix_audit_log_concerns_org_id", "audit_log", ["concerns_org_id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_log_concerns_org_id", table_name="audit_log")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_column("concerns_org_id")
     with op.batch_alter_table("organisations", schema=None) as batch_op:
         batch_op.drop_column("interpretation_service")
     with op.batch_alter_table("call_parties", schema=None) as batch_op:
