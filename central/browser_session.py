@@ -41,13 +41,26 @@ def cookie_value(headers: dict[bytes, bytes], name: str) -> str | None:
     return morsel.value if morsel is not None and morsel.value else None
 
 
-def request_token(path: str, headers: dict[bytes, bytes]) -> str | None:
-    """The bearer token; on console pages without one, the console's session cookie."""
+def bearer(headers: dict[bytes, bytes]) -> str | None:
+    """The token of an `Authorization: Bearer` header, if there is one."""
     scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
     token = token.strip()
-    if scheme.lower() == "bearer" and token:
-        return token
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def request_token(path: str, headers: dict[bytes, bytes]) -> str | None:
+    """The bearer token; on console pages without one, the console's session cookie."""
+    found = bearer(headers)
+    if found:
+        return found
     return cookie_value(headers, SESSION_COOKIE) if is_console(path) else None
+
+
+def from_cookie(path: str, headers: dict[bytes, bytes]) -> bool:
+    """Whether the request is authenticated by the console's cookie, which a browser
+    sends by itself (and so needs the CSRF token): any request without a Bearer token,
+    whatever other `Authorization` header it carries."""
+    return is_console(path) and bearer(headers) is None
 
 
 def csrf_token(secret: bytes, session_token: str) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from tuf.api.exceptions import RepositoryError
 from tuf.api.metadata import Metadata, Targets
 
 from central.db.models import Deployment, DeploymentKiosk, Kiosk
@@ -150,10 +151,15 @@ def published(repository: str | None) -> set[str] | None:
         return None
     path = Path(repository) / "metadata" / "targets.json"
     try:
-        return set(Metadata[Targets].from_file(str(path)).signed.targets)
-    except (OSError, ValueError) as exc:
+        # Read here, not by `from_file`: a missing file is securesystemslib's StorageError
+        # there, no OSError (a repository folder without targets.json answered 500).
+        return set(Metadata[Targets].from_bytes(path.read_bytes()).signed.targets)
+    except (OSError, ValueError, RepositoryError) as exc:
         raise ApiError(
-            503, "repository_unreadable", f"The release list cannot be read: {exc}"
+            503,
+            "repository_unreadable",
+            f"The release list ({path.name}) cannot be read: {exc}. Make the repository "
+            "with 'central release init' and add a bundle with 'central release add'.",
         ) from exc
 
 

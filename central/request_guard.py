@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central.browser_session import (
     csrf_matches,
-    is_console,
+    from_cookie,
     request_token,
     submitted_csrf,
 )
@@ -193,7 +193,7 @@ class RequestGuard:
                 return
             caller = found
             scope.setdefault("state", {})[CALLER] = caller
-            if is_console(path) and b"authorization" not in headers:
+            if from_cookie(path, headers):
                 session_token = token
         limit = self.limits.limit_for(path, caller)
         declared = headers.get(b"content-length")

@@ -3,6 +3,7 @@ tokens, choose its catalogue and change its kiosks' configuration."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,8 @@ from central.db.models import EnrolmentToken, Organisation, Service, Site, SiteS
 from central.db.types import utcnow
 from central.errors import ApiError
 from central.security import new_token, token_hash
+from contract.json_values import InvalidValue, check_value
+from contract.kiosk_config import branding_problems
 
 ENROLMENT_TOKEN_PREFIX = "enr"
 
@@ -92,8 +95,29 @@ def set_catalogue(db: Session, site: Site, service_ids: list[str]) -> list[str]:
     return wanted
 
 
+MAX_CONFIG_BYTES = 64 * 1024
+
+
+def check_config(config: Any) -> None:
+    """What every site setting must be before it is stored, from the API or the console
+    (one path: the console once stored what the API refused, and that site's kiosks,
+    its API config and its page then answered 500)."""
+    if not isinstance(config, dict):
+        raise ApiError(400, "invalid_config", "Settings are a JSON object.")
+    try:
+        check_value(config)
+        size = len(json.dumps(config, ensure_ascii=False, allow_nan=False).encode())
+    except (InvalidValue, ValueError) as exc:
+        raise ApiError(400, "invalid_config", f"The settings cannot be stored: {exc}.") from exc
+    if size > MAX_CONFIG_BYTES:
+        raise ApiError(413, "too_large", "The configuration may be at most 64 KiB.")
+    if found := branding_problems(config):
+        raise ApiError(400, "invalid_config", " ".join(found))
+
+
 def set_config(site: Site, config: dict[str, Any]) -> bool:
     """The site's own settings; a change moves its version, so its kiosks fetch it."""
+    check_config(config)
     if config == site.config:
         return False
     site.config = config

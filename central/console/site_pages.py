@@ -18,6 +18,7 @@ from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Kiosk, Organisation, Service, Site, SiteService
 from central.errors import ApiError
 from central.ptv import service_name
+from central.request_guard import NOT_JSON, parse_json
 from contract.kiosk_config import kiosk_document
 
 router = APIRouter(include_in_schema=False)
@@ -168,13 +169,10 @@ def _spans(text: str) -> list[list[str]]:
 def _proposal(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """The form as (details, settings, problems)."""
     problems: list[str] = []
-    try:
-        advanced = json.loads(fields.get("advanced") or "{}")
-        if not isinstance(advanced, dict):
-            raise ValueError("not an object")
-    except ValueError as exc:
+    advanced, problem = parse_json((fields.get("advanced") or "{}").encode(), check_values=True)
+    if problem or not isinstance(advanced, dict):
         advanced = {}
-        problems.append(f"The other settings are not valid JSON: {exc}")
+        problems.append(f"The other settings are not valid JSON: {problem or 'not an object'}")
     config = {k: v for k, v in advanced.items() if k not in FORM_KEYS}
     config["languages"] = [lang for lang in site_config.LANGUAGES if fields.get(f"lang_{lang}")]
     config["default_language"] = fields.get("default_language", "fi")
@@ -205,6 +203,10 @@ def _proposal(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], l
     if details["timezone"] not in available_timezones():
         problems.append("Choose a time zone like Europe/Helsinki.")
     problems += site_config.problems(config)
+    try:
+        sites.check_config(config)
+    except ApiError as exc:
+        problems.append(exc.message)
     return details, config, problems
 
 
@@ -259,10 +261,9 @@ def save(
         raise ApiError(
             409, "conflict", "Someone changed this site meanwhile; open it again and review."
         )
-    try:
-        config = json.loads(fields.get("proposal", ""))
-    except ValueError as exc:
-        raise ApiError(422, "invalid_input", "The reviewed settings were lost; try again.") from exc
+    config, problem = parse_json(fields.get("proposal", "").encode(), check_values=True)
+    if problem or config is NOT_JSON:
+        raise ApiError(422, "invalid_input", "The reviewed settings were lost; try again.")
     details, _, _ = _proposal({**fields, "advanced": "{}"})
     found = site_config.problems(config) if isinstance(config, dict) else ["not settings"]
     if found or not details["name"] or details["timezone"] not in available_timezones():

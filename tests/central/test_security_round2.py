@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+import requests
+
 from central.db.engine import session_scope
 from central.db.models import Call
 from central.db.types import utcnow
@@ -79,3 +81,108 @@ def test_booking_times_at_the_ends_of_the_calendar_are_a_422(central, national):
         refused = central.request("POST", "/bookings", org.tokens["booking_system"], json=body)
         assert refused.status_code == 422, refused.text
         assert "2000-2100" in refused.text
+
+
+class ConsoleSession:
+    """A logged-in console as a browser holds it (the session cookie and the CSRF token
+    its pages carry), driven over plain HTTP."""
+
+    def __init__(self, central, token: str) -> None:
+        from central.browser_session import SESSION_COOKIE, csrf_token
+
+        self.central = central
+        self.http = requests.Session()
+        self.http.cookies.set(SESSION_COOKIE, token)
+        self.csrf = csrf_token(central.app.state.secret_key, token)
+
+    def post(self, path: str, fields: dict[str, str], **kw) -> requests.Response:
+        return self.http.post(
+            self.central.base + path,
+            data={**fields, "csrf": self.csrf},
+            allow_redirects=False,
+            timeout=10,
+            **kw,
+        )
+
+    def get(self, path: str) -> requests.Response:
+        return self.http.get(self.central.base + path, timeout=10)
+
+
+def site_form(name: str, advanced: str) -> dict[str, str]:
+    return {
+        "name": name,
+        "address": "",
+        "timezone": "Europe/Helsinki",
+        "lang_fi": "on",
+        "default_language": "fi",
+        "advanced": advanced,
+    }
+
+
+def test_the_console_stores_no_settings_the_api_refuses(central, national):
+    org = make_org(central, national)
+    admin = org.tokens["org_admin"]
+    console = ConsoleSession(central, admin)
+    before = ok(central.request("GET", f"/sites/{org.site_id}/config", admin))
+    version = before["kiosk"]["version"]
+    deep = "[" * 900 + "]" * 900
+    for advanced in (
+        '{"call_microphone": "\\ud800"}',  # a lone surrogate
+        '{"call_microphone": "' + "a" * 70_000 + '"}',  # over 64 KiB
+        '{"devices": {"printer": ' + deep + "}}",
+        '{"max_extensions": NaN}',
+        '{"max_extensions": 1e400}',
+    ):
+        fields = site_form("Uusi nimi", advanced)
+        for step in ("preview", "save"):
+            sent = dict(fields)
+            if step == "save":
+                sent.update(version=str(version), proposal=advanced)
+            answer = console.post(f"/console/sites/{org.site_id}/{step}", sent)
+            assert 400 <= answer.status_code < 500, (advanced[:40], step, answer.status_code)
+        # Nothing stored: the API, the page and the site's kiosks read on.
+        after = ok(central.request("GET", f"/sites/{org.site_id}/config", admin))
+        assert after["kiosk"]["version"] == version and after["site"] == before["site"]
+        assert console.get(f"/console/sites/{org.site_id}").status_code == 200
+        ok(central.request("GET", "/kiosk/config", org.device_token))
+    # And the API refuses the same.
+    for patch in ({"attract_text": "\ud800"}, {"attract_text": "a" * 70_000}):
+        refused = central.request("PATCH", f"/sites/{org.site_id}/config", admin, json=patch)
+        assert 400 <= refused.status_code < 500
+
+
+def test_the_console_checks_csrf_whatever_authorization_header_comes(central, national):
+    org = make_org(central, national)
+    console = ConsoleSession(central, org.tokens["org_admin"])
+    path = f"/console/sites/{org.site_id}/preview"
+    fields = site_form("Kaappaus", "{}")
+    for header in ("Basic Zm9vOmJhcg==", "Token abc", "Bearer", ""):
+        forged = console.http.post(
+            central.base + path,
+            data=fields,  # no CSRF token: what another site's page could send
+            headers={"Authorization": header} if header else {},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert forged.status_code == 403 and "csrf_failed" in forged.text, header
+    assert console.post(path, fields).status_code == 200  # with the token it works
+
+
+def test_a_deployment_with_an_unpublished_repository_is_a_503_not_a_500(tmp_path):
+    """A release folder without metadata/targets.json (made, never published to)."""
+    from tests.central.world import add_user
+    from tests.central_server import start_central
+
+    folder = tmp_path / "releases"
+    (folder / "metadata").mkdir(parents=True)
+    running = start_central(f"sqlite:///{tmp_path}/central.db", update_repository=str(folder))
+    try:
+        national = add_user(running, "national_admin", None)
+        org = make_org(running, national)
+        body = {"release": "1.2.3", "kiosk_ids": [org.kiosk_id]}
+        answer = running.request("POST", "/deployments", org.tokens["org_admin"], json=body)
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["error"]["code"] == "repository_unreadable"
+        assert "central release" in answer.json()["error"]["message"]
+    finally:
+        running.stop()
