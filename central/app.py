@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from central import __version__, alerts, retention
+from central import __version__, alerts, log_scrub, retention
 from central.api import (
     auth,
     bookings,
@@ -56,6 +56,7 @@ API_PREFIX = "/api/v1"
 
 def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAPI:
     settings = settings or Settings()
+    log_scrub.install()
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)

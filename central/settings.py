@@ -15,6 +15,10 @@ class Settings(BaseSettings):
 
     # `CENTRAL_DATABASE` is also read, for `central serve`'s workers (asgi.py).
     database_url: str = "sqlite:///central.db"
+    # How people and kiosks reach central (https://central.example.fi): the links in
+    # invitation mails and enrolment QR codes. Set it in production: unset, links follow
+    # the request's Host header, which whoever sends the request chooses.
+    public_base_url: str = ""
     # Where the server's own secret lives (keys booking codes); made 0600 on first start.
     # Unset: beside an SQLite database, else ./central.key (central/secret_key.py).
     # An explicit CENTRAL_SECRET_KEY (32 characters or more) wins over the file.

@@ -140,12 +140,23 @@ class PasswordChange(BaseModel):
 def change_password(
     body: PasswordChange, request: Request, access: Access = Depends(signed_in)
 ) -> Done:
-    """Change one's own password; every other token of this person stops working."""
+    """Change one's own password; every other token of this person stops working.
+
+    Guesses of the current password count as failed logins of the account (the same
+    throttle): a stolen token must not become a way to find the password."""
+    settings: Settings = request.app.state.settings
     user = access.db.get(User, access.person.user_id)
     assert user is not None
-    access.db.commit()
+    keys = login_throttle.keys_for(user.email, client_address(request), settings)
+    wait = login_throttle.reserve_attempt(access.db, keys, settings)
+    access.db.commit()  # the count is in before the slow check
+    if wait:
+        raise _too_many(wait, f"Too many wrong passwords; try again in {wait} s.")
     if not _check_password(request, user.password_hash, body.current_password):
+        login_throttle.record_failure(access.db, keys, settings)
+        access.db.commit()
         raise ApiError(401, "invalid_credentials", "The current password is wrong.")
+    login_throttle.forgive_attempt(access.db, keys)
     user.password_hash = hash_password(body.new_password)
     current = token_hash(bearer_token(request))
     access.db.execute(

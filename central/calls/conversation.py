@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from central.calls import documents as sealing
@@ -14,6 +14,8 @@ from contract import call_api
 # A call's chat is short; this bounds what one poll returns and what one call can hold.
 MAX_MESSAGES_PER_CALL = 2000
 MAX_DOCUMENTS_PER_CALL = 100
+# What the citizen's scans of one call may add up to (sealed at rest until retention).
+MAX_SCAN_BYTES_PER_CALL = 60 * 1024 * 1024
 
 
 def require_open(call: Call) -> None:
@@ -61,8 +63,22 @@ def store_document(
     uploaded_by: str | None,
 ) -> CallDocument:
     require_open(call)
+    if direction == "from_citizen" and call.status != "active":
+        # A kiosk token could otherwise fill central's disk with scans on calls that no
+        # official has answered (and nobody would ever read).
+        raise ApiError(409, "call_not_active", "Scans go to an official once one answers.")
     if not content:
         raise ApiError(422, "invalid_input", "The document is empty.")
+    if direction == "from_citizen":
+        scanned = db.scalar(
+            select(func.coalesce(func.sum(CallDocument.size), 0)).where(
+                CallDocument.call_id == call.id, CallDocument.direction == "from_citizen"
+            )
+        )
+        if int(scanned or 0) + len(content) > MAX_SCAN_BYTES_PER_CALL:
+            raise ApiError(
+                413, "too_large", "This call holds as many scanned pages as it may (60 MiB)."
+            )
     kind = sealing.content_type_of(content)
     held = db.scalar(
         select(CallDocument.id)

@@ -11,7 +11,7 @@ from central import mail, people
 from central.api.officials import set_profile
 from central.api.users import set_disabled
 from central.calls import lifecycle
-from central.console.render import render
+from central.console.render import public_base, render
 from central.console.viewer import Viewer, form_fields, form_lists, viewer
 from central.db.models import Organisation, Service, User
 from central.errors import ApiError, forbidden
@@ -72,7 +72,7 @@ def invite(
 
 
 def _mail_invitation(request: Request, seen: Viewer, user: User, token: str) -> Response:
-    link = f"{str(request.base_url).rstrip('/')}/console/invitation/{token}"
+    link = f"{public_base(request)}/console/invitation/{token}"
     text = (
         f"You have been invited to Palvelupiste as {user.role}.\n\n"
         f"Set your password here (the link works once, for 7 days):\n{link}\n"

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from central import site_config, sites
-from central.console.render import render
+from central.console.render import public_base, render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Kiosk, Organisation, Service, Site, SiteService
 from central.errors import ApiError
@@ -316,7 +316,7 @@ def enrolment_token(
         seen.access.db, site, seen.access.person.user_id, hours * 3600
     )
     seen.access.db.commit()
-    central = str(request.base_url).rstrip("/")
+    central = public_base(request)
     ticket = json.dumps({"token": token, "central": central})
     qr = segno.make(ticket, error="m").svg_inline(scale=8, border=4, title="QR")
     response = render(

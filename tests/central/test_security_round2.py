@@ -28,9 +28,10 @@ def filename_of(disposition: str) -> str:
     return plain.group(1) if plain else ""
 
 
-def an_active_call(central, org, official: str) -> str:
-    """An answered call of the organisation's kiosk, made in the database: documents
-    pass through central only, so this module's central needs no media server."""
+def an_active_call(central, org, official: str | None) -> str:
+    """An answered call of the organisation's kiosk (queued without an official), made in
+    the database: documents pass through central only, so this module's central needs
+    no media server."""
     with session_scope(central.app.state.sessions) as db:
         call = Call(
             org_id=org.id,
@@ -38,9 +39,9 @@ def an_active_call(central, org, official: str) -> str:
             kiosk_id=org.kiosk_id,
             service_id=SERVICES[0],
             language="fi",
-            status="active",
-            official_id=user_id(central, official),
-            accepted_at=utcnow(),
+            status="active" if official else "queued",
+            official_id=user_id(central, official) if official else None,
+            accepted_at=utcnow() if official else None,
         )
         db.add(call)
         db.flush()
@@ -184,5 +185,94 @@ def test_a_deployment_with_an_unpublished_repository_is_a_503_not_a_500(tmp_path
         assert answer.status_code == 503, answer.text
         assert answer.json()["error"]["code"] == "repository_unreadable"
         assert "central release" in answer.json()["error"]["message"]
+    finally:
+        running.stop()
+
+
+def test_changing_ones_password_is_throttled_like_a_login(central, national):
+    """A stolen token must not let its holder guess the password at argon2's speed."""
+    org = make_org(central, national)
+    token = org.tokens["technician"]
+    answers = [
+        central.request(
+            "POST",
+            "/auth/password",
+            token,
+            json={"current_password": f"guess {n}", "new_password": "a new long password"},
+        ).status_code
+        for n in range(8)
+    ]
+    assert answers[:5] == [401] * 5 and answers[-1] == 429, answers
+    # The right password is refused too while the account is locked.
+    from tests.central.world import PASSWORD
+
+    locked = central.request(
+        "POST",
+        "/auth/password",
+        token,
+        json={"current_password": PASSWORD, "new_password": "a new long password"},
+    )
+    assert locked.status_code == 429 and locked.headers.get("Retry-After")
+
+
+def test_scans_only_reach_a_call_an_official_answered_and_are_capped(central, national):
+    from central.calls.conversation import MAX_SCAN_BYTES_PER_CALL
+
+    org = make_org(central, national)
+    queued = an_active_call(central, org, None)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    path = f"/kiosk/calls/{queued}/scans"
+    refused = central.request(
+        "POST", path, org.device_token, data=png, headers={"Content-Type": "image/png"}
+    )
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "call_not_active"
+    answered = an_active_call(central, org, org.tokens["official"])
+    path = f"/kiosk/calls/{answered}/scans"
+    page = b"\x89PNG\r\n\x1a\n" + b"\0" * (8 * 1024 * 1024)
+    codes = [
+        central.request(
+            "POST", path, org.device_token, data=page, headers={"Content-Type": "image/png"}
+        ).status_code
+        for _ in range(MAX_SCAN_BYTES_PER_CALL // len(page) + 1)
+    ]
+    assert codes[:-1] == [201] * (len(codes) - 1) and codes[-1] == 413, codes
+
+
+def test_the_access_log_keeps_no_invitation_or_csrf_token(central, national, caplog):
+    import logging
+
+    from central.log_scrub import ACCESS_LOGGER
+
+    line = '%s - "%s %s HTTP/%s" %d'
+    secret = "inv_" + "S3cret" * 6
+    with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
+        logging.getLogger(ACCESS_LOGGER).info(
+            line, "127.0.0.1:5", "GET", f"/console/invitation/{secret}", "1.1", 200
+        )
+        logging.getLogger(ACCESS_LOGGER).info(
+            line, "127.0.0.1:5", "POST", f"/console/sites/x/logo?csrf={secret}&a=1", "1.1", 303
+        )
+    written = "\n".join(r.getMessage() for r in caplog.records)
+    assert secret not in written and "/console/invitation/…" in written and "a=1" in written
+
+
+def test_enrolment_links_use_the_configured_address_not_the_host_header(tmp_path):
+    from tests.central.world import add_user
+    from tests.central_server import start_central
+
+    running = start_central(
+        f"sqlite:///{tmp_path}/central.db", public_base_url="https://central.example.fi/"
+    )
+    try:
+        national = add_user(running, "national_admin", None)
+        org = make_org(running, national, with_kiosk=False)
+        console = ConsoleSession(running, org.tokens["org_admin"])
+        page = console.post(
+            f"/console/sites/{org.site_id}/enrolment-tokens",
+            {"hours": "24"},
+            headers={"Host": "evil.example.net", "X-Forwarded-Host": "evil.example.net"},
+        )
+        assert page.status_code == 200, page.text[:300]
+        assert "https://central.example.fi" in page.text and "evil.example.net" not in page.text
     finally:
         running.stop()
