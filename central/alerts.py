@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.request
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from central import fleet_status, mail
+from central import fleet_status, mail, outbound
 from central.background import Every
 from central.db.models import Alert, AlertNotice, Command, Kiosk, Organisation, Site
 from central.db.types import utcnow
@@ -38,7 +39,8 @@ log = logging.getLogger("central")
 
 # Retries of one notice: 1 min, 2, 4, … up to 1 h apart; given up after this many tries.
 MAX_ATTEMPTS = 12
-SEND_TIMEOUT_S = mail.SEND_TIMEOUT_S
+# A webhook's whole exchange, connect to last byte.
+WEBHOOK_DEADLINE_S = 10.0
 # A failed update older than this, with none since, no longer raises an alert.
 UPDATE_WINDOW = timedelta(days=14)
 CONDITION_NAMES = {
@@ -228,72 +230,137 @@ def send_email(settings: Settings, to: str, about: dict[str, Any]) -> None:
     mail.send(settings, to, about["subject"], "\n".join(lines) + "\n")
 
 
-def send_webhook(url: str, about: dict[str, Any]) -> None:
-    if not url.startswith(("https://", "http://")):
-        raise ValueError("the webhook address must start with https:// or http://")
-    request = urllib.request.Request(
+def send_webhook(url: str, about: dict[str, Any], settings: Settings) -> None:
+    """POST the notice, to a public address only, done or given up within
+    WEBHOOK_DEADLINE_S (a receiver that answers a byte every 2 s is cut off)."""
+    answer = outbound.request(
+        "POST",
         url,
-        data=json.dumps(about).encode(),
-        method="POST",
+        body=json.dumps(about).encode(),
         headers={"content-type": "application/json", "user-agent": "palvelupiste-central"},
+        allowed_hosts=settings.outbound_hosts,
+        deadline_s=WEBHOOK_DEADLINE_S,
+        max_bytes=64 * 1024,
     )
-    with urllib.request.urlopen(request, timeout=SEND_TIMEOUT_S) as answer:  # noqa: S310
-        if answer.status >= 300:
-            raise OSError(f"the webhook answered {answer.status}")
+    if answer.status >= 300:  # a redirect is not followed: it is an answer like any other
+        raise OSError(f"the webhook answered {answer.status}")
 
 
-def send_due(db: Session, settings: Settings, now: datetime | None = None) -> int:
-    """Send notices whose time has come; a failure is tried again later, up to MAX_ATTEMPTS."""
+@dataclass(frozen=True)
+class Claimed:
+    """A notice this worker took to send now (no one else sends it meanwhile)."""
+
+    id: int
+    org_id: str
+    channel: str
+    target: str
+    about: dict[str, Any]
+
+
+def claim_due(
+    db: Session, now: datetime | None = None, skip_orgs: frozenset[str] = frozenset()
+) -> list[Claimed]:
+    """Notices whose time has come, claimed (their next try moved on by the backoff), so
+    another worker or pass skips them; those of `skip_orgs` are left for later."""
     now = now or utcnow()
-    due = list(
-        db.scalars(
-            select(AlertNotice)
-            .where(
-                AlertNotice.sent_at.is_(None),
-                AlertNotice.attempts < MAX_ATTEMPTS,
-                AlertNotice.next_try_at <= now,
-            )
-            .order_by(AlertNotice.id)
-            .limit(200)
+    due = db.execute(
+        select(AlertNotice, Alert)
+        .join(Alert, Alert.id == AlertNotice.alert_id)
+        .where(
+            AlertNotice.sent_at.is_(None),
+            AlertNotice.attempts < MAX_ATTEMPTS,
+            AlertNotice.next_try_at <= now,
         )
-    )
-    sent = 0
-    for notice in due:
-        alert = db.get(Alert, notice.alert_id)
-        if alert is None:
+        .order_by(AlertNotice.id)
+        .limit(200)
+    ).all()
+    claimed = []
+    for notice, alert in due:
+        if alert.org_id in skip_orgs:
             continue
         about = describe(db, alert, notice.event)
-        # Claimed before sending, so another worker passing by skips it.
-        claimed = db.execute(
+        taken = db.execute(
             update(AlertNotice)
             .where(AlertNotice.id == notice.id, AlertNotice.attempts == notice.attempts)
             .values(attempts=notice.attempts + 1, next_try_at=now + _backoff(notice.attempts + 1))
         ).rowcount
         db.commit()
-        if not claimed:
-            continue
-        try:
-            if notice.channel == "email":
-                send_email(settings, notice.target, about)
-            else:
-                send_webhook(notice.target, about)
-        except (OSError, ValueError) as exc:
-            db.execute(
-                update(AlertNotice)
-                .where(AlertNotice.id == notice.id)
-                .values(last_error=str(exc)[:300])
-            )
-            db.commit()
-            log.warning("alert notice %s to %s failed: %s", notice.id, notice.target, exc)
-            continue
+        if taken:
+            claimed.append(Claimed(notice.id, alert.org_id, notice.channel, notice.target, about))
+    return claimed
+
+
+def deliver(db: Session, settings: Settings, notice: Claimed) -> bool:
+    """Sends one claimed notice and records how it went."""
+    try:
+        if notice.channel == "email":
+            send_email(settings, notice.target, notice.about)
+        else:
+            send_webhook(notice.target, notice.about, settings)
+    except (OSError, ValueError) as exc:
         db.execute(
-            update(AlertNotice)
-            .where(AlertNotice.id == notice.id)
-            .values(sent_at=utcnow(), last_error=None)
+            update(AlertNotice).where(AlertNotice.id == notice.id).values(last_error=str(exc)[:300])
         )
         db.commit()
-        sent += 1
-    return sent
+        log.warning("alert notice %s (%s) failed: %s", notice.id, notice.channel, exc)
+        return False
+    db.execute(
+        update(AlertNotice)
+        .where(AlertNotice.id == notice.id)
+        .values(sent_at=utcnow(), last_error=None)
+    )
+    db.commit()
+    return True
+
+
+def send_due(db: Session, settings: Settings, now: datetime | None = None) -> int:
+    """Send notices whose time has come, here and now; a failure is tried again later,
+    up to MAX_ATTEMPTS. (Central itself sends through `Notifier`.)"""
+    return sum(deliver(db, settings, notice) for notice in claim_due(db, now))
+
+
+class Notifier:
+    """Sends notices off the alert evaluation, on a few threads, one organisation per
+    thread at a time: one organisation's slow or failing receiver holds at most one
+    thread for at most WEBHOOK_DEADLINE_S per notice, and never another organisation's
+    notices (its own wait for their backoff)."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings, threads: int = 4):
+        self.sessions = sessions
+        self.settings = settings
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="alert-notices")
+        self.busy: set[str] = set()
+        self.lock = threading.Lock()
+
+    def dispatch(self, now: datetime | None = None) -> int:
+        """Claims what is due and hands it to the threads; returns how many it handed."""
+        with self.lock:
+            busy = frozenset(self.busy)
+        with self.sessions() as db:
+            claimed = claim_due(db, now, busy)
+        by_org: dict[str, list[Claimed]] = {}
+        for notice in claimed:
+            by_org.setdefault(notice.org_id, []).append(notice)
+        for org_id, notices in by_org.items():
+            with self.lock:
+                self.busy.add(org_id)
+            self.pool.submit(self._send, org_id, notices)
+        return len(claimed)
+
+    def _send(self, org_id: str, notices: list[Claimed]) -> None:
+        try:
+            with self.sessions() as db:
+                for notice in notices:
+                    deliver(db, self.settings, notice)
+        except Exception:  # noqa: BLE001 - a thread must go on to the next organisation
+            log.exception("alert notices of %s failed", org_id)
+        finally:
+            with self.lock:
+                self.busy.discard(org_id)
+
+    def idle(self) -> bool:
+        with self.lock:
+            return not self.busy
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -301,11 +368,15 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def runner(sessions: sessionmaker[Session], settings: Settings) -> Every:
+    """Evaluation and sending on their own schedules: a slow receiver never holds up the
+    next evaluation, nor the notices of other organisations."""
+    notifier = Notifier(sessions, settings)
+
     def pass_once() -> None:
         with sessions() as db:
             changed = evaluate(db, settings)
             if any(changed.values()):
                 log.info("alerts: %s", changed)
-            send_due(db, settings)
+        notifier.dispatch()
 
     return Every("alerts", settings.alerts_every_s, pass_once)

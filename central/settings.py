@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     # invitation mails and enrolment QR codes. Set it in production: unset, links follow
     # the request's Host header, which whoever sends the request chooses.
     public_base_url: str = ""
+    # Private hosts (comma-separated names) central may reach on someone's behalf: alert
+    # webhooks, PTV, catalogue addresses go only to public addresses otherwise
+    # (central/outbound.py).
+    outbound_allowed_hosts: str = ""
     # Where the server's own secret lives (keys booking codes); made 0600 on first start.
     # Unset: beside an SQLite database, else ./central.key (central/secret_key.py).
     # An explicit CENTRAL_SECRET_KEY (32 characters or more) wins over the file.
@@ -101,3 +105,7 @@ class Settings(BaseSettings):
     call_official_gone_end_after_s: int = 120
     # Largest document an official may show, and largest scanned page.
     max_call_document_bytes: int = 20 * 1024 * 1024
+
+    @property
+    def outbound_hosts(self) -> list[str]:
+        return [h.strip() for h in self.outbound_allowed_hosts.split(",") if h.strip()]

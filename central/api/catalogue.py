@@ -111,7 +111,10 @@ def _sync_out(row: PtvSync) -> PtvSyncOut:
 
 @router.put("/organisations/{org_id}/ptv-sync", responses=errors(401, 403, 404, 422))
 def put_ptv_sync(
-    org_id: str, body: PtvSyncIn, access: Access = Depends(allowed("catalogue.sync"))
+    org_id: str,
+    body: PtvSyncIn,
+    request: Request,
+    access: Access = Depends(allowed("catalogue.sync")),
 ) -> PtvSyncOut:
     """Fetch this organisation's services from the PTV Open API on a schedule."""
     org = access.org(org_id)
@@ -124,6 +127,7 @@ def put_ptv_sync(
             body.enabled,
             body.every_minutes,
             body.full_every_hours,
+            request.app.state.settings.outbound_hosts,
         )
     except ptv_sync.InvalidSync as exc:
         raise ApiError(422, "invalid_input", str(exc)) from exc
@@ -146,13 +150,16 @@ def get_ptv_sync(org_id: str, access: Access = Depends(allowed("catalogue.sync")
 
 @router.post("/organisations/{org_id}/ptv-sync/run", responses=errors(401, 403, 404, 502))
 def run_ptv_sync(
-    org_id: str, full: bool = False, access: Access = Depends(allowed("catalogue.sync"))
+    org_id: str,
+    request: Request,
+    full: bool = False,
+    access: Access = Depends(allowed("catalogue.sync")),
 ) -> dict[str, Any]:
     """Sync now (a full re-read with `?full=true`); 502 with PTV's problem if it fails."""
     row = _sync_of(access, org_id)
     if full:
         row.last_full_at = None
-    result = ptv_sync.run(access.db, row)
+    result = ptv_sync.run(access.db, row, allowed_hosts=request.app.state.settings.outbound_hosts)
     if "error" in result:
         raise ApiError(502, "ptv_unavailable", f"PTV could not be read: {result['error']}")
     return result

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from central import outbound
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Alert, Kiosk, Organisation
@@ -59,6 +60,7 @@ def alerts_page(request: Request, seen: Viewer = Depends(viewer("alert.read"))) 
 @router.post("/console/organisations/{org_id}/alerting")
 def save_recipients(
     org_id: str,
+    request: Request,
     fields: dict[str, str] = Depends(form_fields),
     seen: Viewer = Depends(viewer("alerting.manage")),
 ) -> Response:
@@ -72,6 +74,11 @@ def save_recipients(
     webhook = fields.get("webhook", "").strip()
     if webhook and (not webhook.startswith(("https://", "http://")) or len(webhook) > 500):
         raise ApiError(422, "invalid_input", "The webhook address must start with https://.")
+    if webhook:
+        try:
+            outbound.check_url(webhook, request.app.state.settings.outbound_hosts)
+        except outbound.OutboundRefused as exc:
+            raise ApiError(422, "invalid_input", f"The webhook cannot be used: {exc}.") from exc
     org.alerting = {"emails": emails, "webhook": webhook}
     seen.access.db.commit()
     return RedirectResponse(f"/console/alerts?saved={org.id}", status_code=303)

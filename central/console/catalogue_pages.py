@@ -4,7 +4,6 @@ or address that is reviewed (new, changed, withdrawn, refused) before it is appl
 from __future__ import annotations
 
 import json
-import urllib.request
 import zlib
 from datetime import timedelta
 
@@ -13,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete, select
 from starlette.concurrency import run_in_threadpool
 
-from central import catalogue_import, overlay, ptv
+from central import catalogue_import, outbound, overlay, ptv
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import (
@@ -88,6 +87,7 @@ def catalogue_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read")
 
 @router.post("/console/catalogue/ptv-sync")
 def save_sync(
+    request: Request,
     fields: dict[str, str] = Depends(form_fields),
     seen: Viewer = Depends(viewer("catalogue.sync")),
 ) -> Response:
@@ -103,6 +103,7 @@ def save_sync(
             enabled=fields.get("enabled") == "on",
             every_minutes=_number(fields.get("every_minutes"), 60),
             full_every_hours=_number(fields.get("full_every_hours"), 24),
+            allowed_hosts=request.app.state.settings.outbound_hosts,
         )
     except ptv_sync.InvalidSync as exc:
         raise ApiError(422, "invalid_input", str(exc)) from exc
@@ -112,6 +113,7 @@ def save_sync(
 
 @router.post("/console/catalogue/ptv-sync/run")
 def run_sync(
+    request: Request,
     fields: dict[str, str] = Depends(form_fields),
     seen: Viewer = Depends(viewer("catalogue.sync")),
 ) -> Response:
@@ -121,7 +123,7 @@ def run_sync(
     row = db.get(PtvSync, org.id)
     if row is None:
         raise ApiError(404, "not_found", "Save this organisation's PTV settings first.")
-    ptv_sync.run(db, row)
+    ptv_sync.run(db, row, allowed_hosts=request.app.state.settings.outbound_hosts)
     return RedirectResponse("/console/catalogue#ptv", status_code=303)
 
 
@@ -153,18 +155,28 @@ def _number(value: str | None, default: int) -> int:
         raise ApiError(422, "invalid_input", "Give the intervals as whole numbers.") from exc
 
 
-def _fetch(url: str, limit: int) -> bytes:
-    if not url.startswith(("https://", "http://")):
-        raise ApiError(422, "invalid_input", "The address must start with https://.")
-    request = urllib.request.Request(url, headers={"accept": "application/json"})
+def _fetch(url: str, limit: int, allowed_hosts: list[str]) -> bytes:
+    """A catalogue by address: public addresses only, no redirects, one deadline."""
     try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_S) as answer:  # noqa: S310
-            body = answer.read(limit + 1)
+        answer = outbound.request(
+            "GET",
+            url,
+            headers={"accept": "application/json"},
+            allowed_hosts=allowed_hosts,
+            deadline_s=FETCH_TIMEOUT_S,
+            max_bytes=limit,
+        )
+    except outbound.OutboundRefused as exc:
+        raise ApiError(422, "invalid_input", f"The address cannot be used: {exc}.") from exc
     except OSError as exc:
+        if "larger than" in str(exc):
+            raise ApiError(
+                413, "too_large", f"The catalogue may be at most {limit // 2**20} MiB."
+            ) from exc
         raise ApiError(502, "fetch_failed", f"The address could not be read: {exc}") from exc
-    if len(body) > limit:
-        raise ApiError(413, "too_large", f"The catalogue may be at most {limit // 2**20} MiB.")
-    return body
+    if answer.status != 200:
+        raise ApiError(502, "fetch_failed", f"The address answered {answer.status}.")
+    return answer.body
 
 
 @router.post("/console/catalogue/preview")
@@ -179,7 +191,9 @@ async def preview(
     if file is not None and file.filename:
         raw, source = await file.read(), file.filename
     elif url:
-        raw = await run_in_threadpool(_fetch, url, settings.max_import_bytes)
+        raw = await run_in_threadpool(
+            _fetch, url, settings.max_import_bytes, settings.outbound_hosts
+        )
         source = url
     else:
         raise ApiError(422, "invalid_input", "Choose a PTV file or give its address.")

@@ -24,6 +24,8 @@ from typing import Any
 
 import requests
 
+from central import outbound
+
 log = logging.getLogger("central.ptv")
 
 GUIDS_PER_CALL = 100  # PTV refuses more ids in one `guids=` list
@@ -47,6 +49,9 @@ class PtvClient:
     api_key: str | None = None
     api_key_header: str = "x-api-key"
     sleep: Callable[[float], None] = time.sleep
+    # Private hosts this client may reach (central/outbound.py); None: no address check
+    # (an operator's own `central ptv` command, tests that build a client directly).
+    allowed_hosts: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.version not in SUPPORTED_VERSIONS:
@@ -87,8 +92,16 @@ class PtvClient:
     def _once(self, url: str, params: dict[str, Any] | None) -> tuple[Any, float | None]:
         """(_Answer, None) when done; (reason, None) when trying again cannot help;
         (reason, seconds or 0) when it can."""
+        if self.allowed_hosts is not None:
+            try:
+                outbound.check_url(url, self.allowed_hosts)
+            except outbound.OutboundRefused as exc:
+                return str(exc), None
         try:
-            response = self.session.get(url, params=params, timeout=self.timeout_s)
+            # No redirects: one could lead from PTV's address to a host inside.
+            response = self.session.get(
+                url, params=params, timeout=self.timeout_s, allow_redirects=False
+            )
         except requests.Timeout:
             return f"no answer in {self.timeout_s:g} s", 0
         except requests.ConnectionError as exc:
@@ -97,6 +110,8 @@ class PtvClient:
             return "rate limited (429)", _retry_after(response.headers.get("Retry-After"))
         if response.status_code >= 500:
             return f"PTV answered {response.status_code}", 0
+        if 300 <= response.status_code < 400:
+            return f"PTV answered {response.status_code} (redirects are not followed)", None
         if response.status_code != 200:
             return f"PTV answered {response.status_code}: {response.text[:200]}", None
         try:

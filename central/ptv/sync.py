@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from central import catalogue_import
+from central import catalogue_import, outbound
 from central.background import Every
 from central.db.models import Organisation, PtvSync, Service
 from central.db.types import utcnow
@@ -115,13 +115,19 @@ def _ours(db: Session, ptv_organisation: str) -> set[str]:
     return set(db.scalars(select(Service.id).where(Service.ptv_organisation == ptv_organisation)))
 
 
-def run(db: Session, sync: PtvSync, client: PtvClient | None = None) -> dict[str, Any]:
-    """One scheduled pass of an organisation's sync; its result (or error) is kept on it."""
+def run(
+    db: Session,
+    sync: PtvSync,
+    client: PtvClient | None = None,
+    allowed_hosts: Sequence[str] = (),
+) -> dict[str, Any]:
+    """One scheduled pass of an organisation's sync; its result (or error) is kept on it.
+    The address is checked again at each request (central/outbound.py)."""
     now = utcnow()
     full = sync.last_full_at is None or now - sync.last_full_at >= timedelta(
         hours=sync.full_every_hours
     )
-    client = client or PtvClient(sync.api_base)
+    client = client or PtvClient(sync.api_base, allowed_hosts=tuple(allowed_hosts))
     try:
         result = sync_organisation(
             db, client, sync.ptv_organisation, full=full, archived_since=sync.last_run_at
@@ -153,6 +159,7 @@ def configure(
     enabled: bool = True,
     every_minutes: int = 60,
     full_every_hours: int = 24,
+    allowed_hosts: Sequence[str] = (),
 ) -> PtvSync:
     """An organisation's sync settings, checked (the API's and the console's one way)."""
     chosen = (ptv_organisation or org.ptv_id or "").strip()
@@ -164,6 +171,10 @@ def configure(
         ) from exc
     if not api_base.startswith(("https://", "http://")) or len(api_base) > 500:
         raise InvalidSync("The PTV address must be an http(s) address.")
+    try:
+        outbound.check_url(api_base, allowed_hosts)
+    except outbound.OutboundRefused as exc:
+        raise InvalidSync(f"The PTV address cannot be used: {exc}.") from exc
     if not 5 <= every_minutes <= 7 * 24 * 60 or not 1 <= full_every_hours <= 24 * 31:
         raise InvalidSync("Sync every 5 minutes to 7 days; read everything every 1 to 744 hours.")
     row = db.get(PtvSync, org.id) or PtvSync(organisation_id=org.id, last_result={})
@@ -186,12 +197,14 @@ def due(db: Session, now: datetime) -> list[PtvSync]:
     ]
 
 
-def runner(sessions: sessionmaker[Session], every_s: float) -> Every:
+def runner(
+    sessions: sessionmaker[Session], every_s: float, allowed_hosts: Sequence[str] = ()
+) -> Every:
     """Every organisation's sync when it is due, one after another, in a thread of its own."""
 
     def pass_once() -> None:
         with sessions() as db:
             for sync in due(db, utcnow()):
-                run(db, sync)
+                run(db, sync, allowed_hosts=allowed_hosts)
 
     return Every("ptv-sync", every_s, pass_once)

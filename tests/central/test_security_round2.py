@@ -6,8 +6,11 @@ a real Janus in tests/calls/test_room_isolation.py and tests/central/test_call_p
 from __future__ import annotations
 
 import re
+import time
+from datetime import timedelta
 from urllib.parse import unquote
 
+import pytest
 import requests
 
 from central.db.engine import session_scope
@@ -276,3 +279,169 @@ def test_enrolment_links_use_the_configured_address_not_the_host_header(tmp_path
         assert "https://central.example.fi" in page.text and "evil.example.net" not in page.text
     finally:
         running.stop()
+
+
+# --- 3: outbound requests central makes on someone's behalf ---------------------------
+
+
+class Receiver:
+    """An HTTP server on loopback that counts what reaches it; `behaviour` says how it
+    answers: "ok" (204), "redirect" (302 to `location`) or "slow" (a byte every 2 s)."""
+
+    def __init__(self, behaviour: str = "ok", location: str = "") -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received: list[bytes] = []
+        self.received = received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                received.append(self.rfile.read(int(self.headers.get("content-length", 0))))
+                if behaviour == "slow":
+                    self.wfile.write(b"H")
+                    for _ in range(30):
+                        time.sleep(2)
+                        try:
+                            self.wfile.write(b"T")
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                    return
+                self.send_response(302 if behaviour == "redirect" else 204)
+                if behaviour == "redirect":
+                    self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST  # noqa: N815
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+INSIDE = (
+    "http://127.0.0.1:{port}/",  # loopback: central's own port
+    "http://localhost/",
+    "http://[::1]/",
+    "http://10.1.2.3/hook",  # private
+    "http://192.168.1.1/",
+    "http://169.254.169.254/latest/meta-data/",  # link-local: cloud metadata
+    "http://100.64.0.1/",  # shared address space
+    "http://[::ffff:127.0.0.1]/",
+    "ftp://example.fi/",
+    "http://user:pw@example.fi/",
+)
+
+
+def test_addresses_inside_are_refused_when_saved(tmp_path):
+    """A webhook, a PTV address: none may point inside, whatever the spelling; an
+    operator can name private hosts they trust."""
+    from tests.central.world import add_user
+    from tests.central_server import start_central
+
+    running = start_central(f"sqlite:///{tmp_path}/central.db")
+    try:
+        national = add_user(running, "national_admin", None)
+        org = make_org(running, national, with_kiosk=False)
+        console = ConsoleSession(running, org.tokens["org_admin"])
+        port = running.base.rsplit(":", 1)[1]
+        for address in INSIDE:
+            url = address.format(port=port)
+            saved = console.post(
+                f"/console/organisations/{org.id}/alerting", {"emails": "", "webhook": url}
+            )
+            assert saved.status_code == 422, (url, saved.status_code)
+            ptv = running.request(
+                "PUT", f"/organisations/{org.id}/ptv-sync", national, json={"api_base": url}
+            )
+            assert ptv.status_code == 422, (url, ptv.status_code)
+        with session_scope(running.app.state.sessions) as db:
+            from central.db.models import Organisation
+
+            assert not (db.get(Organisation, org.id).alerting or {}).get("webhook")
+    finally:
+        running.stop()
+
+
+def test_each_connection_is_checked_and_redirects_are_not_followed():
+    """A name that resolved to a public address when saved and to loopback now (DNS
+    rebinding) reaches nothing; a redirect, even to an allowed host, is an answer."""
+    from central import alerts, outbound
+    from central.settings import Settings
+
+    inside = Receiver()
+    redirecting = Receiver("redirect", location=inside.url)
+    ftp = Receiver("redirect", location="ftp://127.0.0.1/x")
+    try:
+
+        def rebinding(host: str, port: int) -> list[str]:
+            return ["127.0.0.1"]
+
+        with pytest.raises(outbound.OutboundRefused):
+            outbound.request("POST", "http://hooks.example.fi/x", b"{}", resolve=rebinding)
+        assert inside.received == []
+        allowed = Settings(database_url="sqlite://", outbound_allowed_hosts="127.0.0.1")
+        for receiver in (redirecting, ftp):
+            with pytest.raises(OSError, match="302"):
+                alerts.send_webhook(receiver.url, {"event": "raised"}, allowed)
+            assert len(receiver.received) == 1
+        assert inside.received == []  # the redirect's target never heard of it
+    finally:
+        for server in (inside, redirecting, ftp):
+            server.stop()
+
+
+def test_a_slow_webhook_delays_no_other_organisations_notice(central, national, monkeypatch):
+    """One organisation's receiver answering a byte every 2 s held every organisation's
+    notices for as long as it liked: now each send has a deadline and runs beside the
+    others', off the alert evaluation."""
+    from central import alerts
+    from central.db.models import Alert, AlertNotice
+    from tests.waiting import wait_for
+
+    monkeypatch.setattr(alerts, "WEBHOOK_DEADLINE_S", 3.0)
+    slow, fast = Receiver("slow"), Receiver()
+    try:
+        orgs = [make_org(central, national), make_org(central, national)]
+        notices = []
+        with session_scope(central.app.state.sessions) as db:
+            for org, receiver in zip(orgs, (slow, fast), strict=True):
+                alert = Alert(kiosk_id=org.kiosk_id, org_id=org.id, condition="disk_low")
+                db.add(alert)
+                db.flush()
+                # Due in a year: central's own pass leaves them to this test.
+                notice = AlertNotice(
+                    alert_id=alert.id, event="raised", channel="webhook", target=receiver.url,
+                    next_try_at=utcnow() + timedelta(days=365),
+                )  # fmt: skip
+                db.add(notice)
+                db.flush()
+                notices.append(notice.id)
+        settings = central.app.state.settings
+        notifier = alerts.Notifier(central.app.state.sessions, settings)
+        then = utcnow() + timedelta(days=366)
+        assert notifier.dispatch(now=then) == 2
+
+        def sent(notice_id: int) -> bool:
+            with session_scope(central.app.state.sessions) as db:
+                return db.get(AlertNotice, notice_id).sent_at is not None
+
+        assert wait_for(lambda: sent(notices[1]), 10), "the other organisation waited"
+        assert len(slow.received) == 1 and not sent(notices[0])
+        assert wait_for(notifier.idle, 15), "the slow send has no deadline"
+        with session_scope(central.app.state.sessions) as db:
+            failed = db.get(AlertNotice, notices[0])
+            assert failed.sent_at is None and "no complete answer" in (failed.last_error or "")
+    finally:
+        slow.stop()
+        fast.stop()

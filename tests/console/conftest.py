@@ -74,6 +74,7 @@ def world(database_url: str, mail: tuple[Inbox, int]) -> Iterator[ConsoleWorld]:
         mail_host="127.0.0.1",
         mail_port=mail[1],
         mail_starttls=False,
+        outbound_allowed_hosts="127.0.0.1",  # the tests' PTV file server
     )
     national = add_user(central, "national_admin", None)
     a = make_org(central, national, name="Järvenpää")

@@ -68,6 +68,7 @@ def alert_world(database_url, mail, webhook) -> Iterator[ConsoleWorld]:
         mail_host="127.0.0.1",
         mail_port=port,
         mail_starttls=False,
+        outbound_allowed_hosts="127.0.0.1",  # the test's webhook receiver
     )
     national = add_user(central, "national_admin", None)
     a = make_org(central, national, name="Kerava")
