@@ -55,7 +55,10 @@ def booking_item(booking: Booking, site: Site) -> dict[str, Any]:
         "service_id": booking.service_id,
         "starts_at": booking.starts_at.isoformat(),
         "ends_at": booking.ends_at.isoformat(),
-        "display_name": booking.display_name,
+        # Sealed: only the citizen's code (or card) opens it on the kiosk.
+        "display_name": "" if booking.name_sealed_code else booking.display_name,
+        "name_sealed_code": booking.name_sealed_code,
+        "name_sealed_card": booking.name_sealed_card,
         "mode": booking.mode,
         "status": "checked_in" if booking.checked_in_at else "booked",
         "code_hash": booking.code_hash,

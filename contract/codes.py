@@ -10,8 +10,10 @@ booking instead of hours for a whole site.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import secrets
 
 # No 0/O, 1/I/L: nothing a citizen can mistype for something else.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -74,3 +76,60 @@ def pin_hash(pin: str, salt: str, algorithm: str = CURRENT) -> str:
 
 def matches(expected_hash: str, actual_hash: str) -> bool:
     return hmac.compare_digest(expected_hash, actual_hash)
+
+
+# A booking's display name at rest on the kiosk: sealed with a key only the booking's
+# code (or card) opens. The key comes from scrypt with a salt of its own ("name-seal",
+# then the booking's salt): a KDF separate from the lookup hash, whose output is in
+# state.db. Standard library only, so encrypt-then-MAC: an HMAC-SHA256 keystream
+# (counter mode) and a 128-bit HMAC-SHA256 tag over nonce and ciphertext.
+NAME_SEAL = "v1"
+
+
+def _name_keys(secret: str, salt: str) -> tuple[bytes, bytes]:
+    _, n, r, p = SCRYPT.split(":")
+    own_salt = hashlib.sha256(b"palvelupiste name-seal\0" + bytes.fromhex(salt)).digest()
+    key = hashlib.scrypt(
+        normalise(secret).encode(), salt=own_salt, n=int(n), r=int(r), p=int(p),
+        maxmem=64 << 20, dklen=64,
+    )  # fmt: skip
+    return key[:32], key[32:]
+
+
+def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
+    blocks = (length + 31) // 32
+    return b"".join(
+        hmac.new(key, nonce + i.to_bytes(4, "big"), hashlib.sha256).digest() for i in range(blocks)
+    )[:length]
+
+
+def seal_name(name: str, secret: str, salt: str) -> str:
+    """`name` readable only with `secret` (a booking code or card UID) and `salt`."""
+    encrypt, authenticate = _name_keys(secret, salt)
+    nonce = secrets.token_bytes(16)
+    plain = name.encode()
+    sealed = bytes(
+        a ^ b for a, b in zip(plain, _keystream(encrypt, nonce, len(plain)), strict=True)
+    )
+    tag = hmac.new(authenticate, nonce + sealed, hashlib.sha256).digest()[:16]
+    return f"{NAME_SEAL}.{base64.urlsafe_b64encode(nonce + sealed + tag).decode()}"
+
+
+def open_name(sealed: str, secret: str, salt: str) -> str | None:
+    """The name, or None for another code, a changed seal or an unknown format."""
+    version, _, body = sealed.partition(".")
+    if version != NAME_SEAL:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(body.encode())
+    except ValueError:
+        return None
+    if len(raw) < 32:
+        return None
+    nonce, data, tag = raw[:16], raw[16:-16], raw[-16:]
+    encrypt, authenticate = _name_keys(secret, salt)
+    expected = hmac.new(authenticate, nonce + data, hashlib.sha256).digest()[:16]
+    if not hmac.compare_digest(tag, expected):
+        return None
+    plain = bytes(a ^ b for a, b in zip(data, _keystream(encrypt, nonce, len(data)), strict=True))
+    return plain.decode("utf-8", "replace")

@@ -133,6 +133,11 @@ class KioskBooking:
     code_salt: str
     code_hash_alg: str
     card_hash: str | None = None
+    # The display name sealed with the booking's code, and with its card when it has one
+    # (contract.codes.seal_name); `display_name` is then "". Bookings made before sealing
+    # still carry a plain `display_name` and no seals.
+    name_sealed_code: str | None = None
+    name_sealed_card: str | None = None
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 The kiosk never holds a plain code: central sends each booking's hash with
 its own salt, and a typed code is hashed the same way (contract.codes) for
-each booking that could be meant, nearest to now first.
+each booking that could be meant, nearest to now first. Nor a name: each
+booking's display name comes sealed with its code (and card), and is opened
+only for the citizen who presented it (docs/security.md, "Stolen kiosk").
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contract.codes import SUPPORTED, booking_code_hash, card_hash, matches
+from contract.codes import SUPPORTED, booking_code_hash, card_hash, matches, open_name
 from kiosk.store import StateStore
 
 COLUMNS = (
@@ -27,6 +29,8 @@ COLUMNS = (
     "code_salt",
     "code_hash_alg",
     "card_hash",
+    "name_sealed_code",
+    "name_sealed_card",
 )
 
 
@@ -76,17 +80,23 @@ def apply_delta(
 
 
 def _find(
-    store: StateStore, column: str, secret: str, hash_of: Callable[[str, str, str], str]
+    store: StateStore,
+    column: str,
+    secret: str,
+    hash_of: Callable[[str, str, str], str],
+    sealed_name: str,
 ) -> Booking | None:
     """Hash `secret` with each booking's salt; bookings sharing a salt cost one hash.
 
     The kiosk holds only today's bookings (`purge_past`); the one starting nearest
-    to now is tried first, so a citizen on time is found after a hash or two.
+    to now is tried first, so a citizen on time is found after a hash or two. The
+    found booking's name is opened with the same secret (one more scrypt).
     """
     now = datetime.now().astimezone()
     rows = store.db.execute(
         "SELECT id, service_id, starts_at, ends_at, display_name, mode, status, "
-        f"{column}, code_salt, code_hash_alg FROM bookings WHERE {column} IS NOT NULL"
+        f"{column}, code_salt, code_hash_alg, {sealed_name} "
+        f"FROM bookings WHERE {column} IS NOT NULL"
     ).fetchall()
     candidates = [r for r in rows if r[9] in SUPPORTED]
     candidates.sort(key=lambda r: abs((datetime.fromisoformat(r[2]) - now).total_seconds()))
@@ -96,18 +106,23 @@ def _find(
         if key not in hashed:
             hashed[key] = hash_of(secret, row[8], row[9])
         if matches(row[7], hashed[key]):
-            return Booking(*row[:7])
+            name = row[4]
+            if row[10]:
+                name = open_name(row[10], secret, row[8]) or ""
+            return Booking(row[0], row[1], row[2], row[3], name, row[5], row[6])
     return None
 
 
 def find_by_code(store: StateStore, typed: str) -> Booking | None:
     """The booking whose code the citizen typed, or None."""
-    return _find(store, "code_hash", typed, booking_code_hash)
+    return _find(store, "code_hash", typed, booking_code_hash, "name_sealed_code")
 
 
 def find_by_card(store: StateStore, card_id: str) -> Booking | None:
     """The citizen's booking here that was made with this card (its UID in hex)."""
-    return _find(store, "card_hash", card_id, card_hash) if card_id else None
+    if not card_id:
+        return None
+    return _find(store, "card_hash", card_id, card_hash, "name_sealed_card")
 
 
 def code_from_qr(text: str) -> str:

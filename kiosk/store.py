@@ -116,8 +116,15 @@ def _v2(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX ix_bookings_card_hash ON bookings(card_hash)")
 
 
+def _v3(db: sqlite3.Connection) -> None:
+    """Booking names sealed with the booking's code and card (contract.codes.seal_name);
+    `display_name` stays for bookings central sent before it sealed names."""
+    db.execute("ALTER TABLE bookings ADD COLUMN name_sealed_code TEXT")
+    db.execute("ALTER TABLE bookings ADD COLUMN name_sealed_card TEXT")
+
+
 # Append only: a released migration is never edited, a new one is added.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 # The numbers (1-based) of migrations an older release cannot read past (a dropped or
 # renamed column it uses). Keep migrations additive and this empty where you can.
 BREAKS_OLDER: frozenset[int] = frozenset()

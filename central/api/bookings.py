@@ -178,8 +178,12 @@ def create_booking(
     )
     code = _give_code(db, secret, site, booking)
     booking.code_hash = contract_codes.booking_code_hash(code, salt, algorithm)
+    booking.name_sealed_code = contract_codes.seal_name(booking.display_name, code, salt)
     if body.card_id:
         booking.card_hash = contract_codes.card_hash(body.card_id, salt, algorithm)
+        booking.name_sealed_card = contract_codes.seal_name(
+            booking.display_name, body.card_id, salt
+        )
     db.add(booking)
     try:
         db.flush()

@@ -275,6 +275,10 @@ class Booking(Base):
     hash_alg: Mapped[str] = mapped_column(String(32), default="pbkdf2-sha256:20000")
     # The citizen's card, as the same salted hash as the code: never the card number.
     card_hash: Mapped[str | None] = mapped_column(String(64))
+    # The display name sealed for the kiosk with the code and the card (contract.codes):
+    # a stolen kiosk's state.db tells no names.
+    name_sealed_code: Mapped[str | None] = mapped_column(String(200))
+    name_sealed_card: Mapped[str | None] = mapped_column(String(200))
     # A remote booking's official; none: the organisation's queue for the service.
     official_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     # A remote booking that needs an interpreter: asked for as the official answers.

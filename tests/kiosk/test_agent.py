@@ -70,6 +70,41 @@ def test_enrol_sync_and_serve_from_the_local_copy(central_site, tmp_path):
     assert status == "checked_in"
 
 
+def test_a_stolen_kiosks_state_tells_no_booking_names(central_site, tmp_path):
+    """state.db kept today's bookings' names in plain text: who visits which authority
+    when. Now each name is sealed with its booking's code (and card): the file, its
+    WAL and its journal hold no name, and the code or the card still opens it."""
+    central, org = central_site
+    agent, _creds = enrolled_agent(central, org, tmp_path)
+    start = datetime.now(UTC) + timedelta(hours=2)
+    name, card = "Meikäläinen, Matti Johannes", "04A1B2C3D4E5F6"
+    made = ok(
+        central.request(
+            "POST",
+            "/bookings",
+            org.tokens["booking_system"],
+            json=booking_request(
+                org.site_id, f"s-{tmp_path.name}", SERVICES[0], start,
+                display_name=name, card_id=card,
+            ),
+        ),
+        201,
+    )  # fmt: skip
+    agent.sync_all()
+    for path in tmp_path.glob("state.db*"):
+        content = path.read_bytes()
+        for word in ("Meikäläinen", "Matti", "Johannes"):
+            assert word.encode() not in content and word.encode("utf-16-le") not in content
+    assert bookings.find_by_code(agent.store, made["code"]).display_name == name
+    assert bookings.find_by_card(agent.store, card).display_name == name
+    assert bookings.find_by_code(agent.store, "ABCD2345") is None
+    sealed = agent.store.db.execute("SELECT name_sealed_code, code_salt FROM bookings").fetchone()
+    from contract.codes import open_name
+
+    assert open_name(sealed[0], "ABCD2345", sealed[1]) is None  # another code opens nothing
+    assert open_name(sealed[0][:-4] + "AAAA", made["code"], sealed[1]) is None  # tampered
+
+
 def test_outbox_upload_is_exactly_once_at_central(central_site, tmp_path):
     central, org = central_site
     agent, creds = enrolled_agent(central, org, tmp_path, upload_batch=7)

@@ -1,5 +1,5 @@
 """Sealed call rooms, interpretation services, audit entries about another organisation's
-call (security round 2)
+call, booking names sealed for kiosks (security round 2)
 
 Revision ID: 0010
 Revises: 0009
@@ -31,9 +31,15 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.add_column(sa.Column("concerns_org_id", sa.String(length=36), nullable=True))
     op.create_index("ix_audit_log_concerns_org_id", "audit_log", ["concerns_org_id"])
+    with op.batch_alter_table("bookings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("name_sealed_code", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("name_sealed_card", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("bookings", schema=None) as batch_op:
+        batch_op.drop_column("name_sealed_card")
+        batch_op.drop_column("name_sealed_code")
     op.drop_index("ix_audit_log_concerns_org_id", table_name="audit_log")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_column("concerns_org_id")
