@@ -86,6 +86,41 @@ def test_units_are_hardened_and_restart_always():
     assert "ExecStart=/usr/lib/palvelupiste/kiosk-ui-relay " in ui
 
 
+# The exposure `systemd-analyze security` gives each unit (0 safe … 10 unsafe) may not
+# exceed these: the kiosk user's daemons 2.5, the UI 4 (it drives every device and
+# renders with Mesa), the root units 4 (capabilities bounded to what each needs).
+EXPOSURE_TARGETS = {
+    "kiosk-agent.service": 2.5,
+    "kiosk-update.service": 2.5,
+    "kiosk-update-boot.service": 2.5,
+    "kiosk-ui.service": 4.0,
+    "kiosk-firstboot.service": 4.0,
+    "kiosk-ssh-keys.service": 4.0,
+}
+
+
+def exposure(unit: Path) -> float:
+    answer = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--no-pager", str(unit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    found = re.search(r"Overall exposure level for \S+: ([0-9.]+)", answer.stdout)
+    assert found, answer.stdout[-500:] + answer.stderr[-500:]
+    return float(found.group(1))
+
+
+@needs_systemd
+def test_every_units_exposure_is_under_its_target():
+    services = sorted(p.name for p in UNITS.glob("*.service"))
+    assert services == sorted(EXPOSURE_TARGETS), "give a new unit its exposure target"
+    measured = {name: exposure(UNITS / name) for name in services}
+    over = {n: (v, EXPOSURE_TARGETS[n]) for n, v in measured.items() if v > EXPOSURE_TARGETS[n]}
+    assert not over, f"exposure above target (measured, target): {over}"
+
+
 @needs_systemd
 def test_sysusers_and_tmpfiles_make_the_kiosk_user_and_its_state_directory(tmp_path):
     (tmp_path / "etc").mkdir()
