@@ -141,17 +141,15 @@ if [ "$SOFTWARE" -eq 1 ]; then
         "$PY" -m central.updates.cli build --version "$VERSION" --out "$OUT" --source "$REPO" \
             >"$OUT/bundle.log" 2>&1 || { tail -20 "$OUT/bundle.log" >&2; exit 1; }
     else
-        # The same lock (what this machine's tests passed with), its $ARCH wheels, and
+        # The same lock (requirements/kiosk.lock, hashes checked), its $ARCH wheels, and
         # pyscard compiled there: in a throwaway $ARCH build root, emulated.
         say "release bundle $VERSION, built in a Debian $ARCH build root (emulated: slow)"
-        "$PY" -c 'from central.updates.bundle import locked_requirements as l; print("\n".join(l()))' >"$OUT/lock.txt"
-        BUILD_IN_ROOT='cd /build && python3 -m venv venv && venv/bin/pip install -q -r lock.txt && venv/bin/pip install -q --no-deps ./source && venv/bin/python -m central.updates.cli build --version '"$VERSION"' --out /build/out --source /build/source'
+        BUILD_IN_ROOT='cd /build && python3 -m venv venv && venv/bin/pip install -q --require-hashes --no-deps -r source/requirements/kiosk.lock && venv/bin/pip install -q --no-deps ./source && venv/bin/python -m central.updates.cli build --version '"$VERSION"' --out /build/out --source /build/source'
         debian_root /dev/null python3-venv,python3-dev,gcc,swig,libpcsclite-dev,pkg-config,ca-certificates \
             --format=null \
             --customize-hook='mkdir -p "$1/build/source" "$1/build/out"' \
             --customize-hook="upload ${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt} /build/ca.crt" \
-            --customize-hook="copy-in $REPO/contract $REPO/central $REPO/kiosk $REPO/hardware $REPO/provisioning $REPO/systemd $REPO/pyproject.toml /build/source" \
-            --customize-hook="copy-in $OUT/lock.txt /build" \
+            --customize-hook="copy-in $REPO/contract $REPO/central $REPO/kiosk $REPO/hardware $REPO/provisioning $REPO/systemd $REPO/requirements $REPO/pyproject.toml /build/source" \
             --customize-hook="chroot \"\$1\" env -i PATH=/usr/bin:/bin HOME=/root PIP_CERT=/build/ca.crt sh -c '$BUILD_IN_ROOT'" \
             --customize-hook="copy-out /build/out/palvelupiste-$VERSION.tar $OUT" \
             >"$OUT/bundle.log" 2>&1 || { tail -20 "$OUT/bundle.log" >&2; exit 1; }

@@ -2,7 +2,9 @@
 
 A bundle holds the application wheel (contract, kiosk, hardware, provisioning; central
 comes along in the same wheel but a kiosk never imports it), every dependency as a
-wheel at the version locked for this release, the kiosk's systemd units, and
+wheel at the version and hash the source's `requirements/kiosk.lock` pins (never what
+the build machine has installed, nor what the index serves today), the kiosk's
+systemd units, its SBOM (`sbom.cdx.json`, CycloneDX: central/updates/sbom.py), and
 `manifest.json`: the version, the Python and CPU it was built for, the state.db schema
 it migrates to, and each file's length and sha256. The tar itself is what TUF signs
 (`central release add`); the manifest's hashes let the kiosk check each file again as
@@ -29,10 +31,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from central.updates import sbom
 from contract.release import MANIFEST, bundle_name, file_sha256, python_tag
 
 FORMAT = 1
@@ -62,36 +64,13 @@ def read_manifest(bundle: Path) -> dict[str, Any]:
         return json.load(member)
 
 
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+LOCK = Path("requirements") / "kiosk.lock"
 
 
-def locked_requirements(project: str = "palvelupiste") -> list[str]:
-    """`name==version` for every package the kiosk needs, as installed here.
-
-    The lock is what this environment runs (and the test suite passed with): the
-    dependency closure of the project's base install, extras left out."""
-    seen: dict[str, str] = {}
-    todo = [project]
-    while todo:
-        name = todo.pop()
-        key = _canonical(name)
-        if key in seen:
-            continue
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            continue  # a requirement for another platform (pywin32 and the like)
-        seen[key] = dist.version
-        for requirement in dist.requires or []:
-            if "extra ==" in requirement:
-                continue
-            marker = requirement.partition(";")[2]
-            if "sys_platform" in marker and "linux" not in marker:
-                continue
-            todo.append(re.split(r"[ ;<>=!~\[(]", requirement, maxsplit=1)[0])
-    seen.pop(_canonical(project), None)
-    return sorted(f"{name}=={version}" for name, version in seen.items())
+def pins_of(lock: Path) -> list[str]:
+    """`name==version` of every package a lock file pins."""
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*==[^\s;\\]+)", lock.read_text(), re.M)
+    return sorted(pins, key=str.lower)
 
 
 def _pip(args: list[str], log: Path) -> None:
@@ -169,16 +148,27 @@ def build(
         wheels.mkdir(parents=True)
         copy = _source_copy(source, version, tmp)
         _pip(["wheel", "--no-deps", "-q", "-w", str(wheels), str(copy)], log)
-        lock = locked_requirements() if with_dependencies else []
-        if lock:
-            (tmp / "lock.txt").write_text("\n".join(lock) + "\n")
-            _pip(["wheel", "--no-deps", "-q", "-w", str(wheels), "-r", str(tmp / "lock.txt")], log)
+        lock: list[str] = []
+        if with_dependencies:
+            lock_file = source / LOCK
+            if not lock_file.exists():
+                raise BundleError(f"{lock_file} is missing: scripts/update_locks.sh writes it")
+            lock = pins_of(lock_file)
+            _pip(
+                ["wheel", "--no-deps", "--require-hashes", "-q", "-w", str(wheels)]
+                + ["-r", str(lock_file)],
+                log,
+            )
         for extra in extra_wheels:
             shutil.copy2(extra, wheels / extra.name)
         (stage / "units").mkdir()
         for unit in UNITS:
             if (units_dir / unit).exists():
                 shutil.copy2(units_dir / unit, stage / "units" / unit)
+        sbom.write(
+            stage / sbom.NAME,
+            sbom.document(sorted(wheels.glob("*.whl")), version, platform.machine(), python_tag()),
+        )
         files = sorted(p for p in stage.rglob("*") if p.is_file())
         manifest = {
             "format": FORMAT,

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from central.updates import bundle, keys
-from central.updates.repository import ReleaseRepository
+from central.updates.repository import ReleaseRepository, sbom_name
 
 ONLINE = ("snapshot", "timestamp")
 
@@ -89,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"published {args.bundle.name}: {target.length} bytes, sha256 {target.hashes['sha256']}"
         )
+        if (args.repo / "targets" / sbom_name(args.bundle.name)).exists():
+            print(f"and its SBOM beside it: {sbom_name(args.bundle.name)}")
         return 0
     version = repo.refresh_timestamp(online[1])
     print(f"timestamp version {version}, valid until {repo.timestamp_expires():%Y-%m-%d %H:%M} UTC")

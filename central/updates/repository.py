@@ -11,6 +11,7 @@ ngclient (kiosk/update/fetch.py).
 from __future__ import annotations
 
 import shutil
+import tarfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,8 @@ from tuf.api.metadata import (
     Timestamp,
 )
 from tuf.api.serialization.json import JSONSerializer
+
+from central.updates import sbom
 
 SERIALIZER = JSONSerializer(compact=False)
 
@@ -164,13 +167,19 @@ class ReleaseRepository:
         timestamp_signer: Signer,
         now: datetime | None = None,
     ) -> TargetFile:
-        """List a bundle (its length and hashes) in a new targets version and publish it."""
+        """List a bundle (its length and hashes) in a new targets version and publish it,
+        with its SBOM beside it (`<bundle>.cdx.json`, a signed target of its own) when
+        the bundle carries one."""
         now = now or datetime.now(UTC)
         shutil.copyfile(bundle, self.targets_dir / bundle.name)
         target = TargetFile.from_file(bundle.name, str(bundle), ["sha256"])
-        self._sign_targets(
-            targets_signer, snapshot_signer, timestamp_signer, now, {bundle.name: target}
-        )
+        listed = {bundle.name: target}
+        bill = _sbom_of(bundle)
+        if bill is not None:
+            name = sbom_name(bundle.name)
+            (self.targets_dir / name).write_bytes(bill)
+            listed[name] = TargetFile.from_file(name, str(self.targets_dir / name), ["sha256"])
+        self._sign_targets(targets_signer, snapshot_signer, timestamp_signer, now, listed)
         return target
 
     def publish(
@@ -216,6 +225,21 @@ class ReleaseRepository:
 
     def timestamp_expires(self) -> datetime:
         return Metadata[Timestamp].from_file(str(self.metadata / "timestamp.json")).signed.expires
+
+
+def sbom_name(bundle_name: str) -> str:
+    """Where a bundle's SBOM is published: `palvelupiste-1.4.0.tar.cdx.json`."""
+    return f"{bundle_name}.cdx.json"
+
+
+def _sbom_of(bundle: Path) -> bytes | None:
+    """The SBOM a bundle carries; None for one built before bundles carried one."""
+    try:
+        with tarfile.open(bundle) as tar:
+            member = tar.extractfile(sbom.NAME)
+            return member.read() if member is not None else None
+    except (KeyError, tarfile.TarError):
+        return None
 
 
 def refresh_if_due(

@@ -141,3 +141,64 @@ def test_a_bundle_builds_where_only_the_kiosks_packages_are(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "palvelupiste-2.0.1.tar").exists()
     assert "1 wheels" in done.stdout
+
+
+def test_a_bundle_is_built_from_its_lock_with_an_sbom_published_beside_it(tmp_path):
+    """The bundle takes its dependencies from the source's requirements/kiosk.lock (each
+    file checked against the lock's hash), not from the build machine's environment;
+    it carries a CycloneDX SBOM of every wheel in it, which `release add` publishes."""
+    import json
+    import shutil
+    import tarfile
+
+    from central.updates.bundle import read_manifest
+
+    source = tmp_path / "source"
+    for part in ("contract", "central", "kiosk", "hardware", "provisioning", "systemd"):
+        shutil.copytree(ROOT / part, source / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "pyproject.toml", source / "pyproject.toml")
+    (source / "requirements").mkdir()
+    real = (ROOT / "requirements" / "kiosk.lock").read_text()
+    polib = real[real.index("polib==") :].split("\n    # via")[0]
+    (source / "requirements" / "kiosk.lock").write_text(polib + "\n")
+    out = tmp_path / "out"
+    central("build", "--version", "4.0.0", "--out", str(out), "--source", str(source))
+    bundle = out / "palvelupiste-4.0.0.tar"
+    manifest = read_manifest(bundle)
+    assert manifest["lock"] == ["polib==1.2.0"]
+    wheels = sorted(n for n in manifest["files"] if n.startswith("wheels/"))
+    assert [w.split("/")[1].split("-")[0] for w in wheels] == ["palvelupiste", "polib"]
+    with tarfile.open(bundle) as tar:
+        bill = json.load(tar.extractfile("sbom.cdx.json"))
+    assert bill["bomFormat"] == "CycloneDX" and bill["specVersion"] == "1.5"
+    assert bill["metadata"]["component"]["version"] == "4.0.0"
+    listed = {c["purl"]: c for c in bill["components"]}
+    assert set(listed) == {"pkg:pypi/palvelupiste@4.0.0", "pkg:pypi/polib@1.2.0"}
+    for component in listed.values():
+        file = component["properties"][0]["value"]
+        assert component["hashes"][0]["content"] == manifest["files"][file]["sha256"]
+    assert listed["pkg:pypi/polib@1.2.0"]["licenses"]  # from the wheel's own metadata
+    assert "sbom.cdx.json" in manifest["files"]
+
+    # A lock whose hash does not match what the index serves builds nothing.
+    (source / "requirements" / "kiosk.lock").write_text(
+        "polib==1.2.0 --hash=sha256:" + "0" * 64 + "\n"
+    )
+    refused = subprocess.run(
+        [sys.executable, "-m", "central.cli", "release", "build", "--version", "4.0.1",
+         "--out", str(out), "--source", str(source)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert refused.returncode == 1 and "HASHES" in refused.stdout.upper()
+    assert not (out / "palvelupiste-4.0.1.tar").exists()
+
+    # Published: the bundle and its SBOM, both signed targets.
+    keys, repo = tmp_path / "keys", tmp_path / "repo"
+    central("keys", "--dir", str(keys))
+    central("init", "--repo", str(repo), "--keys", str(keys))
+    said = central("add", str(bundle), "--repo", str(repo), "--keys", str(keys))
+    assert "palvelupiste-4.0.0.tar.cdx.json" in said
+    published = repo / "targets" / "palvelupiste-4.0.0.tar.cdx.json"
+    assert json.loads(published.read_text())["serialNumber"] == bill["serialNumber"]
+    targets = json.loads((repo / "metadata" / "targets.json").read_text())["signed"]["targets"]
+    assert {"palvelupiste-4.0.0.tar", "palvelupiste-4.0.0.tar.cdx.json"} <= set(targets)
