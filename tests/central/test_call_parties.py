@@ -61,6 +61,17 @@ def people(central, national):  # noqa: F811 - the fixture imported above
 PNG_MAGIC = b"\x89PNG"
 
 
+def show_pdf(central, path: str, official: str) -> dict:  # noqa: F811
+    """The call's official shows the citizen a PDF: its DocumentRef."""
+    return ok(
+        central.request(
+            "POST", f"{path}/documents?name=Ohje.pdf", official, data=PDF,
+            headers={"Content-Type": "application/pdf"},
+        ),
+        201,
+    )  # fmt: skip
+
+
 def brief(parties: list[dict]) -> list[tuple]:
     return [(p["kind"], p["language"], p["status"]) for p in parties]
 
@@ -129,13 +140,7 @@ def test_an_interpreter_joins_interprets_and_leaves(central, people, media):  # 
     refused = central.request("GET", document, arabic)
     assert refused.status_code == 404 and PNG_MAGIC not in refused.content
     assert central.request("GET", document, official).status_code == 200
-    shown = ok(
-        central.request(
-            "POST", f"{path}/documents?name=Ohje.pdf", official, data=PDF,
-            headers={"Content-Type": "application/pdf"},
-        ),
-        201,
-    )  # fmt: skip
+    shown = show_pdf(central, path, official)
     fetched = central.request("GET", f"{path}/documents/{shown['id']}", arabic)
     assert fetched.status_code == 200 and fetched.content == PDF
     # Not the other interpreters', and only the official ends the call.
@@ -459,13 +464,7 @@ def test_another_organisations_party_is_in_the_calls_audit_log(central, people):
     party = desk(central, interpreter)["interpreting"][0]["party_id"]
     ok(central.request("POST", f"/desk/interpreting/{party}/take", interpreter))
     ok(central.request("POST", f"{path}/messages", interpreter, json={"text": "Здравствуйте"}), 201)
-    shown = ok(
-        central.request(
-            "POST", f"{path}/documents?name=Ohje.pdf", official, data=PDF,
-            headers={"Content-Type": "application/pdf"},
-        ),
-        201,
-    )  # fmt: skip
+    shown = show_pdf(central, path, official)
     assert central.request("GET", f"{path}/documents/{shown['id']}", interpreter).status_code == 200
     ok(central.request("POST", f"{path}/leave", interpreter))
     ok(central.request("POST", f"{path}/end", official, json={}))

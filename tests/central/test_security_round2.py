@@ -14,10 +14,9 @@ import pytest
 import requests
 
 from central.db.engine import session_scope
-from central.db.models import Call
 from central.db.types import utcnow
 from devtools.builders import booking_request, sample_catalogue
-from tests.central.world import make_org, ok, user_id
+from tests.central.world import call_in_database, make_org, ok, user_id
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 
@@ -32,23 +31,17 @@ def filename_of(disposition: str) -> str:
 
 
 def an_active_call(central, org, official: str | None) -> str:
-    """An answered call of the organisation's kiosk (queued without an official), made in
-    the database: documents pass through central only, so this module's central needs
-    no media server."""
-    with session_scope(central.app.state.sessions) as db:
-        call = Call(
-            org_id=org.id,
-            site_id=org.site_id,
-            kiosk_id=org.kiosk_id,
-            service_id=SERVICES[0],
-            language="fi",
-            status="active" if official else "queued",
-            official_id=user_id(central, official) if official else None,
-            accepted_at=utcnow() if official else None,
-        )
-        db.add(call)
-        db.flush()
-        return call.id
+    """An answered call of the organisation's kiosk (queued without an official)."""
+    if official is None:
+        return call_in_database(central, org, SERVICES[0])
+    return call_in_database(
+        central,
+        org,
+        SERVICES[0],
+        status="active",
+        official_id=user_id(central, official),
+        accepted_at=utcnow(),
+    )
 
 
 def test_documents_named_outside_latin_1_download(central, national):

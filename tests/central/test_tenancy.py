@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devtools.builders import booking_request, sample_catalogue
-from tests.central.world import make_org, ok
+from tests.central.world import call_in_database, make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 PERSON_ROLES = ("org_admin", "technician", "official", "booking_system")
@@ -97,31 +97,23 @@ def a_call_of(central, org):
     and tenancy needs none."""
     from central.calls.documents import seal
     from central.db.engine import session_scope
-    from central.db.models import Call, CallDocument, CallParty
+    from central.db.models import CallDocument, CallParty
 
+    call_id = call_in_database(central, org, SERVICES[0])
     with session_scope(central.app.state.sessions) as db:
-        call = Call(
-            org_id=org.id,
-            site_id=org.site_id,
-            kiosk_id=org.kiosk_id,
-            service_id=SERVICES[0],
-            language="fi",
-        )
-        db.add(call)
-        db.flush()
         document = CallDocument(
-            call_id=call.id,
+            call_id=call_id,
             direction="from_citizen",
             name="scan.png",
             content_type="image/png",
             size=8,
-            sealed=seal(central.app.state.secret_key, call.id, b"\x89PNG\r\n\x1a\n"),
+            sealed=seal(central.app.state.secret_key, call_id, b"\x89PNG\r\n\x1a\n"),
         )
         db.add(document)
-        party = CallParty(call_id=call.id, kind="interpreter", language="fi")
+        party = CallParty(call_id=call_id, kind="interpreter", language="fi")
         db.add(party)
         db.flush()
-        return call.id, document.id, party.id
+        return call_id, document.id, party.id
 
 
 API = "/api/v1"

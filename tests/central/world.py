@@ -101,3 +101,23 @@ def user_id(central: RunningCentral, token: str) -> str:
         row = db.get(AccessToken, token_hash(token))
         assert row is not None
         return row.user_id
+
+
+def call_in_database(central: RunningCentral, org: Org, service_id: str, **fields: Any) -> str:
+    """A call of the organisation's kiosk made straight in the database (queued unless
+    `fields` say otherwise): for tests of what passes through central alone, whose
+    central has no media server."""
+    from central.db.models import Call
+
+    with session_scope(central.app.state.sessions) as db:
+        call = Call(
+            org_id=org.id,
+            site_id=org.site_id,
+            kiosk_id=org.kiosk_id,
+            service_id=service_id,
+            language="fi",
+            **fields,
+        )
+        db.add(call)
+        db.flush()
+        return call.id
