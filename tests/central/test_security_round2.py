@@ -165,14 +165,14 @@ def test_the_console_checks_csrf_whatever_authorization_header_comes(central, na
     assert console.post(path, fields).status_code == 200  # with the token it works
 
 
-def test_a_deployment_with_an_unpublished_repository_is_a_503_not_a_500(tmp_path):
+def test_a_deployment_with_an_unpublished_repository_is_a_503_not_a_500(database_url, tmp_path):
     """A release folder without metadata/targets.json (made, never published to)."""
     from tests.central.world import add_user
     from tests.central_server import start_central
 
     folder = tmp_path / "releases"
     (folder / "metadata").mkdir(parents=True)
-    running = start_central(f"sqlite:///{tmp_path}/central.db", update_repository=str(folder))
+    running = start_central(database_url, update_repository=str(folder))
     try:
         national = add_user(running, "national_admin", None)
         org = make_org(running, national)
@@ -252,13 +252,11 @@ def test_the_access_log_keeps_no_invitation_or_csrf_token(central, national, cap
     assert secret not in written and "/console/invitation/…" in written and "a=1" in written
 
 
-def test_enrolment_links_use_the_configured_address_not_the_host_header(tmp_path):
+def test_enrolment_links_use_the_configured_address_not_the_host_header(database_url):
     from tests.central.world import add_user
     from tests.central_server import start_central
 
-    running = start_central(
-        f"sqlite:///{tmp_path}/central.db", public_base_url="https://central.example.fi/"
-    )
+    running = start_central(database_url, public_base_url="https://central.example.fi/")
     try:
         national = add_user(running, "national_admin", None)
         org = make_org(running, national, with_kiosk=False)
@@ -336,13 +334,13 @@ INSIDE = (
 )
 
 
-def test_addresses_inside_are_refused_when_saved(tmp_path):
+def test_addresses_inside_are_refused_when_saved(database_url):
     """A webhook, a PTV address: none may point inside, whatever the spelling; an
     operator can name private hosts they trust."""
     from tests.central.world import add_user
     from tests.central_server import start_central
 
-    running = start_central(f"sqlite:///{tmp_path}/central.db")
+    running = start_central(database_url)  # no private host allowed
     try:
         national = add_user(running, "national_admin", None)
         org = make_org(running, national, with_kiosk=False)
