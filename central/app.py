@@ -26,7 +26,7 @@ from central.api import (
 )
 from central.api.docs import install_docs
 from central.audit import AuditTrail
-from central.calls import media_cleanup
+from central.calls import janus_relay, media_cleanup
 from central.calls.media_server import JanusRooms
 from central.console import alert_pages as console_alerts
 from central.console import audit_pages as console_audit
@@ -81,6 +81,9 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         yield
         for runner in runners:
             runner.stop.set()
+        relay_client = getattr(started.state, "janus_http", None)
+        if relay_client is not None:
+            await relay_client.aclose()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -122,6 +125,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
 
     install_docs(app, API_PREFIX)
     app.include_router(desk_page.router)
+    app.include_router(janus_relay.router)
     app.include_router(update_serving.router)
     for console_router in (
         console_session.router,
@@ -156,7 +160,8 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
                 "/documents": (settings.max_call_document_bytes, "official"),
             },
             public=(f"{API_PREFIX}/auth/login", f"{API_PREFIX}/enroll", "/console/login"),
-            public_prefixes=("/console/invitation/",),
+            # The Janus relay authenticates each request by its room token itself.
+            public_prefixes=("/console/invitation/", "/janus"),
             item_checked=(f"{API_PREFIX}/kiosk/events",),
         ),
         callers=callers,

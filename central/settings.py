@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # Video calls (docs/operator.md, "Video calls"). The Janus URL is what browsers and
     # kiosks reach; the admin URL and secrets only central uses. No Janus URL: no calls.
     janus_url: str = ""
+    # Participants reach Janus through central's relay (/janus: each token only its own
+    # call's room); then janus_url need only be reachable by central. Off: participants
+    # get janus_url itself (listparticipants of any known room id is open to them).
+    janus_relay: bool = True
     janus_admin_url: str = ""
     janus_admin_secret: str = ""
     janus_room_admin_key: str = ""

@@ -23,7 +23,7 @@ from central import audit
 from central.api.kiosk_calls import BINARY_BODY, MessageIn, rooms_of
 from central.api.schemas import errors
 from central.attachment import content_disposition
-from central.calls import conversation, lifecycle, parties
+from central.calls import conversation, janus_relay, lifecycle, parties
 from central.calls.media_server import participant_token
 from central.calls.turn import ice_servers
 from central.db.models import Call, CallDocument, CallParty, Organisation, Service, Site, User
@@ -266,7 +266,7 @@ def desk_view(request: Request, access: Access, call: Call, after: int = 0) -> D
     if call.status == "active":
         user = access.db.get(User, me)
         view.join = {
-            "janus_url": settings.janus_url,
+            "janus_url": janus_relay.join_url(request),
             "room": call.room,
             "token": participant_token(request.app.state.secret_key, call.id, me),
             "ice_servers": ice_servers(settings, f"desk-{me[:8]}"),

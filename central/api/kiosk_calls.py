@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from central.api.schemas import errors
-from central.calls import conversation, lifecycle, parties
+from central.calls import conversation, janus_relay, lifecycle, parties
 from central.calls.media_server import JanusRooms, participant_token
 from central.calls.turn import ice_servers
 from central.db.models import Booking, Call, Service
@@ -74,7 +74,7 @@ def kiosk_view(request: Request, db: Session, call: Call, after: int) -> call_ap
             seen and (now - seen).total_seconds() <= settings.desk_gone_after_s / 2
         )
         view.join = call_api.RoomJoin(
-            janus_url=settings.janus_url,
+            janus_url=janus_relay.join_url(request),
             room=call.room or "",
             token=participant_token(request.app.state.secret_key, call.id, lifecycle.KIOSK),
             ice_servers=ice_servers(settings, f"kiosk-{call.kiosk_id[:8]}"),

@@ -42,8 +42,11 @@ class MediaServerError(RuntimeError):
 
 
 def participant_token(secret: bytes, call_id: str, who: str) -> str:
-    """The one token that lets `who` ("kiosk" or a user id) into this call's room."""
-    return hmac.new(secret, f"call-room:{call_id}:{who}".encode(), hashlib.sha256).hexdigest()
+    """The one token that lets `who` ("kiosk" or a user id) into this call's room. It
+    names the call and the holder (`<call>.<who>.<mac>`), so central's relay of Janus's
+    client API (central/calls/janus_relay.py) tells whose it is without a table."""
+    mac = hmac.new(secret, f"call-room:{call_id}:{who}".encode(), hashlib.sha256).hexdigest()
+    return f"{call_id}.{who}.{mac}"
 
 
 def room_secret(secret: bytes, room: str) -> str:

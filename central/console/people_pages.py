@@ -11,10 +11,11 @@ from central import mail, people
 from central.api.officials import set_profile
 from central.api.users import set_disabled
 from central.calls import lifecycle
-from central.console.render import public_base, render
+from central.console.render import render
 from central.console.viewer import Viewer, form_fields, form_lists, viewer
 from central.db.models import Organisation, Service, User
 from central.errors import ApiError, forbidden
+from central.links import public_base
 from central.policy import ROLES, Access
 from central.ptv import service_name
 

@@ -88,10 +88,3 @@ def render(
     response = HTMLResponse(html, status_code=status)
     response.headers["content-security-policy"] = CONTENT_SECURITY_POLICY
     return response
-
-
-def public_base(request: Request) -> str:
-    """Central's address for links that leave the page (mails, QR codes): the configured
-    `public_base_url`, never the Host header a request chose, once that is set."""
-    configured = request.app.state.settings.public_base_url.rstrip("/")
-    return configured or str(request.base_url).rstrip("/")

@@ -13,10 +13,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from central import site_config, sites
-from central.console.render import public_base, render
+from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Kiosk, Organisation, Service, Site, SiteService
 from central.errors import ApiError
+from central.links import public_base
 from central.ptv import service_name
 from central.request_guard import NOT_JSON, parse_json
 from contract.kiosk_config import kiosk_document

@@ -47,7 +47,13 @@ def desk_page(
     )
     settings = request.app.state.settings
     return HTMLResponse(
-        html, headers={"content-security-policy": content_security_policy(settings.janus_url)}
+        html,
+        headers={
+            # Through central's relay, Janus is this origin; without it, Janus's own.
+            "content-security-policy": content_security_policy(
+                "" if settings.janus_relay else settings.janus_url
+            )
+        },
     )
 
 

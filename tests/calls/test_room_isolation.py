@@ -249,19 +249,34 @@ def test_a_token_of_another_call_gets_nothing_from_this_room(two_calls):
                 "mute": True,
             },
         }
-        answers = {name: attacker.run(attempt(url, token, body)) for name, body in tries.items()}
+        # Through central's relay, which is all a participant is given: everything is
+        # refused, even asking who is in the room.
+        relayed = {
+            **tries,
+            "list participants": {"request": "listparticipants", "room": room_a},
+            "exists": {"request": "exists", "room": room_a},
+            "list rooms": {"request": "list"},
+        }
+        answers = {name: attacker.run(attempt(url, token, body)) for name, body in relayed.items()}
+        assert all(a.startswith("refused") for a in answers.values()), answers
+        # And at Janus itself (were its client API reachable): the room's own seals hold.
+        direct = world.media.janus_url
+        answers = {name: attacker.run(attempt(direct, token, body)) for name, body in tries.items()}
         assert all(a.startswith("refused") for a in answers.values()), answers
 
         # The same subscription through a whole PeerConnection: no offer, no frames.
         before = attacker.frames
-        stolen = Watcher(RoomTicket(url, room_a, token, "attacker", join_b["ice_servers"]))
-        try:
-            with pytest.raises(JanusError):
-                stolen.run(_subscribe_only(stolen.peer, feed))
-            time.sleep(3)
-            assert stolen.frames == 0
-        finally:
-            stolen.close()
+        for janus_url in (url, direct):
+            stolen = Watcher(
+                RoomTicket(janus_url, room_a, token, "attacker", join_b["ice_servers"])
+            )
+            try:
+                with pytest.raises(JanusError):
+                    stolen.run(_subscribe_only(stolen.peer, feed))
+                time.sleep(3)
+                assert stolen.frames == 0
+            finally:
+                stolen.close()
         assert attacker.frames == before == 0  # room B has no other publisher yet
     finally:
         attacker.close()
@@ -291,7 +306,8 @@ async def _private_id(janus_url: str, token: str, room: str) -> int:
 def test_the_kiosks_token_cannot_change_its_own_room(two_calls):
     world, room_a = two_calls["world"], two_calls["room_a"]
     kiosk_join = two_calls["kiosk_a"].session.peer.ticket
-    url, token = kiosk_join.janus_url, kiosk_join.token
+    assert kiosk_join.janus_url.startswith(world.central.base)  # through central's relay
+    url, token = world.media.janus_url, kiosk_join.token  # straight at Janus: the harder case
     official_feed = next(
         p["id"] for p in participants(world, room_a) if not str(p["display"]).startswith("kiosk")
     )
