@@ -111,7 +111,11 @@ def seed(database: str, base: str) -> dict[str, Any]:
         json={"services": video_services, "languages": ["fi", "sv", "en"]},
     )
     # An interpretation service with one interpreter of Arabic, Somali and Russian.
-    agency = national.call("POST", "/organisations", json={"name": "Tulkkauspalvelu Oy"})
+    agency = national.call(
+        "POST",
+        "/organisations",
+        json={"name": "Tulkkauspalvelu Oy", "interpretation_service": True},
+    )
     create_user(database, f"admin@{AGENCY_DOMAIN}", "org_admin", agency["id"], PASSWORD)
     interpreter = create_user(database, INTERPRETER_EMAIL, "interpreter", agency["id"], PASSWORD)
     Api(base).login(f"admin@{AGENCY_DOMAIN}").call(

@@ -154,7 +154,7 @@ def interpreter(call_world):
 @pytest.fixture(scope="module")
 def expert(call_world):
     """An official of another authority ("TE-palvelut") who serves another service:
-    (their email, that service's id)."""
+    (their email, that service's id, their organisation's id)."""
     from central.db.engine import session_scope
     from central.db.models import User
 
@@ -173,7 +173,7 @@ def expert(call_world):
         )
     )
     with session_scope(central.app.state.sessions) as db:
-        return db.get(User, me).email, service
+        return db.get(User, me).email, service, authority.id
 
 
 def launch_desk_browser(browser_type: Any, world: Any, camera: str = "official-camera") -> Any:

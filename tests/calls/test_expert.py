@@ -13,14 +13,14 @@ from tests.waiting import wait_for
 
 
 def test_an_expert_of_another_authority_joins_and_leaves(call_world, chromium, kiosk, expert):
-    expert_email, expert_service = expert
+    expert_email, expert_service, expert_org = expert
     official = connected_call(call_world, chromium, kiosk, [])
 
-    # The official picks the other authority's service and invites.
-    official.wait_for_selector(
-        f"#expert-service option[value='{expert_service}']", state="attached"
-    )
-    official.select_option("#expert-service", expert_service)
+    # The official picks the other authority's service (the invitation names both the
+    # service and the organisation) and invites.
+    option = f"{expert_service}|{expert_org}"
+    official.wait_for_selector(f"#expert-service option[value='{option}']", state="attached")
+    official.select_option("#expert-service", option)
     official.click("#expert-form button")
     official.wait_for_function(
         "() => document.getElementById('parties').innerText.includes('Expert')", timeout=5000
