@@ -392,6 +392,7 @@ def test_each_connection_is_checked_and_redirects_are_not_followed():
             server.stop()
 
 
+@pytest.mark.slow  # waits out one send's deadline (3 s here)
 def test_a_slow_webhook_delays_no_other_organisations_notice(central, national, monkeypatch):
     """One organisation's receiver answering a byte every 2 s held every organisation's
     notices for as long as it liked: now each send has a deadline and runs beside the
