@@ -162,6 +162,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             public=(f"{API_PREFIX}/auth/login", f"{API_PREFIX}/enroll", "/console/login"),
             # The Janus relay authenticates each request by its room token itself.
             public_prefixes=("/console/invitation/", "/janus"),
+            public_large={"/janus": 64 * 1024},
             item_checked=(f"{API_PREFIX}/kiosk/events",),
         ),
         callers=callers,

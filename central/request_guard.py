@@ -21,7 +21,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -70,6 +70,9 @@ class BodyLimits:
     item_checked: tuple[str, ...] = ()
     # path prefixes that need no token (a secret in the path is the credential)
     public_prefixes: tuple[str, ...] = ()
+    # of those, prefixes whose bodies may be larger than an anonymous one (the Janus
+    # relay's SDP offers, whose token it checks itself): prefix -> bytes
+    public_large: dict[str, int] = field(default_factory=dict)
 
     def is_public(self, path: str) -> bool:
         return path.endswith(self.public) or (
@@ -78,6 +81,9 @@ class BodyLimits:
 
     def limit_for(self, path: str, caller: Caller | None) -> int:
         if caller is None:
+            for prefix, limit in self.public_large.items():
+                if path.startswith(prefix):
+                    return limit
             return ANONYMOUS_LIMIT
         for suffix, (limit, who) in self.large.items():
             if path.endswith(suffix) and who in (caller.kind, caller.role):
