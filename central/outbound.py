@@ -88,9 +88,10 @@ def check_url(url: str, allowed_hosts: Iterable[str] = (), resolve: Resolver = _
     if not trusted:
         inside = [a for a in addresses if not is_public(a)]
         if inside:
+            where = host if inside == [host] else f"{host} ({', '.join(inside)})"
             raise OutboundRefused(
-                f"{host} is not a public internet address ({', '.join(inside)}); an operator "
-                "can allow a named private host with CENTRAL_OUTBOUND_ALLOWED_HOSTS"
+                f"{where} is not a public internet address; an operator can allow a named "
+                "private host with CENTRAL_OUTBOUND_ALLOWED_HOSTS"
             )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(parts.scheme, host, port, path, addresses[0])
