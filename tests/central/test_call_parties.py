@@ -530,3 +530,56 @@ def test_a_departed_partys_token_goes_once_janus_answers_again(central, people, 
     assert wait_for(taken_back, 30), "central never took the token back"
     assert janus_create(media, token)["janus"] == "error"
     ok(central.request("POST", f"{path}/end", official, json={}))
+
+
+def test_participants_reach_janus_only_through_centrals_relay(central, people, media):  # noqa: F811
+    """`join.janus_url` is central's relay: a party's token opens a session there and
+    joins its own room, but may not ask who is in a room (its own or another's), name
+    another room, or do anything once it has left. On SQLite and PostgreSQL: the relay
+    asks the database whose token it is."""
+    import requests
+
+    official, interpreter = people["official"], people["interpreters"]["arabic"]
+    call = active_call(central, people)
+    path = f"/desk/calls/{call['id']}"
+    ok(central.request("POST", f"{path}/interpreter", official, json={"language": "ar"}))
+    party = desk(central, interpreter)["interpreting"][0]["party_id"]
+    join = ok(central.request("POST", f"/desk/interpreting/{party}/take", interpreter))["join"]
+    assert join["janus_url"] == f"{central.base}/janus"
+    relay = join["janus_url"]
+
+    def post(path: str, body: dict) -> dict:
+        body = {"token": join["token"], "transaction": "t", **body}
+        return requests.post(relay + path, json=body, timeout=15).json()
+
+    session = post("", {"janus": "create"})["data"]["id"]
+    handle = post(f"/{session}", {"janus": "attach", "plugin": "janus.plugin.videoroom"})
+    handle = handle["data"]["id"]
+    for body in (
+        {"request": "listparticipants", "room": join["room"]},
+        {"request": "exists", "room": join["room"]},
+        {"request": "list"},
+        {"request": "join", "ptype": "publisher", "room": "room-elsewhere"},
+    ):
+        refused = post(f"/{session}/{handle}", {"janus": "message", "body": body})
+        assert refused["janus"] == "error" and "Unauthorized" in refused["error"]["reason"], body
+    assert (
+        post(f"/{session}", {"janus": "attach", "plugin": "janus.plugin.echotest"})["janus"]
+        == "error"
+    )
+    joined = post(
+        f"/{session}/{handle}",
+        {"janus": "message", "body": {"request": "join", "ptype": "publisher",
+                                      "room": join["room"], "token": join["token"]}},
+    )  # fmt: skip
+    assert joined["janus"] == "ack"  # Janus took it; the answer comes as an event
+    forged = dict(join, token=join["token"][:-4] + "0000")
+    assert (
+        requests.post(
+            relay, json={"janus": "create", "token": forged["token"], "transaction": "t"}, timeout=5
+        ).json()["janus"]
+        == "error"
+    )
+    ok(central.request("POST", f"{path}/leave", interpreter))
+    assert post("", {"janus": "create"})["janus"] == "error"  # gone with the party
+    ok(central.request("POST", f"{path}/end", official, json={}))
