@@ -14,6 +14,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -38,6 +39,9 @@ class Watcher:
     def __init__(self, ticket: RoomTicket) -> None:
         self.frames = 0
         self.loop = asyncio.new_event_loop()
+        # JanusSession's requests and long polls run in the loop's executor; each attempt
+        # below leaves a poll in it until Janus answers: room for all of them.
+        self.loop.set_default_executor(ThreadPoolExecutor(64, thread_name_prefix="watcher"))
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.peer = VideoRoomPeer(ticket, None, None, when_remote_frame=self._frame)
@@ -45,7 +49,7 @@ class Watcher:
     def _frame(self, frame: Any, source: str = "") -> None:
         self.frames += 1
 
-    def run(self, coroutine: Any, timeout_s: float = 30) -> Any:
+    def run(self, coroutine: Any, timeout_s: float = 60) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout_s)
 
     def join(self) -> None:
