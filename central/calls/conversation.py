@@ -63,13 +63,14 @@ def store_document(
     uploaded_by: str | None,
 ) -> CallDocument:
     require_open(call)
-    if direction == "from_citizen" and call.status != "active":
+    scan = direction == "from_citizen"
+    if scan and call.status != "active":
         # A kiosk token could otherwise fill central's disk with scans on calls that no
         # official has answered (and nobody would ever read).
         raise ApiError(409, "call_not_active", "Scans go to an official once one answers.")
     if not content:
         raise ApiError(422, "invalid_input", "The document is empty.")
-    if direction == "from_citizen":
+    if scan:
         scanned = db.scalar(
             select(func.coalesce(func.sum(CallDocument.size), 0)).where(
                 CallDocument.call_id == call.id, CallDocument.direction == "from_citizen"
