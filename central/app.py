@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from central import __version__, alerts, log_scrub, retention
+from central import __version__, alerts, log_scrub, retention, security
 from central.api import (
     auth,
     bookings,
@@ -67,7 +67,10 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             retention.runner(started.state.sessions, settings),
             alerts.runner(started.state.sessions, settings),
             ptv_sync.runner(
-                started.state.sessions, settings.ptv_sync_check_every_s, settings.outbound_hosts
+                started.state.sessions,
+                settings.ptv_sync_check_every_s,
+                settings.outbound_hosts,
+                settings.ptv_retry_pause_s,
             ),
             media_cleanup.runner(
                 started.state.sessions, started.state.rooms, settings.media_cleanup_every_s
@@ -101,6 +104,9 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     app.state.secret_key = load_secret_key(settings)
     app.state.rooms = JanusRooms(settings, app.state.secret_key)
     app.state.password_checkers = threading.BoundedSemaphore(settings.password_checks_at_once)
+    security.configure_password_hashing(
+        settings.password_hash_memory_kib, settings.password_hash_time_cost
+    )
     install_error_handlers(app)
 
     # Kiosk routes first: they carry nearly all traffic, and each router level

@@ -100,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--full", action="store_true", help="join every service, not only changed")
     sync.add_argument("--api-key", default=None, help="for versions that need one (v12)")
     sync.add_argument("--api-version", default="v11")
+    sync.add_argument(
+        "--retry-pause",
+        type=float,
+        default=1.0,
+        help="seconds before the first retry of a failed request, doubled each try (default 1)",
+    )
     release_cli.add_parser(sub)
     return parser
 
@@ -255,7 +261,12 @@ def _ptv_sync(args: argparse.Namespace) -> int:
     from central.ptv.sync import sync_organisation
 
     try:
-        client = PtvClient(args.api, version=args.api_version, api_key=args.api_key)
+        client = PtvClient(
+            args.api,
+            version=args.api_version,
+            api_key=args.api_key,
+            backoff_s=args.retry_pause,
+        )
         with database_session(args.database) as db:
             result = sync_organisation(db, client, args.organization, full=args.full)
     except PtvError as exc:

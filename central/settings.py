@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Password checks (argon2, ~150 ms and 64 MiB each) at once per worker: one leaves
     # the other core to kiosks (bench/central_abuse.py: 2 per worker doubled the slowdown).
     password_checks_at_once: int = 1
+    # argon2id's cost for new password hashes (RFC 9106's 64 MiB × 3 by default). Below
+    # OWASP's floor (19 MiB × 2) only for tests: each login of a test world costs 0.1 s else.
+    password_hash_memory_kib: int = Field(default=65536, ge=1024)
+    password_hash_time_cost: int = Field(default=3, ge=1)
     max_artifact_bytes: int = 10 * 1024 * 1024
     max_import_bytes: int = 50 * 1024 * 1024
     # What central keeps, in days, unless an organisation sets its own (retention API).
@@ -58,6 +62,8 @@ class Settings(BaseSettings):
     retention_every_s: int = 3600
     # How often central looks for organisations whose PTV sync is due.
     ptv_sync_check_every_s: int = 300
+    # The first pause after a failed PTV request (doubled each try, five tries: 1+2+4+8 s).
+    ptv_retry_pause_s: float = Field(default=1.0, gt=0, le=60)
     # The audit log (central/audit.py) is kept this long, for every organisation alike.
     audit_retention_days: int = 2 * 365
     # Worker processes for `central serve` (uvicorn), when --workers is not given.

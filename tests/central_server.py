@@ -52,6 +52,9 @@ def start_central(
         # An SQLite database keeps its key beside it; give a server database its own,
         # so no key file lands in the working directory.
         settings.setdefault("secret_key", secrets.token_hex(32))
+    # Cheap password hashes: a test world logs in dozens of people (0.1 s each at the default).
+    settings.setdefault("password_hash_memory_kib", 8192)
+    settings.setdefault("password_hash_time_cost", 1)
     app = create_app(Settings(database_url=database_url, **settings))
     sock = bound_socket(port, host=host)  # bound before its port is known to anyone: no race for it
     port = sock.getsockname()[1]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 UNITS = Path(__file__).resolve().parents[1] / "systemd"
 # Where the units find the software: the factory release, the one running, the committed.
 INSTALLED_VENVS = (

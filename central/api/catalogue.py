@@ -159,7 +159,13 @@ def run_ptv_sync(
     row = _sync_of(access, org_id)
     if full:
         row.last_full_at = None
-    result = ptv_sync.run(access.db, row, allowed_hosts=request.app.state.settings.outbound_hosts)
+    settings = request.app.state.settings
+    result = ptv_sync.run(
+        access.db,
+        row,
+        allowed_hosts=settings.outbound_hosts,
+        retry_pause_s=settings.ptv_retry_pause_s,
+    )
     if "error" in result:
         raise ApiError(502, "ptv_unavailable", f"PTV could not be read: {result['error']}")
     return result

@@ -123,7 +123,10 @@ def run_sync(
     row = db.get(PtvSync, org.id)
     if row is None:
         raise ApiError(404, "not_found", "Save this organisation's PTV settings first.")
-    ptv_sync.run(db, row, allowed_hosts=request.app.state.settings.outbound_hosts)
+    settings = request.app.state.settings
+    ptv_sync.run(
+        db, row, allowed_hosts=settings.outbound_hosts, retry_pause_s=settings.ptv_retry_pause_s
+    )
     return RedirectResponse("/console/catalogue#ptv", status_code=303)
 
 

@@ -120,6 +120,7 @@ def run(
     sync: PtvSync,
     client: PtvClient | None = None,
     allowed_hosts: Sequence[str] = (),
+    retry_pause_s: float = 1.0,
 ) -> dict[str, Any]:
     """One scheduled pass of an organisation's sync; its result (or error) is kept on it.
     The address is checked again at each request (central/outbound.py)."""
@@ -127,7 +128,9 @@ def run(
     full = sync.last_full_at is None or now - sync.last_full_at >= timedelta(
         hours=sync.full_every_hours
     )
-    client = client or PtvClient(sync.api_base, allowed_hosts=tuple(allowed_hosts))
+    client = client or PtvClient(
+        sync.api_base, allowed_hosts=tuple(allowed_hosts), backoff_s=retry_pause_s
+    )
     try:
         result = sync_organisation(
             db, client, sync.ptv_organisation, full=full, archived_since=sync.last_run_at
@@ -198,13 +201,16 @@ def due(db: Session, now: datetime) -> list[PtvSync]:
 
 
 def runner(
-    sessions: sessionmaker[Session], every_s: float, allowed_hosts: Sequence[str] = ()
+    sessions: sessionmaker[Session],
+    every_s: float,
+    allowed_hosts: Sequence[str] = (),
+    retry_pause_s: float = 1.0,
 ) -> Every:
     """Every organisation's sync when it is due, one after another, in a thread of its own."""
 
     def pass_once() -> None:
         with sessions() as db:
             for sync in due(db, utcnow()):
-                run(db, sync, allowed_hosts=allowed_hosts)
+                run(db, sync, allowed_hosts=allowed_hosts, retry_pause_s=retry_pause_s)
 
     return Every("ptv-sync", every_s, pass_once)

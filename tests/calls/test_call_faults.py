@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.calls.conftest import connected_call, end, open_desk
 from tests.calls.kiosk_side import desk_sees, kiosk_sees
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow
 
 SELECTED_PAIR = """async () => {
   const media = window.deskMedia();

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from tests.calls.conftest import open_desk
 from tests.calls.kiosk_side import desk_sees, kiosk_sees
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow
 
 
 def test_a_call_with_media_chat_and_documents_both_ways(call_world, chromium, kiosk, tmp_path):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+import pytest
 import requests
 
 from devtools.sample_document import sample_pdf
@@ -20,6 +21,8 @@ from tests.calls.conftest import desk_browser, launch_desk_browser, open_desk
 from tests.calls.media_files import decode_qr, kiosk_video
 from tests.central.world import Org
 from tests.own_process import in_fresh_process
+
+pytestmark = pytest.mark.slow
 
 
 def enrolled_ui(world: CallFacts, tmp_path):

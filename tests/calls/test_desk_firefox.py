@@ -22,6 +22,8 @@ from tests.calls.media_files import frame_with_qr
 from tests.central.world import PASSWORD
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.slow
+
 CANVAS_CAMERA = """() => {
   const picture = new Image();
   picture.src = '%s';

@@ -7,9 +7,13 @@ the chat, and leaves; the call goes on, and once it ends the expert reaches noth
 
 from __future__ import annotations
 
+import pytest
+
 from tests.calls.conftest import connected_call, launch_desk_browser, open_desk
 from tests.calls.kiosk_side import desk_sees
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow
 
 
 def test_an_expert_of_another_authority_joins_and_leaves(call_world, chromium, kiosk, expert):

@@ -6,9 +6,13 @@ tab closes and a new one resumes; the interpreter leaves and the call goes on.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.calls.conftest import connected_call, launch_desk_browser, open_desk
 from tests.calls.kiosk_side import desk_sees, kiosk_sees
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow
 
 
 def test_an_interpreter_joins_sees_everyone_and_leaves(call_world, chromium, kiosk, interpreter):

@@ -4,10 +4,13 @@ buffers; the VP8 payloads are the few header bytes the buffer and decoder look a
 
 from __future__ import annotations
 
+import pytest
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtp import RtpPacket
 
 from kiosk.call.jitter import KeyframeJitterBuffer, starts_vp8_keyframe
+
+pytestmark = pytest.mark.slow
 
 # VP8 payload descriptor: S=1, PID=0 (start of a frame); then the frame header's first
 # byte, whose lowest bit is 0 for a keyframe and 1 for an interframe.

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from kiosk.call.live_text import BACKSPACE, LiveLine
 from tests.calls.conftest import open_desk
 from tests.calls.kiosk_side import kiosk_sees
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow
 
 
 def test_text_goes_both_ways_as_it_is_typed(call_world, chromium, kiosk):

@@ -23,6 +23,8 @@ from tests.calls.conftest import CallWorld, built_call_world, connected_call, en
 from tests.calls.kiosk_side import desk_sees, kiosk_sees
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:

@@ -24,6 +24,8 @@ from kiosk.call.media import CallSpeaker, open_microphone
 from kiosk.call.pulse import PIECE, RATE, PulseStream
 from tests.calls.media_files import speech_like
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SoundRoom]:

@@ -12,7 +12,9 @@ from tests.central_server import RunningCentral, start_central
 @pytest.fixture(scope="module")
 def central(database_url: str) -> Iterator[RunningCentral]:
     # The PTV stand-ins listen on loopback: an operator names such a private host.
-    running = start_central(database_url, outbound_allowed_hosts="127.0.0.1")
+    running = start_central(
+        database_url, outbound_allowed_hosts="127.0.0.1", ptv_retry_pause_s=0.01
+    )
     yield running
     running.stop()
 

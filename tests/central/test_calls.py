@@ -349,7 +349,7 @@ def test_queue_accept_chat_documents_end(central, world, media):
     assert desk(central, bert)["waiting"] == []
 
 
-def test_a_silent_kiosk_leaves_the_queue_and_a_closed_desk_is_away(central, world):
+def test_a_silent_kiosk_leaves_the_queue(central, world):
     org, service = world["org"], world["service"]
     anna = world["officials"]["anna"][1]
     call = kiosk_call(central, org.device_token, service, language="sv")
@@ -357,6 +357,11 @@ def test_a_silent_kiosk_leaves_the_queue_and_a_closed_desk_is_away(central, worl
     time.sleep(2.5)  # call_kiosk_gone_after_s=2 in this module
     assert desk(central, anna)["waiting"] == []
     assert poll(central, org.device_token, call["id"])["outcome"] == "left_queue"
+
+
+def test_a_closed_desk_is_away(central, world):
+    org = world["org"]
+    anna = world["officials"]["anna"][1]
     ok(central.request("PUT", "/desk/presence", anna, json={"presence": "available"}))
     time.sleep(3.5)  # desk_gone_after_s=3: the tab was closed
     admin = org.tokens["org_admin"]

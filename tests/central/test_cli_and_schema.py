@@ -38,6 +38,7 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=20)
 
 
+@pytest.mark.slow  # central's own processes, a second or more each
 def test_serve_with_no_flags_uses_sqlite_in_the_working_directory(tmp_path):
     proc, base = serve(tmp_path)
     try:
@@ -50,6 +51,7 @@ def test_serve_with_no_flags_uses_sqlite_in_the_working_directory(tmp_path):
         stop(proc)
 
 
+@pytest.mark.slow  # central's own processes, a second or more each
 def test_user_create_with_password_stdin_then_login(tmp_path):
     url = f"sqlite:///{tmp_path}/c.db"
     done = run_cli(
@@ -78,6 +80,7 @@ def test_user_create_with_password_stdin_then_login(tmp_path):
         stop(proc)
 
 
+@pytest.mark.slow  # central's own processes, a second or more each
 def test_user_create_mistakes_are_clear(tmp_path):
     url = f"sqlite:///{tmp_path}/c.db"
     no_org = run_cli(
@@ -126,6 +129,7 @@ def test_user_create_mistakes_are_clear(tmp_path):
     assert "Traceback" not in bad_db.stderr
 
 
+@pytest.mark.slow  # central's own processes, a second or more each
 def test_import_catalogue_command(tmp_path):
     url = f"sqlite:///{tmp_path}/c.db"
     sample = Path(__file__).parents[2] / "data" / "ptv"  # v11 documents, as PTV serves them

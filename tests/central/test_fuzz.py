@@ -8,6 +8,7 @@ handlers themselves are exercised, not only the token check.
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -16,6 +17,8 @@ from schemathesis.checks import not_a_server_error
 
 from devtools.builders import sample_catalogue
 from tests.central.world import make_org, ok
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES_PER_MODE = 25
 

@@ -20,6 +20,8 @@ from tests.central_server import start_central
 from tests.console.conftest import ConsoleWorld, add_person, log_in, look
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.slow
+
 FAULTY = {
     "outbox_depth": 0,
     "devices": [

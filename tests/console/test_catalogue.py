@@ -11,11 +11,15 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+
 from central.db.engine import session_scope
 from central.db.models import Service
 from devtools.builders import sample_catalogue
 from tests.central.world import ok
 from tests.console.conftest import SCREENSHOTS, ConsoleWorld, add_person, log_in, look
+
+pytestmark = pytest.mark.slow
 
 
 def count_services(world: ConsoleWorld) -> int:

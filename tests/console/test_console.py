@@ -8,12 +8,15 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+import pytest
 import requests
 
 from central.console.viewer import SECTIONS
 from tests.central.world import ok
 from tests.console.conftest import ConsoleWorld, log_in, look
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow
 
 HEALTHY = {
     "outbox_depth": 0,

@@ -7,6 +7,8 @@ from babel.messages.pofile import read_po
 
 from devtools.console_words import CONSOLE, shown_words
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
 def test_the_catalogue_translates_every_word(language):

@@ -4,8 +4,12 @@ shows with its reason; another municipality's deployment stays out of reach."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.central.world import ok
 from tests.console.conftest import ConsoleWorld, log_in, look
+
+pytestmark = pytest.mark.slow
 
 
 def beat(world: ConsoleWorld, update: dict | None = None) -> dict:

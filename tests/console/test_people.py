@@ -8,11 +8,14 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
 import requests
 
 from devtools.builders import sample_catalogue
 from tests.central.world import ok
 from tests.console.conftest import add_person, log_in, look
+
+pytestmark = pytest.mark.slow
 
 
 def mailed_link(inbox, address: str) -> str:

@@ -10,10 +10,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.central.world import ok
 from tests.console.conftest import SCREENSHOTS, ConsoleWorld, log_in, look
+
+pytestmark = pytest.mark.slow
 
 SERVICE = "kela-asumistuki"
 

@@ -10,6 +10,8 @@ from hardware.camera.capture import Camera
 from tests.video import noisy, with_qr, write_video
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.slow
+
 
 def test_qr_code_shown_to_the_camera_is_decoded_once(tmp_path):
     frames = [noisy(n) for n in range(5)] + [with_qr("ABCD-2345", n) for n in range(20)]

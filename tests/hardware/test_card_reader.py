@@ -14,7 +14,10 @@ from hardware.cardreader.pcsc import GET_UID, CardReader  # noqa: E402
 from tests.hardware.vpcd_card import VirtualCard, connect_card  # noqa: E402
 from tests.waiting import wait_for
 
-pytestmark = pytest.mark.skipif(shutil.which("pcscd") is None, reason="pcscd is not installed")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("pcscd") is None, reason="pcscd is not installed"),
+]
 SELECT = bytes.fromhex("00A4040007A0000002471001")
 
 

@@ -18,10 +18,13 @@ import pytest
 from hardware.base import DeviceOffline, DeviceState
 from hardware.printer.cups import CupsPrinter
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("cupsd") is None or os.geteuid() != 0,
-    reason="needs cupsd (./run test installs it) and root to start it",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("cupsd") is None or os.geteuid() != 0,
+        reason="needs cupsd (./run test installs it) and root to start it",
+    ),
+]
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from hardware.base import DeviceState
 from hardware.devices import InvalidDeviceSpec, build
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.slow
+
 
 def test_simulated_kiosk_devices_work_through_the_real_drivers(tmp_path):
     devices = build(

@@ -9,6 +9,8 @@ from gpiozero.pins.mock import MockFactory
 from hardware.base import DeviceState
 from hardware.gpio import KioskGpio
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def factory():

@@ -10,9 +10,12 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("umockdev-wrapper") is None, reason="umockdev is installed by ./run test"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("umockdev-wrapper") is None, reason="umockdev is installed by ./run test"
+    ),
+]
 
 
 @pytest.mark.parametrize(

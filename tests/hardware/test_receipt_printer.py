@@ -9,6 +9,8 @@ from hardware.printer import escpos
 from hardware.printer.receipt import ReceiptPrinter, SerialTransport, TcpTransport
 from hardware.sim.escpos_printer import PtyPrinter, TcpPrinter
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(params=["pty", "tcp"])
 def rig(request):

@@ -17,9 +17,12 @@ from hardware.base import (
 )
 from hardware.scanner.sane import SaneScanner
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("scanimage") is None, reason="SANE is not installed; ./run test installs it"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("scanimage") is None, reason="SANE is not installed; ./run test installs it"
+    ),
+]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 

@@ -50,10 +50,13 @@ from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("PALVELUPISTE_IMAGE_TEST") != "1",
-    reason="boots a VM for minutes: run with ./run image-test",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("PALVELUPISTE_IMAGE_TEST") != "1",
+        reason="boots a VM for minutes: run with ./run image-test",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

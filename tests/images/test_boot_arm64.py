@@ -40,10 +40,13 @@ AT_CENTRAL_S = 900
 FIRST_FRAME_S = 1200
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("PALVELUPISTE_IMAGE_TEST") != "1",
-    reason="boots an emulated arm64 VM for many minutes: run with ./run image-test",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("PALVELUPISTE_IMAGE_TEST") != "1",
+        reason="boots an emulated arm64 VM for many minutes: run with ./run image-test",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

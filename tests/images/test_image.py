@@ -18,10 +18,13 @@ from tests.hardware.vpcd_card import exclusive_pcscd
 
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("mmdebstrap") is None,
-    reason="building an image needs root and mmdebstrap (./run test installs it)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.geteuid() != 0 or shutil.which("mmdebstrap") is None,
+        reason="building an image needs root and mmdebstrap (./run test installs it)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ from tests.central.world import ok
 from tests.kiosk.world import enrolled_agent
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def small_disk(tmp_path):

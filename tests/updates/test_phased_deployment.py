@@ -26,6 +26,8 @@ from tests.updates.kiosk_world import (
     wait_until,
 )
 
+pytestmark = pytest.mark.slow
+
 GOOD = "0.2.0"
 KIOSKS = 20
 

@@ -11,8 +11,12 @@ import threading
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
 from kiosk.update.fetch import fetch_bundle
 from tests.updates.test_signed_releases import Quiet
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parents[2]
 

@@ -29,6 +29,8 @@ from tests.updates.kiosk_world import (
     wait_until,
 )
 
+pytestmark = pytest.mark.slow
+
 GOOD = "0.2.0"
 # A release with one more state.db migration that older releases can still read.
 ADDITIVE = (

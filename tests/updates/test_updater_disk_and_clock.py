@@ -28,6 +28,8 @@ from tests.updates.kiosk_world import (
     wait_until,
 )
 
+pytestmark = pytest.mark.slow
+
 GOOD = "0.2.0"
 BALLAST_MB = 40
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"

@@ -28,6 +28,8 @@ from tests.updates.kiosk_world import (
     wait_until,
 )
 
+pytestmark = pytest.mark.slow
+
 GOOD = "0.2.0"
 RANDOM_KILLS = int(os.environ.get("PALVELUPISTE_UPDATE_KILLS", "12"))
 

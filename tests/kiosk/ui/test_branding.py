@@ -6,9 +6,13 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import pytest
+
 from devtools.sample_logo import logo_png
 from devtools.ui_driver import UiDriver
 from tests.own_process import in_own_process
+
+pytestmark = pytest.mark.slow
 
 EVERY_DAY = {day: [["08:00", "16:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 CONFIG = {

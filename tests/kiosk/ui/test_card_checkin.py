@@ -15,9 +15,10 @@ pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
 from devtools.kiosk_state import CITIZEN_CARD, CITIZEN_SHOWN  # noqa: E402
 from devtools.ui_driver import UiDriver  # noqa: E402
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("pcscd") is None, reason="pcscd is installed by ./run test"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("pcscd") is None, reason="pcscd is installed by ./run test"),
+]
 
 
 def check_in_with_cards(tmp_path):

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import requests
 
 from devtools.demo import OFFICIAL_EMAIL, ORG_ADMIN_EMAIL, PASSWORD
@@ -16,6 +17,8 @@ from devtools.ui_driver import SCREENSHOTS
 from kiosk.agent.client import Credentials
 from kiosk.store import StateStore
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow
 
 
 def screenshot_from_the_console(base: str, kiosk_id: str) -> bytes:

@@ -14,6 +14,8 @@ import pytest
 from devtools.ui_driver import UiDriver
 from tests.own_process import in_own_process
 
+pytestmark = pytest.mark.slow
+
 SIZES = {
     "landscape-1280x800": (1280, 800),
     "panel-1024x600": (1024, 600),

@@ -5,9 +5,13 @@ Screenshots land in test-artifacts/ui/ for a person to look at.
 
 from __future__ import annotations
 
+import pytest
+
 from devtools.kiosk_state import CITIZEN_NAME, CITIZEN_SHOWN
 from devtools.ui_driver import UiDriver
 from tests.own_process import in_own_process
+
+pytestmark = pytest.mark.slow
 
 
 def start_in_finnish(ui: UiDriver) -> None:

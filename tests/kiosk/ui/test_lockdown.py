@@ -18,6 +18,8 @@ from devtools.kiosk_state import make_state
 from kiosk.store import StateStore
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is installed by ./run test")
 def test_escape_is_ignored_and_sigterm_stops_cleanly(tmp_path, display):

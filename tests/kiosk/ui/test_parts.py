@@ -23,6 +23,8 @@ from kiosk.ui.theme import HIGH_CONTRAST, NORMAL, contrast_ratio
 from kiosk.ui.usage import UsageLog
 from tests.own_process import in_own_process
 
+pytestmark = pytest.mark.slow
+
 
 class FakeClock:
     """Time that moves only when told: the rules, not the wall clock, are under test."""

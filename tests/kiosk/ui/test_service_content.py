@@ -4,9 +4,13 @@ fax, today's hours; screenshots in test-artifacts/ui/."""
 
 from __future__ import annotations
 
+import pytest
+
 from devtools.builders import kiosk_services
 from devtools.ui_driver import UiDriver
 from tests.own_process import in_own_process
+
+pytestmark = pytest.mark.slow
 
 SAMI_LETTERS = "ŋŧđžčʹǧǩǥʒǯšâäåõŊŦĐŽČǦǨǤƷǮŠÂÄÅÕáÁ"
 SAMI_CONFIG = {"languages": ["fi", "se", "smn", "sms", "sv", "en"], "default_language": "fi"}
