@@ -9,6 +9,7 @@ from central.db.models import Booking, CheckIn
 from central.errors import ApiError
 from central.policy import Device
 from contract import events
+from contract.kiosk_api import BookingStatus, CheckInStatus
 
 
 def check_in(db: Session, device: Device, event_id: str, booking_id: str, at_text: str) -> str:
@@ -27,13 +28,13 @@ def check_in(db: Session, device: Device, event_id: str, booking_id: str, at_tex
         return earlier.status
     booking = db.get(Booking, booking_id)
     if booking is None or booking.site_id != device.site_id:
-        status = "unknown"
-    elif booking.status == "cancelled":
-        status = "cancelled"
+        status = CheckInStatus.UNKNOWN
+    elif booking.status == BookingStatus.CANCELLED:
+        status = CheckInStatus.CANCELLED
     elif booking.checked_in_at is not None:
-        status = "already_checked_in"
+        status = CheckInStatus.ALREADY_CHECKED_IN
     else:
-        status = "checked_in"
+        status = CheckInStatus.CHECKED_IN
         booking.checked_in_at = at
         changes.record(db, [booking.site_id], changes.BOOKING, booking.id, deleted=False)
     db.add(

@@ -21,6 +21,7 @@ from central.db.models import AccessToken, Kiosk, Organisation, User
 from central.policy import ROLES
 from central.security import hash_password
 from central.updates import cli as release_cli
+from contract.roles import Role
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -123,9 +124,9 @@ def create_user(database: str, email: str, role: str, org_id: str | None, passwo
     """Create a person or system account (used by the CLI and the demo)."""
     if role not in ROLES:
         raise UserError(f"unknown role {role}; use one of {', '.join(ROLES)}")
-    if role == "national_admin" and org_id:
+    if role == Role.NATIONAL_ADMIN and org_id:
         raise UserError("a national_admin belongs to no organisation; leave out --org")
-    if role != "national_admin" and not org_id:
+    if role != Role.NATIONAL_ADMIN and not org_id:
         raise UserError(f"a {role} needs --org ORG_ID")
     if len(password) < 10:
         raise UserError("the password must be at least 10 characters")

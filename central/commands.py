@@ -14,10 +14,11 @@ from central.db.types import UTCDateTime, utcnow
 from central.errors import ApiError, forbidden
 from central.policy import TECHNICIAN_COMMANDS, Access
 from central.settings import Settings
-from contract.kiosk_api import CommandType
+from contract.kiosk_api import OPEN_COMMAND, CommandStatus, CommandType
+from contract.roles import Role
 
 TYPES = tuple(t.value for t in CommandType)
-OPEN = ("pending", "delivered")
+OPEN = OPEN_COMMAND
 
 
 def issue(
@@ -31,13 +32,13 @@ def issue(
     """The one way a person sends a kiosk a command (API and console); the caller commits."""
     if kiosk.retired_at is not None:
         raise ApiError(409, "kiosk_retired", "This kiosk is retired; it takes no commands.")
-    if access.person.role == "technician" and type_ not in TECHNICIAN_COMMANDS:
+    if access.person.role == Role.TECHNICIAN and type_ not in TECHNICIAN_COMMANDS:
         raise forbidden(f"A technician may send {', '.join(sorted(TECHNICIAN_COMMANDS))} only.")
     command = Command(
         kiosk_id=kiosk.id,
         type=type_,
         args=args,
-        status="pending",
+        status=CommandStatus.PENDING,
         created_by=access.person.user_id,
         expires_at=utcnow() + timedelta(seconds=expires_in_s or settings.command_ttl_s),
     )
@@ -54,7 +55,7 @@ def expire_overdue(db: Session, kiosk_id: str, now: datetime | None = None) -> N
             Command.status.in_(OPEN),
             Command.expires_at <= (now or utcnow()),
         )
-        .values(status="expired", detail="The kiosk did not finish it in time.")
+        .values(status=CommandStatus.EXPIRED, detail="The kiosk did not finish it in time.")
     )
 
 
@@ -63,10 +64,10 @@ _HAND_OUT = (
     update(Command)
     .where(
         Command.kiosk_id == bindparam("for_kiosk"),
-        Command.status == "pending",
+        Command.status == CommandStatus.PENDING,
         Command.expires_at > bindparam("now", type_=UTCDateTime()),
     )
-    .values(status="delivered", delivered_at=bindparam("now", type_=UTCDateTime()))
+    .values(status=CommandStatus.DELIVERED, delivered_at=bindparam("now", type_=UTCDateTime()))
     .returning(Command.id, Command.type, Command.args, Command.created_at)
 )
 

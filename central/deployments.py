@@ -31,15 +31,13 @@ from central.db.models import Deployment, DeploymentKiosk, Kiosk
 from central.db.types import UTCDateTime, utcnow
 from central.errors import ApiError, not_found
 from central.policy import Access
-from contract.release import bundle_name
+from contract.release import FAILED_ROLLOUT, FINAL_ROLLOUT, RolloutState, bundle_name
 
 RUNNING, PAUSED, CANCELLED, COMPLETED = "running", "paused", "cancelled", "completed"
 PHASES = ("canary", "10 %", "all")
-FINAL_STATES = frozenset({"committed", "rolled_back", "failed"})
-FAILED_STATES = frozenset({"rolled_back", "failed"})
-KIOSK_STATES = frozenset(
-    {"pending", "downloading", "installed", "switching", "committed", "rolled_back", "failed"}
-)
+FINAL_STATES = FINAL_ROLLOUT
+FAILED_STATES = FAILED_ROLLOUT
+KIOSK_STATES = frozenset(RolloutState)
 
 
 def phase_sizes(count: int) -> list[int]:
@@ -121,7 +119,7 @@ def create(
                 deployment_id=deployment.id,
                 kiosk_id=kiosk.id,
                 phase=phase,
-                state="committed" if already else "pending",
+                state=RolloutState.COMMITTED if already else RolloutState.PENDING,
                 detail="already running this release" if already else None,
                 released_at=now if phase == 0 else None,
                 updated_at=now,
@@ -194,7 +192,7 @@ def evaluate(db: Session, deployment: Deployment, now: datetime | None = None) -
             now,
         )
         return
-    committed = sum(1 for r in released if r.state == "committed")
+    committed = sum(1 for r in released if r.state == RolloutState.COMMITTED)
     # Failures a person acknowledged by resuming no longer hold the next phase back.
     counted = len(released) - min(deployment.failures_acknowledged, len(failed))
     if committed < math.ceil(deployment.success_threshold * counted):
@@ -362,7 +360,7 @@ def heartbeat(
     ):
         new_state, new_detail = report["state"], str(report.get("detail") or "")[:500]
     elif health.get("software_version") == release:
-        new_state, new_detail = "committed", "running this release"
+        new_state, new_detail = RolloutState.COMMITTED, "running this release"
     changed = (new_state, new_detail) != (state, detail)
     if changed:
         conn.execute(

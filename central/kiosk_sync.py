@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from central import changes, overlay
 from central.db.models import Booking, Service, Site, SiteService
 from central.db.types import utcnow
-from contract.kiosk_api import Delta
+from contract.kiosk_api import BookingStatus, Delta
 
 
 def catalogue_page(db: Session, site: Site, since: str | None, limit: int) -> Delta:
@@ -60,7 +60,7 @@ def booking_item(booking: Booking, site: Site) -> dict[str, Any]:
         "name_sealed_code": booking.name_sealed_code,
         "name_sealed_card": booking.name_sealed_card,
         "mode": booking.mode,
-        "status": "checked_in" if booking.checked_in_at else "booked",
+        "status": BookingStatus.CHECKED_IN if booking.checked_in_at else BookingStatus.BOOKED,
         "code_hash": booking.code_hash,
         "card_hash": booking.card_hash,
         # Each booking's own salt; bookings made before 0003 share the site's.
@@ -75,7 +75,9 @@ def bookings_page(db: Session, site: Site, since: str | None, limit: int) -> Del
     def load(ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         rows = db.scalars(select(Booking).where(Booking.id.in_(ids)))
         return {
-            b.id: booking_item(b, site) if b.status != "cancelled" and b.ends_at >= today else None
+            b.id: booking_item(b, site)
+            if b.status != BookingStatus.CANCELLED and b.ends_at >= today
+            else None
             for b in rows
         }
 

@@ -14,6 +14,7 @@ from central.db.types import utcnow
 from central.errors import ApiError, forbidden
 from central.policy import PERSON_TOKEN_PREFIX, ROLES, Access
 from central.security import hash_password, new_token, token_hash
+from contract.roles import Role
 
 MAX_EMAIL = 320
 INVITATION_TTL = timedelta(days=7)
@@ -33,7 +34,7 @@ def checked_new_user(
     """(email, organisation) of a user the caller may create, or the refusal."""
     if role not in ROLES:
         raise ApiError(422, "invalid_input", f"role must be one of {', '.join(ROLES)}.")
-    if role == "national_admin":
+    if role == Role.NATIONAL_ADMIN:
         if not access.is_national:
             raise forbidden("Only a national admin may create another.")
         if org_id:
@@ -43,7 +44,7 @@ def checked_new_user(
         if org_id is None:
             raise ApiError(422, "invalid_input", f"A {role} needs an org_id.")
         org = access.org(org_id)
-        if role == "interpreter" and not org.interpretation_service:
+        if role == Role.INTERPRETER and not org.interpretation_service:
             raise ApiError(
                 422,
                 "invalid_input",
@@ -118,7 +119,7 @@ def accept(db: Session, token: str, password: str) -> User:
 
 def new_api_token(db: Session, user: User, label: str, days: int) -> tuple[str, datetime]:
     """A system's long-lived token (a booking system's); shown once, only its hash is kept."""
-    if user.role != "booking_system":
+    if user.role != Role.BOOKING_SYSTEM:
         raise ApiError(422, "invalid_input", "API tokens are for systems (booking_system users).")
     if days not in API_TOKEN_DAYS:
         raise ApiError(422, "invalid_input", "Choose how long the token is valid from the list.")

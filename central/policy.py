@@ -22,16 +22,17 @@ from central.browser_session import request_token
 from central.db.models import AccessToken, Booking, Command, Kiosk, Organisation, Site, User
 from central.errors import ApiError, forbidden, not_found
 from central.security import token_hash
+from contract.roles import Role
 
-ROLES = ("national_admin", "org_admin", "technician", "official", "interpreter", "booking_system")
+ROLES = tuple(Role)
 
-NATIONAL = frozenset({"national_admin"})
-ADMINS = frozenset({"national_admin", "org_admin"})
-FLEET = frozenset({"national_admin", "org_admin", "technician"})
+NATIONAL = frozenset({Role.NATIONAL_ADMIN})
+ADMINS = frozenset({Role.NATIONAL_ADMIN, Role.ORG_ADMIN})
+FLEET = frozenset({Role.NATIONAL_ADMIN, Role.ORG_ADMIN, Role.TECHNICIAN})
 
 # action -> roles allowed to perform it (within their own organisation,
 # except national_admin who spans all).
-PERMISSIONS: dict[str, frozenset[str]] = {
+PERMISSIONS: dict[str, frozenset[Role]] = {
     "organisation.create": NATIONAL,
     "site.create": ADMINS,
     "enrolment_token.create": FLEET,
@@ -51,13 +52,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "catalogue.overlay": ADMINS,
     "site.catalogue.write": ADMINS,
     "site.config.write": ADMINS,
-    "booking.write": frozenset({"national_admin", "org_admin", "booking_system"}),
+    "booking.write": frozenset({Role.NATIONAL_ADMIN, Role.ORG_ADMIN, Role.BOOKING_SYSTEM}),
     "stats.read": ADMINS,
     "official.manage": ADMINS,
     "audit.read": ADMINS,
     "alert.read": FLEET,
     "alerting.manage": ADMINS,
-    "desk.use": frozenset({"official", "interpreter"}),
+    "desk.use": frozenset({Role.OFFICIAL, Role.INTERPRETER}),
 }
 
 # Commands a technician may send; the rest change a kiosk's service and need an admin.
@@ -137,7 +138,7 @@ class Access:
 
     @property
     def is_national(self) -> bool:
-        return self.person.role == "national_admin"
+        return self.person.role == Role.NATIONAL_ADMIN
 
     def may_touch_org(self, org_id: str) -> bool:
         return self.is_national or self.person.org_id == org_id

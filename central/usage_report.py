@@ -20,22 +20,8 @@ from sqlalchemy.orm import Session
 
 from central.db.models import Alert, Kiosk, Service, Site, UsageDaily
 from central.ptv import service_name
+from contract.events import ACTIVITIES
 
-# The activities the programme counts, in the order reports show them.
-ACTIVITIES = (
-    "session_started",
-    "service_viewed",
-    "booking_checked_in",
-    "ticket_printed",
-    "document_scanned",
-    "document_printed",
-    "call_requested",
-    "call_started",
-    "call_ended",
-    "satisfaction",
-    "accessibility_used",
-    "device_fault",
-)
 MAX_DAYS = 400
 
 

@@ -7,17 +7,75 @@ and central hands to FastAPI as response models.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-# A call's states; `ended` carries an outcome.
-QUEUED, ACTIVE, ENDED = "queued", "active", "ended"
-# Outcomes a kiosk or an official may end a call with, and those central sets itself.
-OUTCOMES = frozenset(
-    {"completed", "left_queue", "cancelled", "failed", "official_left", "kiosk_lost", "replaced"}
-)
-IDENTIFICATION_LEVELS = ("none", "weak")
-# A call's link as its kiosk measures it (loss on what it receives and sends).
-LINK_LEVELS = ("good", "fair", "poor")
+
+class CallStatus(StrEnum):
+    """A call's states: queued → active → ended, or queued → ended; `ended` has an outcome."""
+
+    QUEUED = "queued"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+OPEN_CALL = frozenset({CallStatus.QUEUED, CallStatus.ACTIVE})
+
+
+class CallOutcome(StrEnum):
+    """How a call ended: what a kiosk or an official says, or what central decides."""
+
+    COMPLETED = "completed"
+    LEFT_QUEUE = "left_queue"  # the citizen left before anyone answered
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    OFFICIAL_LEFT = "official_left"  # the official's desk went silent mid-call
+    KIOSK_LOST = "kiosk_lost"  # the kiosk went silent mid-call
+    REPLACED = "replaced"  # the kiosk started a new call
+
+
+class IdentificationLevel(StrEnum):
+    """What the official saw of who the citizen is (weak: an ID document on camera)."""
+
+    NONE = "none"
+    WEAK = "weak"
+
+
+class LinkLevel(StrEnum):
+    """A call's link as its kiosk measures it (loss on what it receives and sends)."""
+
+    GOOD = "good"
+    FAIR = "fair"
+    POOR = "poor"
+
+
+class Speaker(StrEnum):
+    """Who wrote a chat line or spoke in the live text."""
+
+    CITIZEN = "citizen"
+    OFFICIAL = "official"
+    INTERPRETER = "interpreter"
+    EXPERT = "expert"
+
+
+class PartyKind(StrEnum):
+    """Who may join a call besides its citizen and official."""
+
+    INTERPRETER = "interpreter"
+    EXPERT = "expert"
+
+
+class PartyStatus(StrEnum):
+    """An invited party: requested → joined → left, or requested → cancelled."""
+
+    REQUESTED = "requested"
+    JOINED = "joined"
+    LEFT = "left"
+    CANCELLED = "cancelled"
+
+
+OPEN_PARTY = frozenset({PartyStatus.REQUESTED, PartyStatus.JOINED})
+
 MAX_MESSAGE_CHARS = 2000
 
 
@@ -44,7 +102,7 @@ class RoomJoin:
 @dataclass
 class ChatLine:
     id: int
-    sender: str  # citizen | official | interpreter | expert
+    sender: Speaker
     text: str
     at: str
 
@@ -63,7 +121,7 @@ class PartyRef:
     """Someone who joined the call besides its official: what the usage figures count
     (an interpreter's language, an expert's organisation), never who they are."""
 
-    kind: str  # interpreter | expert
+    kind: PartyKind
     organisation: str
     language: str | None = None
 
@@ -73,14 +131,14 @@ class KioskCall:
     """`POST /kiosk/calls` → 201 and `GET /kiosk/calls/{id}` → 200."""
 
     id: str
-    status: str
+    status: CallStatus
     position: int = 0
     estimated_wait_s: int = 0
-    outcome: str | None = None
+    outcome: CallOutcome | None = None
     # False while the official's desk has stopped answering (tab closed, link lost).
     official_connected: bool = False
     # The level the official recorded (none; weak: an ID document shown to the camera).
-    identification: str = "none"
+    identification: IdentificationLevel = IdentificationLevel.NONE
     join: RoomJoin | None = None
     messages: list[ChatLine] = field(default_factory=list)
     documents: list[DocumentRef] = field(default_factory=list)

@@ -9,8 +9,11 @@ letting a wrong type reach state.db.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
-from enum import StrEnum
+import functools
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from enum import Enum, StrEnum
 from typing import Any, TypeVar
 
 
@@ -28,6 +31,37 @@ class CommandType(StrEnum):
     UPDATE = "update"
 
 
+class CommandStatus(StrEnum):
+    """pending → delivered (in a heartbeat) → succeeded | failed; expired if never done."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+OPEN_COMMAND = frozenset({CommandStatus.PENDING, CommandStatus.DELIVERED})
+FINISHED_COMMAND = frozenset({CommandStatus.SUCCEEDED, CommandStatus.FAILED})
+
+
+class BookingStatus(StrEnum):
+    """A booking as a kiosk sees it."""
+
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    CANCELLED = "cancelled"
+
+
+class CheckInStatus(StrEnum):
+    """`POST /kiosk/checkins`' answer; `unknown` also for another site's booking."""
+
+    CHECKED_IN = "checked_in"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+
 # Run by the agent (they act on the whole box); the rest by the UI.
 AGENT_COMMANDS = frozenset(
     {CommandType.SYNC_NOW, CommandType.REBOOT, CommandType.RESTART_UI, CommandType.UPDATE}
@@ -42,21 +76,74 @@ class BadAnswer(ValueError):
 T = TypeVar("T")
 
 
-def parse(cls: type[T], value: Any) -> T:
-    """`value` (decoded JSON) as `cls`, checking the types of the fields it must have."""
+def parse(cls: type[T], value: Any, where: str = "") -> T:
+    """`value` (decoded JSON) as `cls`, every field checked against its annotation.
+
+    Nested dataclasses (`KioskCall.join`, `HeartbeatAnswer.commands`) are parsed too, and
+    enum fields become their members: a value the contract does not name is a BadAnswer.
+    Keys the contract does not know are ignored, so central may add fields.
+    """
+    where = where or cls.__name__
     if not isinstance(value, dict):
-        raise BadAnswer(f"{cls.__name__}: expected an object")
+        raise BadAnswer(f"{where}: expected an object")
+    hints = _hints(cls)
     values = {}
     for f in fields(cls):  # type: ignore[arg-type]
         if f.name not in value:
             if f.default is MISSING and f.default_factory is MISSING:
-                raise BadAnswer(f"{cls.__name__}: {f.name} is missing")
+                raise BadAnswer(f"{where}: {f.name} is missing")
             continue
-        expected = _CHECKS.get((cls.__name__, f.name))
-        if expected is not None and not expected(value[f.name]):
-            raise BadAnswer(f"{cls.__name__}: {f.name} has the wrong type")
-        values[f.name] = value[f.name]
+        values[f.name] = _as(hints[f.name], value[f.name], f"{where}.{f.name}")
     return cls(**values)
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _as(kind: Any, value: Any, where: str) -> Any:
+    """`value` as the annotation `kind` says, or BadAnswer naming the field."""
+    origin = typing.get_origin(kind)
+    if kind is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(kind)
+        if value is None and type(None) in options:
+            return None
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _as(option, value, where)
+            except BadAnswer:
+                continue
+        raise BadAnswer(f"{where} has the wrong type")
+    if origin is list:
+        if not isinstance(value, list):
+            raise BadAnswer(f"{where}: expected a list")
+        (item,) = typing.get_args(kind)
+        return [_as(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise BadAnswer(f"{where}: expected an object")
+        return value
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        try:
+            return kind(value)
+        except ValueError:
+            raise BadAnswer(f"{where}: {value!r} is not one of {[m.value for m in kind]}") from None
+    if is_dataclass(kind):
+        return parse(kind, value, where)  # type: ignore[arg-type]
+    if kind is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise BadAnswer(f"{where} has the wrong type")
+    return value
 
 
 @dataclass
@@ -128,7 +215,7 @@ class KioskBooking:
     ends_at: str
     display_name: str
     mode: str
-    status: str
+    status: BookingStatus
     code_hash: str
     code_salt: str
     code_hash_alg: str
@@ -151,7 +238,7 @@ class BookingsDelta(Delta):
 class CheckInAnswer:
     """`POST /kiosk/checkins` → 200; the same event_id again gives the same answer."""
 
-    status: str
+    status: CheckInStatus
     booking_id: str
 
 
@@ -177,40 +264,10 @@ class CommandResult:
     id: str
     kiosk_id: str
     type: str
-    status: str
+    status: CommandStatus
     created_at: str
     expires_at: str
     args: dict[str, Any] = field(default_factory=dict)
     detail: str | None = None
     delivered_at: str | None = None
     completed_at: str | None = None
-
-
-def _is_str_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-def _is_object_list(value: Any) -> bool:
-    return isinstance(value, list) and all(
-        isinstance(v, dict) and isinstance(v.get("id"), str) for v in value
-    )
-
-
-_CHECKS = {
-    ("Delta", "items"): _is_object_list,
-    ("Delta", "deleted"): _is_str_list,
-    ("Delta", "cursor"): lambda v: isinstance(v, str),
-    ("Delta", "has_more"): lambda v: isinstance(v, bool),
-    ("Delta", "reset"): lambda v: isinstance(v, bool),
-    ("HeartbeatAnswer", "commands"): lambda v: isinstance(v, list),
-    ("HeartbeatAnswer", "config_version"): lambda v: v is None or isinstance(v, int),
-    ("HeartbeatAnswer", "server_time"): lambda v: isinstance(v, str),
-    ("HeartbeatAnswer", "release"): lambda v: v is None or isinstance(v, dict),
-    ("DeviceToken", "device_token"): lambda v: isinstance(v, str) and bool(v),
-    ("CheckInAnswer", "status"): lambda v: isinstance(v, str),
-    ("EventsAnswer", "accepted"): _is_str_list,
-    ("EventsAnswer", "duplicates"): _is_str_list,
-    ("EventsAnswer", "rejected"): lambda v: isinstance(v, list),
-    ("Enrolment", "kiosk_id"): lambda v: isinstance(v, str),
-    ("Enrolment", "device_token"): lambda v: isinstance(v, str),
-}

@@ -55,6 +55,10 @@ class KioskConfig:
     site_name: str = ""
     accent_colour: str = ""
     logo_png: str = ""
+    # The site's opening hours (central/site_config.py checks their shape): weekday →
+    # spans, and dated exceptions. None: the site gives none, and screens say nothing.
+    opening_hours: dict[str, Any] | None = None
+    opening_exceptions: tuple[dict[str, Any], ...] | None = None
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> KioskConfig:
@@ -77,8 +81,14 @@ class KioskConfig:
                 values[f.name] = value
             elif f.name == "devices" and isinstance(value, dict):
                 values[f.name] = {str(k): str(v) for k, v in value.items() if v}
-            elif f.name == "technician_pin" and isinstance(value, dict):
-                values[f.name] = {str(k): str(v) for k, v in value.items()}
+            elif f.name in ("technician_pin", "opening_hours") and isinstance(value, dict):
+                values[f.name] = (
+                    value
+                    if f.name == "opening_hours"
+                    else {str(k): str(v) for k, v in value.items()}
+                )
+            elif f.name == "opening_exceptions" and isinstance(value, list):
+                values[f.name] = tuple(x for x in value if isinstance(x, dict))
         return cls(**values)
 
 

@@ -11,9 +11,26 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from enum import StrEnum
 from pathlib import Path
 
 VERSION = "0.1.0"
+
+
+class RolloutState(StrEnum):
+    """A kiosk's place in a deployment, as its updater reports it and central lists it."""
+
+    PENDING = "pending"  # central's own: not yet told, or not yet answered
+    DOWNLOADING = "downloading"
+    INSTALLED = "installed"
+    SWITCHING = "switching"
+    COMMITTED = "committed"
+    ROLLED_BACK = "rolled_back"
+    FAILED = "failed"  # refused before anything was switched (signature, space, clock)
+
+
+FINAL_ROLLOUT = frozenset({RolloutState.COMMITTED, RolloutState.ROLLED_BACK, RolloutState.FAILED})
+FAILED_ROLLOUT = frozenset({RolloutState.ROLLED_BACK, RolloutState.FAILED})
 
 # Inside every bundle: the version, Python tag, CPU, state.db schema and each file's
 # length and SHA-256.

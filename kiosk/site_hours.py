@@ -7,15 +7,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from contract.kiosk_config import KioskConfig
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def hours_on(config: dict[str, Any], day: date) -> list[tuple[str, str]] | None:
+def hours_on(config: KioskConfig, day: date) -> list[tuple[str, str]] | None:
     """The day's opening spans; [] when the site is closed; None when the site gives no
     hours at all (then the screens say nothing rather than "closed")."""
-    weekly = config.get("opening_hours")
-    exceptions = config.get("opening_exceptions") or []
-    for exception in exceptions if isinstance(exceptions, list) else []:
+    weekly = config.opening_hours
+    for exception in config.opening_exceptions or ():
         if isinstance(exception, dict) and exception.get("date") == day.isoformat():
             if exception.get("closed"):
                 return []

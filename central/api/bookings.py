@@ -17,6 +17,8 @@ from central.db.models import Booking, Service, Site, User, new_id
 from central.errors import ApiError
 from central.policy import Access, allowed
 from contract import codes as contract_codes
+from contract.kiosk_api import BookingStatus
+from contract.roles import Role
 
 # Bookings outside these years are typing mistakes; they would also overflow time arithmetic.
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
@@ -116,7 +118,7 @@ def _give_code(db: Session, secret: bytes, site: Site, booking: Booking) -> str:
             select(Booking.id).where(
                 Booking.site_id == site.id,
                 or_(Booking.code_lookup == lookup, Booking.code == code),
-                Booking.status != "cancelled",
+                Booking.status != BookingStatus.CANCELLED,
             )
         )
         if taken is None:
@@ -154,7 +156,7 @@ def create_booking(
         raise ApiError(422, "unknown_service", "service_id is not in the catalogue.")
     if body.official_id is not None:
         official = db.get(User, body.official_id)
-        if official is None or official.role != "official" or official.org_id != site.org_id:
+        if official is None or official.role != Role.OFFICIAL or official.org_id != site.org_id:
             raise ApiError(422, "unknown_official", "official_id is no official of this site.")
         if body.mode != "remote":
             raise ApiError(422, "invalid_input", "official_id is for remote bookings.")
@@ -213,8 +215,8 @@ def cancel_booking(
     booking_id: str, request: Request, access: Access = Depends(allowed("booking.write"))
 ) -> BookingOut:
     booking = access.booking(booking_id)
-    if booking.status != "cancelled":
-        booking.status = "cancelled"
+    if booking.status != BookingStatus.CANCELLED:
+        booking.status = BookingStatus.CANCELLED
         changes.record(access.db, [booking.site_id], changes.BOOKING, booking.id, deleted=True)
         access.db.commit()
     return booking_out(request.app.state.secret_key, booking)

@@ -31,6 +31,8 @@ from central.db.types import utcnow
 from central.errors import not_found
 from central.policy import Access, allowed
 from contract import call_api
+from contract.call_api import CallOutcome, CallStatus, IdentificationLevel, Speaker
+from contract.roles import Role
 
 router = APIRouter(prefix="/desk", tags=["desk"])
 
@@ -112,7 +114,7 @@ class DeskCall(BaseModel):
 
 
 class DeskState(BaseModel):
-    role: str = "official"
+    role: str = Role.OFFICIAL
     presence: str
     services: list[str]
     languages: list[str]
@@ -138,11 +140,13 @@ class ExpertIn(BaseModel):
 
 
 class EndIn(BaseModel):
-    outcome: Literal["completed", "failed", "official_left"] = "completed"
+    outcome: Literal[CallOutcome.COMPLETED, CallOutcome.FAILED, CallOutcome.OFFICIAL_LEFT] = (
+        CallOutcome.COMPLETED
+    )
 
 
 class IdentificationIn(BaseModel):
-    level: Literal[call_api.IDENTIFICATION_LEVELS]  # type: ignore[valid-type]
+    level: IdentificationLevel
 
 
 desk_user = allowed("desk.use")
@@ -168,18 +172,18 @@ def own_call(access: Access, call_id: str) -> Call:
         return call
     if (
         call is not None
-        and call.status == "active"
+        and call.status == CallStatus.ACTIVE
         and parties.joined_party(access.db, call.id, me) is not None
     ):
         return call
     raise not_found("call of yours")
 
 
-def role_in(access: Access, call: Call) -> str:
+def role_in(access: Access, call: Call) -> Speaker:
     """What the caller is in their call: its official, or the kind of party they joined as."""
     me = access.person.user_id
     party = None if call.official_id == me else parties.joined_party(access.db, call.id, me)
-    return party.kind if party is not None else "official"
+    return Speaker(party.kind) if party is not None else Speaker.OFFICIAL
 
 
 def officials_call(access: Access, call_id: str) -> Call:
@@ -263,7 +267,7 @@ def desk_view(request: Request, access: Access, call: Call, after: int = 0) -> D
             select(CallParty).where(CallParty.call_id == call.id).order_by(CallParty.requested_at)
         )
     ]
-    if call.status == "active":
+    if call.status == CallStatus.ACTIVE:
         user = access.db.get(User, me)
         view.join = {
             "janus_url": janus_relay.join_url(request),
@@ -296,14 +300,16 @@ def desk_state(
     me = _official(access)
     profile = lifecycle.profile_of(db, me.id)
     profile.seen_at = now
-    active = db.scalar(select(Call).where(Call.official_id == me.id, Call.status == "active"))
+    active = db.scalar(
+        select(Call).where(Call.official_id == me.id, Call.status == CallStatus.ACTIVE)
+    )
     if active is not None:
         active.official_seen_at = now
     elif joined := parties.active_party_of(db, me.id):
         active = joined[1]  # an interpreter's, or an expert's in another organisation's call
     db.commit()
     interpreting = []
-    if me.role == "interpreter":
+    if me.role == Role.INTERPRETER:
         for party, call in parties.requests_for(db, me, profile):
             interpreting.append(
                 InterpreterRequest(
@@ -315,7 +321,7 @@ def desk_state(
                 )
             )
     invitations = []
-    if me.role == "official":
+    if me.role == Role.OFFICIAL:
         for party, call in parties.invitations_for(db, me, profile):
             invitations.append(
                 ExpertInvitation(
@@ -331,11 +337,11 @@ def desk_state(
     queued = (
         db.scalars(
             select(Call)
-            .where(Call.org_id == me.org_id, Call.status == "queued")
+            .where(Call.org_id == me.org_id, Call.status == CallStatus.QUEUED)
             .order_by(Call.created_at)
             .limit(200)
         )
-        if me.role == "official"  # interpreters take requests, not the queue
+        if me.role == Role.OFFICIAL  # interpreters take requests, not the queue
         else []
     )
     for call in queued:

@@ -29,6 +29,7 @@ from central.policy import (
     get_session,
 )
 from contract import events, kiosk_api
+from contract.kiosk_api import FINISHED_COMMAND, CommandStatus
 from contract.kiosk_config import etag, kiosk_document
 
 router = APIRouter(tags=["kiosk"])
@@ -172,7 +173,7 @@ async def heartbeat(
 
 
 class CommandResultIn(BaseModel):
-    status: Literal["succeeded", "failed"]
+    status: Literal[CommandStatus.SUCCEEDED, CommandStatus.FAILED]
     detail: str | None = Field(default=None, max_length=4000)
 
 
@@ -195,7 +196,7 @@ def command_result(
     db: Session = Depends(get_session),
 ) -> Any:
     command = _own_command(db, device, command_id)
-    if command.status in ("succeeded", "failed"):
+    if command.status in FINISHED_COMMAND:
         if command.status != body.status:
             raise ApiError(409, "already_finished", f"This command already {command.status}.")
     else:

@@ -8,7 +8,7 @@ the documents the official shows. docs/api.md, "A video call", walks through it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -25,6 +25,7 @@ from central.db.types import utcnow
 from central.errors import ApiError, not_found
 from central.policy import Device, authenticate_device, get_session
 from contract import call_api
+from contract.call_api import CallOutcome, CallStatus, LinkLevel, Speaker
 
 router = APIRouter(prefix="/kiosk", tags=["kiosk calls"])
 
@@ -38,7 +39,7 @@ class CallRequestIn(BaseModel):
 
 
 class CallEndIn(BaseModel):
-    outcome: str = Field(default="completed", max_length=32)
+    outcome: str = Field(default=CallOutcome.COMPLETED, max_length=32)
 
 
 class MessageIn(BaseModel):
@@ -65,10 +66,10 @@ def kiosk_view(request: Request, db: Session, call: Call, after: int) -> call_ap
     view = call_api.KioskCall(
         id=call.id, status=call.status, outcome=call.outcome, identification=call.identification
     )
-    if call.status == "queued":
+    if call.status == CallStatus.QUEUED:
         place = lifecycle.queue_place(db, call, settings, now)
         view.position, view.estimated_wait_s = place.position, place.estimated_wait_s
-    elif call.status == "active":
+    elif call.status == CallStatus.ACTIVE:
         seen = call.official_seen_at
         view.official_connected = bool(
             seen and (now - seen).total_seconds() <= settings.desk_gone_after_s / 2
@@ -79,12 +80,12 @@ def kiosk_view(request: Request, db: Session, call: Call, after: int) -> call_ap
             token=participant_token(request.app.state.secret_key, call.id, lifecycle.KIOSK),
             ice_servers=ice_servers(settings, f"kiosk-{call.kiosk_id[:8]}"),
         )
-    if call.status != "queued":
+    if call.status != CallStatus.QUEUED:
         view.parties = [
             call_api.PartyRef(kind=party.kind, organisation=name, language=party.language)
             for party, name in parties.ever_joined(db, call.id)
         ]
-    if call.status != "ended":
+    if call.status != CallStatus.ENDED:
         view.messages = conversation.messages_after(db, call.id, after)
         view.documents = conversation.document_refs(db, call.id, "to_citizen")
     return view
@@ -149,7 +150,7 @@ def request_call(
     for old in db.scalars(
         select(Call).where(Call.kiosk_id == device.kiosk_id, Call.status.in_(lifecycle.OPEN))
     ):
-        lifecycle.finish(db, old, "replaced", rooms)
+        lifecycle.finish(db, old, CallOutcome.REPLACED, rooms)
     call = Call(
         org_id=device.org_id,
         site_id=device.site_id,
@@ -169,7 +170,7 @@ def call_state(
     call_id: str,
     request: Request,
     after: int = Query(default=0, ge=0, description="Chat lines after this id"),
-    link: Literal[call_api.LINK_LEVELS] | None = Query(  # type: ignore[valid-type]
+    link: LinkLevel | None = Query(
         default=None, description="The kiosk's link as it measures it: good, fair or poor"
     ),
     device: Device = Depends(authenticate_device),
@@ -178,7 +179,7 @@ def call_state(
     """The call as the kiosk sees it; asking is also the kiosk's "still here", and says
     how its link is (the official's desk then sends less on a poor one)."""
     call = _own_call(db, device, call_id)
-    if call.status != "ended":
+    if call.status != CallStatus.ENDED:
         now = utcnow()
         call.kiosk_seen_at = now
         if link is not None:
@@ -186,11 +187,11 @@ def call_state(
         settings = request.app.state.settings
         seen = call.official_seen_at
         if (
-            call.status == "active"
+            call.status == CallStatus.ACTIVE
             and seen is not None
             and (now - seen).total_seconds() > settings.call_official_gone_end_after_s
         ):
-            lifecycle.finish(db, call, "official_left", request.app.state.rooms)
+            lifecycle.finish(db, call, CallOutcome.OFFICIAL_LEFT, request.app.state.rooms)
         db.commit()
     return kiosk_view(request, db, call, after)
 
@@ -207,9 +208,11 @@ def end_call(
 ) -> Any:
     """The citizen leaves the queue or hangs up (or their session ended)."""
     call = _own_call(db, device, call_id)
-    if body.outcome not in call_api.OUTCOMES:
-        raise ApiError(422, "invalid_input", f"outcome: one of {sorted(call_api.OUTCOMES)}.")
-    outcome = body.outcome if call.status == "active" else "left_queue"
+    if body.outcome not in set(CallOutcome):
+        raise ApiError(422, "invalid_input", f"outcome: one of {sorted(CallOutcome)}.")
+    outcome = CallOutcome(body.outcome)
+    if call.status != CallStatus.ACTIVE:
+        outcome = CallOutcome.LEFT_QUEUE
     lifecycle.finish(db, call, outcome, request.app.state.rooms)
     db.commit()
     return kiosk_view(request, db, call, 0)
@@ -228,7 +231,7 @@ def send_message(
     db: Session = Depends(get_session),
 ) -> Any:
     call = _own_call(db, device, call_id)
-    line = conversation.add_message(db, call, "citizen", body.text)
+    line = conversation.add_message(db, call, Speaker.CITIZEN, body.text)
     return call_api.ChatLine(line.id, line.sender, line.text, line.at.isoformat())
 
 

@@ -15,10 +15,11 @@ from central.db.models import Service, User
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
 from central.policy import Access, allowed
+from contract.roles import Role
 
 router = APIRouter(tags=["officials"])
 
-DESK_ROLES = ("official", "interpreter")
+DESK_ROLES = (Role.OFFICIAL, Role.INTERPRETER)
 
 ServiceId = Annotated[str, Field(min_length=1, max_length=64)]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
@@ -74,7 +75,7 @@ def set_profile(access: Access, user: User, services: list[str], languages: list
     """What an official serves and speaks (an interpreter: interprets); the caller commits."""
     if user.role not in DESK_ROLES:
         raise ApiError(422, "invalid_input", "This user is not an official or an interpreter.")
-    if user.role == "interpreter" and services:
+    if user.role == Role.INTERPRETER and services:
         raise ApiError(422, "invalid_input", "Interpreters serve no services: send [].")
     unknown = [s for s in services if access.db.get(Service, s) is None]
     if unknown:

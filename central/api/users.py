@@ -7,8 +7,6 @@ a disabled user's tokens stop working at once.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
@@ -20,12 +18,11 @@ from central.api.schemas import errors
 from central.db.models import AccessToken, User
 from central.db.types import utcnow
 from central.errors import ApiError, forbidden
-from central.policy import ROLES, Access, allowed
+from central.policy import Access, allowed
 from central.security import hash_password
+from contract.roles import Role
 
 router = APIRouter(tags=["users"])
-
-Role = Literal[ROLES]  # type: ignore[valid-type]
 
 
 class UserOut(BaseModel):
@@ -102,7 +99,7 @@ def patch_user(
 ) -> UserOut:
     """Disable or enable a user, or set a new password (which ends their sessions)."""
     user = _user(access, user_id)
-    if user.role == "national_admin" and not access.is_national:
+    if user.role == Role.NATIONAL_ADMIN and not access.is_national:
         raise forbidden("Only a national admin may change a national admin.")
     if body.disabled is not None:
         if user.id == access.person.user_id and body.disabled:

@@ -10,6 +10,7 @@ from central.db.models import Call, CallDocument, CallMessage, DocumentDownload
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
 from contract import call_api
+from contract.call_api import CallStatus, Speaker
 
 # A call's chat is short; this bounds what one poll returns and what one call can hold.
 MAX_MESSAGES_PER_CALL = 2000
@@ -19,11 +20,11 @@ MAX_SCAN_BYTES_PER_CALL = 60 * 1024 * 1024
 
 
 def require_open(call: Call) -> None:
-    if call.status == "ended":
+    if call.status == CallStatus.ENDED:
         raise ApiError(409, "call_ended", "This call has ended.")
 
 
-def add_message(db: Session, call: Call, sender: str, text: str) -> CallMessage:
+def add_message(db: Session, call: Call, sender: Speaker, text: str) -> CallMessage:
     require_open(call)
     text = text.strip()
     if not text:
@@ -64,7 +65,7 @@ def store_document(
 ) -> CallDocument:
     require_open(call)
     scan = direction == "from_citizen"
-    if scan and call.status != "active":
+    if scan and call.status != CallStatus.ACTIVE:
         # A kiosk token could otherwise fill central's disk with scans on calls that no
         # official has answered (and nobody would ever read).
         raise ApiError(409, "call_not_active", "Scans go to an official once one answers.")

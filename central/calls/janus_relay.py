@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from central.calls.media_server import participant_token
 from central.db.models import Call, CallParty
 from central.links import public_base
+from contract.call_api import CallStatus, PartyStatus
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,7 +74,7 @@ def _room_of(request: Request, token: str) -> str | None:
         return None
     with request.app.state.sessions() as db:
         call = db.get(Call, call_id)
-        if call is None or call.status != "active" or not call.room:
+        if call is None or call.status != CallStatus.ACTIVE or not call.room:
             return None
         if who == KIOSK or who == call.official_id:
             return call.room
@@ -81,7 +82,7 @@ def _room_of(request: Request, token: str) -> str | None:
             select(CallParty.id).where(
                 CallParty.call_id == call.id,
                 CallParty.user_id == who,
-                CallParty.status == "joined",
+                CallParty.status == PartyStatus.JOINED,
             )
         )
         return call.room if joined else None

@@ -20,8 +20,10 @@ from central.db.models import Booking, Call, OfficialProfile, User
 from central.db.types import utcnow
 from central.errors import ApiError
 from central.settings import Settings
+from contract.call_api import OPEN_CALL, CallOutcome, CallStatus
+from contract.roles import Role
 
-OPEN = ("queued", "active")
+OPEN = OPEN_CALL
 PRESENCES = ("available", "away")
 # What a call is expected to take before this service has history of its own.
 DEFAULT_CALL_S = 300.0
@@ -66,10 +68,12 @@ def officials_for(
             OfficialProfile.seen_at,
         )
         .join(OfficialProfile, OfficialProfile.user_id == User.id)
-        .where(User.org_id == org_id, User.role == "official", User.disabled_at.is_(None))
+        .where(User.org_id == org_id, User.role == Role.OFFICIAL, User.disabled_at.is_(None))
     ).all()
     in_call = set(
-        db.scalars(select(Call.official_id).where(Call.org_id == org_id, Call.status == "active"))
+        db.scalars(
+            select(Call.official_id).where(Call.org_id == org_id, Call.status == CallStatus.ACTIVE)
+        )
     )
     live_after = _live_after(settings, now)
     free, busy = [], []
@@ -127,7 +131,7 @@ def place_for(
         Call.org_id == org_id,
         Call.service_id == service_id,
         Call.language == language,
-        Call.status == "queued",
+        Call.status == CallStatus.QUEUED,
     )
     if queued_before is not None:
         ahead_of = ahead_of.where(Call.created_at < queued_before)
@@ -148,14 +152,18 @@ def queue_place(db: Session, call: Call, settings: Settings, now: datetime) -> Q
 def sweep(db: Session, settings: Settings, rooms: JanusRooms, now: datetime) -> None:
     """Ends queued calls whose kiosk went quiet; lets their rooms go."""
     gone = now - timedelta(seconds=settings.call_kiosk_gone_after_s)
-    stale = db.scalars(select(Call).where(Call.status == "queued", Call.kiosk_seen_at < gone))
+    stale = db.scalars(
+        select(Call).where(Call.status == CallStatus.QUEUED, Call.kiosk_seen_at < gone)
+    )
     for call in stale:
-        finish(db, call, "left_queue", rooms)
+        finish(db, call, CallOutcome.LEFT_QUEUE, rooms)
     # An active call whose kiosk is silent ten times as long is over too (kiosk lost power).
     long_gone = now - timedelta(seconds=settings.call_kiosk_gone_after_s * 10)
-    lost = db.scalars(select(Call).where(Call.status == "active", Call.kiosk_seen_at < long_gone))
+    lost = db.scalars(
+        select(Call).where(Call.status == CallStatus.ACTIVE, Call.kiosk_seen_at < long_gone)
+    )
     for call in lost:
-        finish(db, call, "kiosk_lost", rooms)
+        finish(db, call, CallOutcome.KIOSK_LOST, rooms)
     db.commit()
 
 
@@ -182,18 +190,18 @@ def tokens(db: Session, secret: bytes, call: Call) -> list[str]:
 def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
     """The official takes the call: claimed atomically, so two officials never both get it.
     The same official may take their active call again (resume after a lost tab)."""
-    if call.status == "active" and call.official_id == official.id:
+    if call.status == CallStatus.ACTIVE and call.official_id == official.id:
         return call
-    if call.status != "queued":
+    if call.status != CallStatus.QUEUED:
         raise ApiError(409, "call_taken", "This call is no longer waiting.")
     if parties.in_a_call(db, official.id):
         raise ApiError(409, "in_a_call", "End or leave your current call first.")
     now = utcnow()
     claimed = db.execute(
         update(Call)
-        .where(Call.id == call.id, Call.status == "queued")
+        .where(Call.id == call.id, Call.status == CallStatus.QUEUED)
         .values(
-            status="active",
+            status=CallStatus.ACTIVE,
             official_id=official.id,
             accepted_at=now,
             official_seen_at=now,
@@ -222,10 +230,10 @@ def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
 
 def finish(db: Session, call: Call, outcome: str, rooms: JanusRooms) -> None:
     """Ends an open call; its room and the tokens for it go at once. Idempotent."""
-    if call.status == "ended":
+    if call.status == CallStatus.ENDED:
         return
-    was_active = call.status == "active"
-    call.status = "ended"
+    was_active = call.status == CallStatus.ACTIVE
+    call.status = CallStatus.ENDED
     call.outcome = outcome
     call.ended_at = utcnow()
     parties.end_all(db, call, rooms)
@@ -244,7 +252,7 @@ def close_left_rooms(db: Session, rooms: JanusRooms) -> int:
     closed = 0
     for call in db.scalars(
         select(Call)
-        .where(Call.status == "ended", Call.room_closed.is_(False), Call.room.is_not(None))
+        .where(Call.status == CallStatus.ENDED, Call.room_closed.is_(False), Call.room.is_not(None))
         .limit(50)
     ):
         try:

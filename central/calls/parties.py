@@ -21,15 +21,17 @@ from central.calls.media_server import JanusRooms, MediaServerError, participant
 from central.db.models import Call, CallParty, OfficialProfile, Organisation, Service, User
 from central.db.types import utcnow
 from central.errors import ApiError
+from contract.call_api import OPEN_PARTY, CallStatus, PartyStatus
+from contract.roles import Role
 
-OPEN = ("requested", "joined")
+OPEN = OPEN_PARTY
 RETRY_AFTER_S = 0.3
 log = logging.getLogger("central")
 
 
 def request_interpreter(db: Session, call: Call, language: str) -> CallParty:
     """The official asks for an interpreter of `language`; one open request per language."""
-    if call.status != "active":
+    if call.status != CallStatus.ACTIVE:
         raise ApiError(409, "call_not_active", "Interpreters join active calls only.")
     existing = db.scalar(
         select(CallParty).where(
@@ -62,7 +64,7 @@ def invite_expert(
     nobody can take: the answer is the same either way, so inviting does not tell
     which addresses belong to officials.
     """
-    if call.status != "active":
+    if call.status != CallStatus.ACTIVE:
         raise ApiError(409, "call_not_active", "Experts join active calls only.")
     if (service_id is None) == (email is None):
         raise ApiError(422, "invalid_input", "Give either service_id or email, not both.")
@@ -71,7 +73,7 @@ def invite_expert(
         found = db.scalar(select(User).where(User.email == email.strip().lower()))
         if (
             found is not None
-            and found.role == "official"
+            and found.role == Role.OFFICIAL
             and found.disabled_at is None
             and found.org_id != call.org_id
         ):
@@ -119,7 +121,7 @@ def expert_services(db: Session, org_id: str) -> list[tuple[str, str]]:
     rows = db.execute(
         select(OfficialProfile.services, User.org_id)
         .join(User, User.id == OfficialProfile.user_id)
-        .where(User.role == "official", User.org_id != org_id, User.disabled_at.is_(None))
+        .where(User.role == Role.OFFICIAL, User.org_id != org_id, User.disabled_at.is_(None))
         .limit(1000)
     ).all()
     found = {(service, org) for services, org in rows for service in services or [] if org}
@@ -129,7 +131,7 @@ def expert_services(db: Session, org_id: str) -> list[tuple[str, str]]:
 def may_join_as_expert(party: CallParty, call: Call, user: User, profile: OfficialProfile) -> bool:
     """Is this invitation for this official: named, or for a service they serve in the
     organisation the invitation names (never the call's own)."""
-    if party.kind != "expert" or user.role != "official" or user.org_id == call.org_id:
+    if party.kind != "expert" or user.role != Role.OFFICIAL or user.org_id == call.org_id:
         return False
     if party.wanted_user_id is not None:
         return party.wanted_user_id == user.id
@@ -147,8 +149,8 @@ def invitations_for(
         .join(Call, Call.id == CallParty.call_id)
         .where(
             CallParty.kind == "expert",
-            CallParty.status == "requested",
-            Call.status == "active",
+            CallParty.status == PartyStatus.REQUESTED,
+            Call.status == CallStatus.ACTIVE,
             Call.org_id != user.org_id,
         )
         .order_by(CallParty.requested_at)
@@ -161,7 +163,7 @@ def interprets(db: Session, user: User) -> bool:
     """An interpreter of an organisation the national admin marked an interpretation
     service: nobody else sees or takes interpretation requests."""
     org = db.get(Organisation, user.org_id) if user.org_id else None
-    return user.role == "interpreter" and org is not None and bool(org.interpretation_service)
+    return user.role == Role.INTERPRETER and org is not None and bool(org.interpretation_service)
 
 
 def requests_for(db: Session, user: User, profile: OfficialProfile) -> list[tuple[CallParty, Call]]:
@@ -174,9 +176,9 @@ def requests_for(db: Session, user: User, profile: OfficialProfile) -> list[tupl
         .join(Call, Call.id == CallParty.call_id)
         .where(
             CallParty.kind == "interpreter",
-            CallParty.status == "requested",
+            CallParty.status == PartyStatus.REQUESTED,
             CallParty.language.in_(languages),
-            Call.status == "active",
+            Call.status == CallStatus.ACTIVE,
         )
         .order_by(CallParty.requested_at)
         .limit(50)
@@ -189,7 +191,7 @@ def joined_party(db: Session, call_id: str, user_id: str) -> CallParty | None:
         select(CallParty).where(
             CallParty.call_id == call_id,
             CallParty.user_id == user_id,
-            CallParty.status == "joined",
+            CallParty.status == PartyStatus.JOINED,
         )
     )
 
@@ -199,14 +201,20 @@ def active_party_of(db: Session, user_id: str) -> tuple[CallParty, Call] | None:
     row = db.execute(
         select(CallParty, Call)
         .join(Call, Call.id == CallParty.call_id)
-        .where(CallParty.user_id == user_id, CallParty.status == "joined", Call.status == "active")
+        .where(
+            CallParty.user_id == user_id,
+            CallParty.status == PartyStatus.JOINED,
+            Call.status == CallStatus.ACTIVE,
+        )
     ).first()
     return (row[0], row[1]) if row else None
 
 
 def in_a_call(db: Session, user_id: str) -> bool:
     """In an active call: their own as its official, or another's as a party."""
-    own = db.scalar(select(Call.id).where(Call.official_id == user_id, Call.status == "active"))
+    own = db.scalar(
+        select(Call.id).where(Call.official_id == user_id, Call.status == CallStatus.ACTIVE)
+    )
     return own is not None or active_party_of(db, user_id) is not None
 
 
@@ -225,15 +233,15 @@ def take(db: Session, party: CallParty, user: User, rooms: JanusRooms) -> Call:
     """An interpreter or expert takes a request: claimed atomically (two at once: one gets
     409), then let into the room."""
     call = db.get(Call, party.call_id)
-    if call is None or call.status != "active":
+    if call is None or call.status != CallStatus.ACTIVE:
         raise ApiError(409, "call_not_active", "That call has ended.")
     if in_a_call(db, user.id):
         raise ApiError(409, "in_a_call", "Leave your current call first.")
     now = utcnow()
     claimed = db.execute(
         update(CallParty)
-        .where(CallParty.id == party.id, CallParty.status == "requested")
-        .values(status="joined", user_id=user.id, org_id=user.org_id, joined_at=now)
+        .where(CallParty.id == party.id, CallParty.status == PartyStatus.REQUESTED)
+        .values(status=PartyStatus.JOINED, user_id=user.id, org_id=user.org_id, joined_at=now)
     ).rowcount
     if claimed != 1:
         db.rollback()
@@ -265,8 +273,8 @@ def leave(
     """
     if party.status not in OPEN:
         return
-    was_joined = party.status == "joined"
-    party.status = "left" if was_joined else "cancelled"
+    was_joined = party.status == PartyStatus.JOINED
+    party.status = PartyStatus.LEFT if was_joined else PartyStatus.CANCELLED
     party.left_at = when or utcnow()
     call = db.get(Call, party.call_id)
     if not was_joined or room_closing or not party.user_id or call is None or not call.room:
@@ -306,7 +314,7 @@ def revoke_left(db: Session, rooms: JanusRooms) -> int:
         .limit(50)
     ).all()
     for party, call in pending:
-        if call.status != "active":
+        if call.status != CallStatus.ACTIVE:
             party.room_left = True  # the room went with the call (`close_left_rooms`)
         elif not _send_away(db, party, call, rooms, tries=1):
             break

@@ -27,6 +27,7 @@ from central.db.types import utcnow
 from central.errors import ApiError
 from central.policy import PERMISSIONS
 from central.ptv import sync as ptv_sync
+from contract.roles import Role
 
 router = APIRouter(include_in_schema=False)
 DRAFT_TTL = timedelta(hours=1)
@@ -77,7 +78,7 @@ def catalogue_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read")
         items=items,
         sites=sites,
         site_id=site_id,
-        may_import=role == "national_admin",
+        may_import=role == Role.NATIONAL_ADMIN,
         may_overlay=bool(site_id) and role in PERMISSIONS["catalogue.overlay"],
         own_overlay=own,
         syncs=syncs,

@@ -26,6 +26,7 @@ from central.fleet_list import (
 from central.fleet_status import KioskStatus, offline_after, status_of
 from central.policy import TECHNICIAN_COMMANDS
 from contract.kiosk_api import CommandType
+from contract.roles import Role
 
 router = APIRouter(include_in_schema=False)
 MAX_MESSAGE = 200  # as the kiosk shows at most (kiosk/ui/app.py)
@@ -100,7 +101,7 @@ def fleet_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -
 
 def _actions_for(seen: Viewer) -> list[str]:
     role = seen.access.person.role
-    return [a.value for a in ACTIONS if role != "technician" or a in TECHNICIAN_COMMANDS]
+    return [a.value for a in ACTIONS if role != Role.TECHNICIAN or a in TECHNICIAN_COMMANDS]
 
 
 def _args(type_: str, fields: dict[str, str]) -> dict[str, str]:

@@ -18,18 +18,19 @@ from central.errors import ApiError, forbidden
 from central.links import public_base
 from central.policy import ROLES, Access
 from central.ptv import service_name
+from contract.roles import Role
 
 router = APIRouter(include_in_schema=False)
-DESK_ROLES = ("official", "interpreter")
+DESK_ROLES = (Role.OFFICIAL, Role.INTERPRETER)
 
 
 def _roles_for(access: Access) -> list[str]:
-    return [r for r in ROLES if r != "national_admin" or access.is_national]
+    return [r for r in ROLES if r != Role.NATIONAL_ADMIN or access.is_national]
 
 
 def _user(access: Access, user_id: str) -> User:
     user = access.own(access.db.get(User, user_id), lambda u: u.org_id or "", "user")
-    if user.role == "national_admin" and not access.is_national:
+    if user.role == Role.NATIONAL_ADMIN and not access.is_national:
         raise forbidden("Only a national admin may change a national admin.")
     return user
 
@@ -41,7 +42,7 @@ def people_page(request: Request, seen: Viewer = Depends(viewer("user.manage")))
         db.scalars(select(User).where(seen.access.org_filter(User.org_id)).order_by(User.email))
     )
     orgs = dict(db.execute(select(Organisation.id, Organisation.name)).all())
-    tokens = {u.id: people.api_tokens(db, u.id) for u in users if u.role == "booking_system"}
+    tokens = {u.id: people.api_tokens(db, u.id) for u in users if u.role == Role.BOOKING_SYSTEM}
     choices = seen.access.choices("orgs")
     db.commit()
     return render(
@@ -66,7 +67,7 @@ def invite(
     seen: Viewer = Depends(viewer("user.manage")),
 ) -> Response:
     role = fields.get("role", "")
-    org_id = None if role == "national_admin" else (fields.get("org") or None)
+    org_id = None if role == Role.NATIONAL_ADMIN else (fields.get("org") or None)
     user, token = people.invite(seen.access, fields.get("email", ""), role, org_id)
     seen.access.db.commit()
     return _mail_invitation(request, seen, user, token)

@@ -27,6 +27,7 @@ from central.db.models import AccessToken
 from central.errors import PAGE_ERRORS, ApiError
 from central.policy import get_session
 from central.security import token_hash
+from contract.roles import Role
 
 router = APIRouter(include_in_schema=False)
 COOKIE_PATH = "/console/"
@@ -195,5 +196,5 @@ def accept_invitation(
         return _invitation_page(request, token, refusal.message, refusal.status)
     session_token, _expires = new_session(db, user.id, request.app.state.settings)
     db.commit()
-    target = "/desk/" if user.role in ("official", "interpreter") else "/console/fleet"
+    target = "/desk/" if user.role in (Role.OFFICIAL, Role.INTERPRETER) else "/console/fleet"
     return _signed_in(request, target, session_token)

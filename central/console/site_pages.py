@@ -21,6 +21,7 @@ from central.links import public_base
 from central.ptv import service_name
 from central.request_guard import NOT_JSON, parse_json
 from contract.kiosk_config import kiosk_document
+from contract.roles import Role
 
 router = APIRouter(include_in_schema=False)
 # The keys the form edits field by field; the rest are edited as JSON.
@@ -42,7 +43,7 @@ def sites_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -
     ).all()
     orgs = seen.access.choices("orgs")
     db.commit()
-    may_create = seen.access.person.role in ("national_admin", "org_admin")
+    may_create = seen.access.person.role in (Role.NATIONAL_ADMIN, Role.ORG_ADMIN)
     return render(request, seen.page, "sites.html", rows=rows, orgs=orgs, may_create=may_create)
 
 
@@ -144,7 +145,7 @@ def _site_page(
         days=site_config.DAYS,
         languages=site_config.LANGUAGES,
         token_hours=TOKEN_HOURS,
-        may_edit=role in ("national_admin", "org_admin"),
+        may_edit=role in (Role.NATIONAL_ADMIN, Role.ORG_ADMIN),
         saved=request.query_params.get("saved"),
     )
 

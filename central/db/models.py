@@ -22,7 +22,18 @@ from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from central.db.types import UTCDateTime, utcnow
+from central.db.types import UTCDateTime, Vocabulary, utcnow
+from contract.call_api import (
+    CallOutcome,
+    CallStatus,
+    IdentificationLevel,
+    PartyKind,
+    PartyStatus,
+    Speaker,
+)
+from contract.kiosk_api import BookingStatus, CheckInStatus, CommandStatus
+from contract.release import RolloutState
+from contract.roles import Role
 
 
 def new_id() -> str:
@@ -54,7 +65,7 @@ class User(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(32))
+    role: Mapped[Role] = mapped_column(Vocabulary(Role, 32))
     org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A disabled user keeps their history (commands, tokens they made) but cannot log in.
@@ -151,7 +162,9 @@ class Command(Base):
     kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"), index=True)
     type: Mapped[str] = mapped_column(String(32))
     args: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[CommandStatus] = mapped_column(
+        Vocabulary(CommandStatus, 16), default=CommandStatus.PENDING
+    )
     detail: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -283,7 +296,9 @@ class Booking(Base):
     official_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     # A remote booking that needs an interpreter: asked for as the official answers.
     interpreter_language: Mapped[str | None] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16), default="booked")
+    status: Mapped[BookingStatus] = mapped_column(
+        Vocabulary(BookingStatus, 16), default=BookingStatus.BOOKED
+    )
     checked_in_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -302,7 +317,7 @@ class CheckIn(Base):
     kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"))
     booking_id: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column()
-    status: Mapped[str] = mapped_column(String(24))
+    status: Mapped[CheckInStatus] = mapped_column(Vocabulary(CheckInStatus, 24))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -362,9 +377,13 @@ class Call(Base):
     # The official a booking named; none: anyone who serves the service and language.
     wanted_official_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     official_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
-    outcome: Mapped[str | None] = mapped_column(String(32))
-    identification: Mapped[str] = mapped_column(String(16), default="none")
+    status: Mapped[CallStatus] = mapped_column(
+        Vocabulary(CallStatus, 16), default=CallStatus.QUEUED
+    )
+    outcome: Mapped[CallOutcome | None] = mapped_column(Vocabulary(CallOutcome, 32))
+    identification: Mapped[IdentificationLevel] = mapped_column(
+        Vocabulary(IdentificationLevel, 16), default=IdentificationLevel.NONE
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
@@ -391,7 +410,7 @@ class CallParty(Base):
     __tablename__ = "call_parties"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # interpreter | expert
+    kind: Mapped[PartyKind] = mapped_column(Vocabulary(PartyKind, 16))
     # interpreter: the language to interpret (the call's is the other one)
     language: Mapped[str | None] = mapped_column(String(8))
     # expert: asked of this organisation, for this service or this person
@@ -399,7 +418,9 @@ class CallParty(Base):
     service_id: Mapped[str | None] = mapped_column(String(64))
     wanted_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="requested")
+    status: Mapped[PartyStatus] = mapped_column(
+        Vocabulary(PartyStatus, 16), default=PartyStatus.REQUESTED
+    )
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     joined_at: Mapped[datetime | None] = mapped_column()
     left_at: Mapped[datetime | None] = mapped_column()
@@ -415,7 +436,7 @@ class CallMessage(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
-    sender: Mapped[str] = mapped_column(String(16))  # citizen | official
+    sender: Mapped[Speaker] = mapped_column(Vocabulary(Speaker, 16))
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -598,7 +619,9 @@ class DeploymentKiosk(Base):
     kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"), primary_key=True, index=True)
     phase: Mapped[int] = mapped_column(Integer)
     # pending, downloading, installed, switching, committed, rolled_back, failed
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[RolloutState] = mapped_column(
+        Vocabulary(RolloutState, 16), default=RolloutState.PENDING
+    )
     detail: Mapped[str | None] = mapped_column(String(500))
     # When its phase opened: from then on its heartbeats name the release.
     released_at: Mapped[datetime | None] = mapped_column()

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GOOD, FAIR, POOR = "good", "fair", "poor"
-LEVELS = (GOOD, FAIR, POOR)
+from contract.call_api import LinkLevel
+
+GOOD, FAIR, POOR = LinkLevel.GOOD, LinkLevel.FAIR, LinkLevel.POOR
+LEVELS = tuple(LinkLevel)
 FAIR_LOSS = 0.02
 POOR_LOSS = 0.10
 WORSE_AFTER = 2  # bad seconds in a row before stepping down
@@ -72,7 +74,7 @@ def sent_loss(before: LinkCounts, now: LinkCounts) -> float | None:
     return min(1.0, lost / sent) if sent else None
 
 
-def level_of(loss: float | None) -> str:
+def level_of(loss: float | None) -> LinkLevel:
     if loss is None:
         return POOR
     if loss >= POOR_LOSS:
@@ -89,7 +91,7 @@ class LinkQuality:
         self._better = 0
         self.last_loss: float | None = 0.0
 
-    def observe(self, received_loss: float | None, sent_loss: float | None) -> str:
+    def observe(self, received_loss: float | None, sent_loss: float | None) -> LinkLevel:
         """One second's loss on what arrived (None: nothing arrived) and on what was
         sent (Janus's report; None: no report this second, which says nothing)."""
         losses = [x for x in (received_loss, sent_loss) if x is not None]

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -30,11 +31,12 @@ from aiortc import MediaStreamTrack
 from aiortc.contrib.media import MediaRelay
 
 from contract import call_api
+from contract.call_api import CallOutcome, CallStatus, IdentificationLevel, LinkLevel
 from contract.kiosk_api import BadAnswer, parse
 from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
 from kiosk.call.encoder import KioskVp8Encoder
 from kiosk.call.janus import JanusError
-from kiosk.call.quality import GOOD, LinkCounts, LinkQuality, received_loss, sent_loss
+from kiosk.call.quality import LinkCounts, LinkQuality, received_loss, sent_loss
 from kiosk.call.room import SIDE_KINDS, RoomTicket, VideoRoomPeer
 from kiosk.memory import release_free_memory
 
@@ -46,14 +48,19 @@ log = logging.getLogger("kiosk.call")
 STALL_S = 5.0
 # No video and no media server for this long: an outage, not a stall; rejoin anew.
 OUTAGE_S = 10.0
-# Media states the UI shows.
-WAITING, CONNECTING, CONNECTED, RECONNECTING, FAILED = (
-    "waiting",
-    "connecting",
-    "connected",
-    "reconnecting",
-    "failed",
-)
+
+
+class MediaState(StrEnum):
+    """The call's media as the UI shows it."""
+
+    WAITING = "waiting"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    FAILED = "failed"
+
+
+WAITING, CONNECTING, CONNECTED, RECONNECTING, FAILED = MediaState
 
 
 @dataclass
@@ -61,21 +68,21 @@ class CallView:
     """What the call screen shows; a fresh copy on every change."""
 
     call_id: str = ""
-    status: str = ""  # queued | active | ended ("" until central answered)
+    status: CallStatus | None = None  # None until central answered
     position: int = 0
     estimated_wait_s: int = 0
-    outcome: str | None = None
+    outcome: CallOutcome | None = None
     official_connected: bool = False
-    media: str = WAITING
+    media: MediaState = MediaState.WAITING
     problem: str = ""  # a plain-language key: central_unreachable, no_camera, ...
     messages: list[call_api.ChatLine] = field(default_factory=list)
     documents: list[call_api.DocumentRef] = field(default_factory=list)
     connected_at: float | None = None  # monotonic, for the call's duration
-    identification: str = "none"
+    identification: IdentificationLevel = IdentificationLevel.NONE
     scans_sent: int = 0
     printed: int = 0
     # The link as the kiosk measures it: good, fair or poor (kiosk/call/quality.py).
-    link: str = GOOD
+    link: LinkLevel = LinkLevel.GOOD
     # Who joined besides the official (interpreters' languages, experts' organisations).
     parties: list[call_api.PartyRef] = field(default_factory=list)
 
@@ -150,7 +157,7 @@ class CallSession:
     def printed(self, document_id: str) -> None:
         self._submit(self._post_printed(document_id))
 
-    def end(self, outcome: str = "completed") -> None:
+    def end(self, outcome: CallOutcome = CallOutcome.COMPLETED) -> None:
         """Hang up (or leave the queue); returns at once, the rest happens on the call's thread."""
         self._submit(self._end(outcome))
 
@@ -159,7 +166,7 @@ class CallSession:
         if self._closing:
             return
         self._closing = True
-        future = asyncio.run_coroutine_threadsafe(self._end("cancelled"), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._end(CallOutcome.CANCELLED), self._loop)
         with contextlib.suppress(Exception):
             future.result(timeout_s)
         if self._task is not None:
@@ -215,7 +222,7 @@ class CallSession:
                 answer = await self._central("POST", "/kiosk/calls", json=body)
                 break
             except CentralRejected as exc:
-                self._publish(status="ended", outcome="failed", problem=exc.code)
+                self._publish(status=CallStatus.ENDED, outcome=CallOutcome.FAILED, problem=exc.code)
                 return
             except CentralUnavailable:
                 self._publish(problem="central_unreachable")
@@ -230,7 +237,7 @@ class CallSession:
 
     async def _poll(self) -> None:
         delay = self.poll_s
-        while self.view.status != "ended":
+        while self.view.status != CallStatus.ENDED:
             await asyncio.sleep(self.poll_s)
             try:
                 answer = await self._central(
@@ -246,7 +253,7 @@ class CallSession:
                 delay = min(delay * 2, 8.0)
                 continue
             except CentralRejected as exc:
-                self._publish(status="ended", outcome="failed", problem=exc.code)
+                self._publish(status=CallStatus.ENDED, outcome=CallOutcome.FAILED, problem=exc.code)
                 break
             self._apply(answer)
             await self._keep_media()
@@ -259,23 +266,13 @@ class CallSession:
             log.warning("central's call answer is malformed: %s", exc)
             return
         messages = list(self.view.messages)
-        for raw in call.messages or []:
-            line = parse(call_api.ChatLine, raw) if isinstance(raw, dict) else raw
+        for line in call.messages:
             if line.id > self._after:
                 messages.append(line)
                 self._after = line.id
-        documents = [
-            parse(call_api.DocumentRef, d) if isinstance(d, dict) else d
-            for d in call.documents or []
-        ]
-        parties = [
-            parse(call_api.PartyRef, p) if isinstance(p, dict) else p for p in call.parties or []
-        ]
-        join = call.join
-        if isinstance(join, dict):
-            join = parse(call_api.RoomJoin, join)
-        self._join = join
-        if call.status == "active" and self.accepted_at is None:
+        documents, parties = call.documents, call.parties
+        self._join = call.join
+        if call.status == CallStatus.ACTIVE and self.accepted_at is None:
             self.accepted_at = time.monotonic()
         problem = "" if self.view.problem == "central_unreachable" else self.view.problem
         self._publish(
@@ -287,7 +284,7 @@ class CallSession:
             official_connected=call.official_connected,
             identification=call.identification,
             messages=messages[-200:],
-            documents=documents if call.status != "ended" else [],
+            documents=documents if call.status != CallStatus.ENDED else [],
             # Kept once the call ends: its usage event is made from them.
             parties=parties or self.view.parties,
             problem=problem,
@@ -295,7 +292,7 @@ class CallSession:
 
     async def _keep_media(self) -> None:
         """Join once the call is active; rebuild the connection when it fails."""
-        if self.view.status != "active" or self._join is None:
+        if self.view.status != CallStatus.ACTIVE or self._join is None:
             return
         if self.peer is None:
             await self._join_room(CONNECTING)
@@ -305,7 +302,7 @@ class CallSession:
             now = time.monotonic()
             if now - self._lost_since > self.give_up_after_s:
                 self._publish(media=FAILED)
-                await self._end("failed")
+                await self._end(CallOutcome.FAILED)
                 return
             if now < self._next_try_at:
                 return
@@ -440,9 +437,9 @@ class CallSession:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(peer.leave(), 10)
 
-    async def _end(self, outcome: str) -> None:
+    async def _end(self, outcome: CallOutcome) -> None:
         await self._leave_media()
-        if self.view.call_id and self.view.status != "ended":
+        if self.view.call_id and self.view.status != CallStatus.ENDED:
             try:
                 answer = await self._central(
                     "POST", f"/kiosk/calls/{self.view.call_id}/end", json={"outcome": outcome}
@@ -451,7 +448,7 @@ class CallSession:
             except (CentralUnavailable, CentralRejected) as exc:
                 # Central ends a call whose kiosk went quiet by itself.
                 log.warning("could not tell central the call ended: %s", exc)
-                self._publish(status="ended", outcome=outcome)
+                self._publish(status=CallStatus.ENDED, outcome=outcome)
 
     async def _post_message(self, text: str) -> None:
         line = await self._central(

@@ -22,11 +22,17 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.metrics import dp, mm
-from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    DictProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from contract.kiosk_config import DEFAULTS
+from contract.kiosk_config import KioskConfig
 from kiosk import config, watchdog
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
@@ -88,7 +94,9 @@ class KioskApp(App):
     video_now = StringProperty("")
     # A Kivy property, so kv rules that read it (home.kv: ticket_printing, scanning)
     # follow a config the agent syncs while the UI runs.
-    config_doc = DictProperty({})
+    # The kiosk's configuration as the agent last synced it; kv rules read
+    # `app.kiosk_config.scanning` and run again when a new one replaces it.
+    kiosk_config = ObjectProperty(KioskConfig())
     touch_min = NumericProperty(0)
     # Every font size in the kv rules is `sp(n) * app.text_scale`: large text rescales
     # what is already on screen (Kivy's Metrics.fontscale only reaches new widgets).
@@ -117,23 +125,23 @@ class KioskApp(App):
         self.today = date.today().isoformat()
         self.store = store or StateStore(settings.state_dir / "state.db")
         self.translations = translations or Translations()
-        self.config_doc = config.load(self.store)
+        self.kiosk_config = config.current(self.store)
         available = self.translations.languages
         offered = set(available) | set(CONTENT_ONLY)  # content-only: when the site lists them
-        configured = [x for x in self.config_doc.get("languages") or [] if x in offered]
+        configured = [x for x in self.kiosk_config.languages if x in offered]
         self.languages = configured + [x for x in available if x not in configured]
-        self.default_language = self.config_doc.get("default_language") or self.languages[0]
+        self.default_language = self.kiosk_config.default_language or self.languages[0]
         self.language = self.default_language
         self.usage = UsageLog(Outbox(self.store))
         self.speaker = Speaker(wav_dir=settings.speech_wav_dir)
         self.session = CitizenSession(
             settings.scratch_root,
-            idle_timeout_s=float(self.config_doc.get("idle_timeout_s", 60)),
-            warning_s=float(self.config_doc.get("idle_warning_s", 20)),
-            max_extensions=int(self.config_doc.get("max_extensions", 10)),
+            idle_timeout_s=self.kiosk_config.idle_timeout_s,
+            warning_s=self.kiosk_config.idle_warning_s,
+            max_extensions=self.kiosk_config.max_extensions,
         )
         self.session.wipers.append(self._wipe_citizen_data)
-        self.pin_lock = PinLock(self.store, self.config_doc.get("technician_pin"))
+        self.pin_lock = PinLock(self.store, self.kiosk_config.technician_pin)
         self._hub: Any = None
         self._commands: Any = None
         self._video_line: Any = None
@@ -156,7 +164,7 @@ class KioskApp(App):
         # Devices open once the first frame is on screen: the screen is up sooner,
         # and nothing a citizen can reach needs a device in that first moment.
         Window.bind(on_flip=self._on_first_flip)
-        self.maintenance = bool(self.config_doc.get("maintenance", False)) or bool(
+        self.maintenance = self.kiosk_config.maintenance or bool(
             self.store.get_state("ui.maintenance", False)
         )
         self.maintenance_message = str(self.store.get_state("ui.maintenance_message", "") or "")
@@ -198,7 +206,7 @@ class KioskApp(App):
     def _open_devices(self) -> None:
         from kiosk.device_hub import POLL_S
 
-        self.hub.open(self.settings.devices or self.config_doc.get("devices") or {})
+        self.hub.open(self.settings.devices or self.kiosk_config.devices)
         Clock.schedule_interval(lambda _dt: self.hub.check(), POLL_S)
 
     def _on_first_flip(self, *_args: Any) -> None:
@@ -234,12 +242,6 @@ class KioskApp(App):
 
     # --- text, theme, speech --------------------------------------------------------
 
-    def setting(self, key: str, document: dict[str, Any] | None = None) -> Any:
-        """A config value for kv rules. They pass `app.config_doc` as `document`, so Kivy
-        binds to it and the rule runs again whenever the agent syncs a new config (a
-        rule reading `app.config_doc.get(...)` is not bound: Kivy cannot watch a method)."""
-        return (self.config_doc if document is None else document).get(key, DEFAULTS.get(key))
-
     def t(self, msgid: str, language: str | None = None) -> str:
         """Translated text; kv passes `app.language` so the label follows a live switch."""
         return self.translations.text(msgid, language or self.language)
@@ -255,14 +257,14 @@ class KioskApp(App):
         self.short_screen = not self.portrait and size[1] < SHORT_SCREEN
 
     def on_high_contrast(self, *_: Any) -> None:
-        self.colors = palette(self.config_doc.get("accent_colour", ""), self.high_contrast).rgba()
+        self.colors = palette(self.kiosk_config.accent_colour, self.high_contrast).rgba()
 
-    def on_config_doc(self, _app: Any, document: dict[str, Any]) -> None:
+    def on_kiosk_config(self, _app: Any, kiosk_config: KioskConfig) -> None:
         self.on_high_contrast()
-        logo = logo_file(self.settings.state_dir / "branding", document.get("logo_png", ""))
+        logo = logo_file(self.settings.state_dir / "branding", kiosk_config.logo_png)
         self.logo_path = str(logo) if logo else ""
 
-    def hours_text(self, language: str, document: dict[str, Any], day: str) -> str:
+    def hours_text(self, language: str, document: KioskConfig, day: str) -> str:
         """Today's opening hours in words, for kv (which passes what it should follow)."""
         if not day:
             return ""
@@ -440,14 +442,14 @@ class KioskApp(App):
 
     def _reload_config(self) -> None:
         """The agent synced a new config: apply what can change while running."""
-        document = config.load(self.store)
-        if document == self.config_doc:
+        fresh = config.current(self.store)
+        if fresh == self.kiosk_config:
             return
-        was_maintenance = bool(self.config_doc.get("maintenance", False))
-        self.config_doc = document
-        self.session.idle_timeout_s = float(document.get("idle_timeout_s", 60))
-        self.pin_lock.configured = document.get("technician_pin") or {}
-        maintenance = bool(document.get("maintenance", False))
+        was_maintenance = self.kiosk_config.maintenance
+        self.kiosk_config = fresh
+        self.session.idle_timeout_s = fresh.idle_timeout_s
+        self.pin_lock.configured = fresh.technician_pin or {}
+        maintenance = fresh.maintenance
         if maintenance != was_maintenance:
             self.set_maintenance(maintenance)
 

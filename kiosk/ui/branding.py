@@ -7,8 +7,8 @@ import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
+from contract.kiosk_config import KioskConfig
 from kiosk.site_hours import finnish_time, hours_on
 
 log = logging.getLogger("kiosk.ui")
@@ -39,7 +39,7 @@ def logo_file(directory: Path, logo_png: str) -> Path | None:
     return path
 
 
-def today_text(t: Callable[[str], str], config: dict[str, Any], day: date) -> str:
+def today_text(t: Callable[[str], str], config: KioskConfig, day: date) -> str:
     """'Open today 8.00–16.00', 'Closed today', or '' when the site gives no hours."""
     spans = hours_on(config, day)
     if spans is None:

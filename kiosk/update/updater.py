@@ -36,7 +36,7 @@ from typing import Any
 from tuf.api.metadata import TargetFile
 
 from contract.kiosk_config import in_window
-from contract.release import bundle_name
+from contract.release import RolloutState, bundle_name
 from kiosk import config, device_status, watchdog
 from kiosk import store as state_file
 from kiosk.store import StateStore
@@ -50,17 +50,6 @@ log = logging.getLogger("kiosk.update")
 SPARE_BYTES = 100 * 1024 * 1024
 MIGRATE_TIMEOUT_S = 1800
 UNIT_TIMEOUT_S = 90
-
-
-class State:
-    """What central sees per kiosk (GET /api/v1/deployments/{id})."""
-
-    DOWNLOADING = "downloading"
-    INSTALLED = "installed"
-    SWITCHING = "switching"
-    COMMITTED = "committed"
-    ROLLED_BACK = "rolled_back"
-    FAILED = "failed"  # refused before anything was switched (signature, space, clock)
 
 
 @dataclass
@@ -155,17 +144,17 @@ class Updater:
         if not version or version == j.committed:
             return f"release {j.committed} is current"
         if version in j.rolled_back:
-            self._report(version, State.ROLLED_BACK, j.rolled_back[version], wish)
+            self._report(version, RolloutState.ROLLED_BACK, j.rolled_back[version], wish)
             return f"release {version} was rolled back here before: {j.rolled_back[version]}"
         try:
             if not self.shelf.installed(version):
                 self._download_and_install(version, wish, j.committed)
         except (UpdateRefused, InstallFailed) as exc:
-            self._report(version, State.FAILED, f"{exc.reason}: {exc}", wish)
+            self._report(version, RolloutState.FAILED, f"{exc.reason}: {exc}", wish)
             return f"release {version} refused: {exc.reason}: {exc}"
         waiting = self._why_not_now()
         if waiting:
-            self._report(version, State.INSTALLED, f"waiting: {waiting}", wish)
+            self._report(version, RolloutState.INSTALLED, f"waiting: {waiting}", wish)
             return f"release {version} installed; waiting: {waiting}"
         return self._switch(j, version, wish)
 
@@ -198,7 +187,7 @@ class Updater:
         source = ReleaseSource(
             self.work / "metadata", base, trusted, self.settings.download_silence_s
         )
-        self._report(version, State.DOWNLOADING, "checking the signed metadata", wish)
+        self._report(version, RolloutState.DOWNLOADING, "checking the signed metadata", wish)
         delta = self._delta_target(source, version, committed)
         if delta is not None:
             try:
@@ -232,17 +221,20 @@ class Updater:
             if self.clock() - last[0] > 5:
                 last[0] = self.clock()
                 self._report(
-                    version, State.DOWNLOADING, f"{done * 100 // max(1, info.length)} %", wish
+                    version,
+                    RolloutState.DOWNLOADING,
+                    f"{done * 100 // max(1, info.length)} %",
+                    wish,
                 )
 
         verified = source.download(info, downloads, on_progress=progress)
-        self._report(version, State.DOWNLOADING, "installing", wish)
+        self._report(version, RolloutState.DOWNLOADING, "installing", wish)
         watchdog.notify("WATCHDOG=1")
         try:
             self.shelf.install(verified.path, version)
         finally:
             verified.path.unlink(missing_ok=True)
-        self._report(version, State.INSTALLED, "installed", wish)
+        self._report(version, RolloutState.INSTALLED, "installed", wish)
 
     def _delta_target(
         self, source: ReleaseSource, version: str, committed: str | None
@@ -267,7 +259,7 @@ class Updater:
     # --- switch, gate, commit or roll back ----------------------------------------------
 
     def _switch(self, j: UpdateJournal, version: str, wish: dict[str, Any]) -> str:
-        self._report(version, State.SWITCHING, "switching", wish)
+        self._report(version, RolloutState.SWITCHING, "switching", wish)
         faults_before = gate.faults(self.store)
         snapshot = self.work / "snapshots" / f"state-before-{version}.db"
         db_path = self.state_dir / "state.db"
@@ -325,7 +317,7 @@ class Updater:
             self._units("start", j)
         stable = self._gate_stable()
         assert j.gate_deadline is not None and j.gate_started is not None
-        self._report(version, State.SWITCHING, "health check", wish)
+        self._report(version, RolloutState.SWITCHING, "health check", wish)
         while True:
             watchdog.notify("WATCHDOG=1")
             now = self.clock()
@@ -368,7 +360,7 @@ class Updater:
         if snapshot:
             Path(snapshot).unlink(missing_ok=True)
         self.shelf.prune(self.settings.keep_releases, {version, previous or version})
-        self._report(version, State.COMMITTED, "committed", {"deployment": j.deployment})
+        self._report(version, RolloutState.COMMITTED, "committed", {"deployment": j.deployment})
         log.info("release %s committed", version)
         return f"release {version} committed"
 
@@ -397,7 +389,9 @@ class Updater:
         self._units("start", j)  # saves the journal, with when the old release runs again
         j.last_rollback["done_at"] = self.clock()
         j.save(self.journal_path)
-        self._report(version, State.ROLLED_BACK, why + restored, {"deployment": j.deployment})
+        self._report(
+            version, RolloutState.ROLLED_BACK, why + restored, {"deployment": j.deployment}
+        )
         return f"release {version} rolled back to {old}: {why}{restored}"
 
     def boot(self, factory: Path | None = None) -> str:

@@ -18,6 +18,7 @@ from kivy.clock import Clock
 from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
+from contract.call_api import OPEN_CALL, CallOutcome, CallStatus, LinkLevel, PartyKind, Speaker
 from hardware.base import DeviceError, DeviceState
 from kiosk.call.live_text import LINE_END, LiveLine, typed_change
 from kiosk.call.session import CONNECTED, FAILED, RECONNECTING, CallSession, CallView
@@ -178,7 +179,7 @@ class CallScreen(KioskScreen):
                 video = camera.latest_frame is not None and camera.state != DeviceState.OFFLINE
             except DeviceError:
                 video = False
-        audio = open_microphone(str(self.app.setting("call_microphone", self.app.config_doc)))
+        audio = open_microphone(self.app.kiosk_config.call_microphone)
         line = self.app.video_line.availability(self.service_id, self.app.language)
         return {"video": video, "audio": audio, "line": line}
 
@@ -222,7 +223,7 @@ class CallScreen(KioskScreen):
             return
         camera = self.app.device("camera")
         video = CameraTrack(lambda: camera.latest_frame) if self._video_ok and camera else None
-        self._speaker = CallSpeaker(str(self.app.setting("call_speaker", self.app.config_doc)))
+        self._speaker = CallSpeaker(self.app.kiosk_config.call_speaker)
         self._speaker.volume = self.volume
         self.call = CallSession(client, video, self._audio)
         self.call.when_update = lambda view: Clock.schedule_once(lambda _dt: self._show(view))
@@ -244,16 +245,20 @@ class CallScreen(KioskScreen):
             return
         t = self.app.t
         self.view = view
-        if view.status == "queued":
+        if view.status == CallStatus.QUEUED:
             minutes = max(1, round(view.estimated_wait_s / 60))
             self.queue_text = t(
                 "You are number {position} in the queue. Estimated wait: about {minutes} min."
             ).format(  # noqa: E501
                 position=view.position, minutes=minutes
             )
-        elif view.status == "active" and self.phase == "waiting":
+        elif view.status == CallStatus.ACTIVE and self.phase == "waiting":
             self.phase = "in_call"
-        if view.status == "active" and view.media == CONNECTED and not self._recorded_start:
+        if (
+            view.status == CallStatus.ACTIVE
+            and view.media == CONNECTED
+            and not self._recorded_start
+        ):
             self._recorded_start = True
             self.app.record(
                 "call_started",
@@ -262,10 +267,14 @@ class CallScreen(KioskScreen):
             )
         self.status_text = self._status(view)
         self.link_level = view.link
-        words = {"good": t("good"), "fair": t("fair"), "poor": t("poor")}
-        connected = view.status == "active" and view.media == CONNECTED
+        words = {LinkLevel.GOOD: t("good"), LinkLevel.FAIR: t("fair"), LinkLevel.POOR: t("poor")}
+        connected = view.status == CallStatus.ACTIVE and view.media == CONNECTED
         self.link_text = f"{t('Connection:')} {words[view.link]}" if connected else ""
-        names = {"official": t("Official"), "interpreter": t("Interpreter"), "expert": t("Expert")}
+        names = {
+            Speaker.OFFICIAL: t("Official"),
+            Speaker.INTERPRETER: t("Interpreter"),
+            Speaker.EXPERT: t("Expert"),
+        }
         lines = [f"{names.get(m.sender, t('You'))}: {m.text}" for m in view.messages[-8:]]
         self.chat_lines = "\n".join(lines)
         # The caption over the video: the last line of an official, expert or interpreter.
@@ -273,14 +282,14 @@ class CallScreen(KioskScreen):
         self.caption = official[-1] if official else ""
         if len(view.documents) > self.documents and self.phase in ("in_call", "chat"):
             self.open_document(view.documents[-1].id)
-        if view.status != "ended":
+        if view.status != CallStatus.ENDED:
             self.documents = len(view.documents)
-        if view.status == "ended":
+        if view.status == CallStatus.ENDED:
             self._ended(view)
 
     def _status(self, view: CallView) -> str:
         t = self.app.t
-        if view.status != "active":
+        if view.status != CallStatus.ACTIVE:
             return t("No connection to the video service. Trying again…") if view.problem else ""
         if view.media == RECONNECTING:
             return t("Reconnecting…")
@@ -298,13 +307,13 @@ class CallScreen(KioskScreen):
 
     def _ended(self, view: CallView) -> None:
         t = self.app.t
-        if view.outcome == "completed" and self._recorded_start:
+        if view.outcome == CallOutcome.COMPLETED and self._recorded_start:
             self.ended_text = t("The call has ended. Thank you!")
-        elif view.outcome == "official_left":
+        elif view.outcome == CallOutcome.OFFICIAL_LEFT:
             self.ended_text = t(
                 "The official had to leave the call. Please try again or book a time."
             )  # noqa: E501
-        elif view.outcome in ("failed", "kiosk_lost"):
+        elif view.outcome in (CallOutcome.FAILED, CallOutcome.KIOSK_LOST):
             self.ended_text = t(
                 "We could not keep the call going. Please try again in a moment, or book a time."
             )  # noqa: E501
@@ -320,7 +329,7 @@ class CallScreen(KioskScreen):
             "call_ended",
             service_id=self.service_id,
             duration_s=round(max(0.0, duration)),
-            outcome=view.outcome or "completed",
+            outcome=view.outcome or CallOutcome.COMPLETED,
             wait_s=round((view.connected_at or time.monotonic()) - self._started_at),
             identification=view.identification,
             documents_shown=self.documents,
@@ -329,23 +338,23 @@ class CallScreen(KioskScreen):
             # What the programme counts: interpreted calls by language, and calls with
             # a second authority by its organisation. No person.
             interpreter_languages=sorted(
-                {p.language or "" for p in view.parties if p.kind == "interpreter"}
+                {p.language or "" for p in view.parties if p.kind == PartyKind.INTERPRETER}
             ),
             expert_organisations=sorted(
-                {p.organisation for p in view.parties if p.kind == "expert"}
+                {p.organisation for p in view.parties if p.kind == PartyKind.EXPERT}
             ),
         )
 
     def hang_up(self) -> None:
         """The citizen's "End call" (or "Leave the queue")."""
         if self.call is not None:
-            self.call.end("completed")
+            self.call.end(CallOutcome.COMPLETED)
 
     def hang_up_quietly(self) -> None:
         if self.call is not None:
             view = self.call.view
-            if view.status in ("queued", "active"):
-                view = CallView(**{**view.__dict__, "outcome": "cancelled"})
+            if view.status in OPEN_CALL:
+                view = CallView(**{**view.__dict__, "outcome": CallOutcome.CANCELLED})
                 self._record_end(view)
         self._finish_call()
 

@@ -14,6 +14,7 @@ from kivy.clock import Clock
 from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, StringProperty
 
+from contract.kiosk_api import BookingStatus
 from hardware.base import DeviceError, DeviceState
 from kiosk import bookings
 from kiosk.ui.i18n import N_
@@ -138,10 +139,10 @@ class CheckinScreen(KioskScreen):
     def _check_in_booking(self, booking: bookings.Booking, method: str) -> None:
         t, language = self.app.t, self.app.language
         starts = datetime.fromisoformat(booking.starts_at).astimezone().strftime("%H:%M")
-        if booking.status == "cancelled":
+        if booking.status == BookingStatus.CANCELLED:
             self.message = t("This booking has been cancelled.", language)
             return
-        if booking.status != "checked_in":
+        if booking.status != BookingStatus.CHECKED_IN:
             bookings.queue_checkin(self.app.store, booking.id)
             self.app.record("booking_checked_in", method=method, service_id=booking.service_id)
         self.typed = ""
@@ -152,6 +153,6 @@ class CheckinScreen(KioskScreen):
         shown = bookings.shown_name(booking.display_name)
         self.message = t(welcome, language).format(name=shown, time=starts)
         self._stop_camera()
-        if booking.mode == "remote" and self.app.setting("remote_calls", self.app.config_doc):
+        if booking.mode == "remote" and self.app.kiosk_config.remote_calls:
             # A video booking: straight on to the official's queue.
             self.app.go("call", service_id=booking.service_id, booking_id=booking.id)

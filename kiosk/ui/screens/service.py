@@ -56,7 +56,7 @@ class ServiceScreen(KioskScreen):
         service = self.item()
         if service is None or not service.item.get("remote_video"):
             return
-        if not self.app.setting("remote_calls", self.app.config_doc):
+        if not self.app.kiosk_config.remote_calls:
             return
         self.video = "checking"
         service_id, language = self.service_id, self.app.language
