@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from central import fleet_status, mail, outbound
 from central.background import Every
+from central.db.engine import changed
 from central.db.models import Alert, AlertNotice, Command, Kiosk, Organisation, Site
 from central.db.types import utcnow
 from central.fleet_status import KioskStatus
@@ -123,8 +124,8 @@ def evaluate(db: Session, settings: Settings, now: datetime | None = None) -> di
             still_true.add(key)
             if key not in open_alerts and _raise(db, kiosk, finding, key, now):
                 raised += 1
-    for key, alert in open_alerts.items():
-        if key not in still_true and _resolve(db, alert, now):
+    for open_key, alert in open_alerts.items():
+        if open_key not in still_true and _resolve(db, alert, now):
             resolved += 1
     return {"raised": raised, "resolved": resolved}
 
@@ -164,11 +165,12 @@ def _raise(db: Session, kiosk: Kiosk, finding: Finding, key: str, now: datetime)
 
 
 def _resolve(db: Session, alert: Alert, now: datetime) -> bool:
-    done = db.execute(
+    done = changed(
+        db,
         update(Alert)
         .where(Alert.id == alert.id, Alert.resolved_at.is_(None))
-        .values(resolved_at=now, open_key=None)
-    ).rowcount
+        .values(resolved_at=now, open_key=None),
+    )
     if done:
         _queue_notices(db, alert, "resolved", now)
     db.commit()
@@ -279,11 +281,12 @@ def claim_due(
         if alert.org_id in skip_orgs:
             continue
         about = describe(db, alert, notice.event)
-        taken = db.execute(
+        taken = changed(
+            db,
             update(AlertNotice)
             .where(AlertNotice.id == notice.id, AlertNotice.attempts == notice.attempts)
-            .values(attempts=notice.attempts + 1, next_try_at=now + _backoff(notice.attempts + 1))
-        ).rowcount
+            .values(attempts=notice.attempts + 1, next_try_at=now + _backoff(notice.attempts + 1)),
+        )
         db.commit()
         if taken:
             claimed.append(Claimed(notice.id, alert.org_id, notice.channel, notice.target, about))

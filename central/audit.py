@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central.browser_session import is_console, request_token
+from central.db.engine import changed
 from central.db.models import AuditEntry
 from central.request_guard import Caller, CallerCache, caller_of
 
@@ -115,7 +116,7 @@ def entries_query(
     since: datetime | None = None,
     until: datetime | None = None,
     path_contains: str | None = None,
-) -> Select[tuple[AuditEntry]]:
+) -> Select[AuditEntry]:
     """Newest first, limited to what the viewer may see (`org_filter`: the actor's
     organisation or the one the action concerned)."""
     query = select(AuditEntry).where(org_filter).order_by(AuditEntry.id.desc())
@@ -134,4 +135,4 @@ def entries_query(
 
 def prune(db: Session, older_than: datetime) -> int:
     """Retention: the only way rows leave the audit log."""
-    return db.execute(delete(AuditEntry).where(AuditEntry.at < older_than)).rowcount or 0
+    return changed(db, delete(AuditEntry).where(AuditEntry.at < older_than))

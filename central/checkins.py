@@ -12,7 +12,9 @@ from contract import events
 from contract.kiosk_api import BookingStatus, CheckInStatus
 
 
-def check_in(db: Session, device: Device, event_id: str, booking_id: str, at_text: str) -> str:
+def check_in(
+    db: Session, device: Device, event_id: str, booking_id: str, at_text: str
+) -> CheckInStatus:
     """The booking's check-in status; the same event again gives the same answer.
 
     A booking of another site is "unknown": a kiosk learns nothing of others.

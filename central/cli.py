@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
@@ -188,7 +189,7 @@ def _manage_user(args: argparse.Namespace) -> int:
     if args.user_command == "list":
         with database_session(args.database) as db:
             for user in db.scalars(select(User).order_by(User.email)):
-                row = {"id": user.id, "email": user.email, "role": user.role}
+                row: dict[str, Any] = {"id": user.id, "email": user.email, "role": user.role}
                 row |= {"org_id": user.org_id, "disabled": user.disabled_at is not None}
                 print(json.dumps(row))
         return 0

@@ -74,8 +74,8 @@ _HAND_OUT = (
 
 def hand_out(conn: Connection, kiosk_id: str, now: datetime) -> list[dict[str, Any]]:
     """Pending commands for a heartbeat, oldest first, marked delivered."""
-    delivered = conn.execute(_HAND_OUT, {"for_kiosk": kiosk_id, "now": now}).all()
-    delivered.sort(key=lambda c: c.created_at)
+    rows = conn.execute(_HAND_OUT, {"for_kiosk": kiosk_id, "now": now}).all()
+    delivered = sorted(rows, key=lambda c: c.created_at)
     return [{"id": c.id, "type": c.type, "args": c.args or {}} for c in delivered]
 
 

@@ -112,7 +112,8 @@ def fleet_rows(
 def with_devices(access: Access, rows: list[FleetRow]) -> list[FleetRow]:
     """Reads the devices of these rows (a page) from their last heartbeat."""
     ids = [r.id for r in rows]
-    health = dict(access.db.execute(select(Kiosk.id, Kiosk.health).where(Kiosk.id.in_(ids))).all())
+    found_health = access.db.execute(select(Kiosk.id, Kiosk.health).where(Kiosk.id.in_(ids)))
+    health: dict[str, Any] = {kiosk_id: h for kiosk_id, h in found_health.all()}
     for row in rows:
         found = (health.get(row.id) or {}).get("devices", [])
         row.devices = [d for d in found if isinstance(d, dict)]
@@ -144,5 +145,5 @@ def choices(access: Access) -> dict[str, list[tuple[str, str]]]:
     return {
         "orgs": access.choices("orgs"),
         "sites": access.choices("sites"),
-        "versions": [(v, v) for v in versions],
+        "versions": [(v, v) for v in versions if v is not None],
     }

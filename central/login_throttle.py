@@ -21,6 +21,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from central.db.engine import changed
 from central.db.models import LoginThrottle
 from central.db.types import utcnow
 from central.settings import Settings
@@ -67,16 +68,17 @@ def _claim_try(db: Session, key: str, lock_s: int, now: datetime) -> bool:
 
     No lock yet means the free attempts are still being checked: wait for them.
     """
-    claimed = db.execute(
+    claimed = changed(
+        db,
         update(LoginThrottle)
         .where(
             LoginThrottle.key == key,
             LoginThrottle.locked_until.is_not(None),
             LoginThrottle.locked_until <= now,
         )
-        .values(locked_until=now + timedelta(seconds=lock_s))
+        .values(locked_until=now + timedelta(seconds=lock_s)),
     )
-    return claimed.rowcount == 1
+    return claimed == 1
 
 
 def reserve_attempt(db: Session, keys: list[Key], settings: Settings) -> int:
@@ -131,15 +133,17 @@ def clear(db: Session, email: str | None, address: str | None) -> int:
     removed = 0
     column = LoginThrottle.key
     if email:
-        removed += db.execute(
+        removed += changed(
+            db,
             delete(LoginThrottle).where(
                 (column == f"acct:{email}") | column.startswith(f"pair:{email}|", autoescape=True)
-            )
-        ).rowcount
+            ),
+        )
     if address:
-        removed += db.execute(
+        removed += changed(
+            db,
             delete(LoginThrottle).where(
                 (column == f"addr:{address}") | column.endswith(f"|{address}", autoescape=True)
-            )
-        ).rowcount
+            ),
+        )
     return removed

@@ -171,6 +171,7 @@ class Access:
     def choices(self, kind: str) -> list[tuple[str, str]]:
         """(id, name) of the organisations, sites or kiosks the caller may see, by name: what
         a form offers to choose from."""
+        model: Any
         model, org_column = {
             "orgs": (Organisation, Organisation.id),
             "sites": (Site, Site.org_id),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from central import audit, usage_daily
 from central.background import Every
+from central.db.engine import changed
 from central.db.models import (
     Booking,
     Call,
@@ -71,12 +72,13 @@ def apply(db: Session, settings: Settings) -> dict[str, int]:
     }
     for org in db.scalars(select(Organisation)):
         keep = for_organisation(org, settings)
-        removed["usage_events"] += db.execute(
+        removed["usage_events"] += changed(
+            db,
             delete(UsageEvent).where(
                 UsageEvent.org_id == org.id,
                 UsageEvent.at < now - timedelta(days=keep.usage_days),
-            )
-        ).rowcount
+            ),
+        )
         usage_daily.prune(db, org.id, (now - timedelta(days=keep.usage_days)).date().isoformat())
         old_bookings = select(Booking.id).where(
             Booking.org_id == org.id, Booking.ends_at < now - timedelta(days=keep.bookings_days)
@@ -84,7 +86,7 @@ def apply(db: Session, settings: Settings) -> dict[str, int]:
         ids = list(db.scalars(old_bookings))
         if ids:
             db.execute(delete(CheckIn).where(CheckIn.booking_id.in_(ids)))
-            removed["bookings"] += db.execute(delete(Booking).where(Booking.id.in_(ids))).rowcount
+            removed["bookings"] += changed(db, delete(Booking).where(Booking.id.in_(ids)))
         shots = (
             select(CommandArtifact.command_id)
             .join(Command, Command.id == CommandArtifact.command_id)
@@ -97,17 +99,17 @@ def apply(db: Session, settings: Settings) -> dict[str, int]:
         shot_ids = list(db.scalars(shots))
         if shot_ids:
             db.execute(update(Command).where(Command.id.in_(shot_ids)).values(has_artifact=False))
-            removed["screenshots"] += db.execute(
-                delete(CommandArtifact).where(CommandArtifact.command_id.in_(shot_ids))
-            ).rowcount
+            removed["screenshots"] += changed(
+                db, delete(CommandArtifact).where(CommandArtifact.command_id.in_(shot_ids))
+            )
         # A call's documents and chat: personal data, kept a short while after it ended.
         calls = select(Call.id).where(
             Call.org_id == org.id,
             Call.created_at < now - timedelta(days=keep.call_documents_days),
         )
-        removed["call_documents"] += db.execute(
-            delete(CallDocument).where(CallDocument.call_id.in_(calls))
-        ).rowcount
+        removed["call_documents"] += changed(
+            db, delete(CallDocument).where(CallDocument.call_id.in_(calls))
+        )
         db.execute(delete(CallMessage).where(CallMessage.call_id.in_(calls)))
     db.commit()
     return removed

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from central.db.engine import changed
 from central.db.models import UsageDaily
 
 MAX_DETAIL = 64
@@ -73,9 +74,5 @@ def add(db: Session, events: Iterable[dict[str, Any]]) -> None:
 
 def prune(db: Session, org_id: str, before_day: str) -> int:
     """Retention: the counts go with the events they counted."""
-    return (
-        db.execute(
-            delete(UsageDaily).where(UsageDaily.org_id == org_id, UsageDaily.local_day < before_day)
-        ).rowcount
-        or 0
-    )
+    old = UsageDaily.org_id == org_id, UsageDaily.local_day < before_day
+    return changed(db, delete(UsageDaily).where(*old))

@@ -87,7 +87,9 @@ def _where(wanted: ReportFilter) -> list[ColumnElement[bool]]:
 
 
 def _summed(db: Session, where: list[ColumnElement[bool]], *keys: Any) -> list[Any]:
-    return db.execute(select(*keys, func.sum(UsageDaily.count)).where(*where).group_by(*keys)).all()
+    return list(
+        db.execute(select(*keys, func.sum(UsageDaily.count)).where(*where).group_by(*keys)).all()
+    )
 
 
 def build(db: Session, wanted: ReportFilter, language: str = "fi") -> Report:

@@ -12,11 +12,12 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from enum import StrEnum
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from contract.json_values import InvalidValue, check_value, printable
+
 
 class EventType(StrEnum):
     """What a kiosk records; declared in the order usage reports show activities."""

@@ -86,7 +86,7 @@ def parse(cls: type[T], value: Any, where: str = "") -> T:
     where = where or cls.__name__
     if not isinstance(value, dict):
         raise BadAnswer(f"{where}: expected an object")
-    hints = _hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]
     values = {}
     for f in fields(cls):  # type: ignore[arg-type]
         if f.name not in value:

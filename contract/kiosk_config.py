@@ -142,7 +142,7 @@ def kiosk_document(
 ) -> dict[str, Any]:
     """What a kiosk runs with: the defaults, the site's settings over them, and the site's
     own name where the settings give none."""
-    document = merge_patch(DEFAULTS, site_config)
+    document: dict[str, Any] = merge_patch(DEFAULTS, site_config)
     document["version"] = version
     if not document.get("site_name"):
         document["site_name"] = site_name

@@ -75,7 +75,9 @@ def launch(
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            said = proc.stderr.read().decode(errors="replace")[-2000:] if quiet else ""
+            said = (
+                proc.stderr.read().decode(errors="replace")[-2000:] if quiet and proc.stderr else ""
+            )
             raise CentralDidNotStart(f"central stopped while starting. {said}".strip())
         try:
             if requests.get(f"{base}/api/v1/health", timeout=2).ok:

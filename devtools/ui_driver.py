@@ -294,7 +294,7 @@ class UiDriver:
                 w for w in self.app.manager.current_screen.walk() if isinstance(w, OnScreenKeyboard)
             ]
             return {
-                getattr(b, "key_value", None): b
+                str(getattr(b, "key_value", "")): b
                 for row in keyboards[0].children
                 for b in row.children
             }

@@ -32,7 +32,7 @@ class DeviceHub:
     def __init__(
         self,
         store: StateStore,
-        record: Callable[..., None],
+        record: Callable[..., object],
         when_presence: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
@@ -53,7 +53,7 @@ class DeviceHub:
             self._save(device)
         gpio = self.devices.all.get("gpio")
         if gpio is not None and self.when_presence is not None:
-            gpio.when_presence = self.when_presence
+            gpio.when_presence = self.when_presence  # type: ignore[attr-defined]
         for kind in self.devices.missing:
             log.warning("no driver for configured device %s", kind)
         try:

@@ -47,7 +47,7 @@ class Outbox:
         data: dict[str, Any] | None = None,
         session_id: str | None = None,
         at: datetime | None = None,
-        check: Callable[[dict[str, Any]], None] | None = None,
+        check: Callable[[dict[str, Any]], object] | None = None,
     ) -> str:
         """Record one event durably; returns its id. Committed means it survives power loss.
 

@@ -50,7 +50,9 @@ def read_ticket_from_image(path: Path) -> EnrolmentTicket:
     image = cv2.imread(str(path))
     if image is None:
         raise NoTokenInImage(f"{path} is not an image that can be opened")
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(
+        image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
     if not found:
         raise NoTokenInImage(f"no QR code found in {path}; take the photo closer and straight on")
     return parse_ticket(found[0].text)

@@ -89,6 +89,7 @@ def rotate_token(
         request.app.state.settings.device_token_ttl_s,
     )
     expires = kiosk.device_token_expires_at
+    assert expires is not None  # rotate_device_token has just set it
     return kiosk_api.DeviceToken(device_token=fresh, token_expires_at=expires.isoformat())
 
 

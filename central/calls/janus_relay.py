@@ -77,7 +77,7 @@ def _room_of(request: Request, token: str) -> str | None:
         if call is None or call.status != CallStatus.ACTIVE or not call.room:
             return None
         if who == KIOSK or who == call.official_id:
-            return call.room
+            return str(call.room)
         joined = db.scalar(
             select(CallParty.id).where(
                 CallParty.call_id == call.id,

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from central.calls import parties
+from central.calls import parties, queue
 from central.calls.media_server import JanusRooms, MediaServerError, new_room_id, participant_token
+from central.db.engine import changed
 from central.db.models import Booking, Call, OfficialProfile, User
 from central.db.types import utcnow
 from central.errors import ApiError
@@ -112,7 +113,7 @@ def average_call_s(db: Session, org_id: str, service_id: str) -> float:
     ).all()
     if not rows:
         return DEFAULT_CALL_S
-    total = sum((row.ended_at - row.accepted_at).total_seconds() for row in rows)
+    total: float = sum((row.ended_at - row.accepted_at).total_seconds() for row in rows)
     return max(60.0, total / len(rows))
 
 
@@ -127,15 +128,7 @@ def place_for(
 ) -> QueuePlace:
     """Where a citizen stands: behind every call of the service and language queued
     before `queued_before` (None: a newcomer, behind all of them)."""
-    ahead_of = select(func.count(Call.id)).where(
-        Call.org_id == org_id,
-        Call.service_id == service_id,
-        Call.language == language,
-        Call.status == CallStatus.QUEUED,
-    )
-    if queued_before is not None:
-        ahead_of = ahead_of.where(Call.created_at < queued_before)
-    ahead = int(db.scalar(ahead_of) or 0)
+    ahead = queue.ahead_of(db, org_id, service_id, language, queued_before)
     free, busy = officials_for(db, org_id, service_id, language, settings, now)
     serving = max(1, len(free) + len(busy))
     waiting_turns = max(0, ahead + 1 - len(free))
@@ -167,16 +160,6 @@ def sweep(db: Session, settings: Settings, rooms: JanusRooms, now: datetime) -> 
     db.commit()
 
 
-def may_take(call: Call, official: User, profile: OfficialProfile) -> bool:
-    if call.org_id != official.org_id:
-        return False
-    if call.wanted_official_id:
-        return call.wanted_official_id == official.id
-    return call.service_id in (profile.services or []) and call.language in (
-        profile.languages or []
-    )
-
-
 def participants(call: Call) -> list[str]:
     return [KIOSK] + ([call.official_id] if call.official_id else [])
 
@@ -197,7 +180,8 @@ def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
     if parties.in_a_call(db, official.id):
         raise ApiError(409, "in_a_call", "End or leave your current call first.")
     now = utcnow()
-    claimed = db.execute(
+    claimed = changed(
+        db,
         update(Call)
         .where(Call.id == call.id, Call.status == CallStatus.QUEUED)
         .values(
@@ -206,8 +190,8 @@ def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
             accepted_at=now,
             official_seen_at=now,
             room=new_room_id(),
-        )
-    ).rowcount
+        ),
+    )
     if claimed != 1:
         db.rollback()
         raise ApiError(409, "call_taken", "Another official took this call.")
@@ -228,7 +212,7 @@ def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
     return call
 
 
-def finish(db: Session, call: Call, outcome: str, rooms: JanusRooms) -> None:
+def finish(db: Session, call: Call, outcome: CallOutcome, rooms: JanusRooms) -> None:
     """Ends an open call; its room and the tokens for it go at once. Idempotent."""
     if call.status == CallStatus.ENDED:
         return

@@ -84,7 +84,7 @@ class JanusRooms:
         }
         url = self.settings.janus_admin_url.rstrip("/") + path
         try:
-            answer = self.http.post(url, json=request, timeout=TIMEOUT_S).json()
+            answer: dict[str, Any] = self.http.post(url, json=request, timeout=TIMEOUT_S).json()
         except (requests.RequestException, ValueError) as exc:
             raise MediaServerError(f"the media server cannot be reached: {exc}") from exc
         if answer.get("janus") == "error":
@@ -98,7 +98,7 @@ class JanusRooms:
             body["room"] = room
             body["secret"] = room_secret(self.secret, room)
         answer = self._admin({"janus": "message_plugin", "plugin": VIDEOROOM, "request": body})
-        response = answer.get("response", {})
+        response: dict[str, Any] = answer.get("response", {})
         if "error" in response:
             raise MediaServerError(str(response["error"]))
         return response

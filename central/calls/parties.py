@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from central.calls.media_server import JanusRooms, MediaServerError, participant_token
+from central.db.engine import changed
 from central.db.models import Call, CallParty, OfficialProfile, Organisation, Service, User
 from central.db.types import utcnow
 from central.errors import ApiError
@@ -238,11 +239,12 @@ def take(db: Session, party: CallParty, user: User, rooms: JanusRooms) -> Call:
     if in_a_call(db, user.id):
         raise ApiError(409, "in_a_call", "Leave your current call first.")
     now = utcnow()
-    claimed = db.execute(
+    claimed = changed(
+        db,
         update(CallParty)
         .where(CallParty.id == party.id, CallParty.status == PartyStatus.REQUESTED)
-        .values(status=PartyStatus.JOINED, user_id=user.id, org_id=user.org_id, joined_at=now)
-    ).rowcount
+        .values(status=PartyStatus.JOINED, user_id=user.id, org_id=user.org_id, joined_at=now),
+    )
     if claimed != 1:
         db.rollback()
         raise ApiError(409, "request_taken", "Someone else took this request.")

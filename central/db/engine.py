@@ -8,11 +8,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Executable
 
 DEFAULT_DATABASE_URL = "sqlite:///central.db"
 
@@ -134,3 +135,10 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def changed(db: Session, statement: Executable) -> int:
+    """How many rows an UPDATE or DELETE touched: the claim checks (`== 1`) and the
+    retention counts read it. SQLAlchemy types `execute` as a Result; only its
+    CursorResult has `rowcount`."""
+    return cast(CursorResult[Any], db.execute(statement)).rowcount or 0

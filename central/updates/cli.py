@@ -18,6 +18,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from securesystemslib.signer import Signer
+
 from central.updates import bundle, keys
 from central.updates.repository import ReleaseRepository, sbom_name
 
@@ -72,10 +74,11 @@ def run(args: argparse.Namespace) -> int:
     repo = ReleaseRepository(args.repo)
     folder = args.keys
     if args.release_action == "init":
-        roots = [keys.load(p) for p in sorted(folder.glob("root-*.pem"))]
-        repo.create(
-            roots, args.threshold, *(keys.load(folder / f"{r}.pem") for r in ("targets", *ONLINE))
+        roots: list[Signer] = [keys.load(p) for p in sorted(folder.glob("root-*.pem"))]
+        targets, snapshot, timestamp = (
+            keys.load(folder / f"{r}.pem") for r in ("targets", *ONLINE)
         )
+        repo.create(roots, args.threshold, targets, snapshot, timestamp)
         print(
             f"repository created in {args.repo} with {len(roots)} root keys, "
             f"threshold {args.threshold}"
@@ -83,16 +86,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.release_action == "rotate":
         return _rotate(repo, args)
-    online = [keys.load(folder / f"{role}.pem") for role in ONLINE]
+    snapshot, timestamp = (keys.load(folder / f"{role}.pem") for role in ONLINE)
     if args.release_action == "add":
-        target = repo.add_release(args.bundle, keys.load(folder / "targets.pem"), *online)
+        target = repo.add_release(
+            args.bundle, keys.load(folder / "targets.pem"), snapshot, timestamp
+        )
         print(
             f"published {args.bundle.name}: {target.length} bytes, sha256 {target.hashes['sha256']}"
         )
         if (args.repo / "targets" / sbom_name(args.bundle.name)).exists():
             print(f"and its SBOM beside it: {sbom_name(args.bundle.name)}")
         return 0
-    version = repo.refresh_timestamp(online[1])
+    version = repo.refresh_timestamp(timestamp)
     print(f"timestamp version {version}, valid until {repo.timestamp_expires():%Y-%m-%d %H:%M} UTC")
     return 0
 
@@ -101,8 +106,8 @@ def _rotate(repo: ReleaseRepository, args: argparse.Namespace) -> int:
     """New keys for a role in a new root version, then that role's metadata signed again
     with its new key. KEYS holds the current root keys and the other roles' keys."""
     folder = args.keys
-    roots = [keys.load(p) for p in sorted(folder.glob("root-*.pem"))]
-    new = [keys.load(p) for p in args.new]
+    roots: list[Signer] = [keys.load(p) for p in sorted(folder.glob("root-*.pem"))]
+    new: list[Signer] = [keys.load(p) for p in args.new]
     version = repo.rotate(args.role, roots, new, args.threshold)
     current = {role: folder / f"{role}.pem" for role in ("targets", *ONLINE)}
     signer = {

@@ -22,6 +22,8 @@ from hardware.base import Device, DeviceOffline, DeviceState, SelfTestReport
 # How often a frame's fingerprint is taken, to judge the camera alive (stale_after_s).
 FINGERPRINT_EVERY_S = 0.25
 
+QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+
 
 def _fingerprint(frame: np.ndarray) -> bytes:
     small = cv2.resize(frame, (16, 12), interpolation=cv2.INTER_AREA)
@@ -37,7 +39,7 @@ class Camera(Device):
         source: int | str,
         stale_after_s: float = 3.0,
         decode_every_s: float = 0.2,
-        open_camera: Callable[[int | str], Any] = cv2.VideoCapture,
+        open_camera: Callable[[int | str], Any] = cv2.VideoCapture,  # type: ignore[assignment]
         frame_interval_s: float = 0.0,
         loop: bool = False,
     ) -> None:
@@ -153,7 +155,7 @@ class Camera(Device):
             # No one listening (a video call, the idle screen): no decoding, no CPU.
             if frame is None or self.state == DeviceState.OFFLINE or self.when_qr_decoded is None:
                 continue
-            for result in zxingcpp.read_barcodes(frame, formats=zxingcpp.BarcodeFormat.QRCode):
+            for result in zxingcpp.read_barcodes(frame, formats=QR_ONLY):
                 text, now = result.text, time.monotonic()
                 last_text, last_at = self._last_qr
                 if text and (text != last_text or now - last_at > 3.0):

@@ -70,7 +70,7 @@ class Heartbeat:
 
     def beat(self) -> dict[str, Any]:
         health = self.health()
-        answer = self.client.json("POST", "/kiosk/heartbeat", json=health)
+        answer: dict[str, Any] = self.client.json("POST", "/kiosk/heartbeat", json=health)
         try:
             kiosk_api.parse(kiosk_api.HeartbeatAnswer, answer)
         except kiosk_api.BadAnswer as exc:

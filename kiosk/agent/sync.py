@@ -21,9 +21,10 @@ def _check_delta(page: Any) -> dict[str, Any]:
     """The page if it has the contract's shape (contract/kiosk_api.py), else "try later"."""
     try:
         kiosk_api.parse(kiosk_api.Delta, page)
+        checked: dict[str, Any] = page
     except kiosk_api.BadAnswer as exc:
         raise CentralUnavailable(f"central's delta answer had an unexpected shape: {exc}") from exc
-    return page
+    return checked
 
 
 class Sync:

@@ -59,7 +59,7 @@ class KioskVp8Encoder(Vp8Encoder):
         super().__init__()
         self.cpu_used = cpu_used
 
-    @property  # type: ignore[override]
+    @property
     def target_bitrate(self) -> int:
         return min(super().target_bitrate, KioskVp8Encoder.max_bitrate)
 
@@ -76,6 +76,8 @@ class KioskVp8Encoder(Vp8Encoder):
 
     def _stale(self, frame: Any) -> bool:
         codec = self.codec
+        if codec is None or not codec.bit_rate:
+            return True
         return bool(
             frame.width != codec.width
             or frame.height != codec.height
@@ -106,4 +108,4 @@ def kiosk_encoder(codec: Any) -> Any:
 
 
 def install() -> None:
-    aiortc.rtcrtpsender.get_encoder = kiosk_encoder  # type: ignore[assignment]
+    aiortc.rtcrtpsender.get_encoder = kiosk_encoder

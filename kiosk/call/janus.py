@@ -111,7 +111,7 @@ class JanusSession:
                 response = await asyncio.to_thread(
                     self.http.get,
                     f"{self.url}/{self.session_id}",
-                    params={"maxev": 10, "rid": _transaction(), "token": self.token},
+                    params={"maxev": "10", "rid": _transaction(), "token": self.token},
                     timeout=POLL_TIMEOUT_S,
                 )
                 events = response.json()

@@ -123,4 +123,4 @@ async def _retransmit_twice(sender: Any, sequence_number: int) -> None:
 
 def install() -> None:
     aiortc.rtcrtpreceiver.JitterBuffer = KeyframeJitterBuffer  # type: ignore[misc]
-    aiortc.rtcrtpsender.RTCRtpSender._retransmit = _retransmit_twice  # type: ignore[method-assign]
+    aiortc.rtcrtpsender.RTCRtpSender._retransmit = _retransmit_twice  # type: ignore[method-assign,assignment]

@@ -42,6 +42,7 @@ class CameraTrack(VideoStreamTrack):
     async def recv(self) -> VideoFrame:
         pts, time_base = await self.next_timestamp()
         frame = self.latest_frame()
+        image: np.ndarray[Any, Any]
         if frame is None:
             image = self._black.copy()
         elif frame.shape[1] != WIDTH or frame.shape[0] != HEIGHT:
@@ -54,9 +55,8 @@ class CameraTrack(VideoStreamTrack):
             image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
         # The encoder wants YUV 4:2:0; OpenCV converts in a fifth of the time that
         # libswscale takes inside aiortc (0.2 against 1.1 ms a frame, measured).
-        video = VideoFrame.from_ndarray(
-            cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), format="yuv420p"
-        )
+        yuv: Any = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420)
+        video = VideoFrame.from_ndarray(yuv, format="yuv420p")
         video.pts, video.time_base = pts, time_base
         return video
 
@@ -80,7 +80,7 @@ class SwitchableTrack(MediaStreamTrack):
         self.muted = False
 
     async def recv(self) -> Any:
-        frame = await self.source.recv()
+        frame: Any = await self.source.recv()
         if self.muted:
             for plane in frame.planes:
                 plane.update(bytes(plane.buffer_size))

@@ -169,6 +169,12 @@ class VideoRoomPeer:
         else:
             await self._publish()
 
+    def _joined(self) -> JanusSession:
+        """The session `join` made; asking before it (or after `leave`) is a bug."""
+        if self.janus is None:
+            raise JanusError("not in the room")
+        return self.janus
+
     async def _publish(self) -> None:
         pc = RTCPeerConnection(rtc_configuration(self.ice_servers))
         self.publisher_pc = pc
@@ -182,7 +188,7 @@ class VideoRoomPeer:
             pc.addTrack(self.relay.subscribe(self.video, buffered=False))
         self.live_text = pc.createDataChannel("t140", protocol="t140")
         await pc.setLocalDescription(await pc.createOffer())
-        answer = await self.janus.message(
+        answer = await self._joined().message(
             self._publisher_handle,
             {
                 "request": "publish",
@@ -291,8 +297,8 @@ class VideoRoomPeer:
             # One subscriber PeerConnection per change keeps this simple: a new
             # participant replaces the subscription (rare: a call has few people).
             await self._close_subscriber()
-            self._subscriber_handle = await self.janus.attach(lambda event: None)
-            attached = await self.janus.message(
+            self._subscriber_handle = await self._joined().attach(lambda event: None)
+            attached = await self._joined().message(
                 self._subscriber_handle,
                 {
                     "request": "join",
@@ -319,7 +325,7 @@ class VideoRoomPeer:
             await pc.setRemoteDescription(RTCSessionDescription(jsep["sdp"], jsep["type"]))
             self._open_live_text(pc, "official")
             await pc.setLocalDescription(await pc.createAnswer())
-            await self.janus.message(
+            await self._joined().message(
                 self._subscriber_handle, {"request": "start"}, jsep=_sdp(pc.localDescription)
             )
 

@@ -17,6 +17,7 @@ At `close` every chat line, document and frame of the call is dropped.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import threading
@@ -132,7 +133,7 @@ class CallSession:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="call", daemon=True)
         self._thread.start()
-        self._task: asyncio.Future[None] | None = None
+        self._task: concurrent.futures.Future[None] | None = None
 
     # -- from the UI thread -------------------------------------------------------------
     def start(self, service_id: str, language: str, booking_id: str | None = None) -> None:
@@ -332,7 +333,7 @@ class CallSession:
             level = self.link.observe(received_loss(before, now), sent_loss(before, now))
             profile = self.link.send
             KioskVp8Encoder.max_bitrate = profile.max_bitrate
-            if hasattr(self.video, "size"):
+            if self.video is not None and hasattr(self.video, "size"):
                 self.video.size = (profile.width, profile.height)
             if level != self.view.link:
                 log.info("link %s (%.1f %% lost)", level, (self.link.last_loss or 0) * 100)

@@ -284,9 +284,8 @@ class KioskApp(App):
         now = time.monotonic()
         if not self._first_frame_done:
             return  # asked once the first frame is up: its HTTP client costs start-up time
-        if (now - self._video_asked_at < VIDEO_NOW_S and not force) or not self.setting(
-            "remote_calls"
-        ):
+        recently = now - self._video_asked_at < VIDEO_NOW_S and not force
+        if recently or not self.kiosk_config.remote_calls:
             return
         self._video_asked_at = now
         from kiosk import catalogue

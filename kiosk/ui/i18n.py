@@ -37,11 +37,14 @@ class Translations:
     def _load(self, language: str) -> dict[str, str]:
         if language not in self._catalogs:
             path = self.files.get(language)
-            po = polib.pofile(str(path)) if path else []
+            if path is None:
+                self._catalogs[language], self._names[language] = {}, ""
+                return self._catalogs[language]
+            po = polib.pofile(str(path))
             self._catalogs[language] = {
                 entry.msgid: entry.msgstr for entry in po if entry.msgstr and not entry.obsolete
             }
-            self._names[language] = po.metadata.get("X-Language-Name", language) if path else ""
+            self._names[language] = po.metadata.get("X-Language-Name", language)
         return self._catalogs[language]
 
     @property

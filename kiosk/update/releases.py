@@ -63,7 +63,8 @@ class ReleaseShelf:
 
     def manifest(self, version: str) -> dict[str, Any]:
         try:
-            return json.loads((self.path(version) / MANIFEST).read_text())
+            manifest: dict[str, Any] = json.loads((self.path(version) / MANIFEST).read_text())
+            return manifest
         except (OSError, ValueError):
             return {}
 
@@ -161,7 +162,7 @@ class ReleaseShelf:
     def _unpack(self, bundle: Path, version: str, target: Path) -> dict[str, Any]:
         try:
             with tarfile.open(bundle) as tar:
-                manifest = json.load(tar.extractfile(MANIFEST))  # type: ignore[arg-type]
+                manifest: dict[str, Any] = json.load(tar.extractfile(MANIFEST))  # type: ignore[arg-type]
                 self._check_manifest(manifest, version)
                 listed = set(manifest["files"]) | {MANIFEST}
                 members = [m for m in tar.getmembers() if m.name in listed and m.isfile()]

@@ -510,3 +510,30 @@ def test_stats_count_calls_per_service(central, world):
     assert stats["total"] == sum(i["requested"] for i in stats["items"])
     # Officials and technicians do not read statistics.
     assert central.request("GET", "/stats/calls", world["officials"]["anna"][1]).status_code == 403
+
+
+def test_the_desks_order_and_the_citizens_numbers_are_one_queue(central, world):
+    """central/calls/queue.py: the official sees the calls in the order the citizens are
+    told their numbers, and both move together when someone leaves."""
+    org, service = world["org"], world["service"]
+    admin, technician = org.tokens["org_admin"], org.tokens["technician"]
+    cecilia = add_user(central, "official", org.id)
+    body = {"services": [service], "languages": ["en"]}
+    ok(central.request("PUT", f"/officials/{user_id(central, cecilia)}", admin, json=body))
+    kiosks = [enrol(central, technician, org.site_id)[1] for _ in range(3)]
+    calls = [kiosk_call(central, token, service, language="en") for token in kiosks]
+    listed = [w["call_id"] for w in desk(central, cecilia)["waiting"]]
+    assert listed == [c["id"] for c in calls]
+    numbers = [poll(central, t, c["id"])["position"] for t, c in zip(kiosks, calls, strict=True)]
+    assert numbers == [1, 2, 3]
+    ok(central.request("POST", f"/kiosk/calls/{calls[0]['id']}/end", kiosks[0], json={}))
+    assert [w["call_id"] for w in desk(central, cecilia)["waiting"]] == [
+        calls[1]["id"],
+        calls[2]["id"],
+    ]
+    later = [
+        poll(central, t, c["id"])["position"] for t, c in zip(kiosks[1:], calls[1:], strict=True)
+    ]
+    assert later == [1, 2]
+    for token, call in zip(kiosks[1:], calls[1:], strict=True):
+        ok(central.request("POST", f"/kiosk/calls/{call['id']}/end", token, json={}))

@@ -1,0 +1,314 @@
+"""What an official's desk shows: the state it polls (presence, the queue, requests,
+invitations) and the view of a call, built from the call's rows. The routes in
+central/api/desk.py only check who asks and hand these back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central.calls import conversation, janus_relay, lifecycle, parties, queue
+from central.calls.media_server import participant_token
+from central.calls.turn import ice_servers
+from central.db.models import Call, CallParty, Organisation, Service, Site, User
+from central.db.types import utcnow
+from central.errors import not_found
+from central.policy import Access
+from contract.call_api import CallStatus, Speaker
+from contract.roles import Role
+
+
+class Waiting(BaseModel):
+    call_id: str
+    service_id: str
+    service_name: str
+    language: str
+    site_name: str
+    waited_s: int
+    booked: bool
+    for_me: bool
+
+
+class InterpreterRequest(BaseModel):
+    """A call that needs an interpreter of `language` (the call's own is `call_language`)."""
+
+    party_id: str
+    language: str
+    call_language: str
+    service_name: str
+    waited_s: int
+
+
+class ExpertInvitation(BaseModel):
+    """A call of another organisation whose official invites this official, by name
+    (`for_me`) or for a service they serve (`service_name` of the invitation)."""
+
+    party_id: str
+    organisation: str
+    service_name: str
+    call_language: str
+    for_me: bool
+    waited_s: int
+
+
+class ExpertService(BaseModel):
+    """A service another organisation's officials serve: one can be invited for it."""
+
+    service_id: str
+    name: str
+    organisation: str
+    organisation_id: str
+
+
+class Party(BaseModel):
+    kind: str
+    language: str | None
+    status: str
+    # expert: the organisation of who joined, and what they were invited for
+    organisation: str | None = None
+    service_id: str | None = None
+
+
+class DeskCall(BaseModel):
+    id: str
+    status: str
+    outcome: str | None
+    service_id: str
+    service_name: str
+    language: str
+    site_name: str
+    identification: str
+    kiosk_connected: bool
+    accepted_at: str | None
+    # The citizen's link as the kiosk measures it: good, fair or poor.
+    kiosk_link: str = "good"
+    join: dict[str, Any] | None = None
+    # What the person at this desk is in the call: its official, or an interpreter.
+    my_role: str = "official"
+    parties: list[Party] = Field(default_factory=list)
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    documents: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class DeskState(BaseModel):
+    role: str = Role.OFFICIAL
+    presence: str
+    services: list[str]
+    languages: list[str]
+    waiting: list[Waiting]
+    interpreting: list[InterpreterRequest] = Field(default_factory=list)
+    invitations: list[ExpertInvitation] = Field(default_factory=list)
+    # While the official is in a call of their own: whom they could invite as an expert.
+    expert_services: list[ExpertService] = Field(default_factory=list)
+    active: DeskCall | None
+
+
+def names_of(db: Session, call: Call) -> tuple[str, str]:
+    site = db.get(Site, call.site_id)
+    return _service_name(db, call.service_id, call.language), site.name if site else ""
+
+
+def official_of(access: Access) -> User:
+    user = access.db.get(User, access.person.user_id)
+    assert user is not None  # the token was just checked
+    return user
+
+
+def own_call(access: Access, call_id: str) -> Call:
+    """The official's own call, or the active call a party has joined; any other call
+    (or none, or one a party has left) is 404."""
+    call = access.db.get(Call, call_id)
+    me = access.person.user_id
+    if call is not None and call.official_id == me:
+        return call
+    if (
+        call is not None
+        and call.status == CallStatus.ACTIVE
+        and parties.joined_party(access.db, call.id, me) is not None
+    ):
+        return call
+    raise not_found("call of yours")
+
+
+def role_in(access: Access, call: Call) -> Speaker:
+    """What the caller is in their call: its official, or the kind of party they joined as."""
+    me = access.person.user_id
+    party = None if call.official_id == me else parties.joined_party(access.db, call.id, me)
+    return Speaker(party.kind) if party is not None else Speaker.OFFICIAL
+
+
+def officials_call(access: Access, call_id: str) -> Call:
+    """The call whose official the caller is (what only the official does)."""
+    call = own_call(access, call_id)
+    if call.official_id != access.person.user_id:
+        raise not_found("call of yours")
+    return call
+
+
+def _org_shown(party: CallParty) -> bool:
+    """An expert's organisation: the one an invitation by service names, or the one of
+    who joined. Never that of a person invited by email who has not joined: it would
+    tell whose address it is (and that it is an official's)."""
+    return party.kind == "expert" and (party.joined_at is not None or party.service_id is not None)
+
+
+def _organisation_name(db: Session, org_id: str | None) -> str | None:
+    org = db.get(Organisation, org_id) if org_id else None
+    return org.name if org else None
+
+
+def _service_name(db: Session, service_id: str, language: str) -> str:
+    service = db.get(Service, service_id)
+    names = (service.item.get("name") or {}) if service is not None else {}
+    return names.get(language) or names.get("fi") or next(iter(names.values()), "") or service_id
+
+
+def _expert_services(db: Session, me: User, language: str) -> list[ExpertService]:
+    organisations: dict[str, str] = {}
+    found = []
+    for service_id, org_id in parties.expert_services(db, me.org_id or ""):
+        if org_id not in organisations:
+            organisations[org_id] = _organisation_name(db, org_id) or ""
+        name = _service_name(db, service_id, language)
+        found.append(
+            ExpertService(
+                service_id=service_id,
+                name=name,
+                organisation=organisations[org_id],
+                organisation_id=org_id,
+            )
+        )
+    return sorted(found, key=lambda s: (s.name, s.organisation))
+
+
+def display_of(db: Session, user: User, kind: str) -> str:
+    """How the others in the room see this participant: kind (official, interpreter,
+    expert) and organisation. The kiosk shows the call's own official large."""
+    return f"{kind}:{_organisation_name(db, user.org_id) or ''}"
+
+
+def call_view(request: Request, access: Access, call: Call, after: int = 0) -> DeskCall:
+    settings = request.app.state.settings
+    now = utcnow()
+    service_name, site_name = names_of(access.db, call)
+    view = DeskCall(
+        id=call.id,
+        status=call.status,
+        outcome=call.outcome,
+        service_id=call.service_id,
+        service_name=service_name,
+        language=call.language,
+        site_name=site_name,
+        identification=call.identification,
+        kiosk_connected=(now - call.kiosk_seen_at).total_seconds() <= 5,
+        kiosk_link=call.kiosk_link,
+        accepted_at=call.accepted_at.isoformat() if call.accepted_at else None,
+    )
+    me = access.person.user_id
+    view.my_role = role_in(access, call)
+    view.parties = [
+        Party(
+            kind=p.kind,
+            language=p.language,
+            status=p.status,
+            organisation=_organisation_name(access.db, p.org_id) if _org_shown(p) else None,
+            service_id=p.service_id,
+        )
+        for p in access.db.scalars(
+            select(CallParty).where(CallParty.call_id == call.id).order_by(CallParty.requested_at)
+        )
+    ]
+    if call.status == CallStatus.ACTIVE:
+        user = access.db.get(User, me)
+        view.join = {
+            "janus_url": janus_relay.join_url(request),
+            "room": call.room,
+            "token": participant_token(request.app.state.secret_key, call.id, me),
+            "ice_servers": ice_servers(settings, f"desk-{me[:8]}"),
+            "display": display_of(access.db, user, view.my_role) if user else "official:",
+        }
+    view.messages = [m.__dict__ for m in conversation.messages_after(access.db, call.id, after)]
+    view.documents = [
+        {**d.__dict__, "direction": direction}
+        for direction in ("to_citizen", "from_citizen")
+        for d in conversation.document_refs(access.db, call.id, direction)
+    ]
+    return view
+
+
+def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
+    """The official's presence, the calls they may take (oldest first) and their active
+    call; building it keeps the official "here"."""
+    settings = request.app.state.settings
+    db = access.db
+    now = utcnow()
+    lifecycle.sweep(db, settings, request.app.state.rooms, now)
+    me = official_of(access)
+    profile = lifecycle.profile_of(db, me.id)
+    profile.seen_at = now
+    active = db.scalar(
+        select(Call).where(Call.official_id == me.id, Call.status == CallStatus.ACTIVE)
+    )
+    if active is not None:
+        active.official_seen_at = now
+    elif joined := parties.active_party_of(db, me.id):
+        active = joined[1]  # an interpreter's, or an expert's in another organisation's call
+    db.commit()
+    interpreting = []
+    if me.role == Role.INTERPRETER:
+        for party, call in parties.requests_for(db, me, profile):
+            interpreting.append(
+                InterpreterRequest(
+                    party_id=party.id,
+                    language=party.language or "",
+                    call_language=call.language,
+                    service_name=names_of(db, call)[0],
+                    waited_s=int((now - party.requested_at).total_seconds()),
+                )
+            )
+    invitations = []
+    if me.role == Role.OFFICIAL:
+        for party, call in parties.invitations_for(db, me, profile):
+            invitations.append(
+                ExpertInvitation(
+                    party_id=party.id,
+                    organisation=_organisation_name(db, call.org_id) or "",
+                    service_name=names_of(db, call)[0],
+                    call_language=call.language,
+                    for_me=party.wanted_user_id == me.id,
+                    waited_s=int((now - party.requested_at).total_seconds()),
+                )
+            )
+    waiting = []
+    queued = queue.for_official(db, me, profile) if me.role == Role.OFFICIAL else []
+    for call in queued:
+        service_name, site_name = names_of(db, call)
+        waiting.append(
+            Waiting(
+                call_id=call.id,
+                service_id=call.service_id,
+                service_name=service_name,
+                language=call.language,
+                site_name=site_name,
+                waited_s=int((now - call.created_at).total_seconds()),
+                booked=call.booking_id is not None,
+                for_me=call.wanted_official_id == me.id,
+            )
+        )
+    return DeskState(
+        role=me.role,
+        interpreting=interpreting,
+        invitations=invitations,
+        expert_services=_expert_services(db, me, active.language)
+        if active and active.official_id == me.id
+        else [],
+        presence=lifecycle.presence_of(db, me.id, settings, now),
+        services=list(profile.services or []),
+        languages=list(profile.languages or []),
+        waiting=waiting,
+        active=call_view(request, access, active, after) if active else None,
+    )

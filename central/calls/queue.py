@@ -1,0 +1,61 @@
+"""The queue of video calls: one rule for its order, read by both of its ends.
+
+A call waits in its organisation's queue from the moment a kiosk asks until an official
+takes it, oldest first (ties by id, so two calls of the same instant keep one order).
+The desk lists the calls an official may take in that order (`for_official`); a
+citizen's "you are number N" counts the calls of the same service and language ahead of
+theirs in it (`ahead_of`). Both read `_waiting`, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from central.db.models import Call, OfficialProfile, User
+from contract.call_api import CallStatus
+
+# What a desk lists at most: an official never scrolls past this many waiting citizens.
+SHOWN = 200
+
+
+def _waiting(org_id: str) -> Select[Call]:
+    return (
+        select(Call)
+        .where(Call.org_id == org_id, Call.status == CallStatus.QUEUED)
+        .order_by(Call.created_at, Call.id)
+    )
+
+
+def may_take(call: Call, official: User, profile: OfficialProfile) -> bool:
+    """A call asked for this official by name, or one of a service and language they
+    serve in their own organisation."""
+    if call.org_id != official.org_id:
+        return False
+    if call.wanted_official_id:
+        return call.wanted_official_id == official.id
+    return call.service_id in (profile.services or []) and call.language in (
+        profile.languages or []
+    )
+
+
+def for_official(db: Session, official: User, profile: OfficialProfile) -> list[Call]:
+    """The waiting calls this official may take, in the queue's order."""
+    if official.org_id is None:
+        return []
+    calls = db.scalars(_waiting(official.org_id).limit(SHOWN))
+    return [call for call in calls if may_take(call, official, profile)]
+
+
+def ahead_of(
+    db: Session, org_id: str, service_id: str, language: str, queued_at: datetime | None
+) -> int:
+    """Calls of this service and language before one queued at `queued_at` (None: a
+    newcomer, behind all of them)."""
+    waiting = _waiting(org_id).where(Call.service_id == service_id, Call.language == language)
+    if queued_at is not None:
+        waiting = waiting.where(Call.created_at < queued_at)
+    counted = select(func.count()).select_from(waiting.order_by(None).subquery())
+    return int(db.scalar(counted) or 0)
