@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 
 from central import usage_daily  # noqa: E402
+from central.access.security import hash_password  # noqa: E402
 from central.db.models import Alert, Kiosk, Organisation, Site, UsageEvent, User  # noqa: E402
-from central.security import hash_password  # noqa: E402
 from devtools.postgres import start_postgres  # noqa: E402
 from tests.central_server import start_central  # noqa: E402
 

@@ -8,7 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from central import __version__, alerts, log_scrub, retention, security
+from central import __version__
+from central.access import security
+from central.access.audit import AuditTrail
+from central.access.secret_key import load_secret_key
 from central.api import (
     auth,
     bookings,
@@ -25,7 +28,6 @@ from central.api import (
     users,
 )
 from central.api.docs import install_docs
-from central.audit import AuditTrail
 from central.calls import janus_relay, media_cleanup
 from central.calls.media_server import JanusRooms
 from central.console import alert_pages as console_alerts
@@ -42,13 +44,15 @@ from central.db.engine import make_engine, make_session_factory
 from central.db.migrate import upgrade
 from central.desk import page as desk_page
 from central.errors import install_error_handlers
+from central.fleet import alerts
 from central.ptv import sync as ptv_sync
-from central.request_guard import BodyLimits, CallerCache, RequestGuard, caller_lookup
-from central.secret_key import load_secret_key
-from central.security_headers import SecurityHeaders
 from central.settings import Settings
 from central.updates import serving as update_serving
 from central.updates import timestamps
+from central.usage import retention
+from central.web import log_scrub
+from central.web.request_guard import BodyLimits, CallerCache, RequestGuard, caller_lookup
+from central.web.security_headers import SecurityHeaders
 from contract.events import MAX_BATCH_BYTES
 
 API_PREFIX = "/api/v1"

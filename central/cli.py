@@ -16,11 +16,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from central.access.policy import ROLES
+from central.access.security import hash_password
 from central.db.engine import DEFAULT_DATABASE_URL, make_engine, make_session_factory, session_scope
 from central.db.migrate import upgrade
 from central.db.models import AccessToken, Kiosk, Organisation, User
-from central.policy import ROLES
-from central.security import hash_password
 from central.updates import cli as release_cli
 from contract.roles import Role
 
@@ -159,7 +159,7 @@ def database_session(database: str) -> Iterator[Session]:
 
 def manage_user(database: str, command: str, email: str, password: str | None = None) -> str:
     """disable / enable / unlock / password for one user; returns what was done."""
-    from central import login_throttle
+    from central.access import login_throttle
     from central.api.auth import normalise_email
     from central.api.users import set_disabled
 
@@ -220,8 +220,8 @@ def _manage_kiosk(args: argparse.Namespace) -> int:
 
 
 def _apply_retention(args: argparse.Namespace) -> int:
-    from central import retention
     from central.settings import Settings
+    from central.usage import retention
 
     with database_session(args.database) as db:
         print(json.dumps(retention.apply(db, Settings(database_url=args.database))))

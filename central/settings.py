@@ -24,12 +24,12 @@ class Settings(BaseSettings):
     # (central/outbound.py).
     outbound_allowed_hosts: str = ""
     # Where the server's own secret lives (keys booking codes); made 0600 on first start.
-    # Unset: beside an SQLite database, else ./central.key (central/secret_key.py).
+    # Unset: beside an SQLite database, else ./central.key (central/access/secret_key.py).
     # An explicit CENTRAL_SECRET_KEY (32 characters or more) wins over the file.
     secret_key_file: str | None = None
     secret_key: str | None = Field(default=None, min_length=32)
     # A kiosk is shown offline after max(3 heartbeat intervals, this) without a heartbeat
-    # (central/fleet_status.py): five minutes, so a restart or a short outage is no alarm.
+    # (central/fleet/fleet_status.py): five minutes, so a restart or a short outage is no alarm.
     offline_after_s: int = 300
     # Commands not delivered and finished within this time end as "expired".
     command_ttl_s: int = 24 * 3600
@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     ptv_sync_check_every_s: int = 300
     # The first pause after a failed PTV request (doubled each try, five tries: 1+2+4+8 s).
     ptv_retry_pause_s: float = Field(default=1.0, gt=0, le=60)
-    # The audit log (central/audit.py) is kept this long, for every organisation alike.
+    # The audit log (central/access/audit.py) is kept this long, for every organisation alike.
     audit_retention_days: int = 2 * 365
     # Worker processes for `central serve` (uvicorn), when --workers is not given.
     workers: int = 1
@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     # signs a new timestamp whenever less than half of the current one's life is left.
     update_keys: str | None = None
     update_timestamp_check_s: float = Field(default=600, gt=0)
-    # How often alerts are evaluated and their notices sent (central/alerts.py).
+    # How often alerts are evaluated and their notices sent (central/fleet/alerts.py).
     alerts_every_s: float = Field(default=30, gt=0, le=60)
 
     # Video calls (docs/operator.md, "Video calls"). The Janus URL is what browsers and

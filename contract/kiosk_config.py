@@ -55,7 +55,7 @@ class KioskConfig:
     site_name: str = ""
     accent_colour: str = ""
     logo_png: str = ""
-    # The site's opening hours (central/site_config.py checks their shape): weekday →
+    # The site's opening hours (central/fleet/site_config.py checks their shape): weekday →
     # spans, and dated exceptions. None: the site gives none, and screens say nothing.
     opening_hours: dict[str, Any] | None = None
     opening_exceptions: tuple[dict[str, Any], ...] | None = None

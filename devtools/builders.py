@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from central import ptv
-from central.codes import derive_code, new_salt
+from central.bookings.codes import derive_code, new_salt
 from central.db.models import Booking, Site
-from central.kiosk_sync import booking_item
+from central.fleet.kiosk_sync import booking_item
 from central.ptv import parse_service
 from contract import codes
 

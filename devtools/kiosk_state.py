@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from central.codes import new_salt
+from central.bookings.codes import new_salt
 from devtools.builders import kiosk_booking, kiosk_services
 from kiosk import bookings, catalogue
 from kiosk import config as kiosk_config

@@ -16,12 +16,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from central import login_throttle, people
-from central.api.schemas import Done, errors
-from central.db.models import AccessToken, User
-from central.db.types import utcnow
-from central.errors import ApiError
-from central.policy import (
+from central.access import login_throttle, people
+from central.access.policy import (
     PERSON_TOKEN_PREFIX,
     Access,
     allowed,
@@ -29,7 +25,11 @@ from central.policy import (
     get_session,
     signed_in,
 )
-from central.security import hash_password, new_token, token_hash, verify_password
+from central.access.security import hash_password, new_token, token_hash, verify_password
+from central.api.schemas import Done, errors
+from central.db.models import AccessToken, User
+from central.db.types import utcnow
+from central.errors import ApiError
 from central.settings import Settings
 
 router = APIRouter(tags=["auth"])

@@ -11,11 +11,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from central import changes, codes
+from central.access.policy import Access, allowed
 from central.api.schemas import errors
+from central.bookings import codes
+from central.catalogue import changes
 from central.db.models import Booking, Service, Site, User, new_id
 from central.errors import ApiError
-from central.policy import Access, allowed
 from contract import codes as contract_codes
 from contract.kiosk_api import BookingStatus
 from contract.roles import Role

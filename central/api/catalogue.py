@@ -11,13 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from central import catalogue_import, overlay, ptv
+from central import ptv
+from central.access.policy import Access, allowed
 from central.api.schemas import errors
+from central.catalogue import catalogue_import, overlay
 from central.db.models import PtvSync, Service, Site
 from central.errors import ApiError
-from central.policy import Access, allowed
 from central.ptv import sync as ptv_sync
-from central.request_guard import parsed_json
+from central.web.request_guard import parsed_json
 
 router = APIRouter(tags=["catalogue"])
 

@@ -1,4 +1,4 @@
-"""Deployments of releases to kiosks, in phases (central/deployments.py), and kiosk tags."""
+"""Deployments of releases to kiosks, in phases (central/updates/deployments.py), and kiosk tags."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, model_validator
 
-from central import deployments
+from central.access.policy import Access, allowed
 from central.api.schemas import errors
-from central.policy import Access, allowed
+from central.updates import deployments
 
 router = APIRouter(tags=["deployments"])
 

@@ -17,10 +17,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from central import audit
+from central.access import audit
+from central.access.policy import Access, allowed
 from central.api.kiosk_calls import BINARY_BODY, MessageIn, rooms_of
 from central.api.schemas import errors
-from central.attachment import content_disposition
 from central.calls import conversation, lifecycle, parties, queue
 from central.calls.desk_view import (
     DeskCall,
@@ -36,7 +36,7 @@ from central.calls.desk_view import (
 from central.db.models import Call, CallDocument, CallParty
 from central.db.types import utcnow
 from central.errors import not_found
-from central.policy import Access, allowed
+from central.web.attachment import content_disposition
 from contract import call_api
 from contract.call_api import CallOutcome, IdentificationLevel
 

@@ -10,14 +10,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import commands, fleet_status
+from central.access.policy import Access, allowed
+from central.access.security import new_token, token_hash
 from central.api.schemas import errors
 from central.db.models import Command, CommandArtifact, Kiosk, Site
 from central.db.types import utcnow
 from central.errors import not_found
-from central.fleet_status import KioskStatus
-from central.policy import Access, allowed
-from central.security import new_token, token_hash
+from central.fleet import commands, fleet_status
+from central.fleet.fleet_status import KioskStatus
 from central.settings import Settings
 from contract.device_states import FAULTS
 

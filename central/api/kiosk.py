@@ -1,6 +1,6 @@
 """The kiosks' side of the contract: routes only.
 
-The rules live in service modules: central/enrolment.py, heartbeats.py,
+The rules live in service modules: central/fleet/enrolment.py, heartbeats.py,
 kiosk_sync.py, checkins.py, usage_ingest.py. The answers' shapes are the
 contract's (contract/kiosk_api.py), so /openapi.json documents exactly what
 kiosks read.
@@ -15,12 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from central import checkins, commands, enrolment, heartbeats, kiosk_sync, usage_ingest
-from central.api.schemas import Count, errors
-from central.db.models import Command, CommandArtifact, Site
-from central.db.types import utcnow
-from central.errors import ApiError, not_found
-from central.policy import (
+from central.access.policy import (
     Device,
     authenticate_device,
     bearer_token,
@@ -28,6 +23,13 @@ from central.policy import (
     device_token,
     get_session,
 )
+from central.api.schemas import Count, errors
+from central.bookings import checkins
+from central.db.models import Command, CommandArtifact, Site
+from central.db.types import utcnow
+from central.errors import ApiError, not_found
+from central.fleet import commands, enrolment, heartbeats, kiosk_sync
+from central.usage import usage_ingest
 from contract import events, kiosk_api
 from contract.kiosk_api import FINISHED_COMMAND, CommandStatus
 from contract.kiosk_config import etag, kiosk_document

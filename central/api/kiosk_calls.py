@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from central.access.policy import Device, authenticate_device, get_session
 from central.api.schemas import errors
 from central.calls import conversation, janus_relay, lifecycle, parties
 from central.calls.media_server import JanusRooms, participant_token
@@ -23,7 +24,6 @@ from central.calls.turn import ice_servers
 from central.db.models import Booking, Call, Service
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
-from central.policy import Device, authenticate_device, get_session
 from contract import call_api
 from contract.call_api import CallOutcome, CallStatus, LinkLevel, Speaker
 

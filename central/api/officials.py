@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from central.access.policy import Access, allowed
 from central.api.schemas import errors
 from central.calls import lifecycle
 from central.db.models import Service, User
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
-from central.policy import Access, allowed
 from contract.roles import Role
 
 router = APIRouter(tags=["officials"])

@@ -11,13 +11,13 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from central import sites
+from central.access.policy import Access, allowed
 from central.api.schemas import errors
 from central.db.models import Organisation, Site
 from central.errors import ApiError
-from central.policy import Access, allowed
-from central.retention import MAX_DAYS, MIN_DAYS, for_organisation
+from central.fleet import sites
 from central.settings import Settings
+from central.usage.retention import MAX_DAYS, MIN_DAYS, for_organisation
 
 router = APIRouter(tags=["organisations"])
 

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
-from central import sites
+from central.access.policy import Access, allowed
 from central.api.schemas import errors
 from central.errors import ApiError
-from central.policy import Access, allowed
+from central.fleet import sites
 from contract.kiosk_config import kiosk_document, merge_patch
 
 router = APIRouter(tags=["sites"])

@@ -8,10 +8,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
+from central.access.policy import Access, allowed
 from central.api.schemas import errors
 from central.db.models import Call, CallParty, Organisation, UsageEvent
 from central.errors import ApiError
-from central.policy import Access, allowed
 
 router = APIRouter(tags=["stats"])
 

@@ -12,14 +12,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from central import people
+from central.access import people
+from central.access.policy import Access, allowed
+from central.access.security import hash_password
 from central.api.auth import MAX_EMAIL
 from central.api.schemas import errors
 from central.db.models import AccessToken, User
 from central.db.types import utcnow
 from central.errors import ApiError, forbidden
-from central.policy import Access, allowed
-from central.security import hash_password
 from contract.roles import Role
 
 router = APIRouter(tags=["users"])

@@ -11,13 +11,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from central.access.policy import Access
 from central.calls import conversation, janus_relay, lifecycle, parties, queue
 from central.calls.media_server import participant_token
 from central.calls.turn import ice_servers
 from central.db.models import Call, CallParty, Organisation, Service, Site, User
 from central.db.types import utcnow
 from central.errors import not_found
-from central.policy import Access
 from contract.call_api import CallStatus, Speaker
 from contract.roles import Role
 

@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from central.calls.media_server import participant_token
 from central.db.models import Call, CallParty
-from central.links import public_base
+from central.web.links import public_base
 from contract.call_api import CallStatus, PartyStatus
 
 router = APIRouter(include_in_schema=False)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from central.audit import entries_query, visible_to
+from central.access.audit import entries_query, visible_to
 from central.console.render import render
 from central.console.viewer import Viewer, viewer
 from central.db.models import AuditEntry, User

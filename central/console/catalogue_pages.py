@@ -12,7 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete, select
 from starlette.concurrency import run_in_threadpool
 
-from central import catalogue_import, outbound, overlay, ptv
+from central import outbound, ptv
+from central.access.policy import PERMISSIONS
+from central.catalogue import catalogue_import, overlay
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import (
@@ -25,7 +27,6 @@ from central.db.models import (
 )
 from central.db.types import utcnow
 from central.errors import ApiError
-from central.policy import PERMISSIONS
 from central.ptv import sync as ptv_sync
 from contract.roles import Role
 

@@ -1,6 +1,6 @@
 """Deployments in the console: each release's rollout, phase by phase and kiosk by kiosk,
 with pause, resume and cancel; and a new deployment to a site or a tag. The rules are
-central/deployments.py's, the same as the API's."""
+central/updates/deployments.py's, the same as the API's."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from central import deployments
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Site
 from central.errors import ApiError
+from central.updates import deployments
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 100

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from central import commands
+from central.access.policy import TECHNICIAN_COMMANDS
 from central.console.render import paged, render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Alert, Command, CommandArtifact, Kiosk, Site, UsageEvent
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
-from central.fleet_list import (
+from central.fleet import commands
+from central.fleet.fleet_list import (
     PAGE_SIZE,
     SORTS,
     FleetFilter,
@@ -23,8 +24,7 @@ from central.fleet_list import (
     fleet_rows,
     with_devices,
 )
-from central.fleet_status import KioskStatus, offline_after, status_of
-from central.policy import TECHNICIAN_COMMANDS
+from central.fleet.fleet_status import KioskStatus, offline_after, status_of
 from contract.kiosk_api import CommandType
 from contract.roles import Role
 

@@ -7,7 +7,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from central import mail, people
+from central import mail
+from central.access import people
+from central.access.policy import ROLES, Access
 from central.api.officials import set_profile
 from central.api.users import set_disabled
 from central.calls import lifecycle
@@ -15,9 +17,8 @@ from central.console.render import render
 from central.console.viewer import Viewer, form_fields, form_lists, viewer
 from central.db.models import Organisation, Service, User
 from central.errors import ApiError, forbidden
-from central.links import public_base
-from central.policy import ROLES, Access
 from central.ptv import service_name
+from central.web.links import public_base
 from contract.roles import Role
 
 router = APIRouter(include_in_schema=False)

@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from central.browser_session import csrf_token
+from central.access.browser_session import csrf_token
 from central.console.i18n import LANGUAGES, translations
 
 HELSINKI = ZoneInfo("Europe/Helsinki")

@@ -11,11 +11,11 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from central.attachment import content_disposition
 from central.console.render import paged, render
 from central.console.viewer import Viewer, viewer
 from central.errors import ApiError
-from central.usage_report import ACTIVITIES, MAX_DAYS, ROWS_BY, Report, ReportFilter, build
+from central.usage.usage_report import ACTIVITIES, MAX_DAYS, ROWS_BY, Report, ReportFilter, build
+from central.web.attachment import content_disposition
 from contract.events import EVENT_TYPES
 
 router = APIRouter(include_in_schema=False)

@@ -18,15 +18,15 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from central import people
+from central.access import people
+from central.access.browser_session import LOGIN_COOKIE, SESSION_COOKIE, cookie_value
+from central.access.policy import get_session
+from central.access.security import token_hash
 from central.api.auth import LoginRequest, LoginResponse, login, new_session
-from central.browser_session import LOGIN_COOKIE, SESSION_COOKIE, cookie_value
 from central.console.render import PageContext, render
 from central.console.viewer import LANGUAGE_COOKIE, Viewer, form_fields, language_of, viewer
 from central.db.models import AccessToken
 from central.errors import PAGE_ERRORS, ApiError
-from central.policy import get_session
-from central.security import token_hash
 from contract.roles import Role
 
 router = APIRouter(include_in_schema=False)

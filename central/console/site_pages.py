@@ -12,14 +12,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from central import site_config, sites
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Kiosk, Organisation, Service, Site, SiteService
 from central.errors import ApiError
-from central.links import public_base
+from central.fleet import site_config, sites
 from central.ptv import service_name
-from central.request_guard import NOT_JSON, parse_json
+from central.web.links import public_base
+from central.web.request_guard import NOT_JSON, parse_json
 from contract.kiosk_config import kiosk_document
 from contract.roles import Role
 

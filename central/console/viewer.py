@@ -10,11 +10,11 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.browser_session import SESSION_COOKIE
+from central.access.browser_session import SESSION_COOKIE
+from central.access.policy import PERMISSIONS, Access, allowed, get_session
 from central.console.i18n import pick_language
 from central.console.render import PageContext
 from central.db.models import User
-from central.policy import PERMISSIONS, Access, allowed, get_session
 
 LANGUAGE_COOKIE = "pp_console_lang"
 
@@ -47,7 +47,7 @@ WORDS = (
     N_("This account is disabled; ask an admin."),
     N_("The form has expired; try again."),
     N_("Give your e-mail address and password."),
-    # Deployments' states and phases (central/deployments.py), as the pages show them.
+    # Deployments' states and phases (central/updates/deployments.py), as the pages show them.
     N_("running"),
     N_("paused"),
     N_("cancelled"),

@@ -51,7 +51,7 @@ class Organisation(Base):
     ptv_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Days to keep usage events, bookings and screenshots; missing keys use central's defaults.
     retention: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # Who hears of alerts: {"emails": [...], "webhook": "https://…"} (central/alerts.py).
+    # Who hears of alerts: {"emails": [...], "webhook": "https://…"} (central/fleet/alerts.py).
     alerting: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Marked by the national admin: only such an organisation's interpreters interpret.
     interpretation_service: Mapped[bool] = mapped_column(
@@ -142,12 +142,12 @@ class Kiosk(Base):
     outbox_depth: Mapped[int] = mapped_column(Integer, default=0)
     dropped_events: Mapped[int] = mapped_column(Integer, default=0)
     health: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # "ok", "degraded" or "maintenance" from the last heartbeat (central/fleet_status.py).
+    # "ok", "degraded" or "maintenance" from the last heartbeat (central/fleet/fleet_status.py).
     condition: Mapped[str] = mapped_column(String(16), default="ok")
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
     device_token_expires_at: Mapped[datetime | None] = mapped_column()
     # The token a rotation replaced keeps working for a short while, so a kiosk whose
-    # rotation answer was lost on the way is not locked out (central/enrolment.py).
+    # rotation answer was lost on the way is not locked out (central/fleet/enrolment.py).
     previous_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     previous_token_until: Mapped[datetime | None] = mapped_column()
     # A retired kiosk keeps its history; its token is revoked and its hardware id released.
@@ -278,7 +278,7 @@ class Booking(Base):
     display_name: Mapped[str] = mapped_column(String(60))
     mode: Mapped[str] = mapped_column(String(16))
     # Only bookings made before migration 0003 have a stored code; newer codes are derived
-    # from central's secret (central/codes.py) and found by `code_lookup`.
+    # from central's secret (central/bookings/codes.py) and found by `code_lookup`.
     code: Mapped[str | None] = mapped_column(String(16))
     code_nonce: Mapped[int] = mapped_column(Integer, default=0)
     code_lookup: Mapped[str | None] = mapped_column(String(64))
@@ -472,7 +472,7 @@ class DocumentDownload(Base):
 
 class AuditEntry(Base):
     """Every change a person or system made through the API or the console: who, what,
-    when, from where. Append-only: no endpoint edits or deletes a row (central/audit.py);
+    when, from where. Append-only: no endpoint edits or deletes a row (central/access/audit.py);
     only retention removes rows past `audit_retention_days`."""
 
     __tablename__ = "audit_log"
@@ -590,7 +590,7 @@ class UsageDaily(Base):
 
 class Deployment(Base):
     """A release rolled out to a set of kiosks in phases: canary, 10 %, all
-    (central/deployments.py). `phase` is the last phase opened."""
+    (central/updates/deployments.py). `phase` is the last phase opened."""
 
     __tablename__ = "deployments"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

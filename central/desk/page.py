@@ -1,4 +1,4 @@
-"""Serves the desk page and its two static files."""
+"""Serves the desk page, its ES modules and its style sheet."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from central.desk.strings import LANGUAGES, pick_language, strings_for
 
 HERE = Path(__file__).parent
-STATIC = {"desk.js": "text/javascript", "desk.css": "text/css"}
+# The page's ES modules (desk.js imports the others) and its style sheet.
+MODULES = ("desk.js", "api.js", "janus.js", "call_media.js", "live_text.js")
+STATIC = {**dict.fromkeys(MODULES, "text/javascript"), "desk.css": "text/css"}
 templates = Environment(
     loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
 )

@@ -3,7 +3,7 @@ as the kiosk's service item (API.md "A service item", with the fields docs/ptv.m
 
 Texts are kept in every language PTV has them in and never copied between languages: the
 kiosk picks a fallback when it shows them. Palvelupiste's own facts about a service (video
-at a site, identification) are not PTV's: they come from the overlay (central/overlay.py).
+at a site, identification) are not PTV's: they come from the overlay (central/catalogue/overlay.py).
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from central import catalogue_import, outbound
+from central import outbound
 from central.background import Every
+from central.catalogue import catalogue_import
 from central.db.models import Organisation, PtvSync, Service
 from central.db.types import utcnow
 from central.ptv.client import PtvClient, PtvError

@@ -452,10 +452,10 @@ def test_another_organisations_party_is_in_the_calls_audit_log(central, people):
     """An interpreter's take, chat, download and leave are the call's organisation's
     business: they show in its audit log (downloads too, though they are reads), and
     in the interpreter's own organisation's."""
-    from central.audit import visible_to
+    from central.access.audit import visible_to
+    from central.access.policy import Access, Person
     from central.db.engine import session_scope
     from central.db.models import AuditEntry, User
-    from central.policy import Access, Person
 
     official, interpreter = people["official"], people["interpreters"]["russian"]
     call = active_call(central, people)

@@ -439,8 +439,8 @@ def test_other_kiosks_and_people_cannot_reach_a_call(central, world, national):
 
 
 def test_retention_removes_a_calls_documents_and_chat(central, world):
-    from central import retention
     from central.db.models import Call, CallMessage
+    from central.usage import retention
 
     org, service = world["org"], world["service"]
     call = kiosk_call(central, org.device_token, service)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from central.access.security import token_hash
 from central.db.engine import session_scope
 from central.db.models import EnrolmentToken, Kiosk
-from central.security import token_hash
 from tests.central.world import PASSWORD, add_user, make_org, ok
 
 

@@ -21,10 +21,10 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from central import retention
 from central.cli import manage_user
 from central.db.engine import session_scope
 from central.db.models import Booking, CommandArtifact, Kiosk, UsageEvent, User
+from central.usage import retention
 from contract import codes
 from devtools.builders import booking_request, sample_catalogue
 from tests.central.world import PASSWORD, enrol, login, make_org, ok
@@ -661,7 +661,7 @@ def test_answers_carry_security_headers_and_auth_is_not_cached(central, national
 
 
 def test_concurrent_secret_key_creation_agrees(tmp_path):
-    from central.secret_key import load_secret_key
+    from central.access.secret_key import load_secret_key
     from central.settings import Settings
 
     settings = Settings(database_url=f"sqlite:///{tmp_path}/c.db")

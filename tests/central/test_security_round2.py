@@ -85,7 +85,7 @@ class ConsoleSession:
     its pages carry), driven over plain HTTP."""
 
     def __init__(self, central, token: str) -> None:
-        from central.browser_session import SESSION_COOKIE, csrf_token
+        from central.access.browser_session import SESSION_COOKIE, csrf_token
 
         self.central = central
         self.http = requests.Session()
@@ -237,7 +237,7 @@ def test_scans_only_reach_a_call_an_official_answered_and_are_capped(central, na
 def test_the_access_log_keeps_no_invitation_or_csrf_token(central, national, caplog):
     import logging
 
-    from central.log_scrub import ACCESS_LOGGER
+    from central.web.log_scrub import ACCESS_LOGGER
 
     line = '%s - "%s %s HTTP/%s" %d'
     secret = "inv_" + "S3cret" * 6
@@ -367,7 +367,8 @@ def test_addresses_inside_are_refused_when_saved(database_url):
 def test_each_connection_is_checked_and_redirects_are_not_followed():
     """A name that resolved to a public address when saved and to loopback now (DNS
     rebinding) reaches nothing; a redirect, even to an allowed host, is an answer."""
-    from central import alerts, outbound
+    from central import outbound
+    from central.fleet import alerts
     from central.settings import Settings
 
     inside = Receiver()
@@ -397,8 +398,8 @@ def test_a_slow_webhook_delays_no_other_organisations_notice(central, national, 
     """One organisation's receiver answering a byte every 2 s held every organisation's
     notices for as long as it liked: now each send has a deadline and runs beside the
     others', off the alert evaluation."""
-    from central import alerts
     from central.db.models import Alert, AlertNotice
+    from central.fleet import alerts
     from tests.waiting import wait_for
 
     monkeypatch.setattr(alerts, "WEBHOOK_DEADLINE_S", 3.0)

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from alembic import command
 from sqlalchemy import create_engine, select, text
 
-from central import retention
 from central.db.engine import make_session_factory, session_scope
 from central.db.migrate import alembic_config, upgrade
 from central.db.models import Organisation, UsageDaily
+from central.usage import retention
 from tests.central.world import make_org, ok
 
 

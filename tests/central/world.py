@@ -94,8 +94,8 @@ def enrol(
 
 def user_id(central: RunningCentral, token: str) -> str:
     """The id of the user a token belongs to (the API has no "who am I" yet)."""
+    from central.access.security import token_hash
     from central.db.models import AccessToken
-    from central.security import token_hash
 
     with session_scope(central.app.state.sessions) as db:
         row = db.get(AccessToken, token_hash(token))

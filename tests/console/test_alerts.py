@@ -179,7 +179,7 @@ def test_another_municipality_sees_no_alert_of_ours(console, alert_world):
 
 
 def test_a_mail_server_that_is_down_is_tried_again_later(alert_world):
-    from central import alerts
+    from central.fleet import alerts
 
     world = alert_world
     settings = world.central.app.state.settings.model_copy(update={"mail_port": 1})

@@ -134,7 +134,7 @@ def upgrade() -> None:
 
 def _count_stored_events(daily: sa.Table) -> None:
     """The events stored before this migration, counted as ingest now counts new ones."""
-    from central.usage_daily import duration_of, key_of
+    from central.usage.usage_daily import duration_of, key_of
 
     events = sa.table(
         "usage_events",

@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy import JSON, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
-from central import commands, deployments
+from central.access.policy import Device
 from central.db.models import Kiosk, Site
 from central.db.types import UTCDateTime, utcnow
-from central.fleet_status import condition_of
-from central.policy import Device
+from central.fleet import commands
+from central.fleet.fleet_status import condition_of
+from central.updates import deployments
 
 # Built once: constructing statements per request was a third of a heartbeat's cost.
 _RECORD_HEALTH = (

@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from central import audit, usage_daily
+from central.access import audit
 from central.background import Every
 from central.db.engine import changed
 from central.db.models import (
@@ -34,8 +34,9 @@ from central.db.models import (
 )
 from central.db.types import utcnow
 from central.settings import Settings
+from central.usage import usage_daily
 
-log = logging.getLogger("central.retention")
+log = logging.getLogger("central.usage.retention")
 KINDS = ("usage_days", "bookings_days", "screenshots_days", "call_documents_days")
 MIN_DAYS, MAX_DAYS = 1, 10 * 365
 

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from central.access.policy import PERSON_TOKEN_PREFIX, ROLES, Access
+from central.access.security import hash_password, new_token, token_hash
 from central.db.models import AccessToken, Invitation, User
 from central.db.types import utcnow
 from central.errors import ApiError, forbidden
-from central.policy import PERSON_TOKEN_PREFIX, ROLES, Access
-from central.security import hash_password, new_token, token_hash
 from contract.roles import Role
 
 MAX_EMAIL = 320

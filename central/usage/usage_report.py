@@ -1,6 +1,6 @@
 """Usage reports ("suoritteet") for the console: what kiosks were used for, over a date range.
 
-Read from the daily counts (central/usage_daily.py), never from the events: a
+Read from the daily counts (central/usage/usage_daily.py), never from the events: a
 kiosk's day is a few dozen rows however many citizens it served, so a report over
 1,000,000 events reads a fraction of that. A few small grouped queries give the
 table (day × site × event type × service) and the figures by day, site, kiosk,

@@ -1,7 +1,7 @@
 """Palvelupiste's own facts about a service, which PTV has no field for: that it is offered
 by video (everywhere, or at one site) and the identification it needs. Kept in their own
 table beside the PTV data, so no sync or import ever overwrites them, and laid over the
-PTV item when a kiosk syncs (central/kiosk_sync.py).
+PTV item when a kiosk syncs (central/fleet/kiosk_sync.py).
 
 Which officials serve a service is the officials' own profile (OfficialProfile.services),
 likewise outside the PTV data.
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import changes
+from central.catalogue import changes
 from central.db.models import ServiceOverlay, SiteService
 from central.ptv.services import IDENTIFICATION
 

@@ -9,7 +9,7 @@ they pass their limit. A JSON body must parse, and its values must be
 storable (contract.json_values): refused here, not failing deep inside a
 query or on every later read.
 
-The endpoints still authenticate and authorise for real (central/policy.py):
+The endpoints still authenticate and authorise for real (central/access/policy.py):
 this check only decides whether the body is worth reading.
 """
 
@@ -28,19 +28,19 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central.browser_session import (
+from central.access.browser_session import (
     csrf_matches,
     from_cookie,
     request_token,
     submitted_csrf,
 )
-from central.errors import ApiError, error_body
-from central.policy import (
+from central.access.policy import (
     DEVICE_TOKEN_PREFIX,
     authenticate_token,
     device_for_token,
     missing_token,
 )
+from central.errors import ApiError, error_body
 from contract.json_values import InvalidValue, check_value
 
 # A JSON \u0000 escape: preceded by an even number of backslashes (so not "\\u0000").

@@ -1,6 +1,6 @@
 """A kiosk's status as people see it, derived in one place from its last heartbeat.
 
-`last_seen` moves only when a heartbeat arrives (central/heartbeats.py), so
+`last_seen` moves only when a heartbeat arrives (central/fleet/heartbeats.py), so
 the status is honest: a kiosk is offline once it has been silent for
 max(3 × its heartbeat interval, `offline_after_s`), whatever else it did.
 A kiosk never seen since enrolment is `never_seen`, not offline: it raises

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central.browser_session import is_console, request_token
+from central.access.browser_session import is_console, request_token
 from central.db.engine import changed
 from central.db.models import AuditEntry
-from central.request_guard import Caller, CallerCache, caller_of
+from central.web.request_guard import Caller, CallerCache, caller_of
 
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_PATH = 300

@@ -1,6 +1,6 @@
 """What a site's kiosks sync: the catalogue they show and today's bookings, as deltas.
 
-The change log (central/changes.py) says what changed after a kiosk's
+The change log (central/catalogue/changes.py) says what changed after a kiosk's
 cursor; these loaders say what each changed id looks like to a kiosk now,
 or None when the kiosk should drop it (withdrawn, cancelled, in the past).
 """
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import changes, overlay
+from central.catalogue import changes, overlay
 from central.db.models import Booking, Service, Site, SiteService
 from central.db.types import utcnow
 from contract.kiosk_api import BookingStatus, Delta

@@ -18,10 +18,10 @@ from sqlalchemy import ColumnElement, bindparam, select, true
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from central.browser_session import request_token
+from central.access.browser_session import request_token
+from central.access.security import token_hash
 from central.db.models import AccessToken, Booking, Command, Kiosk, Organisation, Site, User
 from central.errors import ApiError, forbidden, not_found
-from central.security import token_hash
 from contract.roles import Role
 
 ROLES = tuple(Role)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from central import changes
+from central.access.policy import Device
+from central.catalogue import changes
 from central.db.models import Booking, CheckIn
 from central.errors import ApiError
-from central.policy import Device
 from contract import events
 from contract.kiosk_api import BookingStatus, CheckInStatus
 

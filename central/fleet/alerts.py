@@ -1,7 +1,7 @@
 """Alerts: conditions of kiosks that need a person, raised once and resolved by themselves.
 
 Every `alerts_every_s` (≤ 60 s) each worker evaluates every enrolled kiosk:
-- `offline`: no heartbeat for max(3 beats, `offline_after_s`) (central/fleet_status.py);
+- `offline`: no heartbeat for max(3 beats, `offline_after_s`) (central/fleet/fleet_status.py);
 - `device:<kind>:<name>`: a device in a fault state (paper out, jam, camera gone);
 - `disk_low`, `outbox_backlog`: as fleet_status defines them;
 - `update_failed`: the kiosk's updater reports its last release rolled back or refused
@@ -27,12 +27,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from central import fleet_status, mail, outbound
+from central import mail, outbound
 from central.background import Every
 from central.db.engine import changed
 from central.db.models import Alert, AlertNotice, Command, Kiosk, Organisation, Site
 from central.db.types import utcnow
-from central.fleet_status import KioskStatus
+from central.fleet import fleet_status
+from central.fleet.fleet_status import KioskStatus
 from central.settings import Settings
 from contract.device_states import FAULTS
 

@@ -5,7 +5,7 @@ login through the API makes), so the console and the API share one
 authentication and one policy. Because a browser sends a cookie by itself,
 every state-changing console request must also carry the CSRF token: an HMAC
 of the session token under central's secret, which a page of another site
-cannot read. The request guard checks it (central/request_guard.py), so no
+cannot read. The request guard checks it (central/web/request_guard.py), so no
 console form can forget to.
 """
 

@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 from tuf.api.exceptions import RepositoryError
 from tuf.api.metadata import Metadata, Targets
 
+from central.access.policy import Access
 from central.db.models import Deployment, DeploymentKiosk, Kiosk
 from central.db.types import UTCDateTime, utcnow
 from central.errors import ApiError, not_found
-from central.policy import Access
 from contract.release import FAILED_ROLLOUT, FINAL_ROLLOUT, RolloutState, bundle_name
 
 RUNNING, PAUSED, CANCELLED, COMPLETED = "running", "paused", "cancelled", "completed"

@@ -14,11 +14,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from central import usage_daily
+from central.access.policy import Device
 from central.db.models import UsageEvent
 from central.db.types import utcnow
 from central.errors import ApiError
-from central.policy import Device
+from central.usage import usage_daily
 from contract import events
 from contract.json_values import printable
 

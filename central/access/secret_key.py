@@ -1,6 +1,6 @@
 """Central's own secret key: from CENTRAL_SECRET_KEY, or a 0600 file made on first start.
 
-It keys booking codes (central/codes.py). Every worker and every server of
+It keys booking codes (central/bookings/codes.py). Every worker and every server of
 one deployment must use the same key: docs/security.md says how to set and
 rotate it.
 """

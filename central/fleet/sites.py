@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import changes
-from central.codes import new_salt
+from central.access.security import new_token, token_hash
+from central.bookings.codes import new_salt
+from central.catalogue import changes
 from central.db.models import EnrolmentToken, Organisation, Service, Site, SiteService
 from central.db.types import utcnow
 from central.errors import ApiError
-from central.security import new_token, token_hash
 from contract.json_values import InvalidValue, check_value
 from contract.kiosk_config import branding_problems
 

@@ -1,7 +1,7 @@
 """The fleet list the console shows: kiosks with their derived status, filtered and sorted.
 
 Status depends on the time and each site's heartbeat interval, so it is
-derived per row (central/fleet_status.py) after SQL has applied the other
+derived per row (central/fleet/fleet_status.py) after SQL has applied the other
 filters; the same rows serve a page and a bulk action ("everything this
 filter shows").
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from central import fleet_status
+from central.access.policy import Access
 from central.db.models import Kiosk, Organisation, Site
-from central.fleet_status import KioskStatus
-from central.policy import Access
+from central.fleet import fleet_status
+from central.fleet.fleet_status import KioskStatus
 
 SORTS = ("name", "status", "last_seen", "version", "outbox", "site")
 PAGE_SIZE = 50

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import changes, ptv
+from central import ptv
+from central.catalogue import changes
 from central.db.models import Service, SiteService
 from central.db.types import utcnow
 

@@ -14,11 +14,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from central.access.policy import DEVICE_TOKEN_PREFIX
+from central.access.security import new_token, token_hash
 from central.db.models import EnrolmentToken, Kiosk, Site
 from central.db.types import utcnow
 from central.errors import ApiError
-from central.policy import DEVICE_TOKEN_PREFIX
-from central.security import new_token, token_hash
 
 
 @dataclass

@@ -9,10 +9,10 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from central.access.policy import TECHNICIAN_COMMANDS, Access
 from central.db.models import Command, Kiosk
 from central.db.types import UTCDateTime, utcnow
 from central.errors import ApiError, forbidden
-from central.policy import TECHNICIAN_COMMANDS, Access
 from central.settings import Settings
 from contract.kiosk_api import OPEN_COMMAND, CommandStatus, CommandType
 from contract.roles import Role

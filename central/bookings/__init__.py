@@ -1,0 +1,1 @@
+"""Bookings at the kiosk: check-ins and booking codes."""

@@ -1,0 +1,1 @@
+"""The kiosks: enrolment, heartbeats, commands, their sites and configuration, status and alerts."""

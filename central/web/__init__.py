@@ -1,0 +1,2 @@
+"""What every HTTP request passes through: limits, security headers, scrubbed logs,
+links and downloads."""
