@@ -59,7 +59,26 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "alert.read": FLEET,
     "alerting.manage": ADMINS,
     "desk.use": frozenset({Role.OFFICIAL, Role.INTERPRETER}),
+    # Beyond "command.create": the commands that change a kiosk's service (restart,
+    # reboot, maintenance, update); a technician sends TECHNICIAN_COMMANDS only.
+    "command.any": ADMINS,
+    # A national admin's own account (disable it, set its password, create one).
+    "national_admin.manage": NATIONAL,
 }
+
+
+def may(role: str, action: str) -> bool:
+    """The one answer to "may this role do this": routes (through `allowed`), pages
+    deciding what to offer, and the rules below all ask here."""
+    return role in PERMISSIONS[action]
+
+
+def may_send(role: str, command_type: str) -> bool:
+    """A command of this type, from someone of this role."""
+    return may(role, "command.any") or (
+        may(role, "command.create") and command_type in TECHNICIAN_COMMANDS
+    )
+
 
 # Commands a technician may send; the rest change a kiosk's service and need an admin.
 TECHNICIAN_COMMANDS = frozenset({"self_test", "print_test_page", "screenshot", "sync_now"})
@@ -140,6 +159,9 @@ class Access:
     def is_national(self) -> bool:
         return self.person.role == Role.NATIONAL_ADMIN
 
+    def may(self, action: str) -> bool:
+        return may(self.person.role, action)
+
     def may_touch_org(self, org_id: str) -> bool:
         return self.is_national or self.person.org_id == org_id
 
@@ -217,11 +239,12 @@ def person_for_token(db: Session, token: str) -> Person | None:
 
 def allowed(action: str) -> Callable[..., Access]:
     """Dependency: the caller is a person whose role may perform `action`."""
-    roles = PERMISSIONS[action]
+    if action not in PERMISSIONS:
+        raise KeyError(f"no permission named {action}")  # a typo fails at import, not later
 
     def dependency(request: Request, db: Session = Depends(get_session)) -> Access:
         person = authenticate_person(request, db)
-        if person.role not in roles:
+        if not may(person.role, action):
             raise forbidden(f"Your role ({person.role}) may not do this.")
         return Access(person, db)
 

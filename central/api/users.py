@@ -99,7 +99,7 @@ def patch_user(
 ) -> UserOut:
     """Disable or enable a user, or set a new password (which ends their sessions)."""
     user = _user(access, user_id)
-    if user.role == Role.NATIONAL_ADMIN and not access.is_national:
+    if user.role == Role.NATIONAL_ADMIN and not access.may("national_admin.manage"):
         raise forbidden("Only a national admin may change a national admin.")
     if body.disabled is not None:
         if user.id == access.person.user_id and body.disabled:

@@ -13,7 +13,6 @@ from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Alert, Kiosk, Organisation
 from central.errors import ApiError
-from contract.roles import Role
 
 router = APIRouter(include_in_schema=False)
 RESOLVED_SHOWN = 100
@@ -38,7 +37,7 @@ def alerts_page(request: Request, seen: Viewer = Depends(viewer("alert.read"))) 
         .limit(RESOLVED_SHOWN)
     ).all()
     orgs = []
-    if seen.access.person.role in (Role.NATIONAL_ADMIN, Role.ORG_ADMIN):
+    if seen.access.may("alerting.manage"):
         orgs = list(
             db.scalars(
                 select(Organisation)

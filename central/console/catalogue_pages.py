@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from starlette.concurrency import run_in_threadpool
 
 from central import outbound, ptv
-from central.access.policy import PERMISSIONS
+from central.access.policy import may
 from central.catalogue import catalogue_import, overlay
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
@@ -28,7 +28,6 @@ from central.db.models import (
 from central.db.types import utcnow
 from central.errors import ApiError
 from central.ptv import sync as ptv_sync
-from contract.roles import Role
 
 router = APIRouter(include_in_schema=False)
 DRAFT_TTL = timedelta(hours=1)
@@ -66,7 +65,7 @@ def catalogue_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read")
         items.sort(key=lambda i: ptv.service_name(i, seen.page.language).lower())
     role = seen.access.person.role
     syncs = []
-    if role in PERMISSIONS["catalogue.sync"]:
+    if may(role, "catalogue.sync"):
         configured = {s.organisation_id: s for s in db.scalars(select(PtvSync))}
         for org in db.scalars(select(Organisation).order_by(Organisation.name)):
             if org.id in configured or org.ptv_id:
@@ -79,8 +78,8 @@ def catalogue_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read")
         items=items,
         sites=sites,
         site_id=site_id,
-        may_import=role == Role.NATIONAL_ADMIN,
-        may_overlay=bool(site_id) and role in PERMISSIONS["catalogue.overlay"],
+        may_import=may(role, "catalogue.import"),
+        may_overlay=bool(site_id) and may(role, "catalogue.overlay"),
         own_overlay=own,
         syncs=syncs,
         done=request.query_params.get("done"),

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from central.access.policy import TECHNICIAN_COMMANDS
+from central.access.policy import may_send
 from central.console.render import paged, render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Alert, Command, CommandArtifact, Kiosk, Site, UsageEvent
@@ -26,7 +26,6 @@ from central.fleet.fleet_list import (
 )
 from central.fleet.fleet_status import KioskStatus, offline_after, status_of
 from contract.kiosk_api import CommandType
-from contract.roles import Role
 
 router = APIRouter(include_in_schema=False)
 MAX_MESSAGE = 200  # as the kiosk shows at most (kiosk/ui/app.py)
@@ -100,8 +99,7 @@ def fleet_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -
 
 
 def _actions_for(seen: Viewer) -> list[str]:
-    role = seen.access.person.role
-    return [a.value for a in ACTIONS if role != Role.TECHNICIAN or a in TECHNICIAN_COMMANDS]
+    return [a.value for a in ACTIONS if may_send(seen.access.person.role, a)]
 
 
 def _args(type_: str, fields: dict[str, str]) -> dict[str, str]:

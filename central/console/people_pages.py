@@ -26,12 +26,12 @@ DESK_ROLES = (Role.OFFICIAL, Role.INTERPRETER)
 
 
 def _roles_for(access: Access) -> list[str]:
-    return [r for r in ROLES if r != Role.NATIONAL_ADMIN or access.is_national]
+    return [r for r in ROLES if r != Role.NATIONAL_ADMIN or access.may("national_admin.manage")]
 
 
 def _user(access: Access, user_id: str) -> User:
     user = access.own(access.db.get(User, user_id), lambda u: u.org_id or "", "user")
-    if user.role == Role.NATIONAL_ADMIN and not access.is_national:
+    if user.role == Role.NATIONAL_ADMIN and not access.may("national_admin.manage"):
         raise forbidden("Only a national admin may change a national admin.")
     return user
 

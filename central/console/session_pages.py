@@ -20,14 +20,13 @@ from starlette.concurrency import run_in_threadpool
 
 from central.access import people
 from central.access.browser_session import LOGIN_COOKIE, SESSION_COOKIE, cookie_value
-from central.access.policy import get_session
+from central.access.policy import get_session, may
 from central.access.security import token_hash
 from central.api.auth import LoginRequest, LoginResponse, login, new_session
 from central.console.render import PageContext, render
 from central.console.viewer import LANGUAGE_COOKIE, Viewer, form_fields, language_of, viewer
 from central.db.models import AccessToken
 from central.errors import PAGE_ERRORS, ApiError
-from contract.roles import Role
 
 router = APIRouter(include_in_schema=False)
 COOKIE_PATH = "/console/"
@@ -196,5 +195,5 @@ def accept_invitation(
         return _invitation_page(request, token, refusal.message, refusal.status)
     session_token, _expires = new_session(db, user.id, request.app.state.settings)
     db.commit()
-    target = "/desk/" if user.role in (Role.OFFICIAL, Role.INTERPRETER) else "/console/fleet"
+    target = "/desk/" if may(user.role, "desk.use") else "/console/fleet"
     return _signed_in(request, target, session_token)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
+from central.access.policy import may
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Kiosk, Organisation, Service, Site, SiteService
@@ -21,7 +22,6 @@ from central.ptv import service_name
 from central.web.links import public_base
 from central.web.request_guard import NOT_JSON, parse_json
 from contract.kiosk_config import kiosk_document
-from contract.roles import Role
 
 router = APIRouter(include_in_schema=False)
 # The keys the form edits field by field; the rest are edited as JSON.
@@ -43,7 +43,7 @@ def sites_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -
     ).all()
     orgs = seen.access.choices("orgs")
     db.commit()
-    may_create = seen.access.person.role in (Role.NATIONAL_ADMIN, Role.ORG_ADMIN)
+    may_create = seen.access.may("site.create")
     return render(request, seen.page, "sites.html", rows=rows, orgs=orgs, may_create=may_create)
 
 
@@ -145,7 +145,7 @@ def _site_page(
         days=site_config.DAYS,
         languages=site_config.LANGUAGES,
         token_hours=TOKEN_HOURS,
-        may_edit=role in (Role.NATIONAL_ADMIN, Role.ORG_ADMIN),
+        may_edit=may(role, "site.config.write"),
         saved=request.query_params.get("saved"),
     )
 

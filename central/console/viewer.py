@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.access.browser_session import SESSION_COOKIE
-from central.access.policy import PERMISSIONS, Access, allowed, get_session
+from central.access.policy import Access, allowed, get_session, may
 from central.console.i18n import pick_language
 from central.console.render import PageContext
 from central.db.models import User
@@ -80,7 +80,7 @@ def language_of(request: Request) -> str:
 
 
 def sections_for(role: str) -> list[tuple[str, str]]:
-    return [(label, href) for label, href, action in SECTIONS if role in PERMISSIONS[action]]
+    return [(label, href) for label, href, action in SECTIONS if may(role, action)]
 
 
 def viewer(action: str) -> Callable[..., Viewer]:

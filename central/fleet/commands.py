@@ -9,13 +9,12 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from central.access.policy import TECHNICIAN_COMMANDS, Access
+from central.access.policy import TECHNICIAN_COMMANDS, Access, may_send
 from central.db.models import Command, Kiosk
 from central.db.types import UTCDateTime, utcnow
 from central.errors import ApiError, forbidden
 from central.settings import Settings
 from contract.kiosk_api import OPEN_COMMAND, CommandStatus, CommandType
-from contract.roles import Role
 
 TYPES = tuple(t.value for t in CommandType)
 OPEN = OPEN_COMMAND
@@ -32,7 +31,7 @@ def issue(
     """The one way a person sends a kiosk a command (API and console); the caller commits."""
     if kiosk.retired_at is not None:
         raise ApiError(409, "kiosk_retired", "This kiosk is retired; it takes no commands.")
-    if access.person.role == Role.TECHNICIAN and type_ not in TECHNICIAN_COMMANDS:
+    if not may_send(access.person.role, type_):
         raise forbidden(f"A technician may send {', '.join(sorted(TECHNICIAN_COMMANDS))} only.")
     command = Command(
         kiosk_id=kiosk.id,
