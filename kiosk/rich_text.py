@@ -1,6 +1,6 @@
 """PTV's descriptions are Markdown-like text: paragraphs split by a blank line, bulleted
 (`* `, `- `, `• `) and numbered (`1. `) lists, the odd heading (`# `) and **bold**. The
-kiosk shows them as headings, lists and paragraphs (kiosk/ui/widgets.py `RichText`) and
+kiosk shows them as headings, lists and paragraphs (kiosk/ui/widgets/text.py `RichText`) and
 prints them as plain lines; never the markup itself."""
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ characters are dropped. Lines are kept short and few: it is a conversation, not 
 
 from __future__ import annotations
 
+import threading
+
 BACKSPACE = "\u0008"
 LINE_END = "\u2028"
 MAX_LINE = 300
@@ -41,3 +43,22 @@ def typed_change(before: str, after: str) -> str:
             break
         common += 1
     return BACKSPACE * (len(before) - common) + after[common:]
+
+
+class LiveLines:
+    """Everyone's line at once, fed from the call's thread and read from the UI's: who is
+    writing what now, in the order they started."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lines: dict[str, LiveLine] = {}
+
+    def apply(self, source: str, text: str) -> list[tuple[str, str]]:
+        """Applies `source`'s characters; returns (who, line) for everyone writing now."""
+        with self._lock:
+            self._lines.setdefault(source, LiveLine()).apply(text)
+            return [(who, line.current) for who, line in self._lines.items() if line.current]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lines = {}

@@ -10,8 +10,6 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
-import threading
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,7 @@ from kiosk.ui.settings import UiSettings
 from kiosk.ui.speech import Speaker
 from kiosk.ui.theme import NORMAL, palette
 from kiosk.ui.usage import UsageLog
+from kiosk.ui.video_service import VideoService
 from kiosk.ui.widgets import IdleWarning
 
 log = logging.getLogger("kiosk.ui")
@@ -69,9 +68,7 @@ SCREENS = {
     "technician": "TechnicianScreen",
 }
 LARGE_TEXT_SCALE = 1.5
-VIDEO_NOW_S = 120.0
 SHORT_SCREEN = 720  # pixels of height
-VIDEO_NOW_SERVICES = 20  # asked one by one until one is available
 
 
 class KioskApp(App):
@@ -91,7 +88,8 @@ class KioskApp(App):
     # hours in words, and whether a video call could be taken now ("" until asked).
     logo_path = StringProperty("")
     today = StringProperty("")  # the local date, ISO: the hours shown follow midnight
-    video_now = StringProperty("")
+    # Whether a video call could be taken now, and the line to ask (video_service.py).
+    video = ObjectProperty(None)
     # A Kivy property, so kv rules that read it (home.kv: ticket_printing, scanning)
     # follow a config the agent syncs while the UI runs.
     # The kiosk's configuration as the agent last synced it; kv rules read
@@ -120,8 +118,6 @@ class KioskApp(App):
     ) -> None:
         super().__init__(**kwargs)
         self.settings = settings
-        self._video_asked_at = -VIDEO_NOW_S
-        self._first_frame_done = False
         self.today = date.today().isoformat()
         self.store = store or StateStore(settings.state_dir / "state.db")
         self.translations = translations or Translations()
@@ -133,6 +129,7 @@ class KioskApp(App):
         self.default_language = self.kiosk_config.default_language or self.languages[0]
         self.language = self.default_language
         self.usage = UsageLog(Outbox(self.store))
+        self.video = VideoService(settings.state_dir, self._video_service_ids)
         self.speaker = Speaker(wav_dir=settings.speech_wav_dir)
         self.session = CitizenSession(
             settings.scratch_root,
@@ -144,7 +141,6 @@ class KioskApp(App):
         self.pin_lock = PinLock(self.store, self.kiosk_config.technician_pin)
         self._hub: Any = None
         self._commands: Any = None
-        self._video_line: Any = None
         self.liveness = Liveness(self.store)
         self.loaded: dict[str, KioskScreen] = {}
         self.warning: IdleWarning | None = None
@@ -226,7 +222,7 @@ class KioskApp(App):
         gc.freeze()
         gc.enable()
         self._open_devices()
-        self._first_frame_done = True
+        self.video.ready = True
         self.refresh_video_now()
 
     def on_stop(self) -> None:
@@ -270,42 +266,14 @@ class KioskApp(App):
             return ""
         return today_text(lambda m: self.t(m, language), document, date.fromisoformat(day))
 
-    def video_text(self, language: str, state: str) -> str:
-        if state == "available":
-            return self.t("Video service available now", language)
-        if state == "unavailable":
-            return self.t("No video service right now", language)
-        return ""
+    def _video_service_ids(self) -> list[str]:
+        from kiosk import catalogue  # not before the first frame
+
+        return [s.id for s in catalogue.video_services(self.store)]
 
     def refresh_video_now(self, force: bool = False) -> None:
-        """Ask central, off the main loop, whether any of the site's video services could
-        be taken now (at most every VIDEO_NOW_S unless `force`d; at most VIDEO_NOW_SERVICES
-        asked)."""
-        now = time.monotonic()
-        if not self._first_frame_done:
-            return  # asked once the first frame is up: its HTTP client costs start-up time
-        recently = now - self._video_asked_at < VIDEO_NOW_S and not force
-        if recently or not self.kiosk_config.remote_calls:
-            return
-        self._video_asked_at = now
-        from kiosk import catalogue
-
-        services = [s.id for s in catalogue.video_services(self.store)[:VIDEO_NOW_SERVICES]]
-        language = self.language
-
-        def ask() -> None:
-            line = self.video_line  # imports the HTTP client here, off the main loop
-            verdict = ""  # no video services, or central cannot be asked: say nothing
-            for service_id in services:
-                answer = line.availability(service_id, language)
-                if answer is None:
-                    break  # offline or not enrolled: one try, not one per service
-                verdict = "available" if answer.available else "unavailable"
-                if answer.available:
-                    break
-            Clock.schedule_once(lambda _dt: setattr(self, "video_now", verdict))
-
-        threading.Thread(target=ask, daemon=True).start()
+        """The screens' "video service available now", asked again (VideoService)."""
+        self.video.refresh(self.language, self.kiosk_config.remote_calls, force)
 
     def speak(self, text: str) -> None:
         self.speaker.say(text, self.language)
@@ -451,16 +419,6 @@ class KioskApp(App):
         maintenance = fresh.maintenance
         if maintenance != was_maintenance:
             self.set_maintenance(maintenance)
-
-    @property
-    def video_line(self) -> Any:
-        """The line to central's video service (kiosk/call/line.py), made when first
-        wanted: its HTTP client is not worth importing before the first frame."""
-        if self._video_line is None:
-            from kiosk.call.line import VideoLine
-
-            self._video_line = VideoLine(self.settings.state_dir / "credentials.json")
-        return self._video_line
 
     def device(self, kind: str) -> Any:
         return self.hub.device(kind)

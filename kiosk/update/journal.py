@@ -16,6 +16,8 @@ from typing import Any
 
 
 class Phase:
+    """What the journal stores; kiosk/update/phases.py reads the finer phases from it."""
+
     IDLE = "idle"  # nothing switched: committed is what runs
     SWITCHED = "switched"  # `trying` runs under the health gate, not yet committed
 
@@ -33,6 +35,8 @@ class UpdateJournal:
     ui_since: str | None = None
     faults_before: int = 0
     snapshot: str | None = None
+    # How the last update here ended: "committed", "rolled_back", or None (none has).
+    outcome: str | None = None
     # Set before the units are stopped, cleared once they are started: a kill in between
     # must not leave the kiosk with nothing running.
     units_stopped: bool = False
@@ -41,6 +45,11 @@ class UpdateJournal:
     # The last rollback's times: when the gate's deadline passed and when the old
     # release was running again (the issue's promise: within 60 s).
     last_rollback: dict[str, float] = field(default_factory=dict)
+
+    def reset_gate(self) -> None:
+        """The health gate's clock, cleared whenever a gate starts or ends."""
+        self.gate_started = self.gate_deadline = self.stable_since = None
+        self.ui_since = None
 
     @classmethod
     def load(cls, path: Path) -> UpdateJournal:

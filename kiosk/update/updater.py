@@ -43,6 +43,7 @@ from kiosk.store import StateStore
 from kiosk.update import children, gate, handover
 from kiosk.update.fetch import ReleaseSource, UpdateRefused
 from kiosk.update.journal import Phase, UpdateJournal
+from kiosk.update.phases import UpdateEvent, UpdatePhase, next_phase, phase_of
 from kiosk.update.releases import InstallFailed, ReleaseShelf
 
 log = logging.getLogger("kiosk.update")
@@ -258,7 +259,16 @@ class Updater:
 
     # --- switch, gate, commit or roll back ----------------------------------------------
 
+    def _move(self, j: UpdateJournal, event: UpdateEvent) -> UpdatePhase:
+        """The phase `event` leads to from where the update is (phases.TRANSITIONS); a
+        move the table does not have is a bug and raises before anything changes."""
+        now = phase_of(j, self.shelf.link("current"))
+        after = next_phase(now, event)
+        log.info("update to %s: %s → %s (%s)", j.trying, now, after, event)
+        return after
+
     def _switch(self, j: UpdateJournal, version: str, wish: dict[str, Any]) -> str:
+        self._move(j, UpdateEvent.SWITCH)
         self._report(version, RolloutState.SWITCHING, "switching", wish)
         faults_before = gate.faults(self.store)
         snapshot = self.work / "snapshots" / f"state-before-{version}.db"
@@ -272,8 +282,8 @@ class Updater:
             str(snapshot),
             faults_before,
         )
-        j.gate_started = j.gate_deadline = j.stable_since = None
-        j.ui_since = None
+        j.outcome = None
+        j.reset_gate()
         j.save(self.journal_path)  # from here a kill resumes the gate, a reboot reverts
         return self._gate(j)  # migrates, switches `current`, starts the units, checks
 
@@ -308,8 +318,10 @@ class Updater:
             if self.shelf.link("current") != version:  # not migrated yet
                 migrated = self._migrate(version)
                 if migrated:
-                    return self._roll_back(j, migrated)
+                    return self._roll_back(j, migrated, UpdateEvent.MIGRATION_FAILED)
+                self._move(j, UpdateEvent.MIGRATED)
                 self.shelf.point("current", version)
+            self._move(j, UpdateEvent.UNITS_STARTED)
             now = self.clock()
             j.gate_started, j.gate_deadline = now, now + self._gate_timeout()
             self._units("start", j)
@@ -336,25 +348,29 @@ class Updater:
             )
             if reading.healthy and not crashed:
                 if j.stable_since is None:
+                    self._move(j, UpdateEvent.HEALTHY)
                     j.stable_since, j.ui_since = now, reading.ui_since
                     j.save(self.journal_path)
                 elif now - j.stable_since >= stable:
-                    return self._commit(j)
+                    return self._commit(j, UpdateEvent.STABLE_LONG_ENOUGH)
             else:
                 why = "the UI restarted during the stable period" if crashed else reading.missing
                 if now > j.gate_deadline or crashed:
-                    return self._roll_back(j, f"health check failed: {why}")
+                    event = UpdateEvent.UI_RESTARTED if crashed else UpdateEvent.DEADLINE_PASSED
+                    return self._roll_back(j, f"health check failed: {why}", event)
                 if j.stable_since is not None:
+                    self._move(j, UpdateEvent.UNHEALTHY)
                     j.stable_since = None
                     j.save(self.journal_path)
             self.sleep(self.settings.poll_s)
 
-    def _commit(self, j: UpdateJournal) -> str:
+    def _commit(self, j: UpdateJournal, event: UpdateEvent) -> str:
+        self._move(j, event)
         version = j.trying or ""
         self.shelf.point("committed", version)
         previous, snapshot = j.previous, j.snapshot
-        j.committed, j.phase, j.trying = version, Phase.IDLE, None
-        j.gate_started = j.gate_deadline = j.stable_since = None
+        j.committed, j.phase, j.trying, j.outcome = version, Phase.IDLE, None, "committed"
+        j.reset_gate()
         j.snapshot = None
         j.save(self.journal_path)
         if snapshot:
@@ -364,11 +380,12 @@ class Updater:
         log.info("release %s committed", version)
         return f"release {version} committed"
 
-    def _roll_back(self, j: UpdateJournal, why: str) -> str:
+    def _roll_back(self, j: UpdateJournal, why: str, event: UpdateEvent) -> str:
         version, old = j.trying or "", j.previous
         log.error("rolling back %s to %s: %s", version, old, why)
         if old is None:  # nothing to go back to: keep the new one rather than nothing
-            return self._commit(j)
+            return self._commit(j, UpdateEvent.NOTHING_TO_GO_BACK_TO)
+        self._move(j, event)
         self._units("stop", j)
         self._close_store()
         self.shelf.point("current", old)
@@ -381,8 +398,8 @@ class Updater:
             restored = " (state.db restored from before the switch)"
         j.rolled_back[version] = why + restored
         j.last_rollback = {"gate_deadline": j.gate_deadline or 0.0}
-        j.phase, j.trying = Phase.IDLE, None
-        j.gate_started = j.gate_deadline = j.stable_since = None
+        j.phase, j.trying, j.outcome = Phase.IDLE, None, "rolled_back"
+        j.reset_gate()
         j.save(self.journal_path)
         if j.snapshot:
             Path(j.snapshot).unlink(missing_ok=True)
@@ -406,7 +423,9 @@ class Updater:
                 if j.phase == Phase.SWITCHED:
                     self.settings.units_command = []  # the units have not started yet
                     return self._roll_back(
-                        j, "the kiosk restarted before the release was committed"
+                        j,
+                        "the kiosk restarted before the release was committed",
+                        UpdateEvent.RESTARTED,
                     )
                 self._repair_links(j)
                 return f"release {j.committed} is current"

@@ -130,7 +130,7 @@ def run_call(world: CallFacts, tmp_path):
         # Chat both ways: the official's line is a caption over the video.
         desk.fill("#chat-text", "Näytän teille hakemuksen.")
         desk.click("#chat-form button")
-        assert ui.wait_until(lambda: call.caption == "Näytän teille hakemuksen.", 10)
+        assert ui.wait_until(lambda: call.video.caption == "Näytän teille hakemuksen.", 10)
         ui.tap("Messages")
         ui.type("kiitos")
         ui.tap("Send")
@@ -147,14 +147,14 @@ def run_call(world: CallFacts, tmp_path):
             interpreting = open_desk(second, world, email=world.interpreter_email)
             interpreting.wait_for_selector("#queue li button", timeout=10000)
             interpreting.click("#queue li button")
-            assert ui.wait_until(lambda: call.other_names[0] == "Interpreter", 30)
+            assert ui.wait_until(lambda: call.video.other_names[0] == "Interpreter", 30)
             assert ui.wait_until(lambda: screen_shows(ui, "interpreter-camera"), 20)
             assert screen_shows(ui, "official-camera")
             # The connection's quality, in words, where the others' videos leave room.
-            assert call.link_text == "Connection: good" and call.link_level == "good"
+            assert call.video.link_text == "Connection: good" and call.video.link_level == "good"
             ui.screenshot("call-interpreter")
             interpreting.click("#leave")
-            assert ui.wait_until(lambda: call.other_names[0] == "", 15)
+            assert ui.wait_until(lambda: call.video.other_names[0] == "", 15)
         finally:
             second.close()
 
@@ -163,10 +163,12 @@ def run_call(world: CallFacts, tmp_path):
         pdf.write_bytes(sample_pdf())
         desk.set_input_files("#document-file", str(pdf))
         desk.click("#document-form button")
-        assert ui.wait_until(lambda: call.page_text == "Page 1 of 2", 15), call.page_text
+        assert ui.wait_until(lambda: call.pages.page_text == "Page 1 of 2", 15), (
+            call.pages.page_text
+        )
         ui.screenshot("call-document-page-1")
         ui.tap("Next page")
-        assert call.page_text == "Page 2 of 2"
+        assert call.pages.page_text == "Page 2 of 2"
         ui.screenshot("call-document-page-2")
         ui.tap("Back to the video")
 
@@ -190,9 +192,9 @@ def run_call(world: CallFacts, tmp_path):
         # Nothing of the call stays: no lines, no pages, no frames, the call closed.
         texts = "\n".join(t for s in ui.app.loaded.values() for t in s.texts())
         assert "kiitos" not in texts and "hakemuksen" not in texts
-        assert call.call is None and call._pages == [] and call._document_bytes == b""
-        assert call.ids.remote_video.texture is None and call.ids.page.texture is None
-        assert call.remote.take() is None
+        assert call.call is None and call.pages.pages == [] and call.pages.content == b""
+        assert call.video.ids.remote.texture is None and call.pages.ids.page.texture is None
+        assert call.video.remote.take() is None
         events = [t for t, _s, _d in ui.outbox() if t.startswith("call_")]
         assert events == ["call_requested", "call_started", "call_ended"]
         ended = ui.outbox("call_ended")[0][2]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.update.phases import UpdatePhase, phase_of
 from tests.central.world import add_user, make_org
 from tests.central_server import start_central
 from tests.updates.kiosk_world import (
@@ -148,14 +149,28 @@ def steps(kiosk: Kiosk) -> dict[str, Callable[[], bool]]:
     }
 
 
+def landed_in(kiosk: Kiosk) -> UpdatePhase:
+    """The phase a kill left the update in, as the next updater will read it."""
+    return phase_of(kiosk.journal(), kiosk.shelf.link("current"))
+
+
 def test_a_kill_at_each_step_ends_on_a_working_committed_release(kiosk):
-    outcomes = {}
+    outcomes, landed = {}, {}
     for name in steps(kiosk):
         back_to_factory(kiosk)
         killed = kill_when(kiosk, steps(kiosk)[name])
+        landed[name] = landed_in(kiosk)
         finish(kiosk)
         outcomes[name] = (killed, assert_working_and_committed(kiosk))
-    print("kills at steps:", outcomes)
+    print("kills at steps:", outcomes, "landed in:", landed)
+    # Each kill left the journal in a phase of kiosk/update/phases.py (landed_in raises
+    # otherwise), and the kills reached every phase an update passes through.
+    assert set(landed.values()) >= {
+        UpdatePhase.WAITING,
+        UpdatePhase.SWITCHED,
+        UpdatePhase.GATE,
+        UpdatePhase.STABLE,
+    }, landed
     assert sum(1 for killed, _ in outcomes.values() if killed) >= len(outcomes) - 2, outcomes
     # A good release killed anywhere still gets committed in the end.
     assert {version for _, version in outcomes.values()} == {GOOD}
@@ -173,6 +188,7 @@ def test_kills_at_random_moments_end_on_a_working_committed_release(kiosk):
         moment = rng.uniform(0, whole)
         start = time.monotonic()
         kill_when(kiosk, lambda s=start, m=moment: time.monotonic() - s >= m)
+        landed_in(kiosk)  # a phase the updater knows, wherever the kill came
         finish(kiosk)
         version = assert_working_and_committed(kiosk)
         ended[version] = ended.get(version, 0) + 1

@@ -2,8 +2,10 @@
 the call (official large, self-view small, big buttons), chat, and documents.
 
 The call itself runs in kiosk/call/session.py on a thread of its own; this screen
-only shows its `CallView`. The idle timeout is held while a call is open. At the
-session's end `wipe` hangs up and drops every frame, line and page of the call.
+only shows its `CallView`, through widgets that each do one part (kiosk/ui/widgets/:
+`CallVideo`, `CallChat`, `DocumentPages`; rules in kv/call.kv). The idle timeout is
+held while a call is open. At the session's end `wipe` hangs up and drops every frame,
+line and page of the call.
 """
 
 from __future__ import annotations
@@ -15,80 +17,35 @@ from typing import Any
 
 import numpy as np
 from kivy.clock import Clock
-from kivy.graphics.texture import Texture
-from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from contract.call_api import OPEN_CALL, CallOutcome, CallStatus, LinkLevel, PartyKind, Speaker
 from hardware.base import DeviceError, DeviceState
-from kiosk.call.live_text import LINE_END, LiveLine, typed_change
+from kiosk.call.live_text import LiveLines
 from kiosk.call.session import CONNECTED, FAILED, RECONNECTING, CallSession, CallView
+from kiosk.ui import call_check
+from kiosk.ui.call_check import PreCallCheck
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
 
 log = logging.getLogger("kiosk.ui")
 FRAME_S = 1 / 30
 SELF_VIEW_S = 0.1
-
-
-# Others beside the official shown at once (an interpreter, a second expert), and how
-# long without a frame from one before their video goes (they left).
-OTHERS_SHOWN = 2
-OTHER_GONE_S = 3.0
-
-
-class FrameSlot:
-    """The latest decoded frame, handed from the call's thread to the UI's (one slot:
-    frames the UI had no time to show are dropped, never queued)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._frame: np.ndarray | None = None
-        self.count = 0
-        self.at = 0.0
-
-    def put(self, frame: np.ndarray) -> None:
-        with self._lock:
-            self._frame = frame
-            self.count += 1
-            self.at = time.monotonic()
-
-    def take(self) -> np.ndarray | None:
-        with self._lock:
-            frame, self._frame = self._frame, None
-            return frame
-
-
-def blit(texture: Texture | None, frame: np.ndarray) -> Texture:
-    """Draws `frame` (BGR) into `texture`, made anew only when the size changes."""
-    height, width = frame.shape[:2]
-    if texture is None or texture.size != (width, height):
-        texture = Texture.create(size=(width, height), colorfmt="bgr")
-        texture.flip_vertical()
-    texture.blit_buffer(np.ascontiguousarray(frame).tobytes(), colorfmt="bgr", bufferfmt="ubyte")
-    return texture
+CHAT_SHOWN = 8  # the chat's last lines on screen
 
 
 class CallScreen(KioskScreen):
+    """The call's phases (check, waiting, in_call, chat, document, ended) and the call's
+    session; its parts draw themselves (`ids.video`, `ids.chat`, `ids.document`)."""
+
     phase = StringProperty("check")  # check | waiting | in_call | chat | document | ended
     check_text = StringProperty("")
     can_call = BooleanProperty(False)
     queue_text = StringProperty("")
-    status_text = StringProperty("")
-    # The call's link as the kiosk measures it (kiosk/call/quality.py), shown in words.
-    link_text = StringProperty("")
-    link_level = StringProperty("good")
     note = StringProperty("")  # the outcome of the citizen's last action (a scan)
-    caption = StringProperty("")
-    # What the official or the interpreter is writing right now (real-time text).
-    live_line = StringProperty("")
-    # Who the small videos beside the official's are ("Tulkki"); "" hides one.
-    other_names = ListProperty(["", ""])
-    chat_lines = StringProperty("")
-    typed = StringProperty("")
     muted = BooleanProperty(False)
     volume = NumericProperty(0.8)
     documents = NumericProperty(0)
-    page_text = StringProperty("")
     ended_text = StringProperty("")
 
     def __init__(self, **kwargs: Any) -> None:
@@ -97,24 +54,26 @@ class CallScreen(KioskScreen):
         self.view = CallView()
         self.service_id = ""
         self.booking_id: str | None = None
-        self.remote = FrameSlot()
-        self._remote_texture: Texture | None = None
-        self._self_texture: Texture | None = None
-        self._page_texture: Texture | None = None
-        self._pages: list[np.ndarray] = []
-        self._page = 0
-        self._document_id = ""
-        self._document_bytes = b""
         self._ticks: list[Any] = []
         self._video_ok = False
         self._audio: Any = None
         self._speaker: Any = None
         self._started_at = 0.0
         self._recorded_start = False
-        self.others: dict[str, FrameSlot] = {}
-        self._live: dict[str, LiveLine] = {}
-        self._live_lock = threading.Lock()
-        self._other_textures: list[Texture | None] = [None] * OTHERS_SHOWN
+        self._live = LiveLines()
+
+    # The parts, for tests and for the kv rules' readers.
+    @property
+    def video(self) -> Any:
+        return self.ids.video
+
+    @property
+    def chat(self) -> Any:
+        return self.ids.chat
+
+    @property
+    def pages(self) -> Any:
+        return self.ids.document
 
     # --- showing and leaving ----------------------------------------------------------
 
@@ -129,9 +88,10 @@ class CallScreen(KioskScreen):
         self.phase = "check"
         self.can_call = False
         self.check_text = self.app.t("Checking the camera, microphone and connection…")
-        self.status_text = self.caption = self.chat_lines = self.typed = self.note = ""
-        self.link_text = ""
-        self.ended_text = self.page_text = ""
+        self.note = self.ended_text = ""
+        self.video.clear()
+        self.chat.clear()
+        self.pages.clear()
         self.documents = 0
         self.off_main_loop(self._check, self._checked)
 
@@ -145,80 +105,45 @@ class CallScreen(KioskScreen):
         self.view = CallView()
         self.service_id = ""
         self.booking_id = None
-        self.chat_lines = self.typed = self.caption = self.status_text = self.note = ""
-        self.check_text = self.queue_text = self.ended_text = self.page_text = ""
-        self._pages = []
-        self._document_bytes = b""
-        self._document_id = ""
-        self.remote = FrameSlot()
-        self.others = {}
-        with self._live_lock:
-            self._live = {}
-        self.live_line = ""
-        self._other_textures = [None] * OTHERS_SHOWN
-        self.other_names = [""] * OTHERS_SHOWN
-        for name in ("remote_video", "self_view", "page", "other_video_0", "other_video_1"):
-            if name in self.ids:
-                self.ids[name].texture = None
-        self._remote_texture = self._self_texture = self._page_texture = None
+        self.note = self.check_text = self.queue_text = self.ended_text = ""
+        self._live.clear()
+        self.video.clear()
+        self.chat.clear()
+        self.pages.clear()
 
     # --- the pre-call check ------------------------------------------------------------
 
-    def _check(self) -> dict[str, Any]:
-        """Camera, microphone and network, in plain words (off the main loop)."""
-        from kiosk.call.media import open_microphone
+    def _check(self) -> PreCallCheck:
+        app = self.app
+        microphone = app.kiosk_config.call_microphone
+        return call_check.check(
+            app.device("camera"), microphone, app.video.line, self.service_id, app.language
+        )
 
-        camera = self.app.device("camera")
-        video = False
-        if camera is not None:
-            try:
-                camera.start()
-                deadline = time.monotonic() + 3
-                while camera.latest_frame is None and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                video = camera.latest_frame is not None and camera.state != DeviceState.OFFLINE
-            except DeviceError:
-                video = False
-        audio = open_microphone(self.app.kiosk_config.call_microphone)
-        line = self.app.video_line.availability(self.service_id, self.app.language)
-        return {"video": video, "audio": audio, "line": line}
-
-    def _checked(self, result: dict[str, Any] | None, _error: DeviceError | None) -> None:
+    def _checked(self, result: PreCallCheck | None, _error: DeviceError | None) -> None:
         if not self.app.session.active or self.manager is None:
             return
-        result = result or {"video": False, "audio": None, "line": None}
-        t = self.app.t
-        self._video_ok = bool(result["video"])
-        self._audio = result["audio"]
-        line = result["line"]
-        lines = [
-            t("Camera: working.")
-            if self._video_ok
-            else t(
-                "Camera: not available. The official will not see you, but you can talk and write."
-            ),  # noqa: E501
-            t("Microphone: working.")
-            if self._audio
-            else t("Microphone: not available. You can write messages instead."),  # noqa: E501
-        ]
-        if line is None:
-            lines.append(t("Connection: no connection to the video service right now."))
-        else:
-            lines.append(t("Connection: working."))
-        self.check_text = "\n".join(lines)
-        self.can_call = line is not None and (line.available or self.booking_id is not None)
-        if line is not None and not self.can_call:
-            self.check_text += "\n\n" + t(
-                "Nobody can take a video call for this service right now."
-            )
-        self._start_self_view()
+        result = result or PreCallCheck()
+        self._video_ok, self._audio = result.video, result.audio
+        booked = self.booking_id is not None
+        self.check_text = result.describe(self.app.t, booked)
+        self.can_call = result.may_call(booked)
+        self._stop_ticks()
+        self._ticks.append(Clock.schedule_interval(lambda _dt: self._show_self(), SELF_VIEW_S))
+
+    def _show_self(self) -> None:
+        camera = self.app.device("camera")
+        frame = camera.latest_frame if camera is not None and self._video_ok else None
+        if frame is not None:
+            self.ids.self_view.show(frame)
+            self.video.show_self(frame)
 
     # --- calling -------------------------------------------------------------------------
 
     def start_call(self) -> None:
         from kiosk.call.media import CallSpeaker, CameraTrack
 
-        client = self.app.video_line.client()
+        client = self.app.video.line.client()
         if client is None or not self.can_call:
             return
         camera = self.app.device("camera")
@@ -227,8 +152,8 @@ class CallScreen(KioskScreen):
         self._speaker.volume = self.volume
         self.call = CallSession(client, video, self._audio)
         self.call.when_update = lambda view: Clock.schedule_once(lambda _dt: self._show(view))
-        self.call.when_remote_frame = self.remote.put
-        self.call.when_other_frame = self._other_frame
+        self.call.when_remote_frame = self.video.remote.put
+        self.call.when_other_frame = self.video.other_frame
         self.call.when_live_text = self._live_text
         self.call.when_remote_audio = self._speaker.play
         self.app.session.hold(True)
@@ -238,7 +163,9 @@ class CallScreen(KioskScreen):
         self.app.record("call_requested", service_id=self.service_id, booked=bool(self.booking_id))
         self.phase = "waiting"
         self.queue_text = self.app.t("Connecting…")
-        self._ticks.append(Clock.schedule_interval(lambda _dt: self._show_remote(), FRAME_S))
+        self._ticks.append(
+            Clock.schedule_interval(lambda _dt: self.video.show_frames(self._who), FRAME_S)
+        )
 
     def _show(self, view: CallView) -> None:
         if self.call is None:
@@ -249,37 +176,31 @@ class CallScreen(KioskScreen):
             minutes = max(1, round(view.estimated_wait_s / 60))
             self.queue_text = t(
                 "You are number {position} in the queue. Estimated wait: about {minutes} min."
-            ).format(  # noqa: E501
-                position=view.position, minutes=minutes
-            )
+            ).format(position=view.position, minutes=minutes)
         elif view.status == CallStatus.ACTIVE and self.phase == "waiting":
             self.phase = "in_call"
-        if (
-            view.status == CallStatus.ACTIVE
-            and view.media == CONNECTED
-            and not self._recorded_start
-        ):
+        connected = view.status == CallStatus.ACTIVE and view.media == CONNECTED
+        if connected and not self._recorded_start:
             self._recorded_start = True
             self.app.record(
                 "call_started",
                 service_id=self.service_id,
                 wait_s=round(time.monotonic() - self._started_at),
             )
-        self.status_text = self._status(view)
-        self.link_level = view.link
+        self.video.status_text = self._status(view)
+        self.video.link_level = view.link
         words = {LinkLevel.GOOD: t("good"), LinkLevel.FAIR: t("fair"), LinkLevel.POOR: t("poor")}
-        connected = view.status == CallStatus.ACTIVE and view.media == CONNECTED
-        self.link_text = f"{t('Connection:')} {words[view.link]}" if connected else ""
+        self.video.link_text = f"{t('Connection:')} {words[view.link]}" if connected else ""
         names = {
             Speaker.OFFICIAL: t("Official"),
             Speaker.INTERPRETER: t("Interpreter"),
             Speaker.EXPERT: t("Expert"),
         }
-        lines = [f"{names.get(m.sender, t('You'))}: {m.text}" for m in view.messages[-8:]]
-        self.chat_lines = "\n".join(lines)
+        shown = view.messages[-CHAT_SHOWN:]
+        self.chat.lines = "\n".join(f"{names.get(m.sender, t('You'))}: {m.text}" for m in shown)
         # The caption over the video: the last line of an official, expert or interpreter.
-        official = [m.text for m in view.messages if m.sender in names]
-        self.caption = official[-1] if official else ""
+        theirs = [m.text for m in view.messages if m.sender in names]
+        self.video.caption = theirs[-1] if theirs else ""
         if len(view.documents) > self.documents and self.phase in ("in_call", "chat"):
             self.open_document(view.documents[-1].id)
         if view.status != CallStatus.ENDED:
@@ -312,11 +233,11 @@ class CallScreen(KioskScreen):
         elif view.outcome == CallOutcome.OFFICIAL_LEFT:
             self.ended_text = t(
                 "The official had to leave the call. Please try again or book a time."
-            )  # noqa: E501
+            )
         elif view.outcome in (CallOutcome.FAILED, CallOutcome.KIOSK_LOST):
             self.ended_text = t(
                 "We could not keep the call going. Please try again in a moment, or book a time."
-            )  # noqa: E501
+            )
         else:
             self.ended_text = t("The call has ended.")
         self._record_end(view)
@@ -373,63 +294,7 @@ class CallScreen(KioskScreen):
             tick.cancel()
         self._ticks = []
 
-    # --- in the call --------------------------------------------------------------------
-
-    def _start_self_view(self) -> None:
-        self._stop_ticks()
-        self._ticks.append(Clock.schedule_interval(lambda _dt: self._show_self(), SELF_VIEW_S))
-
-    def _show_self(self) -> None:
-        camera = self.app.device("camera")
-        frame = camera.latest_frame if camera is not None and self._video_ok else None
-        if frame is None:
-            return
-        self._self_texture = blit(self._self_texture, frame)
-        self.ids.self_view.texture = self._self_texture
-        self.ids.self_view.canvas.ask_update()
-
-    def _other_frame(self, source: str, frame: np.ndarray) -> None:
-        """A frame of someone besides the official (the call's thread): a slot each, for
-        as many as the screen shows."""
-        slot = self.others.get(source)
-        if slot is None:
-            if len(self.others) >= OTHERS_SHOWN:
-                return
-            slot = self.others[source] = FrameSlot()
-        slot.put(frame)
-
-    def _who(self, source: str) -> str:
-        if source == "official":
-            return self.app.t("Official")
-        kind, _, organisation = source.partition(":")
-        if kind == "interpreter":
-            return self.app.t("Interpreter")
-        # Another authority's expert: their organisation ("Kela"), which the citizen knows.
-        return organisation or self.app.t("Expert" if kind == "expert" else "Official")
-
-    def _show_others(self) -> None:
-        now = time.monotonic()
-        for source, slot in list(self.others.items()):
-            if now - slot.at > OTHER_GONE_S:  # left the call
-                del self.others[source]
-        names = [""] * OTHERS_SHOWN
-        for i, (source, slot) in enumerate(list(self.others.items())[:OTHERS_SHOWN]):
-            names[i] = self._who(source)
-            frame = slot.take()
-            if frame is not None and f"other_video_{i}" in self.ids:
-                self._other_textures[i] = blit(self._other_textures[i], frame)
-                self.ids[f"other_video_{i}"].texture = self._other_textures[i]
-        if names != list(self.other_names):
-            self.other_names = names
-
-    def _show_remote(self) -> None:
-        self._show_others()
-        frame = self.remote.take()
-        if frame is None:
-            return
-        self._remote_texture = blit(self._remote_texture, frame)
-        self.ids.remote_video.texture = self._remote_texture
-        self.ids.remote_video.canvas.ask_update()
+    # --- sound ------------------------------------------------------------------------
 
     def toggle_mute(self) -> None:
         self.muted = not self.muted
@@ -441,39 +306,35 @@ class CallScreen(KioskScreen):
         if self._speaker is not None:
             self._speaker.volume = self.volume
 
-    # --- chat ---------------------------------------------------------------------------
+    # --- who is who, and what they write -------------------------------------------------
 
-    def key(self, value: str) -> None:
-        """A key of the on-screen keyboard: into the line, and at once to the others as
-        real-time text (EN 301 549 6.2: text as it is typed, beside the voice)."""
-        before = self.typed
-        if value == "backspace":
-            self.typed = self.typed[:-1]
-        elif value == "space":
-            self.typed += " "
-        elif len(self.typed) < 500:
-            self.typed += value
-        if self.call is not None and self.typed != before:
-            self.call.send_live_text(typed_change(before, self.typed))
-
-    def send_typed(self) -> None:
-        text = self.typed.strip()
-        if self.call is not None:
-            self.call.send_live_text(LINE_END)
-        if text and self.call is not None:
-            self.call.send_message(text)
-            self.typed = ""
+    def _who(self, source: str) -> str:
+        if source == "official":
+            return self.app.t("Official")
+        kind, _, organisation = source.partition(":")
+        if kind == "interpreter":
+            return self.app.t("Interpreter")
+        # Another authority's expert: their organisation ("Kela"), which the citizen knows.
+        return organisation or self.app.t("Expert" if kind == "expert" else "Official")
 
     def _live_text(self, source: str, text: str) -> None:
         """Others' real-time text (the call's thread): applied here, shown on the UI's."""
-        with self._live_lock:
-            self._live.setdefault(source, LiveLine()).apply(text)
-            lines = [
-                f"{self._who(who)}: {line.current}"
-                for who, line in self._live.items()
-                if line.current
-            ]
-        Clock.schedule_once(lambda _dt: setattr(self, "live_line", "\n".join(lines)))
+        line = "\n".join(f"{self._who(who)}: {now}" for who, now in self._live.apply(source, text))
+
+        def show(_dt: float) -> None:
+            self.video.live_line = self.chat.live_line = line
+
+        Clock.schedule_once(show)
+
+    def send_live_text(self, characters: str) -> None:
+        """The chat's keys as they are pressed (CallChat's `on_typing`)."""
+        if self.call is not None:
+            self.call.send_live_text(characters)
+
+    def send_message(self, text: str) -> None:
+        """The chat's Send (CallChat's `on_send`)."""
+        if self.call is not None:
+            self.call.send_message(text)
 
     # --- documents ----------------------------------------------------------------------
 
@@ -481,7 +342,7 @@ class CallScreen(KioskScreen):
         if self.call is None:
             return
         call = self.call
-        self.page_text = self.app.t("Opening the document…")
+        self.pages.page_text = self.app.t("Opening the document…")
         self.phase = "document"
         self.off_main_loop(lambda: self._load_pages(call, document_id), self._loaded)
 
@@ -494,46 +355,32 @@ class CallScreen(KioskScreen):
 
     def _loaded(self, loaded: tuple[str, bytes, list[np.ndarray]] | None, error: Any) -> None:
         if loaded is None or not loaded[2]:
-            self.page_text = self.app.t("The document could not be opened.")
+            self.pages.page_text = self.app.t("The document could not be opened.")
             return
-        self._document_id, self._document_bytes, self._pages = loaded
-        self._page = 0
-        self._show_page()
+        self.pages.show(*loaded)
 
-    def _show_page(self) -> None:
-        page = self._pages[self._page]
-        self._page_texture = blit(self._page_texture, page)
-        self.ids.page.texture = self._page_texture
-        self.page_text = self.app.t("Page {n} of {total}").format(
-            n=self._page + 1, total=len(self._pages)
-        )
-
-    def turn_page(self, step: int) -> None:
-        if self._pages:
-            self._page = min(len(self._pages) - 1, max(0, self._page + step))
-            self._show_page()
-
-    def print_document(self) -> None:
+    def print_document(self, document_id: str, content: bytes) -> None:
+        """DocumentPages' Print: the document onto the A4 printer, through the session's
+        scratch folder (wiped with the session)."""
         printer = self.app.device("a4_printer")
         scratch = self.app.session.scratch
-        if printer is None or scratch is None or not self._document_bytes:
-            self.page_text = self.app.t("Printing is not available here.")
+        if printer is None or scratch is None or not content:
+            self.pages.page_text = self.app.t("Printing is not available here.")
             return
-        path = scratch / f"document-{self._document_id}"
-        path.write_bytes(self._document_bytes)
-        self.page_text = self.app.t("Printing…")
-        document_id = self._document_id
+        path = scratch / f"document-{document_id}"
+        path.write_bytes(content)
+        self.pages.page_text = self.app.t("Printing…")
         self.off_main_loop(
             lambda: printer.print_file(path), lambda _j, e: self._printed(document_id, e)
         )
 
     def _printed(self, document_id: str, error: DeviceError | None) -> None:
         if error is not None:
-            self.page_text = self.app.t(
+            self.pages.page_text = self.app.t(
                 "The printer is not working. Ask the official to send the document another way."
-            )  # noqa: E501
+            )
             return
-        self.page_text = self.app.t("Take your printout from the printer.")
+        self.pages.page_text = self.app.t("Take your printout from the printer.")
         if self.call is not None:
             self.call.printed(document_id)
         self.app.record("document_printed", what="call_document", service_id=self.service_id)

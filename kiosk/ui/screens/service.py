@@ -61,7 +61,7 @@ class ServiceScreen(KioskScreen):
         self.video = "checking"
         service_id, language = self.service_id, self.app.language
         self.off_main_loop(
-            lambda: self.app.video_line.availability(service_id, language),
+            lambda: self.app.video.line.availability(service_id, language),
             lambda answer, _e: self._video_answer(service_id, answer),
         )
 

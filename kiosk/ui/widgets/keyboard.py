@@ -1,0 +1,90 @@
+"""The on-screen keyboard: letters for search and chat, booking-code letters, PIN digits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.metrics import mm
+from kivy.properties import OptionProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.ui.widgets.buttons import KioskButton
+
+# A keyboard narrower than this puts space and erase on a row of their own.
+NARROW_KEYBOARD = 760
+# Letters for the search keyboard: Finnish/Swedish order with å, ä, ö.
+TEXT_ROWS = [
+    list("1234567890"),
+    list("qwertyuiopå"),
+    list("asdfghjklöä"),
+    list("zxcvbnm-"),
+]
+# Booking codes use no 0/O/1/I/L (contract/codes.py), so their keyboard has none either.
+CODE_ROWS = [list("23456789"), list("ABCDEFGHJK"), list("MNPQRSTUVW"), list("XYZ")]
+PIN_ROWS = [list("123"), list("456"), list("789"), list("0")]
+
+
+class OnScreenKeyboard(BoxLayout):
+    """Keys for search (with å, ä, ö), booking codes or a PIN; emits `on_key`."""
+
+    layout = OptionProperty("text", options=["text", "code", "pin"])
+    __events__ = ("on_key",)
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        from kivy.clock import Clock
+
+        self._narrow: bool | None = None
+        self._rebuild = Clock.create_trigger(lambda _dt: self._build())
+        self._build()
+        app = App.get_running_app()
+        if app is not None:
+            app.bind(language=self._rebuild)
+        self.bind(width=self._width_changed)
+
+    def on_layout(self, *_: Any) -> None:
+        self._build()
+
+    def _width_changed(self, *_: Any) -> None:
+        if (self.width < NARROW_KEYBOARD) != self._narrow:
+            self._rebuild()
+
+    def _build(self) -> None:
+        self.clear_widgets()
+        rows = {"text": TEXT_ROWS, "code": CODE_ROWS, "pin": PIN_ROWS}[self.layout]
+        app = App.get_running_app()
+        t = app.t if app is not None else (lambda msgid: msgid)
+        key_height = (app.touch_min if app is not None else 48) * 1.25
+        # Narrow (beside a list on a 7" panel): space and erase get a row of their own,
+        # wide enough for their words.
+        self._narrow = self.width < NARROW_KEYBOARD
+        words_row = self._narrow and self.layout == "text"
+        self.size_hint_y = None
+        self.height = (len(rows) + words_row) * (key_height + self.spacing)
+        for row in rows:
+            line = BoxLayout(spacing="4dp", size_hint_y=None, height=key_height)
+            for char in row:
+                line.add_widget(self._key(char, char))
+            if row is rows[-1]:
+                if words_row:
+                    self.add_widget(line)
+                    line = BoxLayout(spacing="4dp", size_hint_y=None, height=key_height)
+                # Words on keys are body-sized: "Mellanslag" must fit a key on a 7" panel.
+                if self.layout == "text":
+                    line.add_widget(self._key("space", t("Space"), width=2.5, words=True))
+                line.add_widget(self._key("backspace", t("Erase"), width=2, words=True))
+            self.add_widget(line)
+
+    def _key(self, value: str, label: str, width: float = 1, words: bool = False) -> KioskButton:
+        # Keys may be as narrow as 9 mm (EN 301 549's minimum), not the 11 mm of other
+        # buttons: eleven of them fit beside the results on a 7" panel.
+        key = KioskButton(text=label, style="key", size_hint_x=width)
+        key.size_hint_min_x = mm(9)
+        if words:
+            key.font_base = 22
+        key.key_value = value
+        key.bind(on_activate=lambda button: self.dispatch("on_key", button.key_value))
+        return key
+
+    def on_key(self, value: str) -> None:
+        pass
