@@ -22,10 +22,10 @@ from central.access.policy import (
     Access,
     allowed,
     bearer_token,
-    get_session,
     signed_in,
 )
 from central.access.security import hash_password, new_token, token_hash, verify_password
+from central.api.deps import SessionDep, password_checkers_of, settings_of
 from central.api.schemas import Done, errors
 from central.db.models import AccessToken, User
 from central.db.types import utcnow
@@ -60,7 +60,7 @@ def client_address(request: Request) -> str:
 
 
 def password_checkers(request: Request) -> threading.BoundedSemaphore:
-    return request.app.state.password_checkers
+    return password_checkers_of(request)
 
 
 def _too_many(wait: int, message: str) -> ApiError:
@@ -84,10 +84,10 @@ def _check_password(request: Request, password_hash: str | None, password: str) 
     summary="Log in with e-mail and password",
 )
 def login(
-    body: LoginRequest, request: Request, response: Response, db: Session = Depends(get_session)
+    body: LoginRequest, request: Request, response: Response, db: SessionDep
 ) -> LoginResponse:
     response.headers["Cache-Control"] = "no-store"
-    settings: Settings = request.app.state.settings
+    settings: Settings = settings_of(request)
     email = normalise_email(body.email)[:MAX_EMAIL]
     keys = login_throttle.keys_for(email, client_address(request), settings)
     wait = login_throttle.reserve_attempt(db, keys, settings)
@@ -144,7 +144,7 @@ def change_password(
 
     Guesses of the current password count as failed logins of the account (the same
     throttle): a stolen token must not become a way to find the password."""
-    settings: Settings = request.app.state.settings
+    settings: Settings = settings_of(request)
     user = access.db.get(User, access.person.user_id)
     assert user is not None
     keys = login_throttle.keys_for(user.email, client_address(request), settings)

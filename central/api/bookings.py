@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from central.access.policy import Access, allowed
+from central.api.deps import secret_key_of
 from central.api.schemas import errors
 from central.bookings import codes
 from central.catalogue import changes
@@ -147,7 +148,7 @@ def create_booking(
     access: Access = Depends(allowed("booking.write")),
 ) -> BookingOut:
     db = access.db
-    secret: bytes = request.app.state.secret_key
+    secret: bytes = secret_key_of(request)
     site = access.site(body.site_id)
     existing = _existing(db, site.org_id, body.external_id)
     if existing is not None:
@@ -208,7 +209,7 @@ def create_booking(
 def get_booking(
     booking_id: str, request: Request, access: Access = Depends(allowed("booking.write"))
 ) -> BookingOut:
-    return booking_out(request.app.state.secret_key, access.booking(booking_id))
+    return booking_out(secret_key_of(request), access.booking(booking_id))
 
 
 @router.delete("/bookings/{booking_id}", response_model=BookingOut, responses=errors(401, 403, 404))
@@ -220,4 +221,4 @@ def cancel_booking(
         booking.status = BookingStatus.CANCELLED
         changes.record(access.db, [booking.site_id], changes.BOOKING, booking.id, deleted=True)
         access.db.commit()
-    return booking_out(request.app.state.secret_key, booking)
+    return booking_out(secret_key_of(request), booking)

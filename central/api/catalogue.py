@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from central import ptv
 from central.access.policy import Access, allowed
+from central.api.deps import settings_of
 from central.api.schemas import errors
 from central.catalogue import catalogue_import, overlay
 from central.db.models import PtvSync, Service, Site
@@ -128,7 +129,7 @@ def put_ptv_sync(
             body.enabled,
             body.every_minutes,
             body.full_every_hours,
-            request.app.state.settings.outbound_hosts,
+            settings_of(request).outbound_hosts,
         )
     except ptv_sync.InvalidSync as exc:
         raise ApiError(422, "invalid_input", str(exc)) from exc
@@ -160,7 +161,7 @@ def run_ptv_sync(
     row = _sync_of(access, org_id)
     if full:
         row.last_full_at = None
-    settings = request.app.state.settings
+    settings = settings_of(request)
     result = ptv_sync.run(
         access.db,
         row,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, model_validator
 
 from central.access.policy import Access, allowed
+from central.api.deps import settings_of
 from central.api.schemas import errors
 from central.updates import deployments
 
@@ -53,7 +54,7 @@ def create_deployment(
         {k: v for k, v in selector.items() if v},
         body.error_threshold,
         body.success_threshold,
-        deployments.published(request.app.state.settings.update_repository),
+        deployments.published(settings_of(request).update_repository),
     )
     access.db.commit()
     return deployments.as_json(access.db, deployment)

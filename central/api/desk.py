@@ -19,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 
 from central.access import audit
 from central.access.policy import Access, allowed
-from central.api.kiosk_calls import BINARY_BODY, MessageIn, rooms_of
+from central.api.deps import media_rooms_of, rooms_of, secret_key_of
+from central.api.kiosk_calls import BINARY_BODY, MessageIn
 from central.api.schemas import errors
 from central.calls import conversation, lifecycle, parties, queue
 from central.calls.desk_view import (
@@ -122,7 +123,7 @@ def end_call(
     call_id: str, body: EndIn, request: Request, access: Access = Depends(desk_user)
 ) -> DeskCall:
     call = officials_call(access, call_id)
-    lifecycle.finish(access.db, call, body.outcome, request.app.state.rooms)
+    lifecycle.finish(access.db, call, body.outcome, media_rooms_of(request))
     access.db.commit()
     return call_view(request, access, call)
 
@@ -286,7 +287,7 @@ async def show_document(
         call = own_call(access, call_id)
         document = conversation.store_document(
             access.db,
-            request.app.state.secret_key,
+            secret_key_of(request),
             call,
             "to_citizen",
             content,
@@ -325,7 +326,7 @@ def download_document(
         raise not_found("document in this call")
     audit.concerns(request, call.org_id)
     content = conversation.open_document(
-        access.db, request.app.state.secret_key, document, access.person.user_id
+        access.db, secret_key_of(request), document, access.person.user_id
     )
     return Response(
         content,

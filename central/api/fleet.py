@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from central.access.policy import Access, allowed
 from central.access.security import new_token, token_hash
+from central.api.deps import settings_of
 from central.api.schemas import errors
 from central.db.models import Command, CommandArtifact, Kiosk, Site
 from central.db.types import utcnow
@@ -87,7 +88,7 @@ def list_kiosks(
         query = query.where(Kiosk.site_id == site_id)
     if not include_retired:
         query = query.where(Kiosk.retired_at.is_(None))
-    settings = request.app.state.settings
+    settings = settings_of(request)
     rows = access.db.execute(query).all()
     return {"items": [kiosk_summary(k, settings, config) for k, config in rows]}
 
@@ -106,7 +107,7 @@ def get_kiosk(
         .limit(20)
     )
     site = access.db.get(Site, kiosk.site_id)
-    out = kiosk_summary(kiosk, request.app.state.settings, site.config if site else None)
+    out = kiosk_summary(kiosk, settings_of(request), site.config if site else None)
     out["health"] = kiosk.health or {}
     out["recent_commands"] = [commands.as_json(c, _artifact_url(c)) for c in recent]
     return out
@@ -127,7 +128,7 @@ def revoke_kiosk_token(
     kiosk = access.kiosk(kiosk_id)
     revoke_device_token(kiosk)
     access.db.commit()
-    return kiosk_summary(kiosk, request.app.state.settings)
+    return kiosk_summary(kiosk, settings_of(request))
 
 
 @router.delete("/kiosks/{kiosk_id}", responses=errors(401, 403, 404))
@@ -142,7 +143,7 @@ def retire_kiosk(
     kiosk = access.kiosk(kiosk_id)
     retire(access.db, kiosk)
     access.db.commit()
-    return kiosk_summary(kiosk, request.app.state.settings)
+    return kiosk_summary(kiosk, settings_of(request))
 
 
 def retire(db: Session, kiosk: Kiosk) -> None:
@@ -172,7 +173,7 @@ def create_command(
 ) -> dict[str, Any]:
     kiosk = access.kiosk(kiosk_id)
     command = commands.issue(
-        access, kiosk, body.type, body.args, body.expires_in_s, request.app.state.settings
+        access, kiosk, body.type, body.args, body.expires_in_s, settings_of(request)
     )
     access.db.commit()
     return commands.as_json(command)

@@ -17,12 +17,11 @@ from starlette.concurrency import run_in_threadpool
 
 from central.access.policy import (
     Device,
-    authenticate_device,
     bearer_token,
     device_for_token,
     device_token,
-    get_session,
 )
+from central.api.deps import DeviceDep, SessionDep, sessions_of, settings_of
 from central.api.schemas import Count, errors
 from central.bookings import checkins
 from central.db.models import Command, CommandArtifact, Site
@@ -56,7 +55,7 @@ class EnrolIn(BaseModel):
     response_model=kiosk_api.Enrolment,
     responses=errors(401, 409, 410, 422),
 )
-def enrol(body: EnrolIn, request: Request, db: Session = Depends(get_session)) -> Any:
+def enrol(body: EnrolIn, request: Request, db: SessionDep) -> Any:
     """Trade a one-time enrolment token for this kiosk's own device token."""
     done = enrolment.enrol(
         db,
@@ -64,7 +63,7 @@ def enrol(body: EnrolIn, request: Request, db: Session = Depends(get_session)) -
         body.hardware_id,
         body.hostname,
         body.software_version,
-        request.app.state.settings.device_token_ttl_s,
+        settings_of(request).device_token_ttl_s,
     )
     expires = done.kiosk.device_token_expires_at
     return kiosk_api.Enrolment(
@@ -79,8 +78,8 @@ def enrol(body: EnrolIn, request: Request, db: Session = Depends(get_session)) -
 @device_router.post("/token", response_model=kiosk_api.DeviceToken, responses=errors(401, 403))
 def rotate_token(
     request: Request,
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     """A new device token for this kiosk. The one used for this call works one more hour
     (in case this answer is lost on the way); then only the new one does."""
@@ -88,7 +87,7 @@ def rotate_token(
         db,
         device.kiosk_id,
         bearer_token(request),
-        request.app.state.settings.device_token_ttl_s,
+        settings_of(request).device_token_ttl_s,
     )
     expires = kiosk.device_token_expires_at
     assert expires is not None  # rotate_device_token has just set it
@@ -160,10 +159,10 @@ async def heartbeat(
 ) -> dict[str, Any]:
     """All database work in one thread-pool hop: each extra hop showed up in its cost."""
 
-    settings = request.app.state.settings
+    settings = settings_of(request)
 
     def beat() -> dict[str, Any]:
-        with request.app.state.sessions() as db:
+        with sessions_of(request)() as db:
             device = device_for_token(db, token, end_read=False)  # same hop: one transaction
             answer = heartbeats.record_heartbeat(
                 db, device, body.model_dump(mode="json"), settings.update_base_url
@@ -195,8 +194,8 @@ def _own_command(db: Session, device: Device, command_id: str) -> Command:
 def command_result(
     command_id: str,
     body: CommandResultIn,
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     command = _own_command(db, device, command_id)
     if command.status in FINISHED_COMMAND:
@@ -223,8 +222,8 @@ def command_result(
 async def command_artifact(
     command_id: str,
     request: Request,
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "image/png":
@@ -263,8 +262,8 @@ def _site(db: Session, device: Device) -> Site:
 def config(
     request: Request,
     response: Response,
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     site = _site(db, device)
     document = kiosk_document(site.config, site.config_version, site.name)
@@ -280,10 +279,11 @@ def config(
     "/catalogue", response_model=kiosk_api.Delta, responses=errors(400, 401, 403, 422)
 )
 def catalogue(
+    *,
     since: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=200, ge=1, le=1000),
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     return vars(kiosk_sync.catalogue_page(db, _site(db, device), since, limit))
 
@@ -292,10 +292,11 @@ def catalogue(
     "/bookings", response_model=kiosk_api.BookingsDelta, responses=errors(400, 401, 403, 422)
 )
 def bookings(
+    *,
     since: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=200, ge=1, le=1000),
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     return vars(kiosk_sync.bookings_page(db, _site(db, device), since, limit))
 
@@ -314,8 +315,8 @@ class CheckInIn(BaseModel):
 )
 def checkin(
     body: CheckInIn,
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     status = checkins.check_in(db, device, body.event_id, body.booking_id, body.at)
     return kiosk_api.CheckInAnswer(status=status, booking_id=body.booking_id)
@@ -330,7 +331,7 @@ class EventBatch(BaseModel):
 )
 def upload_events(
     body: EventBatch,
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     return usage_ingest.ingest(db, device, body.events)

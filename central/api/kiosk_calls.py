@@ -10,16 +10,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from central.access.policy import Device, authenticate_device, get_session
+from central.access.policy import Device
+from central.api.deps import (
+    DeviceDep,
+    SessionDep,
+    media_rooms_of,
+    rooms_of,
+    secret_key_of,
+    settings_of,
+)
 from central.api.schemas import errors
 from central.calls import conversation, janus_relay, lifecycle, parties
-from central.calls.media_server import JanusRooms, participant_token
+from central.calls.media_server import participant_token
 from central.calls.turn import ice_servers
 from central.db.models import Booking, Call, Service
 from central.db.types import utcnow
@@ -46,13 +54,6 @@ class MessageIn(BaseModel):
     text: str = Field(min_length=1, max_length=call_api.MAX_MESSAGE_CHARS)
 
 
-def rooms_of(request: Request) -> JanusRooms:
-    rooms: JanusRooms = request.app.state.rooms
-    if not rooms.configured:
-        raise ApiError(409, "video_not_configured", "This service point has no video service.")
-    return rooms
-
-
 def _own_call(db: Session, device: Device, call_id: str) -> Call:
     call = db.get(Call, call_id)
     if call is None or call.kiosk_id != device.kiosk_id:
@@ -61,7 +62,7 @@ def _own_call(db: Session, device: Device, call_id: str) -> Call:
 
 
 def kiosk_view(request: Request, db: Session, call: Call, after: int) -> call_api.KioskCall:
-    settings = request.app.state.settings
+    settings = settings_of(request)
     now = utcnow()
     view = call_api.KioskCall(
         id=call.id, status=call.status, outcome=call.outcome, identification=call.identification
@@ -77,7 +78,7 @@ def kiosk_view(request: Request, db: Session, call: Call, after: int) -> call_ap
         view.join = call_api.RoomJoin(
             janus_url=janus_relay.join_url(request),
             room=call.room or "",
-            token=participant_token(request.app.state.secret_key, call.id, lifecycle.KIOSK),
+            token=participant_token(secret_key_of(request), call.id, lifecycle.KIOSK),
             ice_servers=ice_servers(settings, f"kiosk-{call.kiosk_id[:8]}"),
         )
     if call.status != CallStatus.QUEUED:
@@ -97,15 +98,16 @@ def kiosk_view(request: Request, db: Session, call: Call, after: int) -> call_ap
     responses=errors(401, 403, 422),
 )
 def video_availability(
+    *,
     request: Request,
     service_id: str = Query(min_length=1, max_length=64),
     language: str = Query(pattern=r"^[a-z]{2}$"),
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     """Whether someone who serves this service in this language can take a call now."""
-    settings = request.app.state.settings
-    if not request.app.state.rooms.configured:
+    settings = settings_of(request)
+    if not media_rooms_of(request).configured:
         return call_api.VideoAvailability(False, 0, 0, 0)
     place = lifecycle.place_for(db, device.org_id, service_id, language, settings, utcnow())
     db.commit()
@@ -128,8 +130,8 @@ def video_availability(
 def request_call(
     body: CallRequestIn,
     request: Request,
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     """The citizen asks to talk to an official (walk-in), or checked in for a remote booking.
 
@@ -167,14 +169,15 @@ def request_call(
 
 @router.get("/calls/{call_id}", response_model=call_api.KioskCall, responses=errors(401, 403, 404))
 def call_state(
+    *,
     call_id: str,
     request: Request,
     after: int = Query(default=0, ge=0, description="Chat lines after this id"),
     link: LinkLevel | None = Query(
         default=None, description="The kiosk's link as it measures it: good, fair or poor"
     ),
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     """The call as the kiosk sees it; asking is also the kiosk's "still here", and says
     how its link is (the official's desk then sends less on a poor one)."""
@@ -184,14 +187,14 @@ def call_state(
         call.kiosk_seen_at = now
         if link is not None:
             call.kiosk_link = link
-        settings = request.app.state.settings
+        settings = settings_of(request)
         seen = call.official_seen_at
         if (
             call.status == CallStatus.ACTIVE
             and seen is not None
             and (now - seen).total_seconds() > settings.call_official_gone_end_after_s
         ):
-            lifecycle.finish(db, call, CallOutcome.OFFICIAL_LEFT, request.app.state.rooms)
+            lifecycle.finish(db, call, CallOutcome.OFFICIAL_LEFT, media_rooms_of(request))
         db.commit()
     return kiosk_view(request, db, call, after)
 
@@ -203,8 +206,8 @@ def end_call(
     call_id: str,
     body: CallEndIn,
     request: Request,
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     """The citizen leaves the queue or hangs up (or their session ended)."""
     call = _own_call(db, device, call_id)
@@ -213,7 +216,7 @@ def end_call(
     outcome = CallOutcome(body.outcome)
     if call.status != CallStatus.ACTIVE:
         outcome = CallOutcome.LEFT_QUEUE
-    lifecycle.finish(db, call, outcome, request.app.state.rooms)
+    lifecycle.finish(db, call, outcome, media_rooms_of(request))
     db.commit()
     return kiosk_view(request, db, call, 0)
 
@@ -227,8 +230,8 @@ def end_call(
 def send_message(
     call_id: str,
     body: MessageIn,
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     call = _own_call(db, device, call_id)
     line = conversation.add_message(db, call, Speaker.CITIZEN, body.text)
@@ -254,11 +257,12 @@ BINARY_BODY = {
     responses=errors(401, 403, 404, 409, 413, 415, 422),
 )
 async def upload_scan(
+    *,
     call_id: str,
     request: Request,
     name: str | None = Query(default=None, max_length=200),
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     """A page the citizen scanned during the call, for the official (PDF, PNG or JPEG)."""
     content = await request.body()
@@ -267,7 +271,7 @@ async def upload_scan(
         # Database work off the event loop: SQLite's lock may be held by a pool thread.
         call = _own_call(db, device, call_id)
         document = conversation.store_document(
-            db, request.app.state.secret_key, call, "from_citizen", content, name, None
+            db, secret_key_of(request), call, "from_citizen", content, name, None
         )
         return call_api.DocumentRef(
             document.id, document.name, document.content_type, document.size
@@ -288,14 +292,14 @@ def shown_document(
     call_id: str,
     document_id: str,
     request: Request,
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Response:
     """A document the official shows, while the call is open."""
     call = _own_call(db, device, call_id)
     conversation.require_open(call)
     document = conversation.find_document(db, call, document_id, "to_citizen")
-    content = conversation.open_document(db, request.app.state.secret_key, document, None)
+    content = conversation.open_document(db, secret_key_of(request), document, None)
     return Response(content, media_type=document.content_type)
 
 
@@ -307,8 +311,8 @@ def shown_document(
 def document_printed(
     call_id: str,
     document_id: str,
-    device: Device = Depends(authenticate_device),
-    db: Session = Depends(get_session),
+    device: DeviceDep,
+    db: SessionDep,
 ) -> Any:
     """The citizen printed the document; the official's desk shows it."""
     call = _own_call(db, device, call_id)

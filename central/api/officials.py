@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from central.access.policy import Access, allowed
+from central.api.deps import settings_of
 from central.api.schemas import errors
 from central.calls import lifecycle
 from central.db.models import Service, User
@@ -53,7 +54,7 @@ def _out(access: Access, user: User, request: Request) -> OfficialOut:
         org_id=user.org_id,
         services=list(profile.services or []),
         languages=list(profile.languages or []),
-        presence=lifecycle.presence_of(access.db, user.id, request.app.state.settings, utcnow()),
+        presence=lifecycle.presence_of(access.db, user.id, settings_of(request), utcnow()),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from central.access.policy import Access, allowed
+from central.api.deps import settings_of
 from central.api.schemas import errors
 from central.db.models import Organisation, Site
 from central.errors import ApiError
@@ -202,7 +203,7 @@ def _retention_out(org: Organisation, settings: Settings) -> RetentionOut:
 def get_retention(
     org_id: str, request: Request, access: Access = Depends(allowed("retention.write"))
 ) -> RetentionOut:
-    return _retention_out(access.org(org_id), request.app.state.settings)
+    return _retention_out(access.org(org_id), settings_of(request))
 
 
 @router.put(
@@ -220,4 +221,4 @@ def put_retention(
     org = access.org(org_id)
     org.retention = {k: v for k, v in body.model_dump().items() if v is not None}
     access.db.commit()
-    return _retention_out(org, request.app.state.settings)
+    return _retention_out(org, settings_of(request))

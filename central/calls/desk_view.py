@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.access.policy import Access
+from central.api.deps import media_rooms_of, secret_key_of, settings_of
 from central.calls import conversation, janus_relay, lifecycle, parties, queue
 from central.calls.media_server import participant_token
 from central.calls.turn import ice_servers
@@ -192,7 +193,7 @@ def display_of(db: Session, user: User, kind: str) -> str:
 
 
 def call_view(request: Request, access: Access, call: Call, after: int = 0) -> DeskCall:
-    settings = request.app.state.settings
+    settings = settings_of(request)
     now = utcnow()
     service_name, site_name = names_of(access.db, call)
     view = DeskCall(
@@ -227,7 +228,7 @@ def call_view(request: Request, access: Access, call: Call, after: int = 0) -> D
         view.join = {
             "janus_url": janus_relay.join_url(request),
             "room": call.room,
-            "token": participant_token(request.app.state.secret_key, call.id, me),
+            "token": participant_token(secret_key_of(request), call.id, me),
             "ice_servers": ice_servers(settings, f"desk-{me[:8]}"),
             "display": display_of(access.db, user, view.my_role) if user else "official:",
         }
@@ -243,10 +244,10 @@ def call_view(request: Request, access: Access, call: Call, after: int = 0) -> D
 def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
     """The official's presence, the calls they may take (oldest first) and their active
     call; building it keeps the official "here"."""
-    settings = request.app.state.settings
+    settings = settings_of(request)
     db = access.db
     now = utcnow()
-    lifecycle.sweep(db, settings, request.app.state.rooms, now)
+    lifecycle.sweep(db, settings, media_rooms_of(request), now)
     me = official_of(access)
     profile = lifecycle.profile_of(db, me.id)
     profile.seen_at = now

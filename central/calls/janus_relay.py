@@ -26,6 +26,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from central.api.deps import secret_key_of, sessions_of, settings_of
 from central.calls.media_server import participant_token
 from central.db.models import Call, CallParty
 from central.web.links import public_base
@@ -48,7 +49,7 @@ KIOSK = "kiosk"
 def join_url(request: Request) -> str:
     """Where participants send their Janus requests: central's relay, or (with
     `janus_relay` off, for a trusted network only) Janus itself."""
-    settings = request.app.state.settings
+    settings = settings_of(request)
     if not settings.janus_relay:
         return str(settings.janus_url)
     return f"{public_base(request)}/janus"
@@ -65,14 +66,14 @@ def _room_of(request: Request, token: str) -> str | None:
     """The room this token may reach now, or None."""
     call_id, _, rest = token.partition(".")
     who, _, _mac = rest.partition(".")
-    secret = request.app.state.secret_key
+    secret = secret_key_of(request)
     if (
         not call_id
         or not who
         or not hmac.compare_digest(token, participant_token(secret, call_id, who))
     ):
         return None
-    with request.app.state.sessions() as db:
+    with sessions_of(request)() as db:
         call = db.get(Call, call_id)
         if call is None or call.status != CallStatus.ACTIVE or not call.room:
             return None
@@ -113,7 +114,7 @@ def _client(request: Request) -> httpx.AsyncClient:
 
 
 async def _forward(request: Request, path: str, content: bytes | None) -> Response:
-    base = request.app.state.settings.janus_url.rstrip("/")
+    base = settings_of(request).janus_url.rstrip("/")
     timeout = POLL_TIMEOUT_S if request.method == "GET" else REQUEST_TIMEOUT_S
     try:
         answer = await _client(request).request(
@@ -130,7 +131,7 @@ async def _forward(request: Request, path: str, content: bytes | None) -> Respon
 
 
 async def _relay(request: Request, path: str) -> Response:
-    if not request.app.state.settings.janus_url:
+    if not settings_of(request).janus_url:
         return _refusal("no media server is configured", code=503)
     if request.method == "GET":
         token = request.query_params.get("token", "")

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from central import outbound
+from central.api.deps import settings_of
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Alert, Kiosk, Organisation
@@ -76,7 +77,7 @@ def save_recipients(
         raise ApiError(422, "invalid_input", "The webhook address may be 500 characters long.")
     if webhook:
         try:
-            outbound.check_url(webhook, request.app.state.settings.outbound_hosts)
+            outbound.check_url(webhook, settings_of(request).outbound_hosts)
         except outbound.OutboundRefused as exc:
             raise ApiError(422, "invalid_input", f"The webhook cannot be used: {exc}.") from exc
     org.alerting = {"emails": emails, "webhook": webhook}

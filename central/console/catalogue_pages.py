@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from central import outbound, ptv
 from central.access.policy import may
+from central.api.deps import settings_of
 from central.catalogue import catalogue_import, overlay
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
@@ -104,7 +105,7 @@ def save_sync(
             enabled=fields.get("enabled") == "on",
             every_minutes=_number(fields.get("every_minutes"), 60),
             full_every_hours=_number(fields.get("full_every_hours"), 24),
-            allowed_hosts=request.app.state.settings.outbound_hosts,
+            allowed_hosts=settings_of(request).outbound_hosts,
         )
     except ptv_sync.InvalidSync as exc:
         raise ApiError(422, "invalid_input", str(exc)) from exc
@@ -124,7 +125,7 @@ def run_sync(
     row = db.get(PtvSync, org.id)
     if row is None:
         raise ApiError(404, "not_found", "Save this organisation's PTV settings first.")
-    settings = request.app.state.settings
+    settings = settings_of(request)
     ptv_sync.run(
         db, row, allowed_hosts=settings.outbound_hosts, retry_pause_s=settings.ptv_retry_pause_s
     )
@@ -189,7 +190,7 @@ async def preview(
     file: UploadFile | None = None,
     seen: Viewer = Depends(viewer("catalogue.import")),
 ) -> Response:
-    settings = request.app.state.settings
+    settings = settings_of(request)
     form = await request.form()
     url = str(form.get("url") or "").strip()
     if file is not None and file.filename:

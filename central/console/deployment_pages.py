@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from central.api.deps import settings_of
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Site
@@ -51,7 +52,7 @@ def create_deployment(
         release,
         None,
         selector,
-        published=deployments.published(request.app.state.settings.update_repository),
+        published=deployments.published(settings_of(request).update_repository),
     )
     seen.access.db.commit()
     return RedirectResponse(f"/console/deployments/{made.id}", status_code=303)

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from central.access.policy import may_send
+from central.api.deps import settings_of
 from central.console.render import paged, render
 from central.console.viewer import Viewer, form_fields, viewer
 from central.db.models import Alert, Command, CommandArtifact, Kiosk, Site, UsageEvent
@@ -71,7 +72,7 @@ def _query_of(wanted: FleetFilter) -> dict[str, str]:
 def fleet_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -> Response:
     params = dict(request.query_params)
     wanted = _filter_of(params)
-    settings = request.app.state.settings
+    settings = settings_of(request)
     rows = fleet_rows(seen.access, wanted, utcnow(), settings.offline_after_s)
     options = choices(seen.access)
     seen.access.db.commit()
@@ -123,7 +124,7 @@ async def bulk_command(
     fields = await form_fields(request)
     type_ = _wanted_type(fields)
     wanted = _filter_of(fields)
-    settings = request.app.state.settings
+    settings = settings_of(request)
     rows = fleet_rows(seen.access, wanted, utcnow(), settings.offline_after_s)
     for kiosk in seen.access.db.scalars(select(Kiosk).where(Kiosk.id.in_([r.id for r in rows]))):
         commands.issue(seen.access, kiosk, type_, _args(type_, fields), None, settings)
@@ -142,7 +143,7 @@ def kiosk_page(
     db.commit()
     site = db.get(Site, kiosk.site_id)
     config = site.config if site else None
-    settings = request.app.state.settings
+    settings = settings_of(request)
     status = status_of(
         kiosk.last_seen,
         kiosk.condition,
@@ -213,7 +214,7 @@ def kiosk_command(
 ) -> Response:
     type_ = _wanted_type(fields)
     kiosk = seen.access.kiosk(kiosk_id)
-    settings = request.app.state.settings
+    settings = settings_of(request)
     commands.issue(seen.access, kiosk, type_, _args(type_, fields), None, settings)
     seen.access.db.commit()
     return RedirectResponse(f"/console/kiosks/{kiosk.id}?done={type_}", status_code=303)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from central import mail
 from central.access import people
 from central.access.policy import ROLES, Access
+from central.api.deps import settings_of
 from central.api.officials import set_profile
 from central.api.users import set_disabled
 from central.calls import lifecycle
@@ -81,7 +82,7 @@ def _mail_invitation(request: Request, seen: Viewer, user: User, token: str) -> 
         f"Set your password here (the link works once, for 7 days):\n{link}\n"
     )
     try:
-        mail.send(request.app.state.settings, user.email, "Invitation to Palvelupiste", text)
+        mail.send(settings_of(request), user.email, "Invitation to Palvelupiste", text)
     except OSError as exc:
         raise ApiError(
             502,

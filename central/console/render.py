@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from central.access.browser_session import csrf_token
+from central.api.deps import secret_key_of
 from central.console.i18n import LANGUAGES, translations
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -79,7 +80,7 @@ def render(
         "lang": page.language,
         "languages": LANGUAGES,
         "page": page,
-        "csrf": page.csrf(request.app.state.secret_key),
+        "csrf": page.csrf(secret_key_of(request)),
         "path": request.url.path,
         "query": request.url.query,
     }

@@ -20,9 +20,10 @@ from starlette.concurrency import run_in_threadpool
 
 from central.access import people
 from central.access.browser_session import LOGIN_COOKIE, SESSION_COOKIE, cookie_value
-from central.access.policy import get_session, may
+from central.access.policy import may
 from central.access.security import token_hash
 from central.api.auth import LoginRequest, LoginResponse, login, new_session
+from central.api.deps import SessionDep, settings_of
 from central.console.render import PageContext, render
 from central.console.viewer import LANGUAGE_COOKIE, Viewer, form_fields, language_of, viewer
 from central.db.models import AccessToken
@@ -63,9 +64,10 @@ def login_page(request: Request) -> Response:
 
 @router.post("/console/login")
 async def login_form(
+    *,
     request: Request,
     fields: dict[str, str] = Depends(form_fields),
-    db: Session = Depends(get_session),
+    db: SessionDep,
 ) -> Response:
     expected = cookie_value(dict(request.headers.raw), LOGIN_COOKIE)
     if not expected or not secrets.compare_digest(expected, fields.get("login_csrf", "")):
@@ -88,7 +90,7 @@ def _signed_in(request: Request, target: str, session_token: str) -> Response:
     response.set_cookie(
         SESSION_COOKIE,
         session_token,
-        max_age=request.app.state.settings.access_token_ttl_s,
+        max_age=settings_of(request).access_token_ttl_s,
         path=COOKIE_PATH,
         httponly=True,
         secure=True,
@@ -168,7 +170,7 @@ def _invitation_page(
 
 
 @router.get("/console/invitation/{token}")
-def invitation_page(token: str, request: Request, db: Session = Depends(get_session)) -> Response:
+def invitation_page(token: str, request: Request, db: SessionDep) -> Response:
     found = people.open_invitation(db, token)
     db.commit()
     if found is None:
@@ -180,10 +182,11 @@ def invitation_page(token: str, request: Request, db: Session = Depends(get_sess
 
 @router.post("/console/invitation/{token}")
 def accept_invitation(
+    *,
     token: str,
     request: Request,
     fields: dict[str, str] = Depends(form_fields),
-    db: Session = Depends(get_session),
+    db: SessionDep,
 ) -> Response:
     """The new user's password is set, the link used up, and they are logged in."""
     password = fields.get("password", "")
@@ -193,7 +196,7 @@ def accept_invitation(
         user = people.accept(db, token, password)
     except ApiError as refusal:
         return _invitation_page(request, token, refusal.message, refusal.status)
-    session_token, _expires = new_session(db, user.id, request.app.state.settings)
+    session_token, _expires = new_session(db, user.id, settings_of(request))
     db.commit()
     target = "/desk/" if may(user.role, "desk.use") else "/console/fleet"
     return _signed_in(request, target, session_token)

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from central.access.browser_session import SESSION_COOKIE
-from central.access.policy import Access, allowed, get_session, may
+from central.access.policy import Access, allowed, may
+from central.api.deps import SessionDep
 from central.console.i18n import pick_language
 from central.console.render import PageContext
 from central.db.models import User
@@ -87,7 +87,7 @@ def viewer(action: str) -> Callable[..., Viewer]:
     """Dependency: a person whose role may do `action` (else 401 → login page, or 403)."""
     check = allowed(action)
 
-    def dependency(request: Request, db: Session = Depends(get_session)) -> Viewer:
+    def dependency(request: Request, db: SessionDep) -> Viewer:
         access = check(request, db)
         email = db.scalar(select(User.email).where(User.id == access.person.user_id))
         db.commit()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from central.api.deps import settings_of
 from central.desk.strings import LANGUAGES, pick_language, strings_for
 
 HERE = Path(__file__).parent
@@ -47,7 +48,7 @@ def desk_page(
         t=words,
         words_json=json.dumps(words),
     )
-    settings = request.app.state.settings
+    settings = settings_of(request)
     return HTMLResponse(
         html,
         headers={

@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
+from central.api.deps import settings_of
 from central.errors import ApiError, not_found
 
 router = APIRouter(include_in_schema=False)
@@ -20,7 +21,7 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 
 
 def _file(request: Request, part: str, name: str) -> Path:
-    folder = request.app.state.settings.update_repository
+    folder = settings_of(request).update_repository
     if not folder:
         raise ApiError(404, "not_found", "This central serves no updates.")
     if not NAME.match(name):
