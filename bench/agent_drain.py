@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 import uuid
@@ -21,16 +20,14 @@ from pathlib import Path
 
 import requests
 
+from devtools.builders import enrol_kiosks
+from devtools.launcher import launch
+from kiosk.agent.agent import Agent
+from kiosk.agent.client import CentralClient
+from kiosk.outbox import Outbox
+from kiosk.store import StateStore
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-
-from devtools.builders import enrol_kiosks  # noqa: E402
-from devtools.launcher import launch  # noqa: E402
-from kiosk.agent.agent import Agent  # noqa: E402
-from kiosk.agent.client import CentralClient  # noqa: E402
-from kiosk.outbox import Outbox  # noqa: E402
-from kiosk.store import StateStore  # noqa: E402
 
 
 def fill_outbox(store: StateStore, count: int) -> None:

@@ -16,9 +16,9 @@ CPU and RSS, frame rate and latency of each incoming stream), and a call whose k
 reaches coturn through the link relay (devtools/link_relay.py): frame rate, freezes
 and the longest gap each way under 5 % loss and at 1 Mbit/s.
 
-    python bench/call.py            # 20 set-ups, a 10-minute call, 100 calls for memory,
+    python -m bench.call            # 20 set-ups, a 10-minute call, 100 calls for memory,
                                     # 60 s of three parties, 30 s per poor link
-    python bench/call.py --quick    # 3 set-ups, 20 s, 10 calls, 20 s, 10 s
+    python -m bench.call --quick    # 3 set-ups, 20 s, 10 calls, 20 s, 10 s
 Needs root (a network namespace), janus, coturn, nftables and chromium: `./run bench`
 installs them.
 """
@@ -41,13 +41,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
+
+from devtools.browser import CHROMIUM, CHROMIUM_FLAGS, DESK_FRAME_COUNTER
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from devtools.browser import CHROMIUM, CHROMIUM_FLAGS, DESK_FRAME_COUNTER  # noqa: E402
 
 BITS, BLOCK, TOP, LEFT = 44, 14, 20, 20
 INSTALL = "./run bench (it installs janus, coturn, nftables and chromium)"

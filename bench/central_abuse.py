@@ -7,7 +7,7 @@ One central on SQLite with 2 workers, on loopback. In one run:
   3. two anonymous 50 MiB uploads to /catalogue/import at once, while the
      kiosk beats: how long until each is refused, and central's memory.
 Latencies are reported as ratios to the baseline. Every loop is bounded.
-Run: ./run bench (or .venv/bin/python bench/central_abuse.py).
+Run: ./run bench (or .venv/bin/python -m bench.central_abuse).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import random
 import select
 import socket
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -26,11 +25,10 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from devtools.builders import enrol_kiosks
+from devtools.launcher import launch
 
-from devtools.builders import enrol_kiosks  # noqa: E402
-from devtools.launcher import launch  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 BEATS = 150
 MiB = 1024 * 1024

@@ -27,12 +27,11 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from devtools.builders import enrol_kiosks
+from devtools.launcher import free_port, launch
+from devtools.postgres import start_postgres
 
-from devtools.builders import enrol_kiosks  # noqa: E402
-from devtools.launcher import free_port, launch  # noqa: E402
-from devtools.postgres import start_postgres  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 HELLO = textwrap.dedent(
     """

@@ -12,7 +12,7 @@ same run (the baseline: HTTP, middleware and session cost with no console work):
   - the fleet list's first page with filters, as a national admin over 10,000 kiosks
     and as an organisation's admin over its 500;
   - the usage report over all 1,000,000 events, and its CSV.
-Goals: fleet p95 ≤ 200 ms, report ≤ 1 s. Run: ./run bench (or python bench/console.py
+Goals: fleet p95 ≤ 200 ms, report ≤ 1 s. Run: ./run bench (or python -m bench.console
 --databases sqlite --events 100000 for a quick look).
 """
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -29,17 +28,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
+from sqlalchemy import insert
+
+from central.access.security import hash_password
+from central.db.models import Alert, Kiosk, Organisation, Site, UsageEvent, User
+from central.usage import usage_daily
+from devtools.central_server import start_central
+from devtools.postgres import start_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import insert  # noqa: E402
-
-from central import usage_daily  # noqa: E402
-from central.access.security import hash_password  # noqa: E402
-from central.db.models import Alert, Kiosk, Organisation, Site, UsageEvent, User  # noqa: E402
-from devtools.postgres import start_postgres  # noqa: E402
-from tests.central_server import start_central  # noqa: E402
 
 PASSWORD = "bench password 1234"
 ORGS, SITES_PER_ORG, KIOSKS = 20, 10, 10_000

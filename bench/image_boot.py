@@ -7,7 +7,7 @@ without the kiosk). The kiosk's own cost is the ratio of the first frame to that
 Two boots: the first (the state partition grown, the releases partition made, enrolment
 with central) and an ordinary one.
 
-    python bench/image_boot.py --image OUT/palvelupiste-x86-64.img
+    python -m bench.image_boot --image OUT/palvelupiste-x86-64.img
     (`./run image-test` builds the image, runs the boot tests and then this)
 """
 
@@ -24,14 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from devtools import disk_image
+from devtools.builders import sample_catalogue
+from devtools.central_server import start_central
+from devtools.central_world import add_user, make_org, ok
+from devtools.qemu_kiosk import QemuKiosk, kvm_runs_firmware
 
-from devtools import disk_image  # noqa: E402
-from devtools.builders import sample_catalogue  # noqa: E402
-from devtools.qemu_kiosk import QemuKiosk, kvm_runs_firmware  # noqa: E402
-from tests.central.world import add_user, make_org, ok  # noqa: E402
-from tests.central_server import start_central  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 FIRST_FRAME = "first frame drawn: attract screen"
 OS_UP = "Started systemd-logind.service"

@@ -16,20 +16,18 @@ import json
 import random
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from central.ptv import parse_service
+from devtools.builders import sample_catalogue
+from kiosk import catalogue
+from kiosk.outbox import Outbox
+from kiosk.store import StateStore
 
-from central.ptv import parse_service  # noqa: E402
-from devtools.builders import sample_catalogue  # noqa: E402
-from kiosk import catalogue  # noqa: E402
-from kiosk.outbox import Outbox  # noqa: E402
-from kiosk.store import StateStore  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 EVENTS = 3000
 

@@ -3,26 +3,24 @@ pass (every service joined with its channels and organisation) against an increm
 pass with nothing changed (the baseline a scheduled sync mostly is), and one where 1 %
 of the services moved. Requests made and time, as ratios of the same run.
 
-    python bench/ptv_sync.py [--services 2000] [--quick]
+    python -m bench.ptv_sync [--services 2000] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from central.db.engine import make_engine, make_session_factory, session_scope
+from central.db.migrate import upgrade
+from central.ptv.client import PtvClient
+from central.ptv.sync import sync_organisation
+from devtools.ptv_server import PtvServer, PtvWorld
 
-from central.db.engine import make_engine, make_session_factory, session_scope  # noqa: E402
-from central.db.migrate import upgrade  # noqa: E402
-from central.ptv.client import PtvClient  # noqa: E402
-from central.ptv.sync import sync_organisation  # noqa: E402
-from devtools.ptv_server import PtvServer, PtvWorld  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 ORG = "06d2b317-7b64-5bfc-bacc-9037b6985ccb"
 

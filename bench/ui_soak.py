@@ -16,7 +16,7 @@
    them), then --runs times alternating; the medians are compared.
    Target: the UI at most 0.5× Chromium.
 
-Usage: python bench/ui_soak.py [--sessions 1000] [--runs 5] [--no-soak]
+Usage: python -m bench.ui_soak [--sessions 1000] [--runs 5] [--no-soak]
 """
 
 from __future__ import annotations
@@ -35,15 +35,15 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ["KIVY_NO_ARGS"] = "1"  # before anything imports Kivy: our arguments are not Kivy's
 os.environ["KIVY_LOG_MODE"] = "PYTHON"
 
-from devtools.kiosk_state import make_state  # noqa: E402
-from devtools.launcher import free_port  # noqa: E402
-from devtools.virtual_display import start_virtual_display  # noqa: E402
-from kiosk.store import StateStore  # noqa: E402
+from devtools.kiosk_state import make_state
+from devtools.launcher import free_port
+from devtools.virtual_display import start_virtual_display
+from kiosk.store import StateStore
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, never a proxy
 HOME_PAGE = """<!doctype html><html lang="fi"><head><meta charset="utf-8"><title>loading</title>

@@ -7,7 +7,7 @@ clock stops at the first `on_flip` after the screen has changed. The baseline, i
 same run and process kind, is bare Kivy switching between two screens of four labels
 by a touch on a button: Kivy's own floor on this machine. Target: p95 ≤ 100 ms.
 
-Usage: python bench/ui_touch.py [--rounds N] [--quick]
+Usage: python -m bench.ui_touch [--rounds N] [--quick]
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 TARGET_P95_MS = 100.0
 # (button text on the screen before, the screen it leads to); Finnish UI.
 JOURNEY = [

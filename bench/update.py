@@ -1,8 +1,8 @@
 """Updates: the bundle's size, download-to-committed time, and the UI's downtime while a
 kiosk switches release, on real processes (central, agent, UI under Xvfb, the updater).
 
-    .venv/bin/python bench/update.py            full bundles (every locked dependency)
-    .venv/bin/python bench/update.py --quick    application-only bundles (the tests' layer)
+    .venv/bin/python -m bench.update            full bundles (every locked dependency)
+    .venv/bin/python -m bench.update --quick    application-only bundles (the tests' layer)
 
 Baselines measured in the same run: the bundle's size against the application wheel
 alone, and the switch's downtime against a plain restart of the same UI (stop, start,
@@ -21,14 +21,11 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 try:
-    from central.updates import bundle  # noqa: E402
-    from devtools.virtual_display import kivy_display  # noqa: E402
-    from tests.central.world import add_user, make_org  # noqa: E402
-    from tests.central_server import start_central  # noqa: E402
-    from tests.updates.kiosk_world import (  # noqa: E402
+    from central.updates import bundle
+    from devtools.central_server import start_central
+    from devtools.central_world import add_user, make_org
+    from devtools.kiosk_world import (
         FACTORY,
         Kiosk,
         build_release,
@@ -36,6 +33,7 @@ try:
         install_factory,
         make_repository,
     )
+    from devtools.virtual_display import kivy_display
 except ImportError as exc:
     sys.exit(f"bench/update.py needs the test environment ({exc}); run ./run bench")
 

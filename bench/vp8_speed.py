@@ -18,16 +18,14 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
+from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder, vp8_depayload
+from aiortc.jitterbuffer import JitterFrame
+
+from kiosk.call.encoder import KioskVp8Encoder
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import av  # noqa: E402
-from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder, vp8_depayload  # noqa: E402
-from aiortc.jitterbuffer import JitterFrame  # noqa: E402
-
-from kiosk.call.encoder import KioskVp8Encoder  # noqa: E402
 
 WIDTH, HEIGHT = 640, 480
 

@@ -37,13 +37,13 @@ ARGS = {"call.py": ["--quick", "--parts", "two"]}
 
 
 def test_every_benchmark_is_listed():
-    assert sorted(p.name for p in BENCH.glob("*.py")) == sorted(FIGURES)
+    assert sorted(p.name for p in BENCH.glob("*.py") if p.name != "__init__.py") == sorted(FIGURES)
 
 
 @pytest.mark.parametrize("script", sorted(FIGURES))
 def test_the_benchmark_runs_in_its_quick_form(script):
     done = subprocess.run(
-        [sys.executable, str(BENCH / script), *ARGS.get(script, ["--quick"])],
+        [sys.executable, "-m", f"bench.{script[:-3]}", *ARGS.get(script, ["--quick"])],
         capture_output=True,
         text=True,
         timeout=900,

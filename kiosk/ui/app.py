@@ -94,7 +94,7 @@ class KioskApp(App):
     # follow a config the agent syncs while the UI runs.
     # The kiosk's configuration as the agent last synced it; kv rules read
     # `app.kiosk_config.scanning` and run again when a new one replaces it.
-    kiosk_config = ObjectProperty(KioskConfig())
+    kiosk_config = ObjectProperty(KioskConfig(), rebind=True)
     touch_min = NumericProperty(0)
     # Every font size in the kv rules is `sp(n) * app.text_scale`: large text rescales
     # what is already on screen (Kivy's Metrics.fontscale only reaches new widgets).

@@ -19,14 +19,14 @@ import pytest
 
 from devtools.browser import CHROMIUM, CHROMIUM_FLAGS
 from devtools.builders import service_ids
+from devtools.central_server import RunningCentral, start_central
+from devtools.central_world import Org, add_user, login, make_org, ok, user_id
 from devtools.link_relay import LinkRelayProcess, start_link_relay
 from devtools.media_servers import MediaServers, start_media_servers
 from devtools.test_network import TestNetwork, create_test_network
-from tests.calls.kiosk_side import desk_sees, kiosk_sees
-from tests.calls.media_files import desk_y4m, silence_wav
-from tests.central.world import Org, add_user, login, make_org, ok, user_id
-from tests.central_server import RunningCentral, start_central
-from tests.waiting import wait_for
+from tests.support.kiosk_side import desk_sees, kiosk_sees
+from tests.support.media_files import desk_y4m, silence_wav
+from tests.support.waiting import wait_for
 
 
 @dataclass
@@ -226,8 +226,8 @@ def chromium(call_world: CallWorld) -> Iterator[Any]:
 @pytest.fixture
 def kiosk(call_world: CallWorld, tmp_path: Path) -> Iterator[Any]:
     """The kiosk's call stack (camera driver reading a QR video + CallSession)."""
-    from tests.calls.kiosk_side import Kiosk
-    from tests.calls.media_files import kiosk_video
+    from tests.support.kiosk_side import Kiosk
+    from tests.support.media_files import kiosk_video
 
     running = Kiosk(call_world, kiosk_video(tmp_path / "kiosk.avi"))
     yield running
@@ -239,7 +239,7 @@ def open_desk(browser: Any, world: Any, query: str = "lang=en", email: str = "")
     page = browser.new_page()
     page.goto(f"{world.central.base}/desk/?{query}")
     page.fill("input[name=email]", email or world.official_email)
-    from tests.central.world import PASSWORD
+    from devtools.central_world import PASSWORD
 
     page.fill("input[name=password]", PASSWORD)
     page.click("#login button[type=submit]")

@@ -14,8 +14,8 @@ import time
 import pytest
 
 from tests.calls.conftest import connected_call, end, open_desk
-from tests.calls.kiosk_side import desk_sees, kiosk_sees
-from tests.waiting import wait_for
+from tests.support.kiosk_side import desk_sees, kiosk_sees
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -15,12 +15,12 @@ import cv2
 import pytest
 import requests
 
+from devtools.central_world import Org
 from devtools.sample_document import sample_pdf
 from kiosk.agent.client import Credentials
 from tests.calls.conftest import desk_browser, launch_desk_browser, open_desk
-from tests.calls.media_files import decode_qr, kiosk_video
-from tests.central.world import Org
-from tests.own_process import in_fresh_process
+from tests.support.media_files import decode_qr, kiosk_video
+from tests.support.own_process import in_fresh_process
 
 pytestmark = pytest.mark.slow
 

@@ -16,11 +16,11 @@ from typing import Any
 import cv2
 import pytest
 
+from devtools.central_world import PASSWORD
 from devtools.firefox import FIREFOX, Firefox
-from tests.calls.kiosk_side import desk_sees, kiosk_sees
-from tests.calls.media_files import frame_with_qr
-from tests.central.world import PASSWORD
-from tests.waiting import wait_for
+from tests.support.kiosk_side import desk_sees, kiosk_sees
+from tests.support.media_files import frame_with_qr
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

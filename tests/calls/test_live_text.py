@@ -10,8 +10,8 @@ import pytest
 
 from kiosk.call.live_text import BACKSPACE, LiveLine
 from tests.calls.conftest import open_desk
-from tests.calls.kiosk_side import kiosk_sees
-from tests.waiting import wait_for
+from tests.support.kiosk_side import kiosk_sees
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

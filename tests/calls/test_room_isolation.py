@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 import requests
 
+from devtools.central_world import add_user, enrol, login, ok, user_id
 from kiosk.call.janus import JanusError, JanusSession
 from kiosk.call.room import RoomTicket, VideoRoomPeer
-from tests.calls.kiosk_side import Kiosk
-from tests.calls.media_files import kiosk_video
-from tests.central.world import add_user, enrol, login, ok, user_id
-from tests.waiting import wait_for
+from tests.support.kiosk_side import Kiosk
+from tests.support.media_files import kiosk_video
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

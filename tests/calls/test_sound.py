@@ -22,7 +22,7 @@ from av import AudioFrame
 from devtools.sound_room import SoundRoom, start_sound_room
 from kiosk.call.media import CallSpeaker, open_microphone
 from kiosk.call.pulse import PIECE, RATE, PulseStream
-from tests.calls.media_files import speech_like
+from tests.support.media_files import speech_like
 
 pytestmark = pytest.mark.slow
 

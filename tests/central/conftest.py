@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import pytest
 
 from devtools.builders import sample_catalogue
-from tests.central.world import add_user, ok
-from tests.central_server import RunningCentral, start_central
+from devtools.central_server import RunningCentral, start_central
+from devtools.central_world import add_user, ok
 
 
 @pytest.fixture(scope="module")

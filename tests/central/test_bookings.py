@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from contract import codes
 from devtools.builders import booking_request, sample_catalogue
-from tests.central.world import make_org, ok
+from devtools.central_world import make_org, ok
 
 SERVICE = sample_catalogue()["itemList"][0]["id"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 
+from devtools.central_world import make_org, ok
 from devtools.sample_logo import png
-from tests.central.world import make_org, ok
 
 
 def test_branding_reaches_the_kiosk_and_the_site_name_is_the_default(central, national):

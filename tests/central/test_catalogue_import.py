@@ -6,7 +6,7 @@ import copy
 import uuid
 
 from devtools.builders import sample_catalogue
-from tests.central.world import make_org, ok
+from devtools.central_world import make_org, ok
 
 
 def test_sample_imports_and_replay_is_unchanged(central, national):

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,7 @@ from central.db.engine import make_engine
 from central.db.migrate import upgrade
 from central.db.models import Base
 from devtools.launcher import launch
-
-CENTRAL = [sys.executable, "-m", "central.cli"]
-
-
-def run_cli(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*CENTRAL, *args], input=stdin, capture_output=True, text=True, timeout=120, cwd=cwd
-    )
+from tests.support.central_cli import run_cli
 
 
 def serve(cwd: Path, database: str | None = None) -> tuple[subprocess.Popen, str]:

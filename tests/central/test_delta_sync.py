@@ -9,7 +9,7 @@ from sqlalchemy import update
 from central.db.engine import session_scope
 from central.db.models import ChangeLogEntry
 from devtools.builders import booking_request, sample_catalogue
-from tests.central.world import make_org, ok
+from devtools.central_world import make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.central.world import enrol, make_org, ok
+from devtools.central_world import enrol, make_org, ok
 
 
 def beat(central, device_token: str, version: str = "0.1.0", update: dict | None = None):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from central.access.security import token_hash
 from central.db.engine import session_scope
 from central.db.models import EnrolmentToken, Kiosk
-from tests.central.world import PASSWORD, add_user, make_org, ok
+from devtools.central_world import PASSWORD, add_user, make_org, ok
 
 
 def _token(central, org):

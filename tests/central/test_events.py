@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from devtools.builders import sample_catalogue
-from tests.central.world import make_org, ok
+from devtools.central_world import make_org, ok
 
 SERVICE = sample_catalogue()["itemList"][0]["id"]
 

@@ -16,7 +16,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from devtools.builders import sample_catalogue
-from tests.central.world import make_org, ok
+from devtools.central_world import make_org, ok
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from central import ptv
 from central.ptv.coordinates import tm35fin_to_wgs84, wgs84_of
 from central.ptv.documents import directory_body
 from devtools.builders import SAMPLE_PTV, sample_documents
-from tests.central.world import add_user, ok
+from devtools.central_world import add_user, ok
 
 
 @pytest.fixture(scope="module")

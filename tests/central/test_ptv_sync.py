@@ -17,8 +17,8 @@ from central.db.engine import session_scope
 from central.db.models import ChangeLogEntry, Service
 from central.ptv.client import PtvClient, PtvError
 from central.ptv.sync import sync_organisation
+from devtools.central_world import add_user, make_org, ok
 from devtools.ptv_server import PtvServer, PtvWorld
-from tests.central.world import add_user, make_org, ok
 
 KELA = "06d2b317-7b64-5bfc-bacc-9037b6985ccb"
 WELLBEING = "5d2f4fe6-2c4e-5768-8cc3-6af62d46098d"
@@ -308,7 +308,7 @@ def test_the_schedule_is_configured_and_run_through_the_api(central, national, p
 
 @pytest.mark.slow  # central's own processes
 def test_the_cli_syncs_an_organisation(tmp_path, ptv):
-    from tests.central.test_cli_and_schema import run_cli
+    from tests.support.central_cli import run_cli
 
     command = ("--database", f"sqlite:///{tmp_path}/central.db", "ptv", "sync")
     target = ("--api", ptv.url, "--organization", WELLBEING)

@@ -27,7 +27,7 @@ from central.db.models import Booking, CommandArtifact, Kiosk, UsageEvent, User
 from central.usage import retention
 from contract import codes
 from devtools.builders import booking_request, sample_catalogue
-from tests.central.world import PASSWORD, enrol, login, make_org, ok
+from devtools.central_world import PASSWORD, enrol, login, make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 

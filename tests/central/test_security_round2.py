@@ -1,6 +1,6 @@
 """The security round 2 findings that need no media server (issue 29, items 4 and 5),
 each kept fixed, on SQLite and on PostgreSQL. The call-room findings are tested against
-a real Janus in tests/calls/test_room_isolation.py and tests/central/test_call_parties.py.
+a real Janus in tests/calls/test_room_isolation.py and tests/central/calls/test_call_parties.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import requests
 from central.db.engine import session_scope
 from central.db.types import utcnow
 from devtools.builders import booking_request, sample_catalogue
-from tests.central.world import call_in_database, make_org, ok, user_id
+from devtools.central_world import call_in_database, make_org, ok, user_id
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 
@@ -167,8 +167,8 @@ def test_the_console_checks_csrf_whatever_authorization_header_comes(central, na
 
 def test_a_deployment_with_an_unpublished_repository_is_a_503_not_a_500(database_url, tmp_path):
     """A release folder without metadata/targets.json (made, never published to)."""
-    from tests.central.world import add_user
-    from tests.central_server import start_central
+    from devtools.central_server import start_central
+    from devtools.central_world import add_user
 
     folder = tmp_path / "releases"
     (folder / "metadata").mkdir(parents=True)
@@ -200,7 +200,7 @@ def test_changing_ones_password_is_throttled_like_a_login(central, national):
     ]
     assert answers[:5] == [401] * 5 and answers[-1] == 429, answers
     # The right password is refused too while the account is locked.
-    from tests.central.world import PASSWORD
+    from devtools.central_world import PASSWORD
 
     locked = central.request(
         "POST",
@@ -253,8 +253,8 @@ def test_the_access_log_keeps_no_invitation_or_csrf_token(central, national, cap
 
 
 def test_enrolment_links_use_the_configured_address_not_the_host_header(database_url):
-    from tests.central.world import add_user
-    from tests.central_server import start_central
+    from devtools.central_server import start_central
+    from devtools.central_world import add_user
 
     running = start_central(database_url, public_base_url="https://central.example.fi/")
     try:
@@ -337,8 +337,8 @@ INSIDE = (
 def test_addresses_inside_are_refused_when_saved(database_url):
     """A webhook, a PTV address: none may point inside, whatever the spelling; an
     operator can name private hosts they trust."""
-    from tests.central.world import add_user
-    from tests.central_server import start_central
+    from devtools.central_server import start_central
+    from devtools.central_world import add_user
 
     running = start_central(database_url)  # no private host allowed
     try:
@@ -400,7 +400,7 @@ def test_a_slow_webhook_delays_no_other_organisations_notice(central, national, 
     others', off the alert evaluation."""
     from central.db.models import Alert, AlertNotice
     from central.fleet import alerts
-    from tests.waiting import wait_for
+    from tests.support.waiting import wait_for
 
     monkeypatch.setattr(alerts, "WEBHOOK_DEADLINE_S", 3.0)
     slow, fast = Receiver("slow"), Receiver()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devtools.builders import booking_request, sample_catalogue
-from tests.central.world import call_in_database, make_org, ok
+from devtools.central_world import call_in_database, make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 PERSON_ROLES = ("org_admin", "technician", "official", "booking_system")

@@ -14,7 +14,7 @@ from central.db.engine import make_session_factory, session_scope
 from central.db.migrate import alembic_config, upgrade
 from central.db.models import Organisation, UsageDaily
 from central.usage import retention
-from tests.central.world import make_org, ok
+from devtools.central_world import make_org, ok
 
 
 def event(type_: str, at: datetime, data: dict | None = None) -> dict:

@@ -16,9 +16,9 @@ import pytest
 from central.db.engine import session_scope
 from central.db.models import User
 from devtools.browser import CHROMIUM, CHROMIUM_FLAGS
+from devtools.central_server import RunningCentral, start_central
+from devtools.central_world import PASSWORD, TEST_PASSWORD_HASH, Org, add_user, make_org
 from devtools.launcher import free_port
-from tests.central.world import PASSWORD, TEST_PASSWORD_HASH, Org, add_user, make_org
-from tests.central_server import RunningCentral, start_central
 
 SCREENSHOTS = Path(__file__).parents[2] / "test-artifacts" / "console"
 

@@ -16,7 +16,7 @@ import pytest
 from central.db.engine import session_scope
 from central.db.models import Service
 from devtools.builders import sample_catalogue
-from tests.central.world import ok
+from devtools.central_world import ok
 from tests.console.conftest import SCREENSHOTS, ConsoleWorld, add_person, log_in, look
 
 pytestmark = pytest.mark.slow

@@ -12,9 +12,9 @@ import pytest
 import requests
 
 from central.console.viewer import SECTIONS
-from tests.central.world import ok
+from devtools.central_world import ok
 from tests.console.conftest import ConsoleWorld, log_in, look
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -177,7 +177,7 @@ def test_login_page_languages_and_no_session_mean_login(console, world):
     look(console, "login-failed-sv")
     console.click("a[lang=fi]")
     console.fill("#email", world.emails["admin_a"])
-    from tests.central.world import PASSWORD
+    from devtools.central_world import PASSWORD
 
     console.fill("#password", PASSWORD)
     console.click("button[type=submit]")
@@ -192,7 +192,7 @@ def test_forms_need_the_session_csrf_token_and_cookies_are_locked_down(world):
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
     assert "script-src 'self'" in login.headers["content-security-policy"]
     field = re.search(r'name="login_csrf" value="([^"]+)"', login.text).group(1)
-    from tests.central.world import PASSWORD
+    from devtools.central_world import PASSWORD
 
     # Without the double-submitted token the login form is refused.
     refused = requests.post(

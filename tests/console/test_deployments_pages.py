@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.central.world import ok
+from devtools.central_world import ok
 from tests.console.conftest import ConsoleWorld, log_in, look
 
 pytestmark = pytest.mark.slow

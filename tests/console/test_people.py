@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from devtools.builders import sample_catalogue
-from tests.central.world import ok
+from devtools.central_world import ok
 from tests.console.conftest import add_person, log_in, look
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.central.world import ok
+from devtools.central_world import ok
 from tests.console.conftest import SCREENSHOTS, ConsoleWorld, log_in, look
 
 pytestmark = pytest.mark.slow

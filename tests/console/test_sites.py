@@ -13,8 +13,8 @@ import pytest
 from central.db.engine import session_scope
 from central.db.models import SiteService
 from devtools.builders import sample_catalogue
+from devtools.central_world import ok
 from provisioning.token_qr import read_ticket_from_image
-from tests.central.world import ok
 from tests.console.conftest import SCREENSHOTS, ConsoleWorld, log_in, look
 
 pytestmark = pytest.mark.slow

@@ -7,8 +7,8 @@ import pytest
 
 from hardware.base import DeviceOffline, DeviceState
 from hardware.camera.capture import Camera
-from tests.video import noisy, with_qr, write_video
-from tests.waiting import wait_for
+from tests.support.video import noisy, with_qr, write_video
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import pytest
 
 from hardware.base import DeviceState
 from hardware.devices import InvalidDeviceSpec, build
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -30,7 +30,7 @@ pytestmark = [
 )
 def test_hotplug(scenario):
     done = subprocess.run(
-        ["umockdev-wrapper", sys.executable, "-m", "tests.hardware.hotplug_scenarios", scenario],
+        ["umockdev-wrapper", sys.executable, "-m", "tests.support.hotplug_scenarios", scenario],
         capture_output=True,
         text=True,
         timeout=120,

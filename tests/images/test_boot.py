@@ -46,7 +46,7 @@ from tests.images.booted import (
     run_command,
     words_on,
 )
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from devtools.builders import sample_catalogue
-from tests.central.world import add_user, make_org, ok
-from tests.central_server import start_central
+from devtools.central_server import start_central
+from devtools.central_world import add_user, make_org, ok
 
 
 @pytest.fixture(scope="module")

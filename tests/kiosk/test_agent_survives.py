@@ -14,9 +14,9 @@ from contextlib import suppress
 import pytest
 
 from devtools.builders import booking_request
-from tests.central.world import ok
+from devtools.central_world import ok
 from tests.kiosk.world import enrolled_agent
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devtools.builders import booking_request, sample_catalogue
+from devtools.central_world import ok
 from kiosk import bookings, catalogue
 from kiosk.store import StateStore
-from tests.central.world import ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from devtools.central_world import ok
 from kiosk.agent.agent import Agent, AgentSettings
 from kiosk.agent.cli import enrol
 from kiosk.agent.client import CentralClient, Credentials
 from kiosk.store import StateStore
-from tests.central.world import ok
 
 
 def enrolled_agent(

@@ -15,9 +15,9 @@ import pytest
 import zxingcpp
 
 from devtools.builders import sample_catalogue
+from devtools.central_server import start_central
+from devtools.central_world import add_user, make_org, ok
 from kiosk.store import StateStore
-from tests.central.world import add_user, make_org, ok
-from tests.central_server import start_central
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.update.journal import UpdateJournal
-from kiosk.update.releases import ReleaseShelf
-from tests.central.world import add_user, make_org, ok
-from tests.central_server import start_central
-from tests.updates.kiosk_world import (
+from devtools.central_server import start_central
+from devtools.central_world import add_user, make_org, ok
+from devtools.kiosk_world import (
     FACTORY,
     Kiosk,
     build_release,
@@ -25,6 +23,8 @@ from tests.updates.kiosk_world import (
     make_repository,
     wait_until,
 )
+from kiosk.update.journal import UpdateJournal
+from kiosk.update.releases import ReleaseShelf
 
 pytestmark = pytest.mark.slow
 

@@ -3,18 +3,15 @@ then a kiosk's verified fetch of what it published."""
 
 from __future__ import annotations
 
-import functools
 import os
 import subprocess
 import sys
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from kiosk.update.fetch import fetch_bundle
-from tests.updates.test_signed_releases import Quiet
+from tests.support.http_server import serving_folder
 
 pytestmark = pytest.mark.slow
 
@@ -43,19 +40,15 @@ def test_keys_init_add_and_refresh_then_a_kiosk_fetches(tmp_path):
     assert "timestamp version" in central(
         "refresh-timestamp", "--repo", str(repo), "--keys", str(keys)
     )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(repo)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving_folder(repo) as url:
         got = fetch_bundle(
             tmp_path / "kiosk" / "metadata",
-            f"http://127.0.0.1:{server.server_address[1]}",
+            url,
             bundle.name,
             tmp_path / "kiosk" / "downloads",
             (repo / "metadata" / "1.root.json").read_bytes(),
         )
         assert got.path.read_bytes() == bundle.read_bytes()
-    finally:
-        server.shutdown()
 
 
 def test_rotating_the_timestamp_key_from_the_command_line(tmp_path):
@@ -65,10 +58,9 @@ def test_rotating_the_timestamp_key_from_the_command_line(tmp_path):
     central("keys", "--dir", str(keys_dir))
     central("init", "--repo", str(repo), "--keys", str(keys_dir))
     central("add", str(bundle), "--repo", str(repo), "--keys", str(keys_dir))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(repo)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
     kiosk = tmp_path / "kiosk"
+    serving = serving_folder(repo)
+    url = serving.__enter__()
 
     def fetch() -> bytes:
         return fetch_bundle(
@@ -96,7 +88,7 @@ def test_rotating_the_timestamp_key_from_the_command_line(tmp_path):
         assert "root version 2" in out
         assert fetch() == bundle.read_bytes()  # the kiosk followed to the new root and key
     finally:
-        server.shutdown()
+        serving.__exit__(None, None, None)
 
 
 def test_building_a_release_and_its_delta_from_the_command_line(tmp_path):

@@ -6,19 +6,16 @@ all refused with a reason; a refreshed timestamp lets a refused kiosk through.""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import shutil
 import stat
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -28,12 +25,8 @@ from tuf.api.metadata import Metadata, Timestamp
 from central.updates import keys
 from central.updates.repository import ReleaseRepository
 from kiosk.update.fetch import UpdateRefused, fetch_bundle
-from tests.waiting import wait_for
-
-
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *_: object) -> None:
-        pass
+from tests.support.http_server import serving_folder
+from tests.support.waiting import wait_for
 
 
 @dataclass
@@ -75,11 +68,8 @@ def served(tmp_path: Path, signers: Signers) -> Iterator[Served]:
     bundle = tmp_path / "palvelupiste-1.0.0.tar"
     bundle.write_bytes(os.urandom(256 * 1024))
     repo.add_release(bundle, signers.targets, signers.snapshot, signers.timestamp)
-    handler = functools.partial(Quiet, directory=str(repo.folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Served(repo, signers, f"http://127.0.0.1:{server.server_address[1]}", bundle)
-    server.shutdown()
+    with serving_folder(repo.folder) as url:
+        yield Served(repo, signers, url, bundle)
 
 
 def kiosk_fetch(served: Served, kiosk: Path, name: str = "palvelupiste-1.0.0.tar"):
@@ -188,7 +178,7 @@ def test_a_wrong_clock_is_refused_reported_and_recovers(served, tmp_path, clock,
 def test_central_serves_the_repository_with_ranges(served, tmp_path):
     import requests
 
-    from tests.central_server import start_central
+    from devtools.central_server import start_central
 
     central = start_central(
         f"sqlite:///{tmp_path}/central.db", update_repository=str(served.repo.folder)
@@ -215,7 +205,7 @@ def test_central_serves_the_repository_with_ranges(served, tmp_path):
 def test_central_keeps_the_timestamp_fresh_on_its_own(tmp_path, signers):
     """A repository whose timestamp has 2 h of its day left: central, holding the online
     keys, signs a new one at start; a kiosk fetches through central afterwards."""
-    from tests.central_server import start_central
+    from devtools.central_server import start_central
 
     repo = make_repo(tmp_path / "repo", signers, now=datetime.now(UTC) - timedelta(hours=22))
     bundle = tmp_path / "palvelupiste-1.0.1.tar"

@@ -12,12 +12,9 @@ from pathlib import Path
 import pytest
 
 from central.updates import bundle
-from devtools.virtual_display import kivy_display
-from kiosk import store as state_file
-from kiosk.store import StateStore
-from tests.central.world import make_org, ok
-from tests.central_server import start_central
-from tests.updates.kiosk_world import (
+from devtools.central_server import start_central
+from devtools.central_world import make_org, ok
+from devtools.kiosk_world import (
     FACTORY,
     Kiosk,
     ReleaseRepo,
@@ -28,6 +25,9 @@ from tests.updates.kiosk_world import (
     make_repository,
     wait_until,
 )
+from devtools.virtual_display import kivy_display
+from kiosk import store as state_file
+from kiosk.store import StateStore
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,7 @@ def world(tmp_path, releases) -> Iterator[tuple[Kiosk, ReleaseRepo, object]]:
     central = start_central(
         f"sqlite:///{tmp_path / 'central.db'}", update_repository=str(repo.repo.folder)
     )
-    from tests.central.world import add_user
+    from devtools.central_world import add_user
 
     national = add_user(central, "national_admin", None)
     org = make_org(central, national, with_kiosk=False)

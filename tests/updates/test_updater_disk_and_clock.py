@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.central.world import add_user, make_org
-from tests.central_server import start_central
-from tests.updates.kiosk_world import (
+from devtools.central_server import start_central
+from devtools.central_world import add_user, make_org
+from devtools.kiosk_world import (
     FACTORY,
     Kiosk,
     ballast_wheel,

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.update.phases import UpdatePhase, phase_of
-from tests.central.world import add_user, make_org
-from tests.central_server import start_central
-from tests.updates.kiosk_world import (
+from devtools.central_server import start_central
+from devtools.central_world import add_user, make_org
+from devtools.kiosk_world import (
     FACTORY,
     Kiosk,
     build_release,
@@ -28,6 +27,7 @@ from tests.updates.kiosk_world import (
     make_repository,
     wait_until,
 )
+from kiosk.update.phases import UpdatePhase, phase_of
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 
 from devtools.sample_logo import logo_png
 from devtools.ui_driver import UiDriver
-from tests.own_process import in_own_process
+from tests.support.own_process import in_own_process
 
 pytestmark = pytest.mark.slow
 

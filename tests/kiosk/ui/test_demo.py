@@ -16,7 +16,7 @@ from devtools.launcher import free_port
 from devtools.ui_driver import SCREENSHOTS
 from kiosk.agent.client import Credentials
 from kiosk.store import StateStore
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

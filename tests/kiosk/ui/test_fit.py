@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from devtools.ui_driver import UiDriver
-from tests.own_process import in_own_process
+from tests.support.own_process import in_own_process
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import pytest
 
 from devtools.kiosk_state import CITIZEN_NAME, CITIZEN_SHOWN
 from devtools.ui_driver import UiDriver
-from tests.own_process import in_own_process
+from tests.support.own_process import in_own_process
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +66,7 @@ def test_check_in_by_typed_code_then_feedback_ends_session(tmp_path):
 
 @in_own_process
 def test_check_in_by_qr_code_from_a_video_file(tmp_path):
-    from tests.video import noisy, with_qr, write_video
+    from tests.support.video import noisy, with_qr, write_video
 
     # The camera plays a file: a second of an empty scene, then the booking's QR code.
     # The file is written after the state (and so the code) exists, before the camera opens.

@@ -16,7 +16,7 @@ import pytest
 
 from devtools.kiosk_state import make_state
 from kiosk.store import StateStore
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

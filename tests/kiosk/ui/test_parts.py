@@ -21,7 +21,7 @@ from kiosk.ui.session import CitizenSession, Phase
 from kiosk.ui.speech import Speaker
 from kiosk.ui.theme import HIGH_CONTRAST, NORMAL, contrast_ratio
 from kiosk.ui.usage import UsageLog
-from tests.own_process import in_own_process
+from tests.support.own_process import in_own_process
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import pytest
 
 from devtools.builders import kiosk_services
 from devtools.ui_driver import UiDriver
-from tests.own_process import in_own_process
+from tests.support.own_process import in_own_process
 
 pytestmark = pytest.mark.slow
 

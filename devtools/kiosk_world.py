@@ -28,13 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from securesystemslib.signer import Signer
+
 from central.updates import bundle, keys
 from central.updates.repository import ReleaseRepository
+from devtools.central_server import RunningCentral
+from devtools.central_world import ok
 from kiosk.store import StateStore, schema_of
 from kiosk.update.journal import UpdateJournal
 from kiosk.update.releases import ReleaseShelf
-from tests.central.world import ok
-from tests.central_server import RunningCentral
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FACTORY = "0.1.0"
@@ -122,14 +124,19 @@ def build_release(
     return built.path
 
 
+ONLINE_ROLES = ("snapshot", "timestamp")
+
+
 @dataclass
 class ReleaseRepo:
     repo: ReleaseRepository
     keys_dir: Path
 
     def publish(self, bundle_path: Path) -> None:
-        online = [keys.load(self.keys_dir / f"{r}.pem") for r in ("snapshot", "timestamp")]
-        self.repo.add_release(bundle_path, keys.load(self.keys_dir / "targets.pem"), *online)
+        snapshot, timestamp = (keys.load(self.keys_dir / f"{r}.pem") for r in ONLINE_ROLES)
+        self.repo.add_release(
+            bundle_path, keys.load(self.keys_dir / "targets.pem"), snapshot, timestamp
+        )
 
     @property
     def root(self) -> Path:
@@ -138,7 +145,7 @@ class ReleaseRepo:
 
 def make_repository(folder: Path) -> ReleaseRepo:
     keys_dir = folder / "keys"
-    roots = [keys.generate(keys_dir / f"root-{n}.pem") for n in (1, 2)]
+    roots: list[Signer] = [keys.generate(keys_dir / f"root-{n}.pem") for n in (1, 2)]
     online = {r: keys.generate(keys_dir / f"{r}.pem") for r in ("targets", "snapshot", "timestamp")}
     repo = ReleaseRepository(folder / "repo")
     repo.create(roots, 2, online["targets"], online["snapshot"], online["timestamp"])

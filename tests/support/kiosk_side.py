@@ -16,7 +16,7 @@ from hardware.devices import build as build_devices
 from kiosk.agent.client import CentralClient
 from kiosk.call.media import CameraTrack
 from kiosk.call.session import CallSession, CallView
-from tests.calls.media_files import decode_qr
+from tests.support.media_files import decode_qr
 
 if TYPE_CHECKING:
     from tests.calls.conftest import CallWorld

@@ -11,8 +11,8 @@ from hardware.hotplug import HotplugWatch, match_for_node
 from hardware.printer.receipt import ReceiptPrinter, SerialTransport
 from hardware.sim.camera import SimCapture
 from hardware.sim.escpos_printer import PtyPrinter
-from tests.hardware.umockdev_testbed import Testbed
-from tests.waiting import wait_for
+from tests.support.umockdev_testbed import Testbed
+from tests.support.waiting import wait_for
 
 
 def printer_unplugged_and_back() -> None:

@@ -10,21 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from devtools.builders import service_ids
-from tests.central.test_calls import (  # noqa: F401 - fixtures shared with the call tests
-    PDF,
-    central,
-    desk,
-    janus_create,
-    kiosk_call,
-    media,
-    poll,
-    scan_from_kiosk,
-)
-from tests.central.world import add_user, make_org, ok, user_id
+from devtools.central_world import add_user, make_org, ok, user_id
+from tests.support.call_api import PDF, desk, janus_create, kiosk_call, poll, scan_from_kiosk
 
 
 @pytest.fixture(scope="module")
-def people(central, national):  # noqa: F811 - the fixture imported above
+def people(central, national):
     org = make_org(central, national)
     service = service_ids()[0]
     ok(
@@ -61,7 +52,7 @@ def people(central, national):  # noqa: F811 - the fixture imported above
 PNG_MAGIC = b"\x89PNG"
 
 
-def show_pdf(central, path: str, official: str) -> dict:  # noqa: F811
+def show_pdf(central, path: str, official: str) -> dict:
     """The call's official shows the citizen a PDF: its DocumentRef."""
     return ok(
         central.request(
@@ -76,7 +67,7 @@ def brief(parties: list[dict]) -> list[tuple]:
     return [(p["kind"], p["language"], p["status"]) for p in parties]
 
 
-def active_call(central, people) -> dict:  # noqa: F811
+def active_call(central, people) -> dict:
     org = people["org"]
     ok(central.request("PUT", "/desk/presence", people["official"], json={"presence": "available"}))
     call = kiosk_call(central, org.device_token, people["service"])
@@ -84,7 +75,7 @@ def active_call(central, people) -> dict:  # noqa: F811
     return call
 
 
-def test_an_interpreter_profile_has_languages_and_no_services(central, people):  # noqa: F811
+def test_an_interpreter_profile_has_languages_and_no_services(central, people):
     agency_admin_token = people["interpreters"]["russian"]
     me = user_id(central, agency_admin_token)
     state = desk(central, agency_admin_token)
@@ -100,7 +91,7 @@ def test_an_interpreter_profile_has_languages_and_no_services(central, people): 
     assert with_services.status_code in (403, 422)
 
 
-def test_an_interpreter_joins_interprets_and_leaves(central, people, media):  # noqa: F811
+def test_an_interpreter_joins_interprets_and_leaves(central, people, media):
     org = people["org"]
     official = people["official"]
     arabic, arabic2, russian = (people["interpreters"][n] for n in ("arabic", "arabic2", "russian"))
@@ -175,7 +166,7 @@ def test_an_interpreter_joins_interprets_and_leaves(central, people, media):  # 
     assert list(item["interpreted_by_organisation"].values()) == [1]
 
 
-def test_an_official_cannot_take_interpreting(central, people):  # noqa: F811
+def test_an_official_cannot_take_interpreting(central, people):
     call = active_call(central, people)
     path = f"/desk/calls/{call['id']}"
     ok(central.request("POST", f"{path}/interpreter", people["official"], json={"language": "so"}))
@@ -187,7 +178,7 @@ def test_an_official_cannot_take_interpreting(central, people):  # noqa: F811
     assert desk(central, people["interpreters"]["arabic"])["interpreting"] == []
 
 
-def test_a_booking_can_ask_for_an_interpreter(central, people):  # noqa: F811
+def test_a_booking_can_ask_for_an_interpreter(central, people):
     import uuid
     from datetime import timedelta
 
@@ -221,7 +212,7 @@ def test_a_booking_can_ask_for_an_interpreter(central, people):  # noqa: F811
     ok(central.request("POST", f"/desk/calls/{call['id']}/end", official, json={}))
 
 
-def email_of(central, token: str) -> str:  # noqa: F811
+def email_of(central, token: str) -> str:
     from central.db.engine import session_scope
     from central.db.models import User
 
@@ -230,7 +221,7 @@ def email_of(central, token: str) -> str:  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def second_authority(central, national, people):  # noqa: F811
+def second_authority(central, national, people):
     """Another authority (say, the employment office) with two officials: one serves a
     service of its own, one serves nothing."""
     other = make_org(central, national, with_kiosk=False)
@@ -265,7 +256,7 @@ def second_authority(central, national, people):  # noqa: F811
     }
 
 
-def remove_invitations(central, call_id: str) -> None:  # noqa: F811
+def remove_invitations(central, call_id: str) -> None:
     from sqlalchemy import delete
 
     from central.db.engine import session_scope
@@ -275,7 +266,7 @@ def remove_invitations(central, call_id: str) -> None:  # noqa: F811
         db.execute(delete(CallParty).where(CallParty.call_id == call_id))
 
 
-def test_an_expert_joins_for_this_call_only(central, people, second_authority, media):  # noqa: F811
+def test_an_expert_joins_for_this_call_only(central, people, second_authority, media):
     org, official = people["org"], people["official"]
     expert, bystander = second_authority["expert"], second_authority["bystander"]
     call = active_call(central, people)
@@ -390,7 +381,7 @@ def test_an_expert_joins_for_this_call_only(central, people, second_authority, m
     assert item["experts_by_organisation"] == {"Kunta": 1}
 
 
-def test_an_expert_leaves_and_the_call_goes_on(central, people, second_authority, media):  # noqa: F811
+def test_an_expert_leaves_and_the_call_goes_on(central, people, second_authority, media):
     call = active_call(central, people)
     path = f"/desk/calls/{call['id']}"
     expert = second_authority["expert"]
@@ -412,7 +403,7 @@ def test_an_expert_leaves_and_the_call_goes_on(central, people, second_authority
     ok(central.request("POST", f"{path}/end", people["official"], json={}))
 
 
-def test_interpreters_come_only_from_interpretation_services(central, national, people):  # noqa: F811
+def test_interpreters_come_only_from_interpretation_services(central, national, people):
     """Any organisation's admin could make an interpreter, who then saw and took every
     organisation's interpretation requests: now only an organisation the national admin
     marked as an interpretation service has interpreters who interpret."""
@@ -448,7 +439,7 @@ def test_interpreters_come_only_from_interpretation_services(central, national, 
     ok(central.request("POST", f"{path}/end", people["official"], json={}))
 
 
-def test_another_organisations_party_is_in_the_calls_audit_log(central, people):  # noqa: F811
+def test_another_organisations_party_is_in_the_calls_audit_log(central, people):
     """An interpreter's take, chat, download and leave are the call's organisation's
     business: they show in its audit log (downloads too, though they are reads), and
     in the interpreter's own organisation's."""
@@ -492,7 +483,7 @@ def test_another_organisations_party_is_in_the_calls_audit_log(central, people):
 
 
 @pytest.mark.slow  # Janus is held still for two admin timeouts (5 s each)
-def test_a_departed_partys_token_goes_once_janus_answers_again(central, people, media):  # noqa: F811
+def test_a_departed_partys_token_goes_once_janus_answers_again(central, people, media):
     """Leaving while Janus does not answer used to answer 200 and leave the token valid
     until the call ended. Now the party is out of the call's data at once, and central
     takes the token back (and ends their Janus sessions) as soon as Janus answers."""
@@ -501,7 +492,7 @@ def test_a_departed_partys_token_goes_once_janus_answers_again(central, people, 
 
     from central.db.engine import session_scope
     from central.db.models import CallParty
-    from tests.waiting import wait_for
+    from tests.support.waiting import wait_for
 
     official, interpreter = people["official"], people["interpreters"]["arabic"]
     call = active_call(central, people)
@@ -532,7 +523,7 @@ def test_a_departed_partys_token_goes_once_janus_answers_again(central, people, 
     ok(central.request("POST", f"{path}/end", official, json={}))
 
 
-def test_participants_reach_janus_only_through_centrals_relay(central, people, media):  # noqa: F811
+def test_participants_reach_janus_only_through_centrals_relay(central, people, media):
     """`join.janus_url` is central's relay: a party's token opens a session there and
     joins its own room, but may not ask who is in a room (its own or another's), name
     another room, or do anything once it has left. On SQLite and PostgreSQL: the relay

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 
 from central.db.engine import session_scope
 from central.db.models import User
-from tests.central_server import RunningCentral
+from devtools.central_server import RunningCentral
 
 PASSWORD = "correct horse battery staple"
 # Test users' hashes are real argon2 with small parameters (they travel inside the

@@ -9,132 +9,24 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
-import requests
 from sqlalchemy import select
 
 from central.db.engine import session_scope
 from central.db.models import CallDocument, DocumentDownload
 from central.db.types import utcnow
-from devtools.builders import service_ids
-from devtools.media_servers import MediaServers, start_media_servers
-from devtools.sample_document import sample_pdf
-from tests.central.world import add_user, enrol, make_org, ok, user_id
-from tests.central_server import RunningCentral, start_central
-
-PDF = sample_pdf()
-
-
-def png_bytes() -> bytes:
-    import cv2
-    import numpy as np
-
-    image = np.full((40, 60, 3), 200, np.uint8)
-    return cv2.imencode(".png", image)[1].tobytes()
-
-
-def scan_from_kiosk(central: RunningCentral, device_token: str, call_id: str) -> dict:
-    """The kiosk sends a scanned page (a PNG) into the call: its DocumentRef."""
-    return ok(
-        central.request(
-            "POST",
-            f"/kiosk/calls/{call_id}/scans",
-            device_token,
-            data=png_bytes(),
-            headers={"Content-Type": "image/png"},
-        ),
-        201,
-    )
-
-
-@pytest.fixture(scope="module")
-def media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServers]:
-    servers = start_media_servers(tmp_path_factory.mktemp("media"))
-    yield servers
-    servers.stop()
-
-
-@pytest.fixture(scope="module")
-def central(database_url: str, media: MediaServers) -> Iterator[RunningCentral]:
-    settings = media.central_settings()
-    running = start_central(
-        database_url, call_kiosk_gone_after_s=2, desk_gone_after_s=3, **settings
-    )
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def world(central: RunningCentral, national: str):
-    org = make_org(central, national)
-    service = service_ids()[0]
-    ok(
-        central.request(
-            "PUT", f"/sites/{org.site_id}/catalogue", national, json={"service_ids": [service]}
-        )
-    )
-    admin = org.tokens["org_admin"]
-    officials = {}
-    for name in ("anna", "bert"):
-        token = add_user(central, "official", org.id)
-        me = {"id": user_id(central, token)}
-        officials[name] = (me["id"], token)
-        ok(
-            central.request(
-                "PUT",
-                f"/officials/{me['id']}",
-                admin,
-                json={"services": [service], "languages": ["fi", "sv"]},
-            )
-        )
-    second_kiosk = enrol(central, org.tokens["technician"], org.site_id)
-    other = make_org(central, national)
-    other_official = add_user(central, "official", other.id)
-    return {
-        "org": org,
-        "service": service,
-        "officials": officials,
-        "kiosk2": second_kiosk,
-        "other_official": other_official,
-    }
-
-
-def kiosk_call(central, device_token, service, language="fi", **extra):
-    body = {"service_id": service, "language": language, **extra}
-    return ok(central.request("POST", "/kiosk/calls", device_token, json=body), 201)
-
-
-def poll(central, device_token, call_id, after=0):
-    return ok(central.request("GET", f"/kiosk/calls/{call_id}?after={after}", device_token))
-
-
-def desk(central, token):
-    return ok(central.request("GET", "/desk/state", token))
-
-
-def janus_create(media: MediaServers, token: str | None) -> dict:
-    body = {"janus": "create", "transaction": uuid.uuid4().hex}
-    if token:
-        body["token"] = token
-    return requests.post(media.janus_url, json=body, timeout=5).json()
-
-
-def room_exists(media: MediaServers, room: str) -> bool:
-    answer = requests.post(
-        media.janus_admin_url,
-        json={
-            "janus": "message_plugin",
-            "plugin": "janus.plugin.videoroom",
-            "transaction": "t",
-            "admin_secret": media.janus_admin_secret,
-            "request": {"request": "exists", "room": room},
-        },
-        timeout=5,
-    ).json()
-    return answer["response"]["exists"]
+from devtools.central_world import add_user, enrol, make_org, ok, user_id
+from tests.support.call_api import (
+    PDF,
+    desk,
+    janus_create,
+    kiosk_call,
+    png_bytes,
+    poll,
+    room_exists,
+    scan_from_kiosk,
+)
 
 
 def test_admins_say_what_officials_serve(central, world, national):

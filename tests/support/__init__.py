@@ -1,0 +1,2 @@
+"""Helpers the tests share (fixtures live in conftest.py files; what benches share too is
+in devtools/)."""
