@@ -34,7 +34,8 @@ class KioskConfig:
     # Sound of video calls (kiosk/call/media.py): "pulse:NAME" (a PipeWire source or
     # sink through its PulseAudio server; "pulse:" is the default one), "file:PATH" (a
     # looped recording, for tests and the demo; microphone only) or "none". The defaults
-    # are the echo-cancelling pair that kiosk/call/pipewire/ sets up (docs/kiosk-ui.md).
+    # are the echo-cancelling pair that systemd/pipewire/palvelupiste-echo-cancel.conf sets
+    # up (docs/kiosk-ui.md).
     call_microphone: str = "pulse:kiosk-echo-cancel-source"
     call_speaker: str = "pulse:kiosk-echo-cancel-sink"
     # kind -> driver spec (hardware/devices.py), e.g. {"printer": "serial:/dev/ttyUSB0"}

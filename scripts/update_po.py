@@ -1,18 +1,16 @@
 """Add every text the UI translates to each kiosk/ui/locale/*.po, keeping what is translated.
 
-Run after adding or changing a t("…")/N_("…") text; then fill in the empty msgstr
-entries (English gets the msgid itself). tests/kiosk/ui/test_text.py fails while any is empty.
+Run from the checkout as `.venv/bin/python -m scripts.update_po` after adding or changing
+a t("…")/N_("…") text (Babel's extractor finds them, kiosk/ui/i18n.py); then fill in the
+empty msgstr entries (English gets the msgid itself).
+It fails tests/kiosk/ui/test_parts.py (every UI text translated) while any is empty.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import polib
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from kiosk.ui.i18n import LOCALE_DIR, source_msgids  # noqa: E402
+from kiosk.ui.i18n import LOCALE_DIR, source_msgids
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ so adding a language is adding one file.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import polib
@@ -79,13 +78,17 @@ def N_(msgid: str) -> str:  # noqa: N802 - gettext's conventional name
     return msgid
 
 
-_MARKED = re.compile(r'\b(?:t|N_)\(\s*"((?:[^"\\]|\\.)+)"')
 SOURCE_DIR = Path(__file__).parent
 
 
 def source_msgids(source_dir: Path = SOURCE_DIR) -> list[str]:
-    """Every text the UI translates: literal arguments of t and N_ in its .py and .kv files."""
-    found: set[str] = set()
-    for path in [*source_dir.rglob("*.py"), *source_dir.rglob("*.kv")]:
-        found.update(m.group(1) for m in _MARKED.finditer(path.read_text(encoding="utf-8")))
-    return sorted(found)
+    """Every text the UI translates: literal arguments of t and N_ in its .py and .kv files,
+    found by Babel's Python extractor (as the console's are; kv rules are Python enough)."""
+    from babel.messages.extract import extract_from_dir
+
+    found = extract_from_dir(
+        str(source_dir),
+        method_map=[("**.py", "python"), ("**.kv", "python")],
+        keywords={"t": None, "N_": None},
+    )
+    return sorted({m if isinstance(m, str) else m[0] for _f, _l, m, _c, _x in found})

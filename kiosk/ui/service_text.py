@@ -82,7 +82,7 @@ def channel_lines(channel: dict[str, Any], language: str, t: Translate) -> list[
         lines.append(
             f"{kind}: {page['url']}"
             if channel.get("type") != "service_location"
-            else f"{t('Web page')}: {page['url']}"
+            else t("Web page") + ": " + page["url"]
         )
     forms = channel.get("forms") or []
     for form in _in_language(forms, language) if forms else []:

@@ -190,14 +190,15 @@ class CallScreen(KioskScreen):
         self.video.status_text = self._status(view)
         self.video.link_level = view.link
         words = {LinkLevel.GOOD: t("good"), LinkLevel.FAIR: t("fair"), LinkLevel.POOR: t("poor")}
-        self.video.link_text = f"{t('Connection:')} {words[view.link]}" if connected else ""
+        self.video.link_text = t("Connection:") + " " + words[view.link] if connected else ""
         names = {
             Speaker.OFFICIAL: t("Official"),
             Speaker.INTERPRETER: t("Interpreter"),
             Speaker.EXPERT: t("Expert"),
         }
         shown = view.messages[-CHAT_SHOWN:]
-        self.chat.lines = "\n".join(f"{names.get(m.sender, t('You'))}: {m.text}" for m in shown)
+        you = t("You")
+        self.chat.lines = "\n".join(f"{names.get(m.sender, you)}: {m.text}" for m in shown)
         # The caption over the video: the last line of an official, expert or interpreter.
         theirs = [m.text for m in view.messages if m.sender in names]
         self.video.caption = theirs[-1] if theirs else ""
@@ -315,7 +316,9 @@ class CallScreen(KioskScreen):
         if kind == "interpreter":
             return self.app.t("Interpreter")
         # Another authority's expert: their organisation ("Kela"), which the citizen knows.
-        return organisation or self.app.t("Expert" if kind == "expert" else "Official")
+        if organisation:
+            return organisation
+        return self.app.t("Expert") if kind == "expert" else self.app.t("Official")
 
     def _live_text(self, source: str, text: str) -> None:
         """Others' real-time text (the call's thread): applied here, shown on the UI's."""
