@@ -349,7 +349,8 @@ def main() -> None:
             subprocess.run(
                 [
                     sys.executable,
-                    __file__,
+                    "-m",
+                    "bench.ui_soak",
                     "--soak-only",
                     "--sessions",
                     str(args.sessions),
@@ -360,6 +361,7 @@ def main() -> None:
                 ],
                 check=True,
                 timeout=3600,
+                cwd=ROOT,
             )
     finally:
         xvfb.terminate()

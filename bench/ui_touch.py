@@ -150,7 +150,8 @@ def child(kind: str, rounds: int) -> None:
 def run(kind: str, rounds: int) -> dict[str, list[float]]:
     """Each in a process of its own: a Kivy window can be made once per process."""
     out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--rounds", str(rounds)],
+        [sys.executable, "-m", "bench.ui_touch", "--child", kind, "--rounds", str(rounds)],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=600,
