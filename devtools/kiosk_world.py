@@ -38,7 +38,7 @@ from kiosk.store import StateStore, schema_of
 from kiosk.update.journal import UpdateJournal
 from kiosk.update.releases import ReleaseShelf
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 FACTORY = "0.1.0"
 
 
