@@ -27,6 +27,12 @@ from kiosk.ui import call_check
 from kiosk.ui.call_check import PreCallCheck
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets.chat import CallChat
+from kiosk.ui.widgets.document import DocumentPages
+from kiosk.ui.widgets.video import CallVideo
+
+# The parts call.kv names (registered with Kivy's Factory by being imported here).
+PARTS = (CallVideo, CallChat, DocumentPages)
 
 log = logging.getLogger("kiosk.ui")
 FRAME_S = 1 / 30

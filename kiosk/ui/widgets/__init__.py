@@ -1,8 +1,9 @@
 """The widgets every screen is built from, one module per family. Importing this package
-registers them all with Kivy's Factory, so kv rules can name them."""
+registers them with Kivy's Factory, so kv rules can name them. The call's parts
+(`video`, `chat`, `document`) are registered by the call screen's module when it is
+first shown: they bring numpy, which the first frame does not need."""
 
 from kiosk.ui.widgets.buttons import ButtonRow, KioskButton, ListButton
-from kiosk.ui.widgets.chat import CallChat
 from kiosk.ui.widgets.dialogs import (
     AccessibilityChooser,
     Chooser,
@@ -10,19 +11,14 @@ from kiosk.ui.widgets.dialogs import (
     LanguageChooser,
     language_label,
 )
-from kiosk.ui.widgets.document import DocumentPages
 from kiosk.ui.widgets.keyboard import OnScreenKeyboard
 from kiosk.ui.widgets.text import Body, Heading, ListItem, RichText, SubHeading
 from kiosk.ui.widgets.top_bar import TopBar
-from kiosk.ui.widgets.video import CallVideo, VideoTile
 
 __all__ = [
     "AccessibilityChooser",
     "Body",
     "ButtonRow",
-    "CallChat",
-    "CallVideo",
-    "DocumentPages",
     "Chooser",
     "Heading",
     "IdleWarning",
@@ -34,6 +30,5 @@ __all__ = [
     "RichText",
     "SubHeading",
     "TopBar",
-    "VideoTile",
     "language_label",
 ]
