@@ -4,7 +4,9 @@ by `guids=` (refusing more than 100, as PTV does), and the archived list.
 
 Tests script its misbehaviour: `fail(path_part, *actions)` queues answers for the next
 requests whose path contains `path_part`: an HTTP status ("500"), "429:<seconds>" (rate
-limited with Retry-After), "slow:<seconds>" (answers late), "garbage" (not JSON). Every
+limited with Retry-After), "slow:<seconds>" (answers late), "garbage" (not JSON), "cut"
+(the connection drops half way through the answer), "empty" (a page whose `itemList` is
+null, as PTV writes an empty page). Every
 request is recorded (`requests`), with how many ids it asked for.
 
 Never the live service: the tests must not depend on it, and must not load it.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
 import threading
 import time
 import uuid
@@ -152,6 +155,13 @@ class PtvServer:
             elif kind == "garbage":
                 self._send(handler, 200, None, raw=b"<html>maintenance</html>")
                 return
+            elif kind == "cut":
+                self._cut(handler)
+                return
+            elif kind == "empty":
+                body = {"pageNumber": 1, "pageCount": 0, "itemList": None}
+                self._send(handler, 200, body)
+                return
             else:
                 self._send(handler, int(kind), {"message": "scripted failure"})
                 return
@@ -172,6 +182,18 @@ class PtvServer:
         if path == "/api/v11/Service" and query.get("status") == "Archived":
             return 200, _page(world.archived, page, 1000)
         return 404, {"message": f"no such endpoint {path}"}
+
+    @staticmethod
+    def _cut(handler: BaseHTTPRequestHandler) -> None:
+        """Headers promising 4 KiB, half of it sent, then the connection closed."""
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Length", "4096")
+        handler.end_headers()
+        handler.wfile.write(b'{"pageNumber": 1, "itemList": [' + b" " * 2000)
+        handler.wfile.flush()
+        handler.close_connection = True
+        handler.connection.shutdown(socket.SHUT_RDWR)
 
     @staticmethod
     def _send(

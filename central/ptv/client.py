@@ -106,6 +106,10 @@ class PtvClient:
             return f"no answer in {self.timeout_s:g} s", 0
         except requests.ConnectionError as exc:
             return f"cannot connect ({type(exc).__name__})", 0
+        except requests.RequestException as exc:
+            # The connection dropped half way through the answer (ChunkedEncodingError,
+            # a short body): worth another try, like any broken connection.
+            return f"the answer was cut off ({type(exc).__name__})", 0
         if response.status_code == 429:
             return "rate limited (429)", _retry_after(response.headers.get("Retry-After"))
         if response.status_code >= 500:
@@ -146,9 +150,11 @@ class PtvClient:
         page = 1
         while True:
             body = self.get(path, {**params, "page": page})
-            if not isinstance(body, dict) or not isinstance(body.get("itemList", []), list):
+            # PTV writes an empty page's list as null.
+            items = body.get("itemList") if isinstance(body, dict) else None
+            if not isinstance(body, dict) or not isinstance(items or [], list):
                 raise PtvError(f"{path} page {page}: not a page of items")
-            yield [x for x in body.get("itemList") or [] if isinstance(x, dict)]
+            yield [x for x in items or [] if isinstance(x, dict)]
             count = body.get("pageCount") or 0
             if not isinstance(count, int) or count > MAX_PAGES:
                 raise PtvError(f"{path}: a page count of {count!r} is not believable")

@@ -190,6 +190,25 @@ def test_errors_rate_limits_and_timeouts_are_tried_again_with_backoff(central, p
     assert pauses == []
 
 
+def test_an_answer_cut_off_is_tried_again_and_a_null_page_is_empty(central, national, ptv):
+    ptv.fail("/ServiceChannel/list", "cut")
+    made, pauses = client(ptv)
+    with session_scope(central.app.state.sessions) as db:
+        result = sync_organisation(db, made, WELLBEING)
+    assert result["listed"] == len(ptv.world.of_organisation(WELLBEING)) and len(pauses) == 1
+    # PTV writes an empty page's itemList as null: nothing listed, not an error.
+    ptv.fail("/Service/list/organization", "empty")
+    assert list(client(ptv)[0].organisation_services(WELLBEING)) == [[]]
+    # Through the API, answers cut off every time are PTV's failure (502), not central's.
+    org = ok(central.request("POST", "/organisations", national, json={"name": "Katkos"}), 201)
+    body = {"api_base": ptv.url, "ptv_organisation": WELLBEING}
+    ok(central.request("PUT", f"/organisations/{org['id']}/ptv-sync", national, json=body))
+    ptv.fail("/Service/list/organization", *["cut"] * 5)
+    failed = central.request("POST", f"/organisations/{org['id']}/ptv-sync/run", national)
+    assert failed.status_code == 502, failed.text
+    assert "cut off" in failed.json()["error"]["message"]
+
+
 def test_the_429_wait_is_capped_and_retries_end(ptv):
     ptv.fail("/Service", *["429:3600"] * 5)
     made, pauses = client(ptv, attempts=3, max_wait_s=30)
