@@ -199,7 +199,11 @@ class Service(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set by a PTV sync: the organisation whose list it came from (its absence from a full
     # read of that list withdraws it) and PTV's `modified`, to skip unchanged services.
+    # The PTV organisation whose sync keeps this service fresh (its owner), and every
+    # organisation whose last complete list named it (a service PTV lists for several:
+    # responsible, other responsible, producer). Withdrawn only when none lists it.
     ptv_organisation: Mapped[str | None] = mapped_column(String(64), index=True)
+    ptv_listed_by: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     ptv_modified: Mapped[str | None] = mapped_column(String(40))
 
 

@@ -73,8 +73,19 @@ def sync_organisation(
         )
     }
 
+    def owned_elsewhere(stored: Service) -> bool:
+        """Another organisation's sync keeps it fresh, and still lists it."""
+        owner = stored.ptv_organisation
+        return (
+            not stored.withdrawn
+            and owner not in (None, ptv_organisation)
+            and owner in (stored.ptv_listed_by or [])
+        )
+
     def needs_join(doc: dict[str, Any]) -> bool:
         stored = known.get(str(doc.get("id")))
+        if stored is not None and owned_elsewhere(stored):
+            return False  # read once, by its owner's pass
         return (
             full
             or stored is None
@@ -100,9 +111,11 @@ def sync_organisation(
     since = archived_since.strftime("%Y-%m-%dT%H:%M:%S") if archived_since else None
     for page in client.archived_services(since):
         archived.update(str(x.get("id")) for x in page if x.get("id"))
-    leaving = (_ours(db, ptv_organisation) | archived) - listed_ids
+    handed_over = _stop_listing(db, ptv_organisation, listed_ids)
+    leaving = (_ours(db, ptv_organisation) - handed_over | archived) - listed_ids
     planned.steps += catalogue_import.withdrawals(db, sorted(leaving))
     result = catalogue_import.apply(db, planned, ptv_organisation=ptv_organisation)
+    _start_listing(db, ptv_organisation, listed_ids)
     return {
         **result,
         "listed": len(listed),
@@ -110,6 +123,30 @@ def sync_organisation(
         "full": full,
         "requests": client.requests_made,
     }
+
+
+def _start_listing(db: Session, ptv_organisation: str, listed_ids: set[str]) -> None:
+    for service in db.scalars(select(Service).where(Service.id.in_(listed_ids))):
+        if ptv_organisation not in (service.ptv_listed_by or []):
+            service.ptv_listed_by = sorted({*(service.ptv_listed_by or []), ptv_organisation})
+
+
+def _stop_listing(db: Session, ptv_organisation: str, listed_ids: set[str]) -> set[str]:
+    """This organisation no longer lists these services: it leaves their `ptv_listed_by`;
+    one it owned goes to another organisation that still lists it (whose pass keeps it
+    fresh from now on) instead of being withdrawn. Returns those handed over."""
+    handed_over = set()
+    rows = db.scalars(select(Service).where(Service.ptv_listed_by.is_not(None)))
+    for service in rows:
+        listers = service.ptv_listed_by or []
+        if service.id in listed_ids or ptv_organisation not in listers:
+            continue
+        rest = [o for o in listers if o != ptv_organisation]
+        service.ptv_listed_by = rest or None
+        if service.ptv_organisation == ptv_organisation and rest:
+            service.ptv_organisation = rest[0]
+            handed_over.add(service.id)
+    return handed_over
 
 
 def _ours(db: Session, ptv_organisation: str) -> set[str]:

@@ -209,6 +209,38 @@ def test_an_answer_cut_off_is_tried_again_and_a_null_page_is_empty(central, nati
     assert "cut off" in failed.json()["error"]["message"]
 
 
+def test_a_service_of_several_organisations_is_owned_once_and_kept_while_one_lists_it(central):
+    world = PtvWorld.sample()
+    shared = world.of_organisation(KELA)[0]
+    shared["organizations"].append(
+        {"roleType": "Producer", "organization": {"id": WELLBEING, "name": "Hyvinvointialue"}}
+    )
+    with PtvServer(world) as server:
+        sync(central, server, KELA)
+        assert stored(central, shared["id"]).ptv_organisation == KELA
+        # The producer's passes list it too, but neither fetch it again nor take it over.
+        for _ in range(2):
+            result = sync(central, server, WELLBEING)
+            assert result["listed"] == len(world.of_organisation(WELLBEING))
+            assert result["joined"] == result["listed"] - 1  # all but the shared one
+        service = stored(central, shared["id"])
+        assert service.ptv_organisation == KELA and service.ptv_listed_by == sorted(
+            [KELA, WELLBEING]
+        )
+        # Kela stops publishing it: the producer still does, so it stays, now its to keep.
+        shared["organizations"] = [
+            o for o in shared["organizations"] if o["organization"]["id"] != KELA
+        ]
+        sync(central, server, KELA)
+        service = stored(central, shared["id"])
+        assert not service.withdrawn and service.ptv_organisation == WELLBEING
+        assert service.ptv_listed_by == [WELLBEING]
+        # Nobody lists it any more: withdrawn.
+        shared["organizations"] = []
+        sync(central, server, WELLBEING)
+        assert stored(central, shared["id"]).withdrawn
+
+
 def test_the_429_wait_is_capped_and_retries_end(ptv):
     ptv.fail("/Service", *["429:3600"] * 5)
     made, pauses = client(ptv, attempts=3, max_wait_s=30)
