@@ -70,12 +70,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         runners = [
             retention.runner(started.state.sessions, settings),
             alerts.runner(started.state.sessions, settings),
-            ptv_sync.runner(
-                started.state.sessions,
-                settings.ptv_sync_check_every_s,
-                settings.outbound_hosts,
-                settings.ptv_retry_pause_s,
-            ),
+            ptv_sync.runner(started.state.sessions, settings),
             media_cleanup.runner(
                 started.state.sessions, started.state.rooms, settings.media_cleanup_every_s
             ),

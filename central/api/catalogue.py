@@ -161,13 +161,7 @@ def run_ptv_sync(
     row = _sync_of(access, org_id)
     if full:
         row.last_full_at = None
-    settings = settings_of(request)
-    result = ptv_sync.run(
-        access.db,
-        row,
-        allowed_hosts=settings.outbound_hosts,
-        retry_pause_s=settings.ptv_retry_pause_s,
-    )
+    result = ptv_sync.run(access.db, row, ptv_sync.client_for(row, settings_of(request)))
     if "error" in result:
         raise ApiError(502, "ptv_unavailable", f"PTV could not be read: {result['error']}")
     return result

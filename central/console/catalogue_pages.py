@@ -125,10 +125,7 @@ def run_sync(
     row = db.get(PtvSync, org.id)
     if row is None:
         raise ApiError(404, "not_found", "Save this organisation's PTV settings first.")
-    settings = settings_of(request)
-    ptv_sync.run(
-        db, row, allowed_hosts=settings.outbound_hosts, retry_pause_s=settings.ptv_retry_pause_s
-    )
+    ptv_sync.run(db, row, ptv_sync.client_for(row, settings_of(request)))
     return RedirectResponse("/console/catalogue#ptv", status_code=303)
 
 

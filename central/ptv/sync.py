@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from central import outbound
@@ -28,6 +28,7 @@ from central.db.models import Organisation, PtvSync, Service
 from central.db.types import utcnow
 from central.ptv.client import PtvClient, PtvError
 from central.ptv.documents import Documents
+from central.settings import Settings
 
 log = logging.getLogger("central.ptv")
 
@@ -126,26 +127,36 @@ def sync_organisation(
 
 
 def _start_listing(db: Session, ptv_organisation: str, listed_ids: set[str]) -> None:
-    for service in db.scalars(select(Service).where(Service.id.in_(listed_ids))):
-        if ptv_organisation not in (service.ptv_listed_by or []):
-            service.ptv_listed_by = sorted({*(service.ptv_listed_by or []), ptv_organisation})
+    rows = db.execute(select(Service.id, Service.ptv_listed_by).where(Service.id.in_(listed_ids)))
+    for service_id, listers in rows.all():
+        if ptv_organisation not in (listers or []):
+            listed_by = sorted({*(listers or []), ptv_organisation})
+            db.execute(
+                update(Service).where(Service.id == service_id).values(ptv_listed_by=listed_by)
+            )
 
 
 def _stop_listing(db: Session, ptv_organisation: str, listed_ids: set[str]) -> set[str]:
     """This organisation no longer lists these services: it leaves their `ptv_listed_by`;
     one it owned goes to another organisation that still lists it (whose pass keeps it
-    fresh from now on) instead of being withdrawn. Returns those handed over."""
+    fresh from now on) instead of being withdrawn. Returns those handed over. Reads only
+    the three columns it needs: a pass must not load every service's whole item."""
     handed_over = set()
-    rows = db.scalars(select(Service).where(Service.ptv_listed_by.is_not(None)))
-    for service in rows:
-        listers = service.ptv_listed_by or []
-        if service.id in listed_ids or ptv_organisation not in listers:
+    rows = db.execute(
+        select(Service.id, Service.ptv_listed_by, Service.ptv_organisation).where(
+            Service.ptv_listed_by.is_not(None)
+        )
+    )
+    for service_id, listers, owner in rows.all():
+        listers = listers or []
+        if service_id in listed_ids or ptv_organisation not in listers:
             continue
         rest = [o for o in listers if o != ptv_organisation]
-        service.ptv_listed_by = rest or None
-        if service.ptv_organisation == ptv_organisation and rest:
-            service.ptv_organisation = rest[0]
-            handed_over.add(service.id)
+        changes: dict[str, Any] = {"ptv_listed_by": rest or None}
+        if owner == ptv_organisation and rest:
+            changes["ptv_organisation"] = rest[0]
+            handed_over.add(service_id)
+        db.execute(update(Service).where(Service.id == service_id).values(**changes))
     return handed_over
 
 
@@ -153,21 +164,21 @@ def _ours(db: Session, ptv_organisation: str) -> set[str]:
     return set(db.scalars(select(Service.id).where(Service.ptv_organisation == ptv_organisation)))
 
 
-def run(
-    db: Session,
-    sync: PtvSync,
-    client: PtvClient | None = None,
-    allowed_hosts: Sequence[str] = (),
-    retry_pause_s: float = 1.0,
-) -> dict[str, Any]:
-    """One scheduled pass of an organisation's sync; its result (or error) is kept on it.
-    The address is checked again at each request (central/outbound.py)."""
+def client_for(sync: PtvSync, settings: Settings) -> PtvClient:
+    """The client central's own syncs use: only the private hosts the operator named
+    (each request's address checked, central/outbound.py), settings' retry pause."""
+    return PtvClient(
+        sync.api_base,
+        allowed_hosts=tuple(settings.outbound_hosts),
+        backoff_s=settings.ptv_retry_pause_s,
+    )
+
+
+def run(db: Session, sync: PtvSync, client: PtvClient) -> dict[str, Any]:
+    """One scheduled pass of an organisation's sync; its result (or error) is kept on it."""
     now = utcnow()
     full = sync.last_full_at is None or now - sync.last_full_at >= timedelta(
         hours=sync.full_every_hours
-    )
-    client = client or PtvClient(
-        sync.api_base, allowed_hosts=tuple(allowed_hosts), backoff_s=retry_pause_s
     )
     try:
         result = sync_organisation(
@@ -238,17 +249,12 @@ def due(db: Session, now: datetime) -> list[PtvSync]:
     ]
 
 
-def runner(
-    sessions: sessionmaker[Session],
-    every_s: float,
-    allowed_hosts: Sequence[str] = (),
-    retry_pause_s: float = 1.0,
-) -> Every:
+def runner(sessions: sessionmaker[Session], settings: Settings) -> Every:
     """Every organisation's sync when it is due, one after another, in a thread of its own."""
 
     def pass_once() -> None:
         with sessions() as db:
             for sync in due(db, utcnow()):
-                run(db, sync, allowed_hosts=allowed_hosts, retry_pause_s=retry_pause_s)
+                run(db, sync, client_for(sync, settings))
 
-    return Every("ptv-sync", every_s, pass_once)
+    return Every("ptv-sync", settings.ptv_sync_check_every_s, pass_once)
