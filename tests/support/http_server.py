@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 
 class QuietFiles(SimpleHTTPRequestHandler):
@@ -32,6 +31,8 @@ def serving(handler: Callable[..., BaseHTTPRequestHandler]) -> Iterator[str]:
         server.server_close()
 
 
-def serving_folder(folder: Path, **_: Any) -> Any:
+@contextmanager
+def serving_folder(folder: Path) -> Iterator[str]:
     """The files of `folder`, as central's /updates/ serves a repository (no ranges)."""
-    return serving(functools.partial(QuietFiles, directory=str(folder)))
+    with serving(functools.partial(QuietFiles, directory=str(folder))) as url:
+        yield url

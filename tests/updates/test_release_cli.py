@@ -59,10 +59,8 @@ def test_rotating_the_timestamp_key_from_the_command_line(tmp_path):
     central("init", "--repo", str(repo), "--keys", str(keys_dir))
     central("add", str(bundle), "--repo", str(repo), "--keys", str(keys_dir))
     kiosk = tmp_path / "kiosk"
-    serving = serving_folder(repo)
-    url = serving.__enter__()
 
-    def fetch() -> bytes:
+    def fetch(url: str) -> bytes:
         return fetch_bundle(
             kiosk / "metadata",
             url,
@@ -71,8 +69,8 @@ def test_rotating_the_timestamp_key_from_the_command_line(tmp_path):
             (repo / "metadata" / "1.root.json").read_bytes(),
         ).path.read_bytes()
 
-    try:
-        assert fetch() == bundle.read_bytes()
+    with serving_folder(repo) as url:
+        assert fetch(url) == bundle.read_bytes()
         from central.updates import keys
 
         keys.generate(tmp_path / "new-timestamp.pem")
@@ -86,9 +84,7 @@ def test_rotating_the_timestamp_key_from_the_command_line(tmp_path):
             str(keys_dir),
         )
         assert "root version 2" in out
-        assert fetch() == bundle.read_bytes()  # the kiosk followed to the new root and key
-    finally:
-        serving.__exit__(None, None, None)
+        assert fetch(url) == bundle.read_bytes()  # the kiosk followed to the new root and key
 
 
 def test_building_a_release_and_its_delta_from_the_command_line(tmp_path):
