@@ -33,7 +33,7 @@ from central.db.models import Booking, Call, Service
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
 from contract import call_api
-from contract.call_api import CallOutcome, CallStatus, LinkLevel, Speaker
+from contract.call_api import OPEN_CALL, CallOutcome, CallStatus, LinkLevel, Speaker
 
 router = APIRouter(prefix="/kiosk", tags=["kiosk calls"])
 
@@ -150,7 +150,7 @@ def request_call(
             raise ApiError(409, "not_remote", "This booking is for a visit in person.")
         wanted = booking.official_id
     for old in db.scalars(
-        select(Call).where(Call.kiosk_id == device.kiosk_id, Call.status.in_(lifecycle.OPEN))
+        select(Call).where(Call.kiosk_id == device.kiosk_id, Call.status.in_(OPEN_CALL))
     ):
         lifecycle.finish(db, old, CallOutcome.REPLACED, rooms)
     call = Call(

@@ -21,10 +21,9 @@ from central.db.models import Booking, Call, OfficialProfile, User
 from central.db.types import utcnow
 from central.errors import ApiError
 from central.settings import Settings
-from contract.call_api import OPEN_CALL, CallOutcome, CallStatus
+from contract.call_api import CallOutcome, CallStatus
 from contract.roles import Role
 
-OPEN = OPEN_CALL
 PRESENCES = ("available", "away")
 # What a call is expected to take before this service has history of its own.
 DEFAULT_CALL_S = 300.0

@@ -25,7 +25,6 @@ from central.errors import ApiError
 from contract.call_api import OPEN_PARTY, CallStatus, PartyStatus
 from contract.roles import Role
 
-OPEN = OPEN_PARTY
 RETRY_AFTER_S = 0.3
 log = logging.getLogger("central")
 
@@ -39,7 +38,7 @@ def request_interpreter(db: Session, call: Call, language: str) -> CallParty:
             CallParty.call_id == call.id,
             CallParty.kind == "interpreter",
             CallParty.language == language,
-            CallParty.status.in_(OPEN),
+            CallParty.status.in_(OPEN_PARTY),
         )
     )
     if existing is not None:
@@ -96,7 +95,7 @@ def invite_expert(
             select(CallParty).where(
                 CallParty.call_id == call.id,
                 CallParty.kind == "expert",
-                CallParty.status.in_(OPEN),
+                CallParty.status.in_(OPEN_PARTY),
                 CallParty.wanted_user_id == wanted.id
                 if wanted is not None
                 else (CallParty.service_id == service_id) & (CallParty.org_id == org_id),
@@ -273,7 +272,7 @@ def leave(
     `revoke_left` tries again until Janus confirms. `room_closing`: the call ends and
     destroying its room does all of it.
     """
-    if party.status not in OPEN:
+    if party.status not in OPEN_PARTY:
         return
     was_joined = party.status == PartyStatus.JOINED
     party.status = PartyStatus.LEFT if was_joined else PartyStatus.CANCELLED
@@ -337,6 +336,6 @@ def tokens_of(db: Session, secret: bytes, call: Call) -> list[str]:
 
 def end_all(db: Session, call: Call, rooms: JanusRooms) -> None:
     for party in db.scalars(
-        select(CallParty).where(CallParty.call_id == call.id, CallParty.status.in_(OPEN))
+        select(CallParty).where(CallParty.call_id == call.id, CallParty.status.in_(OPEN_PARTY))
     ):
         leave(db, party, rooms, call.ended_at, room_closing=True)

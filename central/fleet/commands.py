@@ -17,7 +17,6 @@ from central.settings import Settings
 from contract.kiosk_api import OPEN_COMMAND, CommandStatus, CommandType
 
 TYPES = tuple(t.value for t in CommandType)
-OPEN = OPEN_COMMAND
 
 
 def issue(
@@ -51,7 +50,7 @@ def expire_overdue(db: Session, kiosk_id: str, now: datetime | None = None) -> N
         update(Command)
         .where(
             Command.kiosk_id == kiosk_id,
-            Command.status.in_(OPEN),
+            Command.status.in_(OPEN_COMMAND),
             Command.expires_at <= (now or utcnow()),
         )
         .values(status=CommandStatus.EXPIRED, detail="The kiosk did not finish it in time.")

@@ -35,8 +35,7 @@ from contract.release import FAILED_ROLLOUT, FINAL_ROLLOUT, RolloutState, bundle
 
 RUNNING, PAUSED, CANCELLED, COMPLETED = "running", "paused", "cancelled", "completed"
 PHASES = ("canary", "10 %", "all")
-FINAL_STATES = FINAL_ROLLOUT
-FAILED_STATES = FAILED_ROLLOUT
+# What a kiosk may report (checked on each heartbeat that carries a report).
 KIOSK_STATES = frozenset(RolloutState)
 
 
@@ -178,7 +177,7 @@ def evaluate(db: Session, deployment: Deployment, now: datetime | None = None) -
     now = now or utcnow()
     rows = rows_of(db, deployment)
     released = [r for r in rows if r.released_at is not None]
-    failed = [r for r in released if r.state in FAILED_STATES]
+    failed = [r for r in released if r.state in FAILED_ROLLOUT]
     new_failures = len(failed) > deployment.failures_acknowledged
     if new_failures and any(r.phase == 0 for r in failed) and deployment.phase == 0:
         canary = next(r for r in failed if r.phase == 0)
@@ -198,7 +197,7 @@ def evaluate(db: Session, deployment: Deployment, now: datetime | None = None) -
     if committed < math.ceil(deployment.success_threshold * counted):
         return
     if deployment.phase >= len(PHASES) - 1:
-        if all(r.state in FINAL_STATES for r in rows):
+        if all(r.state in FINAL_ROLLOUT for r in rows):
             deployment.status = COMPLETED
             deployment.updated_at = now
         return
@@ -228,7 +227,7 @@ def resume(db: Session, deployment: Deployment) -> None:
         raise ApiError(409, "deployment_finished", f"This deployment is {deployment.status}.")
     rows = rows_of(db, deployment)
     deployment.failures_acknowledged = sum(
-        1 for r in rows if r.released_at is not None and r.state in FAILED_STATES
+        1 for r in rows if r.released_at is not None and r.state in FAILED_ROLLOUT
     )
     deployment.status = RUNNING
     deployment.paused_reason = None
