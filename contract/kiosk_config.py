@@ -82,12 +82,10 @@ class KioskConfig:
                 values[f.name] = value
             elif f.name == "devices" and isinstance(value, dict):
                 values[f.name] = {str(k): str(v) for k, v in value.items() if v}
-            elif f.name in ("technician_pin", "opening_hours") and isinstance(value, dict):
-                values[f.name] = (
-                    value
-                    if f.name == "opening_hours"
-                    else {str(k): str(v) for k, v in value.items()}
-                )
+            elif f.name == "technician_pin" and isinstance(value, dict):
+                values[f.name] = {str(k): str(v) for k, v in value.items()}
+            elif f.name == "opening_hours" and isinstance(value, dict):
+                values[f.name] = value
             elif f.name == "opening_exceptions" and isinstance(value, list):
                 values[f.name] = tuple(x for x in value if isinstance(x, dict))
         return cls(**values)
