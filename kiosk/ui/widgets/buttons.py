@@ -18,8 +18,6 @@ from kivy.uix.label import Label
 from kiosk.ui import icons
 
 CONFIRM_WINDOW_S = 5.0
-# The top bar's words are body-sized: eight buttons fit a 1024-pixel-wide panel.
-TOP_BAR_FONT = 22
 # An icon is this much larger than its button's words; the words keep this margin
 # inside the button (widgets.kv: text_size is the width less it).
 ICON_SCALE = 1.15
@@ -182,7 +180,7 @@ def _widest(pieces: list[str], font_size: float, bold: bool = False) -> float:
     return max((measure.get_extents(piece)[0] for piece in pieces), default=0)
 
 
-def _one_line_width(text: str, has_icon: bool, font_size: float) -> float:
+def one_line_width(text: str, has_icon: bool, font_size: float) -> float:
     """The width a button needs to show `text` (and its icon) without wrapping."""
     icon_room = _icon_room(font_size) if has_icon and icons.available() else 0
     return _widest(text.split("\n"), font_size) + TEXT_MARGIN + icon_room

@@ -9,8 +9,11 @@ from kivy.app import App
 from kivy.metrics import sp
 from kivy.properties import BooleanProperty
 
-from kiosk.ui.widgets.buttons import TOP_BAR_FONT, ButtonRow, KioskButton, _one_line_width
+from kiosk.ui.widgets.buttons import ButtonRow, KioskButton, one_line_width
 from kiosk.ui.widgets.dialogs import AccessibilityChooser, LanguageChooser, language_label
+
+# The top bar's words are body-sized: eight buttons fit a 1024-pixel-wide panel.
+TOP_BAR_FONT = 22
 
 
 class TopBar(ButtonRow):
@@ -72,7 +75,7 @@ class TopBar(ButtonRow):
         ]
         font_size = sp(TOP_BAR_FONT) * app.text_scale
         share = (self.width - self.spacing[0] * (len(full) - 1)) / len(full)
-        needed = {key: _one_line_width(text, bool(icon), font_size) for key, text, icon, *_ in full}
+        needed = {key: one_line_width(text, bool(icon), font_size) for key, text, icon, *_ in full}
         self.compact = max(needed.values()) > share
         buttons = full
         if self.compact:
