@@ -13,6 +13,7 @@ from central.access import security
 from central.access.audit import AuditTrail
 from central.access.secret_key import load_secret_key
 from central.api import (
+    agreements,
     auth,
     bookings,
     catalogue,
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         fleet.router,
         deployments.router,
         stats.router,
+        agreements.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -87,6 +87,9 @@ class VideoAvailability:
     officials_available: int
     queue_length: int
     estimated_wait_s: int
+    # False: nobody serves this service by video at this service point (no agreement
+    # covers it); the kiosk offers the service's other channels, never a call.
+    served: bool = True
 
 
 @dataclass

@@ -110,6 +110,7 @@ def call_in_database(central: RunningCentral, org: Org, service_id: str, **field
     from central.db.models import Call
 
     with session_scope(central.app.state.sessions) as db:
+        fields.setdefault("provider_id", org.id)
         call = Call(
             org_id=org.id,
             site_id=org.site_id,
@@ -121,3 +122,28 @@ def call_in_database(central: RunningCentral, org: Org, service_id: str, **field
         db.add(call)
         db.flush()
         return call.id
+
+
+def agree(
+    central: RunningCentral,
+    national: str,
+    host_id: str,
+    provider_id: str,
+    kind: str = "service",
+    **terms: Any,
+) -> dict[str, Any]:
+    """An agreement the national admin makes between two organisations, in force at once:
+    by default every service of the provider at every site of the host, in Finnish,
+    Swedish, English and Arabic, at a euro per call."""
+    body = {
+        "kind": kind,
+        "host_org_id": host_id,
+        "provider_org_id": provider_id,
+        "languages": ["fi", "sv", "en", "ar", "ru", "so"],
+        "valid_from": "2020-01-01",
+        "basis": "per_call",
+        "amount_cents": 100,
+        "vat_basis_points": 2550,
+        **terms,
+    }
+    return ok(central.request("POST", "/agreements", national, json=body), 201)  # type: ignore[no-any-return]

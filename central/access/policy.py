@@ -62,6 +62,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Beyond "command.create": the commands that change a kiosk's service (restart,
     # reboot, maintenance, update); a technician sends TECHNICIAN_COMMANDS only.
     "command.any": ADMINS,
+    # Agreements the caller's organisation is a party to (central/agreements/).
+    "agreement.manage": ADMINS,
+    "agreement.read": ADMINS,
+    # The national directory of organisations any official may invite an expert from.
+    "expert_directory.manage": NATIONAL,
     # A national admin's own account (disable it, set its password, create one).
     "national_admin.manage": NATIONAL,
 }

@@ -156,15 +156,19 @@ def take_interpreting(
     me = official_of(access)
     party = access.db.get(CallParty, party_id)
     profile = lifecycle.profile_of(access.db, me.id)
+    call = access.db.get(Call, party.call_id) if party is not None else None
+    agreement = None
     if (
-        not parties.interprets(access.db, me)
-        or party is None
-        or party.kind != "interpreter"
-        or party.language not in (profile.languages or [])
+        party is not None
+        and call is not None
+        and party.kind == "interpreter"
+        and party.language in (profile.languages or [])
     ):
+        agreement = parties.interpreting_agreement(access.db, me, party, call)
+    if party is None or agreement is None:
         raise not_found("interpreting request for you")
-    call = parties.take(access.db, party, me, rooms_of(request))
-    audit.concerns(request, call.org_id)
+    call = parties.take(access.db, party, me, rooms_of(request), agreement)
+    audit.concerns(request, call.provider_id)
     access.db.commit()
     return call_view(request, access, call)
 
@@ -208,7 +212,7 @@ def take_invitation(
     if party is None or call is None or not parties.may_join_as_expert(party, call, me, profile):
         raise not_found("invitation for you")
     parties.take(access.db, party, me, rooms_of(request))
-    audit.concerns(request, call.org_id)
+    audit.concerns(request, call.provider_id)
     access.db.commit()
     return call_view(request, access, call)
 
@@ -217,7 +221,7 @@ def take_invitation(
 def leave_call(call_id: str, request: Request, access: Access = Depends(desk_user)) -> DeskCall:
     """An interpreter or expert leaves; the call goes on with the citizen and its official."""
     call = own_call(access, call_id)
-    audit.concerns(request, call.org_id)
+    audit.concerns(request, call.provider_id)
     party = parties.joined_party(access.db, call.id, access.person.user_id)
     if party is None:
         raise not_found("call you joined")
@@ -261,7 +265,7 @@ def send_message(
     call_id: str, body: MessageIn, request: Request, access: Access = Depends(desk_user)
 ) -> Any:
     call = own_call(access, call_id)
-    audit.concerns(request, call.org_id)
+    audit.concerns(request, call.provider_id)
     line = conversation.add_message(access.db, call, role_in(access, call), body.text)
     return call_api.ChatLine(line.id, line.sender, line.text, line.at.isoformat())
 
@@ -324,7 +328,7 @@ def download_document(
         or (document.direction == "from_citizen" and call.official_id != access.person.user_id)
     ):
         raise not_found("document in this call")
-    audit.concerns(request, call.org_id)
+    audit.concerns(request, call.provider_id)
     content = conversation.open_document(
         access.db, secret_key_of(request), document, access.person.user_id
     )

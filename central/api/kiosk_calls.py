@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from central.access.policy import Device
+from central.agreements import rules
 from central.api.deps import (
     DeviceDep,
     SessionDep,
@@ -105,11 +106,18 @@ def video_availability(
     device: DeviceDep,
     db: SessionDep,
 ) -> Any:
-    """Whether someone who serves this service in this language can take a call now."""
+    """Whether someone who serves this service in this language at this service point
+    (the kiosk's organisation, or a provider under an agreement) can take a call now;
+    `served` false: nobody does here, by any agreement."""
     settings = settings_of(request)
+    now = utcnow()
+    route = rules.route_for(db, device.org_id, device.site_id, service_id, language, now)
+    if route is None:
+        db.commit()
+        return call_api.VideoAvailability(False, 0, 0, 0, served=False)
     if not media_rooms_of(request).configured:
         return call_api.VideoAvailability(False, 0, 0, 0)
-    place = lifecycle.place_for(db, device.org_id, service_id, language, settings, utcnow())
+    place = lifecycle.place_for(db, route.provider_id, service_id, language, settings, now)
     db.commit()
     queued = place.position - 1
     return call_api.VideoAvailability(
@@ -149,12 +157,24 @@ def request_call(
         if booking.mode != "remote":
             raise ApiError(409, "not_remote", "This booking is for a visit in person.")
         wanted = booking.official_id
+    route = rules.route_for(
+        db, device.org_id, device.site_id, body.service_id, body.language, utcnow()
+    )
+    if route is None:
+        raise ApiError(
+            409,
+            "not_served",
+            "Nobody serves this service by video at this service point; "
+            "the service's other channels are in its description.",
+        )
     for old in db.scalars(
         select(Call).where(Call.kiosk_id == device.kiosk_id, Call.status.in_(OPEN_CALL))
     ):
         lifecycle.finish(db, old, CallOutcome.REPLACED, rooms)
     call = Call(
         org_id=device.org_id,
+        provider_id=route.provider_id,
+        agreement_id=route.agreement_id,
         site_id=device.site_id,
         kiosk_id=device.kiosk_id,
         service_id=body.service_id,

@@ -54,7 +54,8 @@ def _live_after(settings: Settings, now: datetime) -> datetime:
 def officials_for(
     db: Session, org_id: str, service_id: str, language: str, settings: Settings, now: datetime
 ) -> tuple[list[str], list[str]]:
-    """(free, busy) officials of the organisation who serve this service in this language.
+    """(free, busy) officials of the organisation (a call's provider) who serve this
+    service in this language.
 
     Free: available, desk open, not in a call. JSON lists are filtered here, not in
     SQL, so SQLite and PostgreSQL behave the same; an organisation has few officials.
@@ -72,7 +73,9 @@ def officials_for(
     ).all()
     in_call = set(
         db.scalars(
-            select(Call.official_id).where(Call.org_id == org_id, Call.status == CallStatus.ACTIVE)
+            select(Call.official_id).where(
+                Call.provider_id == org_id, Call.status == CallStatus.ACTIVE
+            )
         )
     )
     live_after = _live_after(settings, now)
@@ -98,11 +101,12 @@ def presence_of(db: Session, user_id: str, settings: Settings, now: datetime) ->
 
 
 def average_call_s(db: Session, org_id: str, service_id: str) -> float:
-    """How long this service's last 20 calls took, on average (at least a minute)."""
+    """How long the provider's last 20 calls of this service took, on average (at least
+    a minute)."""
     rows = db.execute(
         select(Call.accepted_at, Call.ended_at)
         .where(
-            Call.org_id == org_id,
+            Call.provider_id == org_id,
             Call.service_id == service_id,
             Call.accepted_at.is_not(None),
             Call.ended_at.is_not(None),
@@ -118,7 +122,7 @@ def average_call_s(db: Session, org_id: str, service_id: str) -> float:
 
 def place_for(
     db: Session,
-    org_id: str,
+    provider_id: str,
     service_id: str,
     language: str,
     settings: Settings,
@@ -127,17 +131,17 @@ def place_for(
 ) -> QueuePlace:
     """Where a citizen stands: behind every call of the service and language queued
     before `queued_before` (None: a newcomer, behind all of them)."""
-    ahead = queue.ahead_of(db, org_id, service_id, language, queued_before)
-    free, busy = officials_for(db, org_id, service_id, language, settings, now)
+    ahead = queue.ahead_of(db, provider_id, service_id, language, queued_before)
+    free, busy = officials_for(db, provider_id, service_id, language, settings, now)
     serving = max(1, len(free) + len(busy))
     waiting_turns = max(0, ahead + 1 - len(free))
-    wait = waiting_turns * average_call_s(db, org_id, service_id) / serving
+    wait = waiting_turns * average_call_s(db, provider_id, service_id) / serving
     return QueuePlace(ahead + 1, int(wait), len(free), len(busy))
 
 
 def queue_place(db: Session, call: Call, settings: Settings, now: datetime) -> QueuePlace:
     return place_for(
-        db, call.org_id, call.service_id, call.language, settings, now, call.created_at
+        db, call.provider_id, call.service_id, call.language, settings, now, call.created_at
     )
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from central.agreements import rules
 from central.calls.media_server import JanusRooms, MediaServerError, participant_token
 from central.db.engine import changed
 from central.db.models import Call, CallParty, OfficialProfile, Organisation, Service, User
@@ -57,10 +58,12 @@ def invite_expert(
     email: str | None = None,
 ) -> CallParty:
     """The official invites an expert of another organisation: a named official (by their
-    email) or whoever serves `service_id` in organisation `org_id`. One open invitation
-    per person or (service, organisation).
+    email) or whoever serves `service_id` in organisation `org_id`. Only from an
+    organisation the official's own has an agreement in force with (either way round),
+    or one in the national directory. One open invitation per person or (service,
+    organisation).
 
-    An email that is no other organisation's official still gets an invitation, which
+    An email that is no such organisation's official still gets an invitation, which
     nobody can take: the answer is the same either way, so inviting does not tell
     which addresses belong to officials.
     """
@@ -68,6 +71,7 @@ def invite_expert(
         raise ApiError(409, "call_not_active", "Experts join active calls only.")
     if (service_id is None) == (email is None):
         raise ApiError(422, "invalid_input", "Give either service_id or email, not both.")
+    partners = rules.partners_of(db, call.provider_id, utcnow())
     wanted: User | None = None
     if email is not None:
         found = db.scalar(select(User).where(User.email == email.strip().lower()))
@@ -75,7 +79,7 @@ def invite_expert(
             found is not None
             and found.role == Role.OFFICIAL
             and found.disabled_at is None
-            and found.org_id != call.org_id
+            and found.org_id in partners
         ):
             wanted = found
         org_id = wanted.org_id if wanted is not None else None
@@ -86,9 +90,16 @@ def invite_expert(
             )
         if db.get(Service, service_id) is None:
             raise ApiError(422, "invalid_input", f"No service {service_id!r} in the catalogue.")
-        if org_id == call.org_id or db.get(Organisation, org_id) is None:
+        if org_id == call.provider_id or db.get(Organisation, org_id) is None:
             raise ApiError(
                 422, "invalid_input", "organisation_id: another organisation's id is needed."
+            )
+        if org_id not in partners:
+            raise ApiError(
+                422,
+                "no_agreement",
+                "Your organisation has no agreement with that organisation, and it is not "
+                "in the national expert directory.",
             )
     if wanted is not None or service_id is not None:
         existing = db.scalar(
@@ -116,12 +127,20 @@ def invite_expert(
 
 
 def expert_services(db: Session, org_id: str) -> list[tuple[str, str]]:
-    """(service id, organisation id) that officials of other organisations serve: what an
-    official can invite an expert for. JSON lists are read here, as in officials_for."""
+    """(service id, organisation id) that officials of the organisation's partners (by
+    agreement or the national directory) serve: what an official can invite an expert
+    for. JSON lists are read here, as in officials_for."""
+    partners = rules.partners_of(db, org_id, utcnow())
+    if not partners:
+        return []
     rows = db.execute(
         select(OfficialProfile.services, User.org_id)
         .join(User, User.id == OfficialProfile.user_id)
-        .where(User.role == Role.OFFICIAL, User.org_id != org_id, User.disabled_at.is_(None))
+        .where(
+            User.role == Role.OFFICIAL,
+            User.org_id.in_(partners),
+            User.disabled_at.is_(None),
+        )
         .limit(1000)
     ).all()
     found = {(service, org) for services, org in rows for service in services or [] if org}
@@ -131,7 +150,7 @@ def expert_services(db: Session, org_id: str) -> list[tuple[str, str]]:
 def may_join_as_expert(party: CallParty, call: Call, user: User, profile: OfficialProfile) -> bool:
     """Is this invitation for this official: named, or for a service they serve in the
     organisation the invitation names (never the call's own)."""
-    if party.kind != "expert" or user.role != Role.OFFICIAL or user.org_id == call.org_id:
+    if party.kind != "expert" or user.role != Role.OFFICIAL or user.org_id == call.provider_id:
         return False
     if party.wanted_user_id is not None:
         return party.wanted_user_id == user.id
@@ -151,7 +170,7 @@ def invitations_for(
             CallParty.kind == "expert",
             CallParty.status == PartyStatus.REQUESTED,
             Call.status == CallStatus.ACTIVE,
-            Call.org_id != user.org_id,
+            Call.provider_id != user.org_id,
         )
         .order_by(CallParty.requested_at)
         .limit(200)
@@ -166,10 +185,25 @@ def interprets(db: Session, user: User) -> bool:
     return user.role == Role.INTERPRETER and org is not None and bool(org.interpretation_service)
 
 
+def interpreting_agreement(db: Session, user: User, party: CallParty, call: Call) -> str | None:
+    """An interpreter of an interpretation service interprets a call only for an
+    organisation (the call's provider) with an interpretation agreement in force with
+    the service, in a language it names: that agreement's id, or None."""
+    if not interprets(db, user) or user.org_id is None:
+        return None
+    return rules.interpretation_agreement(
+        db, user.org_id, call.provider_id, party.language or "", utcnow()
+    )
+
+
 def requests_for(db: Session, user: User, profile: OfficialProfile) -> list[tuple[CallParty, Call]]:
-    """Open interpreter requests in the interpreter's languages, oldest first."""
+    """Open interpreter requests in the interpreter's languages from the organisations
+    their service has an interpretation agreement with, oldest first."""
     languages = list(profile.languages or [])
-    if not languages or not interprets(db, user):
+    if not languages or not interprets(db, user) or user.org_id is None:
+        return []
+    clients = rules.interprets_for(db, user.org_id, utcnow())
+    if not clients:
         return []
     rows = db.execute(
         select(CallParty, Call)
@@ -179,11 +213,12 @@ def requests_for(db: Session, user: User, profile: OfficialProfile) -> list[tupl
             CallParty.status == PartyStatus.REQUESTED,
             CallParty.language.in_(languages),
             Call.status == CallStatus.ACTIVE,
+            Call.provider_id.in_(list(clients)),
         )
         .order_by(CallParty.requested_at)
         .limit(50)
     ).all()
-    return [(party, call) for party, call in rows]
+    return [(party, call) for party, call in rows if party.language in clients[call.provider_id]]
 
 
 def joined_party(db: Session, call_id: str, user_id: str) -> CallParty | None:
@@ -229,9 +264,16 @@ def ever_joined(db: Session, call_id: str) -> list[tuple[CallParty, str]]:
     return [(party, name or "") for party, name in rows]
 
 
-def take(db: Session, party: CallParty, user: User, rooms: JanusRooms) -> Call:
+def take(
+    db: Session,
+    party: CallParty,
+    user: User,
+    rooms: JanusRooms,
+    agreement_id: str | None = None,
+) -> Call:
     """An interpreter or expert takes a request: claimed atomically (two at once: one gets
-    409), then let into the room."""
+    409), then let into the room. `agreement_id`: the interpretation agreement their
+    time counts on."""
     call = db.get(Call, party.call_id)
     if call is None or call.status != CallStatus.ACTIVE:
         raise ApiError(409, "call_not_active", "That call has ended.")
@@ -242,7 +284,13 @@ def take(db: Session, party: CallParty, user: User, rooms: JanusRooms) -> Call:
         db,
         update(CallParty)
         .where(CallParty.id == party.id, CallParty.status == PartyStatus.REQUESTED)
-        .values(status=PartyStatus.JOINED, user_id=user.id, org_id=user.org_id, joined_at=now),
+        .values(
+            status=PartyStatus.JOINED,
+            user_id=user.id,
+            org_id=user.org_id,
+            joined_at=now,
+            agreement_id=agreement_id,
+        ),
     )
     if claimed != 1:
         db.rollback()

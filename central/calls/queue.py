@@ -1,6 +1,7 @@
 """The queue of video calls: one rule for its order, read by both of its ends.
 
-A call waits in its organisation's queue from the moment a kiosk asks until an official
+A call waits in its provider's queue (the organisation whose officials serve it: the
+kiosk's own, or another under an agreement) from the moment a kiosk asks until an official
 takes it, oldest first (ties by id, so two calls of the same instant keep one order).
 The desk lists the calls an official may take in that order (`for_official`); a
 citizen's "you are number N" counts the calls of the same service and language ahead of
@@ -21,18 +22,18 @@ from contract.call_api import CallStatus
 SHOWN = 200
 
 
-def _waiting(org_id: str) -> Select[Call]:
+def _waiting(provider_id: str) -> Select[Call]:
     return (
         select(Call)
-        .where(Call.org_id == org_id, Call.status == CallStatus.QUEUED)
+        .where(Call.provider_id == provider_id, Call.status == CallStatus.QUEUED)
         .order_by(Call.created_at, Call.id)
     )
 
 
 def may_take(call: Call, official: User, profile: OfficialProfile) -> bool:
     """A call asked for this official by name, or one of a service and language they
-    serve in their own organisation."""
-    if call.org_id != official.org_id:
+    serve, of the calls their organisation serves (at its own sites or under agreements)."""
+    if call.provider_id != official.org_id:
         return False
     if call.wanted_official_id:
         return call.wanted_official_id == official.id
@@ -50,11 +51,11 @@ def for_official(db: Session, official: User, profile: OfficialProfile) -> list[
 
 
 def ahead_of(
-    db: Session, org_id: str, service_id: str, language: str, queued_at: datetime | None
+    db: Session, provider_id: str, service_id: str, language: str, queued_at: datetime | None
 ) -> int:
     """Calls of this service and language before one queued at `queued_at` (None: a
-    newcomer, behind all of them)."""
-    waiting = _waiting(org_id).where(Call.service_id == service_id, Call.language == language)
+    newcomer, behind all of them), in the provider's queue across every site it serves."""
+    waiting = _waiting(provider_id).where(Call.service_id == service_id, Call.language == language)
     if queued_at is not None:
         waiting = waiting.where(Call.created_at < queued_at)
     counted = select(func.count()).select_from(waiting.order_by(None).subquery())

@@ -23,6 +23,12 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from central.db.types import UTCDateTime, Vocabulary, utcnow
+from contract.agreements import (
+    AgreementAction,
+    AgreementKind,
+    AgreementStatus,
+    CompensationBasis,
+)
 from contract.call_api import (
     CallOutcome,
     CallStatus,
@@ -372,7 +378,14 @@ class Call(Base):
 
     __tablename__ = "calls"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    # The service point's: the host organisation whose kiosk the citizen is at.
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # The organisation whose officials serve it: the host itself for its own services,
+    # else the provider of the agreement that routed it (central/agreements/routes.py).
+    provider_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    agreement_id: Mapped[str | None] = mapped_column(ForeignKey("agreements.id"))
+    # The statement that counted it once it ended (None: not on an issued one yet).
+    statement_id: Mapped[str | None] = mapped_column(String(36))
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"), index=True)
     service_id: Mapped[str] = mapped_column(String(64))
@@ -402,7 +415,11 @@ class Call(Base):
     documents_from_citizen: Mapped[int] = mapped_column(Integer, default=0)
     documents_printed: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_calls_org_status", "org_id", "status"),)
+    __table_args__ = (
+        Index("ix_calls_org_status", "org_id", "status"),
+        Index("ix_calls_provider_status", "provider_id", "status"),
+        Index("ix_calls_agreement_statement", "agreement_id", "statement_id", "ended_at"),
+    )
 
 
 class CallParty(Base):
@@ -428,6 +445,10 @@ class CallParty(Base):
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     joined_at: Mapped[datetime | None] = mapped_column()
     left_at: Mapped[datetime | None] = mapped_column()
+    # An interpreter's: the interpretation agreement that let them in, and the statement
+    # that counted their time (central/agreements/statements.py).
+    agreement_id: Mapped[str | None] = mapped_column(ForeignKey("agreements.id"), index=True)
+    statement_id: Mapped[str | None] = mapped_column(String(36))
     # False from leaving until Janus confirmed their token and sessions gone.
     room_left: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
@@ -630,3 +651,71 @@ class DeploymentKiosk(Base):
     # When its phase opened: from then on its heartbeats name the release.
     released_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Agreement(Base):
+    """A host organisation lets a provider serve at its sites (or an interpretation
+    service interpret for it), on these terms. Never deleted: ending one keeps it as
+    history, and statements and calls point at it. central/agreements/."""
+
+    __tablename__ = "agreements"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kind: Mapped[AgreementKind] = mapped_column(Vocabulary(AgreementKind, 16))
+    # SERVICE: the organisation running the sites. INTERPRETATION: the one interpreted for.
+    host_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    provider_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # None: all the provider's services / all the host's sites.
+    service_ids: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    site_ids: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    valid_from: Mapped[str] = mapped_column(String(10))  # an ISO date, Finnish time
+    valid_to: Mapped[str | None] = mapped_column(String(10))  # the last day, inclusive
+    basis: Mapped[CompensationBasis] = mapped_column(Vocabulary(CompensationBasis, 24))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    # VAT in hundredths of a per cent: 2550 is 25.5 %.
+    vat_basis_points: Mapped[int] = mapped_column(Integer)
+    status: Mapped[AgreementStatus] = mapped_column(Vocabulary(AgreementStatus, 16))
+    # The organisation that proposed it (None: made by the national admin).
+    proposed_by_org_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+
+class AgreementEvent(Base):
+    """One step of an agreement's history: who did what, when. Append-only."""
+
+    __tablename__ = "agreement_events"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"), index=True)
+    action: Mapped[AgreementAction] = mapped_column(Vocabulary(AgreementAction, 16))
+    user_id: Mapped[str | None] = mapped_column(String(36))
+    org_id: Mapped[str | None] = mapped_column(String(36))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Statement(Base):
+    """An agreement's month, issued once the month is over: the figures both parties
+    see, frozen. Calls that end later go on the next month's (`Call.statement_id`)."""
+
+    __tablename__ = "statements"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"))
+    month: Mapped[str] = mapped_column(String(7))  # 2026-11
+    figures: Mapped[dict[str, Any]] = mapped_column()
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("agreement_id", "month", name="uq_statements_month"),)
+
+
+class ExpertDirectoryEntry(Base):
+    """The national admin's directory: an organisation any official may invite an expert
+    from, agreement or not (for a service of it, or any)."""
+
+    __tablename__ = "expert_directory"
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)

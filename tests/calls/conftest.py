@@ -20,7 +20,7 @@ import pytest
 from devtools.browser import CHROMIUM, CHROMIUM_FLAGS
 from devtools.builders import service_ids
 from devtools.central_server import RunningCentral, start_central
-from devtools.central_world import Org, add_user, login, make_org, ok, user_id
+from devtools.central_world import Org, add_user, agree, login, make_org, ok, user_id
 from devtools.link_relay import LinkRelayProcess, start_link_relay
 from devtools.media_servers import MediaServers, start_media_servers
 from devtools.test_network import TestNetwork, create_test_network
@@ -137,6 +137,7 @@ def interpreter(call_world):
     central = call_world.central
     national = add_user(central, "national_admin", None)
     agency = make_org(central, national, with_kiosk=False, interpretation_service=True)
+    agree(central, national, call_world.org.id, agency.id, "interpretation")
     token = add_user(central, "interpreter", agency.id)
     me = user_id(central, token)
     ok(
@@ -161,6 +162,8 @@ def expert(call_world):
     central = call_world.central
     national = add_user(central, "national_admin", None)
     authority = make_org(central, national, with_kiosk=False, name="TE-palvelut")
+    # Experts come from organisations the official's own has an agreement with.
+    agree(central, national, call_world.org.id, authority.id)
     service = next(s for s in service_ids() if s != call_world.service)
     token = add_user(central, "official", authority.id)
     me = user_id(central, token)

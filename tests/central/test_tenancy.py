@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devtools.builders import booking_request, sample_catalogue
-from devtools.central_world import call_in_database, make_org, ok
+from devtools.central_world import agree, call_in_database, make_org, ok
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 PERSON_ROLES = ("org_admin", "technician", "official", "booking_system")
@@ -82,6 +82,9 @@ def orgs(central, national):
         201,
     )
     b.extra["call"], b.extra["document"], b.extra["party"] = a_call_of(central, b)
+    # B hosts a third organisation's officials under an agreement.
+    b.extra["partner"] = make_org(central, national, with_kiosk=False, name="Virasto")
+    b.extra["agreement"] = agree(central, national, b.id, b.extra["partner"].id)
     b.extra["deployment"] = ok(
         central.request(
             "POST", "/deployments", admin_b, json={"release": "9.9.9", "kiosk_ids": [b.kiosk_id]}
@@ -135,7 +138,11 @@ LISTINGS = {
     ("GET", "/stats/calls"),
     ("GET", "/deployments"),
     ("GET", "/services/{service_id}/overlay"),
+    ("GET", "/agreements"),
+    ("GET", "/served-sites"),
 }
+# The same for every signed-in person: the national expert directory.
+NATIONAL_LISTS = {("GET", "/expert-directory")}
 
 
 def spec_routes(app):
@@ -163,6 +170,8 @@ def targets(b):
         "party_id": b.extra["party"],
         "deployment_id": b.extra["deployment"]["id"],
         "service_id": SERVICES[0],
+        "agreement_id": b.extra["agreement"]["id"],
+        "month": "2026-11",
     }
 
 
@@ -208,6 +217,20 @@ def bodies(b):
         ("POST", "/desk/calls/{call_id}/messages"): {"text": "x"},
         ("POST", "/desk/calls/{call_id}/documents"): {},
         ("POST", "/desk/calls/{call_id}/interpreter"): {"language": "ar"},
+        # An agreement between B and its partner, proposed by someone of neither.
+        ("POST", "/agreements"): {
+            "host_org_id": b.id,
+            "provider_org_id": b.extra["partner"].id,
+            "languages": ["fi"],
+            "valid_from": "2026-01-01",
+            "basis": "per_call",
+            "amount_cents": 1,
+            "vat_basis_points": 0,
+        },
+        ("POST", "/agreements/{agreement_id}/accept"): {},
+        ("POST", "/agreements/{agreement_id}/decline"): {},
+        ("POST", "/agreements/{agreement_id}/end"): {},
+        ("PUT", "/expert-directory/{org_id}"): {"note": "x"},
         ("POST", "/desk/calls/{call_id}/experts"): {
             "service_id": SERVICES[0],
             "organisation_id": b.id,
@@ -229,7 +252,7 @@ def person_matrix(app, b):
     rows = []
     for method, template, operation in spec_routes(app):
         key = (method, template)
-        if key in PUBLIC | SELF | LISTINGS or template.startswith("/kiosk/"):
+        if key in PUBLIC | SELF | LISTINGS | NATIONAL_LISTS or template.startswith("/kiosk/"):
             continue
         path = template
         for param in operation.get("parameters", []):
@@ -250,7 +273,7 @@ def test_matrix_covers_every_route(central, orgs):
     matrix = {(m, t) for m, t, _, _ in person_matrix(central.app, b)}
     spec = {(m, t) for m, t, _ in spec_routes(central.app)}
     assert len(spec) > 30, "the spec lists the API's endpoints"
-    assert spec == matrix | PUBLIC | SELF | LISTINGS | device_routes(central.app)
+    assert spec == matrix | PUBLIC | SELF | LISTINGS | NATIONAL_LISTS | device_routes(central.app)
     assert (PUBLIC | SELF | LISTINGS) <= spec, "a listed endpoint is gone from the spec"
 
 
@@ -273,6 +296,9 @@ def test_listings_show_only_own_organisation(central, orgs):
     assert [o["id"] for o in ok(central.request("GET", "/organisations", admin))["items"]] == [a.id]
     assert ok(central.request("GET", "/stats/usage", admin))["total"] == 0
     assert ok(central.request("GET", "/deployments", admin))["items"] == []
+    # B's agreement with its partner is theirs: A lists neither it nor the sites it covers.
+    assert ok(central.request("GET", "/agreements", admin))["items"] == []
+    assert ok(central.request("GET", "/served-sites", admin))["items"] == []
     # B's own overlay on a service is B's: A's admin lists only A's sites' rows.
     ok(
         central.request(
@@ -352,7 +378,7 @@ def test_device_token_never_works_on_person_endpoints(central, orgs):
     for method, _, path, body in person_matrix(central.app, b):
         r = central.request(method, path, a.device_token, json=body)
         assert r.status_code == 403, f"{method} {path}: {r.status_code}"
-    for method, path in LISTINGS:
+    for method, path in LISTINGS | NATIONAL_LISTS:
         assert central.request(method, path, a.device_token).status_code == 403
     for method, path in SELF:
         assert central.request(method, path, a.device_token, json={}).status_code == 403

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from contract.call_api import PartyStatus
 from devtools.builders import service_ids
-from devtools.central_world import add_user, make_org, ok, user_id
+from devtools.central_world import add_user, agree, make_org, ok, user_id
 from tests.support.call_api import PDF, desk, janus_create, kiosk_call, poll, scan_from_kiosk
 from tests.support.waiting import wait_for
 
@@ -36,6 +36,8 @@ def people(central, national):
     )
     # An interpretation service is an organisation of its own.
     agency = make_org(central, national, with_kiosk=False, interpretation_service=True)
+    # ... that interprets for the municipality under an agreement.
+    agree(central, national, org.id, agency.id, "interpretation")
     interpreters = {}
     for name, languages in (("arabic", ["ar", "so"]), ("arabic2", ["ar"]), ("russian", ["ru"])):
         token = add_user(central, "interpreter", agency.id)
@@ -244,6 +246,8 @@ def second_authority(central, national, people):
     """Another authority (say, the employment office) with two officials: one serves a
     service of its own, one serves nothing."""
     other = make_org(central, national, with_kiosk=False)
+    # Experts come from organisations the official's own has an agreement with.
+    agree(central, national, people["org"].id, other.id)
     service = service_ids()[1]
     expert = add_user(central, "official", other.id)
     ok(
@@ -452,7 +456,14 @@ def test_interpreters_come_only_from_interpretation_services(central, national, 
     path_org = f"/organisations/{municipality.id}"
     assert central.request("PATCH", path_org, admin, json=mark).status_code == 403
     assert ok(central.request("PATCH", path_org, national, json=mark))["interpretation_service"]
+    # ... and interpret for an organisation only under an interpretation agreement with it.
+    assert desk(central, rogue)["interpreting"] == []
+    taken = central.request("POST", f"/desk/interpreting/{party}/take", rogue)
+    assert taken.status_code == 404
+    agreement = agree(central, national, people["org"].id, municipality.id, "interpretation")
     assert [r["party_id"] for r in desk(central, rogue)["interpreting"]] == [party]
+    ok(central.request("POST", f"/agreements/{agreement['id']}/end", national, json={}))
+    assert desk(central, rogue)["interpreting"] == []
     ok(central.request("POST", "/users", admin, json=body), 201)
     ok(central.request("PATCH", path_org, national, json={"interpretation_service": False}))
     ok(central.request("POST", f"{path}/end", people["official"], json={}))
