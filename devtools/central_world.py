@@ -53,9 +53,13 @@ def make_org(
     with_kiosk: bool = True,
     name: str = "Kunta",
     interpretation_service: bool = False,
+    ptv_id: str | None = None,
 ) -> Org:
-    """An organisation with one site, a user of every role and (optionally) one kiosk."""
-    body = {"name": name, "interpretation_service": interpretation_service}
+    """An organisation with one site, a user of every role and (optionally) one kiosk.
+    `ptv_id`: the PTV organisation whose services are its own."""
+    body: dict[str, Any] = {"name": name, "interpretation_service": interpretation_service}
+    if ptv_id is not None:
+        body["ptv_id"] = ptv_id
     org = ok(central.request("POST", "/organisations", national, json=body), 201)
     site = ok(
         central.request(
@@ -146,4 +150,4 @@ def agree(
         "vat_basis_points": 2550,
         **terms,
     }
-    return ok(central.request("POST", "/agreements", national, json=body), 201)  # type: ignore[no-any-return]
+    return ok(central.request("POST", "/agreements", national, json=body), 201)

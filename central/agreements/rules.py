@@ -36,12 +36,20 @@ def in_force(agreement: Agreement, at: datetime) -> bool:
 
 
 def owner_of(db: Session, service_id: str) -> str | None:
-    """The organisation whose PTV list keeps the service (None: imported from a file,
-    nobody's: its host's own officials serve it, as before agreements)."""
-    ptv_organisation = db.scalar(select(Service.ptv_organisation).where(Service.id == service_id))
-    if ptv_organisation is None:
+    """The organisation in central whose service this is: PTV's responsible organisation
+    (the one whose sync keeps it, else the one its item names) where central has an
+    organisation with that PTV id. None: nobody's here, and the host's own officials
+    serve it, as before agreements."""
+    row = db.execute(
+        select(Service.ptv_organisation, Service.item).where(Service.id == service_id)
+    ).first()
+    if row is None:
         return None
-    return db.scalar(select(Organisation.id).where(Organisation.ptv_id == ptv_organisation))
+    named = (row.item or {}).get("organisation") or {}
+    ptv_id = row.ptv_organisation or (named.get("id") if isinstance(named, dict) else None)
+    if not ptv_id:
+        return None
+    return db.scalar(select(Organisation.id).where(Organisation.ptv_id == ptv_id))
 
 
 def covers_service(agreement: Agreement, service_id: str, owner: str | None) -> bool:
@@ -51,11 +59,12 @@ def covers_service(agreement: Agreement, service_id: str, owner: str | None) -> 
 
 
 def covers(
-    agreement: Agreement, site_id: str, service_id: str, language: str, owner: str | None
+    agreement: Agreement, site_id: str, service_id: str, language: str | None, owner: str | None
 ) -> bool:
+    """The agreement covers the site, the service and the language (None: any)."""
     return (
         (agreement.site_ids is None or site_id in agreement.site_ids)
-        and language in (agreement.languages or [])
+        and (language is None or language in (agreement.languages or []))
         and covers_service(agreement, service_id, owner)
     )
 
@@ -86,9 +95,15 @@ class Route:
 
 
 def route_for(
-    db: Session, host_org_id: str, site_id: str, service_id: str, language: str, at: datetime
+    db: Session,
+    host_org_id: str,
+    site_id: str,
+    service_id: str,
+    language: str | None,
+    at: datetime,
 ) -> Route | None:
-    """Who serves a citizen at this site asking for this service in this language now.
+    """Who serves a citizen at this site asking for this service in this language now
+    (None: in any language, as a booking asks).
 
     An agreement covering it wins (the oldest, if two do); else the host serves its own
     services and those nobody owns; else nobody may, and the kiosk offers the service's

@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from central.access.policy import Access, allowed
+from central.agreements import rules
 from central.api.deps import secret_key_of
 from central.api.schemas import errors
 from central.bookings import codes
 from central.catalogue import changes
 from central.db.models import Booking, Service, Site, User, new_id
-from central.errors import ApiError
+from central.errors import ApiError, forbidden, not_found
 from contract import codes as contract_codes
 from contract.kiosk_api import BookingStatus
 from contract.roles import Role
@@ -147,19 +148,33 @@ def create_booking(
     response: Response,
     access: Access = Depends(allowed("booking.write")),
 ) -> BookingOut:
+    """A booking at one of the organisation's own sites, or (a provider's booking system)
+    at a host's site where an agreement lets the provider serve the service there."""
     db = access.db
     secret: bytes = secret_key_of(request)
-    site = access.site(body.site_id)
-    existing = _existing(db, site.org_id, body.external_id)
+    site, owner = _bookable_site(access, body)
+    existing = _existing(db, owner, body.external_id)
     if existing is not None:
         response.status_code = 200
         return booking_out(secret, existing)
     if db.get(Service, body.service_id) is None:
         raise ApiError(422, "unknown_service", "service_id is not in the catalogue.")
     if body.official_id is not None:
+        # The booking's official serves the service at the site: the host's own, or the
+        # provider's under the agreement covering it.
+        route = rules.route_for(
+            db, site.org_id, site.id, body.service_id, None, body.starts_at.astimezone(UTC)
+        )
         official = db.get(User, body.official_id)
-        if official is None or official.role != Role.OFFICIAL or official.org_id != site.org_id:
-            raise ApiError(422, "unknown_official", "official_id is no official of this site.")
+        if (
+            official is None
+            or official.role != Role.OFFICIAL
+            or route is None
+            or official.org_id != route.provider_id
+        ):
+            raise ApiError(
+                422, "unknown_official", "official_id is no official who serves this site."
+            )
         if body.mode != "remote":
             raise ApiError(422, "invalid_input", "official_id is for remote bookings.")
     if body.interpreter_language is not None and body.mode != "remote":
@@ -167,7 +182,7 @@ def create_booking(
     salt, algorithm = codes.new_salt(), contract_codes.CURRENT
     booking = Booking(
         id=new_id(),
-        org_id=site.org_id,
+        org_id=owner,
         external_id=body.external_id,
         site_id=site.id,
         service_id=body.service_id,
@@ -197,12 +212,33 @@ def create_booking(
     except IntegrityError:
         # A concurrent request with the same external_id won the race.
         db.rollback()
-        existing = _existing(db, site.org_id, body.external_id)
+        existing = _existing(db, owner, body.external_id)
         if existing is None:
             raise
         response.status_code = 200
         return booking_out(secret, existing)
     return booking_out(secret, booking)
+
+
+def _bookable_site(access: Access, body: BookingIn) -> tuple[Site, str]:
+    """(the site, the organisation the booking belongs to). Another organisation's site
+    only under an agreement in force at the booking's start that covers the service
+    there; otherwise it is out of reach like any other organisation's row."""
+    site = access.db.get(Site, body.site_id)
+    if site is None:
+        raise not_found("site")
+    mine = access.person.org_id
+    if access.is_national or site.org_id == mine or mine is None:
+        return access.site(body.site_id), site.org_id
+    route = rules.route_for(
+        access.db, site.org_id, site.id, body.service_id, None, body.starts_at.astimezone(UTC)
+    )
+    if route is None or route.provider_id != mine:
+        raise forbidden(
+            "This site belongs to another organisation, and no agreement of yours covers "
+            "this service there."
+        )
+    return site, mine
 
 
 @router.get("/bookings/{booking_id}", response_model=BookingOut, responses=errors(401, 403, 404))

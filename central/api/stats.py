@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from central.access.policy import Access, allowed
 from central.api.schemas import errors
-from central.db.models import Call, CallParty, Organisation, UsageEvent
+from central.db.models import Call, CallParty, Organisation, Site, UsageEvent
 from central.errors import ApiError
 
 router = APIRouter(tags=["stats"])
@@ -91,13 +91,21 @@ def calls(
     site_id: str | None = None,
     from_: str | None = Query(default=None, alias="from", description="first day (UTC), inclusive"),
     to: str | None = Query(default=None, description="last day (UTC), inclusive"),
+    side: Literal["host", "provider"] = Query(
+        default="host",
+        description="host: calls made at the organisation's sites, per service, with who "
+        "served them; provider: calls its officials served at every site, per site and service",
+    ),
     access: Access = Depends(allowed("stats.read")),
 ) -> dict[str, Any]:
     """Video calls per service: how many were asked for and answered, how long they took
     and how long citizens waited (seconds), how many were interpreted and how many had a
-    second authority's expert. From central's own record of each call."""
+    second authority's expert. From central's own record of each call; counts only,
+    never what was said or shown."""
     query = select(
         Call.id,
+        Call.site_id,
+        Call.provider_id,
         Call.service_id,
         Call.status,
         Call.outcome,
@@ -107,10 +115,16 @@ def calls(
         Call.documents_to_citizen,
         Call.documents_from_citizen,
         Call.identification,
-    ).where(access.org_filter(Call.org_id))
-    if site_id is not None:
-        access.site(site_id)
-        query = query.where(Call.site_id == site_id)
+    )
+    if side == "provider":
+        query = query.where(access.org_filter(Call.provider_id))
+        if site_id is not None:
+            query = query.where(Call.site_id == site_id)
+    else:
+        query = query.where(access.org_filter(Call.org_id))
+        if site_id is not None:
+            access.site(site_id)
+            query = query.where(Call.site_id == site_id)
     first, last = _day(from_, "from"), _day(to, "to")
     if first:
         query = query.where(
@@ -123,11 +137,19 @@ def calls(
     rows = list(access.db.execute(query))
     joined = _parties_of(access, [row.id for row in rows])
     interpreted, with_experts = joined["interpreter"], joined["expert"]
+    names = _names_of(access, rows)
     for row in rows:
+        key = f"{row.site_id}/{row.service_id}" if side == "provider" else row.service_id
         item = per.setdefault(
-            row.service_id,
+            key,
             {
+                **(
+                    {"site_id": row.site_id, "site": names[row.site_id], "host": names[key]}
+                    if side == "provider"
+                    else {}
+                ),
                 "service_id": row.service_id,
+                "by_provider": {},
                 "requested": 0,
                 "answered": 0,
                 "duration_s": 0,
@@ -144,6 +166,8 @@ def calls(
             },
         )
         item["requested"] += 1
+        provider = names[row.provider_id]
+        item["by_provider"][provider] = item["by_provider"].get(provider, 0) + 1
         if row.outcome:
             item["outcomes"][row.outcome] = item["outcomes"].get(row.outcome, 0) + 1
         if row.accepted_at is not None:
@@ -167,7 +191,7 @@ def calls(
                 counts = item["experts_by_organisation"]
                 counts[organisation] = counts.get(organisation, 0) + 1
     items = []
-    for item in sorted(per.values(), key=lambda i: i["service_id"]):
+    for item in sorted(per.values(), key=lambda i: (i.get("site", ""), i["service_id"])):
         answered = item["answered"] or 1
         item["average_duration_s"] = round(item["duration_s"] / answered)
         item["average_wait_s"] = round(item["wait_s"] / answered)
@@ -176,6 +200,30 @@ def calls(
         "from": first,
         "to": last,
         "site_id": site_id,
+        "side": side,
         "items": items,
         "total": sum(i["requested"] for i in items),
     }
+
+
+def _names_of(access: Access, rows: list[Any]) -> dict[str, str]:
+    """Names of the sites, their hosts ("<site>/<service>" -> host) and the providers."""
+    site_ids = {row.site_id for row in rows}
+    names: dict[str, str] = {}
+    hosts: dict[str, str] = {}
+    for start in range(0, len(site_ids), 500):
+        chunk = sorted(site_ids)[start : start + 500]
+        for site_id, site_name, org_name in access.db.execute(
+            select(Site.id, Site.name, Organisation.name)
+            .join(Organisation, Organisation.id == Site.org_id)
+            .where(Site.id.in_(chunk))
+        ):
+            names[site_id], hosts[site_id] = site_name, org_name
+    providers = {row.provider_id for row in rows}
+    for org_id, name in access.db.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(providers))
+    ):
+        names[org_id] = name
+    for row in rows:
+        names[f"{row.site_id}/{row.service_id}"] = hosts.get(row.site_id, "")
+    return names

@@ -29,6 +29,9 @@ class Waiting(BaseModel):
     service_name: str
     language: str
     site_name: str
+    # The service point's organisation (a municipality hosting this official's under
+    # an agreement, or their own).
+    municipality: str = ""
     waited_s: int
     booked: bool
     for_me: bool
@@ -82,6 +85,7 @@ class DeskCall(BaseModel):
     service_name: str
     language: str
     site_name: str
+    municipality: str = ""
     identification: str
     kiosk_connected: bool
     accepted_at: str | None
@@ -111,6 +115,11 @@ class DeskState(BaseModel):
 def names_of(db: Session, call: Call) -> tuple[str, str]:
     site = db.get(Site, call.site_id)
     return _service_name(db, call.service_id, call.language), site.name if site else ""
+
+
+def municipality_of(db: Session, call: Call) -> str:
+    """The name of the organisation whose service point the citizen is at."""
+    return _organisation_name(db, call.org_id) or ""
 
 
 def official_of(access: Access) -> User:
@@ -204,6 +213,7 @@ def call_view(request: Request, access: Access, call: Call, after: int = 0) -> D
         service_name=service_name,
         language=call.language,
         site_name=site_name,
+        municipality=municipality_of(access.db, call),
         identification=call.identification,
         kiosk_connected=(now - call.kiosk_seen_at).total_seconds() <= 5,
         kiosk_link=call.kiosk_link,
@@ -277,7 +287,7 @@ def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
             invitations.append(
                 ExpertInvitation(
                     party_id=party.id,
-                    organisation=_organisation_name(db, call.org_id) or "",
+                    organisation=_organisation_name(db, call.provider_id) or "",
                     service_name=names_of(db, call)[0],
                     call_language=call.language,
                     for_me=party.wanted_user_id == me.id,
@@ -295,6 +305,7 @@ def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
                 service_name=service_name,
                 language=call.language,
                 site_name=site_name,
+                municipality=municipality_of(db, call),
                 waited_s=int((now - call.created_at).total_seconds()),
                 booked=call.booking_id is not None,
                 for_me=call.wanted_official_id == me.id,

@@ -91,7 +91,7 @@ function renderQueue(waiting, invitations, inCall) {
     const li = document.createElement("li");
     li.dataset.callId = item.call_id;
     const tags = [item.booked ? words.booked : "", item.for_me ? words.for_you : ""].filter(Boolean);
-    li.textContent = `${item.service_name} · ${item.language.toUpperCase()} · ${item.site_name} · ${words.waited} ${minutes(item.waited_s)}${tags.length ? " · " + tags.join(", ") : ""} `;
+    li.textContent = `${item.service_name} · ${item.language.toUpperCase()} · ${place(item)} · ${words.waited} ${minutes(item.waited_s)}${tags.length ? " · " + tags.join(", ") : ""} `;
     list.append(withButton(li, words.accept, inCall, () => accept(item.call_id)));
   }
 }
@@ -139,9 +139,15 @@ function renderLink(kioskLink) {
   shown.title = kioskLink === "good" ? "" : words.citizen_link_weak;
 }
 
+// Where the citizen is: the service point and, beside it, its municipality.
+function place(item) {
+  return item.municipality ? `${item.site_name}, ${item.municipality}` : item.site_name;
+}
+
 function renderCall(call) {
   $("call").hidden = !call;
   if (!call) return;
+  $("call-place").textContent = `${call.service_name} · ${place(call)}`;
   renderParties(call);
   if (media) media.sendFor(call.kiosk_link || "good");
   renderLink(call.kiosk_link || "good");

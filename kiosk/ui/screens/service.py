@@ -79,9 +79,27 @@ class ServiceScreen(KioskScreen):
                 self.video_text = now.format(queue=answer.queue_length, minutes=minutes)
             return
         self.video = "unavailable"
-        parts = [t("Nobody can take a video call for this service right now.")]
         service = self.item()
         language, now = self.app.language, datetime.now()
+        if answer is not None and not answer.served:
+            # No agreement lets anyone serve it by video here: how else to reach it.
+            channels = (service.item.get("channels") or []) if service else []
+            other = [
+                line
+                for channel in channels
+                if channel.get("type") != "remote_video"
+                for line in service_text.channel_lines(channel, language, t)
+            ]
+            self.video_text = " ".join(
+                [t("This service is not served by video at this service point.")]
+                + (
+                    [t("You can reach it like this:"), "; ".join(dict.fromkeys(other)) + "."]
+                    if other
+                    else []
+                )
+            )
+            return
+        parts = [t("Nobody can take a video call for this service right now.")]
         for channel in (service.item.get("channels") or []) if service else []:
             if channel.get("type") == "remote_video" and channel.get("hours"):
                 hours = service_text.week_line(channel["hours"], now, language, t)

@@ -98,6 +98,7 @@ def test_queue_accept_chat_documents_end(central, world, media):
         "service_name",
         "language",
         "site_name",
+        "municipality",
         "waited_s",
         "booked",
         "for_me",
