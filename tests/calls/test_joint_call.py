@@ -1,0 +1,80 @@
+"""A joint service point's call on real components: the citizen at the municipality's
+kiosk (aiortc, a camera driver reading a QR video) and an official of Kela, in Kela's own
+organisation, at their desk in headless Chromium, through Janus in a network namespace,
+under an agreement between the two. Media both ways is proven by decoding the QR code
+each side sends; without the agreement nobody is offered the call."""
+
+from __future__ import annotations
+
+import pytest
+
+from devtools.central_world import add_user, agree, make_org, ok, user_id
+from tests.calls.conftest import open_desk
+from tests.support.kiosk_side import desk_sees, kiosk_sees
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.slow
+
+KELA_PTV = "06d2b317-7b64-5bfc-bacc-9037b6985ccb"  # the sample catalogue's first service's
+
+
+@pytest.fixture(scope="module")
+def kela(call_world):
+    """Kela as an organisation of its own, with an official who serves the world's
+    service (Kela's in the sample catalogue): (their email, the organisation's id)."""
+    from central.db.engine import session_scope
+    from central.db.models import User
+
+    central = call_world.central
+    national = add_user(central, "national_admin", None)
+    org = make_org(central, national, with_kiosk=False, name="Kela", ptv_id=KELA_PTV)
+    token = add_user(central, "official", org.id)
+    me = user_id(central, token)
+    ok(
+        central.request(
+            "PUT",
+            f"/officials/{me}",
+            org.tokens["org_admin"],
+            json={"services": [call_world.service], "languages": ["fi"]},
+        )
+    )
+    with session_scope(central.app.state.sessions) as db:
+        email = db.get(User, me).email
+    return {"email": email, "org": org, "national": national}
+
+
+def test_a_kela_official_serves_a_citizen_at_the_municipalitys_kiosk(
+    call_world, chromium, kiosk, kela, pages
+):
+    central, org = call_world.central, call_world.org
+    url = f"/kiosk/video/availability?service_id={call_world.service}&language=fi"
+    page = open_desk(chromium, call_world, email=kela["email"])
+    pages.append(page)
+    page.click("#set-available")
+    assert wait_for(lambda: page.inner_text("#presence") == "Available", 10)
+    # Kela's service is Kela's: without an agreement the kiosk offers no call at all.
+    assert ok(central.request("GET", url, org.device_token))["served"] is False
+
+    agreement = agree(central, kela["national"], org.id, kela["org"].id, languages=["fi"])
+    seen = ok(central.request("GET", url, org.device_token))
+    assert seen["served"] is True and seen["officials_available"] == 1
+
+    kiosk.session.start(call_world.service, "fi")
+    assert wait_for(lambda: kiosk.view.status == "queued", 10)
+    entry = page.wait_for_selector("#queue li", timeout=5000)
+    # The official sees where the citizen is: the service point and its municipality.
+    assert "Yhteispalvelupiste, Kunta" in entry.inner_text()
+    page.click("#queue li button")
+
+    assert wait_for(lambda: kiosk.view.status == "active", 10)
+    assert wait_for(lambda: kiosk_sees(kiosk, "official-camera"), 20), "no desk video at kiosk"
+    assert wait_for(lambda: desk_sees(page, "kiosk-camera"), 20), "no kiosk video at the desk"
+    assert "Kunta" in page.inner_text("#call-place")
+
+    # Ending the agreement mid-call: this call goes on; the next citizen cannot ask.
+    ok(central.request("POST", f"/agreements/{agreement['id']}/end", org.tokens["org_admin"]))
+    assert ok(central.request("GET", url, org.device_token))["served"] is False
+    assert wait_for(lambda: desk_sees(page, "kiosk-camera"), 10), "the call stopped"
+    page.click("#end")
+    assert wait_for(lambda: kiosk.view.status == "ended", 20)
+    assert kiosk.view.outcome == "completed"
