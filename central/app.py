@@ -31,6 +31,7 @@ from central.api import (
 from central.api.docs import install_docs
 from central.calls import janus_relay, media_cleanup
 from central.calls.media_server import JanusRooms
+from central.console import agreement_pages as console_agreements
 from central.console import alert_pages as console_alerts
 from central.console import audit_pages as console_audit
 from central.console import catalogue_pages as console_catalogue
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         console_catalogue.router,
         console_deployments.router,
         console_audit.router,
+        console_agreements.router,
     ):
         app.include_router(console_router)
 

@@ -7,6 +7,9 @@ import csv
 import io
 from typing import Any
 
+from fastapi.responses import Response
+
+from central.web.attachment import content_disposition
 from central.web.pdf import text_pdf
 
 CSV_COLUMNS = ("month", "site", "site_id", "service", "service_id", "calls", "minutes")
@@ -93,3 +96,21 @@ def as_pdf(figures: dict[str, Any], issued: bool) -> bytes:
         (f"Total: {euros(figures['total_cents'])}", True),
     ]
     return text_pdf(title, lines)
+
+
+def download(figures: dict[str, Any], issued: bool, form: str) -> Response | None:
+    """The statement as a file of the form asked for (csv, pdf), or None for a page."""
+    name = f"statement-{figures['month']}-{figures['agreement_id'][:8]}"
+    if form == "csv":
+        return Response(
+            as_csv(figures),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": content_disposition(name + ".csv")},
+        )
+    if form == "pdf":
+        return Response(
+            as_pdf(figures, issued),
+            media_type="application/pdf",
+            headers={"content-disposition": content_disposition(name + ".pdf")},
+        )
+    return None
