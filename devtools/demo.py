@@ -46,8 +46,25 @@ ORG_ADMIN_EMAIL = "kunta@demo.palvelupiste.fi"
 BOOKINGS_EMAIL = "ajanvaraus@demo.palvelupiste.fi"
 OFFICIAL_EMAIL = "virkailija@demo.palvelupiste.fi"
 INTERPRETER_EMAIL = "tulkki@demo.palvelupiste.fi"
-# An official of another authority, to invite into a call as its expert.
+# The authorities that serve at Järvenpää's kiosk from their own organisations, under
+# agreements: (name, PTV organisation of the sample catalogue, mail domain, official).
+KELA_OFFICIAL_EMAIL = "virkailija@kela.demo.palvelupiste.fi"
 EXPERT_EMAIL = "asiantuntija@te.demo.palvelupiste.fi"
+VERO_OFFICIAL_EMAIL = "virkailija@vero.demo.palvelupiste.fi"
+TOWN_PTV = "2e61e72b-f45d-5b7d-8b8b-f7cc8cec779c"
+PROVIDERS = (
+    ("Kela", "06d2b317-7b64-5bfc-bacc-9037b6985ccb", "kela", KELA_OFFICIAL_EMAIL),
+    ("TE-palvelut", "46570eb2-6e46-501f-9a2b-c0b432ef0c6c", "te", EXPERT_EMAIL),
+    ("Verohallinto", "1a3e828d-dda1-5519-94b5-cf96e18e975d", "vero", VERO_OFFICIAL_EMAIL),
+)
+# What each provider is paid for (the compensation terms of its agreement).
+TERMS = {
+    "kela": {"basis": "per_started_minute", "amount_cents": 120},
+    "te": {"basis": "monthly_per_site", "amount_cents": 45000},
+    "vero": {"basis": "per_call", "amount_cents": 800},
+}
+# A tax service the demo offers by video too (the sample's Vero services have no video).
+VERO_VIDEO_SERVICE = "a08bd2e1-c0d2-5291-869c-cd2c68c929fb"
 AGENCY_DOMAIN = "tulkkaus.demo.palvelupiste.fi"
 PASSWORD = "demo-password-123"
 CITIZENS = ["Maija V.", "Matti K.", "Aino L.", "Erik S.", "Leena P."]
@@ -86,7 +103,10 @@ def seed(database: str, base: str) -> dict[str, Any]:
     imported = national.call("POST", "/catalogue/import", json=directory_body(SAMPLE_PTV))
     for service_id, values in sample_overlay().items():
         national.call("PUT", f"/services/{service_id}/overlay", json=values)
-    org = national.call("POST", "/organisations", json={"name": "Järvenpään kaupunki"})
+    national.call("PUT", f"/services/{VERO_VIDEO_SERVICE}/overlay", json={"remote_video": True})
+    org = national.call(
+        "POST", "/organisations", json={"name": "Järvenpään kaupunki", "ptv_id": TOWN_PTV}
+    )
     site = national.call(
         "POST",
         f"/organisations/{org['id']}/sites",
@@ -104,13 +124,63 @@ def seed(database: str, base: str) -> dict[str, Any]:
     admin = Api(base).login(ORG_ADMIN_EMAIL)
     services = service_ids()
     admin.call("PUT", f"/sites/{site['id']}/catalogue", json={"service_ids": services})
-    video_services = [s["id"] for s in kiosk_services() if s.get("remote_video")]
+    by_owner: dict[str, list[str]] = {}
+    for service in kiosk_services():
+        if service.get("remote_video") or service["id"] == VERO_VIDEO_SERVICE:
+            by_owner.setdefault(service["organisation"]["id"], []).append(service["id"])
+    provider_ptv = {ptv for _, ptv, _, _ in PROVIDERS}
+    # Järvenpää's official serves its own video services and those of organisations that
+    # have no organisation in central (the wellbeing county's, the DVV's): as before
+    # agreements, the host serves what nobody else owns here.
     admin.call(
         "PUT",
         f"/officials/{official}",
-        json={"services": video_services, "languages": ["fi", "sv", "en"]},
+        json={
+            "services": [
+                s for ptv, ids in by_owner.items() if ptv not in provider_ptv for s in ids
+            ],
+            "languages": ["fi", "sv", "en"],
+        },
     )
-    # An interpretation service with one interpreter of Arabic, Somali and Russian.
+    # Kela, TE-palvelut and Verohallinto serve from their own organisations: each has an
+    # admin and an official, and an agreement with Järvenpää (Kela's proposed by Kela and
+    # accepted by Järvenpää's admin, the others made by the national admin).
+    officials: dict[str, str] = {}
+    parties = [org["id"]]
+    for name, ptv, domain, email in PROVIDERS:
+        provider = national.call("POST", "/organisations", json={"name": name, "ptv_id": ptv})
+        parties.append(provider["id"])
+        provider_admin = f"admin@{domain}.demo.palvelupiste.fi"
+        create_user(database, provider_admin, "org_admin", provider["id"], PASSWORD)
+        officials[domain] = create_user(database, email, "official", provider["id"], PASSWORD)["id"]
+        provider_api = Api(base).login(provider_admin)
+        provider_api.call(
+            "PUT",
+            f"/officials/{officials[domain]}",
+            json={"services": by_owner.get(ptv, []), "languages": ["fi", "sv", "en"]},
+        )
+        terms = {
+            "host_org_id": org["id"],
+            "provider_org_id": provider["id"],
+            "languages": ["fi", "sv", "en"],
+            "valid_from": datetime.now(UTC).date().replace(day=1).isoformat(),
+            "vat_basis_points": 2550,
+            **TERMS[domain],
+        }
+        if domain == "te":
+            # Any official may invite TE-palvelut's experts: the national directory.
+            national.call(
+                "PUT",
+                f"/expert-directory/{provider['id']}",
+                json={"note": "Työllisyyspalvelut"},
+            )
+        if domain == "kela":
+            proposed = provider_api.call("POST", "/agreements", json=terms)
+            admin.call("POST", f"/agreements/{proposed['id']}/accept", json={"note": "Tervetuloa"})
+        else:
+            national.call("POST", "/agreements", json=terms)
+    # An interpretation service with one interpreter of Arabic, Somali and Russian, which
+    # interprets for Järvenpää and the three authorities under interpretation agreements.
     agency = national.call(
         "POST",
         "/organisations",
@@ -123,16 +193,22 @@ def seed(database: str, base: str) -> dict[str, Any]:
         f"/officials/{interpreter['id']}",
         json={"services": [], "languages": ["ar", "so", "ru"]},
     )
-    # Another authority (the employment services), whose official can be invited into a
-    # call as its expert, for a service they serve.
-    authority = national.call("POST", "/organisations", json={"name": "TE-palvelut"})
-    create_user(database, "admin@te.demo.palvelupiste.fi", "org_admin", authority["id"], PASSWORD)
-    expert = create_user(database, EXPERT_EMAIL, "official", authority["id"], PASSWORD)
-    Api(base).login("admin@te.demo.palvelupiste.fi").call(
-        "PUT",
-        f"/officials/{expert['id']}",
-        json={"services": video_services[-1:], "languages": ["fi", "sv", "en"]},
-    )
+    for client in parties:
+        national.call(
+            "POST",
+            "/agreements",
+            json={
+                "kind": "interpretation",
+                "host_org_id": client,
+                "provider_org_id": agency["id"],
+                "languages": ["ar", "so", "ru"],
+                "valid_from": datetime.now(UTC).date().replace(day=1).isoformat(),
+                "basis": "per_started_minute",
+                "amount_cents": 100,
+                "vat_basis_points": 2550,
+            },
+        )
+    video_services = by_owner[PROVIDERS[0][1]]  # Kela's, for the booked video call
     bookings = Api(base).login(BOOKINGS_EMAIL)
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     made = []
@@ -150,7 +226,7 @@ def seed(database: str, base: str) -> dict[str, Any]:
                     display_name=name,
                     mode="remote" if n % 2 else "in_person",
                 )
-                | ({"official_id": official} if n == 1 else {}),
+                | ({"official_id": officials["kela"]} if n == 1 else {}),
             )
         )
     # A video booking due now, for the official's queue: check in with its code.
@@ -166,7 +242,7 @@ def seed(database: str, base: str) -> dict[str, Any]:
                 display_name="Veera V.",
                 mode="remote",
             )
-            | {"official_id": official},
+            | {"official_id": officials["kela"]},
         )
     )
     admin.call(
@@ -243,9 +319,12 @@ Palvelupiste demo is running.
   national admin:     {ADMIN_EMAIL} / {PASSWORD}
   municipality admin: {ORG_ADMIN_EMAIL} / {PASSWORD}
   booking system:     {BOOKINGS_EMAIL} / {PASSWORD}
-  official's desk:    {base}/desk/  {OFFICIAL_EMAIL} / {PASSWORD}
+  Kela's desk:        {base}/desk/  {KELA_OFFICIAL_EMAIL} / {PASSWORD} (Kela's services)
+  municipality desk:  {base}/desk/  {OFFICIAL_EMAIL} / {PASSWORD} (Järvenpää's own)
+  TE-palvelut desk:   {base}/desk/  {EXPERT_EMAIL} / {PASSWORD} (also an expert)
+  Verohallinto desk:  {base}/desk/  {VERO_OFFICIAL_EMAIL} / {PASSWORD}
   interpreter's desk: {base}/desk/  {INTERPRETER_EMAIL} / {PASSWORD} (ar, so, ru)
-  expert's desk:      {base}/desk/  {EXPERT_EMAIL} / {PASSWORD} (TE-palvelut)
+  provider admins:    admin@kela.demo.palvelupiste.fi (also te., vero.) / {PASSWORD}
   video calls:        {video}
   site:               {world["site"]["name"]} ({world["site"]["id"]})
   catalogue:          {world["imported"]["imported"]} services imported

@@ -11,7 +11,7 @@ import sys
 import pytest
 import requests
 
-from devtools.demo import OFFICIAL_EMAIL, ORG_ADMIN_EMAIL, PASSWORD
+from devtools.demo import KELA_OFFICIAL_EMAIL, OFFICIAL_EMAIL, ORG_ADMIN_EMAIL, PASSWORD
 from devtools.launcher import free_port
 from devtools.ui_driver import SCREENSHOTS
 from kiosk.agent.client import Credentials
@@ -115,6 +115,29 @@ def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display
         ).json()
         assert line["available"] is True
         assert requests.get(f"http://127.0.0.1:{port}/desk/", timeout=10).ok
+        # A Kela official in Kela's own organisation serves Kela's services at Järvenpää's
+        # kiosk under the agreement the demo made; Järvenpää's own official does not.
+        kela = requests.Session()
+        kela.trust_env = False
+        kela_token = kela.post(
+            f"{api}/auth/login", json={"email": KELA_OFFICIAL_EMAIL, "password": PASSWORD},
+            timeout=10,
+        ).json()["access_token"]  # fmt: skip
+        kela.headers["Authorization"] = f"Bearer {kela_token}"
+        assert kela.put(f"{api}/desk/presence", json={"presence": "available"}, timeout=10).ok
+        kela_services = kela.get(f"{api}/desk/state", timeout=10).json()["services"]
+        assert kela_services and not set(kela_services) & set(waiting["services"])
+        line = http.get(
+            f"{api}/kiosk/video/availability",
+            params={"service_id": kela_services[0], "language": "fi"},
+            headers={"Authorization": f"Bearer {device}"},
+            timeout=10,
+        ).json()
+        assert line["served"] is True and line["officials_available"] == 1
+        agreements = http.get(f"{api}/agreements", timeout=10).json()["items"]
+        assert {a["provider"] for a in agreements if a["in_force"]} >= {
+            "Kela", "TE-palvelut", "Verohallinto", "Tulkkauspalvelu Oy"
+        }  # fmt: skip
     finally:
         demo.send_signal(signal.SIGINT)
         try:
