@@ -17,6 +17,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 # What each one prints once it has measured (a line with a figure in it).
 FIGURES = {
     "agent_drain.py": r"agent drain from state.db\s*:\s*\d+ events/s",
+    "agreements.py": r"p95 \d+ ms \(\d+× the baseline",
     "call.py": r"\d+(\.\d+)? fps",
     "central_abuse.py": r"median heartbeat vs baseline: \d+\.\d+x",
     "central_load.py": r"heartbeat, max\s*:\s*\d+ req/s",

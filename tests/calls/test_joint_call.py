@@ -78,3 +78,38 @@ def test_a_kela_official_serves_a_citizen_at_the_municipalitys_kiosk(
     page.click("#end")
     assert wait_for(lambda: kiosk.view.status == "ended", 20)
     assert kiosk.view.outcome == "completed"
+
+
+def test_the_kiosk_offers_other_channels_where_nobody_serves_by_video(
+    call_world, display, kela, tmp_path
+):
+    """In the real Kivy UI: Kela's service at a kiosk no agreement with Kela covers shows
+    how else to reach it, and no video button."""
+    from tests.calls.test_call_ui import Address, CallFacts
+    from tests.support.own_process import in_fresh_process
+
+    url = f"/kiosk/video/availability?service_id={call_world.service}&language=en"
+    org = call_world.org
+    assert ok(call_world.central.request("GET", url, org.device_token))["served"] is False
+    facts = CallFacts(
+        Address(call_world.central.base), org, call_world.service, "", "", call_world.folder
+    )
+    in_fresh_process(show_a_service_nobody_serves, facts, tmp_path)
+
+
+def show_a_service_nobody_serves(world, tmp_path):
+    from tests.calls.test_call_ui import enrolled_ui
+
+    ui = enrolled_ui(world, tmp_path)
+    ui.app.start_session()
+    ui.app.set_language("en")
+    ui.app.go("service", service_id=world.service)
+    service = ui.app.screen("service")
+    assert ui.wait_until(lambda: service.video == "unavailable", 15), service.video_text
+    text = service.video_text
+    assert text.startswith("This service is not served by video at this service point."), text
+    assert "You can reach it like this:" in text and "Book" not in text, text
+    # The video button is there only for a call someone can take: hidden and disabled.
+    button = next(w for w in service.walk() if getattr(w, "text", "") == "Talk to an official now")
+    assert button.disabled and button.opacity == 0 and button.height == 0
+    ui.screenshot("service-not-served")
