@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -29,12 +28,11 @@ from datetime import UTC, datetime, timedelta
 import requests
 from sqlalchemy import insert
 
-from bench.console import PASSWORD, console_session, p95, timings
+from bench.console import PASSWORD, console_session, on_databases, report, timings
 from central.access.security import hash_password
 from central.agreements.statements import Month
 from central.db.models import Agreement, Call, Kiosk, Organisation, Site, User
 from devtools.central_server import start_central
-from devtools.postgres import start_postgres
 
 HOSTS, PROVIDERS, AGREEMENTS = 300, 20, 2000
 SITES_PER_HOST, KIOSKS_PER_SITE = 2, 3
@@ -190,15 +188,6 @@ def bearer(base: str, email: str) -> requests.Session:
     return http
 
 
-def report(database: str, label: str, ms: list[float], baseline: float, goal: int) -> None:
-    print(
-        f"[{database}] {label}: p50 {statistics.median(ms):.0f} ms, p95 {p95(ms):.0f} ms "
-        f"({p95(ms) / baseline:.0f}× the baseline; goal {goal} ms: "
-        f"{'met' if p95(ms) <= goal else 'NOT met'})",
-        flush=True,
-    )
-
-
 def measure(database: str, url: str, calls: int, repeat: int) -> None:
     central = start_central(url, secret_key="b" * 40)
     try:
@@ -250,16 +239,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.databases, args.calls, args.repeat = "sqlite", 20_000, 5
-    for database in args.databases.split(","):
-        if database == "sqlite":
-            with tempfile.TemporaryDirectory() as folder:
-                measure("sqlite", f"sqlite:///{folder}/central.db", args.calls, args.repeat)
-        else:
-            server = start_postgres()
-            try:
-                measure("postgresql", server.create_database(), args.calls, args.repeat)
-            finally:
-                server.stop()
+    on_databases(args.databases, lambda kind, url: measure(kind, url, args.calls, args.repeat))
 
 
 if __name__ == "__main__":

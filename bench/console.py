@@ -24,6 +24,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -293,14 +294,33 @@ def measure(database: str, url: str, events: int, repeat: int) -> None:
         for label, http, target, count, goal in cases:
             http.get(target, timeout=120)  # warm
             ms = [t * 1000 for t in timings(http, target, count)]
-            print(
-                f"[{database}] {label}: p50 {statistics.median(ms):.0f} ms, "
-                f"p95 {p95(ms):.0f} ms ({p95(ms) / baseline:.0f}× the baseline; goal "
-                f"{goal} ms: {'met' if p95(ms) <= goal else 'NOT met'})",
-                flush=True,
-            )
+            report(database, label, ms, baseline, goal)
     finally:
         central.stop()
+
+
+def report(database: str, label: str, ms: list[float], baseline: float, goal: int) -> None:
+    """One measured page: its p50 and p95, their ratio to the baseline, and the goal."""
+    print(
+        f"[{database}] {label}: p50 {statistics.median(ms):.0f} ms, p95 {p95(ms):.0f} ms "
+        f"({p95(ms) / baseline:.0f}× the baseline; goal {goal} ms: "
+        f"{'met' if p95(ms) <= goal else 'NOT met'})",
+        flush=True,
+    )
+
+
+def on_databases(names: str, run: Callable[[str, str], None]) -> None:
+    """`run(kind, url)` on a fresh SQLite file and a fresh PostgreSQL server, as named."""
+    for database in names.split(","):
+        if database == "sqlite":
+            with tempfile.TemporaryDirectory() as folder:
+                run("sqlite", f"sqlite:///{folder}/central.db")
+        else:
+            server = start_postgres()
+            try:
+                run("postgresql", server.create_database())
+            finally:
+                server.stop()
 
 
 def main() -> None:
@@ -312,16 +332,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.databases, args.events, args.repeat = "sqlite", 20_000, 5
-    for database in args.databases.split(","):
-        if database == "sqlite":
-            with tempfile.TemporaryDirectory() as folder:
-                measure("sqlite", f"sqlite:///{folder}/central.db", args.events, args.repeat)
-        else:
-            server = start_postgres()
-            try:
-                measure("postgresql", server.create_database(), args.events, args.repeat)
-            finally:
-                server.stop()
+    on_databases(args.databases, lambda kind, url: measure(kind, url, args.events, args.repeat))
 
 
 if __name__ == "__main__":

@@ -103,9 +103,11 @@ def apply(db: Session, settings: Settings) -> dict[str, int]:
             removed["screenshots"] += changed(
                 db, delete(CommandArtifact).where(CommandArtifact.command_id.in_(shot_ids))
             )
-        # A call's documents and chat: personal data, kept a short while after it ended.
+        # A call's documents and chat: personal data, kept a short while after it ended,
+        # by the days of the organisation that served it (the provider: its officials'
+        # call, also at another organisation's kiosk).
         calls = select(Call.id).where(
-            Call.org_id == org.id,
+            Call.provider_id == org.id,
             Call.created_at < now - timedelta(days=keep.call_documents_days),
         )
         removed["call_documents"] += changed(

@@ -24,6 +24,7 @@ from tests.support.call_api import desk, kiosk_call, poll
 
 # PTV organisations of the sample catalogue.
 KELA_PTV = "06d2b317-7b64-5bfc-bacc-9037b6985ccb"
+DVV_PTV = "c748288f-f7ff-531e-b6ce-ba0df52f4d88"
 VERO_PTV = "1a3e828d-dda1-5519-94b5-cf96e18e975d"
 TOWN_PTV = "2e61e72b-f45d-5b7d-8b8b-f7cc8cec779c"
 
@@ -36,10 +37,11 @@ def services_of(ptv_id: str) -> list[str]:
     ]
 
 
-KELA_SERVICES, VERO_SERVICES, TOWN_SERVICES = (
+KELA_SERVICES, VERO_SERVICES, TOWN_SERVICES, DVV_SERVICES = (
     services_of(KELA_PTV),
     services_of(VERO_PTV),
     services_of(TOWN_PTV),
+    services_of(DVV_PTV),
 )
 
 
@@ -59,20 +61,35 @@ def official_of(central, org, services, languages=("fi",)):
 
 @pytest.fixture(scope="module")
 def points(central, national):
-    """Järvenpää hosts a kiosk; Kela and Verohallinto serve from their own organisations;
-    Tuusula is another municipality with a kiosk and no agreement with anyone."""
+    """Järvenpää hosts a kiosk; Kela, Verohallinto and the DVV serve from their own
+    organisations; Tuusula is another municipality with a kiosk and no agreement with
+    anyone. Kela's agreement with Järvenpää is in force (each test worker builds its
+    own, so the tests stand alone)."""
     town = make_org(central, national, name="Järvenpää", ptv_id=TOWN_PTV)
     kela = make_org(central, national, with_kiosk=False, name="Kela", ptv_id=KELA_PTV)
     vero = make_org(central, national, with_kiosk=False, name="Verohallinto", ptv_id=VERO_PTV)
+    dvv = make_org(central, national, with_kiosk=False, name="DVV", ptv_id=DVV_PTV)
     tuusula = make_org(central, national, name="Tuusula")
-    shown = [KELA_SERVICES[0], VERO_SERVICES[0], TOWN_SERVICES[0]]
+    shown = [KELA_SERVICES[0], VERO_SERVICES[0], TOWN_SERVICES[0], DVV_SERVICES[0]]
     for org in (town, tuusula):
         ok(
             central.request(
                 "PUT", f"/sites/{org.site_id}/catalogue", national, json={"service_ids": shown}
             )
         )
-    return {"town": town, "kela": kela, "vero": vero, "tuusula": tuusula}
+    agreement = agree(central, national, town.id, kela.id, **terms_of(town, kela))
+    kela_official = official_of(central, kela, [KELA_SERVICES[0]])
+    town_official = official_of(central, town, [KELA_SERVICES[0], TOWN_SERVICES[0]])
+    return {
+        "town": town,
+        "kela": kela,
+        "vero": vero,
+        "dvv": dvv,
+        "tuusula": tuusula,
+        "agreement": agreement,
+        "kela_official": kela_official,
+        "town_official": town_official,
+    }
 
 
 def availability(central, org, service, language="fi"):
@@ -80,7 +97,7 @@ def availability(central, org, service, language="fi"):
     return ok(central.request("GET", url, org.device_token))
 
 
-def terms(host, provider, **more):
+def terms_of(host, provider, **more):
     return {
         "host_org_id": host.id,
         "provider_org_id": provider.id,
@@ -93,59 +110,67 @@ def terms(host, provider, **more):
     }
 
 
+def serve_calls(central, points, count: int) -> None:
+    """Citizens at Järvenpää's kiosk served by Kela's official, one after another."""
+    for _ in range(count):
+        call = kiosk_call(central, points["town"].device_token, KELA_SERVICES[0])
+        official = points["kela_official"]
+        ok(central.request("POST", f"/desk/calls/{call['id']}/accept", official))
+        ok(central.request("POST", f"/desk/calls/{call['id']}/end", official, json={}))
+
+
 def test_an_agreement_is_in_force_once_the_other_side_accepts(central, points):
-    town, kela = points["town"], points["kela"]
-    kela_service = KELA_SERVICES[0]
-    official_of(central, kela, [kela_service])
-    # Without an agreement, Kela's service is nobody's to serve at Järvenpää's kiosk.
-    before = availability(central, town, kela_service)
+    town, dvv = points["town"], points["dvv"]
+    dvv_service = DVV_SERVICES[0]
+    official_of(central, dvv, [dvv_service])
+    # Without an agreement, the DVV's service is nobody's to serve at Järvenpää's kiosk.
+    before = availability(central, town, dvv_service)
     assert before["served"] is False and before["available"] is False
     refused = central.request(
         "POST",
         "/kiosk/calls",
         town.device_token,
-        json={"service_id": kela_service, "language": "fi"},
+        json={"service_id": dvv_service, "language": "fi"},
     )
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_served"
     # Only admins propose, and only for their own organisation.
     for role in ("technician", "official", "booking_system"):
-        r = central.request("POST", "/agreements", kela.tokens[role], json=terms(town, kela))
+        r = central.request("POST", "/agreements", dvv.tokens[role], json=terms_of(town, dvv))
         assert r.status_code == 403, role
     proposed = ok(
-        central.request("POST", "/agreements", kela.tokens["org_admin"], json=terms(town, kela)),
+        central.request("POST", "/agreements", dvv.tokens["org_admin"], json=terms_of(town, dvv)),
         201,
     )
     assert proposed["status"] == "proposed" and proposed["in_force"] is False
     assert proposed["awaiting_org_id"] == town.id
-    assert availability(central, town, kela_service)["served"] is False
+    assert availability(central, town, dvv_service)["served"] is False
     # The proposer cannot accept its own proposal; the other side's admin can.
     path = f"/agreements/{proposed['id']}"
-    mine = central.request("POST", f"{path}/accept", kela.tokens["org_admin"], json={})
+    mine = central.request("POST", f"{path}/accept", dvv.tokens["org_admin"], json={})
     assert mine.status_code == 403
     accepted = ok(
         central.request("POST", f"{path}/accept", town.tokens["org_admin"], json={"note": "OK"})
     )
     assert accepted["status"] == "active" and accepted["in_force"] is True
     assert [(h["action"], h["org_id"]) for h in accepted["history"]] == [
-        ("proposed", kela.id),
+        ("proposed", dvv.id),
         ("accepted", town.id),
     ]
-    seen = availability(central, town, kela_service)
+    seen = availability(central, town, dvv_service)
     assert seen["served"] is True and seen["officials_available"] == 1
     # In Swedish too (the agreement's languages), not in English.
-    assert availability(central, town, kela_service, "en")["served"] is False
+    assert availability(central, town, dvv_service, "en")["served"] is False
     # Accepting twice is a clear conflict, not a second history line.
     again = central.request("POST", f"{path}/accept", town.tokens["org_admin"], json={})
     assert again.status_code == 409 and again.json()["error"]["message"]
-    points["agreement"] = accepted
 
 
 def test_the_providers_official_serves_the_citizen_at_the_hosts_kiosk(central, points):
-    town, kela, tuusula = points["town"], points["kela"], points["tuusula"]
+    town, tuusula = points["town"], points["tuusula"]
     kela_service = KELA_SERVICES[0]
-    kela_official = official_of(central, kela, [kela_service])
+    kela_official = points["kela_official"]
     # Järvenpää's own official who (by mistake) lists Kela's service never sees the call.
-    town_official = official_of(central, town, [kela_service, TOWN_SERVICES[0]])
+    town_official = points["town_official"]
     call = kiosk_call(central, town.device_token, kela_service)
     waiting = desk(central, kela_official)["waiting"]
     mine = [w for w in waiting if w["call_id"] == call["id"]]
@@ -173,7 +198,6 @@ def test_the_providers_official_serves_the_citizen_at_the_hosts_kiosk(central, p
     assert joined["municipality"] == "Järvenpää" and joined["join"]["room"]
     assert poll(central, town.device_token, call["id"])["status"] == "active"
     ok(central.request("POST", f"/desk/calls/{call['id']}/end", kela_official, json={}))
-    points["served_call"] = call["id"]
 
 
 def test_ending_an_agreement_stops_new_calls_and_serves_the_queued(central, points, national):
@@ -216,7 +240,7 @@ def test_ending_an_agreement_stops_new_calls_and_serves_the_queued(central, poin
 def test_a_providers_booking_system_books_at_host_sites_under_an_agreement(central, points):
     town, kela, tuusula = points["town"], points["kela"], points["tuusula"]
     kela_service = KELA_SERVICES[0]
-    kela_official = official_of(central, kela, [kela_service])
+    kela_official = points["kela_official"]
     start = utcnow() + timedelta(hours=2)
 
     def booking(site_id, service, external_id, **more):
@@ -275,6 +299,10 @@ def test_who_sees_which_numbers(central, points, national):
     """The host's admins see every call at their sites, by provider; the provider's admins
     see their own calls at every host site; nobody else sees either."""
     town, kela, tuusula = points["town"], points["kela"], points["tuusula"]
+    serve_calls(central, points, 2)
+    own = kiosk_call(central, town.device_token, TOWN_SERVICES[0])
+    ok(central.request("POST", f"/desk/calls/{own['id']}/accept", points["town_official"]))
+    ok(central.request("POST", f"/desk/calls/{own['id']}/end", points["town_official"], json={}))
     host_view = ok(central.request("GET", "/stats/calls", town.tokens["org_admin"]))
     providers = {}
     for item in host_view["items"]:
@@ -284,11 +312,13 @@ def test_who_sees_which_numbers(central, points, national):
     provider_view = ok(
         central.request("GET", "/stats/calls?side=provider", kela.tokens["org_admin"])
     )
-    assert {(i["host"], i["site"]) for i in provider_view["items"]} == {
+    assert [(s["host"], s["site"]) for s in provider_view["sites"]] == [
         ("Järvenpää", "Yhteispalvelupiste")
-    }
+    ]
     assert {i["service_id"] for i in provider_view["items"]} == {KELA_SERVICES[0]}
     assert sum(i["answered"] for i in provider_view["items"]) >= 1
+    assert provider_view["sites"][0]["requested"] == provider_view["total"]
+    assert provider_view["items"][0]["by_provider"] == {"Kela": provider_view["total"]}
     # Kela's admin sees none of Järvenpää's own calls, and none at Järvenpää as a host.
     assert ok(central.request("GET", "/stats/calls", kela.tokens["org_admin"]))["items"] == []
     # Tuusula sees nothing of either; Kela's officials see no reports at all.
@@ -316,6 +346,7 @@ def test_statements_count_the_calls_and_never_change_once_issued(central, points
     both parties."""
     town, kela = points["town"], points["kela"]
     agreement = points["agreement"]
+    serve_calls(central, points, 2)
     last_month = Month.of(utcnow()).first - timedelta(days=1)
     with session_scope(central.app.state.sessions) as db:
         calls = list(
