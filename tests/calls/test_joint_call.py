@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from devtools.central_world import add_user, agree, make_org, ok, user_id
+from devtools.ui_driver import SCREENSHOTS
 from tests.calls.conftest import open_desk
 from tests.support.kiosk_side import desk_sees, kiosk_sees
 from tests.support.waiting import wait_for
@@ -64,12 +65,14 @@ def test_a_kela_official_serves_a_citizen_at_the_municipalitys_kiosk(
     entry = page.wait_for_selector("#queue li", timeout=5000)
     # The official sees where the citizen is: the service point and its municipality.
     assert "Yhteispalvelupiste, Kunta" in entry.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "desk-joint-queue.png"))
     page.click("#queue li button")
 
     assert wait_for(lambda: kiosk.view.status == "active", 10)
     assert wait_for(lambda: kiosk_sees(kiosk, "official-camera"), 20), "no desk video at kiosk"
     assert wait_for(lambda: desk_sees(page, "kiosk-camera"), 20), "no kiosk video at the desk"
     assert "Kunta" in page.inner_text("#call-place")
+    page.screenshot(path=str(SCREENSHOTS / "desk-joint-call.png"))
 
     # Ending the agreement mid-call: this call goes on; the next citizen cannot ask.
     ok(central.request("POST", f"/agreements/{agreement['id']}/end", org.tokens["org_admin"]))
