@@ -22,6 +22,10 @@ from devtools.builders import sample_catalogue
 from devtools.central_world import add_user, agree, make_org, ok, user_id
 from tests.support.call_api import desk, kiosk_call, poll
 
+# A Janus per module, and six tests of several calls each: the full suite's, not the
+# fast tier's (the agreements' tenancy, tests/central/test_agreement_tenancy.py, is).
+pytestmark = pytest.mark.slow
+
 # PTV organisations of the sample catalogue.
 KELA_PTV = "06d2b317-7b64-5bfc-bacc-9037b6985ccb"
 DVV_PTV = "c748288f-f7ff-531e-b6ce-ba0df52f4d88"
