@@ -146,7 +146,13 @@ def agreement_page(
 ) -> Response:
     agreement = lifecycle.visible(seen.access, agreement_id)
     shown = views.as_json(seen.access, agreement, with_history=True)
-    names = dict(seen.access.db.execute(select(Organisation.id, Organisation.name)).tuples().all())
+    parties = [agreement.host_org_id, agreement.provider_org_id]
+    names = {
+        org_id: name
+        for org_id, name in seen.access.db.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(parties))
+        )
+    }
     seen.access.db.commit()
     mine = seen.access.person.org_id
     return render(

@@ -157,6 +157,9 @@ def test_one_municipality_sees_nothing_of_another(console, world):
         console.goto(f"{world.central.base}{path}")
         # The page may name the address asked for (its language links do): not a leak.
         body = console.content().replace(path, "").replace(quote(path, safe="/"), "")
+        # Proposing an agreement means choosing the other party: the proposal form lists
+        # the names of the organisations (public bodies), and nothing else of them.
+        body = re.sub(r'<select id="a-other".*?</select>', "", body, flags=re.S)
         for secret in (world.a.kiosk_id, world.a.site_id, world.emails["admin_a"], "Järvenpää"):
             assert secret not in body, (path, secret)
     console.goto(f"{world.central.base}/console/kiosks/{world.a.kiosk_id}")

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.slow
 # PTV organisations of the sample catalogue.
 KELA_PTV = "06d2b317-7b64-5bfc-bacc-9037b6985ccb"
 DVV_PTV = "c748288f-f7ff-531e-b6ce-ba0df52f4d88"
+COUNTY_PTV = "5d2f4fe6-2c4e-5768-8cc3-6af62d46098d"  # no organisation in central here
 VERO_PTV = "1a3e828d-dda1-5519-94b5-cf96e18e975d"
 TOWN_PTV = "2e61e72b-f45d-5b7d-8b8b-f7cc8cec779c"
 
@@ -41,11 +42,12 @@ def services_of(ptv_id: str) -> list[str]:
     ]
 
 
-KELA_SERVICES, VERO_SERVICES, TOWN_SERVICES, DVV_SERVICES = (
+KELA_SERVICES, VERO_SERVICES, TOWN_SERVICES, DVV_SERVICES, COUNTY_SERVICES = (
     services_of(KELA_PTV),
     services_of(VERO_PTV),
     services_of(TOWN_PTV),
     services_of(DVV_PTV),
+    services_of(COUNTY_PTV),
 )
 
 
@@ -196,6 +198,15 @@ def test_the_providers_official_serves_the_citizen_at_the_hosts_kiosk(central, p
         json={"service_id": kela_service, "language": "fi"},
     )  # fmt: skip
     assert refused.status_code == 409
+    # Nor does Kela's official reach a call Tuusula's own officials serve (a service of
+    # the wellbeing county, which has no organisation here: Tuusula's own queue).
+    theirs = kiosk_call(central, tuusula.device_token, COUNTY_SERVICES[0])
+    assert theirs["status"] == "queued"
+    assert theirs["id"] not in [w["call_id"] for w in desk(central, kela_official)["waiting"]]
+    taken = central.request("POST", f"/desk/calls/{theirs['id']}/accept", kela_official)
+    assert taken.status_code == 404 and theirs["id"] not in taken.text
+    assert central.request("GET", f"/desk/calls/{theirs['id']}", kela_official).status_code == 404
+    ok(central.request("POST", f"/kiosk/calls/{theirs['id']}/end", tuusula.device_token, json={}))
     # Served end to end: queued for Kela, accepted by Kela's official, in a room.
     call = kiosk_call(central, town.device_token, kela_service)
     joined = ok(central.request("POST", f"/desk/calls/{call['id']}/accept", kela_official))
@@ -325,10 +336,12 @@ def test_who_sees_which_numbers(central, points, national):
     assert provider_view["items"][0]["by_provider"] == {"Kela": provider_view["total"]}
     # Kela's admin sees none of Järvenpää's own calls, and none at Järvenpää as a host.
     assert ok(central.request("GET", "/stats/calls", kela.tokens["org_admin"]))["items"] == []
-    # Tuusula sees nothing of either; Kela's officials see no reports at all.
+    # Tuusula sees nothing of either (at most its own officials' calls at its own kiosk);
+    # Kela's officials see no reports at all.
     for side in ("host", "provider"):
         seen = ok(central.request("GET", f"/stats/calls?side={side}", tuusula.tokens["org_admin"]))
-        assert seen["items"] == []
+        assert all(set(i["by_provider"]) == {"Tuusula"} for i in seen["items"]), seen
+        assert all(s["host"] == "Tuusula" for s in seen.get("sites", [])), seen
     assert central.request("GET", "/stats/calls", kela.tokens["official"]).status_code == 403
     # Kela sees the sites it serves, never Järvenpää's fleet.
     served = ok(central.request("GET", "/served-sites", kela.tokens["org_admin"]))["items"]
