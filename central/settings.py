@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     retention_screenshots_days: int = 30
     # Documents and chat of a call (scanned pages are personal data): one day by default.
     retention_call_documents_days: int = 1
+    # The ID card route of strong identification (central/identity/): PEM bundles of the
+    # population register's root certificates (the trust anchors) and its issuing CAs;
+    # the OCSP responder if not the one each certificate names; how long a revocation
+    # check may take. Without anchors the card route answers 503.
+    fineid_trust_anchors: str = ""
+    fineid_ca_certificates: str = ""
+    fineid_ocsp_url: str = ""
+    fineid_check_timeout_s: float = Field(default=5.0, gt=0, le=30)
     # How often a worker applies retention.
     retention_every_s: int = 3600
     # How often central looks for organisations whose PTV sync is due.

@@ -35,10 +35,21 @@ class CallOutcome(StrEnum):
 
 
 class IdentificationLevel(StrEnum):
-    """What the official saw of who the citizen is (weak: an ID document on camera)."""
+    """How surely the citizen is known: weak, an ID document shown to the camera;
+    strong, their ID card or Suomi.fi e-Identification checked by central."""
 
     NONE = "none"
     WEAK = "weak"
+    STRONG = "strong"
+
+
+class IdentificationMethod(StrEnum):
+    """How a citizen was identified (the level's method; never the identity)."""
+
+    DOCUMENT = "document"  # an ID document shown to the camera (weak)
+    FINEID = "fineid"  # the ID card in the kiosk's reader
+    SUOMIFI = "suomifi"  # Suomi.fi e-Identification by phone
+    FTN = "ftn"  # a trust network broker's OpenID Connect
 
 
 class LinkLevel(StrEnum):
@@ -127,6 +138,27 @@ class PartyRef:
     kind: PartyKind
     organisation: str
     language: str | None = None
+
+
+@dataclass
+class CardChallenge:
+    """`POST /kiosk/calls/{id}/identification/challenge` → 201: what the ID card signs
+    (its hash: SHA-256 for an RSA card, SHA-384 for an EC card), single use, until
+    `expires_at`."""
+
+    challenge_id: str
+    challenge: str  # base64
+    expires_at: str
+
+
+@dataclass
+class Identified:
+    """`POST /kiosk/calls/{id}/identification/card` → 200: the level and what the kiosk
+    may show ("Matti M."); the identity itself stays at central."""
+
+    level: IdentificationLevel
+    method: IdentificationMethod
+    shown_name: str
 
 
 @dataclass

@@ -36,10 +36,11 @@ from central.calls.desk_view import (
 )
 from central.db.models import Call, CallDocument, CallParty
 from central.db.types import utcnow
-from central.errors import not_found
+from central.errors import ApiError, not_found
+from central.identity import card_route
 from central.web.attachment import content_disposition
 from contract import call_api
-from contract.call_api import CallOutcome, IdentificationLevel
+from contract.call_api import CallOutcome, IdentificationLevel, IdentificationMethod
 
 router = APIRouter(prefix="/desk", tags=["desk"])
 
@@ -250,9 +251,36 @@ def set_identification(
     Stored with the call; the person's identity never is."""
     call = officials_call(access, call_id)
     conversation.require_open(call)
+    if body.level == IdentificationLevel.STRONG:
+        raise ApiError(
+            422,
+            "invalid_input",
+            "Strong identification is proved, not recorded: ask the citizen for their ID "
+            "card or Suomi.fi e-Identification.",
+        )
+    if call.identification == IdentificationLevel.STRONG:
+        raise ApiError(409, "strongly_identified", "The citizen is strongly identified.")
     call.identification = body.level
+    call.identification_method = (
+        IdentificationMethod.DOCUMENT if body.level == IdentificationLevel.WEAK else None
+    )
     access.db.commit()
     return call_view(request, access, call)
+
+
+@router.get("/calls/{call_id}/identity", responses=errors(401, 403, 404))
+def call_identity(
+    call_id: str, request: Request, access: Access = Depends(desk_user)
+) -> dict[str, Any]:
+    """Who the citizen is, as strong identification proved it: for the call's own
+    official only (not its interpreters or experts); every view is in the audit log of
+    the call's organisation."""
+    call = officials_call(access, call_id)
+    audit.concerns(request, call.provider_id)
+    found = card_route.identity_of(access.db, secret_key_of(request), call)
+    if found is None:
+        raise not_found("identity of this call (the citizen is not strongly identified)")
+    return {**found, "level": call.identification.value}
 
 
 @router.post(

@@ -8,6 +8,8 @@ the documents the official shows. docs/api.md, "A video call", walks through it.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -33,8 +35,17 @@ from central.calls.turn import ice_servers
 from central.db.models import Booking, Call, Service
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
+from central.identity import card_route
 from contract import call_api
-from contract.call_api import OPEN_CALL, CallOutcome, CallStatus, LinkLevel, Speaker
+from contract.call_api import (
+    OPEN_CALL,
+    CallOutcome,
+    CallStatus,
+    IdentificationLevel,
+    IdentificationMethod,
+    LinkLevel,
+    Speaker,
+)
 
 router = APIRouter(prefix="/kiosk", tags=["kiosk calls"])
 
@@ -340,4 +351,65 @@ def document_printed(
     conversation.mark_printed(db, call, document)
     return call_api.DocumentRef(
         document.id, document.name, document.content_type, document.size, True
+    )
+
+
+class CardProofIn(BaseModel):
+    challenge_id: str = Field(min_length=1, max_length=64)
+    certificate: str = Field(min_length=1, max_length=12000, description="DER, base64")
+    signature: str = Field(min_length=1, max_length=1400, description="base64")
+
+
+def _base64(value: str, name: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ApiError(422, "invalid_input", f"{name} must be base64.") from exc
+
+
+@router.post(
+    "/calls/{call_id}/identification/challenge",
+    status_code=201,
+    response_model=call_api.CardChallenge,
+    responses=errors(401, 403, 404, 409),
+)
+def identification_challenge(call_id: str, device: DeviceDep, db: SessionDep) -> Any:
+    """What the citizen's ID card signs, for this call only, within two minutes."""
+    call = _own_call(db, device, call_id)
+    challenge = card_route.new_challenge(db, device.kiosk_id, call, utcnow())
+    db.commit()
+    return call_api.CardChallenge(
+        challenge_id=challenge.id,
+        challenge=base64.b64encode(challenge.challenge).decode(),
+        expires_at=challenge.expires_at.isoformat(),
+    )
+
+
+@router.post(
+    "/calls/{call_id}/identification/card",
+    response_model=call_api.Identified,
+    responses=errors(401, 403, 404, 409, 422, 503),
+)
+def identification_card(
+    call_id: str, body: CardProofIn, request: Request, device: DeviceDep, db: SessionDep
+) -> Any:
+    """The card's authentication certificate and its signature over the challenge's
+    hash: checked at central (chain, revocation, signature); the call is then strongly
+    identified. The kiosk learns only the name it may show."""
+    call = _own_call(db, device, call_id)
+    identity = card_route.prove(
+        db,
+        settings_of(request),
+        secret_key_of(request),
+        device.kiosk_id,
+        call,
+        body.challenge_id,
+        _base64(body.certificate, "certificate"),
+        _base64(body.signature, "signature"),
+        utcnow(),
+    )
+    return call_api.Identified(
+        level=IdentificationLevel.STRONG,
+        method=IdentificationMethod.FINEID,
+        shown_name=identity.shown_name,
     )

@@ -33,6 +33,7 @@ from contract.call_api import (
     CallOutcome,
     CallStatus,
     IdentificationLevel,
+    IdentificationMethod,
     PartyKind,
     PartyStatus,
     Speaker,
@@ -401,6 +402,9 @@ class Call(Base):
     identification: Mapped[IdentificationLevel] = mapped_column(
         Vocabulary(IdentificationLevel, 16), default=IdentificationLevel.NONE
     )
+    identification_method: Mapped[IdentificationMethod | None] = mapped_column(
+        Vocabulary(IdentificationMethod, 16)
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
@@ -719,3 +723,30 @@ class ExpertDirectoryEntry(Base):
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     note: Mapped[str] = mapped_column(String(300), default="")
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdentityChallenge(Base):
+    """What a kiosk's ID card must sign for one call: single use, two minutes, for the
+    kiosk that asked (central/identity/card_route.py)."""
+
+    __tablename__ = "identity_challenges"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kiosk_id: Mapped[str] = mapped_column(String(36), index=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    challenge: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class CallIdentity(Base):
+    """Who the citizen of a call is, as strong identification proved it: sealed with
+    central's key (the call id bound in), shown to the call's official only, every view
+    audited, deleted with the call's documents."""
+
+    __tablename__ = "call_identities"
+    call_id: Mapped[str] = mapped_column(
+        ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True
+    )
+    method: Mapped[IdentificationMethod] = mapped_column(Vocabulary(IdentificationMethod, 16))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -24,10 +24,12 @@ from central.db.models import (
     Booking,
     Call,
     CallDocument,
+    CallIdentity,
     CallMessage,
     CheckIn,
     Command,
     CommandArtifact,
+    IdentityChallenge,
     Kiosk,
     Organisation,
     UsageEvent,
@@ -114,6 +116,10 @@ def apply(db: Session, settings: Settings) -> dict[str, int]:
             db, delete(CallDocument).where(CallDocument.call_id.in_(calls))
         )
         db.execute(delete(CallMessage).where(CallMessage.call_id.in_(calls)))
+        # A strongly identified citizen's identity goes with the call's documents.
+        db.execute(delete(CallIdentity).where(CallIdentity.call_id.in_(calls)))
+    # Challenges an ID card never answered (or did): worthless once expired.
+    db.execute(delete(IdentityChallenge).where(IdentityChallenge.expires_at < now))
     db.commit()
     return removed
 

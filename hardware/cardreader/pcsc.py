@@ -9,7 +9,8 @@ the reader offline, and establishes a new context with backoff.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from smartcard import scard
 
@@ -100,8 +101,11 @@ class CardReader(Device):
         finally:
             scard.SCardReleaseContext(context)
 
-    def transmit(self, apdus: list[bytes]) -> list[bytes]:
-        """Send APDUs in one card session; a pulled card raises CardRemoved, cleanly."""
+    @contextmanager
+    def session(self) -> Iterator[Callable[[bytes], bytes]]:
+        """One card session: a `send(apdu) -> response` that talks to the card until the
+        block ends (a card's PIN stays verified only within its session). A pulled card
+        raises CardRemoved, cleanly."""
         if self._reader is None:
             raise DeviceOffline("no card reader")
         hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
@@ -116,18 +120,25 @@ class CardReader(Device):
             )
             if hresult != scard.SCARD_S_SUCCESS:
                 raise CardRemoved("no card in the reader")
+
+            def send(apdu: bytes) -> bytes:
+                hresult, response = scard.SCardTransmit(card, protocol, list(apdu))
+                if hresult != scard.SCARD_S_SUCCESS:
+                    raise CardRemoved("the card was removed during the operation")
+                return bytes(response)
+
             try:
-                answers = []
-                for apdu in apdus:
-                    hresult, response = scard.SCardTransmit(card, protocol, list(apdu))
-                    if hresult != scard.SCARD_S_SUCCESS:
-                        raise CardRemoved("the card was removed during the operation")
-                    answers.append(bytes(response))
-                return answers
+                yield send
             finally:
-                scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)
+                # Reset: nothing the citizen unlocked stays unlocked for the next one.
+                scard.SCardDisconnect(card, scard.SCARD_RESET_CARD)
         finally:
             scard.SCardReleaseContext(context)
+
+    def transmit(self, apdus: list[bytes]) -> list[bytes]:
+        """Send APDUs in one card session; a pulled card raises CardRemoved, cleanly."""
+        with self.session() as send:
+            return [send(apdu) for apdu in apdus]
 
     def read_card_id(self) -> str:
         """The card's identifier (UID) in hex, by the PC/SC GET DATA command that every

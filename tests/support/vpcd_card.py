@@ -59,6 +59,10 @@ class VirtualCard:
     def _send(self, payload: bytes) -> None:
         self.sock.sendall(struct.pack(">H", len(payload)) + payload)
 
+    def reply(self, apdu: bytes) -> bytes:
+        """The card's answer to a command APDU (a card with state overrides this)."""
+        return self.answers.get(apdu, b"\x6d\x00")
+
     def _serve(self) -> None:
         self.sock.settimeout(None)
         try:
@@ -70,7 +74,7 @@ class VirtualCard:
                         self._send(ATR)
                     continue
                 self.seen.append(message)
-                self._send(self.answers.get(message, b"\x6d\x00"))
+                self._send(self.reply(message))
         except (ConnectionError, OSError, struct.error):
             return
 
