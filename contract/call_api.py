@@ -174,6 +174,8 @@ class KioskCall:
     official_connected: bool = False
     # The level the official recorded (none; weak: an ID document shown to the camera).
     identification: IdentificationLevel = IdentificationLevel.NONE
+    # The official asks the citizen to identify so (fineid: with their ID card).
+    identification_requested: IdentificationMethod | None = None
     join: RoomJoin | None = None
     messages: list[ChatLine] = field(default_factory=list)
     documents: list[DocumentRef] = field(default_factory=list)

@@ -268,6 +268,32 @@ def set_identification(
     return call_view(request, access, call)
 
 
+class IdentificationRequestIn(BaseModel):
+    method: Literal[IdentificationMethod.FINEID] = IdentificationMethod.FINEID
+
+
+@router.post(
+    "/calls/{call_id}/identification/request",
+    response_model=DeskCall,
+    responses=errors(401, 403, 404, 409, 422),
+)
+def request_identification(
+    call_id: str,
+    body: IdentificationRequestIn,
+    request: Request,
+    access: Access = Depends(desk_user),
+) -> DeskCall:
+    """The official asks the citizen to identify strongly (fineid: their ID card in the
+    kiosk's reader); the kiosk shows how at its next poll."""
+    call = officials_call(access, call_id)
+    conversation.require_open(call)
+    if call.identification == IdentificationLevel.STRONG:
+        raise ApiError(409, "strongly_identified", "The citizen is strongly identified.")
+    call.identification_requested = body.method
+    access.db.commit()
+    return call_view(request, access, call)
+
+
 @router.get("/calls/{call_id}/identity", responses=errors(401, 403, 404))
 def call_identity(
     call_id: str, request: Request, access: Access = Depends(desk_user)

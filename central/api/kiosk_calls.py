@@ -77,7 +77,11 @@ def kiosk_view(request: Request, db: Session, call: Call, after: int) -> call_ap
     settings = settings_of(request)
     now = utcnow()
     view = call_api.KioskCall(
-        id=call.id, status=call.status, outcome=call.outcome, identification=call.identification
+        id=call.id,
+        status=call.status,
+        outcome=call.outcome,
+        identification=call.identification,
+        identification_requested=call.identification_requested,
     )
     if call.status == CallStatus.QUEUED:
         place = lifecycle.queue_place(db, call, settings, now)

@@ -87,6 +87,10 @@ class DeskCall(BaseModel):
     site_name: str
     municipality: str = ""
     identification: str
+    # How (document, fineid…), and what the official asked for and the citizen has not
+    # yet done.
+    identification_method: str | None = None
+    identification_requested: str | None = None
     kiosk_connected: bool
     accepted_at: str | None
     # The citizen's link as the kiosk measures it: good, fair or poor.
@@ -215,6 +219,8 @@ def call_view(request: Request, access: Access, call: Call, after: int = 0) -> D
         site_name=site_name,
         municipality=municipality_of(access.db, call),
         identification=call.identification,
+        identification_method=call.identification_method,
+        identification_requested=call.identification_requested,
         kiosk_connected=(now - call.kiosk_seen_at).total_seconds() <= 5,
         kiosk_link=call.kiosk_link,
         accepted_at=call.accepted_at.isoformat() if call.accepted_at else None,

@@ -405,6 +405,11 @@ class Call(Base):
     identification_method: Mapped[IdentificationMethod | None] = mapped_column(
         Vocabulary(IdentificationMethod, 16)
     )
+    # The official asked the citizen to identify this way (the kiosk shows how); cleared
+    # once they have.
+    identification_requested: Mapped[IdentificationMethod | None] = mapped_column(
+        Vocabulary(IdentificationMethod, 16)
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()

@@ -143,6 +143,7 @@ def prove(
         )
     call.identification = IdentificationLevel.STRONG
     call.identification_method = IdentificationMethod.FINEID
+    call.identification_requested = None
     db.commit()
     return identity
 

@@ -10,7 +10,6 @@ FINEID v3 cards sign with RSA-PSS over SHA-256, v4 cards with ECDSA P-384 over S
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from contract.identification import challenge_digest
 
 
 class CardRefused(ValueError):
@@ -46,9 +47,8 @@ class CardIdentity:
 
 def challenge_hash(challenge: bytes, certificate: x509.Certificate) -> bytes:
     """The digest the card signs: SHA-256 for an RSA key (v3), SHA-384 for an EC key (v4)."""
-    if isinstance(certificate.public_key(), ec.EllipticCurvePublicKey):
-        return hashlib.sha384(challenge).digest()
-    return hashlib.sha256(challenge).digest()
+    elliptic = isinstance(certificate.public_key(), ec.EllipticCurvePublicKey)
+    return challenge_digest(challenge, elliptic)
 
 
 def check_signature(certificate: x509.Certificate, challenge: bytes, signature: bytes) -> None:

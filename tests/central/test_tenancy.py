@@ -214,6 +214,7 @@ def bodies(b):
         ("PUT", "/officials/{user_id}"): {"services": [], "languages": ["fi"]},
         ("POST", "/desk/calls/{call_id}/end"): {},
         ("PUT", "/desk/calls/{call_id}/identification"): {"level": "weak"},
+        ("POST", "/desk/calls/{call_id}/identification/request"): {"method": "fineid"},
         ("POST", "/desk/calls/{call_id}/messages"): {"text": "x"},
         ("POST", "/desk/calls/{call_id}/documents"): {},
         ("POST", "/desk/calls/{call_id}/interpreter"): {"language": "ar"},

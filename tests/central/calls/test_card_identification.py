@@ -207,3 +207,48 @@ def test_attacks_on_the_card_route_are_refused(central, world, pki, tmp_path):
 
 def central_national(central) -> str:
     return add_user(central, "national_admin", None)
+
+
+def test_the_official_asks_and_the_kiosks_card_reader_proves_it(central, world, pki, pcscd):
+    """The whole route with the kiosk's own code: the official asks, the kiosk sees the
+    request, reads the virtual FINEID card through pcscd, the citizen's PIN (wrong once,
+    then right), central checks, the desk sees who it is."""
+    from hardware.base import DeviceState
+    from hardware.cardreader import fineid
+    from hardware.cardreader.pcsc import CardReader
+    from kiosk.agent.client import CentralClient
+    from kiosk.call import card_identity
+    from tests.support.fineid_card import FineidCard
+    from tests.support.vpcd_card import connect_card
+
+    call = active_call(central, world)
+    path = f"/desk/calls/{call['id']}"
+    asked = ok(
+        central.request("POST", f"{path}/identification/request", world["official"], json={})
+    )
+    assert asked["identification_requested"] == "fineid"
+    kiosk = poll(central, world["org"].device_token, call["id"])
+    assert kiosk["identification_requested"] == "fineid"
+
+    reader = CardReader(reader_filter="Virtual PCD")
+    reader.start()
+    card = FineidCard(pki.people["matti"], pin="4321")
+    try:
+        assert wait_for(lambda: reader.state == DeviceState.ONLINE, 45)
+        connect_card(card)
+        assert wait_for(lambda: reader.status["card"] == "present")
+        client = CentralClient(central.base, world["org"].device_token)
+        assert card_identity.pin_tries_left(reader.session) == 5
+        with pytest.raises(fineid.WrongPin) as wrong:
+            card_identity.identify(client, reader.session, call["id"], "1111")
+        assert wrong.value.tries_left == 4
+        done = card_identity.identify(client, reader.session, call["id"], "4321")
+    finally:
+        card.remove()
+        reader.stop()
+    assert (done.level, done.method, done.shown_name) == ("strong", "fineid", "Matti M.")
+    kiosk = poll(central, world["org"].device_token, call["id"])
+    assert kiosk["identification"] == "strong" and kiosk["identification_requested"] is None
+    seen = ok(central.request("GET", f"{path}/identity", world["official"]))
+    assert seen["satu"] == "999198625"
+    ok(central.request("POST", f"{path}/end", world["official"], json={}))

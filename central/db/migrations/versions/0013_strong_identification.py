@@ -21,6 +21,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.add_column(sa.Column("identification_method", sa.String(length=16), nullable=True))
+        batch_op.add_column(
+            sa.Column("identification_requested", sa.String(length=16), nullable=True)
+        )
     op.create_table(
         "identity_challenges",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -55,4 +58,5 @@ def downgrade() -> None:
     op.drop_index("ix_identity_challenges_kiosk_id", "identity_challenges")
     op.drop_table("identity_challenges")
     with op.batch_alter_table("calls", schema=None) as batch_op:
+        batch_op.drop_column("identification_requested")
         batch_op.drop_column("identification_method")

@@ -1,0 +1,58 @@
+"""The citizen identifies with their ID card during a call: the card's certificate is
+read, central gives a challenge for this call, the card signs it after PIN1, central
+checks the proof. The PIN goes to the card only; the kiosk keeps neither the PIN nor
+the certificate, and learns from central only the name it may show."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from contract import call_api
+from contract.identification import challenge_digest
+from contract.kiosk_api import parse
+from hardware.cardreader import fineid
+from kiosk.agent.client import CentralClient
+
+IDENTIFY_TIMEOUT_S = (3.0, 15.0)  # central asks the OCSP responder before it answers
+
+Session = Callable[[], AbstractContextManager[Callable[[bytes], bytes]]]
+
+
+def pin_tries_left(session: Session) -> int:
+    with session() as send:
+        return fineid.pin_tries_left(send)
+
+
+def identify(
+    client: CentralClient, session: Session, call_id: str, pin: str
+) -> call_api.Identified:
+    """The whole proof in one card session. Raises fineid.WrongPin / PinBlocked /
+    CardError (the card), CardRemoved (pulled half way), CentralRejected (refused at
+    central, with its reason) or CentralUnavailable."""
+    with session() as send:
+        der = fineid.read_certificate(send)
+        elliptic = isinstance(
+            x509.load_der_x509_certificate(der).public_key(), ec.EllipticCurvePublicKey
+        )
+        challenge = parse(
+            call_api.CardChallenge,
+            client.json("POST", f"/kiosk/calls/{call_id}/identification/challenge", json={}),
+        )
+        digest = challenge_digest(base64.b64decode(challenge.challenge), elliptic)
+        signature = fineid.sign(send, pin, digest, elliptic)
+    answer = client.json(
+        "POST",
+        f"/kiosk/calls/{call_id}/identification/card",
+        json={
+            "challenge_id": challenge.challenge_id,
+            "certificate": base64.b64encode(der).decode(),
+            "signature": base64.b64encode(signature).decode(),
+        },
+        timeout=IDENTIFY_TIMEOUT_S,
+    )
+    return parse(call_api.Identified, answer)
