@@ -8,15 +8,18 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from contract import call_api
 from contract.identification import challenge_digest
-from contract.kiosk_api import parse
+from contract.kiosk_api import BadAnswer, parse
+from hardware.base import DeviceError
 from hardware.cardreader import fineid
-from kiosk.agent.client import CentralClient
+from hardware.cardreader.pcsc import CardRemoved
+from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
 
 IDENTIFY_TIMEOUT_S = (3.0, 15.0)  # central asks the OCSP responder before it answers
 
@@ -56,3 +59,34 @@ def identify(
         timeout=IDENTIFY_TIMEOUT_S,
     )
     return parse(call_api.Identified, answer)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the screen says after an attempt: `kind` is one of identified, wrong_pin,
+    pin_blocked, card_removed, card_error, refused (central said no), unavailable;
+    `shown_name` once identified, `tries_left` after a wrong PIN."""
+
+    kind: str
+    shown_name: str = ""
+    tries_left: int = 0
+
+
+def attempt(client: CentralClient, session: Session, call_id: str, pin: str) -> Outcome:
+    """`identify`, with every way it can end as an Outcome (never an exception): the
+    screen must always leave its busy state."""
+    try:
+        done = identify(client, session, call_id, pin)
+    except fineid.WrongPin as exc:
+        return Outcome("wrong_pin", tries_left=exc.tries_left)
+    except fineid.PinBlocked:
+        return Outcome("pin_blocked")
+    except CardRemoved:
+        return Outcome("card_removed")
+    except fineid.CardError:
+        return Outcome("card_error")
+    except CentralRejected:
+        return Outcome("refused")
+    except (CentralUnavailable, BadAnswer, DeviceError):
+        return Outcome("unavailable")
+    return Outcome("identified", shown_name=done.shown_name)

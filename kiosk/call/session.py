@@ -32,7 +32,13 @@ from aiortc import MediaStreamTrack
 from aiortc.contrib.media import MediaRelay
 
 from contract import call_api
-from contract.call_api import CallOutcome, CallStatus, IdentificationLevel, LinkLevel
+from contract.call_api import (
+    CallOutcome,
+    CallStatus,
+    IdentificationLevel,
+    IdentificationMethod,
+    LinkLevel,
+)
 from contract.kiosk_api import BadAnswer, parse
 from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
 from kiosk.call.encoder import KioskVp8Encoder
@@ -80,6 +86,8 @@ class CallView:
     documents: list[call_api.DocumentRef] = field(default_factory=list)
     connected_at: float | None = None  # monotonic, for the call's duration
     identification: IdentificationLevel = IdentificationLevel.NONE
+    # The official asks the citizen to identify so (fineid: the ID card).
+    identification_requested: IdentificationMethod | None = None
     scans_sent: int = 0
     printed: int = 0
     # The link as the kiosk measures it: good, fair or poor (kiosk/call/quality.py).
@@ -284,6 +292,7 @@ class CallSession:
             outcome=call.outcome,
             official_connected=call.official_connected,
             identification=call.identification,
+            identification_requested=call.identification_requested,
             messages=messages[-200:],
             documents=documents if call.status != CallStatus.ENDED else [],
             # Kept once the call ends: its usage event is made from them.

@@ -21,6 +21,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from contract.call_api import OPEN_CALL, CallOutcome, CallStatus, LinkLevel, PartyKind, Speaker
 from hardware.base import DeviceError, DeviceState
+from kiosk.call import card_identity
 from kiosk.call.live_text import LiveLines
 from kiosk.call.session import CONNECTED, FAILED, RECONNECTING, CallSession, CallView
 from kiosk.ui import call_check
@@ -44,7 +45,8 @@ class CallScreen(KioskScreen):
     """The call's phases (check, waiting, in_call, chat, document, ended) and the call's
     session; its parts draw themselves (`ids.video`, `ids.chat`, `ids.document`)."""
 
-    phase = StringProperty("check")  # check | waiting | in_call | chat | document | ended
+    # check | waiting | in_call | chat | document | identify | ended
+    phase = StringProperty("check")
     check_text = StringProperty("")
     can_call = BooleanProperty(False)
     queue_text = StringProperty("")
@@ -53,6 +55,11 @@ class CallScreen(KioskScreen):
     volume = NumericProperty(0.8)
     documents = NumericProperty(0)
     ended_text = StringProperty("")
+    # Identifying with the ID card: what to do or what happened, and the PIN's length
+    # (the PIN itself is only in `_pin`, and only until it goes to the card).
+    identify_text = StringProperty("")
+    pin_length = NumericProperty(0)
+    identifying = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -67,6 +74,8 @@ class CallScreen(KioskScreen):
         self._started_at = 0.0
         self._recorded_start = False
         self._live = LiveLines()
+        self._pin = ""
+        self._asked_for: str | None = None  # the identification request already shown
 
     # The parts, for tests and for the kv rules' readers.
     @property
@@ -112,6 +121,7 @@ class CallScreen(KioskScreen):
         self.service_id = ""
         self.booking_id = None
         self.note = self.check_text = self.queue_text = self.ended_text = ""
+        self.identify_text, self._pin, self.pin_length, self._asked_for = "", "", 0, None
         self._live.clear()
         self.video.clear()
         self.chat.clear()
@@ -208,6 +218,10 @@ class CallScreen(KioskScreen):
         # The caption over the video: the last line of an official, expert or interpreter.
         theirs = [m.text for m in view.messages if m.sender in names]
         self.video.caption = theirs[-1] if theirs else ""
+        requested = view.identification_requested
+        if requested and requested != self._asked_for and self.phase in ("in_call", "chat"):
+            self._asked_for = requested
+            self.ask_for_card()
         if len(view.documents) > self.documents and self.phase in ("in_call", "chat"):
             self.open_document(view.documents[-1].id)
         if view.status != CallStatus.ENDED:
@@ -418,6 +432,75 @@ class CallScreen(KioskScreen):
             self.call.send_scan(as_png(page), "image/png", f"page-{n}.png")
         self.app.record("document_scanned", pages=len(pages), during="call")
         self.note = self.app.t("{pages} pages sent to the official.").format(pages=len(pages))
+
+    # --- strong identification with the ID card ----------------------------------------
+
+    def ask_for_card(self) -> None:
+        """The official asks: the citizen puts their ID card in the reader and types PIN1."""
+        t = self.app.t
+        reader = self.app.device("card_reader")
+        self._pin, self.pin_length, self.identifying = "", 0, False
+        if reader is None or reader.state == DeviceState.OFFLINE:
+            self.note = t("The card reader is not working: show your ID to the camera instead.")
+            return
+        self.identify_text = t(
+            "Your official asks you to identify yourself. Put your ID card in the reader "
+            "and type your PIN1 (4–12 digits)."
+        )
+        self.phase = "identify"
+
+    def pin_key(self, value: str) -> None:
+        if self.identifying:
+            return
+        if value == "backspace":
+            self._pin = self._pin[:-1]
+        elif value.isdigit() and len(self._pin) < 12:
+            self._pin += value
+        self.pin_length = len(self._pin)
+
+    def send_pin(self) -> None:
+        """PIN1 to the card and the card's proof to central, off the main loop."""
+        reader = self.app.device("card_reader")
+        call = self.call
+        if reader is None or call is None or self.identifying:
+            return
+        if len(self._pin) < 4:
+            self.identify_text = self.app.t("PIN1 has 4 to 12 digits.")
+            return
+        pin, call_id = self._pin, self.view.call_id
+        self._pin, self.pin_length, self.identifying = "", 0, True
+        self.identify_text = self.app.t("Checking your card…")
+        self.off_main_loop(
+            lambda: card_identity.attempt(call.client, reader.session, call_id, pin),
+            self._card_answer,
+        )
+
+    def _card_answer(self, outcome: card_identity.Outcome | None, _error: Any) -> None:
+        self.identifying = False
+        t = self.app.t
+        kind = outcome.kind if outcome is not None else "unavailable"
+        if kind == "identified" and outcome is not None:
+            self.note = t("Identified: {name}").format(name=outcome.shown_name)
+            self.identify_text = ""
+            self.phase = "in_call"
+            return
+        self.identify_text = {
+            "wrong_pin": t("Wrong PIN. Tries left: {tries}.").format(
+                tries=outcome.tries_left if outcome else 0
+            ),
+            "pin_blocked": t(
+                "Your PIN is blocked. You can unblock it with your PUK code; the official "
+                "can identify you in another way."
+            ),
+            "card_removed": t("The card was taken out. Put it back in the reader and try again."),
+            "card_error": t("This card cannot be read. Is it a Finnish ID card?"),
+            "refused": t("The card could not be accepted. The official can tell you more."),
+        }.get(kind, t("Identification is not available right now. Try again in a moment."))
+
+    def cancel_identify(self) -> None:
+        self._pin, self.pin_length = "", 0
+        self.identify_text = ""
+        self.phase = "in_call"
 
 
 N_("Official")

@@ -6,7 +6,7 @@ from typing import Any
 
 from kivy.app import App
 from kivy.metrics import mm
-from kivy.properties import OptionProperty
+from kivy.properties import BooleanProperty, OptionProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.ui.widgets.buttons import KioskButton
@@ -29,6 +29,8 @@ class OnScreenKeyboard(BoxLayout):
     """Keys for search (with å, ä, ö), booking codes or a PIN; emits `on_key`."""
 
     layout = OptionProperty("text", options=["text", "code", "pin"])
+    # A citizen's PIN: speech mode says where a key is, never its digit.
+    secret = BooleanProperty(False)
     __events__ = ("on_key",)
 
     def on_kv_post(self, base_widget: Any) -> None:
@@ -43,6 +45,9 @@ class OnScreenKeyboard(BoxLayout):
         self.bind(width=self._width_changed)
 
     def on_layout(self, *_: Any) -> None:
+        self._build()
+
+    def on_secret(self, *_: Any) -> None:
         self._build()
 
     def _width_changed(self, *_: Any) -> None:
@@ -61,10 +66,15 @@ class OnScreenKeyboard(BoxLayout):
         words_row = self._narrow and self.layout == "text"
         self.size_hint_y = None
         self.height = (len(rows) + words_row) * (key_height + self.spacing)
-        for row in rows:
+        for row_number, row in enumerate(rows, start=1):
             line = BoxLayout(spacing="4dp", size_hint_y=None, height=key_height)
-            for char in row:
-                line.add_widget(self._key(char, char))
+            for column, char in enumerate(row, start=1):
+                key = self._key(char, char)
+                if self.secret:
+                    key.speak_as = t("Row {row}, key {column}").format(
+                        row=row_number, column=column
+                    )
+                line.add_widget(key)
             if row is rows[-1]:
                 if words_row:
                     self.add_widget(line)
