@@ -72,16 +72,20 @@ def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:
 
 
 @contextlib.contextmanager
-def built_call_world(folder: Path, poor_link: bool = False) -> Iterator[CallWorld]:
+def built_call_world(
+    folder: Path, poor_link: bool = False, **central_settings: Any
+) -> Iterator[CallWorld]:
     """Janus, coturn, central, an organisation with a kiosk and an official. With
     `poor_link`, every participant reaches coturn only through the link relay, and
-    UDP around it is dropped: what the relay does to the kiosk's link, media feels."""
+    UDP around it is dropped: what the relay does to the kiosk's link, media feels.
+    `central_settings`: more of central's settings (the ID card's trust anchors)."""
     if shutil.which("janus") is None or shutil.which("turnserver") is None:
         pytest.skip("janus and coturn are not installed; ./run test installs them")
     net = create_test_network()
     media = start_media_servers(folder / "media", ip=net.inside, prefix=net.prefix)
     settings = media.central_settings()
     settings["desk_gone_after_s"] = 6
+    settings.update(central_settings)
     link = None
     if poor_link:
         link = start_link_relay(net, media.turn_port, folder / "link")

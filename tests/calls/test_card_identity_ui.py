@@ -1,0 +1,159 @@
+"""Strong identification in the real Kivy UI under Xvfb, in a real call through Janus:
+the official asks, the call screen asks the citizen for their ID card, the virtual
+FINEID card (vsmartcard through a real pcscd) gets a wrong PIN, then the right one,
+central checks the card (chain, a real OCSP responder, the signature) and the kiosk
+shows only "Identified: Matti M."; the official's desk reads who it is. The PIN keys
+are named by place, never by digit, for speech. Screenshots in test-artifacts/ui/."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from devtools.central_world import Org
+from tests.calls.conftest import built_call_world
+from tests.support.card_pki import make_card_ca
+from tests.support.own_process import in_fresh_process
+
+pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("pcscd") is None, reason="pcscd is installed by ./run test"),
+]
+
+
+@dataclass
+class Facts:
+    """What the UI's process needs (it must pickle)."""
+
+    base: str
+    org: Org
+    service: str
+    official_token: str
+    card_folder: Path
+
+
+@pytest.fixture(scope="module")
+def card_world(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("card-call")
+    pki = make_card_ca(folder / "vrk")
+    citizen = pki.citizen("Matti Juhani", "Meikäläinen", "999198625", kind="ec")
+    (folder / "card.der").write_bytes(citizen.der)
+    (folder / "card.key").write_bytes(
+        citizen.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    pki.start_responder()
+    try:
+        with built_call_world(
+            folder,
+            fineid_trust_anchors=str(pki.folder / "root.pem"),
+            fineid_ca_certificates=str(pki.folder / "ca.pem"),
+        ) as world:
+            yield world, folder
+    finally:
+        pki.stop()
+
+
+def test_the_citizen_identifies_with_their_id_card_in_a_call(card_world, display, pcscd, tmp_path):
+    world, folder = card_world
+    facts = Facts(world.central.base, world.org, world.service, world.official_token, folder)
+    in_fresh_process(identify_in_a_call, facts, tmp_path)
+    # Nothing of the identity in the kiosk's state.db.
+    state = (tmp_path / "state").glob("*.db")
+    for db in state:
+        assert b"999198625" not in db.read_bytes() and "Meikäläinen".encode() not in db.read_bytes()
+
+
+def identify_in_a_call(facts: Facts, tmp_path: Path) -> None:
+    import requests
+    from cryptography import x509
+
+    from devtools.ui_driver import UiDriver
+    from hardware.base import DeviceState
+    from kiosk.agent.client import Credentials
+    from tests.support.card_pki import Citizen
+    from tests.support.fineid_card import FineidCard
+    from tests.support.media_files import kiosk_video
+    from tests.support.vpcd_card import connect_card
+
+    http = requests.Session()
+    http.trust_env = False
+    official = {"Authorization": f"Bearer {facts.official_token}"}
+
+    def desk(method: str, path: str, **kw):
+        answer = http.request(
+            method, f"{facts.base}/api/v1{path}", headers=official, timeout=30, **kw
+        )
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    state = tmp_path / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    Credentials(
+        central=facts.base,
+        kiosk_id=facts.org.kiosk_id,
+        device_token=facts.org.device_token,
+        site_id=facts.org.site_id,
+        insecure=True,
+    ).save(state / "credentials.json")
+    video = kiosk_video(tmp_path / "kiosk.avi")
+    ui = UiDriver(
+        tmp_path,
+        devices={"camera": f"video:{video}", "card_reader": "pcsc:Virtual PCD", "printer": "sim"},
+        config={"call_microphone": "none", "call_speaker": "none", "idle_timeout_s": 60},
+    )
+    reader = ui.opened("card_reader")
+    assert ui.wait_until(lambda: reader.state == DeviceState.ONLINE, 45)
+    desk("PUT", "/desk/presence", json={"presence": "available"})
+    ui.app.start_session()
+    ui.app.set_language("en")
+    ui.app.go("call", service_id=facts.service)
+    call = ui.app.screen("call")
+    assert ui.wait_until(lambda: call.can_call, 20), call.check_text
+    ui.tap("Start the call")
+    assert ui.wait_until(lambda: call.view.call_id and call.phase == "waiting", 15)
+    desk("POST", f"/desk/calls/{call.view.call_id}/accept")
+    assert ui.wait_until(lambda: call.phase == "in_call", 15)
+    desk("POST", f"/desk/calls/{call.view.call_id}/identification/request", json={})
+    assert ui.wait_until(lambda: call.phase == "identify", 15), call.phase
+    assert "Put your ID card in the reader" in call.identify_text
+    ui.screenshot("call-identify")
+    # Speech names the PIN keys by place, never by digit.
+    keys = [w for w in call.walk() if getattr(w, "key_value", "").isdigit()]
+    assert keys and all(k.speak_as.startswith("Row ") for k in keys)
+
+    key = serialization.load_pem_private_key((facts.card_folder / "card.key").read_bytes(), None)
+    der = (facts.card_folder / "card.der").read_bytes()
+    citizen = Citizen(
+        "Matti Juhani", "Meikäläinen", "999198625", key, x509.load_der_x509_certificate(der)
+    )
+    card = FineidCard(citizen, pin="2468")
+    connect_card(card)
+    assert ui.wait_until(lambda: reader.status["card"] == "present", 20)
+    for digit in "1357":
+        call.pin_key(digit)
+    assert call.pin_length == 4 and "1357" not in ui.texts()
+    ui.tap("OK")
+    assert ui.wait_until(lambda: "Tries left: 4" in call.identify_text, 30), call.identify_text
+    for digit in "2468":
+        call.pin_key(digit)
+    ui.tap("OK")
+    assert ui.wait_until(lambda: call.phase == "in_call", 30), call.identify_text
+    assert call.note == "Identified: Matti M."
+    ui.screenshot("call-identified")
+    seen = desk("GET", f"/desk/calls/{call.view.call_id}/identity")
+    assert seen["satu"] == "999198625" and seen["level"] == "strong"
+    card.remove()
+    ui.tap("End call")
+    ui.app.end_session("finished")
+    assert "Matti" not in ui.texts() and call.note == ""
+    ui.stop()
