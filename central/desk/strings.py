@@ -105,6 +105,31 @@ STRINGS: dict[str, dict[str, str]] = {
         "sv": "Svag: ID-handling visad för kameran",
         "en": "Weak: ID document shown to the camera",
     },
+    "id_strong": {
+        "fi": "Vahva: henkilökortti kioskin lukijassa",
+        "sv": "Stark: identitetskortet i kioskens läsare",
+        "en": "Strong: ID card in the kiosk's reader",
+    },
+    "ask_card": {
+        "fi": "Pyydä tunnistautumaan henkilökortilla",
+        "sv": "Be om identifiering med identitetskort",
+        "en": "Ask for the ID card",
+    },
+    "card_asked": {
+        "fi": "Asiakasta pyydetty laittamaan henkilökortti lukijaan…",
+        "sv": "Kunden ombedd att sätta identitetskortet i läsaren…",
+        "en": "The citizen has been asked to put their ID card in the reader…",
+    },
+    "show_identity": {
+        "fi": "Näytä henkilöllisyys",
+        "sv": "Visa identiteten",
+        "en": "Show identity",
+    },
+    "identity_code": {
+        "fi": "Sähköinen asiointitunnus",
+        "sv": "Elektroniskt identifieringsnummer",
+        "en": "Electronic identification number",
+    },
     "connection_lost": {
         "fi": "Yhteys asiakkaaseen katkesi. Odotetaan…",
         "sv": "Förbindelsen till kunden bröts. Väntar…",

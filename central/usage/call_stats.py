@@ -57,6 +57,9 @@ def _counted(key: Any, where: list[ColumnElement[bool]]) -> Any:
             func.sum(case((Call.identification == IdentificationLevel.WEAK, 1), else_=0)).label(
                 "weak"
             ),
+            func.sum(case((Call.identification == IdentificationLevel.STRONG, 1), else_=0)).label(
+                "strong"
+            ),
         )
         .where(*where)
         .group_by(key, Call.provider_id, Call.outcome)
@@ -91,6 +94,7 @@ def per_service(db: Session, where: list[ColumnElement[bool]]) -> list[dict[str,
                 "documents_shown": 0,
                 "documents_scanned": 0,
                 "identified_weak": 0,
+                "identified_strong": 0,
                 "interpreted": 0,
                 "interpreted_by_language": {},
                 "interpreted_by_organisation": {},
@@ -102,6 +106,7 @@ def per_service(db: Session, where: list[ColumnElement[bool]]) -> list[dict[str,
         item["documents_shown"] += row.shown or 0
         item["documents_scanned"] += row.scanned or 0
         item["identified_weak"] += row.weak or 0
+        item["identified_strong"] += row.strong or 0
     joined = CallParty.joined_at.is_not(None)
     calls_with = select(Call.service_id, CallParty.kind, func.count(func.distinct(Call.id)))
     for service_id, kind, count in db.execute(

@@ -28,14 +28,21 @@ pytestmark = [
 
 
 @dataclass
-class Facts:
-    """What the UI's process needs (it must pickle)."""
-
+class Address:
     base: str
+
+
+@dataclass
+class Facts:
+    """What the UI's process needs (it must pickle); also what open_desk reads."""
+
+    central: Address
     org: Org
     service: str
     official_token: str
+    official_email: str
     card_folder: Path
+    folder: Path
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +72,15 @@ def card_world(tmp_path_factory):
 
 def test_the_citizen_identifies_with_their_id_card_in_a_call(card_world, display, pcscd, tmp_path):
     world, folder = card_world
-    facts = Facts(world.central.base, world.org, world.service, world.official_token, folder)
+    facts = Facts(
+        Address(world.central.base),
+        world.org,
+        world.service,
+        world.official_token,
+        world.official_email,
+        folder,
+        world.folder,
+    )
     in_fresh_process(identify_in_a_call, facts, tmp_path)
     # Nothing of the identity in the kiosk's state.db.
     state = (tmp_path / "state").glob("*.db")
@@ -75,15 +90,12 @@ def test_the_citizen_identifies_with_their_id_card_in_a_call(card_world, display
 
 def identify_in_a_call(facts: Facts, tmp_path: Path) -> None:
     import requests
-    from cryptography import x509
 
-    from devtools.ui_driver import UiDriver
+    from devtools.ui_driver import SCREENSHOTS, UiDriver
     from hardware.base import DeviceState
     from kiosk.agent.client import Credentials
-    from tests.support.card_pki import Citizen
-    from tests.support.fineid_card import FineidCard
+    from tests.calls.conftest import desk_browser, open_desk
     from tests.support.media_files import kiosk_video
-    from tests.support.vpcd_card import connect_card
 
     http = requests.Session()
     http.trust_env = False
@@ -91,7 +103,7 @@ def identify_in_a_call(facts: Facts, tmp_path: Path) -> None:
 
     def desk(method: str, path: str, **kw):
         answer = http.request(
-            method, f"{facts.base}/api/v1{path}", headers=official, timeout=30, **kw
+            method, f"{facts.central.base}/api/v1{path}", headers=official, timeout=30, **kw
         )
         assert answer.status_code < 300, answer.text
         return answer.json()
@@ -99,7 +111,7 @@ def identify_in_a_call(facts: Facts, tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir(parents=True, exist_ok=True)
     Credentials(
-        central=facts.base,
+        central=facts.central.base,
         kiosk_id=facts.org.kiosk_id,
         device_token=facts.org.device_token,
         site_id=facts.org.site_id,
@@ -123,8 +135,37 @@ def identify_in_a_call(facts: Facts, tmp_path: Path) -> None:
     assert ui.wait_until(lambda: call.view.call_id and call.phase == "waiting", 15)
     desk("POST", f"/desk/calls/{call.view.call_id}/accept")
     assert ui.wait_until(lambda: call.phase == "in_call", 15)
-    desk("POST", f"/desk/calls/{call.view.call_id}/identification/request", json={})
-    assert ui.wait_until(lambda: call.phase == "identify", 15), call.phase
+    # The official asks on their desk page (Chromium).
+    with desk_browser(facts) as browser:
+        page = open_desk(browser, facts)
+        page.wait_for_selector("#ask-card:visible", timeout=10000)
+        page.click("#ask-card")
+        assert ui.wait_until(lambda: call.phase == "identify", 15), call.phase
+        identify_with_the_card(ui, call, reader, facts)
+        page.wait_for_selector("#show-identity:visible", timeout=10000)
+        page.click("#show-identity")
+        page.wait_for_function(
+            "() => document.getElementById('identity').innerText.includes('999198625')",
+            timeout=10000,
+        )
+        assert "Meikäläinen" in page.inner_text("#identity")
+        page.screenshot(path=str(SCREENSHOTS / "desk-identified.png"))
+        page.close()
+    seen = desk("GET", f"/desk/calls/{call.view.call_id}/identity")
+    assert seen["satu"] == "999198625" and seen["level"] == "strong"
+    ui.tap("End call")
+    ui.app.end_session("finished")
+    assert "Matti" not in ui.texts() and call.note == ""
+    ui.stop()
+
+
+def identify_with_the_card(ui, call, reader, facts: Facts) -> None:
+    from cryptography import x509
+
+    from tests.support.card_pki import Citizen
+    from tests.support.fineid_card import FineidCard
+    from tests.support.vpcd_card import connect_card
+
     assert "Put your ID card in the reader" in call.identify_text
     ui.screenshot("call-identify")
     # Speech names the PIN keys by place, never by digit.
@@ -150,10 +191,4 @@ def identify_in_a_call(facts: Facts, tmp_path: Path) -> None:
     assert ui.wait_until(lambda: call.phase == "in_call", 30), call.identify_text
     assert call.note == "Identified: Matti M."
     ui.screenshot("call-identified")
-    seen = desk("GET", f"/desk/calls/{call.view.call_id}/identity")
-    assert seen["satu"] == "999198625" and seen["level"] == "strong"
     card.remove()
-    ui.tap("End call")
-    ui.app.end_session("finished")
-    assert "Matti" not in ui.texts() and call.note == ""
-    ui.stop()

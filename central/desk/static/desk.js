@@ -115,6 +115,7 @@ function renderParties(call) {
   $("interpreter-form").hidden = !official;
   $("expert-form").hidden = !official;
   $("identification-label").hidden = !official;
+  $("strong-id").hidden = !official;
   $("document-form").hidden = !official;
   const list = $("parties");
   list.replaceChildren();
@@ -179,6 +180,12 @@ function renderCall(call) {
     docs.append(li);
   }
   $("identification").value = call.identification;
+  $("identification").disabled = call.identification === "strong";
+  $("ask-card").hidden = call.identification === "strong";
+  $("show-identity").hidden = call.identification !== "strong";
+  if (call.identification !== "strong") {
+    $("identity").textContent = call.identification_requested ? words.card_asked : "";
+  }
   const lost = call.status === "active" && !call.kiosk_connected;
   $("call-status").textContent = lost ? words.connection_lost : "";
   $("resume").hidden = wantMedia;
@@ -381,6 +388,18 @@ $("expert-form").addEventListener("submit", async (event) => {
     notice(e.message);
   }
 });
+$("ask-card").addEventListener("click", () =>
+  api("POST", `/desk/calls/${activeId}/identification/request`, { method: "fineid" })
+    .then(() => { $("identity").textContent = words.card_asked; })
+    .catch((e) => notice(e.message)));
+// Who the citizen is: asked for each time (every view is audited), never kept in the page.
+$("show-identity").addEventListener("click", () =>
+  api("GET", `/desk/calls/${activeId}/identity`)
+    .then((who) => {
+      $("identity").textContent =
+        `${who.given_names} ${who.surname} · ${words.identity_code} ${who.satu}`;
+    })
+    .catch((e) => notice(e.message)));
 $("identification").addEventListener("change", (event) =>
   api("PUT", `/desk/calls/${activeId}/identification`, { level: event.target.value }).catch((e) => notice(e.message)));
 $("chat-text").addEventListener("input", () => {

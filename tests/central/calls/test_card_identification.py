@@ -252,3 +252,7 @@ def test_the_official_asks_and_the_kiosks_card_reader_proves_it(central, world, 
     seen = ok(central.request("GET", f"{path}/identity", world["official"]))
     assert seen["satu"] == "999198625"
     ok(central.request("POST", f"{path}/end", world["official"], json={}))
+    # Reports count the call as strongly identified, and nothing of who.
+    report = ok(central.request("GET", "/stats/calls", world["org"].tokens["org_admin"]))
+    assert sum(i["identified_strong"] for i in report["items"]) >= 1
+    assert "999198625" not in str(report) and "Meikäläinen" not in str(report)
