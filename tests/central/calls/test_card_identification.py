@@ -13,6 +13,7 @@ itself, APDUs and all, is tested in tests/hardware/test_fineid_card.py.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 from collections.abc import Iterator
 
@@ -105,7 +106,8 @@ def prove(central, world, call_id, challenge, citizen, signed_over: bytes | None
     )
 
 
-def test_the_card_identifies_the_citizen_for_this_call_only(central, world, pki):
+def test_the_card_identifies_the_citizen_for_this_call_only(central, world, pki, caplog):
+    caplog.set_level(logging.DEBUG)  # everything central logs while it happens
     matti = pki.people["matti"]
     call = active_call(central, world)
     challenge = challenge_for(central, world, call["id"])
@@ -146,6 +148,9 @@ def test_the_card_identifies_the_citizen_for_this_call_only(central, world, pki)
     )
     assert central.request("PUT", put, world["official"], json={"level": "weak"}).status_code == 409
     ok(central.request("POST", f"/desk/calls/{call['id']}/end", world["official"], json={}))
+    # Nor in anything central logged (its own log and the access log).
+    assert caplog.records, "central's logging was captured"
+    assert "999198625" not in caplog.text and "Meikäläinen" not in caplog.text
     # The identity is in no column of central's database but the sealed one.
     with session_scope(central.app.state.sessions) as db:
         for table in inspect(db.get_bind()).get_table_names():
