@@ -174,6 +174,8 @@ class KioskCall:
     official_connected: bool = False
     # The level the official recorded (none; weak: an ID document shown to the camera).
     identification: IdentificationLevel = IdentificationLevel.NONE
+    # How (document, fineid, …): for the call's usage event; never who.
+    identification_method: IdentificationMethod | None = None
     # The official asks the citizen to identify so (fineid: with their ID card).
     identification_requested: IdentificationMethod | None = None
     join: RoomJoin | None = None

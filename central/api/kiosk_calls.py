@@ -81,6 +81,7 @@ def kiosk_view(request: Request, db: Session, call: Call, after: int) -> call_ap
         status=call.status,
         outcome=call.outcome,
         identification=call.identification,
+        identification_method=call.identification_method,
         identification_requested=call.identification_requested,
     )
     if call.status == CallStatus.QUEUED:

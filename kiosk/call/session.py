@@ -86,6 +86,7 @@ class CallView:
     documents: list[call_api.DocumentRef] = field(default_factory=list)
     connected_at: float | None = None  # monotonic, for the call's duration
     identification: IdentificationLevel = IdentificationLevel.NONE
+    identification_method: IdentificationMethod | None = None
     # The official asks the citizen to identify so (fineid: the ID card).
     identification_requested: IdentificationMethod | None = None
     scans_sent: int = 0
@@ -292,6 +293,7 @@ class CallSession:
             outcome=call.outcome,
             official_connected=call.official_connected,
             identification=call.identification,
+            identification_method=call.identification_method,
             identification_requested=call.identification_requested,
             messages=messages[-200:],
             documents=documents if call.status != CallStatus.ENDED else [],

@@ -154,6 +154,10 @@ def identify_in_a_call(facts: Facts, tmp_path: Path) -> None:
     seen = desk("GET", f"/desk/calls/{call.view.call_id}/identity")
     assert seen["satu"] == "999198625" and seen["level"] == "strong"
     ui.tap("End call")
+    assert ui.wait_until(lambda: call.phase == "ended", 20), call.phase
+    [(_, _, ended)] = ui.outbox("call_ended")
+    assert (ended["identification"], ended["identification_method"]) == ("strong", "fineid")
+    assert "999198625" not in str(ui.outbox()) and "Matti" not in str(ui.outbox())
     ui.app.end_session("finished")
     assert "Matti" not in ui.texts() and call.note == ""
     ui.stop()

@@ -274,6 +274,8 @@ class CallScreen(KioskScreen):
             outcome=view.outcome or CallOutcome.COMPLETED,
             wait_s=round((view.connected_at or time.monotonic()) - self._started_at),
             identification=view.identification,
+            # The level's method (document, fineid…) the programme counts; never who.
+            identification_method=view.identification_method or "",
             documents_shown=self.documents,
             documents_scanned=view.scans_sent,
             documents_printed=view.printed,
