@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,12 +106,9 @@ def _served(agreement: Agreement) -> Select[str, str, str, datetime | None, date
     )
 
 
-def _statement_column(agreement: Agreement) -> Any:
-    return (
-        CallParty.statement_id
-        if agreement.kind == AgreementKind.INTERPRETATION
-        else Call.statement_id
-    )
+def _counted(agreement: Agreement) -> type[Call] | type[CallParty]:
+    """What the agreement's statements count: interpreters' time, or calls."""
+    return CallParty if agreement.kind == AgreementKind.INTERPRETATION else Call
 
 
 def _in_force_during(agreement: Agreement, month: Month) -> bool:
@@ -127,20 +124,16 @@ def _in_force_during(agreement: Agreement, month: Month) -> bool:
 def _site_count(db: Session, agreement: Agreement) -> int:
     if agreement.site_ids is not None:
         return len(agreement.site_ids)
-    return len(list(db.scalars(select(Site.id).where(Site.org_id == agreement.host_org_id))))
+    counted = select(func.count()).where(Site.org_id == agreement.host_org_id)
+    return int(db.scalar(counted) or 0)
 
 
-def figures(
-    db: Session, agreement: Agreement, month: Month, issued: Statement | None = None
-) -> dict[str, Any]:
-    """The month's figures: what `issued` counted, or (not yet issued) every item of the
-    agreement that ended before the month's end and no statement counted."""
-    column = _statement_column(agreement)
-    query = _served(agreement)
-    if issued is not None:
-        query = query.where(column == issued.id)
-    else:
-        query = query.where(column.is_(None), _end_column(agreement) < month.ends_at)
+def figures(db: Session, agreement: Agreement, month: Month) -> dict[str, Any]:
+    """The month's figures, not yet issued: every item of the agreement that ended before
+    the month's end and no statement counted (an issued month's are stored)."""
+    query = _served(agreement).where(
+        _counted(agreement).statement_id.is_(None), _end_column(agreement) < month.ends_at
+    )
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     items: list[str] = []
     for item, site_id, service_id, start, end in db.execute(query):
@@ -265,7 +258,7 @@ def _issue(db: Session, agreement: Agreement, month: Month) -> None:
     except IntegrityError:
         db.rollback()  # another request issued it a moment ago: theirs stands
         return
-    model = CallParty if agreement.kind == AgreementKind.INTERPRETATION else Call
+    model = _counted(agreement)
     for start in range(0, len(items), 500):
         db.execute(
             update(model)

@@ -13,15 +13,25 @@ from central.db.types import utcnow
 from contract.agreements import AgreementKind, AgreementStatus
 
 
-def as_json(access: Access, agreement: Agreement, with_history: bool = False) -> dict[str, Any]:
-    names = {
+def _names(access: Access, agreements: list[Agreement]) -> dict[str, str]:
+    parties = {a.host_org_id for a in agreements} | {a.provider_org_id for a in agreements}
+    return {
         org_id: name
         for org_id, name in access.db.execute(
-            select(Organisation.id, Organisation.name).where(
-                Organisation.id.in_([agreement.host_org_id, agreement.provider_org_id])
-            )
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(parties))
         )
     }
+
+
+def as_json(
+    access: Access,
+    agreement: Agreement,
+    with_history: bool = False,
+    names: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One agreement; `names`: its parties' names where the caller has them already."""
+    if names is None:
+        names = _names(access, [agreement])
     out: dict[str, Any] = {
         "id": agreement.id,
         "kind": agreement.kind,
@@ -68,4 +78,6 @@ def listing(
         query = query.where(Agreement.status == status)
     if kind is not None:
         query = query.where(Agreement.kind == kind)
-    return [as_json(access, a) for a in access.db.scalars(query)]
+    found = list(access.db.scalars(query))
+    names = _names(access, found)
+    return [as_json(access, a, names=names) for a in found]

@@ -89,10 +89,14 @@ def get_agreement(
 
 
 def _step(
-    request: Request, access: Access, agreement_id: str, action: AgreementAction, note: str
+    request: Request,
+    access: Access,
+    agreement_id: str,
+    action: AgreementAction,
+    body: StepIn | None,
 ) -> dict[str, Any]:
     agreement = lifecycle.visible(access, agreement_id)
-    lifecycle.step(access, agreement, action, note)
+    lifecycle.step(access, agreement, action, body.note if body else "")
     audit.concerns(request, lifecycle.other_side(agreement, access.person.org_id))
     access.db.commit()
     return views.as_json(access, agreement, with_history=True)
@@ -106,8 +110,7 @@ def accept_agreement(
     access: Access = Depends(allowed("agreement.manage")),
 ) -> dict[str, Any]:
     """The other side's admin accepts a proposal: in force from its valid_from."""
-    note = body.note if body else ""
-    return _step(request, access, agreement_id, AgreementAction.ACCEPTED, note)
+    return _step(request, access, agreement_id, AgreementAction.ACCEPTED, body)
 
 
 @router.post("/agreements/{agreement_id}/decline", responses=errors(401, 403, 404, 409, 422))
@@ -118,8 +121,7 @@ def decline_agreement(
     access: Access = Depends(allowed("agreement.manage")),
 ) -> dict[str, Any]:
     """Either side turns a proposal down (its proposer withdraws it)."""
-    note = body.note if body else ""
-    return _step(request, access, agreement_id, AgreementAction.DECLINED, note)
+    return _step(request, access, agreement_id, AgreementAction.DECLINED, body)
 
 
 @router.post("/agreements/{agreement_id}/end", responses=errors(401, 403, 404, 409, 422))
@@ -131,8 +133,7 @@ def end_agreement(
 ) -> dict[str, Any]:
     """Either side ends it: no new calls from this moment; calls already queued or in
     progress are served to the end."""
-    note = body.note if body else ""
-    return _step(request, access, agreement_id, AgreementAction.ENDED, note)
+    return _step(request, access, agreement_id, AgreementAction.ENDED, body)
 
 
 @router.get("/agreements/{agreement_id}/statements/{month}", responses=errors(401, 403, 404, 422))

@@ -8,8 +8,10 @@ strong identification.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import requests
 from cryptography import x509
@@ -21,12 +23,26 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 
 from central.identity.fineid import CardRefused
 
+log = logging.getLogger("central")
 # How far an answer's times may be off this server's clock.
 SKEW = timedelta(minutes=5)
 
 
 class NoAnswer(Exception):
     """The responder or the CRL could not be read or trusted; why, for the log."""
+
+
+def _fetch(what: str, url: str, timeout: float, **request: Any) -> bytes:
+    """The body of a 200 answer from the responder or the CRL's server, else NoAnswer."""
+    try:
+        answer = requests.request(
+            "POST" if "data" in request else "GET", url, timeout=timeout, **request
+        )
+    except requests.RequestException as exc:
+        raise NoAnswer(f"{what} did not answer: {exc}") from exc
+    if answer.status_code != 200:
+        raise NoAnswer(f"{what} answered {answer.status_code}")
+    return answer.content
 
 
 def ocsp_url_of(certificate: x509.Certificate) -> str | None:
@@ -93,19 +109,15 @@ def ask_ocsp(
         .build()
         .public_bytes(serialization.Encoding.DER)
     )
+    content = _fetch(
+        "the OCSP responder",
+        url,
+        timeout,
+        data=request,
+        headers={"Content-Type": "application/ocsp-request"},
+    )
     try:
-        answer = requests.post(
-            url,
-            data=request,
-            headers={"Content-Type": "application/ocsp-request"},
-            timeout=timeout,
-        )
-    except requests.RequestException as exc:
-        raise NoAnswer(f"the OCSP responder did not answer: {exc}") from exc
-    if answer.status_code != 200:
-        raise NoAnswer(f"the OCSP responder answered {answer.status_code}")
-    try:
-        response = ocsp.load_der_ocsp_response(answer.content)
+        response = ocsp.load_der_ocsp_response(content)
     except ValueError as exc:
         raise NoAnswer("the OCSP answer does not parse") from exc
     if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
@@ -124,17 +136,12 @@ def ask_crl(
     certificate: x509.Certificate, issuer: x509.Certificate, url: str, now: datetime, timeout: float
 ) -> bool:
     """True when the CRL lists the certificate as revoked."""
+    content = _fetch("the CRL's server", url, timeout)
     try:
-        answer = requests.get(url, timeout=timeout)
-    except requests.RequestException as exc:
-        raise NoAnswer(f"the CRL could not be fetched: {exc}") from exc
-    if answer.status_code != 200:
-        raise NoAnswer(f"the CRL's server answered {answer.status_code}")
-    try:
-        crl = x509.load_der_x509_crl(answer.content)
+        crl = x509.load_der_x509_crl(content)
     except ValueError:
         try:
-            crl = x509.load_pem_x509_crl(answer.content)
+            crl = x509.load_pem_x509_crl(content)
         except ValueError as exc:
             raise NoAnswer("the CRL does not parse") from exc
     if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
@@ -176,6 +183,8 @@ class Revocation:
             if revoked:
                 raise CardRefused("The card's certificate has been revoked.")
             return
+        # Why, for the operator (no identity in it: addresses and statuses only).
+        log.warning("an ID card's revocation could not be checked: %s", "; ".join(self.problems))
         raise CardRefused(
             "Whether the card is revoked cannot be checked now; try again in a moment."
         )

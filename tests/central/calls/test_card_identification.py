@@ -23,9 +23,8 @@ from sqlalchemy import inspect, select, text, update
 from central.db.engine import session_scope
 from central.db.models import AuditEntry, IdentityChallenge
 from central.db.types import utcnow
-from devtools.builders import service_ids
 from devtools.central_server import RunningCentral, start_central
-from devtools.central_world import add_user, make_org, ok, user_id
+from devtools.central_world import add_user, make_org, ok
 from devtools.media_servers import MediaServers
 from tests.central.identity.test_fineid_verify import card_sign
 from tests.support.call_api import desk, kiosk_call, poll
@@ -60,25 +59,12 @@ def central(database_url: str, media: MediaServers, pki) -> Iterator[RunningCent
 
 
 @pytest.fixture(scope="module")
-def world(central, national):
-    org = make_org(central, national)
-    service = service_ids()[0]
-    ok(
-        central.request(
-            "PUT", f"/sites/{org.site_id}/catalogue", national, json={"service_ids": [service]}
-        )
-    )
-    official = add_user(central, "official", org.id)
-    ok(
-        central.request(
-            "PUT",
-            f"/officials/{user_id(central, official)}",
-            org.tokens["org_admin"],
-            json={"services": [service], "languages": ["fi"]},
-        )
-    )
-    ok(central.request("PUT", "/desk/presence", official, json={"presence": "available"}))
-    return {"org": org, "service": service, "official": official}
+def world(world, central):
+    """The calls' world (tests/central/calls/conftest.py), its official Anna available:
+    she takes the calls whose citizens identify."""
+    anna = world["officials"]["anna"][1]
+    ok(central.request("PUT", "/desk/presence", anna, json={"presence": "available"}))
+    return {**world, "official": anna}
 
 
 def active_call(central, world) -> dict:
