@@ -24,7 +24,7 @@ from central.db.engine import session_scope
 from central.db.models import AuditEntry, IdentityChallenge
 from central.db.types import utcnow
 from devtools.central_server import RunningCentral, start_central
-from devtools.central_world import add_user, make_org, ok
+from devtools.central_world import add_user, agree, make_org, ok, user_id
 from devtools.media_servers import MediaServers
 from tests.central.identity.test_fineid_verify import card_sign
 from tests.support.call_api import desk, kiosk_call, poll
@@ -71,6 +71,28 @@ def active_call(central, world) -> dict:
     call = kiosk_call(central, world["org"].device_token, world["service"])
     ok(central.request("POST", f"/desk/calls/{call['id']}/accept", world["official"]))
     return call
+
+
+def joined_interpreter(central, world, call_id: str) -> str:
+    """An interpreter of an interpretation service with an agreement with the call's
+    organisation, joined to the call at its official's request: their token."""
+    national = add_user(central, "national_admin", None)
+    agency = make_org(central, national, with_kiosk=False, interpretation_service=True)
+    agree(central, national, world["org"].id, agency.id, "interpretation", languages=["ar"])
+    token = add_user(central, "interpreter", agency.id)
+    ok(
+        central.request(
+            "PUT",
+            f"/officials/{user_id(central, token)}",
+            agency.tokens["org_admin"],
+            json={"services": [], "languages": ["ar"]},
+        )
+    )
+    path = f"/desk/calls/{call_id}/interpreter"
+    ok(central.request("POST", path, world["official"], json={"language": "ar"}))
+    [request] = [r for r in desk(central, token)["interpreting"]]
+    ok(central.request("POST", f"/desk/interpreting/{request['party_id']}/take", token))
+    return token
 
 
 def challenge_for(central, world, call_id: str) -> dict:
@@ -124,6 +146,12 @@ def test_the_card_identifies_the_citizen_for_this_call_only(central, world, pki,
     other = add_user(central, "official", world["org"].id)
     r = central.request("GET", f"/desk/calls/{call['id']}/identity", other)
     assert r.status_code == 404 and "999198625" not in r.text
+    # An interpreter in the call reaches the call, never who the citizen is.
+    interpreter = joined_interpreter(central, world, call["id"])
+    r = central.request("GET", f"/desk/calls/{call['id']}/identity", interpreter)
+    assert r.status_code == 404 and "999198625" not in r.text
+    theirs = ok(central.request("GET", f"/desk/calls/{call['id']}", interpreter))
+    assert theirs["my_role"] == "interpreter" and "999198625" not in str(theirs)
     # The same challenge again: refused, though the proof is good.
     again = prove(central, world, call["id"], challenge, matti)
     assert again.status_code == 409 and again.json()["error"]["code"] == "challenge_spent"
