@@ -52,6 +52,18 @@ class IdentificationMethod(StrEnum):
     FTN = "ftn"  # a trust network broker's OpenID Connect
 
 
+class PhoneStep(StrEnum):
+    """Where identification by the citizen's phone is: the kiosk shows the QR (waiting),
+    the phone took it to the identity provider (opened), then identified, refused (the
+    provider's answer proved nothing or the citizen cancelled) or expired."""
+
+    WAITING = "waiting"
+    OPENED = "opened"
+    IDENTIFIED = "identified"
+    REFUSED = "refused"
+    EXPIRED = "expired"
+
+
 class LinkLevel(StrEnum):
     """A call's link as its kiosk measures it (loss on what it receives and sends)."""
 

@@ -37,7 +37,7 @@ from central.calls.desk_view import (
 from central.db.models import Call, CallDocument, CallParty
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
-from central.identity import card_route
+from central.identity import sealed
 from central.web.attachment import content_disposition
 from contract import call_api
 from contract.call_api import CallOutcome, IdentificationLevel, IdentificationMethod
@@ -303,7 +303,7 @@ def call_identity(
     the call's organisation."""
     call = officials_call(access, call_id)
     audit.concerns(request, call.provider_id)
-    found = card_route.identity_of(access.db, secret_key_of(request), call)
+    found = sealed.identity_of(access.db, secret_key_of(request), call)
     if found is None:
         raise not_found("identity of this call (the citizen is not strongly identified)")
     return {**found, "level": call.identification.value}

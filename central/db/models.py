@@ -36,6 +36,7 @@ from contract.call_api import (
     IdentificationMethod,
     PartyKind,
     PartyStatus,
+    PhoneStep,
     Speaker,
 )
 from contract.kiosk_api import BookingStatus, CheckInStatus, CommandStatus
@@ -741,6 +742,27 @@ class IdentityChallenge(Base):
     challenge: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None] = mapped_column()
+
+
+class PhoneIdentification(Base):
+    """A QR code a kiosk shows for identification by the citizen's own phone
+    (central/identity/eid/phone_route.py): its address is single use and opens within
+    two minutes, only for this kiosk's call; the memo is what the identity provider was
+    asked (request id, state, nonce), never who answered."""
+
+    __tablename__ = "phone_identifications"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kiosk_id: Mapped[str] = mapped_column(String(36), index=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    method: Mapped[IdentificationMethod] = mapped_column(Vocabulary(IdentificationMethod, 16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    short_code: Mapped[str] = mapped_column(String(8))
+    step: Mapped[PhoneStep] = mapped_column(Vocabulary(PhoneStep, 16), default=PhoneStep.WAITING)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    opened_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    memo: Mapped[str] = mapped_column(Text, default="{}")
+    refusal: Mapped[str | None] = mapped_column(String(200))
 
 
 class CallIdentity(Base):

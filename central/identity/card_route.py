@@ -9,7 +9,6 @@ refusal, which tells nothing of why.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,14 +17,14 @@ from cryptography import x509
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from central.calls.documents import seal, unseal
 from central.db.engine import changed
-from central.db.models import Call, CallIdentity, IdentityChallenge
+from central.db.models import Call, IdentityChallenge
 from central.errors import ApiError
 from central.identity.fineid import CardIdentity, CardRefused, verify
 from central.identity.revocation import Revocation
+from central.identity.sealed import Person, keep
 from central.settings import Settings
-from contract.call_api import CallStatus, IdentificationLevel, IdentificationMethod
+from contract.call_api import CallStatus, IdentificationMethod
 
 CHALLENGE_S = 120
 CHALLENGE_BYTES = 32
@@ -120,38 +119,12 @@ def prove(
         )
     except CardRefused as exc:
         raise ApiError(422, "card_refused", str(exc)) from exc
-    sealed = seal(
+    keep(
+        db,
         secret,
-        call.id,
-        json.dumps(
-            {
-                "satu": identity.satu,
-                "given_names": identity.given_names,
-                "surname": identity.surname,
-                "at": now.isoformat(),
-            }
-        ).encode(),
+        call,
+        IdentificationMethod.FINEID,
+        Person(identity.given_names, identity.surname, satu=identity.satu),
+        now,
     )
-    existing = db.get(CallIdentity, call.id)
-    if existing is None:
-        db.add(CallIdentity(call_id=call.id, method=IdentificationMethod.FINEID, sealed=sealed))
-    else:
-        existing.method, existing.sealed, existing.created_at = (
-            IdentificationMethod.FINEID,
-            sealed,
-            now,
-        )
-    call.identification = IdentificationLevel.STRONG
-    call.identification_method = IdentificationMethod.FINEID
-    call.identification_requested = None
-    db.commit()
     return identity
-
-
-def identity_of(db: Session, secret: bytes, call: Call) -> dict[str, str] | None:
-    """The call's identity, opened for its official (the caller audits the view)."""
-    row = db.get(CallIdentity, call.id)
-    if row is None:
-        return None
-    found: dict[str, str] = json.loads(unseal(secret, call.id, row.sealed))
-    return {**found, "method": row.method.value}
