@@ -45,6 +45,7 @@ from central.console import static_files as console_static
 from central.db.engine import make_engine, make_session_factory
 from central.db.migrate import upgrade
 from central.desk import page as desk_page
+from central.eid import page as eid_page
 from central.errors import install_error_handlers
 from central.fleet import alerts
 from central.ptv import sync as ptv_sync
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
 
     install_docs(app, API_PREFIX)
     app.include_router(desk_page.router)
+    app.include_router(eid_page.router)
     app.include_router(janus_relay.router)
     app.include_router(update_serving.router)
     for console_router in (
@@ -170,7 +172,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             },
             public=(f"{API_PREFIX}/auth/login", f"{API_PREFIX}/enroll", "/console/login"),
             # The Janus relay authenticates each request by its room token itself.
-            public_prefixes=("/console/invitation/", "/janus"),
+            public_prefixes=("/console/invitation/", "/janus", "/eid/"),
             public_large={"/janus": 64 * 1024},
             item_checked=(f"{API_PREFIX}/kiosk/events",),
         ),

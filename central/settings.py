@@ -66,6 +66,20 @@ class Settings(BaseSettings):
     fineid_ca_certificates: str = ""
     fineid_ocsp_url: str = ""
     fineid_check_timeout_s: float = Field(default=5.0, gt=0, le=30)
+    # Identification by the citizen's phone (central/identity/eid/). Suomi.fi
+    # e-Identification over SAML: the IdP's metadata file, central's signing and
+    # decryption key and its certificate (PEM), and the entity id registered with Suomi.fi
+    # (default {public_base_url}/eid/saml/metadata). An FTN broker over OpenID Connect:
+    # its issuer, central's client id there, and central's private keys (a JWKS file made
+    # by `central eid-keys`). A route with its settings unset is not offered.
+    suomifi_idp_metadata: str = ""
+    suomifi_sp_key: str = ""
+    suomifi_sp_certificate: str = ""
+    suomifi_entity_id: str = ""
+    ftn_issuer: str = ""
+    ftn_client_id: str = ""
+    ftn_keys: str = ""
+    eid_timeout_s: float = Field(default=5.0, gt=0, le=30)
     # How often a worker applies retention.
     retention_every_s: int = 3600
     # How often central looks for organisations whose PTV sync is due.

@@ -164,6 +164,27 @@ class CardChallenge:
 
 
 @dataclass
+class PhoneHandoff:
+    """`POST /kiosk/calls/{id}/identification/phone` → 201: the QR code's address (single
+    use, opens until `expires_at`, two minutes) and the short code the phone shows too."""
+
+    handoff_id: str
+    address: str
+    short_code: str
+    expires_at: str
+    method: IdentificationMethod
+
+
+@dataclass
+class PhoneProgress:
+    """`GET /kiosk/calls/{id}/identification/phone/{handoff_id}`: where it is; once
+    identified, the name the kiosk may show ("Matti M.")."""
+
+    step: PhoneStep
+    shown_name: str | None = None
+
+
+@dataclass
 class Identified:
     """`POST /kiosk/calls/{id}/identification/card` → 200: the level and what the kiosk
     may show ("Matti M."); the identity itself stays at central."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -36,6 +36,8 @@ from central.db.models import Booking, Call, Service
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
 from central.identity import card_route
+from central.identity.eid import phone_route, routes
+from central.web.links import public_base
 from contract import call_api
 from contract.call_api import (
     OPEN_CALL,
@@ -418,3 +420,54 @@ def identification_card(
         method=IdentificationMethod.FINEID,
         shown_name=identity.shown_name,
     )
+
+
+class PhoneIn(BaseModel):
+    method: Literal[IdentificationMethod.SUOMIFI, IdentificationMethod.FTN] | None = Field(
+        default=None, description="suomifi or ftn; unset: the first central offers"
+    )
+
+
+@router.post(
+    "/calls/{call_id}/identification/phone",
+    status_code=201,
+    response_model=call_api.PhoneHandoff,
+    responses=errors(401, 403, 404, 409, 422, 503),
+)
+def identification_phone(
+    call_id: str, body: PhoneIn, request: Request, device: DeviceDep, db: SessionDep
+) -> Any:
+    """A QR code for identification by the citizen's own phone: its address opens once,
+    within two minutes, for this kiosk's call only; the phone shows `short_code` too."""
+    call = _own_call(db, device, call_id)
+    base = public_base(request)
+    offered = routes.offered(settings_of(request), base)
+    first: IdentificationMethod = next(iter(offered), IdentificationMethod.SUOMIFI)
+    method: IdentificationMethod = body.method or first
+    routes.broker_for(settings_of(request), base, method)  # 503 when not set up
+    row, token = phone_route.new(db, device.kiosk_id, call, method, utcnow())
+    db.commit()
+    return call_api.PhoneHandoff(
+        handoff_id=row.id,
+        address=f"{base}/eid/{token}",
+        short_code=row.short_code,
+        expires_at=row.expires_at.isoformat(),
+        method=method,
+    )
+
+
+@router.get(
+    "/calls/{call_id}/identification/phone/{handoff_id}",
+    response_model=call_api.PhoneProgress,
+    responses=errors(401, 403, 404),
+)
+def identification_phone_progress(
+    call_id: str, handoff_id: str, request: Request, device: DeviceDep, db: SessionDep
+) -> Any:
+    """Where this kiosk's QR code is: waiting, opened (on a phone), identified (with the
+    name the kiosk may show), refused or expired."""
+    call = _own_call(db, device, call_id)
+    _row, step, shown = phone_route.for_kiosk(
+        db, secret_key_of(request), device.kiosk_id, call, handoff_id, utcnow()
+    )
+    return call_api.PhoneProgress(step=step, shown_name=shown or None)

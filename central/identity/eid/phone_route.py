@@ -169,3 +169,12 @@ def finish(
     row.memo = json.dumps({"logout": proved.session})
     keep(db, secret, call, broker.method, proved.person, now)
     return proved.person
+
+
+def logout_session(db: Session, handoff_id: str) -> dict[str, str]:
+    """What ending the provider session needs (SAML's transient name id, session index)."""
+    row = db.get(PhoneIdentification, handoff_id)
+    if row is None or row.step != PhoneStep.IDENTIFIED:
+        return {}
+    found: dict[str, str] = json.loads(row.memo).get("logout", {})
+    return found

@@ -31,6 +31,9 @@ from central.identity.sealed import Person
 from contract.call_api import IdentificationMethod
 
 log = logging.getLogger(__name__)
+# pysaml2 logs whole messages, decrypted assertions too (names, identity codes), and its
+# errors quote them: never into central's logs. Central logs its own reason instead.
+logging.getLogger("saml2").setLevel(logging.CRITICAL)
 
 HETU = "urn:oid:1.2.246.21"
 FIRST_NAMES = "urn:oid:1.2.246.575.1.14"
@@ -153,7 +156,7 @@ class SuomifiSaml:
                 raw, BINDING_HTTP_POST, outstanding={memo["request_id"]: "/"}
             )
         except Exception as exc:  # pysaml2 raises many kinds; each means "proves nothing"
-            log.info("a SAML answer was refused: %s", type(exc).__name__)
+            log.info("a SAML answer was refused: %s", _why(exc))
             why = _why(exc)
             raise Refused(f"The answer from e-Identification was not accepted ({why}).") from exc
         if response is None or response.assertion is None:
@@ -180,10 +183,7 @@ class SuomifiSaml:
     def logout(self, name_id: str, name_id_format: str, session_index: str) -> str:
         """Where the phone goes to end its e-Identification session (a signed request)."""
         idp = self.idp()
-        destinations = self.client.metadata.single_logout_service(
-            idp, BINDING_HTTP_REDIRECT, "idpsso"
-        )
-        destination = destinations[0]["location"]
+        destination = self._idp_logout_service()
         request_id, request = self.client.create_logout_request(
             destination,
             idp,
@@ -195,6 +195,12 @@ class SuomifiSaml:
             BINDING_HTTP_REDIRECT, str(request), destination, sign=True, sigalg=SIG_RSA_SHA256
         )
         return str(dict(info["headers"])["Location"])
+
+    def _idp_logout_service(self) -> str:
+        services = self.client.metadata.single_logout_service(
+            self.idp(), BINDING_HTTP_REDIRECT, "idpsso"
+        )
+        return str(services[0]["location"])
 
     def answer_logout(self, query: Mapping[str, str]) -> str:
         """The IdP ends a session: central keeps none past the call, so it answers success
@@ -213,7 +219,7 @@ class SuomifiSaml:
         info = self.client.apply_binding(
             BINDING_HTTP_REDIRECT,
             str(response),
-            response.destination,
+            self._idp_logout_service(),
             relay_state=query.get("RelayState", ""),
             response=True,
             sign=True,

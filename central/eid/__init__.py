@@ -1,0 +1,1 @@
+"""The pages the citizen's phone opens from a kiosk's QR code (strong identification)."""
