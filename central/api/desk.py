@@ -269,7 +269,9 @@ def set_identification(
 
 
 class IdentificationRequestIn(BaseModel):
-    method: Literal[IdentificationMethod.FINEID] = IdentificationMethod.FINEID
+    method: Literal[
+        IdentificationMethod.FINEID, IdentificationMethod.SUOMIFI, IdentificationMethod.FTN
+    ] = IdentificationMethod.FINEID
 
 
 @router.post(
@@ -284,7 +286,8 @@ def request_identification(
     access: Access = Depends(desk_user),
 ) -> DeskCall:
     """The official asks the citizen to identify strongly (fineid: their ID card in the
-    kiosk's reader); the kiosk shows how at its next poll."""
+    kiosk's reader; suomifi or ftn: with their own phone from the kiosk's QR code); the
+    kiosk shows how at its next poll."""
     call = officials_call(access, call_id)
     conversation.require_open(call)
     if call.identification == IdentificationLevel.STRONG:

@@ -106,9 +106,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Weak: ID document shown to the camera",
     },
     "id_strong": {
-        "fi": "Vahva: henkilökortti kioskin lukijassa",
-        "sv": "Stark: identitetskortet i kioskens läsare",
-        "en": "Strong: ID card in the kiosk's reader",
+        "fi": "Vahva: henkilökortti tai Suomi.fi-tunnistus",
+        "sv": "Stark: identitetskort eller Suomi.fi-identifikation",
+        "en": "Strong: ID card or Suomi.fi e-Identification",
+    },
+    "ask_phone": {
+        "fi": "Pyydä tunnistautumaan puhelimella (Suomi.fi)",
+        "sv": "Be om identifiering med telefonen (Suomi.fi)",
+        "en": "Ask to identify by phone (Suomi.fi)",
+    },
+    "phone_asked": {
+        "fi": "Kioski näyttää asiakkaalle QR-koodin tunnistautumista varten…",
+        "sv": "Kiosken visar kunden en QR-kod för identifieringen…",
+        "en": "The kiosk shows the citizen a QR code to identify with…",
+    },
+    "personal_code": {
+        "fi": "Henkilötunnus",
+        "sv": "Personbeteckning",
+        "en": "Personal identity code",
     },
     "ask_card": {
         "fi": "Pyydä tunnistautumaan henkilökortilla",

@@ -24,7 +24,7 @@ from central.identity.fineid import CardIdentity, CardRefused, verify
 from central.identity.revocation import Revocation
 from central.identity.sealed import Person, keep
 from central.settings import Settings
-from contract.call_api import CallStatus, IdentificationMethod
+from contract.call_api import OPEN_CALL, IdentificationMethod
 
 CHALLENGE_S = 120
 CHALLENGE_BYTES = 32
@@ -48,8 +48,8 @@ def certificates(path: str) -> list[x509.Certificate]:
 
 
 def new_challenge(db: Session, kiosk_id: str, call: Call, now: datetime) -> IdentityChallenge:
-    if call.status != CallStatus.ACTIVE:
-        raise ApiError(409, "call_not_active", "Identification happens in an active call.")
+    if call.status not in OPEN_CALL:
+        raise ApiError(409, "call_not_active", "Identification happens in a queued or active call.")
     challenge = IdentityChallenge(
         kiosk_id=kiosk_id,
         call_id=call.id,

@@ -32,9 +32,11 @@ from central.db.models import (
     IdentityChallenge,
     Kiosk,
     Organisation,
+    PhoneIdentification,
     UsageEvent,
 )
 from central.db.types import utcnow
+from central.identity.eid.phone_route import DONE_S as PHONE_DONE_S
 from central.settings import Settings
 from central.usage import usage_daily
 
@@ -120,6 +122,12 @@ def apply(db: Session, settings: Settings) -> dict[str, int]:
         db.execute(delete(CallIdentity).where(CallIdentity.call_id.in_(calls)))
     # Challenges an ID card never answered (or did): worthless once expired.
     db.execute(delete(IdentityChallenge).where(IdentityChallenge.expires_at < now))
+    # QR codes for phones: once nothing can arrive for them (central/identity/eid/).
+    db.execute(
+        delete(PhoneIdentification).where(
+            PhoneIdentification.expires_at < now - timedelta(seconds=PHONE_DONE_S)
+        )
+    )
     db.commit()
     return removed
 

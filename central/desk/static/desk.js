@@ -182,9 +182,11 @@ function renderCall(call) {
   $("identification").value = call.identification;
   $("identification").disabled = call.identification === "strong";
   $("ask-card").hidden = call.identification === "strong";
+  $("ask-phone").hidden = call.identification === "strong";
   $("show-identity").hidden = call.identification !== "strong";
   if (call.identification !== "strong") {
-    $("identity").textContent = call.identification_requested ? words.card_asked : "";
+    const asked = call.identification_requested;
+    $("identity").textContent = !asked ? "" : asked === "fineid" ? words.card_asked : words.phone_asked;
   }
   const lost = call.status === "active" && !call.kiosk_connected;
   $("call-status").textContent = lost ? words.connection_lost : "";
@@ -392,12 +394,17 @@ $("ask-card").addEventListener("click", () =>
   api("POST", `/desk/calls/${activeId}/identification/request`, { method: "fineid" })
     .then(() => { $("identity").textContent = words.card_asked; })
     .catch((e) => notice(e.message)));
+$("ask-phone").addEventListener("click", () =>
+  api("POST", `/desk/calls/${activeId}/identification/request`, { method: "suomifi" })
+    .then(() => { $("identity").textContent = words.phone_asked; })
+    .catch((e) => notice(e.message)));
 // Who the citizen is: asked for each time (every view is audited), never kept in the page.
 $("show-identity").addEventListener("click", () =>
   api("GET", `/desk/calls/${activeId}/identity`)
     .then((who) => {
       $("identity").textContent =
-        `${who.given_names} ${who.surname} · ${words.identity_code} ${who.satu}`;
+        `${who.given_names} ${who.surname} · ` +
+        (who.hetu ? `${words.personal_code} ${who.hetu}` : `${words.identity_code} ${who.satu}`);
     })
     .catch((e) => notice(e.message)));
 $("identification").addEventListener("change", (event) =>

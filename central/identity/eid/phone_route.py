@@ -23,10 +23,11 @@ from central.db.models import Call, PhoneIdentification
 from central.errors import ApiError
 from central.identity.eid.broker import Broker, Refused
 from central.identity.sealed import Person, identity_of, keep
-from contract.call_api import CallStatus, IdentificationLevel, IdentificationMethod, PhoneStep
+from contract.call_api import OPEN_CALL, IdentificationLevel, IdentificationMethod, PhoneStep
 
 OPEN_S = 120  # the QR's address opens within this
 FINISH_S = 600  # then the citizen has this long at the identity provider
+DONE_S = OPEN_S + FINISH_S  # after this, nothing can arrive for a QR: retention drops it
 CODE_LETTERS = "ACEFHJKLMNPRTUVWXY34679"  # nothing mistaken for another on a small screen
 CODE_LENGTH = 4
 
@@ -39,8 +40,8 @@ def new(
     db: Session, kiosk_id: str, call: Call, method: IdentificationMethod, now: datetime
 ) -> tuple[PhoneIdentification, str]:
     """A fresh QR for this kiosk's active call; earlier unopened ones of the call expire."""
-    if call.status != CallStatus.ACTIVE:
-        raise ApiError(409, "call_not_active", "Identification happens in an active call.")
+    if call.status not in OPEN_CALL:
+        raise ApiError(409, "call_not_active", "Identification happens in a queued or active call.")
     if call.identification == IdentificationLevel.STRONG:
         raise ApiError(409, "strongly_identified", "The citizen is strongly identified.")
     db.execute(
@@ -158,7 +159,7 @@ def finish(
         raise Refused("This identification is finished or has expired: start again at the kiosk.")
     call = db.get(Call, row.call_id)
     try:
-        if call is None or call.status != CallStatus.ACTIVE:
+        if call is None or call.status not in OPEN_CALL:
             raise Refused("The call has ended: nothing was kept.")
         proved = broker.finish(answer, json.loads(row.memo), now)
     except Refused as exc:

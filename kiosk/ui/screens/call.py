@@ -21,13 +21,14 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from contract.call_api import OPEN_CALL, CallOutcome, CallStatus, LinkLevel, PartyKind, Speaker
 from hardware.base import DeviceError, DeviceState
-from kiosk.call import card_identity
+from kiosk import catalogue
 from kiosk.call.live_text import LiveLines
 from kiosk.call.session import CONNECTED, FAILED, RECONNECTING, CallSession, CallView
 from kiosk.ui import call_check
 from kiosk.ui.call_check import PreCallCheck
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.screens.call_identification import CallIdentification
 from kiosk.ui.widgets.chat import CallChat
 from kiosk.ui.widgets.document import DocumentPages
 from kiosk.ui.widgets.video import CallVideo
@@ -41,11 +42,11 @@ SELF_VIEW_S = 0.1
 CHAT_SHOWN = 8  # the chat's last lines on screen
 
 
-class CallScreen(KioskScreen):
+class CallScreen(CallIdentification, KioskScreen):
     """The call's phases (check, waiting, in_call, chat, document, ended) and the call's
     session; its parts draw themselves (`ids.video`, `ids.chat`, `ids.document`)."""
 
-    # check | waiting | in_call | chat | document | identify | ended
+    # check | waiting | in_call | chat | document | identify | identify_phone | ended
     phase = StringProperty("check")
     check_text = StringProperty("")
     can_call = BooleanProperty(False)
@@ -60,6 +61,12 @@ class CallScreen(KioskScreen):
     identify_text = StringProperty("")
     pin_length = NumericProperty(0)
     identifying = BooleanProperty(False)
+    # Identifying by phone: the short code beside the QR, what to do, and whether the
+    # code expired or failed (a new one is offered); whether the card is offered too.
+    phone_code = StringProperty("")
+    phone_text = StringProperty("")
+    phone_expired = BooleanProperty(False)
+    reader_present = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -67,6 +74,7 @@ class CallScreen(KioskScreen):
         self.view = CallView()
         self.service_id = ""
         self.booking_id: str | None = None
+        self.strong_needed = False
         self._ticks: list[Any] = []
         self._video_ok = False
         self._audio: Any = None
@@ -76,6 +84,9 @@ class CallScreen(KioskScreen):
         self._live = LiveLines()
         self._pin = ""
         self._asked_for: str | None = None  # the identification request already shown
+        self._phone: Any = None  # the QR shown (kiosk/ui/screens/call_identification.py)
+        self._phone_tick: Any = None
+        self._why = ""
 
     # The parts, for tests and for the kv rules' readers.
     @property
@@ -100,6 +111,10 @@ class CallScreen(KioskScreen):
         self.hang_up_quietly()
         self.service_id = params.get("service_id", "")
         self.booking_id = params.get("booking_id")
+        found = catalogue.service(self.app.store, self.service_id) if self.service_id else None
+        # The service needs to know who the citizen is (central's overlay says so): they
+        # identify while they queue.
+        self.strong_needed = found is not None and found.item.get("identification") == "strong"
         self.phase = "check"
         self.can_call = False
         self.check_text = self.app.t("Checking the camera, microphone and connection…")
@@ -121,7 +136,8 @@ class CallScreen(KioskScreen):
         self.service_id = ""
         self.booking_id = None
         self.note = self.check_text = self.queue_text = self.ended_text = ""
-        self.identify_text, self._pin, self.pin_length, self._asked_for = "", "", 0, None
+        self.wipe_identity()
+        self._asked_for = None
         self._live.clear()
         self.video.clear()
         self.chat.clear()
@@ -221,7 +237,10 @@ class CallScreen(KioskScreen):
         requested = view.identification_requested
         if requested and requested != self._asked_for and self.phase in ("in_call", "chat"):
             self._asked_for = requested
-            self.ask_for_card()
+            self.ask_to_identify(requested)
+        elif self._asked_for is None and self.strong_needed and self.identify_before_call(view):
+            self._asked_for = "service"
+            self.ask_to_identify(None, by_service=True)
         if len(view.documents) > self.documents and self.phase in ("in_call", "chat"):
             self.open_document(view.documents[-1].id)
         if view.status != CallStatus.ENDED:
@@ -434,75 +453,6 @@ class CallScreen(KioskScreen):
             self.call.send_scan(as_png(page), "image/png", f"page-{n}.png")
         self.app.record("document_scanned", pages=len(pages), during="call")
         self.note = self.app.t("{pages} pages sent to the official.").format(pages=len(pages))
-
-    # --- strong identification with the ID card ----------------------------------------
-
-    def ask_for_card(self) -> None:
-        """The official asks: the citizen puts their ID card in the reader and types PIN1."""
-        t = self.app.t
-        reader = self.app.device("card_reader")
-        self._pin, self.pin_length, self.identifying = "", 0, False
-        if reader is None or reader.state == DeviceState.OFFLINE:
-            self.note = t("The card reader is not working: show your ID to the camera instead.")
-            return
-        self.identify_text = t(
-            "Your official asks you to identify yourself. Put your ID card in the reader "
-            "and type your PIN1 (4–12 digits)."
-        )
-        self.phase = "identify"
-
-    def pin_key(self, value: str) -> None:
-        if self.identifying:
-            return
-        if value == "backspace":
-            self._pin = self._pin[:-1]
-        elif value.isdigit() and len(self._pin) < 12:
-            self._pin += value
-        self.pin_length = len(self._pin)
-
-    def send_pin(self) -> None:
-        """PIN1 to the card and the card's proof to central, off the main loop."""
-        reader = self.app.device("card_reader")
-        call = self.call
-        if reader is None or call is None or self.identifying:
-            return
-        if len(self._pin) < 4:
-            self.identify_text = self.app.t("PIN1 has 4 to 12 digits.")
-            return
-        pin, call_id = self._pin, self.view.call_id
-        self._pin, self.pin_length, self.identifying = "", 0, True
-        self.identify_text = self.app.t("Checking your card…")
-        self.off_main_loop(
-            lambda: card_identity.attempt(call.client, reader.session, call_id, pin),
-            self._card_answer,
-        )
-
-    def _card_answer(self, outcome: card_identity.Outcome | None, _error: Any) -> None:
-        self.identifying = False
-        t = self.app.t
-        kind = outcome.kind if outcome is not None else "unavailable"
-        if kind == "identified" and outcome is not None:
-            self.note = t("Identified: {name}").format(name=outcome.shown_name)
-            self.identify_text = ""
-            self.phase = "in_call"
-            return
-        self.identify_text = {
-            "wrong_pin": t("Wrong PIN. Tries left: {tries}.").format(
-                tries=outcome.tries_left if outcome else 0
-            ),
-            "pin_blocked": t(
-                "Your PIN is blocked. You can unblock it with your PUK code; the official "
-                "can identify you in another way."
-            ),
-            "card_removed": t("The card was taken out. Put it back in the reader and try again."),
-            "card_error": t("This card cannot be read. Is it a Finnish ID card?"),
-            "refused": t("The card could not be accepted. The official can tell you more."),
-        }.get(kind, t("Identification is not available right now. Try again in a moment."))
-
-    def cancel_identify(self) -> None:
-        self._pin, self.pin_length = "", 0
-        self.identify_text = ""
-        self.phase = "in_call"
 
 
 N_("Official")

@@ -15,6 +15,7 @@ import logging
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -334,3 +335,33 @@ def test_a_qr_code_opens_once_and_within_two_minutes(central, world):
     path = f"/kiosk/calls/{call['id']}/identification/phone"
     r = central.request("POST", path, world["kiosk2"][1], json={})
     assert r.status_code == 404
+
+
+def test_the_official_asks_for_the_phone_and_a_queued_citizen_may_identify(central, world):
+    from central.settings import Settings
+    from central.usage import retention
+
+    call = kiosk_call(central, world["org"].device_token, world["service"])
+    # Before anyone answers (a service that needs it): the QR is given to a queued call.
+    queued = qr(central, world, call["id"])
+    assert queued["method"] == "suomifi"  # the first route central offers
+    ok(central.request("POST", f"/desk/calls/{call['id']}/accept", world["official"]))
+    path = f"/desk/calls/{call['id']}/identification/request"
+    view = ok(central.request("POST", path, world["official"], json={"method": "ftn"}))
+    assert view["identification_requested"] == "ftn"
+    kiosk_view = ok(central.request("GET", f"/kiosk/calls/{call['id']}", world["org"].device_token))
+    assert kiosk_view["identification_requested"] == "ftn"
+    bad = central.request("POST", path, world["official"], json={"method": "telepathy"})
+    assert bad.status_code == 422
+    # Retention drops a QR once nothing can arrive for it; a fresh one stays.
+    with session_scope(central.app.state.sessions) as db:
+        db.execute(
+            update(PhoneIdentification)
+            .where(PhoneIdentification.id == queued["handoff_id"])
+            .values(expires_at=utcnow() - timedelta(hours=1))
+        )
+        db.commit()
+        fresh = qr(central, world, call["id"])
+        retention.apply(db, Settings(database_url=central.app.state.settings.database_url))
+        assert db.get(PhoneIdentification, queued["handoff_id"]) is None
+        assert db.get(PhoneIdentification, fresh["handoff_id"]) is not None
