@@ -108,6 +108,11 @@ def _parser() -> argparse.ArgumentParser:
         default=1.0,
         help="seconds before the first retry of a failed request, doubled each try (default 1)",
     )
+    keys = sub.add_parser(
+        "eid-keys",
+        help="write central's private keys for an FTN broker (a JWKS file, mode 0600)",
+    )
+    keys.add_argument("file", type=Path)
     release_cli.add_parser(sub)
     return parser
 
@@ -315,6 +320,19 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eid_keys(path: Path) -> int:
+    """New keys never overwrite old ones: the broker knows the old ones' public half."""
+    from central.identity.eid.oidc import new_keys
+
+    if path.exists():
+        return _fail(f"{path} exists; move it away first (the broker trusts its keys)")
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(new_keys(), indent=2))
+    print(f"wrote {path}: set CENTRAL_FTN_KEYS={path}; the broker reads the public")
+    print("keys from https://<central>/eid/oidc/jwks")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -334,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
             return _apply_retention(args)
         if args.command == "release":
             return release_cli.run(args)
+        if args.command == "eid-keys":
+            return _eid_keys(args.file)
         return _manage_user(args)
     except OperationalError as exc:
         return _fail(f"cannot use the database {args.database}: {exc.orig}")
