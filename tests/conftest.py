@@ -31,7 +31,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 @pytest.fixture
 def pcscd():
     """A real pcscd with vsmartcard's virtual reader, one test at a time across workers."""
-    from tests.support.vpcd_card import pcscd_for_this_test
+    from devtools.vpcd_card import pcscd_for_this_test
 
     with pcscd_for_this_test() as daemon:
         yield daemon

@@ -22,6 +22,7 @@ FIGURES = {
     "central_abuse.py": r"median heartbeat vs baseline: \d+\.\d+x",
     "central_load.py": r"heartbeat, max\s*:\s*\d+ req/s",
     "console.py": r"p95 \d+ ms \(\d+× the baseline",
+    "identification.py": r"PIN entered to identified: p50 \d+ ms",
     "image_boot.py": r"erofs lz4hc \d+\.\d MiB \(\d+\.\d+× ext4's used",
     "kiosk_store.py": r"Outbox\.add\s*:\s*\d+ events/s",
     "ptv_sync.py": r"full re-read vs incremental \(time\)\s*:\s*\d+\.\dx",

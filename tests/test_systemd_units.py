@@ -259,7 +259,7 @@ def test_the_watchdogs_abort_kills_a_frozen_ui_with_the_relay(tmp_path):
     import signal
     import time
 
-    from tests.support.waiting import wait_for
+    from devtools.waiting import wait_for
 
     pid_file = tmp_path / "ui.pid"
     ui = (

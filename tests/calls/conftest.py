@@ -24,9 +24,9 @@ from devtools.central_world import Org, add_user, agree, login, make_org, ok, us
 from devtools.link_relay import LinkRelayProcess, start_link_relay
 from devtools.media_servers import MediaServers, start_media_servers
 from devtools.test_network import TestNetwork, create_test_network
+from devtools.waiting import wait_for
 from tests.support.kiosk_side import desk_sees, kiosk_sees
 from tests.support.media_files import desk_y4m, silence_wav
-from tests.support.waiting import wait_for
 
 
 @dataclass

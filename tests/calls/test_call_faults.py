@@ -13,9 +13,9 @@ import time
 
 import pytest
 
+from devtools.waiting import wait_for
 from tests.calls.conftest import connected_call, end, open_desk
 from tests.support.kiosk_side import desk_sees, kiosk_sees
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
+from devtools.waiting import wait_for
 from tests.calls.conftest import open_desk
 from tests.support.kiosk_side import desk_sees, kiosk_sees
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from devtools.card_pki import make_card_ca
 from devtools.central_world import Org
 from tests.calls.conftest import built_call_world
-from tests.support.card_pki import make_card_ca
 from tests.support.own_process import in_fresh_process
 
 pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
@@ -166,9 +166,9 @@ def identify_in_a_call(facts: Facts, tmp_path: Path) -> None:
 def identify_with_the_card(ui, call, reader, facts: Facts) -> None:
     from cryptography import x509
 
-    from tests.support.card_pki import Citizen
-    from tests.support.fineid_card import FineidCard
-    from tests.support.vpcd_card import connect_card
+    from devtools.card_pki import Citizen
+    from devtools.fineid_card import FineidCard
+    from devtools.vpcd_card import connect_card
 
     assert "Put your ID card in the reader" in call.identify_text
     ui.screenshot("call-identify")

@@ -18,9 +18,9 @@ import pytest
 
 from devtools.central_world import PASSWORD
 from devtools.firefox import FIREFOX, Firefox
+from devtools.waiting import wait_for
 from tests.support.kiosk_side import desk_sees, kiosk_sees
 from tests.support.media_files import frame_with_qr
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

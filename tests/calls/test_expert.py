@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.waiting import wait_for
 from tests.calls.conftest import connected_call, launch_desk_browser, open_desk
 from tests.support.kiosk_side import desk_sees
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,9 @@ import pytest
 
 from devtools.central_world import add_user, agree, make_org, ok, user_id
 from devtools.ui_driver import SCREENSHOTS
+from devtools.waiting import wait_for
 from tests.calls.conftest import open_desk
 from tests.support.kiosk_side import desk_sees, kiosk_sees
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
+from devtools.waiting import wait_for
 from kiosk.call.live_text import BACKSPACE, LiveLine
 from tests.calls.conftest import open_desk
 from tests.support.kiosk_side import kiosk_sees
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

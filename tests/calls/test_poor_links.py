@@ -19,9 +19,9 @@ import pytest
 
 from devtools.browser import DESK_FRAME_COUNTER
 from devtools.ui_driver import SCREENSHOTS
+from devtools.waiting import wait_for
 from tests.calls.conftest import CallWorld, built_call_world, connected_call, end
 from tests.support.kiosk_side import desk_sees, kiosk_sees
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -21,11 +21,11 @@ import pytest
 import requests
 
 from devtools.central_world import add_user, enrol, login, ok, user_id
+from devtools.waiting import wait_for
 from kiosk.call.janus import JanusError, JanusSession
 from kiosk.call.room import RoomTicket, VideoRoomPeer
 from tests.support.kiosk_side import Kiosk
 from tests.support.media_files import kiosk_video
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

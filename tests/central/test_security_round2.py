@@ -400,7 +400,7 @@ def test_a_slow_webhook_delays_no_other_organisations_notice(central, national, 
     others', off the alert evaluation."""
     from central.db.models import Alert, AlertNotice
     from central.fleet import alerts
-    from tests.support.waiting import wait_for
+    from devtools.waiting import wait_for
 
     monkeypatch.setattr(alerts, "WEBHOOK_DEADLINE_S", 3.0)
     slow, fast = Receiver("slow"), Receiver()

@@ -17,8 +17,8 @@ from central.db.engine import session_scope
 from central.db.models import Alert, AlertNotice
 from devtools.central_server import start_central
 from devtools.central_world import add_user, enrol, make_org, ok
+from devtools.waiting import wait_for
 from tests.console.conftest import ConsoleWorld, add_person, log_in, look
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ import requests
 
 from central.console.viewer import SECTIONS
 from devtools.central_world import ok
+from devtools.waiting import wait_for
 from tests.console.conftest import ConsoleWorld, log_in, look
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.waiting import wait_for
 from hardware.base import DeviceOffline, DeviceState
 from hardware.camera.capture import Camera
 from tests.support.video import noisy, with_qr, write_video
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

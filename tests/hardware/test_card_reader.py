@@ -1,5 +1,5 @@
 """The PC/SC card reader against a real pcscd with vsmartcard's virtual reader and a
-card written in Python (tests/support/vpcd_card.py)."""
+card written in Python (devtools/vpcd_card.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 
 pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
 
+from devtools.vpcd_card import VirtualCard, connect_card  # noqa: E402
+from devtools.waiting import wait_for
 from hardware.base import DeviceError, DeviceState  # noqa: E402
 from hardware.cardreader.pcsc import GET_UID, CardReader  # noqa: E402
-from tests.support.vpcd_card import VirtualCard, connect_card  # noqa: E402
-from tests.support.waiting import wait_for
 
 pytestmark = [
     pytest.mark.slow,

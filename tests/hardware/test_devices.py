@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.waiting import wait_for
 from hardware.base import DeviceState
 from hardware.devices import InvalidDeviceSpec, build
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """The kiosk's side of the ID card (hardware/cardreader/fineid.py) against a real pcscd
 with vsmartcard's virtual reader and a FINEID card written in Python
-(tests/support/fineid_card.py): the certificate read, PIN tries, the challenge signed
+(devtools/fineid_card.py): the certificate read, PIN tries, the challenge signed
 and checked by central's own verification, a wrong PIN, a blocked PIN, a card pulled
 half way."""
 
@@ -15,13 +15,13 @@ import pytest
 pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
 
 from central.identity.fineid import challenge_hash, verify  # noqa: E402
+from devtools.card_pki import make_card_ca  # noqa: E402
+from devtools.fineid_card import FineidCard  # noqa: E402
+from devtools.vpcd_card import connect_card  # noqa: E402
+from devtools.waiting import wait_for  # noqa: E402
 from hardware.base import DeviceState  # noqa: E402
 from hardware.cardreader import fineid  # noqa: E402
 from hardware.cardreader.pcsc import CardReader, CardRemoved  # noqa: E402
-from tests.support.card_pki import make_card_ca  # noqa: E402
-from tests.support.fineid_card import FineidCard  # noqa: E402
-from tests.support.vpcd_card import connect_card  # noqa: E402
-from tests.support.waiting import wait_for  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from devtools import disk_image
 from devtools.central_world import ok
-from tests.support.waiting import wait_for
+from devtools.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 CENTRAL_IN_GUEST = "10.0.2.100:8000"  # guestfwd to the host's central

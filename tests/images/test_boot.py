@@ -36,6 +36,7 @@ import pytest
 from devtools import disk_image
 from devtools.launcher import free_port
 from devtools.qemu_kiosk import QemuKiosk, kvm_runs_firmware
+from devtools.waiting import wait_for
 from tests.images.booted import (
     ATTRACT_WORDS,
     CENTRAL_IN_GUEST,
@@ -46,7 +47,6 @@ from tests.images.booted import (
     run_command,
     words_on,
 )
-from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,7 @@ import pytest
 
 from contract.release import VERSION
 from devtools import disk_image
-from tests.support.vpcd_card import exclusive_pcscd
+from devtools.vpcd_card import exclusive_pcscd
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -19,13 +19,13 @@ import requests
 from devtools.builders import booking_request, sample_catalogue
 from devtools.central_world import ok
 from devtools.launcher import free_port
+from devtools.waiting import wait_for
 from kiosk import bookings, catalogue
 from kiosk.agent.agent import Agent
 from kiosk.agent.client import CentralClient, CentralUnavailable, Credentials
 from kiosk.outbox import Outbox
 from kiosk.store import StateStore
 from tests.kiosk.world import enrolled_agent
-from tests.support.waiting import wait_for
 
 SERVICES = [s["id"] for s in sample_catalogue()["itemList"]]
 
@@ -421,8 +421,8 @@ def test_plain_http_to_another_machine_is_refused_unless_insecure(tmp_path):
 
 
 def test_a_device_fault_reaches_central_at_once_and_is_listed_as_a_fault(central_site, tmp_path):
+    from devtools.waiting import wait_for
     from kiosk import device_status
-    from tests.support.waiting import wait_for
 
     central, org = central_site
     # A long interval: only the fault's own request can make the heartbeat go now.

@@ -15,8 +15,8 @@ import pytest
 
 from devtools.builders import booking_request
 from devtools.central_world import ok
+from devtools.waiting import wait_for
 from tests.kiosk.world import enrolled_agent
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

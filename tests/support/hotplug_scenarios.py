@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from devtools.waiting import wait_for
 from hardware.base import DeviceState
 from hardware.camera.capture import Camera
 from hardware.hotplug import HotplugWatch, match_for_node
@@ -12,7 +13,6 @@ from hardware.printer.receipt import ReceiptPrinter, SerialTransport
 from hardware.sim.camera import SimCapture
 from hardware.sim.escpos_printer import PtyPrinter
 from tests.support.umockdev_testbed import Testbed
-from tests.support.waiting import wait_for
 
 
 def printer_unplugged_and_back() -> None:

@@ -24,9 +24,9 @@ from tuf.api.metadata import Metadata, Timestamp
 
 from central.updates import keys
 from central.updates.repository import ReleaseRepository
+from devtools.waiting import wait_for
 from kiosk.update.fetch import UpdateRefused, fetch_bundle
 from tests.support.http_server import serving_folder
-from tests.support.waiting import wait_for
 
 
 @dataclass

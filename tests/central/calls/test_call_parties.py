@@ -12,8 +12,8 @@ from sqlalchemy import select
 from contract.call_api import PartyStatus
 from devtools.builders import service_ids
 from devtools.central_world import add_user, agree, make_org, ok, user_id
+from devtools.waiting import wait_for
 from tests.support.call_api import PDF, desk, janus_create, kiosk_call, poll, scan_from_kiosk
-from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -530,7 +530,7 @@ def test_a_departed_partys_token_goes_once_janus_answers_again(central, people, 
 
     from central.db.engine import session_scope
     from central.db.models import CallParty
-    from tests.support.waiting import wait_for
+    from devtools.waiting import wait_for
 
     official, interpreter = people["official"], people["interpreters"]["arabic"]
     call = active_call(central, people)

@@ -23,14 +23,14 @@ from sqlalchemy import select, update
 from central.db.engine import session_scope
 from central.db.models import AuditEntry, IdentityChallenge
 from central.db.types import utcnow
+from devtools.card_pki import make_card_ca
 from devtools.central_server import RunningCentral, start_central
 from devtools.central_world import add_user, agree, make_org, ok, user_id
 from devtools.media_servers import MediaServers
+from devtools.waiting import wait_for
 from tests.central.identity.test_fineid_verify import card_sign
 from tests.support.call_api import desk, kiosk_call, poll
-from tests.support.card_pki import make_card_ca
 from tests.support.identity_scan import assert_not_in_database
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -226,13 +226,13 @@ def test_the_official_asks_and_the_kiosks_card_reader_proves_it(central, world, 
     """The whole route with the kiosk's own code: the official asks, the kiosk sees the
     request, reads the virtual FINEID card through pcscd, the citizen's PIN (wrong once,
     then right), central checks, the desk sees who it is."""
+    from devtools.fineid_card import FineidCard
+    from devtools.vpcd_card import connect_card
     from hardware.base import DeviceState
     from hardware.cardreader import fineid
     from hardware.cardreader.pcsc import CardReader
     from kiosk.agent.client import CentralClient
     from kiosk.call import card_identity
-    from tests.support.fineid_card import FineidCard
-    from tests.support.vpcd_card import connect_card
 
     call = active_call(central, world)
     path = f"/desk/calls/{call['id']}"

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from central.identity.fineid import CardRefused, challenge_hash, verify
 from central.identity.revocation import Revocation
-from tests.support.card_pki import Citizen, make_card_ca
+from devtools.card_pki import Citizen, make_card_ca
 
 # A real OCSP responder (openssl) runs for the module: the full suite's.
 pytestmark = pytest.mark.slow

@@ -22,9 +22,9 @@ pytestmark = [
 
 
 def check_in_with_cards(tmp_path):
+    from devtools.vpcd_card import VirtualCard, connect_card
     from hardware.base import DeviceState
     from hardware.cardreader.pcsc import GET_UID
-    from tests.support.vpcd_card import VirtualCard, connect_card
 
     ui = UiDriver(tmp_path, devices={"card_reader": "pcsc:Virtual PCD", "printer": "sim"})
     reader = ui.opened("card_reader")

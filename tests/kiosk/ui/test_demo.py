@@ -14,9 +14,9 @@ import requests
 from devtools.demo import KELA_OFFICIAL_EMAIL, OFFICIAL_EMAIL, ORG_ADMIN_EMAIL, PASSWORD
 from devtools.launcher import free_port
 from devtools.ui_driver import SCREENSHOTS
+from devtools.waiting import wait_for
 from kiosk.agent.client import Credentials
 from kiosk.store import StateStore
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,8 @@ import time
 import pytest
 
 from devtools.kiosk_state import make_state
+from devtools.waiting import wait_for
 from kiosk.store import StateStore
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -47,25 +47,30 @@ class VirtualCard:
             self.thread.join(5)
         self.sock = self.thread = None
 
+    def _socket(self) -> socket.socket:
+        if self.sock is None:
+            raise ConnectionError("the card is not in the reader")
+        return self.sock
+
     def _recv(self, n: int) -> bytes:
         data = b""
         while len(data) < n:
-            chunk = self.sock.recv(n - len(data))
+            chunk = self._socket().recv(n - len(data))
             if not chunk:
                 raise ConnectionError
             data += chunk
         return data
 
     def _send(self, payload: bytes) -> None:
-        self.sock.sendall(struct.pack(">H", len(payload)) + payload)
+        self._socket().sendall(struct.pack(">H", len(payload)) + payload)
 
     def reply(self, apdu: bytes) -> bytes:
         """The card's answer to a command APDU (a card with state overrides this)."""
         return self.answers.get(apdu, b"\x6d\x00")
 
     def _serve(self) -> None:
-        self.sock.settimeout(None)
         try:
+            self._socket().settimeout(None)
             while True:
                 (length,) = struct.unpack(">H", self._recv(2))
                 message = self._recv(length)
@@ -118,7 +123,7 @@ def reader_visible(seconds: float = 10.0) -> bool:
     return False
 
 
-def start_pcscd():
+def start_pcscd() -> subprocess.Popen[bytes]:
     """A fresh pcscd whose virtual reader PC/SC clients can see.
 
     Retried from scratch: in fresh-clone suite runs a new pcscd sometimes listened on
@@ -153,12 +158,12 @@ def start_pcscd():
     raise RuntimeError(f"pcscd's virtual reader did not become visible to clients\n{tail}")
 
 
-def stop_pcscd(proc):
+def stop_pcscd(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     proc.wait(10)
 
 
-def connect_card(card):
+def connect_card(card: VirtualCard) -> None:
     for _ in range(50):
         try:
             card.insert()
@@ -171,13 +176,13 @@ def connect_card(card):
 class Pcscd:
     """A real pcscd for the test; `restart()` is the fault under test."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.proc = start_pcscd()
 
-    def stop(self):
+    def stop(self) -> None:
         stop_pcscd(self.proc)
 
-    def start(self):
+    def start(self) -> None:
         self.proc = start_pcscd()
 
 

@@ -18,7 +18,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from devtools.launcher import free_port
-from tests.support.waiting import wait_for
+from devtools.waiting import wait_for
 
 
 def _name(**parts: str) -> x509.Name:
@@ -175,7 +175,14 @@ class CardCA:
             self.responder = None
 
 
-def _ca_cert(subject: x509.Name, issuer: x509.Name, key, signer, days: int, path_length: int):
+def _ca_cert(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: rsa.RSAPrivateKey,
+    signer: rsa.RSAPrivateKey,
+    days: int,
+    path_length: int,
+) -> x509.Certificate:
     now = datetime.now(UTC) - timedelta(days=1)
     return (
         x509.CertificateBuilder()

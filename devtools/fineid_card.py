@@ -9,8 +9,8 @@ from __future__ import annotations
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
-from tests.support.card_pki import Citizen
-from tests.support.vpcd_card import VirtualCard
+from devtools.card_pki import Citizen
+from devtools.vpcd_card import VirtualCard
 
 AID = bytes.fromhex("A000000063504B43532D3135")
 OK = b"\x90\x00"
