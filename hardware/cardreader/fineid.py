@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hardware.base import DeviceError
+from hardware.cardreader.pinpad import verify_structure
 
 Send = Callable[[bytes], bytes]
 
@@ -110,14 +111,29 @@ def pin_tries_left(send: Send) -> int:
     return answer[20]
 
 
-def sign(send: Send, pin: str, digest: bytes, elliptic: bool) -> bytes:
-    """PIN1 verified, then the authentication key signs `digest` (the challenge's hash)."""
-    if not (4 <= len(pin) <= PIN_LENGTH and pin.isdigit()):
-        raise CardError("PIN1 is 4 to 12 digits", "pin_format")
-    select_application(send)
-    padded = pin.encode().ljust(PIN_LENGTH, b"\x00")
-    answer = send(bytes([0x00, 0x20, 0x00, AUTH_PIN, PIN_LENGTH]) + padded)
+def sign(
+    send: Send, pin: str | None, digest: bytes, elliptic: bool, pin_pad: Send | None = None
+) -> bytes:
+    """PIN1 verified, then the authentication key signs `digest` (the challenge's hash).
+    `pin` None: the citizen types PIN1 on the reader's own `pin_pad` (the kiosk never
+    sees it; pinpad.py), which sends the same VERIFY to the card."""
+    verify = bytes([0x00, 0x20, 0x00, AUTH_PIN])
+    if pin is None:
+        if pin_pad is None:
+            raise CardError("this reader has no PIN pad", "pin_format")
+        select_application(send)
+        answer = pin_pad(verify_structure(verify, PIN_LENGTH, 4, PIN_LENGTH))
+    else:
+        if not (4 <= len(pin) <= PIN_LENGTH and pin.isdigit()):
+            raise CardError("PIN1 is 4 to 12 digits", "pin_format")
+        select_application(send)
+        padded = pin.encode().ljust(PIN_LENGTH, b"\x00")
+        answer = send(verify + bytes([PIN_LENGTH]) + padded)
     status = answer[-2:]
+    if status == b"\x64\x01":
+        raise CardError("the PIN entry was cancelled on the reader", "pin_cancelled")
+    if status == b"\x64\x00":
+        raise CardError("no PIN was typed on the reader in time", "pin_cancelled")
     if status == b"\x69\x83":
         raise PinBlocked()
     if status[:1] == b"\x63" and status[1] & 0xF0 == 0xC0:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from smartcard import scard
 
 from hardware.base import Device, DeviceError, DeviceOffline, DeviceState, SelfTestReport
+from hardware.cardreader.pinpad import FEATURE_VERIFY_PIN_DIRECT, feature_request_code, features
 
 POLL_MS = 300
 GET_UID = bytes.fromhex("FFCA000000")
@@ -22,6 +23,38 @@ GET_UID = bytes.fromhex("FFCA000000")
 
 class CardRemoved(DeviceError):
     """The card left the reader during the operation; nothing was completed."""
+
+
+class CardSession:
+    """One card session: call it with an APDU for the card's answer; `control` speaks to
+    the reader itself (its features, its PIN pad)."""
+
+    def __init__(self, card: int, protocol: int) -> None:
+        self._card, self._protocol = card, protocol
+
+    def __call__(self, apdu: bytes) -> bytes:
+        hresult, response = scard.SCardTransmit(self._card, self._protocol, list(apdu))
+        if hresult != scard.SCARD_S_SUCCESS:
+            raise CardRemoved("the card was removed during the operation")
+        return bytes(response)
+
+    def control(self, code: int, data: bytes) -> bytes:
+        hresult, response = scard.SCardControl(self._card, code, list(data))
+        if hresult != scard.SCARD_S_SUCCESS:
+            raise DeviceError(f"the reader refused control {code:#x}: {hresult:#x}")
+        return bytes(response)
+
+    def pin_pad(self) -> Callable[[bytes], bytes] | None:
+        """The reader's PIN entry (FEATURE_VERIFY_PIN_DIRECT), or None without one."""
+        try:
+            code = features(self.control(feature_request_code(), b"")).get(
+                FEATURE_VERIFY_PIN_DIRECT
+            )
+        except DeviceError:
+            return None
+        if code is None:
+            return None
+        return lambda structure: self.control(code, structure)
 
 
 class CardReader(Device):
@@ -33,6 +66,7 @@ class CardReader(Device):
         self.when_card_inserted: Callable[[bytes], None] | None = None
         self.when_card_removed: Callable[[], None] | None = None
         self._reader: str | None = None
+        self._pin_pads: dict[str, bool] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._update(DeviceState.OFFLINE, card="absent")
@@ -102,10 +136,10 @@ class CardReader(Device):
             scard.SCardReleaseContext(context)
 
     @contextmanager
-    def session(self) -> Iterator[Callable[[bytes], bytes]]:
-        """One card session: a `send(apdu) -> response` that talks to the card until the
-        block ends (a card's PIN stays verified only within its session). A pulled card
-        raises CardRemoved, cleanly."""
+    def session(self) -> Iterator[CardSession]:
+        """One card session: `send(apdu) -> response` talks to the card until the block
+        ends (a card's PIN stays verified only within its session). A pulled card raises
+        CardRemoved, cleanly."""
         if self._reader is None:
             raise DeviceOffline("no card reader")
         hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
@@ -121,19 +155,42 @@ class CardReader(Device):
             if hresult != scard.SCARD_S_SUCCESS:
                 raise CardRemoved("no card in the reader")
 
-            def send(apdu: bytes) -> bytes:
-                hresult, response = scard.SCardTransmit(card, protocol, list(apdu))
-                if hresult != scard.SCARD_S_SUCCESS:
-                    raise CardRemoved("the card was removed during the operation")
-                return bytes(response)
-
             try:
-                yield send
+                yield CardSession(card, protocol)
             finally:
                 # Reset: nothing the citizen unlocked stays unlocked for the next one.
                 scard.SCardDisconnect(card, scard.SCARD_RESET_CARD)
         finally:
             scard.SCardReleaseContext(context)
+
+    def has_pin_pad(self) -> bool:
+        """Whether the reader has its own PIN pad (asked of the reader directly, with or
+        without a card; remembered per reader). False when it cannot be asked."""
+        reader = self._reader
+        if reader is None:
+            return False
+        if reader in self._pin_pads:
+            return self._pin_pads[reader]
+        hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        if hresult != scard.SCARD_S_SUCCESS:
+            return False
+        found = False
+        try:
+            hresult, handle, _protocol = scard.SCardConnect(
+                context, reader, scard.SCARD_SHARE_DIRECT, 0
+            )
+            if hresult == scard.SCARD_S_SUCCESS:
+                try:
+                    hresult, answer = scard.SCardControl(handle, feature_request_code(), [])
+                    found = hresult == scard.SCARD_S_SUCCESS and (
+                        FEATURE_VERIFY_PIN_DIRECT in features(bytes(answer))
+                    )
+                finally:
+                    scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)
+        finally:
+            scard.SCardReleaseContext(context)
+        self._pin_pads[reader] = found
+        return found
 
     def transmit(self, apdus: list[bytes]) -> list[bytes]:
         """Send APDUs in one card session; a pulled card raises CardRemoved, cleanly."""

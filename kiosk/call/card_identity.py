@@ -18,12 +18,12 @@ from contract.identification import challenge_digest
 from contract.kiosk_api import BadAnswer, parse
 from hardware.base import DeviceError
 from hardware.cardreader import fineid
-from hardware.cardreader.pcsc import CardRemoved
+from hardware.cardreader.pcsc import CardRemoved, CardSession
 from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
 
 IDENTIFY_TIMEOUT_S = (3.0, 15.0)  # central asks the OCSP responder before it answers
 
-Session = Callable[[], AbstractContextManager[Callable[[bytes], bytes]]]
+Session = Callable[[], AbstractContextManager[CardSession]]
 
 
 def pin_tries_left(session: Session) -> int:
@@ -32,9 +32,10 @@ def pin_tries_left(session: Session) -> int:
 
 
 def identify(
-    client: CentralClient, session: Session, call_id: str, pin: str
+    client: CentralClient, session: Session, call_id: str, pin: str | None
 ) -> call_api.Identified:
-    """The whole proof in one card session. Raises fineid.WrongPin / PinBlocked /
+    """The whole proof in one card session; `pin` None: typed on the reader's own PIN
+    pad. Raises fineid.WrongPin / PinBlocked /
     CardError (the card), CardRemoved (pulled half way), CentralRejected (refused at
     central, with its reason) or CentralUnavailable."""
     with session() as send:
@@ -47,7 +48,8 @@ def identify(
             client.json("POST", f"/kiosk/calls/{call_id}/identification/challenge", json={}),
         )
         digest = challenge_digest(base64.b64decode(challenge.challenge), elliptic)
-        signature = fineid.sign(send, pin, digest, elliptic)
+        pad = send.pin_pad() if pin is None else None
+        signature = fineid.sign(send, pin, digest, elliptic, pad)
     answer = client.json(
         "POST",
         f"/kiosk/calls/{call_id}/identification/card",
@@ -64,7 +66,8 @@ def identify(
 @dataclass(frozen=True)
 class Outcome:
     """What the screen says after an attempt: `kind` is one of identified, wrong_pin,
-    pin_blocked, card_removed, card_error, refused (central said no), unavailable;
+    pin_blocked, pin_cancelled (on the reader's PIN pad), card_removed, card_error,
+    refused (central said no), unavailable;
     `shown_name` once identified, `tries_left` after a wrong PIN."""
 
     kind: str
@@ -72,7 +75,7 @@ class Outcome:
     tries_left: int = 0
 
 
-def attempt(client: CentralClient, session: Session, call_id: str, pin: str) -> Outcome:
+def attempt(client: CentralClient, session: Session, call_id: str, pin: str | None) -> Outcome:
     """`identify`, with every way it can end as an Outcome (never an exception): the
     screen must always leave its busy state."""
     try:
@@ -83,8 +86,8 @@ def attempt(client: CentralClient, session: Session, call_id: str, pin: str) -> 
         return Outcome("pin_blocked")
     except CardRemoved:
         return Outcome("card_removed")
-    except fineid.CardError:
-        return Outcome("card_error")
+    except fineid.CardError as exc:
+        return Outcome("pin_cancelled" if exc.reason == "pin_cancelled" else "card_error")
     except CentralRejected:
         return Outcome("refused")
     except (CentralUnavailable, BadAnswer, DeviceError):

@@ -132,7 +132,12 @@ def identify_in_a_call(facts: Facts, tmp_path: Path) -> None:
     call = ui.app.screen("call")
     assert ui.wait_until(lambda: call.can_call, 20), call.check_text
     ui.tap("Start the call")
-    assert ui.wait_until(lambda: call.view.call_id and call.phase == "waiting", 15)
+    # The service needs strong identification: asked while queuing; the citizen waits
+    # for the official instead.
+    assert ui.wait_until(lambda: call.view.call_id and call.phase == "identify", 15), call.phase
+    assert "you can identify while you wait" in call.identify_text, call.identify_text
+    ui.tap("Back")
+    assert ui.wait_until(lambda: call.phase == "waiting", 15)
     desk("POST", f"/desk/calls/{call.view.call_id}/accept")
     assert ui.wait_until(lambda: call.phase == "in_call", 15)
     # The official asks on their desk page (Chromium).

@@ -64,7 +64,11 @@ def test_the_card_signs_centrals_challenge_after_the_pin(reader, pki, kind):
     citizen = pki.people[kind]
     card = inserted(reader, FineidCard(citizen, pin="1234"))
     challenge = os.urandom(32)
+    # vsmartcard's reader has no PIN pad: asked of the real pcscd, the kiosk falls back to
+    # its on-screen keypad.
+    assert reader.has_pin_pad() is False
     with reader.session() as send:
+        assert send.pin_pad() is None
         certificate = fineid.read_certificate(send)
         assert certificate == citizen.der
         assert fineid.pin_tries_left(send) == 5

@@ -61,6 +61,7 @@ class CallScreen(CallIdentification, KioskScreen):
     identify_text = StringProperty("")
     pin_length = NumericProperty(0)
     identifying = BooleanProperty(False)
+    pin_pad = BooleanProperty(False)  # the reader takes the PIN on its own keypad
     # Identifying by phone: the short code beside the QR, what to do, and whether the
     # code expired or failed (a new one is offered); whether the card is offered too.
     phone_code = StringProperty("")
@@ -87,6 +88,7 @@ class CallScreen(CallIdentification, KioskScreen):
         self._phone: Any = None  # the QR shown (kiosk/ui/screens/call_identification.py)
         self._phone_tick: Any = None
         self._why = ""
+        self._quiet = False
 
     # The parts, for tests and for the kv rules' readers.
     @property

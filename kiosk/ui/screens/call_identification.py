@@ -4,7 +4,7 @@ is only in `_pin` until it goes to the card; the QR and short code are only on s
 while they are shown, and everything is dropped at the session's end (`wipe_identity`).
 
 A mixin of `CallScreen` (kiosk/ui/screens/call.py), which declares the Kivy properties
-these methods set: `identify_text`, `pin_length`, `identifying`, `phone_code`,
+these methods set: `identify_text`, `pin_length`, `identifying`, `pin_pad`, `phone_code`,
 `phone_text`, `phone_expired`, `reader_present`.
 """
 
@@ -33,6 +33,7 @@ class CallIdentification:
     identify_text: str
     pin_length: int
     identifying: bool
+    pin_pad: bool
     phone_code: str
     phone_text: str
     phone_expired: bool
@@ -40,6 +41,7 @@ class CallIdentification:
     ids: Any
     _pin: str
     _why: str
+    _quiet: bool
     _phone: phone_identity.Shown | None
     _phone_tick: Any
 
@@ -66,6 +68,7 @@ class CallIdentification:
         self.reader_present = reader is not None and reader.state != DeviceState.OFFLINE
         phone = method in (IdentificationMethod.SUOMIFI, IdentificationMethod.FTN)
         if phone or not self.reader_present:
+            self._quiet = by_service  # a service's own wish: no word if nothing works
             self.use_phone(method if phone else None)
         else:
             self.ask_for_card()
@@ -86,8 +89,26 @@ class CallIdentification:
         if reader is None or reader.state == DeviceState.OFFLINE:
             self.note = t("The card reader is not working: show your ID to the camera instead.")
             return
-        self.identify_text = t("Put your ID card in the reader and type your PIN1 (4–12 digits).")
+        self.pin_pad = False
+        self.identify_text = (
+            self._why + " " + t("Put your ID card in the reader and type your PIN1 (4–12 digits).")
+        )
         self.phase = "identify"
+        self.off_main_loop(reader.has_pin_pad, self._pin_pad_known)
+
+    def _pin_pad_known(self, has_one: bool | None, _error: Any) -> None:
+        """A reader with its own PIN pad takes the PIN itself: no keys on the screen."""
+        if not has_one or self.phase != "identify":
+            return
+        self.pin_pad = True
+        self.identify_text = (
+            self._why
+            + " "
+            + self.app.t(
+                "Put your ID card in the reader and press OK. Then type your PIN1 on the "
+                "card reader's own keypad and confirm it there."
+            )
+        )
 
     def pin_key(self, value: str) -> None:
         if self.identifying:
@@ -104,12 +125,17 @@ class CallIdentification:
         call = self.call
         if reader is None or call is None or self.identifying:
             return
-        if len(self._pin) < 4:
+        if len(self._pin) < 4 and not self.pin_pad:
             self.identify_text = self.app.t("PIN1 has 4 to 12 digits.")
             return
-        pin, call_id = self._pin, self.view.call_id
+        pin, call_id = (None if self.pin_pad else self._pin), self.view.call_id
         self._pin, self.pin_length, self.identifying = "", 0, True
-        self.identify_text = self.app.t("Checking your card…")
+        t = self.app.t
+        self.identify_text = (
+            t("Type your PIN1 on the card reader's keypad…")
+            if self.pin_pad
+            else t("Checking your card…")
+        )
         self.off_main_loop(
             lambda: card_identity.attempt(call.client, reader.session, call_id, pin),
             self._card_answer,
@@ -132,6 +158,7 @@ class CallIdentification:
                 "Your PIN is blocked. You can unblock it with your PUK code; the official "
                 "can identify you in another way."
             ),
+            "pin_cancelled": t("The PIN was not typed on the reader. Press OK to try again."),
             "card_removed": t("The card was taken out. Put it back in the reader and try again."),
             "card_error": t("This card cannot be read. Is it a Finnish ID card?"),
             "refused": t("The card could not be accepted. The official can tell you more."),
@@ -162,6 +189,9 @@ class CallIdentification:
         self.identifying = False
         t = self.app.t
         if shown is None:
+            if self._quiet and not self.reader_present:
+                self.phase = self._after_identifying()
+                return
             self.note = t(
                 "Identification by phone is not available right now. Use your ID card or "
                 "show your ID to the camera."
@@ -229,4 +259,5 @@ class CallIdentification:
 
     def wipe_identity(self) -> None:
         self._stop_phone()
+        self.pin_pad = False
         self.identify_text, self._pin, self.pin_length = "", "", 0
