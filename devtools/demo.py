@@ -11,6 +11,7 @@ one (Xvfb); `--no-kiosk` runs central alone.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -34,6 +35,7 @@ from devtools.builders import (
 )
 from devtools.launcher import CentralDidNotStart, launch
 from devtools.media_servers import MediaServerDidNotStart, MediaServers, start_media_servers
+from devtools.saml_idp import key_and_certificate, running_idp
 from devtools.sample_logo import logo_png
 from devtools.virtual_display import start_virtual_display
 from kiosk.agent.cli import enrol
@@ -296,13 +298,27 @@ def main(argv: list[str] | None = None) -> int:
         env.update(media.central_env())
     except MediaServerDidNotStart as exc:
         print(f"demo: video calls are off: {exc}", flush=True)
+    # Strong identification by phone against a local Suomi.fi-shaped IdP with test persons
+    # (central's real SAML route; no Suomi.fi registration needed for the demo).
+    identity = contextlib.ExitStack()
+    idp = identity.enter_context(running_idp(args.state))
+    sp_key, sp_certificate = key_and_certificate(args.state, "sp")
+    env.update(
+        {
+            "CENTRAL_SUOMIFI_IDP_METADATA": str(idp.write_metadata()),
+            "CENTRAL_SUOMIFI_SP_KEY": str(sp_key),
+            "CENTRAL_SUOMIFI_SP_CERTIFICATE": str(sp_certificate),
+        }
+    )
     try:
         server, base = launch(args.port, database, env=env, quiet=False)
     except CentralDidNotStart as exc:
+        identity.close()
         if media is not None:
             media.stop()
         raise SystemExit(f"demo: {exc}; see the messages above") from exc
     try:
+        idp.trust(requests.get(f"{base}/eid/saml/metadata", timeout=10).text)
         world = seed(database, base)
         if not args.no_kiosk:
             kiosk = start_kiosk(args.state / "kiosk", base, world["enrolment"]["token"])
@@ -326,6 +342,9 @@ Palvelupiste demo is running.
   interpreter's desk: {base}/desk/  {INTERPRETER_EMAIL} / {PASSWORD} (ar, so, ru)
   provider admins:    admin@kela.demo.palvelupiste.fi (also te., vero.) / {PASSWORD}
   video calls:        {video}
+  identification:     by phone: the kiosk's QR code opens in any browser here, and the
+                      local test IdP ({idp.base}) logs in as a test person
+                      (Suomi.fi-shaped SAML); the ID card needs a card reader
   site:               {world["site"]["name"]} ({world["site"]["id"]})
   catalogue:          {world["imported"]["imported"]} services imported
   bookings today:     {", ".join(f"{b['display_name']} {b['code']}" for b in world["bookings"])}
@@ -349,6 +368,7 @@ Press Ctrl-C to stop.""",
                     process.kill()
         if media is not None:
             media.stop()
+        identity.close()
 
 
 def start_kiosk(state_dir: Path, base: str, token: str) -> list[subprocess.Popen[bytes]]:

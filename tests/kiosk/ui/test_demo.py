@@ -115,6 +115,11 @@ def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display
         ).json()
         assert line["available"] is True
         assert requests.get(f"http://127.0.0.1:{port}/desk/", timeout=10).ok
+        # Identification by phone works out of the box: central's SAML route is set up
+        # against the demo's local IdP, which trusts central's metadata.
+        assert "identification:     by phone" in (tmp_path / "demo.log").read_text()
+        metadata = requests.get(f"http://127.0.0.1:{port}/eid/saml/metadata", timeout=10)
+        assert metadata.ok and "AssertionConsumerService" in metadata.text
         # A Kela official in Kela's own organisation serves Kela's services at Järvenpää's
         # kiosk under the agreement the demo made; Järvenpää's own official does not.
         kela = requests.Session()
