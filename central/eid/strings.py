@@ -49,9 +49,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "You are identified",
     },
     "done": {
-        "fi": "Palaa kioskille: virkailija näkee nyt, että olet tunnistautunut.",
-        "sv": "Gå tillbaka till kiosken: tjänstemannen ser nu att du är identifierad.",
-        "en": "Go back to the kiosk: the official now sees that you are identified.",
+        "fi": "Palaa kioskille: virkailija näkee, että olet tunnistautunut.",
+        "sv": "Gå tillbaka till kiosken: tjänstemannen ser att du är identifierad.",
+        "en": "Go back to the kiosk: the official will see that you are identified.",
     },
     "logout": {
         "fi": "Kirjaudu ulos tunnistuspalvelusta",
