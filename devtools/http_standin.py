@@ -18,6 +18,19 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>"""
 
 
+def choose_a_person(action: str, key: str, prompt: str, names: list[str]) -> str:
+    """The identity providers' login page: a button per test person, and Cancel."""
+    buttons = "".join(
+        f'<button name="person" value="{i}">{html.escape(name)}</button>'
+        for i, name in enumerate(names)
+    )
+    return (
+        f'<form method="post" action="{action}"><input type="hidden" name="key" '
+        f'value="{key}"><p>{html.escape(prompt)}</p>{buttons}'
+        '<button name="cancel" value="1">Cancel</button></form>'
+    )
+
+
 class StandinHandler(BaseHTTPRequestHandler):
     def log_message(self, *_: object) -> None:
         pass

@@ -29,7 +29,7 @@ from cryptojwt.jwk.jwk import key_from_jwk_dict
 from cryptojwt.jwk.rsa import new_rsa_key
 from cryptojwt.jws.jws import JWS
 
-from devtools.http_standin import StandinHandler, serving_on
+from devtools.http_standin import StandinHandler, choose_a_person, serving_on
 from devtools.launcher import bound_socket
 from devtools.saml_idp import PERSONS, TestPerson
 
@@ -150,16 +150,8 @@ def _handler(op: OidcProvider) -> type[BaseHTTPRequestHandler]:
                     return
                 key = secrets.token_urlsafe(16)
                 op.waiting[key] = request
-                buttons = "".join(
-                    f'<button name="person" value="{i}">{html.escape(p.given_names)} '
-                    f"{html.escape(p.surname)}</button>"
-                    for i, p in enumerate(PERSONS)
-                )
-                body = (
-                    f'<form method="post" action="/login"><input type="hidden" name="key" '
-                    f'value="{key}"><p>Choose a test person (bank)</p>{buttons}'
-                    '<button name="cancel" value="1">Cancel</button></form>'
-                )
+                names = [f"{p.given_names} {p.surname}" for p in PERSONS]
+                body = choose_a_person("/login", key, "Choose a test person (bank)", names)
                 self.send_page(200, "Local FTN broker", body)
             else:
                 self.send_page(404, "Not found", "")

@@ -33,10 +33,11 @@ from saml2.authn_context import PASSWORDPROTECTEDTRANSPORT
 from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT, NameID
+from saml2.samlp import STATUS_AUTHN_FAILED
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-from devtools.http_standin import StandinHandler, serving_on
+from devtools.http_standin import StandinHandler, choose_a_person, serving_on
 from devtools.launcher import bound_socket
 
 XMLSEC = "/usr/bin/xmlsec1"
@@ -233,6 +234,19 @@ class SamlIdp:
                 default["lifetime"] = {"minutes": 5}
         return base64.b64encode(str(response).encode()).decode()
 
+    def cancelled(self, request: dict[str, Any]) -> str:
+        """The citizen cancelled at the IdP: a Response with status AuthnFailed, as
+        Suomi.fi sends one (signed, no assertion)."""
+        response = self.server.create_error_response(
+            request["id"],
+            request["acs"],
+            (STATUS_AUTHN_FAILED, "the user cancelled"),
+            sign=True,
+            sign_alg=SIG_RSA_SHA256,
+            digest_alg=DIGEST_SHA256,
+        )
+        return base64.b64encode(str(response).encode()).decode()
+
     def logout_request(self, sp_slo: str) -> str:
         """An IdP-initiated LogoutRequest to the SP (signed, HTTP-Redirect): its address."""
         _request_id, request = self.server.create_logout_request(
@@ -269,16 +283,8 @@ def _handler(idp: SamlIdp) -> type[BaseHTTPRequestHandler]:
                     return
                 key = secrets.token_urlsafe(16)
                 idp.waiting[key] = request
-                buttons = "".join(
-                    f'<button name="person" value="{i}">{html.escape(p.given_names)} '
-                    f"{html.escape(p.surname)}</button>"
-                    for i, p in enumerate(PERSONS)
-                )
-                body = (
-                    f'<form method="post" action="/idp/login"><input type="hidden" name="key"'
-                    f' value="{key}"><p>Choose a test person</p>{buttons}'
-                    '<button name="cancel" value="1">Cancel</button></form>'
-                )
+                names = [f"{p.given_names} {p.surname}" for p in PERSONS]
+                body = choose_a_person("/idp/login", key, "Choose a test person", names)
                 self.send_page(200, "Local e-Identification", body)
             elif url.path == "/idp/slo":
                 if "SAMLRequest" in query:
@@ -305,8 +311,10 @@ def _handler(idp: SamlIdp) -> type[BaseHTTPRequestHandler]:
             if self.path != "/idp/login" or request is None:
                 self.send_page(400, "No such login", "")
                 return
-            person = PERSONS[int(form.get("person", "0"))]
-            saml_response = idp.answer(request, person)
+            if form.get("cancel"):
+                saml_response = idp.cancelled(request)
+            else:
+                saml_response = idp.answer(request, PERSONS[int(form.get("person", "0"))])
             fields = {"SAMLResponse": saml_response, "RelayState": request["relay_state"]}
             inputs = "".join(
                 f'<input type="hidden" name="{k}" value="{html.escape(v)}">'

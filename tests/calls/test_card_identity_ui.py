@@ -89,40 +89,13 @@ def test_the_citizen_identifies_with_their_id_card_in_a_call(card_world, display
 
 
 def identify_in_a_call(facts: Facts, tmp_path: Path) -> None:
-    import requests
-
-    from devtools.ui_driver import SCREENSHOTS, UiDriver
+    from devtools.ui_driver import SCREENSHOTS
     from hardware.base import DeviceState
-    from kiosk.agent.client import Credentials
     from tests.calls.conftest import desk_browser, open_desk
-    from tests.support.media_files import kiosk_video
+    from tests.support.kiosk_ui_call import end_and_forget, kiosk_ui, official_api
 
-    http = requests.Session()
-    http.trust_env = False
-    official = {"Authorization": f"Bearer {facts.official_token}"}
-
-    def desk(method: str, path: str, **kw):
-        answer = http.request(
-            method, f"{facts.central.base}/api/v1{path}", headers=official, timeout=30, **kw
-        )
-        assert answer.status_code < 300, answer.text
-        return answer.json()
-
-    state = tmp_path / "state"
-    state.mkdir(parents=True, exist_ok=True)
-    Credentials(
-        central=facts.central.base,
-        kiosk_id=facts.org.kiosk_id,
-        device_token=facts.org.device_token,
-        site_id=facts.org.site_id,
-        insecure=True,
-    ).save(state / "credentials.json")
-    video = kiosk_video(tmp_path / "kiosk.avi")
-    ui = UiDriver(
-        tmp_path,
-        devices={"camera": f"video:{video}", "card_reader": "pcsc:Virtual PCD", "printer": "sim"},
-        config={"call_microphone": "none", "call_speaker": "none", "idle_timeout_s": 60},
-    )
+    desk = official_api(facts.central.base, facts.official_token)
+    ui = kiosk_ui(facts.central.base, facts.org, tmp_path, card_reader="pcsc:Virtual PCD")
     reader = ui.opened("card_reader")
     assert ui.wait_until(lambda: reader.state == DeviceState.ONLINE, 45)
     desk("PUT", "/desk/presence", json={"presence": "available"})
@@ -158,14 +131,7 @@ def identify_in_a_call(facts: Facts, tmp_path: Path) -> None:
         page.close()
     seen = desk("GET", f"/desk/calls/{call.view.call_id}/identity")
     assert seen["satu"] == "999198625" and seen["level"] == "strong"
-    ui.tap("End call")
-    assert ui.wait_until(lambda: call.phase == "ended", 20), call.phase
-    [(_, _, ended)] = ui.outbox("call_ended")
-    assert (ended["identification"], ended["identification_method"]) == ("strong", "fineid")
-    assert "999198625" not in str(ui.outbox()) and "Matti" not in str(ui.outbox())
-    ui.app.end_session("finished")
-    assert "Matti" not in ui.texts() and call.note == ""
-    ui.stop()
+    end_and_forget(ui, call, "fineid", "999198625", "Matti", "Meikäläinen")
 
 
 def identify_with_the_card(ui, call, reader, facts: Facts) -> None:

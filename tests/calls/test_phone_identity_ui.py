@@ -86,37 +86,13 @@ def identify_while_queuing(facts: Facts, tmp_path: Path) -> None:
     import cv2
     import zxingcpp
 
-    from devtools.ui_driver import UiDriver
     from kiosk import catalogue
-    from kiosk.agent.client import Credentials
-    from tests.support.media_files import kiosk_video
+    from tests.support.kiosk_ui_call import end_and_forget, kiosk_ui, official_api
 
+    desk = official_api(facts.central, facts.official_token)
+    ui = kiosk_ui(facts.central, facts.org, tmp_path)
     http = requests.Session()
     http.trust_env = False
-    official = {"Authorization": f"Bearer {facts.official_token}"}
-
-    def desk(method: str, path: str, **kw):
-        answer = http.request(
-            method, f"{facts.central}/api/v1{path}", headers=official, timeout=30, **kw
-        )
-        assert answer.status_code < 300, answer.text
-        return answer.json()
-
-    state = tmp_path / "state"
-    state.mkdir(parents=True, exist_ok=True)
-    Credentials(
-        central=facts.central,
-        kiosk_id=facts.org.kiosk_id,
-        device_token=facts.org.device_token,
-        site_id=facts.org.site_id,
-        insecure=True,
-    ).save(state / "credentials.json")
-    video = kiosk_video(tmp_path / "kiosk.avi")
-    ui = UiDriver(
-        tmp_path,
-        devices={"camera": f"video:{video}", "printer": "sim"},
-        config={"call_microphone": "none", "call_speaker": "none", "idle_timeout_s": 60},
-    )
     # The kiosk's catalogue, synced from central as the agent does: the service needs
     # strong identification.
     device = {"Authorization": f"Bearer {facts.org.device_token}"}
@@ -148,11 +124,4 @@ def identify_while_queuing(facts: Facts, tmp_path: Path) -> None:
     assert ui.wait_until(lambda: call.phase == "in_call", 15)
     seen = desk("GET", f"/desk/calls/{call.view.call_id}/identity")
     assert (seen["hetu"], seen["method"], seen["level"]) == (NELLI.hetu, "suomifi", "strong")
-    ui.tap("End call")
-    assert ui.wait_until(lambda: call.phase == "ended", 20), call.phase
-    [(_, _, ended)] = ui.outbox("call_ended")
-    assert (ended["identification"], ended["identification_method"]) == ("strong", "suomifi")
-    assert NELLI.hetu not in str(ui.outbox()) and "Nelli" not in str(ui.outbox())
-    ui.app.end_session("finished")
-    assert "Nelli" not in ui.texts() and call.note == ""
-    ui.stop()
+    end_and_forget(ui, call, "suomifi", NELLI.hetu, "Nelli", NELLI.surname)

@@ -226,6 +226,11 @@ def test_attacks_on_the_saml_route_are_refused(central, world, providers):
     r = _acs(central, handoff["handoff_id"], base64.b64encode(altered.encode()).decode())
     assert r.status_code == 400 and "e-Identification" in r.text, r.text
     _not_identified(central, world, call["id"])
+    # The citizen cancels at the IdP: a clear page, nothing kept.
+    handoff, location = _opened(central, world, call["id"], "suomifi")
+    r = _acs(central, handoff["handoff_id"], idp.cancelled(_saml_request(idp, location)))
+    assert r.status_code == 400 and "cancelled or failed" in r.text
+    _not_identified(central, world, call["id"])
     # A good answer taken once; replayed for the same handoff, or for another, refused.
     handoff, location = _opened(central, world, call["id"], "suomifi")
     good = idp.answer(_saml_request(idp, location), NELLI)

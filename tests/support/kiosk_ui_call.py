@@ -1,0 +1,67 @@
+"""A kiosk's UI in a call, for tests that run it in their own process: the kiosk's
+credentials and camera, the official's API, and the end of the call with what must be
+gone afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from devtools.central_world import Org
+
+
+def official_api(central: str, token: str) -> Callable[..., Any]:
+    """`desk(method, path, **kw)`: the official's API, asserting success."""
+    http = requests.Session()
+    http.trust_env = False
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def desk(method: str, path: str, **kw: Any) -> Any:
+        answer = http.request(method, f"{central}/api/v1{path}", headers=headers, timeout=30, **kw)
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    return desk
+
+
+def kiosk_ui(central: str, org: Org, tmp_path: Path, **devices: str) -> Any:
+    """The Kivy UI (devtools/ui_driver.py) as the org's kiosk, with a camera playing the
+    test video, a simulated printer and `devices` besides, and no sound devices."""
+    from devtools.ui_driver import UiDriver
+    from kiosk.agent.client import Credentials
+    from tests.support.media_files import kiosk_video
+
+    state = tmp_path / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    Credentials(
+        central=central,
+        kiosk_id=org.kiosk_id,
+        device_token=org.device_token,
+        site_id=org.site_id,
+        insecure=True,
+    ).save(state / "credentials.json")
+    video = kiosk_video(tmp_path / "kiosk.avi")
+    return UiDriver(
+        tmp_path,
+        devices={"camera": f"video:{video}", "printer": "sim", **devices},
+        config={"call_microphone": "none", "call_speaker": "none", "idle_timeout_s": 60},
+    )
+
+
+def end_and_forget(ui: Any, call: Any, method: str, *never: str) -> None:
+    """The citizen ends the identified call: its usage event says strong by `method`,
+    and none of `never` (the person's identifiers and names) is in the outbox or left
+    on screen once the session ends."""
+    ui.tap("End call")
+    assert ui.wait_until(lambda: call.phase == "ended", 20), call.phase
+    [(_, _, ended)] = ui.outbox("call_ended")
+    assert (ended["identification"], ended["identification_method"]) == ("strong", method)
+    outbox = str(ui.outbox())
+    assert not any(word in outbox for word in never)
+    ui.app.end_session("finished")
+    texts = ui.texts()
+    assert not any(word in texts for word in never) and call.note == ""
+    ui.stop()
