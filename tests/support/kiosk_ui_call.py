@@ -4,6 +4,7 @@ gone afterwards."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,21 @@ def official_api(central: str, token: str) -> Callable[..., Any]:
     return desk
 
 
+class Captured(logging.Handler):
+    """Everything the kiosk's process logs, as the journal would get it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
 def kiosk_ui(central: str, org: Org, tmp_path: Path, **devices: str) -> Any:
     """The Kivy UI (devtools/ui_driver.py) as the org's kiosk, with a camera playing the
-    test video, a simulated printer and `devices` besides, and no sound devices."""
+    test video, a simulated printer and `devices` besides, and no sound devices; what it
+    logs, at every level, in `ui.log`."""
     from devtools.ui_driver import UiDriver
     from kiosk.agent.client import Credentials
     from tests.support.media_files import kiosk_video
@@ -44,17 +57,22 @@ def kiosk_ui(central: str, org: Org, tmp_path: Path, **devices: str) -> Any:
         insecure=True,
     ).save(state / "credentials.json")
     video = kiosk_video(tmp_path / "kiosk.avi")
-    return UiDriver(
+    log = Captured()
+    logging.getLogger().addHandler(log)
+    logging.getLogger().setLevel(logging.DEBUG)
+    ui = UiDriver(
         tmp_path,
         devices={"camera": f"video:{video}", "printer": "sim", **devices},
         config={"call_microphone": "none", "call_speaker": "none", "idle_timeout_s": 60},
     )
+    ui.log = log
+    return ui
 
 
 def end_and_forget(ui: Any, call: Any, method: str, *never: str) -> None:
     """The citizen ends the identified call: its usage event says strong by `method`,
-    and none of `never` (the person's identifiers and names) is in the outbox or left
-    on screen once the session ends."""
+    and none of `never` (the person's identifiers and names) is in the outbox, in
+    anything the kiosk logged, or left on screen once the session ends."""
     ui.tap("End call")
     assert ui.wait_until(lambda: call.phase == "ended", 20), call.phase
     [(_, _, ended)] = ui.outbox("call_ended")
@@ -62,6 +80,8 @@ def end_and_forget(ui: Any, call: Any, method: str, *never: str) -> None:
     outbox = str(ui.outbox())
     assert not any(word in outbox for word in never)
     ui.app.end_session("finished")
+    logged = "\n".join(ui.log.lines)
+    assert ui.log.lines and not any(word in logged for word in never)
     texts = ui.texts()
     assert not any(word in texts for word in never) and call.note == ""
     ui.stop()
