@@ -1,5 +1,6 @@
 """A local OpenID provider of the FTN profile (Traficom 213/2023 S), written from OpenID
-Connect Core and RFC 7523 with cryptojwt: it takes only signed request objects, checks
+Connect Core and RFC 7523 with cryptojwt, its requests judged by idpyoidc's message
+classes: it takes only signed request objects, checks
 `private_key_jwt` at its token endpoint and PKCE, and hands out ID tokens signed with its
 key and encrypted to the client's (both keys fetched from the client's JWKS address). A
 "choose a test person" page stands in for the bank's login.
@@ -28,6 +29,8 @@ from cryptojwt.jwe.jwe import JWE
 from cryptojwt.jwk.jwk import key_from_jwk_dict
 from cryptojwt.jwk.rsa import new_rsa_key
 from cryptojwt.jws.jws import JWS
+from cryptojwt.key_jar import KeyJar
+from idpyoidc.message.oidc import AccessTokenRequest, AuthorizationRequest
 
 from devtools.http_standin import StandinHandler, choose_a_person, serving_on
 from devtools.launcher import bound_socket
@@ -71,18 +74,31 @@ class OidcProvider:
         jwks = requests.get(self.clients[client_id]["jwks_uri"], timeout=5).json()
         return [key_from_jwk_dict(k) for k in jwks["keys"] if k.get("use") == use]
 
+    def _client_keyjar(self, client_id: str) -> KeyJar:
+        keyjar = KeyJar()
+        jwks = requests.get(self.clients[client_id]["jwks_uri"], timeout=5).json()
+        keyjar.import_jwks({"keys": [k for k in jwks["keys"] if k.get("use") == "sig"]}, client_id)
+        return keyjar
+
     def take_request(self, query: dict[str, str]) -> dict[str, Any]:
+        """The request object, signature and all, checked by idpyoidc's own message
+        classes (OpenID Connect Core's rules for an authorisation request), so the
+        client is judged by an implementation that is not ours."""
         client_id = query.get("client_id", "")
         if client_id not in self.clients or "request" not in query:
             raise ValueError("unknown client or no request object")
-        claims = JWS().verify_compact(
-            query["request"], keys=self.client_keys(client_id, "sig"), sigalg="RS256"
+        request = AuthorizationRequest().from_jwt(
+            query["request"], keyjar=self._client_keyjar(client_id)
         )
+        request.verify()
+        claims = request.to_dict()
         if claims.get("aud") != self.issuer or claims.get("iss") != client_id:
             raise ValueError("the request object is not for this provider")
         if claims.get("redirect_uri") != self.clients[client_id]["redirect_uri"]:
             raise ValueError("unregistered redirect_uri")
-        return dict(claims)
+        if "openid" not in request["scope"] or not claims.get("nonce"):
+            raise ValueError("not an OpenID Connect request with a nonce")
+        return {**claims, "scope": " ".join(request["scope"])}
 
     def code_for(self, request: dict[str, Any], person: TestPerson) -> str:
         code = secrets.token_urlsafe(24)
@@ -95,6 +111,7 @@ class OidcProvider:
             raise ValueError("invalid_grant")
         request = found["request"]
         client_id = request["client_id"]
+        AccessTokenRequest(**form).verify()  # idpyoidc: a well-formed code grant
         assertion = JWS().verify_compact(
             form.get("client_assertion", ""),
             keys=self.client_keys(client_id, "sig"),
