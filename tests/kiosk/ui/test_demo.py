@@ -120,6 +120,10 @@ def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display
         assert "identification:     by phone" in (tmp_path / "demo.log").read_text()
         metadata = requests.get(f"http://127.0.0.1:{port}/eid/saml/metadata", timeout=10)
         assert metadata.ok and "AssertionConsumerService" in metadata.text
+        # The demo's "phone camera" reads the kiosk's screen; the attract screen has no QR.
+        from devtools import demo_phone
+
+        assert demo_phone.main(["--central", f"http://127.0.0.1:{port}"]) == 1
         # A Kela official in Kela's own organisation serves Kela's services at Järvenpää's
         # kiosk under the agreement the demo made; Järvenpää's own official does not.
         kela = requests.Session()
