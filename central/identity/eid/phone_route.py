@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from central.db.engine import changed
@@ -30,6 +30,7 @@ FINISH_S = 600  # then the citizen has this long at the identity provider
 DONE_S = OPEN_S + FINISH_S  # after this, nothing can arrive for a QR: retention drops it
 CODE_LETTERS = "ACEFHJKLMNPRTUVWXY34679"  # nothing mistaken for another on a small screen
 CODE_LENGTH = 4
+CODES_PER_CALL = 20  # a kiosk asking for more is broken or worse; rows stay bounded
 
 
 def _hash(token: str) -> str:
@@ -44,6 +45,11 @@ def new(
         raise ApiError(409, "call_not_active", "Identification happens in a queued or active call.")
     if call.identification == IdentificationLevel.STRONG:
         raise ApiError(409, "strongly_identified", "The citizen is strongly identified.")
+    given = db.scalar(select(func.count()).where(PhoneIdentification.call_id == call.id))
+    if (given or 0) >= CODES_PER_CALL:
+        raise ApiError(
+            409, "too_many_codes", "This call has had enough codes: identify another way."
+        )
     db.execute(
         update(PhoneIdentification)
         .where(

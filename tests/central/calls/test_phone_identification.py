@@ -358,6 +358,15 @@ def test_the_official_asks_for_the_phone_and_a_queued_citizen_may_identify(centr
     assert kiosk_view["identification_requested"] == "ftn"
     bad = central.request("POST", path, world["official"], json={"method": "telepathy"})
     assert bad.status_code == 422
+    # A kiosk asking again and again gets a bounded number of codes for one call.
+    path = f"/kiosk/calls/{call['id']}/identification/phone"
+    answers = [
+        central.request("POST", path, world["org"].device_token, json={}).status_code
+        for _ in range(25)
+    ]
+    assert answers.count(201) == 19 and answers[-1] == 409  # 20 with the first above
+    call = kiosk_call(central, world["org"].device_token, world["service"])
+    queued = qr(central, world, call["id"])
     # Retention drops a QR once nothing can arrive for it; a fresh one stays.
     with session_scope(central.app.state.sessions) as db:
         db.execute(
