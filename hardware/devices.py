@@ -133,7 +133,9 @@ def _camera(spec: str, devices: Devices) -> Device:
     if kind == "sim":
         capture = SimCapture()
         devices.simulations["camera"] = capture
-        return Camera("front", "sim", open_camera=lambda _source: capture, frame_interval_s=0.1)
+        return Camera(
+            "front", "sim", open_camera=lambda _source: capture.reopened(), frame_interval_s=0.1
+        )
     if kind == "v4l2" and rest.isdigit():
         camera = Camera("front", int(rest))
         devices.hotplug.append((camera, match_for_node("video4linux", f"/dev/video{rest}")))

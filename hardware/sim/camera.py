@@ -40,3 +40,10 @@ class SimCapture:
 
     def release(self) -> None:
         self.open = False
+
+    def reopened(self) -> SimCapture:
+        """What opening the simulated camera again gives: this capture, open again (a
+        real camera hands out a fresh handle each time; a probe's release must not close
+        the camera for good)."""
+        self.open = True
+        return self

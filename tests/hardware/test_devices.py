@@ -44,3 +44,22 @@ def test_simulated_kiosk_devices_work_through_the_real_drivers(tmp_path):
 def test_bad_spec_is_a_clear_error():
     with pytest.raises(InvalidDeviceSpec, match="serial:PORT"):
         build({"printer": "parallel:lpt1"})
+
+
+def test_the_simulated_camera_still_starts_after_the_kiosks_startup_probe():
+    """The device hub probes every camera at start (is it there?), which releases what it
+    opened; the demo's simulated camera was then closed for good and "not available"
+    everywhere (issue 33). Probing, then starting, then probing again while it streams."""
+    devices = build({"camera": "sim"})
+    camera = devices.all["camera"]
+    try:
+        assert camera.probe() == DeviceState.ONLINE
+        camera.start()
+        assert wait_for(lambda: camera.latest_frame is not None, 5)
+        assert camera.probe() == DeviceState.ONLINE and camera.state == DeviceState.ONLINE
+        camera.stop()
+        assert camera.probe() == DeviceState.ONLINE  # and again, after a call
+        camera.start()
+        assert wait_for(lambda: camera.latest_frame is not None, 5)
+    finally:
+        devices.close()

@@ -89,6 +89,8 @@ def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display
         assert wait_for(kiosk, 60)
         seen = {d["kind"]: d["state"] for d in kiosk()["devices"]}
         assert seen.get("scanner") == "online"
+        # The simulated camera survives the start-up probe (issue 33: it was "missing").
+        assert seen.get("camera") == "online", seen
         # The screenshot, asked for from the console in a real browser, as an admin would.
         png = screenshot_from_the_console(f"http://127.0.0.1:{port}", kiosk()["id"])
         assert png.startswith(b"\x89PNG") and len(png) > 5000
