@@ -54,6 +54,9 @@ class KioskConfig:
     # text on it is black or white, whichever reads better) and the municipality's
     # logo (a PNG of at most 64 KB, base64-encoded). High contrast ignores the colour.
     site_name: str = ""
+    # The site's time zone (the site's own, set by central): every time a citizen sees on
+    # the kiosk is in it, whatever the box's clock is set to.
+    site_timezone: str = "Europe/Helsinki"
     accent_colour: str = ""
     logo_png: str = ""
     # The site's opening hours (central/fleet/site_config.py checks their shape): weekday →
@@ -137,14 +140,18 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def kiosk_document(
-    site_config: dict[str, Any], version: int, site_name: str = ""
+    site_config: dict[str, Any],
+    version: int,
+    site_name: str = "",
+    site_timezone: str = "Europe/Helsinki",
 ) -> dict[str, Any]:
-    """What a kiosk runs with: the defaults, the site's settings over them, and the site's
-    own name where the settings give none."""
+    """What a kiosk runs with: the defaults, the site's settings over them, the site's
+    own name where the settings give none, and the site's time zone."""
     document: dict[str, Any] = merge_patch(DEFAULTS, site_config)
     document["version"] = version
     if not document.get("site_name"):
         document["site_name"] = site_name
+    document["site_timezone"] = site_timezone
     return document
 
 

@@ -71,7 +71,9 @@ def enrol(body: EnrolIn, request: Request, db: SessionDep) -> Any:
         device_token=done.device_token,
         token_expires_at=expires.isoformat() if expires else None,
         site=kiosk_api.SiteRef(done.site.id, done.site.name, done.site.timezone),
-        config=kiosk_document(done.site.config, done.site.config_version, done.site.name),
+        config=kiosk_document(
+            done.site.config, done.site.config_version, done.site.name, done.site.timezone
+        ),
     )
 
 
@@ -266,7 +268,7 @@ def config(
     db: SessionDep,
 ) -> Any:
     site = _site(db, device)
-    document = kiosk_document(site.config, site.config_version, site.name)
+    document = kiosk_document(site.config, site.config_version, site.name, site.timezone)
     tag = etag(document)
     wanted = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
     if tag in wanted or "*" in wanted:

@@ -53,7 +53,7 @@ def get_site_config(
     site = access.site(site_id)
     return {
         "site": site.config,
-        "kiosk": kiosk_document(site.config, site.config_version, site.name),
+        "kiosk": kiosk_document(site.config, site.config_version, site.name, site.timezone),
     }
 
 
@@ -69,7 +69,7 @@ def patch_site_config(
     merged = merge_patch(site.config or {}, patch)
     sites.set_config(site, merged)
     access.db.commit()
-    return kiosk_document(site.config, site.config_version, site.name)
+    return kiosk_document(site.config, site.config_version, site.name, site.timezone)
 
 
 class CatalogueSelection(BaseModel):

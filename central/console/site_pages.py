@@ -128,7 +128,7 @@ def _site_page(
             .order_by(Kiosk.name)
         )
     )
-    document = kiosk_document(site.config, site.config_version, site.name)
+    document = kiosk_document(site.config, site.config_version, site.name, site.timezone)
     db.commit()
     role = seen.access.person.role
     return render(

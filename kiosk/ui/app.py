@@ -33,6 +33,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from contract.kiosk_config import KioskConfig
 from kiosk import config, watchdog
 from kiosk.outbox import Outbox
+from kiosk.site_time import today_at_site
 from kiosk.store import StateStore
 from kiosk.ui.branding import logo_file, today_text
 from kiosk.ui.i18n import CONTENT_ONLY, Translations
@@ -118,10 +119,10 @@ class KioskApp(App):
     ) -> None:
         super().__init__(**kwargs)
         self.settings = settings
-        self.today = date.today().isoformat()
         self.store = store or StateStore(settings.state_dir / "state.db")
         self.translations = translations or Translations()
         self.kiosk_config = config.current(self.store)
+        self.today = today_at_site(self.kiosk_config).isoformat()
         available = self.translations.languages
         offered = set(available) | set(CONTENT_ONLY)  # content-only: when the site lists them
         configured = [x for x in self.kiosk_config.languages if x in offered]
@@ -389,7 +390,7 @@ class KioskApp(App):
     # --- the main-loop tick: idle, liveness, commands, watchdog ----------------------
 
     def _tick(self, _dt: float) -> None:
-        self.today = date.today().isoformat()
+        self.today = today_at_site(self.kiosk_config).isoformat()
         verdict = self.session.poll()
         if verdict == "warn":
             self.warning = IdleWarning()

@@ -7,7 +7,6 @@ only until the session ends.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from kivy.clock import Clock
@@ -17,6 +16,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from contract.kiosk_api import BookingStatus
 from hardware.base import DeviceError, DeviceState
 from kiosk import bookings
+from kiosk.site_time import clock_at_site
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
 
@@ -138,11 +138,12 @@ class CheckinScreen(KioskScreen):
 
     def _check_in_booking(self, booking: bookings.Booking, method: str) -> None:
         t, language = self.app.t, self.app.language
-        starts = datetime.fromisoformat(booking.starts_at).astimezone().strftime("%H:%M")
+        starts = clock_at_site(booking.starts_at, self.app.kiosk_config)
         if booking.status == BookingStatus.CANCELLED:
             self.message = t("This booking has been cancelled.", language)
             return
-        if booking.status != BookingStatus.CHECKED_IN:
+        again = booking.status == BookingStatus.CHECKED_IN
+        if not again:
             bookings.queue_checkin(self.app.store, booking.id)
             self.app.record("booking_checked_in", method=method, service_id=booking.service_id)
         self.typed = ""
@@ -150,8 +151,11 @@ class CheckinScreen(KioskScreen):
         welcome = N_(
             "Welcome, {name}! You are checked in for {time}. Please take a seat; you will be called."  # noqa: E501
         )
+        already = N_(
+            "{name}, you are already checked in for {time}. Please take a seat; you will be called."  # noqa: E501
+        )
         shown = bookings.shown_name(booking.display_name)
-        self.message = t(welcome, language).format(name=shown, time=starts)
+        self.message = t(already if again else welcome, language).format(name=shown, time=starts)
         self._stop_camera()
         if booking.mode == "remote" and self.app.kiosk_config.remote_calls:
             # A video booking: straight on to the official's queue.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from kivy.properties import StringProperty
@@ -11,6 +10,7 @@ from hardware.base import DeviceError
 from kiosk import catalogue
 from kiosk.catalogue import text_in
 from kiosk.rich_text import plain_lines
+from kiosk.site_time import now_at_site
 from kiosk.ui import service_text
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
@@ -80,7 +80,7 @@ class ServiceScreen(KioskScreen):
             return
         self.video = "unavailable"
         service = self.item()
-        language, now = self.app.language, datetime.now()
+        language, now = self.app.language, now_at_site(self.app.kiosk_config).replace(tzinfo=None)
         if answer is not None and not answer.served:
             # No agreement lets anyone serve it by video here: how else to reach it.
             channels = (service.item.get("channels") or []) if service else []
@@ -136,7 +136,7 @@ class ServiceScreen(KioskScreen):
             )
             if part
         )
-        now = datetime.now()
+        now = now_at_site(self.app.kiosk_config).replace(tzinfo=None)
         hours: list[str] = []
         channels: list[str] = []
 

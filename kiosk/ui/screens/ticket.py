@@ -6,7 +6,6 @@ citizen still gets their place in the queue.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from kivy.properties import StringProperty
@@ -14,6 +13,7 @@ from kivy.properties import StringProperty
 from hardware.base import DeviceError
 from kiosk import catalogue
 from kiosk.queue_tickets import next_ticket
+from kiosk.site_time import now_at_site
 from kiosk.ui.screens.base import KioskScreen
 
 
@@ -34,7 +34,7 @@ class TicketScreen(KioskScreen):
         language = self.app.language
         lines = [
             item.name(language) if item else self.app.t("Customer service", language),
-            datetime.now().strftime("%d.%m.%Y %H:%M"),
+            now_at_site(self.app.kiosk_config).strftime("%d.%m.%Y %H:%M"),
             "",
             self.app.t("Please wait until your number is shown.", language),
         ]

@@ -443,3 +443,43 @@ def test_the_home_screen_follows_a_config_synced_while_it_runs(tmp_path):
     config.save(ui.store, config.load(ui.store) | {"version": 3, "ticket_printing": True}, "b")
     assert ui.wait_until(lambda: "Ota vuoronumero" in labels(), 15), labels()
     ui.stop()
+
+
+@in_own_process
+def test_times_are_the_sites_and_a_second_check_in_says_so(tmp_path):
+    """The box runs in UTC (an image whose zone nobody set); the site is in Helsinki: the
+    booking's time is Helsinki's (issue 33: "checked in for 12:00" for a 14:00 booking).
+    The same code again says "already checked in", not "Welcome" (issue 33)."""
+    import os
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    ui = UiDriver(tmp_path, config={"site_timezone": "Europe/Helsinki"})
+    start_in_finnish(ui)
+    ui.tap("Ilmoittaudu varaukseen")
+    booking = ui.bookings[0]
+    [(starts_at,)] = ui.store.db.execute(
+        "SELECT starts_at FROM bookings WHERE id = ?", [booking.id]
+    ).fetchall()
+    starts = datetime.fromisoformat(starts_at)
+    helsinki = starts.astimezone(ZoneInfo("Europe/Helsinki")).strftime("%H:%M")
+    utc = starts.astimezone(ZoneInfo("UTC")).strftime("%H:%M")
+    assert helsinki != utc
+    ui.type(booking.code)
+    ui.tap("Ilmoittaudu")
+    assert f"klo {helsinki}" in ui.texts() and f"klo {utc}" not in ui.texts()
+    ui.tap("Valmis")
+    ui.tap("5")
+    assert ui.wait_until(lambda: ui.screen == "attract", 10)
+    ui.app.start_session()  # the next citizen, or the same one again
+    ui.app.set_language("fi")
+    ui.app.go("checkin")
+    ui.type(booking.code)
+    ui.tap("Ilmoittaudu")
+    assert "olet jo ilmoittautunut" in ui.texts() and "Tervetuloa" not in ui.texts()
+    assert len(ui.outbox("booking_checked_in")) == 1  # counted once
+    ui.screenshot("checkin-again")
+    ui.stop()
