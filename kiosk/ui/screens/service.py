@@ -41,6 +41,7 @@ class ServiceScreen(KioskScreen):
         self.status = ""
         self.video = self.video_text = ""
         self.show_sections()
+        self.ids.details.scroll_y = 1  # from the top, not where the last citizen left it
         self.app.record("service_viewed", service_id=self.service_id)
         self.ask_video()
 
@@ -49,6 +50,7 @@ class ServiceScreen(KioskScreen):
         self.status = ""
         self.video = self.video_text = ""
         self.ids.sections.clear_widgets()
+        self.ids.details.scroll_y = 1
 
     def ask_video(self) -> None:
         """A service with a video channel: can someone who serves it in the citizen's

@@ -107,3 +107,27 @@ def test_markdown_phones_and_hours_on_the_service_screen(tmp_path):
     assert "Seutulantie" in ui.texts() and "04400 JÄRVENPÄÄ" in ui.texts()
     ui.screenshot("service-hours")
     ui.stop()
+
+
+@in_own_process
+def test_a_service_opens_at_its_top_whatever_the_last_citizen_scrolled_to(tmp_path):
+    """Issue 33: a service page opened at the previous citizen's scroll position."""
+    ui = UiDriver(tmp_path)
+    ui.tap_at(640, 400)
+    ui.tap("Suomi")
+    ui.app.go("service", service_id=service_id("Yleinen asumistuki"))
+    assert ui.wait_until(lambda: "Voit saada asumistukea, jos" in ui.texts())
+    details = ui.app.manager.current_screen.ids.details
+    details.scroll_y = 0  # the citizen read to the end
+    ui.pump(0.2)
+    ui.app.end_session("finished")
+    ui.app.start_session()
+    ui.app.set_language("fi")
+    ui.app.go("service", service_id=service_id("Yleinen asumistuki"))
+    assert ui.wait_until(lambda: "Voit saada asumistukea, jos" in ui.texts())
+    assert details.scroll_y == 1
+    ui.app.go("home")
+    details.scroll_y = 0.3
+    ui.app.go("service", service_id=service_id("Passin hakeminen"))
+    assert details.scroll_y == 1
+    ui.stop()
