@@ -4,7 +4,7 @@ screens' "Open today 8.00–16.00"."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from contract.kiosk_config import KioskConfig
@@ -24,6 +24,16 @@ def hours_on(config: KioskConfig, day: date) -> list[tuple[str, str]] | None:
     if not isinstance(weekly, dict) or not weekly:
         return None
     return _spans(weekly.get(DAYS[day.weekday()]))
+
+
+def open_at(config: KioskConfig, moment: datetime) -> bool | None:
+    """Whether the site is open at `moment` (the site's clock); None when it gives no
+    hours (then nothing is refused for being closed)."""
+    spans = hours_on(config, moment.date())
+    if spans is None:
+        return None
+    now = moment.strftime("%H:%M")
+    return any(start <= now < end for start, end in spans)
 
 
 def _spans(value: Any) -> list[tuple[str, str]]:

@@ -13,7 +13,9 @@ from kivy.properties import StringProperty
 from hardware.base import DeviceError
 from kiosk import catalogue
 from kiosk.queue_tickets import next_ticket
+from kiosk.site_hours import open_at
 from kiosk.site_time import now_at_site
+from kiosk.ui.branding import today_text
 from kiosk.ui.screens.base import KioskScreen
 
 
@@ -23,6 +25,19 @@ class TicketScreen(KioskScreen):
 
     def prepare(self, **params: Any) -> None:
         self.number = ""
+        now = now_at_site(self.app.kiosk_config)
+        if open_at(self.app.kiosk_config, now) is False:
+            # Nobody calls numbers now: a ticket would only mislead (issue 33).
+            t = self.app.t
+            self.status = " ".join(
+                x
+                for x in (
+                    t("The service point is closed now, so no queue number is given."),
+                    today_text(t, self.app.kiosk_config, now.date()),
+                )
+                if x
+            )
+            return
         self.status = self.app.t("Printing your ticket…", self.app.language)
         service_id = params.get("service_id") or ""
         item = catalogue.service(self.app.store, service_id) if service_id else None
@@ -34,7 +49,7 @@ class TicketScreen(KioskScreen):
         language = self.app.language
         lines = [
             item.name(language) if item else self.app.t("Customer service", language),
-            now_at_site(self.app.kiosk_config).strftime("%d.%m.%Y %H:%M"),
+            now.strftime("%d.%m.%Y %H:%M"),
             "",
             self.app.t("Please wait until your number is shown.", language),
         ]

@@ -483,3 +483,29 @@ def test_times_are_the_sites_and_a_second_check_in_says_so(tmp_path):
     assert len(ui.outbox("booking_checked_in")) == 1  # counted once
     ui.screenshot("checkin-again")
     ui.stop()
+
+
+@in_own_process
+def test_no_queue_ticket_while_the_site_is_closed(tmp_path):
+    """Issue 33: a ticket was printed while the site was closed, with no word of it."""
+    from contract.kiosk_config import KioskConfig
+    from kiosk.site_time import today_at_site
+
+    today = today_at_site(KioskConfig()).isoformat()
+    ui = UiDriver(
+        tmp_path,
+        config={
+            "opening_hours": {d: [["08:00", "16:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+            "opening_exceptions": [{"date": today, "closed": True}],
+        },
+    )
+    start_in_finnish(ui)
+    printer = ui.app.devices.simulations["printer"]
+    ui.tap("Ota vuoronumero")
+    assert ui.wait_until(lambda: "Palvelupiste on nyt suljettu" in ui.texts())
+    assert "Suljettu tänään" in ui.texts()
+    ui.pump(0.5)
+    assert printer.printed == b"" or b"A001" not in printer.printed
+    assert ui.outbox("ticket_printed") == []
+    ui.screenshot("ticket-closed")
+    ui.stop()
