@@ -29,7 +29,9 @@ class PreCallCheck:
             if self.video
             else t(
                 "Camera: not available. The official will not see you, but you can talk and write."
-            ),
+            )
+            if self.audio
+            else t("Camera: not available. The official will not see you."),
             t("Microphone: working.")
             if self.audio
             else t("Microphone: not available. You can write messages instead."),

@@ -169,8 +169,13 @@ def run_call(world: CallFacts, tmp_path):
         ui.screenshot("call-document-page-1")
         ui.tap("Next page")
         assert call.pages.page_text == "Page 2 of 2"
+        # No A4 printer at this kiosk: Print is not offered (issue 33).
+        assert "Print" not in [b.text for b in ui.buttons()]
         ui.screenshot("call-document-page-2")
         ui.tap("Back to the video")
+        # No microphone: no Mute either, and the check did not promise talking.
+        texts = [b.text for b in ui.buttons()]
+        assert "Mute" not in texts and "End call" in texts
 
         # The citizen scans a page during the call; the official downloads it.
         ui.tap("Scan a document")

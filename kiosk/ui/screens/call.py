@@ -29,6 +29,7 @@ from kiosk.ui.call_check import PreCallCheck
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.call_identification import CallIdentification
+from kiosk.ui.widgets.buttons import offer
 from kiosk.ui.widgets.chat import CallChat
 from kiosk.ui.widgets.document import DocumentPages
 from kiosk.ui.widgets.video import CallVideo
@@ -159,6 +160,10 @@ class CallScreen(CallIdentification, KioskScreen):
             return
         result = result or PreCallCheck()
         self._video_ok, self._audio = result.video, result.audio
+        # Offered only what can be done here: Mute with a microphone, Print with an A4
+        # printer (issue 33).
+        offer(self.ids.mute, bool(self._audio))
+        offer(self.ids.print_document, self.app.device("a4_printer") is not None)
         booked = self.booking_id is not None
         self.check_text = result.describe(self.app.t, booked)
         self.can_call = result.may_call(booked)

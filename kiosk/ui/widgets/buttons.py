@@ -158,6 +158,20 @@ class ButtonRow(GridLayout):
         self.height = rows * self.row_default_height + (rows - 1) * self.spacing[1]
 
 
+def offer(button: KioskButton, offered: bool) -> None:
+    """Takes a button out of its row where what it does cannot be done here (Print
+    without an A4 printer, Mute without a microphone), and puts it back where it was:
+    a disabled button a citizen cannot use is only noise."""
+    home = getattr(button, "_row_home", None)
+    if not offered and button.parent is not None:
+        row = button.parent
+        button._row_home = (row, row.children.index(button))
+        row.remove_widget(button)
+    elif offered and button.parent is None and home is not None:
+        row, index = home
+        row.add_widget(button, index=min(index, len(row.children)))
+
+
 def _button_need(button: KioskButton) -> float:
     """The narrowest a button can be: its longest word on a line, and its words on at
     most two lines."""
