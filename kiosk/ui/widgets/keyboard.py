@@ -20,6 +20,14 @@ TEXT_ROWS = [
     list("asdfghjklöä"),
     list("zxcvbnm-"),
 ]
+# Chat: the letters, then punctuation; Shift makes the next letter a capital.
+CHAT_ROWS = [
+    list("1234567890"),
+    list("qwertyuiopå"),
+    list("asdfghjklöä"),
+    list("zxcvbnm,.-"),
+    list("?!:;'()@/€"),
+]
 # Booking codes use no 0/O/1/I/L (contract/codes.py), so their keyboard has none either.
 CODE_ROWS = [list("23456789"), list("ABCDEFGHJK"), list("MNPQRSTUVW"), list("XYZ")]
 PIN_ROWS = [list("123"), list("456"), list("789"), list("0")]
@@ -28,7 +36,8 @@ PIN_ROWS = [list("123"), list("456"), list("789"), list("0")]
 class OnScreenKeyboard(BoxLayout):
     """Keys for search (with å, ä, ö), booking codes or a PIN; emits `on_key`."""
 
-    layout = OptionProperty("text", options=["text", "code", "pin"])
+    layout = OptionProperty("text", options=["text", "chat", "code", "pin"])
+    shifted = BooleanProperty(False)  # chat: the next letter is a capital
     # A citizen's PIN: speech mode says where a key is, never its digit.
     secret = BooleanProperty(False)
     __events__ = ("on_key",)
@@ -56,20 +65,26 @@ class OnScreenKeyboard(BoxLayout):
 
     def _build(self) -> None:
         self.clear_widgets()
-        rows = {"text": TEXT_ROWS, "code": CODE_ROWS, "pin": PIN_ROWS}[self.layout]
+        rows = {"text": TEXT_ROWS, "chat": CHAT_ROWS, "code": CODE_ROWS, "pin": PIN_ROWS}[
+            self.layout
+        ]
+        self._letters: list[KioskButton] = []
         app = App.get_running_app()
         t = app.t if app is not None else (lambda msgid: msgid)
         key_height = (app.touch_min if app is not None else 48) * 1.25
         # Narrow (beside a list on a 7" panel): space and erase get a row of their own,
         # wide enough for their words.
         self._narrow = self.width < NARROW_KEYBOARD
-        words_row = self._narrow and self.layout == "text"
+        words = self.layout in ("text", "chat")
+        words_row = self._narrow and words
         self.size_hint_y = None
         self.height = (len(rows) + words_row) * (key_height + self.spacing)
         for row_number, row in enumerate(rows, start=1):
             line = BoxLayout(spacing="4dp", size_hint_y=None, height=key_height)
             for column, char in enumerate(row, start=1):
-                key = self._key(char, char)
+                key = self._key(char, char.upper() if self.shifted else char)
+                if char.isalpha():
+                    self._letters.append(key)
                 if self.secret:
                     key.speak_as = t("Row {row}, key {column}").format(
                         row=row_number, column=column
@@ -80,7 +95,9 @@ class OnScreenKeyboard(BoxLayout):
                     self.add_widget(line)
                     line = BoxLayout(spacing="4dp", size_hint_y=None, height=key_height)
                 # Words on keys are body-sized: "Mellanslag" must fit a key on a 7" panel.
-                if self.layout == "text":
+                if self.layout == "chat":
+                    line.add_widget(self._key("shift", t("Capital"), width=2, words=True))
+                if words:
                     line.add_widget(self._key("space", t("Space"), width=2.5, words=True))
                 line.add_widget(self._key("backspace", t("Erase"), width=2, words=True))
             self.add_widget(line)
@@ -93,8 +110,21 @@ class OnScreenKeyboard(BoxLayout):
         if words:
             key.font_base = 22
         key.key_value = value
-        key.bind(on_activate=lambda button: self.dispatch("on_key", button.key_value))
+        key.bind(on_activate=lambda button: self._press(button.key_value))
         return key
+
+    def _press(self, value: str) -> None:
+        if value == "shift":
+            self.shifted = not self.shifted
+        elif self.shifted and value.isalpha() and len(value) == 1:
+            self.shifted = False  # one capital, as a phone's keyboard does
+            self.dispatch("on_key", value.upper())
+        else:
+            self.dispatch("on_key", value)
+
+    def on_shifted(self, *_: Any) -> None:
+        for key in getattr(self, "_letters", []):
+            key.text = key.key_value.upper() if self.shifted else key.key_value
 
     def on_key(self, value: str) -> None:
         pass

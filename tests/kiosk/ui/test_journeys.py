@@ -509,3 +509,27 @@ def test_no_queue_ticket_while_the_site_is_closed(tmp_path):
     assert ui.outbox("ticket_printed") == []
     ui.screenshot("ticket-closed")
     ui.stop()
+
+
+@in_own_process
+def test_the_chat_keyboard_writes_capitals_and_punctuation(tmp_path):
+    """Issue 33: the chat keyboard had no capitals or punctuation. The call screen's own
+    chat, shown without a call."""
+    ui = UiDriver(tmp_path)
+    ui.app.start_session()
+    ui.app.set_language("en")
+    ui.app.go("call", service_id=ui.bookings[0].service_id)
+    call = ui.app.screen("call")
+    call.phase = "chat"
+    ui.pump(0.5)
+    chat = call.chat
+    keys = {getattr(k, "key_value", None): k for k in chat.walk()}
+    for value in ["shift", "h", "e", "i", "space", "shift", "m", "a", "t", "t", "i", "!", "?"]:
+        ui.tap(keys[value])
+    assert chat.typed == "Hei Matti!?"
+    ui.tap(keys["shift"])
+    assert keys["q"].text == "Q"  # the letters show what they will write
+    ui.screenshot("chat-keyboard")
+    ui.tap(keys["shift"])
+    assert keys["q"].text == "q"
+    ui.stop()
