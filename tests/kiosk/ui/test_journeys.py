@@ -374,6 +374,13 @@ def test_missing_camera_and_scanner_get_friendly_screens(tmp_path):
     assert ui.screen == "fault"
     assert "The scanner is not working right now" in ui.texts()
     ui.screenshot("fault-no-scanner")
+    # The pre-call check without a camera: no empty white self-view box (issue 33).
+    ui.app.go("call", service_id=ui.bookings[0].service_id)
+    call = ui.app.screen("call")
+    assert ui.wait_until(lambda: "Camera: not available" in call.check_text, 15)
+    tile = call.ids.self_view
+    assert tile.texture is None and tile.color[3] == 0
+    ui.screenshot("call-check-no-camera")
     ui.stop()
 
 
