@@ -73,6 +73,17 @@ def invite(access: Access, email: str, role: str, org_id: str | None) -> tuple[U
     return user, new_invitation(access.db, user, access.person.user_id)
 
 
+def still_invited(db: Session, user_ids: list[str]) -> set[str]:
+    """Who has an invitation out and never accepted one: "invited", not "active"."""
+    if not user_ids:
+        return set()
+    rows = db.execute(
+        select(Invitation.user_id, Invitation.used_at).where(Invitation.user_id.in_(user_ids))
+    ).all()
+    accepted = {user_id for user_id, used_at in rows if used_at is not None}
+    return {user_id for user_id, _used in rows} - accepted
+
+
 def new_invitation(db: Session, user: User, invited_by: str | None) -> str:
     """A fresh link for the user; earlier unused ones stop working."""
     db.execute(

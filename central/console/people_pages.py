@@ -45,6 +45,7 @@ def people_page(request: Request, seen: Viewer = Depends(viewer("user.manage")))
     )
     orgs = dict(db.execute(select(Organisation.id, Organisation.name)).all())
     tokens = {u.id: people.api_tokens(db, u.id) for u in users if u.role == Role.BOOKING_SYSTEM}
+    invited = people.still_invited(db, [u.id for u in users])
     choices = seen.access.choices("orgs")
     db.commit()
     return render(
@@ -54,6 +55,7 @@ def people_page(request: Request, seen: Viewer = Depends(viewer("user.manage")))
         users=users,
         orgs=orgs,
         tokens=tokens,
+        invited=invited,
         org_choices=choices,
         roles=_roles_for(seen.access),
         token_days=people.API_TOKEN_DAYS,
@@ -76,20 +78,28 @@ def invite(
 
 
 def _mail_invitation(request: Request, seen: Viewer, user: User, token: str) -> Response:
+    """Mailed where mail works; otherwise the admin gets the link to hand over themselves
+    (in the console's own layout), instead of an error page and a user nobody can reach."""
     link = f"{public_base(request)}/console/invitation/{token}"
     text = (
         f"You have been invited to Palvelupiste as {user.role}.\n\n"
         f"Set your password here (the link works once, for 7 days):\n{link}\n"
     )
+    settings = settings_of(request)
     try:
-        mail.send(settings_of(request), user.email, "Invitation to Palvelupiste", text)
+        mail.send(settings, user.email, "Invitation to Palvelupiste", text)
     except OSError as exc:
-        raise ApiError(
-            502,
-            "mail_failed",
-            f"The user was created but the invitation could not be mailed ({exc}); "
-            "use 'Send the invitation again' once mail works.",
-        ) from exc
+        response = render(
+            request,
+            seen.page,
+            "invitation_link.html",
+            user=user,
+            link=link,
+            mail_set_up=bool(settings.mail_host),
+            why=str(exc),
+        )
+        response.headers["cache-control"] = "no-store"
+        return response
     return RedirectResponse(f"/console/people?done=invited:{user.id}", status_code=303)
 
 

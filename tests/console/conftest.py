@@ -43,8 +43,11 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[Any] = []
+        self.refusing = False  # a mail server that is down for the test's moment
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.refusing:
+            return "451 Requested action aborted: local problem"
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 

@@ -36,6 +36,7 @@ def test_invite_a_user_who_logs_in_from_the_mailed_link(console, world, mail, br
     console.click("#invite")
     assert "mailed" in console.inner_text(".notice")
     look(console, "people")
+    assert "invited" in console.locator("tr", has_text=address).inner_text()
     link = mailed_link(inbox, address)
 
     newcomer = browser.new_context(bypass_csp=True, locale="en-GB")
@@ -62,12 +63,36 @@ def test_invite_a_user_who_logs_in_from_the_mailed_link(console, world, mail, br
         # Disabled: the open session ends at once.
         console.goto(f"{world.central.base}/console/people")
         row = console.locator("tr", has_text=address)
+        assert "active" in row.inner_text()  # accepted: no longer "invited"
         row.locator("form[action$='/disabled'] button").click()
         assert "Disabled" in console.inner_text(".notice")
         page.goto(f"{world.central.base}/console/fleet")
         assert "/console/login" in page.url
     finally:
         newcomer.close()
+
+
+def test_without_mail_the_admin_gets_the_invitation_link_to_hand_over(console, world, mail):
+    """Issue 33: with no mail server (or one that is down) inviting ended on a bare error
+    page; now the admin gets the link, in the console's layout, to hand over."""
+    inbox, _port = mail
+    address = f"ilman-postia-{uuid.uuid4().hex[:6]}@jarvenpaa.example.fi"
+    log_in(console, world, "admin_a", "/console/people")
+    inbox.refusing = True
+    try:
+        console.fill("#i-email", address)
+        console.select_option("#i-role", "technician")
+        console.click("#invite")
+        assert "could not be mailed" in console.inner_text("[role=alert]")
+        link = console.inner_text("#invitation-link")
+        assert "/console/invitation/" in link and console.locator("header").count() == 1
+        look(console, "invitation-link")
+    finally:
+        inbox.refusing = False
+    page = requests.get(link, timeout=10)
+    assert page.status_code == 200 and "password" in page.text.lower()
+    console.goto(f"{world.central.base}/console/people")
+    assert "invited" in console.locator("tr", has_text=address).inner_text()
 
 
 def test_a_systems_api_token_is_shown_once_works_and_is_revoked(console, world):
