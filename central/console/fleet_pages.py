@@ -42,6 +42,11 @@ ACTIONS = (
 )
 
 
+# What stops a kiosk serving citizens: styled apart, confirmed by name and count.
+DANGEROUS = frozenset({CommandType.REBOOT, CommandType.RESTART_UI, CommandType.MAINTENANCE_ON})
+CONFIRM_SHOWN = 20  # kiosks named on the confirmation page; the rest are counted
+
+
 def _filter_of(fields: dict[str, str]) -> FleetFilter:
     status = fields.get("status") or None
     sort = fields.get("sort") or "name"
@@ -126,6 +131,19 @@ async def bulk_command(
     wanted = _filter_of(fields)
     settings = settings_of(request)
     rows = fleet_rows(seen.access, wanted, utcnow(), settings.offline_after_s)
+    if fields.get("confirmed_count") != str(len(rows)):
+        # First the question, naming how many and which (issue 33: one click rebooted
+        # every kiosk); asked again when the set changed meanwhile.
+        return render(
+            request,
+            seen.page,
+            "fleet_confirm.html",
+            action=type_,
+            dangerous=type_ in DANGEROUS,
+            rows=rows[:CONFIRM_SHOWN],
+            total=len(rows),
+            fields={k: v for k, v in fields.items() if k not in ("csrf", "confirmed_count")},
+        )
     for kiosk in seen.access.db.scalars(select(Kiosk).where(Kiosk.id.in_([r.id for r in rows]))):
         commands.issue(seen.access, kiosk, type_, _args(type_, fields), None, settings)
     seen.access.db.commit()

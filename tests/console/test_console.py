@@ -83,9 +83,23 @@ def test_actions_on_one_kiosk_and_on_a_filter_reach_the_kiosks(console, world):
     assert [c["type"] for c in commands] == ["self_test"]
     # Bulk: maintenance on for everything the filter (this site) shows.
     console.goto(f"{world.central.base}/console/fleet?site={world.a.site_id}")
+    assert console.eval_on_selector("#bulk-type", "s => s.value") == ""  # no default action
     console.select_option("#bulk-type", "maintenance_on")
     console.fill("#bulk-message", "Takaisin klo 14")
     console.click(".bulk button[type=submit]")
+    # First the question, naming how many and which kiosks (issue 33); nothing sent yet.
+    assert "Maintenance on" in console.inner_text("h1")
+    assert "Kiosks it goes to: 1" in console.inner_text("#confirm-count")
+    assert "cannot use them" in console.inner_text("[role=alert]")
+    assert len(console.locator("#confirm-kiosks li").all()) == 1
+    look(console, "fleet-bulk-confirm")
+    assert (
+        ok(world.central.request("POST", "/kiosk/heartbeat", world.a.device_token, json=HEALTHY))[
+            "commands"
+        ]
+        == []
+    )
+    console.click("#confirm")
     assert "sent to 1 kiosks" in console.inner_text(".notice")
     look(console, "fleet-bulk-done")
     handed = ok(
