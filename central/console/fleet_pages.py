@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -143,6 +144,8 @@ async def bulk_command(
             rows=rows[:CONFIRM_SHOWN],
             total=len(rows),
             fields={k: v for k, v in fields.items() if k not in ("csrf", "confirmed_count")},
+            target="/console/fleet/commands",
+            back="/console/fleet",
         )
     for kiosk in seen.access.db.scalars(select(Kiosk).where(Kiosk.id.in_([r.id for r in rows]))):
         commands.issue(seen.access, kiosk, type_, _args(type_, fields), None, settings)
@@ -232,6 +235,20 @@ def kiosk_command(
 ) -> Response:
     type_ = _wanted_type(fields)
     kiosk = seen.access.kiosk(kiosk_id)
+    if type_ in DANGEROUS and fields.get("confirmed_count") != "1":
+        site = seen.access.db.get(Site, kiosk.site_id)
+        return render(
+            request,
+            seen.page,
+            "fleet_confirm.html",
+            action=type_,
+            dangerous=True,
+            rows=[SimpleNamespace(name=kiosk.name, site_name=site.name if site else "")],
+            total=1,
+            fields={k: v for k, v in fields.items() if k not in ("csrf", "confirmed_count")},
+            target=f"/console/kiosks/{kiosk.id}/commands",
+            back=f"/console/kiosks/{kiosk.id}",
+        )
     settings = settings_of(request)
     commands.issue(seen.access, kiosk, type_, _args(type_, fields), None, settings)
     seen.access.db.commit()
