@@ -73,12 +73,14 @@ class Camera(Device):
         self._stop.clear()
         self._fresh_at = time.monotonic()
         self._update(DeviceState.ONLINE, reason="")
-        self._threads = [
+        threads = [
             threading.Thread(target=self._read_frames, args=(capture,), daemon=True),
             threading.Thread(target=self._decode_qr, daemon=True),
         ]
-        for thread in self._threads:
+        for thread in threads:
             thread.start()
+        # Published only once running: `stop` may come from another thread meanwhile.
+        self._threads = threads
 
     def probe(self) -> DeviceState:
         """Is the camera there? Opens and closes it without streaming (for health reports
@@ -100,7 +102,8 @@ class Camera(Device):
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
-            thread.join(5)
+            if thread.ident is not None:  # started (see `start`)
+                thread.join(5)
         self._threads = []
         self._latest = None  # nothing of the citizen stays in memory
 

@@ -162,13 +162,21 @@ class CallScreen(CallIdentification, KioskScreen):
         self._video_ok, self._audio = result.video, result.audio
         # Offered only what can be done here: Mute with a microphone, Print with an A4
         # printer (issue 33).
-        offer(self.ids.mute, bool(self._audio))
-        offer(self.ids.print_document, self.app.device("a4_printer") is not None)
+        offer(self._offered("mute"), bool(self._audio))
+        offer(self._offered("print_document"), self.app.device("a4_printer") is not None)
         booked = self.booking_id is not None
         self.check_text = result.describe(self.app.t, booked)
         self.can_call = result.may_call(booked)
         self._stop_ticks()
         self._ticks.append(Clock.schedule_interval(lambda _dt: self._show_self(), SELF_VIEW_S))
+
+    def _offered(self, name: str) -> Any:
+        """A button `offer` may take out of its row: held here, since the screen's ids
+        are weak and a button out of the tree would otherwise be gone."""
+        held: dict[str, Any] = self.__dict__.setdefault("_held_buttons", {})
+        if name not in held:
+            held[name] = self.ids[name].__self__
+        return held[name]
 
     def _show_self(self) -> None:
         camera = self.app.device("camera")

@@ -76,7 +76,8 @@ class OnScreenKeyboard(BoxLayout):
         # wide enough for their words.
         self._narrow = self.width < NARROW_KEYBOARD
         words = self.layout in ("text", "chat")
-        words_row = self._narrow and words
+        # Chat's last row is full of punctuation: its word keys always get their own.
+        words_row = (self._narrow and words) or self.layout == "chat"
         self.size_hint_y = None
         self.height = (len(rows) + words_row) * (key_height + self.spacing)
         for row_number, row in enumerate(rows, start=1):
