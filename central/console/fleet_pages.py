@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -13,7 +12,7 @@ from sqlalchemy import select
 from central.access.policy import may_send
 from central.api.deps import settings_of
 from central.console.render import paged, render
-from central.console.viewer import Viewer, form_fields, viewer
+from central.console.viewer import N_, Viewer, form_fields, viewer
 from central.db.models import Alert, Command, CommandArtifact, Kiosk, Site, UsageEvent
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
@@ -46,6 +45,35 @@ ACTIONS = (
 # What stops a kiosk serving citizens: styled apart, confirmed by name and count.
 DANGEROUS = frozenset({CommandType.REBOOT, CommandType.RESTART_UI, CommandType.MAINTENANCE_ON})
 CONFIRM_SHOWN = 20  # kiosks named on the confirmation page; the rest are counted
+STOPS_SERVING = N_("Citizens at these kiosks cannot use them while this happens.")
+
+
+def _confirm(
+    request: Request,
+    seen: Viewer,
+    action: str,
+    kiosks: list[str],
+    fields: dict[str, str],
+    target: str,
+    back: str,
+) -> Response:
+    """The question before an action, naming how many kiosks and which (issue 33); the
+    answer carries the count, so a set that changed meanwhile is asked about again."""
+    return render(
+        request,
+        seen.page,
+        "confirm.html",
+        action=action,
+        dangerous=action in DANGEROUS,
+        alert=STOPS_SERVING if action in DANGEROUS else "",
+        items=kiosks[:CONFIRM_SHOWN],
+        more=max(0, len(kiosks) - CONFIRM_SHOWN),
+        total=len(kiosks),
+        fields={k: v for k, v in fields.items() if k not in ("csrf", "confirmed")},
+        confirmed=len(kiosks),
+        target=target,
+        back=back,
+    )
 
 
 def _filter_of(fields: dict[str, str]) -> FleetFilter:
@@ -132,20 +160,17 @@ async def bulk_command(
     wanted = _filter_of(fields)
     settings = settings_of(request)
     rows = fleet_rows(seen.access, wanted, utcnow(), settings.offline_after_s)
-    if fields.get("confirmed_count") != str(len(rows)):
+    if fields.get("confirmed") != str(len(rows)):
         # First the question, naming how many and which (issue 33: one click rebooted
         # every kiosk); asked again when the set changed meanwhile.
-        return render(
+        return _confirm(
             request,
-            seen.page,
-            "fleet_confirm.html",
-            action=type_,
-            dangerous=type_ in DANGEROUS,
-            rows=rows[:CONFIRM_SHOWN],
-            total=len(rows),
-            fields={k: v for k, v in fields.items() if k not in ("csrf", "confirmed_count")},
-            target="/console/fleet/commands",
-            back="/console/fleet",
+            seen,
+            type_,
+            [f"{r.name} · {r.site_name}" for r in rows],
+            fields,
+            "/console/fleet/commands",
+            "/console/fleet",
         )
     for kiosk in seen.access.db.scalars(select(Kiosk).where(Kiosk.id.in_([r.id for r in rows]))):
         commands.issue(seen.access, kiosk, type_, _args(type_, fields), None, settings)
@@ -235,19 +260,16 @@ def kiosk_command(
 ) -> Response:
     type_ = _wanted_type(fields)
     kiosk = seen.access.kiosk(kiosk_id)
-    if type_ in DANGEROUS and fields.get("confirmed_count") != "1":
+    if type_ in DANGEROUS and fields.get("confirmed") != "1":
         site = seen.access.db.get(Site, kiosk.site_id)
-        return render(
+        return _confirm(
             request,
-            seen.page,
-            "fleet_confirm.html",
-            action=type_,
-            dangerous=True,
-            rows=[SimpleNamespace(name=kiosk.name, site_name=site.name if site else "")],
-            total=1,
-            fields={k: v for k, v in fields.items() if k not in ("csrf", "confirmed_count")},
-            target=f"/console/kiosks/{kiosk.id}/commands",
-            back=f"/console/kiosks/{kiosk.id}",
+            seen,
+            type_,
+            [f"{kiosk.name} · {site.name if site else ''}"],
+            fields,
+            f"/console/kiosks/{kiosk.id}/commands",
+            f"/console/kiosks/{kiosk.id}",
         )
     settings = settings_of(request)
     commands.issue(seen.access, kiosk, type_, _args(type_, fields), None, settings)

@@ -15,7 +15,7 @@ from central.api.officials import set_profile
 from central.api.users import set_disabled
 from central.calls import lifecycle
 from central.console.render import render
-from central.console.viewer import Viewer, form_fields, form_lists, viewer
+from central.console.viewer import N_, Viewer, form_fields, form_lists, viewer
 from central.db.models import Organisation, Service, User
 from central.errors import ApiError, forbidden
 from central.ptv import service_name
@@ -115,9 +115,16 @@ def invite_again(
     return _mail_invitation(request, seen, user, token)
 
 
+DISABLING = N_(
+    "Disable this person? They are logged out at once and cannot log in until enabled again."
+)
+DISABLE = N_("Yes, disable")
+
+
 @router.post("/console/people/{user_id}/disabled")
 def set_user_disabled(
     user_id: str,
+    request: Request,
     fields: dict[str, str] = Depends(form_fields),
     seen: Viewer = Depends(viewer("user.manage")),
 ) -> Response:
@@ -125,6 +132,22 @@ def set_user_disabled(
     disabled = fields.get("disabled") == "1"
     if disabled and user.id == seen.access.person.user_id:
         raise ApiError(422, "invalid_input", "You cannot disable yourself.")
+    if disabled and fields.get("confirmed") != "1":
+        # Ends their sessions at once: asked first, naming whom (issue 33).
+        return render(
+            request,
+            seen.page,
+            "confirm.html",
+            heading=user.email,
+            alert=DISABLING,
+            items=[],
+            fields={"disabled": "1"},
+            confirmed=1,
+            dangerous=True,
+            button=DISABLE,
+            target=f"/console/people/{user.id}/disabled",
+            back="/console/people",
+        )
     set_disabled(seen.access.db, user, disabled)
     seen.access.db.commit()
     state = "disabled" if disabled else "enabled"

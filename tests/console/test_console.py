@@ -95,7 +95,7 @@ def test_actions_on_one_kiosk_and_on_a_filter_reach_the_kiosks(console, world):
     assert "Maintenance on" in console.inner_text("h1")
     assert "Kiosks it goes to: 1" in console.inner_text("#confirm-count")
     assert "cannot use them" in console.inner_text("[role=alert]")
-    assert len(console.locator("#confirm-kiosks li").all()) == 1
+    assert len(console.locator("#confirm-items li").all()) == 1
     look(console, "fleet-bulk-confirm")
     assert (
         ok(world.central.request("POST", "/kiosk/heartbeat", world.a.device_token, json=HEALTHY))[

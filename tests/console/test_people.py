@@ -65,6 +65,12 @@ def test_invite_a_user_who_logs_in_from_the_mailed_link(console, world, mail, br
         row = console.locator("tr", has_text=address)
         assert "active" in row.inner_text()  # accepted: no longer "invited"
         row.locator("form[action$='/disabled'] button").click()
+        # Asked first, naming whom (issue 33); still logged in until confirmed.
+        assert address in console.inner_text("h1")
+        look(console, "people-disable-confirm")
+        page.goto(f"{world.central.base}/console/fleet")
+        assert "/console/fleet" in page.url
+        console.click("#confirm")
         assert "Disabled" in console.inner_text(".notice")
         page.goto(f"{world.central.base}/console/fleet")
         assert "/console/login" in page.url
