@@ -15,6 +15,7 @@ FILES = {
     "htmx.min.js": "text/javascript",
     "chart.umd.js": "text/javascript",  # Chart.js 4.4.7
     "charts.js": "text/javascript",
+    "favicon.svg": "image/svg+xml",  # a kiosk on a stand, in the console's blue
 }
 router = APIRouter(include_in_schema=False)
 

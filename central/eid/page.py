@@ -52,7 +52,7 @@ def _page(request: Request, status: int = 200, **values: Any) -> HTMLResponse:
         status_code=status,
         headers={
             "content-security-policy": (
-                f"default-src 'none'; style-src 'nonce-{nonce}'; base-uri 'none'; "
+                f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self'; base-uri 'none'; "
                 "frame-ancestors 'none'"
             )
         },
