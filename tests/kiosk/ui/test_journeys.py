@@ -321,6 +321,11 @@ def test_technician_entry_with_pin_lockout_and_self_tests(tmp_path):
     for _ in range(5):
         ui.tap_at(10, 790)  # top-left corner (window y grows upwards)
     assert ui.screen == "technician_pin"
+    # One language on the whole screen, a prompt, and which kiosk this is (issue 33).
+    texts = ui.texts()
+    assert "Type the technician PIN" in texts and "Erase" in texts and "Poista" not in texts
+    assert "Software " in texts and "Network " in texts and "Kiosk " in texts
+    ui.screenshot("technician-pin")
     for _attempt in range(3):
         ui.type("0000")
         ui.tap("Enter")
