@@ -214,6 +214,8 @@ def call_state(
     link: LinkLevel | None = Query(
         default=None, description="The kiosk's link as it measures it: good, fair or poor"
     ),
+    camera: bool | None = Query(default=None, description="Whether the kiosk sends video"),
+    microphone: bool | None = Query(default=None, description="Whether it sends sound"),
     device: DeviceDep,
     db: SessionDep,
 ) -> Any:
@@ -225,6 +227,10 @@ def call_state(
         call.kiosk_seen_at = now
         if link is not None:
             call.kiosk_link = link
+        if camera is not None:
+            call.kiosk_camera = camera
+        if microphone is not None:
+            call.kiosk_microphone = microphone
         settings = settings_of(request)
         seen = call.official_seen_at
         if (

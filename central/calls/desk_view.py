@@ -95,6 +95,10 @@ class DeskCall(BaseModel):
     accepted_at: str | None
     # The citizen's link as the kiosk measures it: good, fair or poor.
     kiosk_link: str = "good"
+    # What the kiosk sends: False when the citizen cannot be seen (camera) or heard
+    # (microphone); None until the kiosk says.
+    kiosk_camera: bool | None = None
+    kiosk_microphone: bool | None = None
     join: dict[str, Any] | None = None
     # What the person at this desk is in the call: its official, or an interpreter.
     my_role: str = "official"
@@ -223,6 +227,8 @@ def call_view(request: Request, access: Access, call: Call, after: int = 0) -> D
         identification_requested=call.identification_requested,
         kiosk_connected=(now - call.kiosk_seen_at).total_seconds() <= 5,
         kiosk_link=call.kiosk_link,
+        kiosk_camera=call.kiosk_camera,
+        kiosk_microphone=call.kiosk_microphone,
         accepted_at=call.accepted_at.isoformat() if call.accepted_at else None,
     )
     me = access.person.user_id

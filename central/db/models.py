@@ -418,6 +418,10 @@ class Call(Base):
     official_seen_at: Mapped[datetime | None] = mapped_column()
     # The kiosk's link as it measures it (good, fair, poor): the desk sends less on a poor one.
     kiosk_link: Mapped[str] = mapped_column(String(8), default="good", server_default="good")
+    # What the kiosk sends (its camera, its microphone): the desk tells the official when
+    # the citizen cannot be seen or heard. None until the kiosk says.
+    kiosk_camera: Mapped[bool | None] = mapped_column(Boolean)
+    kiosk_microphone: Mapped[bool | None] = mapped_column(Boolean)
     # The Janus room and whether its tokens were taken back after the call.
     room: Mapped[str | None] = mapped_column(String(64))
     room_closed: Mapped[bool] = mapped_column(Boolean, default=False)

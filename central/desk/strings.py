@@ -145,6 +145,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "sv": "Elektroniskt identifieringsnummer",
         "en": "Electronic identification number",
     },
+    "citizen_not_seen": {
+        "fi": "Asiakkaan kamera ei toimi: et näe häntä. Hän kuulee ja näkee sinut.",
+        "sv": "Kundens kamera fungerar inte: du ser hen inte. Hen hör och ser dig.",
+        "en": "The citizen's camera is not working: you cannot see them. They see and hear you.",
+    },
+    "citizen_not_heard": {
+        "fi": "Asiakkaan mikrofoni ei toimi: et kuule häntä. Hän voi kirjoittaa viestejä.",
+        "sv": "Kundens mikrofon fungerar inte: du hör hen inte. Hen kan skriva meddelanden.",
+        "en": (
+            "The citizen's microphone is not working: you cannot hear them. "
+            "They can write messages."
+        ),
+    },
+    "citizen_not_seen_heard": {
+        "fi": "Asiakkaan kamera ja mikrofoni eivät toimi: kirjoittakaa viestejä.",
+        "sv": "Kundens kamera och mikrofon fungerar inte: skriv meddelanden.",
+        "en": "The citizen's camera and microphone are not working: write messages to each other.",
+    },
     "connection_lost": {
         "fi": "Yhteys asiakkaaseen katkesi. Odotetaan…",
         "sv": "Förbindelsen till kunden bröts. Väntar…",

@@ -253,7 +253,14 @@ class CallSession:
                 answer = await self._central(
                     "GET",
                     f"/kiosk/calls/{self.view.call_id}",
-                    params={"after": self._after, "link": self.view.link},
+                    params={
+                        "after": self._after,
+                        "link": self.view.link,
+                        # What the official gets: their desk says when the citizen
+                        # cannot be seen or heard.
+                        "camera": "true" if self.video is not None else "false",
+                        "microphone": "true" if self.audio is not None else "false",
+                    },
                 )
                 delay = self.poll_s
             except CentralUnavailable:

@@ -188,6 +188,13 @@ function renderCall(call) {
     const asked = call.identification_requested;
     $("identity").textContent = !asked ? "" : asked === "fineid" ? words.card_asked : words.phone_asked;
   }
+  // What the kiosk sends: tell the official when the citizen cannot be seen or heard.
+  const unseen = call.kiosk_camera === false;
+  const unheard = call.kiosk_microphone === false;
+  $("citizen-media").textContent =
+    unseen && unheard ? words.citizen_not_seen_heard
+      : unseen ? words.citizen_not_seen
+      : unheard ? words.citizen_not_heard : "";
   const lost = call.status === "active" && !call.kiosk_connected;
   $("call-status").textContent = lost ? words.connection_lost : "";
   $("resume").hidden = wantMedia;
