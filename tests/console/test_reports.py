@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -40,8 +40,11 @@ def upload(world: ConsoleWorld, token: str, events: list[dict]) -> None:
 def a_fortnight(now: datetime) -> list[dict]:
     """14 days of use: visits growing day by day, services, calls, answers, features."""
     events = []
+    # Each day's events just after that day's midnight (UTC, the reports' days): "an
+    # hour ago" put today's into yesterday when the test ran between 00:00 and 01:00.
+    midnight = datetime.combine(now.date(), time(0, 0, 30), UTC)
     for day in range(14):
-        at = now - timedelta(days=13 - day, hours=1)
+        at = midnight - timedelta(days=13 - day)
         for _ in range(day + 1):
             events.append(event("session_started", at))
         events.append(event("service_viewed", at, {"service_id": SERVICE}, service_id=SERVICE))

@@ -29,9 +29,9 @@ def kiosk_identity(state_dir: Path, site_name: str) -> str:
         for ip in adapter.ips
         if isinstance(ip.ip, str) and not ip.ip.startswith("127.")
     )
-    return "\n".join(
+    return " · ".join(
         [
-            f"Kiosk {kiosk_id}" + (f" · {site_name}" if site_name else ""),
+            f"Kiosk {kiosk_id}" + (f" ({site_name})" if site_name else ""),
             f"Software {release.VERSION}",
             f"Network {', '.join(addresses) or 'no address'}",
         ]
