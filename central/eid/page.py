@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -26,9 +26,11 @@ from central.eid.strings import strings_for
 from central.errors import ApiError
 from central.identity.eid import phone_route, routes
 from central.identity.eid.broker import Broker, Refused
-from central.identity.eid.saml import SuomifiSaml
 from central.web.links import public_base
 from contract.call_api import IdentificationMethod
+
+if TYPE_CHECKING:
+    from central.identity.eid.saml import SuomifiSaml
 
 log = logging.getLogger(__name__)
 templates = Environment(
@@ -63,12 +65,21 @@ def _broker(request: Request, method: IdentificationMethod) -> Broker:
     return routes.broker_for(settings_of(request), public_base(request), method)
 
 
+def _saml(request: Request) -> SuomifiSaml:
+    found = routes.saml_of(settings_of(request), public_base(request))
+    if found is None:
+        raise ApiError(
+            503,
+            "identification_unavailable",
+            "Central is not set up for Suomi.fi e-Identification.",
+        )
+    return found
+
+
 @router.get("/saml/metadata")
 def saml_metadata(request: Request) -> Response:
     """Central's SAML metadata, for registering with Suomi.fi e-Identification."""
-    broker = _broker(request, IdentificationMethod.SUOMIFI)
-    assert isinstance(broker, SuomifiSaml)
-    return Response(broker.metadata(), media_type="application/samlmetadata+xml")
+    return Response(_saml(request).metadata(), media_type="application/samlmetadata+xml")
 
 
 @router.get("/oidc/jwks")
@@ -90,10 +101,10 @@ def _finished(
     except Refused as exc:
         return _page(request, 400, view="refused", reason=str(exc))
     logout = ""
-    if isinstance(broker, SuomifiSaml):
+    if method == IdentificationMethod.SUOMIFI:
         session = phone_route.logout_session(db, handoff_id)
         if session.get("name_id"):
-            logout = broker.logout(
+            logout = _saml(request).logout(
                 session["name_id"], session["name_id_format"], session["session_index"]
             )
     return _page(request, view="done", logout=logout)
@@ -115,8 +126,7 @@ def saml_acs(
 @router.get("/saml/slo")
 def saml_logout(request: Request) -> Response:
     """Suomi.fi ends a session: central keeps none past the call, and answers so."""
-    broker = _broker(request, IdentificationMethod.SUOMIFI)
-    assert isinstance(broker, SuomifiSaml)
+    broker = _saml(request)
     query = dict(request.query_params)
     if "SAMLRequest" not in query:
         return _page(request, view="done", logout="")

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from central.errors import ApiError
 from central.identity.eid.broker import Broker
-from central.identity.eid.oidc import FtnOidc, OidcSettings
-from central.identity.eid.saml import SamlSettings, SuomifiSaml
 from central.settings import Settings
 from contract.call_api import IdentificationMethod
+
+if TYPE_CHECKING:  # pysaml2 and cryptojwt load on first use: half a second of every start
+    from central.identity.eid.oidc import FtnOidc
+    from central.identity.eid.saml import SuomifiSaml
 
 
 def saml_of(settings: Settings, base: str) -> SuomifiSaml | None:
     if not (settings.suomifi_idp_metadata and settings.suomifi_sp_key):
         return None
+    from central.identity.eid.saml import SamlSettings, SuomifiSaml
+
     return SuomifiSaml(
         SamlSettings(
             idp_metadata=settings.suomifi_idp_metadata,
@@ -27,6 +33,8 @@ def saml_of(settings: Settings, base: str) -> SuomifiSaml | None:
 def oidc_of(settings: Settings, base: str) -> FtnOidc | None:
     if not (settings.ftn_issuer and settings.ftn_client_id and settings.ftn_keys):
         return None
+    from central.identity.eid.oidc import FtnOidc, OidcSettings
+
     return FtnOidc(
         OidcSettings(
             issuer=settings.ftn_issuer,
