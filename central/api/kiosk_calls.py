@@ -446,11 +446,11 @@ def identification_phone(
     """A QR code for identification by the citizen's own phone: its address opens once,
     within two minutes, for this kiosk's call only; the phone shows `short_code` too."""
     call = _own_call(db, device, call_id)
+    settings = settings_of(request)
+    offered = routes.methods(settings)
+    method: IdentificationMethod = body.method or next(iter(offered), IdentificationMethod.SUOMIFI)
+    routes.require(settings, method)
     base = public_base(request)
-    offered = routes.offered(settings_of(request), base)
-    first: IdentificationMethod = next(iter(offered), IdentificationMethod.SUOMIFI)
-    method: IdentificationMethod = body.method or first
-    routes.broker_for(settings_of(request), base, method)  # 503 when not set up
     row, token = phone_route.new(db, device.kiosk_id, call, method, utcnow())
     db.commit()
     return call_api.PhoneHandoff(
@@ -473,7 +473,7 @@ def identification_phone_progress(
     """Where this kiosk's QR code is: waiting, opened (on a phone), identified (with the
     name the kiosk may show), refused or expired."""
     call = _own_call(db, device, call_id)
-    _row, step, shown = phone_route.for_kiosk(
+    step, shown = phone_route.for_kiosk(
         db, secret_key_of(request), device.kiosk_id, call, handoff_id, utcnow()
     )
     return call_api.PhoneProgress(step=step, shown_name=shown or None)

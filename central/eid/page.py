@@ -46,9 +46,8 @@ def _page(request: Request, status: int = 200, **values: Any) -> HTMLResponse:
     )
     nonce = secrets.token_urlsafe(12)
     html = templates.get_template("phone.html").render(
-        lang=language, t=strings_for(language), **values
+        lang=language, t=strings_for(language), nonce=nonce, **values
     )
-    html = html.replace("<style>", f'<style nonce="{nonce}">', 1)
     return HTMLResponse(
         html,
         status_code=status,

@@ -181,10 +181,7 @@ class CardReader(Device):
             )
             if hresult == scard.SCARD_S_SUCCESS:
                 try:
-                    hresult, answer = scard.SCardControl(handle, feature_request_code(), [])
-                    found = hresult == scard.SCARD_S_SUCCESS and (
-                        FEATURE_VERIFY_PIN_DIRECT in features(bytes(answer))
-                    )
+                    found = CardSession(handle, 0).pin_pad() is not None
                 finally:
                     scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)
         finally:

@@ -10,6 +10,7 @@ Claims read: `personal_identity_code`, `given_name`, `family_name`."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import secrets
@@ -83,6 +84,14 @@ def _get_json(url: str, timeout: float, fresh: bool = False) -> Any:
     return body
 
 
+@functools.lru_cache(maxsize=4)
+def _keys_in(path: str, modified: float) -> tuple[Any, ...]:
+    """A JWKS file's keys, read again only when the file changes (a request signs twice
+    and decrypts once: three reads of one file otherwise)."""
+    body = json.loads(Path(path).read_text())
+    return tuple(key_from_jwk_dict(k) for k in body["keys"])
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -96,8 +105,8 @@ class FtnOidc:
         self.settings = settings
 
     def _our_keys(self) -> list[Any]:
-        body = json.loads(Path(self.settings.keys).read_text())
-        return [key_from_jwk_dict(k) for k in body["keys"]]
+        path = Path(self.settings.keys)
+        return list(_keys_in(str(path), path.stat().st_mtime))
 
     def _key(self, use: str) -> Any:
         for key in self._our_keys():

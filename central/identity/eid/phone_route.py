@@ -88,8 +88,8 @@ def _current_step(row: PhoneIdentification, now: datetime) -> PhoneStep:
 
 def for_kiosk(
     db: Session, secret: bytes, kiosk_id: str, call: Call, handoff_id: str, now: datetime
-) -> tuple[PhoneIdentification, PhoneStep, str]:
-    """The kiosk's own QR, where it is, and the name the kiosk may show once identified."""
+) -> tuple[PhoneStep, str]:
+    """Where the kiosk's own QR is, and the name the kiosk may show once identified."""
     row = db.get(PhoneIdentification, handoff_id)
     if row is None or row.kiosk_id != kiosk_id or row.call_id != call.id:
         raise ApiError(404, "not_found", "No such identification for this kiosk's call.")
@@ -99,7 +99,7 @@ def for_kiosk(
         found = identity_of(db, secret, call)
         if found:
             shown = Person(found["given_names"], found["surname"]).shown_name
-    return row, step, shown
+    return step, shown
 
 
 def waiting(db: Session, token: str, now: datetime) -> PhoneIdentification | None:

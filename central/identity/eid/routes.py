@@ -14,8 +14,19 @@ if TYPE_CHECKING:  # pysaml2 and cryptojwt load on first use: half a second of e
     from central.identity.eid.saml import SuomifiSaml
 
 
+def methods(settings: Settings) -> list[IdentificationMethod]:
+    """The routes whose settings are set, Suomi.fi first (read from the settings alone:
+    no provider is built, no library loaded)."""
+    found = []
+    if settings.suomifi_idp_metadata and settings.suomifi_sp_key:
+        found.append(IdentificationMethod.SUOMIFI)
+    if settings.ftn_issuer and settings.ftn_client_id and settings.ftn_keys:
+        found.append(IdentificationMethod.FTN)
+    return found
+
+
 def saml_of(settings: Settings, base: str) -> SuomifiSaml | None:
-    if not (settings.suomifi_idp_metadata and settings.suomifi_sp_key):
+    if IdentificationMethod.SUOMIFI not in methods(settings):
         return None
     from central.identity.eid.saml import SamlSettings, SuomifiSaml
 
@@ -31,7 +42,7 @@ def saml_of(settings: Settings, base: str) -> SuomifiSaml | None:
 
 
 def oidc_of(settings: Settings, base: str) -> FtnOidc | None:
-    if not (settings.ftn_issuer and settings.ftn_client_id and settings.ftn_keys):
+    if IdentificationMethod.FTN not in methods(settings):
         return None
     from central.identity.eid.oidc import FtnOidc, OidcSettings
 
@@ -46,21 +57,20 @@ def oidc_of(settings: Settings, base: str) -> FtnOidc | None:
     )
 
 
-def offered(settings: Settings, base: str) -> dict[IdentificationMethod, Broker]:
-    found: dict[IdentificationMethod, Broker] = {}
-    saml = saml_of(settings, base)
-    if saml is not None:
-        found[IdentificationMethod.SUOMIFI] = saml
-    oidc = oidc_of(settings, base)
-    if oidc is not None:
-        found[IdentificationMethod.FTN] = oidc
-    return found
-
-
-def broker_for(settings: Settings, base: str, method: IdentificationMethod) -> Broker:
-    found = offered(settings, base).get(method)
-    if found is None:
+def require(settings: Settings, method: IdentificationMethod) -> None:
+    """503 when central offers no such route."""
+    if method not in methods(settings):
         raise ApiError(
             503, "identification_unavailable", f"Central is not set up for {method.value}."
         )
+
+
+def broker_for(settings: Settings, base: str, method: IdentificationMethod) -> Broker:
+    require(settings, method)
+    found: Broker | None = (
+        saml_of(settings, base)
+        if method == IdentificationMethod.SUOMIFI
+        else oidc_of(settings, base)
+    )
+    assert found is not None  # `require` checked its settings
     return found

@@ -131,7 +131,7 @@ class SuomifiSaml:
 
     def metadata(self) -> str:
         """Our SP metadata, to register with Suomi.fi (signing and encryption key)."""
-        found = create_metadata_string(None, config=_config(self.settings), valid=24 * 365)
+        found = create_metadata_string(None, config=self.client.config, valid=24 * 365)
         return bytes(found).decode()
 
     def begin(self, relay: str, now: datetime) -> Begun:

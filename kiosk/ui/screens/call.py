@@ -89,6 +89,7 @@ class CallScreen(CallIdentification, KioskScreen):
         self._phone: Any = None  # the QR shown (kiosk/ui/screens/call_identification.py)
         self._phone_tick: Any = None
         self._why = ""
+        self._held: dict[str, Any] = {}  # buttons `offer` takes out (`_offered`)
         self._quiet = False
 
     # The parts, for tests and for the kv rules' readers.
@@ -173,10 +174,9 @@ class CallScreen(CallIdentification, KioskScreen):
     def _offered(self, name: str) -> Any:
         """A button `offer` may take out of its row: held here, since the screen's ids
         are weak and a button out of the tree would otherwise be gone."""
-        held: dict[str, Any] = self.__dict__.setdefault("_held_buttons", {})
-        if name not in held:
-            held[name] = self.ids[name].__self__
-        return held[name]
+        if name not in self._held:
+            self._held[name] = self.ids[name].__self__
+        return self._held[name]
 
     def _show_self(self) -> None:
         camera = self.app.device("camera")
