@@ -154,6 +154,13 @@ def test_the_citizen_identifies_with_their_phone(
         phone.click("#logout")
         phone.wait_for_selector("text=You have logged out.")
         assert len(idp.logouts) == before + 1
+    # Nobody but the call's own official reads it: not a colleague of the same
+    # organisation (Bert), not an official of another organisation.
+    for intruder in (world["officials"]["bert"][1], world["other_official"]):
+        for path in (f"/desk/calls/{call['id']}/identity", f"/desk/calls/{call['id']}"):
+            seen = central.request("GET", path, intruder)
+            assert seen.status_code == 404, (path, seen.status_code)
+            assert NELLI.hetu not in seen.text and NELLI.surname not in seen.text
     # Another kiosk of the same site asking for this result gets nothing.
     other = progress(central, world["kiosk2"][1], call["id"], handoff)
     assert other.status_code == 404 and "Nelli" not in other.text
