@@ -12,8 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 # about 0.1 s a hash here. A hash carries its own cost, so changing it later (Settings'
 # password_hash_*) only changes new hashes; old ones still verify.
 _hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so both cases cost the same time.
-_dummy_hash = _hasher.hash("palvelupiste-dummy-password")
+# Verified against when the e-mail is unknown, so both cases cost the same time; made on
+# first need, not at import (a hash costs a tenth of a second at every start and CLI call).
+_dummy_hash: str | None = None
 
 
 def configure_password_hashing(memory_kib: int, time_cost: int) -> None:
@@ -22,16 +23,23 @@ def configure_password_hashing(memory_kib: int, time_cost: int) -> None:
     if (_hasher.memory_cost, _hasher.time_cost) == (memory_kib, time_cost):
         return
     _hasher = PasswordHasher(memory_cost=memory_kib, time_cost=time_cost)
-    _dummy_hash = _hasher.hash("palvelupiste-dummy-password")
+    _dummy_hash = None
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("palvelupiste-dummy-password")
+    return _dummy_hash
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _dummy_hash, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

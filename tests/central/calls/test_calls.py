@@ -7,14 +7,13 @@ API central uses and a client of its own, to show what a token does and does not
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from central.db.engine import session_scope
-from central.db.models import CallDocument, DocumentDownload
+from central.db.models import Call, CallDocument, DocumentDownload, OfficialProfile
 from central.db.types import utcnow
 from devtools.central_world import add_user, enrol, make_org, ok, user_id
 from tests.support.call_api import (
@@ -27,6 +26,14 @@ from tests.support.call_api import (
     room_exists,
     scan_from_kiosk,
 )
+
+
+def _quiet_for(central, model, where, seen_column, seconds: float) -> None:
+    """Sets a last-seen time back, as if its side had been silent that long."""
+    with session_scope(central.app.state.sessions) as db:
+        db.execute(
+            update(model).where(where).values({seen_column: utcnow() - timedelta(seconds=seconds)})
+        )
 
 
 def test_admins_say_what_officials_serve(central, world, national):
@@ -247,7 +254,9 @@ def test_a_silent_kiosk_leaves_the_queue(central, world):
     anna = world["officials"]["anna"][1]
     call = kiosk_call(central, org.device_token, service, language="sv")
     assert [w["call_id"] for w in desk(central, anna)["waiting"]] == [call["id"]]
-    time.sleep(2.5)  # call_kiosk_gone_after_s=2 in this module
+    # The kiosk went quiet 3 s ago (call_kiosk_gone_after_s=2 in this module): its last
+    # poll is moved back rather than waited for.
+    _quiet_for(central, Call, Call.id == call["id"], Call.kiosk_seen_at, 3)
     assert desk(central, anna)["waiting"] == []
     assert poll(central, org.device_token, call["id"])["outcome"] == "left_queue"
 
@@ -256,7 +265,10 @@ def test_a_closed_desk_is_away(central, world):
     org = world["org"]
     anna = world["officials"]["anna"][1]
     ok(central.request("PUT", "/desk/presence", anna, json={"presence": "available"}))
-    time.sleep(3.5)  # desk_gone_after_s=3: the tab was closed
+    # The tab was closed 4 s ago (desk_gone_after_s=3 in this module).
+    anna_id = world["officials"]["anna"][0]
+    seen = OfficialProfile.seen_at
+    _quiet_for(central, OfficialProfile, OfficialProfile.user_id == anna_id, seen, 4)
     admin = org.tokens["org_admin"]
     listed = ok(central.request("GET", "/officials", admin))["items"]
     assert {o["presence"] for o in listed} == {"away"}
