@@ -166,11 +166,13 @@ class UiDriver:
 
     def find(self, text: str, seconds: float = 5.0) -> Any:
         """The button showing `text`, waiting for it a little: a bar or row that measures
-        its words lays itself out again a frame after the screen appears."""
+        its words lays itself out again a frame after the screen appears. A choice's tick
+        (" ✓", the current one) is not part of its name."""
 
         def match() -> Any:
             for button in self.buttons():
-                if button.text == text or button.text.split("\n")[0] == text:
+                shown = button.text.removesuffix(" ✓")
+                if shown == text or shown.split("\n")[0] == text:
                     return button
             return None
 

@@ -227,6 +227,23 @@ def test_language_switches_live_and_large_text_and_contrast_rescale(tmp_path):
 
 
 @in_own_process
+def test_the_language_screen_asks_in_every_language_and_ticks_the_current_one(tmp_path):
+    ui = UiDriver(tmp_path)
+    ui.tap_at(640, 400)
+    assert ui.screen == "language"
+    heading = "Valitse kieli / Välj språk / Choose your language"
+    assert heading in ui.texts()
+    names = sorted(
+        b.text for b in ui.buttons() if b.text.split(" ")[0] in {"Suomi", "Svenska", "English"}
+    )
+    assert names == ["English", "Suomi ✓", "Svenska"]
+    ui.screenshot("language")
+    ui.tap("Svenska")
+    assert ui.screen == "home" and ui.find("Sök en tjänst")
+    ui.stop()
+
+
+@in_own_process
 def test_speech_mode_starts_without_sight_and_reads_every_element(tmp_path):
     import wave
 
