@@ -50,6 +50,10 @@ class Service:
     def summary(self, language: str) -> str:
         return text_in(self.item.get("summary"), language)
 
+    def organisation(self, language: str) -> str:
+        """The providing organisation's name, "" where the catalogue names none."""
+        return text_in((self.item.get("organisation") or {}).get("name"), language)
+
 
 def _all_languages(texts: dict[str, Any] | None) -> str:
     parts: list[str] = []

@@ -1,10 +1,16 @@
-"""The service catalogue: by organisation, or search-as-you-type on the on-screen keyboard."""
+"""The service catalogue: by organisation, or search-as-you-type on the on-screen keyboard.
+
+A search result names the service's organisation under its name (the same service
+name comes from Kela and from the city). The keyboard folds away while the citizen
+browses an organisation's list, and starts folded in large text on a screen where it
+would sit under the list and hide most of it; the search field or the keyboard button
+brings it back."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk import catalogue
 from kiosk.ui.screens.base import KioskScreen
@@ -16,11 +22,17 @@ MAX_RESULTS = 12
 class CatalogueScreen(KioskScreen):
     typed = StringProperty("")
     category = StringProperty("")  # the organisation being browsed, "" for all
+    keyboard_open = BooleanProperty(True)
 
     def prepare(self, **params: Any) -> None:
         self.typed = ""
         self.category = ""
+        # Under the list (not beside it) large keys leave room for two rows of results.
+        self.keyboard_open = self.app.short_screen or self.app.text_scale == 1.0
         self.refresh()
+
+    def toggle_keyboard(self) -> None:
+        self.keyboard_open = not self.keyboard_open
 
     def wipe(self) -> None:
         self.typed = ""
@@ -76,10 +88,15 @@ class CatalogueScreen(KioskScreen):
 
     def open_category(self, category: str) -> None:
         self.category = category
+        self.keyboard_open = self.app.short_screen  # browsing: the list takes the room
         self.refresh()
 
     def _service_button(self, item: catalogue.Service, language: str) -> ListButton:
-        button = ListButton(text=item.name(language), icon="file-document")
+        text = item.name(language)
+        if self.typed.strip():
+            organisation = item.organisation(language)
+            text = f"{text}\n{organisation}" if organisation else text
+        button = ListButton(text=text, icon="file-document")
         button.service_id = item.id
         button.bind(on_activate=lambda b: self.open_service(b.service_id))
         return button

@@ -244,6 +244,35 @@ def test_the_language_screen_asks_in_every_language_and_ticks_the_current_one(tm
 
 
 @in_own_process
+def test_search_names_each_services_organisation_and_large_keys_fold_away(tmp_path):
+    from kiosk.ui.widgets import OnScreenKeyboard
+
+    ui = UiDriver(tmp_path)
+    ui.resize(1280, 800)  # a 10" kiosk: the keys sit under the list, not beside it
+    start_in_finnish(ui)
+    ui.tap("Etsi palvelu")
+    ui.type("asumis")
+    result = ui.find("Yleinen asumistuki")
+    assert result.text.split("\n")[1] == "Kansaneläkelaitos Kela"
+    ui.tap("Alkuun")
+    ui.tap("A+")  # large text: keys under the list would leave two rows of it
+    ui.tap("Etsi palvelu")
+    screen = ui.app.manager.current_screen
+    keyboard = next(w for w in screen.walk() if isinstance(w, OnScreenKeyboard))
+    assert not screen.keyboard_open
+    assert keyboard.parent.height == 0 and keyboard.parent.disabled
+    ui.screenshot("catalogue-large-text")
+    ui.tap_at(*screen.ids.search_field.to_window(*screen.ids.search_field.center))
+    assert screen.keyboard_open and keyboard.parent.height > 0
+    ui.type("asumis")
+    assert ui.find("Yleinen asumistuki")
+    toggle = next(b for b in ui.buttons() if b.speak_as == "Piilota näppäimet")
+    ui.tap(toggle)
+    assert not screen.keyboard_open
+    ui.stop()
+
+
+@in_own_process
 def test_speech_mode_starts_without_sight_and_reads_every_element(tmp_path):
     import wave
 
