@@ -141,6 +141,9 @@ def run_call(world: CallFacts, tmp_path):
         assert ui.wait_until(lambda: call.video.caption == "Näytän teille hakemuksen.", 10)
         ui.tap("Messages")
         ui.type("kiitos")
+        # The official stays in sight beside the conversation (issue 33).
+        assert ui.wait_until(lambda: screen_shows(ui, "official-camera"), 10)
+        ui.screenshot("call-chat")
         ui.tap("Send")
         desk.wait_for_function(
             "() => document.getElementById('chat').innerText.includes('kiitos')", timeout=5000

@@ -210,9 +210,12 @@ class CallScreen(CallIdentification, KioskScreen):
         self.app.record("call_requested", service_id=self.service_id, booked=bool(self.booking_id))
         self.phase = "waiting"
         self.queue_text = self.app.t("Connecting…")
-        self._ticks.append(
-            Clock.schedule_interval(lambda _dt: self.video.show_frames(self._who), FRAME_S)
-        )
+        self._ticks.append(Clock.schedule_interval(lambda _dt: self._show_frames(), FRAME_S))
+
+    def _show_frames(self) -> None:
+        self.video.show_frames(self._who)
+        if self.phase == "chat":  # the official stays in sight above the conversation
+            self.ids.chat.ids.peer.canvas.ask_update()
 
     def _show(self, view: CallView) -> None:
         if self.call is None:

@@ -10,7 +10,7 @@ from typing import Any
 from kivy.app import App
 from kivy.graphics import Color, Rectangle
 from kivy.metrics import dp
-from kivy.properties import NumericProperty, OptionProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
@@ -122,6 +122,9 @@ class ButtonRow(GridLayout):
     of four instead of seven buttons with broken words."""
 
     unit = NumericProperty(1.5)  # each row's height in `app.row`s
+    # Each button's words on one line, in more rows if need be ("Scan a document" over
+    # two lines beside one-word buttons reads as two buttons): the call's controls.
+    one_line = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("cols", 1)  # until its buttons are measured
@@ -142,7 +145,8 @@ class ButtonRow(GridLayout):
         buttons = [b for b in self.children if isinstance(b, KioskButton)]
         if not buttons or app is None:
             return
-        needs = [_button_need(b) for b in reversed(buttons)]  # children are last-first
+        # children are last-first
+        needs = [_button_need(b, self.one_line, self.width) for b in reversed(buttons)]
         cols = len(buttons)
         while cols > 1:
             widest = [max(needs[j::cols]) for j in range(cols)]
@@ -172,9 +176,13 @@ def offer(button: KioskButton, offered: bool) -> None:
         row.add_widget(button, index=min(index, len(row.children)))
 
 
-def _button_need(button: KioskButton) -> float:
+def _button_need(button: KioskButton, one_line: bool = False, room: float = 0) -> float:
     """The narrowest a button can be: its longest word on a line, and its words on at
-    most two lines."""
+    most two lines; or, `one_line`, all its words on one line where that fits in `room`."""
+    if one_line:
+        whole = one_line_width(button.text, bool(button.icon), button.font_size)
+        if whole <= room:
+            return whole
     longest = _widest(button.text.split(), button.font_size, button.bold)
     whole = _widest(button.text.split("\n"), button.font_size, button.bold)
     return max(longest, whole / 2) + TEXT_MARGIN + button.padding[0]

@@ -1,12 +1,13 @@
-"""The call's chat: the conversation so far, what the others are writing now, the line
-the citizen types on the on-screen keyboard, and Send. Each key also goes out at once as
+"""The call's chat: the official's video beside the conversation so far (the citizen
+still sees who they write to), what the others are writing now, the line the citizen
+types on the on-screen keyboard, and Send. Each key also goes out at once as
 real-time text (EN 301 549 6.2: text as it is typed, beside the voice)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import StringProperty
+from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.call.live_text import LINE_END, typed_change
@@ -20,6 +21,7 @@ class CallChat(BoxLayout):
     lines = StringProperty("")
     live_line = StringProperty("")
     typed = StringProperty("")
+    peer_texture = ObjectProperty(None, allownone=True)  # the official's picture, shared
 
     def __init__(self, **kwargs: Any) -> None:
         self.register_event_type("on_typing")
