@@ -132,7 +132,7 @@ class UiDriver:
             yield name
             if name == "call":
                 call = self.app.loaded["call"]
-                for phase in ("waiting", "in_call", "chat", "document", "ended"):
+                for phase in ("waiting", "in_call", "chat", "document", "scan_check", "ended"):
                     call.phase = phase
                     self.settle()
                     yield f"call:{phase}"

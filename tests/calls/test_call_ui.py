@@ -188,10 +188,20 @@ def run_call(world: CallFacts, tmp_path):
         texts = [b.text for b in ui.buttons()]
         assert "Mute" not in texts and "End call" in texts
 
-        # The citizen scans a page during the call; the official downloads it.
+        # The citizen scans a page during the call, sees it, scans it again and sends
+        # it; the official gets only the page sent, and downloads it.
         ui.tap("Scan a document")
+        assert ui.wait_until(lambda: call.phase == "scan_check", 30), call.note
+        assert call.ids.scan_page.texture is not None
+        ui.screenshot("call-scan-check")
+        ui.tap("Scan again")
+        assert ui.wait_until(lambda: call.phase == "scan_check", 30), call.note
+        ui.pump(1.0)
+        assert desk.locator("#documents a").count() == 0  # nothing left the kiosk yet
+        ui.tap("Send to the official")
         assert ui.wait_until(lambda: "sent to the official" in call.note, 30), call.note
         link = desk.wait_for_selector("#documents a", timeout=10000)
+        assert desk.locator("#documents a").count() == 1
         with desk.expect_download() as download:
             link.click()
         assert open(download.value.path(), "rb").read().startswith(b"\x89PNG")
@@ -210,6 +220,7 @@ def run_call(world: CallFacts, tmp_path):
         assert "kiitos" not in texts and "hakemuksen" not in texts
         assert call.call is None and call.pages.pages == [] and call.pages.content == b""
         assert call.video.ids.remote.texture is None and call.pages.ids.page.texture is None
+        assert call.ids.scan_page.texture is None and call._scan == []
         assert call.video.remote.take() is None
         events = [t for t, _s, _d in ui.outbox() if t.startswith("call_")]
         assert events == ["call_requested", "call_started", "call_ended"]

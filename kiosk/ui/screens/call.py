@@ -47,7 +47,8 @@ class CallScreen(CallIdentification, KioskScreen):
     """The call's phases (check, waiting, in_call, chat, document, ended) and the call's
     session; its parts draw themselves (`ids.video`, `ids.chat`, `ids.document`)."""
 
-    # check | waiting | in_call | chat | document | identify | identify_phone | ended
+    # check | waiting | in_call | chat | document | scan_check | identify | identify_phone
+    # | ended
     phase = StringProperty("check")
     check_text = StringProperty("")
     can_call = BooleanProperty(False)
@@ -69,6 +70,7 @@ class CallScreen(CallIdentification, KioskScreen):
     phone_text = StringProperty("")
     phone_expired = BooleanProperty(False)
     reader_present = BooleanProperty(False)
+    scan_text = StringProperty("")  # "2 pages: is it readable?"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -91,6 +93,7 @@ class CallScreen(CallIdentification, KioskScreen):
         self._why = ""
         self._held: dict[str, Any] = {}  # buttons `offer` takes out (`_offered`)
         self._quiet = False
+        self._scan: list[bytes] = []  # pages scanned, until the citizen sends or drops them
 
     # The parts, for tests and for the kv rules' readers.
     @property
@@ -126,6 +129,7 @@ class CallScreen(CallIdentification, KioskScreen):
         self.video.clear()
         self.chat.clear()
         self.pages.clear()
+        self.drop_scan()
         self.documents = 0
         self.off_main_loop(self._check, self._checked)
 
@@ -146,6 +150,7 @@ class CallScreen(CallIdentification, KioskScreen):
         self.video.clear()
         self.chat.clear()
         self.pages.clear()
+        self.drop_scan()
 
     # --- the pre-call check ------------------------------------------------------------
 
@@ -465,12 +470,47 @@ class CallScreen(CallIdentification, KioskScreen):
         if error is not None or not pages:
             self.note = self.app.t("The scanner is not working.")
             return
+        import cv2
+
         from kiosk.call.documents import as_png
 
+        # The citizen sees what they scanned before the official does: sent only on Send.
+        self._scan = [as_png(page) for page in pages]
+        first = cv2.imread(str(pages[0]), cv2.IMREAD_COLOR)
+        if first is not None:
+            self.ids.scan_page.show(first)
+        self.note = ""
+        self.scan_text = self.app.t(
+            "Is the page readable? Send it to the official, or put it right and scan again."
+        )
+        if len(pages) > 1:
+            self.scan_text = self.app.t(
+                "{pages} pages; the first is shown. Send them to the official, or scan again."
+            ).format(pages=len(pages))
+        self.phase = "scan_check"
+
+    def send_scan(self) -> None:
+        pages, self._scan = self._scan, []
+        self.phase = "in_call"
+        if self.call is None or not pages:
+            return
         for n, page in enumerate(pages, start=1):
-            self.call.send_scan(as_png(page), "image/png", f"page-{n}.png")
+            self.call.send_scan(page, "image/png", f"page-{n}.png")
         self.app.record("document_scanned", pages=len(pages), during="call")
         self.note = self.app.t("{pages} pages sent to the official.").format(pages=len(pages))
+
+    def scan_again(self) -> None:
+        self.drop_scan()
+        self.phase = "in_call"
+        self.scan_page()
+
+    def drop_scan(self) -> None:
+        """Forget a scan not sent (Back, Scan again, the session's end)."""
+        self._scan = []
+        if "scan_page" in self.ids:
+            self.ids.scan_page.clear()
+        if self.phase == "scan_check":
+            self.phase = "in_call"
 
 
 N_("Official")
