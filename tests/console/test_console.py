@@ -104,7 +104,7 @@ def test_actions_on_one_kiosk_and_on_a_filter_reach_the_kiosks(console, world):
         == []
     )
     console.click("#confirm")
-    assert "sent to 1 kiosks" in console.inner_text(".notice")
+    assert "sent to 1 kiosk." in console.inner_text(".notice")  # one kiosk, not "1 kiosks"
     look(console, "fleet-bulk-done")
     handed = ok(
         world.central.request("POST", "/kiosk/heartbeat", world.a.device_token, json=HEALTHY)
@@ -204,6 +204,10 @@ def test_login_page_languages_and_no_session_mean_login(console, world):
     console.click("button[type=submit]")
     console.wait_for_url(re.compile("/console/fleet"))
     assert console.inner_text("h1") == "Laitteet"
+    # Counts take the noun's number (Babel's ngettext): "1 tunti", "24 tuntia".
+    console.goto(f"{world.central.base}/console/sites/{world.a.site_id}")
+    hours = console.eval_on_selector_all("#token-hours option", "os => os.map(o => o.textContent)")
+    assert hours[:2] == ["1 tunti", "24 tuntia"]
 
 
 def test_forms_need_the_session_csrf_token_and_cookies_are_locked_down(world):
