@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from central.access.policy import Access, allowed
 from central.api.deps import settings_of
 from central.api.schemas import errors
+from central.errors import ApiError
 from central.updates import deployments
 
 router = APIRouter(tags=["deployments"])
@@ -107,6 +108,30 @@ def cancel_deployment(
 ) -> dict[str, Any]:
     """No kiosk is asked for the release any more; those that installed it keep it."""
     return _act(access, deployment_id, "cancel")
+
+
+class KioskDetailsIn(BaseModel):
+    """A kiosk's name people know it by and its labels; what is left out stays."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+
+
+@router.patch("/kiosks/{kiosk_id}", responses=errors(401, 403, 404, 422))
+def update_kiosk(
+    kiosk_id: str, body: KioskDetailsIn, access: Access = Depends(allowed("kiosk.manage"))
+) -> dict[str, Any]:
+    """Rename a kiosk ("Lobby, left") or set its tags."""
+    kiosk = access.kiosk(kiosk_id)
+    if body.name is not None:
+        name = " ".join(body.name.split())
+        if not name:
+            raise ApiError(422, "invalid_input", "A kiosk's name cannot be empty.")
+        kiosk.name = name
+    if body.tags is not None:
+        kiosk.tags = sorted(set(body.tags))
+    access.db.commit()
+    return {"kiosk_id": kiosk.id, "name": kiosk.name, "tags": kiosk.tags}
 
 
 @router.put("/kiosks/{kiosk_id}/tags", responses=errors(401, 403, 404, 422))

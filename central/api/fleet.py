@@ -39,6 +39,7 @@ def kiosk_summary(
         "site_id": kiosk.site_id,
         "org_id": kiosk.org_id,
         "name": kiosk.name,
+        "tags": list(kiosk.tags or []),
         "hardware_id": kiosk.hardware_id,
         "online": status not in (KioskStatus.OFFLINE, KioskStatus.NEVER_SEEN),
         "status": status.value,

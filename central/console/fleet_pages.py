@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from urllib.parse import urlencode
 
@@ -12,13 +13,14 @@ from sqlalchemy import select
 from central.access.policy import may_send
 from central.api.deps import settings_of
 from central.console.render import paged, render
-from central.console.viewer import N_, Viewer, form_fields, viewer
+from central.console.viewer import N_, Viewer, form_fields, form_lists, viewer
 from central.db.models import Alert, Command, CommandArtifact, Kiosk, Site, UsageEvent
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
 from central.fleet import commands
 from central.fleet.fleet_list import (
     PAGE_SIZE,
+    PAGE_SIZES,
     SORTS,
     FleetFilter,
     choices,
@@ -29,6 +31,10 @@ from central.fleet.fleet_status import KioskStatus, offline_after, status_of
 from contract.kiosk_api import CommandType
 
 router = APIRouter(include_in_schema=False)
+TAG = re.compile(r"[\w .-]{1,40}")  # as the API's Tag
+TAGS_WRONG = N_(
+    "Tags are up to 20 words of letters, digits, spaces, dots and dashes, separated by commas."
+)
 MAX_MESSAGE = 200  # as the kiosk shows at most (kiosk/ui/app.py)
 # What the console offers as actions, in this order.
 ACTIONS = (
@@ -56,6 +62,7 @@ def _confirm(
     fields: dict[str, str],
     target: str,
     back: str,
+    ticked: list[str] | None = None,
 ) -> Response:
     """The question before an action, naming how many kiosks and which (issue 33); the
     answer carries the count, so a set that changed meanwhile is asked about again."""
@@ -69,7 +76,8 @@ def _confirm(
         items=kiosks[:CONFIRM_SHOWN],
         more=max(0, len(kiosks) - CONFIRM_SHOWN),
         total=len(kiosks),
-        fields={k: v for k, v in fields.items() if k not in ("csrf", "confirmed")},
+        fields={k: v for k, v in fields.items() if k not in ("csrf", "confirmed", "kiosk")},
+        ticked=ticked or [],
         confirmed=len(kiosks),
         target=target,
         back=back,
@@ -86,6 +94,8 @@ def _filter_of(fields: dict[str, str]) -> FleetFilter:
         version=fields.get("version") or None,
         sort=sort if sort in SORTS else "name",
         descending=fields.get("order") == "desc",
+        search=(fields.get("q") or "").strip()[:100] or None,
+        tag=fields.get("tag") or None,
     )
 
 
@@ -98,6 +108,8 @@ def _query_of(wanted: FleetFilter) -> dict[str, str]:
         "version": values["version"],
         "sort": values["sort"] if values["sort"] != "name" else None,
         "order": "desc" if values["descending"] else None,
+        "q": values["search"],
+        "tag": values["tag"],
     }
     return {k: v for k, v in out.items() if v}
 
@@ -110,7 +122,8 @@ def fleet_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -
     rows = fleet_rows(seen.access, wanted, utcnow(), settings.offline_after_s)
     options = choices(seen.access)
     seen.access.db.commit()
-    shown, page, pages = paged(rows, params.get("page"), PAGE_SIZE)
+    size = _page_size(params.get("size"))
+    shown, page, pages = paged(rows, params.get("page"), size)
     counts = {s.value: 0 for s in KioskStatus}
     for row in rows:
         counts[row.status.value] += 1
@@ -124,13 +137,19 @@ def fleet_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -
         page_number=page,
         pages=pages,
         wanted=wanted,
-        filter_query=_query_of(wanted),
+        filter_query=_query_of(wanted) | ({"size": str(size)} if size != PAGE_SIZE else {}),
         options=options,
+        page_sizes=PAGE_SIZES,
+        page_size=size,
         statuses=[s.value for s in KioskStatus],
         sorts=SORTS,
         actions=_actions_for(seen),
         done=params.get("done"),
     )
+
+
+def _page_size(asked: str | None) -> int:
+    return int(asked) if asked and asked.isdigit() and int(asked) in PAGE_SIZES else PAGE_SIZE
 
 
 def _actions_for(seen: Viewer) -> list[str]:
@@ -154,12 +173,17 @@ def _wanted_type(fields: dict[str, str]) -> str:
 async def bulk_command(
     request: Request, seen: Viewer = Depends(viewer("command.create"))
 ) -> Response:
-    """The action for every kiosk the current filter shows (all pages), in one transaction."""
+    """The action for the kiosks ticked in the list, or else every kiosk the current
+    filter shows (all pages), in one transaction. Ticked kiosks outside the filter (or
+    the viewer's organisation) are not acted on."""
     fields = await form_fields(request)
+    ticked = set((await form_lists(request)).get("kiosk", []))
     type_ = _wanted_type(fields)
     wanted = _filter_of(fields)
     settings = settings_of(request)
     rows = fleet_rows(seen.access, wanted, utcnow(), settings.offline_after_s)
+    if ticked:
+        rows = [r for r in rows if r.id in ticked]
     if fields.get("confirmed") != str(len(rows)):
         # First the question, naming how many and which (issue 33: one click rebooted
         # every kiosk); asked again when the set changed meanwhile.
@@ -171,6 +195,7 @@ async def bulk_command(
             fields,
             "/console/fleet/commands",
             "/console/fleet",
+            sorted(ticked),
         )
     for kiosk in seen.access.db.scalars(select(Kiosk).where(Kiosk.id.in_([r.id for r in rows]))):
         commands.issue(seen.access, kiosk, type_, _args(type_, fields), None, settings)
@@ -247,8 +272,28 @@ def kiosk_page(
         events=events,
         history=history,
         actions=_actions_for(seen),
+        may_manage=seen.access.may("kiosk.manage"),
         done=request.query_params.get("done"),
     )
+
+
+@router.post("/console/kiosks/{kiosk_id}/details")
+def kiosk_details(
+    kiosk_id: str,
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("kiosk.manage")),
+) -> Response:
+    """The kiosk's name and tags (comma-separated), as `PATCH /kiosks/{id}` sets them."""
+    kiosk = seen.access.kiosk(kiosk_id)
+    name = " ".join(fields.get("name", "").split())[:100]
+    if not name:
+        raise ApiError(422, "invalid_input", N_("A kiosk's name cannot be empty."))
+    tags = sorted({t.strip() for t in fields.get("tags", "").split(",") if t.strip()})
+    if len(tags) > 20 or any(not TAG.fullmatch(t) for t in tags):
+        raise ApiError(422, "invalid_input", TAGS_WRONG)
+    kiosk.name, kiosk.tags = name, tags
+    seen.access.db.commit()
+    return RedirectResponse(f"/console/kiosks/{kiosk.id}?done=details", status_code=303)
 
 
 @router.post("/console/kiosks/{kiosk_id}/commands")

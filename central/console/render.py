@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from central.access.browser_session import csrf_token
 from central.api.deps import secret_key_of
@@ -37,7 +38,7 @@ def environment(language: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["when"] = local_time
+    env.filters["when"] = lambda moment: local_time_shown(moment, translations(language))
     env.globals["urlencode"] = urlencode
     return env
 
@@ -51,11 +52,45 @@ def paged(rows: list[T], asked: str | None, size: int) -> tuple[list[T], int, in
 
 
 def local_time(moment: datetime | str) -> str:
-    """Times as the municipality reads them: Finnish local time, to the second (from a
-    datetime, or the ISO text the API's own answers carry)."""
+    """Times as the municipality reads them: Finnish local time, to the second, with its
+    zone's name (EET or EEST), from a datetime or the ISO text the API's answers carry."""
+    local = _aware(moment).astimezone(HELSINKI)
+    return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
+
+
+def _aware(moment: datetime | str) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    return moment.astimezone(HELSINKI).strftime("%Y-%m-%d %H:%M:%S")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def ago(moment: datetime | str, words: Any, now: datetime | None = None) -> str:
+    """ "5 minutes ago" for the last day, where it helps more than the clock; "" beyond."""
+    seconds = ((now or datetime.now(UTC)) - _aware(moment)).total_seconds()
+    if seconds < 0 or seconds >= 86400:
+        return ""
+    if seconds < 60:
+        return str(words.gettext("just now"))
+    if seconds < 3600:
+        minutes = int(seconds // 60)
+        return str(words.ngettext("%(num)s minute ago", "%(num)s minutes ago", minutes)) % {
+            "num": minutes
+        }
+    hours = int(seconds // 3600)
+    return str(words.ngettext("%(num)s hour ago", "%(num)s hours ago", hours)) % {"num": hours}
+
+
+def local_time_shown(moment: datetime | str | None, words: Any) -> Markup | str:
+    """A time on a page: the local time and its zone in a <time> element (its exact UTC
+    moment for machines and screen readers), and how long ago where it is recent."""
+    if moment is None or moment == "":
+        return ""
+    since = ago(moment, words)
+    return Markup('<time datetime="{iso}" title="Europe/Helsinki">{text}</time>{since}').format(
+        iso=_aware(moment).astimezone(UTC).isoformat(),
+        text=local_time(moment),
+        since=Markup(' <span class="ago">({})</span>').format(since) if since else "",
+    )
 
 
 @dataclass

@@ -20,6 +20,21 @@ from central.db.models import EnrolmentToken, Kiosk, Site
 from central.db.types import utcnow
 from central.errors import ApiError
 
+# Hostnames every image or VM ships with: a kiosk so named is named from its site.
+SHIPPED_HOSTNAMES = frozenset({"kiosk", "vm", "localhost", "debian", "raspberrypi", "palvelupiste"})
+
+
+def name_for(db: Session, site: Site, hostname: str | None) -> str:
+    """A new kiosk's name: a hostname someone chose, or else "<site> <n>" ("Kirjasto 2"),
+    not the "vm" every image carries (issue 33). People rename it in the console."""
+    if hostname and hostname.strip().lower() not in SHIPPED_HOSTNAMES:
+        return hostname.strip()[:100]
+    taken = set(db.scalars(select(Kiosk.name).where(Kiosk.site_id == site.id)))
+    n = 1
+    while f"{site.name} {n}" in taken:
+        n += 1
+    return f"{site.name} {n}"
+
 
 @dataclass
 class Enrolled:
@@ -54,10 +69,9 @@ def enrol(
             "retire it (DELETE /kiosks/{id}) before it can be enrolled here.",
         )
     if kiosk is None:
-        kiosk = Kiosk(hardware_id=hardware_id, name=hostname or hardware_id)
+        kiosk = Kiosk(hardware_id=hardware_id, name=name_for(db, site, hostname))
         db.add(kiosk)
-    elif hostname:
-        kiosk.name = hostname
+    # Enrolled again (re-imaged, moved), a kiosk keeps the name people gave it.
     device_token = new_token(DEVICE_TOKEN_PREFIX)
     kiosk.site_id = site.id
     kiosk.org_id = site.org_id

@@ -21,6 +21,7 @@ from central.fleet.fleet_status import KioskStatus
 
 SORTS = ("name", "status", "last_seen", "version", "outbox", "site")
 PAGE_SIZE = 50
+PAGE_SIZES = (25, 50, 100, 200)
 NEVER = datetime.min.replace(tzinfo=UTC)
 # Worst first when sorting by status.
 STATUS_ORDER = {
@@ -40,6 +41,9 @@ class FleetFilter:
     version: str | None = None
     sort: str = "name"
     descending: bool = False
+    # Words found in the name, hardware id, site or a tag ("lobby", "hw-3f2"), any case.
+    search: str | None = None
+    tag: str | None = None
 
 
 @dataclass
@@ -54,6 +58,7 @@ class FleetRow:
     last_seen: datetime | None
     software_version: str | None
     outbox_depth: int
+    tags: list[str] = field(default_factory=list)
     devices: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -78,6 +83,8 @@ def fleet_rows(
             Kiosk.outbox_depth,
             Site.name,
             Organisation.name,
+            Kiosk.hardware_id,
+            Kiosk.tags,
         )
         .join(Site, Site.id == Kiosk.site_id)
         .join(Organisation, Organisation.id == Kiosk.org_id)
@@ -100,13 +107,29 @@ def fleet_rows(
         outbox,
         site_name,
         org_name,
+        hardware_id,
+        tags,
     ) in access.db.execute(query):
+        tags = list(tags or [])
+        if wanted.tag and wanted.tag not in tags:
+            continue
+        if wanted.search and not _found(wanted.search, name, hardware_id, site_name, *tags):
+            continue
         status = fleet_status.status_of(seen, condition, now, silent_for[site_id])
         if wanted.status and status.value != wanted.status:
             continue
-        rows.append(FleetRow(kiosk_id, name, site_name, org_name, status, seen, version, outbox))
+        rows.append(
+            FleetRow(kiosk_id, name, site_name, org_name, status, seen, version, outbox, tags)
+        )
     rows.sort(key=_sort_key(wanted.sort), reverse=wanted.descending)
     return rows
+
+
+def _found(search: str, *texts: str) -> bool:
+    """Every word searched for is in one of the texts (Python, not SQL LIKE: the same on
+    SQLite and PostgreSQL, and a fleet list is read whole for its statuses anyway)."""
+    haystack = " ".join(texts).casefold()
+    return all(word in haystack for word in search.casefold().split())
 
 
 def with_devices(access: Access, rows: list[FleetRow]) -> list[FleetRow]:
@@ -142,8 +165,20 @@ def choices(access: Access) -> dict[str, list[tuple[str, str]]]:
         .distinct()
         .order_by(Kiosk.software_version)
     ).all()
+    tags = sorted(
+        {
+            t
+            for found in access.db.scalars(
+                select(Kiosk.tags).where(
+                    access.org_filter(Kiosk.org_id), Kiosk.retired_at.is_(None)
+                )
+            )
+            for t in found or []
+        }
+    )
     return {
         "orgs": access.choices("orgs"),
         "sites": access.choices("sites"),
         "versions": [(v, v) for v in versions if v is not None],
+        "tags": [(t, t) for t in tags],
     }

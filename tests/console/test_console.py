@@ -6,6 +6,7 @@ languages, and axe-core on every page (0 serious or critical WCAG 2.1 AA violati
 from __future__ import annotations
 
 import re
+import uuid
 from urllib.parse import quote
 
 import pytest
@@ -282,3 +283,84 @@ def test_pages_read_without_javascript(browser, world):
         assert "sent" in page.inner_text(".notice")
     finally:
         context.close()
+
+
+def test_kiosks_are_named_from_their_site_renamed_tagged_found_and_chosen(console, world):
+    """Issue 33: a new kiosk is not "vm"; the console renames and tags it, finds it by a
+    word, and acts on the kiosks ticked in the list only."""
+    central, admin = world.central, world.a.tokens["org_admin"]
+    fresh = []
+    for _ in range(2):
+        token = ok(
+            central.request("POST", f"/sites/{world.a.site_id}/enrollment-tokens", admin, json={}),
+            201,
+        )["token"]
+        body = {"token": token, "hardware_id": f"hw-{uuid.uuid4().hex}", "hostname": "vm"}
+        fresh.append(ok(central.request("POST", "/enroll", json=body), 201))
+    from central.db.engine import session_scope
+    from central.db.models import Site
+
+    with session_scope(central.app.state.sessions) as db:
+        site = db.get(Site, world.a.site_id).name
+    names = [ok(central.request("GET", f"/kiosks/{k['kiosk_id']}", admin))["name"] for k in fresh]
+    assert names[0].startswith(site) and names[0] != names[1] and "vm" not in names
+    first, second = (k["kiosk_id"] for k in fresh)
+
+    log_in(console, world, "admin_a", f"/console/kiosks/{first}")
+    console.fill("#kiosk-name", "Aula, vasen")
+    console.fill("#kiosk-tags", "pilot, aula")
+    console.click("form.details button[type=submit]")
+    assert console.inner_text("h1").startswith("Aula, vasen")
+    assert "Name and tags saved." in console.inner_text(".notice")
+    kiosk = ok(central.request("GET", f"/kiosks/{first}", admin))
+    assert (kiosk["name"], kiosk["tags"]) == ("Aula, vasen", ["aula", "pilot"])
+    look(console, "kiosk-renamed")
+
+    console.goto(f"{central.base}/console/fleet?q=AULA")
+    rows = console.locator("table.fleet tbody tr")
+    assert rows.count() == 1 and "Aula, vasen" in rows.inner_text()
+    assert "pilot" in console.eval_on_selector_all(
+        "#filter-tag option", "os => os.map(o => o.value)"
+    )
+    console.goto(f"{central.base}/console/fleet?tag=pilot&size=25")
+    assert console.locator("table.fleet tbody tr").count() == 1
+    assert console.eval_on_selector("#filter-size", "s => s.value") == "25"
+
+    # Two of the organisation's kiosks ticked: the self-test goes to those two only.
+    console.goto(f"{central.base}/console/fleet")
+    console.check(f"#pick-{first}")
+    console.check(f"#pick-{second}")
+    console.select_option("#bulk-type", "self_test")
+    console.click(".bulk button[type=submit]")
+    assert "Kiosks it goes to: 2" in console.inner_text("#confirm-count")
+    console.click("#confirm")
+    assert "sent to 2 kiosks." in console.inner_text(".notice")
+    heard = {}
+    for kiosk_id, device in ((first, fresh[0]), (second, fresh[1]), (None, None)):
+        token = device["device_token"] if device else world.a.device_token
+        answer = ok(central.request("POST", "/kiosk/heartbeat", token, json=HEALTHY))
+        heard[kiosk_id] = [c["type"] for c in answer["commands"]]
+    assert heard == {first: ["self_test"], second: ["self_test"], None: []}
+
+    # Another municipality's admin, with a valid session of their own, can neither
+    # rename the kiosk nor act on it by ticking its id.
+    other = console.context.browser.new_context(locale="en-GB")
+    page = other.new_page()
+    try:
+        log_in(page, world, "admin_b")
+        csrf = page.eval_on_selector("input[name=csrf]", "i => i.value")
+        renamed = page.request.post(
+            f"{central.base}/console/kiosks/{first}/details",
+            form={"csrf": csrf, "name": "Taken", "tags": ""},
+        )
+        assert renamed.status in (403, 404) and "Aula" not in renamed.text()
+        sent = page.request.post(
+            f"{central.base}/console/fleet/commands",
+            form={"csrf": csrf, "type": "reboot", "kiosk": first, "confirmed": "0"},
+        )
+        assert sent.ok and "Aula" not in sent.text()
+    finally:
+        other.close()
+    assert ok(central.request("GET", f"/kiosks/{first}", admin))["name"] == "Aula, vasen"
+    answer = ok(central.request("POST", "/kiosk/heartbeat", fresh[0]["device_token"], json=HEALTHY))
+    assert answer["commands"] == []
