@@ -25,7 +25,15 @@ from central.access.security import token_hash
 from central.api.auth import LoginRequest, LoginResponse, login, new_session
 from central.api.deps import SessionDep, settings_of
 from central.console.render import PageContext, render
-from central.console.viewer import LANGUAGE_COOKIE, Viewer, form_fields, language_of, viewer
+from central.console.viewer import (
+    LANGUAGE_COOKIE,
+    N_,
+    Viewer,
+    form_fields,
+    language_of,
+    page_of_anyone,
+    viewer,
+)
 from central.db.models import AccessToken
 from central.errors import PAGE_ERRORS, ApiError
 
@@ -131,19 +139,37 @@ def console_root() -> Response:
     return RedirectResponse("/console/fleet", status_code=303)
 
 
+SECTION_OF = {"kiosks": "fleet"}  # an address's first part → its section, where they differ
+
+
 def error_page(request: Request, status: int, message: str) -> Response:
     """Errors on console pages: a 401 is the login page, the rest a page that says why."""
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/console/login?next={_quote(target)}", status_code=303)
+    page = page_of_anyone(request)
     return render(
         request,
-        PageContext(language_of(request)),
+        page,
         "error.html",
         status=status,
         status_code=status,
         message=message,
+        back=_way_back(request, page),
     )
+
+
+def _way_back(request: Request, page: PageContext) -> tuple[str, str]:
+    """Where the error page leads: the section the address belongs to (a kiosk's page to
+    the fleet), else the person's first section (an official has no fleet). Not the
+    Referer: central sends none (no-referrer)."""
+    segment = request.url.path.removeprefix("/console/").split("/")[0]
+    section = "/console/" + SECTION_OF.get(segment, segment)
+    for label, href in page.nav:
+        if href == section:
+            return href, label
+    label, href = page.nav[0] if page.nav else (N_("Fleet"), "/console/fleet")
+    return href, label
 
 
 def _quote(target: str) -> str:

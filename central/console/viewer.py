@@ -8,13 +8,16 @@ from urllib.parse import parse_qs
 
 from fastapi import Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from central.access.browser_session import SESSION_COOKIE
-from central.access.policy import Access, allowed, may
+from central.access.policy import Access, Person, allowed, authenticate_person, may
 from central.api.deps import SessionDep
 from central.console.i18n import pick_language
 from central.console.render import PageContext
+from central.db.engine import session_scope
 from central.db.models import User
+from central.errors import ApiError
 
 LANGUAGE_COOKIE = "pp_console_lang"
 
@@ -84,22 +87,36 @@ def sections_for(role: str) -> list[tuple[str, str]]:
     return [(label, href) for label, href, action in SECTIONS if may(role, action)]
 
 
+def page_for(request: Request, db: Session, person: Person) -> PageContext:
+    """The page's frame for a signed-in person: their name, role and sections."""
+    email = db.scalar(select(User.email).where(User.id == person.user_id))
+    db.commit()
+    return PageContext(
+        language=language_of(request),
+        role=person.role,
+        email=email,
+        session_token=request.cookies.get(SESSION_COOKIE),
+        nav=sections_for(person.role),
+    )
+
+
+def page_of_anyone(request: Request) -> PageContext:
+    """The frame for a page anyone may reach (an error): the signed-in person's, where
+    the request has a live session, so an error keeps the console's own sections."""
+    try:
+        with session_scope(request.app.state.sessions) as db:
+            return page_for(request, db, authenticate_person(request, db))
+    except ApiError:
+        return PageContext(language_of(request))
+
+
 def viewer(action: str) -> Callable[..., Viewer]:
     """Dependency: a person whose role may do `action` (else 401 → login page, or 403)."""
     check = allowed(action)
 
     def dependency(request: Request, db: SessionDep) -> Viewer:
         access = check(request, db)
-        email = db.scalar(select(User.email).where(User.id == access.person.user_id))
-        db.commit()
-        page = PageContext(
-            language=language_of(request),
-            role=access.person.role,
-            email=email,
-            session_token=request.cookies.get(SESSION_COOKIE),
-            nav=sections_for(access.person.role),
-        )
-        return Viewer(access, page)
+        return Viewer(access, page_for(request, db, access.person))
 
     dependency.__name__ = f"console_{action.replace('.', '_')}"
     return dependency

@@ -183,7 +183,13 @@ def test_one_municipality_sees_nothing_of_another(console, world):
             assert secret not in body, (path, secret)
     console.goto(f"{world.central.base}/console/kiosks/{world.a.kiosk_id}")
     assert "Something went wrong" in console.inner_text("h1")
+    # Inside the console's own frame: the viewer's sections and name, and a way back.
+    assert world.emails["admin_b"] in console.inner_text("header")
+    assert console.locator("header nav a[href='/console/fleet']").count() == 1
+    assert console.get_attribute("#way-back", "href") == "/console/fleet"
     look(console, "not-found")
+    console.goto(f"{world.central.base}/console/sites/{world.a.site_id}")
+    assert console.get_attribute("#way-back", "href") == "/console/sites"
 
 
 def test_login_page_languages_and_no_session_mean_login(console, world):
