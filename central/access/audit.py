@@ -13,6 +13,7 @@ removes rows older than `audit_retention_days`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,45 @@ from central.web.request_guard import Caller, CallerCache, caller_of
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_PATH = 300
 CONCERNS = "audit_concerns"
+CHANGED = "audit_changes"
+MAX_CHANGES = 30  # fields named in one entry; the rest are counted
+MAX_VALUE = 200  # characters of an old or new value kept
+
+
+def record_changes(request: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """This request changed these settings: the entry says each field's old and new
+    value ("idle_timeout_s: 60 → 90"), nested settings by their dotted name."""
+    old, new = _flat(before), _flat(after)
+    rows = [
+        [key, _short(old.get(key)), _short(new.get(key))]
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key) != new.get(key)
+    ]
+    request.state.audit_changes = rows[:MAX_CHANGES] + (
+        [["…", len(rows) - MAX_CHANGES, None]] if len(rows) > MAX_CHANGES else []
+    )
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for key, inner in value.items():
+            out.update(_flat(inner, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): value} if prefix else {}
+
+
+def _short(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def _changes(scope: Scope) -> list[Any] | None:
+    state = scope.get("state") or {}
+    found = state.get(CHANGED) if isinstance(state, dict) else None
+    return found if isinstance(found, list) else None
 
 
 def concerns(request: Any, org_id: str) -> None:
@@ -98,6 +138,7 @@ class AuditTrail:
                     path=scope["path"][:MAX_PATH],
                     status=status,
                     address=(client[0] if client else "unknown")[:64],
+                    detail={"changes": found} if (found := _changes(scope)) else None,
                 )
             )
             db.commit()

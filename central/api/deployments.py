@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, model_validator
 
+from central.access import audit
 from central.access.policy import Access, allowed
 from central.api.deps import settings_of
 from central.api.schemas import errors
@@ -119,10 +120,14 @@ class KioskDetailsIn(BaseModel):
 
 @router.patch("/kiosks/{kiosk_id}", responses=errors(401, 403, 404, 422))
 def update_kiosk(
-    kiosk_id: str, body: KioskDetailsIn, access: Access = Depends(allowed("kiosk.manage"))
+    kiosk_id: str,
+    body: KioskDetailsIn,
+    request: Request,
+    access: Access = Depends(allowed("kiosk.manage")),
 ) -> dict[str, Any]:
     """Rename a kiosk ("Lobby, left") or set its tags."""
     kiosk = access.kiosk(kiosk_id)
+    before = {"name": kiosk.name, "tags": list(kiosk.tags or [])}
     if body.name is not None:
         name = " ".join(body.name.split())
         if not name:
@@ -130,6 +135,7 @@ def update_kiosk(
         kiosk.name = name
     if body.tags is not None:
         kiosk.tags = sorted(set(body.tags))
+    audit.record_changes(request, before, {"name": kiosk.name, "tags": kiosk.tags})
     access.db.commit()
     return {"kiosk_id": kiosk.id, "name": kiosk.name, "tags": kiosk.tags}
 

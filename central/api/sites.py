@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, Field
 
+from central.access import audit
 from central.access.policy import Access, allowed
 from central.api.schemas import errors
 from central.errors import ApiError
@@ -60,14 +61,17 @@ def get_site_config(
 @router.patch("/sites/{site_id}/config", responses=errors(400, 401, 403, 404, 413, 422))
 def patch_site_config(
     site_id: str,
+    request: Request,
     patch: dict[str, Any] = Body(..., description="RFC 7386 merge patch; null removes a key"),
     access: Access = Depends(allowed("site.config.write")),
 ) -> dict[str, Any]:
     site = access.site(site_id)
     if "version" in patch:
         raise ApiError(400, "invalid_config", "'version' is set by central; leave it out.")
+    before = dict(site.config or {})
     merged = merge_patch(site.config or {}, patch)
     sites.set_config(site, merged)
+    audit.record_changes(request, before, merged)
     access.db.commit()
     return kiosk_document(site.config, site.config_version, site.name, site.timezone)
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from central.access.audit import entries_query, visible_to
+from central.console.audit_words import describe, named
 from central.console.render import render
 from central.console.viewer import Viewer, viewer
 from central.db.models import AuditEntry, User
@@ -56,11 +57,13 @@ def audit_page(request: Request, seen: Viewer = Depends(viewer("audit.read"))) -
     entries = entries[:PAGE_SIZE]
     kept = {k: v for k, v in params.items() if k != "before" and v}
     older = urlencode({**kept, "before": entries[-1].id}) if more and entries else None
+    described = named(db, (describe(e.method, e.path, e.detail) for e in entries))
+    db.commit()
     return render(
         request,
         seen.page,
         "audit.html",
-        entries=entries,
+        entries=list(zip(entries, described, strict=True)),
         emails=emails,
         filters=kept,
         older=older,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from central.access import audit
 from central.access.policy import may_send
 from central.api.deps import settings_of
 from central.console.render import paged, render
@@ -280,6 +281,7 @@ def kiosk_page(
 @router.post("/console/kiosks/{kiosk_id}/details")
 def kiosk_details(
     kiosk_id: str,
+    request: Request,
     fields: dict[str, str] = Depends(form_fields),
     seen: Viewer = Depends(viewer("kiosk.manage")),
 ) -> Response:
@@ -291,6 +293,9 @@ def kiosk_details(
     tags = sorted({t.strip() for t in fields.get("tags", "").split(",") if t.strip()})
     if len(tags) > 20 or any(not TAG.fullmatch(t) for t in tags):
         raise ApiError(422, "invalid_input", TAGS_WRONG)
+    audit.record_changes(
+        request, {"name": kiosk.name, "tags": kiosk.tags}, {"name": name, "tags": tags}
+    )
     kiosk.name, kiosk.tags = name, tags
     seen.access.db.commit()
     return RedirectResponse(f"/console/kiosks/{kiosk.id}?done=details", status_code=303)

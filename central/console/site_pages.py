@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
+from central.access import audit
 from central.access.policy import may
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
@@ -255,6 +256,7 @@ def preview(
 @router.post("/console/sites/{site_id}/save")
 def save(
     site_id: str,
+    request: Request,
     fields: dict[str, str] = Depends(form_fields),
     seen: Viewer = Depends(viewer("site.config.write")),
 ) -> Response:
@@ -270,12 +272,16 @@ def save(
     found = site_config.problems(config) if isinstance(config, dict) else ["not settings"]
     if found or not details["name"] or details["timezone"] not in available_timezones():
         raise ApiError(422, "invalid_input", "; ".join(found) or "Check the site's details.")
+    before: dict[str, Any] = {"name": site.name, "address": site.address}
+    before |= {"timezone": site.timezone, "settings": dict(site.config or {})}
     site.name, site.address, site.timezone = (
         details["name"],
         details["address"] or None,
         details["timezone"],
     )
     sites.set_config(site, config)
+    after = {"name": site.name, "address": site.address, "timezone": site.timezone}
+    audit.record_changes(request, before, after | {"settings": config})
     seen.access.db.commit()
     return RedirectResponse(f"/console/sites/{site.id}?saved=settings", status_code=303)
 

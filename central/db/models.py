@@ -531,6 +531,9 @@ class AuditEntry(Base):
     path: Mapped[str] = mapped_column(String(300))
     status: Mapped[int] = mapped_column(Integer)
     address: Mapped[str] = mapped_column(String(64))
+    # What the change changed, where the endpoint says (settings, a name):
+    # {"changes": [[field, old, new], …]} (central/access/audit.py `record_changes`).
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Alert(Base):

@@ -145,18 +145,29 @@ def test_the_audit_log_shows_console_and_api_changes(console, world):
         ),
         201,
     )
+    admin = world.a.tokens["org_admin"]
+    config = f"/sites/{world.a.site_id}/config"
+    ok(world.central.request("PATCH", config, admin, json={"idle_timeout_s": 75}))
+    ok(world.central.request("PATCH", config, admin, json={"idle_timeout_s": 90}))
     log_in(console, world, "admin_a", f"/console/kiosks/{world.a.kiosk_id}")
     console.click("#action-print_test_page")
     console.goto(f"{world.central.base}/console/audit")
+    # In words, with the target named and the settings' old and new values (issue 33);
+    # no address with its ids.
     text = console.inner_text("table.audit")
-    assert f"POST /console/kiosks/{world.a.kiosk_id}/commands" in text
+    rows = console.locator("table.audit tbody tr")
+    assert "Sent an action to kiosk kiosk-1" in rows.nth(0).inner_text()
     assert world.emails["admin_a"] in text
-    assert f"POST /api/v1/sites/{world.a.site_id}/enrollment-tokens" in text
+    assert "Made an enrolment code for site Yhteispalvelupiste" in text
+    changed = rows.filter(has_text="Changed the settings of site").first.inner_text()
+    assert "idle_timeout_s: 75 → 90" in changed
+    for raw in (world.a.kiosk_id, world.a.site_id, "/api/v1/", "POST "):
+        assert raw not in text
     look(console, "audit")
     console.select_option("#f-via", "console")
     console.click(".filters button[type=submit]")
     filtered = console.inner_text("table.audit")
-    assert "/api/v1/" not in filtered and "/console/kiosks/" in filtered
+    assert "Sent an action to kiosk" in filtered and "enrolment code" not in filtered
 
 
 def test_one_municipality_sees_nothing_of_another(console, world):
