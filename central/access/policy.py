@@ -57,6 +57,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "official.manage": ADMINS,
     "audit.read": ADMINS,
     "alert.read": FLEET,
+    "alert.handle": FLEET,  # acknowledge or silence an alert of their own organisation
     "alerting.manage": ADMINS,
     "desk.use": frozenset({Role.OFFICIAL, Role.INTERPRETER}),
     # Beyond "command.create": the commands that change a kiosk's service (restart,

@@ -552,6 +552,11 @@ class Alert(Base):
     raised_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column()
     open_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    # A person has seen it and is on it: it stays open until its condition clears.
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    acknowledged_by: Mapped[str | None] = mapped_column(String(36))
+    # No notices about this kiosk's condition until then (raised again or resolved).
+    silenced_until: Mapped[datetime | None] = mapped_column()
 
 
 class AlertNotice(Base):

@@ -7,9 +7,13 @@ Every `alerts_every_s` (≤ 60 s) each worker evaluates every enrolled kiosk:
 - `update_failed`: the kiosk's updater reports its last release rolled back or refused
   (until a later one is committed), or its latest update command failed.
 A kiosk never seen raises nothing (it may simply not be installed yet); a kiosk in
-maintenance raises no device alerts (someone is working on it). An alert whose
-condition has cleared is resolved. Raising and resolving each queue one notice per
-recipient of the organisation (e-mail, webhook), sent with retries and backoff;
+maintenance raises no device alerts and its open ones are held, not resolved (someone
+is working on it: a fault still there afterwards is the same alert, not a resolve and a
+new raise). An alert whose condition has cleared is resolved. A person may
+acknowledge an alert (it stays open, marked as taken) or silence it for a while: no
+notices about that kiosk's condition until then, also if it is raised again. Raising
+and resolving each queue one notice per recipient of the organisation (e-mail,
+webhook), sent with retries and backoff;
 two workers cannot raise the same alert twice (`Alert.open_key` is unique).
 """
 
@@ -118,6 +122,9 @@ def evaluate(db: Session, settings: Settings, now: datetime | None = None) -> di
     raised = resolved = 0
     still_true: set[str] = set()
     for kiosk, config in kiosks:
+        if _in_maintenance(kiosk, config, now, settings.offline_after_s):
+            held = f"{kiosk.id}:device:"
+            still_true |= {k for k in open_alerts if k and k.startswith(held)}
         for finding in findings_for(
             kiosk, config, latest_updates.get(kiosk.id), now, settings.offline_after_s
         ):
@@ -129,6 +136,15 @@ def evaluate(db: Session, settings: Settings, now: datetime | None = None) -> di
         if open_key not in still_true and _resolve(db, alert, now):
             resolved += 1
     return {"raised": raised, "resolved": resolved}
+
+
+def _in_maintenance(
+    kiosk: Kiosk, site_config: dict[str, Any] | None, now: datetime, floor_s: float
+) -> bool:
+    status = fleet_status.status_of(
+        kiosk.last_seen, kiosk.condition, now, fleet_status.offline_after(site_config, floor_s)
+    )
+    return status == KioskStatus.MAINTENANCE
 
 
 def _latest_update_statuses(db: Session, now: datetime) -> dict[str, str]:
@@ -153,6 +169,7 @@ def _raise(db: Session, kiosk: Kiosk, finding: Finding, key: str, now: datetime)
         detail=finding.detail,
         raised_at=now,
         open_key=key,
+        silenced_until=_silence_of(db, kiosk.id, finding.condition, now),
     )
     db.add(alert)
     try:
@@ -178,6 +195,30 @@ def _resolve(db: Session, alert: Alert, now: datetime) -> bool:
     return bool(done)
 
 
+def _silence_of(db: Session, kiosk_id: str, condition: str, now: datetime) -> datetime | None:
+    """A silence set on this kiosk's condition that still runs carries to a new alert."""
+    until = db.scalar(
+        select(Alert.silenced_until)
+        .where(
+            Alert.kiosk_id == kiosk_id,
+            Alert.condition == condition,
+            Alert.silenced_until > now,
+        )
+        .order_by(Alert.silenced_until.desc())
+        .limit(1)
+    )
+    return until
+
+
+def acknowledge(db: Session, alert: Alert, user_id: str, now: datetime) -> None:
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by = now, user_id
+
+
+def silence(alert: Alert, hours: int, now: datetime) -> None:
+    alert.silenced_until = now + timedelta(hours=hours)
+
+
 def recipients(org: Organisation | None) -> list[tuple[str, str]]:
     settings = (org.alerting if org else None) or {}
     out = [("email", e) for e in settings.get("emails", []) if isinstance(e, str) and e]
@@ -187,6 +228,8 @@ def recipients(org: Organisation | None) -> list[tuple[str, str]]:
 
 
 def _queue_notices(db: Session, alert: Alert, event: str, now: datetime) -> None:
+    if alert.silenced_until is not None and alert.silenced_until > now:
+        return
     for channel, target in recipients(db.get(Organisation, alert.org_id)):
         db.add(
             AlertNotice(

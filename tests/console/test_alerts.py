@@ -273,3 +273,95 @@ def test_a_rolled_back_release_raises_an_alert_with_the_kiosks_reason(alert_worl
         assert wait_for(lambda: open_update_alert() is None, 10)
     finally:
         kiosk.stop()
+
+
+def test_an_alert_is_acknowledged_silenced_and_held_through_maintenance(console, alert_world, mail):
+    """Issue 33: acknowledged alerts say who took them; a silence keeps notices away
+    (also when the same fault comes back); maintenance holds device alerts rather than
+    resolving them and raising them again."""
+    inbox, _port = mail
+    world = alert_world
+    inbox.messages.clear()
+    kiosk = Beating(world, FAULTY)
+    try:
+        assert wait_for(lambda: len(inbox.messages) >= 2, 15), inbox.subjects()
+        log_in(console, world, "admin_a", "/console/alerts")
+        console.click("table.alerts >> nth=0 >> button:has-text('Acknowledge')")
+        row = console.locator("table.alerts >> nth=0").locator("tbody tr").first
+        assert f"Acknowledged by {world.emails['admin_a']}" in row.inner_text()
+        console.select_option("table.alerts >> nth=0 >> select[name=hours]", "1")
+        console.click("table.alerts >> nth=0 >> button:has-text('Silence')")
+        assert "Silenced until" in console.inner_text("table.alerts >> nth=0")
+        look(console, "alerts-handled")
+
+        # Another municipality's admin, signed in, cannot acknowledge it.
+        with session_scope(world.central.app.state.sessions) as db:
+            alert = (
+                db.query(Alert)
+                .filter(
+                    Alert.kiosk_id == world.a.kiosk_id,
+                    Alert.condition == "device:printer:receipt",
+                    Alert.resolved_at.is_(None),
+                )
+                .one()
+            )
+            alert_id, acknowledged_by = alert.id, alert.acknowledged_by
+        other_email = add_person(
+            world.central, f"b2-{world.b.id[:8]}@example.fi", "org_admin", world.b.id
+        )
+        world.emails["admin_b2"] = other_email
+        other = console.context.browser.new_context(locale="en-GB")
+        page = other.new_page()
+        try:
+            log_in(page, world, "admin_b2", "/console/alerts")
+            csrf = page.eval_on_selector("input[name=csrf]", "i => i.value")
+            tried = page.request.post(
+                f"{world.central.base}/console/alerts/{alert_id}/silence",
+                form={"csrf": csrf, "hours": "168"},
+            )
+            assert tried.status == 404 and "paper out" not in tried.text()
+        finally:
+            other.close()
+
+        # Silenced: resolved and raised again without a notice.
+        kiosk.health = HEALTHY
+        assert wait_for(lambda: _open(world, "device:printer:receipt") == 0, 15)
+        kiosk.health = FAULTY
+        assert wait_for(lambda: _open(world, "device:printer:receipt") == 1, 15)
+        assert not wait_for(lambda: len(inbox.messages) > 2, 2), inbox.subjects()
+
+        # Maintenance with the fault still there: held, not resolved; afterwards the
+        # same alert, not a new one.
+        scanner = {"kind": "scanner", "name": "flatbed", "state": "needs_attention"}
+        kiosk.health = {**FAULTY, "devices": [*FAULTY["devices"], scanner]}
+        assert wait_for(lambda: _open(world, "device:scanner:flatbed") == 1, 15)
+
+        def about_scanner() -> list[str]:
+            return [s for s in inbox.subjects() if "scanner" in s]
+
+        assert wait_for(lambda: len(about_scanner()) == 2, 15)  # one to each recipient
+        kiosk.health = {**kiosk.health, "ui": {"state": "maintenance"}}
+        assert not wait_for(lambda: _open(world, "device:scanner:flatbed") == 0, 3)
+        kiosk.health = {**kiosk.health, "ui": {"state": "attract"}}
+        assert not wait_for(lambda: len(about_scanner()) > 2, 2), about_scanner()
+        with session_scope(world.central.app.state.sessions) as db:
+            raised = db.query(Alert).filter(Alert.condition == "device:scanner:flatbed").count()
+        assert raised == 1
+    finally:
+        kiosk.stop()
+    with session_scope(world.central.app.state.sessions) as db:
+        assert db.get(Alert, alert_id).silenced_until is not None
+    assert acknowledged_by is not None
+
+
+def _open(world: ConsoleWorld, condition: str) -> int:
+    with session_scope(world.central.app.state.sessions) as db:
+        return (
+            db.query(Alert)
+            .filter(
+                Alert.kiosk_id == world.a.kiosk_id,
+                Alert.condition == condition,
+                Alert.resolved_at.is_(None),
+            )
+            .count()
+        )
