@@ -29,7 +29,25 @@ def deployments_page(
         select(Site.id, Site.name).where(seen.access.org_filter(Site.org_id)).order_by(Site.name)
     ).all()
     db.commit()
-    return render(request, seen.page, "deployments.html", deployments=shown, sites=sites)
+    releases = None
+    if seen.access.may("deployment.manage"):
+        try:
+            releases = deployments.published_releases(settings_of(request).update_repository)
+        except ApiError as exc:  # the repository cannot be read: say so, offer the field
+            releases, problem = None, exc.message
+        else:
+            problem = ""
+    else:
+        problem = ""
+    return render(
+        request,
+        seen.page,
+        "deployments.html",
+        deployments=shown,
+        sites=sites,
+        releases=releases,
+        repository_problem=problem,
+    )
 
 
 @router.post("/console/deployments")

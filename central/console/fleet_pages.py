@@ -29,6 +29,7 @@ from central.fleet.fleet_list import (
     with_devices,
 )
 from central.fleet.fleet_status import KioskStatus, offline_after, status_of
+from central.updates import deployments
 from contract.kiosk_api import CommandType
 
 router = APIRouter(include_in_schema=False)
@@ -272,6 +273,7 @@ def kiosk_page(
         screenshot=screenshot,
         events=events,
         history=history,
+        updates=deployments.history_of(db, kiosk.id),
         actions=_actions_for(seen),
         may_manage=seen.access.may("kiosk.manage"),
         done=request.query_params.get("done"),

@@ -16,6 +16,7 @@ in the heartbeat's own transaction.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -158,6 +159,39 @@ def published(repository: str | None) -> set[str] | None:
             f"The release list ({path.name}) cannot be read: {exc}. Make the repository "
             "with 'central release init' and add a bundle with 'central release add'.",
         ) from exc
+
+
+def published_releases(repository: str | None) -> list[str] | None:
+    """The versions a deployment can name (full bundles, not deltas), newest first;
+    None when central serves no repository of its own."""
+    names = published(repository)
+    if names is None:
+        return None
+    found = [
+        n.removeprefix("palvelupiste-").removesuffix(".tar")
+        for n in names
+        if n.startswith("palvelupiste-") and n.endswith(".tar") and "-from-" not in n
+    ]
+    return sorted(found, key=_version_key, reverse=True)
+
+
+def _version_key(version: str) -> tuple[tuple[int, str], ...]:
+    """0.10.0 after 0.9.1: numbers compared as numbers, anything else as text."""
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"[.+-]", version))
+
+
+def history_of(db: Session, kiosk_id: str, limit: int = 20) -> list[tuple[Deployment, Any]]:
+    """A kiosk's updates, newest first: each deployment it was in, and how it went."""
+    return [
+        (deployment, row)
+        for deployment, row in db.execute(
+            select(Deployment, DeploymentKiosk)
+            .join(DeploymentKiosk, DeploymentKiosk.deployment_id == Deployment.id)
+            .where(DeploymentKiosk.kiosk_id == kiosk_id)
+            .order_by(Deployment.created_at.desc())
+            .limit(limit)
+        ).all()
+    ]
 
 
 def rows_of(db: Session, deployment: Deployment) -> list[DeploymentKiosk]:

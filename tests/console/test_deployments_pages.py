@@ -70,3 +70,57 @@ def test_another_municipalitys_deployment_is_out_of_reach(console, world):
     assert "8.0.0" not in console.inner_text("main")
     response = console.goto(f"{world.central.base}/console/deployments/{made['id']}")
     assert response.status == 404
+
+
+def test_releases_are_chosen_from_the_published_list_and_each_kiosk_shows_its_updates(
+    console, tmp_path, database_url
+):
+    """Issue 33: an admin deploys a release from the repository's list (newest first,
+    no deltas), not by typing its version; the kiosk's page lists its updates."""
+    import tarfile
+
+    from devtools.central_server import start_central
+    from devtools.central_world import add_user, make_org
+    from devtools.kiosk_world import make_repository
+    from tests.console.conftest import add_person
+
+    releases = make_repository(tmp_path / "releases")
+    for name in ("0.9.1", "0.10.0", "0.10.0-from-0.9.1"):
+        bundle = tmp_path / f"palvelupiste-{name}.tar"
+        with tarfile.open(bundle, "w"):
+            pass
+        releases.publish(bundle)
+    central = start_central(database_url, update_repository=str(releases.repo.folder))
+    try:
+        national = add_user(central, "national_admin", None)
+        org = make_org(central, national, name="Kerava")
+        email = add_person(central, f"releases-{org.id[:8]}@example.fi", "org_admin", org.id)
+        world = ConsoleWorld(central, national, org, org, {"admin": email})
+        log_in(console, world, "admin", "/console/deployments")
+        offered = console.eval_on_selector_all("#release option", "os => os.map(o => o.value)")
+        assert offered == ["0.10.0", "0.9.1"]
+        look(console, "deployments-releases")
+        console.select_option("#site_id", org.site_id)
+        console.click("form.bulk button[type=submit]")
+        console.wait_for_url("**/console/deployments/*")
+        asked = ok(
+            central.request(
+                "POST", "/kiosk/heartbeat", org.device_token, json={"software_version": "0.9.1"}
+            )
+        )["release"]
+        assert asked["version"] == "0.10.0"
+        update = {"version": "0.10.0", "deployment": asked["deployment"], "state": "committed"}
+        ok(
+            central.request(
+                "POST",
+                "/kiosk/heartbeat",
+                org.device_token,
+                json={"software_version": "0.10.0", "update": update},
+            )
+        )
+        console.goto(f"{central.base}/console/kiosks/{org.kiosk_id}")
+        history = console.inner_text("table.updates")
+        assert "0.10.0" in history and "committed" in history
+        look(console, "kiosk-updates")
+    finally:
+        central.stop()
