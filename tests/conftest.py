@@ -42,10 +42,11 @@ def pcscd():
 # such module says `pytestmark = pytest.mark.slow` itself. Every test on PostgreSQL is slow
 # here, since its SQLite twin runs in the fast tier.
 #
-# `./run test` passes `--dist loadscope`: a module's tests stay on one worker, as they
-# share the module's central and its world, which two workers would each build (a tenth
-# of the fast tier's time). (`loadgroup` would let slow tests spread one by one, but
-# xdist 3.8 cannot name the groups on pytest 9's nodes.)
+# `./run test -m "not slow"` passes `--dist loadscope`: a module's tests stay on one
+# worker, as they share the module's central and its world, which two workers would
+# each build (a tenth of the fast tier's time). The whole run keeps `--dist load`: its
+# slow modules are long. (`loadgroup` could mix both, but xdist 3.8 cannot name the
+# groups on pytest 9's nodes.)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
