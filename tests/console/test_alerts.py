@@ -282,10 +282,13 @@ def test_an_alert_is_acknowledged_silenced_and_held_through_maintenance(console,
     inbox, _port = mail
     world = alert_world
     inbox.messages.clear()
+    log_in(console, world, "admin_a", "/console/alerts")
+    console.fill("input[name=emails]", "paivystys@kerava.example.fi, it@kerava.example.fi")
+    console.click("form.bulk button[type=submit]")
     kiosk = Beating(world, FAULTY)
     try:
         assert wait_for(lambda: len(inbox.messages) >= 2, 15), inbox.subjects()
-        log_in(console, world, "admin_a", "/console/alerts")
+        console.goto(f"{world.central.base}/console/alerts")
         console.click("table.alerts >> nth=0 >> button:has-text('Acknowledge')")
         row = console.locator("table.alerts >> nth=0").locator("tbody tr").first
         assert f"Acknowledged by {world.emails['admin_a']}" in row.inner_text()

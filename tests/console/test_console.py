@@ -68,9 +68,16 @@ def test_a_kiosk_goes_offline_when_its_heartbeats_stop_and_comes_back(console, w
         devices=[{"kind": "printer", "name": "receipt", "state": "needs_attention"}],
     )
     assert status_shown(console, world.a.kiosk_id) == "Degraded"
+    assert "Printer (receipts): needs attention" in console.inner_text("table.fleet")
     console.click(f"a[href='/console/kiosks/{world.a.kiosk_id}']")
     assert "needs attention" in console.inner_text("main")
     look(console, "kiosk")
+    # Devices and screens by their names in the page's language, not the kiosk's keys.
+    console.goto(f"{world.central.base}/console/kiosks/{world.a.kiosk_id}?lang=fi")
+    page = console.inner_text("main")
+    assert "Tulostin" in page and "kuitit" in page and "Aloitusnäyttö" in page
+    assert "attract" not in page and "receipt\n" not in page
+    console.goto(f"{world.central.base}/console/kiosks/{world.a.kiosk_id}?lang=en")
 
 
 def test_actions_on_one_kiosk_and_on_a_filter_reach_the_kiosks(console, world):
@@ -343,7 +350,9 @@ def test_kiosks_are_named_from_their_site_renamed_tagged_found_and_chosen(consol
     assert console.locator("table.fleet tbody tr").count() == 1
     assert console.eval_on_selector("#filter-size", "s => s.value") == "25"
 
-    # Two of the organisation's kiosks ticked: the self-test goes to those two only.
+    # Two of the organisation's kiosks ticked: the self-test goes to those two only
+    # (the third's earlier commands taken first).
+    ok(central.request("POST", "/kiosk/heartbeat", world.a.device_token, json=HEALTHY))
     console.goto(f"{central.base}/console/fleet")
     console.check(f"#pick-{first}")
     console.check(f"#pick-{second}")
