@@ -11,8 +11,9 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from central.console.render import paged, render
-from central.console.viewer import Viewer, viewer
+from central.console.i18n import translations
+from central.console.render import environment, paged, render
+from central.console.viewer import N_, Viewer, viewer
 from central.errors import ApiError
 from central.usage.usage_report import ACTIVITIES, MAX_DAYS, ROWS_BY, Report, ReportFilter, build
 from central.web.attachment import content_disposition
@@ -128,15 +129,35 @@ def report_page(request: Request, seen: Viewer = Depends(viewer("stats.read"))) 
 
 @router.get("/console/reports.csv")
 def report_csv(request: Request, seen: Viewer = Depends(viewer("stats.read"))) -> Response:
-    """Exactly the rows the report's table shows for this filter, on all its pages."""
+    """Exactly the rows the report's table shows for this filter, on all its pages, in
+    the page's language as the table has them ("Päivä, Tapahtuma, Määrä"), with each
+    event's code last for programs that read it. A byte order mark lets Excel read it
+    as UTF-8."""
     wanted = _filter(request, seen)
     report = build(seen.access.db, wanted, seen.page.language)
     seen.access.db.commit()
+    words = translations(seen.page.language)
+    macros = environment(seen.page.language).get_template("_macros.html").module
+    dimension = {
+        "day": N_("Day"),
+        "site": N_("Site"),
+        "kiosk": N_("Kiosk"),
+        "service": N_("Service"),
+    }
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow([wanted.rows_by, "event_type", "count"])
+    writer.writerow(
+        [
+            words.gettext(dimension[wanted.rows_by]),
+            words.gettext("Event"),
+            words.gettext("Count"),
+            "event_type",
+        ]
+    )
     for row in report.rows:
-        writer.writerow([row.key, row.event_type, row.count])
+        name = str(macros.activity_name(row.event_type)).strip()  # type: ignore[attr-defined]
+        writer.writerow([row.key, name, row.count, row.event_type])
     name = f"palvelupiste-{wanted.first.isoformat()}-{wanted.last.isoformat()}.csv"
     return Response(
         out.getvalue(),

@@ -89,16 +89,25 @@ def test_a_report_its_csv_and_the_monthly_page(console, world):
         csv.reader(
             io.StringIO(
                 requests.get(
-                    f"{world.central.base}{csv_link}", headers={"cookie": cookie}, timeout=10
+                    f"{world.central.base}{csv_link}",
+                    headers={"cookie": cookie, "accept-language": "en-GB"},
+                    timeout=10,
                 ).text
             )
         )
     )
-    assert rows[0] == ["day", "event_type", "count"]
+    # In the page's language, as the table has it (its headings, its event names); each
+    # event's code last, for programs.
+    headings = console.locator("table.report-rows thead th").all_inner_texts()
+    assert rows[0] == ["\ufeff" + headings[0], *headings[1:], "event_type"]
     body = rows[1:]
     shown = console.locator("table.report-rows tbody tr").count()
     assert len(body) == shown == 14 * 4 + 7 + 5
-    assert sum(int(r[2]) for r in body if r[1] == "session_started") == 105
+    assert sum(int(r[2]) for r in body if r[3] == "session_started") == 105
+    names = {
+        c.split("\t")[1] for c in console.locator("table.report-rows tbody tr").all_inner_texts()
+    }
+    assert {r[1] for r in body} <= names and "session_started" not in names
 
     # Counted by site instead of by day: one site, every kind of event.
     console.goto(f"{world.central.base}/console/reports?rows_by=site")
@@ -117,13 +126,16 @@ def test_a_report_its_csv_and_the_monthly_page(console, world):
         csv.reader(
             io.StringIO(
                 requests.get(
-                    f"{world.central.base}{link}", headers={"cookie": cookie}, timeout=10
+                    f"{world.central.base}{link}",
+                    headers={"cookie": cookie, "accept-language": "en-GB"},
+                    timeout=10,
                 ).text
             )
         )
     )[1:]
     assert len(filtered) == table == 7
-    assert {r[1] for r in filtered} == {"ticket_printed"}
+    assert {r[3] for r in filtered} == {"ticket_printed"}
+    assert {r[1] for r in filtered} != {"ticket_printed"}  # its name, not its code
 
     # The printable month, printed to PDF by the browser.
     console.goto(f"{world.central.base}/console/reports/monthly?month={now.strftime('%Y-%m')}")

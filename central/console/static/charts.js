@@ -23,7 +23,9 @@
           maintainAspectRatio: false,
           indexAxis: chart.horizontal ? "y" : "x",
           plugins: { legend: { display: false } },
-          scales: { x: { beginAtZero: true }, y: { beginAtZero: true } },
+          // Counts: whole numbers on the value axis (no "0.5 visits").
+          scales: { x: { beginAtZero: true, ticks: { precision: 0 } },
+                    y: { beginAtZero: true, ticks: { precision: 0 } } },
         },
       });
     });
