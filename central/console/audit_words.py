@@ -113,6 +113,12 @@ ACTIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("POST", "/console/people/{user}/tokens", N_("Made an API token for"), "user"),
     ("POST", "/console/people/{user}/tokens/{token}/revoke", N_("Revoked an API token of"), "user"),
     ("POST", "/console/invitation/{token}", N_("Accepted an invitation"), None),
+    (
+        "POST",
+        "/console/sites/{site}/enrolment-tokens/{token}/revoke",
+        N_("Revoked an enrolment code of site"),
+        "site",
+    ),
     ("POST", "/console/alerts/{alert}/acknowledge", N_("Acknowledged an alert"), None),
     ("POST", "/console/alerts/{alert}/silence", N_("Silenced an alert"), None),
 )

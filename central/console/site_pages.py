@@ -16,8 +16,9 @@ from central.access import audit
 from central.access.policy import may
 from central.console.render import render
 from central.console.viewer import Viewer, form_fields, viewer
-from central.db.models import Kiosk, Organisation, Service, Site, SiteService
-from central.errors import ApiError
+from central.db.models import EnrolmentToken, Kiosk, Organisation, Service, Site, SiteService, User
+from central.db.types import utcnow
+from central.errors import ApiError, not_found
 from central.fleet import site_config, sites
 from central.ptv import service_name
 from central.web.links import public_base
@@ -130,6 +131,16 @@ def _site_page(
         )
     )
     document = kiosk_document(site.config, site.config_version, site.name, site.timezone)
+    unused = db.execute(
+        select(EnrolmentToken, User.email)
+        .outerjoin(User, User.id == EnrolmentToken.created_by)
+        .where(
+            EnrolmentToken.site_id == site.id,
+            EnrolmentToken.used_at.is_(None),
+            EnrolmentToken.expires_at > utcnow(),
+        )
+        .order_by(EnrolmentToken.created_at.desc())
+    ).all()
     db.commit()
     role = seen.access.person.role
     return render(
@@ -146,6 +157,8 @@ def _site_page(
         days=site_config.DAYS,
         languages=site_config.LANGUAGES,
         token_hours=TOKEN_HOURS,
+        unused_tokens=unused,
+        may_enrol=may(role, "enrolment_token.create"),
         may_edit=may(role, "site.config.write"),
         saved=request.query_params.get("saved"),
     )
@@ -307,6 +320,28 @@ def save_catalogue(
     sites.set_catalogue(seen.access.db, site, ordered)
     seen.access.db.commit()
     return RedirectResponse(f"/console/sites/{site.id}?saved=catalogue", status_code=303)
+
+
+@router.post("/console/sites/{site_id}/enrolment-tokens/{hash_start}/revoke")
+def revoke_enrolment_token(
+    site_id: str,
+    hash_start: str,
+    seen: Viewer = Depends(viewer("enrolment_token.create")),
+) -> Response:
+    """An unused token printed by mistake or lost: it expires now (the row stays)."""
+    site = seen.access.site(site_id)
+    found = seen.access.db.scalars(
+        select(EnrolmentToken).where(
+            EnrolmentToken.site_id == site.id,
+            EnrolmentToken.used_at.is_(None),
+            EnrolmentToken.token_hash.startswith(hash_start[:16], autoescape=True),
+        )
+    ).all()
+    if len(hash_start) < 12 or len(found) != 1:
+        raise not_found("There is no such unused enrolment token at this site.")
+    found[0].expires_at = utcnow()
+    seen.access.db.commit()
+    return RedirectResponse(f"/console/sites/{site.id}?saved=token_revoked", status_code=303)
 
 
 @router.post("/console/sites/{site_id}/enrolment-tokens")

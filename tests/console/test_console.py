@@ -380,6 +380,7 @@ def test_kiosks_are_named_from_their_site_renamed_tagged_found_and_chosen(consol
             form={"csrf": csrf, "name": "Taken", "tags": ""},
         )
         assert renamed.status in (403, 404) and "Aula" not in renamed.text()
+        assert "csrf_failed" not in renamed.text()  # refused for whose kiosk it is
         sent = page.request.post(
             f"{central.base}/console/fleet/commands",
             form={"csrf": csrf, "type": "reboot", "kiosk": first, "confirmed": "0"},

@@ -130,3 +130,43 @@ def test_sites_of_another_municipality_stay_hidden(console, world):
     look(console, "sites")
     console.goto(f"{world.central.base}/console/sites/{world.a.site_id}")
     assert "Something went wrong" in console.inner_text("h1")
+
+
+def test_unused_enrolment_tokens_are_listed_and_revoked(console, world):
+    """Issue 33: a token printed by mistake or lost can be made useless before anyone
+    enrols a kiosk with it; another municipality's admin cannot touch it."""
+    made = ok(
+        world.central.request(
+            "POST",
+            f"/sites/{world.a.site_id}/enrollment-tokens",
+            world.a.tokens["org_admin"],
+            json={},
+        ),
+        201,
+    )
+    log_in(console, world, "admin_a", f"/console/sites/{world.a.site_id}")
+    rows = console.locator("table.tokens tbody tr")
+    before = rows.count()
+    assert before >= 1 and "None:" not in rows.first.inner_text()
+    look(console, "site-tokens")
+
+    # Another municipality's admin, signed in, cannot revoke it.
+    other = console.context.browser.new_context(locale="en-GB")
+    page = other.new_page()
+    try:
+        log_in(page, world, "admin_b", "/console/sites")
+        csrf = page.eval_on_selector("input[name=csrf]", "i => i.value")
+        form = console.locator("table.tokens form").first.get_attribute("action")
+        tried = page.request.post(f"{world.central.base}{form}", form={"csrf": csrf})
+        assert tried.status in (403, 404) and "csrf_failed" not in tried.text()
+    finally:
+        other.close()
+    console.reload()
+    assert console.locator("table.tokens tbody tr").count() == before
+
+    # Revoked, one by one: the list empties and the token no longer enrols anything.
+    while "None:" not in console.locator("table.tokens tbody tr").first.inner_text():
+        console.locator("table.tokens button.danger").first.click()
+        assert "no longer works" in console.inner_text(".notice")
+    body = {"token": made["token"], "hardware_id": f"hw-{uuid.uuid4().hex}", "hostname": "x"}
+    assert world.central.request("POST", "/enroll", json=body).status_code == 410
