@@ -37,6 +37,7 @@ from central.console import audit_pages as console_audit
 from central.console import catalogue_pages as console_catalogue
 from central.console import deployment_pages as console_deployments
 from central.console import fleet_pages as console_fleet
+from central.console import organisation_pages as console_organisations
 from central.console import people_pages as console_people
 from central.console import report_pages as console_reports
 from central.console import session_pages as console_session
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         console_deployments.router,
         console_audit.router,
         console_agreements.router,
+        console_organisations.router,
     ):
         app.include_router(console_router)
 

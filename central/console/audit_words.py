@@ -119,6 +119,8 @@ ACTIONS: tuple[tuple[str, str, str, str | None], ...] = (
         N_("Revoked an enrolment code of site"),
         "site",
     ),
+    ("POST", "/console/organisations", N_("Added an organisation"), None),
+    ("POST", "/console/organisations/{org}/ptv-id", N_("Set the PTV id of"), "org"),
     ("POST", "/console/alerts/{alert}/acknowledge", N_("Acknowledged an alert"), None),
     ("POST", "/console/alerts/{alert}/silence", N_("Silenced an alert"), None),
 )

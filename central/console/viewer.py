@@ -38,6 +38,7 @@ SECTIONS: list[tuple[str, str, str]] = [
     (N_("Agreements"), "/console/agreements", "agreement.read"),
     (N_("Usage reports"), "/console/reports", "stats.read"),
     (N_("Audit log"), "/console/audit", "audit.read"),
+    (N_("Organisations"), "/console/organisations", "organisation.create"),
 ]
 # Role names and the login's refusals, as the templates translate them.
 WORDS = (

@@ -15,7 +15,7 @@ import requests
 from central.console.viewer import SECTIONS
 from devtools.central_world import ok
 from devtools.waiting import wait_for
-from tests.console.conftest import ConsoleWorld, log_in, look
+from tests.console.conftest import ConsoleWorld, add_person, log_in, look
 
 pytestmark = pytest.mark.slow
 
@@ -391,3 +391,51 @@ def test_kiosks_are_named_from_their_site_renamed_tagged_found_and_chosen(consol
     assert ok(central.request("GET", f"/kiosks/{first}", admin))["name"] == "Aula, vasen"
     answer = ok(central.request("POST", "/kiosk/heartbeat", fresh[0]["device_token"], json=HEALTHY))
     assert answer["commands"] == []
+
+
+def test_the_national_admin_adds_organisations_and_sets_their_ptv_ids(console, world):
+    """Issue 33: organisations and their PTV ids in the console, not only the API."""
+    tag = uuid.uuid4().hex[:8]
+    world.emails["national"] = add_person(
+        world.central, f"national-{tag}@example.fi", "national_admin", None
+    )
+    log_in(console, world, "national", "/console/organisations")
+    console.fill("#org-name", f"Vantaan kaupunki {tag}")
+    console.fill("#org-ptv", "not-an-id")
+    console.click("#add-organisation button[type=submit]")
+    assert "A PTV id is the organisation's id" in console.inner_text("[role=alert]")
+    console.go_back()
+    ptv = str(uuid.uuid4())
+    console.fill("#org-name", f"Vantaan kaupunki {tag}")
+    console.fill("#org-ptv", ptv.upper())
+    console.click("#add-organisation button[type=submit]")
+    assert "The organisation was added." in console.inner_text(".notice")
+    row = console.locator("table.organisations tr", has_text=f"Vantaan kaupunki {tag}")
+    assert row.locator("input[name=ptv_id]").input_value() == ptv  # kept in one form
+    look(console, "organisations")
+    listed = ok(world.central.request("GET", "/organisations", world.national))["items"]
+    assert {"name": f"Vantaan kaupunki {tag}", "ptv_id": ptv} in [
+        {"name": o["name"], "ptv_id": o["ptv_id"]} for o in listed
+    ]
+    # The same PTV id for another organisation: refused, said plainly.
+    other = console.locator("table.organisations tr", has_text="Järvenpää")
+    other.locator("input[name=ptv_id]").fill(ptv)
+    other.locator("button[type=submit]").click()
+    assert "Another organisation already has this PTV id." in console.inner_text("[role=alert]")
+
+    # An organisation's admin has no such page, and cannot post to it.
+    console.context.clear_cookies()
+    log_in(console, world, "admin_a", "/console/fleet")
+    assert "/console/organisations" not in console.inner_text("header")
+    console.goto(f"{world.central.base}/console/organisations")
+    assert "Something went wrong" in console.inner_text("h1")
+    csrf = console.eval_on_selector("input[name=csrf]", "i => i.value")
+    tried = console.request.post(
+        f"{world.central.base}/console/organisations", form={"csrf": csrf, "name": "Evil"}
+    )
+    assert tried.status == 403 and "csrf_failed" not in tried.text()
+    names = [
+        o["name"]
+        for o in ok(world.central.request("GET", "/organisations", world.national))["items"]
+    ]
+    assert "Evil" not in names
