@@ -203,6 +203,7 @@ def bodies(b):
         ),
         ("POST", "/kiosks/{kiosk_id}/commands"): {"type": "self_test"},
         ("PUT", "/kiosks/{kiosk_id}/tags"): {"tags": ["pilot"]},
+        ("PATCH", "/kiosks/{kiosk_id}"): {"name": "Renamed", "tags": ["pilot"]},
         ("POST", "/deployments"): {"release": "9.9.9", "kiosk_ids": [b.kiosk_id]},
         ("POST", "/users"): {
             "email": "intruder@example.fi",
