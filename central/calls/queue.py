@@ -30,6 +30,17 @@ def _waiting(provider_id: str) -> Select[Call]:
     )
 
 
+def waiting_now(db: Session, provider_id: str) -> list[tuple[str, str, int, datetime]]:
+    """The provider's queue as a supervisor reads it: (service, language, calls waiting,
+    since when the longest has waited), longest wait first."""
+    rows = db.execute(
+        select(Call.service_id, Call.language, func.count(), func.min(Call.created_at))
+        .where(Call.provider_id == provider_id, Call.status == CallStatus.QUEUED)
+        .group_by(Call.service_id, Call.language)
+    ).all()
+    return sorted(((s, lang, n, oldest) for s, lang, n, oldest in rows), key=lambda r: r[3])
+
+
 def may_take(call: Call, official: User, profile: OfficialProfile) -> bool:
     """A call asked for this official by name, or one of a service and language they
     serve, of the calls their organisation serves (at its own sites or under agreements)."""

@@ -13,10 +13,11 @@ from central.access.policy import ROLES, Access
 from central.api.deps import settings_of
 from central.api.officials import set_profile
 from central.api.users import set_disabled
-from central.calls import lifecycle
+from central.calls import lifecycle, queue
 from central.console.render import render
 from central.console.viewer import N_, Viewer, form_fields, form_lists, viewer
 from central.db.models import Organisation, Service, User
+from central.db.types import utcnow
 from central.errors import ApiError, forbidden
 from central.ptv import service_name
 from central.web.links import public_base
@@ -199,6 +200,14 @@ def officials_page(request: Request, seen: Viewer = Depends(viewer("official.man
     profiles = {u.id: lifecycle.profile_of(db, u.id) for u in users}
     rows = db.execute(select(Service.id, Service.item).where(Service.withdrawn.is_(False)))
     services = {sid: service_name(item, seen.page.language) or sid for sid, item in rows}
+    # Now: who is at their desk and what waits, for the organisation's supervisors.
+    now = utcnow()
+    settings = settings_of(request)
+    presence = {u.id: lifecycle.presence_of(db, u.id, settings, now) for u in users}
+    org_ids = {u.org_id for u in users if u.org_id} | (
+        {seen.access.person.org_id} if seen.access.person.org_id else set()
+    )
+    waiting = [(org_id, row) for org_id in sorted(org_ids) for row in queue.waiting_now(db, org_id)]
     db.commit()
     return render(
         request,
@@ -207,6 +216,9 @@ def officials_page(request: Request, seen: Viewer = Depends(viewer("official.man
         users=users,
         profiles=profiles,
         services=sorted(services.items(), key=lambda s: s[1].lower()),
+        service_names=services,
+        presence=presence,
+        waiting=waiting,
         done=request.query_params.get("done"),
     )
 

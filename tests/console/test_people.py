@@ -148,6 +148,38 @@ def test_officials_services_and_languages(console, world):
     mine = next(o for o in listed["items"] if o["email"] == official)
     assert mine["languages"] == ["fi", "sv"] and mine["services"] == [chosen]
 
+    # Now (issue 33): the official opens their desk and a citizen waits; the page says so.
+    from devtools.central_world import PASSWORD
+
+    login = {"email": official, "password": PASSWORD}
+    token = ok(world.central.request("POST", "/auth/login", json=login))["access_token"]
+    ok(world.central.request("PUT", "/desk/presence", token, json={"presence": "available"}))
+    # A queued call as a kiosk's request leaves it (this central has no Janus; the call
+    # API itself is tested with one in tests/central/calls/).
+    from central.db.engine import session_scope
+    from central.db.models import Call
+
+    with session_scope(world.central.app.state.sessions) as db:
+        queued = Call(
+            org_id=world.a.id,
+            provider_id=world.a.id,
+            site_id=world.a.site_id,
+            kiosk_id=world.a.kiosk_id,
+            service_id=chosen,
+            language="fi",
+        )
+        db.add(queued)
+        db.flush()
+        call_id = queued.id
+    console.goto(f"{world.central.base}/console/officials")
+    row = console.locator("table.presence tr", has_text=official)
+    assert row.locator(".badge").inner_text() == "available"
+    waiting = console.locator("table.queue tbody tr").all_inner_texts()
+    assert len(waiting) == 1 and "\tfi\t1\t" in waiting[0]
+    look(console, "officials-now")
+    with session_scope(world.central.app.state.sessions) as db:
+        db.delete(db.get(Call, call_id))
+
 
 def test_people_of_another_municipality_are_not_listed(console, world):
     log_in(console, world, "admin_b", "/console/people")
