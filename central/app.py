@@ -34,6 +34,7 @@ from central.calls.media_server import JanusRooms
 from central.console import agreement_pages as console_agreements
 from central.console import alert_pages as console_alerts
 from central.console import audit_pages as console_audit
+from central.console import booking_pages as console_bookings
 from central.console import catalogue_pages as console_catalogue
 from central.console import deployment_pages as console_deployments
 from central.console import fleet_pages as console_fleet
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         console_audit.router,
         console_agreements.router,
         console_organisations.router,
+        console_bookings.router,
     ):
         app.include_router(console_router)
 

@@ -53,6 +53,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "site.catalogue.write": ADMINS,
     "site.config.write": ADMINS,
     "booking.write": frozenset({Role.NATIONAL_ADMIN, Role.ORG_ADMIN, Role.BOOKING_SYSTEM}),
+    "booking.read": ADMINS,  # the console's list of a day's bookings
     "stats.read": ADMINS,
     "official.manage": ADMINS,
     "audit.read": ADMINS,

@@ -35,6 +35,7 @@ SECTIONS: list[tuple[str, str, str]] = [
     (N_("Deployments"), "/console/deployments", "deployment.read"),
     (N_("People"), "/console/people", "user.manage"),
     (N_("Officials"), "/console/officials", "official.manage"),
+    (N_("Bookings"), "/console/bookings", "booking.read"),
     (N_("Agreements"), "/console/agreements", "agreement.read"),
     (N_("Usage reports"), "/console/reports", "stats.read"),
     (N_("Audit log"), "/console/audit", "audit.read"),

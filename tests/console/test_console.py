@@ -439,3 +439,38 @@ def test_the_national_admin_adds_organisations_and_sets_their_ptv_ids(console, w
         for o in ok(world.central.request("GET", "/organisations", world.national))["items"]
     ]
     assert "Evil" not in names
+
+
+def test_admins_list_a_days_bookings_in_the_sites_time(console, world):
+    """Issue 33: a bookings list for admins, each time in its site's zone; another
+    municipality's admin sees none of them."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from devtools.builders import sample_catalogue
+
+    ok(world.central.request("POST", "/catalogue/import", world.national, json=sample_catalogue()))
+    service = sample_catalogue()["itemList"][0]["id"]
+    helsinki = ZoneInfo("Europe/Helsinki")
+    tomorrow = datetime.now(helsinki).date() + timedelta(days=1)
+    starts = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 14, 0, tzinfo=helsinki)
+    body = {
+        "external_id": uuid.uuid4().hex,
+        "site_id": world.a.site_id,
+        "service_id": service,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(minutes=30)).isoformat(),
+        "display_name": "Maija V.",
+    }
+    ok(world.central.request("POST", "/bookings", world.a.tokens["booking_system"], json=body), 201)
+    log_in(console, world, "admin_a", f"/console/bookings?day={tomorrow.isoformat()}")
+    row = console.locator("table.bookings tbody tr", has_text="Maija V.")
+    assert row.locator("th").inner_text() == "14:00–14:30"  # Helsinki, not the server's UTC
+    assert "at the service point" in row.inner_text() and "booked" in row.inner_text()
+    look(console, "bookings")
+    console.click("text=Previous day")
+    assert "Maija V." not in console.inner_text("table.bookings")
+
+    console.context.clear_cookies()
+    log_in(console, world, "admin_b", f"/console/bookings?day={tomorrow.isoformat()}")
+    assert "Maija V." not in console.inner_text("main")
