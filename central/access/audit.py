@@ -36,15 +36,21 @@ MAX_CHANGES = 30  # fields named in one entry; the rest are counted
 MAX_VALUE = 200  # characters of an old or new value kept
 
 
-def record_changes(request: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
-    """This request changed these settings: the entry says each field's old and new
-    value ("idle_timeout_s: 60 → 90"), nested settings by their dotted name."""
+def changes(before: dict[str, Any], after: dict[str, Any]) -> list[list[Any]]:
+    """[field, old, new] for each field that differs, nested ones by dotted name, values
+    shortened to MAX_VALUE characters (the console's review shows the same rows)."""
     old, new = _flat(before), _flat(after)
-    rows = [
+    return [
         [key, _short(old.get(key)), _short(new.get(key))]
         for key in sorted(old.keys() | new.keys())
         if old.get(key) != new.get(key)
     ]
+
+
+def record_changes(request: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """This request changed these settings: the entry says each field's old and new
+    value ("idle_timeout_s: 60 → 90"), nested settings by their dotted name."""
+    rows = changes(before, after)
     request.state.audit_changes = rows[:MAX_CHANGES] + (
         [["…", len(rows) - MAX_CHANGES, None]] if len(rows) > MAX_CHANGES else []
     )

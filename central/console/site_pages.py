@@ -4,6 +4,7 @@ diff before saving; choose its catalogue and order; print an enrolment token as 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -14,8 +15,9 @@ from sqlalchemy import func, select
 
 from central.access import audit
 from central.access.policy import may
+from central.console.i18n import translations
 from central.console.render import render
-from central.console.viewer import Viewer, form_fields, viewer
+from central.console.viewer import N_, Viewer, form_fields, viewer
 from central.db.models import EnrolmentToken, Kiosk, Organisation, Service, Site, SiteService, User
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
@@ -27,7 +29,28 @@ from contract.kiosk_config import kiosk_document
 
 router = APIRouter(include_in_schema=False)
 # The keys the form edits field by field; the rest are edited as JSON.
-FORM_KEYS = ("languages", "default_language", "opening_hours", "opening_exceptions")
+# Settings with a field of their own on the form; the rest are the "other settings" JSON.
+SECONDS = ("idle_timeout_s", "idle_warning_s", "heartbeat_interval_s")
+TYPED = (*SECONDS, "accent_colour", "maintenance_window")
+FORM_KEYS = ("languages", "default_language", "opening_hours", "opening_exceptions", *TYPED)
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+# Time zones offered first (the rest follow in order): where Finnish sites are.
+NEAR_ZONES = ("Europe/Helsinki", "Europe/Stockholm", "Europe/Tallinn", "UTC")
+# The settings' names in words on the review page (others by their key).
+SETTING_NAMES = {
+    "name": N_("Name"),
+    "address": N_("Address"),
+    "timezone": N_("Time zone"),
+    "languages": N_("Languages"),
+    "default_language": N_("Default language"),
+    "idle_timeout_s": N_("Seconds without a touch before the kiosk asks"),
+    "idle_warning_s": N_("Seconds the question waits for an answer"),
+    "heartbeat_interval_s": N_("Seconds between the kiosk's reports"),
+    "accent_colour": N_("Accent colour"),
+    "maintenance_window": N_("Update window"),
+    "opening_exceptions": N_("Exceptions to the opening hours"),
+}
 TOKEN_HOURS = (1, 24, 72, 168)
 MAX_SERVICES_SHOWN = 2000
 
@@ -92,6 +115,7 @@ def _form_values(site: Site) -> dict[str, Any]:
         "default_language": config.get("default_language", "fi"),
         "hours": {day: _hours_text(hours.get(day)) for day in site_config.DAYS},
         "exceptions": _exceptions_text(config.get("opening_exceptions")),
+        "typed": {key: "" if config.get(key) is None else str(config[key]) for key in TYPED},
         "advanced": json.dumps(
             {k: v for k, v in config.items() if k not in FORM_KEYS}, indent=2, ensure_ascii=False
         ),
@@ -150,13 +174,16 @@ def _site_page(
         status=status,
         site=site,
         values=values,
-        problems=problems,
+        problems=[_in_words(p, seen.page.language) for p in problems],
         services=services,
         kiosks=kiosks,
         document=json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True),
         days=site_config.DAYS,
         languages=site_config.LANGUAGES,
         token_hours=TOKEN_HOURS,
+        zones=zones(),
+        seconds=SECONDS,
+        ranges=site_config.RANGES,
         unused_tokens=unused,
         may_enrol=may(role, "enrolment_token.create"),
         may_edit=may(role, "site.config.write"),
@@ -189,7 +216,8 @@ def _proposal(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], l
     if problem or not isinstance(advanced, dict):
         advanced = {}
         problems.append(f"The other settings are not valid JSON: {problem or 'not an object'}")
-    config = {k: v for k, v in advanced.items() if k not in FORM_KEYS}
+    # A typed setting given in the JSON counts too (its own field, when filled, wins).
+    config = {k: v for k, v in advanced.items() if k not in FORM_KEYS or k in TYPED}
     config["languages"] = [lang for lang in site_config.LANGUAGES if fields.get(f"lang_{lang}")]
     config["default_language"] = fields.get("default_language", "fi")
     hours = {day: _spans(fields.get(f"hours_{day}", "")) for day in site_config.DAYS}
@@ -209,6 +237,7 @@ def _proposal(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], l
             item["note"] = words[2][:200]
         exceptions.append(item)
     config["opening_exceptions"] = exceptions
+    problems += _typed(fields, config)
     details = {
         "name": fields.get("name", "").strip()[:200],
         "address": fields.get("address", "").strip()[:300],
@@ -226,6 +255,54 @@ def _proposal(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], l
     return details, config, problems
 
 
+def _typed(fields: dict[str, str], config: dict[str, Any]) -> list[str]:
+    """The fields of their own: whole seconds, a colour like #0a4f8f, a window like
+    02:00-05:00; empty leaves the kiosks' default."""
+    problems = []
+    for key in TYPED:
+        text = fields.get(f"set_{key}", "").strip()
+        if not text:
+            continue
+        if key in SECONDS:
+            if text.isdigit():
+                config[key] = int(text)
+            else:
+                problems.append(N_("Give times in whole seconds, like 60."))
+        elif key == "accent_colour" and not COLOUR.match(text):
+            problems.append(N_("Give the accent colour like #0a4f8f."))
+        elif key == "maintenance_window" and not WINDOW.match(text.replace("–", "-")):
+            problems.append(N_("Give the update window like 02:00-05:00."))
+        else:
+            config[key] = text.replace("–", "-")
+    return problems
+
+
+def _in_words(problem: str, language: str) -> str:
+    """A problem in the page's language, where it has a translation; one with the
+    weekday's key ("sun: …") names the day instead."""
+    words = translations(language)
+    for key, day in DAY_NAMES.items():
+        if problem.startswith(f"{key}:"):
+            return f"{words.gettext(day)}:{problem[len(key) + 1 :]}"
+    return str(words.gettext(problem))
+
+
+DAY_NAMES = {
+    "mon": N_("Monday"),
+    "tue": N_("Tuesday"),
+    "wed": N_("Wednesday"),
+    "thu": N_("Thursday"),
+    "fri": N_("Friday"),
+    "sat": N_("Saturday"),
+    "sun": N_("Sunday"),
+}
+
+
+def zones() -> list[str]:
+    rest = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+    return [*NEAR_ZONES, *(z for z in rest if z not in NEAR_ZONES)]
+
+
 def _values_from(fields: dict[str, str]) -> dict[str, Any]:
     return {
         "name": fields.get("name", ""),
@@ -235,6 +312,7 @@ def _values_from(fields: dict[str, str]) -> dict[str, Any]:
         "default_language": fields.get("default_language", "fi"),
         "hours": {day: fields.get(f"hours_{day}", "") for day in site_config.DAYS},
         "exceptions": fields.get("exceptions", ""),
+        "typed": {key: fields.get(f"set_{key}", "") for key in TYPED},
         "advanced": fields.get("advanced", ""),
     }
 
@@ -251,8 +329,10 @@ def preview(
     if problems:
         return _site_page(request, seen, site, _values_from(fields), problems, status=422)
     before = {"name": site.name, "address": site.address or "", "timezone": site.timezone}
-    changed_details = [(k, before[k], v) for k, v in details.items() if before[k] != v]
-    lines = site_config.diff(site.config or {}, config)
+    # What changes, setting by setting, in words: not a diff of the JSON.
+    rows = audit.changes(
+        _readable({**before, **(site.config or {})}), _readable({**details, **config})
+    )
     seen.access.db.commit()
     return render(
         request,
@@ -260,10 +340,30 @@ def preview(
         "site_preview.html",
         site=site,
         details=details,
-        changed_details=changed_details,
-        lines=lines,
+        changes=[(_setting_name(key), old, new) for key, old, new in rows],
         proposal=json.dumps(config, ensure_ascii=False),
     )
+
+
+def _readable(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as the form writes them: "08:00-16:00", "fi, sv", one exception a line."""
+    shown = dict(settings)
+    hours = shown.pop("opening_hours", None) or {}
+    for day in site_config.DAYS:
+        if hours.get(day):
+            shown[f"opening_hours.{day}"] = _hours_text(hours[day])
+    if isinstance(shown.get("languages"), list):
+        shown["languages"] = ", ".join(shown["languages"])
+    if "opening_exceptions" in shown:
+        shown["opening_exceptions"] = _exceptions_text(shown["opening_exceptions"]) or None
+    return shown
+
+
+def _setting_name(key: str) -> str:
+    top, _, rest = key.partition(".")
+    if top == "opening_hours" and rest.split(".")[0] in DAY_NAMES:
+        return DAY_NAMES[rest.split(".")[0]]
+    return SETTING_NAMES.get(top, key)
 
 
 @router.post("/console/sites/{site_id}/save")

@@ -5,7 +5,6 @@ the catalogue's selection and order; an enrolment token's printed QR code read b
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -33,12 +32,23 @@ def test_edit_a_site_review_the_diff_and_the_kiosk_gets_it(console, world):
     console.fill("#h-mon", "08:00-16:00")
     console.fill("#h-sat", "10:00-14:00")
     console.fill("#s-exceptions", "2026-12-24 closed Christmas Eve")
-    console.fill("#s-advanced", json.dumps({"idle_timeout_s": 90}))
+    # Typed fields (issue 33), not JSON: seconds, a colour, a time zone from a list.
+    console.fill("#set-idle_timeout_s", "90")
+    console.fill("#set-accent_colour", "#0a4f8f")
+    console.select_option("#s-tz", "Europe/Stockholm")
     console.fill("#s-address", "Kauppakaari 1, Järvenpää")
     console.click("#preview")
-    diff = console.inner_text("pre.diff")
-    assert '+  "idle_timeout_s": 90' in diff and '+  "default_language": "sv"' in diff
+    # The review says what changes, setting by setting, in words: no JSON diff.
+    changes = {
+        r.split("\t")[0]: r.split("\t")[1:]
+        for r in console.locator("table.changes tbody tr").all_inner_texts()
+    }
+    assert changes["Seconds without a touch before the kiosk asks"] == ["–", "90"]
+    assert changes["Default language"][1] == "sv"
+    assert changes["Time zone"] == ["Europe/Helsinki", "Europe/Stockholm"]
+    assert changes["Saturday"][0] == "–" and "10:00" in changes["Saturday"][1]
     assert "Kauppakaari 1" in console.inner_text("main")
+    assert console.locator("pre.diff").count() == 0
     look(console, "site-preview")
     # Reviewing saved nothing yet.
     assert kiosk_config(world)["version"] == before["version"]
@@ -47,7 +57,8 @@ def test_edit_a_site_review_the_diff_and_the_kiosk_gets_it(console, world):
     after = kiosk_config(world)
     assert after["version"] == before["version"] + 1
     assert after["languages"] == ["fi", "sv"] and after["default_language"] == "sv"
-    assert after["idle_timeout_s"] == 90
+    assert after["idle_timeout_s"] == 90 and after["accent_colour"] == "#0a4f8f"
+    assert after["site_timezone"] == "Europe/Stockholm"
     assert after["opening_hours"] == {"mon": [["08:00", "16:00"]], "sat": [["10:00", "14:00"]]}
     assert after["opening_exceptions"] == [
         {"date": "2026-12-24", "closed": True, "note": "Christmas Eve"}
@@ -58,6 +69,7 @@ def test_wrong_settings_are_explained_and_nothing_is_saved(console, world):
     version = kiosk_config(world)["version"]
     log_in(console, world, "admin_a", f"/console/sites/{world.a.site_id}")
     console.fill("#h-tue", "16:00-08:00")
+    console.fill("#set-idle_timeout_s", "")  # left to the JSON below, which is wrong
     console.fill("#s-advanced", '{"idle_timeout_s": 2, "colour": "red"}')
     console.click("#preview")
     problems = console.inner_text("[role=alert]")
