@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central import ptv
+from central.access import audit
 from central.catalogue import changes
 from central.db.models import Service, SiteService
 from central.db.types import utcnow
@@ -29,6 +30,10 @@ class Step:
     # For a changed service: which top-level fields differ.
     fields: list[str] = field(default_factory=list)
     modified: str | None = None  # PTV's `modified`, kept for the next sync
+    # For a changed service: [field, old, new] ("name.fi", channels by name), and the
+    # names of the channels it would lose (a phone line or a web service gone).
+    changes: list[list[Any]] = field(default_factory=list)
+    lost_channels: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -51,7 +56,41 @@ def _step(db: Session, item: dict[str, Any], withdrawn: bool, modified: str | No
         k for k in set(item) | set(service.item or {}) if item.get(k) != (service.item or {}).get(k)
     )
     kind = "withdrawn" if withdrawn and not service.withdrawn else "changed"
-    return Step(kind, item, withdrawn, digest, differ, modified)
+    old = service.item or {}
+    return Step(
+        kind,
+        item,
+        withdrawn,
+        digest,
+        differ,
+        modified,
+        audit.changes(_comparable(old), _comparable(item)),
+        _lost_channels(old, item),
+    )
+
+
+def _channel_name(channel: dict[str, Any]) -> str:
+    names = channel.get("name") or {}
+    name = next((names[k] for k in ("fi", "sv", "en") if names.get(k)), "") or channel.get("id")
+    return f"{name} ({channel.get('type')})"
+
+
+def _comparable(item: dict[str, Any]) -> dict[str, Any]:
+    """A service as the review compares it: channels by name, the rest as it is."""
+    shown = dict(item)
+    channels = shown.get("channels")
+    if isinstance(channels, list):
+        shown["channels"] = "; ".join(_channel_name(c) for c in channels if isinstance(c, dict))
+    return shown
+
+
+def _lost_channels(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    kept = {c.get("id") for c in new.get("channels") or [] if isinstance(c, dict)}
+    return [
+        _channel_name(c)
+        for c in old.get("channels") or []
+        if isinstance(c, dict) and c.get("id") not in kept
+    ]
 
 
 def plan(db: Session, documents: ptv.Documents | list[Any]) -> Plan:

@@ -37,7 +37,9 @@ def test_a_file_is_reviewed_then_imported(console, world, tmp_path):
 
     # The file: 5 more, one renamed, one withdrawn, one broken.
     items = copy.deepcopy(catalogue["itemList"][:15])
+    old_name = items[0]["serviceNames"][0]["value"]
     items[0]["serviceNames"][0]["value"] = "Uusi nimi"
+    items[0]["serviceChannels"] = items[0]["serviceChannels"][1:]  # a channel goes
     items[1]["publishingStatus"] = "Deleted"
     items.append({"id": "broken", "serviceNames": "not a list"})
     path = tmp_path / "ptv.json"
@@ -57,7 +59,12 @@ def test_a_file_is_reviewed_then_imported(console, world, tmp_path):
         "unchanged": "8",
         "refused": "1",
     }
-    assert "(name)" in console.inner_text("ul.plan-changed")  # the field that changed
+    # What changes from what to what (issue 33), and a warning for the lost channel.
+    changed = console.inner_text("ul.plan-changed")
+    assert f"name.{items[0]['serviceNames'][0]['language']}: {old_name} → Uusi nimi" in changed
+    assert "channels:" in changed
+    assert "1 service would lose channels" in console.inner_text("[role=alert]")
+    assert console.locator("#lost-channels li").count() == 1
     look(console, "catalogue-preview")
     assert count_services(world) == 10  # reviewing changed nothing
     console.click("#c-apply")
