@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -123,6 +124,36 @@ def log_in(page: Any, world: ConsoleWorld, who: str, next_path: str = "/console/
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(re.escape(next_path.split("?")[0])))
+
+
+class Attacker:
+    """Another person signed in in a browser of their own, posting a console form as
+    their own session would (with its CSRF token: a refusal is then about who they are,
+    not a missing token)."""
+
+    def __init__(self, page: Any, world: ConsoleWorld) -> None:
+        self.page, self.world = page, world
+        self.csrf = page.eval_on_selector("input[name=csrf]", "i => i.value")
+
+    def post(self, path: str, **form: str) -> Any:
+        answer = self.page.request.post(
+            f"{self.world.central.base}{path}", form={"csrf": self.csrf, **form}
+        )
+        assert "csrf_failed" not in answer.text()
+        return answer
+
+
+@contextmanager
+def signed_in_as(
+    console: Any, world: ConsoleWorld, who: str, path: str = "/console/fleet"
+) -> Iterator[Attacker]:
+    context = console.context.browser.new_context(locale="en-GB")
+    try:
+        page = context.new_page()
+        log_in(page, world, who, path)
+        yield Attacker(page, world)
+    finally:
+        context.close()
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

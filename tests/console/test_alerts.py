@@ -18,7 +18,7 @@ from central.db.models import Alert, AlertNotice
 from devtools.central_server import start_central
 from devtools.central_world import add_user, enrol, make_org, ok
 from devtools.waiting import wait_for
-from tests.console.conftest import ConsoleWorld, add_person, log_in, look
+from tests.console.conftest import ConsoleWorld, add_person, log_in, look, signed_in_as
 
 pytestmark = pytest.mark.slow
 
@@ -313,18 +313,9 @@ def test_an_alert_is_acknowledged_silenced_and_held_through_maintenance(console,
             world.central, f"b2-{world.b.id[:8]}@example.fi", "org_admin", world.b.id
         )
         world.emails["admin_b2"] = other_email
-        other = console.context.browser.new_context(locale="en-GB")
-        page = other.new_page()
-        try:
-            log_in(page, world, "admin_b2", "/console/alerts")
-            csrf = page.eval_on_selector("input[name=csrf]", "i => i.value")
-            tried = page.request.post(
-                f"{world.central.base}/console/alerts/{alert_id}/silence",
-                form={"csrf": csrf, "hours": "168"},
-            )
+        with signed_in_as(console, world, "admin_b2", "/console/alerts") as other:
+            tried = other.post(f"/console/alerts/{alert_id}/silence", hours="168")
             assert tried.status == 404 and "paper out" not in tried.text()
-        finally:
-            other.close()
 
         # Silenced: resolved and raised again without a notice.
         kiosk.health = HEALTHY

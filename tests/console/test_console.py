@@ -15,7 +15,7 @@ import requests
 from central.console.viewer import SECTIONS
 from devtools.central_world import ok
 from devtools.waiting import wait_for
-from tests.console.conftest import ConsoleWorld, add_person, log_in, look
+from tests.console.conftest import ConsoleWorld, add_person, log_in, look, signed_in_as
 
 pytestmark = pytest.mark.slow
 
@@ -370,24 +370,11 @@ def test_kiosks_are_named_from_their_site_renamed_tagged_found_and_chosen(consol
 
     # Another municipality's admin, with a valid session of their own, can neither
     # rename the kiosk nor act on it by ticking its id.
-    other = console.context.browser.new_context(locale="en-GB")
-    page = other.new_page()
-    try:
-        log_in(page, world, "admin_b")
-        csrf = page.eval_on_selector("input[name=csrf]", "i => i.value")
-        renamed = page.request.post(
-            f"{central.base}/console/kiosks/{first}/details",
-            form={"csrf": csrf, "name": "Taken", "tags": ""},
-        )
+    with signed_in_as(console, world, "admin_b") as other:
+        renamed = other.post(f"/console/kiosks/{first}/details", name="Taken", tags="")
         assert renamed.status in (403, 404) and "Aula" not in renamed.text()
-        assert "csrf_failed" not in renamed.text()  # refused for whose kiosk it is
-        sent = page.request.post(
-            f"{central.base}/console/fleet/commands",
-            form={"csrf": csrf, "type": "reboot", "kiosk": first, "confirmed": "0"},
-        )
+        sent = other.post("/console/fleet/commands", type="reboot", kiosk=first, confirmed="0")
         assert sent.ok and "Aula" not in sent.text()
-    finally:
-        other.close()
     assert ok(central.request("GET", f"/kiosks/{first}", admin))["name"] == "Aula, vasen"
     answer = ok(central.request("POST", "/kiosk/heartbeat", fresh[0]["device_token"], json=HEALTHY))
     assert answer["commands"] == []
@@ -429,11 +416,8 @@ def test_the_national_admin_adds_organisations_and_sets_their_ptv_ids(console, w
     assert "/console/organisations" not in console.inner_text("header")
     console.goto(f"{world.central.base}/console/organisations")
     assert "Something went wrong" in console.inner_text("h1")
-    csrf = console.eval_on_selector("input[name=csrf]", "i => i.value")
-    tried = console.request.post(
-        f"{world.central.base}/console/organisations", form={"csrf": csrf, "name": "Evil"}
-    )
-    assert tried.status == 403 and "csrf_failed" not in tried.text()
+    with signed_in_as(console, world, "admin_a") as other:
+        assert other.post("/console/organisations", name="Evil").status == 403
     names = [
         o["name"]
         for o in ok(world.central.request("GET", "/organisations", world.national))["items"]
