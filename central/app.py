@@ -38,6 +38,7 @@ from central.console import booking_pages as console_bookings
 from central.console import catalogue_pages as console_catalogue
 from central.console import deployment_pages as console_deployments
 from central.console import fleet_pages as console_fleet
+from central.console import map_pages as console_map
 from central.console import organisation_pages as console_organisations
 from central.console import people_pages as console_people
 from central.console import report_pages as console_reports
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         console_agreements.router,
         console_organisations.router,
         console_bookings.router,
+        console_map.router,
     ):
         app.include_router(console_router)
 

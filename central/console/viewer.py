@@ -31,6 +31,7 @@ SECTIONS: list[tuple[str, str, str]] = [
     (N_("Fleet"), "/console/fleet", "kiosk.read"),
     (N_("Alerts"), "/console/alerts", "alert.read"),
     (N_("Sites"), "/console/sites", "kiosk.read"),
+    (N_("Map"), "/console/map", "kiosk.read"),
     (N_("Catalogue"), "/console/catalogue", "kiosk.read"),
     (N_("Deployments"), "/console/deployments", "deployment.read"),
     (N_("People"), "/console/people", "user.manage"),

@@ -59,6 +59,7 @@ class FleetRow:
     software_version: str | None
     outbox_depth: int
     tags: list[str] = field(default_factory=list)
+    site_id: str = ""
     devices: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -119,7 +120,9 @@ def fleet_rows(
         if wanted.status and status.value != wanted.status:
             continue
         rows.append(
-            FleetRow(kiosk_id, name, site_name, org_name, status, seen, version, outbox, tags)
+            FleetRow(
+                kiosk_id, name, site_name, org_name, status, seen, version, outbox, tags, site_id
+            )
         )
     rows.sort(key=_sort_key(wanted.sort), reverse=wanted.descending)
     return rows

@@ -15,7 +15,14 @@ import requests
 from central.console.viewer import SECTIONS
 from devtools.central_world import ok
 from devtools.waiting import wait_for
-from tests.console.conftest import ConsoleWorld, add_person, log_in, look, signed_in_as
+from tests.console.conftest import (
+    ConsoleWorld,
+    add_person,
+    axe_violations,
+    log_in,
+    look,
+    signed_in_as,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -458,3 +465,50 @@ def test_admins_list_a_days_bookings_in_the_sites_time(console, world):
     console.context.clear_cookies()
     log_in(console, world, "admin_b", f"/console/bookings?day={tomorrow.isoformat()}")
     assert "Maija V." not in console.inner_text("main")
+
+
+def _inside_outline(x: float, y: float) -> bool:
+    """Ray casting over the shipped outline's rings (even-odd, as SVG fills them)."""
+    from central.console.map_pages import outline
+
+    inside = False
+    for ring_text in outline().split("M")[1:]:
+        points = [tuple(map(float, p.split(","))) for p in ring_text.rstrip("Z").split("L")]
+        for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1], strict=True):
+            if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+                inside = not inside
+    return inside
+
+
+def test_the_map_places_sites_on_finland_coloured_by_their_kiosks(console, world):
+    """Issue 33: a map with no tile server: Finland's shipped outline and the sites at
+    their coordinates, by their kiosks' state; another municipality's sites stay off."""
+    from central.console.map.projection import project
+
+    site = ok(
+        world.central.request(
+            "POST",
+            f"/organisations/{world.a.id}/sites",
+            world.a.tokens["org_admin"],
+            json={"name": "Järvenpään kirjasto", "latitude": 60.4737, "longitude": 25.0899},
+        ),
+        201,
+    )
+    beat(world, world.a.device_token)
+    log_in(console, world, "admin_a", "/console/map")
+    dot = console.locator(f"#site-{site['id']} circle")
+    x, y = float(dot.get_attribute("cx")), float(dot.get_attribute("cy"))
+    assert (x, y) == project(60.4737, 25.0899) and _inside_outline(x, y)
+    assert not _inside_outline(*project(62.0, 20.0))  # the Gulf of Bothnia is sea
+    assert not _inside_outline(*project(60.0, 30.3))  # nor is St Petersburg Finland
+    kiosk_row = console.locator("table.map-sites tr", has_text="Yhteispalvelupiste")
+    assert "Online" in kiosk_row.inner_text() or "Offline" in kiosk_row.inner_text()
+    row = console.locator("table.map-sites tr", has_text="Järvenpään kirjasto")
+    assert "–" in row.inner_text() and "yes" in row.inner_text()  # no kiosks yet
+    look(console, "map")
+    assert axe_violations(console) == []
+
+    console.context.clear_cookies()
+    log_in(console, world, "admin_b", "/console/map")
+    assert console.locator(f"#site-{site['id']}").count() == 0
+    assert "Järvenpään kirjasto" not in console.inner_text("main")
