@@ -20,3 +20,21 @@ class DeviceState(StrEnum):
 
 
 FAULTS = frozenset({DeviceState.HARDWARE_ERROR, DeviceState.NEEDS_ATTENTION, DeviceState.OFFLINE})
+
+# One name for each state wherever a person reads it: the technician's screen on the
+# kiosk and the console (whose fi/sv words translate these same English ones).
+STATE_WORDS = {
+    DeviceState.ONLINE: "ok",
+    DeviceState.OFFLINE: "missing",
+    DeviceState.BUSY: "busy",
+    DeviceState.USER_ERROR: "needs the customer",
+    DeviceState.HARDWARE_ERROR: "fault",
+    DeviceState.NEEDS_ATTENTION: "needs attention",
+}
+KIND_WORDS = {
+    "printer": "Printer",
+    "camera": "Camera",
+    "scanner": "Scanner",
+    "card_reader": "Card reader",
+    "gpio": "Buttons and lights",
+}

@@ -10,6 +10,7 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 
+from contract.device_states import KIND_WORDS, STATE_WORDS
 from kiosk import self_test
 from kiosk.ui.screens.base import KioskScreen
 
@@ -25,7 +26,10 @@ class TechnicianScreen(KioskScreen):
 
     def refresh(self) -> None:
         devices = self.app.devices
-        lines = [f"{d.kind}/{d.name}: {d.state.value}" for d in devices.all.values()]
+        lines = [
+            f"{KIND_WORDS.get(d.kind, d.kind)} ({d.name}): {STATE_WORDS[d.state]}"
+            for d in devices.all.values()
+        ]
         lines += [f"{kind}: configured, but no driver" for kind in devices.missing]
         self.status = "\n".join(lines) or "No devices configured."
 

@@ -388,6 +388,8 @@ def test_technician_entry_with_pin_lockout_and_self_tests(tmp_path):
     results = ui.app.loaded["technician"].results
     assert "printer/receipt: PASS" in results
     assert "scanner/a4: PASS" in results
+    # Device states by the same words as the console's (contract/device_states.py).
+    assert "Printer (receipt): ok" in ui.app.loaded["technician"].status
     ui.screenshot("technician")
     assert not ui.app.session.active  # a technician is not a citizen's session
     ui.tap("Exit")
