@@ -32,7 +32,23 @@ router = APIRouter(include_in_schema=False)
 # Settings with a field of their own on the form; the rest are the "other settings" JSON.
 SECONDS = ("idle_timeout_s", "idle_warning_s", "heartbeat_interval_s")
 TYPED = (*SECONDS, "accent_colour", "maintenance_window")
-FORM_KEYS = ("languages", "default_language", "opening_hours", "opening_exceptions", *TYPED)
+# The kiosks' devices, one field each: its driver spec (hardware/devices.py), as examples.
+DEVICE_KINDS = {
+    "printer": "sim | serial:/dev/ttyUSB0 | tcp:10.0.0.5",
+    "a4_printer": "cups:QUEUE",
+    "scanner": "sim | sane:DEVICE",
+    "camera": "sim | v4l2:0",
+    "card_reader": "pcsc",
+    "gpio": "sim | pi | none",
+}
+FORM_KEYS = (
+    "languages",
+    "default_language",
+    "opening_hours",
+    "opening_exceptions",
+    "devices",
+    *TYPED,
+)
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 # Time zones offered first (the rest follow in order): where Finnish sites are.
@@ -50,6 +66,7 @@ SETTING_NAMES = {
     "accent_colour": N_("Accent colour"),
     "maintenance_window": N_("Update window"),
     "opening_exceptions": N_("Exceptions to the opening hours"),
+    "devices": N_("Devices"),
 }
 TOKEN_HOURS = (1, 24, 72, 168)
 MAX_SERVICES_SHOWN = 2000
@@ -116,6 +133,9 @@ def _form_values(site: Site) -> dict[str, Any]:
         "hours": {day: _hours_text(hours.get(day)) for day in site_config.DAYS},
         "exceptions": _exceptions_text(config.get("opening_exceptions")),
         "typed": {key: "" if config.get(key) is None else str(config[key]) for key in TYPED},
+        "devices": {
+            kind: str((config.get("devices") or {}).get(kind, "")) for kind in DEVICE_KINDS
+        },
         "advanced": json.dumps(
             {k: v for k, v in config.items() if k not in FORM_KEYS}, indent=2, ensure_ascii=False
         ),
@@ -183,6 +203,7 @@ def _site_page(
         token_hours=TOKEN_HOURS,
         zones=zones(),
         seconds=SECONDS,
+        device_kinds=DEVICE_KINDS,
         ranges=site_config.RANGES,
         unused_tokens=unused,
         may_enrol=may(role, "enrolment_token.create"),
@@ -218,6 +239,17 @@ def _proposal(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], l
         problems.append(f"The other settings are not valid JSON: {problem or 'not an object'}")
     # A typed setting given in the JSON counts too (its own field, when filled, wins).
     config = {k: v for k, v in advanced.items() if k not in FORM_KEYS or k in TYPED}
+    devices = (
+        dict(advanced.get("devices") or {}) if isinstance(advanced.get("devices"), dict) else {}
+    )
+    for kind in DEVICE_KINDS:
+        spec = fields.get(f"device_{kind}", "").strip()[:200]
+        if spec:
+            devices[kind] = spec
+        elif f"device_{kind}" in fields:
+            devices.pop(kind, None)  # emptied: the kiosk has none
+    if devices:
+        config["devices"] = devices
     config["languages"] = [lang for lang in site_config.LANGUAGES if fields.get(f"lang_{lang}")]
     config["default_language"] = fields.get("default_language", "fi")
     hours = {day: _spans(fields.get(f"hours_{day}", "")) for day in site_config.DAYS}
@@ -253,6 +285,11 @@ def _proposal(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], l
     except ApiError as exc:
         problems.append(exc.message)
     return details, config, problems
+
+
+def _devices(settings: dict[str, Any]) -> dict[str, Any]:
+    found = settings.get("devices")
+    return dict(found) if isinstance(found, dict) else {}
 
 
 def _typed(fields: dict[str, str], config: dict[str, Any]) -> list[str]:
@@ -313,6 +350,7 @@ def _values_from(fields: dict[str, str]) -> dict[str, Any]:
         "hours": {day: fields.get(f"hours_{day}", "") for day in site_config.DAYS},
         "exceptions": fields.get("exceptions", ""),
         "typed": {key: fields.get(f"set_{key}", "") for key in TYPED},
+        "devices": {kind: fields.get(f"device_{kind}", "") for kind in DEVICE_KINDS},
         "advanced": fields.get("advanced", ""),
     }
 

@@ -35,6 +35,7 @@ def test_edit_a_site_review_the_diff_and_the_kiosk_gets_it(console, world):
     # Typed fields (issue 33), not JSON: seconds, a colour, a time zone from a list.
     console.fill("#set-idle_timeout_s", "90")
     console.fill("#set-accent_colour", "#0a4f8f")
+    console.fill("#device-camera", "v4l2:0")
     console.select_option("#s-tz", "Europe/Stockholm")
     console.fill("#s-address", "Kauppakaari 1, Järvenpää")
     console.click("#preview")
@@ -46,6 +47,7 @@ def test_edit_a_site_review_the_diff_and_the_kiosk_gets_it(console, world):
     assert changes["Seconds without a touch before the kiosk asks"] == ["–", "90"]
     assert changes["Default language"][1] == "sv"
     assert changes["Time zone"] == ["Europe/Helsinki", "Europe/Stockholm"]
+    assert changes["Devices"][1] == "v4l2:0"
     assert changes["Saturday"][0] == "–" and "10:00" in changes["Saturday"][1]
     assert "Kauppakaari 1" in console.inner_text("main")
     assert console.locator("pre.diff").count() == 0
@@ -59,6 +61,7 @@ def test_edit_a_site_review_the_diff_and_the_kiosk_gets_it(console, world):
     assert after["languages"] == ["fi", "sv"] and after["default_language"] == "sv"
     assert after["idle_timeout_s"] == 90 and after["accent_colour"] == "#0a4f8f"
     assert after["site_timezone"] == "Europe/Stockholm"
+    assert after["devices"]["camera"] == "v4l2:0"
     assert after["opening_hours"] == {"mon": [["08:00", "16:00"]], "sat": [["10:00", "14:00"]]}
     assert after["opening_exceptions"] == [
         {"date": "2026-12-24", "closed": True, "note": "Christmas Eve"}
