@@ -248,6 +248,10 @@ JOURNAL
 install -d "$ROOT/var/lib/dbus"
 ln -sf /etc/machine-id "$ROOT/var/lib/dbus/machine-id"
 echo kiosk >"$ROOT/etc/hostname"
+# The box's time zone follows its site's: the agent points /run/kiosk-zone/localtime at it
+# (tmpfiles makes it Helsinki at boot); the read-only root only points there.
+ln -sf /run/kiosk-zone/localtime "$ROOT/etc/localtime"
+rm -f "$ROOT/etc/timezone"
 
 if [ "$KERNEL" -eq 1 ]; then
     say "first boot grows the state partition to the disk; the boot partition mounted"

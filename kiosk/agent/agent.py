@@ -14,6 +14,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kiosk import config, device_status, disk_reserve
@@ -48,6 +49,9 @@ class AgentSettings:
     max_disruption_delay_s: float = 900.0
     # Space kept aside on the state partition for when it fills (kiosk/disk_reserve.py).
     space_reserve_mb: int = 0
+    # Where the box's time-zone link lives (the image's /etc/localtime points into it;
+    # kiosk/box_timezone.py); None: the box's zone is left alone (a developer's machine).
+    zone_dir: Path | None = None
 
 
 class Agent:
@@ -63,7 +67,7 @@ class Agent:
         self.client = client
         self.settings = s = settings or AgentSettings()
         self.scheduler = Scheduler(duties=[], on_error=self._remember_error)
-        self.sync = Sync(store, client, s.page_limit)
+        self.sync = Sync(store, client, s.page_limit, zone_dir=s.zone_dir)
         self.uploads = Uploads(store, client, s.upload_batch)
         self.run_command = run_command or (
             lambda argv: subprocess.run(argv, timeout=60, check=False).returncode

@@ -95,6 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         help="starts the updater when central names a new release (empty: its timer only)",
     )
     r.add_argument(
+        "--zone-dir",
+        type=Path,
+        default=None,
+        help="keep the box's time-zone link here, following the site's zone "
+        "(the image's /etc/localtime points into it)",
+    )
+    r.add_argument(
         "--space-reserve-mb",
         type=int,
         default=0,
@@ -140,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         restart_ui_command=args.restart_ui_command.split(),
         update_command=shlex.split(args.update_command),
         space_reserve_mb=args.space_reserve_mb,
+        zone_dir=args.zone_dir,
     )
     client = CentralClient(creds.central, creds.device_token, insecure=creds.insecure)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from contract import kiosk_api
-from kiosk import bookings, catalogue, config
+from kiosk import bookings, box_timezone, catalogue, config
 from kiosk.agent.client import CentralClient, CentralUnavailable
 from kiosk.store import StateStore
 
@@ -28,10 +29,18 @@ def _check_delta(page: Any) -> dict[str, Any]:
 
 
 class Sync:
-    def __init__(self, store: StateStore, client: CentralClient, page_limit: int = 200) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        client: CentralClient,
+        page_limit: int = 200,
+        zone_dir: Path | None = None,
+    ) -> None:
         self.store = store
         self.client = client
         self.page_limit = page_limit
+        self.zone_dir = zone_dir
+        self.follow_site_zone()  # at start too: /run is empty after a boot
 
     def _delta(self, path: str, kind: str, apply: Callable[..., None]) -> int:
         key = f"cursor.{kind}"
@@ -73,7 +82,14 @@ class Sync:
             raise CentralUnavailable("config answer had no version")
         config.save(self.store, document, response.headers.get("ETag"))
         self.store.set_state("config.etag", response.headers.get("ETag"))
+        self.follow_site_zone()
         return True
+
+    def follow_site_zone(self) -> None:
+        """The box's zone set to the site's, as the stored configuration says."""
+        zone = config.load(self.store).get("site_timezone")
+        if self.zone_dir is not None and isinstance(zone, str):
+            box_timezone.apply(self.zone_dir, zone)
 
     def everything(self) -> None:
         self.config()

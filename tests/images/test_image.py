@@ -257,3 +257,18 @@ def test_the_software_is_the_factory_release_and_the_os_upgrades_itself(rootfs):
     assert 'Unattended-Upgrade "1"' in auto
     dropin = rootfs / "etc/systemd/system/apt-daily-upgrade.service.d"
     assert "remount,rw" in (dropin / "palvelupiste-writable-root.conf").read_text()
+
+
+def test_the_boxs_time_zone_is_a_link_the_agent_keeps(rootfs):
+    """Issue 33: the read-only root's /etc/localtime points at /run/kiosk-zone, which
+    tmpfiles makes Helsinki at boot and the agent points at its site's zone."""
+    assert os.readlink(rootfs / "etc/localtime") == "/run/kiosk-zone/localtime"
+    rules = (rootfs / "usr/lib/tmpfiles.d/palvelupiste.conf").read_text()
+    assert "d /run/kiosk-zone 0755 kiosk kiosk -" in rules
+    assert "L /run/kiosk-zone/localtime - - - - /usr/share/zoneinfo/Europe/Helsinki" in rules
+    assert (rootfs / "usr/share/zoneinfo/Europe/Helsinki").is_file()
+    unit = (rootfs / "usr/lib/systemd/system/kiosk-agent.service").read_text()
+    assert (
+        "--zone-dir /run/kiosk-zone" in unit
+        and "/run/kiosk-zone" in unit.split("ReadWritePaths=")[1].splitlines()[0]
+    )
