@@ -52,9 +52,62 @@ def screenshot_from_the_console(base: str, kiosk_id: str) -> bytes:
             source = page.get_attribute("img.screenshot", "src")
             answer = page.request.get(f"{base}{source}")
             assert answer.ok
+            # Inviting a person in the demo (no mail server) hands the admin the link
+            # (issue 33: it ended on a bare error page), and the person is "invited".
+            page.goto(f"{base}/console/people")
+            page.fill("#i-email", "uusi.teknikko@demo.palvelupiste.fi")
+            page.select_option("#i-role", "technician")
+            page.click("#invite")
+            link = page.inner_text("#invitation-link")
+            assert "/console/invitation/" in link and page.locator("header").count() == 1
+            assert page.request.get(link).ok
+            page.goto(f"{base}/console/people")
+            row = page.locator("tr", has_text="uusi.teknikko@demo.palvelupiste.fi")
+            assert "invited" in row.inner_text()
             return answer.body()
         finally:
             browser.close()
+
+
+def call_both_ways(base: str, device_token: str, service: str, folder) -> None:
+    """The demo's kiosk calls its official: each side decodes the other's video (a QR
+    code in each camera), then the kiosk ends the call."""
+    from types import SimpleNamespace
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.calls.conftest import launch_desk_browser
+    from tests.support.kiosk_side import Kiosk, desk_sees, kiosk_sees
+    from tests.support.media_files import kiosk_video
+
+    world = SimpleNamespace(
+        central=SimpleNamespace(base=base),
+        org=SimpleNamespace(device_token=device_token),
+        folder=folder,
+        official_email=OFFICIAL_EMAIL,
+    )
+    kiosk = Kiosk(world, kiosk_video(folder / "kiosk.avi"))
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_desk_browser(playwright.chromium, world)
+            try:
+                page = browser.new_page()
+                page.goto(f"{base}/desk/?lang=en")
+                page.fill("input[name=email]", OFFICIAL_EMAIL)
+                page.fill("input[name=password]", PASSWORD)
+                page.click("#login button[type=submit]")
+                page.wait_for_selector("#desk:not([hidden])")
+                page.click("#set-available")
+                kiosk.session.start(service, "fi")
+                page.wait_for_selector("#queue li button", timeout=20000)
+                page.click("#queue li button")
+                assert wait_for(lambda: kiosk_sees(kiosk, "official-camera"), 30)
+                assert wait_for(lambda: desk_sees(page, "kiosk-camera"), 30)
+            finally:
+                browser.close()
+    finally:
+        kiosk.session.end()
+        kiosk.close()
 
 
 def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display):
@@ -117,6 +170,9 @@ def test_demo_runs_a_kiosk_that_central_can_see_and_screenshot(tmp_path, display
         ).json()
         assert line["available"] is True
         assert requests.get(f"http://127.0.0.1:{port}/desk/", timeout=10).ok
+        # A call with video both ways through the demo's own Janus and coturn (issue 33):
+        # the kiosk's side as its UI runs it, the official's desk in Chromium.
+        call_both_ways(f"http://127.0.0.1:{port}", device, waiting["services"][0], tmp_path)
         # Identification by phone works out of the box: central's SAML route is set up
         # against the demo's local IdP, which trusts central's metadata.
         assert "identification:     by phone" in (tmp_path / "demo.log").read_text()
