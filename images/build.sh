@@ -60,6 +60,8 @@ PACKAGES=(
     pipewire pipewire-pulse wireplumber libspa-0.2-modules pulseaudio-utils libpulse0
     fonts-dejavu-core ca-certificates unattended-upgrades
     systemd-resolved systemd-timesyncd
+    # The zones the box's clock follows (its site's; kiosk/box_timezone.py).
+    tzdata
     dbus-user-session
     openssh-server
 )
