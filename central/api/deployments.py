@@ -17,7 +17,8 @@ from central.updates import deployments
 router = APIRouter(tags=["deployments"])
 
 Id = Annotated[str, Field(max_length=64)]
-Tag = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[\w .-]+$")]
+TAG_PATTERN = r"^[\w .-]{1,40}$"  # also the console's (central/console/fleet_pages.py)
+Tag = Annotated[str, Field(min_length=1, max_length=40, pattern=TAG_PATTERN)]
 
 
 class DeploymentIn(BaseModel):

@@ -79,7 +79,7 @@ def _alert_of(seen: Viewer, alert_id: str) -> Alert:
 def acknowledge(alert_id: str, seen: Viewer = Depends(viewer("alert.handle"))) -> Response:
     """Someone is on it: the alert stays open (its condition decides) and says who."""
     alert = _alert_of(seen, alert_id)
-    alerts.acknowledge(seen.access.db, alert, seen.access.person.user_id, utcnow())
+    alerts.acknowledge(alert, seen.access.person.user_id, utcnow())
     seen.access.db.commit()
     return RedirectResponse("/console/alerts?done=acknowledged", status_code=303)
 

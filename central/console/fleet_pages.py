@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from central.access import audit
 from central.access.policy import may_send
+from central.api.deployments import TAG_PATTERN
 from central.api.deps import settings_of
 from central.console.render import paged, render
 from central.console.viewer import N_, Viewer, form_fields, form_lists, viewer
@@ -33,7 +34,7 @@ from central.updates import deployments
 from contract.kiosk_api import CommandType
 
 router = APIRouter(include_in_schema=False)
-TAG = re.compile(r"[\w .-]{1,40}")  # as the API's Tag
+TAG = re.compile(TAG_PATTERN)
 TAGS_WRONG = N_(
     "Tags are up to 20 words of letters, digits, spaces, dots and dashes, separated by commas."
 )
@@ -293,7 +294,7 @@ def kiosk_details(
     if not name:
         raise ApiError(422, "invalid_input", N_("A kiosk's name cannot be empty."))
     tags = sorted({t.strip() for t in fields.get("tags", "").split(",") if t.strip()})
-    if len(tags) > 20 or any(not TAG.fullmatch(t) for t in tags):
+    if len(tags) > 20 or any(not TAG.match(t) for t in tags):
         raise ApiError(422, "invalid_input", TAGS_WRONG)
     audit.record_changes(
         request, {"name": kiosk.name, "tags": kiosk.tags}, {"name": name, "tags": tags}

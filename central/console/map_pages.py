@@ -39,9 +39,12 @@ def map_page(request: Request, seen: Viewer = Depends(viewer("kiosk.read"))) -> 
         .order_by(Site.name)
     ).all()
     db.commit()
+    by_site: dict[str, list[KioskStatus]] = {}
+    for row in rows:
+        by_site.setdefault(row.site_id, []).append(row.status)
     shown = []
     for site_id, name, latitude, longitude in sites:
-        statuses = [r.status for r in rows if r.site_id == site_id]
+        statuses = by_site.get(site_id, [])
         worst = min(statuses, key=lambda s: STATUS_ORDER[s]) if statuses else None
         placed = (
             projection.project(latitude, longitude)

@@ -204,6 +204,8 @@ def _site_page(
         zones=zones(),
         seconds=SECONDS,
         device_kinds=DEVICE_KINDS,
+        setting_names=SETTING_NAMES,
+        day_names=DAY_NAMES,
         ranges=site_config.RANGES,
         unused_tokens=unused,
         may_enrol=may(role, "enrolment_token.create"),

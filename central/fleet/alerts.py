@@ -210,7 +210,7 @@ def _silence_of(db: Session, kiosk_id: str, condition: str, now: datetime) -> da
     return until
 
 
-def acknowledge(db: Session, alert: Alert, user_id: str, now: datetime) -> None:
+def acknowledge(alert: Alert, user_id: str, now: datetime) -> None:
     if alert.acknowledged_at is None:
         alert.acknowledged_at, alert.acknowledged_by = now, user_id
 
