@@ -113,13 +113,19 @@ class UiDriver:
 
     def settle(self, seconds: float = 5.0) -> None:
         """Pump until nothing on screen moves between two frames: bars and rows that
-        measure their words lay themselves out again a frame or two after a change."""
+        measure their words lay themselves out again a frame or two after a change.
+        Three still frames in a row, not two: a label's texture (and the size hint it
+        feeds) is remade a frame late, and on a loaded machine two frames could agree
+        in between (a fresh-clone run saw a ticket's words still where the previous
+        citizen's number had pushed them)."""
         last = None
+        still = 0
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self.pump(0.03)
             now = [(tuple(w.pos), tuple(w.size)) for root in self._roots() for w in root.walk()]
-            if now == last:
+            still = still + 1 if now == last else 0
+            if still >= 2:
                 return
             last = now
 

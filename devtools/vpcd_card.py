@@ -132,7 +132,7 @@ def start_pcscd() -> subprocess.Popen[bytes]:
     lock, for the next time it happens.
     """
     log_path = Path(tempfile.gettempdir()) / "pcscd-test.log"
-    for _attempt in range(3):
+    for attempt in range(5):
         # The old pcscd must be gone, port and all: a new one cannot bind vpcd's port
         # while it lingers, and the old listener would pass for the new one.
         subprocess.run(["pkill", "-x", "pcscd"], check=False)
@@ -154,8 +154,13 @@ def start_pcscd() -> subprocess.Popen[bytes]:
             retries.write(f"{time.ctime()}: reader not visible, starting pcscd again\n")
         proc.terminate()
         proc.wait(10)
-    tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
-    raise RuntimeError(f"pcscd's virtual reader did not become visible to clients\n{tail}")
+        time.sleep(1.0 * (attempt + 1))  # a loaded machine: give it room before the next
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    # The head says whether the reader was added at all; the tail what clients saw.
+    raise RuntimeError(
+        "pcscd's virtual reader did not become visible to clients\n"
+        f"{text[:2000]}\n[…]\n{text[-2000:]}"
+    )
 
 
 def stop_pcscd(proc: subprocess.Popen[bytes]) -> None:
