@@ -14,6 +14,7 @@ from central.access.audit import AuditTrail
 from central.access.secret_key import load_secret_key
 from central.api import (
     agreements,
+    appointments,
     auth,
     bookings,
     catalogue,
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         sites.router,
         catalogue.router,
         bookings.router,
+        appointments.router,
         fleet.router,
         deployments.router,
         stats.router,

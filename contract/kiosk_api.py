@@ -46,11 +46,15 @@ FINISHED_COMMAND = frozenset({CommandStatus.SUCCEEDED, CommandStatus.FAILED})
 
 
 class BookingStatus(StrEnum):
-    """A booking as a kiosk sees it."""
+    """A booking's state. A kiosk sees booked, checked_in and cancelled only: a held
+    booking (a web booking whose e-mail address is not yet proven) is not sent to kiosks,
+    and a no-show is an appointment nobody came to."""
 
     BOOKED = "booked"
     CHECKED_IN = "checked_in"
     CANCELLED = "cancelled"
+    HELD = "held"
+    NO_SHOW = "no_show"
 
 
 class CheckInStatus(StrEnum):

@@ -61,6 +61,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "alert.handle": FLEET,  # acknowledge or silence an alert of their own organisation
     "alerting.manage": ADMINS,
     "desk.use": frozenset({Role.OFFICIAL, Role.INTERPRETER}),
+    # Video appointment calendars and absences: an admin's for their organisation's
+    # officials, an official's for their own (central/api/appointments.py).
+    "calendar.manage": frozenset({Role.NATIONAL_ADMIN, Role.ORG_ADMIN, Role.OFFICIAL}),
     # Beyond "command.create": the commands that change a kiosk's service (restart,
     # reboot, maintenance, update); a technician sends TECHNICIAN_COMMANDS only.
     "command.any": ADMINS,

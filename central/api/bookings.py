@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,12 +15,12 @@ from central.access.policy import Access, allowed
 from central.agreements import rules
 from central.api.deps import secret_key_of
 from central.api.schemas import errors
-from central.bookings import codes
+from central.appointments import booking as appointments
+from central.bookings import issuing
 from central.catalogue import changes
 from central.db.models import Booking, Service, Site, User, new_id
 from central.errors import ApiError, forbidden, not_found
 from contract import codes as contract_codes
-from contract.kiosk_api import BookingStatus
 from contract.roles import Role
 
 # Bookings outside these years are typing mistakes; they would also overflow time arithmetic.
@@ -79,7 +79,7 @@ class BookingOut(BaseModel):
     id: str
     external_id: str
     code: str
-    site_id: str
+    site_id: str | None
     service_id: str
     starts_at: str
     ends_at: str
@@ -90,16 +90,11 @@ class BookingOut(BaseModel):
     interpreter_language: str | None = None
 
 
-def plain_code(secret: bytes, b: Booking) -> str:
-    """The booking's code: stored only for bookings made before codes were derived."""
-    return b.code or codes.derive_code(secret, b.id, b.code_nonce)
-
-
 def booking_out(secret: bytes, b: Booking) -> BookingOut:
     return BookingOut(
         id=b.id,
         external_id=b.external_id,
-        code=contract_codes.format_code(plain_code(secret, b)),
+        code=contract_codes.format_code(issuing.plain_code(secret, b)),
         site_id=b.site_id,
         service_id=b.service_id,
         starts_at=b.starts_at.isoformat(),
@@ -110,24 +105,6 @@ def booking_out(secret: bytes, b: Booking) -> BookingOut:
         official_id=b.official_id,
         interpreter_language=b.interpreter_language,
     )
-
-
-def _give_code(db: Session, secret: bytes, site: Site, booking: Booking) -> str:
-    """Pick the first nonce whose derived code no live booking of the site has."""
-    for nonce in range(20):
-        code = codes.derive_code(secret, booking.id, nonce)
-        lookup = codes.code_lookup(secret, site.id, code)
-        taken = db.scalar(
-            select(Booking.id).where(
-                Booking.site_id == site.id,
-                or_(Booking.code_lookup == lookup, Booking.code == code),
-                Booking.status != BookingStatus.CANCELLED,
-            )
-        )
-        if taken is None:
-            booking.code_nonce, booking.code_lookup = nonce, lookup
-            return code
-    raise ApiError(409, "conflict", "Could not find a free booking code; try again.")
 
 
 def _existing(db: Session, org_id: str, external_id: str) -> Booking | None:
@@ -179,7 +156,6 @@ def create_booking(
             raise ApiError(422, "invalid_input", "official_id is for remote bookings.")
     if body.interpreter_language is not None and body.mode != "remote":
         raise ApiError(422, "invalid_input", "interpreter_language is for remote bookings.")
-    salt, algorithm = codes.new_salt(), contract_codes.CURRENT
     booking = Booking(
         id=new_id(),
         org_id=owner,
@@ -192,17 +168,8 @@ def create_booking(
         mode=body.mode,
         official_id=body.official_id,
         interpreter_language=body.interpreter_language,
-        hash_salt=salt,
-        hash_alg=algorithm,
     )
-    code = _give_code(db, secret, site, booking)
-    booking.code_hash = contract_codes.booking_code_hash(code, salt, algorithm)
-    booking.name_sealed_code = contract_codes.seal_name(booking.display_name, code, salt)
-    if body.card_id:
-        booking.card_hash = contract_codes.card_hash(body.card_id, salt, algorithm)
-        booking.name_sealed_card = contract_codes.seal_name(
-            booking.display_name, body.card_id, salt
-        )
+    issuing.give_code(db, secret, booking, body.card_id)
     db.add(booking)
     try:
         db.flush()
@@ -252,9 +219,7 @@ def get_booking(
 def cancel_booking(
     booking_id: str, request: Request, access: Access = Depends(allowed("booking.write"))
 ) -> BookingOut:
+    """Cancels; a video appointment's time is free again at once."""
     booking = access.booking(booking_id)
-    if booking.status != BookingStatus.CANCELLED:
-        booking.status = BookingStatus.CANCELLED
-        changes.record(access.db, [booking.site_id], changes.BOOKING, booking.id, deleted=True)
-        access.db.commit()
+    appointments.cancel(access.db, booking)
     return booking_out(secret_key_of(request), booking)

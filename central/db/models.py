@@ -29,6 +29,7 @@ from contract.agreements import (
     AgreementStatus,
     CompensationBasis,
 )
+from contract.appointments import BookingChannel, VisitPlace
 from contract.call_api import (
     CallOutcome,
     CallStatus,
@@ -283,7 +284,8 @@ class Booking(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     external_id: Mapped[str] = mapped_column(String(200))
-    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    # None: a video appointment from home (no service point).
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"), index=True)
     service_id: Mapped[str] = mapped_column(ForeignKey("services.id"))
     starts_at: Mapped[datetime] = mapped_column()
     ends_at: Mapped[datetime] = mapped_column()
@@ -313,11 +315,77 @@ class Booking(Base):
     )
     checked_in_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Video appointments booked from a calendar (central/appointments/).
+    calendar_id: Mapped[str | None] = mapped_column(
+        ForeignKey("appointment_calendars.id", ondelete="SET NULL")
+    )
+    channel: Mapped[BookingChannel] = mapped_column(
+        Vocabulary(BookingChannel, 16),
+        default=BookingChannel.BOOKING_SYSTEM,
+        server_default=BookingChannel.BOOKING_SYSTEM.value,
+    )
+    place: Mapped[VisitPlace | None] = mapped_column(Vocabulary(VisitPlace, 16))
+    language: Mapped[str | None] = mapped_column(String(8))
+    # Where the confirmation went; wiped with the booking's other personal data.
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    # A held booking's slot is the citizen's until then (proof of the e-mail address).
+    hold_until: Mapped[datetime | None] = mapped_column()
+    # Finds the booking by its code from any kiosk or the web (not site-scoped).
+    any_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
 
     __table_args__ = (
         UniqueConstraint("org_id", "external_id", name="uq_bookings_external"),
         Index("ix_bookings_site_code", "site_id", "code"),
         Index("ix_bookings_site_code_lookup", "site_id", "code_lookup"),
+    )
+
+
+class AppointmentCalendar(Base):
+    """One official's video appointment times for one service (central/appointments/)."""
+
+    __tablename__ = "appointment_calendars"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    official_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    service_id: Mapped[str] = mapped_column(String(64), index=True)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Where the citizen may sit: VisitPlace values.
+    places: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # [{"day": 0..6 (Monday 0), "start": "09:00", "end": "11:30"}] in `zone`.
+    weekly: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # {"2026-12-24": []} closes a day; a list of periods replaces its weekly times.
+    exceptions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    book_ahead_days: Mapped[int] = mapped_column(Integer, default=30)
+    notice_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    valid_from: Mapped[str] = mapped_column(String(10))
+    valid_until: Mapped[str | None] = mapped_column(String(10))
+    zone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Absence(Base):
+    """An official away: none of their appointment slots in this time is offered."""
+
+    __tablename__ = "absences"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    official_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SlotClaim(Base):
+    """Each grid step (contract.appointments.GRID_MINUTES) of an official's time that a
+    booking holds: the primary key makes a double booking impossible on any database."""
+
+    __tablename__ = "slot_claims"
+    official_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(primary_key=True)
+    booking_id: Mapped[str] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
     )
 
 

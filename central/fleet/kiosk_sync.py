@@ -48,6 +48,10 @@ def start_of_today(site: Site) -> datetime:
     return datetime.combine(utcnow().astimezone(zone).date(), time(), zone)
 
 
+# What a kiosk checks in against: a held booking (e-mail not proven) is not a booking yet.
+KIOSK_VISIBLE = frozenset({BookingStatus.BOOKED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW})
+
+
 def booking_item(booking: Booking, site: Site) -> dict[str, Any]:
     """What a kiosk may know of a booking: never the plain code or a full name."""
     return {
@@ -76,7 +80,7 @@ def bookings_page(db: Session, site: Site, since: str | None, limit: int) -> Del
         rows = db.scalars(select(Booking).where(Booking.id.in_(ids)))
         return {
             b.id: booking_item(b, site)
-            if b.status != BookingStatus.CANCELLED and b.ends_at >= today
+            if b.status in KIOSK_VISIBLE and b.ends_at >= today
             else None
             for b in rows
         }

@@ -1,0 +1,51 @@
+"""Officials with open video appointment calendars, for tests, the bench and the demo."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from devtools.central_server import RunningCentral
+from devtools.central_world import ok, user_id
+
+EVERY_DAY = [{"day": d, "start": "08:00", "end": "20:00"} for d in range(7)]
+
+
+def calendar_body(service_id: str, **over: Any) -> dict[str, Any]:
+    """A calendar open every day 8–20 in 30-minute slots from today, bookable at once."""
+    return {
+        "service_id": service_id,
+        "languages": ["fi", "sv", "en"],
+        "places": ["service_point", "home"],
+        "weekly": EVERY_DAY,
+        "slot_minutes": 30,
+        "book_ahead_days": 30,
+        "notice_minutes": 0,
+        "valid_from": date.today().isoformat(),
+        **over,
+    }
+
+
+def serve(central: RunningCentral, admin: str, official: str, services: list[str]) -> str:
+    """The official serves these services (in fi, sv, en); their user id."""
+    uid = user_id(central, official)
+    body = {"services": services, "languages": ["fi", "sv", "en"]}
+    ok(central.request("PUT", f"/officials/{uid}", admin, json=body))
+    return uid
+
+
+def open_calendar(
+    central: RunningCentral, admin: str, official: str, service_id: str, **over: Any
+) -> dict[str, Any]:
+    """The official serves the service and publishes a calendar for it."""
+    serve(central, admin, official, [service_id])
+    body = calendar_body(service_id, **over)
+    return ok(central.request("POST", "/appointment-calendars", official, json=body), 201)
+
+
+def free(central: RunningCentral, token: str, **query: Any) -> dict[str, Any]:
+    return ok(central.request("GET", "/appointments/free", token, params=query))
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
