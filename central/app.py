@@ -30,6 +30,7 @@ from central.api import (
     users,
 )
 from central.api.docs import install_docs
+from central.book import page as book_page
 from central.calls import janus_relay, media_cleanup
 from central.calls.media_server import JanusRooms
 from central.console import agreement_pages as console_agreements
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     install_docs(app, API_PREFIX)
     app.include_router(desk_page.router)
     app.include_router(eid_page.router)
+    app.include_router(book_page.router)
     app.include_router(janus_relay.router)
     app.include_router(update_serving.router)
     for console_router in (
@@ -180,7 +182,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             },
             public=(f"{API_PREFIX}/auth/login", f"{API_PREFIX}/enroll", "/console/login"),
             # The Janus relay authenticates each request by its room token itself.
-            public_prefixes=("/console/invitation/", "/janus", "/eid/"),
+            public_prefixes=("/console/invitation/", "/janus", "/eid/", "/book/"),
             public_large={"/janus": 64 * 1024},
             item_checked=(f"{API_PREFIX}/kiosk/events",),
         ),

@@ -1,4 +1,4 @@
-"""Outgoing mail (alerts, invitations): one SMTP message with a timeout.
+"""Outgoing mail (alerts, invitations, appointment confirmations): one SMTP message with a timeout.
 
 Without `mail_host` nothing can be sent: callers get OSError and decide
 (alerts retry later; an invitation tells the admin).
@@ -7,6 +7,8 @@ Without `mail_host` nothing can be sent: callers get OSError and decide
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from central.settings import Settings
@@ -14,7 +16,22 @@ from central.settings import Settings
 SEND_TIMEOUT_S = 10
 
 
-def send(settings: Settings, to: str, subject: str, text: str) -> None:
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    maintype: str
+    subtype: str
+    content: bytes
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def send(
+    settings: Settings,
+    to: str,
+    subject: str,
+    text: str,
+    attachments: Sequence[Attachment] = (),
+) -> None:
     if not settings.mail_host:
         raise OSError("no mail server is set (CENTRAL_MAIL_HOST)")
     message = EmailMessage()
@@ -22,6 +39,14 @@ def send(settings: Settings, to: str, subject: str, text: str) -> None:
     message["To"] = to
     message["Subject"] = subject
     message.set_content(text)
+    for item in attachments:
+        message.add_attachment(
+            item.content,
+            maintype=item.maintype,
+            subtype=item.subtype,
+            filename=item.filename,
+            params=item.params,
+        )
     try:
         with smtplib.SMTP(settings.mail_host, settings.mail_port, timeout=SEND_TIMEOUT_S) as smtp:
             if settings.mail_starttls:

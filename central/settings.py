@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     # How often alerts are evaluated and their notices sent (central/fleet/alerts.py).
     alerts_every_s: float = Field(default=30, gt=0, le=60)
 
+    # The citizens' booking pages (/book/): holds a browser's address may make an hour,
+    # holds one e-mail address may receive an hour, and booking codes an address may try.
+    booking_holds_per_address_hour: int = Field(default=10, ge=1)
+    booking_holds_per_email_hour: int = Field(default=3, ge=1)
+    booking_code_tries_per_address_hour: int = Field(default=20, ge=1)
+
     # Video calls (docs/operator.md, "Video calls"). The Janus URL is what browsers and
     # kiosks reach; the admin URL and secrets only central uses. No Janus URL: no calls.
     janus_url: str = ""

@@ -9,6 +9,9 @@ import pytest
 
 from devtools.postgres import PostgresServer, postgres_bindir, start_postgres
 
+# Fixtures every test folder may ask for: `mail` (a real SMTP server on loopback).
+pytest_plugins = ["tests.support.mailbox"]
+
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:

@@ -19,8 +19,16 @@ from sqlalchemy.orm import Session
 
 from central.agreements import rules
 from central.appointments import calendars
-from central.db.models import Absence, Agreement, AppointmentCalendar, Booking, SlotClaim, User
-from contract.agreements import AgreementKind
+from central.db.models import (
+    Absence,
+    Agreement,
+    AppointmentCalendar,
+    Booking,
+    Site,
+    SlotClaim,
+    User,
+)
+from contract.agreements import AgreementKind, AgreementStatus
 from contract.appointments import GRID_MINUTES, VisitPlace
 from contract.roles import Role
 
@@ -191,3 +199,76 @@ def search(db: Session, wanted: Wanted, now: datetime, days: int = 31) -> Search
         found.agreements = rules.active_agreements(db, AgreementKind.SERVICE, wanted.host_org_id)
         found.owner = rules.owner_of(db, wanted.service_id)
     return found
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Where a service's video appointments can be had, and in which languages."""
+
+    home: bool
+    site_ids: list[str]
+    languages: list[str]
+    org_ids: list[str]
+
+
+def offer_of(db: Session, service_id: str, now: datetime) -> Offer:
+    """From home if any calendar offers it; at each service point whose organisation's
+    own officials, or a provider under an agreement, have a calendar for it."""
+    today = now.astimezone(HOME_ZONE).date().isoformat()
+    rows = db.scalars(
+        select(AppointmentCalendar)
+        .join(User, User.id == AppointmentCalendar.official_id)
+        .where(
+            AppointmentCalendar.service_id == service_id,
+            User.role == Role.OFFICIAL,
+            User.disabled_at.is_(None),
+            or_(
+                AppointmentCalendar.valid_until.is_(None), AppointmentCalendar.valid_until >= today
+            ),
+        )
+    ).all()
+    at_points = {c.org_id for c in rows if VisitPlace.SERVICE_POINT.value in c.places}
+    site_ids: list[str] = []
+    if at_points:
+        owner = rules.owner_of(db, service_id)
+        agreements: dict[str, list[Agreement]] = {}
+        for agreement in db.scalars(
+            select(Agreement)
+            .where(
+                Agreement.kind == AgreementKind.SERVICE, Agreement.status == AgreementStatus.ACTIVE
+            )
+            .order_by(Agreement.accepted_at, Agreement.id)
+        ):
+            agreements.setdefault(agreement.host_org_id, []).append(agreement)
+        for site_id, host in db.execute(select(Site.id, Site.org_id).order_by(Site.name)):
+            route = rules.route_among(
+                agreements.get(host, []), host, site_id, service_id, None, owner, now
+            )
+            if route is not None and route.provider_id in at_points:
+                site_ids.append(site_id)
+    return Offer(
+        home=any(VisitPlace.HOME.value in c.places for c in rows),
+        site_ids=site_ids,
+        languages=sorted({lang for c in rows for lang in c.languages}),
+        org_ids=sorted({c.org_id for c in rows}),
+    )
+
+
+def services_offered(db: Session, now: datetime) -> list[str]:
+    """Services any enabled official has a current calendar for."""
+    today = now.astimezone(HOME_ZONE).date().isoformat()
+    return list(
+        db.scalars(
+            select(AppointmentCalendar.service_id)
+            .join(User, User.id == AppointmentCalendar.official_id)
+            .where(
+                User.role == Role.OFFICIAL,
+                User.disabled_at.is_(None),
+                or_(
+                    AppointmentCalendar.valid_until.is_(None),
+                    AppointmentCalendar.valid_until >= today,
+                ),
+            )
+            .distinct()
+        )
+    )

@@ -8,7 +8,6 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,8 @@ from central.db.models import User
 from devtools.browser import CHROMIUM, CHROMIUM_FLAGS
 from devtools.central_server import RunningCentral, start_central
 from devtools.central_world import PASSWORD, TEST_PASSWORD_HASH, Org, add_user, make_org
-from devtools.launcher import free_port
+from tests.support.browser_checks import axe_violations
+from tests.support.mailbox import Inbox
 
 SCREENSHOTS = Path(__file__).parents[2] / "test-artifacts" / "console"
 
@@ -37,36 +37,6 @@ def add_person(central: RunningCentral, email: str, role: str, org_id: str | Non
     with session_scope(central.app.state.sessions) as db:
         db.add(User(email=email, password_hash=TEST_PASSWORD_HASH, role=role, org_id=org_id))
     return email
-
-
-class Inbox:
-    """aiosmtpd's handler: every message that arrives, parsed."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-        self.refusing = False  # a mail server that is down for the test's moment
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.refusing:
-            return "451 Requested action aborted: local problem"
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted for delivery"
-
-    def subjects(self) -> list[str]:
-        return [m["Subject"].replace("\r\n", "") for m in self.messages]
-
-
-@pytest.fixture(scope="module")
-def mail() -> Iterator[tuple[Inbox, int]]:
-    """A real SMTP server on loopback (aiosmtpd) and what arrives at it."""
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 @pytest.fixture(scope="module")
@@ -154,23 +124,6 @@ def signed_in_as(
         yield Attacker(page, world)
     finally:
         context.close()
-
-
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """Serious and critical WCAG 2.1 A/AA violations axe-core finds on the page as shown."""
-    import axe_playwright_python
-
-    script = Path(axe_playwright_python.__file__).parent / "axe.min.js"
-    page.add_script_tag(path=str(script))
-    result = page.evaluate(
-        """async () => await axe.run(document, {runOnly: {type: 'tag',
-              values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def look(page: Any, name: str) -> None:
