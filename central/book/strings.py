@@ -81,9 +81,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No interpreter",
     },
     "privacy": {
-        "fi": "Nimesi ja sähköpostiosoitteesi näkyvät vain virkailijalle, ja ne poistetaan tapaamisen jälkeen.",
-        "sv": "Ditt namn och din e-postadress syns bara för handläggaren och raderas efter mötet.",
-        "en": "Only the official sees your name and e-mail address; they are deleted after the meeting.",
+        "fi": "Nimesi ja sähköpostiosoitteesi näkyvät vain virkailijalle, ja ne poistetaan päivä tapaamisen jälkeen.",
+        "sv": "Ditt namn och din e-postadress syns bara för handläggaren och raderas en dag efter mötet.",
+        "en": "Only the official sees your name and e-mail address; they are deleted a day after the meeting.",
     },
     "hold": {"fi": "Varaa aika", "sv": "Boka tiden", "en": "Book this time"},
     "check_mail_title": {

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.access import audit
@@ -39,8 +39,10 @@ from central.db.types import utcnow
 from central.identity.eid.phone_route import DONE_S as PHONE_DONE_S
 from central.settings import Settings
 from central.usage import usage_daily
+from contract.kiosk_api import BookingStatus
 
 log = logging.getLogger("central.usage.retention")
+CONTACT_KEPT = timedelta(days=1)  # an appointment's name and e-mail after its time
 KINDS = ("usage_days", "bookings_days", "screenshots_days", "call_documents_days")
 MIN_DAYS, MAX_DAYS = 1, 10 * 365
 
@@ -120,6 +122,18 @@ def apply(db: Session, settings: Settings) -> dict[str, int]:
         db.execute(delete(CallMessage).where(CallMessage.call_id.in_(calls)))
         # A strongly identified citizen's identity goes with the call's documents.
         db.execute(delete(CallIdentity).where(CallIdentity.call_id.in_(calls)))
+    # A citizen's own words on an appointment (name, e-mail) go a day after its time, or
+    # a day after it was cancelled: the booking's counts stay for the reports.
+    wiped = or_(
+        Booking.ends_at < now - CONTACT_KEPT,
+        and_(Booking.status == BookingStatus.CANCELLED, Booking.created_at < now - CONTACT_KEPT),
+    )
+    removed["appointment_contacts"] = changed(
+        db,
+        update(Booking)
+        .where(Booking.contact_email.is_not(None), wiped)
+        .values(contact_email=None, display_name="", name_sealed_code=None, name_sealed_card=None),
+    )
     # Challenges an ID card never answered (or did): worthless once expired.
     db.execute(delete(IdentityChallenge).where(IdentityChallenge.expires_at < now))
     # QR codes for phones: once nothing can arrive for them (central/identity/eid/).

@@ -227,3 +227,37 @@ def test_booking_takes_the_time_and_cancelling_gives_it_back(central, national):
     assert start in [t["starts_at"] for t in free(central, system, **query)["times"]]
     sync = ok(central.request("GET", "/kiosk/bookings", org.device_token))
     assert booked["id"] not in [b["id"] for b in sync["items"]]
+
+
+def test_a_citizens_name_and_e_mail_go_a_day_after_the_appointment(central, national):
+    from central.db.engine import session_scope
+    from central.db.models import Booking
+    from central.usage import retention
+
+    org = make_org(central, national, with_kiosk=False)
+    admin, official, system = (org.tokens[r] for r in ("org_admin", "official", "booking_system"))
+    open_calendar(central, admin, official, SERVICE)
+    times = _home(central, system)["times"]
+    made = []
+    for n in range(2):
+        body = {
+            "service_id": SERVICE,
+            "place": "home",
+            "language": "fi",
+            "starts_at": times[n]["starts_at"],
+            "name": f"Maija Virtanen {n}",
+            "email": f"maija{n}@example.fi",
+        }
+        made.append(ok(central.request("POST", "/appointments", system, json=body), 201)["id"])
+    with session_scope(central.app.state.sessions) as db:
+        past = db.get(Booking, made[0])
+        past.starts_at -= timedelta(days=3)
+        past.ends_at -= timedelta(days=3)
+    with session_scope(central.app.state.sessions) as db:
+        removed = retention.apply(db, central.app.state.settings)
+    assert removed["appointment_contacts"] >= 1
+    with session_scope(central.app.state.sessions) as db:
+        gone, kept = db.get(Booking, made[0]), db.get(Booking, made[1])
+        assert gone.contact_email is None and gone.display_name == ""
+        assert gone.name_sealed_code is None and gone.status == "booked"  # still counted
+        assert kept.contact_email == "maija1@example.fi"
