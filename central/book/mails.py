@@ -3,6 +3,7 @@ event and the link to manage the booking, and word of a cancellation."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -10,15 +11,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from central import mail
-from central.appointments import icalendar
+from central.appointments import icalendar, links
 from central.book.strings import strings_for, when
+from central.bookings import issuing
 from central.db.models import Booking, Service, Site
+from central.db.types import utcnow
 from central.ptv.services import service_name
 from central.settings import Settings
 from contract import codes as contract_codes
 from contract.appointments import VisitPlace
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,44 @@ def describe(db: Session, booking: Booking, language: str) -> Described:
     at_home = booking.place == VisitPlace.HOME or site is None
     place = t["from_home"] if at_home else site.name if site else ""
     return Described(name, place, when(booking.starts_at, zone, language), zone, at_home)
+
+
+@dataclass(frozen=True)
+class Links:
+    manage: str  # /book/m/…: see, change or cancel
+    visit: str  # /visit/…: the meeting from home ("" for a visit at a service point)
+
+
+def links_of(secret: bytes, base: str, booking: Booking, language: str) -> Links:
+    token = links.token_for(secret, links.MANAGE, booking.id)
+    manage = f"{base}/book/m/{token}?lang={language}"
+    at_home = booking.place == VisitPlace.HOME
+    return Links(manage, f"{base}/visit/{token}?lang={language}" if at_home else "")
+
+
+def mail_booked(
+    db: Session, settings: Settings, secret: bytes, base: str, booking: Booking, language: str
+) -> bool:
+    """The confirmation mail, if the booking has an address; False if it could not be
+    sent (logged; the booking stands, its code and links were shown on screen)."""
+    if not booking.contact_email:
+        return False
+    found = links_of(secret, base, booking, language)
+    try:
+        send_booked(
+            settings,
+            booking,
+            issuing.plain_code(secret, booking),
+            found.manage,
+            found.visit,
+            language,
+            describe(db, booking, language),
+            utcnow(),
+        )
+    except OSError as exc:
+        log.warning("the confirmation mail of a booking could not be sent: %s", exc)
+        return False
+    return True
 
 
 def send_proof(settings: Settings, to: str, link: str, language: str, what: Described) -> None:

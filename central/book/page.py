@@ -381,26 +381,9 @@ def confirm(
 
 
 def _send_booked(request: Request, db: Any, booking: Booking, lang: str) -> None:
-    secret = secret_key_of(request)
-    base = public_base(request)
-    manage = _url(f"{base}/book/m/{links.token_for(secret, links.MANAGE, booking.id)}", lang=lang)
-    visit = ""
-    if booking.place == VisitPlace.HOME:
-        visit = _url(f"{base}/visit/{links.token_for(secret, links.MANAGE, booking.id)}", lang=lang)
-    try:
-        mails.send_booked(
-            settings_of(request),
-            booking,
-            issuing.plain_code(secret, booking),
-            manage,
-            visit,
-            lang,
-            mails.describe(db, booking, lang),
-            utcnow(),
-        )
-    except OSError as exc:
-        # Booked all the same: the page shows the code and the links.
-        log.warning("the confirmation mail of a booking could not be sent: %s", exc)
+    mails.mail_booked(
+        db, settings_of(request), secret_key_of(request), public_base(request), booking, lang
+    )
 
 
 @router.get("/m/{token}", response_class=HTMLResponse)
