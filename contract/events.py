@@ -28,6 +28,8 @@ class EventType(StrEnum):
     SERVICE_VIEWED = "service_viewed"
     SEARCH = "search"
     BOOKING_CHECKED_IN = "booking_checked_in"
+    APPOINTMENT_BOOKED = "appointment_booked"  # a video appointment booked at the kiosk
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
     TICKET_PRINTED = "ticket_printed"
     DOCUMENT_SCANNED = "document_scanned"
     DOCUMENT_PRINTED = "document_printed"
@@ -84,6 +86,8 @@ REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
     "satisfaction": {"score": int},
     "language_changed": {"language": str},
     "service_viewed": {"service_id": str},
+    "appointment_booked": {"place": str},
+    "appointment_cancelled": {"place": str},
     "device_fault": {"device": str},
     "device_recovered": {"device": str},
 }

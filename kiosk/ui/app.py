@@ -61,6 +61,7 @@ SCREENS = {
     "checkin": "CheckinScreen",
     "call": "CallScreen",
     "ticket": "TicketScreen",
+    "appointment": "AppointmentScreen",
     "scan": "ScanScreen",
     "feedback": "FeedbackScreen",
     "fault": "FaultScreen",

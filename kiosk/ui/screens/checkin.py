@@ -155,6 +155,13 @@ class CheckinScreen(KioskScreen):
             "{name}, you are already checked in for {time}. Please take a seat; you will be called."  # noqa: E501
         )
         shown = bookings.shown_name(booking.display_name)
+        if not shown:  # booked at a kiosk, where no name is asked
+            welcome = N_(
+                "Welcome! You are checked in for {time}. Please take a seat; you will be called."
+            )
+            already = N_(
+                "You are already checked in for {time}. Please take a seat; you will be called."
+            )
         self.message = t(already if again else welcome, language).format(name=shown, time=starts)
         self._stop_camera()
         if booking.mode == "remote" and self.app.kiosk_config.remote_calls:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 
 from hardware.base import DeviceError
 from kiosk import catalogue
@@ -27,6 +27,8 @@ class ServiceScreen(KioskScreen):
     # "": no video channel; checking | available | unavailable
     video = StringProperty("")
     video_text = StringProperty("")
+    # Central answered that someone serves it by video here: a time can be booked.
+    bookable = BooleanProperty(False)
 
     def on_status(self, *_: Any) -> None:
         """A new status ("Take the printout…") is at the top of the details: show it."""
@@ -40,6 +42,7 @@ class ServiceScreen(KioskScreen):
         self.service_id = params.get("service_id", "")
         self.status = ""
         self.video = self.video_text = ""
+        self.bookable = False
         self.show_sections()
         self.ids.details.scroll_y = 1  # from the top, not where the last citizen left it
         self.app.record("service_viewed", service_id=self.service_id)
@@ -49,6 +52,7 @@ class ServiceScreen(KioskScreen):
         self.service_id = ""
         self.status = ""
         self.video = self.video_text = ""
+        self.bookable = False
         self.ids.sections.clear_widgets()
         self.ids.details.scroll_y = 1
 
@@ -71,6 +75,7 @@ class ServiceScreen(KioskScreen):
         if service_id != self.service_id:
             return  # the citizen moved on
         t = self.app.t
+        self.bookable = answer is not None and answer.served
         if answer is not None and answer.available:
             self.video = "available"
             minutes = max(1, round(answer.estimated_wait_s / 60))
@@ -108,7 +113,7 @@ class ServiceScreen(KioskScreen):
                 parts.append(t("Video service hours:") + " " + hours)
             if channel.get("type") == "phone" and channel.get("phone"):
                 parts.append(t("You can call {phone}.").format(phone=channel["phone"]))
-        parts.append(t("You can also book a time for a video call."))
+        parts.append(t("You can also book a time for a video appointment."))
         self.video_text = " ".join(parts)
 
     def show_sections(self) -> None:
