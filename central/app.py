@@ -59,6 +59,7 @@ from central.settings import Settings
 from central.updates import serving as update_serving
 from central.updates import timestamps
 from central.usage import retention
+from central.visit import page as visit_page
 from central.web import log_scrub
 from central.web.request_guard import BodyLimits, CallerCache, RequestGuard, caller_lookup
 from central.web.security_headers import SecurityHeaders
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     app.include_router(desk_page.router)
     app.include_router(eid_page.router)
     app.include_router(book_page.router)
+    app.include_router(visit_page.router)
     app.include_router(janus_relay.router)
     app.include_router(update_serving.router)
     for console_router in (
@@ -184,8 +186,10 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             },
             public=(f"{API_PREFIX}/auth/login", f"{API_PREFIX}/enroll", "/console/login"),
             # The Janus relay authenticates each request by its room token itself.
-            public_prefixes=("/console/invitation/", "/janus", "/eid/", "/book/"),
-            public_large={"/janus": 64 * 1024},
+            public_prefixes=("/console/invitation/", "/janus", "/eid/", "/book/", "/visit/"),
+            # The visit's token is checked by its routes; a file from home is as large as
+            # a scanned page may be.
+            public_large={"/janus": 64 * 1024, "/visit/": settings.max_call_document_bytes},
             item_checked=(f"{API_PREFIX}/kiosk/events",),
         ),
         callers=callers,

@@ -69,12 +69,15 @@ def started_minutes(seconds: float) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
+HOME = "home"  # the "site" of a visit from home in a statement's rows
+
+
 def vat_of(net_cents: int, basis_points: int) -> int:
     """VAT in cents, rounded half up."""
     return (net_cents * basis_points + 5000) // 10000
 
 
-def _served(agreement: Agreement) -> Select[str, str, str, datetime | None, datetime | None]:
+def _served(agreement: Agreement) -> Select[str, str | None, str, datetime | None, datetime | None]:
     """(item id, site, service, start, end) of what the agreement served and has ended."""
     if agreement.kind == AgreementKind.INTERPRETATION:
         return (
@@ -136,8 +139,9 @@ def figures(db: Session, agreement: Agreement, month: Month) -> dict[str, Any]:
     )
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     items: list[str] = []
-    for item, site_id, service_id, start, end in db.execute(query):
+    for item, site, service_id, start, end in db.execute(query):
         items.append(item)
+        site_id = site or HOME  # an interpreter in a visit from home
         row = rows.setdefault(
             (site_id, service_id),
             {"site_id": site_id, "service_id": service_id, "calls": 0, "minutes": 0},
@@ -192,7 +196,7 @@ def _names(
 ) -> dict[str, str]:
     site_ids = {site for site, _ in rows}
     service_ids = {service for _, service in rows}
-    names: dict[str, str] = {}
+    names: dict[str, str] = {HOME: "Etäasiointi kotoa"}
     if site_ids:
         for site_id, site_name in db.execute(
             select(Site.id, Site.name).where(Site.id.in_(site_ids))

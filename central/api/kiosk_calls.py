@@ -29,9 +29,8 @@ from central.api.deps import (
     settings_of,
 )
 from central.api.schemas import errors
-from central.calls import conversation, janus_relay, lifecycle, parties
-from central.calls.media_server import participant_token
-from central.calls.turn import ice_servers
+from central.calls import conversation, lifecycle
+from central.calls.citizen_view import citizen_seen, citizen_view
 from central.db.models import Booking, Call, Service
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
@@ -73,42 +72,6 @@ def _own_call(db: Session, device: Device, call_id: str) -> Call:
     if call is None or call.kiosk_id != device.kiosk_id:
         raise not_found("call of this kiosk")
     return call
-
-
-def kiosk_view(request: Request, db: Session, call: Call, after: int) -> call_api.KioskCall:
-    settings = settings_of(request)
-    now = utcnow()
-    view = call_api.KioskCall(
-        id=call.id,
-        status=call.status,
-        outcome=call.outcome,
-        identification=call.identification,
-        identification_method=call.identification_method,
-        identification_requested=call.identification_requested,
-    )
-    if call.status == CallStatus.QUEUED:
-        place = lifecycle.queue_place(db, call, settings, now)
-        view.position, view.estimated_wait_s = place.position, place.estimated_wait_s
-    elif call.status == CallStatus.ACTIVE:
-        seen = call.official_seen_at
-        view.official_connected = bool(
-            seen and (now - seen).total_seconds() <= settings.desk_gone_after_s / 2
-        )
-        view.join = call_api.RoomJoin(
-            janus_url=janus_relay.join_url(request),
-            room=call.room or "",
-            token=participant_token(secret_key_of(request), call.id, lifecycle.KIOSK),
-            ice_servers=ice_servers(settings, f"kiosk-{call.kiosk_id[:8]}"),
-        )
-    if call.status != CallStatus.QUEUED:
-        view.parties = [
-            call_api.PartyRef(kind=party.kind, organisation=name, language=party.language)
-            for party, name in parties.ever_joined(db, call.id)
-        ]
-    if call.status != CallStatus.ENDED:
-        view.messages = conversation.messages_after(db, call.id, after)
-        view.documents = conversation.document_refs(db, call.id, "to_citizen")
-    return view
 
 
 @router.get(
@@ -202,7 +165,7 @@ def request_call(
     )
     db.add(call)
     db.commit()
-    return kiosk_view(request, db, call, 0)
+    return citizen_view(request, db, call, 0)
 
 
 @router.get("/calls/{call_id}", response_model=call_api.KioskCall, responses=errors(401, 403, 404))
@@ -222,25 +185,8 @@ def call_state(
     """The call as the kiosk sees it; asking is also the kiosk's "still here", and says
     how its link is (the official's desk then sends less on a poor one)."""
     call = _own_call(db, device, call_id)
-    if call.status != CallStatus.ENDED:
-        now = utcnow()
-        call.kiosk_seen_at = now
-        if link is not None:
-            call.kiosk_link = link
-        if camera is not None:
-            call.kiosk_camera = camera
-        if microphone is not None:
-            call.kiosk_microphone = microphone
-        settings = settings_of(request)
-        seen = call.official_seen_at
-        if (
-            call.status == CallStatus.ACTIVE
-            and seen is not None
-            and (now - seen).total_seconds() > settings.call_official_gone_end_after_s
-        ):
-            lifecycle.finish(db, call, CallOutcome.OFFICIAL_LEFT, media_rooms_of(request))
-        db.commit()
-    return kiosk_view(request, db, call, after)
+    citizen_seen(request, db, call, link, camera, microphone)
+    return citizen_view(request, db, call, after)
 
 
 @router.post(
@@ -262,7 +208,7 @@ def end_call(
         outcome = CallOutcome.LEFT_QUEUE
     lifecycle.finish(db, call, outcome, media_rooms_of(request))
     db.commit()
-    return kiosk_view(request, db, call, 0)
+    return citizen_view(request, db, call, 0)
 
 
 @router.post(

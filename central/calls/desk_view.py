@@ -19,6 +19,7 @@ from central.calls.turn import ice_servers
 from central.db.models import Call, CallParty, Organisation, Service, Site, User
 from central.db.types import utcnow
 from central.errors import not_found
+from contract.appointments import VisitPlace
 from contract.call_api import CallStatus, Speaker
 from contract.roles import Role
 
@@ -35,6 +36,8 @@ class Waiting(BaseModel):
     waited_s: int
     booked: bool
     for_me: bool
+    # The citizen is at home in their own browser (/visit/), not at a service point.
+    from_home: bool = False
 
 
 class InterpreterRequest(BaseModel):
@@ -86,6 +89,7 @@ class DeskCall(BaseModel):
     language: str
     site_name: str
     municipality: str = ""
+    from_home: bool = False
     identification: str
     # How (document, fineid…), and what the official asked for and the citizen has not
     # yet done.
@@ -221,6 +225,7 @@ def call_view(request: Request, access: Access, call: Call, after: int = 0) -> D
         service_name=service_name,
         language=call.language,
         site_name=site_name,
+        from_home=call.place == VisitPlace.HOME,
         municipality=municipality_of(access.db, call),
         identification=call.identification,
         identification_method=call.identification_method,
@@ -320,6 +325,7 @@ def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
                 municipality=municipality_of(db, call),
                 waited_s=int((now - call.created_at).total_seconds()),
                 booked=call.booking_id is not None,
+                from_home=call.place == VisitPlace.HOME,
                 for_me=call.wanted_official_id == me.id,
             )
         )

@@ -456,8 +456,14 @@ class Call(Base):
     agreement_id: Mapped[str | None] = mapped_column(ForeignKey("agreements.id"))
     # The statement that counted it once it ended (None: not on an issued one yet).
     statement_id: Mapped[str | None] = mapped_column(String(36))
-    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
-    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"), index=True)
+    # None for a visit from home (/visit/): the citizen's own browser, no service point.
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"))
+    kiosk_id: Mapped[str | None] = mapped_column(ForeignKey("kiosks.id"), index=True)
+    place: Mapped[VisitPlace] = mapped_column(
+        Vocabulary(VisitPlace, 16),
+        default=VisitPlace.SERVICE_POINT,
+        server_default=VisitPlace.SERVICE_POINT.value,
+    )
     service_id: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8))
     booking_id: Mapped[str | None] = mapped_column(String(36))

@@ -24,6 +24,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "waited": {"fi": "odottanut", "sv": "väntat", "en": "waited"},
     "booked": {"fi": "varattu aika", "sv": "bokad tid", "en": "booked"},
     "for_you": {"fi": "sinulle", "sv": "till dig", "en": "for you"},
+    "from_home": {"fi": "kotoa", "sv": "hemifrån", "en": "from home"},
     "accept": {"fi": "Vastaa", "sv": "Svara", "en": "Answer"},
     "resume": {"fi": "Jatka puhelua", "sv": "Fortsätt samtalet", "en": "Resume call"},
     "end_call": {"fi": "Lopeta puhelu", "sv": "Avsluta samtalet", "en": "End call"},

@@ -124,7 +124,9 @@ export class CallMedia {
     // (an interpreter, another official) gets a small video of their own.
     const fresh = publishers.filter((p) => p.id !== this.myId && !this.feeds.has(p.id) && !this.others.has(p.id));
     if (!fresh.length) return;
-    const kiosks = fresh.filter((p) => (p.display || "").startsWith("kiosk"));
+    // hooks.large: whose feed is shown large ("kiosk": the citizen, at the desk; "official"
+    // on the citizen's own page at home).
+    const kiosks = fresh.filter((p) => (p.display || "").startsWith(this.hooks.large || "kiosk"));
     for (const p of fresh) if (!kiosks.includes(p)) this.subscribeOther(p).catch(() => this.dropOther(p.id));
     if (!kiosks.length) return;
     kiosks.forEach((p) => { this.feeds.add(p.id); this.displays.set(p.id, p.display || ""); });

@@ -142,6 +142,7 @@ function renderLink(kioskLink) {
 
 // Where the citizen is: the service point and, beside it, its municipality.
 function place(item) {
+  if (item.from_home) return words.from_home;
   return item.municipality ? `${item.site_name}, ${item.municipality}` : item.site_name;
 }
 

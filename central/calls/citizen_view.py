@@ -1,0 +1,86 @@
+"""The call as the citizen's side sees it: a kiosk, or a browser at home (/visit/).
+
+Where the citizen is in the queue, whether the official is connected, how to join the
+room, who else joined, the chat and the documents shown to the citizen.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from central.api.deps import media_rooms_of, secret_key_of, settings_of
+from central.calls import conversation, janus_relay, lifecycle, parties
+from central.calls.media_server import participant_token
+from central.calls.turn import ice_servers
+from central.db.models import Call
+from central.db.types import utcnow
+from contract import call_api
+from contract.call_api import CallOutcome, CallStatus
+
+
+def citizen_view(request: Request, db: Session, call: Call, after: int) -> call_api.KioskCall:
+    settings = settings_of(request)
+    now = utcnow()
+    view = call_api.KioskCall(
+        id=call.id,
+        status=call.status,
+        outcome=call.outcome,
+        identification=call.identification,
+        identification_method=call.identification_method,
+        identification_requested=call.identification_requested,
+    )
+    if call.status == CallStatus.QUEUED:
+        place = lifecycle.queue_place(db, call, settings, now)
+        view.position, view.estimated_wait_s = place.position, place.estimated_wait_s
+    elif call.status == CallStatus.ACTIVE:
+        seen = call.official_seen_at
+        view.official_connected = bool(
+            seen and (now - seen).total_seconds() <= settings.desk_gone_after_s / 2
+        )
+        view.join = call_api.RoomJoin(
+            janus_url=janus_relay.join_url(request),
+            room=call.room or "",
+            token=participant_token(secret_key_of(request), call.id, lifecycle.KIOSK),
+            ice_servers=ice_servers(settings, f"kiosk-{(call.kiosk_id or call.id)[:8]}"),
+        )
+    if call.status != CallStatus.QUEUED:
+        view.parties = [
+            call_api.PartyRef(kind=party.kind, organisation=name, language=party.language)
+            for party, name in parties.ever_joined(db, call.id)
+        ]
+    if call.status != CallStatus.ENDED:
+        view.messages = conversation.messages_after(db, call.id, after)
+        view.documents = conversation.document_refs(db, call.id, "to_citizen")
+    return view
+
+
+def citizen_seen(
+    request: Request,
+    db: Session,
+    call: Call,
+    link: str | None = None,
+    camera: bool | None = None,
+    microphone: bool | None = None,
+) -> None:
+    """The citizen's side asked: it is still there, with its link, camera and microphone
+    as it says. An official silent too long has left: the call ends. Commits."""
+    if call.status == CallStatus.ENDED:
+        return
+    now = utcnow()
+    call.kiosk_seen_at = now
+    if link is not None:
+        call.kiosk_link = link
+    if camera is not None:
+        call.kiosk_camera = camera
+    if microphone is not None:
+        call.kiosk_microphone = microphone
+    settings = settings_of(request)
+    seen = call.official_seen_at
+    if (
+        call.status == CallStatus.ACTIVE
+        and seen is not None
+        and (now - seen).total_seconds() > settings.call_official_gone_end_after_s
+    ):
+        lifecycle.finish(db, call, CallOutcome.OFFICIAL_LEFT, media_rooms_of(request))
+    db.commit()

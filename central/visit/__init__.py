@@ -1,0 +1,1 @@
+"""/visit/: a booked video appointment from home, in the citizen's own browser."""
