@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from sqlalchemy import select
 
 from central.access.policy import Access, allowed
+from central.agreements import rules
 from central.api.bookings import BookingOut, booking_out
 from central.api.deps import secret_key_of
 from central.api.schemas import errors
@@ -351,10 +352,23 @@ def free_times(
 
 def _only_own(access: Access, wanted: Wanted) -> Wanted:
     """Through the API an organisation books its own officials' times (the national
-    admin anyone's); citizens on the web and at kiosks see every provider's."""
+    admin anyone's); citizens on the web and at kiosks see every provider's. Another
+    organisation's service point only where an agreement lets the caller's serve the
+    service there (as POST /bookings); otherwise it is out of reach."""
     if access.is_national:
         return wanted
-    return replace(wanted, provider_id=access.person.org_id or "")
+    mine = access.person.org_id or ""
+    if wanted.place == VisitPlace.SERVICE_POINT and wanted.host_org_id != mine:
+        assert wanted.site_id is not None and wanted.host_org_id is not None
+        route = rules.route_for(
+            access.db, wanted.host_org_id, wanted.site_id, wanted.service_id, None, utcnow()
+        )
+        if route is None or route.provider_id != mine:
+            raise forbidden(
+                "This service point belongs to another organisation, and no agreement of "
+                "yours covers this service there."
+            )
+    return replace(wanted, provider_id=mine)
 
 
 def free_times_of(db: Any, wanted: Wanted, day: date | None) -> FreeTimes:

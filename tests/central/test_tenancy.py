@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from devtools.appointment_world import calendar_body, open_calendar
 from devtools.builders import booking_request, sample_catalogue
 from devtools.central_world import agree, call_in_database, make_org, ok
 
@@ -91,6 +92,30 @@ def orgs(central, national):
         ),
         201,
     )
+    # B's official's appointment calendar and absence, and a time it offers at B's site.
+    b.extra["calendar"] = open_calendar(
+        central, admin_b, b.tokens["official"], SERVICES[0], notice_minutes=24 * 60
+    )
+    b.extra["absence"] = ok(
+        central.request(
+            "POST",
+            "/absences",
+            b.tokens["official"],
+            json={
+                "starts_at": (start + timedelta(days=20)).isoformat(),
+                "ends_at": (start + timedelta(days=21)).isoformat(),
+            },
+        ),
+        201,
+    )
+    b.extra["free_time"] = ok(
+        central.request(
+            "GET",
+            "/appointments/free",
+            b.tokens["booking_system"],
+            params={"service_id": SERVICES[0], "place": "service_point", "site_id": b.site_id},
+        )
+    )["times"][0]["starts_at"]
     return a, b
 
 
@@ -140,6 +165,8 @@ LISTINGS = {
     ("GET", "/services/{service_id}/overlay"),
     ("GET", "/agreements"),
     ("GET", "/served-sites"),
+    ("GET", "/appointment-calendars"),
+    ("GET", "/absences"),
 }
 # The same for every signed-in person: the national expert directory.
 NATIONAL_LISTS = {("GET", "/expert-directory")}
@@ -171,6 +198,8 @@ def targets(b):
         "deployment_id": b.extra["deployment"]["id"],
         "service_id": SERVICES[0],
         "agreement_id": b.extra["agreement"]["id"],
+        "calendar_id": b.extra["calendar"]["id"],
+        "absence_id": b.extra["absence"]["id"],
         "month": "2026-11",
     }
 
@@ -237,11 +266,34 @@ def bodies(b):
             "service_id": SERVICES[0],
             "organisation_id": b.id,
         },
+        ("POST", "/appointment-calendars"): calendar_body(
+            SERVICES[0], official_id=b.extra["calendar"]["official_id"]
+        ),
+        ("PUT", "/appointment-calendars/{calendar_id}"): calendar_body(SERVICES[0]),
+        ("POST", "/absences"): {
+            "official_id": b.extra["calendar"]["official_id"],
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(days=1)).isoformat(),
+        },
+        ("POST", "/appointments"): {
+            "service_id": SERVICES[0],
+            "place": "service_point",
+            "site_id": b.site_id,
+            "language": "fi",
+            "starts_at": b.extra["free_time"],
+            "name": "Intruder",
+        },
     }
 
 
 # Endpoints that name their target in the query rather than the path.
 QUERIES = {("DELETE", "/auth/login-locks"): "email"}
+# ... with more than one query parameter: the whole query, aimed at B.
+FULL_QUERIES = {
+    ("GET", "/appointments/free"): lambda b: (
+        f"service_id={SERVICES[0]}&place=service_point&site_id={b.site_id}"
+    )
+}
 
 
 def person_matrix(app, b):
@@ -263,6 +315,8 @@ def person_matrix(app, b):
                 path = path.replace("{" + param["name"] + "}", values[param["name"]])
         if key in QUERIES:
             path += f"?{QUERIES[key]}={b.extra['user']['email']}"
+        if key in FULL_QUERIES:
+            path += "?" + FULL_QUERIES[key](b)
         if "requestBody" in operation:
             assert key in known_bodies, f"{key}: add a body aimed at B to bodies()"
         rows.append((method, template, path, known_bodies.get(key)))

@@ -191,7 +191,9 @@ def test_at_a_service_point_only_where_the_provider_may_serve(central, national)
     open_calendar(central, provider.tokens["org_admin"], provider.tokens["official"], SERVICE)
     system = provider.tokens["booking_system"]
     query = {"service_id": SERVICE, "place": "service_point", "site_id": host.site_id}
-    assert free(central, system, **query)["days"] == []  # the host serves its own
+    # The host serves its own: the provider's booking system is told so.
+    refused = central.request("GET", "/appointments/free", system, params=query)
+    assert refused.status_code == 403 and "no agreement" in refused.json()["error"]["message"]
     agree(central, national, host.id, provider.id, service_ids=[SERVICE])
     assert free(central, system, **query)["days"] != []
     assert _home(central, system)["days"] != []

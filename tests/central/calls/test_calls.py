@@ -109,7 +109,9 @@ def test_queue_accept_chat_documents_end(central, world, media):
         "waited_s",
         "booked",
         "for_me",
+        "from_home",
     }
+    assert waiting[0]["from_home"] is False
 
     joined = ok(central.request("POST", f"/desk/calls/{first['id']}/accept", anna))
     assert joined["status"] == "active"
