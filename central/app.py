@@ -31,6 +31,7 @@ from central.api import (
     users,
 )
 from central.api.docs import install_docs
+from central.appointments import no_shows
 from central.book import page as book_page
 from central.calls import janus_relay, media_cleanup
 from central.calls.media_server import JanusRooms
@@ -50,6 +51,7 @@ from central.console import site_pages as console_sites
 from central.console import static_files as console_static
 from central.db.engine import make_engine, make_session_factory
 from central.db.migrate import upgrade
+from central.desk import feed as desk_feed
 from central.desk import page as desk_page
 from central.eid import page as eid_page
 from central.errors import install_error_handlers
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:
         runners = [
             retention.runner(started.state.sessions, settings),
+            no_shows.runner(started.state.sessions, settings),
             alerts.runner(started.state.sessions, settings),
             ptv_sync.runner(started.state.sessions, settings),
             media_cleanup.runner(
@@ -143,6 +146,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
 
     install_docs(app, API_PREFIX)
     app.include_router(desk_page.router)
+    app.include_router(desk_feed.router)
     app.include_router(eid_page.router)
     app.include_router(book_page.router)
     app.include_router(visit_page.router)
@@ -186,7 +190,14 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             },
             public=(f"{API_PREFIX}/auth/login", f"{API_PREFIX}/enroll", "/console/login"),
             # The Janus relay authenticates each request by its room token itself.
-            public_prefixes=("/console/invitation/", "/janus", "/eid/", "/book/", "/visit/"),
+            public_prefixes=(
+                "/console/invitation/",
+                "/janus",
+                "/eid/",
+                "/book/",
+                "/visit/",
+                "/desk/feed/",
+            ),
             # The visit's token is checked by its routes; a file from home is as large as
             # a scanned page may be.
             public_large={"/janus": 64 * 1024, "/visit/": settings.max_call_document_bytes},

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     booking_holds_per_address_hour: int = Field(default=10, ge=1)
     booking_holds_per_email_hour: int = Field(default=3, ge=1)
     booking_code_tries_per_address_hour: int = Field(default=20, ge=1)
+    # A video appointment nobody checked in for this long after its start is a no-show;
+    # checked (and unproven web holds let go) this often.
+    appointment_no_show_after_min: int = Field(default=15, ge=1)
+    appointment_check_every_s: float = Field(default=60, gt=0)
 
     # Video calls (docs/operator.md, "Video calls"). The Janus URL is what browsers and
     # kiosks reach; the admin URL and secrets only central uses. No Janus URL: no calls.

@@ -11,6 +11,7 @@ gets 404, as if it did not exist.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -22,6 +23,7 @@ from central.access.policy import Access, allowed
 from central.api.deps import media_rooms_of, rooms_of, secret_key_of
 from central.api.kiosk_calls import BINARY_BODY, MessageIn
 from central.api.schemas import errors
+from central.appointments import day as appointment_day
 from central.calls import conversation, lifecycle, parties, queue
 from central.calls.desk_view import (
     DeskCall,
@@ -36,6 +38,7 @@ from central.calls.desk_view import (
 )
 from central.db.models import Call, CallDocument, CallParty
 from central.db.types import utcnow
+from central.desk import feed
 from central.errors import ApiError, not_found
 from central.identity import sealed
 from central.web.attachment import content_disposition
@@ -393,4 +396,54 @@ def download_document(
         content,
         media_type=document.content_type,
         headers={"content-disposition": content_disposition(document.name)},
+    )
+
+
+class DeskAppointment(BaseModel):
+    booking_id: str
+    starts_at: str
+    ends_at: str
+    service_id: str
+    service_name: str
+    place: str
+    site_name: str
+    language: str
+    interpreter_language: str | None
+    name: str
+    state: str
+
+
+class DeskAppointments(BaseModel):
+    day: str
+    items: list[DeskAppointment]
+    feed_url: str
+
+
+@router.get("/appointments", response_model=DeskAppointments, responses=errors(401, 403, 422))
+def my_appointments(
+    request: Request,
+    day: date | None = Query(default=None, description="A Finnish day; today if unset"),
+    lang: str = Query(default="fi", pattern=r"^(fi|sv|en)$"),
+    access: Access = Depends(desk_user),
+) -> DeskAppointments:
+    """The official's video appointments of the day and who has arrived: checked in at
+    a kiosk, or waiting at home; `feed_url` is their own calendar feed (iCalendar)."""
+    shown = day or utcnow().astimezone(appointment_day.HELSINKI).date()
+    start, end = appointment_day.day_range(shown)
+    found = appointment_day.of_official(access.db, access.person.user_id, start, end, lang)
+    access.db.commit()
+    return DeskAppointments(
+        day=shown.isoformat(),
+        items=[
+            DeskAppointment(
+                **{
+                    **a.__dict__,
+                    "starts_at": a.starts_at.isoformat(),
+                    "ends_at": a.ends_at.isoformat(),
+                    "place": a.place.value,
+                }
+            )
+            for a in found
+        ],
+        feed_url=feed.url_for(request, access.person.user_id),
     )

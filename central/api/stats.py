@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from central.access.policy import Access, allowed
 from central.api.schemas import errors
+from central.appointments import report as booking_report
 from central.db.models import Call, UsageEvent
 from central.errors import ApiError
 from central.usage import call_stats
@@ -109,7 +110,38 @@ def calls(
         "side": side,
         "items": items,
         "total": sum(i["requested"] for i in items),
+        "from_home": sum(i["from_home"] for i in items),
     }
     if side == "provider":
         answer["sites"] = call_stats.per_site(access.db, where)
     return answer
+
+
+@router.get("/stats/bookings", responses=errors(401, 403, 422))
+def bookings(
+    from_: str | None = Query(default=None, alias="from", description="first day (UTC), inclusive"),
+    to: str | None = Query(default=None, description="last day (UTC), inclusive"),
+    side: Literal["host", "provider"] = Query(
+        default="provider",
+        description="provider: bookings of the organisation's officials' times, wherever; "
+        "host: bookings at its service points, whoever serves them",
+    ),
+    access: Access = Depends(allowed("stats.read")),
+) -> dict[str, Any]:
+    """Bookings made in the days, by channel (kiosk, web, booking system) and place
+    (service point, home): how many, and how many were cancelled, not come to, arrived."""
+    first, last = _day(from_, "from"), _day(to, "to")
+    start = (
+        datetime.combine(date.fromisoformat(first), time(), UTC)
+        if first
+        else datetime(2000, 1, 1, tzinfo=UTC)
+    )
+    end = (
+        datetime.combine(date.fromisoformat(last), time(), UTC) + timedelta(days=1)
+        if last
+        else datetime(2100, 1, 1, tzinfo=UTC)
+    )
+    org = None if access.is_national else access.person.org_id
+    found = booking_report.figures(access.db, booking_report.scope(org, side), start, end)
+    access.db.commit()
+    return {"from": first, "to": last, "side": side, **found}

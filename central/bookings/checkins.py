@@ -38,6 +38,8 @@ def check_in(
     else:
         status = CheckInStatus.CHECKED_IN
         booking.checked_in_at = at
+        if booking.status == BookingStatus.NO_SHOW:
+            booking.status = BookingStatus.BOOKED  # came after all (a kiosk told late)
         changes.record(db, [booking.site_id], changes.BOOKING, booking.id, deleted=False)
     db.add(
         CheckIn(

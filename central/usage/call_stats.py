@@ -11,12 +11,15 @@ from sqlalchemy.orm import Session
 
 from central.db.models import Call, CallParty, Organisation, Site
 from central.db.types import SecondsBetween
+from contract.appointments import VisitPlace
 from contract.call_api import IdentificationLevel
 
 
 def _empty() -> dict[str, Any]:
     return {
         "requested": 0,
+        # Visits from home (/visit/), counted apart from those at service points.
+        "from_home": 0,
         "answered": 0,
         "duration_s": 0,
         "wait_s": 0,
@@ -27,6 +30,7 @@ def _empty() -> dict[str, Any]:
 
 def _add(item: dict[str, Any], row: Any, provider: str) -> None:
     item["requested"] += row.requested
+    item["from_home"] += int(row.home or 0)
     item["answered"] += row.answered
     item["duration_s"] += round(row.duration_s or 0)
     item["wait_s"] += round(row.wait_s or 0)
@@ -60,6 +64,7 @@ def _counted(key: Any, where: list[ColumnElement[bool]]) -> Any:
             func.sum(case((Call.identification == IdentificationLevel.STRONG, 1), else_=0)).label(
                 "strong"
             ),
+            func.sum(case((Call.place == VisitPlace.HOME, 1), else_=0)).label("home"),
         )
         .where(*where)
         .group_by(key, Call.provider_id, Call.outcome)
@@ -163,6 +168,7 @@ def per_site(db: Session, where: list[ColumnElement[bool]]) -> list[dict[str, An
     per: dict[str, dict[str, Any]] = {}
     for row in rows:
         name, host = sites.get(row.key, ("", ""))
+        # Visits from home have no site: one row of their own (site_id null).
         item = per.setdefault(row.key, {"site_id": row.key, "site": name, "host": host, **_empty()})
         _add(item, row, providers.get(row.provider_id, ""))
     return [_averages(item) for item in sorted(per.values(), key=lambda i: (i["host"], i["site"]))]

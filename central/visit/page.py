@@ -75,15 +75,8 @@ def visit_page(
     now = utcnow()
     state = "ready"
     what = None
-    if (
-        booking is None
-        or booking.place != VisitPlace.HOME
-        or booking.status
-        not in (
-            BookingStatus.BOOKED,
-            BookingStatus.CHECKED_IN,
-        )
-    ):
+    open_states = (BookingStatus.BOOKED, BookingStatus.NO_SHOW)  # no-show: late, still on time
+    if booking is None or booking.place != VisitPlace.HOME or booking.status not in open_states:
         state = "gone"
     else:
         what = mails.describe(db, booking, language)
@@ -129,7 +122,7 @@ def join_queue(request: Request, db: SessionDep, token: str) -> Any:
     a reloaded page rejoins it)."""
     booking = _booking(request, db, token)
     now = utcnow()
-    if booking.status not in (BookingStatus.BOOKED, BookingStatus.CHECKED_IN):
+    if booking.status not in (BookingStatus.BOOKED, BookingStatus.NO_SHOW):
         raise ApiError(409, "booking_cancelled", "This booking is cancelled.")
     if now < booking.starts_at - OPENS_BEFORE or now > booking.ends_at + OPEN_AFTER:
         raise ApiError(
@@ -153,7 +146,8 @@ def join_queue(request: Request, db: SessionDep, token: str) -> Any:
         db.add(call)
         if booking.checked_in_at is None:
             booking.checked_in_at = now  # arrived: the desk's list of the day shows it
-            booking.status = BookingStatus.CHECKED_IN
+        if booking.status == BookingStatus.NO_SHOW:
+            booking.status = BookingStatus.BOOKED  # late, but here
         db.commit()
     return citizen_view(request, db, call, 0)
 

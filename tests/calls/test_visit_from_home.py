@@ -104,6 +104,10 @@ def test_a_visit_from_home_through_the_officials_queue(call_world, pages):
             desk.click("#set-available")
             desk.wait_for_selector("#queue li button", timeout=15000)
             assert "from home" in desk.inner_text("#queue")
+            # The day's appointments: this one, from home, waiting in the queue.
+            desk.wait_for_selector("#appointments tbody tr[data-state=waiting]", timeout=40000)
+            assert "Maija Virtanen" in desk.inner_text("#appointments")
+            desk.screenshot(path=str(SCREENSHOTS / "desk-appointments.png"), full_page=True)
             desk.click("#queue li button")
             assert wait_for(lambda: desk_sees(desk, "citizen-camera"), 30)
             assert wait_for(lambda: desk_sees(home, "official-camera"), 30)

@@ -152,6 +152,7 @@ SELF = {
     ("POST", "/auth/password"),
     ("GET", "/desk/state"),
     ("PUT", "/desk/presence"),
+    ("GET", "/desk/appointments"),
 }
 # Listings filter by the caller's organisation: test_listings_show_only_own_organisation.
 LISTINGS = {
@@ -167,6 +168,7 @@ LISTINGS = {
     ("GET", "/served-sites"),
     ("GET", "/appointment-calendars"),
     ("GET", "/absences"),
+    ("GET", "/stats/bookings"),
 }
 # The same for every signed-in person: the national expert directory.
 NATIONAL_LISTS = {("GET", "/expert-directory")}

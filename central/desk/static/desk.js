@@ -321,6 +321,7 @@ $("login").addEventListener("submit", async (event) => {
     notice("");
     showLoggedIn(true);
     refresh();
+    refreshAppointments();
   } catch (e) {
     notice(words.login_failed);
   }
@@ -455,6 +456,40 @@ window.deskVideoIn = async () => {
   return [`${mediaGeneration}-${media.subscriptions}`, frames];
 };
 
+// The day's video appointments: who is coming, who has arrived (checked in at a kiosk or
+// waiting at home), who did not come. Every 30 s: they change slowly.
+async function refreshAppointments() {
+  if (!session.token) return;
+  let day;
+  try {
+    day = await api("GET", `/desk/appointments?lang=${document.documentElement.lang}`);
+  } catch (e) {
+    return; // an interpreter has none (403), or central is away: the queue says so
+  }
+  $("appointments-panel").hidden = false;
+  $("appointments-empty").hidden = day.items.length > 0;
+  $("appointments").hidden = day.items.length === 0;
+  const rows = day.items.map((a) => {
+    const row = document.createElement("tr");
+    row.dataset.state = a.state;
+    // Finnish time, whatever the official's computer is set to (the citizens' times are).
+    const at = new Date(a.starts_at).toLocaleTimeString(document.documentElement.lang,
+      { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "Europe/Helsinki" });
+    const where = a.place === "home" ? words.from_home : a.site_name;
+    for (const text of [at, a.service_name, where, a.name, words["appointment_" + a.state]]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    return row;
+  });
+  $("appointments").tBodies[0].replaceChildren(...rows);
+  $("feed").href = day.feed_url;
+  $("feed").textContent = day.feed_url;
+}
+
 showLoggedIn(Boolean(session.token));
 refresh();
+refreshAppointments();
 setInterval(refresh, POLL_MS);
+setInterval(refreshAppointments, 30000);
