@@ -14,15 +14,21 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from central.db.models import Alert, Kiosk, Service, Site, UsageDaily
+from central.appointments import report as booking_report
+from central.db.models import Alert, Booking, Call, Kiosk, Service, Site, UsageDaily
 from central.ptv import service_name
+from contract.appointments import VisitPlace
 from contract.events import ACTIVITIES
 
 MAX_DAYS = 400
+
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,10 @@ class Report:
     accessibility: dict[str, int]
     calls: dict[str, float]
     faults: list[dict[str, Any]] = field(default_factory=list)
+    # Video appointments booked in the days (central/appointments/report.py), and the
+    # video calls by where the citizen was: at a service point, or at home.
+    bookings: dict[str, Any] = field(default_factory=dict)
+    calls_by_place: dict[str, int] = field(default_factory=dict)
 
     @property
     def visits(self) -> int:
@@ -142,6 +152,8 @@ def build(db: Session, wanted: ReportFilter, language: str = "fi") -> Report:
         accessibility=_accessibility(db, where),
         calls=_calls(db, where),
         faults=_faults(db, wanted),
+        bookings=_bookings(db, wanted),
+        calls_by_place=_calls_by_place(db, wanted),
     )
 
 
@@ -179,6 +191,35 @@ def _calls(db: Session, where: list[ColumnElement[bool]]) -> dict[str, float]:
         "average_min": round(total / 60 / count, 1) if count else 0.0,
         "longest_min": round(float(longest or 0) / 60, 1),
     }
+
+
+def _days(wanted: ReportFilter) -> tuple[datetime, datetime]:
+    """The filter's days as Finnish days, in UTC instants."""
+    start = datetime.combine(wanted.first, time(), tzinfo=HELSINKI)
+    end = datetime.combine(wanted.last, time(), tzinfo=HELSINKI) + timedelta(days=1)
+    return start, end
+
+
+def _bookings(db: Session, wanted: ReportFilter) -> dict[str, Any]:
+    where = booking_report.scope(wanted.org_id, "any")
+    if wanted.site_id:
+        where.append(Booking.site_id == wanted.site_id)
+    return booking_report.figures(db, where, *_days(wanted))
+
+
+def _calls_by_place(db: Session, wanted: ReportFilter) -> dict[str, int]:
+    start, end = _days(wanted)
+    query = select(Call.place, func.count()).where(Call.created_at >= start, Call.created_at < end)
+    if wanted.org_id:
+        query = query.where(or_(Call.org_id == wanted.org_id, Call.provider_id == wanted.org_id))
+    if wanted.site_id:
+        query = query.where(Call.site_id == wanted.site_id)
+    if wanted.kiosk_id:
+        query = query.where(Call.kiosk_id == wanted.kiosk_id)
+    found = {p.value: 0 for p in VisitPlace}
+    for place, count in db.execute(query.group_by(Call.place)):
+        found[str(place)] = int(count)
+    return found
 
 
 def _faults(db: Session, wanted: ReportFilter) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from devtools.central_world import ok
-from tests.console.conftest import SCREENSHOTS, ConsoleWorld, log_in, look
+from tests.console.conftest import SCREENSHOTS, ConsoleWorld, log_in, look, signed_in_as
 
 pytestmark = pytest.mark.slow
 
@@ -155,3 +155,42 @@ def test_another_municipality_reports_only_its_own(console, world):
     assert "Something went wrong" in console.inner_text("h1")
     console.goto(f"{world.central.base}/console/reports?org={world.a.id}")
     assert "Järvenpää" not in console.inner_text("main")
+
+
+def test_video_appointments_in_the_report(console, world):
+    """Bookings by channel and place, with cancellations, in A's report; none in B's."""
+    from devtools.appointment_world import open_calendar
+    from devtools.builders import sample_catalogue, service_ids
+
+    ok(world.central.request("POST", "/catalogue/import", world.national, json=sample_catalogue()))
+    service = service_ids()[0]
+    a = world.a
+    open_calendar(world.central, a.tokens["org_admin"], a.tokens["official"], service)
+    system = a.tokens["booking_system"]
+    times = ok(
+        world.central.request(
+            "GET", "/appointments/free", system, params={"service_id": service, "place": "home"}
+        )
+    )["times"]
+    made = []
+    for n, place in enumerate(("home", "home", "service_point")):
+        body = {
+            "service_id": service,
+            "place": place,
+            "site_id": a.site_id,
+            "language": "fi",
+            "starts_at": times[n]["starts_at"],
+            "name": "Asiakas",
+        }
+        made.append(ok(world.central.request("POST", "/appointments", system, json=body), 201))
+    ok(world.central.request("DELETE", f"/bookings/{made[0]['id']}", system))
+    log_in(console, world, "admin_a", "/console/reports")
+    table = console.inner_text("#bookings-by-channel")
+    row = next(line for line in table.splitlines() if line.startswith("By a booking system"))
+    assert row.split("\t")[1:] == ["3", "1", "0", "0"], row
+    assert "At a service point\t1" in console.inner_text("main")
+    look(console, "reports-appointments")
+    with signed_in_as(console, world, "admin_b", "/console/reports") as other:
+        table = other.page.inner_text("#bookings-by-channel")
+    row = next(line for line in table.splitlines() if line.startswith("By a booking system"))
+    assert row.split("\t")[1:] == ["0", "0", "0", "0"], row
