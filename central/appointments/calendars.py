@@ -89,15 +89,22 @@ def check(calendar: AppointmentCalendar) -> None:
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def periods_on(calendar: AppointmentCalendar, day: date) -> list[Period]:
-    """The calendar's bookable time on `day` (a day in its own zone)."""
+def clocks_on(calendar: AppointmentCalendar, day: date) -> tuple[tuple[str, str], ...]:
+    """The day's periods as written ("09:00", "11:30"), in the calendar's own zone: what
+    calendars alike share, so a search works out their slots once (slots.py)."""
     if day.isoformat() < calendar.valid_from:
-        return []
+        return ()
     if calendar.valid_until is not None and day.isoformat() > calendar.valid_until:
-        return []
+        return ()
     periods = calendar.exceptions.get(day.isoformat())
     if periods is None:
         periods = [p for p in calendar.weekly if p.get("day") == day.weekday()]
+    return tuple(sorted((str(p["start"]), str(p["end"])) for p in periods))
+
+
+def periods_on(calendar: AppointmentCalendar, day: date) -> list[Period]:
+    """The calendar's bookable time on `day` (a day in its own zone)."""
+    periods = [{"start": a, "end": b} for a, b in clocks_on(calendar, day)]
     zone = ZoneInfo(calendar.zone)
     out = []
     for start, end in sorted((minutes_of(p["start"]), minutes_of(p["end"])) for p in periods):

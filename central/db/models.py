@@ -337,6 +337,8 @@ class Booking(Base):
         UniqueConstraint("org_id", "external_id", name="uq_bookings_external"),
         Index("ix_bookings_site_code", "site_id", "code"),
         Index("ix_bookings_site_code_lookup", "site_id", "code_lookup"),
+        # An official's held times, as the appointment search reads them (0019).
+        Index("ix_bookings_official_starts", "official_id", "starts_at"),
     )
 
 

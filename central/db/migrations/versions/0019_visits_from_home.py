@@ -1,4 +1,5 @@
-"""A call from home (/visit/): no kiosk and no service point; where the citizen sits
+"""A call from home (/visit/): no kiosk and no service point; where the citizen sits.
+An index for the appointment search: an official's bookings by time
 
 Revision ID: 0019
 Revises: 0018
@@ -22,9 +23,11 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("place", sa.String(length=16), nullable=False, server_default="service_point")
         )
+    op.create_index("ix_bookings_official_starts", "bookings", ["official_id", "starts_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_bookings_official_starts", table_name="bookings")
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.drop_column("place")
         batch_op.alter_column("site_id", existing_type=sa.String(length=36), nullable=False)
