@@ -143,6 +143,8 @@ class UiDriver:
                     self.settle()
                     yield f"call:{phase}"
                 call.phase = "check"
+            if name == "appointment":
+                yield from self._appointment_views()
         self.app.go("home")
         for kind in (IdleWarning, LanguageChooser, AccessibilityChooser):
             modal = kind()
@@ -152,6 +154,62 @@ class UiDriver:
             yield kind.__name__
             modal.dismiss()
             self.pump(0.1)
+
+    def _appointment_views(self) -> Iterator[str]:
+        """The booking screen's phases, filled as central would fill them: a month of days,
+        a day of times, a booked appointment with its code."""
+        from datetime import UTC, date, datetime, timedelta
+
+        from contract.appointments import FreeTime, KioskAppointment, KioskFreeTimes, VisitPlace
+
+        screen = self.app.loaded["appointment"]
+        today = date.today()
+        start = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
+        times = [
+            FreeTime(
+                (start + timedelta(minutes=30 * n)).isoformat(),
+                (start + timedelta(minutes=30 * n + 30)).isoformat(),
+            )
+            for n in range(16)
+        ]
+        days = [(today + timedelta(days=n)).isoformat() for n in range(22)]
+        free = KioskFreeTimes(days, days[0], times)
+        screen.offered = {VisitPlace.SERVICE_POINT: free, VisitPlace.HOME: free}
+        screen.starts_at, screen.email, screen.interpreter = (
+            times[3].starts_at,
+            "maija.virtanen@example.fi",
+            "ar",
+        )
+        screen.result = KioskAppointment(
+            "b-1",
+            "WN6C-H4PM",
+            screen.service_id,
+            times[3].starts_at,
+            times[3].ends_at,
+            VisitPlace.SERVICE_POINT,
+            "Yhteispalvelupiste Järvenpää",
+            "https://x/book/m/1",
+        )
+        for phase in (
+            "place",
+            "days",
+            "times",
+            "details",
+            "interpreter",
+            "email",
+            "code",
+            "found",
+            "cancel_sure",
+            "done",
+            "problem",
+        ):
+            if phase == "problem":
+                screen.problem("offline")
+            else:
+                screen.show(phase)
+            self.settle()
+            yield f"appointment:{phase}"
+        screen.wipe()
 
     def buttons(self) -> list[Any]:
         from kiosk.ui.widgets import KioskButton

@@ -69,6 +69,7 @@ class AppointmentScreen(KioskScreen):
     summary = StringProperty("")  # the appointment as chosen or booked
     message = StringProperty("")
     typed = StringProperty("")  # the e-mail address or the code being typed
+    has_options = BooleanProperty(False)  # the phase offers a list to choose from
     managing = BooleanProperty(False)  # found by its code: changing, not booking anew
 
     def __init__(self, **kwargs: Any) -> None:
@@ -238,24 +239,25 @@ class AppointmentScreen(KioskScreen):
         else:
             self.message = self.app.t("Take your receipt from the printer.")
 
-    def _summary_lines(self, made: contract.KioskAppointment) -> list[str]:
+    def _when_where_how(self, made: contract.KioskAppointment) -> tuple[str, str, str]:
         t = self.app.t
         when = datetime.fromisoformat(made.starts_at)
+        day = when.astimezone(zone_of(self.app.kiosk_config)).date()
         place = t("From home by video") if made.place == VisitPlace.HOME else made.site_name
-        lines = [
-            self._service_name(made.service_id),
-            f"{self._day_words(when.astimezone(zone_of(self.app.kiosk_config)).date())} "
-            f"{clock_at_site(when, self.app.kiosk_config)}",
-            place,
-        ]
-        if made.code:
-            lines.append(t("Booking code: {code}").format(code=made.code))
-        lines.append(
+        how = (
             t("Open the meeting link on your phone shortly before the time.")
             if made.place == VisitPlace.HOME
             else t("Check in at the kiosk with your code or this QR code.")
         )
-        return lines
+        return f"{self._day_words(day)} {clock_at_site(when, self.app.kiosk_config)}", place, how
+
+    def _summary_lines(self, made: contract.KioskAppointment) -> list[str]:
+        """The receipt's lines: the service, when, where, the code, how to come."""
+        when, place, how = self._when_where_how(made)
+        lines = [self._service_name(made.service_id), when, place]
+        if made.code:
+            lines.append(self.app.t("Booking code: {code}").format(code=made.code))
+        return [*lines, how]
 
     # -- change or cancel by code ---------------------------------------------------
 
@@ -355,7 +357,8 @@ class AppointmentScreen(KioskScreen):
             self.message = ""  # "Looking for free times…" and the like are over
         t = self.app.t
         self.question = t(QUESTIONS[phase]) if phase in QUESTIONS else ""
-        if phase in ("details", "email", "interpreter"):
+        # While choosing from a list or typing, the summary gives way (a 7" panel).
+        if phase == "details":
             self.summary = self.chosen_text()
         elif phase in ("done", "found", "cancel_sure", "cancelled"):
             self.summary = self.done_text()
@@ -363,10 +366,12 @@ class AppointmentScreen(KioskScreen):
             self.summary = ""
         if "options" not in self.ids:
             return
-        offer(self.ids.keyboard, phase in ("email", "code"))
+        offer(self.ids.keypad, phase in ("email", "code"))
         box = self.ids.options
         box.clear_widgets()
-        for text, icon, action in self._options(phase):
+        options = self._options(phase)
+        self.has_options = bool(options)
+        for text, icon, action in options:
             button = ListButton(text=text, icon=icon)
             button.bind(on_activate=lambda _b, act=action: act())
             box.add_widget(button)
@@ -523,10 +528,18 @@ class AppointmentScreen(KioskScreen):
         return "\n".join(parts)
 
     def done_text(self) -> str:
+        """The appointment on screen: when and where, and what to do then. Booked, the
+        service is the heading and the code is shown large; found by its code, the
+        service leads and how to come is left out: a 7" panel in large text has room for
+        no more."""
         made = self.result
         if made is None:
             return ""
-        lines = self._summary_lines(made)
+        when, place, how = self._when_where_how(made)
+        if self.phase in ("found", "cancel_sure"):
+            lines = [self._service_name(made.service_id), when, place]
+        else:
+            lines = [when, place, how]
         if made.mailed:
             lines.append(self.app.t("The confirmation was sent to your e-mail."))
         return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The on-screen keyboard: letters for search and chat, booking-code letters, PIN digits."""
+"""The on-screen keyboard: letters for search and chat, an e-mail address, booking-code
+letters, PIN digits."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ CHAT_ROWS = [
     list("zxcvbnm,.-"),
     list("?!:;'()@/€"),
 ]
+# An e-mail address: letters, digits and what addresses have; four rows, so a 7" panel
+# keeps room for the address above it.
+EMAIL_ROWS = [
+    list("1234567890"),
+    list("qwertyuiop"),
+    list("asdfghjkl@"),
+    list("zxcvbnm._-"),
+]
 # Booking codes use no 0/O/1/I/L (contract/codes.py), so their keyboard has none either.
 CODE_ROWS = [list("23456789"), list("ABCDEFGHJK"), list("MNPQRSTUVW"), list("XYZ")]
 PIN_ROWS = [list("123"), list("456"), list("789"), list("0")]
@@ -36,7 +45,7 @@ PIN_ROWS = [list("123"), list("456"), list("789"), list("0")]
 class OnScreenKeyboard(BoxLayout):
     """Keys for search (with å, ä, ö), booking codes or a PIN; emits `on_key`."""
 
-    layout = OptionProperty("text", options=["text", "chat", "code", "pin"])
+    layout = OptionProperty("text", options=["text", "chat", "code", "pin", "email"])
     shifted = BooleanProperty(False)  # chat: the next letter is a capital
     # A citizen's PIN: speech mode says where a key is, never its digit.
     secret = BooleanProperty(False)
@@ -65,9 +74,13 @@ class OnScreenKeyboard(BoxLayout):
 
     def _build(self) -> None:
         self.clear_widgets()
-        rows = {"text": TEXT_ROWS, "chat": CHAT_ROWS, "code": CODE_ROWS, "pin": PIN_ROWS}[
-            self.layout
-        ]
+        rows = {
+            "text": TEXT_ROWS,
+            "chat": CHAT_ROWS,
+            "code": CODE_ROWS,
+            "pin": PIN_ROWS,
+            "email": EMAIL_ROWS,
+        }[self.layout]
         self._letters: list[KioskButton] = []
         app = App.get_running_app()
         t = app.t if app is not None else (lambda msgid: msgid)
@@ -77,7 +90,12 @@ class OnScreenKeyboard(BoxLayout):
         self._narrow = self.width < NARROW_KEYBOARD
         words = self.layout in ("text", "chat")
         # Chat's last row is full of punctuation: its word keys always get their own.
-        words_row = (self._narrow and words) or self.layout == "chat"
+        # A narrow e-mail keyboard's last row is full too.
+        words_row = (
+            (self._narrow and words)
+            or self.layout == "chat"
+            or (self._narrow and self.layout == "email")
+        )
         self.size_hint_y = None
         self.height = (len(rows) + words_row) * (key_height + self.spacing)
         for row_number, row in enumerate(rows, start=1):
