@@ -26,6 +26,7 @@ import requests
 
 from central.cli import create_user
 from central.ptv.documents import directory_body
+from devtools.appointment_world import calendar_body
 from devtools.builders import (
     SAMPLE_PTV,
     booking_request,
@@ -34,6 +35,7 @@ from devtools.builders import (
     service_ids,
 )
 from devtools.launcher import CentralDidNotStart, launch
+from devtools.mail_catcher import MailCatcher
 from devtools.media_servers import MediaServerDidNotStart, MediaServers, start_media_servers
 from devtools.saml_idp import key_and_certificate, running_idp
 from devtools.sample_logo import logo_png
@@ -211,6 +213,17 @@ def seed(database: str, base: str) -> dict[str, Any]:
             },
         )
     video_services = by_owner[PROVIDERS[0][1]]  # Kela's, for the booked video call
+    # Video appointment times: Kela's official for Kela's first video service, and
+    # Järvenpää's own official for its own first; every day 8–20, bookable at once, at
+    # the service point and from home (so the demo has times whenever it is run).
+    Api(base).login(KELA_OFFICIAL_EMAIL).call(
+        "POST", "/appointment-calendars", json=calendar_body(video_services[0])
+    )
+    own_services = [s for ptv, ids in by_owner.items() if ptv not in provider_ptv for s in ids]
+    if own_services:
+        Api(base).login(OFFICIAL_EMAIL).call(
+            "POST", "/appointment-calendars", json=calendar_body(own_services[0])
+        )
     bookings = Api(base).login(BOOKINGS_EMAIL)
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     made = []
@@ -293,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     database = f"sqlite:///{db_file}"
     media: MediaServers | None = None
     env = dict(os.environ)
+    # Mail stays on this machine: each message is printed here and kept in state/mail/.
+    mailbox = MailCatcher(args.state / "mail")
+    mailbox.start()
+    env.update(mailbox.central_env())
     try:
         media = start_media_servers(args.state / "media")
         env.update(media.central_env())
@@ -314,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         server, base = launch(args.port, database, env=env, quiet=False)
     except CentralDidNotStart as exc:
         identity.close()
+        mailbox.stop()
         if media is not None:
             media.stop()
         raise SystemExit(f"demo: {exc}; see the messages above") from exc
@@ -351,6 +369,9 @@ Palvelupiste demo is running.
   enrolment token:    {world["enrolment"]["token"] if args.no_kiosk else "(used by the demo kiosk)"}
   kiosk:              {"not started (--no-kiosk)" if args.no_kiosk else "agent and UI running"}
   technician PIN:     {TECHNICIAN_PIN} (five taps in the screen's top-left corner)
+  book from home:     {base}/book/  (Kela's and Järvenpää's officials publish video
+                      appointment times; the visit from home opens from the mail's link)
+  mail:               printed below as it is sent, and kept in {mailbox.folder}
 Press Ctrl-C to stop.""",
             flush=True,
         )
@@ -369,6 +390,7 @@ Press Ctrl-C to stop.""",
         if media is not None:
             media.stop()
         identity.close()
+        mailbox.stop()
 
 
 def start_kiosk(state_dir: Path, base: str, token: str) -> list[subprocess.Popen[bytes]]:

@@ -164,7 +164,11 @@ def times(
     places = ([(HOME, t["home"])] if offer.home else []) + [
         (site_id, t["at_point"] % sites[site_id]) for site_id in offer.site_ids
     ]
-    languages = [(code, language_name(code, lang)) for code in offer.languages]
+    # The page's own language first, then the others by their names in it.
+    languages = sorted(
+        ((code, language_name(code, lang)) for code in offer.languages),
+        key=lambda item: (item[0] != lang, item[1]),
+    )
     chosen_language = (
         language
         if language in offer.languages
