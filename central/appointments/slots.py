@@ -228,12 +228,18 @@ class Search:
     # -- what the citizen sees -----------------------------------------------------------
 
     def days(self, count: int) -> list[date]:
-        """The days, from today on, with at least one free time."""
+        """The days, from today on, with at least one free time.
+
+        A whole day is decided by counts: an official whose calendar has more slots that
+        day than they have bookings is free then. Days the bookable window cuts (today,
+        after `now` and the notice; the last, at the horizon) and days the counts cannot
+        settle (an absence, bookings of another calendar) are looked at slot by slot,
+        a batch of officials at a time, until someone is free."""
         today = self.now.astimezone(self.wanted.zone).date()
         every = [today + timedelta(days=n) for n in range(count + 1)]
         found: set[date] = set()
-        unsettled: set[date] = set()
-        open_days = set(every)
+        unsettled: set[date] = set(self._cut_days(every))
+        open_days = set(every) - unsettled
         # Calendars with no slot on any open day need no counting: by their pattern.
         patterns: dict[tuple[Any, ...], AppointmentCalendar] = {}
         for calendar in self.offering:
@@ -268,12 +274,30 @@ class Search:
                         break
                     else:
                         unsettled.add(day)  # full by count; bookings of other calendars?
-            if not open_days:
-                break
-        for day in sorted(unsettled - found):
-            if next(self.slots_on(day), None) is not None:
-                found.add(day)
+        found |= {day for day in unsettled - found if self._any_free(day)}
         return sorted(found)
+
+    def _cut_days(self, every: list[date]) -> list[date]:
+        """Days the bookable window cuts for some calendar: today, and those around the
+        horizon of the calendar that books the least far ahead."""
+        if not self.offering:
+            return []
+        shortest = min(c.book_ahead_days for c in self.offering)
+        horizon = (self.now + timedelta(days=shortest)).astimezone(self.wanted.zone).date()
+        return [day for day in every if day == every[0] or day >= horizon]
+
+    def _any_free(self, day: date) -> bool:
+        """Someone has a free time that day: officials a batch at a time, stopping at the
+        first free one."""
+        serving = [c for c in self.offering if self._serves(c, day) and self._starts(c, day)]
+        for part in range(0, len(serving), BATCH):
+            batch = serving[part : part + BATCH]
+            held = self.held_on(day, [c.official_id for c in batch])
+            for calendar in batch:
+                mine = held.get(calendar.official_id, [])
+                if any(self._free(calendar, at, mine) for at in self._starts(calendar, day)):
+                    return True
+        return False
 
     def _counts(self, officials: set[str], every: list[date]) -> dict[tuple[str, int], int]:
         """(official, day's index) → bookings holding their time that day: one query,
