@@ -19,11 +19,19 @@ TEST_PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=8 * 1024, paralleli
 
 
 def add_user(central: RunningCentral, role: str, org_id: str | None) -> str:
-    """Create a user straight in the database (as `central user create` does) and log in."""
+    """Create a user straight in the database (as `central user create` does) and a
+    session for them as a login makes one (central/api/auth.py `new_session`): worlds
+    make hundreds of people, and logging each in over HTTP was a tenth of the fast tier.
+    Logging in itself is tested in tests/central/test_enrolment_and_auth.py."""
+    from central.api.auth import new_session
+
     email = f"{role}-{uuid.uuid4().hex[:8]}@example.fi"
     with session_scope(central.app.state.sessions) as db:
-        db.add(User(email=email, password_hash=TEST_PASSWORD_HASH, role=role, org_id=org_id))
-    return login(central, email)
+        user = User(email=email, password_hash=TEST_PASSWORD_HASH, role=role, org_id=org_id)
+        db.add(user)
+        db.flush()
+        token, _ = new_session(db, user.id, central.app.state.settings)
+    return token
 
 
 def login(central: RunningCentral, email: str, password: str = PASSWORD) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from devtools.appointment_world import free, open_calendar
@@ -14,6 +15,7 @@ from devtools.central_world import make_org
 
 SERVICE = service_ids()[0]
 ATTEMPTS = 50
+pytestmark = pytest.mark.slow  # fifty threads at once: the full run's, not the fast tier's
 
 
 def test_fifty_attempts_at_one_time_make_one_booking(central, national):
