@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from devtools.builders import sample_catalogue
 from devtools.central_server import RunningCentral
-from devtools.central_world import ok, user_id
+from devtools.central_world import Org, add_user, make_org, ok, user_id
 
 EVERY_DAY = [{"day": d, "start": "08:00", "end": "20:00"} for d in range(7)]
 
@@ -49,3 +50,31 @@ def free(central: RunningCentral, token: str, **query: Any) -> dict[str, Any]:
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def municipality_with_times(central: RunningCentral, service_id: str) -> tuple[Org, dict[str, Any]]:
+    """The sample catalogue imported, a municipality (Järvenpää) whose site offers the
+    service and whose official publishes a calendar for it: (the org, the calendar)."""
+    national = add_user(central, "national_admin", None)
+    ok(central.request("POST", "/catalogue/import", national, json=sample_catalogue()))
+    org = make_org(central, national, name="Järvenpää")
+    body = {"service_ids": [service_id]}
+    ok(central.request("PUT", f"/sites/{org.site_id}/catalogue", national, json=body))
+    calendar = open_calendar(central, org.tokens["org_admin"], org.tokens["official"], service_id)
+    return org, calendar
+
+
+def book(
+    central: RunningCentral,
+    org: Org,
+    service_id: str,
+    place: str,
+    n: int = 0,
+    name: str = "Maija V.",
+) -> dict[str, Any]:
+    """The org's booking system books the n-th free time of the first free day."""
+    token = org.tokens["booking_system"]
+    query = {"service_id": service_id, "place": place, "site_id": org.site_id}
+    times = ok(central.request("GET", "/appointments/free", token, params=query))["times"]
+    body = {**query, "language": "fi", "starts_at": times[n]["starts_at"], "name": name}
+    return ok(central.request("POST", "/appointments", token, json=body), 201)

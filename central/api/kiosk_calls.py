@@ -30,7 +30,7 @@ from central.api.deps import (
 )
 from central.api.schemas import errors
 from central.calls import conversation, lifecycle
-from central.calls.citizen_view import citizen_seen, citizen_view
+from central.calls.citizen_view import citizen_seen, citizen_view, from_citizen
 from central.db.models import Booking, Call, Service
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
@@ -260,12 +260,7 @@ async def upload_scan(
     def store() -> call_api.DocumentRef:
         # Database work off the event loop: SQLite's lock may be held by a pool thread.
         call = _own_call(db, device, call_id)
-        document = conversation.store_document(
-            db, secret_key_of(request), call, "from_citizen", content, name, None
-        )
-        return call_api.DocumentRef(
-            document.id, document.name, document.content_type, document.size
-        )
+        return from_citizen(db, secret_key_of(request), call, content, name)
 
     return await run_in_threadpool(store)
 

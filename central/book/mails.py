@@ -132,15 +132,12 @@ def send_booked(
         description=f"{t['code']}: {shown}\n{how}\n{visit_link or manage_link}",
         url=visit_link or manage_link,
     )
-    attachment = mail.Attachment(
-        "appointment.ics",
-        "text",
-        "calendar",
-        icalendar.calendar([event], now),
-        {"method": "PUBLISH"},
-    )
     mail.send(
-        settings, booking.contact_email, t["mail_booked_subject"], "\n".join(lines), [attachment]
+        settings,
+        booking.contact_email,
+        t["mail_booked_subject"],
+        "\n".join(lines),
+        [_ics(event, now)],
     )
 
 
@@ -158,11 +155,12 @@ def send_cancelled(
         sequence=1,
     )
     text = f"{t['cancelled_title']}\n\n{t['service']}: {what.service}\n{t['when']}: {what.when}"
-    attachment = mail.Attachment(
-        "appointment.ics",
-        "text",
-        "calendar",
-        icalendar.calendar([event], now),
-        {"method": "PUBLISH"},
+    mail.send(
+        settings, booking.contact_email, t["mail_cancelled_subject"], text, [_ics(event, now)]
     )
-    mail.send(settings, booking.contact_email, t["mail_cancelled_subject"], text, [attachment])
+
+
+def _ics(event: icalendar.Event, now: datetime) -> mail.Attachment:
+    """The event as the mail's calendar attachment (to add to one's own calendar)."""
+    content = icalendar.calendar([event], now)
+    return mail.Attachment("appointment.ics", "text", "calendar", content, {"method": "PUBLISH"})

@@ -84,3 +84,12 @@ def citizen_seen(
     ):
         lifecycle.finish(db, call, CallOutcome.OFFICIAL_LEFT, media_rooms_of(request))
     db.commit()
+
+
+def from_citizen(
+    db: Session, secret: bytes, call: Call, content: bytes, name: str | None
+) -> call_api.DocumentRef:
+    """A page a kiosk scanned, or a file the citizen sent from home: for the official,
+    sealed and kept as every call document."""
+    document = conversation.store_document(db, secret, call, "from_citizen", content, name, None)
+    return call_api.DocumentRef(document.id, document.name, document.content_type, document.size)

@@ -27,7 +27,7 @@ from central.api.deps import SessionDep, media_rooms_of, secret_key_of, settings
 from central.appointments import links
 from central.book import mails
 from central.calls import conversation, lifecycle
-from central.calls.citizen_view import citizen_seen, citizen_view
+from central.calls.citizen_view import citizen_seen, citizen_view, from_citizen
 from central.db.models import Booking, Call
 from central.db.types import utcnow
 from central.desk.page import content_security_policy
@@ -214,12 +214,7 @@ async def upload(
 
     def store() -> call_api.DocumentRef:
         call = _call(request, db, token)
-        document = conversation.store_document(
-            db, secret_key_of(request), call, "from_citizen", content, name, None
-        )
-        return call_api.DocumentRef(
-            document.id, document.name, document.content_type, document.size
-        )
+        return from_citizen(db, secret_key_of(request), call, content, name)
 
     return await run_in_threadpool(store)
 

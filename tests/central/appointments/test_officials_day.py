@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import requests
 
-from devtools.appointment_world import open_calendar
+from devtools.appointment_world import book, open_calendar
 from devtools.builders import service_ids
 from devtools.central_world import add_user, make_org, ok
 
@@ -19,24 +19,7 @@ SERVICE = service_ids()[0]
 
 
 def _book(central, org, place, n, name):
-    token = org.tokens["booking_system"]
-    free = ok(
-        central.request(
-            "GET",
-            "/appointments/free",
-            token,
-            params={"service_id": SERVICE, "place": place, "site_id": org.site_id},
-        )
-    )
-    body = {
-        "service_id": SERVICE,
-        "place": place,
-        "site_id": org.site_id,
-        "language": "fi",
-        "starts_at": free["times"][n]["starts_at"],
-        "name": name,
-    }
-    return ok(central.request("POST", "/appointments", token, json=body), 201)
+    return book(central, org, SERVICE, place, n, name)
 
 
 def _move(central, booking_id, starts_at):

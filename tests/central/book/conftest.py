@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from devtools.appointment_world import open_calendar
-from devtools.builders import sample_catalogue, service_ids
+from devtools.appointment_world import municipality_with_times
+from devtools.builders import service_ids
 from devtools.central_server import RunningCentral, start_central
-from devtools.central_world import Org, add_user, make_org, ok
+from devtools.central_world import Org
 from tests.support.mailbox import Inbox
 
 SERVICE = service_ids()[0]
@@ -31,14 +31,6 @@ def web(database_url: str, mail: tuple[Inbox, int]) -> Iterator[BookWorld]:
     central = start_central(
         database_url, mail_host="127.0.0.1", mail_port=port, mail_starttls=False
     )
-    national = add_user(central, "national_admin", None)
-    ok(central.request("POST", "/catalogue/import", national, json=sample_catalogue()))
-    org = make_org(central, national, name="Järvenpää")
-    ok(
-        central.request(
-            "PUT", f"/sites/{org.site_id}/catalogue", national, json={"service_ids": [SERVICE]}
-        )
-    )
-    calendar = open_calendar(central, org.tokens["org_admin"], org.tokens["official"], SERVICE)
+    org, calendar = municipality_with_times(central, SERVICE)
     yield BookWorld(central, org, inbox, calendar)
     central.stop()

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import requests
 
-from devtools.appointment_world import open_calendar
+from devtools.appointment_world import book, open_calendar
 from devtools.builders import service_ids
 from devtools.central_world import make_org, ok
 
@@ -18,24 +18,7 @@ SERVICE = service_ids()[0]
 def _visit(central, org, place: str = "home", n: int = 0) -> tuple[str, dict]:
     from central.appointments import links
 
-    token = org.tokens["booking_system"]
-    free = ok(
-        central.request(
-            "GET",
-            "/appointments/free",
-            token,
-            params={"service_id": SERVICE, "place": place, "site_id": org.site_id},
-        )
-    )
-    body = {
-        "service_id": SERVICE,
-        "place": place,
-        "site_id": org.site_id,
-        "language": "fi",
-        "starts_at": free["times"][n]["starts_at"],
-        "name": "Maija V.",
-    }
-    booked = ok(central.request("POST", "/appointments", token, json=body), 201)
+    booked = book(central, org, SERVICE, place, n)
     secret = central.app.state.secret_key
     return links.token_for(secret, links.MANAGE, booked["id"]), booked
 

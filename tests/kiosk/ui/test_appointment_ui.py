@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from devtools.appointment_world import open_calendar
-from devtools.builders import sample_catalogue, service_ids
+from devtools.appointment_world import municipality_with_times
+from devtools.builders import service_ids
 from devtools.central_server import start_central
-from devtools.central_world import Org, add_user, make_org, ok
+from devtools.central_world import Org, ok
 from tests.support.own_process import in_fresh_process
 
 pytestmark = pytest.mark.slow  # the UI in its own process, a central beside it
@@ -35,15 +35,7 @@ class Facts:
 def central(tmp_path_factory):
     folder = tmp_path_factory.mktemp("appointment-ui")
     running = start_central(f"sqlite:///{folder}/central.db")
-    national = add_user(running, "national_admin", None)
-    ok(running.request("POST", "/catalogue/import", national, json=sample_catalogue()))
-    org = make_org(running, national, name="Järvenpää")
-    ok(
-        running.request(
-            "PUT", f"/sites/{org.site_id}/catalogue", national, json={"service_ids": [SERVICE]}
-        )
-    )
-    open_calendar(running, org.tokens["org_admin"], org.tokens["official"], SERVICE)
+    org, _calendar = municipality_with_times(running, SERVICE)
     yield running, org, folder
     running.stop()
 
