@@ -37,6 +37,7 @@ from central.calls import janus_relay, media_cleanup
 from central.calls.media_server import JanusRooms
 from central.console import agreement_pages as console_agreements
 from central.console import alert_pages as console_alerts
+from central.console import appointment_pages as console_appointments
 from central.console import audit_pages as console_audit
 from central.console import booking_pages as console_bookings
 from central.console import catalogue_pages as console_catalogue
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         console_agreements.router,
         console_organisations.router,
         console_bookings.router,
+        console_appointments.router,
         console_map.router,
     ):
         app.include_router(console_router)

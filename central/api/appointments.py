@@ -122,7 +122,7 @@ def _official_for(access: Access, official_id: str | None) -> User:
     return user
 
 
-def _own_calendar(access: Access, calendar_id: str) -> AppointmentCalendar:
+def own_calendar(access: Access, calendar_id: str) -> AppointmentCalendar:
     calendar = access.own(
         access.db.get(AppointmentCalendar, calendar_id), lambda c: c.org_id, "calendar"
     )
@@ -131,7 +131,8 @@ def _own_calendar(access: Access, calendar_id: str) -> AppointmentCalendar:
     return calendar
 
 
-def _fill(access: Access, calendar: AppointmentCalendar, body: CalendarIn) -> None:
+def fill_calendar(access: Access, calendar: AppointmentCalendar, body: CalendarIn) -> None:
+    """The calendar as `body` says, checked (the API and the console's form alike)."""
     official = _official_for(access, body.official_id or calendar.official_id or None)
     if access.db.get(Service, body.service_id) is None:
         raise ApiError(422, "unknown_service", "service_id is not in the catalogue.")
@@ -187,7 +188,7 @@ def create_calendar(
     body: CalendarIn, access: Access = Depends(allowed("calendar.manage"))
 ) -> CalendarOut:
     calendar = AppointmentCalendar(official_id="", org_id="")
-    _fill(access, calendar, body)
+    fill_calendar(access, calendar, body)
     access.db.add(calendar)
     access.db.commit()
     return _calendar_out(calendar)
@@ -202,8 +203,8 @@ def replace_calendar(
     calendar_id: str, body: CalendarIn, access: Access = Depends(allowed("calendar.manage"))
 ) -> CalendarOut:
     """Replaces the calendar; bookings already made keep their times."""
-    calendar = _own_calendar(access, calendar_id)
-    _fill(access, calendar, body)
+    calendar = own_calendar(access, calendar_id)
+    fill_calendar(access, calendar, body)
     access.db.commit()
     return _calendar_out(calendar)
 
@@ -215,7 +216,7 @@ def delete_calendar(
     calendar_id: str, access: Access = Depends(allowed("calendar.manage"))
 ) -> Response:
     """No new bookings; bookings already made stay (cancel them one by one if need be)."""
-    access.db.delete(_own_calendar(access, calendar_id))
+    access.db.delete(own_calendar(access, calendar_id))
     access.db.commit()
     return Response(status_code=204)
 
@@ -276,12 +277,19 @@ def create_absence(
     body: AbsenceIn, access: Access = Depends(allowed("calendar.manage"))
 ) -> AbsenceOut:
     """The official's slots in this time are no longer offered."""
-    official = _official_for(access, body.official_id)
+    return add_absence(access, body.official_id, body.starts_at, body.ends_at)
+
+
+def add_absence(
+    access: Access, official_id: str | None, starts_at: datetime, ends_at: datetime
+) -> AbsenceOut:
+    """An absence of the caller's own, or (an admin) of one of their officials; commits."""
+    official = _official_for(access, official_id)
     absence = Absence(
         org_id=str(official.org_id),
         official_id=official.id,
-        starts_at=body.starts_at.astimezone(UTC),
-        ends_at=body.ends_at.astimezone(UTC),
+        starts_at=starts_at.astimezone(UTC),
+        ends_at=ends_at.astimezone(UTC),
     )
     access.db.add(absence)
     access.db.commit()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import or_, select
 
+from central.console.i18n import translations
 from central.console.render import HELSINKI, render
 from central.console.viewer import Viewer, viewer
 from central.db.models import Booking, Service, Site, User
@@ -36,7 +37,7 @@ def bookings_page(request: Request, seen: Viewer = Depends(viewer("booking.read"
     start = datetime.combine(day, time.min, HELSINKI) - timedelta(hours=12)
     rows = db.execute(
         select(Booking, Site.name, Site.timezone, Service.item, User.email)
-        .join(Site, Site.id == Booking.site_id)
+        .outerjoin(Site, Site.id == Booking.site_id)  # a visit from home has no site
         .join(Service, Service.id == Booking.service_id)
         .outerjoin(User, User.id == Booking.official_id)
         .where(
@@ -56,7 +57,7 @@ def bookings_page(request: Request, seen: Viewer = Depends(viewer("booking.read"
             {
                 "at": local.strftime("%H:%M"),
                 "until": booking.ends_at.astimezone(local.tzinfo).strftime("%H:%M"),
-                "site": site_name,
+                "site": site_name or translations(seen.page.language).gettext("From home"),
                 "service": service_name(item, seen.page.language) or booking.service_id,
                 "mode": booking.mode,
                 "name": booking.display_name,

@@ -95,10 +95,11 @@ def _finished(
     request: Request, db: Any, handoff_id: str, answer: dict[str, str], method: IdentificationMethod
 ) -> HTMLResponse:
     broker = _broker(request, method)
+    back = phone_route.back_of(db, handoff_id)  # a visit from home: back to it
     try:
         phone_route.finish(db, secret_key_of(request), handoff_id, answer, broker, utcnow())
     except Refused as exc:
-        return _page(request, 400, view="refused", reason=str(exc))
+        return _page(request, 400, view="refused", reason=str(exc), back=back)
     logout = ""
     if method == IdentificationMethod.SUOMIFI:
         session = phone_route.logout_session(db, handoff_id)
@@ -106,7 +107,7 @@ def _finished(
             logout = _saml(request).logout(
                 session["name_id"], session["name_id_format"], session["session_index"]
             )
-    return _page(request, view="done", logout=logout)
+    return _page(request, view="done", logout=logout, back=back)
 
 
 @router.post("/saml/acs")
@@ -156,8 +157,14 @@ def phone_page(token: str, request: Request, db: SessionDep) -> HTMLResponse:
         return _page(request, 410, view="spent")
     call = db.get(Call, row.call_id)
     site = names_of(db, call)[1] if call is not None else ""
+    at_home = bool(phone_route.back_of(db, row.id))  # the same device: no code to compare
     return _page(
-        request, view="start", site=site, code=row.short_code, token=token, method=row.method.value
+        request,
+        view="start_home" if at_home else "start",
+        site=site,
+        code=row.short_code,
+        token=token,
+        method=row.method.value,
     )
 
 

@@ -13,6 +13,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "sv": "Identifiera dig för att uträtta ärenden vid serviceställe",
         "en": "Identify yourself for your errand at the service point",
     },
+    "for_visit": {
+        "fi": "Tunnistaudu videotapaamista varten",
+        "sv": "Identifiera dig för videomötet",
+        "en": "Identify yourself for your video meeting",
+    },
+    "back_to_visit": {
+        "fi": "Palaa videotapaamiseen",
+        "sv": "Tillbaka till videomötet",
+        "en": "Back to your video meeting",
+    },
     "check_code": {
         "fi": "Jatka vain, jos edessäsi oleva kioski näyttää saman koodin:",
         "sv": "Fortsätt bara om kiosken framför dig visar samma kod:",

@@ -32,11 +32,20 @@ from central.db.models import Booking, Call
 from central.db.types import utcnow
 from central.desk.page import content_security_policy
 from central.errors import ApiError, not_found
+from central.identity.eid import phone_route, routes
 from central.visit.strings import strings_for
 from central.web.attachment import content_disposition
+from central.web.links import public_base
 from contract import call_api
 from contract.appointments import VisitPlace
-from contract.call_api import OPEN_CALL, CallOutcome, CallStatus, LinkLevel, Speaker
+from contract.call_api import (
+    OPEN_CALL,
+    CallOutcome,
+    CallStatus,
+    IdentificationMethod,
+    LinkLevel,
+    Speaker,
+)
 from contract.kiosk_api import BookingStatus
 
 HERE = Path(__file__).parent
@@ -217,6 +226,29 @@ async def upload(
         return from_citizen(db, secret_key_of(request), call, content, name)
 
     return await run_in_threadpool(store)
+
+
+class IdentifyIn(BaseModel):
+    method: IdentificationMethod | None = None
+
+
+@router.post("/{token}/call/identify", status_code=201)
+def identify(request: Request, db: SessionDep, token: str, body: IdentifyIn) -> dict[str, str]:
+    """Strong identification on this same device: the address to go to (central's
+    /eid/ page, then the identity provider), which leads back to this visit. The
+    identity is sealed to the call as a kiosk's would be."""
+    call = _call(request, db, token)
+    settings = settings_of(request)
+    offered = routes.methods(settings)
+    wanted = body.method or call.identification_requested or next(iter(offered), None)
+    if wanted is None or wanted == IdentificationMethod.FINEID:
+        wanted = next(iter(offered), IdentificationMethod.SUOMIFI)
+    routes.require(settings, wanted)
+    booking = _booking(request, db, token)
+    # The booking stands in for the kiosk that would have shown the QR code.
+    _row, handoff = phone_route.new(db, booking.id, call, wanted, utcnow(), back=f"/visit/{token}")
+    db.commit()
+    return {"address": f"{public_base(request)}/eid/{handoff}", "method": wanted.value}
 
 
 @router.get("/{token}/call/documents/{document_id}")

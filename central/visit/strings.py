@@ -127,6 +127,17 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "service": {"fi": "Palvelu", "sv": "Tjänst", "en": "Service"},
     "when": {"fi": "Aika", "sv": "Tid", "en": "Time"},
+    "identify_asked": {
+        "fi": "Virkailija pyytää sinua tunnistautumaan vahvasti.",
+        "sv": "Handläggaren ber dig identifiera dig starkt.",
+        "en": "The official asks you to identify yourself strongly.",
+    },
+    "identify": {"fi": "Tunnistaudu", "sv": "Identifiera dig", "en": "Identify yourself"},
+    "identified": {
+        "fi": "Olet tunnistautunut.",
+        "sv": "Du är identifierad.",
+        "en": "You are identified.",
+    },
     "problem": {
         "fi": "Jokin meni vikaan: %s",
         "sv": "Något gick fel: %s",

@@ -38,7 +38,12 @@ def _hash(token: str) -> str:
 
 
 def new(
-    db: Session, kiosk_id: str, call: Call, method: IdentificationMethod, now: datetime
+    db: Session,
+    kiosk_id: str,
+    call: Call,
+    method: IdentificationMethod,
+    now: datetime,
+    back: str | None = None,
 ) -> tuple[PhoneIdentification, str]:
     """A fresh QR for this kiosk's active call; earlier unopened ones of the call expire."""
     if call.status not in OPEN_CALL:
@@ -67,7 +72,8 @@ def new(
         short_code="".join(secrets.choice(CODE_LETTERS) for _ in range(CODE_LENGTH)),
         step=PhoneStep.WAITING,
         expires_at=now + timedelta(seconds=OPEN_S),
-        memo="{}",
+        # On the same device (a visit from home): where the citizen goes back afterwards.
+        memo=json.dumps({"back": back} if back else {}),
     )
     db.add(row)
     db.flush()
@@ -130,7 +136,7 @@ def open_at_provider(db: Session, token: str, broker: Broker, now: datetime) -> 
         )
     row = db.query(PhoneIdentification).filter_by(token_hash=_hash(token)).one()
     begun = broker.begin(row.id, now)
-    row.memo = json.dumps(begun.memo)
+    row.memo = json.dumps({**json.loads(row.memo or "{}"), **begun.memo})
     db.commit()
     return begun.redirect_to
 
@@ -173,7 +179,8 @@ def finish(
         db.commit()
         raise
     row.step = PhoneStep.IDENTIFIED
-    row.memo = json.dumps({"logout": proved.session})
+    back = json.loads(row.memo or "{}").get("back")
+    row.memo = json.dumps({"logout": proved.session} | ({"back": back} if back else {}))
     keep(db, secret, call, broker.method, proved.person, now)
     return proved.person
 
@@ -185,3 +192,11 @@ def logout_session(db: Session, handoff_id: str) -> dict[str, str]:
         return {}
     found: dict[str, str] = json.loads(row.memo).get("logout", {})
     return found
+
+
+def back_of(db: Session, handoff_id: str) -> str:
+    """Where a same-device identification returns to ("" for a kiosk's QR): only ever
+    a visit's own page, so the address can lead nowhere else."""
+    row = db.get(PhoneIdentification, handoff_id)
+    back = str(json.loads(row.memo or "{}").get("back") or "") if row else ""
+    return back if back.startswith("/visit/") and "//" not in back else ""

@@ -140,6 +140,41 @@ function show(call) {
     item.scrollIntoView({ block: "nearest" });
   }
   documents(call.documents || []);
+  // Strong identification, when the official asks: on this same device, by way of the
+  // identity provider and back to this page (the call goes on where it was).
+  const strong = call.identification === "strong";
+  const asked = ["suomifi", "ftn"].includes(call.identification_requested);
+  $("identify-box").hidden = strong || !asked;
+  $("identified").hidden = !strong;
+}
+
+async function identify() {
+  $("identify").disabled = true;
+  try {
+    const answer = await api("POST", "/call/identify", {});
+    polling = false;
+    if (media) media.stop();
+    location.href = answer.address;
+  } catch (e) {
+    $("identify").disabled = false;
+    $("identify-text").textContent = say(words.problem, e.message);
+  }
+}
+
+async function resume() {
+  // Back from the identity provider, or the page reloaded: a call still open goes on.
+  if (document.body.dataset.state !== "ready") return;
+  try {
+    const call = await api("GET", "/call");
+    if (call.status === "queued" || call.status === "active") {
+      $("check").hidden = true;
+      $("call").hidden = false;
+      show(call);
+      poll();
+    }
+  } catch (e) {
+    /* no call yet: the check comes first */
+  }
 }
 
 function documents(list) {
@@ -223,4 +258,6 @@ $("join").addEventListener("click", join);
 $("end").addEventListener("click", end);
 $("chat-form").addEventListener("submit", sendMessage);
 $("upload").addEventListener("change", upload);
+$("identify").addEventListener("click", identify);
+resume();
 window.visitMedia = () => media; // for the tests' frame counters

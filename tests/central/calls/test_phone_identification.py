@@ -386,3 +386,75 @@ def test_the_official_asks_for_the_phone_and_a_queued_citizen_may_identify(centr
         retention.apply(db, Settings(database_url=central.app.state.settings.database_url))
         assert db.get(PhoneIdentification, queued["handoff_id"]) is None
         assert db.get(PhoneIdentification, fresh["handoff_id"]) is not None
+
+
+def test_a_citizen_at_home_identifies_on_the_same_device(central, world, providers, phone):
+    """A visit from home (/visit/): the official asks for Suomi.fi, the citizen's own
+    browser goes to the identity provider and back to the meeting (no QR, no code to
+    compare); the official reads who it is, the citizen's page says identified."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from central.appointments import links
+    from devtools.appointment_world import calendar_body
+
+    helsinki = ZoneInfo("Europe/Helsinki")
+    _anna_id, anna = world["officials"]["anna"]
+    now = datetime.now(helsinki)
+    start = now.replace(second=0, microsecond=0) + timedelta(minutes=5 - now.minute % 5)
+    end = start + timedelta(minutes=30)
+    if end.date() != start.date():
+        pytest.skip("the next slot crosses midnight")
+    slot = {
+        start.date().isoformat(): [{"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}]
+    }
+    body = calendar_body(world["service"], weekly=[], exceptions=slot, languages=["fi"])
+    ok(central.request("POST", "/appointment-calendars", anna, json=body), 201)
+    org = world["org"]
+    booked = ok(
+        central.request(
+            "POST",
+            "/appointments",
+            org.tokens["booking_system"],
+            json={
+                "service_id": world["service"],
+                "place": "home",
+                "language": "fi",
+                "starts_at": start.isoformat(),
+                "name": "Nelli K.",
+            },
+        ),
+        201,
+    )
+    visit = links.token_for(central.app.state.secret_key, links.MANAGE, booked["id"])
+    call = ok(requests.post(f"{central.base}/visit/{visit}/call", timeout=15), 201)
+    ok(central.request("PUT", "/desk/presence", anna, json={"presence": "available"}))
+    ok(central.request("POST", f"/desk/calls/{call['id']}/accept", anna))
+    ok(
+        central.request(
+            "POST",
+            f"/desk/calls/{call['id']}/identification/request",
+            anna,
+            json={"method": "suomifi"},
+        )
+    )
+    seen = ok(requests.get(f"{central.base}/visit/{visit}/call", timeout=15))
+    assert seen["identification_requested"] == "suomifi"
+    address = ok(
+        requests.post(f"{central.base}/visit/{visit}/call/identify", json={}, timeout=15), 201
+    )["address"]
+    phone.goto(address)
+    assert phone.locator("h1").inner_text() == "Identify yourself for your video meeting"
+    assert phone.locator("#short-code").count() == 0  # nothing to compare on one device
+    phone.click("#continue")
+    phone.get_by_role("button", name=f"{NELLI.given_names} {NELLI.surname}").click()
+    phone.wait_for_selector("#outcome")
+    assert phone.locator("#outcome").inner_text() == "You are identified"
+    assert phone.get_attribute("#back", "href") == f"/visit/{visit}"
+    view = call_view(central, {"official": anna}, call["id"])
+    assert view["identification"] == "strong" and view["identification_method"] == "suomifi"
+    identity = ok(central.request("GET", f"/desk/calls/{call['id']}/identity", anna))
+    assert identity["hetu"] == NELLI.hetu
+    back = ok(requests.get(f"{central.base}/visit/{visit}/call", timeout=15))
+    assert back["identification"] == "strong" and NELLI.hetu not in str(back)
+    ok(central.request("POST", f"/desk/calls/{call['id']}/end", anna, json={}))
