@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from central.access import audit
@@ -36,11 +37,12 @@ from central.calls.desk_view import (
     role_in,
     state_for,
 )
-from central.db.models import Call, CallDocument, CallParty
+from central.db.models import Call, CallDocument, CallParty, Service
 from central.db.types import utcnow
 from central.desk import feed
 from central.errors import ApiError, not_found
 from central.identity import sealed
+from central.ptv.services import service_name
 from central.web.attachment import content_disposition
 from contract import call_api
 from contract.call_api import CallOutcome, IdentificationLevel, IdentificationMethod
@@ -413,10 +415,17 @@ class DeskAppointment(BaseModel):
     state: str
 
 
+class ServiceName(BaseModel):
+    id: str
+    name: str
+
+
 class DeskAppointments(BaseModel):
     day: str
     items: list[DeskAppointment]
     feed_url: str
+    # What the official serves, for publishing their own times (POST /appointment-calendars).
+    services: list[ServiceName] = Field(default_factory=list)
 
 
 @router.get("/appointments", response_model=DeskAppointments, responses=errors(401, 403, 422))
@@ -431,6 +440,11 @@ def my_appointments(
     shown = day or utcnow().astimezone(appointment_day.HELSINKI).date()
     start, end = appointment_day.day_range(shown)
     found = appointment_day.of_official(access.db, access.person.user_id, start, end, lang)
+    served = lifecycle.profile_of(access.db, access.person.user_id).services or []
+    services = [
+        ServiceName(id=s.id, name=service_name(s.item, lang) or s.id)
+        for s in access.db.scalars(select(Service).where(Service.id.in_(served)))
+    ]
     access.db.commit()
     return DeskAppointments(
         day=shown.isoformat(),
@@ -446,4 +460,5 @@ def my_appointments(
             for a in found
         ],
         feed_url=feed.url_for(request, access.person.user_id),
+        services=sorted(services, key=lambda s: s.name),
     )

@@ -486,7 +486,95 @@ async function refreshAppointments() {
   $("appointments").tBodies[0].replaceChildren(...rows);
   $("feed").href = day.feed_url;
   $("feed").textContent = day.feed_url;
+  const select = $("cal-service");
+  const key = day.services.map((s) => s.id).join();
+  if (select.dataset.key !== key) {
+    select.dataset.key = key;
+    select.replaceChildren(...day.services.map((s) => new Option(s.name, s.id)));
+  }
+  refreshMyTimes(day.services);
 }
+
+// Midnight of a day in Finland (its offset that day: +2, or +3 in summer).
+function helsinkiMidnight(day) {
+  const noon = new Date(`${day}T12:00:00Z`);
+  const offset = new Intl.DateTimeFormat("en", { timeZone: "Europe/Helsinki", timeZoneName: "shortOffset" })
+    .formatToParts(noon).find((p) => p.type === "timeZoneName").value.replace("GMT", "") || "+0";
+  const hours = Number(offset);
+  return new Date(`${day}T00:00:00${hours >= 0 ? "+" : "-"}${String(Math.abs(hours)).padStart(2, "0")}:00`);
+}
+
+// The official's own appointment calendars and absences (central's API, as their admin's
+// console page does it): one period on the ticked weekdays; other shapes through the API.
+async function refreshMyTimes(services) {
+  const names = Object.fromEntries((services || []).map((s) => [s.id, s.name]));
+  const [calendars, absences] = await Promise.all([
+    api("GET", "/appointment-calendars"), api("GET", "/absences"),
+  ]);
+  const dayNames = words.day_names.split(",");
+  $("my-calendars").replaceChildren(...calendars.items.map((c) => {
+    const item = document.createElement("li");
+    const days = c.weekly.map((p) => `${dayNames[p.day]} ${p.start}–${p.end}`).join(", ");
+    item.textContent = `${names[c.service_id] || c.service_id}: ${days} `;
+    const remove = document.createElement("button");
+    remove.textContent = words.delete;
+    remove.addEventListener("click", async () => {
+      if (!window.confirm(words.delete_calendar_sure)) return;
+      await api("DELETE", `/appointment-calendars/${c.id}`);
+      refreshAppointments();
+    });
+    item.append(remove);
+    return item;
+  }));
+  $("my-absences").replaceChildren(...absences.items.map((a) => {
+    const item = document.createElement("li");
+    const show = (at) => new Date(at).toLocaleDateString(document.documentElement.lang, { timeZone: "Europe/Helsinki" });
+    item.textContent = `${words.absence}: ${show(a.starts_at)}–${show(a.ends_at)} `;
+    const remove = document.createElement("button");
+    remove.textContent = words.delete;
+    remove.addEventListener("click", async () => { await api("DELETE", `/absences/${a.id}`); refreshAppointments(); });
+    item.append(remove);
+    return item;
+  }));
+}
+
+$("calendar-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const days = [...form.querySelectorAll("input[name=day]:checked")].map((box) => Number(box.value));
+  const places = [$("cal-point").checked && "service_point", $("cal-home").checked && "home"].filter(Boolean);
+  const languages = (window.deskState && window.deskState.languages) || ["fi"];
+  try {
+    await api("POST", "/appointment-calendars", {
+      service_id: $("cal-service").value,
+      languages,
+      places,
+      weekly: days.map((day) => ({ day, start: $("cal-start").value, end: $("cal-end").value })),
+      slot_minutes: Number($("cal-slot").value),
+      valid_from: new Date().toISOString().slice(0, 10),
+    });
+    notice("");
+    refreshAppointments();
+  } catch (e) {
+    notice(e.message);
+  }
+});
+
+$("absence-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  // Whole Finnish days: from the first day's start to the last day's end.
+  const start = helsinkiMidnight($("absence-from").value);
+  const next = new Date(`${$("absence-to").value}T12:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  const end = helsinkiMidnight(next.toISOString().slice(0, 10));
+  try {
+    await api("POST", "/absences", { starts_at: start.toISOString(), ends_at: end.toISOString() });
+    notice("");
+    refreshAppointments();
+  } catch (e) {
+    notice(e.message);
+  }
+});
 
 showLoggedIn(Boolean(session.token));
 refresh();
