@@ -402,6 +402,14 @@ class AppointmentIn(BaseModel):
         default=None, max_length=appointments.MAX_EMAIL, pattern=appointments.EMAIL_PATTERN
     )
     interpreter_language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
+    card_id: str | None = Field(
+        default=None,
+        min_length=4,
+        max_length=64,
+        pattern=r"^[0-9A-Fa-f]+$",
+        description="The citizen's card identifier (its UID in hex) for check-in by card at "
+        "the service point; central keeps only a salted hash of it.",
+    )
 
 
 class AppointmentOut(BookingOut):
@@ -436,7 +444,7 @@ def book_appointment(
         secret_key_of(request),
         wanted,
         body.starts_at.astimezone(UTC),
-        appointments.Citizen(body.name, body.email, body.interpreter_language),
+        appointments.Citizen(body.name, body.email, body.interpreter_language, body.card_id),
         BookingChannel.BOOKING_SYSTEM,
         utcnow(),
     )

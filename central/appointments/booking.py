@@ -35,6 +35,8 @@ class Citizen:
     name: str
     email: str | None = None
     interpreter_language: str | None = None
+    # The citizen's card (its UID in hex), for check-in by card: only its hash is kept.
+    card_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def _book_one(
             status=BookingStatus.HELD if hold else BookingStatus.BOOKED,
             hold_until=now + timedelta(minutes=HOLD_MINUTES) if hold else None,
         )
-        code = issuing.give_code(db, secret, booking)
+        code = issuing.give_code(db, secret, booking, citizen.card_id)
         try:
             with db.begin_nested():
                 db.add(booking)

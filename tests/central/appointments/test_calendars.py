@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from contract import codes
 from devtools.appointment_world import at, calendar_body, free, open_calendar, serve
 from devtools.builders import service_ids
 from devtools.central_world import agree, make_org, ok
@@ -214,6 +215,7 @@ def test_booking_takes_the_time_and_cancelling_gives_it_back(central, national):
         "starts_at": start,
         "name": "Maija V.",
         "interpreter_language": "ar",
+        "card_id": "04A1B2C3D4E5F6",  # the citizen checks in by card as well
     }
     booked = ok(central.request("POST", "/appointments", system, json=body), 201)
     assert booked["site_id"] == org.site_id and booked["mode"] == "remote"
@@ -224,7 +226,11 @@ def test_booking_takes_the_time_and_cancelling_gives_it_back(central, national):
     assert again.status_code == 409 and again.json()["error"]["code"] == "slot_taken"
     # The site's kiosk checks in against it like any booking.
     items = ok(central.request("GET", "/kiosk/bookings", org.device_token))["items"]
-    assert booked["id"] in [b["id"] for b in items]
+    [item] = [b for b in items if b["id"] == booked["id"]]
+    assert item["card_hash"] == codes.card_hash(
+        "04A1B2C3D4E5F6", item["code_salt"], item["code_hash_alg"]
+    )
+    assert "04A1B2C3D4E5F6" not in str(items)
     ok(central.request("DELETE", f"/bookings/{booked['id']}", system))
     assert start in [t["starts_at"] for t in free(central, system, **query)["times"]]
     sync = ok(central.request("GET", "/kiosk/bookings", org.device_token))
