@@ -18,6 +18,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 FIGURES = {
     "agent_drain.py": r"agent drain from state.db\s*:\s*\d+ events/s",
     "agreements.py": r"p95 \d+ ms \(\d+× the baseline",
+    "appointments.py": r"free times from home, 30 days: p50 \d+\.\d ms",
     "call.py": r"\d+(\.\d+)? fps",
     "central_abuse.py": r"median heartbeat vs baseline: \d+\.\d+x",
     "central_load.py": r"heartbeat, max\s*:\s*\d+ req/s",

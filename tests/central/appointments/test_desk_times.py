@@ -16,7 +16,15 @@ from devtools.builders import service_ids
 from devtools.central_world import PASSWORD, make_org, ok
 from tests.support.browser_checks import axe_violations
 
-pytestmark = pytest.mark.slow  # a browser
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory) -> str:
+    """SQLite only: the browser checks the desk; what the databases do differently is tested
+    over HTTP on both (tests/central/appointments/, tests/central/book/)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('central')}/central.db"  # a browser
+
 
 SERVICE = service_ids()[0]
 SCREENSHOTS = Path(__file__).parents[3] / "test-artifacts" / "desk"

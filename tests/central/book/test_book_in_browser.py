@@ -16,6 +16,15 @@ from devtools.browser import CHROMIUM, CHROMIUM_FLAGS
 from tests.support.browser_checks import axe_violations
 
 pytestmark = pytest.mark.slow  # a browser, two contexts, a dozen pages
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory) -> str:
+    """SQLite only: the browser checks the pages; what the databases do differently is tested
+    over HTTP on both (tests/central/appointments/, tests/central/book/)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('central')}/central.db"
+
+
 SCREENSHOTS = Path(__file__).parents[3] / "test-artifacts" / "book"
 PHONE = {"width": 390, "height": 844}
 
