@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
@@ -24,9 +23,9 @@ from central.api.deps import secret_key_of
 from central.api.schemas import errors
 from central.appointments import booking as appointments
 from central.appointments import calendars
-from central.appointments.slots import Wanted, search
+from central.appointments.slots import Wanted, search, wanted_at
 from central.calls import lifecycle
-from central.db.models import Absence, AppointmentCalendar, Booking, Service, Site, User
+from central.db.models import Absence, AppointmentCalendar, Booking, Service, User
 from central.db.types import utcnow
 from central.errors import ApiError, forbidden, not_found
 from contract.appointments import BookingChannel, VisitPlace
@@ -333,15 +332,13 @@ class FreeTimes(BaseModel):
 def wanted_for(
     db: Any, service_id: str, place: VisitPlace, site_id: str | None, language: str | None
 ) -> Wanted:
-    """A search's terms, with the service point's organisation and time zone."""
-    if place == VisitPlace.HOME:
-        return Wanted(service_id, place, language=language)
-    if not site_id:
+    """`slots.wanted_at`, with the API's answers for a missing or unknown site."""
+    if place == VisitPlace.SERVICE_POINT and not site_id:
         raise ApiError(422, "invalid_input", "site_id is needed for a service point.")
-    site = db.get(Site, site_id)
-    if site is None:
+    wanted = wanted_at(db, service_id, place, site_id, language)
+    if wanted is None:
         raise not_found("site")
-    return Wanted(service_id, place, site.id, site.org_id, ZoneInfo(site.timezone), language)
+    return wanted
 
 
 @router.get("/appointments/free", response_model=FreeTimes, responses=errors(401, 403, 404, 422))

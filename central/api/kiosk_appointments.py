@@ -8,16 +8,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
-from central.api.appointments import wanted_for
+from central.api.appointments import free_times_of, wanted_for
 from central.api.deps import DeviceDep, SessionDep, secret_key_of, settings_of
 from central.api.schemas import Done, errors
 from central.appointments import booking as appointments
-from central.appointments.slots import Wanted, search
+from central.appointments.slots import Wanted, wanted_at
 from central.book import mails
 from central.bookings import issuing
 from central.db.models import Booking, Site
@@ -58,17 +57,14 @@ def free(
     day: date | None = Query(default=None),
 ) -> dict[str, Any]:
     """Free times for a visit at this kiosk's service point (or from home)."""
-    wanted = _wanted(db, device, service_id, place, language)
-    found = search(db, wanted, utcnow(), SEARCH_DAYS)
-    days = found.days(SEARCH_DAYS)
-    shown = day or (days[0] if days else None)
+    found = free_times_of(db, _wanted(db, device, service_id, place, language), day)
     db.commit()
     return {
-        "days": [d.isoformat() for d in days],
-        "day": shown.isoformat() if shown else None,
+        "days": [d.isoformat() for d in found.days],
+        "day": found.day.isoformat() if found.day else None,
         "times": [
-            {"starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat()}
-            for s in (found.times(shown) if shown else [])
+            {"starts_at": t.starts_at.isoformat(), "ends_at": t.ends_at.isoformat()}
+            for t in found.times
         ],
     }
 
@@ -201,15 +197,11 @@ def change(body: ChangeIn, request: Request, device: DeviceDep, db: SessionDep) 
     then the old one let go."""
     booking = _by_code(db, request, device, body.code)
     place = VisitPlace(booking.place or VisitPlace.SERVICE_POINT)
-    site = db.get(Site, booking.site_id) if booking.site_id else None
-    wanted = Wanted(
-        booking.service_id,
-        place,
-        site.id if site else None,
-        site.org_id if site else None,
-        ZoneInfo(site.timezone) if site else ZoneInfo("Europe/Helsinki"),
-        body.language or booking.language,
+    wanted = wanted_at(
+        db, booking.service_id, place, booking.site_id, body.language or booking.language
     )
+    if wanted is None:
+        raise ApiError(404, "not_found", "The booking's service point is gone.")
     new = appointments.change(
         db, secret_key_of(request), booking, wanted, body.starts_at.astimezone(UTC), utcnow()
     )

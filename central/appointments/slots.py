@@ -50,6 +50,19 @@ class Wanted:
     provider_id: str | None = None  # only this organisation's officials (None: any)
 
 
+def wanted_at(
+    db: Session, service_id: str, place: VisitPlace, site_id: str | None, language: str | None
+) -> Wanted | None:
+    """A search's terms with the service point's organisation and time zone; None when
+    a service point is named that central does not have (or none is named)."""
+    if place == VisitPlace.HOME:
+        return Wanted(service_id, place, language=language)
+    site = db.get(Site, site_id) if site_id else None
+    if site is None:
+        return None
+    return Wanted(service_id, place, site.id, site.org_id, ZoneInfo(site.timezone), language)
+
+
 @dataclass(frozen=True)
 class Slot:
     starts_at: datetime

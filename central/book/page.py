@@ -28,7 +28,7 @@ from central.api.auth import client_address
 from central.api.deps import SessionDep, secret_key_of, settings_of
 from central.appointments import booking as appointments
 from central.appointments import links
-from central.appointments.slots import Wanted, offer_of, search, services_offered
+from central.appointments.slots import Wanted, offer_of, search, services_offered, wanted_at
 from central.book import mails
 from central.book.strings import LANGUAGES, clock, day_text, language_name, strings_for, when
 from central.bookings import issuing
@@ -105,19 +105,10 @@ def _url(path: str, **query: Any) -> str:
 
 
 def _wanted(db: Any, service_id: str, at: str, language: str | None) -> Wanted | None:
+    """`at` is "home" or a service point's id."""
     if at == HOME:
-        return Wanted(service_id, VisitPlace.HOME, language=language)
-    site = db.get(Site, at)
-    if site is None:
-        return None
-    return Wanted(
-        service_id,
-        VisitPlace.SERVICE_POINT,
-        site.id,
-        site.org_id,
-        ZoneInfo(site.timezone),
-        language,
-    )
+        return wanted_at(db, service_id, VisitPlace.HOME, None, language)
+    return wanted_at(db, service_id, VisitPlace.SERVICE_POINT, at, language)
 
 
 @router.get("/", response_class=HTMLResponse)

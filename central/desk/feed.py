@@ -5,15 +5,13 @@ only. Events name the service and the place, never the citizen."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from central.api.deps import SessionDep, secret_key_of
-from central.appointments import day, icalendar
+from central.appointments import day, icalendar, links
 from central.db.models import User
 from central.db.types import utcnow
 from central.web.links import public_base
@@ -24,26 +22,16 @@ router = APIRouter(prefix="/desk/feed", include_in_schema=False)
 PAST, AHEAD = timedelta(days=7), timedelta(days=90)
 
 
-def _key(secret: bytes, user_id: str) -> str:
-    mac = hmac.new(secret, f"calendar-feed:{user_id}".encode(), hashlib.sha256)
-    return f"{user_id}.{mac.hexdigest()[:32]}"
-
-
 def url_for(request: Request, user_id: str) -> str:
-    return f"{public_base(request)}/desk/feed/{_key(secret_key_of(request), user_id)}.ics"
+    key = links.token_for(secret_key_of(request), links.FEED, user_id)
+    return f"{public_base(request)}/desk/feed/{key}.ics"
 
 
 @router.get("/{key}.ics")
 def calendar_feed(request: Request, db: SessionDep, key: str) -> Response:
-    user_id = key.partition(".")[0]
-    user = db.get(User, user_id)
-    if (
-        len(key) > 120
-        or user is None
-        or user.role != Role.OFFICIAL
-        or user.disabled_at is not None
-        or not hmac.compare_digest(_key(secret_key_of(request), user_id), key)
-    ):
+    user_id = links.id_of(secret_key_of(request), links.FEED, key)
+    user = db.get(User, user_id) if user_id else None
+    if user is None or user.role != Role.OFFICIAL or user.disabled_at is not None:
         return Response("Not found", status_code=404, media_type="text/plain")
     now = utcnow()
     events = [
@@ -57,7 +45,7 @@ def calendar_feed(request: Request, db: SessionDep, key: str) -> Response:
             + (f", tulkki: {a.interpreter_language}" if a.interpreter_language else ""),
             url=f"{public_base(request)}/desk/",
         )
-        for a in day.of_official(db, user_id, now - PAST, now + AHEAD)
+        for a in day.of_official(db, user.id, now - PAST, now + AHEAD)
     ]
     db.commit()
     return Response(

@@ -492,8 +492,13 @@ async function refreshAppointments() {
     select.dataset.key = key;
     select.replaceChildren(...day.services.map((s) => new Option(s.name, s.id)));
   }
-  refreshMyTimes(day.services);
+  myServices = day.services;
+  // Two more requests: only while the official has "My appointment times" open.
+  if ($("my-times").open) refreshMyTimes(myServices);
 }
+
+let myServices = [];
+$("my-times").addEventListener("toggle", () => { if ($("my-times").open) refreshMyTimes(myServices); });
 
 // Midnight of a day in Finland (its offset that day: +2, or +3 in summer).
 function helsinkiMidnight(day) {
