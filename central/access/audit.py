@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, and_, delete, false, or_, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from central.access.browser_session import is_console, request_token
 from central.db.engine import changed
 from central.db.models import AuditEntry
+from central.db.types import utcnow
 from central.web.request_guard import Caller, CallerCache, caller_of
 
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -103,6 +104,9 @@ class AuditTrail:
             return
 
         status: list[int] = []
+        # The entry's time is when the request arrived: its row is written after the
+        # answer, so two quick changes may be written in either order (seen on PostgreSQL).
+        arrived = utcnow()
 
         async def noted(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -117,7 +121,7 @@ class AuditTrail:
         if status:
             caller = await self._caller(scope)
             if caller is not None and caller.kind == "person":
-                await run_in_threadpool(self._append, scope, caller, status[0])
+                await run_in_threadpool(self._append, scope, caller, status[0], arrived)
 
     async def _caller(self, scope: Scope) -> Caller | None:
         caller = caller_of(scope)
@@ -130,11 +134,12 @@ class AuditTrail:
         found = await self.callers.caller(token)
         return found if isinstance(found, Caller) else None
 
-    def _append(self, scope: Scope, caller: Caller, status: int) -> None:
+    def _append(self, scope: Scope, caller: Caller, status: int, arrived: datetime) -> None:
         client = scope.get("client")
         with self.sessions() as db:
             db.add(
                 AuditEntry(
+                    at=arrived,
                     user_id=caller.user_id,
                     role=caller.role,
                     org_id=caller.org_id,
@@ -164,9 +169,11 @@ def entries_query(
     until: datetime | None = None,
     path_contains: str | None = None,
 ) -> Select[AuditEntry]:
-    """Newest first, limited to what the viewer may see (`org_filter`: the actor's
-    organisation or the one the action concerned)."""
-    query = select(AuditEntry).where(org_filter).order_by(AuditEntry.id.desc())
+    """Newest first by arrival, limited to what the viewer may see (`org_filter`: the
+    actor's organisation or the one the action concerned)."""
+    query = (
+        select(AuditEntry).where(org_filter).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
     if user_id:
         query = query.where(AuditEntry.user_id == user_id)
     if via:
@@ -178,6 +185,14 @@ def entries_query(
     if path_contains:
         query = query.where(AuditEntry.path.contains(path_contains, autoescape=True))
     return query
+
+
+def older_than(query: Select[AuditEntry], db: Session, entry_id: int) -> Select[AuditEntry]:
+    """The page after `entry_id` in `entries_query`'s order (nothing if it is unknown)."""
+    at = db.scalar(select(AuditEntry.at).where(AuditEntry.id == entry_id))
+    if at is None:
+        return query.where(false())
+    return query.where(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < entry_id)))
 
 
 def prune(db: Session, older_than: datetime) -> int:

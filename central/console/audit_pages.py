@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from central.access.audit import entries_query, visible_to
+from central.access.audit import entries_query, older_than, visible_to
 from central.console.audit_words import describe, named
 from central.console.render import render
 from central.console.viewer import Viewer, viewer
@@ -45,7 +45,7 @@ def audit_page(request: Request, seen: Viewer = Depends(viewer("audit.read"))) -
         query = query.where(AuditEntry.id < 0)  # nobody by that address: nothing to show
     before = params.get("before", "")
     if before.isdigit():
-        query = query.where(AuditEntry.id < int(before))
+        query = older_than(query, db, int(before))
     entries = list(db.scalars(query.limit(PAGE_SIZE + 1)))
     emails = dict(
         db.execute(
