@@ -20,7 +20,7 @@ from central.access.policy import Access, allowed
 from central.agreements import rules
 from central.api.bookings import BookingOut, booking_out
 from central.api.deps import secret_key_of
-from central.api.schemas import errors
+from central.api.schemas import CardId, errors
 from central.appointments import booking as appointments
 from central.appointments import calendars
 from central.appointments.slots import Wanted, search, wanted_at
@@ -399,14 +399,7 @@ class AppointmentIn(BaseModel):
         default=None, max_length=appointments.MAX_EMAIL, pattern=appointments.EMAIL_PATTERN
     )
     interpreter_language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
-    card_id: str | None = Field(
-        default=None,
-        min_length=4,
-        max_length=64,
-        pattern=r"^[0-9A-Fa-f]+$",
-        description="The citizen's card identifier (its UID in hex) for check-in by card at "
-        "the service point; central keeps only a salted hash of it.",
-    )
+    card_id: CardId = None
 
 
 class AppointmentOut(BookingOut):

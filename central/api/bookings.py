@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from central.access.policy import Access, allowed
 from central.agreements import rules
 from central.api.deps import secret_key_of
-from central.api.schemas import errors
+from central.api.schemas import CardId, errors
 from central.appointments import booking as appointments
 from central.bookings import issuing
 from central.catalogue import changes
@@ -52,14 +52,7 @@ class BookingIn(BaseModel):
         description="For a remote booking: the language of the interpreter the citizen "
         "needs (ISO 639). Interpreters of it are asked for as the official answers.",
     )
-    card_id: str | None = Field(
-        default=None,
-        min_length=4,
-        max_length=64,
-        pattern=r"^[0-9A-Fa-f]+$",
-        description="The citizen's card identifier (its UID in hex) for check-in by card; "
-        "central keeps only a salted hash of it.",
-    )
+    card_id: CardId = None
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> BookingIn:

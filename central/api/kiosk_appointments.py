@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from central.api.appointments import free_times_of, wanted_for
 from central.api.deps import DeviceDep, SessionDep, secret_key_of, settings_of
-from central.api.schemas import Done, errors
+from central.api.schemas import CardId, Done, errors
 from central.appointments import booking as appointments
 from central.appointments.slots import Wanted, wanted_at
 from central.book import mails
@@ -80,6 +80,7 @@ class KioskBookingIn(BaseModel):
     )
     interpreter_language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
     ui_language: str = Field(default="fi", pattern=r"^(fi|sv|en)$")
+    card_id: CardId = None  # the card the citizen put in the reader while booking
 
 
 def _answer(
@@ -128,7 +129,7 @@ def book(
         secret_key_of(request),
         wanted,
         body.starts_at.astimezone(UTC),
-        appointments.Citizen(body.name, body.email, body.interpreter_language),
+        appointments.Citizen(body.name, body.email, body.interpreter_language, body.card_id),
         BookingChannel.KIOSK,
         utcnow(),
     )

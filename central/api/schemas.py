@@ -8,6 +8,18 @@ from pydantic import BaseModel, Field
 
 # Integers a client sends are bounded so they fit a 32-bit database column everywhere.
 Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
+# A citizen's card for check-in by card: its UID in hex, of which central keeps only a
+# salted hash (`central/bookings/issuing.py`).
+CardId = Annotated[
+    str | None,
+    Field(
+        min_length=4,
+        max_length=64,
+        pattern=r"^[0-9A-Fa-f]+$",
+        description="The citizen's card identifier (its UID in hex) for check-in by card at "
+        "the service point; central keeps only a salted hash of it.",
+    ),
+]
 
 
 class ErrorDetail(BaseModel):

@@ -75,6 +75,7 @@ def _book_one(
     channel: BookingChannel,
     now: datetime,
     hold: bool,
+    moved_from: Booking | None = None,
 ) -> Booked:
     wanted = found.wanted
     for slot in candidates:
@@ -98,7 +99,7 @@ def _book_one(
             status=BookingStatus.HELD if hold else BookingStatus.BOOKED,
             hold_until=now + timedelta(minutes=HOLD_MINUTES) if hold else None,
         )
-        code = issuing.give_code(db, secret, booking, citizen.card_id)
+        code = issuing.give_code(db, secret, booking, citizen.card_id, moved_from)
         try:
             with db.begin_nested():
                 db.add(booking)
@@ -165,10 +166,13 @@ def change(
     now: datetime,
 ) -> Booked:
     """Move a booking to another free time: a new booking (and code) is made first, and
-    only then the old one cancelled, so a change never leaves the citizen with nothing."""
+    only then the old one cancelled, so a change never leaves the citizen with nothing.
+    The card it was made with checks the citizen in at the new time too."""
     citizen = Citizen(booking.display_name, booking.contact_email, booking.interpreter_language)
     found = search(db, wanted, now)
-    new = _book_one(db, secret, found, found.at(starts_at), citizen, booking.channel, now, False)
+    new = _book_one(
+        db, secret, found, found.at(starts_at), citizen, booking.channel, now, False, booking
+    )
     cancel(db, booking)
     return new
 

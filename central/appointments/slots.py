@@ -10,6 +10,7 @@ officials' calendars answers in milliseconds (`bench/appointments.py`).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -178,20 +179,9 @@ class Search:
     # -- a calendar's slots on a day -----------------------------------------------------
 
     def _pattern(self, calendar: AppointmentCalendar) -> tuple[Any, ...]:
-        """What decides a calendar's slots on any day: calendars alike share their slots
-        (five hundred officials' alike calendars cost one walk through a day, not 500)."""
         found = self._patterns.get(calendar.id)
         if found is None:
-            found = (
-                calendar.zone,
-                calendar.slot_minutes,
-                calendar.notice_minutes,
-                calendar.book_ahead_days,
-                calendar.valid_from,
-                calendar.valid_until,
-                json.dumps(calendar.weekly, sort_keys=True),
-                json.dumps(calendar.exceptions, sort_keys=True),
-            )
+            found = _kept_pattern(calendar) or pattern_of(calendar)
             self._patterns[calendar.id] = found
         return found
 
@@ -371,24 +361,76 @@ class Search:
         return [s for s in self.slots_on(day) if s.starts_at == starts_at]
 
 
-def search(db: Session, wanted: Wanted, now: datetime, days: int = 31) -> Search:
-    """What a search over the next `days` days needs first: the calendars offering the
-    service there in the language, their officials' absences, the agreements."""
-    now = now.astimezone(UTC)
-    horizon = now + timedelta(days=days + 1)
-    # Plain rows, not ORM objects: read-only here, and a tenth of the cost for hundreds.
-    rows: list[Any] = list(
-        db.connection().execute(
-            select(*AppointmentCalendar.__table__.columns)
+# Calendars read once and kept while their `updated_at` stands: decoding hundreds of
+# calendars' JSON columns was most of a search's time (`bench/appointments.py`). Checked
+# against the database on every search (one narrow query), so every central instance
+# sees a change at once; bounded, as a calendar's id is never reused.
+_KEPT: dict[str, tuple[datetime, Any, tuple[Any, ...]]] = {}
+_KEPT_MAX = 20_000
+_kept_lock = threading.Lock()
+
+
+def pattern_of(calendar: Any) -> tuple[Any, ...]:
+    """What decides a calendar's slots on any day: calendars alike share their slots
+    (five hundred officials' alike calendars cost one walk through a day, not 500)."""
+    return (
+        calendar.zone,
+        calendar.slot_minutes,
+        calendar.notice_minutes,
+        calendar.book_ahead_days,
+        calendar.valid_from,
+        calendar.valid_until,
+        json.dumps(calendar.weekly, sort_keys=True),
+        json.dumps(calendar.exceptions, sort_keys=True),
+    )
+
+
+def calendars_of(db: Session, service_id: str) -> list[Any]:
+    """The service's calendars of enabled officials, oldest first, as read-only rows;
+    `patterns` of them are kept with them."""
+    current = [
+        (str(calendar_id), updated_at)
+        for calendar_id, updated_at in db.connection().execute(
+            select(AppointmentCalendar.id, AppointmentCalendar.updated_at)
             .join(User, User.id == AppointmentCalendar.official_id)
             .where(
-                AppointmentCalendar.service_id == wanted.service_id,
+                AppointmentCalendar.service_id == service_id,
                 User.role == Role.OFFICIAL,
                 User.disabled_at.is_(None),
             )
             .order_by(AppointmentCalendar.created_at, AppointmentCalendar.id)
         )
-    )
+    ]
+    kept = dict(_KEPT)  # a snapshot: other threads may add meanwhile
+    stale = [cid for cid, at in current if cid not in kept or kept[cid][0] != at]
+    for part in range(0, len(stale), 500):
+        # Plain rows, not ORM objects: read-only here, and a tenth of the cost.
+        for row in db.connection().execute(
+            select(*AppointmentCalendar.__table__.columns).where(
+                AppointmentCalendar.id.in_(stale[part : part + 500])
+            )
+        ):
+            kept[row.id] = (row.updated_at, row, pattern_of(row))
+    if stale:
+        with _kept_lock:
+            if len(_KEPT) + len(stale) > _KEPT_MAX:
+                _KEPT.clear()
+            _KEPT.update({cid: kept[cid] for cid in stale if cid in kept})
+    return [kept[cid][1] for cid, _ in current if cid in kept]
+
+
+def _kept_pattern(calendar: Any) -> tuple[Any, ...] | None:
+    """The kept pattern of this very row (not of an older or newer read of it)."""
+    found = _KEPT.get(calendar.id)
+    return found[2] if found and found[1] is calendar else None
+
+
+def search(db: Session, wanted: Wanted, now: datetime, days: int = 31) -> Search:
+    """What a search over the next `days` days needs first: the calendars offering the
+    service there in the language, their officials' absences, the agreements."""
+    now = now.astimezone(UTC)
+    horizon = now + timedelta(days=days + 1)
+    rows = calendars_of(db, wanted.service_id)
     offering = [
         c
         for c in rows
@@ -427,25 +469,9 @@ def offer_of(db: Session, service_id: str, now: datetime) -> Offer:
     """From home if any calendar offers it; at each service point whose organisation's
     own officials, or a provider under an agreement, have a calendar for it."""
     today = now.astimezone(HOME_ZONE).date().isoformat()
-    rows: list[Any] = list(
-        db.connection().execute(
-            select(
-                AppointmentCalendar.org_id,
-                AppointmentCalendar.places,
-                AppointmentCalendar.languages,
-            )
-            .join(User, User.id == AppointmentCalendar.official_id)
-            .where(
-                AppointmentCalendar.service_id == service_id,
-                User.role == Role.OFFICIAL,
-                User.disabled_at.is_(None),
-                or_(
-                    AppointmentCalendar.valid_until.is_(None),
-                    AppointmentCalendar.valid_until >= today,
-                ),
-            )
-        )
-    )
+    rows = [
+        c for c in calendars_of(db, service_id) if c.valid_until is None or c.valid_until >= today
+    ]
     at_points = {c.org_id for c in rows if VisitPlace.SERVICE_POINT.value in c.places}
     site_ids: list[str] = []
     if at_points:

@@ -14,11 +14,12 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 
 from contract import appointments as contract
 from contract.appointments import VisitPlace
-from hardware.base import DeviceError
+from hardware.base import DeviceError, DeviceState
 from kiosk import bookings, catalogue
 from kiosk.appointments import AppointmentError, AppointmentLine
 from kiosk.site_time import clock_at_site, zone_of
@@ -89,6 +90,7 @@ class AppointmentScreen(KioskScreen):
         self.interpreter = ""
         self.email = ""
         self.code = ""
+        self.card_id = ""  # the card put in while booking: sent once, kept nowhere
         self.result: contract.KioskAppointment | None = None
         self.typed = ""
         self.message = ""
@@ -105,6 +107,18 @@ class AppointmentScreen(KioskScreen):
         self.show("working")
         service_id, language = self.service_id, self.app.language
         self.off_main_loop(lambda: self._both_places(service_id, language), self._offered)
+
+    def on_enter(self, *_: Any) -> None:
+        reader = self.app.device("card_reader")
+        if reader is not None:
+            reader.when_card_inserted = lambda _atr: Clock.schedule_once(
+                lambda _dt: self.card_inserted()
+            )
+
+    def on_leave(self, *_: Any) -> None:
+        reader = self.app.device("card_reader")
+        if reader is not None:
+            reader.when_card_inserted = None
 
     def wipe(self) -> None:
         self._forget()
@@ -169,6 +183,40 @@ class AppointmentScreen(KioskScreen):
         self.starts_at = starts_at
         self.show("details")
 
+    # -- the card, for check-in by card on the day ------------------------------------
+
+    def takes_card(self) -> bool:
+        """A booking at this service point, made here, with a card reader that works."""
+        reader = self.app.device("card_reader")
+        return (
+            self.place == VisitPlace.SERVICE_POINT
+            and not self.managing
+            and reader is not None
+            and reader.state != DeviceState.OFFLINE
+        )
+
+    def card_inserted(self) -> None:
+        """While the details are shown, a card in the reader is the citizen's way to
+        check in on the day: its identifier goes with the booking (central keeps only a
+        salted hash), and the screen says so."""
+        reader = self.app.device("card_reader")
+        if reader is None or self.phase != "details" or not self.takes_card():
+            return
+        self.message = self.app.t("Reading your card…")
+        self.off_main_loop(reader.read_card_id, self._card_read)
+
+    def _card_read(self, card_id: str | None, _error: DeviceError | None) -> None:
+        if self.phase != "details":
+            return
+        if not card_id:
+            self.message = self.app.t(
+                "The card could not be read. You can check in with your code."
+            )
+            return
+        self.card_id = card_id
+        self.message = ""
+        self.summary = self.chosen_text()
+
     # -- booking --------------------------------------------------------------------
 
     def book(self) -> None:
@@ -188,6 +236,7 @@ class AppointmentScreen(KioskScreen):
                 "interpreter_language": self.interpreter or None,
                 "email": self.email or None,
                 "ui_language": self.app.language,
+                "card_id": self.card_id or None,
             }
             job = lambda: self._safely(lambda: self.line.book(**body))  # noqa: E731
         self.off_main_loop(job, self._booked)
@@ -525,6 +574,15 @@ class AppointmentScreen(KioskScreen):
         ]
         if self.email:
             parts.append(t("Confirmation to: {email}").format(email=self.email))
+        if self.card_id:
+            parts.append(t("Your card checks you in on the day."))
+        elif self.takes_card():
+            parts.append(
+                t(
+                    "To check in with your ID or Kela card on the day, "
+                    "put it in the reader now (optional)."
+                )
+            )
         return "\n".join(parts)
 
     def done_text(self) -> str:

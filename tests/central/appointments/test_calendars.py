@@ -36,6 +36,34 @@ def test_weekly_times_become_free_slots_in_the_calendars_zone(central, national)
     assert len(days) in (4, 5)
 
 
+def test_a_changed_or_deleted_calendar_is_searched_as_it_is_now(central, national):
+    """Searches keep calendars they have read (central/appointments/slots.py): a change
+    or a deletion is still seen by the very next search."""
+    org = make_org(central, national, with_kiosk=False)
+    admin, official = org.tokens["org_admin"], org.tokens["official"]
+    system = org.tokens["booking_system"]
+    tomorrow = date.today() + timedelta(days=1)
+
+    def local_times() -> list[str]:
+        found = _home(central, system, day=tomorrow.isoformat())
+        return [at(t["starts_at"]).astimezone(HELSINKI).strftime("%H:%M") for t in found["times"]]
+
+    weekly = [{"day": tomorrow.weekday(), "start": "09:00", "end": "10:00"}]
+    calendar = open_calendar(central, admin, official, SERVICE, weekly=weekly)
+    assert local_times() == ["09:00", "09:30"]
+    weekly = [{"day": tomorrow.weekday(), "start": "12:00", "end": "13:00"}]
+    body = calendar_body(SERVICE, weekly=weekly)
+    ok(central.request("PUT", f"/appointment-calendars/{calendar['id']}", official, json=body))
+    assert local_times() == ["12:00", "12:30"]
+    body = calendar_body(SERVICE, weekly=weekly, languages=["sv"])
+    ok(central.request("PUT", f"/appointment-calendars/{calendar['id']}", official, json=body))
+    assert local_times() == ["12:00", "12:30"]  # any language
+    in_finnish = _home(central, system, day=tomorrow.isoformat(), language="fi")
+    assert in_finnish["times"] == []
+    ok(central.request("DELETE", f"/appointment-calendars/{calendar['id']}", official), 204)
+    assert _home(central, system)["days"] == []
+
+
 def test_exceptions_validity_notice_and_horizon_limit_the_days(central, national):
     org = make_org(central, national, with_kiosk=False)
     admin, official = org.tokens["org_admin"], org.tokens["official"]

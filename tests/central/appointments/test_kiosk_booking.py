@@ -31,7 +31,13 @@ def test_a_kiosk_books_finds_changes_and_cancels_by_code(central, national):
     open_calendar(central, org.tokens["org_admin"], org.tokens["official"], SERVICE)
     day = (date.today() + timedelta(days=1)).isoformat()
     times = _free(central, org.device_token, language="fi", day=day).times
-    body = {"service_id": SERVICE, "language": "fi", "starts_at": times[0].starts_at}
+    card = "04C0FFEE1234"  # the card the citizen put in the reader while booking
+    body = {
+        "service_id": SERVICE,
+        "language": "fi",
+        "starts_at": times[0].starts_at,
+        "card_id": card,
+    }
     made = parse(
         KioskAppointment,
         ok(central.request("POST", "/kiosk/appointments", org.device_token, json=body), 201),
@@ -44,6 +50,8 @@ def test_a_kiosk_books_finds_changes_and_cancels_by_code(central, national):
         codes.booking_code_hash(plain, item["code_salt"], item["code_hash_alg"])
         == item["code_hash"]
     )
+    assert item["card_hash"] == codes.card_hash(card, item["code_salt"], item["code_hash_alg"])
+    assert card not in str(made.__dict__)  # only its salted hash, ever
     assert "/book/m/" in made.manage_url and made.visit_url == ""
     sync = ok(central.request("GET", "/kiosk/bookings", org.device_token))["items"]
     assert made.id in [b["id"] for b in sync]
@@ -68,6 +76,17 @@ def test_a_kiosk_books_finds_changes_and_cancels_by_code(central, national):
         ),
     )
     assert changed.starts_at == times[3].starts_at and changed.code != made.code
+    # The card checks the citizen in at the new time too (central never had it again).
+    moved = changed.booking
+    assert moved is not None and moved["card_hash"] == codes.card_hash(
+        card, moved["code_salt"], moved["code_hash_alg"]
+    )
+    assert (
+        codes.booking_code_hash(
+            changed.code.replace("-", ""), moved["code_salt"], moved["code_hash_alg"]
+        )
+        == moved["code_hash"]
+    )
     gone = central.request(
         "POST", "/kiosk/appointments/find", org.device_token, json={"code": made.code}
     )

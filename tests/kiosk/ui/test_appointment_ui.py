@@ -8,6 +8,7 @@ Screenshots in test-artifacts/ui/appointment-*.png."""
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,6 +172,57 @@ def test_a_kiosk_books_prints_and_checks_in_by_the_receipts_qr(central, tmp_path
     with session_scope(running.app.state.sessions) as db:
         booking = db.scalars(select(Booking).where(Booking.channel == "kiosk")).one()
         assert booking.contact_email == "maija@example.fi" and booking.site_id == org.site_id
+
+
+def _card_put_in_while_booking_checks_in(facts: Facts) -> None:
+    from devtools.vpcd_card import VirtualCard, connect_card
+    from hardware.base import DeviceState
+    from hardware.cardreader.pcsc import GET_UID
+    from tests.support.kiosk_ui_call import kiosk_ui
+
+    uid = "04A1B2C3D4E5"
+    ui = kiosk_ui(facts.base, facts.org, facts.folder, card_reader="pcsc:Virtual PCD")
+    reader = ui.opened("card_reader")
+    assert ui.wait_until(lambda: reader.state == DeviceState.ONLINE, 45)
+    ui.app.start_session()
+    ui.app.set_language("en")
+    ui.app.go("service", service_id=SERVICE)
+    ui.tap(ui.find("Book a video appointment", 20))
+    ui.tap(ui.find("Here at this service point", 20))
+    screen = ui.app.loaded["appointment"]
+    ui.tap(choices(ui)[0])
+    assert ui.wait_until(lambda: screen.phase == "times", 20)
+    ui.tap(choices(ui)[1])
+    assert "put it in the reader now" in screen.summary
+    card = VirtualCard({GET_UID: bytes.fromhex(uid) + b"\x90\x00"})
+    connect_card(card)
+    assert ui.wait_until(lambda: "Your card checks you in" in screen.summary, 20), screen.message
+    ui.screenshot("appointment-card")
+    card.remove()
+    assert ui.wait_until(lambda: reader.status["card"] == "absent", 20)
+    ui.tap(ui.find("Book"))
+    assert ui.wait_until(lambda: screen.phase == "done", 20), screen.message
+    assert uid not in str(ui.outbox())
+    ui.app.end_session("done")
+    assert ui.wait_until(lambda: screen.card_id == "", 10)  # forgotten with the session
+
+    # On the day: the same card checks the citizen in, from the kiosk's own store.
+    ui.app.start_session()
+    ui.app.set_language("en")
+    ui.app.go("checkin")
+    checkin = ui.app.loaded["checkin"]
+    connect_card(VirtualCard({GET_UID: bytes.fromhex(uid) + b"\x90\x00"}))
+    assert ui.wait_until(lambda: checkin.done, 20), checkin.message
+    assert ui.outbox("booking_checked_in")[-1][2]["method"] == "card"
+    ui.stop()
+
+
+@pytest.mark.skipif(shutil.which("pcscd") is None, reason="pcscd is installed by ./run test")
+def test_a_card_put_in_while_booking_checks_the_citizen_in(central, pcscd, tmp_path):
+    """A real pcscd with vsmartcard's virtual reader and a card written in Python."""
+    pytest.importorskip("smartcard", reason="pyscard is installed by ./run test")
+    running, org, _folder = central
+    in_fresh_process(_card_put_in_while_booking_checks_in, Facts(running.base, org, tmp_path))
 
 
 def test_a_booking_from_home_is_changed_and_cancelled_by_its_code(central, tmp_path):
