@@ -26,6 +26,7 @@ from central.api import (
     kiosk_calls,
     officials,
     organisations,
+    payments,
     sites,
     stats,
     users,
@@ -57,6 +58,9 @@ from central.desk import page as desk_page
 from central.eid import page as eid_page
 from central.errors import install_error_handlers
 from central.fleet import alerts
+from central.pay import page as pay_page
+from central.payments import charging
+from central.payments.paytrail import Paytrail
 from central.ptv import sync as ptv_sync
 from central.settings import Settings
 from central.updates import serving as update_serving
@@ -83,6 +87,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         runners = [
             retention.runner(started.state.sessions, settings),
             no_shows.runner(started.state.sessions, settings),
+            charging.runner(started.state.sessions, started.state.secret_key, settings),
             alerts.runner(started.state.sessions, settings),
             ptv_sync.runner(started.state.sessions, settings),
             media_cleanup.runner(
@@ -116,6 +121,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     app.state.sessions = make_session_factory(engine)
     app.state.secret_key = load_secret_key(settings)
     app.state.rooms = JanusRooms(settings, app.state.secret_key)
+    app.state.paytrail = Paytrail  # the provider's client (tests may give it a session)
     app.state.password_checkers = threading.BoundedSemaphore(settings.password_checks_at_once)
     security.configure_password_hashing(
         settings.password_hash_memory_kib, settings.password_hash_time_cost
@@ -129,6 +135,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         kiosk.router,
         kiosk_calls.router,
         kiosk_appointments.router,
+        payments.kiosk_router,
         desk.router,
         auth.router,
         officials.router,
@@ -142,6 +149,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         deployments.router,
         stats.router,
         agreements.router,
+        payments.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 
@@ -151,6 +159,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     app.include_router(eid_page.router)
     app.include_router(book_page.router)
     app.include_router(visit_page.router)
+    app.include_router(pay_page.router)
     app.include_router(janus_relay.router)
     app.include_router(update_serving.router)
     for console_router in (
@@ -199,6 +208,8 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
                 "/book/",
                 "/visit/",
                 "/desk/feed/",
+                "/pay/",
+                f"{API_PREFIX}/payments/paytrail/",
             ),
             # The visit's token is checked by its routes; a file from home is as large as
             # a scanned page may be.

@@ -120,6 +120,17 @@ class Settings(BaseSettings):
     appointment_no_show_after_min: int = Field(default=15, ge=1)
     appointment_check_every_s: float = Field(default=60, gt=0)
 
+    # Payments (docs/operator.md, "Payments"). Suomi.fi Payments' address (Paytrail's
+    # Payment API); each organisation's merchant account is set through the API.
+    paytrail_url: str = "https://services.paytrail.com"
+    # How long a citizen has to pay before the kiosk gives up and central expires the
+    # payment (after asking the provider once more); checked this often.
+    payment_open_minutes: int = Field(default=10, ge=1, le=60)
+    payment_check_every_s: float = Field(default=30, gt=0)
+    # Paytrail requires a customer e-mail address; the payer stays anonymous, so this
+    # one address (the service point's, say) is sent for every payment.
+    payment_customer_email: str = "maksut@palvelupiste.invalid"
+
     # Video calls (docs/operator.md, "Video calls"). The Janus URL is what browsers and
     # kiosks reach; the admin URL and secrets only central uses. No Janus URL: no calls.
     janus_url: str = ""

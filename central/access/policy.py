@@ -70,6 +70,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Agreements the caller's organisation is a party to (central/agreements/).
     "agreement.manage": ADMINS,
     "agreement.read": ADMINS,
+    # Payments (central/payments/): an organisation's merchant account, a site's prices,
+    # refunds; reading the payments made to the organisation or at its sites.
+    "payment.manage": ADMINS,
+    "payment.read": ADMINS,
     # The national directory of organisations any official may invite an expert from.
     "expert_directory.manage": NATIONAL,
     # A national admin's own account (disable it, set its password, create one).

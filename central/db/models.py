@@ -41,6 +41,7 @@ from contract.call_api import (
     Speaker,
 )
 from contract.kiosk_api import BookingStatus, CheckInStatus, CommandStatus
+from contract.payments import PaymentMethod, PaymentPurpose, PaymentStatus, PriceKind
 from contract.release import RolloutState
 from contract.roles import Role
 
@@ -865,3 +866,85 @@ class CallIdentity(Base):
     method: Mapped[IdentificationMethod] = mapped_column(Vocabulary(IdentificationMethod, 16))
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class PaymentAccount(Base):
+    """An organisation's merchant account at Suomi.fi Payments (the Paytrail Payment
+    API): its id and its secret, sealed with central's key (the organisation's id bound
+    in). The secret never leaves central: the API says only whether one is set."""
+
+    __tablename__ = "payment_accounts"
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(32))
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Price(Base):
+    """One line of a site's price list, VAT included: a service's fee, or an A4 page
+    printed or copied. Who is paid: the service's provider for a fee, the site's own
+    organisation for pages (central/payments/prices.py)."""
+
+    __tablename__ = "prices"
+    __table_args__ = (UniqueConstraint("site_id", "kind", "service_id"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    kind: Mapped[PriceKind] = mapped_column(Vocabulary(PriceKind, 16))
+    service_id: Mapped[str] = mapped_column(String(64), default="")  # "" for pages
+    org_id: Mapped[str] = mapped_column(String(36))  # who is paid
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    vat_basis_points: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Payment(Base):
+    """A payment at a kiosk: what, how much, for whom, how and where it stands. Never
+    card data, never the payer: the provider's reference and its word on the status
+    only. Its steps are in PaymentStep; central/payments/ledger.py is the one place
+    that moves its status."""
+
+    __tablename__ = "payments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(String(36), index=True)  # who is paid
+    site_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    kiosk_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    service_id: Mapped[str | None] = mapped_column(String(64))
+    call_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    purpose: Mapped[PaymentPurpose] = mapped_column(Vocabulary(PaymentPurpose, 16))
+    method: Mapped[PaymentMethod] = mapped_column(Vocabulary(PaymentMethod, 16))
+    status: Mapped[PaymentStatus] = mapped_column(
+        Vocabulary(PaymentStatus, 16), default=PaymentStatus.OPEN, index=True
+    )
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    vat_cents: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    # Ours to the provider (Paytrail's `stamp` and `reference`), and theirs to us.
+    receipt_number: Mapped[str] = mapped_column(String(20), unique=True)
+    provider_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    pay_url: Mapped[str] = mapped_column(String(500), default="")
+    provider_status: Mapped[str] = mapped_column(String(16), default="")
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    paid_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PaymentStep(Base):
+    """One change of a payment's status and what said so (a callback, the phone's
+    return, a status query, the kiosk, an admin's refund). Append-only: the history the
+    console shows, and the proof that a callback sent twice changed nothing twice."""
+
+    __tablename__ = "payment_steps"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    payment_id: Mapped[str] = mapped_column(
+        ForeignKey("payments.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[PaymentStatus] = mapped_column(Vocabulary(PaymentStatus, 16))
+    to_status: Mapped[PaymentStatus] = mapped_column(Vocabulary(PaymentStatus, 16))
+    detail: Mapped[str] = mapped_column(String(200), default="")

@@ -116,7 +116,36 @@ def orgs(central, national):
             params={"service_id": SERVICES[0], "place": "service_point", "site_id": b.site_id},
         )
     )["times"][0]["starts_at"]
+    b.extra["payment"] = _paid_at(central, b)
     return a, b
+
+
+def _paid_at(central, org) -> str:
+    """A payment made at B's kiosk, paid to B (written as central records one: opening it
+    at the provider is tested in tests/central/payments/)."""
+    from central.db.engine import session_scope
+    from central.db.models import Payment
+    from central.db.types import utcnow
+    from central.payments.charging import receipt_number
+
+    with session_scope(central.app.state.sessions) as db:
+        payment = Payment(
+            org_id=org.id,
+            site_id=org.site_id,
+            kiosk_id=org.kiosk_id,
+            purpose="print",
+            method="phone",
+            status="paid",
+            lines=[],
+            amount_cents=150,
+            vat_cents=30,
+            receipt_number=receipt_number(),
+            provider_ref="tx-b",
+            expires_at=utcnow(),
+        )
+        db.add(payment)
+        db.flush()
+        return payment.id
 
 
 def a_call_of(central, org):
@@ -169,6 +198,7 @@ LISTINGS = {
     ("GET", "/appointment-calendars"),
     ("GET", "/absences"),
     ("GET", "/stats/bookings"),
+    ("GET", "/payments"),
 }
 # The same for every signed-in person: the national expert directory.
 NATIONAL_LISTS = {("GET", "/expert-directory")}
@@ -202,6 +232,7 @@ def targets(b):
         "agreement_id": b.extra["agreement"]["id"],
         "calendar_id": b.extra["calendar"]["id"],
         "absence_id": b.extra["absence"]["id"],
+        "payment_id": b.extra["payment"],
         "month": "2026-11",
     }
 
@@ -277,6 +308,12 @@ def bodies(b):
             "starts_at": start.isoformat(),
             "ends_at": (start + timedelta(days=1)).isoformat(),
         },
+        ("PUT", "/organisations/{org_id}/payment-account"): {
+            "merchant_id": "1",
+            "secret": "intruder-secret",
+        },
+        ("PUT", "/sites/{site_id}/prices"): {"items": []},
+        ("POST", "/payments/{payment_id}/refund"): {},
         ("POST", "/appointments"): {
             "service_id": SERVICES[0],
             "place": "service_point",
@@ -357,6 +394,7 @@ def test_listings_show_only_own_organisation(central, orgs):
     # B's agreement with its partner is theirs: A lists neither it nor the sites it covers.
     assert ok(central.request("GET", "/agreements", admin))["items"] == []
     assert ok(central.request("GET", "/served-sites", admin))["items"] == []
+    assert ok(central.request("GET", "/payments", admin))["items"] == []
     # B's own overlay on a service is B's: A's admin lists only A's sites' rows.
     ok(
         central.request(
@@ -396,6 +434,9 @@ def test_b_is_unchanged_after_the_attempts(central, orgs):
     assert len(ok(central.request("GET", f"/organisations/{b.id}/sites", admin_b))["items"]) == 1
     catalogue = ok(central.request("GET", "/kiosk/catalogue", b.device_token))
     assert [i["id"] for i in catalogue["items"]] == SERVICES[:3]
+    payment = ok(central.request("GET", f"/payments/{b.extra['payment']}", admin_b))
+    assert payment["status"] == "paid" and payment["refunded_cents"] == 0
+    assert ok(central.request("GET", f"/sites/{b.site_id}/prices", admin_b))["items"] == []
 
 
 def test_device_token_reaches_only_its_own_kiosk(central, orgs):
@@ -429,6 +470,9 @@ def test_device_token_reaches_only_its_own_kiosk(central, orgs):
     assert ok(r)["status"] == "unknown"
     assert ok(central.request("GET", "/kiosk/bookings", a.device_token))["items"] == []
     assert ok(central.request("GET", "/kiosk/catalogue", a.device_token))["items"] == []
+    for method, suffix in (("GET", ""), ("POST", "/cancel")):
+        r = central.request(method, f"/kiosk/payments/{b.extra['payment']}{suffix}", a.device_token)
+        assert r.status_code == 404 and "150" not in r.text
 
 
 def test_device_token_never_works_on_person_endpoints(central, orgs):
@@ -448,6 +492,7 @@ def test_person_token_never_works_on_kiosk_endpoints(central, national, orgs, ro
     token = national if role == "national_admin" else a.tokens[role]
     for method, template in device_routes(central.app):
         path = template.replace("{command_id}", str(uuid.uuid4()))
+        path = path.replace("{payment_id}", str(uuid.uuid4()))
         r = central.request(method, path, token, json={})
         assert r.status_code == 403, f"{role} {method} {path}: {r.status_code}"
 
@@ -458,7 +503,7 @@ def test_missing_or_unknown_tokens_are_401(central, orgs):
         assert central.request(method, path, None, json=body).status_code == 401
         assert central.request(method, path, "usr_forged", json=body).status_code == 401
     for method, template in device_routes(central.app):
-        path = template.replace("{command_id}", "x")
+        path = template.replace("{command_id}", "x").replace("{payment_id}", "x")
         r = central.request(method, path, "dev_forged", json={})
         assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"
 

@@ -1,0 +1,1 @@
+"""The citizen's phone's page after paying with Suomi.fi Payments."""
