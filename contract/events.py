@@ -33,6 +33,9 @@ class EventType(StrEnum):
     TICKET_PRINTED = "ticket_printed"
     DOCUMENT_SCANNED = "document_scanned"
     DOCUMENT_PRINTED = "document_printed"
+    PAYMENT_STARTED = "payment_started"  # {method, purpose, amount_cents}: never who paid
+    PAYMENT_COMPLETED = "payment_completed"
+    PAYMENT_FAILED = "payment_failed"  # {…, outcome: failed | expired | cancelled | unavailable}
     CALL_REQUESTED = "call_requested"
     CALL_STARTED = "call_started"
     CALL_ENDED = "call_ended"
@@ -88,6 +91,9 @@ REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
     "service_viewed": {"service_id": str},
     "appointment_booked": {"place": str},
     "appointment_cancelled": {"place": str},
+    "payment_started": {"method": str, "purpose": str, "amount_cents": int},
+    "payment_completed": {"method": str, "purpose": str, "amount_cents": int},
+    "payment_failed": {"method": str, "purpose": str, "outcome": str},
     "device_fault": {"device": str},
     "device_recovered": {"device": str},
 }

@@ -7,14 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import zxingcpp
 
 from contract import call_api
 from contract.call_api import IdentificationMethod, PhoneStep
 from contract.kiosk_api import BadAnswer, parse
 from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
+from kiosk.qr_code import qr_picture
 
-QR_SCALE = 6  # pixels a module: about 7 cm wide on a 22-inch kiosk screen
 ASK_TIMEOUT_S = (3.0, 10.0)  # central may ask the identity provider's discovery first
 
 
@@ -26,12 +25,6 @@ class Shown:
     short_code: str
     qr: np.ndarray
     method: IdentificationMethod
-
-
-def qr_picture(address: str) -> np.ndarray:
-    """The address as a QR code with its quiet zone, black on white."""
-    code = zxingcpp.create_barcode(address, zxingcpp.BarcodeFormat.QRCode)
-    return np.array(code.to_image(scale=QR_SCALE, add_quiet_zones=True))
 
 
 def start(

@@ -62,6 +62,7 @@ SCREENS = {
     "call": "CallScreen",
     "ticket": "TicketScreen",
     "appointment": "AppointmentScreen",
+    "payment": "PaymentScreen",
     "scan": "ScanScreen",
     "feedback": "FeedbackScreen",
     "fault": "FaultScreen",

@@ -6,9 +6,11 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, StringProperty
 
+from contract.payments import PaymentPurpose, euros
 from hardware.base import DeviceError
 from kiosk import catalogue
 from kiosk.catalogue import text_in
+from kiosk.payments import Checkout, PaymentError
 from kiosk.rich_text import plain_lines
 from kiosk.site_time import now_at_site
 from kiosk.ui import service_text
@@ -29,6 +31,8 @@ class ServiceScreen(KioskScreen):
     video_text = StringProperty("")
     # Central answered that someone serves it by video here: a time can be booked.
     bookable = BooleanProperty(False)
+    # The service's fee at this service point, as the price list says ("" if none).
+    fee_text = StringProperty("")
 
     def on_status(self, *_: Any) -> None:
         """A new status ("Take the printout…") is at the top of the details: show it."""
@@ -43,16 +47,21 @@ class ServiceScreen(KioskScreen):
         self.status = ""
         self.video = self.video_text = ""
         self.bookable = False
+        self.fee_text = ""
+        self._fee: Any = None
         self.show_sections()
         self.ids.details.scroll_y = 1  # from the top, not where the last citizen left it
         self.app.record("service_viewed", service_id=self.service_id)
         self.ask_video()
+        self.ask_fee()
 
     def wipe(self) -> None:
         self.service_id = ""
         self.status = ""
         self.video = self.video_text = ""
         self.bookable = False
+        self.fee_text = ""
+        self._fee = None
         self.ids.sections.clear_widgets()
         self.ids.details.scroll_y = 1
 
@@ -69,6 +78,42 @@ class ServiceScreen(KioskScreen):
         self.off_main_loop(
             lambda: self.app.video.line.availability(service_id, language),
             lambda answer, _e: self._video_answer(service_id, answer),
+        )
+
+    def ask_fee(self) -> None:
+        """Whether the service has a fee here that can be paid at the kiosk (asked off
+        the main loop; offline, no button)."""
+        if self.app.device("printer") is None:
+            return  # a payment needs its receipt
+        service_id = self.service_id
+        checkout = Checkout(self.app.video.line.client)
+
+        def ask() -> Any:
+            try:
+                return checkout.price_of_service(service_id)
+            except PaymentError:
+                return None
+
+        self.off_main_loop(ask, lambda price, _e: self._fee_answer(service_id, price))
+
+    def _fee_answer(self, service_id: str, price: Any) -> None:
+        if service_id != self.service_id or price is None:
+            return
+        self._fee = price
+        self.fee_text = self.app.t("Pay the fee ({amount})").format(
+            amount=euros(price.amount_cents)
+        )
+
+    def pay_fee(self) -> None:
+        price = self._fee
+        if price is None:
+            return
+        self.app.go(
+            "payment",
+            purpose=PaymentPurpose.SERVICE_FEE.value,
+            service_id=self.service_id,
+            amount_cents=price.amount_cents,
+            vat_basis_points=price.vat_basis_points,
         )
 
     def _video_answer(self, service_id: str, answer: Any) -> None:

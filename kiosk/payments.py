@@ -1,0 +1,101 @@
+"""The kiosk's line to central's payments: this service point's prices, a payment by the
+citizen's phone opened, asked about and given up. Asked from the UI (off the main
+loop): a citizen paying cannot wait for the agent's next sync. The kiosk never sees card
+data or who paid: amounts, VAT lines, a QR address and a status."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from contract import payments as contract
+from contract.kiosk_api import BadAnswer, parse
+from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
+
+log = logging.getLogger("kiosk.payments")
+TIMEOUT_S = (3.0, 15.0)  # connect, read: opening a payment asks the provider too
+
+
+class PaymentError(Exception):
+    """Why a payment could not be had, in a word the screen turns into a sentence:
+    offline (no answer), unavailable (the provider did not answer), unpriced, refused."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Price:
+    kind: contract.PriceKind
+    service_id: str
+    amount_cents: int
+    vat_basis_points: int
+
+
+@dataclass
+class Checkout:
+    """`client` gives a client with the kiosk's current token (None before enrolment)."""
+
+    client: Any  # Callable[[], CentralClient | None]
+
+    def _ask(self, method: str, path: str, **kw: Any) -> Any:
+        client: CentralClient | None = self.client()
+        if client is None:
+            raise PaymentError("offline", "not enrolled")
+        try:
+            return client.json(method, f"/kiosk/payments{path}", timeout=TIMEOUT_S, **kw)
+        except CentralUnavailable as exc:
+            log.info("payments: central did not answer: %s", exc)
+            raise PaymentError("offline", str(exc)) from exc
+        except CentralRejected as exc:
+            kind = {
+                "payments_unavailable": "unavailable",
+                "payments_not_configured": "unavailable",
+                "no_price": "unpriced",
+            }.get(exc.code, "refused")
+            raise PaymentError(kind, exc.code) from exc
+
+    def prices(self) -> list[Price]:
+        answer = self._ask("GET", "/prices")
+        try:
+            return [
+                Price(
+                    contract.PriceKind(p["kind"]),
+                    str(p.get("service_id") or ""),
+                    int(p["amount_cents"]),
+                    int(p["vat_basis_points"]),
+                )
+                for p in answer["items"]
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PaymentError("offline", f"unexpected answer: {exc}") from exc
+
+    def price_of_service(self, service_id: str) -> Price | None:
+        found = [
+            p
+            for p in self.prices()
+            if p.kind == contract.PriceKind.SERVICE and p.service_id == service_id
+        ]
+        return found[0] if found else None
+
+    def start(
+        self, purpose: contract.PaymentPurpose, language: str, **what: Any
+    ) -> contract.KioskPayment:
+        body = {"purpose": purpose.value, "language": language, **what}
+        return self._parsed(self._ask("POST", "", json=body))
+
+    def status(self, payment_id: str) -> contract.KioskPayment:
+        return self._parsed(self._ask("GET", f"/{payment_id}"))
+
+    def give_up(self, payment_id: str) -> contract.KioskPayment:
+        return self._parsed(self._ask("POST", f"/{payment_id}/cancel"))
+
+    @staticmethod
+    def _parsed(answer: Any) -> contract.KioskPayment:
+        try:
+            found: contract.KioskPayment = parse(contract.KioskPayment, answer)
+        except BadAnswer as exc:
+            raise PaymentError("offline", f"unexpected answer: {exc}") from exc
+        return found

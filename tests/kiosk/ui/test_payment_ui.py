@@ -1,0 +1,122 @@
+"""Paying a service's fee by phone in the real Kivy UI under Xvfb, against a real central
+on loopback and the Suomi.fi Payments stand-in (devtools/paytrail_standin.py): the price
+shown before anything is charged, the QR code read back from a screenshot and paid
+through the stand-in as a phone would, the receipt printed on the simulated ESC/POS
+printer with its VAT lines; then, in Swedish with large text, a payment the citizen
+cancels. Screenshots in test-artifacts/ui/payment-*.png."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from devtools.builders import sample_catalogue, service_ids
+from devtools.central_server import start_central
+from devtools.central_world import Org, add_user, make_org, ok
+from devtools.payment_world import FEE_CENTS, take_payments
+from devtools.paytrail_standin import Standin
+from tests.support.own_process import in_fresh_process
+
+pytestmark = pytest.mark.slow  # the UI in its own process, a central beside it
+
+SERVICE = service_ids()[0]
+
+
+@dataclass
+class Facts:
+    base: str
+    standin: str
+    org: Org
+    folder: Path
+
+
+def _pays_a_fee_and_cancels_one(facts: Facts) -> None:
+    import cv2
+    import requests
+    import zxingcpp
+
+    from tests.support.kiosk_ui_call import kiosk_ui
+
+    ui = kiosk_ui(facts.base, facts.org, facts.folder)
+    ui.opened("printer")
+    printer = ui.app.devices.simulations["printer"]
+    ui.app.start_session()
+    ui.app.set_language("en")
+    ui.app.go("service", service_id=SERVICE)
+    ui.tap(ui.find("Pay the fee (12,50 €)", 20))
+    screen = ui.app.loaded["payment"]
+    assert "To pay: 12,50 €" in screen.summary and "VAT 0 % included" in screen.summary
+    assert "Nothing is charged" in screen.message
+    ui.screenshot("payment-confirm")
+    ui.tap(ui.find("Pay by phone"))
+    assert ui.wait_until(lambda: screen.phase == "qr", 20), screen.message
+    ui.settle()
+    shot = ui.screenshot("payment-qr")
+    [code] = zxingcpp.read_barcodes(cv2.imread(str(shot)))
+    assert code.text == screen.payment.pay_url and code.text.startswith(facts.standin + "/pay/")
+
+    # The citizen pays on their phone: the stand-in settles it and calls central back.
+    transaction = code.text.rsplit("/", 1)[1]
+    paid = requests.post(
+        f"{facts.standin}/_standin/pay/{transaction}", params={"status": "ok"}, timeout=10
+    )
+    assert paid.status_code == 200
+    assert ui.wait_until(lambda: screen.phase == "paid", 20), screen.message
+    assert ui.wait_until(lambda: "Take your receipt" in screen.message, 20), screen.message
+    ui.screenshot("payment-paid")
+    receipt = bytes(printer.printed).decode("cp858", "replace")
+    number = screen.payment.receipt_number
+    for words in ("Receipt", "Järvenpää", number, "12,50 €", "VAT 0 %: 0,00 €", "Total: 12,50 €"):
+        assert words in receipt, (words, receipt)
+    [(_, _, started)] = ui.outbox("payment_started")
+    assert started == {"method": "phone", "purpose": "service_fee", "amount_cents": FEE_CENTS}
+    [(_, _, completed)] = ui.outbox("payment_completed")
+    assert completed["amount_cents"] == FEE_CENTS
+    assert number not in str(ui.outbox())  # the receipt's number is not usage data
+    ui.app.end_session("done")
+    assert ui.wait_until(lambda: screen.payment is None and screen.summary == "", 10)
+
+    # In Swedish, with large text: the citizen changes their mind while the QR is shown.
+    ui.app.start_session()
+    ui.app.set_language("sv")
+    ui.app.large_text = True
+    ui.app.go("service", service_id=SERVICE)
+    ui.tap(ui.find("Betala avgiften (12,50 €)", 20))
+    ui.tap(ui.find("Betala med telefon"))
+    assert ui.wait_until(lambda: screen.phase == "qr", 20), screen.message
+    ui.screenshot("payment-qr-sv-large")
+    ui.tap(ui.find("Avbryt betalningen"))
+    assert ui.wait_until(lambda: screen.phase == "unpaid", 20), screen.message
+    assert "Ingenting debiterades" in screen.message
+    ui.screenshot("payment-cancelled-sv-large")
+    [(_, _, failed)] = ui.outbox("payment_failed")
+    assert failed["outcome"] == "cancelled"
+    ui.stop()
+
+
+def test_a_fee_is_paid_by_phone_and_the_receipt_printed(tmp_path):
+    standin = Standin().start()
+    central = start_central(f"sqlite:///{tmp_path}/central.db", paytrail_url=standin.base)
+    try:
+        national = add_user(central, "national_admin", None)
+        ok(central.request("POST", "/catalogue/import", national, json=sample_catalogue()))
+        org = make_org(central, national, name="Järvenpää")
+        body = {"service_ids": [SERVICE]}
+        ok(central.request("PUT", f"/sites/{org.site_id}/catalogue", national, json=body))
+        take_payments(central, org, SERVICE)
+        in_fresh_process(
+            _pays_a_fee_and_cancels_one, Facts(central.base, standin.base, org, tmp_path)
+        )
+        books = {t["reference"]: t for t in standin.ledger()}
+        listed = ok(central.request("GET", "/payments", org.tokens["org_admin"]))["items"]
+        # Central's records and the provider's books agree: one paid, one never paid.
+        assert sorted(p["status"] for p in listed) == ["cancelled", "paid"]
+        for payment in listed:
+            kept = books[payment["receipt_number"]]
+            assert kept["amount"] == payment["amount_cents"] == FEE_CENTS
+            assert (kept["status"] == "ok") == (payment["status"] == "paid")
+    finally:
+        central.stop()
+        standin.stop()
