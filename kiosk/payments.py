@@ -89,6 +89,10 @@ class Checkout:
     def status(self, payment_id: str) -> contract.KioskPayment:
         return self._parsed(self._ask("GET", f"/{payment_id}"))
 
+    def terminal_result(self, payment_id: str, **result: Any) -> contract.KioskPayment:
+        """The card terminal's result, for central's records (sent again until taken)."""
+        return self._parsed(self._ask("POST", f"/{payment_id}/terminal", json=result))
+
     def give_up(self, payment_id: str) -> contract.KioskPayment:
         return self._parsed(self._ask("POST", f"/{payment_id}/cancel"))
 

@@ -123,8 +123,27 @@ def _v3(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE bookings ADD COLUMN name_sealed_card TEXT")
 
 
+def _v4(db: sqlite3.Connection) -> None:
+    """Card payments' journal (kiosk/card_payment.py): each step written before the
+    terminal or central hears of the next, so a crash or a power cut loses nothing and
+    charges nothing twice. `payment` is central's KioskPayment (no card data, no payer)
+    for the receipt; `outcome` the terminal's result (ids and amount only)."""
+    db.execute(
+        """CREATE TABLE card_payments (
+            id TEXT PRIMARY KEY,
+            service_id TEXT NOT NULL,
+            amount_cents INTEGER NOT NULL,
+            step TEXT NOT NULL,
+            payment TEXT NOT NULL,
+            outcome TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+
+
 # Append only: a released migration is never edited, a new one is added.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 # The numbers (1-based) of migrations an older release cannot read past (a dropped or
 # renamed column it uses). Keep migrations additive and this empty where you can.
 BREAKS_OLDER: frozenset[int] = frozenset()

@@ -26,6 +26,7 @@ from central.web.links import public_base
 from contract.payments import (
     KioskPayment,
     PaymentLine,
+    PaymentMethod,
     PaymentPurpose,
     PaymentStatus,
     PriceKind,
@@ -171,6 +172,17 @@ class KioskPaymentIn(BaseModel):
     service_id: str = Field(default="", max_length=64)
     pages: int = Field(default=0, ge=0, le=prices.MAX_PAGES)
     language: str = Field(default="fi", pattern=r"^(fi|sv|en)$")
+    method: PaymentMethod = PaymentMethod.PHONE
+
+
+class TerminalResultIn(BaseModel):
+    """What the kiosk's card terminal said of a card payment (never card data)."""
+
+    approved: bool
+    amount_cents: int = Field(ge=0, le=99_999_999)
+    condition: str = Field(default="", max_length=32)
+    poi_transaction_id: str = Field(default="", max_length=64)
+    reversed: bool = False
 
 
 def kiosk_view(db: Any, payment: Payment) -> dict[str, Any]:
@@ -217,8 +229,21 @@ def start_payment(
     body: KioskPaymentIn, request: Request, device: DeviceDep, db: SessionDep
 ) -> dict[str, Any]:
     """A payment by the citizen's phone: the kiosk shows `pay_url` as a QR code and asks
-    `GET /kiosk/payments/{id}` until it is PAID, FAILED or EXPIRED."""
+    `GET /kiosk/payments/{id}` until it is PAID, FAILED or EXPIRED. By the kiosk's card
+    terminal: recorded OPEN, and the kiosk reports the terminal's result."""
     priced = prices.priced(db, device.site_id, body.purpose, body.service_id, body.pages)
+    if body.method == PaymentMethod.CARD_TERMINAL:
+        return kiosk_view(
+            db,
+            charging.open_card_payment(
+                db,
+                priced,
+                body.purpose,
+                site_id=device.site_id,
+                kiosk_id=device.kiosk_id,
+                service_id=body.service_id or None,
+            ),
+        )
     payment = charging.open_payment(
         db,
         secret_key_of(request),
@@ -258,6 +283,31 @@ def cancel_payment(
         "kiosk",
         request.app.state.paytrail,
     )
+    return kiosk_view(db, payment)
+
+
+@kiosk_router.post(
+    "/{payment_id}/terminal",
+    response_model=KioskPayment,
+    responses=errors(401, 403, 404, 409, 422),
+)
+def terminal_result(
+    payment_id: str, body: TerminalResultIn, device: DeviceDep, db: SessionDep
+) -> dict[str, Any]:
+    """The card terminal's word on this kiosk's card payment; sent again after a crash
+    or an outage, it changes nothing twice."""
+    payment = _kiosks_payment(db, device, payment_id)
+    if payment.method != PaymentMethod.CARD_TERMINAL:
+        raise ApiError(409, "not_card_payment", "This payment is not a card payment.")
+    charging.terminal_says(
+        db,
+        payment,
+        body.approved and not body.reversed,
+        body.amount_cents,
+        body.poi_transaction_id,
+        body.condition or ("reversed" if body.reversed else ""),
+    )
+    db.refresh(payment)
     return kiosk_view(db, payment)
 
 

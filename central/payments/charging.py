@@ -36,6 +36,7 @@ LANGUAGES = {"fi": "FI", "sv": "SV", "en": "EN"}
 # Where the provider sends the phone back to and calls central (public, signed).
 RETURN_PATH = "/pay/return"
 CALLBACK_PATH = "/api/v1/payments/paytrail/callback"
+CARD_REPORT_GRACE = timedelta(days=1)  # a kiosk down overnight still reports in time
 
 Provider = Callable[[Merchant], Paytrail]  # tests hand in their own HTTP session
 
@@ -111,17 +112,7 @@ def open_payment(
         created_at=now,
         updated_at=now,
     )
-    for _ in range(5):
-        payment.receipt_number = receipt_number()
-        try:
-            with db.begin_nested():
-                db.add(payment)
-                db.flush()
-            break
-        except IntegrityError:
-            continue
-    else:
-        raise ApiError(503, "busy", "No receipt number was free; try again.")
+    _numbered(db, payment)
     db.commit()  # recorded before the provider hears of it: nothing is charged unknown
     body = {
         "stamp": payment.id,
@@ -156,6 +147,81 @@ def open_payment(
     payment.pay_url = str(opened["href"])[:500]
     db.commit()
     return payment
+
+
+def open_card_payment(
+    db: Session,
+    priced: Priced,
+    purpose: PaymentPurpose,
+    *,
+    site_id: str | None,
+    kiosk_id: str | None,
+    service_id: str | None = None,
+    call_id: str | None = None,
+    reason: str = "",
+) -> Payment:
+    """A payment the kiosk's card terminal takes: recorded OPEN; the kiosk reports the
+    terminal's result (`terminal_says`). Central has no provider to ask about it: the
+    kiosk's journal knows and reports after a crash; one never reported expires after a
+    day (`expire_once`), and a late report still makes it paid."""
+    now = utcnow()
+    payment = Payment(
+        org_id=priced.org_id,
+        site_id=site_id,
+        kiosk_id=kiosk_id,
+        service_id=service_id,
+        call_id=call_id,
+        purpose=purpose,
+        method=PaymentMethod.CARD_TERMINAL,
+        status=S.OPEN,
+        lines=[asdict(x) for x in priced.lines],
+        amount_cents=priced.amount_cents,
+        vat_cents=priced.vat_cents,
+        reason=reason[:200],
+        expires_at=now + CARD_REPORT_GRACE,
+        created_at=now,
+        updated_at=now,
+    )
+    _numbered(db, payment)
+    db.commit()
+    return payment
+
+
+def terminal_says(
+    db: Session,
+    payment: Payment,
+    approved: bool,
+    amount_cents: int,
+    poi_transaction_id: str,
+    condition: str,
+) -> None:
+    """The kiosk's report of its terminal's result; the ledger takes it once. An
+    approved amount other than the payment's is refused (422): never recorded wrong."""
+    if approved and amount_cents != payment.amount_cents:
+        raise ApiError(422, "amount_mismatch", "The terminal approved another amount.")
+    locked = ledger.locked(db, payment.id)
+    assert locked is not None
+    if approved:
+        locked.provider_ref = poi_transaction_id[:64] or locked.provider_ref
+        ledger.move(db, locked, S.PAID, "terminal", "approved")
+    else:
+        ledger.move(db, locked, S.FAILED, "terminal", condition or "declined")
+    locked.provider_status = "approved" if approved else (condition or "declined")[:16]
+    db.commit()
+
+
+def _numbered(db: Session, payment: Payment) -> None:
+    """Adds the payment with a receipt number no other payment has."""
+    for _ in range(5):
+        payment.receipt_number = receipt_number()
+        try:
+            with db.begin_nested():
+                db.add(payment)
+                db.flush()
+            return
+        except IntegrityError:
+            continue
+    raise ApiError(503, "busy", "No receipt number was free; try again.")
 
 
 def ask_provider(
@@ -207,7 +273,9 @@ def give_up(
 def expire_once(
     db: Session, key: bytes, settings: Settings, now: datetime, provider: Provider = Paytrail
 ) -> int:
-    """Payments still open past their time: each asked about, then expired (or paid)."""
+    """Payments still open past their time: a phone payment is asked about, then expired
+    (or paid); a card payment whose kiosk never reported is expired after a day (the
+    kiosk's report, when it comes, still makes it paid: never lost)."""
     due = db.scalars(
         select(Payment)
         .where(Payment.status == S.OPEN, Payment.expires_at < now)
@@ -216,7 +284,11 @@ def expire_once(
     ).all()
     expired = 0
     for payment in due:
-        give_up(db, key, settings, payment, S.EXPIRED, "expiry", provider)
+        if payment.method == PaymentMethod.CARD_TERMINAL:
+            ledger.move(db, payment, S.EXPIRED, "expiry", "the kiosk never reported")
+            db.commit()
+        else:
+            give_up(db, key, settings, payment, S.EXPIRED, "expiry", provider)
         expired += payment.status == S.EXPIRED
     return expired
 

@@ -1,0 +1,1 @@
+"""Payment terminals the kiosk drives; the kiosk never sees card data."""
