@@ -36,5 +36,6 @@ KIND_WORDS = {
     "camera": "Camera",
     "scanner": "Scanner",
     "card_reader": "Card reader",
+    "payment_terminal": "Payment terminal",
     "gpio": "Buttons and lights",
 }

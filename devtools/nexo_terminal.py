@@ -151,6 +151,8 @@ class NexoStandin:
             return self._status(body)
         if category == "Reversal":
             return self._reversal(body)
+        if category == "Diagnosis":
+            return {"Response": {"Result": "Success"}, "POIStatus": {"GlobalStatus": "OK"}}
         return {"Response": {"Result": "Failure", "ErrorCondition": "NotAllowed"}}
 
     def _payment(

@@ -10,6 +10,8 @@ between simulated and real hardware from central:
     camera:   sim | v4l2:INDEX | file:PATH | video:PATH (looped at 30 frames/s)
     gpio:     sim | pi | none
     card_reader: pcsc[:READER-NAME-PART]   (no simulation without pcscd + vpcd)
+    payment_terminal: nexo:HOST:PORT[:POIID]   (an unattended card terminal; the
+              stand-in devtools/nexo_terminal.py for tests and the demo)
 Kinds or specs without a driver are listed in `missing`.
 """
 
@@ -24,7 +26,7 @@ from hardware.hotplug import Match, match_for_node
 # Drivers are imported when a device of their kind is configured: OpenCV, pyscard and
 # gpiozero cost start-up time (and memory) on a kiosk that has no such device.
 
-SUPPORTED = ("printer", "a4_printer", "scanner", "camera", "gpio")
+SUPPORTED = ("printer", "a4_printer", "scanner", "camera", "gpio", "payment_terminal")
 
 
 class InvalidDeviceSpec(ValueError):
@@ -166,6 +168,20 @@ def _gpio(spec: str, devices: Devices) -> Device | None:
     raise InvalidDeviceSpec(f"gpio spec {spec!r}: use sim, pi or none")
 
 
+def _payment_terminal(spec: str) -> Device:
+    import socket
+
+    from hardware.terminal.nexo import NexoTerminal
+
+    kind, _, rest = spec.partition(":")
+    host, _, rest = rest.partition(":")
+    port, _, poi_id = rest.partition(":")
+    if kind != "nexo" or not host or not port.isdigit():
+        raise InvalidDeviceSpec(f"payment_terminal spec {spec!r}: use nexo:HOST:PORT[:POIID]")
+    # SaleID: this box (the same through a login session, as nexo asks).
+    return NexoTerminal("terminal", host, int(port), poi_id or "POI", socket.gethostname()[:20])
+
+
 def build(config: dict[str, str]) -> Devices:
     """Devices for a `devices` config section; a bad spec raises InvalidDeviceSpec."""
     devices = Devices()
@@ -185,6 +201,8 @@ def build(config: dict[str, str]) -> Devices:
                 reader = CardReader(reader_filter=spec.partition(":")[2])
                 reader.start()
                 devices.all[kind] = reader
+            elif kind == "payment_terminal":
+                devices.all[kind] = _payment_terminal(spec)
             elif kind == "gpio":
                 gpio = _gpio(spec, devices)
                 if gpio is not None:

@@ -146,6 +146,12 @@ class CardPayments:
 
     # -- after a crash ------------------------------------------------------------------
 
+    def settle(self, payment_id: str) -> Settled | None:
+        """One payment whose answer was lost, asked about again while the citizen waits
+        (TerminalBusy while the terminal is still at it; None if it is settled already)."""
+        found = [e for e in self.entries("sending", "aborting") if e["id"] == payment_id]
+        return self._settle(found[0], recovered=False) if found else None
+
     def settle_unfinished(self) -> list[Settled]:
         """Every entry a crash left unfinished, settled with the terminal and central.
         Those the terminal cannot answer for yet stay for the next try."""

@@ -326,6 +326,32 @@ class NexoTerminal(Device):
             self._exchange("Reversal", body, self.next_service_id(), ANSWER_TIMEOUT_S), "reversal"
         )
 
+    def refresh_status(self) -> None:
+        """The kiosk's minute check (kiosk/device_hub.py): a nexo Diagnosis request, so
+        a terminal switched off or unplugged is a fault in the next heartbeat, as a
+        printer's is. Skipped while a payment is under way (the terminal is busy)."""
+        if self.state == DeviceState.BUSY and self.status.get("reason") == "payment":
+            return
+        try:
+            if not self._logged_in:
+                self.login()
+            found = self._exchange(
+                "Diagnosis", {"HostDiagnosisFlag": False}, self.next_service_id(), ANSWER_TIMEOUT_S
+            )
+        except DeviceTimeout:
+            self._update(DeviceState.HARDWARE_ERROR, reason="the terminal does not answer")
+            return
+        except DeviceOffline:
+            return  # _exchange said so
+        except DeviceError as exc:
+            self._update(DeviceState.HARDWARE_ERROR, reason=str(exc)[:100])
+            return
+        global_status = (((found or {}).get("POIStatus")) or {}).get("GlobalStatus", "OK")
+        if global_status in ("OK", "Busy"):
+            self._update(DeviceState.ONLINE, reason="")
+        else:
+            self._update(DeviceState.NEEDS_ATTENTION, reason=f"terminal: {global_status}")
+
     def self_test(self) -> Any:
         report = super().self_test()
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,13 @@ SCREENS = {
 }
 LARGE_TEXT_SCALE = 1.5
 SHORT_SCREEN = 720  # pixels of height
+
+
+def _quiet_print(printer: Any, lines: list[str], title: str) -> None:
+    try:
+        printer.print_receipt(lines, title=title)
+    except Exception as exc:  # noqa: BLE001 - the payment is recorded; the receipt is a copy
+        log.warning("a recovered payment's receipt was not printed: %s", exc)
 
 
 class KioskApp(App):
@@ -207,6 +215,45 @@ class KioskApp(App):
 
         self.hub.open(self.settings.devices or self.kiosk_config.devices)
         Clock.schedule_interval(lambda _dt: self.hub.check(), POLL_S)
+        if self.hub.device("payment_terminal") is not None:
+            self.settle_card_payments()
+            Clock.schedule_interval(lambda _dt: self.settle_card_payments(), POLL_S)
+
+    def settle_card_payments(self) -> threading.Thread:
+        """At start and every minute, in a thread: card payments a crash or an outage left
+        unfinished are settled with the terminal and reported to central; the receipt of
+        one found approved is printed again (kiosk/card_payment.py)."""
+        from kiosk.card_payment import CardPayments
+        from kiosk.payments import Checkout
+        from kiosk.ui.screens.payment import receipt_lines
+
+        cards = CardPayments(
+            self.store, self.hub.device("payment_terminal"), Checkout(self.video.line.client)
+        )
+
+        def work() -> None:
+            try:
+                if not cards.entries("sending", "aborting", "approved", "declined", "reversed"):
+                    return
+                for settled in cards.settle_unfinished():
+                    if settled.recovered and settled.approved:
+                        lines = receipt_lines(self, settled.payment)
+                        Clock.schedule_once(lambda _dt, lines=lines: self._reprint(lines))
+            except Exception:  # noqa: BLE001 - tried again in a minute
+                log.exception("settling card payments failed; trying again later")
+
+        thread = threading.Thread(target=work, name="card-payments", daemon=True)
+        thread.start()
+        return thread
+
+    def _reprint(self, lines: list[str]) -> None:
+        printer = self.device("printer")
+        if printer is None:
+            return
+        title = self.t("Receipt (printed again)")
+        threading.Thread(
+            target=lambda: _quiet_print(printer, lines, title), name="reprint", daemon=True
+        ).start()
 
     def _on_first_flip(self, *_args: Any) -> None:
         Window.unbind(on_flip=self._on_first_flip)

@@ -1,10 +1,12 @@
 """Paying at the kiosk by the citizen's own phone (Suomi.fi Payments).
 
 Phases: `confirm` (what is paid for, the amount and the VAT in it: nothing is charged
-before the citizen says so), `working`, `qr` (the provider's address as a QR code; the
-kiosk asks central twice a second how it stands), then `paid` (the receipt is printed)
-or `unpaid` (failed, cancelled or expired: the screen says nothing was charged), or
-`problem` (central or the provider cannot be reached). Leaving, or the session ending,
+before the citizen says so), `working`, then by phone `qr` (the provider's address as a
+QR code; the kiosk asks central twice a second how it stands) or by card `card` (the
+terminal asks for the card and the PIN; kiosk/card_payment.py journals every step),
+then `paid` (the receipt is printed) or `unpaid` (declined, failed, cancelled or
+expired: the screen says nothing was charged), or `problem` (central, the provider or
+the terminal cannot be reached). Leaving, or the session ending,
 gives an open payment up through central, which asks the provider once more first: a
 payment made a moment ago is then recorded as paid, never dropped.
 """
@@ -18,14 +20,18 @@ import numpy as np
 from kivy.clock import Clock
 from kivy.properties import StringProperty
 
+from contract.device_states import FAULTS
 from contract.payments import (
     KioskPayment,
+    PaymentMethod,
     PaymentPurpose,
     PaymentStatus,
     euros,
 )
 from hardware.base import DeviceError
+from hardware.terminal.nexo import TerminalBusy
 from kiosk import catalogue
+from kiosk.card_payment import CardPayments, Settled
 from kiosk.payments import Checkout, PaymentError
 from kiosk.qr_code import qr_picture
 from kiosk.site_time import clock_at_site, now_at_site
@@ -41,6 +47,15 @@ PROBLEMS = {
     "unpriced": N_("This has no price here. Nothing was charged."),
     "refused": N_("This did not work. Nothing was charged."),
 }
+DECLINED = {
+    "Refusal": N_("The card was declined. Nothing was charged."),
+    "Cancel": N_("The payment was cancelled on the terminal. Nothing was charged."),
+    "Aborted": N_("The payment was cancelled. Nothing was charged."),
+    "Busy": N_("The card terminal is busy. Please try again in a moment."),
+}
+TERMINAL_DOWN = N_(
+    "The card terminal is not working right now. Nothing was charged. You can pay by phone."
+)
 UNPAID = {
     PaymentStatus.FAILED: N_("The payment did not go through. Nothing was charged."),
     PaymentStatus.CANCELLED: N_("The payment was cancelled. Nothing was charged."),
@@ -107,9 +122,12 @@ class PaymentScreen(KioskScreen):
             self.ids.qr.clear()
 
     def _give_up_quietly(self) -> None:
-        """An open payment left behind is given up (central asks the provider first)."""
+        """An open payment left behind is given up (central asks the provider first). A
+        card payment is the terminal's and the journal's to settle, never given up here."""
         payment = self.payment
         if payment is None or payment.status not in (PaymentStatus.OPEN, PaymentStatus.PENDING):
+            return
+        if payment.method == PaymentMethod.CARD_TERMINAL:
             return
         checkout, payment_id = self.checkout, payment.id
         self.off_main_loop(lambda: _quietly(lambda: checkout.give_up(payment_id)), _ignore)
@@ -236,32 +254,96 @@ class PaymentScreen(KioskScreen):
             self._poll.cancel()
             self._poll = None
 
-    # -- the receipt ------------------------------------------------------------------
+    # -- by card ------------------------------------------------------------------------
 
-    def receipt_lines(self, made: KioskPayment) -> list[str]:
-        """The receipt: who was paid, its number, each line with its VAT, the totals,
-        when (the site's time). Nothing of who paid."""
-        t = self.app.t
-        config = self.app.kiosk_config
-        now = now_at_site(config)
-        lines = [
-            made.organisation,
-            t("Receipt number: {number}").format(number=made.receipt_number),
-        ]
-        for x in made.lines:
-            lines.append(f"{self._describe(x.description)}")
-            lines.append(f"  {x.units} × {euros(x.unit_cents)} = {euros(x.total_cents)}")
-            lines.append(
-                "  "
-                + t("VAT {rate} %: {amount}").format(
-                    rate=_rate(x.vat_basis_points), amount=euros(x.vat_cents)
-                )
+    def terminal_works(self) -> bool:
+        terminal = self.app.device("payment_terminal")
+        return terminal is not None and terminal.state not in FAULTS
+
+    def card_payments(self) -> CardPayments:
+        return CardPayments(self.app.store, self.app.device("payment_terminal"), self.checkout)
+
+    def pay_by_card(self) -> None:
+        self.message = self.app.t("Opening the payment…")
+        self.show("working")
+        checkout, purpose, language = self.checkout, self.purpose, self.app.language
+        what: dict[str, Any] = (
+            {"service_id": self.service_id}
+            if self.purpose == PaymentPurpose.SERVICE_FEE
+            else {"pages": self.pages}
+        )
+        what["method"] = "card_terminal"
+        self.off_main_loop(
+            lambda: _quietly(lambda: checkout.start(purpose, language, **what)),
+            self._card_opened,
+        )
+
+    def _card_opened(self, answer: Any, _error: DeviceError | None) -> None:
+        if self.phase != "working":
+            return
+        if not isinstance(answer, KioskPayment):
+            self.problem(answer.kind if isinstance(answer, PaymentError) else "offline")
+            return
+        self.payment = answer
+        self.app.record(
+            "payment_started",
+            method=answer.method.value,
+            purpose=answer.purpose.value,
+            amount_cents=answer.amount_cents,
+        )
+        self.summary = self._lines_text(answer)
+        self.message = self.app.t(
+            "Insert or tap your card on the card terminal and follow its instructions."
+        )
+        self.show("card")
+        cards = self.card_payments()
+        self.off_main_loop(lambda: cards.pay(answer), self._card_settled)
+
+    def _card_settled(self, settled: Settled | None, error: DeviceError | None) -> None:
+        if self.phase not in ("card", "working") or self.payment is None:
+            return
+        if isinstance(error, TerminalBusy):
+            # The answer was lost while the terminal is still at it: ask again shortly.
+            self.message = self.app.t("Checking the payment with the card terminal…")
+            cards, entry_id = self.card_payments(), self.payment.id
+            Clock.schedule_once(
+                lambda _dt: self.off_main_loop(lambda: cards.settle(entry_id), self._card_settled),
+                2,
             )
-        lines.append(t("Total: {amount}").format(amount=euros(made.amount_cents)))
-        lines.append(t("VAT in total: {amount}").format(amount=euros(made.vat_cents)))
-        lines.append(t("Paid by phone (Suomi.fi Payments)"))
-        lines.append(f"{now.day}.{now.month}.{now.year} {clock_at_site(now, config)}")
-        return lines
+            return
+        if settled is None:
+            self.app.record(
+                "payment_failed",
+                method="card_terminal",
+                purpose=self.purpose.value,
+                outcome="terminal_offline",
+            )
+            self.message = self.app.t(TERMINAL_DOWN)
+            self.show("problem")
+            return
+        if settled.approved:
+            self._paid(self.payment)
+            return
+        self.app.record(
+            "payment_failed",
+            method="card_terminal",
+            purpose=self.purpose.value,
+            outcome=(settled.condition or "declined").lower()[:20],
+        )
+        self.message = self.app.t(DECLINED.get(settled.condition, DECLINED["Refusal"]))
+        self.show("unpaid")
+
+    def cancel_card(self) -> None:
+        """The citizen pressed Cancel on the screen: the terminal stops; the payment's own
+        answer (Aborted, or approved if the card got there first) ends the phase."""
+        payment = self.payment
+        if payment is None:
+            return
+        self.message = self.app.t("Cancelling…")
+        cards = self.card_payments()
+        self.off_main_loop(lambda: cards.abort(payment.id), _ignore)
+
+    # -- the receipt ------------------------------------------------------------------
 
     def _print_receipt(self, made: KioskPayment) -> None:
         printer = self.app.device("printer")
@@ -270,7 +352,7 @@ class PaymentScreen(KioskScreen):
                 number=made.receipt_number
             )
             return
-        lines = self.receipt_lines(made)
+        lines = receipt_lines(self.app, made)
         self.message = self.app.t("Paid. Printing your receipt…")
         self.off_main_loop(
             lambda: printer.print_receipt(lines, title=self.app.t("Receipt")), self._printed
@@ -292,6 +374,10 @@ class PaymentScreen(KioskScreen):
         self.phase = phase
         if phase == "confirm":
             self.message = self.app.t("Nothing is charged before you choose to pay.")
+            if self.app.device("payment_terminal") is not None and not self.terminal_works():
+                self.message += " " + self.app.t(
+                    "The card terminal is not working right now: you can pay by phone."
+                )
         if "actions" not in self.ids:
             return
         row = self.ids.actions
@@ -305,9 +391,20 @@ class PaymentScreen(KioskScreen):
         back = (N_("Back"), "arrow-left", "quiet")
         finish = (N_("Done"), "check", "accent", self.app.finish)
         if phase == "confirm":
-            return [(*back, self._back), (N_("Pay by phone"), "cellphone", "accent", self.pay)]
+            by_card = (
+                [(N_("Pay by card"), "credit-card", "accent", self.pay_by_card)]
+                if self.terminal_works()
+                else []
+            )
+            return [
+                (*back, self._back),
+                *by_card,
+                (N_("Pay by phone"), "cellphone", "accent", self.pay),
+            ]
         if phase == "qr":
             return [(N_("Cancel the payment"), "close", "quiet", self.cancel)]
+        if phase == "card":
+            return [(N_("Cancel the payment"), "close", "quiet", self.cancel_card)]
         if phase in ("unpaid", "problem"):
             return [(*back, self._back), finish]
         if phase == "paid":
@@ -320,17 +417,11 @@ class PaymentScreen(KioskScreen):
         else:
             self.app.go("home")
 
-    def _describe(self, description: str) -> str:
-        if description in WHAT:
-            return self.app.t(WHAT[description])
-        item = catalogue.service(self.app.store, description)
-        return item.name(self.app.language) if item else description
-
     def _what_text(self) -> str:
         t = self.app.t
         page = "print_page" if self.purpose == PaymentPurpose.PRINT else "copy_page"
         what = (
-            self._describe(self.service_id)
+            describe(self.app, self.service_id)
             if self.purpose == PaymentPurpose.SERVICE_FEE
             else f"{self.pages} × {t(WHAT[page])}"
         )
@@ -344,10 +435,45 @@ class PaymentScreen(KioskScreen):
 
     def _lines_text(self, made: KioskPayment) -> str:
         t = self.app.t
-        parts = [f"{self._describe(x.description)}: {euros(x.total_cents)}" for x in made.lines]
+        parts = [f"{describe(self.app, x.description)}: {euros(x.total_cents)}" for x in made.lines]
         parts.append(t("To pay: {amount}").format(amount=euros(made.amount_cents)))
         parts.append(t("VAT in total: {amount}").format(amount=euros(made.vat_cents)))
         return "\n".join(parts)
+
+
+def receipt_lines(app: Any, made: KioskPayment) -> list[str]:
+    """The receipt: who was paid, its number, each line with its VAT, the totals, how,
+    when (the site's time). Nothing of who paid, nothing of the card."""
+    t = app.t
+    config = app.kiosk_config
+    now = now_at_site(config)
+    lines = [made.organisation, t("Receipt number: {number}").format(number=made.receipt_number)]
+    for x in made.lines:
+        lines.append(describe(app, x.description))
+        lines.append(f"  {x.units} × {euros(x.unit_cents)} = {euros(x.total_cents)}")
+        lines.append(
+            "  "
+            + t("VAT {rate} %: {amount}").format(
+                rate=_rate(x.vat_basis_points), amount=euros(x.vat_cents)
+            )
+        )
+    lines.append(t("Total: {amount}").format(amount=euros(made.amount_cents)))
+    lines.append(t("VAT in total: {amount}").format(amount=euros(made.vat_cents)))
+    lines.append(
+        t("Paid by card")
+        if made.method == PaymentMethod.CARD_TERMINAL
+        else t("Paid by phone (Suomi.fi Payments)")
+    )
+    lines.append(f"{now.day}.{now.month}.{now.year} {clock_at_site(now, config)}")
+    return lines
+
+
+def describe(app: Any, description: str) -> str:
+    """A receipt line's description in words: a page kind, or the service's name."""
+    if description in WHAT:
+        return str(app.t(WHAT[description]))
+    item = catalogue.service(app.store, description)
+    return item.name(app.language) if item else description
 
 
 def _ignore(_answer: Any, _error: DeviceError | None) -> None:

@@ -120,3 +120,83 @@ def test_a_fee_is_paid_by_phone_and_the_receipt_printed(tmp_path):
     finally:
         central.stop()
         standin.stop()
+
+
+def _pays_by_card(facts: Facts) -> None:
+    from devtools.nexo_terminal import MASKED_PAN, NexoStandin
+    from tests.support.kiosk_ui_call import kiosk_ui
+
+    terminal = NexoStandin().start()  # in this process: the test sets how it behaves
+    terminal.behaviour = "slow:1.0"  # the citizen takes a moment with the card and PIN
+    ui = kiosk_ui(facts.base, facts.org, facts.folder, payment_terminal=terminal.spec)
+    ui.opened("printer")
+    printer = ui.app.devices.simulations["printer"]
+    ui.app.device("payment_terminal").refresh_status()
+    ui.app.start_session()
+    ui.app.set_language("fi")
+    ui.app.large_text = True
+    ui.app.go("service", service_id=SERVICE)
+    ui.tap(ui.find("Maksa maksu (12,50 €)", 20))
+    screen = ui.app.loaded["payment"]
+    ui.tap(ui.find("Maksa kortilla"))
+    assert ui.wait_until(lambda: screen.phase == "card", 20), screen.message
+    ui.screenshot("payment-card-fi-large")
+    assert ui.wait_until(lambda: screen.phase == "paid", 20), screen.message
+    assert ui.wait_until(lambda: "Ota kuitti" in screen.message, 20), screen.message
+    receipt = bytes(printer.printed).decode("cp858", "replace")
+    assert "Maksettu kortilla" in receipt and "12,50 €" in receipt
+    assert MASKED_PAN not in receipt and "4242" not in receipt
+    [charged] = terminal.charged().values()
+    assert charged == FEE_CENTS
+    ui.app.end_session("done")
+
+    # The card is declined: said plainly, nothing charged, the citizen may pay by phone.
+    terminal.behaviour = "decline"
+    ui.app.start_session()
+    ui.app.set_language("en")
+    ui.app.large_text = False
+    ui.app.go("service", service_id=SERVICE)
+    ui.tap(ui.find("Pay the fee (12,50 €)", 20))
+    ui.tap(ui.find("Pay by card"))
+    assert ui.wait_until(lambda: screen.phase == "unpaid", 20), screen.message
+    assert screen.message == "The card was declined. Nothing was charged."
+    ui.screenshot("payment-card-declined")
+    ui.app.end_session("done")
+
+    # The terminal is switched off: a fault in the heartbeat's devices, no card button.
+    terminal.stop()
+    ui.app.device("payment_terminal").refresh_status()
+    assert ui.app.device("payment_terminal").state == "offline"
+    ui.app.start_session()
+    ui.app.set_language("en")
+    ui.app.go("service", service_id=SERVICE)
+    ui.tap(ui.find("Pay the fee (12,50 €)", 20))
+    ui.settle()
+    assert "Pay by card" not in [b.text for b in ui.buttons()]
+    assert "Pay by phone" in [b.text for b in ui.buttons()]
+    assert "The card terminal is not working right now" in screen.message
+    ui.screenshot("payment-no-terminal")
+    failed = [d for _, _, d in ui.outbox("device_fault")]
+    assert {"device": "payment_terminal/terminal", "state": "offline"} in failed
+    ui.stop()
+
+
+def test_a_fee_is_paid_by_card_on_the_terminal(tmp_path):
+    standin = Standin().start()
+    central = start_central(f"sqlite:///{tmp_path}/central.db", paytrail_url=standin.base)
+    try:
+        national = add_user(central, "national_admin", None)
+        ok(central.request("POST", "/catalogue/import", national, json=sample_catalogue()))
+        org = make_org(central, national, name="Järvenpää")
+        body = {"service_ids": [SERVICE]}
+        ok(central.request("PUT", f"/sites/{org.site_id}/catalogue", national, json=body))
+        take_payments(central, org, SERVICE)
+        in_fresh_process(_pays_by_card, Facts(central.base, standin.base, org, tmp_path))
+        listed = ok(central.request("GET", "/payments", org.tokens["org_admin"]))["items"]
+        assert sorted((p["method"], p["status"]) for p in listed) == [
+            ("card_terminal", "failed"),
+            ("card_terminal", "paid"),
+        ]
+    finally:
+        central.stop()
+        standin.stop()
