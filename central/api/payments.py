@@ -7,6 +7,8 @@ whose service point it was made at (each authority its own, each point its whole
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,6 +24,8 @@ from central.db.types import utcnow
 from central.errors import ApiError, forbidden, not_found
 from central.payments import charging, ledger, prices
 from central.payments.paytrail import notice_from
+from central.payments.reconciliation import reconcile
+from central.web.attachment import content_disposition
 from central.web.links import public_base
 from contract.payments import (
     KioskPayment,
@@ -402,6 +406,81 @@ def list_payments(
         query = query.where(Payment.status == status)
     rows = access.db.scalars(query.order_by(Payment.created_at.desc()).limit(limit)).all()
     return {"items": [payment_out(p) for p in rows]}
+
+
+@router.get("/payments/reconciliation", responses=errors(401, 403, 404, 422))
+def reconciliation(
+    request: Request,
+    day: date = Query(description="The day, Finnish time"),
+    org_id: str | None = Query(default=None, max_length=36, description="Default: your own"),
+    format: str = Query(default="json", pattern="^(json|csv)$"),
+    access: Access = Depends(allowed("payment.manage")),
+) -> Any:
+    """One day's payments of one organisation, ours against Suomi.fi Payments."""
+    org = access.org(org_id or access.person.org_id or "")
+    report = reconcile(
+        access.db,
+        secret_key_of(request),
+        settings_of(request),
+        org.id,
+        day,
+        request.app.state.paytrail,
+    )
+    if format == "csv":
+        return Response(
+            reconciliation_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "content-disposition": content_disposition(
+                    f"reconciliation-{org.name}-{day.isoformat()}.csv"
+                )
+            },
+        )
+    return {
+        "org_id": report.org_id,
+        "day": report.day.isoformat(),
+        "paid_cents": report.paid_cents,
+        "vat_cents": report.vat_cents,
+        "refunded_cents": report.refunded_cents,
+        "problems": report.problems,
+        "unanswered": report.unanswered,
+        "truncated": report.truncated,
+        "lines": [line.__dict__ for line in report.lines],
+    }
+
+
+def reconciliation_csv(report: Any) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel reads UTF-8 with it
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "receipt_number",
+            "method",
+            "purpose",
+            "status",
+            "amount_cents",
+            "refunded_cents",
+            "provider_status",
+            "provider_amount_cents",
+            "problem",
+        ]
+    )
+    for line in report.lines:
+        writer.writerow(
+            [
+                line.receipt_number,
+                line.method,
+                line.purpose,
+                line.status,
+                line.amount_cents,
+                line.refunded_cents,
+                line.provider_status,
+                "" if line.provider_amount_cents is None else line.provider_amount_cents,
+                line.problem,
+            ]
+        )
+    return out.getvalue()
 
 
 def _visible_payment(access: Access, payment_id: str) -> Payment:

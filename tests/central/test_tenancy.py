@@ -331,7 +331,8 @@ QUERIES = {("DELETE", "/auth/login-locks"): "email"}
 FULL_QUERIES = {
     ("GET", "/appointments/free"): lambda b: (
         f"service_id={SERVICES[0]}&place=service_point&site_id={b.site_id}"
-    )
+    ),
+    ("GET", "/payments/reconciliation"): lambda b: f"day=2026-12-07&org_id={b.id}",
 }
 
 

@@ -267,3 +267,44 @@ def test_a_provider_that_does_not_answer_leaves_nothing_charged(database_url, tm
         assert [p["status"] for p in listed] == ["failed"]
     finally:
         central.stop()
+
+
+def test_a_days_reconciliation_finds_and_heals_disagreements(central, standin, world):
+    """Ours against the provider's word for one day: a payment whose callbacks never came
+    is recorded from the provider's status; one we call paid that the provider never
+    took is flagged; CSV for the same rows."""
+    org, other = world
+    lost = pay(central, org, purpose="print", pages=1)
+    settle(standin, lost, "ok", words="none")  # paid; the only callback is a bogus word
+    wrong = pay(central, org, purpose="print", pages=2)
+    with session_scope(central.app.state.sessions) as db:
+        db.get(Payment, wrong["id"]).status = "paid"  # as a bug would have it
+    admin = org.tokens["org_admin"]
+    day = utcnow().astimezone(__import__("zoneinfo").ZoneInfo("Europe/Helsinki")).date()
+    report = ok(
+        central.request("GET", "/payments/reconciliation", admin, params={"day": day.isoformat()})
+    )
+    problems = {line["receipt_number"]: line["problem"] for line in report["lines"]}
+    assert problems[lost["receipt_number"]] == "recorded_now"
+    assert problems[wrong["receipt_number"]] == "paid_here_not_there"
+    assert central_status_of(central, admin, lost["id"]) == "paid"
+    assert report["problems"] >= 2 and report["unanswered"] == 0
+    csv_text = central.request(
+        "GET",
+        "/payments/reconciliation",
+        admin,
+        params={"day": day.isoformat(), "format": "csv"},
+    ).text
+    assert csv_text.startswith("\ufeffreceipt_number,") and wrong["receipt_number"] in csv_text
+    # Another organisation's admin cannot reconcile this one.
+    refused = central.request(
+        "GET",
+        "/payments/reconciliation",
+        other.tokens["org_admin"],
+        params={"day": day.isoformat(), "org_id": org.id},
+    )
+    assert refused.status_code == 403 and lost["receipt_number"] not in refused.text
+
+
+def central_status_of(central, token: str, payment_id: str) -> str:
+    return ok(central.request("GET", f"/payments/{payment_id}", token))["status"]
