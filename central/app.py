@@ -46,6 +46,7 @@ from central.console import deployment_pages as console_deployments
 from central.console import fleet_pages as console_fleet
 from central.console import map_pages as console_map
 from central.console import organisation_pages as console_organisations
+from central.console import payment_pages as console_payments
 from central.console import people_pages as console_people
 from central.console import report_pages as console_reports
 from central.console import session_pages as console_session
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         console_organisations.router,
         console_bookings.router,
         console_appointments.router,
+        console_payments.router,
         console_map.router,
     ):
         app.include_router(console_router)

@@ -38,6 +38,7 @@ SECTIONS: list[tuple[str, str, str]] = [
     (N_("Officials"), "/console/officials", "official.manage"),
     (N_("Bookings"), "/console/bookings", "booking.read"),
     (N_("Appointments"), "/console/appointments", "calendar.manage"),
+    (N_("Payments"), "/console/payments", "payment.read"),
     (N_("Agreements"), "/console/agreements", "agreement.read"),
     (N_("Usage reports"), "/console/reports", "stats.read"),
     (N_("Audit log"), "/console/audit", "audit.read"),
