@@ -26,6 +26,7 @@ FIGURES = {
     "identification.py": r"PIN entered to identified: p50 \d+ ms",
     "image_boot.py": r"erofs lz4hc \d+\.\d MiB \(\d+\.\d+× ext4's used",
     "kiosk_store.py": r"Outbox\.add\s*:\s*\d+ events/s",
+    "payments.py": r"the kiosk's share of a card payment: p50 \d+\.\d ms",
     "ptv_sync.py": r"full re-read vs incremental \(time\)\s*:\s*\d+\.\dx",
     "ui_soak.py": r"growth [+-]\d+\.\d+ %",
     "ui_touch.py": r"kiosk UI\s+p50\s+\d+\.\d ms\s+p95\s+\d+\.\d ms",
