@@ -37,6 +37,9 @@ from devtools.builders import (
 from devtools.launcher import CentralDidNotStart, launch
 from devtools.mail_catcher import MailCatcher
 from devtools.media_servers import MediaServerDidNotStart, MediaServers, start_media_servers
+from devtools.nexo_terminal import NexoStandin
+from devtools.paytrail_standin import TEST_MERCHANT
+from devtools.paytrail_standin import Standin as PaytrailStandin
 from devtools.saml_idp import key_and_certificate, running_idp
 from devtools.sample_logo import logo_png
 from devtools.virtual_display import start_virtual_display
@@ -99,7 +102,7 @@ class Api:
         return self
 
 
-def seed(database: str, base: str) -> dict[str, Any]:
+def seed(database: str, base: str, terminal_spec: str = "") -> dict[str, Any]:
     create_user(database, ADMIN_EMAIL, "national_admin", None, PASSWORD)
     national = Api(base).login(ADMIN_EMAIL)
     # The sample as PTV serves it (v11 pages, channels, organisations), then what central
@@ -276,6 +279,38 @@ def seed(database: str, base: str) -> dict[str, Any]:
             },
         },
     )
+    # Payments: Järvenpää's merchant account at the local Suomi.fi Payments stand-in, the
+    # site's page prices and a fee for one of the town's own services.
+    town = [s for s in kiosk_services() if s["organisation"]["id"] == TOWN_PTV]
+    fee = next((s for s in town if s["name"].get("en") == "Resident parking permit"), town[0])
+    fee_service = fee["id"]
+    admin.call(
+        "PUT",
+        f"/organisations/{org['id']}/payment-account",
+        json={"merchant_id": TEST_MERCHANT[0], "secret": TEST_MERCHANT[1]},
+    )
+    admin.call(
+        "PUT",
+        f"/sites/{site['id']}/prices",
+        json={
+            "items": [
+                {"kind": "print_page", "amount_cents": 50, "vat_basis_points": 2550},
+                {"kind": "copy_page", "amount_cents": 40, "vat_basis_points": 2550},
+                {
+                    "kind": "service",
+                    "service_id": fee_service,
+                    "amount_cents": 1250,
+                    "vat_basis_points": 0,
+                },
+            ]
+        },
+    )
+    if terminal_spec:
+        admin.call(
+            "PATCH",
+            f"/sites/{site['id']}/config",
+            json={"devices": SIM_DEVICES | {"payment_terminal": terminal_spec}},
+        )
     enrolment = admin.call("POST", f"/sites/{site['id']}/enrollment-tokens", json={})
     return {
         "imported": imported,
@@ -283,6 +318,7 @@ def seed(database: str, base: str) -> dict[str, Any]:
         "site": site,
         "bookings": made,
         "enrolment": enrolment,
+        "fee_service": fee["name"]["fi"],
     }
 
 
@@ -310,6 +346,10 @@ def main(argv: list[str] | None = None) -> int:
     mailbox = MailCatcher(args.state / "mail")
     mailbox.start()
     env.update(mailbox.central_env())
+    # Payments stay here too: Suomi.fi Payments and a card terminal as local stand-ins.
+    paytrail = PaytrailStandin().start()
+    terminal = NexoStandin().start()
+    env["CENTRAL_PAYTRAIL_URL"] = paytrail.base
     try:
         media = start_media_servers(args.state / "media")
         env.update(media.central_env())
@@ -337,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"demo: {exc}; see the messages above") from exc
     try:
         idp.trust(requests.get(f"{base}/eid/saml/metadata", timeout=10).text)
-        world = seed(database, base)
+        world = seed(database, base, terminal.spec)
         if not args.no_kiosk:
             kiosk = start_kiosk(args.state / "kiosk", base, world["enrolment"]["token"])
         video = (
@@ -372,6 +412,10 @@ Palvelupiste demo is running.
   book from home:     {base}/book/  (Kela's and Järvenpää's officials publish video
                       appointment times; the visit from home opens from the mail's link)
   mail:               printed below as it is sent, and kept in {mailbox.folder}
+  payments:           a fee of 12,50 € on the service page of "{world["fee_service"]}"; pay
+                      by phone (the QR opens a local Suomi.fi Payments stand-in at
+                      {paytrail.base}) or by card (a stand-in terminal that approves);
+                      the console's Payments page lists, refunds and reconciles them
 Press Ctrl-C to stop.""",
             flush=True,
         )
@@ -391,6 +435,8 @@ Press Ctrl-C to stop.""",
             media.stop()
         identity.close()
         mailbox.stop()
+        terminal.stop()
+        paytrail.stop()
 
 
 def start_kiosk(state_dir: Path, base: str, token: str) -> list[subprocess.Popen[bytes]]:

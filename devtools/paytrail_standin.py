@@ -224,6 +224,9 @@ def _handler(standin: Standin) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             path = urllib.parse.urlparse(self.path).path
+            if path.startswith("/pay/"):
+                self._hosted_choice(path.rsplit("/", 1)[1])
+                return
             if path.startswith("/_standin/pay/"):
                 self._test_settle(path.rsplit("/", 1)[1])
                 return
@@ -249,7 +252,7 @@ def _handler(standin: Standin) -> type[BaseHTTPRequestHandler]:
                 self._answer(200, standin.ledger())
                 return
             if path.startswith("/pay/"):
-                self._answer(200, {"page": "the hosted payment page (pay with the test API)"})
+                self._hosted_page(path.rsplit("/", 1)[1])
                 return
             signed = self._signed_request()
             if signed is None:
@@ -356,6 +359,45 @@ def _handler(standin: Standin) -> type[BaseHTTPRequestHandler]:
                     {"provider": "standin", "status": "ok", "transactionId": str(uuid.uuid4())},
                     account,
                 )
+
+        def _hosted_page(self, transaction_id: str) -> None:
+            """The hosted payment page a phone opens from the kiosk's QR code: a test
+            bank's two buttons, as Paytrail's test providers offer."""
+            tx = standin.transactions.get(transaction_id)
+            if tx is None:
+                self._html(404, "<p>No such payment.</p>")
+                return
+            euros = f"{tx.amount / 100:.2f}".replace(".", ",")
+            self._html(
+                200,
+                f"<h1>Suomi.fi-maksut (testi)</h1><p>{euros} €</p>"
+                f'<form method="post"><button name="status" value="ok">Maksa</button>'
+                f'<button name="status" value="fail">Peruuta</button></form>',
+            )
+
+        def _hosted_choice(self, transaction_id: str) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+            if transaction_id not in standin.transactions:
+                self._html(404, "<p>No such payment.</p>")
+                return
+            back = standin.settle(transaction_id, "ok" if form.get("status") == "ok" else "fail")
+            self.send_response(303)
+            self.send_header("location", back)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def _html(self, status: int, body: str) -> None:
+            data = (
+                '<!doctype html><html lang="fi"><meta charset="utf-8">'
+                '<meta name="viewport" content="width=device-width"><title>Maksu</title>'
+                f"<body>{body}</body></html>"
+            ).encode()
+            self.send_response(status)
+            self.send_header("content-type", "text/html; charset=utf-8")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def _test_settle(self, transaction_id: str) -> None:
             query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
