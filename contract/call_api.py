@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from contract.payments import PaymentAsk
+
 
 class CallStatus(StrEnum):
     """A call's states: queued → active → ended, or queued → ended; `ended` has an outcome."""
@@ -216,3 +218,5 @@ class KioskCall:
     documents: list[DocumentRef] = field(default_factory=list)
     # Everyone who has joined (and may since have left), for the call's usage event.
     parties: list[PartyRef] = field(default_factory=list)
+    # What the official asks the citizen to pay, while not yet accepted or declined.
+    payment_request: PaymentAsk | None = None

@@ -87,6 +87,19 @@ class KioskPayment:
     reason: str = ""  # why, in the official's words (CALL_REQUEST)
 
 
+@dataclass
+class PaymentAsk:
+    """What the official of a call asks the citizen to pay (in `KioskCall`): shown to
+    accept (by phone or card) or decline; nothing is charged before the citizen accepts."""
+
+    payment_id: str
+    amount_cents: int
+    vat_cents: int
+    vat_basis_points: int
+    reason: str
+    organisation: str
+
+
 def vat_in(gross_cents: int, vat_basis_points: int) -> int:
     """The VAT contained in a price that includes it, rounded to the cent."""
     return round(gross_cents * vat_basis_points / (10_000 + vat_basis_points))

@@ -37,15 +37,17 @@ from central.calls.desk_view import (
     role_in,
     state_for,
 )
-from central.db.models import Call, CallDocument, CallParty, Service
+from central.db.models import Call, CallDocument, CallParty, Payment, Service
 from central.db.types import utcnow
 from central.desk import feed
 from central.errors import ApiError, not_found
 from central.identity import sealed
+from central.payments import charging
 from central.ptv.services import service_name
 from central.web.attachment import content_disposition
 from contract import call_api
 from contract.call_api import CallOutcome, IdentificationLevel, IdentificationMethod
+from contract.payments import PaymentStatus
 
 router = APIRouter(prefix="/desk", tags=["desk"])
 
@@ -299,6 +301,46 @@ def request_identification(
         raise ApiError(409, "strongly_identified", "The citizen is strongly identified.")
     call.identification_requested = body.method
     access.db.commit()
+    return call_view(request, access, call)
+
+
+class PaymentAskIn(BaseModel):
+    amount_cents: int = Field(ge=1, le=99_999_999, description="Euro cents, VAT included")
+    vat_basis_points: int = Field(
+        default=0, ge=0, le=10_000, description="VAT in hundredths of a per cent: 2550 is 25.5 %"
+    )
+    reason: str = Field(min_length=1, max_length=200)
+
+
+@router.post(
+    "/calls/{call_id}/payments",
+    response_model=DeskCall,
+    responses=errors(401, 403, 404, 409, 422),
+)
+def ask_payment(
+    call_id: str,
+    body: PaymentAskIn,
+    request: Request,
+    access: Access = Depends(desk_user),
+) -> DeskCall:
+    """The official asks the citizen to pay (a certificate's fee, say): the kiosk shows
+    the amount, the VAT and the reason to accept or decline; paid to the call's
+    organisation. One open request at a time."""
+    call = officials_call(access, call_id)
+    conversation.require_open(call)
+    if call.kiosk_id is None:
+        raise ApiError(409, "no_kiosk", "A citizen at home cannot be asked to pay here yet.")
+    waiting = access.db.scalar(
+        select(Payment.id).where(
+            Payment.call_id == call.id,
+            Payment.status == PaymentStatus.OPEN,
+        )
+    )
+    if waiting is not None:
+        raise ApiError(409, "payment_waiting", "The citizen has not answered the last request.")
+    charging.ask_in_call(
+        access.db, call, body.amount_cents, body.vat_basis_points, body.reason.strip()
+    )
     return call_view(request, access, call)
 
 

@@ -290,6 +290,36 @@ def cancel_payment(
     return kiosk_view(db, payment)
 
 
+class AcceptIn(BaseModel):
+    method: PaymentMethod = PaymentMethod.PHONE
+    language: str = Field(default="fi", pattern=r"^(fi|sv|en)$")
+
+
+@kiosk_router.post(
+    "/{payment_id}/accept",
+    response_model=KioskPayment,
+    responses=errors(401, 403, 404, 409, 502),
+)
+def accept_payment(
+    payment_id: str, body: AcceptIn, request: Request, device: DeviceDep, db: SessionDep
+) -> dict[str, Any]:
+    """The citizen accepts what the official asked for in the call: by phone it is
+    opened at Suomi.fi Payments now (`pay_url`); by card the kiosk's terminal takes it
+    and the kiosk reports (`/terminal`). Decline with `/cancel`."""
+    payment = _kiosks_payment(db, device, payment_id)
+    charging.accept(
+        db,
+        secret_key_of(request),
+        settings_of(request),
+        public_base(request),
+        payment,
+        body.method,
+        body.language,
+        request.app.state.paytrail,
+    )
+    return kiosk_view(db, payment)
+
+
 @kiosk_router.post(
     "/{payment_id}/terminal",
     response_model=KioskPayment,

@@ -7,16 +7,18 @@ room, who else joined, the chat and the documents shown to the citizen.
 from __future__ import annotations
 
 from fastapi import Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.api.deps import media_rooms_of, secret_key_of, settings_of
 from central.calls import conversation, janus_relay, lifecycle, parties
 from central.calls.media_server import participant_token
 from central.calls.turn import ice_servers
-from central.db.models import Call
+from central.db.models import Call, Organisation, Payment
 from central.db.types import utcnow
 from contract import call_api
 from contract.call_api import CallOutcome, CallStatus
+from contract.payments import PaymentAsk, PaymentMethod, PaymentStatus
 
 
 def citizen_view(request: Request, db: Session, call: Call, after: int) -> call_api.KioskCall:
@@ -52,7 +54,34 @@ def citizen_view(request: Request, db: Session, call: Call, after: int) -> call_
     if call.status != CallStatus.ENDED:
         view.messages = conversation.messages_after(db, call.id, after)
         view.documents = conversation.document_refs(db, call.id, "to_citizen")
+        view.payment_request = payment_asked(db, call)
     return view
+
+
+def payment_asked(db: Session, call: Call) -> PaymentAsk | None:
+    """The official's request to pay, while the citizen has not answered it."""
+    asked = db.scalar(
+        select(Payment)
+        .where(
+            Payment.call_id == call.id,
+            Payment.status == PaymentStatus.OPEN,
+            Payment.method == PaymentMethod.PHONE,
+            Payment.provider_ref.is_(None),
+        )
+        .order_by(Payment.created_at.desc())
+        .limit(1)
+    )
+    if asked is None:
+        return None
+    org = db.get(Organisation, asked.org_id)
+    return PaymentAsk(
+        payment_id=asked.id,
+        amount_cents=asked.amount_cents,
+        vat_cents=asked.vat_cents,
+        vat_basis_points=asked.lines[0]["vat_basis_points"] if asked.lines else 0,
+        reason=asked.reason,
+        organisation=org.name if org else "",
+    )
 
 
 def citizen_seen(

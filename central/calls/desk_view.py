@@ -16,7 +16,7 @@ from central.api.deps import media_rooms_of, secret_key_of, settings_of
 from central.calls import conversation, janus_relay, lifecycle, parties, queue
 from central.calls.media_server import participant_token
 from central.calls.turn import ice_servers
-from central.db.models import Call, CallParty, Organisation, Service, Site, User
+from central.db.models import Call, CallParty, Organisation, Payment, Service, Site, User
 from central.db.types import utcnow
 from central.errors import not_found
 from contract.appointments import VisitPlace
@@ -109,6 +109,9 @@ class DeskCall(BaseModel):
     parties: list[Party] = Field(default_factory=list)
     messages: list[dict[str, Any]] = Field(default_factory=list)
     documents: list[dict[str, Any]] = Field(default_factory=list)
+    # What the official asked the citizen to pay in this call, and how each stands
+    # (the call's official only).
+    payments: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class DeskState(BaseModel):
@@ -265,6 +268,20 @@ def call_view(request: Request, access: Access, call: Call, after: int = 0) -> D
         for direction in ("to_citizen", "from_citizen")
         for d in conversation.document_refs(access.db, call.id, direction)
     ]
+    if view.my_role == "official":
+        view.payments = [
+            {
+                "id": p.id,
+                "amount_cents": p.amount_cents,
+                "vat_basis_points": p.lines[0]["vat_basis_points"] if p.lines else 0,
+                "reason": p.reason,
+                "status": p.status.value,
+                "method": p.method.value,
+            }
+            for p in access.db.scalars(
+                select(Payment).where(Payment.call_id == call.id).order_by(Payment.created_at)
+            )
+        ]
     return view
 
 

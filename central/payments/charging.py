@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +29,7 @@ from central.payments import ledger
 from central.payments.paytrail import Merchant, Paytrail, PaytrailError
 from central.payments.prices import Priced
 from central.settings import Settings
-from contract.payments import PaymentMethod, PaymentPurpose, PaymentStatus
+from contract.payments import PaymentMethod, PaymentPurpose, PaymentStatus, line, vat_in
 
 log = logging.getLogger("central.payments")
 S = PaymentStatus
@@ -91,9 +92,10 @@ def open_payment(
     call_id: str | None = None,
     reason: str = "",
 ) -> Payment:
-    """Records the payment, then opens it at the provider; commits. 502 when the
-    provider does not answer (the payment is then FAILED, and nothing was charged)."""
-    merchant = merchant_of(db, key, settings, priced.org_id)
+    """Records the payment, then opens it at the provider; commits. 409 when the paid
+    organisation has no account; 502 when the provider does not answer (the payment is
+    then FAILED, and nothing was charged)."""
+    merchant_of(db, key, settings, priced.org_id)  # no account: said before recording
     now = utcnow()
     payment = Payment(
         org_id=priced.org_id,
@@ -114,6 +116,21 @@ def open_payment(
     )
     _numbered(db, payment)
     db.commit()  # recorded before the provider hears of it: nothing is charged unknown
+    return open_at_provider(db, key, settings, base, payment, language, provider)
+
+
+def open_at_provider(
+    db: Session,
+    key: bytes,
+    settings: Settings,
+    base: str,
+    payment: Payment,
+    language: str,
+    provider: Provider = Paytrail,
+) -> Payment:
+    """Opens a recorded payment at Suomi.fi Payments; commits. 502 when the provider does
+    not answer (the payment is then FAILED, and nothing was charged)."""
+    merchant = merchant_of(db, key, settings, payment.org_id)
     body = {
         "stamp": payment.id,
         "reference": payment.receipt_number,
@@ -122,13 +139,13 @@ def open_payment(
         "language": LANGUAGES.get(language, "FI"),
         "items": [
             {
-                "unitPrice": x.unit_cents,
-                "units": x.units,
-                "vatPercentage": x.vat_basis_points / 100,
-                "productCode": x.description[:100],
-                "description": x.description[:1000],
+                "unitPrice": x["unit_cents"],
+                "units": x["units"],
+                "vatPercentage": x["vat_basis_points"] / 100,
+                "productCode": str(x["description"])[:100],
+                "description": str(x["description"])[:1000],
             }
-            for x in priced.lines
+            for x in payment.lines
         ],
         "customer": {"email": settings.payment_customer_email},
         "redirectUrls": {"success": base + RETURN_PATH, "cancel": base + RETURN_PATH},
@@ -145,8 +162,65 @@ def open_payment(
         ) from exc
     payment.provider_ref = str(opened["transactionId"])[:64]
     payment.pay_url = str(opened["href"])[:500]
+    payment.expires_at = utcnow() + timedelta(minutes=settings.payment_open_minutes)
     db.commit()
     return payment
+
+
+def ask_in_call(
+    db: Session, call: Any, amount_cents: int, vat_basis_points: int, reason: str
+) -> Payment:
+    """The call's official asks the citizen to pay: recorded OPEN, paid to the call's
+    organisation, opened at a provider only once the citizen accepts (`accept`); until
+    then it costs nothing to decline. Commits."""
+    now = utcnow()
+    payment = Payment(
+        org_id=call.provider_id,
+        site_id=call.site_id,
+        kiosk_id=call.kiosk_id,
+        service_id=call.service_id,
+        call_id=call.id,
+        purpose=PaymentPurpose.CALL_REQUEST,
+        method=PaymentMethod.PHONE,  # until the citizen chooses
+        status=S.OPEN,
+        lines=[asdict(line(reason, 1, amount_cents, vat_basis_points))],
+        amount_cents=amount_cents,
+        vat_cents=vat_in(amount_cents, vat_basis_points),
+        reason=reason[:200],
+        expires_at=now + CARD_REPORT_GRACE,
+        created_at=now,
+        updated_at=now,
+    )
+    _numbered(db, payment)
+    db.commit()
+    return payment
+
+
+def accept(
+    db: Session,
+    key: bytes,
+    settings: Settings,
+    base: str,
+    payment: Payment,
+    method: PaymentMethod,
+    language: str,
+    provider: Provider = Paytrail,
+) -> Payment:
+    """The citizen accepts a payment the official asked for: by phone it is opened at
+    the provider now; by card the kiosk's terminal takes it and the kiosk reports."""
+    unanswered = (
+        payment.purpose == PaymentPurpose.CALL_REQUEST
+        and payment.status == S.OPEN
+        and payment.method == PaymentMethod.PHONE  # the placeholder until the citizen chooses
+        and not payment.provider_ref
+    )
+    if not unanswered:
+        raise ApiError(409, "payment_not_open", "This payment was already answered.")
+    if method == PaymentMethod.CARD_TERMINAL:
+        payment.method = PaymentMethod.CARD_TERMINAL
+        db.commit()
+        return payment
+    return open_at_provider(db, key, settings, base, payment, language, provider)
 
 
 def open_card_payment(

@@ -281,6 +281,7 @@ def bodies(b):
         ("POST", "/desk/calls/{call_id}/messages"): {"text": "x"},
         ("POST", "/desk/calls/{call_id}/documents"): {},
         ("POST", "/desk/calls/{call_id}/interpreter"): {"language": "ar"},
+        ("POST", "/desk/calls/{call_id}/payments"): {"amount_cents": 100, "reason": "x"},
         # An agreement between B and its partner, proposed by someone of neither.
         ("POST", "/agreements"): {
             "host_org_id": b.id,
