@@ -89,6 +89,11 @@ class Checkout:
     def status(self, payment_id: str) -> contract.KioskPayment:
         return self._parsed(self._ask("GET", f"/{payment_id}"))
 
+    def accept(self, payment_id: str, method: str, language: str) -> contract.KioskPayment:
+        """The citizen accepts what the official asked for in the call."""
+        body = {"method": method, "language": language}
+        return self._parsed(self._ask("POST", f"/{payment_id}/accept", json=body))
+
     def terminal_result(self, payment_id: str, **result: Any) -> contract.KioskPayment:
         """The card terminal's result, for central's records (sent again until taken)."""
         return self._parsed(self._ask("POST", f"/{payment_id}/terminal", json=result))

@@ -185,6 +185,43 @@ STRINGS: dict[str, dict[str, str]] = {
         "sv": "Be om identifiering med identitetskort",
         "en": "Ask for the ID card",
     },
+    "ask_payment": {"fi": "Pyydä maksu", "sv": "Be om betalning", "en": "Ask for a payment"},
+    "payment_amount": {
+        "fi": "Summa (€, sis. ALV)",
+        "sv": "Belopp (€, inkl. moms)",
+        "en": "Amount (€, VAT included)",
+    },
+    "payment_vat": {"fi": "ALV-kanta", "sv": "Momssats", "en": "VAT rate"},
+    "payment_reason": {
+        "fi": "Mistä (näkyy asiakkaalle ja kuitissa)",
+        "sv": "För vad (visas för kunden och på kvittot)",
+        "en": "What for (shown to the citizen and on the receipt)",
+    },
+    "ask_to_pay": {"fi": "Pyydä maksamaan", "sv": "Be kunden betala", "en": "Ask to pay"},
+    "payment_open": {
+        "fi": "odottaa asiakasta",
+        "sv": "väntar på kunden",
+        "en": "waiting for the citizen",
+    },
+    "payment_pending": {
+        "fi": "odottaa vahvistusta",
+        "sv": "väntar på bekräftelse",
+        "en": "waiting for confirmation",
+    },
+    "payment_paid": {"fi": "maksettu", "sv": "betald", "en": "paid"},
+    "payment_failed": {"fi": "ei onnistunut", "sv": "misslyckades", "en": "did not go through"},
+    "payment_cancelled": {
+        "fi": "asiakas kieltäytyi",
+        "sv": "kunden avböjde",
+        "en": "declined by the citizen",
+    },
+    "payment_expired": {"fi": "vanhentui", "sv": "förföll", "en": "expired"},
+    "payment_refunded": {"fi": "palautettu", "sv": "återbetald", "en": "refunded"},
+    "payment_bad_amount": {
+        "fi": "Kirjoita summa euroina, esimerkiksi 12,50.",
+        "sv": "Skriv beloppet i euro, till exempel 12,50.",
+        "en": "Type the amount in euros, like 12,50.",
+    },
     "card_asked": {
         "fi": "Asiakasta pyydetty laittamaan henkilökortti lukijaan…",
         "sv": "Kunden ombedd att sätta identitetskortet i läsaren…",

@@ -40,6 +40,7 @@ from contract.call_api import (
     LinkLevel,
 )
 from contract.kiosk_api import BadAnswer, parse
+from contract.payments import PaymentAsk
 from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
 from kiosk.call.encoder import KioskVp8Encoder
 from kiosk.call.janus import JanusError
@@ -95,6 +96,8 @@ class CallView:
     link: LinkLevel = LinkLevel.GOOD
     # Who joined besides the official (interpreters' languages, experts' organisations).
     parties: list[call_api.PartyRef] = field(default_factory=list)
+    # What the official asks the citizen to pay, while unanswered.
+    payment_request: PaymentAsk | None = None
 
 
 class CallSession:
@@ -306,6 +309,7 @@ class CallSession:
             documents=documents if call.status != CallStatus.ENDED else [],
             # Kept once the call ends: its usage event is made from them.
             parties=parties or self.view.parties,
+            payment_request=call.payment_request,
             problem=problem,
         )
 

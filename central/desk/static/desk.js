@@ -117,6 +117,8 @@ function renderParties(call) {
   $("identification-label").hidden = !official;
   $("strong-id").hidden = !official;
   $("document-form").hidden = !official;
+  $("payment-form").hidden = !official;
+  $("payments").hidden = !official;
   const list = $("parties");
   list.replaceChildren();
   for (const party of call.parties) {
@@ -180,6 +182,7 @@ function renderCall(call) {
     }
     docs.append(li);
   }
+  renderPayments(call.payments || []);
   $("identification").value = call.identification;
   $("identification").disabled = call.identification === "strong";
   $("ask-card").hidden = call.identification === "strong";
@@ -358,6 +361,43 @@ $("leave").addEventListener("click", async () => {
   await api("POST", `/desk/calls/${activeId}/leave`);
   leftOnPurpose = true;
   refresh();
+});
+function euros(cents) {
+  return `${Math.floor(cents / 100)},${String(cents % 100).padStart(2, "0")} €`;
+}
+function renderPayments(payments) {
+  // What the official asked the citizen to pay, and how each request stands.
+  const list = $("payments");
+  list.replaceChildren();
+  for (const p of payments) {
+    const li = document.createElement("li");
+    li.dataset.paymentId = p.id;
+    li.textContent = `${p.reason}: ${euros(p.amount_cents)} · ${words["payment_" + p.status] || p.status}`;
+    list.append(li);
+  }
+}
+$("payment-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("payment-amount").value.trim().replace(",", ".").replace("€", "");
+  const cents = Math.round(parseFloat(text) * 100);
+  const reason = $("payment-reason").value.trim();
+  if (!activeId || !reason) return;
+  if (!Number.isFinite(cents) || cents < 1) {
+    notice(words.payment_bad_amount);
+    return;
+  }
+  try {
+    await api("POST", `/desk/calls/${activeId}/payments`, {
+      amount_cents: cents,
+      vat_basis_points: Number($("payment-vat").value),
+      reason,
+    });
+    $("payment-amount").value = "";
+    $("payment-reason").value = "";
+    refresh();
+  } catch (e) {
+    notice(e.message);
+  }
 });
 $("interpreter-form").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -29,6 +29,7 @@ from kiosk.ui.call_check import PreCallCheck
 from kiosk.ui.i18n import N_
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.call_identification import CallIdentification
+from kiosk.ui.screens.call_payment import CallPayment
 from kiosk.ui.widgets.buttons import offer
 from kiosk.ui.widgets.chat import CallChat
 from kiosk.ui.widgets.document import DocumentPages
@@ -43,7 +44,7 @@ SELF_VIEW_S = 0.1
 CHAT_SHOWN = 8  # the chat's last lines on screen
 
 
-class CallScreen(CallIdentification, KioskScreen):
+class CallScreen(CallIdentification, CallPayment, KioskScreen):
     """The call's phases (check, waiting, in_call, chat, document, ended) and the call's
     session; its parts draw themselves (`ids.video`, `ids.chat`, `ids.document`)."""
 
@@ -85,6 +86,7 @@ class CallScreen(CallIdentification, KioskScreen):
         self._speaker: Any = None
         self._started_at = 0.0
         self._recorded_start = False
+        self._pay_reset()
         self._live = LiveLines()
         self._pin = ""
         self._asked_for: str | None = None  # the identification request already shown
@@ -145,6 +147,8 @@ class CallScreen(CallIdentification, KioskScreen):
         self.booking_id = None
         self.note = self.check_text = self.queue_text = self.ended_text = ""
         self.wipe_identity()
+        self._stop_pay_poll()
+        self._pay_reset()
         self._asked_for = None
         self._live.clear()
         self.video.clear()
@@ -264,6 +268,7 @@ class CallScreen(CallIdentification, KioskScreen):
         elif self._asked_for is None and self.strong_needed and self.identify_before_call(view):
             self._asked_for = "service"
             self.ask_to_identify(None, by_service=True)
+        self.asked_to_pay(view.payment_request)
         if len(view.documents) > self.documents and self.phase in ("in_call", "chat"):
             self.open_document(view.documents[-1].id)
         if view.status != CallStatus.ENDED:
