@@ -206,6 +206,22 @@ def run_call(world: CallFacts, tmp_path):
             link.click()
         assert open(download.value.path(), "rb").read().startswith(b"\x89PNG")
 
+        # The official asks for a payment from the desk's form; the citizen declines it on
+        # the call screen, and the desk says so (paying is tests/calls/test_call_payment_ui).
+        desk.fill("#payment-amount", "12,50")
+        desk.select_option("#payment-vat", "0")
+        desk.fill("#payment-reason", "Todistus")
+        desk.click("#payment-form button")
+        assert ui.wait_until(lambda: call.phase == "pay", 15), call.phase
+        assert "Todistus: 12,50 €" in call.pay_text
+        ui.tap("Do not pay")
+        assert ui.wait_until(lambda: call.phase == "in_call", 15)
+        for _ in range(100):  # the desk asks central every second
+            if "kieltäytyi" in desk.inner_text("#payments"):
+                break
+            desk.wait_for_timeout(100)
+        assert desk.inner_text("#payments") == "Todistus: 12,50 € · asiakas kieltäytyi"
+
         call_id = call.view.call_id
         desk.click("#end")
         assert ui.wait_until(lambda: call.phase == "ended", 10)
