@@ -29,7 +29,7 @@ from central.payments import ledger
 from central.payments.paytrail import Merchant, Paytrail, PaytrailError
 from central.payments.prices import Priced
 from central.settings import Settings
-from contract.payments import PaymentMethod, PaymentPurpose, PaymentStatus, line, vat_in
+from contract.payments import PaymentMethod, PaymentPurpose, PaymentStatus, line
 
 log = logging.getLogger("central.payments")
 S = PaymentStatus
@@ -96,26 +96,18 @@ def open_payment(
     organisation has no account; 502 when the provider does not answer (the payment is
     then FAILED, and nothing was charged)."""
     merchant_of(db, key, settings, priced.org_id)  # no account: said before recording
-    now = utcnow()
-    payment = Payment(
-        org_id=priced.org_id,
+    payment = record(
+        db,
+        priced,
+        purpose,
+        PaymentMethod.PHONE,
+        timedelta(minutes=settings.payment_open_minutes),
         site_id=site_id,
         kiosk_id=kiosk_id,
         service_id=service_id,
         call_id=call_id,
-        purpose=purpose,
-        method=PaymentMethod.PHONE,
-        status=S.OPEN,
-        lines=[asdict(x) for x in priced.lines],
-        amount_cents=priced.amount_cents,
-        vat_cents=priced.vat_cents,
-        reason=reason[:200],
-        expires_at=now + timedelta(minutes=settings.payment_open_minutes),
-        created_at=now,
-        updated_at=now,
-    )
-    _numbered(db, payment)
-    db.commit()  # recorded before the provider hears of it: nothing is charged unknown
+        reason=reason,
+    )  # recorded before the provider hears of it: nothing is charged unknown
     return open_at_provider(db, key, settings, base, payment, language, provider)
 
 
@@ -173,27 +165,19 @@ def ask_in_call(
     """The call's official asks the citizen to pay: recorded OPEN, paid to the call's
     organisation, opened at a provider only once the citizen accepts (`accept`); until
     then it costs nothing to decline. Commits."""
-    now = utcnow()
-    payment = Payment(
-        org_id=call.provider_id,
+    asked = Priced(call.provider_id, [line(reason, 1, amount_cents, vat_basis_points)])
+    return record(
+        db,
+        asked,
+        PaymentPurpose.CALL_REQUEST,
+        PaymentMethod.PHONE,  # until the citizen chooses
+        CARD_REPORT_GRACE,
         site_id=call.site_id,
         kiosk_id=call.kiosk_id,
         service_id=call.service_id,
         call_id=call.id,
-        purpose=PaymentPurpose.CALL_REQUEST,
-        method=PaymentMethod.PHONE,  # until the citizen chooses
-        status=S.OPEN,
-        lines=[asdict(line(reason, 1, amount_cents, vat_basis_points))],
-        amount_cents=amount_cents,
-        vat_cents=vat_in(amount_cents, vat_basis_points),
-        reason=reason[:200],
-        expires_at=now + CARD_REPORT_GRACE,
-        created_at=now,
-        updated_at=now,
+        reason=reason,
     )
-    _numbered(db, payment)
-    db.commit()
-    return payment
 
 
 def accept(
@@ -238,27 +222,18 @@ def open_card_payment(
     terminal's result (`terminal_says`). Central has no provider to ask about it: the
     kiosk's journal knows and reports after a crash; one never reported expires after a
     day (`expire_once`), and a late report still makes it paid."""
-    now = utcnow()
-    payment = Payment(
-        org_id=priced.org_id,
+    return record(
+        db,
+        priced,
+        purpose,
+        PaymentMethod.CARD_TERMINAL,
+        CARD_REPORT_GRACE,
         site_id=site_id,
         kiosk_id=kiosk_id,
         service_id=service_id,
         call_id=call_id,
-        purpose=purpose,
-        method=PaymentMethod.CARD_TERMINAL,
-        status=S.OPEN,
-        lines=[asdict(x) for x in priced.lines],
-        amount_cents=priced.amount_cents,
-        vat_cents=priced.vat_cents,
-        reason=reason[:200],
-        expires_at=now + CARD_REPORT_GRACE,
-        created_at=now,
-        updated_at=now,
+        reason=reason,
     )
-    _numbered(db, payment)
-    db.commit()
-    return payment
 
 
 def terminal_says(
@@ -282,6 +257,43 @@ def terminal_says(
         ledger.move(db, locked, S.FAILED, "terminal", condition or "declined")
     locked.provider_status = "approved" if approved else (condition or "declined")[:16]
     db.commit()
+
+
+def record(
+    db: Session,
+    priced: Priced,
+    purpose: PaymentPurpose,
+    method: PaymentMethod,
+    open_for: timedelta,
+    *,
+    site_id: str | None,
+    kiosk_id: str | None,
+    service_id: str | None,
+    call_id: str | None,
+    reason: str,
+) -> Payment:
+    """A new OPEN payment with a receipt number no other has; commits."""
+    now = utcnow()
+    payment = Payment(
+        org_id=priced.org_id,
+        site_id=site_id,
+        kiosk_id=kiosk_id,
+        service_id=service_id,
+        call_id=call_id,
+        purpose=purpose,
+        method=method,
+        status=S.OPEN,
+        lines=[asdict(x) for x in priced.lines],
+        amount_cents=priced.amount_cents,
+        vat_cents=priced.vat_cents,
+        reason=reason[:200],
+        expires_at=now + open_for,
+        created_at=now,
+        updated_at=now,
+    )
+    _numbered(db, payment)
+    db.commit()
+    return payment
 
 
 def _numbered(db: Session, payment: Payment) -> None:

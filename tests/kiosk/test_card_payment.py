@@ -145,12 +145,8 @@ def test_an_unreachable_terminal_charges_nothing_and_says_so(world, tmp_path):
     assert central_status(central, org, payment.id) == "failed"
 
 
-def test_a_payment_that_gets_through_after_the_restarts_abort_is_reversed(world, tmp_path):
-    """The kiosk dies while the terminal waits for the PIN; at the restart the terminal
-    is still at it, ignores the abort and approves: the money goes back at once."""
-    central, org, standin, _ = world
-    standin.behaviour = "stubborn:1.5"
-    state = tmp_path / "state.db"
+def start_drill(central, org, standin, state: Path) -> subprocess.Popen[str]:
+    """A process paying by card one payment after another (`drill`), its imports done."""
     host, port = standin.address
     code = "import sys; from tests.kiosk.test_card_payment import drill; drill(*sys.argv[1:])"
     child = subprocess.Popen(
@@ -166,10 +162,21 @@ def test_a_payment_that_gets_through_after_the_restarts_abort_is_reversed(world,
             org.kiosk_id,
             str(state),
         ],
+        env=os.environ,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    return child
+
+
+def test_a_payment_that_gets_through_after_the_restarts_abort_is_reversed(world, tmp_path):
+    """The kiosk dies while the terminal waits for the PIN; at the restart the terminal
+    is still at it, ignores the abort and approves: the money goes back at once."""
+    central, org, standin, _ = world
+    standin.behaviour = "stubborn:1.5"
+    state = tmp_path / "state.db"
+    child = start_drill(central, org, standin, state)
     deadline = time.monotonic() + 20
     while not any(t["result"] == "InProgress" for t in standin.ledger()):
         assert time.monotonic() < deadline
@@ -213,29 +220,10 @@ def test_killed_at_random_moments_50_times_every_payment_is_taken_once_or_not_at
     central, org, standin, _ = world
     standin.behaviour = "slow:0.3"
     state = tmp_path / "state.db"
-    host, port = standin.address
     rng = random.Random(35)
     started = len(standin.ledger())
-    code = "import sys; from tests.kiosk.test_card_payment import drill; drill(*sys.argv[1:])"
     for _ in range(50):
-        child = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                code,
-                central.base,
-                org.device_token,
-                host,
-                str(port),
-                standin.poi_id,
-                org.kiosk_id,
-                str(state),
-            ],
-            env=os.environ,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        child = start_drill(central, org, standin, state)
         time.sleep(rng.uniform(0.0, 1.0))
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)

@@ -135,6 +135,14 @@ class PaymentScreen(KioskScreen):
     # -- paying -----------------------------------------------------------------------
 
     def pay(self) -> None:
+        """By the citizen's phone: opened at central (and the provider), then the QR."""
+        self._open(PaymentMethod.PHONE)
+
+    def pay_by_card(self) -> None:
+        """By the kiosk's card terminal: opened at central, then the terminal asks."""
+        self._open(PaymentMethod.CARD_TERMINAL)
+
+    def _open(self, method: PaymentMethod) -> None:
         self.message = self.app.t("Opening the payment…")
         self.show("working")
         checkout, purpose, language = self.checkout, self.purpose, self.app.language
@@ -143,6 +151,7 @@ class PaymentScreen(KioskScreen):
             if self.purpose == PaymentPurpose.SERVICE_FEE
             else {"pages": self.pages}
         )
+        what["method"] = method.value
         self.off_main_loop(
             lambda: _quietly(lambda: checkout.start(purpose, language, **what)), self._opened
         )
@@ -161,6 +170,14 @@ class PaymentScreen(KioskScreen):
             amount_cents=answer.amount_cents,
         )
         self.summary = self._lines_text(answer)
+        if answer.method == PaymentMethod.CARD_TERMINAL:
+            self.message = self.app.t(
+                "Insert or tap your card on the card terminal and follow its instructions."
+            )
+            self.show("card")
+            cards = self.card_payments()
+            self.off_main_loop(lambda: cards.pay(answer), self._card_settled)
+            return
         self.ids.qr.show(np.dstack([qr_picture(answer.pay_url)] * 3))
         self.message = self.app.t(
             "Scan the code with your phone's camera and pay there. The receipt prints here."
@@ -262,42 +279,6 @@ class PaymentScreen(KioskScreen):
 
     def card_payments(self) -> CardPayments:
         return CardPayments(self.app.store, self.app.device("payment_terminal"), self.checkout)
-
-    def pay_by_card(self) -> None:
-        self.message = self.app.t("Opening the payment…")
-        self.show("working")
-        checkout, purpose, language = self.checkout, self.purpose, self.app.language
-        what: dict[str, Any] = (
-            {"service_id": self.service_id}
-            if self.purpose == PaymentPurpose.SERVICE_FEE
-            else {"pages": self.pages}
-        )
-        what["method"] = "card_terminal"
-        self.off_main_loop(
-            lambda: _quietly(lambda: checkout.start(purpose, language, **what)),
-            self._card_opened,
-        )
-
-    def _card_opened(self, answer: Any, _error: DeviceError | None) -> None:
-        if self.phase != "working":
-            return
-        if not isinstance(answer, KioskPayment):
-            self.problem(answer.kind if isinstance(answer, PaymentError) else "offline")
-            return
-        self.payment = answer
-        self.app.record(
-            "payment_started",
-            method=answer.method.value,
-            purpose=answer.purpose.value,
-            amount_cents=answer.amount_cents,
-        )
-        self.summary = self._lines_text(answer)
-        self.message = self.app.t(
-            "Insert or tap your card on the card terminal and follow its instructions."
-        )
-        self.show("card")
-        cards = self.card_payments()
-        self.off_main_loop(lambda: cards.pay(answer), self._card_settled)
 
     def _card_settled(self, settled: Settled | None, error: DeviceError | None) -> None:
         if self.phase not in ("card", "working") or self.payment is None:
