@@ -7,8 +7,11 @@ cancels. Screenshots in test-artifacts/ui/payment-*.png."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,7 +99,10 @@ def _pays_a_fee_and_cancels_one(facts: Facts) -> None:
     ui.stop()
 
 
-def test_a_fee_is_paid_by_phone_and_the_receipt_printed(tmp_path):
+@contextmanager
+def paying_town(tmp_path: Path) -> Iterator[tuple[Any, Standin, Org]]:
+    """Central with the Suomi.fi Payments stand-in, and a town whose site offers the
+    service, with prices and a merchant account."""
     standin = Standin().start()
     central = start_central(f"sqlite:///{tmp_path}/central.db", paytrail_url=standin.base)
     try:
@@ -106,6 +112,14 @@ def test_a_fee_is_paid_by_phone_and_the_receipt_printed(tmp_path):
         body = {"service_ids": [SERVICE]}
         ok(central.request("PUT", f"/sites/{org.site_id}/catalogue", national, json=body))
         take_payments(central, org, SERVICE)
+        yield central, standin, org
+    finally:
+        central.stop()
+        standin.stop()
+
+
+def test_a_fee_is_paid_by_phone_and_the_receipt_printed(tmp_path):
+    with paying_town(tmp_path) as (central, standin, org):
         in_fresh_process(
             _pays_a_fee_and_cancels_one, Facts(central.base, standin.base, org, tmp_path)
         )
@@ -117,9 +131,6 @@ def test_a_fee_is_paid_by_phone_and_the_receipt_printed(tmp_path):
             kept = books[payment["receipt_number"]]
             assert kept["amount"] == payment["amount_cents"] == FEE_CENTS
             assert (kept["status"] == "ok") == (payment["status"] == "paid")
-    finally:
-        central.stop()
-        standin.stop()
 
 
 def _pays_by_card(facts: Facts) -> None:
@@ -182,21 +193,10 @@ def _pays_by_card(facts: Facts) -> None:
 
 
 def test_a_fee_is_paid_by_card_on_the_terminal(tmp_path):
-    standin = Standin().start()
-    central = start_central(f"sqlite:///{tmp_path}/central.db", paytrail_url=standin.base)
-    try:
-        national = add_user(central, "national_admin", None)
-        ok(central.request("POST", "/catalogue/import", national, json=sample_catalogue()))
-        org = make_org(central, national, name="Järvenpää")
-        body = {"service_ids": [SERVICE]}
-        ok(central.request("PUT", f"/sites/{org.site_id}/catalogue", national, json=body))
-        take_payments(central, org, SERVICE)
+    with paying_town(tmp_path) as (central, standin, org):
         in_fresh_process(_pays_by_card, Facts(central.base, standin.base, org, tmp_path))
         listed = ok(central.request("GET", "/payments", org.tokens["org_admin"]))["items"]
         assert sorted((p["method"], p["status"]) for p in listed) == [
             ("card_terminal", "failed"),
             ("card_terminal", "paid"),
         ]
-    finally:
-        central.stop()
-        standin.stop()
