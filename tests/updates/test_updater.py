@@ -36,9 +36,9 @@ GOOD = "0.2.0"
 ADDITIVE = (
     "kiosk/store.py",
     (
-        "MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]",
-        "def _v4(db):\n    db.execute('CREATE TABLE release_notes (id INTEGER PRIMARY KEY)')\n\n\n"
         "MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]",
+        "def _v5(db):\n    db.execute('CREATE TABLE release_notes (id INTEGER PRIMARY KEY)')\n\n\n"
+        "MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]",
     ),
 )
 
@@ -237,7 +237,7 @@ def test_a_rollback_keeps_state_db_when_the_migration_is_additive(world, tmp_pat
     said = kiosk.update("--no-ui-gate", gate_timeout=8, gate_stable=1)
     assert "rolled back" in said and "heartbeat" in said
     # The old release reads the newer file: the migration's table and the data stay.
-    assert state_file.schema_of(kiosk.state_dir / "state.db") == (4, 0)
+    assert state_file.schema_of(kiosk.state_dir / "state.db") == (5, 0)
     store = kiosk.store()
     wait_until(lambda: (store.get_state("heartbeat.accepted") or {}).get("version") == FACTORY,
                30, "the old agent did not run on the migrated file")  # fmt: skip
@@ -252,7 +252,7 @@ def test_a_breaking_migration_is_refused_by_the_old_release_and_the_snapshot_res
         "kiosk/store.py",
         (
             "BREAKS_OLDER: frozenset[int] = frozenset()",
-            "BREAKS_OLDER: frozenset[int] = frozenset({4})",
+            "BREAKS_OLDER: frozenset[int] = frozenset({5})",
         ),
     )
     release = _build(tmp_path, "0.5.0", ADDITIVE, breaking, SILENT_AGENT)
@@ -276,7 +276,7 @@ def test_a_breaking_migration_is_refused_by_the_old_release_and_the_snapshot_res
     assert (
         kiosk.journal().rolled_back["0.5.0"].endswith("(state.db restored from before the switch)")
     )
-    assert state_file.schema_of(kiosk.state_dir / "state.db") == (3, 0)
+    assert state_file.schema_of(kiosk.state_dir / "state.db") == (4, 0)
 
 
 def test_three_releases_are_kept_and_older_ones_removed(world, tmp_path):
