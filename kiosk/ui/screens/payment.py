@@ -90,6 +90,8 @@ class PaymentScreen(KioskScreen):
         self.amount_cents = 0
         self.vat_basis_points = 0
         self.payment: KioskPayment | None = None
+        self.after = ""
+        self.copies = ""
         self.summary = ""
         self.message = ""
 
@@ -105,6 +107,7 @@ class PaymentScreen(KioskScreen):
         self.pages = int(params.get("pages", 0))
         self.amount_cents = int(params.get("amount_cents", 0))
         self.vat_basis_points = int(params.get("vat_basis_points", 0))
+        self.after = str(params.get("after", ""))  # "copies": the scan screen prints them
         self.heading = self.app.t("Payment")
         self.summary = self._what_text()
         self.show("confirm")
@@ -247,6 +250,20 @@ class PaymentScreen(KioskScreen):
         self.summary = self._lines_text(made)
         self.show("paid")
         self._print_receipt(made)
+        if self.after == "copies" and "scan" in self.app.loaded:
+            self.app.loaded["scan"].print_copies(self._copies_printed)
+
+    def _copies_printed(self, error: DeviceError | None) -> None:
+        """The copies paid for: on paper, or said plainly that they are not (the payment
+        is recorded; the organisation refunds it from the console)."""
+        if self.phase != "paid":
+            return
+        self.copies = (
+            self.app.t("Take your copies from the A4 printer.")
+            if error is None
+            else self.app.t("The copies could not be printed. Keep the receipt for a refund.")
+        )
+        self.message = f"{self.message}\n{self.copies}".strip()
 
     def _unpaid(self, made: KioskPayment, status: PaymentStatus) -> None:
         self._stop_polling()
@@ -348,6 +365,8 @@ class PaymentScreen(KioskScreen):
             ).format(number=self.payment.receipt_number)
         else:
             self.message = self.app.t("Paid. Take your receipt from the printer.")
+        if self.copies:
+            self.message = f"{self.message}\n{self.copies}"
 
     # -- what is shown ------------------------------------------------------------------
 

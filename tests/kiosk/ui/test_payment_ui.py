@@ -3,7 +3,9 @@ on loopback and the Suomi.fi Payments stand-in (devtools/paytrail_standin.py): t
 shown before anything is charged, the QR code read back from a screenshot and paid
 through the stand-in as a phone would, the receipt printed on the simulated ESC/POS
 printer with its VAT lines; then, in Swedish with large text, a payment the citizen
-cancels. Screenshots in test-artifacts/ui/payment-*.png."""
+cancels. By card on the nexo stand-in; and a page scanned on SANE's test backend,
+copied for a price paid by card, reaching a private cupsd's A4 queue. Screenshots in
+test-artifacts/ui/payment-*.png."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from devtools.central_server import start_central
 from devtools.central_world import Org, add_user, make_org, ok
 from devtools.payment_world import FEE_CENTS, take_payments
 from devtools.paytrail_standin import Standin
+from tests.support.cups import cups_available
 from tests.support.own_process import in_fresh_process
 
 pytestmark = pytest.mark.slow  # the UI in its own process, a central beside it
@@ -200,3 +203,52 @@ def test_a_fee_is_paid_by_card_on_the_terminal(tmp_path):
             ("card_terminal", "failed"),
             ("card_terminal", "paid"),
         ]
+
+
+def _copies_paid_by_card(facts: Facts) -> None:
+    from devtools.nexo_terminal import NexoStandin
+    from tests.support.cups import private_cups
+    from tests.support.kiosk_ui_call import kiosk_ui
+
+    terminal = NexoStandin().start()
+    with private_cups() as (server, received, _env):
+        ui = kiosk_ui(
+            facts.base,
+            facts.org,
+            facts.folder,
+            scanner="sim",
+            a4_printer=f"cups:a4@{server}",
+            payment_terminal=terminal.spec,
+        )
+        ui.opened("printer")
+        ui.app.device("payment_terminal").refresh_status()
+        ui.app.start_session()
+        ui.app.set_language("en")
+        ui.app.go("scan")
+        scan = ui.app.loaded["scan"]
+        ui.tap(ui.find("Scan a page", 20))
+        assert ui.wait_until(lambda: scan.pages == 1 and not scan.busy, 60), scan.status
+        assert ui.wait_until(lambda: scan.copy_text == "Copy on paper (0,40 €)", 20), scan.copy_text
+        ui.screenshot("payment-copy-offered")
+        ui.tap(ui.find("Copy on paper (0,40 €)"))
+        screen = ui.app.loaded["payment"]
+        assert "1 × A4 page, copied" in screen.summary and "To pay: 0,40 €" in screen.summary
+        ui.tap(ui.find("Pay by card"))
+        assert ui.wait_until(lambda: screen.phase == "paid", 20), screen.message
+        assert ui.wait_until(lambda: "Take your copies" in screen.message, 60), screen.message
+        ui.screenshot("payment-copy-paid")
+        assert bytes(received).startswith(b"\x89PNG")  # the scanned page, as CUPS sent it
+        [(_, _, printed)] = ui.outbox("document_printed")
+        assert printed == {"pages": 1}
+        ui.stop()
+    terminal.stop()
+
+
+@pytest.mark.skipif(
+    not cups_available(), reason="needs cupsd (./run test installs it) and root to start it"
+)
+def test_copies_are_paid_for_and_then_printed(tmp_path):
+    with paying_town(tmp_path) as (central, standin, org):
+        in_fresh_process(_copies_paid_by_card, Facts(central.base, standin.base, org, tmp_path))
+        [paid] = ok(central.request("GET", "/payments", org.tokens["org_admin"]))["items"]
+        assert (paid["purpose"], paid["status"], paid["amount_cents"]) == ("copy", "paid", 40)
