@@ -6,8 +6,10 @@ What it does as the real one does: every request's `signature` header is checked
 used twice is refused) and every answer is signed the same way; `POST /payments`
 opens a payment (its amount must be its items' sum) and answers with a transaction id
 and the hosted page's `href`; `GET /payments/{id}` tells its status; `POST
-/payments/{id}/refund` refunds; `GET /settlements` lists settlements. The phone's
-return and the callbacks carry the signed `checkout-` query parameters.
+/payments/{id}/refund` refunds; `GET /settlements` lists settlements, and
+`POST /settlements/{id}/payments/report` posts the settlement's payments to the given
+callback, signed. The phone's return and the callbacks carry the signed `checkout-`
+query parameters.
 
 What a test drives (not Paytrail's: under `/_standin/`): `POST
 /_standin/pay/{id}?status=ok|fail|pending|delayed` settles a payment as the citizen
@@ -54,6 +56,7 @@ class Transaction:
     paid_at: str | None = None
     refunds: list[dict[str, Any]] = field(default_factory=list)
     callbacks_sent: list[str] = field(default_factory=list)
+    settlement_id: str = ""  # the payout that included it
 
 
 class Standin:
@@ -64,6 +67,8 @@ class Standin:
         self.transactions: dict[str, Transaction] = {}
         self.nonces: set[str] = set()
         self.refused: list[str] = []  # why requests were refused, for tests to read
+        self.settlements: list[dict[str, Any]] = []
+        self.reports_sent: list[str] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -134,6 +139,74 @@ class Standin:
             result = f"error: {exc}"
         with self.lock:
             tx.callbacks_sent.append(f"{status}:{result}")
+
+    def settle_paid(self, account: str = TEST_MERCHANT[0], skip: int = 0) -> dict[str, Any]:
+        """A payout of the account's paid transactions not yet settled (the provider does
+        this daily); `skip` leaves the last ones out, as a payout cut-off would."""
+        with self.lock:
+            due = [
+                t
+                for t in self.transactions.values()
+                if t.account == account and t.status == "ok" and not t.settlement_id
+            ]
+            due = due[: len(due) - skip] if skip else due
+            number = len(self.settlements) + 1
+            settlement = {
+                "id": 1000 + number,
+                "account": account,
+                "createdAt": datetime.now(UTC).isoformat(),
+                "settledAt": datetime.now(UTC).date().isoformat(),
+                "settlementReference": f"{7000 + number}",
+            }
+            for t in due:
+                t.settlement_id = str(settlement["id"])
+            self.settlements.append(settlement)
+            return settlement
+
+    def send_report(self, settlement_id: str, callback: str) -> None:
+        """The settlement's payments, POSTed as Paytrail's report callback: signed like
+        its answers, payer fields included (central must drop them)."""
+        with self.lock:
+            found = [s for s in self.settlements if str(s["id"]) == settlement_id]
+            if not found:
+                return
+            settlement = found[0]
+            rows = [
+                {
+                    "entryDate": t.created_at[:10],
+                    "amount": f"{(t.amount - sum(r['amount'] for r in t.refunds)) / 100:.2f}",
+                    "status": "Settled",
+                    "firstname": "Mikko",
+                    "familyname": "Mallikas",
+                    "reference": t.reference,
+                    "stamp": t.stamp,
+                    "settlementId": settlement["id"],
+                    "settlementDate": settlement["settledAt"],
+                    "settlementReference": settlement["settlementReference"],
+                }
+                for t in self.transactions.values()
+                if t.settlement_id == settlement_id
+            ]
+            secret = self.merchants[str(settlement["account"])]
+        body = json.dumps(rows, separators=(",", ":"))
+        headers = {
+            "checkout-account": str(settlement["account"]),
+            "checkout-algorithm": "sha256",
+            "checkout-method": "POST",
+            "checkout-nonce": uuid.uuid4().hex,
+            "checkout-timestamp": datetime.now(UTC).isoformat(),
+        }
+        headers["signature"] = signature(secret, headers, body)
+        request = urllib.request.Request(
+            callback, data=body.encode(), headers={**headers, "content-type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
+                result = str(answer.status)
+        except OSError as exc:
+            result = f"error: {exc}"
+        with self.lock:
+            self.reports_sent.append(f"{settlement_id}:{result}")
 
     def ledger(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -243,6 +316,12 @@ def _handler(standin: Standin) -> type[BaseHTTPRequestHandler]:
                 self._create(account, data)
             elif path.startswith("/payments/") and path.endswith("/refund"):
                 self._refund(account, path.split("/")[2], data)
+            elif path.startswith("/settlements/") and path.endswith("/payments/report"):
+                settlement_id, callback = path.split("/")[2], str(data.get("callbackUrl", ""))
+                threading.Thread(
+                    target=standin.send_report, args=(settlement_id, callback), daemon=True
+                ).start()
+                self._answer(200, {"requestId": uuid.uuid4().hex}, account)
             else:
                 self._refuse(404, "no such endpoint", account)
 
@@ -280,7 +359,13 @@ def _handler(standin: Standin) -> type[BaseHTTPRequestHandler]:
                     account,
                 )
             elif path == "/settlements":
-                self._answer(200, [], account)
+                with standin.lock:
+                    found = [
+                        {k: v for k, v in s.items() if k != "account"}
+                        for s in standin.settlements
+                        if s["account"] == account
+                    ]
+                self._answer(200, found, account)
             else:
                 self._refuse(404, "no such endpoint", account)
 

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
+from starlette.concurrency import run_in_threadpool
 
 from central.access.policy import Access, allowed
 from central.api.deps import DeviceDep, SessionDep, secret_key_of, settings_of
@@ -22,7 +23,7 @@ from central.api.schemas import Count, errors
 from central.db.models import Organisation, Payment, PaymentStep, Price, Site
 from central.db.types import utcnow
 from central.errors import ApiError, forbidden, not_found
-from central.payments import charging, ledger, prices
+from central.payments import charging, ledger, prices, settlements
 from central.payments.paytrail import notice_from
 from central.payments.reconciliation import reconcile
 from central.web.attachment import content_disposition
@@ -380,6 +381,47 @@ def _provider_notice(request: Request, db: Any, source: str) -> bool:
     )
 
 
+@router.post("/payments/paytrail/report", include_in_schema=False)
+async def paytrail_report(request: Request) -> dict[str, int]:
+    """A settlement report Suomi.fi Payments posts when asked (`settlement-reports`):
+    the address's key and the provider's signature checked; its lines kept once."""
+    body = await request.body()
+    params, headers = dict(request.query_params), dict(request.headers)
+    sessions = request.app.state.sessions
+
+    def take() -> int:
+        with sessions() as db:
+            return settlements.take_report(
+                db, secret_key_of(request), settings_of(request), params, headers, body
+            )
+
+    return {"added": await run_in_threadpool(take)}
+
+
+class ReportsIn(BaseModel):
+    day: date
+    org_id: str | None = Field(default=None, max_length=36)
+
+
+@router.post("/payments/settlement-reports", responses=errors(401, 403, 404, 409, 502))
+def settlement_reports(
+    body: ReportsIn, request: Request, access: Access = Depends(allowed("payment.manage"))
+) -> dict[str, int]:
+    """Asks Suomi.fi Payments for the reports of the day's settlements not yet received;
+    they arrive at central within moments and show in the reconciliation."""
+    org = access.org(body.org_id or access.person.org_id or "")
+    asked = settlements.ask_reports(
+        access.db,
+        secret_key_of(request),
+        settings_of(request),
+        public_base(request),
+        org.id,
+        body.day.isoformat(),
+        request.app.state.paytrail,
+    )
+    return {"asked": asked}
+
+
 def phone_notice(request: Request, db: Any) -> bool:
     """The phone's return from the provider carries the same signed word."""
     return _provider_notice(request, db, "return")
@@ -472,6 +514,7 @@ def reconciliation(
         "paid_cents": report.paid_cents,
         "vat_cents": report.vat_cents,
         "refunded_cents": report.refunded_cents,
+        "settled_cents": report.settled_cents,
         "problems": report.problems,
         "unanswered": report.unanswered,
         "truncated": report.truncated,
@@ -493,6 +536,8 @@ def reconciliation_csv(report: Any) -> str:
             "refunded_cents",
             "provider_status",
             "provider_amount_cents",
+            "settled_cents",
+            "settlement_reference",
             "problem",
         ]
     )
@@ -507,6 +552,8 @@ def reconciliation_csv(report: Any) -> str:
                 line.refunded_cents,
                 line.provider_status,
                 "" if line.provider_amount_cents is None else line.provider_amount_cents,
+                "" if line.settled_cents is None else line.settled_cents,
+                line.settlement_reference,
                 line.problem,
             ]
         )

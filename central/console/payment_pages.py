@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,7 +20,7 @@ from central.console.render import HELSINKI, render
 from central.console.viewer import N_, Viewer, form_fields, viewer
 from central.db.models import Organisation, Payment, PaymentStep, Price, Site
 from central.errors import ApiError, forbidden
-from central.payments import charging, prices
+from central.payments import charging, prices, settlements
 from central.payments.reconciliation import day_bounds, reconcile
 from central.web.attachment import content_disposition
 from central.web.links import public_base
@@ -125,7 +126,30 @@ def reconciliation_page(
         orgs=orgs,
         day=day,
         euros=euros,
+        asked=request.query_params.get("asked", ""),
     )
+
+
+@router.post("/console/payments/reconciliation/reports")
+def fetch_reports(
+    request: Request,
+    fields: dict[str, str] = Depends(form_fields),
+    seen: Viewer = Depends(viewer("payment.manage")),
+) -> Response:
+    """Asks Suomi.fi Payments for the day's settlement reports; they arrive in moments."""
+    day = _day(fields.get("day"))
+    org = seen.access.org(fields.get("org") or seen.access.person.org_id or "")
+    asked = settlements.ask_reports(
+        seen.access.db,
+        secret_key_of(request),
+        settings_of(request),
+        public_base(request),
+        org.id,
+        day.isoformat(),
+        request.app.state.paytrail,
+    )
+    query = urlencode({"day": day.isoformat(), "org": org.id, "asked": asked})
+    return RedirectResponse(f"/console/payments/reconciliation?{query}", status_code=303)
 
 
 @router.get("/console/payments/{payment_id}")

@@ -948,3 +948,23 @@ class PaymentStep(Base):
     from_status: Mapped[PaymentStatus] = mapped_column(Vocabulary(PaymentStatus, 16))
     to_status: Mapped[PaymentStatus] = mapped_column(Vocabulary(PaymentStatus, 16))
     detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+class SettlementLine(Base):
+    """One payment in a settlement report Suomi.fi Payments sent (the provider's side of
+    the reconciliation): which settlement paid it out, when, and how much. Never who
+    paid: the report's payer fields are not kept (central/payments/settlements.py)."""
+
+    __tablename__ = "settlement_lines"
+    __table_args__ = (UniqueConstraint("org_id", "settlement_id", "stamp"),)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    org_id: Mapped[str] = mapped_column(String(36), index=True)
+    settlement_id: Mapped[str] = mapped_column(String(32))
+    settlement_reference: Mapped[str] = mapped_column(String(64), default="")
+    settled_on: Mapped[str] = mapped_column(String(10), default="")  # the provider's date
+    stamp: Mapped[str] = mapped_column(String(200), index=True)  # ours: the payment's id
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

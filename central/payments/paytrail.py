@@ -151,6 +151,21 @@ class Paytrail:
             raise PaytrailError("Suomi.fi Payments' status answer had no status")
         return found
 
+    def settlements(self, day: str) -> list[dict[str, Any]]:
+        """GET /settlements?startDate=&endDate= → [{id, createdAt, settledAt,
+        settlementReference}]: the day's payouts to the merchant."""
+        found = self._call("GET", f"/settlements?startDate={day}&endDate={day}")
+        return [s for s in found if isinstance(s, dict)] if isinstance(found, list) else []
+
+    def ask_settlement_report(self, settlement_id: str, callback_url: str) -> None:
+        """POST /settlements/{id}/payments/report: the provider POSTs the settlement's
+        payments to `callback_url` once it has made the report."""
+        self._call(
+            "POST",
+            f"/settlements/{settlement_id}/payments/report",
+            {"requestType": "json", "callbackUrl": callback_url},
+        )
+
     def refund(self, transaction_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST /payments/{transactionId}/refund → {status, transactionId, provider}."""
         found = self._call(

@@ -2,7 +2,9 @@
 payment made that day is asked about at Suomi.fi Payments (its status and amount), and
 each that disagrees with our record is listed with why (one the provider says was paid
 and we had not recorded is recorded then: never lost). Card payments are listed as
-ours only: their settlement comes from the card acquirer, outside central.
+ours only: their settlement comes from the card acquirer, outside central. Where the
+provider's settlement reports for the payments have arrived (`settlements.py`), each line
+says what was paid out, and a payout that does not match our record is flagged.
 
 The day is Finnish time; amounts are euro cents, VAT included.
 """
@@ -15,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.db.models import Payment
+from central.db.models import Payment, SettlementLine
 from central.errors import ApiError
 from central.payments import charging, ledger
 from central.payments.paytrail import Paytrail, PaytrailError
@@ -39,6 +41,8 @@ class Line:
     provider_status: str  # the provider's now ("" when not asked: a card payment)
     provider_amount_cents: int | None
     problem: str  # "" when both agree
+    settled_cents: int | None = None  # what the provider's settlement reports paid out
+    settlement_reference: str = ""
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Day:
     paid_cents: int = 0
     vat_cents: int = 0
     refunded_cents: int = 0
+    settled_cents: int = 0  # of the day's payments, what settlement reports show paid out
     problems: int = 0
     unanswered: int = 0  # phone payments the provider could not be asked about
     truncated: bool = False
@@ -78,6 +83,21 @@ def reconcile(
         .limit(MAX_PAYMENTS + 1)
     ).all()
     report = Day(org_id, day, truncated=len(rows) > MAX_PAYMENTS)
+    settled: dict[str, tuple[int, str]] = {}
+    stamps = [p.id for p in rows[:MAX_PAYMENTS]]
+    for part in range(0, len(stamps), 500):
+        for stamp, cents, reference in db.execute(
+            select(
+                SettlementLine.stamp,
+                SettlementLine.amount_cents,
+                SettlementLine.settlement_reference,
+            ).where(
+                SettlementLine.org_id == org_id,
+                SettlementLine.stamp.in_(stamps[part : part + 500]),
+            )
+        ):
+            before = settled.get(stamp, (0, ""))[0]
+            settled[stamp] = (before + cents, reference)
     client = None
     for payment in rows[:MAX_PAYMENTS]:
         provider_status, provider_amount, problem = "", None, ""
@@ -104,6 +124,13 @@ def reconcile(
                 )
                 db.refresh(payment)
                 problem = "recorded_now" if payment.status in PAID_LIKE else problem
+        settled_cents, settlement_reference = settled.get(payment.id, (None, ""))
+        if settled_cents is not None:
+            report.settled_cents += settled_cents
+            if payment.status not in PAID_LIKE:
+                problem = problem or "settled_not_paid_here"
+            elif settled_cents != payment.amount_cents - payment.refunded_cents:
+                problem = problem or "settled_amount_differs"
         if payment.status in PAID_LIKE:
             report.paid_cents += payment.amount_cents
             report.vat_cents += payment.vat_cents
@@ -121,6 +148,8 @@ def reconcile(
                 provider_status,
                 provider_amount,
                 problem,
+                settled_cents,
+                settlement_reference,
             )
         )
     db.commit()

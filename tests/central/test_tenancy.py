@@ -315,6 +315,7 @@ def bodies(b):
         },
         ("PUT", "/sites/{site_id}/prices"): {"items": []},
         ("POST", "/payments/{payment_id}/refund"): {},
+        ("POST", "/payments/settlement-reports"): {"day": "2026-12-07", "org_id": b.id},
         ("POST", "/appointments"): {
             "service_id": SERVICES[0],
             "place": "service_point",

@@ -104,11 +104,21 @@ def test_an_admin_sees_refunds_and_reconciles_the_days_payments(console, world):
     table = console.inner_text("table.reconciliation")
     assert "paid at the provider: recorded now" in table and lost["receipt_number"] in table
     look(console, "payments-reconciliation")
-    csv_text = console.request.get(
-        console.get_attribute("#csv", "href").replace("&amp;", "&")
-        if console.get_attribute("#csv", "href").startswith("http")
-        else f"{central.base}{console.get_attribute('#csv', 'href')}"
-    ).text()
+    # The provider's payout of what was paid, its report fetched into the same page.
+    central.standin.settle_paid()
+    console.click("#fetch-reports")
+    console.wait_for_url("**asked=*")
+    assert "Settlement reports asked for: 1" in console.inner_text("#asked")
+    for _ in range(50):
+        if any(r.endswith(":200") for r in central.standin.reports_sent):
+            break
+        console.wait_for_timeout(100)
+    console.reload()
+    row = console.locator("table.reconciliation tr", has_text=first["receipt_number"])
+    assert "1,50 €" in row.inner_text()  # 2,00 € paid, 0,50 € refunded: 1,50 € paid out
+    look(console, "payments-reconciliation-settled")
+    csv_link = console.get_attribute("#csv", "href")
+    csv_text = console.request.get(f"{central.base}{csv_link}").text()
     assert lost["receipt_number"] in csv_text and csv_text.startswith("\ufeffreceipt_number")
     status = ok(central.request("GET", f"/payments/{lost['id']}", world.a.tokens["org_admin"]))
     assert status["status"] == "paid"

@@ -308,3 +308,65 @@ def test_a_days_reconciliation_finds_and_heals_disagreements(central, standin, w
 
 def central_status_of(central, token: str, payment_id: str) -> str:
     return ok(central.request("GET", f"/payments/{payment_id}", token))["status"]
+
+
+def test_the_providers_settlement_reports_come_into_the_reconciliation(central, standin, world):
+    """The day's settlements asked for; the provider posts each report signed to the
+    address central gave; its lines show in the reconciliation (the payer fields of the
+    report are not kept), a forged or unasked report is refused, and a payment paid here
+    but left out of the payout is flagged as not settled."""
+    from sqlalchemy import select
+
+    from central.db.models import SettlementLine
+
+    org, other = world
+    settled = pay(central, org, purpose="print", pages=3)
+    settle(standin, settled, "ok")
+    wait_for_status(central, org, settled["id"], "paid")
+    later = pay(central, org, purpose="print", pages=1)
+    settle(standin, later, "ok")
+    wait_for_status(central, org, later["id"], "paid")
+    standin.settle_paid(skip=1)  # the last payment misses this payout
+    admin = org.tokens["org_admin"]
+    day = utcnow().astimezone(__import__("zoneinfo").ZoneInfo("Europe/Helsinki")).date()
+    asked = ok(
+        central.request(
+            "POST", "/payments/settlement-reports", admin, json={"day": day.isoformat()}
+        )
+    )
+    assert asked["asked"] >= 1
+    deadline = time.monotonic() + 10
+    while not any(r.endswith(":200") for r in standin.reports_sent):
+        assert time.monotonic() < deadline, standin.reports_sent
+        time.sleep(0.05)
+    report = ok(
+        central.request("GET", "/payments/reconciliation", admin, params={"day": day.isoformat()})
+    )
+    lines = {line["receipt_number"]: line for line in report["lines"]}
+    assert lines[settled["receipt_number"]]["settled_cents"] == 3 * PAGE_CENTS
+    assert lines[settled["receipt_number"]]["settlement_reference"]
+    assert lines[later["receipt_number"]]["settled_cents"] is None
+    with session_scope(central.app.state.sessions) as db:
+        kept = db.scalars(select(SettlementLine)).all()
+        assert kept and all("Mallikas" not in str(vars(x)) for x in kept)
+    # Asked again: nothing new to ask for; a forged report is refused.
+    again = ok(
+        central.request(
+            "POST", "/payments/settlement-reports", admin, json={"day": day.isoformat()}
+        )
+    )
+    assert again["asked"] == 0
+    forged = central.http.post(
+        f"{central.base}/api/v1/payments/paytrail/report",
+        params={"org": org.id, "settlement": "1", "key": "0" * 32},
+        data=b"[]",
+        timeout=10,
+    )
+    assert forged.status_code == 400
+    refused = central.request(
+        "POST",
+        "/payments/settlement-reports",
+        other.tokens["org_admin"],
+        json={"day": day.isoformat(), "org_id": org.id},
+    )
+    assert refused.status_code == 403
