@@ -1,7 +1,9 @@
 """The official asks for a payment during a real call (Janus, coturn, the Kivy UI under
 Xvfb, the Suomi.fi Payments stand-in): the call screen shows the amount, the VAT and the
 reason while the call goes on; the citizen pays by phone from the QR code read back from
-a screenshot, and the receipt prints; a second request the citizen declines. The
+a screenshot, and the receipt prints; a second request the citizen declines; then a
+document the official shows is printed on a private cupsd's A4 queue once its pages
+are paid for (the site prices printed pages). The
 official's desk sees how each stands. Screenshots in test-artifacts/ui/call-pay-*.png."""
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from devtools.central_world import Org
 from devtools.payment_world import take_payments
 from devtools.paytrail_standin import Standin
 from tests.calls.conftest import built_call_world
+from tests.support.cups import cups_available
 from tests.support.own_process import in_fresh_process
 
 pytestmark = pytest.mark.slow
@@ -30,6 +33,13 @@ class Facts:
 
 
 def pay_in_a_call(facts: Facts, tmp_path: Path) -> None:
+    from tests.support.cups import private_cups
+
+    with private_cups() as (server, received, _env):
+        _pay_in_a_call(facts, tmp_path, server, received)
+
+
+def _pay_in_a_call(facts: Facts, tmp_path: Path, server: str, received: bytearray) -> None:
     import cv2
     import requests
     import zxingcpp
@@ -37,7 +47,9 @@ def pay_in_a_call(facts: Facts, tmp_path: Path) -> None:
     from tests.support.kiosk_ui_call import kiosk_ui, official_api
 
     desk = official_api(facts.central, facts.official_token)
-    ui = kiosk_ui(facts.central, facts.org, tmp_path)
+    from devtools.sample_document import sample_pdf
+
+    ui = kiosk_ui(facts.central, facts.org, tmp_path, a4_printer=f"cups:a4@{server}")
     ui.opened("printer")
     printer = ui.app.devices.simulations["printer"]
     desk("PUT", "/desk/presence", json={"presence": "available"})
@@ -85,11 +97,46 @@ def pay_in_a_call(facts: Facts, tmp_path: Path) -> None:
     ]
     outbox = str(ui.outbox())
     assert "payment_completed" in outbox and "Certificate" not in outbox
+
+    # The official shows a two-page document; printing it costs 2 × 0,50 € here.
+    http = requests.Session()
+    http.trust_env = False
+    shown = http.post(
+        f"{facts.central}/api/v1/desk/calls/{call.view.call_id}/documents",
+        params={"name": "Hakemus.pdf"},
+        data=sample_pdf(),
+        headers={
+            "Authorization": f"Bearer {facts.official_token}",
+            "Content-Type": "application/pdf",
+        },
+        timeout=30,
+    )
+    assert shown.status_code == 201, shown.text
+    assert ui.wait_until(lambda: call.phase == "document", 20), call.phase
+    ui.tap("Print")
+    assert ui.wait_until(lambda: call.phase == "pay", 20), call.phase
+    assert "Printing costs 1,00 € (2 pages)." in call.pay_text
+    ui.screenshot("call-pay-print")
+    ui.tap("Pay by phone")
+    assert ui.wait_until(lambda: call.pay_qr_shown, 20), call.pay_text
+    link = call._payment.pay_url
+    requests.post(
+        f"{facts.standin}/_standin/pay/{link.rsplit('/', 1)[1]}",
+        params={"status": "ok"},
+        timeout=10,
+    )
+    assert ui.wait_until(lambda: call.phase == "document", 20), call.phase
+    assert ui.wait_until(lambda: bytes(received).startswith(b"%PDF"), 30)
+    assert ui.wait_until(lambda: "Take your printout" in call.pages.page_text, 20)
+    ui.tap("Back to the video")
     ui.tap("End call")
     assert ui.wait_until(lambda: call.phase == "ended", 20)
     ui.stop()
 
 
+@pytest.mark.skipif(
+    not cups_available(), reason="needs cupsd (./run test installs it) and root to start it"
+)
 def test_an_official_asks_for_a_payment_and_the_citizen_pays_by_phone(tmp_path, display):
     standin = Standin().start()
     try:

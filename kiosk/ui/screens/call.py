@@ -20,10 +20,12 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from contract.call_api import OPEN_CALL, CallOutcome, CallStatus, LinkLevel, PartyKind, Speaker
+from contract.payments import PriceKind
 from hardware.base import DeviceError, DeviceState
 from kiosk import catalogue
 from kiosk.call.live_text import LiveLines
 from kiosk.call.session import CONNECTED, FAILED, RECONNECTING, CallSession, CallView
+from kiosk.payments import Checkout, PaymentError, Price
 from kiosk.ui import call_check
 from kiosk.ui.call_check import PreCallCheck
 from kiosk.ui.i18n import N_
@@ -441,6 +443,31 @@ class CallScreen(CallIdentification, CallPayment, KioskScreen):
             return
         path = scratch / f"document-{document_id}"
         path.write_bytes(content)
+        pages = max(1, len(self.pages.pages))
+        checkout = Checkout(self.app.video.line.client)
+
+        def price() -> Any:
+            try:
+                found = [p for p in checkout.prices() if p.kind == PriceKind.PRINT_PAGE]
+                return found[0] if found else "free"
+            except PaymentError:
+                return "free"  # central away: the official's document still prints
+
+        def priced(found: Any, _error: DeviceError | None) -> None:
+            print_now = lambda: self._print_now(document_id, path)  # noqa: E731
+            if isinstance(found, Price):
+                self.ask_to_pay_for_prints(
+                    pages, found.amount_cents, found.vat_basis_points, print_now
+                )
+            else:
+                print_now()
+
+        self.off_main_loop(price, priced)
+
+    def _print_now(self, document_id: str, path: Any) -> None:
+        printer = self.app.device("a4_printer")
+        if printer is None:
+            return
         self.pages.page_text = self.app.t("Printing…")
         self.off_main_loop(
             lambda: printer.print_file(path), lambda _j, e: self._printed(document_id, e)

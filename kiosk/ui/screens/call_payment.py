@@ -1,5 +1,6 @@
 """The call screen's payment: the official asks the citizen to pay (a certificate's fee,
-say), and the call screen shows the amount, the VAT and the reason in a panel of its own
+say), or the citizen prints a document the official shows where the site prices printed
+pages; the call screen shows the amount, the VAT and the reason in a panel of its own
 while the call goes on. The citizen pays by phone (the QR code in the panel) or by the
 kiosk's card terminal, or declines; nothing is charged before they accept. A mixin of
 `CallScreen`, as `CallIdentification` is.
@@ -14,7 +15,7 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 
 from contract.device_states import FAULTS
-from contract.payments import KioskPayment, PaymentAsk, PaymentStatus, euros
+from contract.payments import KioskPayment, PaymentAsk, PaymentPurpose, PaymentStatus, euros
 from hardware.base import DeviceError
 from kiosk.card_payment import CardPayments, Settled
 from kiosk.payments import Checkout, PaymentError
@@ -46,6 +47,8 @@ class CallPayment:
         self._answered: set[str] = set()
         self._payment: KioskPayment | None = None
         self._pay_poll: Any = None
+        self._prints: tuple[int, Any] | None = None  # (pages, then): paying to print
+        self._pay_return = "in_call"
         self.pay_text = ""
         self.paying = self.pay_qr_shown = False
 
@@ -76,6 +79,30 @@ class CallPayment:
         self.pay_qr_shown = self.paying = False
         self.phase = "pay"
 
+    def ask_to_pay_for_prints(
+        self, pages: int, unit_cents: int, vat_basis_points: int, then: Any
+    ) -> None:
+        """Printing a document the official shows, where the site prices printed pages:
+        paid first (by phone or card), then `then()` prints; not paying prints nothing."""
+        t = self.app.t
+        self._asked = None
+        self._prints = (pages, then)
+        self._pay_return = "document"
+        terminal = self.app.device("payment_terminal")
+        self.card_works = terminal is not None and terminal.state not in FAULTS
+        rate = f"{vat_basis_points / 100:g}".replace(".", ",")
+        self.pay_text = "\n".join(
+            [
+                t("Printing costs {amount} ({pages} pages).").format(
+                    amount=euros(pages * unit_cents), pages=pages
+                ),
+                t("VAT {rate} % included").format(rate=rate),
+                t("Nothing is charged before you choose to pay."),
+            ]
+        )
+        self.pay_qr_shown = self.paying = False
+        self.phase = "pay"
+
     def pay_by_phone(self) -> None:
         self._accept("phone")
 
@@ -83,14 +110,19 @@ class CallPayment:
         self._accept("card_terminal")
 
     def _accept(self, method: str) -> None:
-        asked = self._asked
-        if asked is None or self.paying:
+        asked, prints = self._asked, self._prints
+        if (asked is None and prints is None) or self.paying:
             return
         self.paying = True
         checkout, language = self._checkout, self.app.language
 
         def accept() -> Any:
             try:
+                if prints is not None:
+                    return checkout.start(
+                        PaymentPurpose.PRINT, language, pages=prints[0], method=method
+                    )
+                assert asked is not None
                 return checkout.accept(asked.payment_id, method, language)
             except PaymentError as exc:
                 return exc
@@ -165,7 +197,7 @@ class CallPayment:
         asked, payment = self._asked, self._payment
         target = payment.id if payment is not None else (asked.payment_id if asked else "")
         if not target:
-            self.phase = "in_call"
+            self._pay_done("")  # nothing opened yet: nothing to give up
             return
         checkout = self._checkout
 
@@ -196,7 +228,10 @@ class CallPayment:
             lines = receipt_lines(self.app, made)
             title = self.app.t("Receipt")
             self.off_main_loop(lambda: printer.print_receipt(lines, title=title), _ignore)
+        then = self._prints[1] if self._prints else None
         self._pay_done(self.app.t("Paid. Take your receipt from the printer."))
+        if then is not None:
+            then()
 
     def _unpaid(self, method: str, outcome: str) -> None:
         self._stop_pay_poll()
@@ -209,8 +244,10 @@ class CallPayment:
             self.ids.pay_qr.clear()
         self.pay_qr_shown = self.paying = False
         self._asked = self._payment = None
-        self.note = note
-        self.phase = "in_call"
+        self._prints = None
+        if note:
+            self.note = note
+        self.phase, self._pay_return = self._pay_return, "in_call"
 
     def _stop_pay_poll(self) -> None:
         if self._pay_poll is not None:
