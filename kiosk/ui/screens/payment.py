@@ -113,6 +113,7 @@ class PaymentScreen(KioskScreen):
         self.show("confirm")
 
     def on_leave(self, *_: Any) -> None:
+        self.app.session.hold(False)
         self._stop_polling()
         self._give_up_quietly()
 
@@ -372,6 +373,9 @@ class PaymentScreen(KioskScreen):
 
     def show(self, phase: str) -> None:
         self.phase = phase
+        # Time to react: while the citizen pays on their phone or at the terminal, the
+        # session does not time out (the payment's own expiry and the terminal's bound it).
+        self.app.session.hold(phase in ("working", "qr", "card"))
         if phase == "confirm":
             self.message = self.app.t("Nothing is charged before you choose to pay.")
             if self.app.device("payment_terminal") is not None and not self.terminal_works():

@@ -58,6 +58,9 @@ def _pays_a_fee_and_cancels_one(facts: Facts) -> None:
     ui.screenshot("payment-confirm")
     ui.tap(ui.find("Pay by phone"))
     assert ui.wait_until(lambda: screen.phase == "qr", 20), screen.message
+    # Paying takes as long as the phone takes: no idle timeout meanwhile.
+    ui.advance(300)
+    assert ui.app.warning is None and screen.phase == "qr" and ui.app.session.active
     ui.settle()
     shot = ui.screenshot("payment-qr")
     [code] = zxingcpp.read_barcodes(cv2.imread(str(shot)))
