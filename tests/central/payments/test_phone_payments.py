@@ -92,12 +92,13 @@ def test_pages_priced_paid_by_phone_with_callbacks_twice_and_out_of_order(centra
     assert opened["amount"] == 150 and opened["reference"] == made["receipt_number"]
     assert standin.refused == []
 
-    # Callbacks: "pending", then "ok" twice, then a stale "pending": one move each way.
-    settle(standin, made, "ok", words="pending,ok,ok,pending")
+    # Callbacks: "pending", "delayed", then "ok" twice, then a stale "pending": one move
+    # each way.
+    settle(standin, made, "ok", words="pending,delayed,ok,ok,pending")
     paid = wait_for_status(central, org, made["id"], "paid")
     assert paid["status"] == "paid" and paid["pay_url"] == ""
     deadline = time.monotonic() + 10
-    while len(next(t for t in standin.ledger() if t["stamp"] == made["id"])["callbacks"]) < 4:
+    while len(next(t for t in standin.ledger() if t["stamp"] == made["id"])["callbacks"]) < 5:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert steps(central, made["id"]) == [("open", "pending"), ("pending", "paid")]
