@@ -4,17 +4,16 @@ a citizen standing at the kiosk cannot wait for the agent's next sync."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from contract import appointments as contract
 from contract.appointments import VisitPlace
 from contract.kiosk_api import BadAnswer, parse
-from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
+from kiosk import central_line
 
-log = logging.getLogger("kiosk.appointments")
 TIMEOUT_S = (3.0, 10.0)  # connect, read: a search over a month's calendars included
+KINDS = {"slot_taken": "taken", "not_found": "unknown", "too_many_tries": "refused"}
 
 
 class AppointmentError(Exception):
@@ -33,21 +32,15 @@ class AppointmentLine:
     client: Any  # Callable[[], CentralClient | None]
 
     def _ask(self, method: str, path: str, **kw: Any) -> Any:
-        client: CentralClient | None = self.client()
-        if client is None:
-            raise AppointmentError("offline", "not enrolled")
-        try:
-            return client.json(method, f"/kiosk/appointments{path}", timeout=TIMEOUT_S, **kw)
-        except CentralUnavailable as exc:
-            log.info("appointments: central did not answer: %s", exc)
-            raise AppointmentError("offline", str(exc)) from exc
-        except CentralRejected as exc:
-            kind = {
-                "slot_taken": "taken",
-                "not_found": "unknown",
-                "too_many_tries": "refused",
-            }.get(exc.code, "refused")
-            raise AppointmentError(kind, exc.code) from exc
+        return central_line.ask(
+            self.client,
+            method,
+            f"/kiosk/appointments{path}",
+            TIMEOUT_S,
+            KINDS,
+            AppointmentError,
+            **kw,
+        )
 
     def free(
         self, service_id: str, language: str, place: VisitPlace, day: str | None = None

@@ -5,16 +5,19 @@ data or who paid: amounts, VAT lines, a QR address and a status."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from contract import payments as contract
 from contract.kiosk_api import BadAnswer, parse
-from kiosk.agent.client import CentralClient, CentralRejected, CentralUnavailable
+from kiosk import central_line
 
-log = logging.getLogger("kiosk.payments")
 TIMEOUT_S = (3.0, 15.0)  # connect, read: opening a payment asks the provider too
+KINDS = {
+    "payments_unavailable": "unavailable",
+    "payments_not_configured": "unavailable",
+    "no_price": "unpriced",
+}
 
 
 class PaymentError(Exception):
@@ -41,21 +44,9 @@ class Checkout:
     client: Any  # Callable[[], CentralClient | None]
 
     def _ask(self, method: str, path: str, **kw: Any) -> Any:
-        client: CentralClient | None = self.client()
-        if client is None:
-            raise PaymentError("offline", "not enrolled")
-        try:
-            return client.json(method, f"/kiosk/payments{path}", timeout=TIMEOUT_S, **kw)
-        except CentralUnavailable as exc:
-            log.info("payments: central did not answer: %s", exc)
-            raise PaymentError("offline", str(exc)) from exc
-        except CentralRejected as exc:
-            kind = {
-                "payments_unavailable": "unavailable",
-                "payments_not_configured": "unavailable",
-                "no_price": "unpriced",
-            }.get(exc.code, "refused")
-            raise PaymentError(kind, exc.code) from exc
+        return central_line.ask(
+            self.client, method, f"/kiosk/payments{path}", TIMEOUT_S, KINDS, PaymentError, **kw
+        )
 
     def prices(self) -> list[Price]:
         answer = self._ask("GET", "/prices")
