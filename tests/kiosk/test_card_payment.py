@@ -29,6 +29,8 @@ from kiosk.card_payment import CardPayments
 from kiosk.payments import Checkout
 from kiosk.store import StateStore
 
+pytestmark = pytest.mark.slow  # a central, a terminal stand-in and child processes
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):

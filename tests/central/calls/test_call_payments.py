@@ -18,6 +18,8 @@ from devtools.payment_world import take_payments, wait_for_status
 from devtools.paytrail_standin import Standin
 from tests.support.call_api import kiosk_call, poll
 
+pytestmark = pytest.mark.slow  # a central of its own beside the calls' Janus
+
 
 @pytest.fixture(scope="module")
 def standin() -> Iterator[Standin]:

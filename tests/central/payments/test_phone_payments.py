@@ -26,6 +26,9 @@ from devtools.payment_world import FEE_CENTS, PAGE_CENTS, take_payments, wait_fo
 from devtools.paytrail_standin import TEST_MERCHANT, Standin
 
 SERVICE = service_ids()[0]
+# A central and a provider stand-in of the module's own: the full run's (the fast tier
+# keeps the signing, tests/central/payments/test_paytrail_signing.py).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
