@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +34,10 @@ from kiosk.store import StateStore
 
 log = logging.getLogger("kiosk.card_payment")
 KEEP_DONE = timedelta(days=7)
+# Payments this process is taking right now: the minute's settling leaves them alone (it
+# would otherwise find a live payment "still in progress" and abort it).
+_IN_FLIGHT: set[str] = set()
+_in_flight_lock = threading.Lock()
 MAX_ENTRIES = 500  # a kiosk takes a few dozen a day: beyond this, the oldest done go
 
 
@@ -86,6 +91,15 @@ class CardPayments:
         """Takes the payment on the terminal and reports it. DeviceError when the
         terminal cannot be reached before anything started (nothing was charged)."""
         service_id = self.terminal.next_service_id()
+        with _in_flight_lock:
+            _IN_FLIGHT.add(payment.id)
+        try:
+            return self._pay(payment, service_id)
+        finally:
+            with _in_flight_lock:
+                _IN_FLIGHT.discard(payment.id)
+
+    def _pay(self, payment: KioskPayment, service_id: str) -> Settled:
         with self.store.transaction() as db:
             db.execute(
                 "INSERT INTO card_payments (id, service_id, amount_cents, step, payment, "
@@ -156,7 +170,11 @@ class CardPayments:
         """Every entry a crash left unfinished, settled with the terminal and central.
         Those the terminal cannot answer for yet stay for the next try."""
         settled = []
+        with _in_flight_lock:
+            busy = set(_IN_FLIGHT)
         for entry in self.entries("sending", "aborting"):
+            if entry["id"] in busy:
+                continue  # being paid in this process now: its own answer settles it
             try:
                 settled.append(self._settle(entry, recovered=True))
             except DeviceError as exc:

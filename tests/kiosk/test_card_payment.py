@@ -102,6 +102,29 @@ def test_the_citizen_cancels_on_the_screen_and_the_terminal_stops(world, tmp_pat
     standin.behaviour = "approve"
 
 
+def test_the_minutes_settling_leaves_a_live_payment_alone(world, tmp_path):
+    """The app settles unfinished payments every minute; a payment the citizen is making
+    right now is not "unfinished": it is not aborted under them."""
+    central, org, standin, _ = world
+    standin.behaviour = "hang"
+    cards = kiosk_side(central, org, standin, tmp_path / "state.db")
+    payment = opened(cards)
+    result: list = []
+    paying = threading.Thread(target=lambda: result.append(cards.pay(payment)))
+    paying.start()
+    deadline = time.monotonic() + 10
+    while not any(t["result"] == "InProgress" for t in standin.ledger()):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert cards.settle_unfinished() == []  # the minute's pass, while the citizen pays
+    [live] = [t for t in standin.ledger() if t["sale_transaction_id"] == payment.id]
+    assert live["result"] == "InProgress"
+    cards.abort(payment.id)  # the citizen presses Cancel after all
+    paying.join(10)
+    assert result[0].condition == "Aborted"
+    standin.behaviour = "approve"
+
+
 def test_an_answer_lost_after_the_money_was_taken_is_recorded_once(world, tmp_path):
     central, org, standin, _ = world
     standin.behaviour = "vanish"  # approved, then the connection drops before the answer
