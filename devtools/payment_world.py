@@ -4,12 +4,12 @@ list."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from devtools.central_server import RunningCentral
 from devtools.central_world import Org, ok
 from devtools.paytrail_standin import TEST_MERCHANT
+from devtools.waiting import wait_for
 
 PAGE_CENTS = 50  # an A4 page printed, VAT 25.5 % included
 COPY_CENTS = 40
@@ -39,10 +39,14 @@ def take_payments(central: RunningCentral, org: Org, service_id: str = "") -> No
 def wait_for_status(
     central: RunningCentral, org: Org, payment_id: str, wanted: str, timeout_s: float = 10
 ) -> dict[str, Any]:
-    """The kiosk's view of the payment once it is `wanted` (as the kiosk polls)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = ok(central.request("GET", f"/kiosk/payments/{payment_id}", org.device_token))
-        if found["status"] == wanted or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
+    """The kiosk's view of the payment once it is `wanted` (as the kiosk polls), or as it
+    is when the time is up."""
+
+    def seen() -> dict[str, Any]:
+        found: dict[str, Any] = ok(
+            central.request("GET", f"/kiosk/payments/{payment_id}", org.device_token)
+        )
+        return found
+
+    wait_for(lambda: seen()["status"] == wanted, timeout_s)
+    return seen()

@@ -6,7 +6,6 @@ boundaries between kiosks and organisations."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -24,6 +23,7 @@ from devtools.central_server import RunningCentral, start_central
 from devtools.central_world import add_user, make_org, ok
 from devtools.payment_world import FEE_CENTS, PAGE_CENTS, take_payments, wait_for_status
 from devtools.paytrail_standin import TEST_MERCHANT, Standin
+from devtools.waiting import wait_for
 
 SERVICE = service_ids()[0]
 # A central and a provider stand-in of the module's own: the full run's (the fast tier
@@ -100,10 +100,8 @@ def test_pages_priced_paid_by_phone_with_callbacks_twice_and_out_of_order(centra
     settle(standin, made, "ok", words="pending,delayed,ok,ok,pending")
     paid = wait_for_status(central, org, made["id"], "paid")
     assert paid["status"] == "paid" and paid["pay_url"] == ""
-    deadline = time.monotonic() + 10
-    while len(next(t for t in standin.ledger() if t["stamp"] == made["id"])["callbacks"]) < 5:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    mine = lambda: next(t for t in standin.ledger() if t["stamp"] == made["id"])  # noqa: E731
+    assert wait_for(lambda: len(mine()["callbacks"]) == 5, 10), mine()
     assert steps(central, made["id"]) == [("open", "pending"), ("pending", "paid")]
     assert wait_for_status(central, org, made["id"], "paid")["status"] == "paid"
 
@@ -339,10 +337,8 @@ def test_the_providers_settlement_reports_come_into_the_reconciliation(central, 
         )
     )
     assert asked["asked"] >= 1
-    deadline = time.monotonic() + 10
-    while not any(r.endswith(":200") for r in standin.reports_sent):
-        assert time.monotonic() < deadline, standin.reports_sent
-        time.sleep(0.05)
+    reported = lambda: any(r.endswith(":200") for r in standin.reports_sent)  # noqa: E731
+    assert wait_for(reported, 10), standin.reports_sent
     report = ok(
         central.request("GET", "/payments/reconciliation", admin, params={"day": day.isoformat()})
     )
