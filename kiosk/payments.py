@@ -63,12 +63,9 @@ class Checkout:
         except (KeyError, TypeError, ValueError) as exc:
             raise PaymentError("offline", f"unexpected answer: {exc}") from exc
 
-    def price_of_service(self, service_id: str) -> Price | None:
-        found = [
-            p
-            for p in self.prices()
-            if p.kind == contract.PriceKind.SERVICE and p.service_id == service_id
-        ]
+    def price_of(self, kind: contract.PriceKind, service_id: str = "") -> Price | None:
+        """This service point's price for a service's fee or a page; None: not sold."""
+        found = [p for p in self.prices() if p.kind == kind and p.service_id == service_id]
         return found[0] if found else None
 
     def start(

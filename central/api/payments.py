@@ -14,13 +14,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from starlette.concurrency import run_in_threadpool
 
 from central.access.policy import Access, allowed
 from central.api.deps import DeviceDep, SessionDep, secret_key_of, settings_of
 from central.api.schemas import Count, errors
-from central.db.models import Organisation, Payment, PaymentStep, Price, Site
+from central.db.models import Organisation, Payment, PaymentAccount, PaymentStep, Price, Site
 from central.db.types import utcnow
 from central.errors import ApiError, forbidden, not_found
 from central.payments import charging, ledger, prices, settlements
@@ -82,8 +82,6 @@ def set_account(
     responses=errors(401, 403, 404),
 )
 def get_account(org_id: str, access: Access = Depends(allowed("payment.manage"))) -> AccountOut:
-    from central.db.models import PaymentAccount
-
     access.org(org_id)
     account = access.db.get(PaymentAccount, org_id)
     return AccountOut(
@@ -430,9 +428,10 @@ def phone_notice(request: Request, db: Any) -> bool:
 # -- admins -----------------------------------------------------------------------------
 
 
-def _visible(access: Access) -> Any:
+def visible_payments(access: Access) -> Any:
+    """Payments made to the caller's organisation or at its sites (every one: national)."""
     if access.is_national:
-        return True
+        return true()
     own_sites = select(Site.id).where(Site.org_id == access.person.org_id)
     return or_(Payment.org_id == access.person.org_id, Payment.site_id.in_(own_sites))
 
@@ -468,7 +467,7 @@ def list_payments(
     limit: Count = Query(default=100, le=1000),
     access: Access = Depends(allowed("payment.read")),
 ) -> dict[str, Any]:
-    query = select(Payment).where(_visible(access))
+    query = select(Payment).where(visible_payments(access))
     if day is not None:
         start = datetime.combine(day, datetime.min.time()).replace(tzinfo=utcnow().tzinfo)
         query = query.where(
@@ -499,15 +498,7 @@ def reconciliation(
         request.app.state.paytrail,
     )
     if format == "csv":
-        return Response(
-            reconciliation_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "content-disposition": content_disposition(
-                    f"reconciliation-{org.name}-{day.isoformat()}.csv"
-                )
-            },
-        )
+        return reconciliation_file(report, org.name)
     return {
         "org_id": report.org_id,
         "day": report.day.isoformat(),
@@ -520,6 +511,19 @@ def reconciliation(
         "truncated": report.truncated,
         "lines": [line.__dict__ for line in report.lines],
     }
+
+
+def reconciliation_file(report: Any, org_name: str) -> Response:
+    """The day's reconciliation as a CSV download (the API's and the console's)."""
+    return Response(
+        reconciliation_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": content_disposition(
+                f"reconciliation-{org_name}-{report.day.isoformat()}.csv"
+            )
+        },
+    )
 
 
 def reconciliation_csv(report: Any) -> str:
@@ -560,8 +564,10 @@ def reconciliation_csv(report: Any) -> str:
     return out.getvalue()
 
 
-def _visible_payment(access: Access, payment_id: str) -> Payment:
-    payment = access.db.scalar(select(Payment).where(Payment.id == payment_id, _visible(access)))
+def visible_payment(access: Access, payment_id: str) -> Payment:
+    payment = access.db.scalar(
+        select(Payment).where(Payment.id == payment_id, visible_payments(access))
+    )
     if payment is None:
         raise not_found("payment")
     return payment
@@ -571,7 +577,7 @@ def _visible_payment(access: Access, payment_id: str) -> Payment:
 def get_payment(
     payment_id: str, access: Access = Depends(allowed("payment.read"))
 ) -> dict[str, Any]:
-    payment = _visible_payment(access, payment_id)
+    payment = visible_payment(access, payment_id)
     steps = access.db.scalars(
         select(PaymentStep).where(PaymentStep.payment_id == payment.id).order_by(PaymentStep.id)
     ).all()
@@ -604,7 +610,7 @@ def refund_payment(
     access: Access = Depends(allowed("payment.manage")),
 ) -> dict[str, Any]:
     """Only the paid organisation's admins refund (the money is theirs)."""
-    payment = _visible_payment(access, payment_id)
+    payment = visible_payment(access, payment_id)
     if not access.may_touch_org(payment.org_id):
         raise forbidden("Only the organisation that was paid can refund.")
     amount = body.amount_cents or payment.amount_cents - payment.refunded_cents

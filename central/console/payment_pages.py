@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from central.api.deps import secret_key_of, settings_of
-from central.api.payments import _visible, _visible_payment, reconciliation_csv
+from central.api.payments import reconciliation_file, visible_payment, visible_payments
 from central.console.i18n import translations
 from central.console.render import HELSINKI, render
 from central.console.viewer import N_, Viewer, form_fields, viewer
@@ -22,7 +22,6 @@ from central.db.models import Organisation, Payment, PaymentStep, Price, Site
 from central.errors import ApiError, forbidden
 from central.payments import charging, prices, settlements
 from central.payments.reconciliation import day_bounds, reconcile
-from central.web.attachment import content_disposition
 from central.web.links import public_base
 from contract.payments import PaymentStatus, PriceKind, euros
 
@@ -60,7 +59,7 @@ def payments_page(request: Request, seen: Viewer = Depends(viewer("payment.read"
         select(Payment, Site.name, Organisation.name)
         .outerjoin(Site, Site.id == Payment.site_id)
         .outerjoin(Organisation, Organisation.id == Payment.org_id)
-        .where(_visible(seen.access), Payment.created_at >= start, Payment.created_at < end)
+        .where(visible_payments(seen.access), Payment.created_at >= start, Payment.created_at < end)
     )
     if status in {s.value for s in PaymentStatus}:
         query = query.where(Payment.status == status)
@@ -108,15 +107,7 @@ def reconciliation_page(
         db, secret_key_of(request), settings_of(request), org.id, day, request.app.state.paytrail
     )
     if request.query_params.get("format") == "csv":
-        return Response(
-            reconciliation_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "content-disposition": content_disposition(
-                    f"reconciliation-{org.name}-{day.isoformat()}.csv"
-                )
-            },
-        )
+        return reconciliation_file(report, org.name)
     return render(
         request,
         seen.page,
@@ -157,7 +148,7 @@ def payment_page(
     payment_id: str, request: Request, seen: Viewer = Depends(viewer("payment.read"))
 ) -> Response:
     db = seen.access.db
-    payment = _visible_payment(seen.access, payment_id)
+    payment = visible_payment(seen.access, payment_id)
     steps = db.scalars(
         select(PaymentStep).where(PaymentStep.payment_id == payment.id).order_by(PaymentStep.id)
     ).all()
@@ -189,7 +180,7 @@ def refund(
     fields: dict[str, str] = Depends(form_fields),
     seen: Viewer = Depends(viewer("payment.manage")),
 ) -> Response:
-    payment = _visible_payment(seen.access, payment_id)
+    payment = visible_payment(seen.access, payment_id)
     if not seen.access.may_touch_org(payment.org_id):
         raise forbidden(N_("Only the organisation that was paid can refund."))
     left = payment.amount_cents - payment.refunded_cents

@@ -448,8 +448,7 @@ class CallScreen(CallIdentification, CallPayment, KioskScreen):
 
         def price() -> Any:
             try:
-                found = [p for p in checkout.prices() if p.kind == PriceKind.PRINT_PAGE]
-                return found[0] if found else "free"
+                return checkout.price_of(PriceKind.PRINT_PAGE) or "free"
             except PaymentError:
                 return "free"  # central away: the official's document still prints
 

@@ -15,13 +15,20 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 
 from contract.device_states import FAULTS
-from contract.payments import KioskPayment, PaymentAsk, PaymentPurpose, PaymentStatus, euros
+from contract.payments import (
+    KioskPayment,
+    PaymentAsk,
+    PaymentMethod,
+    PaymentPurpose,
+    PaymentStatus,
+    euros,
+)
 from hardware.base import DeviceError
 from kiosk.card_payment import CardPayments, Settled
 from kiosk.payments import Checkout, PaymentError
 from kiosk.qr_code import qr_picture
 from kiosk.ui.i18n import N_
-from kiosk.ui.screens.payment import receipt_lines
+from kiosk.ui.screens.payment import receipt_lines, record_payment
 
 POLL_S = 0.5
 PAID = (PaymentStatus.PAID, PaymentStatus.REFUNDED)
@@ -136,13 +143,8 @@ class CallPayment:
             self._pay_done(self.app.t("Paying is not possible right now. Nothing was charged."))
             return
         self._payment = answer
-        self.app.record(
-            "payment_started",
-            method=answer.method.value,
-            purpose=answer.purpose.value,
-            amount_cents=answer.amount_cents,
-        )
-        if answer.method.value == "card_terminal":
+        record_payment(self.app, "payment_started", answer)
+        if answer.method == PaymentMethod.CARD_TERMINAL:
             self.pay_text = self.app.t(
                 "Insert or tap your card on the card terminal and follow its instructions."
             )
@@ -217,12 +219,7 @@ class CallPayment:
 
     def _paid(self, made: KioskPayment) -> None:
         self._stop_pay_poll()
-        self.app.record(
-            "payment_completed",
-            method=made.method.value,
-            purpose=made.purpose.value,
-            amount_cents=made.amount_cents,
-        )
+        record_payment(self.app, "payment_completed", made)
         printer = self.app.device("printer")
         if printer is not None:
             lines = receipt_lines(self.app, made)

@@ -167,12 +167,7 @@ class PaymentScreen(KioskScreen):
             self.problem(answer.kind if isinstance(answer, PaymentError) else "offline")
             return
         self.payment = answer
-        self.app.record(
-            "payment_started",
-            method=answer.method.value,
-            purpose=answer.purpose.value,
-            amount_cents=answer.amount_cents,
-        )
+        record_payment(self.app, "payment_started", answer)
         self.summary = self._lines_text(answer)
         if answer.method == PaymentMethod.CARD_TERMINAL:
             self.message = self.app.t(
@@ -242,12 +237,7 @@ class PaymentScreen(KioskScreen):
     def _paid(self, made: KioskPayment) -> None:
         self._stop_polling()
         self.ids.qr.clear()
-        self.app.record(
-            "payment_completed",
-            method=made.method.value,
-            purpose=made.purpose.value,
-            amount_cents=made.amount_cents,
-        )
+        record_payment(self.app, "payment_completed", made)
         self.summary = self._lines_text(made)
         self.show("paid")
         self._print_receipt(made)
@@ -470,6 +460,17 @@ def receipt_lines(app: Any, made: KioskPayment) -> list[str]:
     )
     lines.append(f"{now.day}.{now.month}.{now.year} {clock_at_site(now, config)}")
     return lines
+
+
+def record_payment(app: Any, event: str, made: KioskPayment) -> None:
+    """`payment_started` or `payment_completed`: how, for what and how much; never who,
+    never the receipt's number."""
+    app.record(
+        event,
+        method=made.method.value,
+        purpose=made.purpose.value,
+        amount_cents=made.amount_cents,
+    )
 
 
 def describe(app: Any, description: str) -> str:

@@ -37,8 +37,7 @@ class ScanScreen(KioskScreen):
 
             def ask() -> Any:
                 try:
-                    found = [p for p in checkout.prices() if p.kind == PriceKind.COPY_PAGE]
-                    return found[0] if found else "free"
+                    return checkout.price_of(PriceKind.COPY_PAGE) or "free"
                 except PaymentError:
                     return None
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from contract.payments import PaymentPurpose, euros
+from contract.payments import PaymentPurpose, PriceKind, euros
 from hardware.base import DeviceError
 from kiosk import catalogue
 from kiosk.catalogue import text_in
@@ -90,7 +90,7 @@ class ServiceScreen(KioskScreen):
 
         def ask() -> Any:
             try:
-                return checkout.price_of_service(service_id)
+                return checkout.price_of(PriceKind.SERVICE, service_id)
             except PaymentError:
                 return None
 
