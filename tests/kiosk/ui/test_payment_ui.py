@@ -51,7 +51,9 @@ def _pays_a_fee_and_cancels_one(facts: Facts) -> None:
     ui.app.start_session()
     ui.app.set_language("en")
     ui.app.go("service", service_id=SERVICE)
-    ui.tap(ui.find("Pay the fee (12,50 €)", 20))
+    fee = ui.find("Pay the fee (12,50 €)", 20)
+    ui.screenshot("payment-service-fee")
+    ui.tap(fee)
     screen = ui.app.loaded["payment"]
     assert "To pay: 12,50 €" in screen.summary and "VAT 0 % included" in screen.summary
     assert "Nothing is charged" in screen.message
