@@ -204,19 +204,31 @@ export class CallMedia {
       if (s.type === "inbound-rtp" && s.kind === "video") frames = s.framesDecoded || 0;
     });
     const moving = frames > (this.lastFrames || 0);
-    if (pc !== this.watchedPc) { this.watchedPc = pc; this.hadVideo = false; this.lostAt = null; }
+    if (pc !== this.watchedPc) {
+      this.watchedPc = pc; this.hadVideo = false; this.lostAt = null; this.connectedAt = null;
+    }
     this.lastFrames = frames;
-    if (moving) this.hadVideo = true;
-    const fine = ["new", "connecting"].includes(pc.connectionState) ||
-      (pc.connectionState === "connected" && (moving || !this.hadVideo));
+    if (moving) { this.hadVideo = true; this.silentTries = 0; }
+    if (pc.connectionState === "connected") this.connectedAt = this.connectedAt || Date.now();
+    // Connected, a video track offered, and never a frame: the feed subscribed to is one
+    // that lingers on the media server after its kiosk rejoined, or its first keyframe was
+    // lost. Tried again later each time (a kiosk that sends no video has no video track).
+    const wait = 5000 * 2 ** Math.min(this.silentTries || 0, 3);
+    const silent = pc.connectionState === "connected" && !this.hadVideo &&
+      pc.getReceivers().some((r) => r.track && r.track.kind === "video") &&
+      Date.now() - this.connectedAt > wait;
+    const fine = !silent && (["new", "connecting"].includes(pc.connectionState) ||
+      (pc.connectionState === "connected" && (moving || !this.hadVideo)));
     if (fine) { this.lostAt = null; return; }
     this.lostAt = this.lostAt || Date.now();
-    if (Date.now() - this.lostAt < 2000) return;
+    if (!silent && Date.now() - this.lostAt < 2000) return;
+    if (silent) this.silentTries = (this.silentTries || 0) + 1;
     this.resubscribing = true;
     // Only once the media server answers again: a rebuild over a dead link just hangs.
+    // The newest kiosk feed: the one shown may be the lingering one.
     fetch(this.join.janus_url + "/info", { signal: AbortSignal.timeout(1000) })
       .then((answer) => { if (!answer.ok) throw new Error("media server"); })
-      .then(() => { this.lostAt = null; return this.subscribeTo(this.shownFeed); })
+      .then(() => { this.lostAt = null; return this.subscribeTo(this.newestFeed() ?? this.shownFeed); })
       .catch(() => {})
       .finally(() => { this.resubscribing = false; });
   }
