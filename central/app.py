@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from central import __version__
 from central.access import security
@@ -52,7 +53,7 @@ from central.console import report_pages as console_reports
 from central.console import session_pages as console_session
 from central.console import site_pages as console_sites
 from central.console import static_files as console_static
-from central.db.engine import make_engine, make_session_factory
+from central.db.engine import database_not_writable, make_engine, make_session_factory
 from central.db.migrate import upgrade
 from central.desk import feed as desk_feed
 from central.desk import page as desk_page
@@ -91,11 +92,9 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             charging.runner(started.state.sessions, started.state.secret_key, settings),
             alerts.runner(started.state.sessions, settings),
             ptv_sync.runner(started.state.sessions, settings),
-            media_cleanup.runner(
-                started.state.sessions, started.state.rooms, settings.media_cleanup_every_s
-            ),
+            media_cleanup.runner(started.state.sessions, started.state.rooms, settings),
         ]
-        keeper = timestamps.runner(settings)
+        keeper = timestamps.runner(started.state.sessions, settings)
         if keeper is not None:
             runners.append(keeper)
         for runner in runners:
@@ -186,6 +185,15 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     @app.get(f"{API_PREFIX}/health", tags=["meta"])
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
+
+    @app.get(f"{API_PREFIX}/health/ready", tags=["meta"], response_model=None)
+    def ready() -> dict[str, str] | JSONResponse:
+        """For a load balancer: 503 while this instance cannot write to its database (it
+        is down, or a standby that has not been promoted)."""
+        why = database_not_writable(app.state.engine)
+        if why is not None:
+            return JSONResponse({"status": "not ready", "reason": why}, status_code=503)
+        return {"status": "ready", "version": __version__}
 
     callers = CallerCache(caller_lookup(app.state.sessions))
     # Inside the guard, which names the caller for it.

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     audit_retention_days: int = 2 * 365
     # Worker processes for `central serve` (uvicorn), when --workers is not given.
     workers: int = 1
+    # This process's name among several centrals, in `periodic_runs` (which instance ran a
+    # periodic job last); empty: host name and process id.
+    instance_name: str = Field(default="", max_length=120)
     # Outgoing mail for alerts; empty host: no mail is sent (notices wait and are retried).
     mail_host: str = ""
     mail_port: int = 587

@@ -49,4 +49,10 @@ def runner(sessions: sessionmaker[Session], settings: Settings) -> Every:
         if marked or released:
             log.info("appointments: %d no-shows marked, %d holds let go", marked, released)
 
-    return Every("appointments", settings.appointment_check_every_s, once)
+    return Every(
+        "appointments",
+        settings.appointment_check_every_s,
+        once,
+        sessions=sessions,
+        instance=settings.instance_name,
+    )

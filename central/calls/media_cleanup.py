@@ -15,6 +15,7 @@ from central.background import Every
 from central.calls import lifecycle, parties
 from central.calls.media_server import JanusRooms
 from central.db.engine import session_scope
+from central.settings import Settings
 
 
 def pass_once(sessions: sessionmaker[Session], rooms: JanusRooms) -> None:
@@ -26,5 +27,11 @@ def pass_once(sessions: sessionmaker[Session], rooms: JanusRooms) -> None:
         lifecycle.close_left_rooms(db, rooms)
 
 
-def runner(sessions: sessionmaker[Session], rooms: JanusRooms, every_s: float) -> Every:
-    return Every("media-cleanup", every_s, lambda: pass_once(sessions, rooms))
+def runner(sessions: sessionmaker[Session], rooms: JanusRooms, settings: Settings) -> Every:
+    return Every(
+        "media-cleanup",
+        settings.media_cleanup_every_s,
+        lambda: pass_once(sessions, rooms),
+        sessions=sessions,
+        instance=settings.instance_name,
+    )

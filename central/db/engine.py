@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Executable
@@ -117,6 +117,20 @@ def make_engine(url: str = DEFAULT_DATABASE_URL) -> Engine:
         pool_pre_ping=True,
         connect_args={"connect_timeout": 10},
     )
+
+
+def database_not_writable(engine: Engine) -> str | None:
+    """Why this engine cannot take writes now, or None: the readiness check's question."""
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name != "postgresql":
+                conn.execute(text("SELECT 1"))
+                return None
+            if conn.execute(text("SELECT pg_is_in_recovery()")).scalar():
+                return "the database is a standby (read only)"
+            return None
+    except Exception as exc:  # noqa: BLE001 - any failure is "not ready", said in words
+        return f"the database cannot be reached ({type(exc).__name__})"
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
+from central.db.exclusive import waited_for
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -19,5 +21,7 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema; a no-op when it is already there."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the database to the newest schema; a no-op when it is already there. Several
+    centrals starting together take turns: the first migrates, the others find it done."""
+    with waited_for(engine, "migrate"):
+        command.upgrade(alembic_config(engine), "head")

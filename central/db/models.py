@@ -108,6 +108,19 @@ class LoginThrottle(Base):
     locked_until: Mapped[datetime | None] = mapped_column()
 
 
+class PeriodicRun(Base):
+    """When each periodic job (alerts, retention, PTV syncs …) last ran, shared by every
+    central instance so that each runs once per period (central/background.py)."""
+
+    __tablename__ = "periodic_runs"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    # Which instance ran it last (`instance_name`: host and process by default).
+    instance: Mapped[str] = mapped_column(String(120), default="")
+
+
 class Site(Base):
     __tablename__ = "sites"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

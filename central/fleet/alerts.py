@@ -426,4 +426,10 @@ def runner(sessions: sessionmaker[Session], settings: Settings) -> Every:
                 log.info("alerts: %s", changed)
         notifier.dispatch()
 
-    return Every("alerts", settings.alerts_every_s, pass_once)
+    return Every(
+        "alerts",
+        settings.alerts_every_s,
+        pass_once,
+        sessions=sessions,
+        instance=settings.instance_name,
+    )

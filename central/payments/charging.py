@@ -386,7 +386,13 @@ def runner(sessions: sessionmaker[Session], key: bytes, settings: Settings) -> E
         if expired:
             log.info("payments: %d open payments expired", expired)
 
-    return Every("payments", settings.payment_check_every_s, once)
+    return Every(
+        "payments",
+        settings.payment_check_every_s,
+        once,
+        sessions=sessions,
+        instance=settings.instance_name,
+    )
 
 
 def refund(

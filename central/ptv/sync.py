@@ -257,4 +257,10 @@ def runner(sessions: sessionmaker[Session], settings: Settings) -> Every:
             for sync in due(db, utcnow()):
                 run(db, sync, client_for(sync, settings))
 
-    return Every("ptv-sync", settings.ptv_sync_check_every_s, pass_once)
+    return Every(
+        "ptv-sync",
+        settings.ptv_sync_check_every_s,
+        pass_once,
+        sessions=sessions,
+        instance=settings.instance_name,
+    )

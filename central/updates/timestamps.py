@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from central.background import Every
 from central.settings import Settings
 from central.updates import keys
@@ -15,7 +17,7 @@ from central.updates.repository import ReleaseRepository, refresh_if_due
 log = logging.getLogger("central")
 
 
-def runner(settings: Settings) -> Every | None:
+def runner(sessions: sessionmaker[Session], settings: Settings) -> Every | None:
     """None when central has no repository or no timestamp key to keep."""
     if not settings.update_repository or not settings.update_keys:
         return None
@@ -28,4 +30,11 @@ def runner(settings: Settings) -> Every | None:
             log.info("release repository: timestamp version %s signed", version)
 
     # At start too: a central that was down may come back to an expired timestamp.
-    return Every("timestamps", settings.update_timestamp_check_s, refresh, at_start=True)
+    return Every(
+        "timestamps",
+        settings.update_timestamp_check_s,
+        refresh,
+        at_start=True,
+        sessions=sessions,
+        instance=settings.instance_name,
+    )

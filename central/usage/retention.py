@@ -155,4 +155,10 @@ def runner(sessions: sessionmaker[Session], settings: Settings) -> Every:
         if any(removed.values()):
             log.info("retention removed %s", removed)
 
-    return Every("retention", settings.retention_every_s, apply_once)
+    return Every(
+        "retention",
+        settings.retention_every_s,
+        apply_once,
+        sessions=sessions,
+        instance=settings.instance_name,
+    )
