@@ -58,7 +58,7 @@ def expire_overdue(db: Session, kiosk_id: str, now: datetime | None = None) -> N
 
 
 # One UPDATE … RETURNING, built once: a heartbeat with nothing pending costs one round trip.
-_HAND_OUT = (
+HAND_OUT = (
     update(Command)
     .where(
         Command.kiosk_id == bindparam("for_kiosk"),
@@ -72,7 +72,7 @@ _HAND_OUT = (
 
 def hand_out(conn: Connection, kiosk_id: str, now: datetime) -> list[dict[str, Any]]:
     """Pending commands for a heartbeat, oldest first, marked delivered."""
-    rows = conn.execute(_HAND_OUT, {"for_kiosk": kiosk_id, "now": now}).all()
+    rows = conn.execute(HAND_OUT, {"for_kiosk": kiosk_id, "now": now}).all()
     delivered = sorted(rows, key=lambda c: c.created_at)
     return [{"id": c.id, "type": c.type, "args": c.args or {}} for c in delivered]
 

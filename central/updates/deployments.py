@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -343,7 +344,7 @@ def _summary(deployment: Deployment, counts: dict[str, int]) -> dict[str, Any]:
 
 # --- the heartbeat's part (Core, on the heartbeat's connection) ---------------------------
 
-_WANTED = (
+WANTED = (
     select(
         DeploymentKiosk.deployment_id,
         DeploymentKiosk.state,
@@ -353,7 +354,7 @@ _WANTED = (
     )
     .join(Deployment, Deployment.id == DeploymentKiosk.deployment_id)
     .where(
-        DeploymentKiosk.kiosk_id == bindparam("kiosk_id"),
+        DeploymentKiosk.kiosk_id == bindparam("for_kiosk"),
         DeploymentKiosk.released_at.is_not(None),
         Deployment.status != CANCELLED,
     )
@@ -379,7 +380,20 @@ def heartbeat(
 ) -> tuple[dict[str, Any] | None, str | None]:
     """The release wanted on this kiosk (for its answer), and the id of a deployment whose
     state this heartbeat changed (to evaluate after the commit), if any."""
-    row = conn.execute(_WANTED, {"kiosk_id": kiosk_id}).first()
+    return follow_report(
+        conn, kiosk_id, conn.execute(WANTED, {"for_kiosk": kiosk_id}).first(), health, now, base_url
+    )
+
+
+def follow_report(
+    conn: Connection,
+    kiosk_id: str,
+    row: Sequence[Any] | None,
+    health: dict[str, Any],
+    now: datetime,
+    base_url: str,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """`heartbeat` given the WANTED row, read by the caller (with its other reads)."""
     if row is None:
         return None, None
     deployment_id, state, detail, release, target = row
