@@ -225,6 +225,26 @@ def test_heartbeat_hands_out_commands_and_records_health(central, national):
     assert clash.status_code == 409
 
 
+def test_a_heartbeat_hands_out_several_commands_oldest_first_with_their_args(central, national):
+    # PostgreSQL hands them out inside the heartbeat's one statement (fleet/heartbeats.py).
+    org = make_org(central, national)
+    admin = org.tokens["org_admin"]
+    sent = [
+        ok(central.request("POST", f"/kiosks/{org.kiosk_id}/commands", admin, json=body), 201)
+        for body in (
+            {"type": "screenshot"},
+            {"type": "restart_ui"},
+            {"type": "sync_now", "args": {"why": "test"}},
+        )
+    ]
+    answer = ok(central.request("POST", "/kiosk/heartbeat", org.device_token, json={}))
+    assert [c["id"] for c in answer["commands"]] == [c["id"] for c in sent]
+    assert [c["args"] for c in answer["commands"]] == [{}, {}, {"why": "test"}]
+    assert (
+        ok(central.request("POST", "/kiosk/heartbeat", org.device_token, json={}))["commands"] == []
+    )
+
+
 def test_command_expires_when_never_delivered(central, national):
     org = make_org(central, national)
     admin = org.tokens["org_admin"]
