@@ -8,6 +8,7 @@ from collections.abc import Callable
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("central")
@@ -78,6 +79,21 @@ def _as_page(request: Request, status: int, message: str) -> Response | None:
     return None
 
 
+DATABASE_AWAY = "Central cannot reach its database just now; try again in a few seconds."
+
+
+def database_unavailable() -> ApiError:
+    """The 503 for a database that is away for a moment: nothing was done, send again."""
+    return ApiError(503, "database_unavailable", DATABASE_AWAY, {"Retry-After": "5"})
+
+
+def database_away(exc: DBAPIError) -> bool:
+    """A lost or refused connection, or a primary turned standby (read only)."""
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return type(exc.orig).__name__ in ("ReadOnlySqlTransaction", "AdminShutdown")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
@@ -117,6 +133,24 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(code, message), status_code=exc.status_code, headers=exc.headers
         )
+
+    async def _database(request: Request, exc: Exception) -> Response:
+        """The database away for a moment (restarting, failing over to its standby, an
+        SQLite lock held too long): a 503 the caller may retry, not a 500."""
+        if isinstance(exc, DBAPIError) and not database_away(exc):
+            return await _unexpected(request, exc)
+        why = type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, why)
+        away = database_unavailable()
+        page = _as_page(request, away.status, away.message)
+        if page is not None:
+            return page
+        return JSONResponse(
+            error_body(away.code, away.message), status_code=away.status, headers=away.headers
+        )
+
+    app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(DisconnectionError, _database)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -42,15 +42,71 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
-    def stop(self) -> None:
+    @property
+    def socket_dir(self) -> Path:
+        return self.datadir.parent
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server and keep its files (`fast`: as an operator stops a primary)."""
         subprocess.run(
-            self._cmd(
-                str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"
-            ),
+            self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", mode, "stop"),
             capture_output=True,
             timeout=60,
         )
+
+    def promote(self) -> None:
+        """A standby becomes a primary (pg_ctl promote, waiting until it takes writes)."""
+        subprocess.run(
+            self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-w", "promote"),
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def stop(self) -> None:
+        self.halt("immediate")
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
+
+
+def failover_url(database: str, servers: list[PostgresServer]) -> str:
+    """One URL naming every server, of which libpq takes the one that takes writes
+    (`target_session_attrs=read-write`): what a central is given beside a standby."""
+    hosts = "&".join(f"host={s.socket_dir}:{s.port}" for s in servers)
+    return f"postgresql://postgres@/{database}?{hosts}&target_session_attrs=read-write"
+
+
+def start_standby(primary: PostgresServer, durable: bool = False) -> PostgresServer:
+    """A streaming-replication standby of `primary` (pg_basebackup -R), hot: it answers
+    reads, refuses writes, and follows the primary until promoted."""
+    base = Path(tempfile.mkdtemp(prefix="pgstandby-"))
+    datadir = base / "data"
+    if primary.run_as:
+        pw = pwd.getpwnam(primary.run_as)
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+    standby = PostgresServer(datadir=datadir, port=primary.port, bindir=primary.bindir,
+                             run_as=primary.run_as)  # fmt: skip
+    subprocess.run(
+        standby._cmd(
+            str(primary.bindir / "pg_basebackup"),
+            "-D",
+            str(datadir),
+            "-h",
+            str(primary.socket_dir),
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "-R",
+            "-X",
+            "stream",
+            "--checkpoint=fast",
+        ),  # fmt: skip
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    _start(standby, durable)
+    return standby
 
 
 def start_postgres(durable: bool = False) -> PostgresServer:
@@ -84,14 +140,20 @@ def start_postgres(durable: bool = False) -> PostgresServer:
         capture_output=True,
         timeout=120,
     )
+    _start(server, durable)
+    return server
+
+
+def _start(server: PostgresServer, durable: bool) -> None:
+    base = server.socket_dir
     options = f"-p {server.port} -k {base} -c listen_addresses='' -c max_connections=200"
     if not durable:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(
         server._cmd(
-            str(bindir / "pg_ctl"),
+            str(server.bindir / "pg_ctl"),
             "-D",
-            str(datadir),
+            str(server.datadir),
             "-o",
             options,
             "-w",
@@ -105,4 +167,3 @@ def start_postgres(durable: bool = False) -> PostgresServer:
         capture_output=True,
         timeout=90,
     )
-    return server

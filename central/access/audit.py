@@ -14,11 +14,14 @@ removes rows older than `audit_retention_days`.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, false, or_, select
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +30,7 @@ from central.access.browser_session import is_console, request_token
 from central.db.engine import changed
 from central.db.models import AuditEntry
 from central.db.types import utcnow
+from central.errors import database_away
 from central.web.request_guard import Caller, CallerCache, caller_of
 
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -35,6 +39,8 @@ CONCERNS = "audit_concerns"
 CHANGED = "audit_changes"
 MAX_CHANGES = 30  # fields named in one entry; the rest are counted
 MAX_VALUE = 200  # characters of an old or new value kept
+
+log = logging.getLogger("central")
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> list[list[Any]]:
@@ -135,6 +141,27 @@ class AuditTrail:
         return found if isinstance(found, Caller) else None
 
     def _append(self, scope: Scope, caller: Caller, status: int, arrived: datetime) -> None:
+        """Written after the answer went, so a database failing over at that moment must
+        not lose the entry: tried again for about 8 s (a promotion takes ~1 s), then
+        logged as lost, without the change's details (never a stack trace here)."""
+        for pause in (0.25, 0.5, 1.0, 2.0, 4.0, None):
+            try:
+                self._write(scope, caller, status, arrived)
+                return
+            except (DBAPIError, DisconnectionError) as exc:
+                if pause is None or (isinstance(exc, DBAPIError) and not database_away(exc)):
+                    log.error(
+                        "audit entry not written (%s %s by %s, status %s): %s",
+                        scope["method"],
+                        scope["path"][:MAX_PATH],
+                        caller.user_id,
+                        status,
+                        type(exc).__name__,
+                    )
+                    return
+                time.sleep(pause)
+
+    def _write(self, scope: Scope, caller: Caller, status: int, arrived: datetime) -> None:
         client = scope.get("client")
         with self.sessions() as db:
             db.add(

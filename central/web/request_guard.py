@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,7 +41,7 @@ from central.access.policy import (
     device_for_token,
     missing_token,
 )
-from central.errors import ApiError, error_body
+from central.errors import ApiError, database_away, database_unavailable, error_body
 from contract.json_values import InvalidValue, check_value
 
 # A JSON \u0000 escape: preceded by an even number of backslashes (so not "\\u0000").
@@ -310,5 +311,10 @@ def caller_lookup(sessions: Callable[[], Session]) -> Callable[[str], Caller | A
                 return Caller("person", person.role, person.user_id, person.org_id)
             except ApiError as refusal:
                 return refusal
+            except (DBAPIError, DisconnectionError) as exc:
+                # Outside the app's error handlers here: the 503 they would give.
+                if isinstance(exc, DBAPIError) and not database_away(exc):
+                    raise
+                return database_unavailable()
 
     return lookup
