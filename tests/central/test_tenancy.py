@@ -174,7 +174,12 @@ def a_call_of(central, org):
 
 
 API = "/api/v1"
-PUBLIC = {("POST", "/auth/login"), ("POST", "/enroll"), ("GET", "/health")}
+PUBLIC = {
+    ("POST", "/auth/login"),
+    ("POST", "/enroll"),
+    ("GET", "/health"),
+    ("GET", "/health/ready"),
+}
 # A person's own account: nothing of another organisation to reach.
 SELF = {
     ("POST", "/auth/logout"),
