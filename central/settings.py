@@ -141,6 +141,14 @@ class Settings(BaseSettings):
     # call's room); then janus_url need only be reachable by central. Off: participants
     # get janus_url itself (listparticipants of any known room id is open to them).
     janus_relay: bool = True
+    # A pool of media servers instead of the single one above: a JSON list of
+    # {name, url, admin_url?, admin_secret?, room_admin_key?, turn_urls?, turn_secret?}
+    # (a missing field takes the single server's setting). docs/operator.md "Several
+    # media servers".
+    janus_servers: str = ""
+    # How often one central checks that each Janus of a pool answers (out after two
+    # failed checks; its calls' rooms move to the others).
+    media_check_every_s: float = Field(default=1.0, gt=0, le=60)
     janus_admin_url: str = ""
     janus_admin_secret: str = ""
     janus_room_admin_key: str = ""

@@ -125,6 +125,10 @@ class RoomJoin:
     room: str
     token: str
     ice_servers: list[dict[str, Any]] = field(default_factory=list)
+    # Which media server of central's pool the room is on, and how many times it moved
+    # (its server died): when either changes, the participant connects again.
+    media_server: str = ""
+    media_epoch: int = 0
 
 
 @dataclass

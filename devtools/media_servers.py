@@ -64,6 +64,25 @@ class MediaServers:
         """The same, as keyword arguments of central's Settings."""
         return {k.removeprefix("CENTRAL_").lower(): v for k, v in self.central_env().items()}
 
+    def pool_entry(self, name: str) -> dict[str, str]:
+        """This Janus and coturn as one server of central's `janus_servers` pool."""
+        env = self.central_settings()
+        return {
+            "name": name,
+            "url": env["janus_url"],
+            "admin_url": env["janus_admin_url"],
+            "admin_secret": env["janus_admin_secret"],
+            "room_admin_key": env["janus_room_admin_key"],
+            "turn_urls": env["turn_urls"],
+            "turn_secret": env["turn_secret"],
+        }
+
+    def kill_janus(self) -> None:
+        """Janus dies (SIGKILL), as a media host that fails; coturn goes on."""
+        janus = self.processes[0]
+        janus.kill()
+        janus.wait(10)
+
     def stop(self) -> None:
         stop_all(self.processes)
 

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.access.policy import Device, authenticate_device, get_session
-from central.calls.media_server import JanusRooms
+from central.calls.media_pool import JanusRooms
 from central.errors import ApiError
 from central.settings import Settings
 

@@ -10,10 +10,8 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.api.deps import media_rooms_of, secret_key_of, settings_of
+from central.api.deps import media_rooms_of, settings_of
 from central.calls import conversation, janus_relay, lifecycle, parties
-from central.calls.media_server import participant_token
-from central.calls.turn import ice_servers
 from central.db.models import Call, Organisation, Payment
 from central.db.types import utcnow
 from contract import call_api
@@ -41,10 +39,9 @@ def citizen_view(request: Request, db: Session, call: Call, after: int) -> call_
             seen and (now - seen).total_seconds() <= settings.desk_gone_after_s / 2
         )
         view.join = call_api.RoomJoin(
-            janus_url=janus_relay.join_url(request),
-            room=call.room or "",
-            token=participant_token(secret_key_of(request), call.id, lifecycle.KIOSK),
-            ice_servers=ice_servers(settings, f"kiosk-{(call.kiosk_id or call.id)[:8]}"),
+            **janus_relay.room_join(
+                request, call, lifecycle.KIOSK, f"kiosk-{(call.kiosk_id or call.id)[:8]}"
+            )
         )
     if call.status != CallStatus.QUEUED:
         view.parties = [

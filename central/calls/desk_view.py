@@ -12,10 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.access.policy import Access
-from central.api.deps import media_rooms_of, secret_key_of, settings_of
+from central.api.deps import media_rooms_of, settings_of
 from central.calls import conversation, janus_relay, lifecycle, parties, queue
-from central.calls.media_server import participant_token
-from central.calls.turn import ice_servers
 from central.db.models import Call, CallParty, Organisation, Payment, Service, Site, User
 from central.db.types import utcnow
 from central.errors import not_found
@@ -217,7 +215,6 @@ def display_of(db: Session, user: User, kind: str) -> str:
 
 
 def call_view(request: Request, access: Access, call: Call, after: int = 0) -> DeskCall:
-    settings = settings_of(request)
     now = utcnow()
     service_name, site_name = names_of(access.db, call)
     view = DeskCall(
@@ -256,10 +253,7 @@ def call_view(request: Request, access: Access, call: Call, after: int = 0) -> D
     if call.status == CallStatus.ACTIVE:
         user = access.db.get(User, me)
         view.join = {
-            "janus_url": janus_relay.join_url(request),
-            "room": call.room,
-            "token": participant_token(secret_key_of(request), call.id, me),
-            "ice_servers": ice_servers(settings, f"desk-{me[:8]}"),
+            **janus_relay.room_join(request, call, me, f"desk-{me[:8]}"),
             "display": display_of(access.db, user, view.my_role) if user else "official:",
         }
     view.messages = [m.__dict__ for m in conversation.messages_after(access.db, call.id, after)]

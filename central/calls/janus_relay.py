@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from central.api.deps import secret_key_of, sessions_of, settings_of
 from central.calls.media_server import participant_token
+from central.calls.turn import ice_servers
 from central.db.models import Call, CallParty
 from central.web.links import public_base
 from contract.call_api import CallStatus, PartyStatus
@@ -46,13 +47,20 @@ REQUEST_TIMEOUT_S = 10.0
 KIOSK = "kiosk"
 
 
-def join_url(request: Request) -> str:
-    """Where participants send their Janus requests: central's relay, or (with
-    `janus_relay` off, for a trusted network only) Janus itself."""
+def room_join(request: Request, call: Call, who: str, label: str) -> dict[str, Any]:
+    """What participant `who` needs to enter the call's room (contract/call_api.py
+    `RoomJoin`): central's relay, or (with `janus_relay` off, for a trusted network
+    only) the call's Janus itself; the TURN servers of that Janus; which Janus it is."""
     settings = settings_of(request)
-    if not settings.janus_relay:
-        return str(settings.janus_url)
-    return f"{public_base(request)}/janus"
+    server = request.app.state.rooms.server_of(call).server
+    return {
+        "janus_url": f"{public_base(request)}/janus" if settings.janus_relay else server.url,
+        "room": call.room or "",
+        "token": participant_token(secret_key_of(request), call.id, who),
+        "ice_servers": ice_servers(server, settings.turn_credential_ttl_s, label),
+        "media_server": server.name,
+        "media_epoch": call.media_epoch or 0,
+    }
 
 
 def _refusal(reason: str, transaction: str | None = None, code: int = 403) -> Response:
@@ -62,8 +70,9 @@ def _refusal(reason: str, transaction: str | None = None, code: int = 403) -> Re
     return Response(json.dumps(body), media_type="application/json")
 
 
-def _room_of(request: Request, token: str) -> str | None:
-    """The room this token may reach now, or None."""
+def _room_of(request: Request, token: str) -> tuple[str, str] | None:
+    """The room this token may reach now and the client API of the Janus it is on, or
+    None."""
     call_id, _, rest = token.partition(".")
     who, _, _mac = rest.partition(".")
     secret = secret_key_of(request)
@@ -77,8 +86,9 @@ def _room_of(request: Request, token: str) -> str | None:
         call = db.get(Call, call_id)
         if call is None or call.status != CallStatus.ACTIVE or not call.room:
             return None
+        place = (str(call.room), request.app.state.rooms.server_of(call).server.url)
         if who == KIOSK or who == call.official_id:
-            return str(call.room)
+            return place
         joined = db.scalar(
             select(CallParty.id).where(
                 CallParty.call_id == call.id,
@@ -86,7 +96,7 @@ def _room_of(request: Request, token: str) -> str | None:
                 CallParty.status == PartyStatus.JOINED,
             )
         )
-        return call.room if joined else None
+        return place if joined else None
 
 
 def _why_not(body: dict[str, Any], room: str) -> str | None:
@@ -113,8 +123,8 @@ def _client(request: Request) -> httpx.AsyncClient:
     return client
 
 
-async def _forward(request: Request, path: str, content: bytes | None) -> Response:
-    base = settings_of(request).janus_url.rstrip("/")
+async def _forward(request: Request, base: str, path: str, content: bytes | None) -> Response:
+    base = base.rstrip("/")
     timeout = POLL_TIMEOUT_S if request.method == "GET" else REQUEST_TIMEOUT_S
     try:
         answer = await _client(request).request(
@@ -131,14 +141,14 @@ async def _forward(request: Request, path: str, content: bytes | None) -> Respon
 
 
 async def _relay(request: Request, path: str) -> Response:
-    if not settings_of(request).janus_url:
+    if not request.app.state.rooms.configured:
         return _refusal("no media server is configured", code=503)
     if request.method == "GET":
         token = request.query_params.get("token", "")
-        room = await run_in_threadpool(_room_of, request, token)
-        if room is None:
+        place = await run_in_threadpool(_room_of, request, token)
+        if place is None:
             return _refusal("Unauthorized request (wrong or missing secret/token)")
-        return await _forward(request, path, None)
+        return await _forward(request, place[1], path, None)
     raw = await request.body()
     try:
         body = json.loads(raw)
@@ -147,17 +157,24 @@ async def _relay(request: Request, path: str) -> Response:
     if not isinstance(body, dict):
         return _refusal("the request is not a JSON object", code=400)
     transaction = body.get("transaction") if isinstance(body.get("transaction"), str) else None
-    room = await run_in_threadpool(_room_of, request, str(body.get("token") or ""))
-    if room is None:
+    place = await run_in_threadpool(_room_of, request, str(body.get("token") or ""))
+    if place is None:
         return _refusal("Unauthorized request (wrong or missing secret/token)", transaction)
-    if (why := _why_not(body, room)) is not None:
+    if (why := _why_not(body, place[0])) is not None:
         return _refusal(f"Unauthorized request ({why})", transaction)
-    return await _forward(request, path, raw)
+    return await _forward(request, place[1], path, raw)
 
 
 @router.api_route("/janus", methods=["POST"])
 async def root(request: Request) -> Response:
     return await _relay(request, "")
+
+
+@router.get("/janus/info")
+async def info(request: Request) -> Response:
+    """Does the call's Janus answer? (`?token=`: the kiosk and the desk ask before they
+    rebuild a connection.)"""
+    return await _relay(request, "/info")
 
 
 @router.api_route("/janus/{session_id}", methods=["GET", "POST"])

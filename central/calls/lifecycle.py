@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from central.calls import parties, queue
-from central.calls.media_server import JanusRooms, MediaServerError, new_room_id, participant_token
+from central.calls.media_pool import JanusRooms
+from central.calls.media_server import MediaServerError, new_room_id, participant_token
 from central.db.engine import changed
 from central.db.models import Booking, Call, OfficialProfile, User
 from central.db.types import utcnow
@@ -201,7 +202,8 @@ def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
     db.flush()
     db.refresh(call)
     try:
-        rooms.open_room(str(call.room), tokens(db, rooms.secret, call))
+        call.media_server = rooms.place(db)  # the least loaded Janus that answers
+        rooms.open_room(call, tokens(db, rooms.secret, call))
     except MediaServerError as exc:
         db.rollback()  # back in the queue: the citizen waits on
         raise ApiError(
@@ -226,7 +228,7 @@ def finish(db: Session, call: Call, outcome: CallOutcome, rooms: JanusRooms) -> 
     parties.end_all(db, call, rooms)
     if was_active and rooms.configured and call.room:
         try:
-            rooms.close_room(call.room, tokens(db, rooms.secret, call))
+            rooms.close_room(call, tokens(db, rooms.secret, call))
             call.room_closed = True
         except MediaServerError:
             call.room_closed = False  # retried by `close_left_rooms`
@@ -243,7 +245,7 @@ def close_left_rooms(db: Session, rooms: JanusRooms) -> int:
         .limit(50)
     ):
         try:
-            rooms.close_room(str(call.room), tokens(db, rooms.secret, call))
+            rooms.close_room(call, tokens(db, rooms.secret, call))
         except MediaServerError:
             break
         call.room_closed = True

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from central.background import Every
 from central.calls import lifecycle, parties
-from central.calls.media_server import JanusRooms
+from central.calls.media_pool import JanusRooms
 from central.db.engine import session_scope
 from central.settings import Settings
 

@@ -25,11 +25,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 import requests
-
-from central.settings import Settings
 
 TIMEOUT_S = 5.0
 VIDEOROOM = "janus.plugin.videoroom"
@@ -66,23 +65,42 @@ def _not_found(exc: Exception) -> bool:
     return "not found" in text or "no such" in text or "error removing token" in text
 
 
-class JanusRooms:
-    def __init__(self, settings: Settings, secret: bytes) -> None:
-        self.settings = settings
+@dataclass(frozen=True)
+class MediaServer:
+    """One Janus of the pool (central/calls/media_pool.py) and the TURN servers that go
+    with it: `name` is what a call records and participants are told."""
+
+    name: str
+    url: str  # the client API, reachable by central (its relay) or by participants
+    admin_url: str
+    admin_secret: str
+    room_admin_key: str
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = ""
+
+
+class JanusServer:
+    """The rooms on one Janus."""
+
+    def __init__(self, server: MediaServer, secret: bytes) -> None:
+        self.server = server
         self.secret = secret
         self.http = requests.Session()
 
-    @property
-    def configured(self) -> bool:
-        return bool(self.settings.janus_url and self.settings.janus_admin_url)
+    def answers(self, timeout_s: float = 1.0) -> bool:
+        """Does this Janus answer its client API's `info` now?"""
+        try:
+            return self.http.get(f"{self.server.url.rstrip('/')}/info", timeout=timeout_s).ok
+        except requests.RequestException:
+            return False
 
     def _admin(self, body: dict[str, Any], path: str = "") -> dict[str, Any]:
         request = {
             **body,
             "transaction": secrets.token_hex(8),
-            "admin_secret": self.settings.janus_admin_secret,
+            "admin_secret": self.server.admin_secret,
         }
-        url = self.settings.janus_admin_url.rstrip("/") + path
+        url = self.server.admin_url.rstrip("/") + path
         try:
             answer: dict[str, Any] = self.http.post(url, json=request, timeout=TIMEOUT_S).json()
         except (requests.RequestException, ValueError) as exc:
@@ -93,7 +111,7 @@ class JanusRooms:
 
     def _videoroom(self, request: dict[str, Any], room: str | None = None) -> dict[str, Any]:
         """A VideoRoom request with the admin key and, for a room, the room's secret."""
-        body = {**request, "admin_key": self.settings.janus_room_admin_key}
+        body = {**request, "admin_key": self.server.room_admin_key}
         if room is not None:
             body["room"] = room
             body["secret"] = room_secret(self.secret, room)

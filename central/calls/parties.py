@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from central.agreements import rules
-from central.calls.media_server import JanusRooms, MediaServerError, participant_token
+from central.calls.media_pool import JanusRooms
+from central.calls.media_server import MediaServerError, participant_token
 from central.db.engine import changed
 from central.db.models import Call, CallParty, OfficialProfile, Organisation, Service, User
 from central.db.types import utcnow
@@ -299,7 +300,7 @@ def take(
     db.refresh(party)
     if rooms.configured and call.room:
         try:
-            rooms.let_in(call.room, participant_token(rooms.secret, call.id, user.id))
+            rooms.let_in(call, participant_token(rooms.secret, call.id, user.id))
         except MediaServerError as exc:
             db.rollback()
             raise ApiError(503, "media_server_unavailable", str(exc)) from exc
@@ -336,9 +337,7 @@ def leave(
 def _send_away(db: Session, party: CallParty, call: Call, rooms: JanusRooms, tries: int) -> bool:
     for attempt in range(tries):
         try:
-            rooms.send_away(
-                str(call.room), participant_token(rooms.secret, call.id, party.user_id or "")
-            )
+            rooms.send_away(call, participant_token(rooms.secret, call.id, party.user_id or ""))
         except MediaServerError as exc:
             log.warning(
                 "taking a departed party's token back failed (try %d): %s", attempt + 1, exc

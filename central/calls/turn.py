@@ -13,7 +13,7 @@ import hmac
 import time
 from typing import Any
 
-from central.settings import Settings
+from central.calls.media_server import MediaServer
 
 
 def turn_password(secret: str, username: str) -> str:
@@ -21,17 +21,19 @@ def turn_password(secret: str, username: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def ice_servers(settings: Settings, label: str, now: float | None = None) -> list[dict[str, Any]]:
-    """The ICE servers for one participant: every TURN URL with one credential."""
-    urls = [u.strip() for u in settings.turn_urls.split(",") if u.strip()]
-    if not urls or not settings.turn_secret:
+def ice_servers(
+    server: MediaServer, ttl_s: int, label: str, now: float | None = None
+) -> list[dict[str, Any]]:
+    """The ICE servers for one participant of a room on `server`: every TURN URL that
+    goes with that Janus, with one credential."""
+    if not server.turn_urls or not server.turn_secret:
         return []
-    expiry = int((time.time() if now is None else now) + settings.turn_credential_ttl_s)
+    expiry = int((time.time() if now is None else now) + ttl_s)
     username = f"{expiry}:{label}"
     return [
         {
-            "urls": urls,
+            "urls": list(server.turn_urls),
             "username": username,
-            "credential": turn_password(settings.turn_secret, username),
+            "credential": turn_password(server.turn_secret, username),
         }
     ]

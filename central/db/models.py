@@ -108,6 +108,17 @@ class LoginThrottle(Base):
     locked_until: Mapped[datetime | None] = mapped_column()
 
 
+class MediaServerState(Base):
+    """Each Janus of the pool as last checked (central/calls/media_pool.py): out after two
+    failed checks in a row, back at the first good one."""
+
+    __tablename__ = "media_servers"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    up: Mapped[bool] = mapped_column(Boolean, default=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    checked_at: Mapped[datetime] = mapped_column()
+
+
 class PeriodicRun(Base):
     """When each periodic job (alerts, retention, PTV syncs …) last ran, shared by every
     central instance so that each runs once per period (central/background.py)."""
@@ -515,6 +526,10 @@ class Call(Base):
     # The Janus room and whether its tokens were taken back after the call.
     room: Mapped[str | None] = mapped_column(String(64))
     room_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Which Janus of the pool the room is on (central/calls/media_pool.py), and how many
+    # times it moved there from a Janus that died: participants rejoin when either changes.
+    media_server: Mapped[str | None] = mapped_column(String(40))
+    media_epoch: Mapped[int] = mapped_column(Integer, default=0)
     documents_to_citizen: Mapped[int] = mapped_column(Integer, default=0)
     documents_from_citizen: Mapped[int] = mapped_column(Integer, default=0)
     documents_printed: Mapped[int] = mapped_column(Integer, default=0)

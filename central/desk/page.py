@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from central.api.deps import settings_of
+from central.calls.media_pool import servers_of
 from central.desk.strings import LANGUAGES, pick_language, strings_for
 
 HERE = Path(__file__).parent
@@ -23,12 +24,12 @@ templates = Environment(
 router = APIRouter(include_in_schema=False)
 
 
-def content_security_policy(janus_url: str) -> str:
-    """Scripts and styles only from central; the page talks to central and Janus only."""
-    janus = ""
-    if janus_url:
-        parts = urlsplit(janus_url)
-        janus = f" {parts.scheme}://{parts.netloc}"
+def content_security_policy(janus_urls: list[str]) -> str:
+    """Scripts and styles only from central; the page talks to central and Janus only
+    (`janus_urls`: the pool's servers, when participants reach them directly)."""
+    janus = "".join(
+        f" {parts.scheme}://{parts.netloc}" for parts in (urlsplit(u) for u in janus_urls if u)
+    )
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
         f"media-src 'self' blob:; connect-src 'self'{janus}; form-action 'self'; "
@@ -54,7 +55,7 @@ def desk_page(
         headers={
             # Through central's relay, Janus is this origin; without it, Janus's own.
             "content-security-policy": content_security_policy(
-                "" if settings.janus_relay else settings.janus_url
+                [] if settings.janus_relay else [s.url for s in servers_of(settings)]
             )
         },
     )

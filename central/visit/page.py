@@ -28,6 +28,7 @@ from central.appointments import links
 from central.book import mails
 from central.calls import conversation, lifecycle
 from central.calls.citizen_view import citizen_seen, citizen_view, from_citizen
+from central.calls.media_pool import servers_of
 from central.db.models import Booking, Call
 from central.db.types import utcnow
 from central.desk.page import content_security_policy
@@ -109,7 +110,7 @@ def visit_page(
         status_code=404 if state == "gone" else 200,
         headers={
             "content-security-policy": content_security_policy(
-                "" if settings.janus_relay else settings.janus_url
+                [] if settings.janus_relay else [s.url for s in servers_of(settings)]
             ),
             "cache-control": "no-store",
             "referrer-policy": "no-referrer",

@@ -344,7 +344,9 @@ class VideoRoomPeer:
         import requests
 
         try:
-            return requests.get(f"{self.ticket.janus_url}/info", timeout=timeout_s).ok
+            # With the token: central's relay asks the Janus this call's room is on.
+            url = f"{self.ticket.janus_url}/info"
+            return requests.get(url, params={"token": self.ticket.token}, timeout=timeout_s).ok
         except requests.RequestException:
             return False
 

@@ -139,6 +139,8 @@ class CallSession:
         self._last_frame_at = 0.0
         self._resubscribed_at = 0.0
         self._resubscribing: asyncio.Task[None] | None = None
+        # Central moved the call's room to another media server (its own died).
+        self._room_moved = False
         self._closing = False
         self.link = LinkQuality()
         self._link_counts: LinkCounts | None = None
@@ -291,7 +293,10 @@ class CallSession:
                 messages.append(line)
                 self._after = line.id
         documents, parties = call.documents, call.parties
-        self._join = call.join
+        before, self._join = self._join, call.join
+        if before is not None and call.join is not None and self.peer is not None:
+            where = (call.join.media_server, call.join.media_epoch)
+            self._room_moved |= (before.media_server, before.media_epoch) != where
         if call.status == CallStatus.ACTIVE and self.accepted_at is None:
             self.accepted_at = time.monotonic()
         problem = "" if self.view.problem == "central_unreachable" else self.view.problem
@@ -319,6 +324,13 @@ class CallSession:
             return
         if self.peer is None:
             await self._join_room(CONNECTING)
+            return
+        if self._room_moved:
+            self._room_moved = False
+            log.info("the call's room moved to media server %s: joining it there",
+                     self._join.media_server)  # fmt: skip
+            await self._leave_media()
+            await self._join_room(RECONNECTING)
             return
         await self._watch_received_video()
         if self.view.media in (RECONNECTING, FAILED) and self._lost_since is not None:

@@ -8,10 +8,11 @@ test call sends touches the machine's real network.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ class CallWorld:
     central_settings: dict[str, Any]
     # The poor link in front of coturn (tests/calls/test_poor_links.py), if there is one.
     link: LinkRelayProcess | None = None
+    # The pool's other media servers (tests/calls/test_media_pool.py), if there are any.
+    more_media: list[MediaServers] = field(default_factory=list)
 
     def restart_central(self) -> None:
         """Stops central and starts it again on the same address and database."""
@@ -73,17 +76,25 @@ def call_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallWorld]:
 
 @contextlib.contextmanager
 def built_call_world(
-    folder: Path, poor_link: bool = False, **central_settings: Any
+    folder: Path, poor_link: bool = False, pool: int = 1, **central_settings: Any
 ) -> Iterator[CallWorld]:
     """Janus, coturn, central, an organisation with a kiosk and an official. With
     `poor_link`, every participant reaches coturn only through the link relay, and
     UDP around it is dropped: what the relay does to the kiosk's link, media feels.
-    `central_settings`: more of central's settings (the ID card's trust anchors)."""
+    `central_settings`: more of central's settings (the ID card's trust anchors). `pool`:
+    that many Janus and coturn pairs, as central's pool of media servers."""
     if shutil.which("janus") is None or shutil.which("turnserver") is None:
         pytest.skip("janus and coturn are not installed; ./run test installs them")
     net = create_test_network()
     media = start_media_servers(folder / "media", ip=net.inside, prefix=net.prefix)
+    more = [
+        start_media_servers(folder / f"media{n}", ip=net.inside, prefix=net.prefix)
+        for n in range(2, pool + 1)
+    ]
     settings = media.central_settings()
+    if more:
+        entries = [m.pool_entry(f"janus{n}") for n, m in enumerate([media, *more], start=1)]
+        settings["janus_servers"] = json.dumps(entries)
     settings["desk_gone_after_s"] = 6
     settings.update(central_settings)
     link = None
@@ -121,7 +132,7 @@ def built_call_world(
         with session_scope(central.app.state.sessions) as db:
             email = db.get(User, official).email
         world = CallWorld(
-            net, media, central, org, service, email, official, token, folder, settings, link
+            net, media, central, org, service, email, official, token, folder, settings, link, more
         )
         yield world
     finally:
@@ -129,6 +140,8 @@ def built_call_world(
         if link is not None:
             link.stop()
         media.stop()
+        for other in more:
+            other.stop()
         net.remove()
 
 

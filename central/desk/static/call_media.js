@@ -9,6 +9,12 @@ import { Janus, gathered } from "./janus.js";
 export const SEND_BITRATE = { good: 800000, fair: 450000, poor: 250000 };
 export const LINK_RANK = { good: 0, fair: 1, poor: 2 };
 
+// Central moved the call's room to another media server (its own died): the join names
+// the server and how many times the room moved.
+export function roomMoved(before, now) {
+  return before.media_server !== now.media_server || before.media_epoch !== now.media_epoch;
+}
+
 export class CallMedia {
   // hooks: onState(connection state), onLiveText(channel, who), onLink(level),
   // nameOf(Janus display) for a small video's caption, and the page's elements
@@ -226,7 +232,8 @@ export class CallMedia {
     this.resubscribing = true;
     // Only once the media server answers again: a rebuild over a dead link just hangs.
     // The newest kiosk feed: the one shown may be the lingering one.
-    fetch(this.join.janus_url + "/info", { signal: AbortSignal.timeout(1000) })
+    const probe = `${this.join.janus_url}/info?token=${encodeURIComponent(this.join.token)}`;
+    fetch(probe, { signal: AbortSignal.timeout(1000) })
       .then((answer) => { if (!answer.ok) throw new Error("media server"); })
       .then(() => { this.lostAt = null; return this.subscribeTo(this.newestFeed() ?? this.shownFeed); })
       .catch(() => {})

@@ -4,7 +4,7 @@
 // file, which owns the page's elements and its state.
 
 import { api, keepToken, logOutOfCentral, session } from "./api.js";
-import { CallMedia, LINK_RANK } from "./call_media.js";
+import { CallMedia, roomMoved, LINK_RANK } from "./call_media.js";
 import { transaction } from "./janus.js";
 import { LiveText } from "./live_text.js";
 
@@ -296,6 +296,11 @@ async function refresh() {
   }
   activeId = call ? call.id : null;
   renderCall(call);
+  if (call && media && call.join && roomMoved(media.join, call.join)) {
+    // The call's media server died and its room was opened on another: connect there.
+    mediaTries = 0;
+    startMedia(call);
+  }
   if (call && wantMedia && !media) startMedia(call);
 }
 

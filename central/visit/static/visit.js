@@ -3,7 +3,7 @@
 // uses (the desk's own CallMedia, with the official shown large), the chat, the
 // official's documents to download and the citizen's own files to send.
 
-import { CallMedia } from "/desk/static/call_media.js";
+import { CallMedia, roomMoved } from "/desk/static/call_media.js";
 import { sleep } from "/desk/static/janus.js";
 
 const $ = (id) => document.getElementById(id);
@@ -125,6 +125,10 @@ function show(call) {
     $("status").textContent = say(words.waiting, call.position || 1);
   } else if (call.status === "active") {
     $("status").textContent = call.official_connected ? words.in_call : words.official_gone;
+    if (media && call.join && roomMoved(media.join, call.join)) {
+      media.stop(); // its media server died: the room is on another now
+      media = null;
+    }
     if (!media && call.join) startMedia(call.join);
   } else if (call.status === "ended") {
     finish();

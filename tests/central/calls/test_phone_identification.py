@@ -95,6 +95,17 @@ def phone() -> Iterator[Any]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def no_call_left_open(central, world):
+    """Each test ends the official's call it leaves open: with tests spread over workers
+    (`--dist load`), any test may come next, and an official takes one call at a time."""
+    yield
+    state = ok(central.request("GET", "/desk/state", world["official"]))
+    if state.get("active"):
+        path = f"/desk/calls/{state['active']['id']}/end"
+        ok(central.request("POST", path, world["official"], json={}))
+
+
 def active_call(central, world) -> dict:
     call = kiosk_call(central, world["org"].device_token, world["service"])
     ok(central.request("POST", f"/desk/calls/{call['id']}/accept", world["official"]))
