@@ -4,7 +4,8 @@ aiortc takes only the first TURN URL it is given, and its own candidates are UDP
 On a network that blocks UDP (some public-sector guest networks do) a UDP TURN server
 then leaves the kiosk with no way to the media server at all. So before a call (and
 before each rebuild, as the network may have changed) the kiosk asks the UDP TURN
-server for a STUN binding; if it answers, UDP it is; if not, the TURN over TLS
+server for a STUN binding; if it answers, UDP it is; if not, the next UDP TURN server
+of the list is asked (a pool of coturns), and when none answers the TURN over TLS
 (`turns:`, over TCP) or TCP URL goes first.
 """
 
@@ -71,10 +72,13 @@ async def ice_servers_for_this_network(servers: list[dict[str, Any]]) -> list[di
         for url in ([server["urls"]] if isinstance(server["urls"], str) else server["urls"])
     ]
     turn = [(s, p) for s in single if (p := _parts(s["urls"])) is not None]
-    udp = next(((s, p) for s, p in turn if p[0] == "turn" and p[3] == "udp"), None)
-    if udp is not None and await udp_answers(udp[1][1], udp[1][2]):
-        first = udp[0]
-    else:
+    # Several coturns (a pool): the first whose UDP answers.
+    first = None
+    for server, parts in turn:
+        if parts[0] == "turn" and parts[3] == "udp" and await udp_answers(parts[1], parts[2]):
+            first = server
+            break
+    if first is None:
         streams = [(s, p) for s, p in turn if p[3] == "tcp"]
         streams.sort(key=lambda sp: sp[1][0] != "turns")  # TLS first: it passes more proxies
         if not streams:
