@@ -23,6 +23,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -157,13 +158,37 @@ def lua_events(tokens: list[str], batch: int) -> str:
     """)
 
 
-async def open_loop(
-    host: str, port: int, tokens: list[str], rate: float, seconds: float, connections: int
-) -> dict:
-    """Send heartbeats on a fixed schedule over keep-alive connections; latency from schedule."""
+def heartbeat_request(host: str, tokens: list[str]) -> Callable[[int], bytes]:
+    """The n-th heartbeat, from the n-th kiosk of `tokens` (round robin)."""
     body = json.dumps(HEARTBEAT).encode()
+
+    def request(n: int) -> bytes:
+        return (
+            f"POST /api/v1/kiosk/heartbeat HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {tokens[n % len(tokens)]}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+
+    return request
+
+
+async def open_loop(
+    host: str,
+    port: int,
+    tokens: list[str],
+    rate: float,
+    seconds: float,
+    connections: int,
+    make_request: Callable[[int], bytes] | None = None,
+    kind_of: Callable[[int], str] | None = None,
+) -> dict:
+    """Send requests on a fixed schedule over keep-alive connections; latency from schedule.
+    Heartbeats from `tokens` unless `make_request(n)` gives the n-th request's bytes;
+    `kind_of(n)` groups the latencies (`by_kind`)."""
+    make_request = make_request or heartbeat_request(host, tokens)
     total = int(rate * seconds)
     latencies: list[float] = []
+    kinds: dict[str, list[float]] = {}
     failures = 0
     queue: asyncio.Queue[tuple[int, float]] = asyncio.Queue()
 
@@ -175,11 +200,7 @@ async def open_loop(
             if n < 0:
                 writer.close()
                 return
-            request = (
-                f"POST /api/v1/kiosk/heartbeat HTTP/1.1\r\nHost: {host}\r\n"
-                f"Authorization: Bearer {tokens[n % len(tokens)]}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-            ).encode() + body
+            request = make_request(n)
             try:
                 writer.write(request)
                 await writer.drain()
@@ -193,7 +214,10 @@ async def open_loop(
                 reader, writer = await asyncio.open_connection(host, port)
             if not ok:
                 failures += 1
-            latencies.append((time.perf_counter() - scheduled) * 1000)
+            latency = (time.perf_counter() - scheduled) * 1000
+            latencies.append(latency)
+            if kind_of is not None:
+                kinds.setdefault(kind_of(n), []).append(latency)
 
     workers = [asyncio.create_task(worker()) for _ in range(connections)]
     t0 = time.perf_counter()
@@ -207,13 +231,20 @@ async def open_loop(
         queue.put_nowait((-1, 0.0))
     await asyncio.gather(*workers)
     elapsed = time.perf_counter() - t0
-    latencies.sort()
     return {
         "sent": total,
         "achieved_rps": total / elapsed,
         "failures": failures,
-        "p50_ms": latencies[len(latencies) // 2],
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+        **percentiles(latencies),
+        "by_kind": {kind: percentiles(values) for kind, values in kinds.items()},
+    }
+
+
+def percentiles(latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "p50_ms": ordered[len(ordered) // 2],
+        "p99_ms": ordered[max(0, int(len(ordered) * 0.99) - 1)],
     }
 
 

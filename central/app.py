@@ -35,7 +35,7 @@ from central.api import (
 from central.api.docs import install_docs
 from central.appointments import no_shows
 from central.book import page as book_page
-from central.calls import janus_relay, media_cleanup, media_pool
+from central.calls import janus_relay, lifecycle, media_cleanup, media_pool
 from central.calls.media_pool import JanusRooms
 from central.console import agreement_pages as console_agreements
 from central.console import alert_pages as console_alerts
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             ptv_sync.runner(started.state.sessions, settings),
             media_cleanup.runner(started.state.sessions, started.state.rooms, settings),
             media_pool.runner(started.state.sessions, started.state.rooms, settings),
+            lifecycle.sweeper(started.state.sessions, started.state.rooms, settings),
         ]
         keeper = timestamps.runner(started.state.sessions, settings)
         if keeper is not None:

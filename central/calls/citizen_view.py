@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from central.api.deps import media_rooms_of, settings_of
 from central.calls import conversation, janus_relay, lifecycle, parties
+from central.db.engine import commit_liveness
 from central.db.models import Call, Organisation, Payment
 from central.db.types import utcnow
 from contract import call_api
@@ -94,6 +95,13 @@ def citizen_seen(
     if call.status == CallStatus.ENDED:
         return
     now = utcnow()
+    settings = settings_of(request)
+    # Quiet too long before this poll: the call ended then (the periodic sweep may not
+    # have come round yet), and this poll learns so.
+    if (outcome := lifecycle.silent_outcome(call, settings, now)) is not None:
+        lifecycle.finish(db, call, outcome, request.app.state.rooms)
+        db.commit()
+        return
     call.kiosk_seen_at = now
     if link is not None:
         call.kiosk_link = link
@@ -101,7 +109,6 @@ def citizen_seen(
         call.kiosk_camera = camera
     if microphone is not None:
         call.kiosk_microphone = microphone
-    settings = settings_of(request)
     seen = call.official_seen_at
     if (
         call.status == CallStatus.ACTIVE
@@ -109,7 +116,9 @@ def citizen_seen(
         and (now - seen).total_seconds() > settings.call_official_gone_end_after_s
     ):
         lifecycle.finish(db, call, CallOutcome.OFFICIAL_LEFT, media_rooms_of(request))
-    db.commit()
+        db.commit()
+        return
+    commit_liveness(db)
 
 
 def from_citizen(

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.access.policy import Access
-from central.api.deps import media_rooms_of, settings_of
+from central.api.deps import settings_of
 from central.calls import conversation, janus_relay, lifecycle, parties, queue
+from central.db.engine import commit_liveness
 from central.db.models import Call, CallParty, Organisation, Payment, Service, Site, User
 from central.db.types import utcnow
 from central.errors import not_found
@@ -126,7 +127,7 @@ class DeskState(BaseModel):
 
 
 def names_of(db: Session, call: Call) -> tuple[str, str]:
-    site = db.get(Site, call.site_id)
+    site = db.get(Site, call.site_id) if call.site_id else None
     return _service_name(db, call.service_id, call.language), site.name if site else ""
 
 
@@ -187,7 +188,42 @@ def _organisation_name(db: Session, org_id: str | None) -> str | None:
 def _service_name(db: Session, service_id: str, language: str) -> str:
     service = db.get(Service, service_id)
     names = (service.item.get("name") or {}) if service is not None else {}
-    return names.get(language) or names.get("fi") or next(iter(names.values()), "") or service_id
+    return _in_language(names, language) or service_id
+
+
+def _in_language(names: dict[str, str], language: str) -> str:
+    return names.get(language) or names.get("fi") or next(iter(names.values()), "")
+
+
+class Names:
+    """The names of the services, sites and organisations of many calls, each read once,
+    names only (a desk polls every 2 s, listing up to 200 waiting citizens; a service's
+    whole catalogue entry is large)."""
+
+    def __init__(self, db: Session, calls: list[Call]) -> None:
+        self.services: dict[str, dict[str, str]] = {}
+        self.sites: dict[str, str] = {}
+        self.organisations: dict[str, str] = {}
+        if not calls:
+            return
+        service_ids = {c.service_id for c in calls}
+        self.services = {
+            sid: names if isinstance(names, dict) else {}
+            for sid, names in db.execute(
+                select(Service.id, Service.item["name"]).where(Service.id.in_(service_ids))
+            ).all()
+        }
+        site_ids = {c.site_id for c in calls if c.site_id}
+        self.sites = dict(db.execute(select(Site.id, Site.name).where(Site.id.in_(site_ids))).all())
+        org_ids = {c.org_id for c in calls}
+        self.organisations = dict(
+            db.execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
+            ).all()
+        )
+
+    def service(self, service_id: str, language: str) -> str:
+        return _in_language(self.services.get(service_id, {}), language) or service_id
 
 
 def _expert_services(db: Session, me: User, language: str) -> list[ExpertService]:
@@ -285,7 +321,6 @@ def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
     settings = settings_of(request)
     db = access.db
     now = utcnow()
-    lifecycle.sweep(db, settings, media_rooms_of(request), now)
     me = official_of(access)
     profile = lifecycle.profile_of(db, me.id)
     profile.seen_at = now
@@ -296,7 +331,7 @@ def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
         active.official_seen_at = now
     elif joined := parties.active_party_of(db, me.id):
         active = joined[1]  # an interpreter's, or an expert's in another organisation's call
-    db.commit()
+    commit_liveness(db)
     interpreting = []
     if me.role == Role.INTERPRETER:
         for party, call in parties.requests_for(db, me, profile):
@@ -323,17 +358,18 @@ def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
                 )
             )
     waiting = []
-    queued = queue.for_official(db, me, profile) if me.role == Role.OFFICIAL else []
+    quiet = lifecycle.quiet_since(settings, now)
+    queued = queue.for_official(db, me, profile, quiet) if me.role == Role.OFFICIAL else []
+    names = Names(db, queued)
     for call in queued:
-        service_name, site_name = names_of(db, call)
         waiting.append(
             Waiting(
                 call_id=call.id,
                 service_id=call.service_id,
-                service_name=service_name,
+                service_name=names.service(call.service_id, call.language),
                 language=call.language,
-                site_name=site_name,
-                municipality=municipality_of(db, call),
+                site_name=names.sites.get(call.site_id or "", ""),
+                municipality=names.organisations.get(call.org_id, ""),
                 waited_s=int((now - call.created_at).total_seconds()),
                 booked=call.booking_id is not None,
                 from_home=call.place == VisitPlace.HOME,

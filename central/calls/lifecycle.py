@@ -8,12 +8,14 @@ on every desk poll, so no timer thread is needed and a restart loses nothing.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from central.background import Every
 from central.calls import parties, queue
 from central.calls.media_pool import JanusRooms
 from central.calls.media_server import MediaServerError, new_room_id, participant_token
@@ -29,6 +31,8 @@ PRESENCES = ("available", "away")
 # What a call is expected to take before this service has history of its own.
 DEFAULT_CALL_S = 300.0
 KIOSK = "kiosk"
+
+log = logging.getLogger("central")
 
 
 @dataclass(frozen=True)
@@ -146,22 +150,59 @@ def queue_place(db: Session, call: Call, settings: Settings, now: datetime) -> Q
     )
 
 
-def sweep(db: Session, settings: Settings, rooms: JanusRooms, now: datetime) -> None:
-    """Ends queued calls whose kiosk went quiet; lets their rooms go."""
-    gone = now - timedelta(seconds=settings.call_kiosk_gone_after_s)
-    stale = db.scalars(
-        select(Call).where(Call.status == CallStatus.QUEUED, Call.kiosk_seen_at < gone)
-    )
-    for call in stale:
-        finish(db, call, CallOutcome.LEFT_QUEUE, rooms)
-    # An active call whose kiosk is silent ten times as long is over too (kiosk lost power).
+def quiet_since(settings: Settings, now: datetime) -> datetime:
+    """A queued call whose kiosk has not asked since then has left the queue."""
+    return now - timedelta(seconds=settings.call_kiosk_gone_after_s)
+
+
+def silent_outcome(call: Call, settings: Settings, now: datetime) -> CallOutcome | None:
+    """How a call whose kiosk went quiet ends, if it has: a queued one after
+    `call_kiosk_gone_after_s`, an active one after ten times as long (power lost)."""
+    seen = call.kiosk_seen_at
+    if seen is None:
+        return None
+    if call.status == CallStatus.QUEUED and seen < quiet_since(settings, now):
+        return CallOutcome.LEFT_QUEUE
     long_gone = now - timedelta(seconds=settings.call_kiosk_gone_after_s * 10)
-    lost = db.scalars(
-        select(Call).where(Call.status == CallStatus.ACTIVE, Call.kiosk_seen_at < long_gone)
-    )
-    for call in lost:
-        finish(db, call, CallOutcome.KIOSK_LOST, rooms)
+    if call.status == CallStatus.ACTIVE and seen < long_gone:
+        return CallOutcome.KIOSK_LOST
+    return None
+
+
+def sweep(db: Session, settings: Settings, rooms: JanusRooms, now: datetime) -> int:
+    """Ends the calls whose kiosk went quiet; lets their rooms go. A periodic job (once
+    across central instances): desks leave quiet calls out of their lists meanwhile, and
+    a kiosk's own poll ends its quiet call first (`silent_outcome`)."""
+    stale = db.scalars(
+        select(Call).where(
+            Call.status.in_([CallStatus.QUEUED, CallStatus.ACTIVE]),
+            Call.kiosk_seen_at < quiet_since(settings, now),
+        )
+    ).all()
+    ended = 0
+    for call in stale:
+        outcome = silent_outcome(call, settings, now)
+        if outcome is not None:
+            finish(db, call, outcome, rooms)
+            ended += 1
     db.commit()
+    return ended
+
+
+def sweeper(sessions: sessionmaker[Session], rooms: JanusRooms, settings: Settings) -> Every:
+    def once() -> None:
+        with sessions() as db:
+            ended = sweep(db, settings, rooms, utcnow())
+        if ended:
+            log.info("calls: %d ended as their kiosks went quiet", ended)
+
+    return Every(
+        "calls-sweep",
+        max(1.0, settings.call_kiosk_gone_after_s / 4),
+        once,
+        sessions=sessions,
+        instance=settings.instance_name,
+    )
 
 
 def participants(call: Call) -> list[str]:

@@ -85,7 +85,11 @@ class JanusRooms:
     def server_of(self, call: Call) -> JanusServer:
         """The call's Janus (the first of the pool for a call placed before there was one)."""
         found = self.servers.get(call.media_server or "")
-        return found if found is not None else next(iter(self.servers.values()))
+        if found is not None:
+            return found
+        if not self.servers:
+            raise MediaServerError("no media server is configured")
+        return next(iter(self.servers.values()))
 
     def open_room(self, call: Call, tokens: list[str]) -> None:
         self.server_of(call).open_room(str(call.room), tokens)

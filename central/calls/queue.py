@@ -53,12 +53,21 @@ def may_take(call: Call, official: User, profile: OfficialProfile) -> bool:
     )
 
 
-def for_official(db: Session, official: User, profile: OfficialProfile) -> list[Call]:
-    """The waiting calls this official may take, in the queue's order."""
+def for_official(
+    db: Session, official: User, profile: OfficialProfile, quiet_since: datetime
+) -> list[Call]:
+    """The waiting calls this official may take (`may_take`, in SQL: a desk polls every
+    2 s), in the queue's order; none whose kiosk has been quiet since `quiet_since` (it
+    has left; the periodic sweep ends it)."""
     if official.org_id is None:
         return []
-    calls = db.scalars(_waiting(official.org_id).limit(SHOWN))
-    return [call for call in calls if may_take(call, official, profile)]
+    takeable = (Call.wanted_official_id == official.id) | (
+        Call.wanted_official_id.is_(None)
+        & Call.service_id.in_(list(profile.services or []))
+        & Call.language.in_(list(profile.languages or []))
+    )
+    query = _waiting(official.org_id).where(takeable, Call.kiosk_seen_at >= quiet_since)
+    return list(db.scalars(query.limit(SHOWN)))
 
 
 def ahead_of(

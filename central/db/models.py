@@ -537,6 +537,8 @@ class Call(Base):
     __table_args__ = (
         Index("ix_calls_org_status", "org_id", "status"),
         Index("ix_calls_provider_status", "provider_id", "status"),
+        # The periodic sweep of calls whose kiosk went quiet (central/calls/lifecycle.py).
+        Index("ix_calls_status_seen", "status", "kiosk_seen_at"),
         Index("ix_calls_agreement_statement", "agreement_id", "statement_id", "ended_at"),
     )
 

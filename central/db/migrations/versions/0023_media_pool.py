@@ -1,4 +1,5 @@
-"""A pool of media servers: each call's Janus, and each Janus's last checked state
+"""A pool of media servers: each call's Janus, and each Janus's last checked state; an
+index for the periodic sweep of calls whose kiosk went quiet
 
 Revision ID: 0023
 Revises: 0022
@@ -23,6 +24,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("media_epoch", sa.Integer(), nullable=False, server_default="0")
         )
+        batch_op.create_index("ix_calls_status_seen", ["status", "kiosk_seen_at"])
     op.create_table(
         "media_servers",
         sa.Column("name", sa.String(length=40), nullable=False),
@@ -36,5 +38,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("media_servers")
     with op.batch_alter_table("calls", schema=None) as batch_op:
+        batch_op.drop_index("ix_calls_status_seen")
         batch_op.drop_column("media_epoch")
         batch_op.drop_column("media_server")
