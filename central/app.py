@@ -93,12 +93,14 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             alerts.runner(started.state.sessions, settings),
             ptv_sync.runner(started.state.sessions, settings),
             media_cleanup.runner(started.state.sessions, started.state.rooms, settings),
-            media_pool.runner(started.state.sessions, started.state.rooms, settings),
             lifecycle.sweeper(started.state.sessions, started.state.rooms, settings),
         ]
-        keeper = timestamps.runner(started.state.sessions, settings)
-        if keeper is not None:
-            runners.append(keeper)
+        for optional in (
+            timestamps.runner(started.state.sessions, settings),
+            media_pool.runner(started.state.sessions, started.state.rooms, settings),
+        ):
+            if optional is not None:
+                runners.append(optional)
         for runner in runners:
             runner.start()
         yield

@@ -163,12 +163,16 @@ def check(db: Session, rooms: JanusRooms, room_tokens: Any) -> list[str]:
     return moved
 
 
-def runner(sessions: sessionmaker[Session], rooms: JanusRooms, settings: Settings) -> Every:
+def runner(
+    sessions: sessionmaker[Session], rooms: JanusRooms, settings: Settings
+) -> Every | None:
+    """None for a pool of one or none: it has nowhere to move rooms to."""
     from central.calls.lifecycle import tokens
 
+    if len(rooms.servers) < 2:
+        return None
+
     def once() -> None:
-        if len(rooms.servers) < 2:
-            return  # a pool of one has nowhere to move rooms to
         with session_scope(sessions) as db:
             check(db, rooms, lambda db_, call: tokens(db_, rooms.secret, call))
 

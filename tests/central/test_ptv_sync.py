@@ -20,6 +20,10 @@ from central.ptv.sync import sync_organisation
 from devtools.central_world import add_user, make_org, ok
 from devtools.ptv_server import PtvServer, PtvWorld
 
+# The full tier: PTV stand-ins and retries with pauses take seconds
+# (the fast tier keeps under 40 s).
+pytestmark = pytest.mark.slow
+
 KELA = "06d2b317-7b64-5bfc-bacc-9037b6985ccb"
 WELLBEING = "5d2f4fe6-2c4e-5768-8cc3-6af62d46098d"
 ROOT = Path(__file__).parents[2]

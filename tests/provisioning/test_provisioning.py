@@ -19,6 +19,10 @@ from devtools.central_server import start_central
 from devtools.central_world import add_user, make_org, ok
 from kiosk.store import StateStore
 
+# The full tier: the provisioning CLI run as processes take seconds
+# (the fast tier keeps under 40 s).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):

@@ -28,6 +28,10 @@ from devtools.waiting import wait_for
 from kiosk.update.fetch import UpdateRefused, fetch_bundle
 from tests.support.http_server import serving_folder
 
+# The full tier: signed repositories built with real keys take seconds
+# (the fast tier keeps under 40 s).
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class Signers:

@@ -41,13 +41,14 @@ def test_three_centrals_behind_haproxy_survive_kill_9_one_at_a_time(postgres, tm
     setup.stop()
 
     instances = [Instance(f"c{i}", free_port(), tmp_path / f"c{i}.log") for i in (1, 2, 3)]
-    for instance in instances:
-        instance.start(url, key)
-    proxy = start_haproxy(free_port(), [(i.name, f"127.0.0.1:{i.port}") for i in instances])
     sessions = make_session_factory(make_engine(url))
     stop = threading.Event()
     threads: list[threading.Thread] = []
+    proxy = None
     try:
+        for instance in instances:
+            instance.start(url, key)
+        proxy = start_haproxy(free_port(), [(i.name, f"127.0.0.1:{i.port}") for i in instances])
         through = RunningCentral(base=proxy.base, app=None, server=None, thread=None)
         agents = []
         for n in range(3):
@@ -120,7 +121,8 @@ def test_three_centrals_behind_haproxy_survive_kill_9_one_at_a_time(postgres, tm
         assert desk.answers and set(desk.answers) == {200}, sorted(set(desk.answers))
     finally:
         stop.set()
-        proxy.stop()
+        if proxy is not None:
+            proxy.stop()
         for instance in instances:
             if instance.process is not None and instance.process.poll() is None:
                 instance.process.kill()
