@@ -163,9 +163,7 @@ def check(db: Session, rooms: JanusRooms, room_tokens: Any) -> list[str]:
     return moved
 
 
-def runner(
-    sessions: sessionmaker[Session], rooms: JanusRooms, settings: Settings
-) -> Every | None:
+def runner(sessions: sessionmaker[Session], rooms: JanusRooms, settings: Settings) -> Every | None:
     """None for a pool of one or none: it has nowhere to move rooms to."""
     from central.calls.lifecycle import tokens
 
