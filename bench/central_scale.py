@@ -199,8 +199,8 @@ def main() -> None:
     args.officials, args.polling_kiosks = OFFICIALS, POLLING_KIOSKS
     counts = (1, 2, 3)
     if args.quick:
-        args.seconds, args.kiosks, args.ladder, counts = 1.5, 20, (100, 200), (1, 2)
-        args.officials, args.polling_kiosks = 20, 10
+        args.seconds, args.kiosks, args.ladder, counts = 1.5, 20, (100, 200), (1,)
+        args.officials, args.polling_kiosks = 10, 6
     results: dict[str, dict] = {}
     pg = start_postgres(durable=True)
     try:
@@ -215,12 +215,12 @@ def main() -> None:
         taken_over = takeover(pg.create_database())
     finally:
         pg.stop()
-    folder = Path(tempfile.mkdtemp(prefix="bench-scale-"))
-    args.tokens = None
-    print(f"  SQLite, 1 instance of {args.workers} worker(s):", flush=True)
-    results["sqlite x1"] = layout(
-        f"sqlite:///{folder}/central.db", 1, args.workers, args.kiosks, args
-    )
+    if not args.quick:  # the short run keeps to PostgreSQL and one instance
+        folder = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+        args.tokens = None
+        print(f"  SQLite, 1 instance of {args.workers} worker(s):", flush=True)
+        sqlite = f"sqlite:///{folder}/central.db"
+        results["sqlite x1"] = layout(sqlite, 1, args.workers, args.kiosks, args)
 
     one = results["postgresql x1"]["rate"] or 1
     print(

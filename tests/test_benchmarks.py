@@ -22,7 +22,7 @@ FIGURES = {
     "call.py": r"\d+(\.\d+)? fps",
     "central_abuse.py": r"median heartbeat vs baseline: \d+\.\d+x",
     "central_load.py": r"heartbeat, max\s*:\s*\d+ req/s",
-    "central_scale.py": r"postgresql x2\s*:\s*\d+ heartbeats/s held",
+    "central_scale.py": r"postgresql x1\s*:\s*\d+ heartbeats/s held",
     "console.py": r"p95 \d+ ms \(\d+× the baseline",
     "identification.py": r"PIN entered to identified: p50 \d+ ms",
     "image_boot.py": r"erofs lz4hc \d+\.\d MiB \(\d+\.\d+× ext4's used",
