@@ -87,8 +87,13 @@ def database_unavailable() -> ApiError:
     return ApiError(503, "database_unavailable", DATABASE_AWAY, {"Retry-After": "5"})
 
 
-def database_away(exc: DBAPIError) -> bool:
-    """A lost or refused connection, or a primary turned standby (read only)."""
+def database_away(exc: BaseException) -> bool:
+    """A lost or refused connection, or a primary turned standby (read only); any other
+    error (a bug) is not."""
+    if isinstance(exc, DisconnectionError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
     if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
         return True
     return type(exc.orig).__name__ in ("ReadOnlySqlTransaction", "AdminShutdown")
@@ -137,7 +142,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database(request: Request, exc: Exception) -> Response:
         """The database away for a moment (restarting, failing over to its standby, an
         SQLite lock held too long): a 503 the caller may retry, not a 500."""
-        if isinstance(exc, DBAPIError) and not database_away(exc):
+        if not database_away(exc):
             return await _unexpected(request, exc)
         why = type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, why)

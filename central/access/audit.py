@@ -149,7 +149,7 @@ class AuditTrail:
                 self._write(scope, caller, status, arrived)
                 return
             except (DBAPIError, DisconnectionError) as exc:
-                if pause is None or (isinstance(exc, DBAPIError) and not database_away(exc)):
+                if pause is None or not database_away(exc):
                     log.error(
                         "audit entry not written (%s %s by %s, status %s): %s",
                         scope["method"],

@@ -23,6 +23,14 @@ _IN_MEMORY: dict[str, threading.Lock] = {}
 _IN_MEMORY_GUARD = threading.Lock()
 
 
+def _lock_file(engine: Engine, name: str) -> Path | None:
+    """Beside an SQLite database file; None for PostgreSQL or an in-memory database."""
+    database = engine.url.database
+    if engine.dialect.name == "postgresql" or not database or database == ":memory:":
+        return None
+    return Path(f"{database}.{name}.job")
+
+
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key for pg_advisory_lock, in a range of our own."""
     return (0x5056 << 32) | zlib.crc32(name.encode())
@@ -35,9 +43,8 @@ def held(engine: Engine, name: str) -> Iterator[bool]:
         with _advisory(engine, name) as got:
             yield got
         return
-    database = engine.url.database
-    if database and database != ":memory:":
-        with _flock(Path(f"{database}.{name}.job"), name) as got:
+    if (path := _lock_file(engine, name)) is not None:
+        with _flock(path) as got:
             yield got
         return
     with _IN_MEMORY_GUARD:
@@ -65,11 +72,11 @@ def waited_for(engine: Engine, name: str, timeout_s: float = 300.0) -> Iterator[
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
                 conn.commit()
         return
-    database = engine.url.database
-    if not database or database == ":memory:":
+    path = _lock_file(engine, name)
+    if path is None:
         yield
         return
-    with Path(f"{database}.{name}.job").open("a+b") as handle:
+    with path.open("a+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
@@ -95,7 +102,7 @@ def _advisory(engine: Engine, name: str) -> Iterator[bool]:
 
 
 @contextmanager
-def _flock(path: Path, name: str) -> Iterator[bool]:
+def _flock(path: Path) -> Iterator[bool]:
     with path.open("a+b") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -313,7 +313,7 @@ def caller_lookup(sessions: Callable[[], Session]) -> Callable[[str], Caller | A
                 return refusal
             except (DBAPIError, DisconnectionError) as exc:
                 # Outside the app's error handlers here: the 503 they would give.
-                if isinstance(exc, DBAPIError) and not database_away(exc):
+                if not database_away(exc):
                     raise
                 return database_unavailable()
 

@@ -53,6 +53,11 @@ class Instance:
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
+    def kill_if_running(self) -> None:
+        """At a test's end, whatever happened to it."""
+        if self.process is not None and self.process.poll() is None:
+            self.kill()
+
 
 def _answers(url: str) -> bool:
     try:

@@ -124,9 +124,7 @@ def test_three_centrals_behind_haproxy_survive_kill_9_one_at_a_time(postgres, tm
         if proxy is not None:
             proxy.stop()
         for instance in instances:
-            if instance.process is not None and instance.process.poll() is None:
-                instance.process.kill()
-                instance.process.wait(10)
+            instance.kill_if_running()
 
 
 def last_seen(sessions) -> dict[str, object]:

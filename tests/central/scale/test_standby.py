@@ -166,9 +166,7 @@ def test_a_promoted_standby_has_every_acknowledged_write(tmp_path):
         if proxy is not None:
             proxy.stop()
         for instance in instances:
-            if instance.process is not None and instance.process.poll() is None:
-                instance.process.kill()
-                instance.process.wait(10)
+            instance.kill_if_running()
         primary.stop()
         if standby is not None:
             standby.stop()
