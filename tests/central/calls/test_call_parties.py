@@ -636,6 +636,18 @@ def test_participants_reach_janus_only_through_centrals_relay(central, people, m
         ).json()["janus"]
         == "error"
     )
+
+    # The probe before a rebuild: the call's Janus answers a party of the call; a forged
+    # token, none, or the party once gone learn nothing of it (not even its version).
+    def info(token: str | None) -> dict:
+        params = {"token": token} if token is not None else {}
+        return requests.get(f"{relay}/info", params=params, timeout=5).json()
+
+    assert info(join["token"])["janus"] == "server_info"
+    for token in (forged["token"], None):
+        refused = info(token)
+        assert refused["janus"] == "error" and "version" not in refused
     ok(central.request("POST", f"{path}/leave", interpreter))
     assert post("", {"janus": "create"})["janus"] == "error"  # gone with the party
+    assert info(join["token"])["janus"] == "error"
     ok(central.request("POST", f"{path}/end", official, json={}))
