@@ -10,6 +10,7 @@ ngclient (kiosk/update/fetch.py).
 
 from __future__ import annotations
 
+import os
 import shutil
 import tarfile
 from dataclasses import dataclass
@@ -84,13 +85,13 @@ class ReleaseRepository:
         self._write_root(root_md)
         targets_md = Metadata(Targets(expires=_expires(now, self.lifetimes.targets)))
         targets_md.sign(targets_signer)
-        targets_md.to_file(str(self.metadata / "targets.json"), SERIALIZER)
+        _write(targets_md, str(self.metadata / "targets.json"))
         self.publish(snapshot_signer, timestamp_signer, now)
 
     def _write_root(self, root_md: Metadata[Root]) -> None:
         # Kiosks fetch N.root.json to follow key rotations; root.json is the newest.
-        root_md.to_file(str(self.metadata / f"{root_md.signed.version}.root.json"), SERIALIZER)
-        root_md.to_file(str(self.metadata / "root.json"), SERIALIZER)
+        _write(root_md, str(self.metadata / f"{root_md.signed.version}.root.json"))
+        _write(root_md, str(self.metadata / "root.json"))
 
     # --- changing keys -------------------------------------------------------------------
 
@@ -154,7 +155,7 @@ class ReleaseRepository:
         targets_md.signed.expires = _expires(now, self.lifetimes.targets)
         targets_md.signatures.clear()
         targets_md.sign(targets_signer)
-        targets_md.to_file(str(self.metadata / "targets.json"), SERIALIZER)
+        _write(targets_md, str(self.metadata / "targets.json"))
         self.publish(snapshot_signer, timestamp_signer, now)
 
     # --- releasing -----------------------------------------------------------------------
@@ -198,7 +199,7 @@ class ReleaseRepository:
         snapshot.meta["targets.json"] = MetaFile(version=targets_version)
         snapshot_md = Metadata(snapshot)
         snapshot_md.sign(snapshot_signer)
-        snapshot_md.to_file(str(snapshot_path), SERIALIZER)
+        _write(snapshot_md, str(snapshot_path))
         self.refresh_timestamp(timestamp_signer, now)
 
     def refresh_timestamp(self, timestamp_signer: Signer, now: datetime | None = None) -> int:
@@ -216,7 +217,7 @@ class ReleaseRepository:
         )
         timestamp_md = Metadata(timestamp)
         timestamp_md.sign(timestamp_signer)
-        timestamp_md.to_file(str(path), SERIALIZER)
+        _write(timestamp_md, str(path))
         return version
 
     def _next_version(self, name: str) -> int:
@@ -225,6 +226,17 @@ class ReleaseRepository:
 
     def timestamp_expires(self) -> datetime:
         return Metadata[Timestamp].from_file(str(self.metadata / "timestamp.json")).signed.expires
+
+
+def _write(metadata: Metadata, path: str) -> None:
+    """Metadata replaced atomically: a kiosk fetching it meanwhile gets the old file or the new
+    one, never a 404 (tuf's `to_file` removes the old file before writing the new)."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as file:
+        file.write(SERIALIZER.serialize(metadata))
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
 
 
 def sbom_name(bundle_name: str) -> str:

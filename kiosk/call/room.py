@@ -126,6 +126,9 @@ class VideoRoomPeer:
         # Janus's private id of this publisher: rooms require it of every subscription
         # (`require_pvtid`), which ties subscribing to a publisher in the same room.
         self._private_id: int | None = None
+        # Publishers Janus announced before it answered our join (another thread of Janus
+        # may notify first): subscribed to once the private id is known.
+        self._announced_early: list[dict[str, Any]] = []
         self._feeds: set[str | int] = set()
         # Interpreters and experts: feed -> (its own subscriber PeerConnection, its tasks).
         self._side: dict[str | int, tuple[RTCPeerConnection, list[asyncio.Task[None]]]] = {}
@@ -161,7 +164,9 @@ class VideoRoomPeer:
         self._private_id = joined.get("private_id")
         self._keyframes = asyncio.ensure_future(self._ask_for_keyframes())
         self._nacks = asyncio.ensure_future(self._ask_again())
-        others = [p for p in joined.get("publishers", []) if p.get("id") != self._my_feed]
+        listed = joined.get("publishers", []) + self._announced_early
+        self._announced_early = []
+        others = list({p["id"]: p for p in listed if p.get("id") != self._my_feed}.values())
         # aiortc's setRemoteDescription waits for ICE and DTLS: publishing and
         # subscribing one after the other would add the two set-ups up.
         if others:
@@ -358,8 +363,10 @@ class VideoRoomPeer:
     def _on_publisher_event(self, event: dict[str, Any]) -> None:
         data = event.get("plugindata", {}).get("data", {})
         publishers = [p for p in data.get("publishers", []) if p.get("id") != self._my_feed]
-        if publishers:
-            asyncio.ensure_future(self._receive(publishers))
+        if publishers and self._private_id is None:
+            self._announced_early.extend(publishers)
+        elif publishers:
+            asyncio.ensure_future(self._receive(publishers)).add_done_callback(_log_failure)
         gone = data.get("unpublished") or data.get("leaving")
         if gone and gone != "ok" and gone in self._side:
             asyncio.ensure_future(self._close_side(gone))
@@ -494,3 +501,10 @@ async def _close(pc: RTCPeerConnection) -> None:
     # close() can hang in aiortc (#283): never let it hold the kiosk.
     with contextlib.suppress(TimeoutError, Exception):
         await asyncio.wait_for(pc.close(), 5)
+
+
+def _log_failure(task: asyncio.Future[None]) -> None:
+    """A subscription started from an event has no one awaiting it: its failure is logged
+    (the kiosk's stall watch rebuilds what did not come up)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("receiving a new participant failed: %s", task.exception())

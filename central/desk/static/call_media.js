@@ -48,7 +48,9 @@ export class CallMedia {
     // 2 s while it is not connected (the kiosk's own connection is left alone).
     this.watch = setInterval(() => this.watchSubscription(), 1000);
     await this.publish();
-    this.subscribe(joined.publishers || []);
+    const listed = (joined.publishers || []).concat(this.early || []);
+    this.subscribe([...new Map(listed.map((p) => [p.id, p])).values()]);
+    this.early = [];
   }
   async localStream() {
     try {
@@ -108,7 +110,10 @@ export class CallMedia {
   }
   onPublisherEvent(event) {
     const data = (event.plugindata || {}).data || {};
-    if (data.publishers) this.subscribe(data.publishers);
+    // Janus may announce a publisher before it answers our join: kept until the private
+    // id every subscription needs is known.
+    if (data.publishers && this.privateId === undefined) this.early = (this.early || []).concat(data.publishers);
+    else if (data.publishers) this.subscribe(data.publishers);
     const gone = data.unpublished || data.leaving;
     if (gone && gone !== "ok") this.dropOther(gone);
     if (gone && gone !== "ok" && this.feeds.has(gone)) {
