@@ -241,14 +241,18 @@ def authenticate_token(db: Session, token: str) -> Person:
 
 def person_for_token(db: Session, token: str) -> Person | None:
     """The person a live token belongs to; disabled users' tokens are dead too."""
+    # The whole user, not its columns, held by the session (whose identity map holds
+    # objects only weakly): an endpoint's own `db.get(User, …)` of the caller then costs
+    # no second statement.
     row = db.execute(
-        select(User.id, User.role, User.org_id, User.disabled_at, AccessToken.expires_at)
+        select(User, AccessToken.expires_at)
         .join(AccessToken, AccessToken.user_id == User.id)
         .where(AccessToken.token_hash == token_hash(token))
     ).first()
-    if row is None or row.expires_at <= datetime.now(UTC) or row.disabled_at is not None:
+    if row is None or row.expires_at <= datetime.now(UTC) or row.User.disabled_at is not None:
         return None
-    return Person(user_id=row.id, role=row.role, org_id=row.org_id)
+    db.info["caller"] = row.User
+    return Person(user_id=row.User.id, role=row.User.role, org_id=row.User.org_id)
 
 
 def allowed(action: str) -> Callable[..., Access]:

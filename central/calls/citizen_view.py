@@ -49,7 +49,7 @@ def citizen_view(request: Request, db: Session, call: Call, after: int) -> call_
             call_api.PartyRef(kind=party.kind, organisation=name, language=party.language)
             for party, name in parties.ever_joined(db, call.id)
         ]
-    if call.status != CallStatus.ENDED:
+    if call.status == CallStatus.ACTIVE:  # an official writes, shows and asks only in a call
         view.messages = conversation.messages_after(db, call.id, after)
         view.documents = conversation.document_refs(db, call.id, "to_citizen")
         view.payment_request = payment_asked(db, call)
@@ -102,7 +102,11 @@ def citizen_seen(
         lifecycle.finish(db, call, outcome, request.app.state.rooms)
         db.commit()
         return
-    call.kiosk_seen_at = now
+    # Read against `call_kiosk_gone_after_s` (the queue) and 5 s (the desk's "connected").
+    if lifecycle.liveness_due(
+        call.kiosk_seen_at, now, min(lifecycle.KIOSK_CONNECTED_S, settings.call_kiosk_gone_after_s)
+    ):
+        call.kiosk_seen_at = now
     if link is not None:
         call.kiosk_link = link
     if camera is not None:

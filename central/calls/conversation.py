@@ -118,6 +118,25 @@ def document_refs(
     ]
 
 
+def document_refs_by_direction(db: Session, call_id: str) -> list[tuple[str, call_api.DocumentRef]]:
+    """Every document of the call with its direction, those to the citizen first (one
+    statement: the desk asks every 2 s)."""
+    found = db.scalars(
+        select(CallDocument)
+        .where(CallDocument.call_id == call_id)
+        .order_by(CallDocument.created_at)
+    ).all()
+    return [
+        (
+            d.direction,
+            call_api.DocumentRef(d.id, d.name, d.content_type, d.size, d.printed_at is not None),
+        )
+        for direction in ("to_citizen", "from_citizen")
+        for d in found
+        if d.direction == direction
+    ]
+
+
 def find_document(db: Session, call: Call, document_id: str, direction: str) -> CallDocument:
     document = db.get(CallDocument, document_id)
     if document is None or document.call_id != call.id or document.direction != direction:

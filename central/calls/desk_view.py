@@ -200,7 +200,8 @@ class Names:
     names only (a desk polls every 2 s, listing up to 200 waiting citizens; a service's
     whole catalogue entry is large)."""
 
-    def __init__(self, db: Session, calls: list[Call]) -> None:
+    def __init__(self, db: Session, calls: list[Call], org_ids: set[str] | None = None) -> None:
+        self.db = db
         self.services: dict[str, dict[str, str]] = {}
         self.sites: dict[str, str] = {}
         self.organisations: dict[str, str] = {}
@@ -215,7 +216,7 @@ class Names:
         }
         site_ids = {c.site_id for c in calls if c.site_id}
         self.sites = dict(db.execute(select(Site.id, Site.name).where(Site.id.in_(site_ids))).all())
-        org_ids = {c.org_id for c in calls}
+        org_ids = {c.org_id for c in calls} | (org_ids or set())
         self.organisations = dict(
             db.execute(
                 select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
@@ -224,6 +225,14 @@ class Names:
 
     def service(self, service_id: str, language: str) -> str:
         return _in_language(self.services.get(service_id, {}), language) or service_id
+
+    def organisation(self, org_id: str | None) -> str:
+        """An organisation's name: read with the others, or now if it was not."""
+        if not org_id:
+            return ""
+        if org_id not in self.organisations:
+            self.organisations[org_id] = _organisation_name(self.db, org_id) or ""
+        return self.organisations[org_id]
 
 
 def _expert_services(db: Session, me: User, language: str) -> list[ExpertService]:
@@ -244,59 +253,61 @@ def _expert_services(db: Session, me: User, language: str) -> list[ExpertService
     return sorted(found, key=lambda s: (s.name, s.organisation))
 
 
-def display_of(db: Session, user: User, kind: str) -> str:
-    """How the others in the room see this participant: kind (official, interpreter,
-    expert) and organisation. The kiosk shows the call's own official large."""
-    return f"{kind}:{_organisation_name(db, user.org_id) or ''}"
-
-
-def call_view(request: Request, access: Access, call: Call, after: int = 0) -> DeskCall:
+def call_view(
+    request: Request, access: Access, call: Call, after: int = 0, names: Names | None = None
+) -> DeskCall:
+    """`names`: those the desk's poll has read already (its queue's, and this call's)."""
     now = utcnow()
-    service_name, site_name = names_of(access.db, call)
+    me = access.person.user_id
+    user = access.db.get(User, me)
+    in_call = list(
+        access.db.scalars(
+            select(CallParty).where(CallParty.call_id == call.id).order_by(CallParty.requested_at)
+        )
+    )
+    if names is None:
+        org_ids = [p.org_id for p in in_call] + [user.org_id if user else None]
+        names = Names(access.db, [call], {o for o in org_ids if o})
     view = DeskCall(
         id=call.id,
         status=call.status,
         outcome=call.outcome,
         service_id=call.service_id,
-        service_name=service_name,
+        service_name=names.service(call.service_id, call.language),
         language=call.language,
-        site_name=site_name,
+        site_name=names.sites.get(call.site_id or "", ""),
         from_home=call.place == VisitPlace.HOME,
-        municipality=municipality_of(access.db, call),
+        municipality=names.organisation(call.org_id),
         identification=call.identification,
         identification_method=call.identification_method,
         identification_requested=call.identification_requested,
-        kiosk_connected=(now - call.kiosk_seen_at).total_seconds() <= 5,
+        kiosk_connected=(now - call.kiosk_seen_at).total_seconds() <= lifecycle.KIOSK_CONNECTED_S,
         kiosk_link=call.kiosk_link,
         kiosk_camera=call.kiosk_camera,
         kiosk_microphone=call.kiosk_microphone,
         accepted_at=call.accepted_at.isoformat() if call.accepted_at else None,
     )
-    me = access.person.user_id
     view.my_role = role_in(access, call)
     view.parties = [
         Party(
             kind=p.kind,
             language=p.language,
             status=p.status,
-            organisation=_organisation_name(access.db, p.org_id) if _org_shown(p) else None,
+            organisation=(names.organisation(p.org_id) or None) if _org_shown(p) else None,
             service_id=p.service_id,
         )
-        for p in access.db.scalars(
-            select(CallParty).where(CallParty.call_id == call.id).order_by(CallParty.requested_at)
-        )
+        for p in in_call
     ]
     if call.status == CallStatus.ACTIVE:
-        user = access.db.get(User, me)
+        display = f"{view.my_role}:{names.organisation(user.org_id)}" if user else "official:"
         view.join = {
             **janus_relay.room_join(request, call, me, f"desk-{me[:8]}"),
-            "display": display_of(access.db, user, view.my_role) if user else "official:",
+            "display": display,
         }
     view.messages = [m.__dict__ for m in conversation.messages_after(access.db, call.id, after)]
     view.documents = [
         {**d.__dict__, "direction": direction}
-        for direction in ("to_citizen", "from_citizen")
-        for d in conversation.document_refs(access.db, call.id, direction)
+        for direction, d in conversation.document_refs_by_direction(access.db, call.id)
     ]
     if view.my_role == "official":
         view.payments = [
@@ -323,12 +334,16 @@ def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
     now = utcnow()
     me = official_of(access)
     profile = lifecycle.profile_of(db, me.id)
-    profile.seen_at = now
+    if lifecycle.liveness_due(profile.seen_at, now, settings.desk_gone_after_s):
+        profile.seen_at = now
     active = db.scalar(
         select(Call).where(Call.official_id == me.id, Call.status == CallStatus.ACTIVE)
     )
+    # The citizen's side shows the official connected while this is under half of
+    # `desk_gone_after_s` old.
     if active is not None:
-        active.official_seen_at = now
+        if lifecycle.liveness_due(active.official_seen_at, now, settings.desk_gone_after_s / 2):
+            active.official_seen_at = now
     elif joined := parties.active_party_of(db, me.id):
         active = joined[1]  # an interpreter's, or an expert's in another organisation's call
     commit_liveness(db)
@@ -360,7 +375,8 @@ def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
     waiting = []
     quiet = lifecycle.quiet_since(settings, now)
     queued = queue.for_official(db, me, profile, quiet) if me.role == Role.OFFICIAL else []
-    names = Names(db, queued)
+    shown = queued + ([active] if active is not None else [])
+    names = Names(db, shown, {me.org_id} if me.org_id else set())
     for call in queued:
         waiting.append(
             Waiting(
@@ -383,9 +399,9 @@ def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
         expert_services=_expert_services(db, me, active.language)
         if active and active.official_id == me.id
         else [],
-        presence=lifecycle.presence_of(db, me.id, settings, now),
+        presence=lifecycle.presence_of(db, me.id, settings, now, in_call=active is not None),
         services=list(profile.services or []),
         languages=list(profile.languages or []),
         waiting=waiting,
-        active=call_view(request, access, active, after) if active else None,
+        active=call_view(request, access, active, after, names) if active else None,
     )

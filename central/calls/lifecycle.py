@@ -2,8 +2,8 @@
 
 Both sides poll (the desk every 2 s, the kiosk every 1-2 s); each poll says
 "still here". A queued citizen whose kiosk stops asking has left the queue;
-an official whose desk stops asking is away. `sweep` applies both, and runs
-on every desk poll, so no timer thread is needed and a restart loses nothing.
+an official whose desk stops asking is away. `sweep` ends the quiet calls: a periodic
+job, once across central instances; a restart loses nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from central.db.engine import changed
 from central.db.models import Booking, Call, OfficialProfile, User
 from central.db.types import utcnow
 from central.errors import ApiError
+from central.recent import Recent
 from central.settings import Settings
 from contract.call_api import CallOutcome, CallStatus
 from contract.roles import Role
@@ -95,9 +96,24 @@ def officials_for(
     return free, busy
 
 
-def presence_of(db: Session, user_id: str, settings: Settings, now: datetime) -> str:
-    """available, busy (in a call) or away (chose so, or the desk is closed)."""
-    if parties.in_a_call(db, user_id):
+# The desk shows the citizen's side connected while it asked within this many seconds.
+KIOSK_CONNECTED_S = 5.0
+
+
+def liveness_due(seen: datetime | None, now: datetime, limit_s: float) -> bool:
+    """Whether a "still here" time must be written again: once a quarter of the limit it is
+    read against has passed. A desk polls every 2 s and a kiosk every second; writing each
+    poll was most of the database's work, and a time at most a quarter of its limit old
+    decides the same."""
+    return seen is None or (now - seen).total_seconds() >= limit_s / 4
+
+
+def presence_of(
+    db: Session, user_id: str, settings: Settings, now: datetime, in_call: bool | None = None
+) -> str:
+    """available, busy (in a call) or away (chose so, or the desk is closed). `in_call`:
+    when the caller has just looked it up."""
+    if parties.in_a_call(db, user_id) if in_call is None else in_call:
         return "busy"
     found = db.get(OfficialProfile, user_id)
     if found is None or found.presence != "available" or found.seen_at is None:
@@ -136,18 +152,51 @@ def place_for(
 ) -> QueuePlace:
     """Where a citizen stands: behind every call of the service and language queued
     before `queued_before` (None: a newcomer, behind all of them)."""
-    ahead = queue.ahead_of(db, provider_id, service_id, language, queued_before)
+    return _place(
+        queue.ahead_of(db, provider_id, service_id, language, queued_before),
+        _staffing(db, provider_id, service_id, language, settings, now),
+    )
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """Who serves a service and language now, and how long its calls take."""
+
+    free: int
+    busy: int
+    average_call_s: float
+
+
+def _staffing(
+    db: Session, provider_id: str, service_id: str, language: str, settings: Settings, now: datetime
+) -> Staffing:
     free, busy = officials_for(db, provider_id, service_id, language, settings, now)
-    serving = max(1, len(free) + len(busy))
-    waiting_turns = max(0, ahead + 1 - len(free))
-    wait = waiting_turns * average_call_s(db, provider_id, service_id) / serving
-    return QueuePlace(ahead + 1, int(wait), len(free), len(busy))
+    return Staffing(len(free), len(busy), average_call_s(db, provider_id, service_id))
+
+
+def _place(ahead: int, staffing: Staffing) -> QueuePlace:
+    serving = max(1, staffing.free + staffing.busy)
+    waiting_turns = max(0, ahead + 1 - staffing.free)
+    wait = waiting_turns * staffing.average_call_s / serving
+    return QueuePlace(ahead + 1, int(wait), staffing.free, staffing.busy)
+
+
+# A queued kiosk asks every second or two, and each staffing read goes through every
+# official of the provider: one read per provider, service and language every few
+# seconds serves them all (an estimate that old is still an estimate).
+_RECENT_STAFFING: Recent[tuple[str, str, str], Staffing] = Recent(ttl_s=3.0)
 
 
 def queue_place(db: Session, call: Call, settings: Settings, now: datetime) -> QueuePlace:
-    return place_for(
-        db, call.provider_id, call.service_id, call.language, settings, now, call.created_at
+    """A queued call's place: its position exact, its estimate from staffing read at most
+    a few seconds ago."""
+    key = (call.provider_id, call.service_id, call.language)
+    staffing = _RECENT_STAFFING.get(
+        key,
+        lambda: _staffing(db, call.provider_id, call.service_id, call.language, settings, now),
     )
+    ahead = queue.ahead_of(db, call.provider_id, call.service_id, call.language, call.created_at)
+    return _place(ahead, staffing)
 
 
 def quiet_since(settings: Settings, now: datetime) -> datetime:

@@ -123,7 +123,7 @@ def commit_liveness(db: Session) -> None:
     """Commits what only says "still here" (a desk's or a kiosk's poll): on PostgreSQL
     without waiting for the disk, as heartbeats do (losing the last instant of it in a
     database crash is harmless, and a wait per poll was most of a poll's cost)."""
-    if db.get_bind().dialect.name == "postgresql":
+    if (db.dirty or db.new) and db.get_bind().dialect.name == "postgresql":
         db.execute(text("SET LOCAL synchronous_commit TO OFF"))
     db.commit()
 
