@@ -26,6 +26,7 @@ FIGURES = {
     "console.py": r"p95 \d+ ms \(\d+× the baseline",
     "identification.py": r"PIN entered to identified: p50 \d+ ms",
     "image_boot.py": r"erofs lz4hc \d+\.\d MiB \(\d+\.\d+× ext4's used",
+    "media_host.py": r"largest N held \(>= 20 fps, no freezes\): \d+ calls; Janus \d+\.\d+ %",
     "kiosk_store.py": r"Outbox\.add\s*:\s*\d+ events/s",
     "payments.py": r"the kiosk's share of a card payment: p50 \d+\.\d ms",
     "ptv_sync.py": r"full re-read vs incremental \(time\)\s*:\s*\d+\.\dx",

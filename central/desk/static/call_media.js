@@ -223,8 +223,9 @@ export class CallMedia {
     if (pc.connectionState === "connected") this.connectedAt = this.connectedAt || Date.now();
     // Connected, a video track offered, and never a frame: the feed subscribed to is one
     // that lingers on the media server after its kiosk rejoined, or its first keyframe was
-    // lost. Tried again later each time (a kiosk that sends no video has no video track).
-    const wait = 5000 * 2 ** Math.min(this.silentTries || 0, 3);
+    // lost. Tried again later (a kiosk that sends no video has no video track).
+    // 5 s, then every 10 s: a citizen unseen for long is worse than a few more rebuilds.
+    const wait = 5000 * 2 ** Math.min(this.silentTries || 0, 1);
     const silent = pc.connectionState === "connected" && !this.hadVideo &&
       pc.getReceivers().some((r) => r.track && r.track.kind === "video") &&
       Date.now() - this.connectedAt > wait;
