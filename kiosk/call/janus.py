@@ -9,8 +9,10 @@ is Janus's own long poll (30 s) plus a margin.
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -44,6 +46,10 @@ class JanusSession:
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._handles: dict[int, Callable[[dict[str, Any]], None]] = {}
         self._poller: asyncio.Task[None] | None = None
+        # The long poll (up to POLL_TIMEOUT_S a time) has a thread of its own: in asyncio's
+        # shared pool (6 threads on 2 cores) a few sessions' polls left none for the
+        # requests that join a room, which then timed out (bench/media_host.py, 8 calls).
+        self._poll_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="janus-events")
         self.when_gone: Callable[[str], None] | None = None
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -108,11 +114,14 @@ class JanusSession:
         failures = 0
         while True:
             try:
-                response = await asyncio.to_thread(
-                    self.http.get,
-                    f"{self.url}/{self.session_id}",
-                    params={"maxev": "10", "rid": _transaction(), "token": self.token},
-                    timeout=POLL_TIMEOUT_S,
+                response = await asyncio.get_running_loop().run_in_executor(
+                    self._poll_thread,
+                    functools.partial(
+                        self.http.get,
+                        f"{self.url}/{self.session_id}",
+                        params={"maxev": "10", "rid": _transaction(), "token": self.token},
+                        timeout=POLL_TIMEOUT_S,
+                    ),
                 )
                 events = response.json()
                 failures = 0
@@ -151,6 +160,8 @@ class JanusSession:
         if self._poller is not None:
             self._poller.cancel()
             self._poller = None
+        # Its thread ends when the poll under way returns (POLL_TIMEOUT_S at most).
+        self._poll_thread.shutdown(wait=False, cancel_futures=True)
         if self.session_id is not None:
             try:
                 await self._post(f"/{self.session_id}", {"janus": "destroy"})

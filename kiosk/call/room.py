@@ -293,8 +293,13 @@ class VideoRoomPeer:
         if pc is not None:
             await _close(pc)
 
-    async def _subscribe(self, feeds: list[str | int]) -> None:
+    async def _subscribe(self, feeds: list[str | int], again: bool = False) -> None:
+        """`again`: a new subscription to the same feeds (under the lock, so a subscription
+        for a newcomer that is under way never sees the feeds half cleared)."""
         async with self._subscribing:
+            if again:
+                feeds = list(set(feeds) | self._feeds)
+                self._feeds.clear()
             new = [f for f in feeds if f not in self._feeds]
             if not new:
                 return
@@ -339,9 +344,8 @@ class VideoRoomPeer:
         that stalled (aiortc can wait long for a keyframe after losses) without touching
         what the kiosk sends."""
         feeds = list(self._feeds)
-        self._feeds.clear()
         if feeds:
-            await self._subscribe(feeds)
+            await self._subscribe(feeds, again=True)
 
     def janus_answers(self, timeout_s: float = 1.0) -> bool:
         """Does the media server answer right now? (blocking; a quick probe before

@@ -383,7 +383,9 @@ class CallSession:
         if self._resubscribing is not None and not self._resubscribing.done():
             return
         now = time.monotonic()
-        since = max(self._last_frame_at, self._resubscribed_at)
+        # Counted from the connection too: a subscription that never showed a frame (a
+        # set-up race on the media server) is rebuilt like one that stalled.
+        since = max(self._last_frame_at, self._resubscribed_at, self.view.connected_at or 0.0)
         if since and now - since > STALL_S:
             self._resubscribed_at = now
             self._resubscribing = asyncio.create_task(self._resubscribe(peer))
