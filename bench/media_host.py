@@ -35,6 +35,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from bench.call import freezes  # WebRTC's definition, as the call benchmark counts them
+
 ROOT = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT, FPS = 640, 480, 25
 GOAL_FPS = 20.0
@@ -65,15 +67,6 @@ def stream_file(folder: Path, seconds: int = 6) -> Path:
         for packet in stream.encode(None):
             container.mux(packet)
     return path
-
-
-def freezes(arrivals: list[float]) -> int:
-    """WebRTC's definition: a gap longer than max(3 × the mean gap, mean + 150 ms)."""
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
-    if not gaps:
-        return 0
-    mean = statistics.fmean(gaps)
-    return sum(1 for g in gaps if g > max(3 * mean, mean + 0.150))
 
 
 # -- a worker process: some of the calls' participants --------------------------------------

@@ -117,6 +117,7 @@ def test_a_queued_kiosk_poll_reads_its_place_in_a_few_statements(central, world)
     assert any("kiosk_seen_at" in s for s in writes(statements)), statements
 
 
+@pytest.mark.slow  # waits out the limits
 def test_a_quiet_official_still_turns_away_and_a_quiet_kiosk_leaves_the_queue(central, world):
     """Written less often, liveness still ends: the desk that stops polling is away after
     `desk_gone_after_s`, the kiosk that stops has left the queue after its limit."""
