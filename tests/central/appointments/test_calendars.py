@@ -8,7 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from contract import codes
-from devtools.appointment_world import at, calendar_body, free, open_calendar, serve
+from devtools.appointment_world import (
+    at,
+    calendar_body,
+    free,
+    nth_free_day,
+    open_calendar,
+    serve,
+)
 from devtools.builders import service_ids
 from devtools.central_world import agree, make_org, ok
 
@@ -273,7 +280,8 @@ def test_a_citizens_name_and_e_mail_go_a_day_after_the_appointment(central, nati
     org = make_org(central, national, with_kiosk=False)
     admin, official, system = (org.tokens[r] for r in ("org_admin", "official", "booking_system"))
     open_calendar(central, admin, official, SERVICE)
-    times = _home(central, system)["times"]
+    query = {"service_id": SERVICE, "place": "home"}
+    times = nth_free_day(central, "/appointments/free", system, query, 1)
     made = []
     for n in range(2):
         body = {
