@@ -131,11 +131,6 @@ def names_of(db: Session, call: Call) -> tuple[str, str]:
     return _service_name(db, call.service_id, call.language), site.name if site else ""
 
 
-def municipality_of(db: Session, call: Call) -> str:
-    """The name of the organisation whose service point the citizen is at."""
-    return _organisation_name(db, call.org_id) or ""
-
-
 def official_of(access: Access) -> User:
     user = access.db.get(User, access.person.user_id)
     assert user is not None  # the token was just checked
