@@ -108,6 +108,11 @@ class UiDriver:
                 self.app.go(name)
             else:
                 self.app.go(name, service_id=self.bookings[0].service_id)
+            # Device work (the ticket's printing) changes the screen when it ends: judge the
+            # screen after it, not while its answer may land mid-check (a fresh-clone run
+            # saw the ticket's words pushed off the window by a number printed meanwhile).
+            screen = self.app.manager.current_screen
+            self.wait_until(lambda s=screen: not getattr(s, "jobs_in_flight", 0))
             self.settle()
             yield name
 

@@ -22,6 +22,10 @@ T = TypeVar("T")
 
 
 class KioskScreen(Screen):
+    #: Device jobs started by `off_main_loop` whose answer has not been shown yet. Tests
+    #: wait for none before judging a screen's layout, since the answer changes it.
+    jobs_in_flight = 0
+
     @property
     def app(self) -> Any:
         return App.get_running_app()
@@ -51,8 +55,13 @@ class KioskScreen(Screen):
             except Exception as exc:  # noqa: BLE001 - the screen must never stay busy
                 log.exception("device work on %s failed unexpectedly", self.name)
                 result, error = None, HardwareFault(f"unexpected error: {exc}")
-            Clock.schedule_once(lambda _dt: then(result, error))
+            Clock.schedule_once(lambda _dt: finish(result, error))
 
+        def finish(result: T | None, error: DeviceError | None) -> None:
+            self.jobs_in_flight -= 1
+            then(result, error)
+
+        self.jobs_in_flight += 1
         threading.Thread(target=work, daemon=True).start()
 
     def spoken_elements(self) -> list[str]:
