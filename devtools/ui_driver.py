@@ -112,7 +112,11 @@ class UiDriver:
             # screen after it, not while its answer may land mid-check (a fresh-clone run
             # saw the ticket's words pushed off the window by a number printed meanwhile).
             screen = self.app.manager.current_screen
-            self.wait_until(lambda s=screen: not getattr(s, "jobs_in_flight", 0))
+
+            def done(screen: Any = screen) -> bool:
+                return not getattr(screen, "jobs_in_flight", 0)
+
+            self.wait_until(done)
             self.settle()
             yield name
 
