@@ -181,10 +181,12 @@ async def open_loop(
     connections: int,
     make_request: Callable[[int], bytes] | None = None,
     kind_of: Callable[[int], str] | None = None,
+    on_answer: Callable[[int, bytes], None] | None = None,
 ) -> dict:
     """Send requests on a fixed schedule over keep-alive connections; latency from schedule.
     Heartbeats from `tokens` unless `make_request(n)` gives the n-th request's bytes;
-    `kind_of(n)` groups the latencies (`by_kind`)."""
+    `kind_of(n)` groups the latencies (`by_kind`); `on_answer(n, head)` sees each answer's
+    head (a poller keeping its ETag). 200 and 304 count as answered."""
     make_request = make_request or heartbeat_request(host, tokens)
     total = int(rate * seconds)
     latencies: list[float] = []
@@ -205,9 +207,11 @@ async def open_loop(
                 writer.write(request)
                 await writer.drain()
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))
-                await reader.readexactly(length)
-                ok = head.startswith(b"HTTP/1.1 200")
+                sized = re.search(rb"content-length: (\d+)", head, re.I)
+                await reader.readexactly(int(sized.group(1)) if sized else 0)
+                ok = head.startswith((b"HTTP/1.1 200", b"HTTP/1.1 304"))
+                if ok and on_answer is not None:
+                    on_answer(n, head)
             except (OSError, asyncio.IncompleteReadError):
                 ok = False
                 writer.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import signal
 import tempfile
 import time
@@ -140,18 +141,38 @@ def polling(database: str, args) -> dict:
         pollers = polling_world(base, database, args.officials, args.polling_kiosks)
         host, port = "127.0.0.1", int(base.rsplit(":", 1)[1])
 
+        # Each desk sends its last answer's ETag back, as the desk page does (304 while
+        # nothing changed); `--no-tags` polls as before the tags, for the comparison.
+        tags: dict[int, str] = {}
+        unchanged = [0]
+
         def request(n: int) -> bytes:
             path, token = pollers[n % len(pollers)]
+            tag = tags.get(n % len(pollers)) if args.tags else None
+            condition = f"If-None-Match: {tag}\r\n" if tag else ""
             return (
-                f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n"
+                f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+                f"{condition}\r\n"
             ).encode()
+
+        def answered(n: int, head: bytes) -> None:
+            if head.startswith(b"HTTP/1.1 304"):
+                unchanged[0] += 1
+            if found := re.search(rb"\r\netag: ([^\r]+)", head, re.I):
+                tags[n % len(pollers)] = found.group(1).decode()
 
         def kind(n: int) -> str:
             return "desk" if "/desk/" in pollers[n % len(pollers)][0] else "kiosk"
 
         rate = len(pollers) / POLL_S
-        asyncio.run(open_loop(host, port, [], 50, 2, 16, request))  # warm-up, not counted
-        return asyncio.run(open_loop(host, port, [], rate, args.seconds * 2, 64, request, kind))
+        # Warm-up (not counted): every poller once, so that each desk holds a tag.
+        asyncio.run(open_loop(host, port, [], rate, POLL_S, 16, request, kind, answered))
+        unchanged[0] = 0
+        result = asyncio.run(
+            open_loop(host, port, [], rate, args.seconds * 2, 64, request, kind, answered)
+        )
+        result["unchanged"] = unchanged[0]
+        return result
     finally:
         process.terminate()
         process.wait()
@@ -194,6 +215,9 @@ def main() -> None:
     parser.add_argument("--kiosks", type=int, default=300)
     parser.add_argument("--workers", type=int, default=1, help="worker processes per instance")
     parser.add_argument("--quick", action="store_true", help="a short run (the test suite's)")
+    parser.add_argument(
+        "--polling-only", action="store_true", help="only the desks' and kiosks' polling"
+    )
     args = parser.parse_args()
     args.ladder = LADDER
     args.officials, args.polling_kiosks = OFFICIALS, POLLING_KIOSKS
@@ -206,23 +230,31 @@ def main() -> None:
     try:
         database = pg.create_database()
         args.tokens = None
-        for n in counts:
+        for n in () if args.polling_only else counts:
             print(f"  PostgreSQL, {n} instance(s) of {args.workers} worker(s):", flush=True)
             results[f"postgresql x{n}"] = layout(database, n, args.workers, args.kiosks, args)
-        print("  desks and kiosks polling:", flush=True)
-        polled = polling(pg.create_database(), args)
-        print("  a periodic job's instance killed:", flush=True)
-        taken_over = takeover(pg.create_database())
+        # The baseline: the same world polled without tags (every answer in full).
+        polled = {}
+        for tags in (False, True):
+            print(f"  desks and kiosks polling ({'with' if tags else 'without'} tags):", flush=True)
+            args.tags = tags
+            polled[tags] = polling(pg.create_database(), args)
+        taken_over = None
+        if not args.polling_only:
+            print("  a periodic job's instance killed:", flush=True)
+            taken_over = takeover(pg.create_database())
     finally:
         pg.stop()
-    if not args.quick:  # the short run keeps to PostgreSQL and one instance
+    if (
+        not args.quick and not args.polling_only
+    ):  # the short run keeps to PostgreSQL and one instance
         folder = Path(tempfile.mkdtemp(prefix="bench-scale-"))
         args.tokens = None
         print(f"  SQLite, 1 instance of {args.workers} worker(s):", flush=True)
         sqlite = f"sqlite:///{folder}/central.db"
         results["sqlite x1"] = layout(sqlite, 1, args.workers, args.kiosks, args)
 
-    one = results["postgresql x1"]["rate"] or 1
+    one = results["postgresql x1"]["rate"] or 1 if results else 1
     print(
         f"central scale-out ({os.cpu_count()} cores; instances, PostgreSQL, HAProxy and the "
         "sender on this one machine; highest rate held with p99 < 100 ms)"
@@ -232,15 +264,22 @@ def main() -> None:
             f"  {name:15s}: {best['rate']:5d} heartbeats/s held  p99 {best['p99_ms']:6.1f} ms"
             f"  = {best['rate'] / one:.2f}x one PostgreSQL instance"
         )
-    kinds = polled["by_kind"]
-    print(
-        f"  polling, {args.officials} desks + {args.polling_kiosks} kiosks every {POLL_S:.0f} s"
-        f" ({polled['achieved_rps']:.0f}/s): p50 {polled['p50_ms']:.1f} ms"
-        f"  p99 {polled['p99_ms']:.1f} ms (desks {kinds['desk']['p99_ms']:.1f},"
-        f" kiosks {kinds['kiosk']['p99_ms']:.1f})  failures {polled['failures']}"
-        f"  (p99 <= 100 ms: {'met' if polled['p99_ms'] <= 100 else 'NOT met'})"
-    )
-    print(f"  periodic job taken over after its instance was killed: {taken_over:.2f} s")
+    offered = (args.officials + args.polling_kiosks) / POLL_S
+    for tags, run in polled.items():
+        kinds = run["by_kind"]
+        print(
+            f"  polling {'with' if tags else 'without'} tags, {args.officials} desks +"
+            f" {args.polling_kiosks} kiosks every {POLL_S:.0f} s ({offered:.0f}/s offered,"
+            f" {run['achieved_rps']:.0f}/s answered, {run['unchanged']} of them 304):"
+            f" p50 {run['p50_ms']:.1f} ms  p99 {run['p99_ms']:.1f} ms (desks"
+            f" {kinds['desk']['p99_ms']:.1f}, kiosks {kinds['kiosk']['p99_ms']:.1f})"
+            f"  failures {run['failures']}"
+            f"  (p99 <= 100 ms: {'met' if run['p99_ms'] <= 100 else 'NOT met'})"
+        )
+    ratio = polled[True]["achieved_rps"] / (polled[False]["achieved_rps"] or 1)
+    print(f"  polling answered with tags / without: {ratio:.2f}x")
+    if taken_over is not None:
+        print(f"  periodic job taken over after its instance was killed: {taken_over:.2f} s")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from central.calls import change_marks
 from central.calls import documents as sealing
 from central.db.models import Call, CallDocument, CallMessage, DocumentDownload
 from central.db.types import utcnow
@@ -102,6 +103,7 @@ def store_document(
     db.add(document)
     column = Call.documents_to_citizen if direction == "to_citizen" else Call.documents_from_citizen
     db.execute(update(Call).where(Call.id == call.id).values({column: column + 1}))
+    change_marks.touch(db, change_marks.call_scope(call.id))  # a bulk update: say so
     db.commit()
     return document
 
@@ -164,4 +166,5 @@ def mark_printed(db: Session, call: Call, document: CallDocument) -> None:
             .where(Call.id == call.id)
             .values(documents_printed=Call.documents_printed + 1)
         )
+        change_marks.touch(db, change_marks.call_scope(call.id))
         db.commit()

@@ -276,7 +276,7 @@ def call_view(
         identification=call.identification,
         identification_method=call.identification_method,
         identification_requested=call.identification_requested,
-        kiosk_connected=(now - call.kiosk_seen_at).total_seconds() <= lifecycle.KIOSK_CONNECTED_S,
+        kiosk_connected=lifecycle.kiosk_connected(call.kiosk_seen_at, now),
         kiosk_link=call.kiosk_link,
         kiosk_camera=call.kiosk_camera,
         kiosk_microphone=call.kiosk_microphone,

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.background import Every
-from central.calls import parties, queue
+from central.calls import change_marks, parties, queue
 from central.calls.media_pool import JanusRooms
 from central.calls.media_server import MediaServerError, new_room_id, participant_token
 from central.db.engine import changed
@@ -98,6 +98,10 @@ def officials_for(
 
 # The desk shows the citizen's side connected while it asked within this many seconds.
 KIOSK_CONNECTED_S = 5.0
+
+
+def kiosk_connected(seen: datetime | None, now: datetime) -> bool:
+    return seen is not None and (now - seen).total_seconds() <= KIOSK_CONNECTED_S
 
 
 def liveness_due(seen: datetime | None, now: datetime, limit_s: float) -> bool:
@@ -289,6 +293,7 @@ def accept(db: Session, call: Call, official: User, rooms: JanusRooms) -> Call:
     if claimed != 1:
         db.rollback()
         raise ApiError(409, "call_taken", "Another official took this call.")
+    change_marks.touch(db, *change_marks.scopes_of(call))  # a bulk update: say so
     db.flush()
     db.refresh(call)
     try:

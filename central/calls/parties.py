@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from central.agreements import rules
+from central.calls import change_marks
 from central.calls.media_pool import JanusRooms
 from central.calls.media_server import MediaServerError, participant_token
 from central.db.engine import changed
@@ -297,6 +298,7 @@ def take(
         db.rollback()
         raise ApiError(409, "request_taken", "Someone else took this request.")
     db.flush()
+    change_marks.touch(db, *change_marks.scopes_of(party), change_marks.queue_scope(user.org_id))
     db.refresh(party)
     if rooms.configured and call.room:
         try:

@@ -119,11 +119,12 @@ def make_engine(url: str = DEFAULT_DATABASE_URL) -> Engine:
     )
 
 
-def commit_liveness(db: Session) -> None:
+def commit_liveness(db: Session, written: bool = False) -> None:
     """Commits what only says "still here" (a desk's or a kiosk's poll): on PostgreSQL
     without waiting for the disk, as heartbeats do (losing the last instant of it in a
-    database crash is harmless, and a wait per poll was most of a poll's cost)."""
-    if (db.dirty or db.new) and db.get_bind().dialect.name == "postgresql":
+    database crash is harmless, and a wait per poll was most of a poll's cost).
+    `written`: a bulk update wrote some (the session cannot see it)."""
+    if (written or db.dirty or db.new) and db.get_bind().dialect.name == "postgresql":
         db.execute(text("SET LOCAL synchronous_commit TO OFF"))
     db.commit()
 
@@ -143,6 +144,10 @@ def database_not_writable(engine: Engine) -> str | None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # Every session counts what it changes for the polls that watch it.
+    from central.calls import change_marks
+
+    change_marks.install()
     return sessionmaker(engine, expire_on_commit=False)
 
 

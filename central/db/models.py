@@ -132,6 +132,18 @@ class PeriodicRun(Base):
     instance: Mapped[str] = mapped_column(String(120), default="")
 
 
+class ChangeMark(Base):
+    """How many times what one poller watches has changed (central/calls/change_marks.py):
+    `call:<id>` a call with its chat, documents, parties and payments; `queue:<org>` the
+    calls and invitations an organisation's officials may take; `user:<id>` an official's
+    own settings; `parties` requests for interpreters. A desk that saw the same numbers
+    has nothing new to read."""
+
+    __tablename__ = "change_marks"
+    scope: Mapped[str] = mapped_column(String(48), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+
+
 class Site(Base):
     __tablename__ = "sites"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

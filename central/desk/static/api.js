@@ -27,17 +27,35 @@ export async function api(method, path, body, contentType) {
     headers["Content-Type"] = "application/json";
   }
   const response = await fetch(API + path, { method, headers, body: payload });
+  await refused(response);
+  const type = response.headers.get("content-type") || "";
+  return type.includes("json") ? response.json() : response.blob();
+}
+
+async function refused(response) {
+  // Throws central's own words for an answer that is not a success (or a 304).
   if (response.status === 401) {
     session.whenUnauthorized();
     throw new Error("unauthorized");
   }
-  if (!response.ok) {
+  if (!response.ok && response.status !== 304) {
     let message = response.statusText;
     try { message = (await response.json()).error.message; } catch (e) { /* not JSON */ }
     throw new Error(message);
   }
-  const type = response.headers.get("content-type") || "";
-  return type.includes("json") ? response.json() : response.blob();
+}
+
+export async function poll(path, tag) {
+  // A GET that sends the last answer's ETag back: { unchanged: true } when central says
+  // nothing changed (304, no body: a fraction of a full answer's cost), else the answer
+  // and its tag.
+  const headers = {};
+  if (session.token) headers.Authorization = "Bearer " + session.token;
+  if (tag) headers["If-None-Match"] = tag;
+  const response = await fetch(API + path, { headers, cache: "no-store" });
+  await refused(response);
+  if (response.status === 304) return { unchanged: true };
+  return { body: await response.json(), tag: response.headers.get("ETag") };
 }
 
 export function logOutOfCentral() {

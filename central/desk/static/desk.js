@@ -3,7 +3,7 @@
 // server), call_media.js (one call's media), live_text.js (real-time text), and this
 // file, which owns the page's elements and its state.
 
-import { api, keepToken, logOutOfCentral, session } from "./api.js";
+import { api, keepToken, logOutOfCentral, poll, session } from "./api.js";
 import { CallMedia, roomMoved, LINK_RANK } from "./call_media.js";
 import { transaction } from "./janus.js";
 import { LiveText } from "./live_text.js";
@@ -266,11 +266,26 @@ function restartMedia(call) {
   }, Math.min(1000 * 2 ** mediaTries, 4000));
 }
 
+// The last full desk state, its tag and when it came: a 304 shows it again, its waiting
+// times moved on by the time since.
+const lastState = { body: null, tag: null, at: 0 };
+
+function aged(state, seconds) {
+  const older = (items) => (items || []).map((item) => ({ ...item, waited_s: item.waited_s + seconds }));
+  return { ...state, waiting: older(state.waiting), interpreting: older(state.interpreting), invitations: older(state.invitations) };
+}
+
 async function refresh() {
   if (!session.token) return;
   let state;
   try {
-    state = await api("GET", `/desk/state?after=${lastMessage}`);
+    const answer = await poll(`/desk/state?after=${lastMessage}`, lastState.body ? lastState.tag : null);
+    if (answer.unchanged) {
+      state = aged(lastState.body, Math.round((Date.now() - lastState.at) / 1000));
+    } else {
+      state = answer.body;
+      Object.assign(lastState, { body: state, tag: answer.tag, at: Date.now() });
+    }
     notice("");
   } catch (e) {
     if (e.message !== "unauthorized") notice(words.central_unreachable);

@@ -1,0 +1,195 @@
+"""A desk's poll with nothing new, answered from change marks alone (`If-None-Match` →
+`304 Not Modified`), so that thousands of desks polling every 2 s cost the database two
+statements each instead of a dozen (issue 36).
+
+The tag a full answer carries says what it was built from: who asked, the chat lines
+after which, the call it showed, whether that call's kiosk was connected, and the change
+marks (central/calls/change_marks.py) of the official's settings, their queue (or the
+interpreters' requests) and that call, read *before* the answer was built. A poll that
+brings the tag back is answered 304 while every mark and the kiosk's connection are
+unchanged and the tag is younger than `FULL_EVERY_S`: names, agreements and the like,
+which no mark counts, are at most that old. The tag is signed with central's secret, so
+it cannot name another official's marks (which would tell that their calls changed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from central.access.policy import Access
+from central.api.deps import secret_key_of, settings_of
+from central.calls import change_marks, lifecycle
+from central.calls.desk_view import DeskState, official_of, state_for
+from central.db.engine import commit_liveness
+from central.db.models import Call, ChangeMark, OfficialProfile, User
+from central.db.types import utcnow
+from contract.roles import Role
+
+# A tag older than this gets a full answer, whatever its marks say.
+FULL_EVERY_S = 30
+# A mark the tag's answer was not built against: the next poll is answered in full.
+_UNKNOWN = -1
+
+
+@dataclass(frozen=True)
+class DeskTag:
+    user_id: str
+    after: int
+    issued: int  # Unix seconds
+    call_id: str  # "" when the answer showed no call
+    kiosk_connected: bool
+    marks: dict[str, int]
+
+    def _payload(self) -> str:
+        marks = ",".join(f"{scope}={version}" for scope, version in sorted(self.marks.items()))
+        connected = int(self.kiosk_connected)
+        return f"d1|{self.user_id}|{self.after}|{self.issued}|{self.call_id}|{connected}|{marks}"
+
+    def encode(self, secret: bytes) -> str:
+        payload = self._payload()
+        return f'"{payload}|{_mac(secret, payload)}"'
+
+    @classmethod
+    def decode(cls, secret: bytes, header: str | None) -> DeskTag | None:
+        """The tag a client sent back, or None if it is not one of ours unchanged."""
+        if not header:
+            return None
+        text = header.strip().removeprefix("W/").strip('"')
+        payload, _, mac = text.rpartition("|")
+        if not payload or not hmac.compare_digest(mac, _mac(secret, payload)):
+            return None
+        try:
+            version, user_id, after, issued, call_id, connected, marks = payload.split("|")
+            pairs = [pair.rpartition("=") for pair in marks.split(",") if pair]
+            return cls(
+                user_id=user_id,
+                after=int(after),
+                issued=int(issued),
+                call_id=call_id,
+                kiosk_connected=connected == "1",
+                marks={scope: int(value) for scope, _, value in pairs},
+            )
+        except ValueError:
+            return None
+
+
+def _mac(secret: bytes, payload: str) -> str:
+    key = hashlib.sha256(b"desk-tag\0" + secret).digest()
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def scopes_for(user: User, call_id: str) -> list[str]:
+    """The marks a user's desk state depends on: their settings, what they may take, and
+    the call they are in."""
+    watched = [change_marks.user_scope(user.id)]
+    if user.role == Role.INTERPRETER:
+        watched.append(change_marks.PARTIES)
+    else:
+        watched.append(change_marks.queue_scope(user.org_id))
+    if call_id:
+        watched.append(change_marks.call_scope(call_id))
+    return watched
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The marks and "still here" times a poll needs, read in one statement."""
+
+    marks: dict[str, int]
+    desk_seen: datetime | None
+    kiosk_seen: datetime | None
+    official_seen: datetime | None
+    call_official: str | None
+
+
+def snapshot(db: Session, user: User, call_id: str) -> Snapshot:
+    scopes = scopes_for(user, call_id)
+    columns = [
+        select(ChangeMark.version).where(ChangeMark.scope == scope).scalar_subquery()
+        for scope in scopes
+    ]
+    columns.append(
+        select(OfficialProfile.seen_at).where(OfficialProfile.user_id == user.id).scalar_subquery()
+    )
+    if call_id:
+        columns += [
+            select(column).where(Call.id == call_id).scalar_subquery()
+            for column in (Call.kiosk_seen_at, Call.official_seen_at, Call.official_id)
+        ]
+    row = list(db.execute(select(*columns)).one())
+    marks = {scope: int(version or 0) for scope, version in zip(scopes, row, strict=False)}
+    rest = row[len(scopes) :] + [None, None, None]
+    return Snapshot(marks, rest[0], rest[1], rest[2], rest[3])
+
+
+def _keep_here(request: Request, db: Session, user: User, seen: Snapshot, call_id: str) -> None:
+    """What a full poll writes ("still here"), written the same way by an unchanged one."""
+    settings = settings_of(request)
+    now = utcnow()
+    written = False
+    if lifecycle.liveness_due(seen.desk_seen, now, settings.desk_gone_after_s):
+        db.execute(
+            update(OfficialProfile).where(OfficialProfile.user_id == user.id).values(seen_at=now)
+        )
+        written = True
+    if (
+        call_id
+        and seen.call_official == user.id
+        and lifecycle.liveness_due(seen.official_seen, now, settings.desk_gone_after_s / 2)
+    ):
+        db.execute(update(Call).where(Call.id == call_id).values(official_seen_at=now))
+        written = True
+    commit_liveness(db, written)
+
+
+def poll(
+    request: Request, access: Access, after: int, if_none_match: str | None
+) -> tuple[DeskState | None, str]:
+    """The desk's state and its tag, or (None, the same tag) when nothing changed since
+    the answer that tag came with."""
+    secret = secret_key_of(request)
+    db = access.db
+    me = official_of(access)
+    seen = DeskTag.decode(secret, if_none_match)
+    if seen is not None and seen.user_id != me.id:
+        seen = None
+    call_id = seen.call_id if seen else ""
+    now = time.time()
+    marks = snapshot(db, me, call_id)
+    connected = bool(call_id) and lifecycle.kiosk_connected(marks.kiosk_seen, utcnow())
+    if (
+        seen is not None
+        and if_none_match is not None
+        and seen.after == after
+        and now - seen.issued < FULL_EVERY_S
+        and seen.marks == marks.marks
+        and seen.kiosk_connected == connected
+    ):
+        _keep_here(request, db, me, marks, call_id)
+        return None, if_none_match
+    state = state_for(request, access, after)
+    shown = state.active.id if state.active else ""
+    versions = dict(marks.marks)
+    if shown != call_id:
+        # The desk is in another call than its tag said: that call's mark was not read
+        # before the answer was built, so the next poll is answered in full.
+        versions.pop(change_marks.call_scope(call_id), None)
+        if shown:
+            versions[change_marks.call_scope(shown)] = _UNKNOWN
+    tag = DeskTag(
+        user_id=me.id,
+        after=after,
+        issued=int(now),
+        call_id=shown,
+        kiosk_connected=bool(state.active and state.active.kiosk_connected),
+        marks=versions,
+    )
+    return state, tag.encode(secret)
