@@ -6,18 +6,16 @@ written again once a quarter of its limit has passed, not on every poll (issue 3
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from contract.call_api import CallStatus
 from devtools.builders import service_ids
 from devtools.central_server import RunningCentral, start_central
 from devtools.central_world import call_in_database, make_org, ok, user_id
+from tests.support.statements import counted
 
 # The desk_gone_after_s here: the official's "still here" is written every 0.5 s at most.
 GONE_S = 2
@@ -35,24 +33,6 @@ def central(database_url: str) -> Iterator[RunningCentral]:
     )
     yield running
     running.stop()
-
-
-@contextmanager
-def counted(central: RunningCentral) -> Iterator[list[str]]:
-    """The statements requests run while the block runs: in the threads that serve them
-    (not central's periodic jobs', which run in threads of their own)."""
-    statements: list[str] = []
-    engine = central.app.state.sessions.kw["bind"]
-
-    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
-        if threading.current_thread().name.startswith("AnyIO worker thread"):
-            statements.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
 
 
 def writes(statements: list[str]) -> list[str]:

@@ -6,14 +6,12 @@ to learn anything of someone else's desk."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from central.calls.desk_poll import FULL_EVERY_S, DeskTag
 from central.db.engine import session_scope
@@ -23,6 +21,7 @@ from contract.call_api import CallStatus
 from devtools.builders import service_ids
 from devtools.central_server import RunningCentral, start_central
 from devtools.central_world import add_user, agree, call_in_database, make_org, ok, user_id
+from tests.support.statements import counted
 
 GONE_S = 4
 
@@ -117,22 +116,6 @@ def changed(central: RunningCentral, token: str, tag: str, after: int = 0) -> di
     response = poll(central, token, tag, after)
     assert response.status_code == 200, "a change was answered 304"
     return response.json()
-
-
-@contextmanager
-def counted(central: RunningCentral) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = central.app.state.sessions.kw["bind"]
-
-    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
-        if threading.current_thread().name.startswith("AnyIO worker thread"):
-            statements.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
 
 
 def test_an_unchanged_desk_is_answered_304_in_two_statements(central, world):
