@@ -12,7 +12,7 @@ import base64
 import binascii
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,8 +29,8 @@ from central.api.deps import (
     settings_of,
 )
 from central.api.schemas import errors
-from central.calls import conversation, lifecycle
-from central.calls.citizen_view import citizen_seen, citizen_view, from_citizen
+from central.calls import conversation, kiosk_poll, lifecycle
+from central.calls.citizen_view import citizen_view, from_citizen
 from central.db.models import Booking, Call, Service
 from central.db.types import utcnow
 from central.errors import ApiError, not_found
@@ -168,25 +168,40 @@ def request_call(
     return citizen_view(request, db, call, 0)
 
 
-@router.get("/calls/{call_id}", response_model=call_api.KioskCall, responses=errors(401, 403, 404))
+@router.get(
+    "/calls/{call_id}",
+    response_model=call_api.KioskCall,
+    responses={
+        **errors(401, 403, 404),
+        304: {"description": "Nothing changed since the ETag sent"},
+    },
+)
 def call_state(
     *,
     call_id: str,
     request: Request,
+    response: Response,
     after: int = Query(default=0, ge=0, description="Chat lines after this id"),
     link: LinkLevel | None = Query(
         default=None, description="The kiosk's link as it measures it: good, fair or poor"
     ),
     camera: bool | None = Query(default=None, description="Whether the kiosk sends video"),
     microphone: bool | None = Query(default=None, description="Whether it sends sound"),
+    if_none_match: str | None = Header(default=None, max_length=2000),
     device: DeviceDep,
     db: SessionDep,
 ) -> Any:
     """The call as the kiosk sees it; asking is also the kiosk's "still here", and says
-    how its link is (the official's desk then sends less on a poor one)."""
-    call = _own_call(db, device, call_id)
-    citizen_seen(request, db, call, link, camera, microphone)
-    return citizen_view(request, db, call, after)
+    how its link is (the official's desk then sends less on a poor one). Send the last
+    answer's `ETag` back as `If-None-Match`: while nothing changed, `304` with no body."""
+    view, tag = kiosk_poll.poll(
+        request, db, device, call_id, after, link, camera, microphone, if_none_match
+    )
+    headers = {"ETag": tag, "Cache-Control": "no-store"}
+    if view is None:
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return view
 
 
 @router.post(

@@ -35,10 +35,7 @@ def citizen_view(request: Request, db: Session, call: Call, after: int) -> call_
         place = lifecycle.queue_place(db, call, settings, now)
         view.position, view.estimated_wait_s = place.position, place.estimated_wait_s
     elif call.status == CallStatus.ACTIVE:
-        seen = call.official_seen_at
-        view.official_connected = bool(
-            seen and (now - seen).total_seconds() <= settings.desk_gone_after_s / 2
-        )
+        view.official_connected = lifecycle.official_connected(call, settings, now)
         view.join = call_api.RoomJoin(
             **janus_relay.room_join(
                 request, call, lifecycle.KIOSK, f"kiosk-{(call.kiosk_id or call.id)[:8]}"
@@ -113,12 +110,7 @@ def citizen_seen(
         call.kiosk_camera = camera
     if microphone is not None:
         call.kiosk_microphone = microphone
-    seen = call.official_seen_at
-    if (
-        call.status == CallStatus.ACTIVE
-        and seen is not None
-        and (now - seen).total_seconds() > settings.call_official_gone_end_after_s
-    ):
+    if lifecycle.official_gone(call, settings, now):
         lifecycle.finish(db, call, CallOutcome.OFFICIAL_LEFT, media_rooms_of(request))
         db.commit()
         return

@@ -8,14 +8,13 @@ marks (central/calls/change_marks.py) of the official's settings, their queue (o
 interpreters' requests) and that call, read *before* the answer was built. A poll that
 brings the tag back is answered 304 while every mark and the kiosk's connection are
 unchanged and the tag is younger than `FULL_EVERY_S`: names, agreements and the like,
-which no mark counts, are at most that old. The tag is signed with central's secret, so
-it cannot name another official's marks (which would tell that their calls changed).
+which no mark counts, are at most that old. The tag (central/calls/poll_tags.py) is signed
+with central's secret, so it cannot name another official's marks (which would tell
+that their calls changed).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,62 +27,11 @@ from central.access.policy import Access
 from central.api.deps import secret_key_of, settings_of
 from central.calls import change_marks, lifecycle
 from central.calls.desk_view import DeskState, official_of, state_for
+from central.calls.poll_tags import FULL_EVERY_S, UNKNOWN, PollTag
 from central.db.engine import commit_liveness
 from central.db.models import Call, ChangeMark, OfficialProfile, User
 from central.db.types import utcnow
 from contract.roles import Role
-
-# A tag older than this gets a full answer, whatever its marks say.
-FULL_EVERY_S = 30
-# A mark the tag's answer was not built against: the next poll is answered in full.
-_UNKNOWN = -1
-
-
-@dataclass(frozen=True)
-class DeskTag:
-    user_id: str
-    after: int
-    issued: int  # Unix seconds
-    call_id: str  # "" when the answer showed no call
-    kiosk_connected: bool
-    marks: dict[str, int]
-
-    def _payload(self) -> str:
-        marks = ",".join(f"{scope}={version}" for scope, version in sorted(self.marks.items()))
-        connected = int(self.kiosk_connected)
-        return f"d1|{self.user_id}|{self.after}|{self.issued}|{self.call_id}|{connected}|{marks}"
-
-    def encode(self, secret: bytes) -> str:
-        payload = self._payload()
-        return f'"{payload}|{_mac(secret, payload)}"'
-
-    @classmethod
-    def decode(cls, secret: bytes, header: str | None) -> DeskTag | None:
-        """The tag a client sent back, or None if it is not one of ours unchanged."""
-        if not header:
-            return None
-        text = header.strip().removeprefix("W/").strip('"')
-        payload, _, mac = text.rpartition("|")
-        if not payload or not hmac.compare_digest(mac, _mac(secret, payload)):
-            return None
-        try:
-            version, user_id, after, issued, call_id, connected, marks = payload.split("|")
-            pairs = [pair.rpartition("=") for pair in marks.split(",") if pair]
-            return cls(
-                user_id=user_id,
-                after=int(after),
-                issued=int(issued),
-                call_id=call_id,
-                kiosk_connected=connected == "1",
-                marks={scope: int(value) for scope, _, value in pairs},
-            )
-        except ValueError:
-            return None
-
-
-def _mac(secret: bytes, payload: str) -> str:
-    key = hashlib.sha256(b"desk-tag\0" + secret).digest()
-    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def scopes_for(user: User, call_id: str) -> list[str]:
@@ -158,8 +106,8 @@ def poll(
     secret = secret_key_of(request)
     db = access.db
     me = official_of(access)
-    seen = DeskTag.decode(secret, if_none_match)
-    if seen is not None and seen.user_id != me.id:
+    seen = PollTag.decode(secret, "desk", if_none_match)
+    if seen is not None and seen.who != me.id:
         seen = None
     call_id = seen.call_id if seen else ""
     now = time.time()
@@ -171,7 +119,7 @@ def poll(
         and seen.after == after
         and now - seen.issued < FULL_EVERY_S
         and seen.marks == marks.marks
-        and seen.kiosk_connected == connected
+        and seen.flag == connected
     ):
         _keep_here(request, db, me, marks, call_id)
         return None, if_none_match
@@ -183,13 +131,14 @@ def poll(
         # before the answer was built, so the next poll is answered in full.
         versions.pop(change_marks.call_scope(call_id), None)
         if shown:
-            versions[change_marks.call_scope(shown)] = _UNKNOWN
-    tag = DeskTag(
-        user_id=me.id,
+            versions[change_marks.call_scope(shown)] = UNKNOWN
+    tag = PollTag(
+        kind="desk",
+        who=me.id,
         after=after,
         issued=int(now),
         call_id=shown,
-        kiosk_connected=bool(state.active and state.active.kiosk_connected),
+        flag=bool(state.active and state.active.kiosk_connected),
         marks=versions,
     )
     return state, tag.encode(secret)

@@ -104,6 +104,23 @@ def kiosk_connected(seen: datetime | None, now: datetime) -> bool:
     return seen is not None and (now - seen).total_seconds() <= KIOSK_CONNECTED_S
 
 
+def official_connected(call: Call, settings: Settings, now: datetime) -> bool:
+    """What the citizen's side shows: the official's desk asked within half of
+    `desk_gone_after_s`."""
+    seen = call.official_seen_at
+    return bool(seen and (now - seen).total_seconds() <= settings.desk_gone_after_s / 2)
+
+
+def official_gone(call: Call, settings: Settings, now: datetime) -> bool:
+    """An active call whose official has been silent so long that it ends."""
+    seen = call.official_seen_at
+    return (
+        call.status == CallStatus.ACTIVE
+        and seen is not None
+        and (now - seen).total_seconds() > settings.call_official_gone_end_after_s
+    )
+
+
 def liveness_due(seen: datetime | None, now: datetime, limit_s: float) -> bool:
     """Whether a "still here" time must be written again: once a quarter of the limit it is
     read against has passed. A desk polls every 2 s and a kiosk every second; writing each

@@ -115,8 +115,21 @@ class CentralClient:
         return response
 
     def json(self, method: str, path: str, **kw: Any) -> Any:
-        response = self.call(method, path, **kw)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise CentralUnavailable(f"{method} {path}: the answer was not JSON") from exc
+        return _body(self.call(method, path, **kw), method, path)
+
+    def poll(self, path: str, tag: str | None, **kw: Any) -> tuple[Any | None, str | None]:
+        """A GET that sends the last answer's ETag back: (None, tag) when central says
+        nothing changed (304: no body, a fraction of a full answer's cost to central),
+        else (the answer, its tag)."""
+        headers = {"If-None-Match": tag} if tag else {}
+        response = self.call("GET", path, headers=headers, **kw)
+        if response.status_code == 304:
+            return None, tag
+        return _body(response, "GET", path), response.headers.get("ETag")
+
+
+def _body(response: requests.Response, method: str, path: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise CentralUnavailable(f"{method} {path}: the answer was not JSON") from exc

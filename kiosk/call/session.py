@@ -132,6 +132,7 @@ class CallSession:
         self.accepted_at: float | None = None
         self.first_frame_at: float | None = None
         self._after = 0
+        self._tag: str | None = None  # the last answer's ETag, sent back with each poll
         self._join: call_api.RoomJoin | None = None
         self._lost_since: float | None = None
         self._next_try_at = 0.0
@@ -255,9 +256,10 @@ class CallSession:
         while self.view.status != CallStatus.ENDED:
             await asyncio.sleep(self.poll_s)
             try:
-                answer = await self._central(
-                    "GET",
+                answer, self._tag = await asyncio.to_thread(
+                    self.client.poll,
                     f"/kiosk/calls/{self.view.call_id}",
+                    self._tag,
                     params={
                         "after": self._after,
                         "link": self.view.link,
@@ -277,7 +279,10 @@ class CallSession:
             except CentralRejected as exc:
                 self._publish(status=CallStatus.ENDED, outcome=CallOutcome.FAILED, problem=exc.code)
                 break
-            self._apply(answer)
+            if answer is not None:
+                self._apply(answer)
+            elif self.view.problem == "central_unreachable":
+                self._publish(problem="")  # 304: central is back and nothing changed
             await self._keep_media()
         await self._leave_media()
 

@@ -6,6 +6,7 @@ to learn anything of someone else's desk."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -13,7 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from central.calls.desk_poll import FULL_EVERY_S, DeskTag
+from central.calls.poll_tags import FULL_EVERY_S, PollTag
 from central.db.engine import session_scope
 from central.db.models import Call
 from central.db.types import utcnow
@@ -216,16 +217,9 @@ def test_an_old_tag_or_other_chat_lines_get_a_full_answer(central, world):
     official = world["anna"]
     _state, tag = settled(central, official)
     assert poll(central, official, tag, after=5).status_code == 200
-    old = DeskTag.decode(central.app.state.secret_key, tag)
+    old = PollTag.decode(central.app.state.secret_key, "desk", tag)
     assert old is not None
-    aged = DeskTag(
-        old.user_id,
-        old.after,
-        old.issued - FULL_EVERY_S,
-        old.call_id,
-        old.kiosk_connected,
-        old.marks,
-    )
+    aged = dataclasses.replace(old, issued=old.issued - FULL_EVERY_S)
     assert poll(central, official, aged.encode(central.app.state.secret_key)).status_code == 200
 
 
@@ -242,12 +236,13 @@ def test_another_officials_tag_tells_an_attacker_nothing(central, world):
     assert call not in response.text and org.id not in response.text
     assert response.json()["waiting"] == []
 
-    mine = DeskTag.decode(central.app.state.secret_key, response.headers["ETag"])
-    theirs = DeskTag.decode(central.app.state.secret_key, anna_tag)
+    mine = PollTag.decode(central.app.state.secret_key, "desk", response.headers["ETag"])
+    theirs = PollTag.decode(central.app.state.secret_key, "desk", anna_tag)
     assert mine is not None and theirs is not None
-    forged_payload = DeskTag(mine.user_id, 0, theirs.issued, "", False, theirs.marks)._payload()
+    forged_payload = dataclasses.replace(theirs, who=mine.who)._payload()
     unsigned = f'"{forged_payload}|{"0" * 32}"'
-    for tag in (unsigned, anna_tag.replace("queue:", "queue:x"), "*", '"d1|garbage"'):
+    kiosk_kind = anna_tag.replace('"desk|', '"kiosk|')
+    for tag in (unsigned, anna_tag.replace("queue:", "queue:x"), kiosk_kind, "*", '"desk|x"'):
         again = poll(central, stranger, tag)
         assert again.status_code == 200 and call not in again.text
     ok(

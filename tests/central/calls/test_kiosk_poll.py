@@ -1,0 +1,191 @@
+"""A kiosk's poll of its call with nothing new is answered 304 from change marks (issue
+36), and everything the kiosk shows still reaches it at its next poll: its place in the
+queue, the official's chat, documents and connection, the call's end. Another kiosk
+cannot use a tag to learn anything of a call not its own."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from central.calls.kiosk_poll import QUEUED_FULL_EVERY_S
+from central.calls.poll_tags import PollTag
+from central.db.engine import session_scope
+from central.db.models import Call
+from central.db.types import utcnow
+from contract.call_api import CallStatus
+from devtools.builders import service_ids
+from devtools.central_server import RunningCentral, start_central
+from devtools.central_world import add_user, call_in_database, make_org, ok, user_id
+from tests.support.statements import counted
+
+
+@pytest.fixture(scope="module")
+def central(database_url: str) -> Iterator[RunningCentral]:
+    # A Janus that is never asked: the calls here never reach their media.
+    running = start_central(
+        database_url,
+        desk_gone_after_s=8,
+        call_kiosk_gone_after_s=60,
+        janus_url="http://127.0.0.1:9/janus",
+        janus_admin_url="http://127.0.0.1:9/admin",
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def world(central: RunningCentral, national: str) -> dict:
+    org = make_org(central, national)
+    service = service_ids()[0]
+    official = add_user(central, "official", org.id)
+    body = {"services": [service], "languages": ["fi"]}
+    ok(
+        central.request(
+            "PUT", f"/officials/{user_id(central, official)}", org.tokens["org_admin"], json=body
+        )
+    )
+    other = make_org(central, national, name="Toinen")
+    return {"org": org, "service": service, "official": official, "other": other}
+
+
+def poll(
+    central: RunningCentral, device_token: str, call: str, tag: str | None = None, after: int = 0
+):
+    headers = {"If-None-Match": tag} if tag else {}
+    return central.request(
+        "GET", f"/kiosk/calls/{call}?after={after}", device_token, headers=headers
+    )
+
+
+def settled(
+    central: RunningCentral, device_token: str, call: str, after: int = 0
+) -> tuple[dict, str]:
+    response = poll(central, device_token, call, after=after)
+    view, tag = ok(response), response.headers["ETag"]
+    for _ in range(3):
+        again = poll(central, device_token, call, tag, after)
+        if again.status_code == 304:
+            return view, tag
+        view, tag = ok(again), again.headers["ETag"]
+    raise AssertionError("the kiosk's answer never settled")
+
+
+def changed(
+    central: RunningCentral, device_token: str, call: str, tag: str, after: int = 0
+) -> dict:
+    response = poll(central, device_token, call, tag, after)
+    assert response.status_code == 200, "a change was answered 304"
+    return response.json()
+
+
+def test_a_queued_kiosk_learns_its_place_moved(central, world):
+    org = world["org"]
+    ahead = call_in_database(central, org, world["service"])
+    mine = call_in_database(central, org, world["service"])
+    view, tag = settled(central, org.device_token, mine)
+    assert view["position"] == 2
+    with counted(central) as statements:
+        response = poll(central, org.device_token, mine, tag)
+    assert response.status_code == 304 and response.content == b""
+    # The token's check and the call read with its marks (a full queued poll: 3–4).
+    assert len(statements) <= 2, "\n".join(statements)
+
+    ok(
+        central.request(
+            "POST", f"/kiosk/calls/{ahead}/end", org.device_token, json={"outcome": "left_queue"}
+        )
+    )
+    assert changed(central, org.device_token, mine, tag)["position"] == 1
+
+    # The estimate follows officials' presence, which no mark counts: at most this old.
+    _view, tag = settled(central, org.device_token, mine)
+    old = PollTag.decode(central.app.state.secret_key, "kiosk", tag)
+    aged = dataclasses.replace(old, issued=old.issued - QUEUED_FULL_EVERY_S)
+    assert (
+        poll(central, org.device_token, mine, aged.encode(central.app.state.secret_key)).status_code
+        == 200
+    )
+    ok(
+        central.request(
+            "POST", f"/kiosk/calls/{mine}/end", org.device_token, json={"outcome": "left_queue"}
+        )
+    )
+
+
+def test_an_active_calls_changes_reach_the_kiosk(central, world):
+    org, official = world["org"], world["official"]
+    me = user_id(central, official)
+    call = call_in_database(
+        central,
+        org,
+        world["service"],
+        status=CallStatus.ACTIVE,
+        official_id=me,
+        room="r-kiosk-poll",
+        official_seen_at=utcnow(),
+    )
+    view, tag = settled(central, org.device_token, call)
+    assert view["official_connected"] and view["messages"] == []
+
+    ok(
+        central.request("POST", f"/desk/calls/{call}/messages", official, json={"text": "Päivää"}),
+        201,
+    )
+    view = changed(central, org.device_token, call, tag)
+    assert [m["text"] for m in view["messages"]] == ["Päivää"]
+    last = view["messages"][-1]["id"]
+
+    # The kiosk's link turns poor: the desk is told; the kiosk has nothing new to read.
+    _view, tag = settled(central, org.device_token, call, last)
+    poor = central.request(
+        "GET",
+        f"/kiosk/calls/{call}?after={last}&link=poor",
+        org.device_token,
+        headers={"If-None-Match": tag},
+    )
+    assert poor.status_code == 304
+    assert ok(central.request("GET", f"/desk/calls/{call}", official))["kiosk_link"] == "poor"
+
+    # The official's desk falls silent: nothing is written, the time alone tells.
+    _view, tag = settled(central, org.device_token, call, last)
+    with session_scope(central.app.state.sessions) as db:
+        db.execute(
+            update(Call)
+            .where(Call.id == call)
+            .values(official_seen_at=utcnow() - timedelta(seconds=6))
+        )
+    assert changed(central, org.device_token, call, tag, last)["official_connected"] is False
+
+    _view, tag = settled(central, org.device_token, call, last)
+    ok(central.request("POST", f"/desk/calls/{call}/end", official, json={"outcome": "completed"}))
+    assert changed(central, org.device_token, call, tag, last)["status"] == "ended"
+
+
+def test_another_kiosks_tag_tells_it_nothing(central, world):
+    """A kiosk of another organisation (a valid device token) brings a tag of this
+    kiosk's call: for this call it gets 404 whatever the tag, and for its own call its
+    own full answer, never 304."""
+    org, other = world["org"], world["other"]
+    victim = call_in_database(central, org, world["service"])
+    _view, tag = settled(central, org.device_token, victim)
+    stolen = poll(central, other.device_token, victim, tag)
+    assert stolen.status_code == 404 and victim not in stolen.text and "ETag" not in stolen.headers
+
+    own = call_in_database(central, other, world["service"])
+    mine = poll(central, other.device_token, own, tag)
+    assert mine.status_code == 200 and victim not in mine.text
+    forged = tag.replace(victim, own)
+    assert poll(central, other.device_token, own, forged).status_code == 200
+    desk_kind = tag.replace('"kiosk|', '"desk|')
+    assert poll(central, other.device_token, own, desk_kind).status_code == 200
+    for call, token in ((victim, org.device_token), (own, other.device_token)):
+        ok(
+            central.request(
+                "POST", f"/kiosk/calls/{call}/end", token, json={"outcome": "left_queue"}
+            )
+        )
