@@ -123,13 +123,9 @@ def call_in_database(central: RunningCentral, org: Org, service_id: str, **field
 
     with session_scope(central.app.state.sessions) as db:
         fields.setdefault("provider_id", org.id)
+        fields.setdefault("kiosk_id", org.kiosk_id)
         call = Call(
-            org_id=org.id,
-            site_id=org.site_id,
-            kiosk_id=org.kiosk_id,
-            service_id=service_id,
-            language="fi",
-            **fields,
+            org_id=org.id, site_id=org.site_id, service_id=service_id, language="fi", **fields
         )
         db.add(call)
         db.flush()

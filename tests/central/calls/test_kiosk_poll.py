@@ -6,6 +6,7 @@ cannot use a tag to learn anything of a call not its own."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -20,7 +21,7 @@ from central.db.types import utcnow
 from contract.call_api import CallStatus
 from devtools.builders import service_ids
 from devtools.central_server import RunningCentral, start_central
-from devtools.central_world import add_user, call_in_database, make_org, ok, user_id
+from devtools.central_world import add_user, call_in_database, enrol, make_org, ok, user_id
 from tests.support.statements import counted
 
 
@@ -50,7 +51,13 @@ def world(central: RunningCentral, national: str) -> dict:
         )
     )
     other = make_org(central, national, name="Toinen")
-    return {"org": org, "service": service, "official": official, "other": other}
+    return {
+        "org": org,
+        "service": service,
+        "official": official,
+        "other": other,
+        "national": national,
+    }
 
 
 def poll(
@@ -189,3 +196,48 @@ def test_another_kiosks_tag_tells_it_nothing(central, world):
                 "POST", f"/kiosk/calls/{call}/end", token, json={"outcome": "left_queue"}
             )
         )
+
+
+def test_the_kiosks_call_session_sends_its_tag_back(central, world):
+    """The kiosk's own CallSession, on its real HTTP client: a queued call's polls come
+    back 304 while nothing moves, and its place still moves when a call ahead leaves."""
+    from kiosk.agent.client import CentralClient
+    from kiosk.call.session import CallSession
+
+    org = world["org"]
+    ok(
+        central.request(
+            "PUT",
+            f"/sites/{org.site_id}/catalogue",
+            world["national"],
+            json={"service_ids": [world["service"]]},
+        )
+    )
+    # Another kiosk of the site has a citizen waiting already.
+    other_kiosk, other_token = enrol(central, org.tokens["technician"], org.site_id)
+    ahead = call_in_database(central, org, world["service"], kiosk_id=other_kiosk)
+    client = CentralClient(central.base, org.device_token, insecure=True)
+    answers: list[int] = []
+    poll_once = client.poll
+
+    def observed(path, tag, **kw):
+        answer, new_tag = poll_once(path, tag, **kw)
+        answers.append(304 if answer is None else 200)
+        return answer, new_tag
+
+    client.poll = observed  # type: ignore[method-assign]  # observes, changes nothing
+    session = CallSession(client, None, None, poll_s=0.05)
+    try:
+        session.start(world["service"], "fi")
+        deadline = time.monotonic() + 10
+        while answers.count(304) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert answers.count(304) >= 5, answers
+        assert session.view.position == 2
+        body = {"outcome": "left_queue"}
+        ok(central.request("POST", f"/kiosk/calls/{ahead}/end", other_token, json=body))
+        while session.view.position != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert session.view.position == 1
+    finally:
+        session.close()
