@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -96,6 +97,14 @@ def run_command(central, kiosk_id: str, type_: str, timeout_s: float) -> dict:
 
     assert wait_for(done, timeout_s), f"{type_} not done: {states[-1]}"
     return states[-1]
+
+
+def keep_to_look_at(png: Path) -> Path:
+    """A screenshot of a booted image, kept in the ignored test-artifacts/images/ (a
+    tracked copy left every developer's tree changed after `./run image-test`)."""
+    folder = REPO / "test-artifacts" / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(png, folder / png.name))
 
 
 def words_on(png: Path) -> str:
