@@ -47,6 +47,9 @@ class CheckinScreen(KioskScreen):
             reader.when_card_inserted = lambda _atr: Clock.schedule_once(
                 lambda _dt: self.card_inserted()
             )
+            # A card put in while the screen slid in (or left in the reader) counts too.
+            if reader.status.get("card") == "present":
+                Clock.schedule_once(lambda _dt: self.card_inserted())
         camera = self.app.device("camera")
         self.camera_ok = False
         if camera is None:
