@@ -5,13 +5,18 @@ state.db survives a rollback across migrations both ways."""
 
 from __future__ import annotations
 
+import io
+import json
+import platform
 import subprocess
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from central.updates import bundle
+from contract.release import MANIFEST
 from devtools.central_server import start_central
 from devtools.central_world import make_org, ok
 from devtools.kiosk_world import (
@@ -290,3 +295,68 @@ def test_three_releases_are_kept_and_older_ones_removed(world, tmp_path):
     assert kiosk.shelf.versions() == ["0.6.0", "0.7.0", "0.8.0"]
     assert not kiosk.shelf.path(FACTORY).exists()
     assert kiosk.journal().committed == "0.8.0"
+
+
+def _built_for(bundle_path: Path, out: Path, **stamp: str) -> Path:
+    """The same bundle, its manifest saying it was built for another Python or machine
+    (as one built on the wrong build root would say)."""
+    manifest = bundle.read_manifest(bundle_path)
+    manifest.update(stamp)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / bundle_path.name
+    text = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    with (
+        tarfile.open(bundle_path) as source,
+        tarfile.open(target, "w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        info = tarfile.TarInfo(MANIFEST)
+        info.size = len(text)
+        tar.addfile(info, io.BytesIO(text))
+        for member in source.getmembers():
+            if member.name != MANIFEST:
+                tar.addfile(member, source.extractfile(member))
+    return target
+
+
+@pytest.mark.parametrize(
+    ("stamp", "said"),
+    [
+        ({"python": "cp313"}, "the bundle is for cp313, this kiosk runs cp3"),
+        (
+            {"machine": "aarch64" if platform.machine() != "aarch64" else "x86_64"},
+            "the bundle is for ",
+        ),
+    ],
+)
+def test_a_bundle_for_another_python_or_machine_is_refused_with_its_reason(
+    world, tmp_path, stamp, said
+):
+    kiosk, repo, central = world
+    org = kiosk.org  # type: ignore[attr-defined]
+    other = _built_for(_build(tmp_path, "0.4.0"), tmp_path / "restamped", **stamp)
+    repo.publish(other)
+    kiosk_id = credentials(kiosk.state_dir)["kiosk_id"]
+    body = {"release": "0.4.0", "kiosk_ids": [kiosk_id]}
+    deployment = ok(
+        central.request("POST", "/deployments", org.tokens["org_admin"], json=body), 201
+    )
+    kiosk.start_units()
+    store = kiosk.store()
+    wait_until(lambda: (store.get_state("update.desired") or {}).get("version") == "0.4.0",
+               30, "the agent did not hear of the deployment")  # fmt: skip
+    answer = kiosk.update("--no-ui-gate")
+    assert answer.startswith("release 0.4.0 refused: wrong_platform: "), answer
+    assert said in answer
+    # Nothing of it is installed; the factory release runs on.
+    assert kiosk.shelf.link("current") == kiosk.shelf.link("committed") == FACTORY
+    assert "0.4.0" not in kiosk.shelf.versions()
+
+    def central_view():
+        seen = ok(
+            central.request("GET", f"/deployments/{deployment['id']}", org.tokens["org_admin"])
+        )
+        return seen if seen["kiosks"][0]["state"] == "failed" else None
+
+    seen = wait_until(central_view, 30, "central never heard why")
+    assert "wrong_platform" in seen["kiosks"][0]["detail"] and said in seen["kiosks"][0]["detail"]
+    store.close()
