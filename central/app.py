@@ -80,7 +80,7 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAPI:
     settings = settings or Settings()
     log_scrub.install()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.database_pool_size)
     if migrate:
         upgrade(engine)
 

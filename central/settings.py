@@ -15,6 +15,8 @@ class Settings(BaseSettings):
 
     # `CENTRAL_DATABASE` is also read, for `central serve`'s workers (asgi.py).
     database_url: str = "sqlite:///central.db"
+    # PostgreSQL connections each worker keeps open, never more (central/db/engine.py).
+    database_pool_size: int = Field(default=20, ge=1, le=200)
     # How people and kiosks reach central (https://central.example.fi): the links in
     # invitation mails and enrolment QR codes. Set it in production: unset, links follow
     # the request's Host header, which whoever sends the request chooses.
