@@ -27,7 +27,7 @@ from central.access.policy import Access
 from central.api.deps import secret_key_of, settings_of
 from central.calls import change_marks, lifecycle
 from central.calls.desk_view import DeskState, official_of, state_for
-from central.calls.poll_tags import FULL_EVERY_S, UNKNOWN, PollTag
+from central.calls.poll_tags import FULL_EVERY_S, UNKNOWN, PollTag, issued_at
 from central.db.engine import commit_liveness
 from central.db.models import Call, ChangeMark, OfficialProfile, User
 from central.db.types import utcnow
@@ -136,7 +136,7 @@ def poll(
         kind="desk",
         who=me.id,
         after=after,
-        issued=int(now),
+        issued=issued_at(now, FULL_EVERY_S),
         call_id=shown,
         flag=bool(state.active and state.active.kiosk_connected),
         marks=versions,

@@ -20,7 +20,7 @@ from central.access.policy import Device
 from central.api.deps import secret_key_of, settings_of
 from central.calls import change_marks, lifecycle
 from central.calls.citizen_view import citizen_seen, citizen_view
-from central.calls.poll_tags import FULL_EVERY_S, PollTag
+from central.calls.poll_tags import FULL_EVERY_S, PollTag, issued_at
 from central.db.models import Call, ChangeMark
 from central.db.types import utcnow
 from central.errors import not_found
@@ -83,5 +83,7 @@ def poll(
     ):
         return None, if_none_match
     view = citizen_view(request, db, call, after)
-    tag = PollTag("kiosk", device.kiosk_id, after, int(now), call.id, connected, marks)
+    limit = QUEUED_FULL_EVERY_S if call.status == CallStatus.QUEUED else FULL_EVERY_S
+    issued = issued_at(now, limit)
+    tag = PollTag("kiosk", device.kiosk_id, after, issued, call.id, connected, marks)
     return view, tag.encode(secret)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,6 +24,14 @@ FULL_EVERY_S = 30
 UNKNOWN = -1
 
 Kind = Literal["desk", "kiosk"]
+
+
+def issued_at(now: float, limit_s: float) -> int:
+    """A new tag's time, moved by a random quarter of its limit either way: tags made
+    together (every desk after a restart, every kiosk that queued at once) would
+    otherwise all come due together, and their full answers with them (seen as latency
+    spikes every 10 s in bench/central_scale.py). On average a tag lasts its limit."""
+    return int(now + random.uniform(-limit_s / 4, limit_s / 4))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import CursorResult, Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Executable
 
@@ -118,13 +120,41 @@ def make_engine(url: str = DEFAULT_DATABASE_URL, pool_size: int = POOL_SIZE) -> 
         on_disk = parsed.database and parsed.database != ":memory:"
         _serialise_transactions(engine, Path(f"{parsed.database}.lock") if on_disk else None)
         return engine
-    return create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": 10},
+    engine = create_engine(
+        url, pool_size=pool_size, max_overflow=0, connect_args={"connect_timeout": 10}
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+# A connection idle longer than this is asked whether it still works before it is used.
+PING_AFTER_IDLE_S = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Checks a connection that sat idle before handing it out (a server restarted, a
+    standby promoted, a firewall that forgot it): a dead one is replaced, unseen by the
+    request. SQLAlchemy's `pool_pre_ping` asks on every checkout, which was a tenth of the
+    machine at 400 polls/s; a connection in steady use is asked nothing. One that dies
+    between two uses a moment apart fails its request once (503 `database_unavailable`),
+    and that failure has the whole pool replaced."""
+
+    def checkin(_dbapi: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            with dbapi.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi.rollback()
+        except Exception as exc:  # noqa: BLE001 - any failure: take another connection
+            raise DisconnectionError(f"an idle connection no longer works: {exc}") from exc
+
+    event.listen(engine, "checkin", checkin)
+    event.listen(engine, "checkout", checkout)
 
 
 def commit_liveness(db: Session, written: bool = False) -> None:
