@@ -13,9 +13,9 @@ import pytest
 
 from contract.call_api import CallStatus
 from devtools.builders import service_ids
-from devtools.central_server import RunningCentral, start_central
+from devtools.central_server import RunningCentral
 from devtools.central_world import call_in_database, make_org, ok, user_id
-from tests.support.statements import counted
+from tests.support.statements import central_without_media, counted
 
 # The desk_gone_after_s here: the official's "still here" is written every 1 s at most
 # (0.5 s was too short for "right after another" on a loaded machine).
@@ -24,16 +24,10 @@ GONE_S = 4
 
 @pytest.fixture(scope="module")
 def central(database_url: str) -> Iterator[RunningCentral]:
-    # A Janus that is never asked: the active call's join only names it.
-    running = start_central(
-        database_url,
-        desk_gone_after_s=GONE_S,
-        call_kiosk_gone_after_s=GONE_S,
-        janus_url="http://127.0.0.1:9/janus",
-        janus_admin_url="http://127.0.0.1:9/admin",
-    )
-    yield running
-    running.stop()
+    with central_without_media(
+        database_url, desk_gone_after_s=GONE_S, call_kiosk_gone_after_s=GONE_S
+    ) as running:
+        yield running
 
 
 def writes(statements: list[str]) -> list[str]:

@@ -1,5 +1,5 @@
-"""The statements the requests of a running central send while a block runs: what the
-poll-cost tests count (issue 36)."""
+"""What the poll tests share: a central whose calls never reach media, and the statements
+its requests send while a block runs (issue 36)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from devtools.central_server import RunningCentral
+from devtools.central_server import RunningCentral, start_central
 
 
 @contextmanager
@@ -28,3 +28,18 @@ def counted(central: RunningCentral) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+
+
+# A Janus that is never asked: the calls of these tests never reach their media, and an
+# active call's join only names it.
+NO_MEDIA = {"janus_url": "http://127.0.0.1:9/janus", "janus_admin_url": "http://127.0.0.1:9/admin"}
+
+
+@contextmanager
+def central_without_media(database_url: str, **settings: object) -> Iterator[RunningCentral]:
+    """A central for tests of what polls cost and tell, whose calls never reach media."""
+    running = start_central(database_url, **NO_MEDIA, **settings)
+    try:
+        yield running
+    finally:
+        running.stop()

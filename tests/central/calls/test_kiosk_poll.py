@@ -20,23 +20,17 @@ from central.db.models import Call
 from central.db.types import utcnow
 from contract.call_api import CallStatus
 from devtools.builders import service_ids
-from devtools.central_server import RunningCentral, start_central
+from devtools.central_server import RunningCentral
 from devtools.central_world import add_user, call_in_database, enrol, make_org, ok, user_id
-from tests.support.statements import counted
+from tests.support.statements import central_without_media, counted
 
 
 @pytest.fixture(scope="module")
 def central(database_url: str) -> Iterator[RunningCentral]:
-    # A Janus that is never asked: the calls here never reach their media.
-    running = start_central(
-        database_url,
-        desk_gone_after_s=8,
-        call_kiosk_gone_after_s=60,
-        janus_url="http://127.0.0.1:9/janus",
-        janus_admin_url="http://127.0.0.1:9/admin",
-    )
-    yield running
-    running.stop()
+    with central_without_media(
+        database_url, desk_gone_after_s=8, call_kiosk_gone_after_s=60
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
