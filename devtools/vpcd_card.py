@@ -132,7 +132,9 @@ def start_pcscd() -> subprocess.Popen[bytes]:
     lock, for the next time it happens.
     """
     log_path = Path(tempfile.gettempdir()) / "pcscd-test.log"
-    for attempt in range(5):
+    # Eight tries, about two minutes: the spells when no new pcscd shows its reader last
+    # about a minute (one fresh-clone run saw five tries in 52 s all fail).
+    for attempt in range(8):
         # The old pcscd must be gone, port and all: a new one cannot bind vpcd's port
         # while it lingers, and the old listener would pass for the new one.
         subprocess.run(["pkill", "-x", "pcscd"], check=False)
