@@ -23,7 +23,7 @@ from central.access import audit
 from central.access.policy import Access, allowed
 from central.api.deps import media_rooms_of, rooms_of, secret_key_of
 from central.api.kiosk_calls import BINARY_BODY, MessageIn
-from central.api.schemas import errors
+from central.api.schemas import NOT_MODIFIED, errors, tagged
 from central.appointments import day as appointment_day
 from central.calls import conversation, desk_poll, lifecycle, parties, queue
 from central.calls.desk_view import (
@@ -84,7 +84,7 @@ desk_user = allowed("desk.use")
 @router.get(
     "/state",
     response_model=DeskState,
-    responses={**errors(401, 403), 304: {"description": "Nothing changed since the ETag sent"}},
+    responses={**errors(401, 403), **NOT_MODIFIED},
 )
 def desk_state(
     request: Request,
@@ -97,12 +97,7 @@ def desk_state(
     call. Polled every 2 s by the desk page; each poll keeps the official "here". Send
     the last answer's `ETag` back as `If-None-Match`: while nothing changed the answer
     is `304` with no body (and costs central a fraction of a full one)."""
-    state, tag = desk_poll.poll(request, access, after, if_none_match)
-    headers = {"ETag": tag, "Cache-Control": "no-store"}
-    if state is None:
-        return Response(status_code=304, headers=headers)
-    response.headers.update(headers)
-    return state
+    return tagged(response, *desk_poll.poll(request, access, after, if_none_match))
 
 
 @router.put("/presence", response_model=Presence, responses=errors(401, 403, 422))

@@ -28,7 +28,7 @@ from central.api.deps import (
     secret_key_of,
     settings_of,
 )
-from central.api.schemas import errors
+from central.api.schemas import NOT_MODIFIED, errors, tagged
 from central.calls import conversation, kiosk_poll, lifecycle
 from central.calls.citizen_view import citizen_view, from_citizen
 from central.db.models import Booking, Call, Service
@@ -171,10 +171,7 @@ def request_call(
 @router.get(
     "/calls/{call_id}",
     response_model=call_api.KioskCall,
-    responses={
-        **errors(401, 403, 404),
-        304: {"description": "Nothing changed since the ETag sent"},
-    },
+    responses={**errors(401, 403, 404), **NOT_MODIFIED},
 )
 def call_state(
     *,
@@ -194,14 +191,10 @@ def call_state(
     """The call as the kiosk sees it; asking is also the kiosk's "still here", and says
     how its link is (the official's desk then sends less on a poor one). Send the last
     answer's `ETag` back as `If-None-Match`: while nothing changed, `304` with no body."""
-    view, tag = kiosk_poll.poll(
+    answer = kiosk_poll.poll(
         request, db, device, call_id, after, link, camera, microphone, if_none_match
     )
-    headers = {"ETag": tag, "Cache-Control": "no-store"}
-    if view is None:
-        return Response(status_code=304, headers=headers)
-    response.headers.update(headers)
-    return view
+    return tagged(response, *answer)
 
 
 @router.post(

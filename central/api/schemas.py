@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+from fastapi import Response
 from pydantic import BaseModel, Field
 
 # Integers a client sends are bounded so they fit a 32-bit database column everywhere.
@@ -34,6 +35,21 @@ class ErrorBody(BaseModel):
 def errors(*statuses: int) -> dict[int | str, dict[str, object]]:
     """OpenAPI `responses` entries for the error statuses an endpoint can return."""
     return {status: {"model": ErrorBody} for status in statuses}
+
+
+# What a conditional poll (`If-None-Match`) may also answer.
+NOT_MODIFIED: dict[int | str, dict[str, object]] = {
+    304: {"description": "Nothing changed since the ETag sent"}
+}
+
+
+def tagged(response: Response, body: Any, tag: str) -> Any:
+    """A polled answer with its `ETag`: the body, or `304` with none when it is None."""
+    headers = {"ETag": tag, "Cache-Control": "no-store"}
+    if body is None:
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return body
 
 
 class Done(BaseModel):

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import ColumnElement, ScalarSelect, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -46,12 +46,16 @@ _PENDING = "change_marks"
 _LIVENESS = {Call: {"kiosk_seen_at", "official_seen_at"}, OfficialProfile: {"seen_at"}}
 
 
+CALL = "call:"
+QUEUE = "queue:"
+
+
 def call_scope(call_id: str) -> str:
-    return f"call:{call_id}"
+    return f"{CALL}{call_id}"
 
 
 def queue_scope(org_id: str | None) -> str:
-    return f"queue:{org_id or '-'}"
+    return f"{QUEUE}{org_id or '-'}"
 
 
 def user_scope(user_id: str) -> str:
@@ -81,6 +85,12 @@ def scopes_of(row: Any) -> set[str]:
 def touch(db: Session, *scopes: str) -> None:
     """Counts a change the session cannot see (a bulk `update()`), at the next commit."""
     db.info.setdefault(_PENDING, set()).update(scopes)
+
+
+def version_of(scope: str | ColumnElement[str]) -> ScalarSelect[int]:
+    """A scope's count as a subquery (NULL: never changed), for a poll to read its marks
+    in the same statement as whatever else it reads."""
+    return select(ChangeMark.version).where(ChangeMark.scope == scope).scalar_subquery()
 
 
 def read(db: Session, scopes: Iterable[str]) -> dict[str, int]:
@@ -129,15 +139,10 @@ def _forget(session: Session, _previous: Any = None) -> None:
     session.info.pop(_PENDING, None)
 
 
-_installed = False
-
-
 def install() -> None:
     """Hooks every ORM session (once per process): central's and the tests' alike."""
-    global _installed
-    if _installed:
+    if event.contains(Session, "after_flush", _collect):
         return
     event.listen(Session, "after_flush", _collect)
     event.listen(Session, "before_commit", _bump)
     event.listen(Session, "after_rollback", _forget)
-    _installed = True

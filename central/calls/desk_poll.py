@@ -29,7 +29,7 @@ from central.calls import change_marks, lifecycle
 from central.calls.desk_view import DeskState, official_of, state_for
 from central.calls.poll_tags import FULL_EVERY_S, UNKNOWN, PollTag, issued_at
 from central.db.engine import commit_liveness
-from central.db.models import Call, ChangeMark, OfficialProfile, User
+from central.db.models import Call, OfficialProfile, User
 from central.db.types import utcnow
 from contract.roles import Role
 
@@ -60,22 +60,20 @@ class Snapshot:
 
 def snapshot(db: Session, user: User, call_id: str) -> Snapshot:
     scopes = scopes_for(user, call_id)
-    columns = [
-        select(ChangeMark.version).where(ChangeMark.scope == scope).scalar_subquery()
-        for scope in scopes
-    ]
-    columns.append(
-        select(OfficialProfile.seen_at).where(OfficialProfile.user_id == user.id).scalar_subquery()
-    )
-    if call_id:
-        columns += [
-            select(column).where(Call.id == call_id).scalar_subquery()
-            for column in (Call.kiosk_seen_at, Call.official_seen_at, Call.official_id)
-        ]
-    row = list(db.execute(select(*columns)).one())
-    marks = {scope: int(version or 0) for scope, version in zip(scopes, row, strict=False)}
-    rest = row[len(scopes) :] + [None, None, None]
-    return Snapshot(marks, rest[0], rest[1], rest[2], rest[3])
+    of_call = (Call.kiosk_seen_at, Call.official_seen_at, Call.official_id)
+    row = db.execute(
+        select(
+            select(OfficialProfile.seen_at)
+            .where(OfficialProfile.user_id == user.id)
+            .scalar_subquery(),
+            # No call: NULLs in their place.
+            *(select(column).where(Call.id == call_id).scalar_subquery() for column in of_call),
+            *(change_marks.version_of(scope) for scope in scopes),
+        )
+    ).one()
+    desk_seen, kiosk_seen, official_seen, call_official, *versions = row
+    marks = {scope: int(version or 0) for scope, version in zip(scopes, versions, strict=True)}
+    return Snapshot(marks, desk_seen, kiosk_seen, official_seen, call_official)
 
 
 def _keep_here(request: Request, db: Session, user: User, seen: Snapshot, call_id: str) -> None:
@@ -83,7 +81,7 @@ def _keep_here(request: Request, db: Session, user: User, seen: Snapshot, call_i
     settings = settings_of(request)
     now = utcnow()
     written = False
-    if lifecycle.liveness_due(seen.desk_seen, now, settings.desk_gone_after_s):
+    if lifecycle.desk_seen_due(seen.desk_seen, now, settings):
         db.execute(
             update(OfficialProfile).where(OfficialProfile.user_id == user.id).values(seen_at=now)
         )
@@ -91,7 +89,7 @@ def _keep_here(request: Request, db: Session, user: User, seen: Snapshot, call_i
     if (
         call_id
         and seen.call_official == user.id
-        and lifecycle.liveness_due(seen.official_seen, now, settings.desk_gone_after_s / 2)
+        and lifecycle.official_seen_due(seen.official_seen, now, settings)
     ):
         db.execute(update(Call).where(Call.id == call_id).values(official_seen_at=now))
         written = True
@@ -113,16 +111,9 @@ def poll(
     now = time.time()
     marks = snapshot(db, me, call_id)
     connected = bool(call_id) and lifecycle.kiosk_connected(marks.kiosk_seen, utcnow())
-    if (
-        seen is not None
-        and if_none_match is not None
-        and seen.after == after
-        and now - seen.issued < FULL_EVERY_S
-        and seen.marks == marks.marks
-        and seen.flag == connected
-    ):
+    if seen is not None and seen.holds(me.id, after, marks.marks, connected, now, FULL_EVERY_S):
         _keep_here(request, db, me, marks, call_id)
-        return None, if_none_match
+        return None, seen.encode(secret)
     state = state_for(request, access, after)
     shown = state.active.id if state.active else ""
     versions = dict(marks.marks)

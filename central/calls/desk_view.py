@@ -329,7 +329,7 @@ def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
     now = utcnow()
     me = official_of(access)
     profile = lifecycle.profile_of(db, me.id)
-    if lifecycle.liveness_due(profile.seen_at, now, settings.desk_gone_after_s):
+    if lifecycle.desk_seen_due(profile.seen_at, now, settings):
         profile.seen_at = now
     active = db.scalar(
         select(Call).where(Call.official_id == me.id, Call.status == CallStatus.ACTIVE)
@@ -337,7 +337,7 @@ def state_for(request: Request, access: Access, after: int = 0) -> DeskState:
     # The citizen's side shows the official connected while this is under half of
     # `desk_gone_after_s` old.
     if active is not None:
-        if lifecycle.liveness_due(active.official_seen_at, now, settings.desk_gone_after_s / 2):
+        if lifecycle.official_seen_due(active.official_seen_at, now, settings):
             active.official_seen_at = now
     elif joined := parties.active_party_of(db, me.id):
         active = joined[1]  # an interpreter's, or an expert's in another organisation's call

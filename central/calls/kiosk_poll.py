@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 from fastapi import Request
-from sqlalchemy import ColumnElement, ScalarSelect, literal, select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from central.access.policy import Device
@@ -21,7 +21,7 @@ from central.api.deps import secret_key_of, settings_of
 from central.calls import change_marks, lifecycle
 from central.calls.citizen_view import citizen_seen, citizen_view
 from central.calls.poll_tags import FULL_EVERY_S, PollTag, issued_at
-from central.db.models import Call, ChangeMark
+from central.db.models import Call
 from central.db.types import utcnow
 from central.errors import not_found
 from contract import call_api
@@ -31,8 +31,8 @@ from contract.call_api import CallStatus
 QUEUED_FULL_EVERY_S = 10
 
 
-def _mark(scope: ColumnElement[str]) -> ScalarSelect[int]:
-    return select(ChangeMark.version).where(ChangeMark.scope == scope).scalar_subquery()
+def _full_every(status: CallStatus) -> float:
+    return QUEUED_FULL_EVERY_S if status == CallStatus.QUEUED else FULL_EVERY_S
 
 
 def poll(
@@ -52,8 +52,8 @@ def poll(
     row = db.execute(
         select(
             Call,
-            _mark(literal("call:") + Call.id),
-            _mark(literal("queue:") + Call.provider_id),
+            change_marks.version_of(literal(change_marks.CALL) + Call.id),
+            change_marks.version_of(literal(change_marks.QUEUE) + Call.provider_id),
         ).where(Call.id == call_id)
     ).one_or_none()
     if row is None or row[0].kiosk_id != device.kiosk_id:
@@ -69,21 +69,14 @@ def poll(
         call, settings_of(request), utcnow()
     )
     seen = PollTag.decode(secret, "kiosk", if_none_match)
-    limit = QUEUED_FULL_EVERY_S if status == CallStatus.QUEUED else FULL_EVERY_S
     if (
         seen is not None
-        and if_none_match is not None
-        and seen.who == device.kiosk_id
         and seen.call_id == call.id
-        and seen.after == after
-        and now - seen.issued < limit
-        and seen.marks == marks
-        and seen.flag == connected
         and call.status == status
+        and seen.holds(device.kiosk_id, after, marks, connected, now, _full_every(status))
     ):
-        return None, if_none_match
+        return None, seen.encode(secret)
     view = citizen_view(request, db, call, after)
-    limit = QUEUED_FULL_EVERY_S if call.status == CallStatus.QUEUED else FULL_EVERY_S
-    issued = issued_at(now, limit)
+    issued = issued_at(now, _full_every(call.status))
     tag = PollTag("kiosk", device.kiosk_id, after, issued, call.id, connected, marks)
     return view, tag.encode(secret)

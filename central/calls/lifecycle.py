@@ -121,6 +121,17 @@ def official_gone(call: Call, settings: Settings, now: datetime) -> bool:
     )
 
 
+def desk_seen_due(seen: datetime | None, now: datetime, settings: Settings) -> bool:
+    """Whether a desk's poll writes the official's "still here" (their presence) again."""
+    return liveness_due(seen, now, settings.desk_gone_after_s)
+
+
+def official_seen_due(seen: datetime | None, now: datetime, settings: Settings) -> bool:
+    """Whether it writes the official's "still here" on their call again: read against half
+    of `desk_gone_after_s` (`official_connected`)."""
+    return liveness_due(seen, now, settings.desk_gone_after_s / 2)
+
+
 def liveness_due(seen: datetime | None, now: datetime, limit_s: float) -> bool:
     """Whether a "still here" time must be written again: once a quarter of the limit it is
     read against has passed. A desk polls every 2 s and a kiosk every second; writing each

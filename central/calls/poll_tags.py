@@ -49,6 +49,19 @@ class PollTag:
         flag = int(self.flag)
         return f"{self.kind}|{self.who}|{self.after}|{self.issued}|{self.call_id}|{flag}|{marks}"
 
+    def holds(
+        self, who: str, after: int, marks: dict[str, int], flag: bool, now: float, limit_s: float
+    ) -> bool:
+        """Whether an answer built now would be the one this tag came with: the same
+        asker and chat lines, every mark and the flag unchanged, the tag not yet due."""
+        return (
+            self.who == who
+            and self.after == after
+            and now - self.issued < limit_s
+            and self.marks == marks
+            and self.flag == flag
+        )
+
     def encode(self, secret: bytes) -> str:
         payload = self._payload()
         return f'"{payload}|{_mac(secret, payload)}"'

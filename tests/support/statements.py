@@ -1,15 +1,17 @@
-"""What the poll tests share: a central whose calls never reach media, and the statements
-its requests send while a block runs (issue 36)."""
+"""What the poll tests share: a central whose calls never reach media, the statements its
+requests send while a block runs, and polling until nothing changes (issue 36)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event
 
 from devtools.central_server import RunningCentral, start_central
+from devtools.central_world import ok
 
 
 @contextmanager
@@ -43,3 +45,23 @@ def central_without_media(database_url: str, **settings: object) -> Iterator[Run
         yield running
     finally:
         running.stop()
+
+
+def settled(ask: Callable[[str | None], Any], who: str) -> tuple[dict, str]:
+    """Polls (`ask(tag)`) until the answer is 304: a tag naming a newly shown call is
+    answered in full once more. The last full answer and its tag."""
+    response = ask(None)
+    answer, tag = ok(response), response.headers["ETag"]
+    for _ in range(3):
+        again = ask(tag)
+        if again.status_code == 304:
+            return answer, tag
+        answer, tag = ok(again), again.headers["ETag"]
+    raise AssertionError(f"the {who}'s answer never settled")
+
+
+def changed(ask: Callable[[str | None], Any], tag: str) -> dict:
+    """The answer to a poll with `tag`, which must be a full one."""
+    response = ask(tag)
+    assert response.status_code == 200, "a change was answered 304"
+    return response.json()

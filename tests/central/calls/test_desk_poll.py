@@ -22,6 +22,7 @@ from contract.call_api import CallStatus
 from devtools.builders import service_ids
 from devtools.central_server import RunningCentral
 from devtools.central_world import add_user, agree, call_in_database, make_org, ok, user_id
+from tests.support import statements as support
 from tests.support.statements import central_without_media, counted
 
 GONE_S = 4
@@ -95,22 +96,11 @@ def poll(central: RunningCentral, token: str, tag: str | None = None, after: int
 
 
 def settled(central: RunningCentral, token: str, after: int = 0) -> tuple[dict, str]:
-    """Polls until the answer is 304 (a tag that names a newly shown call is answered in
-    full once more), and returns the last full state and its tag."""
-    response = poll(central, token, after=after)
-    state, tag = response.json(), response.headers["ETag"]
-    for _ in range(3):
-        again = poll(central, token, tag, after)
-        if again.status_code == 304:
-            return state, tag
-        state, tag = ok(again), again.headers["ETag"]
-    raise AssertionError("the desk's answer never settled")
+    return support.settled(lambda tag: poll(central, token, tag, after), "desk")
 
 
 def changed(central: RunningCentral, token: str, tag: str, after: int = 0) -> dict:
-    response = poll(central, token, tag, after)
-    assert response.status_code == 200, "a change was answered 304"
-    return response.json()
+    return support.changed(lambda tag: poll(central, token, tag, after), tag)
 
 
 def test_an_unchanged_desk_is_answered_304_in_two_statements(central, world):

@@ -22,6 +22,7 @@ from contract.call_api import CallStatus
 from devtools.builders import service_ids
 from devtools.central_server import RunningCentral
 from devtools.central_world import add_user, call_in_database, enrol, make_org, ok, user_id
+from tests.support import statements as support
 from tests.support.statements import central_without_media, counted
 
 
@@ -66,22 +67,13 @@ def poll(
 def settled(
     central: RunningCentral, device_token: str, call: str, after: int = 0
 ) -> tuple[dict, str]:
-    response = poll(central, device_token, call, after=after)
-    view, tag = ok(response), response.headers["ETag"]
-    for _ in range(3):
-        again = poll(central, device_token, call, tag, after)
-        if again.status_code == 304:
-            return view, tag
-        view, tag = ok(again), again.headers["ETag"]
-    raise AssertionError("the kiosk's answer never settled")
+    return support.settled(lambda tag: poll(central, device_token, call, tag, after), "kiosk")
 
 
 def changed(
     central: RunningCentral, device_token: str, call: str, tag: str, after: int = 0
 ) -> dict:
-    response = poll(central, device_token, call, tag, after)
-    assert response.status_code == 200, "a change was answered 304"
-    return response.json()
+    return support.changed(lambda tag: poll(central, device_token, call, tag, after), tag)
 
 
 def test_a_queued_kiosk_learns_its_place_moved(central, world):
