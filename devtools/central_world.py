@@ -62,9 +62,10 @@ def make_org(
     name: str = "Kunta",
     interpretation_service: bool = False,
     ptv_id: str | None = None,
+    timezone: str = "Europe/Helsinki",
 ) -> Org:
     """An organisation with one site, a user of every role and (optionally) one kiosk.
-    `ptv_id`: the PTV organisation whose services are its own."""
+    `ptv_id`: the PTV organisation whose services are its own; `timezone`: its site's."""
     body: dict[str, Any] = {"name": name, "interpretation_service": interpretation_service}
     if ptv_id is not None:
         body["ptv_id"] = ptv_id
@@ -74,7 +75,7 @@ def make_org(
             "POST",
             f"/organisations/{org['id']}/sites",
             national,
-            json={"name": "Yhteispalvelupiste", "timezone": "Europe/Helsinki"},
+            json={"name": "Yhteispalvelupiste", "timezone": timezone},
         ),
         201,
     )

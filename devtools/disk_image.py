@@ -7,6 +7,7 @@ state.db from the state partition after a power cut."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import struct
@@ -216,3 +217,28 @@ def file_system_features(image: Path, name: str) -> list[str]:
     part = partition(image, name)
     header = _run(["dumpe2fs", "-h", f"{image}?offset={part.offset}"])
     return _field(header, "Filesystem features").split()
+
+
+def initramfs_names(initrd: Path) -> list[str]:
+    """The paths in an initramfs (zstd- or gzip-compressed newc cpio archives, one after
+    another), read here without cpio or unmkinitramfs: what the kernel has before the root
+    is mounted (the Pi 5's SD card driver must be among them)."""
+    raw = initrd.read_bytes()
+    if raw[:4] == b"\x28\xb5\x2f\xfd":
+        raw = subprocess.run(["zstd", "-dc"], input=raw, capture_output=True, check=True).stdout
+    elif raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    names: list[str] = []
+    at = 0
+    while at + 110 <= len(raw):
+        if raw[at : at + 6] != b"070701":
+            at += 1  # the padding between archives
+            continue
+        fields = [int(raw[at + 6 + 8 * i : at + 14 + 8 * i], 16) for i in range(13)]
+        size, name_size = fields[6], fields[11]
+        name = raw[at + 110 : at + 110 + name_size - 1].decode()
+        at = (at + 110 + name_size + 3) & ~3
+        at = (at + size + 3) & ~3
+        if name != "TRAILER!!!":
+            names.append(name)
+    return names

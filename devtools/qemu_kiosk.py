@@ -3,9 +3,10 @@ Debian's OVMF, a virtio GPU, the serial console in a file, QMP for screendumps a
 pulling the plug. For the boot tests and the boot-time benchmark.
 
 The arm64 (Raspberry Pi) image boots on QEMU's `virt` machine with a Pi 4's CPU
-(Cortex-A72), in emulation: QEMU has no Pi 4 board, so the Pi's firmware is skipped and
+(Cortex-A72), in emulation: QEMU has no Pi board, so the Pi's firmware is skipped and
 the kernel, initrd and command line are taken from the image's own boot partition
-(config.txt and cmdline.txt, as the Pi's firmware reads them).
+(config.txt and cmdline.txt, as the firmware of the board named by `pi_board`, "pi4" or
+"pi5", reads them: the Pi 5's section names the unpacked kernel).
 
 Networking is QEMU's user mode, restricted: the guest reaches nothing but the ports
 forwarded to the host's loopback (`forward={"10.0.2.100:8000": 8000}`), and the host
@@ -66,6 +67,7 @@ class QemuKiosk:
         tcg: bool | None = None,
         arch: str = "x86-64",
         host_forward: dict[int, int] | None = None,
+        pi_board: str = "pi4",
     ) -> None:
         self.image = image
         self.workdir = workdir
@@ -97,7 +99,7 @@ class QemuKiosk:
         if arch == "arm64":
             self.args = [
                 "qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a72",
-                *self._pi_boot(image, workdir), "-device", "virtio-gpu-pci", *common,
+                *self._pi_boot(image, workdir, pi_board), "-device", "virtio-gpu-pci", *common,
             ]  # fmt: skip
         elif arch == "x86-64":
             self.args = self._pc_args(common)
@@ -107,18 +109,31 @@ class QemuKiosk:
         self.started = 0.0
 
     @staticmethod
-    def _pi_boot(image: Path, workdir: Path) -> list[str]:
-        """-kernel, -initrd and -append as the Pi's firmware would take them from the boot
-        partition, the console on the virt machine's serial port instead of the Pi's."""
+    def pi_config(text: str, board: str) -> dict[str, str]:
+        """config.txt's settings as the given board's firmware reads them ("pi4", "pi5"):
+        lines under a [filter] count only for [all] and that board, and a later setting
+        overrides an earlier one."""
+        settings: dict[str, str] = {}
+        applies = True
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("[") and line.endswith("]"):
+                applies = line[1:-1] in ("all", board)
+                continue
+            words = line.replace("=", " ", 1).split(None, 1)
+            if applies and len(words) == 2:
+                settings[words[0]] = words[1].strip()
+        return settings
+
+    @classmethod
+    def _pi_boot(cls, image: Path, workdir: Path, board: str) -> list[str]:
+        """-kernel, -initrd and -append as the board's firmware would take them from the
+        boot partition, the console on the virt machine's serial port instead of the Pi's."""
         config = disk_image.read_boot_file(image, "config.txt", workdir / "config.txt")
-        wanted = dict.fromkeys(("kernel", "initramfs"), "")
-        for line in config.read_text().splitlines():
-            words = line.replace("=", " ", 1).split()
-            if len(words) >= 2 and words[0] in wanted:
-                wanted[words[0]] = words[1]
-        if not all(wanted.values()):
+        wanted = cls.pi_config(config.read_text(), board)
+        if not wanted.get("kernel") or not wanted.get("initramfs"):
             raise RuntimeError(f"config.txt names no kernel or initramfs: {config.read_text()}")
-        kernel = disk_image.read_boot_file(image, wanted["kernel"], workdir / "vmlinuz")
+        kernel = disk_image.read_boot_file(image, wanted["kernel"], workdir / "kernel")
         initrd = disk_image.read_boot_file(image, wanted["initramfs"], workdir / "initrd.img")
         cmdline = disk_image.read_boot_file(image, "cmdline.txt", workdir / "cmdline.txt")
         options = [o for o in cmdline.read_text().split() if not o.startswith("console=")]

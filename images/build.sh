@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# Build the kiosk's Debian 12 root filesystem: the software as the factory release in
-# /opt/palvelupiste (a release bundle, installed offline), the units enabled, the kiosk
-# user, a read-only root with the state on its own partition, unattended security
-# upgrades for the OS.
+# Build the kiosk's Debian 13 ("trixie") root filesystem: the software as the factory
+# release in /opt/palvelupiste (a release bundle, installed offline), the units enabled,
+# the kiosk user, a read-only root with the state on its own partition, unattended
+# security upgrades for the OS.
 #
 #   images/build.sh [--no-software] [--tar] [--kernel] [--arch amd64|arm64] [--release-root ROOT.json] OUTPUT_DIR
 #
-# Needs root and mmdebstrap. Packages come from this machine's apt sources; the Python
-# packages come from a release bundle built here (`python -m central.updates.cli build`, also left in
-# OUTPUT_DIR to publish). --release-root: the release repository's root.json, the trust
-# anchor kiosks verify updates with (without it, the image installs no updates).
+# Needs root and mmdebstrap. Packages come from Debian's mirror (deb.debian.org, or
+# DEBIAN_MIRROR); the Python packages come from a release bundle built here, in a
+# throwaway Debian 13 build root of the image's own architecture (its Python, 3.13, and
+# its CPU: a bundle is built on the kiosk's own kind of machine, central/updates/bundle.py),
+# also left in OUTPUT_DIR to publish. --release-root: the release repository's root.json,
+# the trust anchor kiosks verify updates with (without it, the image installs no updates).
 # Output: OUTPUT_DIR/rootfs (and OUTPUT_DIR/palvelupiste-rootfs.tar.gz with --tar).
 # --kernel adds the kernel and what a bootable disk needs (images/disk.sh makes the disk).
-# --arch arm64 on an x86-64 machine builds for the Raspberry Pi 4 through qemu-user
-# (binfmt_misc; ./run image-test installs it): Debian's arm64 kernel and the Pi's firmware
-# from Debian (raspi-firmware, in non-free-firmware), and the release bundle built in an
-# arm64 build root, since a bundle is built on the kiosk's own CPU (central/updates/bundle.py).
+# --arch arm64 on an x86-64 machine builds for the Raspberry Pi 4, 400, CM4 and 5 through
+# qemu-user (binfmt_misc; ./run image-test installs it): the kernel from trixie-backports
+# (Debian 13's own 6.12 has the Pi 5's device tree but not its SD card, USB or Ethernet
+# drivers), the Pi's firmware from Debian (raspi-firmware, in non-free-firmware).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,7 +42,8 @@ done
 case "$ARCH" in amd64|arm64) ;; *) echo "--arch: amd64 or arm64, not $ARCH" >&2; exit 2 ;; esac
 OUT=$(mkdir -p "$1" && cd "$1" && pwd)
 ROOT="$OUT/rootfs"
-PY="${PYTHON:-$REPO/.venv/bin/python}"
+SUITE=trixie
+MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 [ "$(id -u)" -eq 0 ] || { echo "images/build.sh must run as root (mmdebstrap --mode=root)" >&2; exit 2; }
@@ -74,20 +77,47 @@ if [ "$KERNEL" -eq 1 ]; then
     # zstd: the initramfs compressed with it (without it, gzip: larger, slower to unpack).
     PACKAGES+=(e2fsprogs dosfstools zstd)
     case "$ARCH" in
-        amd64) PACKAGES+=(linux-image-amd64) ;;
-        arm64) PACKAGES+=(linux-image-arm64 raspi-firmware firmware-brcm80211) ;;
+        # systemd-boot from Debian 13 (images/disk.sh puts it on the boot partition).
+        amd64) PACKAGES+=(linux-image-amd64 systemd-boot-efi) ;;
+        # The Pi 5 needs trixie-backports' kernel (see above); the Pi 4 runs it as well.
+        arm64) PACKAGES+=(linux-image-arm64/$SUITE-backports raspi-firmware firmware-brcm80211) ;;
     esac
 fi
-# This machine's Debian mirrors, with the component the Pi's firmware is in.
-WITH_FIRMWARE='for f in "$1"/etc/apt/sources.list "$1"/etc/apt/sources.list.d/*; do [ -f "$f" ] && sed -i -e "s/^\(deb .*\) main$/\1 main non-free-firmware/" -e "s/^Components: main$/Components: main non-free-firmware/" "$f"; done; true'
+# Debian 13 with its updates and security fixes, and the component the Pi's firmware is
+# in; trixie-backports for the Pi's kernel only (backports never replace another package:
+# apt prefers them only for what was installed from there).
+SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+SOURCES=(
+    "deb $MIRROR $SUITE main non-free-firmware"
+    "deb $MIRROR $SUITE-updates main non-free-firmware"
+    "deb $SECURITY_MIRROR $SUITE-security main non-free-firmware"
+    "deb $MIRROR $SUITE-backports main non-free-firmware"
+)
 
-# mmdebstrap for ARCH, this machine's apt sources (non-free-firmware added); extra args
-# after the first two.
+# Nobody reads manuals, package docs or the programs' translations on a kiosk (the UI has
+# its own): dpkg leaves them out, now and at every upgrade (about 100 MB; the licences stay).
+SLIM=(
+    --dpkgopt='path-exclude=/usr/share/doc/*'
+    --dpkgopt='path-include=/usr/share/doc/*/copyright'
+    --dpkgopt='path-exclude=/usr/share/man/*'
+    --dpkgopt='path-exclude=/usr/share/info/*'
+    --dpkgopt='path-exclude=/usr/share/locale/*'
+    --dpkgopt='path-include=/usr/share/locale/locale.alias'
+    --dpkgopt='path-exclude=/usr/share/lintian/*'
+    # espeak-ng's pronunciation dictionaries for the UI's own languages only (kiosk/ui/
+    # speech.py: Finnish, also for Sámi, Swedish, English): 20 MB of 117 languages.
+    --dpkgopt='path-exclude=/usr/lib/*/espeak-ng-data/*_dict'
+    --dpkgopt='path-include=/usr/lib/*/espeak-ng-data/fi_dict'
+    --dpkgopt='path-include=/usr/lib/*/espeak-ng-data/sv_dict'
+    --dpkgopt='path-include=/usr/lib/*/espeak-ng-data/en_dict'
+)
+
+# mmdebstrap for ARCH from those sources; extra args after the first two.
 debian_root() {
     local target=$1 packages=$2
     shift 2
-    mmdebstrap --variant=apt --mode=root --architectures="$ARCH" \
-        --setup-hook="$WITH_FIRMWARE" --include="$packages" "$@" bookworm "$target"
+    mmdebstrap --variant=apt --mode=root --architectures="$ARCH" "${SLIM[@]}" \
+        --include="$packages" "$@" "$SUITE" "$target" "${SOURCES[@]}"
 }
 
 # The initramfs made once, at the end, not at each package that asks for it (each run
@@ -101,17 +131,27 @@ if [ "$KERNEL" -eq 1 ]; then
         # in the extra command line: the kernel takes the last of rw/ro.
         KERNEL_HOOKS+=(--customize-hook="upload $REPO/images/raspi/raspi-firmware /etc/default/raspi-firmware")
         KERNEL_HOOKS+=(--customize-hook="upload $REPO/images/raspi/raspi-extra-cmdline /etc/default/raspi-extra-cmdline")
+        # The Pi 5: an unpacked kernel (its firmware cannot unpack one) named in config.txt's
+        # [pi5] section, and the drivers for its SD card and USB in the initramfs.
+        KERNEL_HOOKS+=(--customize-hook="upload $REPO/images/raspi/raspi-firmware-custom /etc/default/raspi-firmware-custom")
+        KERNEL_HOOKS+=(--customize-hook="upload $REPO/images/raspi/initramfs-modules /etc/initramfs-tools/modules")
+        for hooks in kernel/postinst.d initramfs/post-update.d; do
+            KERNEL_HOOKS+=(--customize-hook="upload $REPO/images/raspi/z60-palvelupiste-pi5-kernel /etc/$hooks/z60-palvelupiste-pi5-kernel")
+            KERNEL_HOOKS+=(--customize-hook="chmod 0755 \"\$1/etc/$hooks/z60-palvelupiste-pi5-kernel\"")
+        done
     fi
     KERNEL_HOOKS+=(--customize-hook='rm "$1/usr/sbin/update-initramfs" && chroot "$1" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs && chroot "$1" update-initramfs -c -k all')
 fi
 
 rm -rf "$ROOT"
-say "root filesystem (Debian 12 $ARCH, ${#PACKAGES[@]} packages)"
+say "root filesystem (Debian 13 $ARCH, ${#PACKAGES[@]} packages)"
 debian_root "$ROOT" "$(IFS=,; echo "${PACKAGES[*]}")" --format=directory "${KERNEL_HOOKS[@]}" \
     >"$OUT/mmdebstrap.log" 2>&1 || { tail -20 "$OUT/mmdebstrap.log" >&2; exit 1; }
 if [ "$KERNEL" -eq 1 ] && [ "$ARCH" = arm64 ]; then
     grep -q "root=LABEL=kiosk-root" "$ROOT/boot/firmware/cmdline.txt" \
         || { echo "raspi-firmware did not write the Pi's cmdline.txt" >&2; exit 1; }
+    [ -s "$ROOT/boot/firmware/Image" ] && grep -q "^kernel=Image$" "$ROOT/boot/firmware/config.txt" \
+        || { echo "the Pi 5's unpacked kernel or its config.txt section is missing" >&2; exit 1; }
 fi
 
 say "units, users, directories, device rules"
@@ -130,7 +170,8 @@ install -m 0644 "$REPO/systemd/ssh/ssh.service.conf" "$ROOT/etc/systemd/system/s
 rm -f "$ROOT"/etc/ssh/ssh_host_*
 install -d "$ROOT/etc/polkit-1/rules.d"
 install -m 0644 "$REPO/systemd/polkit/50-palvelupiste.rules" "$ROOT/etc/polkit-1/rules.d/"
-systemd-sysusers --root="$ROOT" >/dev/null
+# The image's own sysusers (Debian 12's cannot read Debian 13's packages' files: "u!").
+chroot "$ROOT" systemd-sysusers >/dev/null
 systemd-tmpfiles --root="$ROOT" --create "$ROOT/usr/lib/tmpfiles.d/palvelupiste.conf"
 # What the packages' own tmpfiles rules want under /etc, done now: on the read-only root
 # they cannot be done at boot (seen: polkit's rules directory mode failed there).
@@ -138,31 +179,34 @@ systemd-tmpfiles --root="$ROOT" --create --prefix=/etc >/dev/null 2>&1 || true
 
 if [ "$SOFTWARE" -eq 1 ]; then
     VERSION=$(sed -n 's/^VERSION = "\(.*\)"$/\1/p' "$REPO/contract/release.py")
-    if [ "$ARCH" = "$HOST_ARCH" ]; then
-        say "release bundle $VERSION (wheels built here, installed offline in the image)"
-        "$PY" -m central.updates.cli build --version "$VERSION" --out "$OUT" --source "$REPO" \
-            >"$OUT/bundle.log" 2>&1 || { tail -20 "$OUT/bundle.log" >&2; exit 1; }
-    else
-        # The same lock (requirements/kiosk.lock, hashes checked), its $ARCH wheels, and
-        # pyscard compiled there: in a throwaway $ARCH build root, emulated.
-        say "release bundle $VERSION, built in a Debian $ARCH build root (emulated: slow)"
-        BUILD_IN_ROOT='cd /build && python3 -m venv venv && venv/bin/pip install -q --require-hashes --no-deps -r source/requirements/kiosk.lock && venv/bin/pip install -q --no-deps ./source && venv/bin/python -m central.updates.cli build --version '"$VERSION"' --out /build/out --source /build/source'
-        debian_root /dev/null python3-venv,python3-dev,gcc,swig,libpcsclite-dev,pkg-config,ca-certificates \
-            --format=null \
-            --customize-hook='mkdir -p "$1/build/source" "$1/build/out"' \
-            --customize-hook="upload ${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt} /build/ca.crt" \
-            --customize-hook="copy-in $REPO/contract $REPO/central $REPO/kiosk $REPO/hardware $REPO/provisioning $REPO/systemd $REPO/requirements $REPO/pyproject.toml /build/source" \
-            --customize-hook="chroot \"\$1\" env -i PATH=/usr/bin:/bin HOME=/root PIP_CERT=/build/ca.crt sh -c '$BUILD_IN_ROOT'" \
-            --customize-hook="copy-out /build/out/palvelupiste-$VERSION.tar $OUT" \
-            >"$OUT/bundle.log" 2>&1 || { tail -20 "$OUT/bundle.log" >&2; exit 1; }
-    fi
+    # The same lock (requirements/kiosk.lock, hashes checked), its wheels for Debian 13's
+    # Python on $ARCH, and pyscard compiled there: in a throwaway build root (emulated
+    # for another architecture than this machine's: slow).
+    say "release bundle $VERSION, built in a Debian 13 $ARCH build root"
+    BUILD_IN_ROOT='cd /build && python3 -m venv venv && venv/bin/pip install -q --require-hashes --no-deps -r source/requirements/kiosk.lock && venv/bin/pip install -q --no-deps ./source && venv/bin/python -m central.updates.cli build --version '"$VERSION"' --out /build/out --source /build/source'
+    debian_root /dev/null python3-venv,python3-dev,gcc,swig,libpcsclite-dev,pkg-config,ca-certificates \
+        --format=null \
+        --customize-hook='mkdir -p "$1/build/source" "$1/build/out"' \
+        --customize-hook="upload ${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt} /build/ca.crt" \
+        --customize-hook="copy-in $REPO/contract $REPO/central $REPO/kiosk $REPO/hardware $REPO/provisioning $REPO/systemd $REPO/requirements $REPO/pyproject.toml /build/source" \
+        --customize-hook="chroot \"\$1\" env -i PATH=/usr/bin:/bin HOME=/root PIP_CERT=/build/ca.crt sh -c '$BUILD_IN_ROOT'" \
+        --customize-hook="copy-out /build/out/palvelupiste-$VERSION.tar $OUT" \
+        >"$OUT/bundle.log" 2>&1 || { tail -20 "$OUT/bundle.log" >&2; exit 1; }
     FACTORY="$ROOT/opt/palvelupiste"
     mkdir -p "$FACTORY"
-    tar -C "$FACTORY" -xf "$OUT/palvelupiste-$VERSION.tar" manifest.json wheels units
-    chroot "$ROOT" python3 -m venv /opt/palvelupiste/venv
-    chroot "$ROOT" sh -c '/opt/palvelupiste/venv/bin/pip install -q --no-index --no-deps /opt/palvelupiste/wheels/*.whl' \
+    tar -C "$FACTORY" -xf "$OUT/palvelupiste-$VERSION.tar" manifest.json units
+    install -d "$ROOT/tmp/factory-wheels"
+    tar -C "$ROOT/tmp/factory-wheels" -xf "$OUT/palvelupiste-$VERSION.tar" wheels
+    # Without a pip of its own (the updater makes each new release's venv with one): pip
+    # runs here from Debian's wheel of it.
+    chroot "$ROOT" python3 -m venv --without-pip /opt/palvelupiste/venv
+    chroot "$ROOT" sh -c '/opt/palvelupiste/venv/bin/python /usr/share/python-wheels/pip-*.whl/pip install -q --no-index --no-deps /tmp/factory-wheels/wheels/*.whl' \
         >"$OUT/install.log" 2>&1 || { tail -20 "$OUT/install.log" >&2; exit 1; }
-    # The wheels stay: a delta bundle from this release takes its unchanged ones from here.
+    # The wheels do not stay (150 MB of the image's download, which must stay under
+    # 500 MB): the first update after the factory release comes as the full bundle (the
+    # updater falls back to it when a delta's base wheels are missing); later ones, from
+    # releases installed with their wheels, as deltas.
+    rm -rf "$ROOT/tmp/factory-wheels"
     # Complete: kiosk-update-boot adopts it as the first current and committed release.
     echo "$VERSION" >"$FACTORY/.installed"
     install -d "$FACTORY/src"
@@ -178,8 +222,13 @@ APT::Periodic::Update-Package-Lists "1";
 APT::Periodic::Unattended-Upgrade "1";
 APT
 cat >"$ROOT/etc/apt/apt.conf.d/52palvelupiste-unattended" <<'APT'
-// Security updates only; never reboot by itself (the kiosk may be serving someone).
-Unattended-Upgrade::Origins-Pattern { "origin=Debian,codename=${distro_codename}-security,label=Debian-Security"; };
+// Security updates only, and the kernel's updates where it comes from backports (the
+// Raspberry Pi's: apt upgrades from backports only what was installed from there); never
+// reboot by itself (the kiosk may be serving someone).
+Unattended-Upgrade::Origins-Pattern {
+    "origin=Debian,codename=${distro_codename}-security,label=Debian-Security";
+    "origin=Debian Backports,codename=${distro_codename}-backports,label=Debian Backports";
+};
 Unattended-Upgrade::Automatic-Reboot "false";
 Unattended-Upgrade::MinimalSteps "true";
 APT

@@ -39,8 +39,6 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 for tool in systemd-repart mkfs.vfat mcopy mkfs.ext4 zstd; do
     command -v "$tool" >/dev/null || { echo "install $tool first (./run image-test installs what this needs)" >&2; exit 2; }
 done
-[ "$ARCH" != amd64 ] || [ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] \
-    || { echo "install systemd-boot-efi first" >&2; exit 2; }
 
 [ "$BUILD" -eq 0 ] || bash "$REPO/images/build.sh" --kernel --arch "$ARCH" "${EXTRA[@]}" "$OUT"
 ROOT="$OUT/rootfs"
@@ -58,7 +56,8 @@ if [ "$ARCH" = arm64 ]; then
 else
     say "boot partition: systemd-boot, the kernel and its initrd"
     mkdir -p "$STAGE/EFI/BOOT" "$STAGE/loader/entries"
-    cp /usr/lib/systemd/boot/efi/systemd-bootx64.efi "$STAGE/EFI/BOOT/BOOTX64.EFI"
+    # The image's own systemd-boot (Debian 13's), not this machine's.
+    cp "$ROOT/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$STAGE/EFI/BOOT/BOOTX64.EFI"
     KERNEL=$(ls "$ROOT"/boot/vmlinuz-* | sort -V | tail -1)
     cp "$KERNEL" "$STAGE/vmlinuz"
     cp "$ROOT/boot/initrd.img-${KERNEL##*/vmlinuz-}" "$STAGE/initrd.img"

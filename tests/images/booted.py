@@ -19,6 +19,16 @@ CENTRAL_IN_GUEST = "10.0.2.100:8000"  # guestfwd to the host's central
 DISK_SIZE = 8 * 2**30  # a kiosk's disk bigger than the image: the state partition grows
 ATTRACT_WORDS = ("Tervetuloa", "Välkommen", "Welcome")  # the attract screen's languages
 FIRST_FRAME = "first frame drawn: attract screen"  # the UI's line, on the serial console
+SITE_ZONE = "Europe/Lisbon"
+# What the box's zone is in winter and summer (UTC; Helsinki's would be EET or EEST).
+SITE_ZONE_SHOWN = ("box zone: WET+0000", "box zone: WEST+0100")
+# Every 5 s, the zone a newly started program sees, to the journal (which the image
+# forwards to the serial console): a box has no login to ask it on.
+BOX_ZONE_UNIT = """[Unit]
+Description=Test: the zone the box's programs see
+[Service]
+ExecStart=/bin/sh -c 'while :; do echo "box zone: $$(date +%%Z%%z)"; sleep 5; done'
+"""
 IMAGE_NAMES = {"amd64": "palvelupiste-x86-64.img", "arm64": "palvelupiste-arm64.img"}
 
 
@@ -59,6 +69,7 @@ def kiosk_disk(image: Path, central, directory: Path, software_gl: bool) -> Path
         )
     )
     disk_image.put_on_boot_partition(copy, ticket, "palvelupiste-enrol.json")
+    disk_image.add_unit(copy, "test-box-zone.service", BOX_ZONE_UNIT)
     if software_gl:
         disk_image.add_boot_options(copy, "systemd.setenv=GALLIUM_DRIVER=softpipe")
     return copy

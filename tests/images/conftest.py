@@ -1,5 +1,7 @@
 """What both boot tests share: a real central on the host, with a site whose kiosks
-show the sample catalogue (the guest reaches it only through QEMU's guestfwd)."""
+show the sample catalogue (the guest reaches it only through QEMU's guestfwd). The site
+is in Lisbon's zone, not the box's default (Helsinki): the booted box must take its
+site's zone (kiosk/box_timezone.py), which booted.BOX_ZONE_UNIT shows on the serial console."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import pytest
 from devtools.builders import sample_catalogue
 from devtools.central_server import start_central
 from devtools.central_world import add_user, make_org, ok
+from tests.images.booted import SITE_ZONE
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +18,7 @@ def central(tmp_path_factory):
     server = start_central(f"sqlite:///{tmp_path_factory.mktemp('central')}/central.db")
     national = add_user(server, "national_admin", None)
     ok(server.request("POST", "/catalogue/import", national, json=sample_catalogue()))
-    org = make_org(server, national, with_kiosk=False)
+    org = make_org(server, national, with_kiosk=False, timezone=SITE_ZONE)
     services = [s["id"] for s in sample_catalogue()["itemList"]]
     ok(
         server.request(

@@ -1,10 +1,12 @@
-"""The arm64 (Raspberry Pi 4) disk image booted on QEMU's `virt` machine with a Pi 4's
-CPU, in emulation (`./run image-test`; far too slow for `./run test`).
+"""The arm64 (Raspberry Pi 4, 400, CM4 and 5) disk image booted on QEMU's `virt` machine
+with a Pi 4's CPU, in emulation (`./run image-test`; far too slow for `./run test`).
 
-QEMU has no Pi 4 board: the Pi's own firmware is skipped, and the kernel, initrd and
-command line are the ones on the image's boot partition (config.txt, cmdline.txt), as the
-Pi's firmware would hand them over (devtools/qemu_kiosk.py). Everything from the kernel
-on is the image as a Pi runs it: Debian's arm64 kernel and initramfs, the read-only root
+QEMU has no Pi board: the Pi's own firmware is skipped, and the kernel, initrd and
+command line are the ones on the image's boot partition (config.txt, cmdline.txt), as a
+Pi 5's firmware would hand them over (devtools/qemu_kiosk.py): the unpacked kernel its
+[pi5] section names, the same kernel the Pi 4 boots packed (checked byte for byte).
+Everything from the kernel on is the image as a Pi runs it: Debian 13 with
+trixie-backports' arm64 kernel and its initramfs, the read-only root
 found by its label, first-boot repart, enrolment with a real central on the host (through
 guestfwd only), the arm64 release (its wheels built on arm64), the heartbeat with the
 box's settings, a self-test asked from central, and the attract screen drawn by cage and
@@ -13,6 +15,7 @@ the Kivy UI (QEMU's screendump read by OCR).
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 from pathlib import Path
@@ -59,20 +62,41 @@ def disk(image, central, tmp_path_factory) -> Path:
     return kiosk_disk(image, central, tmp_path_factory.mktemp("pi"), software_gl=True)
 
 
-def test_the_pi_image_has_the_pis_boot_files(image):
+def test_the_pi_image_has_the_pis_boot_files(image, tmp_path):
     files = disk_image.boot_partition_files(image)
-    # The Pi 4's and Pi 5's firmware reads these (raspi-firmware from Debian).
+    # The Pi 4's firmware (raspi-firmware from Debian) and both boards' device trees.
     assert {"config.txt", "cmdline.txt", "start4.elf", "fixup4.dat"} <= set(files)
-    assert "bcm2711-rpi-4-b.dtb" in files
-    assert any(name.startswith("vmlinuz-") and name.endswith("-arm64") for name in files)
+    assert {"bcm2711-rpi-4-b.dtb", "bcm2711-rpi-400.dtb", "bcm2711-rpi-cm4-io.dtb"} <= set(files)
+    assert "bcm2712-rpi-5-b.dtb" in files
     names = [p.name for p in disk_image.partitions(image)]
     assert names == ["kiosk-boot", "kiosk-root", "kiosk-state"]
+    config = disk_image.read_boot_file(image, "config.txt", tmp_path / "config.txt").read_text()
+    pi4, pi5 = (QemuKiosk.pi_config(config, board) for board in ("pi4", "pi5"))
+    # The Pi 4 boots Debian's packed kernel, trixie-backports' (Debian 13's own 6.12 has
+    # no driver for the Pi 5's SD card); the Pi 5 the same kernel unpacked.
+    assert re.fullmatch(r"vmlinuz-(\d+)\.\d+\.\d+\+deb13-arm64", pi4["kernel"]), pi4
+    assert int(re.match(r"vmlinuz-(\d+)", pi4["kernel"]).group(1)) >= 7  # type: ignore[union-attr]
+    assert pi5["kernel"] == "Image" and pi5["initramfs"] == pi4["initramfs"]
+    assert pi4["upstream_kernel"] == pi5["upstream_kernel"] == "1"
+    packed = disk_image.read_boot_file(image, pi4["kernel"], tmp_path / "vmlinuz")
+    unpacked = disk_image.read_boot_file(image, "Image", tmp_path / "Image")
+    assert gzip.decompress(packed.read_bytes()) == unpacked.read_bytes()
+    # What the Pi 5 needs before its root is mounted: the SD card's and the RP1's drivers.
+    initrd = disk_image.read_boot_file(image, pi4["initramfs"], tmp_path / "initrd.img")
+    modules = {Path(name).name.split(".ko")[0] for name in disk_image.initramfs_names(initrd)}
+    assert {"sdhci-brcmstb", "pinctrl-bcm2712", "rp1_pci", "xhci-plat-hcd"} <= modules
+    cmdline = disk_image.read_boot_file(image, "cmdline.txt", tmp_path / "cmdline.txt")
+    # The Pi 5's debug UART and the Pi 4's GPIO UART, the screen first.
+    consoles = [o for o in cmdline.read_text().split() if o.startswith("console=")]
+    assert consoles == ["console=tty1", "console=ttyAMA10,115200", "console=ttyS1,115200"]
 
 
 def test_the_pi_image_boots_enrols_and_beats(disk, central, tmp_path):
     server, _ = central
     port = int(server.base.rsplit(":", 1)[1])
-    vm = QemuKiosk(disk, tmp_path / "vm", forward={CENTRAL_IN_GUEST: port}, arch="arm64")
+    vm = QemuKiosk(
+        disk, tmp_path / "vm", forward={CENTRAL_IN_GUEST: port}, arch="arm64", pi_board="pi5"
+    )
     vm.start()
     try:
         multi_user = vm.wait_for("Reached target multi-user.target", MULTI_USER_S)
