@@ -200,7 +200,7 @@ if [ "$SOFTWARE" -eq 1 ]; then
     # Without a pip of its own (the updater makes each new release's venv with one): pip
     # runs here from Debian's wheel of it.
     chroot "$ROOT" python3 -m venv --without-pip /opt/palvelupiste/venv
-    chroot "$ROOT" sh -c '/opt/palvelupiste/venv/bin/python /usr/share/python-wheels/pip-*.whl/pip install -q --no-index --no-deps /tmp/factory-wheels/wheels/*.whl' \
+    chroot "$ROOT" sh -c 'set -- /usr/share/python-wheels/pip-*.whl && /opt/palvelupiste/venv/bin/python "$1/pip" install -q --no-index --no-deps /tmp/factory-wheels/wheels/*.whl' \
         >"$OUT/install.log" 2>&1 || { tail -20 "$OUT/install.log" >&2; exit 1; }
     # The wheels do not stay (150 MB of the image's download, which must stay under
     # 500 MB): the first update after the factory release comes as the full bundle (the
@@ -286,6 +286,12 @@ cat >"$ROOT/etc/systemd/system/systemd-networkd-wait-online.service.d/palvelupis
 ExecStart=
 ExecStart=/lib/systemd/systemd-networkd-wait-online --any --timeout=30
 UNIT
+# Two of Debian 13's units that fail at every boot on the read-only root, masked:
+# networkd's move of its state to /var/lib/systemd/network (its leases stay in /run), and
+# growing the root's file system (systemd-repart flags a root partition for growing, and
+# Debian 13's gpt-auto-generator then asks for it; the root never grows).
+systemctl --root="$ROOT" mask systemd-networkd-persistent-storage.service \
+    systemd-growfs-root.service >/dev/null
 install -d "$ROOT/etc/systemd/journald.conf.d"
 cat >"$ROOT/etc/systemd/journald.conf.d/palvelupiste.conf" <<'JOURNAL'
 # Logs in RAM, bounded: months of uptime never fill anything.

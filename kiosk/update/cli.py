@@ -19,7 +19,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from kiosk import watchdog
-from kiosk.agent.client import Credentials
 from kiosk.store import default_path
 from kiosk.update.updater import Updater, UpdaterSettings
 
@@ -67,16 +66,19 @@ def main(argv: list[str] | None = None) -> int:
 
     central = args.central
     credentials = args.state_dir / "credentials.json"
-    if central is None and credentials.exists():
+    # The boot check and the status need no central, nor the HTTP client's imports: the
+    # boot check runs before the UI starts, on every boot.
+    if central is None and args.command == "run" and credentials.exists():
+        from kiosk.agent.client import Credentials
+
         try:
             central = Credentials.load(credentials).central
         except (OSError, ValueError, TypeError) as exc:
             # Not yet the kiosk user's (first-boot enrolment hands it over when done), or
-            # damaged: the boot check needs no central; a run waits for the next one.
+            # damaged: a run waits for the next one.
             logging.getLogger("kiosk.update").warning("credentials not readable: %s", exc)
-            if args.command == "run":
-                print(f"kiosk-update: cannot read {credentials}: {exc}")
-                return 75
+            print(f"kiosk-update: cannot read {credentials}: {exc}")
+            return 75
     settings = UpdaterSettings(trusted_root=args.trusted_root)
     if args.command == "run":
         settings.units_command = shlex.split(args.units_command)

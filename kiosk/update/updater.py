@@ -31,9 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from tuf.api.metadata import TargetFile
+from typing import TYPE_CHECKING, Any
 
 from contract.kiosk_config import in_window
 from contract.release import RolloutState, bundle_name
@@ -41,10 +39,14 @@ from kiosk import config, device_status, watchdog
 from kiosk import store as state_file
 from kiosk.store import StateStore
 from kiosk.update import children, gate, handover
-from kiosk.update.fetch import ReleaseSource, UpdateRefused
 from kiosk.update.journal import Phase, UpdateJournal
 from kiosk.update.phases import UpdateEvent, UpdatePhase, next_phase, phase_of
 from kiosk.update.releases import InstallFailed, ReleaseShelf
+
+if TYPE_CHECKING:
+    from tuf.api.metadata import TargetFile
+
+    from kiosk.update.fetch import ReleaseSource
 
 log = logging.getLogger("kiosk.update")
 
@@ -134,6 +136,10 @@ class Updater:
                 self._close_store()
 
     def _pass(self) -> str:
+        # Downloading's modules (TUF, HTTP) only when a pass may download: the boot check
+        # before the UI starts imports none of them (a second of a Pi's boot).
+        from kiosk.update.fetch import UpdateRefused
+
         j = self.journal()
         self._repair_links(j)
         if j.units_stopped and j.phase == Phase.IDLE:
@@ -180,6 +186,8 @@ class Updater:
         """The delta from the release this kiosk runs when the repository has one (a few
         MB instead of every dependency), else, or when its base is missing here, the
         full bundle; one metadata refresh for both."""
+        from kiosk.update.fetch import ReleaseSource
+
         base = wish.get("url") or f"{(self.central_url or '').rstrip('/')}/updates"
         root = self.settings.trusted_root
         # The root this kiosk was built with, until it holds (newer) trusted metadata.
@@ -202,6 +210,8 @@ class Updater:
     def _fetch_and_install(
         self, source: ReleaseSource, info: TargetFile, version: str, wish: dict[str, Any]
     ) -> None:
+        from kiosk.update.fetch import UpdateRefused
+
         downloads = self.work / "downloads"
         downloads.mkdir(parents=True, exist_ok=True)
         for stale in downloads.iterdir():  # other bundles' leftovers
@@ -240,6 +250,8 @@ class Updater:
     def _delta_target(
         self, source: ReleaseSource, version: str, committed: str | None
     ) -> TargetFile | None:
+        from kiosk.update.fetch import UpdateRefused
+
         if not committed or not self.shelf.installed(committed):
             return None
         try:

@@ -40,6 +40,7 @@ from tests.images.booted import (
     ATTRACT_WORDS,
     CENTRAL_IN_GUEST,
     FIRST_FRAME,
+    SITE_ZONE_SHOWN,
     built_image,
     keep_to_look_at,
     kiosk_at_central,
@@ -115,6 +116,7 @@ def test_first_boot_enrols_and_shows_the_attract_screen(disk, kvm, central, tmp_
         # The virtual GPU has no 3D: cage draws in software instead of crashing.
         assert "cage renders in software (pixman)" in log
         assert "Read-only file system" not in log and "kiosk login:" not in log
+        assert "Failed to start" not in log  # no unit failed on the read-only root
 
         screen = vm.screendump(tmp_path / "attract-in-vm.png")
         keep_to_look_at(screen)
@@ -138,6 +140,11 @@ def test_first_boot_enrols_and_shows_the_attract_screen(disk, kvm, central, tmp_
         assert system["unattended_upgrades"] is True
         assert system["console_logins"] is False  # cage on the screen, nothing on serial
         assert health["disk_free_mb"] > 2048  # the state partition grew to the disk
+        # The box took its site's zone (Lisbon's, not the image's Helsinki): what a program
+        # started in it now says its local time is (booted.BOX_ZONE_UNIT).
+        assert wait_for(lambda: any(z in vm.log() for z in SITE_ZONE_SHOWN), limit(kvm, 120)), [
+            line for line in vm.log().splitlines() if "box zone:" in line
+        ][-3:]
 
         # The technician's self-test and a remote screenshot, asked from central.
         tested = run_command(central, kiosk["id"], "self_test", limit(kvm, 120))

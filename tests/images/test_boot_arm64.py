@@ -24,10 +24,12 @@ import pytest
 
 from devtools import disk_image
 from devtools.qemu_kiosk import QemuKiosk
+from devtools.waiting import wait_for
 from tests.images.booted import (
     ATTRACT_WORDS,
     CENTRAL_IN_GUEST,
     FIRST_FRAME,
+    SITE_ZONE_SHOWN,
     built_image,
     keep_to_look_at,
     kiosk_at_central,
@@ -110,12 +112,18 @@ def test_the_pi_image_boots_enrols_and_beats(disk, central, tmp_path):
         log = vm.log()
         assert "enrolled as kiosk" in log, log[-3000:]
         assert "Read-only file system" not in log and "kiosk login:" not in log
+        assert "Failed to start" not in log  # no unit failed on the read-only root
         system = kiosk["health"]["system"]
         assert system["root_read_only"] is True
         assert {"rw", "nosuid", "nodev", "noexec"} <= set(system["state_mount"])
         assert system["ssh"] == "off"
         assert system["console_logins"] is False
         assert kiosk["health"]["disk_free_mb"] > 2048  # the state partition grew
+        # The box took its site's zone (Lisbon's, not the image's Helsinki): what a program
+        # started in it now says its local time is (booted.BOX_ZONE_UNIT).
+        assert wait_for(lambda: any(z in vm.log() for z in SITE_ZONE_SHOWN), AT_CENTRAL_S), [
+            line for line in vm.log().splitlines() if "box zone:" in line
+        ][-3:]
         # The arm64 release runs: the technician's self-test, asked from central.
         tested = run_command(central, kiosk["id"], "self_test", AT_CENTRAL_S)
         assert re.search(r"devices passed|failed:", tested.get("detail") or ""), tested

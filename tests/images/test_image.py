@@ -210,6 +210,9 @@ def test_root_is_read_only_and_logs_are_bounded(rootfs):
     # Nothing runs from the state partition; the releases, which must run, have their own.
     assert {"nosuid", "nodev", "noexec"} <= set(mounts["/var/lib/kiosk"].split(","))
     assert "noexec" not in mounts["/var/lib/kiosk/releases"].split(",")
+    # Debian 13's units that would fail on the read-only root at every boot, masked.
+    for unit in ("systemd-growfs-root.service", "systemd-networkd-persistent-storage.service"):
+        assert os.readlink(rootfs / "etc/systemd/system" / unit) == "/dev/null", unit
     # No login prompt on any console, the serial one included.
     for getty in ("getty@.service", "serial-getty@.service", "autovt@.service"):
         assert os.readlink(rootfs / "etc/systemd/system" / getty) == "/dev/null", getty
