@@ -75,7 +75,9 @@ PACKAGES=(
 # the Pi's Wi-Fi firmware.
 if [ "$KERNEL" -eq 1 ]; then
     # zstd: the initramfs compressed with it (without it, gzip: larger, slower to unpack).
-    PACKAGES+=(e2fsprogs dosfstools zstd)
+    # systemd-repart: its own package since Debian 13 (first boot grows the state
+    # partition and makes the releases partition with it).
+    PACKAGES+=(e2fsprogs dosfstools zstd systemd-repart)
     case "$ARCH" in
         # systemd-boot from Debian 13 (images/disk.sh puts it on the boot partition).
         amd64) PACKAGES+=(linux-image-amd64 systemd-boot-efi) ;;

@@ -113,6 +113,9 @@ def test_first_boot_grows_the_state_partition(rootfs):
     releases = (rootfs / "usr/lib/repart.d/40-releases.conf").read_text()
     assert "Format=ext4" in releases and "SizeMaxBytes=3G" in releases
     assert (rootfs / "etc/systemd/system/sysinit.target.wants/systemd-repart.service").is_symlink()
+    # And what it links to is in the image (its own package since Debian 13).
+    assert (rootfs / "usr/lib/systemd/system/systemd-repart.service").is_file()
+    assert (rootfs / "usr/bin/systemd-repart").is_file()
     fstab = (rootfs / "etc/fstab").read_text()
     assert "x-systemd.growfs" in fstab and "PARTLABEL=kiosk-boot /boot/firmware vfat" in fstab
     # The UI's user session has its own D-Bus: WirePlumber (the call's sound) needs it; a
