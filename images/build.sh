@@ -77,7 +77,9 @@ if [ "$KERNEL" -eq 1 ]; then
     # zstd: the initramfs compressed with it (without it, gzip: larger, slower to unpack).
     # systemd-repart: its own package since Debian 13 (first boot grows the state
     # partition and makes the releases partition with it).
-    PACKAGES+=(e2fsprogs dosfstools zstd systemd-repart)
+    # initramfs-tools named: trixie-backports' kernel would take dracut (its first choice),
+    # and the Pi's initramfs settings and hooks here are initramfs-tools'.
+    PACKAGES+=(e2fsprogs dosfstools zstd systemd-repart initramfs-tools)
     case "$ARCH" in
         # systemd-boot from Debian 13 (images/disk.sh puts it on the boot partition).
         amd64) PACKAGES+=(linux-image-amd64 systemd-boot-efi) ;;

@@ -261,13 +261,14 @@ Type=oneshot
 StandardOutput=journal+console
 ExecStart=/bin/sh /usr/local/lib/boot-test-freeze.sh
 """
-# The UI's Python process only (its command line starts with the release's interpreter),
-# not cage or the relay. The image has no procps (no pkill): /proc read by hand.
+# The UI's Python process only (its command line starts with the release's interpreter,
+# python or python3 as pip wrote the entry point's first line), not cage or the relay.
+# The image has no procps (no pkill): /proc read by hand.
 FREEZE_SCRIPT = """sleep 20
 for dir in /proc/[0-9]*; do
     cmd=$(tr '\\0' ' ' < "$dir/cmdline" 2>/dev/null) || continue
     case "$cmd" in
-        */venv/bin/python3\\ *kiosk-ui\\ run*)
+        */venv/bin/python\\ *kiosk-ui\\ run*|*/venv/bin/python3\\ *kiosk-ui\\ run*)
             kill -STOP "${dir#/proc/}" && echo "boot test: froze the UI (${dir#/proc/})" ;;
     esac
 done
