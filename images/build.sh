@@ -135,14 +135,10 @@ if [ "$KERNEL" -eq 1 ]; then
         # in the extra command line: the kernel takes the last of rw/ro.
         KERNEL_HOOKS+=(--customize-hook="upload $REPO/images/raspi/raspi-firmware /etc/default/raspi-firmware")
         KERNEL_HOOKS+=(--customize-hook="upload $REPO/images/raspi/raspi-extra-cmdline /etc/default/raspi-extra-cmdline")
-        # The Pi 5: an unpacked kernel (its firmware cannot unpack one) named in config.txt's
-        # [pi5] section, and the drivers for its SD card and USB in the initramfs.
-        KERNEL_HOOKS+=(--customize-hook="upload $REPO/images/raspi/raspi-firmware-custom /etc/default/raspi-firmware-custom")
+        # The Pi 5: the drivers for its SD card and USB in the initramfs. Its firmware boots
+        # only an unpacked kernel, which Debian's arm64 vmlinuz is (an Image with an EFI
+        # stub, checked by the boot test): the same config.txt serves both boards.
         KERNEL_HOOKS+=(--customize-hook="upload $REPO/images/raspi/initramfs-modules /etc/initramfs-tools/modules")
-        for hooks in kernel/postinst.d initramfs/post-update.d; do
-            KERNEL_HOOKS+=(--customize-hook="upload $REPO/images/raspi/z60-palvelupiste-pi5-kernel /etc/$hooks/z60-palvelupiste-pi5-kernel")
-            KERNEL_HOOKS+=(--customize-hook="chmod 0755 \"\$1/etc/$hooks/z60-palvelupiste-pi5-kernel\"")
-        done
     fi
     KERNEL_HOOKS+=(--customize-hook='rm "$1/usr/sbin/update-initramfs" && chroot "$1" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs && chroot "$1" update-initramfs -c -k all')
 fi
@@ -154,8 +150,6 @@ debian_root "$ROOT" "$(IFS=,; echo "${PACKAGES[*]}")" --format=directory "${KERN
 if [ "$KERNEL" -eq 1 ] && [ "$ARCH" = arm64 ]; then
     grep -q "root=LABEL=kiosk-root" "$ROOT/boot/firmware/cmdline.txt" \
         || { echo "raspi-firmware did not write the Pi's cmdline.txt" >&2; exit 1; }
-    [ -s "$ROOT/boot/firmware/Image" ] && grep -q "^kernel=Image$" "$ROOT/boot/firmware/config.txt" \
-        || { echo "the Pi 5's unpacked kernel or its config.txt section is missing" >&2; exit 1; }
 fi
 
 say "units, users, directories, device rules"
