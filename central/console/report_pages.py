@@ -15,7 +15,15 @@ from central.console.i18n import translations
 from central.console.render import environment, paged, render
 from central.console.viewer import N_, Viewer, viewer
 from central.errors import ApiError
-from central.usage.usage_report import ACTIVITIES, MAX_DAYS, ROWS_BY, Report, ReportFilter, build
+from central.usage.usage_report import (
+    ACTIVITIES,
+    MAX_DAYS,
+    ROWS_BY,
+    Report,
+    ReportFilter,
+    build,
+    today,
+)
 from central.web.attachment import content_disposition
 from contract.events import EVENT_TYPES
 
@@ -32,8 +40,7 @@ def _date(text: str | None, default: date) -> date:
 
 def _filter(request: Request, seen: Viewer) -> ReportFilter:
     params = request.query_params
-    today = date.today()
-    last = _date(params.get("to"), today)
+    last = _date(params.get("to"), today())
     first = _date(params.get("from"), last - timedelta(days=29))
     if first > last or (last - first).days >= MAX_DAYS:
         raise ApiError(422, "invalid_input", f"Choose at most {MAX_DAYS} days, first day first.")
@@ -170,7 +177,7 @@ def report_csv(request: Request, seen: Viewer = Depends(viewer("stats.read"))) -
 def monthly_report(request: Request, seen: Viewer = Depends(viewer("stats.read"))) -> Response:
     """One organisation's month on one printable page (the browser prints it to PDF)."""
     params = request.query_params
-    month = params.get("month") or date.today().strftime("%Y-%m")
+    month = params.get("month") or today().strftime("%Y-%m")
     try:
         first = date.fromisoformat(f"{month}-01")
     except ValueError as exc:

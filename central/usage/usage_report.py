@@ -31,6 +31,12 @@ MAX_DAYS = 400
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
+def today(now: datetime | None = None) -> date:
+    """The reports' days are Finnish days: today is Helsinki's, not the server's (in UTC,
+    the server's date lags Helsinki's for two or three hours after midnight)."""
+    return (now or datetime.now(UTC)).astimezone(HELSINKI).date()
+
+
 @dataclass(frozen=True)
 class ReportFilter:
     """`org_id` None means every organisation: only for a national admin (the caller's check)."""

@@ -125,3 +125,16 @@ def test_the_migration_counts_events_stored_before_it(tmp_path):
     with session_scope(make_session_factory(engine)) as db:
         rows = {(r.type, r.detail): (r.count, r.total) for r in db.scalars(select(UsageDaily))}
     assert rows == {("satisfaction", "5"): (2, 0.0), ("call_ended", ""): (1, 60.0)}
+
+
+def test_the_reports_today_is_helsinkis_not_the_servers():
+    """The console's default report ends today in Helsinki: after Finnish midnight the
+    server's UTC date is still yesterday (a console report then missed today's bookings)."""
+    from datetime import UTC, date, datetime
+
+    from central.usage.usage_report import today
+
+    assert today(datetime(2026, 12, 7, 21, 59, tzinfo=UTC)) == date(2026, 12, 7)
+    assert today(datetime(2026, 12, 7, 22, 0, tzinfo=UTC)) == date(2026, 12, 8)  # EET, +2
+    assert today(datetime(2026, 7, 1, 20, 59, tzinfo=UTC)) == date(2026, 7, 1)
+    assert today(datetime(2026, 7, 1, 21, 0, tzinfo=UTC)) == date(2026, 7, 2)  # EEST, +3
