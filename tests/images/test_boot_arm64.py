@@ -84,7 +84,8 @@ def test_the_pi_image_has_the_pis_boot_files(image, tmp_path):
     # What the Pi 5 needs before its root is mounted: the SD card's and the RP1's drivers.
     initrd = disk_image.read_boot_file(image, pi4["initramfs"], tmp_path / "initrd.img")
     modules = {Path(name).name.split(".ko")[0] for name in disk_image.initramfs_names(initrd)}
-    assert {"sdhci-brcmstb", "pinctrl-bcm2712", "rp1_pci", "xhci-plat-hcd"} <= modules
+    wanted = {"sdhci-brcmstb", "pinctrl-brcmstb-bcm2712", "irq-bcm2712-mip", "rp1_pci"}
+    assert wanted | {"xhci-plat-hcd"} <= modules, wanted - modules
     cmdline = disk_image.read_boot_file(image, "cmdline.txt", tmp_path / "cmdline.txt")
     # The Pi 5's debug UART and the Pi 4's GPIO UART, the screen first.
     consoles = [o for o in cmdline.read_text().split() if o.startswith("console=")]
