@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -34,6 +37,7 @@ from central.api import (
 )
 from central.api.docs import install_docs
 from central.appointments import no_shows
+from central.background import Every
 from central.book import page as book_page
 from central.calls import janus_relay, lifecycle, media_cleanup, media_pool
 from central.calls.media_pool import JanusRooms
@@ -75,6 +79,16 @@ from central.web.security_headers import SecurityHeaders
 from contract.events import MAX_BATCH_BYTES
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger("central")
+
+
+def _joined(runners: list[Every], timeout_s: float) -> None:
+    """Waits (up to `timeout_s` in all) for passes under way to end, so a stopped central
+    leaves nothing writing to its database or beside it."""
+    deadline = time.monotonic() + timeout_s
+    for runner in runners:
+        if not runner.join(max(0.0, deadline - time.monotonic())):
+            log.warning("%s was still running when central stopped", runner.name)
 
 
 def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAPI:
@@ -106,6 +120,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         yield
         for runner in runners:
             runner.stop.set()
+        await asyncio.to_thread(_joined, runners, 30.0)
         relay_client = getattr(started.state, "janus_http", None)
         if relay_client is not None:
             await relay_client.aclose()

@@ -62,6 +62,13 @@ class Every:
     def start(self) -> None:
         self.thread.start()
 
+    def join(self, timeout_s: float) -> bool:
+        """Waits for a pass under way to end once `stop` is set: after shutdown no job
+        touches the database or its lock files. True when the thread has ended."""
+        if self.thread.is_alive():
+            self.thread.join(timeout_s)
+        return not self.thread.is_alive()
+
     def _run(self) -> None:
         if self.at_start:
             self._once()

@@ -41,7 +41,7 @@ class RunningCentral:
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=45)  # the lifespan waits up to 30 s for passes under way
         self.app.state.engine.dispose()
 
 

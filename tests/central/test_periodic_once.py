@@ -24,6 +24,9 @@ from central.db.models import PeriodicRun
 from devtools.waiting import wait_for
 
 PERIOD_S = 0.3
+# central's own periodic jobs, by their threads' names
+RUNNERS = {"retention", "appointments", "payments", "alerts", "ptv-sync", "media-cleanup"}
+RUNNERS |= {"calls-sweep", "media-pool", "timestamps"}
 
 # Periodic work takes whole periods to show: the full tier (the fast one is at its limit).
 pytestmark = pytest.mark.slow
@@ -108,3 +111,33 @@ def test_a_holder_killed_with_9_lets_go_at_once(database_url):
     finally:
         holder.kill()
         holder.wait(10)
+
+
+def test_a_stopped_central_waits_for_a_pass_under_way(tmp_path, monkeypatch):
+    """Once a central's `stop()` returns, no pass of its jobs is under way and none
+    makes its lock file beside the database (a bench run's temporary folder once failed
+    to be removed: a job's lock file appeared while it was being removed)."""
+    from central.fleet import alerts
+    from devtools.central_server import start_central
+
+    inside, release, ended = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_evaluate(db, settings):  # a pass that is under way when central stops
+        inside.set()
+        release.wait(3)
+        ended.set()
+        return {}
+
+    monkeypatch.setattr(alerts, "evaluate", slow_evaluate)
+    folder = tmp_path / "db"
+    folder.mkdir()
+    central = start_central(f"sqlite:///{folder}/central.db", alerts_every_s=0.5)
+    assert inside.wait(30)
+    central.stop()
+    assert ended.is_set() and not central.thread.is_alive()
+    alive = {t.name for t in threading.enumerate()} & RUNNERS
+    assert not alive, alive
+    for path in list(folder.iterdir()):
+        path.unlink()
+    time.sleep(1.0)
+    assert list(folder.iterdir()) == []
