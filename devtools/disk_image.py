@@ -119,6 +119,17 @@ def read_file(image: Path, name: str, path: str, to: Path) -> Path:
     return to
 
 
+def list_directory(image: Path, name: str, path: str) -> list[str]:
+    """The names in a directory of an ext4 partition, without "." and ".."."""
+    # `ls -p`: one "/inode/mode/uid/gid/name/size/" line per entry, "." and ".." too;
+    # nothing at all (debugfs says why on stderr and exits 0) when there is no directory.
+    listing = _debugfs(image, name, f"ls -p {path}")
+    names = [line.split("/")[5] for line in listing.splitlines() if line.count("/") >= 7]
+    if not names:
+        raise FileNotFoundError(f"{path} not on {name}")
+    return [n for n in names if n not in (".", "..")]
+
+
 def check_file_system(image: Path, name: str) -> subprocess.CompletedProcess[str]:
     """e2fsck -fn on the partition, read-only (exit 0: nothing wrong)."""
     part = partition(image, name)

@@ -83,8 +83,18 @@ ESP_MB=256
 rm -f "$OUT/boot.img" "$OUT/root.img" "$OUT/state.img"
 mkfs.vfat -C -n KIOSK-BOOT "$OUT/boot.img" $((ESP_MB * 1024)) >/dev/null
 MTOOLS_SKIP_CHECK=1 mcopy -s -i "$OUT/boot.img" "$STAGE"/* ::/
+# The root's /boot/firmware is only where the boot partition is mounted: its copy of the
+# Pi's boot files (107 MB, hidden on a kiosk) stays out of the root's file system.
+ASIDE="$OUT/boot-firmware.aside"
+[ ! -d "$ASIDE" ] || { rm -rf "$ROOT/boot/firmware" && mv "$ASIDE" "$ROOT/boot/firmware"; }
+if [ -d "$ROOT/boot/firmware" ]; then
+    mv "$ROOT/boot/firmware" "$ASIDE" && install -d -m 0755 "$ROOT/boot/firmware"
+fi
 ROOT_MB=$(( $(du -sm "$ROOT" | cut -f1) * 115 / 100 + 64 ))
 mkfs.ext4 -q -L kiosk-root -d "$ROOT" "$OUT/root.img" "${ROOT_MB}M"
+if [ -d "$ASIDE" ]; then
+    rmdir "$ROOT/boot/firmware" && mv "$ASIDE" "$ROOT/boot/firmware"
+fi
 # No blocks reserved for root on the state partition: only the kiosk user writes there,
 # and the space reserve it keeps for a full disk must be usable by it when given back.
 mkfs.ext4 -q -m 0 -L kiosk-state "$OUT/state.img" 512M

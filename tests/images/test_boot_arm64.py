@@ -92,6 +92,19 @@ def test_the_pi_image_has_the_pis_boot_files(image, tmp_path):
     assert consoles == ["console=tty1", "console=ttyAMA10,115200", "console=ttyS1,115200"]
 
 
+def test_the_pi_image_carries_the_pis_boot_files_once(image):
+    """The root's /boot/firmware is only where the boot partition is mounted: empty in
+    the root's file system; and the kernel's device trees there are the Pi's alone."""
+    assert disk_image.list_directory(image, "kiosk-root", "/boot/firmware") == []
+    (version,) = disk_image.list_directory(image, "kiosk-root", "/usr/lib/modules")
+    dtb = f"/usr/lib/modules/{version}/dtb"
+    assert disk_image.list_directory(image, "kiosk-root", dtb) == ["broadcom"]
+    trees = disk_image.list_directory(image, "kiosk-root", f"{dtb}/broadcom")
+    assert "bcm2712-rpi-5-b.dtb" in trees and "bcm2711-rpi-4-b.dtb" in trees
+    with pytest.raises(FileNotFoundError):
+        disk_image.list_directory(image, "kiosk-root", "/usr/lib/no-such-folder")
+
+
 def test_the_pi_image_boots_enrols_and_beats(disk, central, tmp_path):
     server, _ = central
     port = int(server.base.rsplit(":", 1)[1])
