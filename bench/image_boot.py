@@ -41,7 +41,11 @@ CHAIN_SCRIPT = (
     "until systemd-analyze time >/dev/null 2>&1; do sleep 2; done; "
     "systemd-analyze critical-chain kiosk-ui.service kiosk-agent.service"
     f" | sed 's/^/{CHAIN_MARK} /'; "
-    f"systemd-analyze blame | head -12 | sed 's/^/{CHAIN_MARK} blame /'"
+    f"systemd-analyze blame | head -12 | sed 's/^/{CHAIN_MARK} blame /'; "
+    # The UI's own start, step by step, on the guest's clock (seconds since the kernel).
+    "journalctl -b -o short-monotonic --no-pager | grep -E "
+    "'kiosk-ui|cage|Xwayland|user@|session-|kiosk.ui|Kivy|GL:|Window:|Started systemd-logind'"
+    f" | grep -v '{CHAIN_MARK}' | head -120 | sed 's/^/{CHAIN_MARK} ui /'; echo '{CHAIN_MARK} end'"
 )
 CHAIN_UNIT = f"""[Unit]
 Description=Bench: where the boot's time went
@@ -143,13 +147,12 @@ def boot_once(disk: Path, workdir: Path, central, kvm: bool, limit_s: float) -> 
         if os_up is None or frame is None:
             raise SystemExit(f"no attract screen in {limit_s:.0f} s:\n{vm.log()[-2000:]}")
         vm.wait_for("systemd[1]: Startup finished", limit_s)
-        vm.wait_for(f"{CHAIN_MARK} blame", limit_s)
-        time.sleep(2)  # the rest of its lines
+        vm.wait_for(f"{CHAIN_MARK} end", limit_s)
         startup = startup_line(vm.log())
         chain = [
             line.split(CHAIN_MARK, 1)[1].rstrip()
             for line in vm.log().splitlines()
-            if CHAIN_MARK in line
+            if CHAIN_MARK in line and not line.endswith(f"{CHAIN_MARK} end")
         ]
         vm.power_button(limit_s)
     finally:
@@ -225,7 +228,7 @@ def main() -> int:
                     print(f"    {line}")
         finally:
             server.stop()
-    print("target: attract screen ≤ 15 s after power-on under KVM")
+    print("target: attract screen ≤ 1.3× OS up (logind), in the same boot")
     return 0
 
 

@@ -289,3 +289,32 @@ def test_the_watchdogs_abort_kills_a_frozen_ui_with_the_relay(tmp_path):
         assert wait_for(gone, 30), "the frozen UI is still there"
     finally:
         relay.kill()
+
+
+def _ordered_after(unit: str) -> set[str]:
+    """Every unit `unit` waits for, through the kiosk's own units' After= lines."""
+    seen: set[str] = set()
+    todo = [unit]
+    while todo:
+        path = UNITS / todo.pop()
+        if not path.exists():
+            continue  # a unit of the OS: its own order is systemd's business
+        for line in path.read_text().splitlines():
+            if line.startswith("After="):
+                for name in line.split("=", 1)[1].split():
+                    if name not in seen:
+                        seen.add(name)
+                        todo.append(name)
+    return seen
+
+
+def test_the_ui_never_waits_for_the_network():
+    """An offline kiosk shows its screen: nothing the UI is ordered after waits for
+    network-online.target (the first-boot unit did, and the UI waited two minutes for
+    systemd to give up on a missing network; booted in tests/images/test_boot.py)."""
+    assert "kiosk-firstboot.service" in _ordered_after("kiosk-ui.service")
+    assert "network-online.target" not in _ordered_after("kiosk-ui.service")
+    # The agent does wait for it, and the first boot's enrolment waits for it itself.
+    assert "network-online.target" in _ordered_after("kiosk-agent.service")
+    firstboot = (UNITS / "kiosk-firstboot.service").read_text()
+    assert "ExecStartPre=+/usr/lib/systemd/systemd-networkd-wait-online" in firstboot
