@@ -336,9 +336,7 @@ def test_ssh_takes_a_technicians_key_and_nothing_else(disk, kvm, central, tmp_pa
         vm.stop()
 
 
-def test_an_enrolled_kiosk_without_a_network_shows_its_screen_at_once(
-    disk, kvm, central, tmp_path
-):
+def test_an_enrolled_kiosk_without_a_network_shows_its_screen_at_once(disk, kvm, central, tmp_path):
     """The cable out (the NIC's link down from power-on): the UI must not wait for the
     network. It did: it was ordered after the first-boot unit, which (skipped on every
     later boot) was ordered after network-online.target, so an offline kiosk showed
