@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -66,9 +67,16 @@ def test_the_updater_runs_from_the_committed_release_with_a_watchdog():
     assert "/var/lib/kiosk/releases/committed/venv/bin/kiosk-update" in update
     assert "Type=notify" in update and "WatchdogSec=" in update and "RuntimeMaxSec=" in update
     boot = (UNITS / "kiosk-update-boot.service").read_text()
-    assert "Before=kiosk-agent.service kiosk-ui.service" in boot
+    assert "Before=kiosk-agent.service kiosk-update.service" in boot
     for name in ("kiosk-agent.service", "kiosk-ui.service"):
         assert "/var/lib/kiosk/releases/current/venv/bin/" in (UNITS / name).read_text()
+    # The UI's program waits for the check's mark; the check makes it, done or failed.
+    ui = (UNITS / "kiosk-ui.service").read_text()
+    assert "-- /usr/lib/palvelupiste/kiosk-ui-after-check /var/lib/kiosk/releases/current/" in ui
+    assert "kiosk-update-boot.service" not in _ordered_after("kiosk-ui.service")
+    assert "kiosk-update-boot.service" in _ordered_after("kiosk-agent.service")
+    for made in ("ExecStartPost", "ExecStopPost"):
+        assert f"{made}=/usr/bin/touch /run/kiosk-release/checked" in boot
 
 
 def test_units_are_hardened_and_restart_always():
@@ -318,3 +326,39 @@ def test_the_ui_never_waits_for_the_network():
     assert "network-online.target" in _ordered_after("kiosk-agent.service")
     firstboot = (UNITS / "kiosk-firstboot.service").read_text()
     assert "ExecStartPre=+/usr/lib/systemd/systemd-networkd-wait-online" in firstboot
+
+
+AFTER_CHECK = UNITS / "libexec/kiosk-ui-after-check"
+
+
+def test_the_ui_starts_when_the_release_check_has_ended(tmp_path):
+    """cage's child waits for the release check's mark, then runs the UI; with no mark
+    by the limit it runs the current release anyway, saying so."""
+    mark = tmp_path / "checked"
+    ran = tmp_path / "ran"
+    env = {"PATH": "/usr/bin:/bin", "KIOSK_RELEASE_CHECKED": str(mark)}
+    waiting = subprocess.Popen(
+        ["sh", str(AFTER_CHECK), "sh", "-c", f'echo "$0" > {ran}', "the UI"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.0)
+        assert waiting.poll() is None and not ran.exists()  # still waiting for the check
+        mark.touch()
+        assert waiting.wait(timeout=30) == 0
+        assert ran.read_text() == "the UI\n"
+    finally:
+        waiting.kill()
+    mark.unlink()
+    ran.unlink()
+    late = subprocess.run(
+        ["sh", str(AFTER_CHECK), "sh", "-c", f"touch {ran}"],
+        env={**env, "KIOSK_RELEASE_CHECK_WAIT_S": "1"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert late.returncode == 0 and ran.exists()
+    assert "did not end in 1 s; starting the current release" in late.stderr
