@@ -164,6 +164,11 @@ install -m 0644 "$REPO/systemd/udev/70-palvelupiste.rules" "$ROOT/usr/lib/udev/r
 install -D -m 0755 -t "$ROOT/usr/lib/palvelupiste" "$REPO"/systemd/libexec/*
 install -d "$ROOT/etc/pipewire/pipewire.conf.d"
 install -m 0644 "$REPO/systemd/pipewire/palvelupiste-echo-cancel.conf" "$ROOT/etc/pipewire/pipewire.conf.d/"
+# The sound server when something first asks for it (a call, speech), through its
+# sockets, not at every login: started with the kiosk user's session, PipeWire, its
+# PulseAudio server, WirePlumber and filter-chain took the CPU while cage and the UI
+# started (and filter-chain has nothing to do here). WirePlumber still comes with PipeWire.
+rm -f "$ROOT"/etc/systemd/user/default.target.wants/{pipewire,pipewire-pulse,filter-chain}.service
 # SSH: sshd runs only for a technician's keys from the boot partition, key-only, as root
 # (kiosk-ssh-keys.service); every kiosk makes its own host key, the image carries none.
 install -d "$ROOT/etc/ssh/sshd_config.d" "$ROOT/etc/systemd/system/ssh.service.d"

@@ -121,6 +121,14 @@ def test_first_boot_grows_the_state_partition(rootfs):
     # The UI's user session has its own D-Bus: WirePlumber (the call's sound) needs it; a
     # booted image without it showed WirePlumber exiting in the VM's journal.
     assert (rootfs / "usr/lib/systemd/user/dbus.socket").exists()
+    # The sound server starts when a call or speech first connects (its sockets), not with
+    # the session while the UI starts; WirePlumber comes with it.
+    user = rootfs / "etc/systemd/user"
+    for socket in ("pipewire.socket", "pipewire-pulse.socket"):
+        assert (user / "sockets.target.wants" / socket).is_symlink(), socket
+    assert (user / "pipewire.service.wants/wireplumber.service").is_symlink()
+    assert not list((user / "default.target.wants").glob("*pipewire*"))
+    assert not (user / "default.target.wants/filter-chain.service").exists()
 
 
 def test_units_are_enabled_and_boot_to_the_kiosk(rootfs):
