@@ -176,6 +176,7 @@ class KioskApp(App):
         )
         self.maintenance_message = str(self.store.get_state("ui.maintenance_message", "") or "")
         self.manager = ScreenManager(transition=NoTransition())
+        self.on_colors()
         Window.bind(on_touch_down=self._on_any_touch)
         Window.bind(size=self._on_window_size)
         self._on_window_size(Window, Window.size)
@@ -304,6 +305,10 @@ class KioskApp(App):
 
     def on_high_contrast(self, *_: Any) -> None:
         self.colors = palette(self.kiosk_config.accent_colour, self.high_contrast).rgba()
+
+    def on_colors(self, *_: Any) -> None:
+        """Every screen's background is the window's clear colour (widgets.kv says why)."""
+        Window.clearcolor = self.colors["background"]
 
     def on_kiosk_config(self, _app: Any, kiosk_config: KioskConfig) -> None:
         self.on_high_contrast()

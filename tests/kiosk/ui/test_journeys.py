@@ -219,7 +219,16 @@ def test_language_switches_live_and_large_text_and_contrast_rescale(tmp_path):
     ui.tap("Hög kontrast")
     assert ui.app.colors["background"][:3] == (0.0, 0.0, 0.0)
     ui.tap("Stäng")
-    ui.screenshot("home-sv-high-contrast")
+    ui.pump(0.2)
+    # The screen's background is the window's clear colour: black on the screen itself.
+    from kivy.core.window import Window
+
+    assert tuple(Window.clearcolor)[:3] == (0.0, 0.0, 0.0)
+    shot = ui.screenshot("home-sv-high-contrast")
+    from kivy.core.image import Image as CoreImage
+
+    edge = CoreImage.load(str(shot), keep_data=True)
+    assert edge.read_pixel(2, edge.height // 2)[:3] == [0.0, 0.0, 0.0]
     used = [d["feature"] for _, _, d in ui.outbox("accessibility_used")]
     assert used == ["large_text", "high_contrast"]
     assert ui.outbox("language_changed")[0][2] == {"language": "sv"}
