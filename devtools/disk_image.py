@@ -119,15 +119,29 @@ def read_file(image: Path, name: str, path: str, to: Path) -> Path:
     return to
 
 
-def list_directory(image: Path, name: str, path: str) -> list[str]:
-    """The names in a directory of an ext4 partition, without "." and ".."."""
+def _entries(image: Path, name: str, path: str) -> list[tuple[str, bool]]:
+    """(name, is a directory) for each entry of a directory of an ext4 partition."""
     # `ls -p`: one "/inode/mode/uid/gid/name/size/" line per entry, "." and ".." too;
     # nothing at all (debugfs says why on stderr and exits 0) when there is no directory.
     listing = _debugfs(image, name, f"ls -p {path}")
-    names = [line.split("/")[5] for line in listing.splitlines() if line.count("/") >= 7]
-    if not names:
+    rows = [line.split("/") for line in listing.splitlines() if line.count("/") >= 7]
+    if not rows:
         raise FileNotFoundError(f"{path} not on {name}")
-    return [n for n in names if n not in (".", "..")]
+    return [(r[5], r[2].startswith("04")) for r in rows if r[5] not in (".", "..")]
+
+
+def list_directory(image: Path, name: str, path: str) -> list[str]:
+    """The names in a directory of an ext4 partition, without "." and ".."."""
+    return [entry for entry, _ in _entries(image, name, path)]
+
+
+def files_under(image: Path, name: str, path: str) -> list[str]:
+    """Every file (not directory) below a directory of an ext4 partition, as paths."""
+    found = []
+    for entry, is_dir in _entries(image, name, path):
+        below = f"{path.rstrip('/')}/{entry}"
+        found.extend(files_under(image, name, below) if is_dir else [below])
+    return found
 
 
 def check_file_system(image: Path, name: str) -> subprocess.CompletedProcess[str]:
