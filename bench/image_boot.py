@@ -66,7 +66,8 @@ def sizes(image: Path) -> None:
     print(f"image {image.name}: {mib(image.stat().st_size)} raw", end="")
     packed = image.with_name(image.name + ".zst")
     if packed.exists():
-        print(f", {mib(packed.stat().st_size)} zstd -10 (target ≤ 500 MiB)", end="")
+        size = packed.stat().st_size
+        print(f", {mib(size)} = {size / 1e6:.1f} MB zstd -10 (target ≤ 500 MB)", end="")
     print()
     rootfs = image.parent / "rootfs"
     if rootfs.is_dir():
