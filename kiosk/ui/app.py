@@ -75,6 +75,18 @@ LARGE_TEXT_SCALE = 1.5
 SHORT_SCREEN = 720  # pixels of height
 
 
+def _wake_sound_server() -> None:
+    """On the kiosk the sound server starts when first asked (its sockets), not with the
+    UI's session: ask it once the screen is up, off the main loop, so that it is up
+    with its echo canceller long before a citizen's call looks for its devices."""
+    from kiosk.call.pulse import PulseError, device_names
+
+    try:
+        device_names(record=True)
+    except PulseError as exc:
+        log.warning("sound server: %s", exc)
+
+
 def _quiet_print(printer: Any, lines: list[str], title: str) -> None:
     try:
         printer.print_receipt(lines, title=title)
@@ -275,6 +287,7 @@ class KioskApp(App):
         self._open_devices()
         self.video.ready = True
         self.refresh_video_now()
+        threading.Thread(target=_wake_sound_server, name="sound-server", daemon=True).start()
 
     def on_stop(self) -> None:
         if self._stopped:

@@ -29,6 +29,12 @@ def test_escape_is_ignored_and_sigterm_stops_cleanly(tmp_path, display):
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(tmp_path / "notify.sock"))
     notify.settimeout(10)
+    # The sound server is asked for once the screen is up (on a kiosk, that starts it):
+    # a pactl first on the PATH notes that it was asked, and what.
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "pactl").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "pactl.asked"}\n')
+    (shims / "pactl").chmod(0o755)
     ui = subprocess.Popen(
         [
             sys.executable,
@@ -41,7 +47,12 @@ def test_escape_is_ignored_and_sigterm_stops_cleanly(tmp_path, display):
             "--devices",
             '{"printer": "sim"}',
         ],
-        env=os.environ | {"DISPLAY": display, "NOTIFY_SOCKET": str(tmp_path / "notify.sock")},
+        env=os.environ
+        | {
+            "DISPLAY": display,
+            "NOTIFY_SOCKET": str(tmp_path / "notify.sock"),
+            "PATH": f"{shims}:{os.environ['PATH']}",
+        },
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "ui.log").open("wb"),  # a pipe nobody reads would fill and block it
     )
@@ -52,6 +63,9 @@ def test_escape_is_ignored_and_sigterm_stops_cleanly(tmp_path, display):
         # from the main loop (one may come before READY: its tick runs on its own).
         said = [notify.recv(64) for _ in range(3)]
         assert b"READY=1" in said and b"WATCHDOG=1" in said, said
+        asked = tmp_path / "pactl.asked"
+        assert wait_for(asked.exists, 30)
+        assert asked.read_text() == "list short sources\n"
         window = subprocess.run(
             ["xdotool", "search", "--sync", "--classname", "python"],
             capture_output=True,
