@@ -160,6 +160,8 @@ def test_sysusers_and_tmpfiles_make_the_kiosk_user_and_its_state_directory(tmp_p
     )
     state = tmp_path / "var/lib/kiosk"
     assert state.stat().st_uid == uid and oct(state.stat().st_mode & 0o777) == "0o750"
+    # logind starts the kiosk user's service manager at its own start (lingering).
+    assert (tmp_path / "var/lib/systemd/linger/kiosk").is_file()
 
 
 RULE = re.compile(r'^(?:[A-Z_]+(?:\{[\w.]+\})?\s*(?:==|!=|=|\+=|:=)\s*"[^"]*"\s*(?:,\s*|$))+$')
