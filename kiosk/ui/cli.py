@@ -12,12 +12,34 @@ import json
 import logging
 import os
 import secrets
+import socket
 import sys
 from pathlib import Path
 
 from kiosk.memory import limit_malloc_arenas
 from kiosk.store import default_path
 from kiosk.ui import kivy_data
+
+
+def wake_x_server(display: str | None, sockets: Path = Path("/tmp/.X11-unix")) -> bool:
+    """Knock on the X server before Kivy's imports. On the kiosk, cage starts Xwayland only
+    when its first X client connects; Kivy connects after a second or more of imports, and
+    then waits for Xwayland to start (seconds under emulation). A connection now starts
+    it meanwhile. Nothing is sent; True if something answered."""
+    if not display or not display.startswith(":"):
+        return False
+    path = str(sockets / f"X{display[1:].split('.')[0]}")
+    for address in ("\0" + path, path):  # Linux's abstract socket first, then the file
+        knock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        knock.settimeout(0.5)
+        try:
+            knock.connect(address)
+            return True
+        except OSError:
+            continue
+        finally:
+            knock.close()
+    return False
 
 
 def configure_kivy(state_dir: Path, size: tuple[int, int], fullscreen: bool) -> None:
@@ -84,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         devices = json.loads(args.devices) if args.devices else None
     except ValueError as exc:
         parser.error(f"bad --size or --devices: {exc}")
+    wake_x_server(os.environ.get("DISPLAY"))
     configure_kivy(args.state_dir, (width, height), not args.windowed)
     from kiosk.ui.app import KioskApp
     from kiosk.ui.settings import UiSettings
