@@ -58,6 +58,8 @@ def kvm_runs_firmware(watch_s: float = 8) -> bool:
 
 
 KERNEL_PANIC = "Kernel panic - not syncing"
+# The image's journal goes to the serial console; PID 1's first line there.
+OS_STARTED = "systemd[1]:"
 
 
 class GuestPanicked(AssertionError):
@@ -162,12 +164,33 @@ class QemuKiosk:
             *common,
         ]  # fmt: skip
 
-    def start(self) -> QemuKiosk:
+    def start(self, early_limit_s: float = 300) -> QemuKiosk:
+        """Power on, and return once the OS's own start has begun (its first line from
+        systemd on the console), or after `early_limit_s` (the caller's waits then say
+        what is missing). A kernel panic before that (see `panicked`) touched nothing on
+        the disk: the machine is powered on again, up to twice, and said so."""
+        for attempt in (1, 2, 3):
+            self._power_on()
+            deadline = time.monotonic() + early_limit_s
+            while time.monotonic() < deadline:
+                log = self.log()
+                if OS_STARTED in log or self.process is None or self.process.poll() is not None:
+                    return self
+                if KERNEL_PANIC in log:
+                    break
+                time.sleep(0.2)
+            else:
+                return self
+            print(f"the guest's kernel panicked before the OS started (power-on {attempt})")
+            self.stop()
+        raise GuestPanicked(f"the guest's kernel panicked three times:\n{self.log()[-3000:]}")
+
+    def _power_on(self) -> None:
+        self.serial.unlink(missing_ok=True)
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             self.args, stdout=subprocess.DEVNULL, stderr=open(self.workdir / "qemu.log", "wb")
         )
-        return self
 
     def log(self) -> str:
         return self.serial.read_text(errors="replace") if self.serial.exists() else ""
