@@ -320,8 +320,8 @@ def _ordered_after(unit: str) -> set[str]:
 
 def test_the_ui_never_waits_for_the_network():
     """An offline kiosk shows its screen: nothing the UI is ordered after waits for
-    network-online.target (the first-boot unit did, and the UI waited two minutes for
-    systemd to give up on a missing network; booted in tests/images/test_boot.py)."""
+    network-online.target (the first-boot unit did, and the UI waited for systemd to give
+    up on a missing network: 30 s on the image; booted in tests/images/test_boot.py)."""
     assert "kiosk-firstboot.service" in _ordered_after("kiosk-ui.service")
     assert "network-online.target" not in _ordered_after("kiosk-ui.service")
     # The agent does wait for it, and the first boot's enrolment waits for it itself.
