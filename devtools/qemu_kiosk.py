@@ -57,6 +57,9 @@ def kvm_runs_firmware(watch_s: float = 8) -> bool:
             probe.wait()
 
 
+# A guest kernel that panicked never recovers: say so at once. Seen under TCG, 3 s into a
+# boot: an int3 Oops while the kernel patched its own code (QEMU's cross-modifying-code
+# emulation), before any of the image's software ran.
 KERNEL_PANIC = "Kernel panic - not syncing"
 # The image's journal goes to the serial console; PID 1's first line there.
 OS_STARTED = "systemd[1]:"
@@ -167,7 +170,7 @@ class QemuKiosk:
     def start(self, early_limit_s: float = 300) -> QemuKiosk:
         """Power on, and return once the OS's own start has begun (its first line from
         systemd on the console), or after `early_limit_s` (the caller's waits then say
-        what is missing). A kernel panic before that (see `panicked`) touched nothing on
+        what is missing). A kernel panic before that (see KERNEL_PANIC) touched nothing on
         the disk: the machine is powered on again, up to twice, and said so."""
         for attempt in (1, 2, 3):
             self._power_on()
@@ -194,12 +197,6 @@ class QemuKiosk:
 
     def log(self) -> str:
         return self.serial.read_text(errors="replace") if self.serial.exists() else ""
-
-    def panicked(self) -> bool:
-        """The guest's kernel panicked. Seen once under TCG, 3 s into a boot: an int3 Oops
-        while the kernel patched its own code (QEMU's cross-modifying-code emulation),
-        before any of the image's software ran. It never recovers: say so at once."""
-        return KERNEL_PANIC in self.log()
 
     def wait_for(self, text: str, timeout_s: float, count: int = 1) -> float:
         """Seconds from power-on until `text` has been on the serial console `count` times

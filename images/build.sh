@@ -126,10 +126,14 @@ SLIM=(
 # among them) are left as they are. The updater checks wheels, not installed files.
 strip_debug_symbols() {
     local tool=strip
-    [ "$ARCH" = amd64 ] || tool=aarch64-linux-gnu-strip
-    [ "$(dpkg --print-architecture)" = "$ARCH" ] && tool=strip
+    if [ "$(dpkg --print-architecture)" != "$ARCH" ]; then
+        case "$ARCH" in
+            arm64) tool=aarch64-linux-gnu-strip ;;
+            amd64) tool=x86_64-linux-gnu-strip ;;
+        esac
+    fi
     if ! command -v "$tool" >/dev/null; then
-        say "not stripping debug symbols: $tool is missing (binutils-aarch64-linux-gnu)"
+        say "not stripping debug symbols: $tool is missing (binutils for $ARCH)"
         return 0
     fi
     local count=0 file
